@@ -1,0 +1,397 @@
+//! Deadlines of a complaint round: when the reply, the remedy, the investigation report and the
+//! closure are due, and which of them a case's status still leaves open.
+
+use chrono::{Datelike, Days, Duration, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Market, Status, Timestamp};
+
+/// How the closing deadline is counted; the procedures of different companies disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CloseRule {
+    /// Calendar days from the start of the round, by market.
+    CalendarDays { domestic: u32, foreign: u32 },
+    /// Working days (Monday to Friday) from the start of the round, for every market.
+    WorkingDays { days: u32 },
+}
+
+/// The deadlines a deployment configures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadlinePolicy {
+    pub reply_hours: u32,
+    pub remedy_hours: u32,
+    pub report_days: u32,
+    pub close: CloseRule,
+}
+
+impl Default for DeadlinePolicy {
+    fn default() -> Self {
+        DeadlinePolicy {
+            reply_hours: 24,
+            remedy_hours: 48,
+            report_days: 3,
+            close: CloseRule::CalendarDays {
+                domestic: 13,
+                foreign: 17,
+            },
+        }
+    }
+}
+
+/// A step of a round that has a deadline. The declaration order is the tie-break order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Milestone {
+    /// The customer has been answered and told how the complaint will be handled.
+    Reply,
+    /// A remedy has been proposed.
+    Remedy,
+    /// The investigation report exists.
+    Report,
+    /// The case is closed.
+    Close,
+}
+
+impl Milestone {
+    pub const ALL: [Milestone; 4] = [
+        Milestone::Reply,
+        Milestone::Remedy,
+        Milestone::Report,
+        Milestone::Close,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Milestone::Reply => "reply",
+            Milestone::Remedy => "remedy",
+            Milestone::Report => "report",
+            Milestone::Close => "close",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Milestone> {
+        Milestone::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// Whether a case in `status` has already reached this milestone in its current round.
+    /// A reopened case starts over, so nothing counts as met there.
+    pub fn is_met(self, status: Status) -> bool {
+        use Status::*;
+        match self {
+            Milestone::Reply => !matches!(status, Registered | Reopened),
+            Milestone::Report => matches!(
+                status,
+                DefectConfirmed | WarrantyDecided | Resolved | CustomerConfirmed | Closed
+            ),
+            Milestone::Remedy => {
+                matches!(
+                    status,
+                    WarrantyDecided | Resolved | CustomerConfirmed | Closed
+                )
+            }
+            Milestone::Close => status == Closed,
+        }
+    }
+}
+
+/// A milestone and the moment it is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Due {
+    pub milestone: Milestone,
+    pub due_at: Timestamp,
+}
+
+/// Deadlines too large for chrono's range are pushed to the latest representable instant: such
+/// a deadline is never reached, which is what the configuration meant.
+fn far_future() -> Timestamp {
+    chrono::DateTime::<Utc>::MAX_UTC.fixed_offset()
+}
+
+fn add_days(start: Timestamp, days: u64) -> Timestamp {
+    start
+        .checked_add_days(Days::new(days))
+        .unwrap_or_else(far_future)
+}
+
+/// Calendar days to add to reach the `n`th working day after `start`'s local date. Zero working
+/// days from a weekend means the following Monday, so a due date never lands on a weekend.
+fn working_day_offset(weekday: Weekday, n: u32) -> u64 {
+    let n = u64::from(n);
+    // Monday = 0 .. Sunday = 6.
+    let wd = u64::from(weekday.num_days_from_monday());
+    if n == 0 {
+        return match wd {
+            5 => 2,
+            6 => 1,
+            _ => 0,
+        };
+    }
+    // Counting from a weekend behaves as counting from the Friday before it.
+    let back = wd.saturating_sub(4);
+    let base = wd - back;
+    let (weeks, rest) = (n / 5, n % 5);
+    let mut offset = weeks * 7 + rest;
+    if base + rest > 4 {
+        offset += 2;
+    }
+    offset - back
+}
+
+/// When `milestone` is due for a round that started at `round_started_at`. Hours are exact
+/// durations; days keep the local time of day in the start's offset.
+pub fn due_at(
+    policy: &DeadlinePolicy,
+    milestone: Milestone,
+    round_started_at: Timestamp,
+    market: Market,
+) -> Timestamp {
+    let hours = |h: u32| {
+        round_started_at
+            .checked_add_signed(Duration::hours(i64::from(h)))
+            .unwrap_or_else(far_future)
+    };
+    match milestone {
+        Milestone::Reply => hours(policy.reply_hours),
+        Milestone::Remedy => hours(policy.remedy_hours),
+        Milestone::Report => add_days(round_started_at, u64::from(policy.report_days)),
+        Milestone::Close => match policy.close {
+            CloseRule::CalendarDays { domestic, foreign } => {
+                let days = match market {
+                    Market::Domestic => domestic,
+                    Market::Foreign => foreign,
+                };
+                add_days(round_started_at, u64::from(days))
+            }
+            CloseRule::WorkingDays { days } => add_days(
+                round_started_at,
+                working_day_offset(round_started_at.weekday(), days),
+            ),
+        },
+    }
+}
+
+/// The milestones `status` leaves open, earliest first (ties in milestone order).
+pub fn pending(
+    policy: &DeadlinePolicy,
+    round_started_at: Timestamp,
+    market: Market,
+    status: Status,
+) -> Vec<Due> {
+    if status == Status::Closed {
+        return Vec::new();
+    }
+    let mut due: Vec<Due> = Milestone::ALL
+        .into_iter()
+        .filter(|m| !m.is_met(status))
+        .map(|milestone| Due {
+            milestone,
+            due_at: due_at(policy, milestone, round_started_at, market),
+        })
+        .collect();
+    due.sort_by_key(|d| (d.due_at, d.milestone));
+    due
+}
+
+/// The earliest open milestone, if any.
+pub fn next_due(
+    policy: &DeadlinePolicy,
+    round_started_at: Timestamp,
+    market: Market,
+    status: Status,
+) -> Option<Due> {
+    pending(policy, round_started_at, market, status)
+        .into_iter()
+        .next()
+}
+
+/// Overdue means strictly after the due moment: a reply at the deadline itself is on time.
+pub fn is_overdue(due: &Due, now: Timestamp) -> bool {
+    now > due.due_at
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use chrono::{DateTime, NaiveDate};
+
+    fn ts(s: &str) -> Timestamp {
+        DateTime::parse_from_rfc3339(s).unwrap()
+    }
+
+    #[test]
+    fn default_deadlines() {
+        let p = DeadlinePolicy::default();
+        let start = ts("2026-03-06T16:30:00+08:00"); // a Friday
+        assert_eq!(
+            due_at(&p, Milestone::Reply, start, Market::Domestic),
+            ts("2026-03-07T16:30:00+08:00")
+        );
+        assert_eq!(
+            due_at(&p, Milestone::Remedy, start, Market::Domestic),
+            ts("2026-03-08T16:30:00+08:00")
+        );
+        assert_eq!(
+            due_at(&p, Milestone::Report, start, Market::Foreign),
+            ts("2026-03-09T16:30:00+08:00")
+        );
+        assert_eq!(
+            due_at(&p, Milestone::Close, start, Market::Domestic),
+            ts("2026-03-19T16:30:00+08:00")
+        );
+        assert_eq!(
+            due_at(&p, Milestone::Close, start, Market::Foreign),
+            ts("2026-03-23T16:30:00+08:00")
+        );
+    }
+
+    #[test]
+    fn working_days_use_the_local_date() {
+        let p = DeadlinePolicy {
+            close: CloseRule::WorkingDays { days: 5 },
+            ..DeadlinePolicy::default()
+        };
+        // 23:30 on Friday in UTC+8 is still Friday locally although it is Friday 15:30 UTC;
+        // 01:00 Saturday in UTC+8 is Friday in UTC but must count as Saturday.
+        assert_eq!(
+            due_at(
+                &p,
+                Milestone::Close,
+                ts("2026-03-06T23:30:00+08:00"),
+                Market::Foreign
+            ),
+            ts("2026-03-13T23:30:00+08:00")
+        );
+        assert_eq!(
+            due_at(
+                &p,
+                Milestone::Close,
+                ts("2026-03-07T01:00:00+08:00"),
+                Market::Domestic
+            ),
+            ts("2026-03-13T01:00:00+08:00")
+        );
+    }
+
+    /// Compares the arithmetic with a day-by-day walk.
+    #[test]
+    fn working_day_offset_matches_a_walk() {
+        let monday = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        for start_shift in 0..7u64 {
+            let start = monday + Days::new(start_shift);
+            for n in 0..40u32 {
+                let is_weekend = |d: NaiveDate| matches!(d.weekday(), Weekday::Sat | Weekday::Sun);
+                let mut day = start;
+                let mut counted = 0;
+                while counted < n {
+                    day = day + Days::new(1);
+                    if !is_weekend(day) {
+                        counted += 1;
+                    }
+                }
+                while is_weekend(day) {
+                    day = day + Days::new(1);
+                }
+                let got = start + Days::new(working_day_offset(start.weekday(), n));
+                assert_eq!(got, day, "start {start} n {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn milestones_met_by_status() {
+        use Status::*;
+        let expected: [(Status, [bool; 4]); 10] = [
+            // Reply, Remedy, Report, Close
+            (Registered, [false, false, false, false]),
+            (Acknowledged, [true, false, false, false]),
+            (VisitScheduled, [true, false, false, false]),
+            (OnSite, [true, false, false, false]),
+            (DefectConfirmed, [true, false, true, false]),
+            (WarrantyDecided, [true, true, true, false]),
+            (Resolved, [true, true, true, false]),
+            (CustomerConfirmed, [true, true, true, false]),
+            (Closed, [true, true, true, true]),
+            (Reopened, [false, false, false, false]),
+        ];
+        for (status, met) in expected {
+            for (m, want) in Milestone::ALL.into_iter().zip(met) {
+                assert_eq!(m.is_met(status), want, "{m:?} at {status:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn pending_is_sorted_with_ties_in_milestone_order() {
+        let p = DeadlinePolicy {
+            reply_hours: 72,
+            remedy_hours: 72,
+            report_days: 3,
+            close: CloseRule::CalendarDays {
+                domestic: 1,
+                foreign: 1,
+            },
+        };
+        let start = ts("2026-01-01T08:00:00+01:00");
+        let got: Vec<Milestone> = pending(&p, start, Market::Domestic, Status::Registered)
+            .into_iter()
+            .map(|d| d.milestone)
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                Milestone::Close,
+                Milestone::Reply,
+                Milestone::Remedy,
+                Milestone::Report
+            ]
+        );
+        let next = next_due(&p, start, Market::Domestic, Status::Resolved).unwrap();
+        assert_eq!(next.milestone, Milestone::Close);
+        assert!(pending(&p, start, Market::Foreign, Status::Closed).is_empty());
+        assert!(next_due(&p, start, Market::Foreign, Status::Closed).is_none());
+    }
+
+    #[test]
+    fn overdue_is_strict() {
+        let due = Due {
+            milestone: Milestone::Reply,
+            due_at: ts("2026-01-02T08:00:00+08:00"),
+        };
+        assert!(!is_overdue(&due, ts("2026-01-02T08:00:00+08:00")));
+        // Same instant in another offset.
+        assert!(!is_overdue(&due, ts("2026-01-02T00:00:00+00:00")));
+        assert!(is_overdue(&due, ts("2026-01-02T00:00:01+00:00")));
+    }
+
+    #[test]
+    fn huge_values_saturate_instead_of_panicking() {
+        let p = DeadlinePolicy {
+            reply_hours: u32::MAX,
+            remedy_hours: u32::MAX,
+            report_days: u32::MAX,
+            close: CloseRule::WorkingDays { days: u32::MAX },
+        };
+        let start = ts("2026-01-01T08:00:00+08:00");
+        for m in Milestone::ALL {
+            assert_eq!(due_at(&p, m, start, Market::Domestic), far_future());
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for m in Milestone::ALL {
+            assert_eq!(Milestone::parse(m.as_str()), Some(m));
+            assert_eq!(
+                serde_json::to_string(&m).unwrap(),
+                format!("\"{}\"", m.as_str())
+            );
+        }
+        assert_eq!(Milestone::parse("Reply"), None);
+        let json = serde_json::to_value(DeadlinePolicy::default()).unwrap();
+        assert_eq!(json["close"]["kind"], "calendar_days");
+        assert_eq!(json["close"]["domestic"], 13);
+    }
+}

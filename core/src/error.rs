@@ -1,0 +1,60 @@
+//! The one error type of the core. Messages name fields and ids, never personal data, so they
+//! can be logged and shown as they are.
+
+use std::path::PathBuf;
+
+use crate::model::{CaseId, Status};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A field of a command is missing or wrong; nothing was written.
+    #[error("invalid {field}: {reason}")]
+    Validation { field: &'static str, reason: String },
+
+    #[error("case {0} not found")]
+    CaseNotFound(CaseId),
+
+    #[error("entry {0} not found on this case")]
+    EntryNotFound(String),
+
+    /// The lifecycle does not allow this step from the case's current status.
+    #[error("cannot {action} a case that is {}", .from.as_str())]
+    InvalidTransition { from: Status, action: &'static str },
+
+    /// Two replicas set this decision concurrently; a person must resolve it first.
+    #[error("{field} has concurrent values; resolve the conflict first")]
+    Conflict { field: String },
+
+    /// The database file could not be opened as a database; it was moved aside, not deleted.
+    #[error("database could not be opened ({reason}); it was moved to {}", .moved_to.display())]
+    CorruptDatabase { moved_to: PathBuf, reason: String },
+
+    /// The database was written by a newer version of the app.
+    #[error("database schema version {found} is newer than this app supports ({supported})")]
+    NewerSchema { found: i64, supported: i64 },
+
+    /// A stored case document could not be read back.
+    #[error("stored document of case {case_id} is damaged: {reason}")]
+    CorruptDocument { case_id: CaseId, reason: String },
+
+    /// A document from another replica could not be merged.
+    #[error("document could not be merged: {0}")]
+    InvalidDocument(String),
+
+    #[error("storage error: {0}")]
+    Storage(#[from] rusqlite::Error),
+
+    #[error("file system error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    pub(crate) fn validation(field: &'static str, reason: impl Into<String>) -> Error {
+        Error::Validation {
+            field,
+            reason: reason.into(),
+        }
+    }
+}

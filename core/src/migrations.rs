@@ -1,0 +1,111 @@
+//! Numbered schema migrations on SQLite's `user_version`, all pending ones in one transaction.
+//! A database written by a newer app is refused rather than guessed at.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::{Error, Result};
+
+/// The migrations in order; migration N brings `user_version` from N-1 to N.
+pub const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+pub fn version(conn: &Connection) -> Result<i64> {
+    Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
+}
+
+/// Brings the schema to `target` (normally [`LATEST`]); does nothing when it is there already.
+pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<()> {
+    let found = version(conn)?;
+    if found > LATEST {
+        return Err(Error::NewerSchema {
+            found,
+            supported: LATEST,
+        });
+    }
+    if found >= target {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for (index, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .take(target as usize)
+        .skip(found as usize)
+    {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn tables(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn each_step_applies_on_the_previous_one_and_sets_its_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        assert_eq!(version(&conn).unwrap(), 0);
+        for step in 1..=LATEST {
+            migrate_to(&mut conn, step).unwrap();
+            assert_eq!(version(&conn).unwrap(), step);
+        }
+        let names = tables(&conn);
+        for table in [
+            "case_changes",
+            "case_docs",
+            "cases",
+            "device",
+            "outbox",
+            "settings",
+        ] {
+            assert!(
+                names.iter().any(|n| n == table),
+                "{table} missing from {names:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn migrating_twice_changes_nothing() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, LATEST).unwrap();
+        let before = tables(&conn);
+        migrate_to(&mut conn, LATEST).unwrap();
+        assert_eq!(tables(&conn), before);
+    }
+
+    #[test]
+    fn a_newer_database_is_refused_untouched() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", LATEST + 1)
+            .unwrap();
+        let err = migrate_to(&mut conn, LATEST).unwrap_err();
+        assert!(matches!(err, Error::NewerSchema { found, .. } if found == LATEST + 1));
+        assert!(tables(&conn).is_empty());
+    }
+
+    #[test]
+    fn a_failing_migration_leaves_the_previous_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        // A table in the way makes migration 1 fail half-way; the transaction must undo it all.
+        conn.execute_batch("CREATE TABLE outbox (x INTEGER)")
+            .unwrap();
+        assert!(migrate_to(&mut conn, LATEST).is_err());
+        assert_eq!(version(&conn).unwrap(), 0);
+        assert_eq!(tables(&conn), vec!["outbox".to_string()]);
+    }
+}

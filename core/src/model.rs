@@ -1,0 +1,246 @@
+//! The vocabulary of a service case: the registration form, lifecycle states and the entries
+//! a visit appends. Plain data with serde, shared by the rules, the document and the store.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A point in time as the device saw it, with the local offset kept so that "which day was it
+/// at the customer's site" stays answerable.
+pub type Timestamp = DateTime<FixedOffset>;
+
+/// Where the customer is, relative to the company: the procedures treat the home region and
+/// foreign customers differently (close deadline, return window).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Market {
+    Domestic,
+    Foreign,
+}
+
+/// How the complaint reached the company.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Phone,
+    Email,
+    Fax,
+    Letter,
+    Dealer,
+    OnSite,
+}
+
+/// What the customer asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerRequest {
+    Repair,
+    Exchange,
+    Return,
+    Compensation,
+}
+
+/// The document that proves the purchase date; without one there is no warranty.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "number", rename_all = "snake_case")]
+pub enum ProofOfPurchase {
+    Invoice(String),
+    Voucher(String),
+    None,
+}
+
+impl ProofOfPurchase {
+    pub fn is_present(&self) -> bool {
+        !matches!(self, ProofOfPurchase::None)
+    }
+}
+
+/// The registration form of a complaint (顾客质量投诉登记), as entered on the device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Registration {
+    pub customer_name: String,
+    pub customer_phone: String,
+    pub customer_address: String,
+    /// Free-form region name; `home_region` says whether it is the company's home region.
+    pub region: String,
+    pub home_region: bool,
+    pub market: Market,
+    pub product_model: String,
+    /// Product category as named in the warranty policy table (motor, generator, pump, ...).
+    pub product_category: String,
+    pub serial_number: String,
+    pub manufacture_date: Option<NaiveDate>,
+    pub purchase_date: Option<NaiveDate>,
+    pub proof_of_purchase: ProofOfPurchase,
+    pub fault_description: String,
+    pub customer_request: CustomerRequest,
+    pub channel: Channel,
+    pub received_at: Timestamp,
+    /// 首问责任人: accountable for the case until it closes.
+    pub first_responder: String,
+}
+
+/// A change to the registration's scalar facts; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FactsUpdate {
+    pub customer_name: Option<String>,
+    pub customer_phone: Option<String>,
+    pub customer_address: Option<String>,
+    pub region: Option<String>,
+    pub product_model: Option<String>,
+    pub serial_number: Option<String>,
+    pub fault_description: Option<String>,
+}
+
+/// Where a case is in its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Registered,
+    Acknowledged,
+    VisitScheduled,
+    OnSite,
+    DefectConfirmed,
+    WarrantyDecided,
+    Resolved,
+    CustomerConfirmed,
+    Closed,
+    /// A new round after the customer rejected the outcome; it starts again from acknowledgement.
+    Reopened,
+}
+
+impl Status {
+    pub const ALL: [Status; 10] = [
+        Status::Registered,
+        Status::Acknowledged,
+        Status::VisitScheduled,
+        Status::OnSite,
+        Status::DefectConfirmed,
+        Status::WarrantyDecided,
+        Status::Resolved,
+        Status::CustomerConfirmed,
+        Status::Closed,
+        Status::Reopened,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Registered => "registered",
+            Status::Acknowledged => "acknowledged",
+            Status::VisitScheduled => "visit_scheduled",
+            Status::OnSite => "on_site",
+            Status::DefectConfirmed => "defect_confirmed",
+            Status::WarrantyDecided => "warranty_decided",
+            Status::Resolved => "resolved",
+            Status::CustomerConfirmed => "customer_confirmed",
+            Status::Closed => "closed",
+            Status::Reopened => "reopened",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+/// The cause found on site (故障鉴定).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// (a) design or manufacturing.
+    DesignManufacturing,
+    /// (b) storage or transport.
+    StorageTransport,
+    /// (c) customer misuse or another customer-side cause.
+    CustomerMisuse,
+}
+
+impl Cause {
+    /// (a) and (b) are product-quality faults; (c) is not.
+    pub fn is_quality_fault(self) -> bool {
+        !matches!(self, Cause::CustomerMisuse)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::DesignManufacturing => "design_manufacturing",
+            Cause::StorageTransport => "storage_transport",
+            Cause::CustomerMisuse => "customer_misuse",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Cause> {
+        [
+            Cause::DesignManufacturing,
+            Cause::StorageTransport,
+            Cause::CustomerMisuse,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
+}
+
+/// A value measured on site (insulation resistance, current, vibration, ...).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    pub name: String,
+    pub value: f64,
+    pub unit: String,
+}
+
+/// What the engineer enters when confirming the defect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DefectInput {
+    pub cause: Cause,
+    pub findings: String,
+    pub measurements: Vec<Measurement>,
+    /// 重大质量事故: must be reported to management at once.
+    pub major_incident: bool,
+    /// Content hashes of photos cited as evidence.
+    pub evidence_photos: Vec<String>,
+}
+
+/// How a case was resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    RepairedOnSite,
+    PartsReplaced,
+    Exchanged,
+    Returned,
+    PaidRepair,
+    Rejected,
+}
+
+/// A charge for paid service, at production cost, in minor currency units (fen, cents).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Charge {
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+/// A spare part used on the case (三包配件).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartInput {
+    pub part_number: String,
+    pub specification: String,
+    pub quantity: u32,
+    pub new_serial: Option<String>,
+    /// The replaced old part is kept to be returned and written off.
+    pub old_part_kept: bool,
+    pub old_part_serial: Option<String>,
+}
+
+/// The customer's answer to the outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfirmationInput {
+    pub customer_name: String,
+    pub accepted: bool,
+    /// Required when the customer rejects the outcome.
+    pub reason: Option<String>,
+    /// SHA-256 (hex) of the signature image, stored with the photos.
+    pub signature_hash: Option<String>,
+}
+
+/// A case id: UUIDv7 made on the device, so ids sort by creation time and never collide.
+pub type CaseId = Uuid;

@@ -1,0 +1,116 @@
+//! What a case document stores under its decision fields and append-only collections.
+//! Every record says who wrote it, on which device and when, because the case view must be
+//! able to show all of that for each value, conflicting ones included.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{
+    Cause, Charge, ConfirmationInput, Measurement, Outcome, PartInput, Status, Timestamp,
+};
+use crate::warranty::WarrantyDecision;
+
+/// Who did something, where and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub by: String,
+    pub device: String,
+    pub at: Timestamp,
+}
+
+/// A value of a decision field. `key` is the decisive part as text: two concurrent records
+/// with different keys are a conflict; with equal keys they agree and are not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decided<T> {
+    pub key: String,
+    pub value: T,
+    #[serde(flatten)]
+    pub stamp: Stamp,
+    /// Set when a person chose this value to resolve a conflict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_by: Option<Stamp>,
+}
+
+/// An append-only entry with its own id (UUIDv7).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry<T> {
+    pub id: String,
+    #[serde(flatten)]
+    pub stamp: Stamp,
+    #[serde(flatten)]
+    pub body: T,
+}
+
+/// The on-site defect confirmation (故障鉴定).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DefectRecord {
+    pub cause: Cause,
+    pub quality_fault: bool,
+    pub findings: String,
+    pub measurements: Vec<Measurement>,
+    pub major_incident: bool,
+    pub evidence_photos: Vec<String>,
+}
+
+/// The warranty decision with the rule's explanation and the evidence it cites.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarrantyRecord {
+    #[serde(flatten)]
+    pub decision: WarrantyDecision,
+    pub evidence_photos: Vec<String>,
+}
+
+/// How the case was resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResolutionRecord {
+    pub outcome: Outcome,
+    pub summary: String,
+}
+
+/// The audit trail: one event per command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventBody {
+    pub action: String,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoteBody {
+    pub text: String,
+}
+
+/// A part-usage ledger line. Lines are never edited: a removal is a `Reversal` entry and the
+/// return of a kept old part is an `OldPartReturned` entry, both pointing at the line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PartBody {
+    Used(PartInput),
+    Reversal { line: String, reason: String },
+    OldPartReturned { line: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum VisitBody {
+    Scheduled { planned_for: Timestamp },
+    Arrived,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfirmationBody {
+    #[serde(flatten)]
+    pub input: ConfirmationInput,
+    /// The round the customer answered for.
+    pub round: u32,
+}
+
+/// The start of a new round after the customer rejected the outcome or the case was reopened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundBody {
+    pub round: u32,
+    pub reason: String,
+    /// The rejecting confirmation this round answers, when there is one.
+    pub follows_confirmation: Option<String>,
+}
+
+pub type StatusRecord = Decided<Status>;
+pub type ChargeRecord = Decided<Charge>;

@@ -1,0 +1,288 @@
+//! The case view: everything a screen shows about one case, read from its document, with
+//! concurrent facts and conflicting decisions laid out so a person can see and resolve them.
+
+use automerge::ReadDoc;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::deadlines::{self, Due};
+use crate::document::{self, Collection, DecisionField};
+use crate::error::Result;
+use crate::facts;
+use crate::model::{CaseId, Registration, Status, Timestamp};
+use crate::policy::Policies;
+use crate::records::{
+    ConfirmationBody, Decided, DefectRecord, Entry, EventBody, NoteBody, PartBody,
+    ResolutionRecord, RoundBody, Stamp, StatusRecord, VisitBody, WarrantyRecord,
+};
+
+/// A decision field's current value and, when replicas disagree, every concurrent value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionView<T> {
+    pub current: Decided<T>,
+    /// Empty unless there is a conflict; then every concurrent value, `current` included.
+    pub conflict: Vec<Decided<T>>,
+}
+
+impl<T> DecisionView<T> {
+    pub fn in_conflict(&self) -> bool {
+        !self.conflict.is_empty()
+    }
+}
+
+/// A registration field edited concurrently: the shown value and the others kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConcurrentFact {
+    pub field: String,
+    pub values: Vec<String>,
+}
+
+/// One conflicting decision, in a shape independent of the field's type, for conflict screens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictView {
+    pub field: String,
+    pub alternatives: Vec<ConflictAlternative>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictAlternative {
+    /// What the choice means, e.g. "customer_misuse" or "covered".
+    pub value: String,
+    pub by: String,
+    pub device: String,
+    pub at: Timestamp,
+}
+
+/// A part line with what later entries say about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartLine {
+    pub id: String,
+    #[serde(flatten)]
+    pub stamp: Stamp,
+    #[serde(flatten)]
+    pub part: crate::model::PartInput,
+    /// Removed by a compensating entry (the reason is in `reversal_reason`).
+    pub reversed: bool,
+    pub reversal_reason: Option<String>,
+    pub old_part_returned: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseView {
+    pub id: CaseId,
+    /// The official YYMM-NNNN number once HQ has given it.
+    pub number: Option<String>,
+    pub registration: Registration,
+    pub concurrent_facts: Vec<ConcurrentFact>,
+    pub status: DecisionView<Status>,
+    pub defect: Option<DecisionView<DefectRecord>>,
+    pub warranty: Option<DecisionView<WarrantyRecord>>,
+    pub charge: Option<DecisionView<crate::model::Charge>>,
+    pub resolution: Option<DecisionView<ResolutionRecord>>,
+    pub conflicts: Vec<ConflictView>,
+    pub round: u32,
+    pub round_started_at: Timestamp,
+    pub next_due: Option<Due>,
+    pub parts: Vec<PartLine>,
+    pub notes: Vec<Entry<NoteBody>>,
+    pub visits: Vec<Entry<VisitBody>>,
+    pub confirmations: Vec<Entry<ConfirmationBody>>,
+    pub rounds: Vec<Entry<RoundBody>>,
+    /// The audit trail: one event per command, in time order.
+    pub events: Vec<Entry<EventBody>>,
+    pub updated_at: Timestamp,
+}
+
+impl CaseView {
+    pub fn status(&self) -> Status {
+        self.status.current.value
+    }
+
+    pub fn has_conflict(&self) -> bool {
+        !self.conflicts.is_empty()
+    }
+
+    pub fn is_overdue(&self, now: Timestamp) -> bool {
+        self.next_due
+            .as_ref()
+            .is_some_and(|due| deadlines::is_overdue(due, now))
+    }
+}
+
+/// Builds the view of a case document.
+pub fn build(doc: &impl ReadDoc, case_id: CaseId, policies: &Policies) -> Result<CaseView> {
+    let fact_values = document::read_facts(doc);
+    let registration = facts::from_winners(&fact_values)?;
+    let concurrent_facts = fact_values
+        .iter()
+        .filter(|(_, values)| values.len() > 1)
+        .map(|(field, values)| ConcurrentFact {
+            field: field.clone(),
+            values: values.iter().map(|v| facts::display(v)).collect(),
+        })
+        .collect();
+
+    let mut conflicts = Vec::new();
+    let status: DecisionView<Status> =
+        decision::<Status>(doc, DecisionField::Status, &mut conflicts)?.unwrap_or_else(|| {
+            // A case written before its first status record is simply registered.
+            DecisionView {
+                current: StatusRecord {
+                    key: Status::Registered.as_str().into(),
+                    value: Status::Registered,
+                    stamp: Stamp {
+                        by: registration.first_responder.clone(),
+                        device: String::new(),
+                        at: registration.received_at,
+                    },
+                    resolved_by: None,
+                },
+                conflict: Vec::new(),
+            }
+        });
+    let defect = decision(doc, DecisionField::Defect, &mut conflicts)?;
+    let warranty = decision(doc, DecisionField::Warranty, &mut conflicts)?;
+    let charge = decision::<crate::model::Charge>(doc, DecisionField::Charge, &mut conflicts)?;
+    let resolution = decision(doc, DecisionField::Resolution, &mut conflicts)?;
+
+    let mut events: Vec<Entry<EventBody>> = document::read_collection(doc, Collection::Events)?;
+    sort_entries(&mut events);
+    let mut notes: Vec<Entry<NoteBody>> = document::read_collection(doc, Collection::Notes)?;
+    sort_entries(&mut notes);
+    let mut visits: Vec<Entry<VisitBody>> = document::read_collection(doc, Collection::Visits)?;
+    sort_entries(&mut visits);
+    let mut confirmations: Vec<Entry<ConfirmationBody>> =
+        document::read_collection(doc, Collection::Confirmations)?;
+    sort_entries(&mut confirmations);
+    let mut rounds: Vec<Entry<RoundBody>> = document::read_collection(doc, Collection::Rounds)?;
+    sort_entries(&mut rounds);
+    let parts = part_lines(document::read_collection(doc, Collection::Parts)?);
+
+    let round = 1 + rounds.len() as u32;
+    let round_started_at = rounds
+        .last()
+        .map(|r| r.stamp.at)
+        .unwrap_or(registration.received_at);
+    let next_due = deadlines::next_due(
+        &policies.deadlines,
+        round_started_at,
+        registration.market,
+        status.current.value,
+    );
+    let updated_at = events
+        .iter()
+        .map(|e| e.stamp.at)
+        .max()
+        .unwrap_or(registration.received_at);
+
+    Ok(CaseView {
+        id: case_id,
+        number: document::number_of(doc),
+        registration,
+        concurrent_facts,
+        status,
+        defect,
+        warranty,
+        charge,
+        resolution,
+        conflicts,
+        round,
+        round_started_at,
+        next_due,
+        parts,
+        notes,
+        visits,
+        confirmations,
+        rounds,
+        events,
+        updated_at,
+    })
+}
+
+/// Reads a decision field; records a conflict when its concurrent values disagree.
+fn decision<T: DeserializeOwned + Clone>(
+    doc: &impl ReadDoc,
+    field: DecisionField,
+    conflicts: &mut Vec<ConflictView>,
+) -> Result<Option<DecisionView<T>>> {
+    let mut values: Vec<Decided<T>> = document::read_decision(doc, field)?;
+    if values.is_empty() {
+        return Ok(None);
+    }
+    let current = values[0].clone();
+    let disagree = values.iter().any(|v| v.key != current.key);
+    if !disagree {
+        return Ok(Some(DecisionView {
+            current,
+            conflict: Vec::new(),
+        }));
+    }
+    // A stable order, the same on every replica, so "choose alternative 2" means the same value
+    // everywhere.
+    values.sort_by(|a, b| {
+        (a.stamp.at, &a.stamp.device, &a.key).cmp(&(b.stamp.at, &b.stamp.device, &b.key))
+    });
+    conflicts.push(ConflictView {
+        field: field.as_str().into(),
+        alternatives: values
+            .iter()
+            .map(|v| ConflictAlternative {
+                value: v.key.clone(),
+                by: v.stamp.by.clone(),
+                device: v.stamp.device.clone(),
+                at: v.stamp.at,
+            })
+            .collect(),
+    });
+    Ok(Some(DecisionView {
+        current,
+        conflict: values,
+    }))
+}
+
+fn sort_entries<T>(entries: &mut [Entry<T>]) {
+    entries.sort_by(|a, b| (a.stamp.at, &a.id).cmp(&(b.stamp.at, &b.id)));
+}
+
+fn part_lines(mut entries: Vec<Entry<PartBody>>) -> Vec<PartLine> {
+    sort_entries(&mut entries);
+    let mut lines: Vec<PartLine> = entries
+        .iter()
+        .filter_map(|e| match &e.body {
+            PartBody::Used(part) => Some(PartLine {
+                id: e.id.clone(),
+                stamp: e.stamp.clone(),
+                part: part.clone(),
+                reversed: false,
+                reversal_reason: None,
+                old_part_returned: false,
+            }),
+            _ => None,
+        })
+        .collect();
+    for e in &entries {
+        match &e.body {
+            PartBody::Reversal { line, reason } => {
+                if let Some(l) = lines.iter_mut().find(|l| &l.id == line) {
+                    l.reversed = true;
+                    l.reversal_reason = Some(reason.clone());
+                }
+            }
+            PartBody::OldPartReturned { line } => {
+                if let Some(l) = lines.iter_mut().find(|l| &l.id == line) {
+                    l.old_part_returned = true;
+                }
+            }
+            PartBody::Used(_) => {}
+        }
+    }
+    lines
+}
+
+/// The conflicting record of a field, by its index in the view's stable order.
+pub fn conflict_choice<T: Clone>(
+    view: &Option<DecisionView<T>>,
+    choose: usize,
+) -> Option<Decided<T>> {
+    view.as_ref().and_then(|v| v.conflict.get(choose).cloned())
+}

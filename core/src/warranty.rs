@@ -1,0 +1,560 @@
+//! The 三包 warranty rule: which policy period applies to a product, when it ends, and whether a
+//! complaint is covered, with an explanation a customer can be shown.
+//!
+//! Boundary policy, decided once: the period is counted in calendar months from the purchase
+//! date and its last day is covered. Where the final month has no matching day (31 August plus
+//! six months, 29 February plus a year) the period ends on that month's last day.
+
+use std::collections::BTreeMap;
+
+use chrono::{Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Cause, ProofOfPurchase};
+use crate::{Error, Result};
+
+/// The rule that a deployment configures: warranty months per product category, with per-model
+/// overrides. Keys are stored trimmed and lowercase; lookups normalise their input the same way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarrantyPolicy {
+    pub category_months: BTreeMap<String, u32>,
+    pub model_months: BTreeMap<String, u32>,
+}
+
+impl Default for WarrantyPolicy {
+    /// Motors and generators one year, pumps half a year, as in the procedures.
+    fn default() -> Self {
+        let category_months = [("motor", 12), ("generator", 12), ("pump", 6)]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        WarrantyPolicy {
+            category_months,
+            model_months: BTreeMap::new(),
+        }
+    }
+}
+
+/// Where the months of a decision came from; only used to word the explanation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PeriodSource {
+    Model,
+    Category,
+}
+
+fn normalize(key: &str) -> String {
+    key.trim().to_lowercase()
+}
+
+/// Exact (normalised) key first; the scan covers tables that were deserialised from hand-written
+/// configuration with mixed-case keys.
+fn lookup(table: &BTreeMap<String, u32>, key: &str) -> Option<u32> {
+    let key = normalize(key);
+    if key.is_empty() {
+        return None;
+    }
+    table.get(&key).copied().or_else(|| {
+        table
+            .iter()
+            .find(|(k, _)| normalize(k) == key)
+            .map(|(_, v)| *v)
+    })
+}
+
+impl WarrantyPolicy {
+    /// Sets (or replaces) the period of a category.
+    pub fn with_category(mut self, category: &str, months: u32) -> Self {
+        self.category_months.insert(normalize(category), months);
+        self
+    }
+
+    /// Sets (or replaces) a per-model override.
+    pub fn with_model(mut self, model: &str, months: u32) -> Self {
+        self.model_months.insert(normalize(model), months);
+        self
+    }
+
+    /// The warranty months for a product: the model override if there is one, else the category.
+    /// `None` means the product is outside the 三包 scope. A zero-month entry is treated the
+    /// same way, because a period that ends on the day of purchase is an exclusion in practice.
+    pub fn months_for(&self, category: &str, model: &str) -> Option<u32> {
+        self.months_with_source(category, model).map(|(m, _)| m)
+    }
+
+    fn months_with_source(&self, category: &str, model: &str) -> Option<(u32, PeriodSource)> {
+        let found = match lookup(&self.model_months, model) {
+            Some(m) => (m, PeriodSource::Model),
+            None => (
+                lookup(&self.category_months, category)?,
+                PeriodSource::Category,
+            ),
+        };
+        (found.0 > 0).then_some(found)
+    }
+}
+
+/// The last covered day of a warranty of `months` calendar months bought on `purchase`.
+/// `None` only when the date falls outside what chrono can represent.
+pub fn period_end(purchase: NaiveDate, months: u32) -> Option<NaiveDate> {
+    purchase.checked_add_months(Months::new(months))
+}
+
+/// The facts a warranty decision depends on, borrowed from the case.
+#[derive(Debug, Clone, Copy)]
+pub struct WarrantyInput<'a> {
+    pub category: &'a str,
+    pub model: &'a str,
+    pub purchase_date: Option<NaiveDate>,
+    pub proof: &'a ProofOfPurchase,
+    /// The local date the complaint was received; it is what must fall inside the period.
+    pub received_date: NaiveDate,
+    pub cause: Cause,
+}
+
+/// Which rule settled the decision, in the order they are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarrantyRule {
+    NoProofOfPurchase,
+    NotInScope,
+    OutOfPeriod,
+    NonQualityFault,
+    CoveredQualityFault,
+}
+
+impl WarrantyRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarrantyRule::NoProofOfPurchase => "no_proof_of_purchase",
+            WarrantyRule::NotInScope => "not_in_scope",
+            WarrantyRule::OutOfPeriod => "out_of_period",
+            WarrantyRule::NonQualityFault => "non_quality_fault",
+            WarrantyRule::CoveredQualityFault => "covered_quality_fault",
+        }
+    }
+}
+
+/// A warranty decision with everything needed to explain it later.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarrantyDecision {
+    pub covered: bool,
+    pub rule: WarrantyRule,
+    pub months: Option<u32>,
+    pub period_end: Option<NaiveDate>,
+    pub purchase_date: Option<NaiveDate>,
+    pub received_date: NaiveDate,
+    pub cause: Cause,
+    pub explanation: String,
+}
+
+const NO_WARRANTY_RULE: &str = "the rule is that a product with no proof of purchase, or outside the 三包 scope, gets no warranty";
+const PAID_SERVICE: &str = "paid service at production cost";
+
+fn cause_phrase(cause: Cause) -> &'static str {
+    match cause {
+        Cause::DesignManufacturing => "design/manufacturing",
+        Cause::StorageTransport => "storage/transport",
+        Cause::CustomerMisuse => "customer misuse",
+    }
+}
+
+fn proof_phrase(proof: &ProofOfPurchase) -> String {
+    let (kind, number) = match proof {
+        ProofOfPurchase::Invoice(n) => ("invoice", n),
+        ProofOfPurchase::Voucher(n) => ("voucher", n),
+        ProofOfPurchase::None => return "no proof of purchase".to_owned(),
+    };
+    match number.trim() {
+        "" => format!("with {kind}"),
+        n => format!("with {kind} {n}"),
+    }
+}
+
+/// The product as the explanation's subject: "Pump", or "Model X (pump)" when a model override
+/// decided the period, so the reader sees why the category's period was not used.
+fn subject(input: &WarrantyInput, source: Option<PeriodSource>) -> String {
+    let category = input.category.trim();
+    let model = input.model.trim();
+    let mut chars = category.chars();
+    let cat = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => "Product".to_owned(),
+    };
+    match source {
+        Some(PeriodSource::Model) if category.is_empty() => format!("Model {model}"),
+        Some(PeriodSource::Model) => format!("Model {model} ({category})"),
+        _ => cat,
+    }
+}
+
+fn period_phrase(months: u32, source: PeriodSource) -> String {
+    match source {
+        PeriodSource::Model => format!("{months}-month period (model override)"),
+        PeriodSource::Category => format!("{months}-month period"),
+    }
+}
+
+/// Decides 三包 coverage. Checks run in a fixed order so the reported rule is the first that
+/// applies: proof, scope, dates, period, cause.
+pub fn decide(policy: &WarrantyPolicy, input: &WarrantyInput) -> Result<WarrantyDecision> {
+    let cause = cause_phrase(input.cause);
+    let received = input.received_date;
+    let base = WarrantyDecision {
+        covered: false,
+        rule: WarrantyRule::NoProofOfPurchase,
+        months: None,
+        period_end: None,
+        purchase_date: input.purchase_date,
+        received_date: received,
+        cause: input.cause,
+        explanation: String::new(),
+    };
+
+    let purchase = match input.purchase_date {
+        Some(p) if input.proof.is_present() => p,
+        purchase => {
+            let what = if input.proof.is_present() {
+                format!("the {} carries no purchase date", proof_kind(input.proof))
+            } else {
+                "there is no invoice or voucher proving the purchase date".to_owned()
+            };
+            let bought = purchase
+                .map(|p| format!(" said to be bought {p}"))
+                .unwrap_or_default();
+            let explanation = format!(
+                "{}{bought}, complaint received {received} (cause: {cause}): {what}. \
+                 Not covered: {NO_WARRANTY_RULE}.",
+                subject(input, None)
+            );
+            return Ok(WarrantyDecision {
+                explanation,
+                ..base
+            });
+        }
+    };
+
+    let proof = proof_phrase(input.proof);
+    let Some((months, source)) = policy.months_with_source(input.category, input.model) else {
+        let explanation = format!(
+            "{} bought {purchase} {proof}, complaint received {received} (cause: {cause}): \
+             neither category \"{}\" nor model \"{}\" has a warranty period in the policy, so the \
+             product is outside the 三包 scope. Not covered: {NO_WARRANTY_RULE}.",
+            subject(input, None),
+            input.category.trim(),
+            input.model.trim()
+        );
+        return Ok(WarrantyDecision {
+            rule: WarrantyRule::NotInScope,
+            explanation,
+            ..base
+        });
+    };
+
+    if received < purchase {
+        return Err(Error::validation(
+            "received_date",
+            format!("complaint received {received} is before the purchase date {purchase}"),
+        ));
+    }
+    let end = period_end(purchase, months).ok_or_else(|| {
+        Error::validation(
+            "purchase_date",
+            format!("{purchase} plus {months} months is beyond the supported date range"),
+        )
+    })?;
+
+    let subject = subject(input, Some(source));
+    let period = period_phrase(months, source);
+    let (rule, explanation) = if received > end {
+        (
+            WarrantyRule::OutOfPeriod,
+            format!(
+                "{subject} bought {purchase} {proof}: {period} ended {end} (inclusive); complaint \
+                 received {received} is after it, so it is out of period whatever the cause \
+                 ({cause}). Not covered: {PAID_SERVICE}."
+            ),
+        )
+    } else if !input.cause.is_quality_fault() {
+        (
+            WarrantyRule::NonQualityFault,
+            format!(
+                "{subject} bought {purchase} {proof}: {period} ends {end} (inclusive) and complaint \
+                 received {received} is inside it, but the cause ({cause}) is not a quality \
+                 fault. Not covered: {PAID_SERVICE}."
+            ),
+        )
+    } else {
+        (
+            WarrantyRule::CoveredQualityFault,
+            format!(
+                "{subject} bought {purchase} {proof}: {period} ends {end} (inclusive); complaint \
+                 received {received} is inside it and the cause ({cause}) is a quality fault: \
+                 covered."
+            ),
+        )
+    };
+    Ok(WarrantyDecision {
+        covered: rule == WarrantyRule::CoveredQualityFault,
+        rule,
+        months: Some(months),
+        period_end: Some(end),
+        explanation,
+        ..base
+    })
+}
+
+fn proof_kind(proof: &ProofOfPurchase) -> &'static str {
+    match proof {
+        ProofOfPurchase::Invoice(_) => "invoice",
+        ProofOfPurchase::Voucher(_) => "voucher",
+        ProofOfPurchase::None => "proof of purchase",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn input<'a>(
+        category: &'a str,
+        model: &'a str,
+        purchase: Option<&str>,
+        proof: &'a ProofOfPurchase,
+        received: &str,
+        cause: Cause,
+    ) -> WarrantyInput<'a> {
+        WarrantyInput {
+            category,
+            model,
+            purchase_date: purchase.map(d),
+            proof,
+            received_date: d(received),
+            cause,
+        }
+    }
+
+    #[test]
+    fn period_end_clamps_to_month_end() {
+        assert_eq!(period_end(d("2024-02-29"), 12), Some(d("2025-02-28")));
+        assert_eq!(period_end(d("2025-08-31"), 6), Some(d("2026-02-28")));
+        assert_eq!(period_end(d("2024-01-31"), 1), Some(d("2024-02-29")));
+        assert_eq!(period_end(d("2024-02-29"), 48), Some(d("2028-02-29")));
+        assert_eq!(period_end(d("2025-03-15"), 0), Some(d("2025-03-15")));
+        assert_eq!(period_end(NaiveDate::MAX, 1), None);
+    }
+
+    #[test]
+    fn default_policy_and_lookup() {
+        let p = WarrantyPolicy::default();
+        assert_eq!(p.months_for("motor", ""), Some(12));
+        assert_eq!(p.months_for("  GENERATOR ", ""), Some(12));
+        assert_eq!(p.months_for("Pump", "x"), Some(6));
+        assert_eq!(p.months_for("compressor", ""), None);
+        assert_eq!(p.months_for("", ""), None);
+
+        let p = p.with_model(" YE3-132 ", 24).with_category("Valve", 0);
+        assert_eq!(p.model_months.get("ye3-132"), Some(&24));
+        assert_eq!(p.months_for("pump", "ye3-132"), Some(24));
+        assert_eq!(p.months_for("unknown", "Ye3-132"), Some(24));
+        assert_eq!(p.months_for("valve", ""), None);
+    }
+
+    #[test]
+    fn mixed_case_keys_from_configuration_still_match() {
+        let mut p = WarrantyPolicy::default();
+        p.category_months.insert("Compressor".into(), 18);
+        assert_eq!(p.months_for("compressor", ""), Some(18));
+    }
+
+    #[test]
+    fn covered_on_the_last_day_with_the_documented_wording() {
+        let proof = ProofOfPurchase::Invoice(String::new());
+        let dec = decide(
+            &WarrantyPolicy::default(),
+            &input(
+                "pump",
+                "",
+                Some("2025-08-31"),
+                &proof,
+                "2026-02-28",
+                Cause::DesignManufacturing,
+            ),
+        )
+        .unwrap();
+        assert!(dec.covered);
+        assert_eq!(dec.rule, WarrantyRule::CoveredQualityFault);
+        assert_eq!(dec.months, Some(6));
+        assert_eq!(dec.period_end, Some(d("2026-02-28")));
+        assert_eq!(
+            dec.explanation,
+            "Pump bought 2025-08-31 with invoice: 6-month period ends 2026-02-28 (inclusive); \
+             complaint received 2026-02-28 is inside it and the cause (design/manufacturing) is \
+             a quality fault: covered."
+        );
+    }
+
+    #[test]
+    fn each_rule_in_order() {
+        let policy = WarrantyPolicy::default();
+        let inv = ProofOfPurchase::Invoice("F-1".into());
+        let none = ProofOfPurchase::None;
+
+        let dec = decide(
+            &policy,
+            &input(
+                "motor",
+                "",
+                Some("2025-01-10"),
+                &none,
+                "2025-02-01",
+                Cause::DesignManufacturing,
+            ),
+        )
+        .unwrap();
+        assert_eq!(dec.rule, WarrantyRule::NoProofOfPurchase);
+        assert!(!dec.covered && dec.period_end.is_none() && dec.months.is_none());
+        assert!(dec.explanation.contains("no proof of purchase"));
+        assert!(!dec.explanation.contains(PAID_SERVICE));
+
+        let dec = decide(
+            &policy,
+            &input(
+                "motor",
+                "",
+                None,
+                &inv,
+                "2025-02-01",
+                Cause::StorageTransport,
+            ),
+        )
+        .unwrap();
+        assert_eq!(dec.rule, WarrantyRule::NoProofOfPurchase);
+        assert!(dec.explanation.contains("carries no purchase date"));
+
+        // Scope is checked before dates, so even an impossible date pair is "not in scope".
+        let dec = decide(
+            &policy,
+            &input(
+                "fan",
+                "",
+                Some("2025-03-01"),
+                &inv,
+                "2025-02-01",
+                Cause::DesignManufacturing,
+            ),
+        )
+        .unwrap();
+        assert_eq!(dec.rule, WarrantyRule::NotInScope);
+        assert!(dec.explanation.contains("outside the 三包 scope"));
+
+        let err = decide(
+            &policy,
+            &input(
+                "motor",
+                "",
+                Some("2025-03-01"),
+                &inv,
+                "2025-02-28",
+                Cause::DesignManufacturing,
+            ),
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Validation {
+                field: "received_date",
+                ..
+            }
+        ));
+
+        let dec = decide(
+            &policy,
+            &input(
+                "motor",
+                "",
+                Some("2025-03-01"),
+                &inv,
+                "2026-03-02",
+                Cause::DesignManufacturing,
+            ),
+        )
+        .unwrap();
+        assert_eq!(dec.rule, WarrantyRule::OutOfPeriod);
+        assert_eq!(dec.period_end, Some(d("2026-03-01")));
+        assert!(dec.explanation.contains(PAID_SERVICE));
+
+        let dec = decide(
+            &policy,
+            &input(
+                "motor",
+                "",
+                Some("2025-03-01"),
+                &inv,
+                "2025-03-01",
+                Cause::CustomerMisuse,
+            ),
+        )
+        .unwrap();
+        assert_eq!(dec.rule, WarrantyRule::NonQualityFault);
+        assert_eq!(dec.period_end, Some(d("2026-03-01")));
+        assert!(!dec.covered);
+        assert!(dec.explanation.contains(PAID_SERVICE));
+        assert!(dec.explanation.contains("customer misuse"));
+    }
+
+    #[test]
+    fn model_override_is_named_in_the_explanation() {
+        let policy = WarrantyPolicy::default().with_model("P-9", 24);
+        let proof = ProofOfPurchase::Voucher("V-77".into());
+        let dec = decide(
+            &policy,
+            &input(
+                "pump",
+                "p-9",
+                Some("2024-02-29"),
+                &proof,
+                "2026-02-28",
+                Cause::StorageTransport,
+            ),
+        )
+        .unwrap();
+        assert!(dec.covered);
+        assert_eq!(dec.months, Some(24));
+        assert_eq!(dec.period_end, Some(d("2026-02-28")));
+        assert!(
+            dec.explanation
+                .starts_with("Model p-9 (pump) bought 2024-02-29 with voucher V-77")
+        );
+        assert!(dec.explanation.contains("(model override)"));
+    }
+
+    #[test]
+    fn serde_names() {
+        assert_eq!(
+            serde_json::to_string(&WarrantyRule::CoveredQualityFault).unwrap(),
+            "\"covered_quality_fault\""
+        );
+        let p = WarrantyPolicy::default();
+        let back: WarrantyPolicy =
+            serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+        assert_eq!(back, p);
+        for r in [
+            WarrantyRule::NoProofOfPurchase,
+            WarrantyRule::NotInScope,
+            WarrantyRule::OutOfPeriod,
+            WarrantyRule::NonQualityFault,
+            WarrantyRule::CoveredQualityFault,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&r).unwrap(),
+                format!("\"{}\"", r.as_str())
+            );
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Properties of the pure rules (warranty, deadlines, lifecycle) over generated inputs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, Weekday};
+use fieldcore::deadlines::{
+    CloseRule, DeadlinePolicy, Milestone, due_at, is_overdue, next_due, pending,
+};
+use fieldcore::lifecycle::{Action, allowed_actions, next_status};
+use fieldcore::model::{Cause, Market, ProofOfPurchase, Status, Timestamp};
+use fieldcore::warranty::{WarrantyInput, WarrantyPolicy, WarrantyRule, decide, period_end};
+use fieldcore::{Error, Result};
+use proptest::prelude::*;
+use proptest::sample::select;
+
+fn epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2000, 1, 1).unwrap()
+}
+
+/// Dates from 2000 to about 2055.
+fn arb_date() -> impl Strategy<Value = NaiveDate> {
+    (0u64..20_000).prop_map(|n| epoch() + Days::new(n))
+}
+
+fn arb_cause() -> impl Strategy<Value = Cause> {
+    select(vec![
+        Cause::DesignManufacturing,
+        Cause::StorageTransport,
+        Cause::CustomerMisuse,
+    ])
+}
+
+fn arb_proof() -> impl Strategy<Value = ProofOfPurchase> {
+    prop_oneof![
+        "[A-Z0-9-]{0,8}".prop_map(ProofOfPurchase::Invoice),
+        "[A-Z0-9-]{0,8}".prop_map(ProofOfPurchase::Voucher),
+        Just(ProofOfPurchase::None),
+    ]
+}
+
+fn arb_timestamp() -> impl Strategy<Value = Timestamp> {
+    // 2000-01-01 .. about 2060, offsets from -12:00 to +14:00 in quarter hours.
+    (946_684_800i64..2_840_000_000, -48i32..=56).prop_map(|(secs, quarters)| {
+        let offset = FixedOffset::east_opt(quarters * 900).unwrap();
+        DateTime::from_timestamp(secs, 0)
+            .unwrap()
+            .with_timezone(&offset)
+    })
+}
+
+fn arb_close_rule() -> impl Strategy<Value = CloseRule> {
+    prop_oneof![
+        (0u32..60, 0u32..60)
+            .prop_map(|(domestic, foreign)| CloseRule::CalendarDays { domestic, foreign }),
+        (0u32..60).prop_map(|days| CloseRule::WorkingDays { days }),
+    ]
+}
+
+fn arb_deadline_policy() -> impl Strategy<Value = DeadlinePolicy> {
+    (0u32..500, 0u32..500, 0u32..60, arb_close_rule()).prop_map(
+        |(reply_hours, remedy_hours, report_days, close)| DeadlinePolicy {
+            reply_hours,
+            remedy_hours,
+            report_days,
+            close,
+        },
+    )
+}
+
+fn arb_market() -> impl Strategy<Value = Market> {
+    select(vec![Market::Domestic, Market::Foreign])
+}
+
+fn arb_status() -> impl Strategy<Value = Status> {
+    select(Status::ALL.to_vec())
+}
+
+fn arb_action() -> impl Strategy<Value = Action> {
+    select(Action::ALL.to_vec())
+}
+
+proptest! {
+    #[test]
+    fn warranty_decisions_are_consistent(
+        category in select(vec!["motor", "generator", "pump", " Pump ", "MOTOR", "compressor", ""]),
+        model in select(vec!["", "YE3", "x"]),
+        purchase in arb_date(),
+        has_purchase in any::<bool>(),
+        shift in -60i64..900,
+        proof in arb_proof(),
+        cause in arb_cause(),
+    ) {
+        let policy = WarrantyPolicy::default().with_model("ye3", 24);
+        let received = if shift < 0 {
+            purchase - Days::new(shift.unsigned_abs())
+        } else {
+            purchase + Days::new(shift.unsigned_abs())
+        };
+        let input = WarrantyInput {
+            category,
+            model,
+            purchase_date: has_purchase.then_some(purchase),
+            proof: &proof,
+            received_date: received,
+            cause,
+        };
+        let in_scope = policy.months_for(category, model).is_some();
+        match decide(&policy, &input) {
+            Err(Error::Validation { field, .. }) => {
+                prop_assert_eq!(field, "received_date");
+                prop_assert!(proof.is_present() && has_purchase && in_scope && received < purchase);
+            }
+            Err(other) => prop_assert!(false, "unexpected error {other}"),
+            Ok(dec) => {
+                prop_assert_eq!(dec.covered, dec.rule == WarrantyRule::CoveredQualityFault);
+                let has_period = matches!(
+                    dec.rule,
+                    WarrantyRule::OutOfPeriod
+                        | WarrantyRule::NonQualityFault
+                        | WarrantyRule::CoveredQualityFault
+                );
+                prop_assert_eq!(dec.period_end.is_some(), has_period);
+                prop_assert_eq!(dec.months.is_some(), has_period);
+                if dec.covered {
+                    prop_assert!(proof.is_present());
+                    prop_assert!(cause.is_quality_fault());
+                    let end = dec.period_end.unwrap();
+                    prop_assert!(received >= purchase && received <= end);
+                }
+                if dec.rule == WarrantyRule::NoProofOfPurchase {
+                    prop_assert!(!proof.is_present() || !has_purchase);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn period_end_is_never_before_purchase_and_grows_with_months(
+        purchase in arb_date(),
+        a in 0u32..1200,
+        b in 0u32..1200,
+    ) {
+        let (lo, hi) = (a.min(b), a.max(b));
+        let end_lo = period_end(purchase, lo).unwrap();
+        let end_hi = period_end(purchase, hi).unwrap();
+        prop_assert!(end_lo >= purchase);
+        prop_assert!(end_lo <= end_hi);
+        // The end lies in the month exactly `months` calendar months on.
+        let month_index = |d: NaiveDate| d.year() * 12 + d.month0() as i32;
+        prop_assert_eq!(month_index(end_hi) - month_index(purchase), hi as i32);
+        prop_assert!(end_hi.day() <= purchase.day());
+    }
+
+    #[test]
+    fn early_days_of_month_keep_their_day(purchase in arb_date(), months in 0u32..1200) {
+        prop_assume!(purchase.day() <= 28);
+        prop_assert_eq!(period_end(purchase, months).unwrap().day(), purchase.day());
+    }
+
+    #[test]
+    fn next_due_is_the_earliest_pending(
+        policy in arb_deadline_policy(),
+        start in arb_timestamp(),
+        market in arb_market(),
+        status in arb_status(),
+    ) {
+        let all = pending(&policy, start, market, status);
+        prop_assert_eq!(all.is_empty(), status == Status::Closed);
+        let min = all.iter().copied().min_by_key(|d| (d.due_at, d.milestone));
+        prop_assert_eq!(next_due(&policy, start, market, status), min);
+        for pair in all.windows(2) {
+            prop_assert!((pair[0].due_at, pair[0].milestone) <= (pair[1].due_at, pair[1].milestone));
+        }
+        for d in &all {
+            prop_assert!(!d.milestone.is_met(status));
+            prop_assert!(d.due_at >= start);
+            prop_assert_eq!(d.due_at, due_at(&policy, d.milestone, start, market));
+            prop_assert!(!is_overdue(d, d.due_at));
+        }
+    }
+
+    #[test]
+    fn working_day_deadlines_avoid_weekends(
+        days in 0u32..400,
+        start in arb_timestamp(),
+        market in arb_market(),
+    ) {
+        let policy = DeadlinePolicy {
+            close: CloseRule::WorkingDays { days },
+            ..DeadlinePolicy::default()
+        };
+        let due = due_at(&policy, Milestone::Close, start, market);
+        prop_assert!(!matches!(due.weekday(), Weekday::Sat | Weekday::Sun), "{due}");
+        prop_assert_eq!(due.time(), start.time());
+        prop_assert_eq!(due.offset(), start.offset());
+        prop_assert!(due >= start);
+        // n working days need at least n calendar days and at most n*7/5 + 2.
+        let span = (due.date_naive() - start.date_naive()).num_days();
+        prop_assert!(span >= i64::from(days));
+        prop_assert!(span <= i64::from(days) * 7 / 5 + 2);
+    }
+
+    #[test]
+    fn lifecycle_walks_stay_in_the_enum(
+        actions in prop::collection::vec(arb_action(), 0..60),
+    ) {
+        let mut status = Status::Registered;
+        for action in actions {
+            let result: Result<Status> = next_status(status, action);
+            match result {
+                Ok(next) => {
+                    prop_assert!(Status::ALL.contains(&next));
+                    prop_assert!(allowed_actions(status).contains(&action));
+                    status = next;
+                }
+                Err(Error::InvalidTransition { from, action: phrase }) => {
+                    prop_assert_eq!(from, status);
+                    prop_assert_eq!(phrase, action.as_str());
+                    prop_assert!(!allowed_actions(status).contains(&action));
+                    // Asking again gives the same refusal: the rule has no hidden state.
+                    prop_assert!(next_status(status, action).is_err());
+                }
+                Err(other) => prop_assert!(false, "unexpected error {other}"),
+            }
+        }
+    }
+}
+
+/// Every status can be reached from a new registration, so none of them is dead weight.
+#[test]
+fn every_status_is_reachable_from_registered() {
+    let mut seen = vec![Status::Registered];
+    let mut frontier = vec![Status::Registered];
+    while let Some(from) = frontier.pop() {
+        for action in allowed_actions(from) {
+            let to = next_status(from, action).unwrap();
+            if !seen.contains(&to) {
+                seen.push(to);
+                frontier.push(to);
+            }
+        }
+    }
+    seen.sort();
+    let mut all = Status::ALL.to_vec();
+    all.sort();
+    assert_eq!(seen, all);
+}
