@@ -1,0 +1,520 @@
+//! The command line: clap definitions of every fieldctl command. Values clap can check alone
+//! (choices, counts) are typed here; dates, times and amounts stay text and are parsed by
+//! [`crate::input`] so that their errors name the domain field.
+
+use std::path::PathBuf;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use fieldcore::model::{Cause, Channel, CustomerRequest, Market, Outcome, Status};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fieldctl",
+    version,
+    about = "A field device on the command line: service cases worked offline over the fieldcore engine"
+)]
+pub struct Cli {
+    /// The device database [default: fieldctl.db in the current folder]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Who the commands are recorded as [default: $FIELDCTL_USER, else "engineer"]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Print JSON on stdout (errors too, as {"error": {...}})
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Register, work and list service cases
+    #[command(subcommand)]
+    Case(Box<CaseCommand>),
+    /// The 三包 warranty rule, without a database
+    #[command(subcommand)]
+    Warranty(WarrantyCommand),
+    /// Run a complete scripted service visit on a fresh database (or --db) and show the result
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    /// Register a new complaint
+    Register(RegisterArgs),
+    /// Show everything about a case
+    Show(CaseRef),
+    /// List cases, newest update first
+    List(ListArgs),
+    /// Acknowledge the complaint to the customer
+    Ack {
+        #[command(flatten)]
+        case: CaseRef,
+        /// A note on what the customer was told
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Plan an on-site visit
+    Schedule {
+        #[command(flatten)]
+        case: CaseRef,
+        /// When the visit is planned (RFC 3339)
+        #[arg(long, value_name = "TIME")]
+        at: String,
+    },
+    /// Record arrival at the customer's site
+    Arrive(CaseRef),
+    /// Record the defect found on site (故障鉴定)
+    ConfirmDefect(ConfirmDefectArgs),
+    /// Decide warranty coverage from the case's facts and its confirmed defect
+    DecideWarranty(DecideWarrantyArgs),
+    /// Set the paid-service charge of a case that is not covered
+    SetCharge {
+        #[command(flatten)]
+        case: CaseRef,
+        /// Amount in major units, at most 2 decimals (120.50)
+        #[arg(long)]
+        amount: String,
+        #[arg(long, default_value = "CNY")]
+        currency: String,
+    },
+    /// Record how the case was resolved
+    Resolve {
+        #[command(flatten)]
+        case: CaseRef,
+        #[arg(long, value_enum)]
+        outcome: OutcomeArg,
+        #[arg(long)]
+        summary: String,
+    },
+    /// Spare parts used on the case (三包配件)
+    #[command(subcommand)]
+    Part(PartCommand),
+    /// Add a note
+    Note {
+        #[command(flatten)]
+        case: CaseRef,
+        text: String,
+    },
+    /// Record the customer's answer to the outcome
+    Confirm(ConfirmArgs),
+    /// Close a case the customer confirmed
+    Close(CaseRef),
+    /// Start a new round on a confirmed or closed case
+    Reopen {
+        #[command(flatten)]
+        case: CaseRef,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Correct registration facts
+    Update(UpdateArgs),
+    /// Pick one of a conflicting decision's values (numbers as `case show` lists them)
+    ResolveConflict {
+        #[command(flatten)]
+        case: CaseRef,
+        #[arg(long, value_enum)]
+        field: DecisionFieldArg,
+        #[arg(long, value_name = "N")]
+        choose: usize,
+    },
+}
+
+/// A case: its id, an unambiguous id prefix, or its official number.
+#[derive(Debug, Args)]
+pub struct CaseRef {
+    #[arg(value_name = "CASE")]
+    pub case: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    #[arg(long)]
+    pub customer_name: String,
+    #[arg(long)]
+    pub phone: String,
+    #[arg(long)]
+    pub address: String,
+    #[arg(long)]
+    pub region: String,
+    /// The region is the company's home region
+    #[arg(long)]
+    pub home_region: bool,
+    #[arg(long, value_enum)]
+    pub market: MarketArg,
+    #[arg(long)]
+    pub model: String,
+    /// Product category as named in the warranty policy (motor, generator, pump, ...)
+    #[arg(long)]
+    pub category: String,
+    #[arg(long)]
+    pub serial: String,
+    /// YYYY-MM-DD
+    #[arg(long, value_name = "DATE")]
+    pub manufacture_date: Option<String>,
+    /// YYYY-MM-DD; required with --invoice or --voucher
+    #[arg(long, value_name = "DATE")]
+    pub purchase_date: Option<String>,
+    #[command(flatten)]
+    pub proof: ProofArgs,
+    /// The main fault as the customer describes it
+    #[arg(long)]
+    pub fault: String,
+    #[arg(long, value_enum)]
+    pub request: RequestArg,
+    #[arg(long, value_enum)]
+    pub channel: ChannelArg,
+    /// When the complaint was received (RFC 3339) [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub received_at: Option<String>,
+    /// 首问责任人, accountable until the case closes [default: --user]
+    #[arg(long, value_name = "NAME")]
+    pub first_responder: Option<String>,
+}
+
+/// The proof of purchase: exactly one of an invoice, a voucher, or none.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct ProofArgs {
+    /// Invoice number (发票)
+    #[arg(long, value_name = "NO")]
+    pub invoice: Option<String>,
+    /// Voucher number (凭证)
+    #[arg(long, value_name = "NO")]
+    pub voucher: Option<String>,
+    /// No proof of purchase: no warranty
+    #[arg(long)]
+    pub no_proof: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long, value_parser = status_parser())]
+    pub status: Option<Status>,
+    /// Only cases past their next deadline
+    #[arg(long)]
+    pub overdue: bool,
+    /// Part of the customer's name
+    #[arg(long, value_name = "TEXT")]
+    pub customer: Option<String>,
+    /// Start of the serial number
+    #[arg(long, value_name = "PREFIX")]
+    pub serial: Option<String>,
+    /// Start of the product model
+    #[arg(long, value_name = "PREFIX")]
+    pub model: Option<String>,
+    /// Only cases updated at or after this time (RFC 3339)
+    #[arg(long, value_name = "TIME")]
+    pub updated_since: Option<String>,
+    /// Only cases with a conflict to resolve
+    #[arg(long)]
+    pub conflicts: bool,
+    /// Rows per page (1 to 500) [default: 50]
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+    /// The cursor printed under the previous page
+    #[arg(long, value_name = "CURSOR")]
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfirmDefectArgs {
+    #[command(flatten)]
+    pub case: CaseRef,
+    #[arg(long, value_enum)]
+    pub cause: CauseArg,
+    #[arg(long)]
+    pub findings: String,
+    /// name=value[unit], e.g. insulation_resistance=550MΩ (repeatable)
+    #[arg(long = "measure", value_name = "NAME=VALUE[UNIT]")]
+    pub measures: Vec<String>,
+    /// A major quality incident (重大质量事故), reported to management at once
+    #[arg(long)]
+    pub major_incident: bool,
+    /// SHA-256 of an evidence photo (repeatable)
+    #[arg(long = "evidence", value_name = "HASH")]
+    pub evidence: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DecideWarrantyArgs {
+    #[command(flatten)]
+    pub case: CaseRef,
+    /// SHA-256 of an evidence photo (repeatable)
+    #[arg(long = "evidence", value_name = "HASH")]
+    pub evidence: Vec<String>,
+    /// The paid-service charge in major units, when already known (120.50)
+    #[arg(long, value_name = "AMOUNT")]
+    pub charge: Option<String>,
+    #[arg(long, default_value = "CNY", requires = "charge")]
+    pub currency: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PartCommand {
+    /// Record a part used; prints the new line id
+    Add(PartAddArgs),
+    /// Remove a part line recorded by mistake (a compensating entry)
+    Remove {
+        #[command(flatten)]
+        case: CaseRef,
+        line: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Record that a line's kept old part was returned
+    ReturnOld {
+        #[command(flatten)]
+        case: CaseRef,
+        line: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PartAddArgs {
+    #[command(flatten)]
+    pub case: CaseRef,
+    #[arg(long)]
+    pub part_number: String,
+    #[arg(long)]
+    pub spec: String,
+    #[arg(long)]
+    pub qty: u32,
+    /// Serial number of the new part
+    #[arg(long)]
+    pub new_serial: Option<String>,
+    /// The replaced old part is kept to be returned
+    #[arg(long)]
+    pub old_kept: bool,
+    /// Serial number of the kept old part
+    #[arg(long)]
+    pub old_serial: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfirmArgs {
+    #[command(flatten)]
+    pub case: CaseRef,
+    /// The customer's name as signed
+    #[arg(long)]
+    pub name: String,
+    #[command(flatten)]
+    pub answer: AnswerArgs,
+    /// Why the customer rejects the outcome
+    #[arg(long, requires = "rejected")]
+    pub reason: Option<String>,
+    /// SHA-256 of the signature image
+    #[arg(long, value_name = "HASH")]
+    pub signature_hash: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct AnswerArgs {
+    #[arg(long)]
+    pub accepted: bool,
+    #[arg(long)]
+    pub rejected: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    pub case: CaseRef,
+    #[arg(long)]
+    pub customer_name: Option<String>,
+    #[arg(long)]
+    pub phone: Option<String>,
+    #[arg(long)]
+    pub address: Option<String>,
+    #[arg(long)]
+    pub region: Option<String>,
+    #[arg(long)]
+    pub model: Option<String>,
+    #[arg(long)]
+    pub serial: Option<String>,
+    #[arg(long)]
+    pub fault: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WarrantyCommand {
+    /// Decide coverage with the default policy; no database is opened or created
+    Check(WarrantyCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WarrantyCheckArgs {
+    #[arg(long)]
+    pub category: String,
+    #[arg(long, default_value = "")]
+    pub model: String,
+    /// YYYY-MM-DD
+    #[arg(long, value_name = "DATE")]
+    pub purchase_date: Option<String>,
+    /// The date the complaint was received, YYYY-MM-DD
+    #[arg(long, value_name = "DATE")]
+    pub received_date: String,
+    #[arg(long, value_enum)]
+    pub cause: CauseArg,
+    #[command(flatten)]
+    pub proof: CheckProofArgs,
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct CheckProofArgs {
+    /// There is an invoice or voucher with the purchase date
+    #[arg(long)]
+    pub proof: bool,
+    #[arg(long)]
+    pub no_proof: bool,
+}
+
+/// Status names come from the core, so a new status needs no change here.
+fn status_parser() -> impl TypedValueParser<Value = Status> {
+    PossibleValuesParser::new(Status::ALL.map(Status::as_str))
+        .try_map(|s| Status::parse(&s).ok_or("is not a status"))
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum MarketArg {
+    Domestic,
+    Foreign,
+}
+
+impl From<MarketArg> for Market {
+    fn from(a: MarketArg) -> Market {
+        match a {
+            MarketArg::Domestic => Market::Domestic,
+            MarketArg::Foreign => Market::Foreign,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum RequestArg {
+    Repair,
+    Exchange,
+    Return,
+    Compensation,
+}
+
+impl From<RequestArg> for CustomerRequest {
+    fn from(a: RequestArg) -> CustomerRequest {
+        match a {
+            RequestArg::Repair => CustomerRequest::Repair,
+            RequestArg::Exchange => CustomerRequest::Exchange,
+            RequestArg::Return => CustomerRequest::Return,
+            RequestArg::Compensation => CustomerRequest::Compensation,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum ChannelArg {
+    Phone,
+    Email,
+    Fax,
+    Letter,
+    Dealer,
+    OnSite,
+}
+
+impl From<ChannelArg> for Channel {
+    fn from(a: ChannelArg) -> Channel {
+        match a {
+            ChannelArg::Phone => Channel::Phone,
+            ChannelArg::Email => Channel::Email,
+            ChannelArg::Fax => Channel::Fax,
+            ChannelArg::Letter => Channel::Letter,
+            ChannelArg::Dealer => Channel::Dealer,
+            ChannelArg::OnSite => Channel::OnSite,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum CauseArg {
+    DesignManufacturing,
+    StorageTransport,
+    CustomerMisuse,
+}
+
+impl From<CauseArg> for Cause {
+    fn from(a: CauseArg) -> Cause {
+        match a {
+            CauseArg::DesignManufacturing => Cause::DesignManufacturing,
+            CauseArg::StorageTransport => Cause::StorageTransport,
+            CauseArg::CustomerMisuse => Cause::CustomerMisuse,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum OutcomeArg {
+    RepairedOnSite,
+    PartsReplaced,
+    Exchanged,
+    Returned,
+    PaidRepair,
+    Rejected,
+}
+
+impl From<OutcomeArg> for Outcome {
+    fn from(a: OutcomeArg) -> Outcome {
+        match a {
+            OutcomeArg::RepairedOnSite => Outcome::RepairedOnSite,
+            OutcomeArg::PartsReplaced => Outcome::PartsReplaced,
+            OutcomeArg::Exchanged => Outcome::Exchanged,
+            OutcomeArg::Returned => Outcome::Returned,
+            OutcomeArg::PaidRepair => Outcome::PaidRepair,
+            OutcomeArg::Rejected => Outcome::Rejected,
+        }
+    }
+}
+
+/// The decision fields a conflict can be on; the core takes the name as text.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum DecisionFieldArg {
+    Status,
+    Defect,
+    Warranty,
+    Charge,
+    Resolution,
+}
+
+impl DecisionFieldArg {
+    pub fn name(self) -> &'static str {
+        match self {
+            DecisionFieldArg::Status => "status",
+            DecisionFieldArg::Defect => "defect",
+            DecisionFieldArg::Warranty => "warranty",
+            DecisionFieldArg::Charge => "charge",
+            DecisionFieldArg::Resolution => "resolution",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,180 @@
+//! The CLI's one error type: core errors, input the CLI parses itself, usage errors, and how
+//! each is named in JSON and mapped to an exit code (2 for bad input, 1 for everything else).
+
+use std::io;
+use std::path::PathBuf;
+
+use clap::error::{ContextKind, ContextValue};
+
+pub type Result<T, E = CliError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Core(#[from] fieldcore::Error),
+
+    /// A value the CLI parses itself (a date, an amount, a measurement) is malformed.
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+
+    /// The command line does not match the commands (unknown flag, missing argument, ...).
+    #[error("{}", usage_message(.0))]
+    Usage(clap::Error),
+
+    #[error("no database at {}; register a case first or pass --db", .0.display())]
+    NoDatabase(PathBuf),
+
+    #[error("could not create the demo folder {}: {source}", .path.display())]
+    DemoFolder { path: PathBuf, source: io::Error },
+
+    #[error("could not write the output: {0}")]
+    Output(#[source] io::Error),
+}
+
+impl CliError {
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> CliError {
+        CliError::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    /// 2 when the input was wrong and nothing was written; 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Core(fieldcore::Error::Validation { .. })
+            | CliError::Invalid { .. }
+            | CliError::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+
+    /// A stable machine name for the error, the `kind` of the JSON error object.
+    pub fn kind(&self) -> &'static str {
+        use fieldcore::Error as E;
+        match self {
+            CliError::Core(e) => match e {
+                E::Validation { .. } => "validation",
+                E::CaseNotFound(_) => "case_not_found",
+                E::EntryNotFound(_) => "entry_not_found",
+                E::InvalidTransition { .. } => "invalid_transition",
+                E::Conflict { .. } => "conflict",
+                E::CorruptDatabase { .. } => "corrupt_database",
+                E::NewerSchema { .. } => "newer_schema",
+                E::CorruptDocument { .. } => "corrupt_document",
+                E::InvalidDocument(_) => "invalid_document",
+                E::Storage(_) => "storage",
+                E::Io(_) => "io",
+            },
+            CliError::Invalid { .. } => "validation",
+            CliError::Usage(_) => "usage",
+            CliError::NoDatabase(_) => "no_database",
+            CliError::DemoFolder { .. } => "io",
+            CliError::Output(_) => "output",
+        }
+    }
+
+    /// The input field the error is about, when there is one.
+    pub fn field(&self) -> Option<String> {
+        match self {
+            CliError::Core(fieldcore::Error::Validation { field, .. })
+            | CliError::Invalid { field, .. } => Some((*field).to_owned()),
+            CliError::Core(fieldcore::Error::Conflict { field }) => Some(field.clone()),
+            CliError::Usage(e) => match e.get(ContextKind::InvalidArg) {
+                Some(ContextValue::String(arg)) => arg_name(arg),
+                Some(ContextValue::Strings(args)) if args.len() == 1 => arg_name(&args[0]),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// What stderr shows after "error: "; for usage errors, clap's whole text with its hints.
+    pub fn stderr_text(&self) -> String {
+        match self {
+            CliError::Usage(e) => e.render().to_string(),
+            other => format!("error: {other}\n"),
+        }
+    }
+}
+
+impl From<clap::Error> for CliError {
+    fn from(e: clap::Error) -> CliError {
+        CliError::Usage(e)
+    }
+}
+
+/// Clap's message up to its usage hint, on one line, without the "error: " prefix.
+fn usage_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let message: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let message = message.join(" ");
+    message
+        .strip_prefix("error: ")
+        .unwrap_or(&message)
+        .to_owned()
+}
+
+/// "--phone <PHONE>" → "phone", "<CASE>" → "case"; none for a group such as "<--a|--b>".
+fn arg_name(arg: &str) -> Option<String> {
+    if arg.contains('|') {
+        return None;
+    }
+    let name = arg.split_whitespace().next().unwrap_or(arg);
+    Some(
+        name.trim_start_matches('-')
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .to_lowercase()
+            .replace('-', "_"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn validation_errors_exit_2_and_name_their_field() {
+        let e = CliError::from(fieldcore::Error::Validation {
+            field: "customer_phone",
+            reason: "must be digits".into(),
+        });
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), "validation");
+        assert_eq!(e.field().as_deref(), Some("customer_phone"));
+        assert_eq!(e.to_string(), "invalid customer_phone: must be digits");
+        assert_eq!(
+            e.stderr_text(),
+            "error: invalid customer_phone: must be digits\n"
+        );
+    }
+
+    #[test]
+    fn other_errors_exit_1() {
+        let e = CliError::from(fieldcore::Error::InvalidTransition {
+            from: fieldcore::model::Status::Registered,
+            action: "close",
+        });
+        assert_eq!(e.exit_code(), 1);
+        assert_eq!(e.kind(), "invalid_transition");
+        assert_eq!(e.field(), None);
+        assert_eq!(CliError::NoDatabase("x.db".into()).exit_code(), 1);
+    }
+
+    #[test]
+    fn arg_names_become_field_names() {
+        assert_eq!(
+            arg_name("--purchase-date <DATE>").as_deref(),
+            Some("purchase_date")
+        );
+        assert_eq!(arg_name("<CASE>").as_deref(), Some("case"));
+        assert_eq!(arg_name("<--proof|--no-proof>"), None);
+    }
+}

@@ -1,0 +1,190 @@
+//! Turning command-line text into domain values: dates, times, money amounts and measurements,
+//! each failure naming the field it is about.
+
+use chrono::{DateTime, NaiveDate};
+use fieldcore::model::{Measurement, Timestamp};
+
+use crate::error::{CliError, Result};
+
+/// A calendar date written YYYY-MM-DD.
+pub fn date(field: &'static str, text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        CliError::invalid(
+            field,
+            format!("expected a date as YYYY-MM-DD, got \"{}\"", text.trim()),
+        )
+    })
+}
+
+pub fn optional_date(field: &'static str, text: Option<&str>) -> Result<Option<NaiveDate>> {
+    text.map(|t| date(field, t)).transpose()
+}
+
+/// An instant in RFC 3339, with its offset kept (2026-03-01T09:30:00+08:00).
+pub fn time(field: &'static str, text: &str) -> Result<Timestamp> {
+    DateTime::parse_from_rfc3339(text.trim()).map_err(|_| {
+        CliError::invalid(
+            field,
+            format!(
+                "expected an RFC 3339 time such as 2026-03-01T09:30:00+08:00, got \"{}\"",
+                text.trim()
+            ),
+        )
+    })
+}
+
+pub fn optional_time(field: &'static str, text: Option<&str>) -> Result<Option<Timestamp>> {
+    text.map(|t| time(field, t)).transpose()
+}
+
+/// An amount in major units ("120.50", "7", "0.5") as minor units (12050, 700, 50), exactly:
+/// digits only, at most two decimals, no floating point on the way.
+pub fn amount_minor(field: &'static str, text: &str) -> Result<i64> {
+    let t = text.trim();
+    let expected = || {
+        CliError::invalid(
+            field,
+            format!("expected an amount such as 120.50, got \"{t}\""),
+        )
+    };
+    if t.starts_with('-') {
+        return Err(CliError::invalid(field, "must not be negative"));
+    }
+    let (units, decimals) = match t.split_once('.') {
+        Some((u, d)) if !d.is_empty() => (u, d),
+        Some(_) => return Err(expected()),
+        None => (t, ""),
+    };
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if units.is_empty() || !all_digits(units) || !all_digits(decimals) {
+        return Err(expected());
+    }
+    if decimals.len() > 2 {
+        return Err(CliError::invalid(
+            field,
+            format!("has more than 2 decimals: \"{t}\""),
+        ));
+    }
+    let too_large = || CliError::invalid(field, format!("is too large: \"{t}\""));
+    let units: i64 = units.parse().map_err(|_| too_large())?;
+    let cents: i64 = match decimals.len() {
+        0 => 0,
+        1 => decimals.parse::<i64>().map_err(|_| expected())? * 10,
+        _ => decimals.parse().map_err(|_| expected())?,
+    };
+    units
+        .checked_mul(100)
+        .and_then(|v| v.checked_add(cents))
+        .ok_or_else(too_large)
+}
+
+/// A measurement written name=value[unit]: "insulation_resistance=550MΩ",
+/// "winding temperature=96 °C", "ratio=0.98".
+pub fn measurement(text: &str) -> Result<Measurement> {
+    const FIELD: &str = "measurement";
+    let (name, rest) = text.split_once('=').ok_or_else(|| {
+        CliError::invalid(
+            FIELD,
+            format!("expected name=value[unit] such as insulation_resistance=550MΩ, got \"{text}\""),
+        )
+    })?;
+    let rest = rest.trim();
+    let number_end = rest
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && matches!(c, '-' | '+'))))
+        .map_or(rest.len(), |(i, _)| i);
+    let (number, unit) = rest.split_at(number_end);
+    let value: f64 = number
+        .parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite())
+        .ok_or_else(|| {
+            CliError::invalid(
+                FIELD,
+                format!("the value of \"{}\" is not a number: \"{rest}\"", name.trim()),
+            )
+        })?;
+    Ok(Measurement {
+        name: name.trim().to_owned(),
+        value,
+        unit: unit.trim().to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn amounts_are_exact_minor_units() {
+        let ok = |s| amount_minor("charge", s).unwrap();
+        assert_eq!(ok("120.50"), 12050);
+        assert_eq!(ok("120.5"), 12050);
+        assert_eq!(ok("120"), 12000);
+        assert_eq!(ok("0.05"), 5);
+        assert_eq!(ok("0"), 0);
+        assert_eq!(ok(" 7.10 "), 710);
+        assert_eq!(ok("0.29"), 29);
+        assert_eq!(ok("92233720368547758.07"), i64::MAX);
+    }
+
+    #[test]
+    fn bad_amounts_name_the_field() {
+        for bad in [
+            "", "abc", "1.234", "1.", ".5", "-1", "1,5", "1e3", "+5", "1.2.3", " . ",
+            "92233720368547758.08", "99999999999999999999",
+        ] {
+            let err = amount_minor("charge", bad).unwrap_err();
+            assert_eq!(err.field().as_deref(), Some("charge"), "{bad:?}");
+            assert_eq!(err.exit_code(), 2);
+        }
+        assert!(
+            amount_minor("charge", "1.234")
+                .unwrap_err()
+                .to_string()
+                .contains("more than 2 decimals")
+        );
+        assert!(
+            amount_minor("charge", "-3")
+                .unwrap_err()
+                .to_string()
+                .contains("negative")
+        );
+    }
+
+    #[test]
+    fn measurements_split_name_value_and_unit() {
+        let m = measurement("insulation_resistance=550MΩ").unwrap();
+        assert_eq!(
+            (m.name.as_str(), m.value, m.unit.as_str()),
+            ("insulation_resistance", 550.0, "MΩ")
+        );
+        let m = measurement("winding temperature = 96.5 °C").unwrap();
+        assert_eq!(
+            (m.name.as_str(), m.value, m.unit.as_str()),
+            ("winding temperature", 96.5, "°C")
+        );
+        let m = measurement("offset=-0.2").unwrap();
+        assert_eq!((m.value, m.unit.as_str()), (-0.2, ""));
+        assert!(measurement("no equals sign").is_err());
+        assert!(measurement("x=abc").is_err());
+        assert!(measurement("x=").is_err());
+        assert!(measurement("x=.").is_err());
+    }
+
+    #[test]
+    fn dates_and_times() {
+        assert_eq!(
+            date("purchase_date", "2025-02-28").unwrap(),
+            NaiveDate::from_ymd_opt(2025, 2, 28).unwrap()
+        );
+        let e = date("purchase_date", "2025-02-30").unwrap_err();
+        assert_eq!(e.field().as_deref(), Some("purchase_date"));
+        let t = time("at", "2026-03-01T09:30:00+08:00").unwrap();
+        assert_eq!(t.offset().local_minus_utc(), 8 * 3600);
+        assert!(time("at", "2026-03-01 09:30").is_err());
+        assert_eq!(optional_date("d", None).unwrap(), None);
+    }
+}
