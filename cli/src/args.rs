@@ -41,6 +41,25 @@ pub enum Command {
     Warranty(WarrantyCommand),
     /// Run a complete scripted service visit on a fresh database (or --db) and show the result
     Demo,
+    /// Measure a suite and print one JSON object
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// The store at field scale: command, open, list and search latency, memory, size
+    Store {
+        /// How many cases to fill the store with
+        #[arg(long, default_value_t = 10_000)]
+        cases: usize,
+    },
+    /// Internal: the read-only process whose peak memory `bench store` reports
+    #[command(hide = true)]
+    StoreRssProbe {
+        #[arg(long)]
+        store: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,7 +97,7 @@ pub enum CaseCommand {
         #[command(flatten)]
         case: CaseRef,
         /// Amount in major units, at most 2 decimals (120.50)
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         amount: String,
         #[arg(long, default_value = "CNY")]
         currency: String,
@@ -128,6 +147,7 @@ pub enum CaseCommand {
 /// A case: its id, an unambiguous id prefix, or its official number.
 #[derive(Debug, Args)]
 pub struct CaseRef {
+    /// Case id, an unambiguous id prefix, or the official number
     #[arg(value_name = "CASE")]
     pub case: String,
 }
@@ -249,7 +269,7 @@ pub struct DecideWarrantyArgs {
     #[arg(long = "evidence", value_name = "HASH")]
     pub evidence: Vec<String>,
     /// The paid-service charge in major units, when already known (120.50)
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
     pub charge: Option<String>,
     #[arg(long, default_value = "CNY", requires = "charge")]
     pub currency: String,
@@ -305,8 +325,8 @@ pub struct ConfirmArgs {
     pub name: String,
     #[command(flatten)]
     pub answer: AnswerArgs,
-    /// Why the customer rejects the outcome
-    #[arg(long, requires = "rejected")]
+    /// Why the customer rejects the outcome (required with --rejected)
+    #[arg(long, conflicts_with = "accepted")]
     pub reason: Option<String>,
     /// SHA-256 of the signature image
     #[arg(long, value_name = "HASH")]
@@ -316,8 +336,10 @@ pub struct ConfirmArgs {
 #[derive(Debug, Args)]
 #[group(required = true, multiple = false)]
 pub struct AnswerArgs {
+    /// The customer accepts the outcome: the case can be closed
     #[arg(long)]
     pub accepted: bool,
+    /// The customer rejects the outcome: a new round starts
     #[arg(long)]
     pub rejected: bool,
 }

@@ -112,14 +112,21 @@ pub fn render(v: &CaseView, now: Timestamp) -> String {
                 ),
             );
             if rec.major_incident {
-                detail(&mut t, "MAJOR QUALITY INCIDENT: report to management at once");
+                detail(
+                    &mut t,
+                    "MAJOR QUALITY INCIDENT: report to management at once",
+                );
             }
             detail(&mut t, format!("findings: {}", rec.findings));
             if !rec.measurements.is_empty() {
                 let measured: Vec<String> = rec
                     .measurements
                     .iter()
-                    .map(|m| format!("{} {} {}", m.name, m.value, m.unit).trim_end().to_owned())
+                    .map(|m| {
+                        format!("{} {} {}", m.name, m.value, m.unit)
+                            .trim_end()
+                            .to_owned()
+                    })
                     .collect();
                 detail(&mut t, format!("measured: {}", measured.join("; ")));
             }
@@ -239,16 +246,27 @@ pub fn render(v: &CaseView, now: Timestamp) -> String {
 
     section(&mut t, "Notes", v.notes.len());
     for n in &v.notes {
-        t.line(format!("  {} {}: {}", time(&n.stamp.at), n.stamp.by, n.body.text));
+        t.line(format!(
+            "  {} {}: {}",
+            time(&n.stamp.at),
+            n.stamp.by,
+            n.body.text
+        ));
     }
 
     section(&mut t, "Visits", v.visits.len());
     for visit in &v.visits {
         let what = match &visit.body {
-            VisitBody::Scheduled { planned_for } => format!("visit planned for {}", time(planned_for)),
+            VisitBody::Scheduled { planned_for } => {
+                format!("visit planned for {}", time(planned_for))
+            }
             VisitBody::Arrived => "arrived on site".to_owned(),
         };
-        t.line(format!("  {} {}: {what}", time(&visit.stamp.at), visit.stamp.by));
+        t.line(format!(
+            "  {} {}: {what}",
+            time(&visit.stamp.at),
+            visit.stamp.by
+        ));
     }
 
     section(&mut t, "Confirmations", v.confirmations.len());
@@ -259,7 +277,11 @@ pub fn render(v: &CaseView, now: Timestamp) -> String {
             time(&c.stamp.at),
             c.stamp.by,
             input.customer_name,
-            if input.accepted { "accepted" } else { "rejected" },
+            if input.accepted {
+                "accepted"
+            } else {
+                "rejected"
+            },
             c.body.round
         );
         if let Some(reason) = &input.reason {

@@ -4,18 +4,20 @@
 
 use std::path::{Path, PathBuf};
 
+use fieldcore::model::Charge;
 use fieldcore::model::{
     ConfirmationInput, DefectInput, FactsUpdate, PartInput, ProofOfPurchase, Registration,
     Timestamp,
 };
-use fieldcore::model::Charge;
 use fieldcore::warranty::{self, WarrantyInput};
 use fieldcore::{Command, ListQuery, Page, Policies, Store};
 
+use crate::args::BenchCommand;
 use crate::args::{
     CaseCommand, CaseRef, Cli, ConfirmArgs, ConfirmDefectArgs, DecideWarrantyArgs, ListArgs,
     PartAddArgs, PartCommand, RegisterArgs, UpdateArgs, WarrantyCheckArgs, WarrantyCommand,
 };
+use crate::bench;
 use crate::demo;
 use crate::error::{CliError, Result};
 use crate::input;
@@ -29,10 +31,14 @@ pub fn run(cli: Cli, out: &Printer) -> Result<()> {
     let env = Env::new(cli.db, cli.user);
     match cli.command {
         crate::args::Command::Case(command) => case(&env, *command, out),
-        crate::args::Command::Warranty(WarrantyCommand::Check(args)) => {
-            warranty_check(&args, out)
-        }
+        crate::args::Command::Warranty(WarrantyCommand::Check(args)) => warranty_check(&args, out),
         crate::args::Command::Demo => demo::run(&env, out),
+        crate::args::Command::Bench(BenchCommand::Store { cases }) => {
+            out.json_value(&bench::store(cases)?)
+        }
+        crate::args::Command::Bench(BenchCommand::StoreRssProbe { store }) => {
+            out.json_value(&bench::store_rss_probe(&store)?)
+        }
     }
 }
 
@@ -45,7 +51,11 @@ pub struct Env {
 impl Env {
     fn new(db: Option<PathBuf>, user: Option<String>) -> Env {
         let user = user
-            .or_else(|| std::env::var(USER_VAR).ok().filter(|u| !u.trim().is_empty()))
+            .or_else(|| {
+                std::env::var(USER_VAR)
+                    .ok()
+                    .filter(|u| !u.trim().is_empty())
+            })
             .unwrap_or_else(|| DEFAULT_USER.to_owned());
         Env { db, user }
     }
@@ -56,9 +66,7 @@ impl Env {
     }
 
     fn db_path(&self) -> PathBuf {
-        self.db
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_DB))
+        self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB))
     }
 
     /// Opens (or creates) the database at `path`.
@@ -175,7 +183,12 @@ fn register(env: &Env, args: RegisterArgs, out: &Printer) -> Result<()> {
     fieldcore::validate::registration(&registration, now)?;
     let mut store = env.open_at(&env.db_path())?;
     let view = store.register(&registration)?;
-    out.case_changed(&view, None, &format!("registered case {}", view.id), store.now())
+    out.case_changed(
+        &view,
+        None,
+        &format!("registered case {}", view.id),
+        store.now(),
+    )
 }
 
 fn registration_of(args: RegisterArgs, user: &str, now: Timestamp) -> Result<Registration> {

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use chrono::{Duration, Local, Timelike};
 use fieldcore::Command;
 use fieldcore::model::{
-    Cause, Channel, ConfirmationInput, CustomerRequest, DefectInput, Market, Measurement,
-    Outcome, PartInput, ProofOfPurchase, Registration, Timestamp,
+    Cause, Channel, ConfirmationInput, CustomerRequest, DefectInput, Market, Measurement, Outcome,
+    PartInput, ProofOfPurchase, Registration, Timestamp,
 };
 use uuid::Uuid;
 
@@ -106,7 +106,9 @@ fn complaint(now: Timestamp, user: &str) -> Registration {
 
 /// A planned time as people give it, without seconds.
 fn on_the_minute(at: Timestamp) -> Timestamp {
-    at.with_second(0).and_then(|t| t.with_nanosecond(0)).unwrap_or(at)
+    at.with_second(0)
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap_or(at)
 }
 
 /// The rest of the visit, in order.

@@ -4,7 +4,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use clap::error::{ContextKind, ContextValue};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
 
@@ -29,6 +29,13 @@ pub enum CliError {
 
     #[error("could not write the output: {0}")]
     Output(#[source] io::Error),
+
+    /// A benchmark could not run to the end.
+    #[error("benchmark failed: {0}")]
+    Bench(String),
+
+    #[error("file system error: {0}")]
+    Io(#[from] io::Error),
 }
 
 impl CliError {
@@ -71,6 +78,8 @@ impl CliError {
             CliError::NoDatabase(_) => "no_database",
             CliError::DemoFolder { .. } => "io",
             CliError::Output(_) => "output",
+            CliError::Bench(_) => "bench",
+            CliError::Io(_) => "io",
         }
     }
 
@@ -80,6 +89,8 @@ impl CliError {
             CliError::Core(fieldcore::Error::Validation { field, .. })
             | CliError::Invalid { field, .. } => Some((*field).to_owned()),
             CliError::Core(fieldcore::Error::Conflict { field }) => Some(field.clone()),
+            // An unknown argument names no field of the command.
+            CliError::Usage(e) if e.kind() == ErrorKind::UnknownArgument => None,
             CliError::Usage(e) => match e.get(ContextKind::InvalidArg) {
                 Some(ContextValue::String(arg)) => arg_name(arg),
                 Some(ContextValue::Strings(args)) if args.len() == 1 => arg_name(&args[0]),

@@ -85,7 +85,9 @@ pub fn measurement(text: &str) -> Result<Measurement> {
     let (name, rest) = text.split_once('=').ok_or_else(|| {
         CliError::invalid(
             FIELD,
-            format!("expected name=value[unit] such as insulation_resistance=550MΩ, got \"{text}\""),
+            format!(
+                "expected name=value[unit] such as insulation_resistance=550MΩ, got \"{text}\""
+            ),
         )
     })?;
     let rest = rest.trim();
@@ -101,7 +103,10 @@ pub fn measurement(text: &str) -> Result<Measurement> {
         .ok_or_else(|| {
             CliError::invalid(
                 FIELD,
-                format!("the value of \"{}\" is not a number: \"{rest}\"", name.trim()),
+                format!(
+                    "the value of \"{}\" is not a number: \"{rest}\"",
+                    name.trim()
+                ),
             )
         })?;
     Ok(Measurement {
@@ -133,8 +138,19 @@ mod tests {
     #[test]
     fn bad_amounts_name_the_field() {
         for bad in [
-            "", "abc", "1.234", "1.", ".5", "-1", "1,5", "1e3", "+5", "1.2.3", " . ",
-            "92233720368547758.08", "99999999999999999999",
+            "",
+            "abc",
+            "1.234",
+            "1.",
+            ".5",
+            "-1",
+            "1,5",
+            "1e3",
+            "+5",
+            "1.2.3",
+            " . ",
+            "92233720368547758.08",
+            "99999999999999999999",
         ] {
             let err = amount_minor("charge", bad).unwrap_err();
             assert_eq!(err.field().as_deref(), Some("charge"), "{bad:?}");

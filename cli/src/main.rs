@@ -1,6 +1,7 @@
 //! fieldctl: a field device on the command line, over the fieldcore engine.
 
 mod args;
+mod bench;
 mod case_text;
 mod commands;
 mod demo;

@@ -104,15 +104,27 @@ pub fn load(
     changes: &[Vec<u8>],
     actor: &ActorId,
 ) -> Result<Automerge> {
-    let corrupt = |e: automerge::AutomergeError| Error::CorruptDocument {
-        case_id,
-        reason: e.to_string(),
-    };
-    let mut doc = Automerge::load(snapshot).map_err(corrupt)?;
+    let corrupt = |reason: String| Error::CorruptDocument { case_id, reason };
+    // One strict load of the snapshot followed by its change chunks: unlike
+    // `load_incremental`, which skips a damaged chunk with only a log line, `load` fails on
+    // any chunk it cannot read, so a damaged change can never silently hide later work.
+    let mut bytes =
+        Vec::with_capacity(snapshot.len() + changes.iter().map(Vec::len).sum::<usize>());
+    bytes.extend_from_slice(snapshot);
     for change in changes {
-        doc.load_incremental(change).map_err(corrupt)?;
+        if change.is_empty() {
+            return Err(corrupt("an empty change record".into()));
+        }
+        bytes.extend_from_slice(change);
     }
-    check_schema(&doc).map_err(|reason| Error::CorruptDocument { case_id, reason })?;
+    let mut doc = Automerge::load(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    // Changes whose dependencies are missing are held back by automerge, not applied.
+    if !doc.get_missing_deps(&[]).is_empty() {
+        return Err(corrupt(
+            "a stored change depends on one that is missing".into(),
+        ));
+    }
+    check_schema(&doc).map_err(corrupt)?;
     doc.set_actor(actor.clone());
     Ok(doc)
 }
@@ -133,6 +145,13 @@ pub fn check_schema(doc: &Automerge) -> std::result::Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The identity of a case document's lineage: the id of its facts object, made by the case's
+/// first change. Two documents with the same case id but different origins were created
+/// separately, and merging them would let one's containers hide the other's.
+pub fn origin_of(doc: &impl ReadDoc) -> Option<ObjId> {
+    object(doc, &ROOT, FACTS)
 }
 
 /// The case id a document says it is for.

@@ -6,6 +6,7 @@
 //! an outbox entry in one SQLite transaction. Screens read lists from the projection and a
 //! case's detail as a [`CaseView`].
 
+mod checkpoint;
 pub mod commands;
 pub mod deadlines;
 pub mod document;

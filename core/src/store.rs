@@ -10,6 +10,7 @@ use lru::LruCache;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
+use crate::checkpoint::Checkpointer;
 use crate::commands::{self, Applied, Command, Context};
 use crate::document;
 use crate::error::{Error, Result};
@@ -37,6 +38,7 @@ pub struct Store {
     policies: Policies,
     cache: LruCache<CaseId, Automerge>,
     clock: Clock,
+    checkpointer: Checkpointer,
 }
 
 /// What merging another replica's document did.
@@ -52,21 +54,32 @@ impl Store {
     /// database is moved aside, never deleted: it may hold unsynced field work.
     pub fn open(path: impl AsRef<Path>, user: &str) -> Result<Store> {
         let path = path.as_ref();
-        let conn = match open_connection(path) {
-            Ok(conn) => conn,
-            Err(Error::Storage(e)) if is_corruption(&e) => {
-                let moved_to = move_aside(path)?;
-                return Err(Error::CorruptDatabase {
-                    moved_to,
-                    reason: e.to_string(),
-                });
-            }
-            Err(e) => return Err(e),
-        };
-        Store::from_connection(conn, user)
+        if let Some(reason) = not_a_database(path)? {
+            let moved_to = move_aside(path, None)?;
+            return Err(Error::CorruptDatabase { moved_to, reason });
+        }
+        let conn = Connection::open(path)?;
+        if let Err(e) = configure(&conn) {
+            return match e {
+                Error::Storage(e) if is_corruption(&e) => {
+                    let moved_to = move_aside(path, Some(conn))?;
+                    Err(Error::CorruptDatabase {
+                        moved_to,
+                        reason: e.to_string(),
+                    })
+                }
+                e => Err(e),
+            };
+        }
+        let checkpointer = Checkpointer::start(path)?;
+        Store::from_connection(conn, checkpointer, user)
     }
 
-    fn from_connection(mut conn: Connection, user: &str) -> Result<Store> {
+    fn from_connection(
+        mut conn: Connection,
+        checkpointer: Checkpointer,
+        user: &str,
+    ) -> Result<Store> {
         migrations::migrate_to(&mut conn, migrations::LATEST)?;
         let (device_id, actor) = identity(&conn)?;
         let policies = conn
@@ -89,6 +102,7 @@ impl Store {
             // CACHE_CASES is a non-zero constant.
             cache: LruCache::new(NonZeroUsize::new(CACHE_CASES).unwrap_or(NonZeroUsize::MIN)),
             clock: Box::new(|| chrono::Local::now().fixed_offset()),
+            checkpointer,
         })
     }
 
@@ -143,6 +157,7 @@ impl Store {
             projection::upsert(&tx, row)?;
         }
         tx.commit()?;
+        self.checkpointer.committed();
         self.policies = policies;
         Ok(())
     }
@@ -169,6 +184,7 @@ impl Store {
         projection::upsert(&tx, &projection::row_of(&view))?;
         outbox(&tx, case_id, "register", &doc.get_heads(), at)?;
         tx.commit()?;
+        self.checkpointer.committed();
         self.cache.put(case_id, doc);
         Ok(view)
     }
@@ -218,6 +234,7 @@ impl Store {
             )?;
             projection::upsert(&tx, &projection::row_of(&view))?;
             tx.commit()?;
+            self.checkpointer.committed();
             self.cache.put(case_id, remote);
             return Ok(Merged {
                 case_id,
@@ -225,6 +242,12 @@ impl Store {
             });
         }
         let mut doc = self.take(case_id)?;
+        if document::origin_of(&doc) != document::origin_of(&remote) {
+            self.cache.put(case_id, doc);
+            return Err(Error::InvalidDocument(
+                "a document created separately claims this case id".into(),
+            ));
+        }
         let heads = doc.get_heads();
         doc.merge(&mut remote)
             .map_err(|e| Error::InvalidDocument(e.to_string()))?;
@@ -273,7 +296,11 @@ impl Store {
     pub fn find(&self, reference: &str) -> Result<CaseId> {
         let reference = reference.trim();
         if let Ok(id) = reference.parse::<Uuid>() {
-            return Ok(id);
+            return if self.exists(id)? {
+                Ok(id)
+            } else {
+                Err(Error::CaseNotFound(id))
+            };
         }
         let not_found = || Error::validation("case", "no case matches this id or number");
         if reference.len() < 4 {
@@ -353,6 +380,7 @@ impl Store {
             outbox(&tx, case_id, command, &doc.get_heads(), at)?;
         }
         tx.commit()?;
+        self.checkpointer.committed();
         Ok(view)
     }
 
@@ -406,19 +434,45 @@ impl Store {
     }
 }
 
-fn open_connection(path: &Path) -> Result<Connection> {
-    let conn = Connection::open(path)?;
+/// SQLite's file header; a non-empty file without it is not a database at all.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Why the file at `path` cannot be a database, checked before SQLite touches it.
+fn not_a_database(path: &Path) -> Result<Option<String>> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let mut header = [0u8; 16];
+    let mut read = 0;
+    while read < header.len() {
+        match std::io::Read::read(&mut file, &mut header[read..])? {
+            0 => break,
+            n => read += n,
+        }
+    }
+    Ok(match read {
+        0 => None,
+        16 if &header == SQLITE_HEADER => None,
+        _ => Some("the file does not start with the SQLite header".into()),
+    })
+}
+
+fn configure(conn: &Connection) -> Result<()> {
     // journal_mode reads the header, so a file that is not a database fails here.
     conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
     // FULL: a command that returned success survives a power cut, not only a killed app.
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // Checkpoints run on the checkpointer's thread, not inside a command's commit.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // Reading the schema catches a damaged header or first page.
     conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)
     })?;
-    Ok(conn)
+    Ok(())
 }
 
 fn is_corruption(e: &rusqlite::Error) -> bool {
@@ -428,24 +482,49 @@ fn is_corruption(e: &rusqlite::Error) -> bool {
     )
 }
 
-/// Renames the database and its WAL/SHM files to `<name>.corrupt-<timestamp>[-wal|-shm]`.
-fn move_aside(path: &Path) -> Result<PathBuf> {
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+/// Moves the database and its WAL and SHM files to `<name>.corrupt-<time>-<id>[-wal|-shm]`.
+/// The files are copied byte for byte while `conn` (if any) is still open, because closing
+/// the last connection would fold the WAL into the damaged file and delete it; only then are
+/// the originals removed. A fresh id in the name means an earlier copy is never overwritten.
+fn move_aside(path: &Path, conn: Option<Connection>) -> Result<PathBuf> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     let mut target = path.as_os_str().to_owned();
-    target.push(format!(".corrupt-{stamp}"));
+    target.push(format!(".corrupt-{stamp}-{}", Uuid::new_v4().simple()));
     let target = PathBuf::from(target);
-    std::fs::rename(path, &target)?;
-    for suffix in ["-wal", "-shm"] {
-        let mut side = path.as_os_str().to_owned();
-        side.push(suffix);
-        let side = PathBuf::from(side);
-        if side.exists() {
-            let mut moved = target.as_os_str().to_owned();
-            moved.push(suffix);
-            std::fs::rename(&side, PathBuf::from(moved))?;
+    let with_suffix = |base: &Path, suffix: &str| {
+        let mut p = base.as_os_str().to_owned();
+        p.push(suffix);
+        PathBuf::from(p)
+    };
+    let mut moved = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let from = with_suffix(path, suffix);
+        if from.exists() {
+            copy_new(&from, &with_suffix(&target, suffix))?;
+            moved.push(from);
+        }
+    }
+    drop(conn);
+    for from in moved {
+        match std::fs::remove_file(from) {
+            // Closing the connection may already have removed its own WAL and SHM files.
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
         }
     }
     Ok(target)
+}
+
+/// Copies `from` to a path that must not exist yet, and syncs it before returning.
+fn copy_new(from: &Path, to: &Path) -> Result<()> {
+    let mut source = std::fs::File::open(from)?;
+    let mut dest = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)?;
+    std::io::copy(&mut source, &mut dest)?;
+    dest.sync_all()?;
+    Ok(())
 }
 
 /// This install's device id and automerge actor, made on first open.

@@ -139,8 +139,13 @@ impl WarrantyRule {
 pub struct WarrantyDecision {
     pub covered: bool,
     pub rule: WarrantyRule,
+    /// Absent when no period applies (no proof, out of scope).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub months: Option<u32>,
+    /// Absent when no period applies (no proof, out of scope).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period_end: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purchase_date: Option<NaiveDate>,
     pub received_date: NaiveDate,
     pub cause: Cause,

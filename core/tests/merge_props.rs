@@ -86,7 +86,9 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
 fn to_command(cmd: &Cmd, view: &CaseView) -> Command {
     match cmd {
         Cmd::Ack => Command::Acknowledge { note: None },
-        Cmd::Schedule => Command::ScheduleVisit { planned_for: t0() + Duration::days(1) },
+        Cmd::Schedule => Command::ScheduleVisit {
+            planned_for: t0() + Duration::days(1),
+        },
         Cmd::Arrive => Command::ArriveOnSite,
         Cmd::Confirm(cause) => Command::ConfirmDefect(DefectInput {
             cause: *cause,
@@ -97,9 +99,15 @@ fn to_command(cmd: &Cmd, view: &CaseView) -> Command {
         }),
         Cmd::Decide(charge) => Command::DecideWarranty {
             evidence_photos: vec![],
-            charge: charge.map(|amount_minor| Charge { amount_minor, currency: "CNY".into() }),
+            charge: charge.map(|amount_minor| Charge {
+                amount_minor,
+                currency: "CNY".into(),
+            }),
         },
-        Cmd::Resolve(outcome) => Command::Resolve { outcome: *outcome, summary: "done".into() },
+        Cmd::Resolve(outcome) => Command::Resolve {
+            outcome: *outcome,
+            summary: "done".into(),
+        },
         Cmd::Part(n) => Command::RecordPart(PartInput {
             part_number: format!("P-{n}"),
             specification: "spec".into(),
@@ -109,10 +117,16 @@ fn to_command(cmd: &Cmd, view: &CaseView) -> Command {
             old_part_serial: None,
         }),
         Cmd::ReversePart(i) => Command::ReversePart {
-            line_id: view.parts.get(*i).map(|l| l.id.clone()).unwrap_or_else(|| "missing".into()),
+            line_id: view
+                .parts
+                .get(*i)
+                .map(|l| l.id.clone())
+                .unwrap_or_else(|| "missing".into()),
             reason: "wrong part".into(),
         },
-        Cmd::Note(n) => Command::AddNote { text: format!("note {n}") },
+        Cmd::Note(n) => Command::AddNote {
+            text: format!("note {n}"),
+        },
         Cmd::Customer(accepted) => Command::ConfirmCustomer(ConfirmationInput {
             customer_name: "Zhao".into(),
             accepted: *accepted,
@@ -120,13 +134,16 @@ fn to_command(cmd: &Cmd, view: &CaseView) -> Command {
             signature_hash: None,
         }),
         Cmd::Close => Command::Close,
-        Cmd::Reopen => Command::Reopen { reason: "fault came back".into() },
+        Cmd::Reopen => Command::Reopen {
+            reason: "fault came back".into(),
+        },
         Cmd::Phone(n) => Command::UpdateFacts(FactsUpdate {
             customer_phone: Some(format!("+86 311 5555 {n:04}")),
             ..Default::default()
         }),
         Cmd::ResolveConflict(field, choose) => Command::ResolveConflict {
-            field: ["status", "defect", "warranty", "charge", "resolution"][usize::from(*field)].into(),
+            field: ["status", "defect", "warranty", "charge", "resolution"][usize::from(*field)]
+                .into(),
             choose: *choose,
         },
     }
@@ -145,7 +162,8 @@ impl Replicas {
     fn new() -> Replicas {
         let policies = Policies::default();
         let case_id = Uuid::now_v7();
-        let origin = commands::register(&actor(0), &ctx(&policies, 0, 0), case_id, &registration()).unwrap();
+        let origin =
+            commands::register(&actor(0), &ctx(&policies, 0, 0), case_id, &registration()).unwrap();
         let docs = (0..REPLICAS)
             .map(|r| {
                 let mut d = Automerge::load(&origin.save()).unwrap();
@@ -153,7 +171,13 @@ impl Replicas {
                 d
             })
             .collect();
-        Replicas { docs, case_id, policies, appended: BTreeSet::new(), clock: 1 }
+        Replicas {
+            docs,
+            case_id,
+            policies,
+            appended: BTreeSet::new(),
+            clock: 1,
+        }
     }
 
     fn view(&self, r: usize) -> CaseView {
@@ -178,7 +202,11 @@ impl Replicas {
                 true
             }
             Err(_) => {
-                assert_eq!(self.docs[r].get_heads(), heads, "a refused command changed the document");
+                assert_eq!(
+                    self.docs[r].get_heads(),
+                    heads,
+                    "a refused command changed the document"
+                );
                 false
             }
         }

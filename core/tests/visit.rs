@@ -27,22 +27,46 @@ fn a_full_visit_ends_closed_with_every_record_kept() {
     assert_eq!(case.next_due.as_ref().unwrap().milestone.as_str(), "reply");
 
     let run = |store: &mut Store, c: Command| store.execute(id, &c).unwrap();
-    run(&mut store, Command::Acknowledge { note: Some("Called back, visit tomorrow".into()) });
-    run(&mut store, Command::ScheduleVisit { planned_for: t0() + Duration::days(1) });
+    run(
+        &mut store,
+        Command::Acknowledge {
+            note: Some("Called back, visit tomorrow".into()),
+        },
+    );
+    run(
+        &mut store,
+        Command::ScheduleVisit {
+            planned_for: t0() + Duration::days(1),
+        },
+    );
     run(&mut store, Command::ArriveOnSite);
     run(
         &mut store,
         Command::ConfirmDefect(DefectInput {
             cause: Cause::DesignManufacturing,
             findings: "Stator winding insulation breakdown at slot 14".into(),
-            measurements: vec![Measurement { name: "insulation".into(), value: 0.4, unit: "MΩ".into() }],
+            measurements: vec![Measurement {
+                name: "insulation".into(),
+                value: 0.4,
+                unit: "MΩ".into(),
+            }],
             major_incident: false,
             evidence_photos: vec![],
         }),
     );
-    let (view, _) = run(&mut store, Command::DecideWarranty { evidence_photos: vec![], charge: None });
+    let (view, _) = run(
+        &mut store,
+        Command::DecideWarranty {
+            evidence_photos: vec![],
+            charge: None,
+        },
+    );
     let warranty = &view.warranty.as_ref().unwrap().current;
-    assert!(warranty.value.decision.covered, "{}", warranty.value.decision.explanation);
+    assert!(
+        warranty.value.decision.covered,
+        "{}",
+        warranty.value.decision.explanation
+    );
     assert_eq!(warranty.stamp.by, "Li Wei");
     let (_, applied) = run(
         &mut store,
@@ -56,8 +80,19 @@ fn a_full_visit_ends_closed_with_every_record_kept() {
         }),
     );
     let line = applied.entry_id.unwrap();
-    run(&mut store, Command::ReturnOldPart { line_id: line.clone() });
-    run(&mut store, Command::Resolve { outcome: Outcome::PartsReplaced, summary: "Rewound, bearings replaced".into() });
+    run(
+        &mut store,
+        Command::ReturnOldPart {
+            line_id: line.clone(),
+        },
+    );
+    run(
+        &mut store,
+        Command::Resolve {
+            outcome: Outcome::PartsReplaced,
+            summary: "Rewound, bearings replaced".into(),
+        },
+    );
     run(
         &mut store,
         Command::ConfirmCustomer(ConfirmationInput {
@@ -83,7 +118,10 @@ fn a_full_visit_ends_closed_with_every_record_kept() {
     let mut store = open(&dir, &clock);
     assert_eq!(store.case(id).unwrap(), view);
     let closed = store
-        .list(&ListQuery { status: Some(Status::Closed), ..Default::default() })
+        .list(&ListQuery {
+            status: Some(Status::Closed),
+            ..Default::default()
+        })
         .unwrap();
     assert_eq!(closed.rows.len(), 1);
 }
@@ -105,15 +143,33 @@ fn a_rejected_outcome_opens_a_linked_round_with_fresh_deadlines() {
         }),
         Command::DecideWarranty {
             evidence_photos: vec![],
-            charge: Some(fieldcore::model::Charge { amount_minor: 48_000, currency: "CNY".into() }),
+            charge: Some(fieldcore::model::Charge {
+                amount_minor: 48_000,
+                currency: "CNY".into(),
+            }),
         },
-        Command::Resolve { outcome: Outcome::PaidRepair, summary: "Paid rewind offered".into() },
+        Command::Resolve {
+            outcome: Outcome::PaidRepair,
+            summary: "Paid rewind offered".into(),
+        },
     ] {
         store.execute(id, &c).unwrap();
     }
     let view = store.case(id).unwrap();
-    assert!(!view.warranty.as_ref().unwrap().current.value.decision.covered);
-    assert_eq!(view.charge.as_ref().unwrap().current.value.amount_minor, 48_000);
+    assert!(
+        !view
+            .warranty
+            .as_ref()
+            .unwrap()
+            .current
+            .value
+            .decision
+            .covered
+    );
+    assert_eq!(
+        view.charge.as_ref().unwrap().current.value.amount_minor,
+        48_000
+    );
 
     clock.advance(Duration::days(2));
     let (view, applied) = store
@@ -132,12 +188,23 @@ fn a_rejected_outcome_opens_a_linked_round_with_fresh_deadlines() {
     assert_eq!(view.rounds[0].body.follows_confirmation, applied.entry_id);
     let due = view.next_due.unwrap();
     assert_eq!(due.milestone.as_str(), "reply");
-    assert!(due.due_at > t0() + Duration::days(2), "deadlines restart with the new round");
+    assert!(
+        due.due_at > t0() + Duration::days(2),
+        "deadlines restart with the new round"
+    );
 
     // The new round goes through the lifecycle again.
     let err = store.execute(id, &Command::Close).unwrap_err();
-    assert!(matches!(err, Error::InvalidTransition { from: Status::Reopened, .. }));
-    store.execute(id, &Command::Acknowledge { note: None }).unwrap();
+    assert!(matches!(
+        err,
+        Error::InvalidTransition {
+            from: Status::Reopened,
+            ..
+        }
+    ));
+    store
+        .execute(id, &Command::Acknowledge { note: None })
+        .unwrap();
 }
 
 #[test]
@@ -153,23 +220,43 @@ fn overdue_cases_are_listed_and_paging_visits_every_case_once() {
     }
     // Acknowledge a few: their reply deadline is met, the others' is 24 h after receipt.
     for id in &ids[..5] {
-        store.execute(*id, &Command::Acknowledge { note: None }).unwrap();
+        store
+            .execute(*id, &Command::Acknowledge { note: None })
+            .unwrap();
     }
     let overdue = |store: &Store, hours: i64| {
         store
-            .list(&ListQuery { overdue_at: Some(t0() + Duration::hours(hours)), limit: 100, ..Default::default() })
+            .list(&ListQuery {
+                overdue_at: Some(t0() + Duration::hours(hours)),
+                limit: 100,
+                ..Default::default()
+            })
             .unwrap()
             .rows
             .len()
     };
     assert_eq!(overdue(&store, 23), 0);
-    assert_eq!(overdue(&store, 25), 18, "unacknowledged cases are past the 24 h reply");
-    assert_eq!(overdue(&store, 24 * 3 + 1), 23, "acknowledged ones are past the 48 h remedy");
+    assert_eq!(
+        overdue(&store, 25),
+        18,
+        "unacknowledged cases are past the 24 h reply"
+    );
+    assert_eq!(
+        overdue(&store, 24 * 3 + 1),
+        23,
+        "acknowledged ones are past the 48 h remedy"
+    );
 
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let page = store.list(&ListQuery { limit: 7, after: after.clone(), ..Default::default() }).unwrap();
+        let page = store
+            .list(&ListQuery {
+                limit: 7,
+                after: after.clone(),
+                ..Default::default()
+            })
+            .unwrap();
         seen.extend(page.rows.iter().map(|r| r.case.case_id.clone()));
         match page.next {
             Some(n) => after = Some(n),
@@ -181,10 +268,25 @@ fn overdue_cases_are_listed_and_paging_visits_every_case_once() {
     expected.sort();
     assert_eq!(seen, expected);
 
-    let found = store.list(&ListQuery { serial: Some("sn-01".into()), ..Default::default() }).unwrap();
+    let found = store
+        .list(&ListQuery {
+            serial: Some("sn-01".into()),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(found.rows.len(), 10, "prefix SN-01x, case-insensitive");
-    let found = store.list(&ListQuery { customer: Some("pump station".into()), ..Default::default() }).unwrap();
+    let found = store
+        .list(&ListQuery {
+            customer: Some("pump station".into()),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(found.rows.len(), 23);
-    let none = store.list(&ListQuery { model: Some("YE2".into()), ..Default::default() }).unwrap();
+    let none = store
+        .list(&ListQuery {
+            model: Some("YE2".into()),
+            ..Default::default()
+        })
+        .unwrap();
     assert!(none.rows.is_empty());
 }

@@ -1,0 +1,844 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The real fieldctl binary driven on temporary databases: a whole visit, the warranty check,
+//! refusals that write nothing, list filters and the demo.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+const DB: &str = "test.db";
+
+fn fieldctl(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fieldctl"))
+        .current_dir(dir)
+        .env_remove("FIELDCTL_USER")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// Runs a command that must succeed, on the test database.
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let mut all = vec!["--db", DB];
+    all.extend_from_slice(args);
+    let o = fieldctl(dir, &all);
+    assert!(
+        o.status.success(),
+        "{args:?} failed: {}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+/// Runs a command with --json that must succeed and parses its output.
+fn ok_json(dir: &Path, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    serde_json::from_str(&ok(dir, &all)).unwrap()
+}
+
+/// Runs a command that must fail with `code`; gives stderr and the JSON error on stdout.
+fn fails(dir: &Path, code: i32, args: &[&str]) -> (String, Value) {
+    let mut all = vec!["--db", DB, "--json"];
+    all.extend_from_slice(args);
+    let o = fieldctl(dir, &all);
+    assert_eq!(o.status.code(), Some(code), "{args:?}: {}", stderr(&o));
+    let json: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    (stderr(&o), json["error"].clone())
+}
+
+/// Two months before today, so the default case is inside every warranty period.
+fn purchase_date() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive() - chrono::Duration::days(60)
+}
+
+/// A valid registration, with some flags replaced.
+fn register_args(overrides: &[(&str, &str)]) -> Vec<String> {
+    let purchased = purchase_date().to_string();
+    let base = [
+        ("--customer-name", "Suzhou Lixin Pump Station"),
+        ("--phone", "+86 512 6688 1234"),
+        ("--address", "No. 9 Canal Road, Wuzhong District, Suzhou"),
+        ("--region", "Jiangsu"),
+        ("--market", "domestic"),
+        ("--model", "YE3-132M-4"),
+        ("--category", "motor"),
+        ("--serial", "YE3-2406-00815"),
+        ("--purchase-date", purchased.as_str()),
+        ("--invoice", "INV-2026-0042"),
+        ("--fault", "Motor trips the breaker a minute after start"),
+        ("--request", "repair"),
+        ("--channel", "phone"),
+        ("--first-responder", "Zhang Min"),
+    ];
+    let mut args = vec!["case".to_owned(), "register".to_owned()];
+    for (flag, value) in base {
+        let value = overrides
+            .iter()
+            .find(|(f, _)| *f == flag)
+            .map_or(value, |(_, v)| *v);
+        args.push(flag.to_owned());
+        args.push(value.to_owned());
+    }
+    for (flag, value) in overrides {
+        if !base.iter().any(|(f, _)| f == flag) {
+            args.push((*flag).to_owned());
+            if !value.is_empty() {
+                args.push((*value).to_owned());
+            }
+        }
+    }
+    args
+}
+
+/// Registers a case and gives its id.
+fn register(dir: &Path, overrides: &[(&str, &str)]) -> String {
+    let args = register_args(overrides);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = ok_json(dir, &args);
+    assert_eq!(out["case"]["status"]["current"]["value"], "registered");
+    out["case"]["id"].as_str().unwrap().to_owned()
+}
+
+fn status(v: &Value) -> &str {
+    v["case"]["status"]["current"]["value"].as_str().unwrap()
+}
+
+fn list_ids(dir: &Path, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["case", "list"];
+    all.extend_from_slice(args);
+    ok_json(dir, &all)["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["case_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_full_visit_through_the_subcommands() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path();
+    let id = register(dir, &[]);
+    let case = id.as_str();
+
+    let steps: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["case", "ack", case, "--note", "engineer comes tomorrow"],
+            "acknowledged",
+        ),
+        (
+            vec![
+                "case",
+                "schedule",
+                case,
+                "--at",
+                "2026-01-20T09:30:00+08:00",
+            ],
+            "visit_scheduled",
+        ),
+        (vec!["case", "arrive", case], "on_site"),
+        (
+            vec![
+                "case",
+                "confirm-defect",
+                case,
+                "--cause",
+                "design_manufacturing",
+                "--findings",
+                "Stator winding short between turns",
+                "--measure",
+                "insulation_resistance=0.8MΩ",
+                "--measure",
+                "winding temperature=118 °C",
+            ],
+            "defect_confirmed",
+        ),
+        (vec!["case", "decide-warranty", case], "warranty_decided"),
+    ];
+    for (args, want) in &steps {
+        let out = ok_json(dir, args);
+        assert_eq!(status(&out), *want, "{args:?}");
+    }
+
+    let out = ok_json(
+        dir,
+        &[
+            "case",
+            "part",
+            "add",
+            case,
+            "--part-number",
+            "YE3-132-STATOR",
+            "--spec",
+            "stator assembly 7.5 kW 4P",
+            "--qty",
+            "1",
+            "--new-serial",
+            "ST-7781",
+            "--old-kept",
+            "--old-serial",
+            "ST-0815",
+        ],
+    );
+    let line = out["entry_id"].as_str().unwrap().to_owned();
+    assert_eq!(status(&out), "warranty_decided");
+    let text = ok(dir, &["case", "part", "return-old", case, &line]);
+    assert!(text.contains("returned"), "{text}");
+    ok(
+        dir,
+        &["case", "note", case, "Old stator tagged for write-off"],
+    );
+
+    for (args, want) in [
+        (
+            vec![
+                "case",
+                "resolve",
+                case,
+                "--outcome",
+                "parts_replaced",
+                "--summary",
+                "Stator replaced",
+            ],
+            "resolved",
+        ),
+        (
+            vec!["case", "confirm", case, "--name", "Chen Jie", "--accepted"],
+            "customer_confirmed",
+        ),
+        (vec!["case", "close", case], "closed"),
+    ] {
+        assert_eq!(status(&ok_json(dir, &args)), want, "{args:?}");
+    }
+
+    let view = ok_json(dir, &["case", "show", &id[..13]]);
+    assert_eq!(view["id"], id.as_str());
+    assert_eq!(view["status"]["current"]["value"], "closed");
+    assert_eq!(view["round"], 1);
+    assert_eq!(view["next_due"], Value::Null);
+    assert_eq!(view["overdue"], false);
+    assert_eq!(view["registration"]["customer_phone"], "+86 512 6688 1234");
+    assert_eq!(view["registration"]["first_responder"], "Zhang Min");
+    let defect = &view["defect"]["current"]["value"];
+    assert_eq!(defect["cause"], "design_manufacturing");
+    assert_eq!(defect["measurements"][0]["value"], 0.8);
+    assert_eq!(defect["measurements"][0]["unit"], "MΩ");
+    assert_eq!(defect["measurements"][1]["name"], "winding temperature");
+    let warranty = &view["warranty"]["current"]["value"];
+    assert_eq!(warranty["covered"], true);
+    let period_end = purchase_date()
+        .checked_add_months(chrono::Months::new(12))
+        .unwrap();
+    assert_eq!(warranty["period_end"], period_end.to_string());
+    assert_eq!(
+        view["resolution"]["current"]["value"]["outcome"],
+        "parts_replaced"
+    );
+    assert_eq!(view["parts"][0]["id"], line.as_str());
+    assert_eq!(view["parts"][0]["old_part_returned"], true);
+    assert_eq!(view["parts"][0]["reversed"], false);
+    assert_eq!(view["notes"].as_array().unwrap().len(), 2);
+    assert_eq!(view["visits"].as_array().unwrap().len(), 2);
+    assert_eq!(view["confirmations"][0]["accepted"], true);
+    assert_eq!(view["events"].as_array().unwrap().len(), 12);
+    assert_eq!(view["events"][0]["by"], "engineer");
+    assert!(view["conflicts"].as_array().unwrap().is_empty());
+
+    let text = ok(dir, &["case", "show", case]);
+    for want in [
+        "closed",
+        "covered (covered_quality_fault)",
+        "insulation_resistance 0.8 MΩ",
+        &line,
+        "History (12)",
+    ] {
+        assert!(text.contains(want), "{want:?} missing from\n{text}");
+    }
+}
+
+#[test]
+fn warranty_check_answers_without_a_database() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path();
+    let check = |args: &[&str]| {
+        let mut all = vec!["warranty", "check", "--json"];
+        all.extend_from_slice(args);
+        let o = fieldctl(dir, &all);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_str::<Value>(&stdout(&o)).unwrap()
+    };
+
+    let covered = check(&[
+        "--category",
+        "motor",
+        "--purchase-date",
+        "2025-08-31",
+        "--received-date",
+        "2026-08-31",
+        "--cause",
+        "storage_transport",
+        "--proof",
+    ]);
+    assert_eq!(covered["covered"], true);
+    assert_eq!(covered["rule"], "covered_quality_fault");
+    assert_eq!(covered["period_end"], "2026-08-31");
+
+    let late = check(&[
+        "--category",
+        "pump",
+        "--purchase-date",
+        "2025-08-31",
+        "--received-date",
+        "2026-03-01",
+        "--cause",
+        "design_manufacturing",
+        "--proof",
+    ]);
+    assert_eq!(late["covered"], false);
+    assert_eq!(late["rule"], "out_of_period");
+    assert_eq!(late["period_end"], "2026-02-28");
+
+    let no_proof = check(&[
+        "--category",
+        "motor",
+        "--purchase-date",
+        "2025-08-31",
+        "--received-date",
+        "2025-09-30",
+        "--cause",
+        "design_manufacturing",
+        "--no-proof",
+    ]);
+    assert_eq!(no_proof["covered"], false);
+    assert_eq!(no_proof["rule"], "no_proof_of_purchase");
+    assert!(no_proof.get("period_end").is_none(), "{no_proof}");
+
+    let o = fieldctl(
+        dir,
+        &[
+            "warranty",
+            "check",
+            "--category",
+            "motor",
+            "--purchase-date",
+            "2025-08-31",
+            "--received-date",
+            "2026-01-05",
+            "--cause",
+            "customer_misuse",
+            "--proof",
+        ],
+    );
+    assert!(o.status.success());
+    let text = stdout(&o);
+    assert!(text.contains("covered: no"), "{text}");
+    assert!(text.contains("non_quality_fault"), "{text}");
+    assert!(text.contains("2026-08-31"), "{text}");
+
+    // Nothing checked here needs or creates a database.
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0);
+}
+
+#[test]
+fn warranty_check_refuses_a_complaint_before_the_purchase() {
+    let tmp = TempDir::new().unwrap();
+    let (err, json) = fails(
+        tmp.path(),
+        2,
+        &[
+            "warranty",
+            "check",
+            "--category",
+            "motor",
+            "--purchase-date",
+            "2026-03-01",
+            "--received-date",
+            "2026-02-28",
+            "--cause",
+            "design_manufacturing",
+            "--proof",
+        ],
+    );
+    assert!(err.starts_with("error: invalid received_date:"), "{err}");
+    assert_eq!(json["kind"], "validation");
+    assert_eq!(json["field"], "received_date");
+
+    let (_, json) = fails(
+        tmp.path(),
+        2,
+        &[
+            "warranty",
+            "check",
+            "--category",
+            "motor",
+            "--purchase-date",
+            "2026-02-30",
+            "--received-date",
+            "2026-03-01",
+            "--cause",
+            "design_manufacturing",
+            "--proof",
+        ],
+    );
+    assert_eq!(json["field"], "purchase_date");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_bad_phone_is_refused_and_nothing_is_written() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path();
+    let args = register_args(&[("--phone", "call me maybe")]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (err, json) = fails(dir, 2, &args);
+    assert!(err.starts_with("error: invalid customer_phone: "), "{err}");
+    assert_eq!(json["kind"], "validation");
+    assert_eq!(json["field"], "customer_phone");
+    assert!(json["message"].as_str().unwrap().contains("customer_phone"));
+    assert!(list_ids(dir, &[]).is_empty());
+
+    // Also once the database exists.
+    register(dir, &[]);
+    let (_, json) = fails(dir, 2, &args);
+    assert_eq!(json["field"], "customer_phone");
+    assert_eq!(list_ids(dir, &[]).len(), 1);
+}
+
+#[test]
+fn other_bad_input_names_its_field_and_exits_2() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path();
+    let id = register(dir, &[]);
+
+    let (_, json) = fails(dir, 2, &["case", "schedule", &id, "--at", "tomorrow"]);
+    assert_eq!(json["field"], "planned_for");
+    let (_, json) = fails(
+        dir,
+        2,
+        &[
+            "case",
+            "confirm-defect",
+            &id,
+            "--cause",
+            "customer_misuse",
+            "--findings",
+            "x",
+            "--measure",
+            "vibration=fast",
+        ],
+    );
+    assert_eq!(json["field"], "measurement");
+    let (_, json) = fails(dir, 2, &["case", "show", "zzzz-not-a-case"]);
+    assert_eq!(json["field"], "case");
+    let (err, json) = fails(dir, 2, &["case", "ack", &id, "--bogus"]);
+    assert_eq!(json["kind"], "usage");
+    assert!(err.contains("--bogus"), "{err}");
+    let (_, json) = fails(dir, 2, &["case", "register", "--market", "mars"]);
+    assert_eq!(json["kind"], "usage");
+    let (_, json) = fails(dir, 2, &["case", "update", &id]);
+    assert_eq!(json["field"], "update");
+    let (_, json) = fails(
+        dir,
+        2,
+        &[
+            "case",
+            "resolve-conflict",
+            &id,
+            "--field",
+            "defect",
+            "--choose",
+            "0",
+        ],
+    );
+    assert_eq!(json["field"], "field");
+
+    let (_, json) = fails(
+        dir,
+        2,
+        &[
+            "case",
+            "confirm",
+            &id,
+            "--name",
+            "Chen Jie",
+            "--accepted",
+            "--reason",
+            "x",
+        ],
+    );
+    assert_eq!(json["kind"], "usage");
+    let (_, json) = fails(
+        dir,
+        2,
+        &["case", "confirm", &id, "--name", "Chen Jie", "--rejected"],
+    );
+    assert_eq!(json["field"], "reason");
+
+    // A step the lifecycle does not allow is refused too, with exit 1.
+    let (err, json) = fails(dir, 1, &["case", "close", &id]);
+    assert_eq!(err, "error: cannot close a case that is registered\n");
+    assert_eq!(json["kind"], "invalid_transition");
+    assert_eq!(status(&ok_json(dir, &["case", "ack", &id])), "acknowledged");
+
+    // Nothing above was written: only register and ack are in the history.
+    let view = ok_json(dir, &["case", "show", &id]);
+    assert_eq!(view["events"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn charges_are_exact_minor_units() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path();
+    let id = register(dir, &[]);
+    for args in [
+        vec!["case", "ack", &id],
+        vec![
+            "case",
+            "confirm-defect",
+            &id,
+            "--cause",
+            "customer_misuse",
+            "--findings",
+            "Supply phase lost; motor ran on two phases",
+        ],
+        vec![
+            "case",
+            "decide-warranty",
+            &id,
+            "--charge",
+            "0.29",
+            "--currency",
+            "CNY",
+        ],
+    ] {
+        ok(dir, &args);
+    }
+    let view = ok_json(dir, &["case", "show", &id]);
+    assert_eq!(view["warranty"]["current"]["value"]["covered"], false);
+    assert_eq!(view["charge"]["current"]["value"]["amount_minor"], 29);
+    let out = ok_json(dir, &["case", "set-charge", &id, "--amount", "120.50"]);
+    assert_eq!(
+        out["case"]["charge"]["current"]["value"]["amount_minor"],
+        12050
+    );
+    assert_eq!(out["case"]["charge"]["current"]["value"]["currency"], "CNY");
+    assert!(ok(dir, &["case", "show", &id]).contains("120.50 CNY"));
+    let (_, json) = fails(dir, 2, &["case", "set-charge", &id, "--amount", "120.505"]);
+    assert_eq!(json["field"], "charge");
+    let (_, json) = fails(dir, 2, &["case", "set-charge", &id, "--amount", "-3"]);
+    assert_eq!(json["field"], "charge");
+}
+
+#[test]
+fn a_rejected_outcome_opens_a_new_round_and_parts_can_be_removed() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path();
+    let id = register(dir, &[]);
+    ok(dir, &["case", "ack", &id]);
+    ok(
+        dir,
+        &[
+            "case",
+            "confirm-defect",
+            &id,
+            "--cause",
+            "design_manufacturing",
+            "--findings",
+            "Bearing seized",
+        ],
+    );
+    ok(dir, &["case", "decide-warranty", &id]);
+    let line = ok_json(
+        dir,
+        &[
+            "case",
+            "part",
+            "add",
+            &id,
+            "--part-number",
+            "6308",
+            "--spec",
+            "bearing",
+            "--qty",
+            "2",
+        ],
+    )["entry_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, json) = fails(dir, 2, &["case", "part", "return-old", &id, &line]);
+    assert_eq!(json["field"], "line_id");
+    ok(
+        dir,
+        &[
+            "case",
+            "part",
+            "remove",
+            &id,
+            &line,
+            "--reason",
+            "wrong bearing size",
+        ],
+    );
+    ok(
+        dir,
+        &[
+            "case",
+            "resolve",
+            &id,
+            "--outcome",
+            "repaired_on_site",
+            "--summary",
+            "Bearing freed",
+        ],
+    );
+    let out = ok_json(
+        dir,
+        &[
+            "case",
+            "confirm",
+            &id,
+            "--name",
+            "Chen Jie",
+            "--rejected",
+            "--reason",
+            "noise is back",
+        ],
+    );
+    assert_eq!(status(&out), "reopened");
+    assert_eq!(out["case"]["round"], 2);
+    let view = ok_json(dir, &["case", "show", &id]);
+    assert_eq!(view["parts"][0]["reversed"], true);
+    assert_eq!(view["parts"][0]["reversal_reason"], "wrong bearing size");
+    assert_eq!(view["rounds"][0]["reason"], "noise is back");
+    let text = ok(dir, &["case", "show", &id]);
+    assert!(text.contains("REMOVED: wrong bearing size"), "{text}");
+    assert!(text.contains("round 2 started"), "{text}");
+}
+
+#[test]
+fn list_filters_by_serial_status_and_overdue() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path();
+    let month_ago = (chrono::Local::now() - chrono::Duration::days(30)).to_rfc3339();
+    let fresh = register(dir, &[("--serial", "AB-100")]);
+    let other = register(
+        dir,
+        &[
+            ("--serial", "AB-200"),
+            ("--model", "XP-9"),
+            ("--customer-name", "Hefei Water Works"),
+        ],
+    );
+    let old = register(
+        dir,
+        &[("--serial", "CD-300"), ("--received-at", &month_ago)],
+    );
+    ok(dir, &["case", "ack", &other]);
+
+    let mut ab = list_ids(dir, &["--serial", "AB"]);
+    ab.sort();
+    let mut want = vec![fresh.clone(), other.clone()];
+    want.sort();
+    assert_eq!(ab, want);
+    assert_eq!(list_ids(dir, &["--serial", "ab-1"]), vec![fresh.clone()]);
+    assert_eq!(
+        list_ids(dir, &["--status", "acknowledged"]),
+        vec![other.clone()]
+    );
+    assert_eq!(list_ids(dir, &["--overdue"]), vec![old.clone()]);
+    assert_eq!(list_ids(dir, &["--model", "xp"]), vec![other.clone()]);
+    assert_eq!(list_ids(dir, &["--customer", "water"]), vec![other.clone()]);
+    assert!(list_ids(dir, &["--conflicts"]).is_empty());
+
+    // Newest update first, two per page, and the cursor leads to the rest.
+    let page = ok_json(dir, &["case", "list", "--limit", "2"]);
+    assert_eq!(page["rows"][0]["case_id"], other.as_str());
+    assert_eq!(page["rows"].as_array().unwrap().len(), 2);
+    let cursor = page["next"].as_str().unwrap().to_owned();
+    let rest = list_ids(dir, &["--limit", "2", "--after", &cursor]);
+    assert_eq!(rest.len(), 1);
+
+    let table = ok(dir, &["case", "list"]);
+    assert!(table.starts_with("CASE"), "{table}");
+    assert!(table.contains("OVERDUE"), "{table}");
+    assert!(table.contains("3 cases"), "{table}");
+    assert!(ok(dir, &["case", "list", "--overdue"]).contains(&old[..13]));
+    let (_, json) = fails(dir, 2, &["case", "list", "--status", "lost"]);
+    assert_eq!(json["kind"], "usage");
+    let (_, json) = fails(dir, 2, &["case", "list", "--after", "nonsense"]);
+    assert_eq!(json["field"], "after");
+}
+
+#[test]
+fn commands_are_recorded_as_the_user() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path();
+    let id = register(dir, &[]);
+    let o = Command::new(env!("CARGO_BIN_EXE_fieldctl"))
+        .current_dir(dir)
+        .env("FIELDCTL_USER", "wu.tech")
+        .args(["--db", DB, "case", "note", &id, "from the tablet"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    ok(dir, &["--user", "li.hq", "case", "note", &id, "from HQ"]);
+    let view = ok_json(dir, &["case", "show", &id]);
+    assert_eq!(view["notes"][0]["by"], "wu.tech");
+    assert_eq!(view["notes"][1]["by"], "li.hq");
+    assert_eq!(view["events"][0]["by"], "engineer");
+}
+
+#[test]
+fn commands_on_a_missing_database_create_nothing() {
+    let tmp = TempDir::new().unwrap();
+    let (err, json) = fails(tmp.path(), 1, &["case", "show", "01234567"]);
+    assert!(err.contains("no database at test.db"), "{err}");
+    assert_eq!(json["kind"], "no_database");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn the_demo_runs_a_whole_visit() {
+    let o = fieldctl(Path::new("."), &["demo"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("close: closed → closed"), "{text}");
+    assert!(text.contains("Status      closed"), "{text}");
+    assert!(text.contains("covered (covered_quality_fault)"), "{text}");
+    let db = text
+        .lines()
+        .find_map(|l| l.strip_prefix("database: "))
+        .unwrap();
+    let db = Path::new(db);
+    assert!(db.exists());
+    std::fs::remove_dir_all(db.parent().unwrap()).unwrap();
+
+    // Into a given database, as JSON.
+    let tmp = TempDir::new().unwrap();
+    let out = ok_json(tmp.path(), &["demo"]);
+    assert_eq!(out["case"]["status"]["current"]["value"], "closed");
+    assert_eq!(out["steps"].as_array().unwrap().len(), 11);
+    assert_eq!(out["database"], DB);
+    assert!(tmp.path().join(DB).exists());
+}
+
+#[test]
+fn help_is_not_an_error() {
+    let tmp = TempDir::new().unwrap();
+    let o = fieldctl(tmp.path(), &["--help"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("warranty"));
+}
+
+#[test]
+fn conflicts_are_listed_numbered_and_resolved_by_choice() {
+    use fieldcore::model::{Cause, DefectInput};
+
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path();
+    let id = register(dir, &[]);
+    ok(dir, &["case", "ack", &id]);
+    let case_id = id.parse().unwrap();
+
+    // A tablet gets the case and, offline, finds another cause than the phone does.
+    let mut tablet = fieldcore::Store::open(dir.join("tablet.db"), "technician").unwrap();
+    {
+        let mut phone = fieldcore::Store::open(dir.join(DB), "engineer").unwrap();
+        tablet
+            .merge_document(&phone.export_document(case_id).unwrap())
+            .unwrap();
+    }
+    let defect = DefectInput {
+        cause: Cause::CustomerMisuse,
+        findings: "Motor run with a blocked impeller".into(),
+        measurements: Vec::new(),
+        major_incident: false,
+        evidence_photos: Vec::new(),
+    };
+    tablet
+        .execute(case_id, &fieldcore::Command::ConfirmDefect(defect))
+        .unwrap();
+    ok(
+        dir,
+        &[
+            "case",
+            "confirm-defect",
+            &id,
+            "--cause",
+            "design_manufacturing",
+            "--findings",
+            "Rotor bar cracked",
+        ],
+    );
+    {
+        let mut phone = fieldcore::Store::open(dir.join(DB), "engineer").unwrap();
+        phone
+            .merge_document(&tablet.export_document(case_id).unwrap())
+            .unwrap();
+    }
+
+    let view = ok_json(dir, &["case", "show", &id]);
+    let conflict = &view["conflicts"][0];
+    assert_eq!(conflict["field"], "defect");
+    let alternatives = conflict["alternatives"].as_array().unwrap();
+    assert_eq!(alternatives.len(), 2);
+    let ours = alternatives
+        .iter()
+        .position(|a| a["value"] == "design_manufacturing")
+        .unwrap();
+    assert_eq!(alternatives[1 - ours]["by"], "technician");
+
+    let text = ok(dir, &["case", "show", &id]);
+    assert!(
+        text.contains(&format!("[{ours}] design_manufacturing by engineer")),
+        "{text}"
+    );
+    assert!(
+        text.contains("customer_misuse by technician on device"),
+        "{text}"
+    );
+    assert_eq!(list_ids(dir, &["--conflicts"]), vec![id.clone()]);
+    assert!(ok(dir, &["case", "list"]).contains("CONFLICT"));
+
+    // Deciding on a disputed defect is refused until a person chooses.
+    let (err, json) = fails(dir, 1, &["case", "decide-warranty", &id]);
+    assert_eq!(json["kind"], "conflict");
+    assert_eq!(json["field"], "defect");
+    assert!(err.contains("defect has concurrent values"), "{err}");
+
+    let ours = ours.to_string();
+    let out = ok_json(
+        dir,
+        &[
+            "case",
+            "resolve-conflict",
+            &id,
+            "--field",
+            "defect",
+            "--choose",
+            &ours,
+        ],
+    );
+    assert!(out["case"]["conflicts"].as_array().unwrap().is_empty());
+    assert_eq!(
+        out["case"]["defect"]["current"]["value"]["cause"],
+        "design_manufacturing"
+    );
+    assert_eq!(
+        status(&ok_json(dir, &["case", "decide-warranty", &id])),
+        "warranty_decided"
+    );
+}
