@@ -42,7 +42,7 @@ fn run_store(db: &Path, cases: usize) -> Result<Value, CliError> {
         let id = store.register(&registration(i, first_received))?.id;
         store.execute(id, &Command::Acknowledge { note: None })?;
         // One case in ten has had a full visit: a realistic mix of small and larger documents.
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             visit(&mut store, id)?;
         }
         ids.push(id);
@@ -243,8 +243,8 @@ fn registration(i: usize, first_received: Timestamp) -> Registration {
         customer_phone: format!("+86 311 {:04} {:04}", i / 10_000, i % 10_000),
         customer_address: format!("{} Industrial Road, Shijiazhuang", i % 300),
         region: "Hebei".into(),
-        home_region: i % 3 == 0,
-        market: if i % 20 == 0 {
+        home_region: i.is_multiple_of(3),
+        market: if i.is_multiple_of(20) {
             Market::Foreign
         } else {
             Market::Domestic
