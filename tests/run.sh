@@ -16,5 +16,51 @@ fi
 started=$(date +%s)
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# PostgreSQL for the HQ suite (hq/tests): a throwaway cluster in a temporary folder, listening
+# on loopback only, stopped and deleted when this script exits. Every HQ test makes its own
+# schema in it, so the tests run in parallel.
+start_postgres() {
+    local pg_ctl
+    pg_ctl=$(ls /usr/lib/postgresql/*/bin/pg_ctl 2>/dev/null | sort -V | tail -n 1 || true)
+    if [ -z "$pg_ctl" ]; then
+        apt-get update && apt-get install -y postgresql
+        pg_ctl=$(ls /usr/lib/postgresql/*/bin/pg_ctl | sort -V | tail -n 1)
+    fi
+    PG_BIN=$(dirname "$pg_ctl")
+    PG_DIR=$(mktemp -d /tmp/fieldhq-pg.XXXXXX)
+    # initdb refuses to run as root: run the server as the postgres system user then.
+    if [ "$(id -u)" = 0 ]; then
+        chown postgres: "$PG_DIR"
+        PG_AS=(runuser -u postgres --)
+    else
+        PG_AS=()
+    fi
+    "${PG_AS[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U fieldhq --auth=trust -E UTF8 \
+        >"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log" >&2; return 1; }
+    trap stop_postgres EXIT
+    local port
+    for port in $(seq 55432 55532); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
+        # fsync off: the cluster is thrown away after the run.
+        if "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_DIR -c fsync=off -c max_connections=300" \
+            start >/dev/null; then
+            export FIELDHQ_TEST_PG_URL="postgres://fieldhq@127.0.0.1:$port/postgres"
+            echo "PostgreSQL for the HQ tests on 127.0.0.1:$port"
+            return 0
+        fi
+    done
+    cat "$PG_DIR/server.log" >&2
+    return 1
+}
+stop_postgres() {
+    if [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR/data" ]; then
+        "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+    [ -n "${PG_DIR:-}" ] && rm -rf "$PG_DIR"
+}
+start_postgres
+
 cargo nextest run --workspace --locked --no-fail-fast
 echo "all checks passed in $(( $(date +%s) - started )) s"

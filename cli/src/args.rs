@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use fieldcore::model::{Cause, Channel, CustomerRequest, Market, Outcome, Status};
+use fieldcore::model::{Cause, Channel, CustomerRequest, Market, Outcome, PhotoKind, Status};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,6 +36,9 @@ pub enum Command {
     /// Register, work and list service cases
     #[command(subcommand)]
     Case(Box<CaseCommand>),
+    /// Evidence photos on a case: attach, list, show and export, remove
+    #[command(subcommand)]
+    Photo(PhotoCommand),
     /// The 三包 warranty rule, without a database
     #[command(subcommand)]
     Warranty(WarrantyCommand),
@@ -59,6 +62,19 @@ pub enum BenchCommand {
     StoreRssProbe {
         #[arg(long)]
         store: std::path::PathBuf,
+    },
+    /// Photo import: a 12 MP phone photo through the pipeline into files, against the
+    /// image crate's own resize
+    Photos {
+        /// How many timed imports with each resizer
+        #[arg(long, default_value_t = 11)]
+        runs: usize,
+    },
+    /// Internal: the process that only imports, whose peak memory `bench photos` reports
+    #[command(hide = true)]
+    PhotosRssProbe {
+        #[arg(long)]
+        photo: std::path::PathBuf,
     },
 }
 
@@ -142,6 +158,62 @@ pub enum CaseCommand {
         #[arg(long, value_name = "N")]
         choose: usize,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PhotoCommand {
+    /// Attach a photo from a file (JPEG, PNG or WebP): it is resized, stripped of its metadata
+    /// and stored once; prints its hash, to cite as --evidence or --signature-hash
+    Add(PhotoAddArgs),
+    /// List the photos of a case with their upload state and thumbnails
+    List(CaseRef),
+    /// Show a photo's record; with --out, write the photo (or its thumbnail) to a file
+    Show(PhotoShowArgs),
+    /// Take a photo off a case (the record of who did it and why stays in the history)
+    Remove {
+        #[command(flatten)]
+        case: CaseRef,
+        #[command(flatten)]
+        photo: PhotoRef,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PhotoAddArgs {
+    #[command(flatten)]
+    pub case: CaseRef,
+    /// The photo file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// What the photo shows
+    #[arg(long, value_parser = photo_kind_parser())]
+    pub kind: PhotoKind,
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub caption: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PhotoShowArgs {
+    #[command(flatten)]
+    pub case: CaseRef,
+    #[command(flatten)]
+    pub photo: PhotoRef,
+    /// Write the photo's JPEG to this file
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// With --out: write the thumbnail instead of the photo
+    #[arg(long, requires = "out")]
+    pub thumbnail: bool,
+}
+
+/// A photo of a case: its hash or an unambiguous prefix of it.
+#[derive(Debug, Args)]
+pub struct PhotoRef {
+    /// The photo's hash, or an unambiguous prefix of at least 6 hex digits
+    #[arg(value_name = "HASH")]
+    pub hash: String,
 }
 
 /// A case: its id, an unambiguous id prefix, or its official number.
@@ -256,7 +328,7 @@ pub struct ConfirmDefectArgs {
     /// A major quality incident (重大质量事故), reported to management at once
     #[arg(long)]
     pub major_incident: bool,
-    /// SHA-256 of an evidence photo (repeatable)
+    /// Hash of an evidence photo on the case, as `photo add` printed it (repeatable)
     #[arg(long = "evidence", value_name = "HASH")]
     pub evidence: Vec<String>,
 }
@@ -265,7 +337,7 @@ pub struct ConfirmDefectArgs {
 pub struct DecideWarrantyArgs {
     #[command(flatten)]
     pub case: CaseRef,
-    /// SHA-256 of an evidence photo (repeatable)
+    /// Hash of an evidence photo on the case, as `photo add` printed it (repeatable)
     #[arg(long = "evidence", value_name = "HASH")]
     pub evidence: Vec<String>,
     /// The paid-service charge in major units, when already known (120.50)
@@ -328,7 +400,7 @@ pub struct ConfirmArgs {
     /// Why the customer rejects the outcome (required with --rejected)
     #[arg(long, conflicts_with = "accepted")]
     pub reason: Option<String>,
-    /// SHA-256 of the signature image
+    /// Hash of the signature photo on the case, as `photo add` printed it
     #[arg(long, value_name = "HASH")]
     pub signature_hash: Option<String>,
 }
@@ -402,6 +474,12 @@ pub struct CheckProofArgs {
 fn status_parser() -> impl TypedValueParser<Value = Status> {
     PossibleValuesParser::new(Status::ALL.map(Status::as_str))
         .try_map(|s| Status::parse(&s).ok_or("is not a status"))
+}
+
+/// Photo kinds come from the core too.
+fn photo_kind_parser() -> impl TypedValueParser<Value = PhotoKind> {
+    PossibleValuesParser::new(PhotoKind::ALL.map(PhotoKind::as_str))
+        .try_map(|s| PhotoKind::parse(&s).ok_or("is not a photo kind"))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -1,17 +1,20 @@
 //! The full case view as text, the way `case show` prints it: facts, decisions with who and
-//! when, conflicts numbered for `resolve-conflict`, the append-only entries and the history.
+//! when, conflicts numbered for `resolve-conflict`, photos, the append-only entries and the
+//! history.
 
-use fieldcore::CaseView;
+use fieldcore::{CaseView, PhotoInfo};
 use fieldcore::model::{ProofOfPurchase, Timestamp};
 use fieldcore::records::{Stamp, VisitBody};
 use fieldcore::view::DecisionView;
 
 use crate::output::{Text, due, money, name, time};
+use crate::photo_text;
 
 /// Width of the label column.
 const LABEL: usize = 12;
 
-pub fn render(v: &CaseView, now: Timestamp) -> String {
+/// `photos` are the case's photos with their upload state, as `Store::photos` gives them.
+pub fn render(v: &CaseView, photos: &[PhotoInfo], now: Timestamp) -> String {
     let mut t = Text::default();
     let r = &v.registration;
     field(
@@ -208,6 +211,11 @@ pub fn render(v: &CaseView, now: Timestamp) -> String {
         for f in &v.concurrent_facts {
             t.line(format!("  {}: {}", f.field, f.values.join(" | ")));
         }
+    }
+
+    section(&mut t, "Photos", photos.len());
+    for photo in photos {
+        t.line(format!("  {}", photo_text::line(photo)));
     }
 
     section(&mut t, "Parts", v.parts.len());

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use fieldcore::model::Charge;
 use fieldcore::model::{
-    ConfirmationInput, DefectInput, FactsUpdate, PartInput, ProofOfPurchase, Registration,
-    Timestamp,
+    CaseId, ConfirmationInput, DefectInput, FactsUpdate, PartInput, ProofOfPurchase,
+    Registration, Timestamp,
 };
 use fieldcore::warranty::{self, WarrantyInput};
 use fieldcore::{Command, ListQuery, Page, Policies, Store};
@@ -22,6 +22,7 @@ use crate::demo;
 use crate::error::{CliError, Result};
 use crate::input;
 use crate::output::Printer;
+use crate::photo_cmd;
 
 const DEFAULT_DB: &str = "fieldctl.db";
 const DEFAULT_USER: &str = "engineer";
@@ -31,6 +32,7 @@ pub fn run(cli: Cli, out: &Printer) -> Result<()> {
     let env = Env::new(cli.db, cli.user);
     match cli.command {
         crate::args::Command::Case(command) => case(&env, *command, out),
+        crate::args::Command::Photo(command) => photo_cmd::run(&env, command, out),
         crate::args::Command::Warranty(WarrantyCommand::Check(args)) => warranty_check(&args, out),
         crate::args::Command::Demo => demo::run(&env, out),
         crate::args::Command::Bench(BenchCommand::Store { cases }) => {
@@ -38,6 +40,12 @@ pub fn run(cli: Cli, out: &Printer) -> Result<()> {
         }
         crate::args::Command::Bench(BenchCommand::StoreRssProbe { store }) => {
             out.json_value(&bench::store_rss_probe(&store)?)
+        }
+        crate::args::Command::Bench(BenchCommand::Photos { runs }) => {
+            out.json_value(&crate::bench_photos::photos(runs)?)
+        }
+        crate::args::Command::Bench(BenchCommand::PhotosRssProbe { photo }) => {
+            out.json_value(&crate::bench_photos::photos_rss_probe(&photo)?)
         }
     }
 }
@@ -78,7 +86,7 @@ impl Env {
     }
 
     /// Opens the database, which must exist: a mistyped --db must not create an empty one.
-    fn open_existing(&self) -> Result<Store> {
+    pub fn open_existing(&self) -> Result<Store> {
         let path = self.db_path();
         if !path.exists() {
             return Err(CliError::NoDatabase(path));
@@ -226,7 +234,8 @@ fn show(env: &Env, case: &CaseRef, out: &Printer) -> Result<()> {
     let mut store = env.open_existing()?;
     let id = store.find(&case.case)?;
     let view = store.case(id)?;
-    out.case_view(&view, store.now())
+    let photos = store.photos(id)?;
+    out.case_view(&view, &photos, store.now())
 }
 
 fn list(env: &Env, args: &ListArgs, out: &Printer) -> Result<()> {
@@ -263,6 +272,11 @@ fn list(env: &Env, args: &ListArgs, out: &Printer) -> Result<()> {
 fn execute(env: &Env, case: &CaseRef, command: Command, out: &Printer) -> Result<()> {
     let mut store = env.open_existing()?;
     let id = store.find(&case.case)?;
+    execute_in(&mut store, id, command, out)
+}
+
+/// Runs one core command on a case of an open store and prints what it did.
+pub fn execute_in(store: &mut Store, id: CaseId, command: Command, out: &Printer) -> Result<()> {
     let (view, applied) = store.execute(id, &command)?;
     // The core writes a readable summary into the command's audit event: show that.
     let mut message = view

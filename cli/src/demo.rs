@@ -4,20 +4,18 @@
 use std::path::PathBuf;
 
 use chrono::{Duration, Local, Timelike};
-use fieldcore::Command;
 use fieldcore::model::{
-    Cause, Channel, ConfirmationInput, CustomerRequest, DefectInput, Market, Measurement, Outcome,
-    PartInput, ProofOfPurchase, Registration, Timestamp,
+    CaseId, Cause, Channel, ConfirmationInput, CustomerRequest, DefectInput, Market, Measurement,
+    Outcome, PartInput, PhotoKind, ProofOfPurchase, Registration, Timestamp,
 };
+use fieldcore::{CaseView, Command, Store};
 use uuid::Uuid;
 
 use crate::commands::Env;
+use crate::demo_photos;
 use crate::error::{CliError, Result};
 use crate::output::Printer;
-
-/// Stand-ins for photo content hashes until photo storage exists: SHA-256 of fixed strings.
-const BEARING_PHOTO: &str = "6ace81b64d3d6d5daebd644e649abadafeb891c782a96fc9429a4097f56495ee";
-const SIGNATURE: &str = "7d2ed9ec36002e34b37ba234e80250781fff39ee8d9282a6ab15d7ae902c7960";
+use crate::photo_text::{dimensions, short_hash, size};
 
 pub fn run(env: &Env, out: &Printer) -> Result<()> {
     let path = match env.explicit_db() {
@@ -29,20 +27,107 @@ pub fn run(env: &Env, out: &Printer) -> Result<()> {
 
     let registration = complaint(now, &env.user);
     let view = store.register(&registration)?;
-    let id = view.id;
-    let mut steps = vec![format!(
-        "registered case {id}: {} {} (serial {}) for {} → {}",
+    let mut visit = Visit {
+        id: view.id,
+        store: &mut store,
+        out,
+        steps: Vec::new(),
+        last: view,
+    };
+    visit.step(format!(
+        "registered case {}: {} {} (serial {}) for {}",
+        visit.id,
         registration.product_category,
         registration.product_model,
         registration.serial_number,
         registration.customer_name,
-        view.status().as_str()
-    )];
-    out.line(&format!(" 1. {}", steps[0]))?;
+    ))?;
 
-    let mut last = view;
-    for command in visit(now) {
-        let (view, applied) = store.execute(id, &command)?;
+    visit.photo(
+        PhotoKind::Nameplate,
+        "Nameplate on the motor housing",
+        demo_photos::nameplate()?,
+    )?;
+    visit.command(Command::Acknowledge {
+        note: Some(
+            "Told the plant manager an engineer will come today; blower no. 2 stays off until \
+             then."
+                .into(),
+        ),
+    })?;
+    visit.command(Command::ScheduleVisit {
+        planned_for: on_the_minute(now + Duration::hours(2)),
+    })?;
+    visit.command(Command::ArriveOnSite)?;
+    let bearing = visit.photo(
+        PhotoKind::Defect,
+        "Drive-end bearing 6308: discoloured outer race, pitting",
+        demo_photos::bearing_defect()?,
+    )?;
+    visit.command(confirm_defect(bearing.clone()))?;
+    visit.command(Command::DecideWarranty {
+        evidence_photos: vec![bearing],
+        charge: None,
+    })?;
+    visit.command(Command::RecordPart(PartInput {
+        part_number: "6308-2Z/C3".into(),
+        specification: "deep groove ball bearing 40×90×23 mm, drive end".into(),
+        quantity: 1,
+        new_serial: None,
+        old_part_kept: true,
+        old_part_serial: None,
+    }))?;
+    visit.command(Command::AddNote {
+        text: "Old bearing bagged and labelled with the case id for return and write-off; end \
+               shield sleeved to nominal fit."
+            .into(),
+    })?;
+    visit.command(Command::Resolve {
+        outcome: Outcome::PartsReplaced,
+        summary: "Drive-end bearing replaced and bearing seat sleeved; 30 min test run under \
+                  load: 71 °C, vibration 1.6 mm/s."
+            .into(),
+    })?;
+    let signature = visit.photo(
+        PhotoKind::Signature,
+        "Signature of Wang Lei, plant manager",
+        demo_photos::signature()?,
+    )?;
+    visit.command(Command::ConfirmCustomer(ConfirmationInput {
+        customer_name: "Wang Lei".into(),
+        accepted: true,
+        reason: None,
+        signature_hash: Some(signature),
+    }))?;
+    visit.command(Command::Close)?;
+
+    let Visit {
+        id, steps, last, ..
+    } = visit;
+    let photos = store.photos(id)?;
+    out.demo(&path, &steps, &last, &photos, store.now())
+}
+
+/// The visit as it goes: each step runs on the store and prints a numbered line.
+struct Visit<'a> {
+    id: CaseId,
+    store: &'a mut Store,
+    out: &'a Printer,
+    steps: Vec<String>,
+    last: CaseView,
+}
+
+impl Visit<'_> {
+    fn step(&mut self, what: String) -> Result<()> {
+        let step = format!("{what} → {}", self.last.status().as_str());
+        self.out
+            .line(&format!("{:>2}. {step}", self.steps.len() + 1))?;
+        self.steps.push(step);
+        Ok(())
+    }
+
+    fn command(&mut self, command: Command) -> Result<()> {
+        let (view, applied) = self.store.execute(self.id, &command)?;
         let summary = view
             .events
             .iter()
@@ -54,16 +139,29 @@ pub fn run(env: &Env, out: &Printer) -> Result<()> {
             (Command::RecordPart(_), Some(line)) => format!(" (line {line})"),
             _ => String::new(),
         };
-        let step = format!(
-            "{}: {summary}{line} → {}",
-            command.name(),
-            view.status().as_str()
-        );
-        out.line(&format!("{:>2}. {step}", steps.len() + 1))?;
-        steps.push(step);
-        last = view;
+        self.last = view;
+        self.step(format!("{}: {summary}{line}", command.name()))
     }
-    out.demo(&path, &steps, &last, store.now())
+
+    /// Imports a photo the engineer took and gives its hash, to cite as evidence.
+    fn photo(&mut self, kind: PhotoKind, caption: &str, jpeg: Vec<u8>) -> Result<String> {
+        let (view, hash) = self.store.import_photo(self.id, &jpeg, kind, caption)?;
+        let what = match view.photos.iter().find(|p| p.hash == hash) {
+            Some(photo) => format!(
+                "{} · {}",
+                dimensions(&photo.record),
+                size(photo.record.size)
+            ),
+            None => String::new(),
+        };
+        self.last = view;
+        self.step(format!(
+            "attach_photo: {} photo {} ({what})",
+            kind.as_str(),
+            short_hash(&hash)
+        ))?;
+        Ok(hash)
+    }
 }
 
 /// A new folder under the system's temporary folder, so the demo can run again and again.
@@ -111,70 +209,27 @@ fn on_the_minute(at: Timestamp) -> Timestamp {
         .unwrap_or(at)
 }
 
-/// The rest of the visit, in order.
-fn visit(now: Timestamp) -> Vec<Command> {
-    vec![
-        Command::Acknowledge {
-            note: Some(
-                "Told the plant manager an engineer will come today; blower no. 2 stays off \
-                 until then."
-                    .into(),
-            ),
-        },
-        Command::ScheduleVisit {
-            planned_for: on_the_minute(now + Duration::hours(2)),
-        },
-        Command::ArriveOnSite,
-        Command::ConfirmDefect(DefectInput {
-            cause: Cause::DesignManufacturing,
-            findings: "Drive-end bearing 6308 rough and discoloured; bearing seat on the end \
-                       shield machined 0.04 mm oversize, so the outer ring creeps and overheats. \
-                       Winding insulation sound."
-                .into(),
-            measurements: vec![
-                Measurement {
-                    name: "insulation resistance (500 V)".into(),
-                    value: 550.0,
-                    unit: "MΩ".into(),
-                },
-                Measurement {
-                    name: "winding temperature after 20 min".into(),
-                    value: 118.0,
-                    unit: "°C".into(),
-                },
-            ],
-            major_incident: false,
-            evidence_photos: vec![BEARING_PHOTO.into()],
-        }),
-        Command::DecideWarranty {
-            evidence_photos: vec![BEARING_PHOTO.into()],
-            charge: None,
-        },
-        Command::RecordPart(PartInput {
-            part_number: "6308-2Z/C3".into(),
-            specification: "deep groove ball bearing 40×90×23 mm, drive end".into(),
-            quantity: 1,
-            new_serial: None,
-            old_part_kept: true,
-            old_part_serial: None,
-        }),
-        Command::AddNote {
-            text: "Old bearing bagged and labelled with the case id for return and write-off; \
-                   end shield sleeved to nominal fit."
-                .into(),
-        },
-        Command::Resolve {
-            outcome: Outcome::PartsReplaced,
-            summary: "Drive-end bearing replaced and bearing seat sleeved; 30 min test run under \
-                      load: 71 °C, vibration 1.6 mm/s."
-                .into(),
-        },
-        Command::ConfirmCustomer(ConfirmationInput {
-            customer_name: "Wang Lei".into(),
-            accepted: true,
-            reason: None,
-            signature_hash: Some(SIGNATURE.into()),
-        }),
-        Command::Close,
-    ]
+/// What the engineer found, with the photo that shows it.
+fn confirm_defect(evidence: String) -> Command {
+    Command::ConfirmDefect(DefectInput {
+        cause: Cause::DesignManufacturing,
+        findings: "Drive-end bearing 6308 rough and discoloured; bearing seat on the end shield \
+                   machined 0.04 mm oversize, so the outer ring creeps and overheats. Winding \
+                   insulation sound."
+            .into(),
+        measurements: vec![
+            Measurement {
+                name: "insulation resistance (500 V)".into(),
+                value: 550.0,
+                unit: "MΩ".into(),
+            },
+            Measurement {
+                name: "winding temperature after 20 min".into(),
+                value: 118.0,
+                unit: "°C".into(),
+            },
+        ],
+        major_incident: false,
+        evidence_photos: vec![evidence],
+    })
 }

@@ -30,6 +30,17 @@ pub enum CliError {
     #[error("could not write the output: {0}")]
     Output(#[source] io::Error),
 
+    /// The demo could not draw or encode one of its photos.
+    #[error("could not make the demo's {what} photo: {reason}")]
+    DemoPhoto { what: &'static str, reason: String },
+
+    /// The photo is on the case but its bytes have not reached this device yet.
+    #[error("photo {0} is not on this device yet (attached on another device, not downloaded)")]
+    PhotoNotHere(String),
+
+    #[error("could not write {}: {source}", .path.display())]
+    WriteFile { path: PathBuf, source: io::Error },
+
     /// A benchmark could not run to the end.
     #[error("benchmark failed: {0}")]
     Bench(String),
@@ -49,7 +60,12 @@ impl CliError {
     /// 2 when the input was wrong and nothing was written; 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Core(fieldcore::Error::Validation { .. })
+            CliError::Core(
+                fieldcore::Error::Validation { .. }
+                | fieldcore::Error::UnsupportedPhoto { .. }
+                | fieldcore::Error::InvalidPhoto(_)
+                | fieldcore::Error::PhotoTooLarge(_),
+            )
             | CliError::Invalid { .. }
             | CliError::Usage(_) => 2,
             _ => 1,
@@ -72,11 +88,21 @@ impl CliError {
                 E::InvalidDocument(_) => "invalid_document",
                 E::Storage(_) => "storage",
                 E::Io(_) => "io",
+                E::UnsupportedPhoto { .. } => "unsupported_photo",
+                E::InvalidPhoto(_) => "invalid_photo",
+                E::PhotoTooLarge(_) => "photo_too_large",
+                E::Network(_) => "network",
+                E::Unauthorized(_) => "unauthorized",
+                E::Protocol(_) => "protocol",
+                E::Cancelled => "cancelled",
             },
             CliError::Invalid { .. } => "validation",
             CliError::Usage(_) => "usage",
             CliError::NoDatabase(_) => "no_database",
             CliError::DemoFolder { .. } => "io",
+            CliError::DemoPhoto { .. } => "demo",
+            CliError::PhotoNotHere(_) => "photo_not_here",
+            CliError::WriteFile { .. } => "io",
             CliError::Output(_) => "output",
             CliError::Bench(_) => "bench",
             CliError::Io(_) => "io",

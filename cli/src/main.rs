@@ -2,12 +2,16 @@
 
 mod args;
 mod bench;
+mod bench_photos;
 mod case_text;
 mod commands;
 mod demo;
+mod demo_photos;
 mod error;
 mod input;
 mod output;
+mod photo_cmd;
+mod photo_text;
 
 use std::process::ExitCode;
 

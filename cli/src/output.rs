@@ -9,12 +9,13 @@ use chrono::DateTime;
 use fieldcore::deadlines::Due;
 use fieldcore::model::Timestamp;
 use fieldcore::warranty::WarrantyDecision;
-use fieldcore::{CaseView, Page};
+use fieldcore::{CaseView, Page, PhotoInfo};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::case_text;
 use crate::error::{CliError, Result};
+use crate::photo_text;
 
 /// Writes results to stdout as text or as JSON.
 pub struct Printer {
@@ -58,12 +59,61 @@ impl Printer {
         write_stdout(&format!("{message}\n{}\n", status_line(view, now)))
     }
 
-    /// The whole case, as `case show` prints it.
-    pub fn case_view(&self, view: &CaseView, now: Timestamp) -> Result<()> {
+    /// The whole case, as `case show` prints it; `photos` are the case's photos with their
+    /// upload state.
+    pub fn case_view(&self, view: &CaseView, photos: &[PhotoInfo], now: Timestamp) -> Result<()> {
         if self.json {
             return write_json(&view_json(view, now)?);
         }
-        write_stdout(&case_text::render(view, now))
+        write_stdout(&case_text::render(view, photos, now))
+    }
+
+    /// A photo just attached: its hash, size and dimensions.
+    pub fn photo_added(&self, view: &CaseView, hash: &str, now: Timestamp) -> Result<()> {
+        if self.json {
+            return write_json(&json!({ "case": view_json(view, now)?, "photo": hash }));
+        }
+        let mut text = Text::default();
+        if let Some(photo) = view.photos.iter().find(|p| p.hash == hash) {
+            let r = &photo.record;
+            text.line(format!(
+                "attached {} photo {} · {} · {}",
+                r.kind.as_str(),
+                photo_text::short_hash(hash),
+                photo_text::dimensions(r),
+                photo_text::size(r.size)
+            ));
+        }
+        text.line(format!("hash: {hash}"));
+        text.line(status_line(view, now));
+        write_stdout(&text.into_string())
+    }
+
+    /// The photos of a case.
+    pub fn photos(&self, photos: &[PhotoInfo]) -> Result<()> {
+        if self.json {
+            return write_json(photos);
+        }
+        write_stdout(&photo_text::table(photos))
+    }
+
+    /// One photo's record and, when it was exported, where to and how many bytes.
+    pub fn photo(&self, info: &PhotoInfo, written: Option<(&Path, usize)>) -> Result<()> {
+        if self.json {
+            let mut value = to_value(info)?;
+            if let (Value::Object(object), Some((path, bytes))) = (&mut value, written) {
+                object.insert(
+                    "written".into(),
+                    json!({ "path": path.display().to_string(), "bytes": bytes }),
+                );
+            }
+            return write_json(&value);
+        }
+        let mut text = photo_text::record(info);
+        if let Some((path, bytes)) = written {
+            text.push_str(&format!("wrote {bytes} bytes to {}\n", path.display()));
+        }
+        write_stdout(&text)
     }
 
     pub fn page(&self, page: &Page) -> Result<()> {
@@ -86,6 +136,7 @@ impl Printer {
         database: &Path,
         steps: &[String],
         view: &CaseView,
+        photos: &[PhotoInfo],
         now: Timestamp,
     ) -> Result<()> {
         if self.json {
@@ -97,7 +148,7 @@ impl Printer {
         }
         write_stdout(&format!(
             "\n{}\ndatabase: {}\n",
-            case_text::render(view, now),
+            case_text::render(view, photos, now),
             database.display()
         ))
     }
@@ -279,13 +330,24 @@ pub fn list_table(page: &Page) -> String {
             flags.join(" "),
         ]);
     }
-    let mut widths = [0usize; 7];
-    for row in &rows {
+    aligned(&mut text, &rows);
+    let count = page.rows.len();
+    text.line(format!("{count} case{}", if count == 1 { "" } else { "s" }));
+    if let Some(next) = &page.next {
+        text.line(format!("next page: --after {next} (with the same filters)"));
+    }
+    text.into_string()
+}
+
+/// Rows as left-aligned columns two spaces apart; the first row is the header.
+pub fn aligned<const N: usize>(text: &mut Text, rows: &[[String; N]]) {
+    let mut widths = [0usize; N];
+    for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    for row in &rows {
+    for row in rows {
         let cells: Vec<String> = row
             .iter()
             .zip(widths)
@@ -293,12 +355,6 @@ pub fn list_table(page: &Page) -> String {
             .collect();
         text.line(cells.join("  ").trim_end());
     }
-    let count = page.rows.len();
-    text.line(format!("{count} case{}", if count == 1 { "" } else { "s" }));
-    if let Some(next) = &page.next {
-        text.line(format!("next page: --after {next} (with the same filters)"));
-    }
-    text.into_string()
 }
 
 /// The shortest id prefixes, at least [`SHORT_ID`] characters, that tell the rows apart.
@@ -319,7 +375,7 @@ fn short_ids(ids: &[&str]) -> Vec<String> {
         .collect()
 }
 
-fn truncate(text: &str, max: usize) -> String {
+pub fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }

@@ -2,7 +2,7 @@
 //! The real fieldctl binary driven on temporary databases: a whole visit, the warranty check,
 //! refusals that write nothing, list filters and the demo.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -726,11 +726,36 @@ fn the_demo_runs_a_whole_visit() {
     assert!(db.exists());
     std::fs::remove_dir_all(db.parent().unwrap()).unwrap();
 
+    // The engineer's photos: the nameplate, the bearing cited as evidence, the signature.
+    for want in [
+        "attach_photo: nameplate photo ",
+        "(1600×1200 · ",
+        "attach_photo: defect photo ",
+        "attach_photo: signature photo ",
+        "Photos (3):",
+    ] {
+        assert!(text.contains(want), "{want:?} missing from\n{text}");
+    }
+
     // Into a given database, as JSON.
     let tmp = TempDir::new().unwrap();
     let out = ok_json(tmp.path(), &["demo"]);
     assert_eq!(out["case"]["status"]["current"]["value"], "closed");
-    assert_eq!(out["steps"].as_array().unwrap().len(), 11);
+    assert_eq!(out["steps"].as_array().unwrap().len(), 14);
+    let photos = out["case"]["photos"].as_array().unwrap();
+    let kinds: Vec<&str> = photos.iter().map(|p| p["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["nameplate", "defect", "signature"]);
+    assert_eq!((photos[0]["width"].as_u64(), photos[0]["height"].as_u64()), (Some(1600), Some(1200)));
+    let defect = &out["case"]["defect"]["current"]["value"];
+    assert_eq!(defect["evidence_photos"][0], photos[1]["hash"]);
+    assert_eq!(
+        out["case"]["warranty"]["current"]["value"]["evidence_photos"][0],
+        photos[1]["hash"]
+    );
+    assert_eq!(
+        out["case"]["confirmations"][0]["signature_hash"],
+        photos[2]["hash"]
+    );
     assert_eq!(out["database"], DB);
     assert!(tmp.path().join(DB).exists());
 }
@@ -841,4 +866,283 @@ fn conflicts_are_listed_numbered_and_resolved_by_choice() {
         status(&ok_json(dir, &["case", "decide-warranty", &id])),
         "warranty_decided"
     );
+}
+
+/// A camera JPEG of `width`×`height` written to `dir/name`.
+fn write_jpeg(dir: &Path, name: &str, width: u32, height: u32) -> PathBuf {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8])
+    });
+    let path = dir.join(name);
+    img.save_with_format(&path, image::ImageFormat::Jpeg)
+        .unwrap();
+    path
+}
+
+fn photo_hashes(dir: &Path, case: &str) -> Vec<String> {
+    ok_json(dir, &["photo", "list", case])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["hash"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn photos_are_added_cited_listed_exported_and_removed() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path();
+    let id = register(dir, &[]);
+    let case = id.as_str();
+    write_jpeg(dir, "plate.jpg", 900, 600);
+    let bearing = write_jpeg(dir, "bearing.jpg", 3000, 2000);
+    let signed = write_jpeg(dir, "signature.jpg", 640, 200);
+
+    // As JSON: the case and the photo's hash.
+    let out = ok_json(
+        dir,
+        &[
+            "photo", "add", case, "plate.jpg", "--kind", "nameplate", "--caption", "Nameplate",
+        ],
+    );
+    let nameplate = out["photo"].as_str().unwrap().to_owned();
+    assert_eq!(nameplate.len(), 64);
+    assert_eq!(out["case"]["photos"][0]["hash"], nameplate.as_str());
+    assert_eq!(out["case"]["photos"][0]["kind"], "nameplate");
+    assert_eq!(out["case"]["photos"][0]["width"], 900);
+
+    // As text: the hash to cite, the size and the dimensions (resized to the policy's edge).
+    let text = ok(
+        dir,
+        &["photo", "add", case, bearing.to_str().unwrap(), "--kind", "defect"],
+    );
+    let defect = text
+        .lines()
+        .find_map(|l| l.strip_prefix("hash: "))
+        .unwrap()
+        .to_owned();
+    assert!(
+        text.contains(&format!("attached defect photo {} · 2048×1365 · ", &defect[..12])),
+        "{text}"
+    );
+    assert!(text.contains("KiB"), "{text}");
+    let text = ok(
+        dir,
+        &["photo", "add", case, signed.to_str().unwrap(), "--kind", "signature"],
+    );
+    let signature = text
+        .lines()
+        .find_map(|l| l.strip_prefix("hash: "))
+        .unwrap()
+        .to_owned();
+
+    // Decisions cite the printed hashes.
+    ok(dir, &["case", "ack", case]);
+    ok(
+        dir,
+        &[
+            "case", "confirm-defect", case, "--cause", "design_manufacturing", "--findings",
+            "Bearing seat oversize", "--evidence", &defect,
+        ],
+    );
+    ok(dir, &["case", "decide-warranty", case, "--evidence", &defect]);
+    ok(
+        dir,
+        &[
+            "case", "resolve", case, "--outcome", "parts_replaced", "--summary", "Bearing replaced",
+        ],
+    );
+    ok(
+        dir,
+        &[
+            "case", "confirm", case, "--name", "Chen Jie", "--accepted", "--signature-hash",
+            &signature,
+        ],
+    );
+    let view = ok_json(dir, &["case", "show", case]);
+    assert_eq!(view["defect"]["current"]["value"]["evidence_photos"][0], defect.as_str());
+    assert_eq!(view["warranty"]["current"]["value"]["evidence_photos"][0], defect.as_str());
+    assert_eq!(view["confirmations"][0]["signature_hash"], signature.as_str());
+
+    // The list: upload state and thumbnails on this device.
+    let listed = ok_json(dir, &["photo", "list", case]);
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[0]["hash"], nameplate.as_str());
+    assert_eq!(listed[0]["caption"], "Nameplate");
+    for photo in listed {
+        assert_eq!(photo["upload"], "pending");
+        let thumbnail = std::fs::read(photo["thumbnail_path"].as_str().unwrap()).unwrap();
+        let thumbnail = image::load_from_memory(&thumbnail).unwrap();
+        assert_eq!(thumbnail.width().max(thumbnail.height()), 320);
+    }
+    let table = ok(dir, &["photo", "list", case]);
+    assert!(table.starts_with("HASH"), "{table}");
+    for want in [
+        &nameplate[..12],
+        "nameplate",
+        "Nameplate",
+        "900×600",
+        "2048×1365",
+        "pending",
+        "3 photos",
+    ] {
+        assert!(table.contains(want), "{want:?} missing from\n{table}");
+    }
+    let text = ok(dir, &["case", "show", case]);
+    assert!(text.contains("Photos (3):"), "{text}");
+    assert!(
+        text.contains(&format!("nameplate · Nameplate · {} · 900×600 · pending", &nameplate[..12])),
+        "{text}"
+    );
+
+    // Show by prefix; export the photo and the thumbnail.
+    let shown = ok(dir, &["photo", "show", case, &defect[..8]]);
+    assert!(shown.contains(&defect), "{shown}");
+    assert!(shown.contains("defect"), "{shown}");
+    let out = ok_json(dir, &["photo", "show", case, &defect[..8], "--out", "defect.jpg"]);
+    assert_eq!(out["hash"], defect.as_str());
+    let written = std::fs::read(dir.join("defect.jpg")).unwrap();
+    assert_eq!(out["written"]["bytes"], written.len());
+    assert_eq!(out["size"], written.len());
+    assert_eq!(
+        image::guess_format(&written).unwrap(),
+        image::ImageFormat::Jpeg
+    );
+    let exported = image::load_from_memory(&written).unwrap();
+    assert_eq!((exported.width(), exported.height()), (2048, 1365));
+    let text = ok(
+        dir,
+        &["photo", "show", case, &nameplate[..6], "--out", "thumb.jpg", "--thumbnail"],
+    );
+    assert!(text.contains("thumb.jpg"), "{text}");
+    let thumb = image::open(dir.join("thumb.jpg")).unwrap();
+    assert_eq!((thumb.width(), thumb.height()), (320, 213));
+
+    // Unknown, malformed and missing hashes.
+    let absent = ["0", "1"]
+        .into_iter()
+        .map(|c| c.repeat(6))
+        .find(|p| [&nameplate, &defect, &signature].iter().all(|h| !h.starts_with(p.as_str())))
+        .unwrap();
+    let (err, json) = fails(dir, 2, &["photo", "show", case, &absent]);
+    assert_eq!(json["field"], "hash");
+    assert!(err.contains(&absent), "{err}");
+    let whole = format!("{absent}{}", &nameplate[6..]);
+    let (_, json) = fails(dir, 1, &["photo", "show", case, &whole]);
+    assert_eq!(json["kind"], "entry_not_found");
+    let (_, json) = fails(dir, 2, &["photo", "show", case, "abc"]);
+    assert_eq!(json["field"], "hash");
+    let (_, json) = fails(dir, 2, &["photo", "show", case, "photo.jpg"]);
+    assert_eq!(json["field"], "hash");
+    let (_, json) = fails(dir, 2, &["photo", "remove", case, &defect]);
+    assert_eq!(json["kind"], "usage");
+
+    // Removal, by prefix, leaves the list empty; removing again is an error.
+    for hash in [&nameplate, &defect, &signature] {
+        let out = ok_json(
+            dir,
+            &["photo", "remove", case, &hash[..10], "--reason", "retaken"],
+        );
+        assert!(
+            out["case"]["photos"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["hash"] != hash.as_str())
+        );
+    }
+    assert!(photo_hashes(dir, case).is_empty());
+    assert_eq!(ok(dir, &["photo", "list", case]), "no photos\n");
+    assert!(ok(dir, &["case", "show", case]).contains("Photos: none"));
+    let (_, json) = fails(dir, 2, &["photo", "remove", case, &defect[..10], "--reason", "again"]);
+    assert_eq!(json["field"], "hash");
+    let (_, json) = fails(dir, 1, &["photo", "remove", case, &defect, "--reason", "again"]);
+    assert_eq!(json["kind"], "entry_not_found");
+    let view = ok_json(dir, &["case", "show", case]);
+    let removals = view["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "remove_photo")
+        .count();
+    assert_eq!(removals, 3);
+}
+
+#[test]
+fn photos_the_device_cannot_take_exit_2_and_attach_nothing() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path();
+    let id = register(dir, &[]);
+    let case = id.as_str();
+
+    // An iPhone's HEIC: the ISO media header is enough to tell.
+    let mut heic = vec![0, 0, 0, 24];
+    heic.extend_from_slice(b"ftypheic\0\0\0\0mif1heic");
+    heic.resize(4096, 0);
+    std::fs::write(dir.join("IMG_0001.HEIC"), &heic).unwrap();
+    let (err, json) = fails(
+        dir,
+        2,
+        &["photo", "add", case, "IMG_0001.HEIC", "--kind", "nameplate"],
+    );
+    assert_eq!(json["kind"], "unsupported_photo");
+    assert!(err.starts_with("error: unsupported photo format"), "{err}");
+    assert!(err.contains("JPEG"), "{err}");
+
+    // Half a JPEG, a text file, a missing file, a folder.
+    let whole = std::fs::read(write_jpeg(dir, "whole.jpg", 800, 600)).unwrap();
+    std::fs::write(dir.join("half.jpg"), &whole[..whole.len() / 2]).unwrap();
+    let (_, json) = fails(dir, 2, &["photo", "add", case, "half.jpg", "--kind", "defect"]);
+    assert_eq!(json["kind"], "invalid_photo");
+    // A header claiming 100 megapixels is refused before anything is decoded.
+    let mut huge = whole.clone();
+    let sof = huge.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+    huge[sof + 5..sof + 9].copy_from_slice(&[0x27, 0x10, 0x27, 0x10]);
+    std::fs::write(dir.join("huge.jpg"), &huge).unwrap();
+    let (err, json) = fails(dir, 2, &["photo", "add", case, "huge.jpg", "--kind", "defect"]);
+    assert_eq!(json["kind"], "photo_too_large");
+    assert!(err.starts_with("error: photo too large"), "{err}");
+    std::fs::write(dir.join("notes.txt"), "not a photo").unwrap();
+    let (_, json) = fails(dir, 2, &["photo", "add", case, "notes.txt", "--kind", "other"]);
+    assert_eq!(json["kind"], "invalid_photo");
+    let (err, json) = fails(dir, 2, &["photo", "add", case, "missing.jpg", "--kind", "other"]);
+    assert_eq!(json["field"], "file");
+    assert!(err.contains("missing.jpg"), "{err}");
+    let (_, json) = fails(dir, 2, &["photo", "add", case, ".", "--kind", "other"]);
+    assert_eq!(json["field"], "file");
+    let (_, json) = fails(dir, 2, &["photo", "add", case, "whole.jpg", "--kind", "selfie"]);
+    assert_eq!(json["kind"], "usage");
+
+    // Nothing was attached or written: no photos, no events, no blobs.
+    assert!(photo_hashes(dir, case).is_empty());
+    let view = ok_json(dir, &["case", "show", case]);
+    assert_eq!(view["events"].as_array().unwrap().len(), 1);
+    let blobs = dir.join(format!("{DB}.blobs"));
+    let files = walk(&blobs);
+    assert!(files.is_empty(), "{files:?}");
+
+    // The good photo goes in, once.
+    ok(dir, &["photo", "add", case, "whole.jpg", "--kind", "defect"]);
+    let (err, json) = fails(dir, 2, &["photo", "add", case, "whole.jpg", "--kind", "defect"]);
+    assert_eq!(json["field"], "hash");
+    assert!(err.contains("already on the case"), "{err}");
+    assert_eq!(photo_hashes(dir, case).len(), 1);
+}
+
+/// Every file under `dir`, when it exists.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return files;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

@@ -16,8 +16,8 @@ use crate::model::{
 };
 use crate::policy::Policies;
 use crate::records::{
-    Decided, DefectRecord, Entry, EventBody, NoteBody, PartBody, ResolutionRecord, RoundBody,
-    Stamp, VisitBody, WarrantyRecord,
+    Decided, DefectRecord, Entry, EventBody, NoteBody, PartBody, PhotoAttachment, PhotoRecord,
+    ResolutionRecord, RoundBody, Stamp, VisitBody, WarrantyRecord,
 };
 use crate::validate;
 use crate::view::{self, CaseView, DecisionView};
@@ -80,6 +80,14 @@ pub enum Command {
         reason: String,
     },
     UpdateFacts(FactsUpdate),
+    /// Attaches a photo the store has already processed and written to its blob folder; use
+    /// `Store::import_photo`, which does both.
+    AttachPhoto(PhotoAttachment),
+    /// Takes a photo off the case; the blob is collected once uploaded and unreferenced.
+    RemovePhoto {
+        hash: String,
+        reason: String,
+    },
     /// A person picks one of a conflicting decision's values (by its index in the view).
     ResolveConflict {
         field: String,
@@ -106,6 +114,8 @@ impl Command {
             Command::Close => "close",
             Command::Reopen { .. } => "reopen",
             Command::UpdateFacts(_) => "update_facts",
+            Command::AttachPhoto(_) => "attach_photo",
+            Command::RemovePhoto { .. } => "remove_photo",
             Command::ResolveConflict { .. } => "resolve_conflict",
         }
     }
@@ -116,6 +126,8 @@ enum Write {
     Fact(String, String),
     Decision(DecisionField, String),
     Append(Collection, String, String),
+    Photo(String, String),
+    RemovePhoto(String),
 }
 
 /// What a command produced besides the new document state.
@@ -197,6 +209,8 @@ fn write_all(tx: &mut automerge::transaction::Transaction<'_>, writes: Vec<Write
             Write::Append(collection, id, json) => {
                 document::append_json(tx, collection, &id, json)?
             }
+            Write::Photo(hash, json) => document::put_keyed_json(tx, document::PHOTOS, &hash, json)?,
+            Write::RemovePhoto(hash) => document::delete_keyed(tx, document::PHOTOS, &hash)?,
         }
     }
     Ok(())
@@ -245,6 +259,7 @@ fn plan(view: &CaseView, ctx: &Context<'_>, command: &Command) -> Result<Plan> {
         }
         Command::ConfirmDefect(input) => {
             validate::defect(input)?;
+            photos_on_case(view, "evidence_photos", &input.evidence_photos)?;
             no_conflict(&view.defect, DecisionField::Defect)?;
             writes.push(status_write(view, ctx, Action::ConfirmDefect)?);
             let record = DefectRecord {
@@ -279,6 +294,7 @@ fn plan(view: &CaseView, ctx: &Context<'_>, command: &Command) -> Result<Plan> {
             charge,
         } => {
             validate::photo_hashes("evidence_photos", evidence_photos)?;
+            photos_on_case(view, "evidence_photos", evidence_photos)?;
             no_conflict(&view.defect, DecisionField::Defect)?;
             no_conflict(&view.warranty, DecisionField::Warranty)?;
             let status = status_write(view, ctx, Action::DecideWarranty)?;
@@ -461,6 +477,7 @@ fn plan(view: &CaseView, ctx: &Context<'_>, command: &Command) -> Result<Plan> {
         }
         Command::ConfirmCustomer(input) => {
             validate::confirmation(input)?;
+            photos_on_case(view, "signature_hash", input.signature_hash.as_slice())?;
             let action = if input.accepted {
                 Action::CustomerAccepts
             } else {
@@ -530,6 +547,37 @@ fn plan(view: &CaseView, ctx: &Context<'_>, command: &Command) -> Result<Plan> {
             writes.extend(pairs.into_iter().map(|(k, v)| Write::Fact(k, v)));
             summary
         }
+        Command::AttachPhoto(photo) => {
+            validate::photo_hash("hash", &photo.hash)?;
+            validate::photo_hash("thumbnail_hash", &photo.thumbnail_hash)?;
+            validate::optional_text("caption", Some(&photo.caption))?;
+            if view.photos.iter().any(|p| p.hash == photo.hash) {
+                return Err(Error::validation("hash", "this photo is already on the case"));
+            }
+            let record = PhotoRecord {
+                kind: photo.kind,
+                caption: photo.caption.clone(),
+                taken_at: photo.taken_at.clone(),
+                size: photo.size,
+                width: photo.width,
+                height: photo.height,
+                thumbnail_hash: photo.thumbnail_hash.clone(),
+                thumbnail_size: photo.thumbnail_size,
+                gps: photo.gps,
+                added_by: ctx.stamp(),
+            };
+            writes.push(Write::Photo(photo.hash.clone(), to_json(&record)?));
+            applied.entry_id = Some(photo.hash.clone());
+            format!("{} photo {} attached", photo.kind.as_str(), &photo.hash[..12])
+        }
+        Command::RemovePhoto { hash, reason } => {
+            validate::text("reason", reason)?;
+            if !view.photos.iter().any(|p| &p.hash == hash) {
+                return Err(Error::EntryNotFound(hash.clone()));
+            }
+            writes.push(Write::RemovePhoto(hash.clone()));
+            format!("photo {} removed: {reason}", hash.get(..12).unwrap_or(hash))
+        }
         Command::ResolveConflict { field, choose } => {
             let field = DecisionField::parse(field)
                 .ok_or_else(|| Error::validation("field", "is not a decision field"))?;
@@ -567,6 +615,14 @@ fn no_conflict<T>(decision: &Option<DecisionView<T>>, field: DecisionField) -> R
             field: field.as_str().into(),
         }),
         _ => Ok(()),
+    }
+}
+
+/// Evidence must be a photo of this case, so a decision never cites a picture nobody can see.
+fn photos_on_case(view: &CaseView, field: &'static str, hashes: &[String]) -> Result<()> {
+    match hashes.iter().find(|h| !view.photos.iter().any(|p| &p.hash == *h)) {
+        Some(_) => Err(Error::validation(field, "cites a photo that is not on this case")),
+        None => Ok(()),
     }
 }
 

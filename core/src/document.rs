@@ -17,7 +17,7 @@
 
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
 use automerge::{ActorId, Automerge, ObjId, ObjType, ROOT, ReadDoc, Value};
-use serde::{Serialize, de::DeserializeOwned};
+use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 use crate::model::{CaseId, Registration};
@@ -229,14 +229,9 @@ pub fn append_json(
 }
 
 /// Puts a JSON value under `key` of a keyed container such as photos.
-pub fn put_keyed<T: Serialize>(
-    doc: &mut Transaction<'_>,
-    container_key: &str,
-    key: &str,
-    value: &T,
-) -> Result<()> {
+pub fn put_keyed_json(doc: &mut Transaction<'_>, container_key: &str, key: &str, json: String) -> Result<()> {
     let obj = container(doc, container_key)?;
-    doc.put(&obj, key, to_json(value)?).map_err(internal)
+    doc.put(&obj, key, json).map_err(internal)
 }
 
 /// All current facts: key → every concurrent value (the winner first).
@@ -267,22 +262,29 @@ pub fn read_decision<T: DeserializeOwned>(
 }
 
 /// Every entry of a collection, decoded, in key order (entry ids are UUIDv7: time order).
-pub fn read_collection<T: DeserializeOwned>(
-    doc: &impl ReadDoc,
-    collection: Collection,
-) -> Result<Vec<T>> {
-    read_keyed(doc, collection.key())
+pub fn read_collection<T: DeserializeOwned>(doc: &impl ReadDoc, collection: Collection) -> Result<Vec<T>> {
+    Ok(read_keyed(doc, collection.key())?.into_iter().map(|(_, v)| v).collect())
 }
 
-/// Every value of a keyed container, decoded, in key order.
-pub fn read_keyed<T: DeserializeOwned>(doc: &impl ReadDoc, container_key: &str) -> Result<Vec<T>> {
+/// Every (key, value) of a keyed container, decoded, in key order.
+pub fn read_keyed<T: DeserializeOwned>(doc: &impl ReadDoc, container_key: &str) -> Result<Vec<(String, T)>> {
     let Some(obj) = object(doc, &ROOT, container_key) else {
         return Ok(Vec::new());
     };
     doc.keys(&obj)
-        .filter_map(|key| get_scalar(doc, &obj, &key).and_then(|v| v.as_str().map(str::to_owned)))
-        .map(|s| from_json(&s))
+        .filter_map(|key| {
+            let json = get_scalar(doc, &obj, &key).and_then(|v| v.as_str().map(str::to_owned))?;
+            Some((key, json))
+        })
+        .map(|(key, json)| Ok((key, from_json(&json)?)))
         .collect()
+}
+
+/// Removes `key` from a keyed container such as photos. A concurrent put of the same key on
+/// another replica survives the merge: a delete only removes the values it saw.
+pub fn delete_keyed(doc: &mut Transaction<'_>, container_key: &str, key: &str) -> Result<()> {
+    let obj = container(doc, container_key)?;
+    doc.delete(&obj, key).map_err(internal)
 }
 
 fn container(doc: &Transaction<'_>, key: &str) -> Result<ObjId> {
@@ -321,9 +323,6 @@ fn all_strings(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Vec<String> {
     values
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| Error::InvalidDocument(e.to_string()))
-}
 
 fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| Error::InvalidDocument(format!("unreadable entry: {e}")))

@@ -43,6 +43,36 @@ pub enum Error {
     #[error("document could not be merged: {0}")]
     InvalidDocument(String),
 
+    /// A photo in a format the device does not read (HEIC, TIFF, ...); convert it on the
+    /// platform (to JPEG) before importing.
+    #[error("unsupported photo format {format}: {hint}")]
+    UnsupportedPhoto { format: String, hint: String },
+
+    /// Photo bytes that cannot be decoded (truncated, damaged, not an image).
+    #[error("photo could not be read: {0}")]
+    InvalidPhoto(String),
+
+    /// A photo whose size would need more pixels or memory than the policy allows.
+    #[error("photo too large: {0}")]
+    PhotoTooLarge(String),
+
+    /// HQ could not be reached, or kept failing, after the retries.
+    #[error("network error: {0}")]
+    Network(String),
+
+    /// HQ refused this device: a wrong or revoked token, or a write it may not make.
+    #[error("refused by HQ: {0}")]
+    Unauthorized(String),
+
+    /// HQ and the device do not understand each other (a malformed or oversized message, an
+    /// unsupported protocol version).
+    #[error("sync protocol error: {0}")]
+    Protocol(String),
+
+    /// The caller cancelled the operation; what was stored before stays stored.
+    #[error("cancelled")]
+    Cancelled,
+
     #[error("storage error: {0}")]
     Storage(#[from] rusqlite::Error),
 

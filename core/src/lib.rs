@@ -7,6 +7,7 @@
 //! case's detail as a [`CaseView`].
 
 mod checkpoint;
+pub mod blobs;
 pub mod commands;
 pub mod deadlines;
 pub mod document;
@@ -15,17 +16,23 @@ pub mod facts;
 pub mod lifecycle;
 pub mod migrations;
 pub mod model;
+pub mod photo;
+pub mod photos;
 pub mod policy;
 pub mod projection;
 pub mod query;
 pub mod records;
 pub mod store;
+pub mod sync;
+pub mod sync_client;
+pub mod sync_protocol;
 pub mod validate;
 pub mod view;
 pub mod warranty;
 
 pub use commands::{Applied, Command, Context};
 pub use error::{Error, Result};
+pub use photos::{Collected, PhotoInfo, UploadState};
 pub use policy::Policies;
 pub use query::{ListQuery, ListRow, Page};
 pub use store::Store;

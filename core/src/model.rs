@@ -242,5 +242,46 @@ pub struct ConfirmationInput {
     pub signature_hash: Option<String>,
 }
 
+/// What a photo shows; evidence is cited by kind in reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoKind {
+    Nameplate,
+    Serial,
+    Defect,
+    Invoice,
+    Signature,
+    ReturnedGoods,
+    Other,
+}
+
+impl PhotoKind {
+    pub const ALL: [PhotoKind; 7] = [
+        PhotoKind::Nameplate,
+        PhotoKind::Serial,
+        PhotoKind::Defect,
+        PhotoKind::Invoice,
+        PhotoKind::Signature,
+        PhotoKind::ReturnedGoods,
+        PhotoKind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhotoKind::Nameplate => "nameplate",
+            PhotoKind::Serial => "serial",
+            PhotoKind::Defect => "defect",
+            PhotoKind::Invoice => "invoice",
+            PhotoKind::Signature => "signature",
+            PhotoKind::ReturnedGoods => "returned_goods",
+            PhotoKind::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PhotoKind> {
+        PhotoKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// A case id: UUIDv7 made on the device, so ids sort by creation time and never collide.
 pub type CaseId = Uuid;

@@ -10,4 +10,7 @@ use crate::warranty::WarrantyPolicy;
 pub struct Policies {
     pub warranty: WarrantyPolicy,
     pub deadlines: DeadlinePolicy,
+    /// How evidence photos are normalised; absent in policies written before photos existed.
+    #[serde(default)]
+    pub photos: crate::photo::PhotoPolicy,
 }

@@ -69,6 +69,22 @@ pub fn row_of(view: &CaseView) -> ProjectionRow {
     }
 }
 
+/// Writes everything the projection holds for a case: its list row and the photos (and
+/// thumbnails) it references.
+pub fn write(conn: &Connection, view: &CaseView) -> Result<()> {
+    upsert(conn, &row_of(view))?;
+    let id = view.id.to_string();
+    conn.prepare_cached("DELETE FROM photo_refs WHERE case_id = ?1")?
+        .execute([&id])?;
+    let mut insert =
+        conn.prepare_cached("INSERT OR IGNORE INTO photo_refs (case_id, hash) VALUES (?1, ?2)")?;
+    for photo in &view.photos {
+        insert.execute(params![id, photo.hash])?;
+        insert.execute(params![id, photo.record.thumbnail_hash])?;
+    }
+    Ok(())
+}
+
 pub fn upsert(conn: &Connection, row: &ProjectionRow) -> Result<()> {
     conn.prepare_cached(
         "INSERT OR REPLACE INTO cases (case_id, number, status, round, customer_name, \

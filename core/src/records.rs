@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Cause, Charge, ConfirmationInput, Measurement, Outcome, PartInput, Status, Timestamp,
+    Cause, Charge, ConfirmationInput, Measurement, Outcome, PartInput, PhotoKind, Status,
+    Timestamp,
 };
 use crate::warranty::WarrantyDecision;
 
@@ -110,6 +111,52 @@ pub struct RoundBody {
     pub reason: String,
     /// The rejecting confirmation this round answers, when there is one.
     pub follows_confirmation: Option<String>,
+}
+
+/// What the device knows of a processed photo when it attaches it to a case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhotoAttachment {
+    pub hash: String,
+    pub kind: PhotoKind,
+    pub caption: String,
+    pub taken_at: Option<String>,
+    pub size: u64,
+    pub width: u32,
+    pub height: u32,
+    pub thumbnail_hash: String,
+    pub thumbnail_size: u64,
+    pub gps: Option<GpsPosition>,
+}
+
+/// A photo attached to a case, keyed by the SHA-256 of its processed JPEG. The document holds
+/// only this description; the bytes live in the blob folder and travel separately.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhotoRecord {
+    pub kind: PhotoKind,
+    pub caption: String,
+    /// Capture time from the camera, when it recorded one.
+    pub taken_at: Option<String>,
+    pub size: u64,
+    pub width: u32,
+    pub height: u32,
+    pub thumbnail_hash: String,
+    pub thumbnail_size: u64,
+    /// Only when the photo policy keeps positions.
+    pub gps: Option<GpsPosition>,
+    pub added_by: Stamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GpsPosition {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// A photo taken off a case; the event trail keeps who did it and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhotoRemoval {
+    pub hash: String,
+    pub reason: String,
 }
 
 pub type StatusRecord = Decided<Status>;

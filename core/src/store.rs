@@ -10,6 +10,7 @@ use lru::LruCache;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
+use crate::blobs::BlobDir;
 use crate::checkpoint::Checkpointer;
 use crate::commands::{self, Applied, Command, Context};
 use crate::document;
@@ -31,11 +32,12 @@ const COMPACT_AFTER: i64 = 64;
 pub type Clock = Box<dyn Fn() -> Timestamp + Send>;
 
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
+    pub(crate) blobs: BlobDir,
     device_id: String,
     actor: ActorId,
     user: String,
-    policies: Policies,
+    pub(crate) policies: Policies,
     cache: LruCache<CaseId, Automerge>,
     clock: Clock,
     checkpointer: Checkpointer,
@@ -72,12 +74,14 @@ impl Store {
             };
         }
         let checkpointer = Checkpointer::start(path)?;
-        Store::from_connection(conn, checkpointer, user)
+        let blobs = BlobDir::beside(path)?;
+        Store::from_connection(conn, checkpointer, blobs, user)
     }
 
     fn from_connection(
         mut conn: Connection,
         checkpointer: Checkpointer,
+        blobs: BlobDir,
         user: &str,
     ) -> Result<Store> {
         migrations::migrate_to(&mut conn, migrations::LATEST)?;
@@ -95,6 +99,7 @@ impl Store {
             .unwrap_or_default();
         Ok(Store {
             conn,
+            blobs,
             device_id,
             actor,
             user: user.to_owned(),
@@ -177,12 +182,9 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO case_docs (case_id, snapshot, pending_changes) VALUES (?1, ?2, 0)",
-            params![case_id.to_string(), doc.save()],
-        )?;
-        projection::upsert(&tx, &projection::row_of(&view))?;
-        outbox(&tx, case_id, "register", &doc.get_heads(), at)?;
+        insert_doc(&tx, case_id, &doc)?;
+        projection::write(&tx, &view)?;
+        outbox(&tx, case_id, "register", &doc, at)?;
         tx.commit()?;
         self.checkpointer.committed();
         self.cache.put(case_id, doc);
@@ -192,6 +194,25 @@ impl Store {
     /// Runs a command on a case: checked, written as one change, stored durably with the
     /// projection and an outbox entry, all or nothing.
     pub fn execute(&mut self, case_id: CaseId, command: &Command) -> Result<(CaseView, Applied)> {
+        if let Command::AttachPhoto(photo) = command {
+            for hash in [&photo.hash, &photo.thumbnail_hash] {
+                if !self.blobs.contains(hash)? {
+                    return Err(Error::validation("hash", "import the photo before attaching it"));
+                }
+            }
+        }
+        self.execute_with_blobs(case_id, command, &[])
+    }
+
+    /// Runs a command whose change references blobs just written to the blob folder; their
+    /// rows are inserted in the command's transaction, so a blob is either referenced and
+    /// recorded or (after a crash) an orphan file that garbage collection removes.
+    pub(crate) fn execute_with_blobs(
+        &mut self,
+        case_id: CaseId,
+        command: &Command,
+        new_blobs: &[(&str, u64)],
+    ) -> Result<(CaseView, Applied)> {
         let mut doc = self.take(case_id)?;
         let heads = doc.get_heads();
         let at = self.now();
@@ -210,7 +231,7 @@ impl Store {
             }
         };
         // On failure the in-memory document holds a change the database does not: drop it.
-        let view = self.persist(case_id, &doc, &heads, Some((command.name(), at)))?;
+        let view = self.persist(case_id, &doc, &heads, Some((command.name(), at)), new_blobs)?;
         self.cache.put(case_id, doc);
         Ok((view, applied))
     }
@@ -228,11 +249,8 @@ impl Store {
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute(
-                "INSERT INTO case_docs (case_id, snapshot, pending_changes) VALUES (?1, ?2, 0)",
-                params![case_id.to_string(), remote.save()],
-            )?;
-            projection::upsert(&tx, &projection::row_of(&view))?;
+            insert_doc(&tx, case_id, &remote)?;
+            projection::write(&tx, &view)?;
             tx.commit()?;
             self.checkpointer.committed();
             self.cache.put(case_id, remote);
@@ -258,7 +276,7 @@ impl Store {
                 changed: false,
             });
         }
-        self.persist(case_id, &doc, &heads, None)?;
+        self.persist(case_id, &doc, &heads, None, &[])?;
         self.cache.put(case_id, doc);
         Ok(Merged {
             case_id,
@@ -350,42 +368,42 @@ impl Store {
         doc: &Automerge,
         heads: &[ChangeHash],
         local: Option<(&str, Timestamp)>,
+        new_blobs: &[(&str, u64)],
     ) -> Result<CaseView> {
         let view = view::build(doc, case_id, &self.policies)?;
-        let id = case_id.to_string();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let pending: i64 = tx.query_row(
-            "SELECT pending_changes FROM case_docs WHERE case_id = ?1",
-            [&id],
-            |r| r.get(0),
-        )?;
-        if pending + 1 >= COMPACT_AFTER {
-            tx.execute(
-                "UPDATE case_docs SET snapshot = ?2, pending_changes = 0 WHERE case_id = ?1",
-                params![id, doc.save()],
-            )?;
-            tx.execute("DELETE FROM case_changes WHERE case_id = ?1", [&id])?;
-        } else {
-            tx.prepare_cached("INSERT INTO case_changes (case_id, bytes) VALUES (?1, ?2)")?
-                .execute(params![id, doc.save_after(heads)])?;
-            tx.prepare_cached(
-                "UPDATE case_docs SET pending_changes = pending_changes + 1 WHERE case_id = ?1",
-            )?
-            .execute([&id])?;
+        write_doc_change(&tx, case_id, doc, heads)?;
+        projection::write(&tx, &view)?;
+        for (hash, size) in new_blobs {
+            crate::photos::record_blob(&tx, hash, *size, false)?;
         }
-        projection::upsert(&tx, &projection::row_of(&view))?;
         if let Some((command, at)) = local {
-            outbox(&tx, case_id, command, &doc.get_heads(), at)?;
+            outbox(&tx, case_id, command, doc, at)?;
         }
         tx.commit()?;
         self.checkpointer.committed();
         Ok(view)
     }
 
+    /// Returns a document taken with [`Store::take`] to the cache.
+    pub(crate) fn give_back(&mut self, case_id: CaseId, doc: Automerge) {
+        self.cache.put(case_id, doc);
+    }
+
+    /// Drops a cached document that may hold changes the database does not.
+    pub(crate) fn forget(&mut self, case_id: CaseId) {
+        self.cache.pop(&case_id);
+    }
+
+    /// Counts a commit made outside `persist` towards the next checkpoint.
+    pub(crate) fn committed(&mut self) {
+        self.checkpointer.committed();
+    }
+
     /// Takes a case's document out of the cache, or loads it; the caller puts it back.
-    fn take(&mut self, case_id: CaseId) -> Result<Automerge> {
+    pub(crate) fn take(&mut self, case_id: CaseId) -> Result<Automerge> {
         match self.cache.pop(&case_id) {
             Some(doc) => Ok(doc),
             None => self.load(case_id),
@@ -411,7 +429,7 @@ impl Store {
         document::load(case_id, &snapshot, &changes, &self.actor)
     }
 
-    fn exists(&self, case_id: CaseId) -> Result<bool> {
+    pub(crate) fn exists(&self, case_id: CaseId) -> Result<bool> {
         Ok(self
             .conn
             .prepare_cached("SELECT 1 FROM case_docs WHERE case_id = ?1")?
@@ -552,22 +570,64 @@ fn identity(conn: &Connection) -> Result<(String, ActorId)> {
     Ok((device_id, ActorId::from(actor.as_bytes().as_slice())))
 }
 
+/// Stores a document's changes since `heads`: appended as one incremental record, or, every
+/// [`COMPACT_AFTER`] records, as a fresh full save replacing them.
+pub(crate) fn write_doc_change(
+    conn: &Connection,
+    case_id: CaseId,
+    doc: &Automerge,
+    heads: &[ChangeHash],
+) -> Result<()> {
+    let id = case_id.to_string();
+    let pending: i64 = conn
+        .prepare_cached("SELECT pending_changes FROM case_docs WHERE case_id = ?1")?
+        .query_row([&id], |r| r.get(0))?;
+    if pending + 1 >= COMPACT_AFTER {
+        conn.execute(
+            "UPDATE case_docs SET snapshot = ?2, pending_changes = 0 WHERE case_id = ?1",
+            params![id, doc.save()],
+        )?;
+        conn.execute("DELETE FROM case_changes WHERE case_id = ?1", [&id])?;
+    } else {
+        conn.prepare_cached("INSERT INTO case_changes (case_id, bytes) VALUES (?1, ?2)")?
+            .execute(params![id, doc.save_after(heads)])?;
+        conn.prepare_cached(
+            "UPDATE case_docs SET pending_changes = pending_changes + 1 WHERE case_id = ?1",
+        )?
+        .execute([&id])?;
+    }
+    Ok(())
+}
+
+/// Stores a case this device has not had before, as a full save.
+pub(crate) fn insert_doc(conn: &Connection, case_id: CaseId, doc: &Automerge) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO case_docs (case_id, snapshot, pending_changes) VALUES (?1, ?2, 0)",
+    )?
+    .execute(params![case_id.to_string(), doc.save()])?;
+    Ok(())
+}
+
+/// Queues a local command for HQ: its change chunk, ready to push without loading the case.
 fn outbox(
     conn: &Connection,
     case_id: CaseId,
     command: &str,
-    heads: &[ChangeHash],
+    doc: &Automerge,
     at: Timestamp,
 ) -> Result<()> {
-    let heads: Vec<String> = heads.iter().map(ToString::to_string).collect();
+    let heads: Vec<String> = doc.get_heads().iter().map(ToString::to_string).collect();
+    let change = doc.get_last_local_change().map(|c| c.raw_bytes().to_vec());
     conn.prepare_cached(
-        "INSERT INTO outbox (case_id, command, heads, created_at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO outbox (case_id, command, heads, created_at, change) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![
         case_id.to_string(),
         command,
         heads.join(","),
-        at.to_rfc3339()
+        at.to_rfc3339(),
+        change
     ])?;
     Ok(())
 }

@@ -13,7 +13,7 @@ use crate::model::{CaseId, Registration, Status, Timestamp};
 use crate::policy::Policies;
 use crate::records::{
     ConfirmationBody, Decided, DefectRecord, Entry, EventBody, NoteBody, PartBody,
-    ResolutionRecord, RoundBody, Stamp, StatusRecord, VisitBody, WarrantyRecord,
+    PhotoRecord, ResolutionRecord, RoundBody, Stamp, StatusRecord, VisitBody, WarrantyRecord,
 };
 
 /// A decision field's current value and, when replicas disagree, every concurrent value.
@@ -68,6 +68,13 @@ pub struct PartLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CasePhoto {
+    pub hash: String,
+    #[serde(flatten)]
+    pub record: PhotoRecord,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseView {
     pub id: CaseId,
     /// The official YYMM-NNNN number once HQ has given it.
@@ -88,6 +95,8 @@ pub struct CaseView {
     pub visits: Vec<Entry<VisitBody>>,
     pub confirmations: Vec<Entry<ConfirmationBody>>,
     pub rounds: Vec<Entry<RoundBody>>,
+    /// Photos on the case, oldest first; the bytes are in the blob folder (or not yet here).
+    pub photos: Vec<CasePhoto>,
     /// The audit trail: one event per command, in time order.
     pub events: Vec<Entry<EventBody>>,
     pub updated_at: Timestamp,
@@ -157,6 +166,11 @@ pub fn build(doc: &impl ReadDoc, case_id: CaseId, policies: &Policies) -> Result
     let mut rounds: Vec<Entry<RoundBody>> = document::read_collection(doc, Collection::Rounds)?;
     sort_entries(&mut rounds);
     let parts = part_lines(document::read_collection(doc, Collection::Parts)?);
+    let mut photos: Vec<CasePhoto> = document::read_keyed::<PhotoRecord>(doc, document::PHOTOS)?
+        .into_iter()
+        .map(|(hash, record)| CasePhoto { hash, record })
+        .collect();
+    photos.sort_by(|a, b| (a.record.added_by.at, &a.hash).cmp(&(b.record.added_by.at, &b.hash)));
 
     let round = 1 + rounds.len() as u32;
     let round_started_at = rounds
@@ -194,6 +208,7 @@ pub fn build(doc: &impl ReadDoc, case_id: CaseId, policies: &Policies) -> Result
         visits,
         confirmations,
         rounds,
+        photos,
         events,
         updated_at,
     })

@@ -4,13 +4,15 @@
 //! their own errors, never deleted and never a panic.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ChangeHash, ROOT, ReadDoc};
 use chrono::{Duration, FixedOffset, NaiveDate, TimeZone};
 use fieldcore::model::{
     CaseId, Cause, Channel, Charge, ConfirmationInput, CustomerRequest, DefectInput, FactsUpdate,
-    Market, Measurement, Outcome, PartInput, ProofOfPurchase, Registration, Status, Timestamp,
+    Market, Measurement, Outcome, PartInput, PhotoKind, ProofOfPurchase, Registration, Status,
+    Timestamp,
 };
 use fieldcore::query::ListRow;
 use fieldcore::{
@@ -96,9 +98,22 @@ impl Fixture {
             .unwrap_or_else(|e| panic!("setup command {} failed: {e}", command.name()));
     }
 
+    /// A registered case carrying the evidence photo and the signature that [`defect`] and
+    /// [`accepted`] cite, so those commands pass the photos-on-case rule and fail only where a
+    /// test means them to.
     fn registered(&mut self) -> CaseId {
         let id = self.store.register(&registration()).expect("register").id;
         self.ids.push(id);
+        for (photo, kind) in [
+            (evidence_photo(), PhotoKind::Defect),
+            (signature_photo(), PhotoKind::Signature),
+        ] {
+            let (_, hash) = self
+                .store
+                .import_photo(id, &photo.jpeg, kind, "")
+                .expect("import photo");
+            assert_eq!(hash, photo.hash, "the store processes photos as the pipeline does");
+        }
         id
     }
 
@@ -120,7 +135,7 @@ impl Fixture {
         self.run(
             id,
             Command::DecideWarranty {
-                evidence_photos: vec![hash('a')],
+                evidence_photos: vec![evidence()],
                 charge: None,
             },
         );
@@ -229,8 +244,47 @@ fn expect_field(err: &Error, field: &str, what: &str) {
     }
 }
 
+/// A well-formed hash (for lowercase hex `c`) of no photo on any case.
 fn hash(c: char) -> String {
     std::iter::repeat_n(c, 64).collect()
+}
+
+/// A small camera JPEG and the hash the photo pipeline gives it.
+struct Photo {
+    jpeg: Vec<u8>,
+    hash: String,
+}
+
+impl Photo {
+    fn new(seed: u8) -> Photo {
+        let img = image::RgbImage::from_fn(96, 64, |x, y| {
+            image::Rgb([(x as u8).wrapping_mul(seed), (y as u8).wrapping_mul(3), seed])
+        });
+        let mut jpeg = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut jpeg, image::ImageFormat::Jpeg)
+            .expect("encode jpeg");
+        let jpeg = jpeg.into_inner();
+        let hash = fieldcore::photo::process(&jpeg, &Policies::default().photos)
+            .expect("process photo")
+            .sha256;
+        Photo { jpeg, hash }
+    }
+}
+
+/// The defect photo every fixture case carries.
+fn evidence_photo() -> &'static Photo {
+    static PHOTO: OnceLock<Photo> = OnceLock::new();
+    PHOTO.get_or_init(|| Photo::new(2))
+}
+
+/// The customer's signature every fixture case carries.
+fn signature_photo() -> &'static Photo {
+    static PHOTO: OnceLock<Photo> = OnceLock::new();
+    PHOTO.get_or_init(|| Photo::new(5))
+}
+
+fn evidence() -> String {
+    evidence_photo().hash.clone()
 }
 
 fn defect(cause: Cause) -> DefectInput {
@@ -243,7 +297,7 @@ fn defect(cause: Cause) -> DefectInput {
             unit: "MΩ".into(),
         }],
         major_incident: false,
-        evidence_photos: vec![hash('b')],
+        evidence_photos: vec![evidence()],
     }
 }
 
@@ -263,7 +317,7 @@ fn accepted() -> ConfirmationInput {
         customer_name: "Wang Lei".into(),
         accepted: true,
         reason: None,
-        signature_hash: Some(hash('c')),
+        signature_hash: Some(signature_photo().hash.clone()),
     }
 }
 
@@ -776,7 +830,7 @@ fn empty_texts_and_bad_evidence_are_refused_and_write_nothing() {
         ),
         (
             DefectInput {
-                evidence_photos: vec![hash('b'), "photo.jpg".into()],
+                evidence_photos: vec![evidence(), "photo.jpg".into()],
                 ..defect(Cause::DesignManufacturing)
             },
             "evidence_photos",
@@ -808,6 +862,82 @@ fn empty_texts_and_bad_evidence_are_refused_and_write_nothing() {
 
     let closed = fx.closed();
     fx.invalid_command(closed, Command::Reopen { reason: " ".into() }, "reason");
+}
+
+/// Decisions cite photos by hash; a well-formed hash of a photo that is not on the case (never
+/// imported, on another case only, or taken off this one) is refused on the citing field.
+#[test]
+fn evidence_that_is_not_a_photo_of_the_case_is_refused_and_writes_nothing() {
+    let mut fx = Fixture::new();
+    let elsewhere = fx.acknowledged();
+    let other = Photo::new(9);
+    let (_, on_other_case) = fx
+        .store
+        .import_photo(elsewhere, &other.jpeg, PhotoKind::Nameplate, "another motor")
+        .unwrap();
+    let removed = Photo::new(11);
+
+    let acknowledged = fx.acknowledged();
+    let (_, taken_off) = fx
+        .store
+        .import_photo(acknowledged, &removed.jpeg, PhotoKind::Defect, "wrong motor")
+        .unwrap();
+    fx.run(
+        acknowledged,
+        Command::RemovePhoto {
+            hash: taken_off.clone(),
+            reason: "photo of the wrong motor".into(),
+        },
+    );
+    let not_here = [hash('b'), on_other_case.clone(), taken_off.clone()];
+    for cited in &not_here {
+        fx.invalid_command(
+            acknowledged,
+            Command::ConfirmDefect(DefectInput {
+                evidence_photos: vec![evidence(), cited.clone()],
+                ..defect(Cause::DesignManufacturing)
+            }),
+            "evidence_photos",
+        );
+    }
+
+    let confirmed = fx.defect_confirmed(Cause::DesignManufacturing);
+    for cited in &not_here {
+        fx.invalid_command(
+            confirmed,
+            Command::DecideWarranty {
+                evidence_photos: vec![cited.clone()],
+                charge: None,
+            },
+            "evidence_photos",
+        );
+    }
+
+    let resolved = fx.resolved();
+    for cited in [hash('c'), on_other_case, taken_off] {
+        fx.invalid_command(
+            resolved,
+            Command::ConfirmCustomer(ConfirmationInput {
+                signature_hash: Some(cited),
+                ..accepted()
+            }),
+            "signature_hash",
+        );
+    }
+
+    // The photos of the case itself are accepted, so the refusals above are the rule at work.
+    fx.run(
+        acknowledged,
+        Command::ConfirmDefect(defect(Cause::DesignManufacturing)),
+    );
+    fx.run(
+        confirmed,
+        Command::DecideWarranty {
+            evidence_photos: vec![evidence()],
+            charge: None,
+        },
+    );
+    fx.run(resolved, Command::ConfirmCustomer(accepted()));
 }
 
 // ---------------------------------------------------------------------------------------------

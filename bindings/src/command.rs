@@ -1,0 +1,124 @@
+//! The commands an app runs on a case, one enum so that a screen's action is one call
+//! (`FieldStore.execute`). Photos are attached through `FieldStore.import_photo`, which
+//! processes the image first; everything else is here.
+
+use fieldcore::Command;
+use fieldcore::model::{Charge, ConfirmationInput, DefectInput, FactsUpdate, Outcome, PartInput};
+
+use crate::convert::Timestamp;
+use crate::error::FieldError;
+
+/// A command on a case. Each is checked against the case and the rules first; a refused
+/// command changes nothing and throws `FieldError.Validation` (with the field) or
+/// `FieldError.Conflict`.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum CaseCommand {
+    /// Tell the customer how the complaint will be handled (due 24 hours after receipt).
+    Acknowledge {
+        #[uniffi(default)]
+        note: Option<String>,
+    },
+    ScheduleVisit {
+        planned_for: Timestamp,
+    },
+    ArriveOnSite,
+    ConfirmDefect {
+        defect: DefectInput,
+    },
+    /// Applies the 三包 rule to the case's registration and confirmed defect; the decision and
+    /// its explanation are in the returned view's `warranty`.
+    DecideWarranty {
+        #[uniffi(default)]
+        evidence_photos: Vec<String>,
+        /// The paid-service charge, when already known; refused on a covered case.
+        #[uniffi(default)]
+        charge: Option<Charge>,
+    },
+    SetCharge {
+        charge: Charge,
+    },
+    Resolve {
+        outcome: Outcome,
+        summary: String,
+    },
+    /// Records a spare part used; the new line's id is `CommandResult.entry_id`.
+    RecordPart {
+        part: PartInput,
+    },
+    /// Removes a part line by a compensating entry (lines are never edited).
+    ReversePart {
+        line_id: String,
+        reason: String,
+    },
+    /// The kept old part of a line was handed back for write-off.
+    ReturnOldPart {
+        line_id: String,
+    },
+    AddNote {
+        text: String,
+    },
+    /// The customer accepts (the case can close) or rejects (a new round opens).
+    ConfirmCustomer {
+        confirmation: ConfirmationInput,
+    },
+    Close,
+    Reopen {
+        reason: String,
+    },
+    UpdateFacts {
+        update: FactsUpdate,
+    },
+    /// Takes a photo off the case; its bytes are removed once HQ has them.
+    RemovePhoto {
+        hash: String,
+        reason: String,
+    },
+    /// Picks alternative `choose` (its index in `Conflict.alternatives`) of a conflicting
+    /// decision `field`.
+    ResolveConflict {
+        field: String,
+        choose: u32,
+    },
+}
+
+impl TryFrom<CaseCommand> for Command {
+    type Error = FieldError;
+
+    fn try_from(command: CaseCommand) -> Result<Command, FieldError> {
+        Ok(match command {
+            CaseCommand::Acknowledge { note } => Command::Acknowledge { note },
+            CaseCommand::ScheduleVisit { planned_for } => Command::ScheduleVisit { planned_for },
+            CaseCommand::ArriveOnSite => Command::ArriveOnSite,
+            CaseCommand::ConfirmDefect { defect } => Command::ConfirmDefect(defect),
+            CaseCommand::DecideWarranty {
+                evidence_photos,
+                charge,
+            } => Command::DecideWarranty {
+                evidence_photos,
+                charge,
+            },
+            CaseCommand::SetCharge { charge } => Command::SetCharge(charge),
+            CaseCommand::Resolve { outcome, summary } => Command::Resolve { outcome, summary },
+            CaseCommand::RecordPart { part } => Command::RecordPart(part),
+            CaseCommand::ReversePart { line_id, reason } => {
+                Command::ReversePart { line_id, reason }
+            }
+            CaseCommand::ReturnOldPart { line_id } => Command::ReturnOldPart { line_id },
+            CaseCommand::AddNote { text } => Command::AddNote { text },
+            CaseCommand::ConfirmCustomer { confirmation } => {
+                Command::ConfirmCustomer(confirmation)
+            }
+            CaseCommand::Close => Command::Close,
+            CaseCommand::Reopen { reason } => Command::Reopen { reason },
+            CaseCommand::UpdateFacts { update } => Command::UpdateFacts(update),
+            CaseCommand::RemovePhoto { hash, reason } => Command::RemovePhoto { hash, reason },
+            CaseCommand::ResolveConflict { field, choose } => Command::ResolveConflict {
+                field,
+                choose: usize::try_from(choose).map_err(|_| FieldError::Validation {
+                    field: "choose".into(),
+                    reason: "is out of range".into(),
+                })?,
+            },
+        })
+    }
+}

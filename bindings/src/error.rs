@@ -1,0 +1,184 @@
+//! The one public error of the library, and the one place the core's errors map onto it.
+//!
+//! Apps branch on the variant (show the field, offer the conflict screen, retry later); the
+//! texts are for logs and support, in English, and never carry personal data: the core's
+//! messages name fields, ids, dates and statuses, not customers, phones or addresses.
+
+use fieldcore::Error as Core;
+
+/// What went wrong in a call. Kotlin sees `FieldException` (one subclass per variant), Swift
+/// `FieldError`, Python `FieldError`.
+///
+/// A panic inside the library is not one of these: it arrives as uniffi's internal error
+/// (`InternalException` in Kotlin, `UniffiInternalError` in Swift), and the store recovers on
+/// the next call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum FieldError {
+    /// An input is missing or wrong, or the case's status does not allow the step (then
+    /// `field` is `status`). Nothing was written. Show `reason` next to `field`.
+    #[error("invalid {field}: {reason}")]
+    Validation { field: String, reason: String },
+
+    /// The case, entry, photo or file does not exist on this device.
+    #[error("not found: {reason}")]
+    NotFound { reason: String },
+
+    /// `field` has concurrent values from different devices; a person must pick one
+    /// (`CaseCommand.ResolveConflict`) before commands that depend on it run again.
+    #[error("{field} has concurrent values: {reason}")]
+    Conflict { field: String, reason: String },
+
+    /// The database or the blob folder failed (disk full, damaged file, newer schema). A
+    /// database that could not be opened was moved aside, not deleted.
+    #[error("storage: {reason}")]
+    Storage { reason: String },
+
+    /// HQ could not be reached or the exchange broke off; retry later (sync).
+    #[error("network: {reason}")]
+    Network { reason: String },
+
+    /// HQ refused this device: a wrong or revoked token, or a write it may not make (sync).
+    #[error("unauthorized: {reason}")]
+    Unauthorized { reason: String },
+
+    /// The call's `CancelToken` was cancelled; the steps it finished stay stored.
+    #[error("cancelled")]
+    Cancelled,
+
+    /// Input the library does not accept: a photo format it cannot read (convert HEIC to JPEG
+    /// on the device), damaged image bytes, a photo over the policy's size.
+    #[error("unsupported input: {reason}")]
+    UnsupportedInput { reason: String },
+
+    /// A bug, an impossible state, or HQ speaking a protocol this version does not (update
+    /// the app); report it.
+    #[error("internal: {reason}")]
+    Internal { reason: String },
+}
+
+pub type Result<T, E = FieldError> = std::result::Result<T, E>;
+
+impl From<Core> for FieldError {
+    fn from(error: Core) -> FieldError {
+        let reason = error.to_string();
+        match error {
+            Core::Validation { field, reason } => FieldError::Validation {
+                field: field.into(),
+                reason,
+            },
+            // Refused by the lifecycle: an input problem from the app's point of view.
+            Core::InvalidTransition { .. } => FieldError::Validation {
+                field: "status".into(),
+                reason,
+            },
+            Core::CaseNotFound(_) | Core::EntryNotFound(_) => FieldError::NotFound { reason },
+            Core::Conflict { field } => FieldError::Conflict { field, reason },
+            Core::CorruptDatabase { .. }
+            | Core::NewerSchema { .. }
+            | Core::CorruptDocument { .. }
+            | Core::Storage(_) => FieldError::Storage { reason },
+            Core::Io(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                FieldError::NotFound { reason }
+            }
+            Core::Io(_) => FieldError::Storage { reason },
+            Core::UnsupportedPhoto { .. } | Core::InvalidPhoto(_) | Core::PhotoTooLarge(_) => {
+                FieldError::UnsupportedInput { reason }
+            }
+            Core::Network(_) => FieldError::Network { reason },
+            Core::Unauthorized(_) => FieldError::Unauthorized { reason },
+            Core::Cancelled => FieldError::Cancelled,
+            Core::InvalidDocument(_) | Core::Protocol(_) => FieldError::Internal { reason },
+        }
+    }
+}
+
+impl FieldError {
+    pub(crate) fn internal(reason: impl Into<String>) -> FieldError {
+        FieldError::Internal {
+            reason: reason.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn validation_keeps_the_field() {
+        let e: FieldError = Core::Validation {
+            field: "customer_phone",
+            reason: "must not be empty".into(),
+        }
+        .into();
+        assert_eq!(
+            e,
+            FieldError::Validation {
+                field: "customer_phone".into(),
+                reason: "must not be empty".into()
+            }
+        );
+    }
+
+    #[test]
+    fn each_core_error_has_its_place() {
+        let id = uuid::Uuid::now_v7();
+        let cases: Vec<(Core, &str)> = vec![
+            (
+                Core::InvalidTransition {
+                    from: fieldcore::model::Status::Registered,
+                    action: "close",
+                },
+                "Validation",
+            ),
+            (Core::CaseNotFound(id), "NotFound"),
+            (Core::EntryNotFound("x".into()), "NotFound"),
+            (
+                Core::Conflict {
+                    field: "warranty".into(),
+                },
+                "Conflict",
+            ),
+            (
+                Core::NewerSchema {
+                    found: 9,
+                    supported: 2,
+                },
+                "Storage",
+            ),
+            (
+                Core::Io(std::io::Error::from(std::io::ErrorKind::NotFound)),
+                "NotFound",
+            ),
+            (
+                Core::Io(std::io::Error::from(std::io::ErrorKind::PermissionDenied)),
+                "Storage",
+            ),
+            (
+                Core::UnsupportedPhoto {
+                    format: "heic".into(),
+                    hint: "convert".into(),
+                },
+                "UnsupportedInput",
+            ),
+            (Core::PhotoTooLarge("big".into()), "UnsupportedInput"),
+            (Core::InvalidDocument("bad".into()), "Internal"),
+            (Core::Network("timeout".into()), "Network"),
+            (Core::Unauthorized("revoked".into()), "Unauthorized"),
+            (Core::Protocol("version 9".into()), "Internal"),
+            (Core::Cancelled, "Cancelled"),
+        ];
+        for (core, expected) in cases {
+            let mapped = FieldError::from(core);
+            let name = format!("{mapped:?}");
+            assert!(name.starts_with(expected), "{name} should be {expected}");
+        }
+        let e = FieldError::from(Core::InvalidTransition {
+            from: fieldcore::model::Status::Registered,
+            action: "close",
+        });
+        assert!(matches!(e, FieldError::Validation { field, .. } if field == "status"));
+    }
+}

@@ -1,0 +1,36 @@
+//! `fieldcore-ffi`: the FieldCore engine for Android (Kotlin) and iOS (Swift), through uniffi.
+//!
+//! Thin on purpose: commands in, snapshots out, and no rule evaluated here. The whole surface:
+//! - [`FieldStore`](store::FieldStore), opened once per database: `register`, `get_case`,
+//!   `find_case`, `list_cases` (a list screen is one call), `execute` (every case command as
+//!   one [`CaseCommand`](command::CaseCommand)), `check_warranty`, `import_photo`,
+//!   `import_photo_file`, `import_photos` (progress + cancel), `photos`, `photo_path`,
+//!   `collect_garbage`, `summary`, `set_user`;
+//! - [`check_warranty`](warranty::check_warranty), the 三包 rule on its own;
+//! - [`ProgressListener`](progress::ProgressListener) and
+//!   [`CancelToken`](progress::CancelToken) for long calls (photo batches now, sync later);
+//! - one error, [`FieldError`](error::FieldError), mapped from the core's in one place;
+//! - dates, timestamps and case ids as strings on the wire, converted in [`convert`] only.
+//!
+//! Every call blocks; call it off the main thread. The Kotlin and Swift layers in `android/`
+//! and `ios/` add coroutine and async wrappers. A panic inside a call reaches the app as an
+//! exception (the library is built with `panic = "unwind"`), never as a crash.
+
+uniffi::setup_scaffolding!();
+
+pub mod command;
+pub mod convert;
+pub mod error;
+pub mod list;
+pub mod model;
+pub mod photos;
+pub mod progress;
+pub mod store;
+pub mod view;
+pub mod warranty;
+
+/// The version of this library, to put in bug reports.
+#[uniffi::export]
+pub fn library_version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}

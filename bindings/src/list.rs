@@ -1,0 +1,150 @@
+//! List screens and search: one call returns a page of rows read from the projection table,
+//! never a case document, so a list of hundreds of cases stays a few milliseconds.
+
+use fieldcore::model::{Market, Status};
+use fieldcore::{ListQuery as CoreQuery, ListRow as CoreRow, Page};
+
+use crate::convert::{self, CaseId, Timestamp};
+use crate::error::{FieldError, Result};
+use crate::model::Milestone;
+use crate::view::Due;
+
+/// Filters combine with AND; text filters ignore case; blank text filters are ignored.
+#[derive(Debug, Clone, Default, PartialEq, uniffi::Record)]
+pub struct ListQuery {
+    #[uniffi(default)]
+    pub status: Option<Status>,
+    /// Only cases whose next deadline has passed (by the store's clock).
+    #[uniffi(default)]
+    pub overdue_only: bool,
+    /// Part of the customer's name.
+    #[uniffi(default)]
+    pub customer: Option<String>,
+    /// The start of the serial number.
+    #[uniffi(default)]
+    pub serial: Option<String>,
+    /// The start of the product model.
+    #[uniffi(default)]
+    pub model: Option<String>,
+    #[uniffi(default)]
+    pub updated_since: Option<Timestamp>,
+    #[uniffi(default)]
+    pub only_conflicts: bool,
+    /// Rows per page, 1 to 500; 0 means 50.
+    #[uniffi(default)]
+    pub limit: u32,
+    /// `CasePage.next` of the previous page.
+    #[uniffi(default)]
+    pub after: Option<String>,
+}
+
+/// A row of a list screen: newest update first.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ListRow {
+    pub case_id: CaseId,
+    pub number: Option<String>,
+    pub status: Status,
+    pub round: u32,
+    pub customer_name: String,
+    pub customer_phone: String,
+    pub region: String,
+    pub market: Market,
+    pub product_model: String,
+    pub product_category: String,
+    pub serial_number: String,
+    pub received_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub next_due: Option<Due>,
+    pub overdue: bool,
+    pub has_conflict: bool,
+    /// `null` until the warranty is decided.
+    pub warranty_covered: Option<bool>,
+    pub major_incident: bool,
+}
+
+/// A page of rows; pass `next` as `ListQuery.after` for the following page.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CasePage {
+    pub rows: Vec<ListRow>,
+    /// Absent on the last page.
+    pub next: Option<String>,
+}
+
+impl ListQuery {
+    pub(crate) fn into_core(self, now: Timestamp) -> CoreQuery {
+        CoreQuery {
+            status: self.status,
+            overdue_at: self.overdue_only.then_some(now),
+            customer: self.customer,
+            serial: self.serial,
+            model: self.model,
+            updated_since: self.updated_since,
+            only_conflicts: self.only_conflicts,
+            limit: self.limit,
+            after: self.after,
+        }
+    }
+}
+
+impl TryFrom<Page> for CasePage {
+    type Error = FieldError;
+
+    fn try_from(page: Page) -> Result<CasePage> {
+        Ok(CasePage {
+            rows: page
+                .rows
+                .into_iter()
+                .map(ListRow::try_from)
+                .collect::<Result<_>>()?,
+            next: page.next,
+        })
+    }
+}
+
+/// The projection stores text; a value this code cannot read back is a bug, not bad input.
+fn stored<T>(value: Option<T>, column: &str) -> Result<T> {
+    value.ok_or_else(|| FieldError::internal(format!("unreadable {column} in the case list")))
+}
+
+fn stored_time(text: &str, column: &str) -> Result<Timestamp> {
+    stored(convert::parse_timestamp(text).ok(), column)
+}
+
+impl TryFrom<CoreRow> for ListRow {
+    type Error = FieldError;
+
+    fn try_from(row: CoreRow) -> Result<ListRow> {
+        let c = row.case;
+        let next_due = match (c.next_due_kind, c.next_due_at) {
+            (Some(kind), Some(at)) => Some(Due {
+                milestone: stored(Milestone::parse(&kind), "next_due_kind")?,
+                due_at: stored_time(&at, "next_due_at")?,
+            }),
+            _ => None,
+        };
+        Ok(ListRow {
+            case_id: stored(convert::parse_case_id(&c.case_id).ok(), "case_id")?,
+            number: c.number,
+            status: stored(Status::parse(&c.status), "status")?,
+            round: c.round,
+            customer_name: c.customer_name,
+            customer_phone: c.customer_phone,
+            region: c.region,
+            market: match c.market.as_str() {
+                "domestic" => Market::Domestic,
+                "foreign" => Market::Foreign,
+                _ => return Err(FieldError::internal("unreadable market in the case list")),
+            },
+            product_model: c.product_model,
+            product_category: c.product_category,
+            serial_number: c.serial_number,
+            received_at: stored_time(&c.received_at, "received_at")?,
+            updated_at: stored_time(&c.updated_at, "updated_at")?,
+            next_due,
+            overdue: row.overdue,
+            has_conflict: c.has_conflict,
+            warranty_covered: c.warranty_covered,
+            major_incident: c.major_incident,
+        })
+    }
+}

@@ -1,0 +1,422 @@
+//! The case view as one snapshot record: everything a case's screens show, with who/where/when
+//! for every value, concurrent facts and conflicting decisions laid out, and the actions the
+//! status allows. Built from the core's `CaseView`; no rule is evaluated here.
+
+use fieldcore::lifecycle;
+use fieldcore::model::{
+    Cause, Charge, ConfirmationInput, Measurement, Outcome, PartInput, PhotoKind, Status,
+};
+use fieldcore::records::{self, Decided, Entry, VisitBody};
+use fieldcore::view as core;
+use fieldcore::warranty::WarrantyDecision;
+
+use crate::convert::{CaseId, LocalDate, Timestamp};
+use crate::model::{CaseAction, Milestone, Registration, WarrantyRule};
+
+/// The 三包 decision with the rule, the dates it used and an explanation a customer can be shown.
+#[uniffi::remote(Record)]
+pub struct WarrantyDecision {
+    pub covered: bool,
+    pub rule: WarrantyRule,
+    /// The warranty period in months, when the product is in scope.
+    pub months: Option<u32>,
+    /// The last covered day (inclusive).
+    pub period_end: Option<LocalDate>,
+    pub purchase_date: Option<LocalDate>,
+    pub received_date: LocalDate,
+    pub cause: Cause,
+    pub explanation: String,
+}
+
+/// Who did something, on which device, and when.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Stamp {
+    pub by: String,
+    pub device: String,
+    pub at: Timestamp,
+}
+
+/// The on-site defect confirmation in force.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DefectDecision {
+    pub cause: Cause,
+    /// Design/manufacturing and storage/transport causes are quality faults.
+    pub quality_fault: bool,
+    pub findings: String,
+    pub measurements: Vec<Measurement>,
+    pub major_incident: bool,
+    pub evidence_photos: Vec<String>,
+    pub decided: Stamp,
+    /// Set when a person chose this value to resolve a conflict.
+    pub resolved_by: Option<Stamp>,
+    /// Other devices decided differently: see `CaseView.conflicts`.
+    pub in_conflict: bool,
+}
+
+/// The warranty decision in force, with the photos it cites.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct WarrantyOnCase {
+    pub decision: WarrantyDecision,
+    pub evidence_photos: Vec<String>,
+    pub decided: Stamp,
+    pub resolved_by: Option<Stamp>,
+    pub in_conflict: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ChargeOnCase {
+    pub charge: Charge,
+    pub decided: Stamp,
+    pub resolved_by: Option<Stamp>,
+    pub in_conflict: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Resolution {
+    pub outcome: Outcome,
+    pub summary: String,
+    pub decided: Stamp,
+    pub resolved_by: Option<Stamp>,
+    pub in_conflict: bool,
+}
+
+/// A registration field edited on two devices at once: the shown value first, then the others.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ConcurrentFact {
+    pub field: String,
+    pub values: Vec<String>,
+}
+
+/// A decision with concurrent values that a person must resolve
+/// (`CaseCommand.ResolveConflict { field, choose }`, `choose` indexing `alternatives`).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Conflict {
+    /// `status`, `defect`, `warranty`, `charge` or `resolution`.
+    pub field: String,
+    /// In the same order on every device.
+    pub alternatives: Vec<ConflictAlternative>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ConflictAlternative {
+    /// What choosing it means, e.g. `customer_misuse` or `covered:covered_quality_fault`.
+    pub value: String,
+    pub by: String,
+    pub device: String,
+    pub at: Timestamp,
+}
+
+/// The next deadline of the case's current round.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Due {
+    pub milestone: Milestone,
+    pub due_at: Timestamp,
+}
+
+/// A spare part line with what later entries say about it.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct PartLine {
+    pub id: String,
+    pub part: PartInput,
+    pub recorded: Stamp,
+    /// Removed by a compensating entry; `reversal_reason` says why.
+    pub reversed: bool,
+    pub reversal_reason: Option<String>,
+    pub old_part_returned: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Note {
+    pub id: String,
+    pub text: String,
+    pub written: Stamp,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum VisitKind {
+    Scheduled { planned_for: Timestamp },
+    Arrived,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Visit {
+    pub id: String,
+    pub kind: VisitKind,
+    pub recorded: Stamp,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Confirmation {
+    pub id: String,
+    pub confirmation: ConfirmationInput,
+    /// The round the customer answered for.
+    pub round: u32,
+    pub recorded: Stamp,
+}
+
+/// The start of a new round after a rejection or a reopening.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Round {
+    pub id: String,
+    pub round: u32,
+    pub reason: String,
+    pub follows_confirmation: Option<String>,
+    pub started: Stamp,
+}
+
+/// One entry of the audit trail (one per command).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Event {
+    pub id: String,
+    pub action: String,
+    pub summary: String,
+    pub recorded: Stamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct GpsPosition {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// A photo on a case. The document holds this description; the bytes are files in the blob
+/// folder (`FieldStore.photos` tells whether they are on this device).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CasePhoto {
+    /// SHA-256 of the stored JPEG, lowercase hex.
+    pub hash: String,
+    pub kind: PhotoKind,
+    pub caption: String,
+    /// The camera's capture time as it recorded it (no offset), when it did.
+    pub taken_at: Option<String>,
+    pub size: u64,
+    pub width: u32,
+    pub height: u32,
+    pub thumbnail_hash: String,
+    pub thumbnail_size: u64,
+    /// Only when the photo policy keeps positions.
+    pub gps: Option<GpsPosition>,
+    pub added: Stamp,
+}
+
+/// Everything about one case.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CaseView {
+    pub id: CaseId,
+    /// The official YYMM-NNNN number, once HQ has given it.
+    pub number: Option<String>,
+    pub registration: Registration,
+    pub concurrent_facts: Vec<ConcurrentFact>,
+    pub status: Status,
+    pub status_changed: Stamp,
+    /// The status steps the lifecycle allows now.
+    pub allowed_actions: Vec<CaseAction>,
+    pub defect: Option<DefectDecision>,
+    pub warranty: Option<WarrantyOnCase>,
+    pub charge: Option<ChargeOnCase>,
+    pub resolution: Option<Resolution>,
+    /// Decisions that must be resolved before commands depending on them run.
+    pub conflicts: Vec<Conflict>,
+    pub round: u32,
+    pub round_started_at: Timestamp,
+    pub next_due: Option<Due>,
+    pub parts: Vec<PartLine>,
+    pub notes: Vec<Note>,
+    pub visits: Vec<Visit>,
+    pub confirmations: Vec<Confirmation>,
+    pub rounds: Vec<Round>,
+    /// Oldest first.
+    pub photos: Vec<CasePhoto>,
+    /// The audit trail, in time order.
+    pub events: Vec<Event>,
+    pub updated_at: Timestamp,
+}
+
+impl From<records::Stamp> for Stamp {
+    fn from(s: records::Stamp) -> Stamp {
+        Stamp {
+            by: s.by,
+            device: s.device,
+            at: s.at,
+        }
+    }
+}
+
+impl From<fieldcore::deadlines::Due> for Due {
+    fn from(d: fieldcore::deadlines::Due) -> Due {
+        Due {
+            milestone: d.milestone,
+            due_at: d.due_at,
+        }
+    }
+}
+
+/// The value in force of a decision field, its stamps, and whether it is in conflict.
+fn decided<T, U>(
+    view: Option<core::DecisionView<T>>,
+    build: impl FnOnce(T, Stamp, Option<Stamp>, bool) -> U,
+) -> Option<U> {
+    view.map(|v| {
+        let in_conflict = v.in_conflict();
+        let Decided {
+            value,
+            stamp,
+            resolved_by,
+            ..
+        } = v.current;
+        build(value, stamp.into(), resolved_by.map(Into::into), in_conflict)
+    })
+}
+
+fn entries<T, U>(list: Vec<Entry<T>>, build: impl Fn(String, T, Stamp) -> U) -> Vec<U> {
+    list.into_iter()
+        .map(|e| build(e.id, e.body, e.stamp.into()))
+        .collect()
+}
+
+impl From<core::CasePhoto> for CasePhoto {
+    fn from(p: core::CasePhoto) -> CasePhoto {
+        let r = p.record;
+        CasePhoto {
+            hash: p.hash,
+            kind: r.kind,
+            caption: r.caption,
+            taken_at: r.taken_at,
+            size: r.size,
+            width: r.width,
+            height: r.height,
+            thumbnail_hash: r.thumbnail_hash,
+            thumbnail_size: r.thumbnail_size,
+            gps: r.gps.map(|g| GpsPosition {
+                lat: g.lat,
+                lon: g.lon,
+            }),
+            added: r.added_by.into(),
+        }
+    }
+}
+
+impl From<core::CaseView> for CaseView {
+    fn from(v: core::CaseView) -> CaseView {
+        let status = v.status.current.value;
+        CaseView {
+            id: v.id,
+            number: v.number,
+            registration: v.registration.into(),
+            concurrent_facts: v
+                .concurrent_facts
+                .into_iter()
+                .map(|f| ConcurrentFact {
+                    field: f.field,
+                    values: f.values,
+                })
+                .collect(),
+            status,
+            status_changed: v.status.current.stamp.into(),
+            allowed_actions: lifecycle::allowed_actions(status),
+            defect: decided(v.defect, |d: records::DefectRecord, decided, resolved_by, in_conflict| {
+                DefectDecision {
+                    cause: d.cause,
+                    quality_fault: d.quality_fault,
+                    findings: d.findings,
+                    measurements: d.measurements,
+                    major_incident: d.major_incident,
+                    evidence_photos: d.evidence_photos,
+                    decided,
+                    resolved_by,
+                    in_conflict,
+                }
+            }),
+            warranty: decided(v.warranty, |w: records::WarrantyRecord, decided, resolved_by, in_conflict| {
+                WarrantyOnCase {
+                    decision: w.decision,
+                    evidence_photos: w.evidence_photos,
+                    decided,
+                    resolved_by,
+                    in_conflict,
+                }
+            }),
+            charge: decided(v.charge, |charge, decided, resolved_by, in_conflict| ChargeOnCase {
+                charge,
+                decided,
+                resolved_by,
+                in_conflict,
+            }),
+            resolution: decided(v.resolution, |r: records::ResolutionRecord, decided, resolved_by, in_conflict| {
+                Resolution {
+                    outcome: r.outcome,
+                    summary: r.summary,
+                    decided,
+                    resolved_by,
+                    in_conflict,
+                }
+            }),
+            conflicts: v
+                .conflicts
+                .into_iter()
+                .map(|c| Conflict {
+                    field: c.field,
+                    alternatives: c
+                        .alternatives
+                        .into_iter()
+                        .map(|a| ConflictAlternative {
+                            value: a.value,
+                            by: a.by,
+                            device: a.device,
+                            at: a.at,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            round: v.round,
+            round_started_at: v.round_started_at,
+            next_due: v.next_due.map(Into::into),
+            parts: v
+                .parts
+                .into_iter()
+                .map(|l| PartLine {
+                    id: l.id,
+                    part: l.part,
+                    recorded: l.stamp.into(),
+                    reversed: l.reversed,
+                    reversal_reason: l.reversal_reason,
+                    old_part_returned: l.old_part_returned,
+                })
+                .collect(),
+            notes: entries(v.notes, |id, n, written| Note {
+                id,
+                text: n.text,
+                written,
+            }),
+            visits: entries(v.visits, |id, body, recorded| Visit {
+                id,
+                kind: match body {
+                    VisitBody::Scheduled { planned_for } => VisitKind::Scheduled { planned_for },
+                    VisitBody::Arrived => VisitKind::Arrived,
+                },
+                recorded,
+            }),
+            confirmations: entries(v.confirmations, |id, c, recorded| Confirmation {
+                id,
+                confirmation: c.input,
+                round: c.round,
+                recorded,
+            }),
+            rounds: entries(v.rounds, |id, r, started| Round {
+                id,
+                round: r.round,
+                reason: r.reason,
+                follows_confirmation: r.follows_confirmation,
+                started,
+            }),
+            photos: v.photos.into_iter().map(Into::into).collect(),
+            events: entries(v.events, |id, e, recorded| Event {
+                id,
+                action: e.action,
+                summary: e.summary,
+                recorded,
+            }),
+            updated_at: v.updated_at,
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Photos as text: the `photo list` table, one photo's record for `photo show`, and the short
+//! forms the case view and the demo use.
+
+use chrono::{DateTime, NaiveDateTime};
+use fieldcore::records::PhotoRecord;
+use fieldcore::{PhotoInfo, UploadState};
+
+use crate::output::{Text, aligned, name, time, truncate};
+
+/// Hex digits of a hash shown in lists; the core's own summaries use as many.
+pub const SHORT_HASH: usize = 12;
+
+const CAPTION_WIDTH: usize = 32;
+const LABEL: usize = 12;
+
+pub fn short_hash(hash: &str) -> &str {
+    hash.get(..SHORT_HASH).unwrap_or(hash)
+}
+
+/// "2048×1536".
+pub fn dimensions(record: &PhotoRecord) -> String {
+    format!("{}×{}", record.width, record.height)
+}
+
+/// A byte count as people read it: "870 B", "41.2 KiB", "1.6 MiB".
+pub fn size(bytes: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let b = bytes as f64;
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if b < KIB * KIB {
+        format!("{:.1} KiB", b / KIB)
+    } else {
+        format!("{:.1} MiB", b / (KIB * KIB))
+    }
+}
+
+pub fn upload(state: UploadState) -> String {
+    name(&state)
+}
+
+/// The camera's capture time, as the other times are shown; "-" when it recorded none.
+pub fn taken(taken_at: Option<&str>) -> String {
+    match taken_at {
+        None => "-".to_owned(),
+        Some(at) => DateTime::parse_from_rfc3339(at)
+            .map(|t| time(&t))
+            .or_else(|_| {
+                NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%S")
+                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+            })
+            .unwrap_or_else(|_| at.to_owned()),
+    }
+}
+
+fn caption(caption: &str) -> String {
+    if caption.trim().is_empty() {
+        "-".to_owned()
+    } else {
+        truncate(caption, CAPTION_WIDTH)
+    }
+}
+
+/// One line of a case's photo section: kind, caption, short hash, size in pixels, upload state.
+pub fn line(info: &PhotoInfo) -> String {
+    let r = &info.record;
+    let mut line = format!("{} · ", r.kind.as_str());
+    if !r.caption.trim().is_empty() {
+        line.push_str(&format!("{} · ", truncate(&r.caption, CAPTION_WIDTH)));
+    }
+    line.push_str(&format!(
+        "{} · {} · {}",
+        short_hash(&info.hash),
+        dimensions(r),
+        upload(info.upload)
+    ));
+    line
+}
+
+/// The `photo list` table.
+pub fn table(photos: &[PhotoInfo]) -> String {
+    let mut text = Text::default();
+    if photos.is_empty() {
+        text.line("no photos");
+        return text.into_string();
+    }
+    let mut rows = vec![
+        [
+            "HASH", "KIND", "CAPTION", "SIZE", "WxH", "TAKEN", "UPLOAD", "THUMBNAIL",
+        ]
+        .map(str::to_owned),
+    ];
+    for info in photos {
+        let r = &info.record;
+        rows.push([
+            short_hash(&info.hash).to_owned(),
+            r.kind.as_str().to_owned(),
+            caption(&r.caption),
+            size(r.size),
+            dimensions(r),
+            taken(r.taken_at.as_deref()),
+            upload(info.upload),
+            info.thumbnail_path
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |p| p.display().to_string()),
+        ]);
+    }
+    aligned(&mut text, &rows);
+    let count = photos.len();
+    text.line(format!("{count} photo{}", if count == 1 { "" } else { "s" }));
+    text.into_string()
+}
+
+/// Everything about one photo, as `photo show` prints it.
+pub fn record(info: &PhotoInfo) -> String {
+    let mut t = Text::default();
+    let r = &info.record;
+    let mut field = |label: &str, value: String| t.line(format!("{label:<LABEL$}{value}"));
+    field("Photo", info.hash.clone());
+    field("Kind", r.kind.as_str().to_owned());
+    field("Caption", caption(&r.caption));
+    field(
+        "Image",
+        format!("JPEG · {} · {}", dimensions(r), size(r.size)),
+    );
+    field("Taken", taken(r.taken_at.as_deref()));
+    if let Some(gps) = &r.gps {
+        field("Position", format!("{:.6}, {:.6}", gps.lat, gps.lon));
+    }
+    field(
+        "Added",
+        format!("by {} at {}", r.added_by.by, time(&r.added_by.at)),
+    );
+    field("Upload", upload(info.upload));
+    field(
+        "Thumbnail",
+        format!(
+            "{} · {} · {}",
+            short_hash(&r.thumbnail_hash),
+            size(r.thumbnail_size),
+            info.thumbnail_path
+                .as_ref()
+                .map_or_else(|| "not on this device".to_owned(), |p| p.display().to_string())
+        ),
+    );
+    t.into_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn sizes_are_readable() {
+        assert_eq!(size(870), "870 B");
+        assert_eq!(size(1024), "1.0 KiB");
+        assert_eq!(size(42_188), "41.2 KiB");
+        assert_eq!(size(1_677_722), "1.6 MiB");
+    }
+
+    #[test]
+    fn capture_times_are_shown_like_other_times() {
+        assert_eq!(taken(None), "-");
+        assert_eq!(
+            taken(Some("2026-03-10T09:12:33+08:00")),
+            "2026-03-10 09:12 +08:00"
+        );
+        assert_eq!(taken(Some("2026-03-10T09:12:33")), "2026-03-10 09:12");
+        assert_eq!(taken(Some("whenever")), "whenever");
+    }
+}

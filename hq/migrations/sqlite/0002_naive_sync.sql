@@ -1,0 +1,9 @@
+-- HQ schema 2 (SQLite): the automerge sync state of the naive per-case endpoint, kept per
+-- (device, case) between requests. Only the benchmark's baseline uses it.
+
+CREATE TABLE naive_sync_states (
+    device_id BLOB NOT NULL REFERENCES devices (device_id),
+    case_id   BLOB NOT NULL REFERENCES cases (case_id),
+    state     BLOB NOT NULL,
+    PRIMARY KEY (device_id, case_id)
+) WITHOUT ROWID;

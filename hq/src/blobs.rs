@@ -1,0 +1,136 @@
+//! Photo blobs on the filesystem under the data folder: `blobs/<first two hex>/<sha256>`,
+//! written atomically (temporary file, fsync, rename, fsync of the folder) so a crash never
+//! leaves a partial file under a blob's name. The name is the SHA-256 of the content, checked
+//! on arrival, so a PUT is idempotent and a GET returns exactly what was hashed.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// Temporary files live in their own folder, which is emptied at start.
+const TEMP_DIR: &str = ".tmp";
+
+#[derive(Debug, Clone)]
+pub struct BlobStore {
+    root: PathBuf,
+}
+
+/// What a PUT did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    Created,
+    AlreadyHeld,
+}
+
+impl BlobStore {
+    /// The blob folder inside the data folder; leftovers of interrupted uploads are removed.
+    pub fn open(data_dir: &Path) -> Result<BlobStore> {
+        let root = data_dir.join("blobs");
+        let temp = root.join(TEMP_DIR);
+        if temp.exists() {
+            fs::remove_dir_all(&temp)?;
+        }
+        fs::create_dir_all(&temp)?;
+        Ok(BlobStore { root })
+    }
+
+    /// Refuses anything but 64 lowercase hex digits, so a name can never walk out of the
+    /// folder.
+    pub fn check_name(hash: &str) -> Result<()> {
+        if hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            Ok(())
+        } else {
+            Err(Error::malformed("a blob name is 64 lowercase hex digits (its SHA-256)"))
+        }
+    }
+
+    fn path(&self, hash: &str) -> Result<PathBuf> {
+        Self::check_name(hash)?;
+        Ok(self.root.join(&hash[..2]).join(hash))
+    }
+
+    /// The size of a held blob.
+    pub fn size(&self, hash: &str) -> Result<Option<u64>> {
+        match fs::metadata(self.path(hash)?) {
+            Ok(meta) => Ok(Some(meta.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn get(&self, hash: &str) -> Result<Option<Vec<u8>>> {
+        match fs::read(self.path(hash)?) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Verifies the content against its name and stores it once.
+    pub fn put(&self, hash: &str, bytes: &[u8]) -> Result<Put> {
+        let target = self.path(hash)?;
+        if sha256_hex(bytes) != hash {
+            return Err(Error::malformed("the body's SHA-256 is not the blob's name"));
+        }
+        if target.is_file() {
+            return Ok(Put::AlreadyHeld);
+        }
+        let folder = target
+            .parent()
+            .ok_or_else(|| Error::internal("blob path without a folder"))?;
+        fs::create_dir_all(folder)?;
+        let temp = self
+            .root
+            .join(TEMP_DIR)
+            .join(uuid::Uuid::new_v4().simple().to_string());
+        let written = (|| -> std::io::Result<()> {
+            let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
+            file.write_all(bytes)?;
+            file.sync_all()?;
+            // Two uploads of the same blob may race here; both carry the same bytes, so
+            // whichever rename lands last is as good as the first.
+            fs::rename(&temp, &target)?;
+            File::open(folder)?.sync_all()
+        })();
+        if let Err(e) = written {
+            let _ = fs::remove_file(&temp);
+            return Err(e.into());
+        }
+        Ok(Put::Created)
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest.iter() {
+        out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        out.push(char::from(b"0123456789abcdef"[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn put_is_verified_idempotent_and_readable() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let bytes = b"a photo";
+        let hash = sha256_hex(bytes);
+        assert_eq!(store.put(&hash, bytes).unwrap(), Put::Created);
+        assert_eq!(store.put(&hash, bytes).unwrap(), Put::AlreadyHeld);
+        assert_eq!(store.get(&hash).unwrap().unwrap(), bytes);
+        assert_eq!(store.size(&hash).unwrap(), Some(7));
+        assert!(store.put(&hash, b"another photo").is_err());
+        assert!(store.put("../../etc/passwd", bytes).is_err());
+        assert_eq!(store.size(&sha256_hex(b"none")).unwrap(), None);
+    }
+}

@@ -1,0 +1,105 @@
+//! Turning pushed bytes into automerge changes, strictly.
+//!
+//! A `Changes` push carries one change chunk per item (`Change::raw_bytes`), so each is parsed
+//! on its own with `automerge::Change::from_bytes`, which refuses trailing bytes and chunks of
+//! another type; HQ also compares the chunk's checksum with the change's hash, which the parser
+//! does not. A `Document` push is loaded strictly (a damaged chunk fails the load instead of
+//! being skipped) and expanded into all its changes, in causal order. Loading chunks into a
+//! scratch document instead would hide exactly what HQ must see: `Automerge::load` quietly
+//! queues changes whose dependencies are missing, where HQ must answer `NeedFull`.
+
+use automerge::{Automerge, Change, LoadOptions, OnPartialLoad, ReadDoc, VerificationMode};
+
+use crate::error::{Error, Result};
+
+/// Parses one change chunk.
+pub fn parse_change(chunk: &[u8]) -> Result<Change> {
+    let bad = || Error::malformed("a change chunk does not parse");
+    let change = Change::from_bytes(chunk.to_vec()).map_err(|_| bad())?;
+    // The header's checksum is the first four bytes of the change's hash; automerge's parser
+    // does not compare them, so a flipped byte in an operation would otherwise pass as a
+    // different, valid-looking change.
+    if chunk.get(4..8) != Some(&change.hash().0[..4]) {
+        return Err(Error::malformed("a change chunk fails its checksum"));
+    }
+    Ok(change)
+}
+
+/// Parses every chunk of a `Changes` push, in the order given.
+pub fn parse_changes<B: AsRef<[u8]>>(chunks: &[B]) -> Result<Vec<Change>> {
+    if chunks.is_empty() {
+        return Err(Error::malformed("a Changes push without changes"));
+    }
+    chunks.iter().map(|c| parse_change(c.as_ref())).collect()
+}
+
+/// Loads a whole saved document strictly.
+pub fn load_document(bytes: &[u8]) -> Result<Automerge> {
+    let doc = Automerge::load_with_options(
+        bytes,
+        LoadOptions::new()
+            .on_partial_load(OnPartialLoad::Error)
+            .verification_mode(VerificationMode::Check),
+    )
+    .map_err(|_| Error::malformed("a document does not load"))?;
+    if !doc.get_missing_deps(&[]).is_empty() {
+        return Err(Error::malformed("a document lacks some of its own changes"));
+    }
+    Ok(doc)
+}
+
+/// The bytes a change is stored and pulled as: its chunk, uncompressed.
+pub fn stored_bytes(change: &Change) -> Vec<u8> {
+    change.raw_bytes().to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use automerge::transaction::Transactable;
+    use automerge::{ActorId, ROOT};
+
+    fn doc_with_two_changes() -> Automerge {
+        let mut doc = Automerge::new().with_actor(ActorId::from(&[1u8; 16][..]));
+        for (key, value) in [("a", "one"), ("b", "two")] {
+            doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+                tx.put(ROOT, key, value)?;
+                Ok(())
+            })
+            .unwrap();
+        }
+        doc
+    }
+
+    fn chunks(doc: &Automerge) -> Vec<Vec<u8>> {
+        doc.get_changes(&[]).iter().map(stored_bytes).collect()
+    }
+
+    #[test]
+    fn chunks_parse_into_their_changes() {
+        let doc = doc_with_two_changes();
+        let changes = parse_changes(&chunks(&doc)).unwrap();
+        let expected: Vec<_> = doc.get_changes(&[]).iter().map(|c| c.hash()).collect();
+        assert_eq!(changes.iter().map(|c| c.hash()).collect::<Vec<_>>(), expected);
+        assert_eq!(load_document(&doc.save()).unwrap().get_heads(), doc.get_heads());
+    }
+
+    #[test]
+    fn damaged_truncated_or_concatenated_chunks_are_malformed() {
+        let doc = doc_with_two_changes();
+        let good = chunks(&doc);
+        let first = &good[0];
+        assert!(parse_change(&first[..first.len() - 1]).is_err());
+        assert!(parse_changes::<Vec<u8>>(&[]).is_err());
+        assert!(parse_change(b"not automerge at all").is_err());
+        let mut flipped = first.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 0x01;
+        assert!(parse_change(&flipped).is_err());
+        assert!(parse_change(&good.concat()).is_err(), "one chunk per item");
+        assert!(parse_change(&doc.save()).is_err(), "a document is not a change");
+        let saved = doc.save();
+        assert!(load_document(&saved[..saved.len() - 2]).is_err());
+    }
+}

@@ -1,0 +1,130 @@
+//! The one error type of the HQ crate, and the single place where it becomes the protocol's
+//! JSON error response (`{"error": code, "message": text}`, docs/sync-protocol.md).
+//!
+//! Messages of client errors name ids, counts and limits only. Internal failures (database,
+//! file system) are logged with their detail and answered with a fixed sentence, so nothing of
+//! HQ's internals or anyone's data leaks to a client.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use fieldcore::sync_protocol::ErrorBody;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No token, a wrong token, or a revoked device.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+
+    /// An actor that is not the device's, or a case the user may not write or read.
+    #[error("{0}")]
+    Forbidden(String),
+
+    /// A body, payload or blob over its limit.
+    #[error("{0}")]
+    TooLarge(String),
+
+    /// A body or payload that does not decode, or breaks a rule of the protocol.
+    #[error("{0}")]
+    Malformed(String),
+
+    #[error("protocol version {0} is not supported (HQ speaks {supported})", supported = fieldcore::sync_protocol::PROTOCOL_VERSION)]
+    UnsupportedVersion(u16),
+
+    /// A blob, user, device or case that does not exist.
+    #[error("{0}")]
+    NotFound(String),
+
+    /// An administrative input that is refused (a duplicate user name, a wrong role, ...).
+    #[error("{0}")]
+    Invalid(String),
+
+    /// A database written by a newer fieldhq.
+    #[error("database schema version {found} is newer than this fieldhq supports ({supported})")]
+    NewerSchema { found: i64, supported: i64 },
+
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+
+    #[error("postgres: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+
+    #[error("postgres pool: {0}")]
+    Pool(String),
+
+    #[error("file system: {0}")]
+    Io(#[from] std::io::Error),
+
+    /// Anything else HQ failed at (a background task that died, an automerge failure on
+    /// data HQ itself produced).
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn forbidden(message: impl Into<String>) -> Error {
+        Error::Forbidden(message.into())
+    }
+
+    pub fn malformed(message: impl Into<String>) -> Error {
+        Error::Malformed(message.into())
+    }
+
+    pub fn internal(message: impl Into<String>) -> Error {
+        Error::Internal(message.into())
+    }
+
+    /// The HTTP status and the stable machine code of the spec's error table.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            Error::Malformed(_) | Error::Invalid(_) => (StatusCode::BAD_REQUEST, "malformed"),
+            Error::UnsupportedVersion(_) => (StatusCode::UPGRADE_REQUIRED, "unsupported_version"),
+            Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Error::NewerSchema { .. }
+            | Error::Sqlite(_)
+            | Error::Postgres(_)
+            | Error::Pool(_)
+            | Error::Io(_)
+            | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    /// Whether the error is HQ's fault (logged as an error) rather than the client's.
+    pub fn is_internal(&self) -> bool {
+        self.status_and_code().0 == StatusCode::INTERNAL_SERVER_ERROR
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for Error {
+    fn from(e: deadpool_postgres::PoolError) -> Error {
+        Error::Pool(e.to_string())
+    }
+}
+
+impl From<tokio::task::JoinError> for Error {
+    fn from(e: tokio::task::JoinError) -> Error {
+        Error::Internal(format!("background task failed: {e}"))
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = if self.is_internal() {
+            // The detail goes to the log only; the client learns that it should retry.
+            tracing::error!(error = %self, "request failed");
+            "HQ could not complete the request; retry later".to_owned()
+        } else {
+            self.to_string()
+        };
+        let body = ErrorBody {
+            error: code.to_owned(),
+            message,
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}

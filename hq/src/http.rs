@@ -1,0 +1,213 @@
+//! The HTTP surface: [`app`] builds the router that `serve`, tests and benchmarks drive.
+//!
+//! - `GET /health`: `200 ok` when the server and its database answer; no token needed.
+//! - `POST /v1/sync`: the batched protocol (docs/sync-protocol.md).
+//! - `PUT|HEAD|GET /v1/blobs/{sha256}`: photo blobs.
+//! - `POST /v1/naive/{case_id}`: plain automerge sync of one case, the benchmark's baseline.
+//!
+//! Bodies are limited per route before they are read whole (axum's `DefaultBodyLimit`), and
+//! the device is authenticated from its bearer token before the body is read at all.
+
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::Router;
+use fieldcore::sync_protocol::{self, CONTENT_TYPE, MAX_BLOB_BYTES, MAX_MESSAGE_BYTES};
+use uuid::Uuid;
+
+use crate::auth;
+use crate::blobs::{BlobStore, Put};
+use crate::error::{Error, Result};
+use crate::state::AppState;
+use crate::storage::DeviceAuth;
+use crate::{naive, sync};
+
+/// The application: every route, its body limit, and request logging.
+pub fn app(state: AppState) -> Router {
+    let sync_routes = Router::new()
+        .route("/v1/sync", post(sync_handler))
+        .route("/v1/naive/{case_id}", post(naive_handler))
+        .layer(DefaultBodyLimit::max(MAX_MESSAGE_BYTES));
+    let blob_routes = Router::new()
+        .route(
+            "/v1/blobs/{hash}",
+            put(put_blob).head(head_blob).get(get_blob),
+        )
+        .layer(DefaultBodyLimit::max(MAX_BLOB_BYTES));
+    Router::new()
+        .route("/health", get(health))
+        .merge(sync_routes)
+        .merge(blob_routes)
+        .fallback(|| async { Error::NotFound("no such endpoint".into()) })
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// One log line per request: route template (never ids from the path), status, duration.
+async fn log_request(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let response = next.run(request).await;
+    tracing::debug!(
+        %method,
+        route,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}
+
+/// The authenticated device of a request, from `Authorization: Bearer <token>`.
+pub struct Device(pub DeviceAuth);
+
+impl FromRequestParts<AppState> for Device {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Device> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(Error::Unauthorized("a bearer token is required"))?;
+        let hash = auth::bearer(header)
+            .and_then(auth::token_hash)
+            .ok_or(Error::Unauthorized("the token is not valid"))?;
+        let device = state
+            .storage()
+            .transaction(move |tx| Box::pin(async move { tx.device_by_token(&hash).await }))
+            .await?;
+        match device {
+            Some(device) if !device.revoked => Ok(Device(device)),
+            Some(device) => {
+                tracing::warn!(device = %device.device_id, "revoked device refused");
+                Err(Error::Unauthorized("the device is revoked"))
+            }
+            None => Err(Error::Unauthorized("the token is not valid")),
+        }
+    }
+}
+
+/// A body, or the protocol's error for one that is too large or cut off.
+fn body(body: std::result::Result<Bytes, BytesRejection>) -> Result<Bytes> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::TooLarge("the body is over the limit".into())
+        } else {
+            Error::malformed("the body could not be read")
+        }
+    })
+}
+
+async fn health(State(state): State<AppState>) -> Result<&'static str> {
+    state
+        .storage()
+        .transaction(|tx| Box::pin(async move { tx.ping().await }))
+        .await?;
+    Ok("ok")
+}
+
+async fn sync_handler(
+    State(state): State<AppState>,
+    Device(device): Device,
+    raw: std::result::Result<Bytes, BytesRejection>,
+) -> Result<Response> {
+    let raw = body(raw)?;
+    let request = sync::decode_request(&raw)?;
+    let response = sync::run(&state, device, request).await?;
+    let bytes = sync_protocol::encode(&response)
+        .map_err(|e| Error::internal(format!("encoding the response: {e}")))?;
+    Ok((
+        [(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE))],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn naive_handler(
+    State(state): State<AppState>,
+    Device(device): Device,
+    Path(case_id): Path<String>,
+    raw: std::result::Result<Bytes, BytesRejection>,
+) -> Result<Response> {
+    let case_id: Uuid = case_id
+        .parse()
+        .map_err(|_| Error::malformed("the case id is not a UUID"))?;
+    let raw = body(raw)?;
+    let reply = naive::run(&state, device, case_id, raw.to_vec()).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        )],
+        reply,
+    )
+        .into_response())
+}
+
+async fn put_blob(
+    State(state): State<AppState>,
+    Device(_device): Device,
+    Path(hash): Path<String>,
+    raw: std::result::Result<Bytes, BytesRejection>,
+) -> Result<StatusCode> {
+    BlobStore::check_name(&hash)?;
+    let raw = body(raw)?;
+    let blobs = state.blobs().clone();
+    let size = raw.len();
+    let put = tokio::task::spawn_blocking(move || blobs.put(&hash, &raw)).await??;
+    tracing::info!(bytes = size, created = put == Put::Created, "blob stored");
+    Ok(match put {
+        Put::Created => StatusCode::CREATED,
+        Put::AlreadyHeld => StatusCode::OK,
+    })
+}
+
+async fn head_blob(
+    State(state): State<AppState>,
+    Device(_device): Device,
+    Path(hash): Path<String>,
+) -> Result<Response> {
+    let blobs = state.blobs().clone();
+    let size = tokio::task::spawn_blocking(move || blobs.size(&hash)).await??;
+    match size {
+        Some(size) => Ok(Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_LENGTH, size)
+            .body(Body::empty())
+            .map_err(|e| Error::internal(e.to_string()))?),
+        None => Ok(StatusCode::NOT_FOUND.into_response()),
+    }
+}
+
+async fn get_blob(
+    State(state): State<AppState>,
+    Device(_device): Device,
+    Path(hash): Path<String>,
+) -> Result<Response> {
+    let blobs = state.blobs().clone();
+    let bytes = tokio::task::spawn_blocking(move || blobs.get(&hash)).await??;
+    match bytes {
+        Some(bytes) => Ok((
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            )],
+            bytes,
+        )
+            .into_response()),
+        None => Err(Error::NotFound("HQ does not hold this blob".into())),
+    }
+}

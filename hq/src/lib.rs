@@ -1,0 +1,156 @@
+//! `fieldhq`: the FieldCore HQ server.
+//!
+//! Field devices keep service cases as automerge documents and sync them here over
+//! `POST /v1/sync` (docs/sync-protocol.md): HQ authenticates the device by its token, checks
+//! that every pushed change is the device's own and that its user may write the case, keeps
+//! every change in a log with a global sequence number, gives new cases their official
+//! `YYMM-NNNN` number, and sends each device the changes of the cases its user may see.
+//!
+//! # Embedding
+//! Tests, benchmarks and `fieldctl demo` run a real HQ on loopback:
+//! ```no_run
+//! # async fn demo() -> fieldhq::Result<()> {
+//! let hq = fieldhq::serve(fieldhq::ServeConfig::new("127.0.0.1:0".parse().unwrap(), "/tmp/hq")).await?;
+//! let user = fieldhq::admin::add_user(hq.storage(), "wang", fieldhq::Role::Engineer, None).await?;
+//! let phone = fieldhq::admin::enrol_device(hq.storage(), &user.name, Some("phone")).await?;
+//! println!("sync to {} with token {}", hq.url(), phone.token);
+//! hq.shutdown().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Modules
+//! | module | concern |
+//! |---|---|
+//! | [`http`] | the router: routes, body limits, authentication, request logs |
+//! | [`sync`] | the batched protocol: checks, appends, numbering, pulls |
+//! | [`naive`] | plain per-case automerge sync, the benchmark's baseline |
+//! | [`changes`] | pushed payloads into automerge changes, strictly |
+//! | [`numbering`] | `YYMM-NNNN` and HQ's number change |
+//! | [`access`] | roles and who may see which case |
+//! | [`admin`] | users, devices, assignment, routing, reference data |
+//! | [`auth`] | device tokens |
+//! | [`blobs`] | photo blobs on the filesystem |
+//! | [`storage`] | one transaction abstraction, SQLite and PostgreSQL backends |
+//! | [`error`] | the one error type and its HTTP response |
+//!
+//! TLS is not terminated here: a deployment puts HQ behind a reverse proxy that does it.
+
+pub mod access;
+pub mod admin;
+pub mod auth;
+pub mod blobs;
+pub mod changes;
+pub mod error;
+pub mod http;
+pub mod naive;
+pub mod numbering;
+pub mod state;
+pub mod storage;
+pub mod sync;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use access::{Role, User};
+pub use error::{Error, Result};
+pub use http::app;
+pub use state::{AppState, Clock};
+pub use storage::{Storage, StorageConfig};
+
+/// How to run an HQ.
+#[derive(Clone)]
+pub struct ServeConfig {
+    /// Where to listen; port 0 picks a free port (see [`RunningHq::addr`]).
+    pub addr: SocketAddr,
+    /// The data folder: the SQLite database (unless `database_url` is set) and the blobs.
+    pub data_dir: PathBuf,
+    /// PostgreSQL instead of the embedded SQLite database.
+    pub database_url: Option<String>,
+    /// Where HQ's time comes from (case-number months); the local clock by default.
+    pub clock: Option<Clock>,
+}
+
+impl ServeConfig {
+    pub fn new(addr: SocketAddr, data_dir: impl Into<PathBuf>) -> ServeConfig {
+        ServeConfig {
+            addr,
+            data_dir: data_dir.into(),
+            database_url: None,
+            clock: None,
+        }
+    }
+
+    pub fn storage(&self) -> StorageConfig {
+        StorageConfig {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+        }
+    }
+}
+
+/// A running HQ: its address, its storage (for the admin functions), and a handle to stop it.
+pub struct RunningHq {
+    addr: SocketAddr,
+    storage: Storage,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningHq {
+    /// The bound address (the real port when the configuration asked for port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>`, the base URL devices use.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// Stops accepting connections, lets requests in flight finish, and returns when the
+    /// server has stopped.
+    pub async fn shutdown(mut self) -> Result<()> {
+        if let Some(stop) = self.stop.take() {
+            // The server may already have stopped on its own; nothing left to signal then.
+            let _ = stop.send(());
+        }
+        (&mut self.task).await??;
+        tracing::info!(addr = %self.addr, "HQ stopped");
+        Ok(())
+    }
+}
+
+/// Opens the storage (migrating it), binds the address and serves until
+/// [`RunningHq::shutdown`].
+pub async fn serve(config: ServeConfig) -> Result<RunningHq> {
+    let storage = Storage::open(&config.storage()).await?;
+    let blobs = blobs::BlobStore::open(&config.data_dir)?;
+    let clock = config.clock.clone().unwrap_or_else(state::system_clock);
+    let state = AppState::new(storage.clone(), blobs, clock);
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let router = app(state);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                // A dropped handle stops the server too.
+                let _ = stopped.await;
+            })
+            .await
+    });
+    tracing::info!(%addr, storage = storage.kind(), "HQ listening");
+    Ok(RunningHq {
+        addr,
+        storage,
+        stop: Some(stop),
+        task,
+    })
+}

@@ -1,0 +1,53 @@
+//! Official case numbers: `YYMM-NNNN`, the month of HQ's clock when the case first arrives
+//! and that month's next running number. The running numbers come from the storage's
+//! per-month counter in the transaction that creates the case (see
+//! [`crate::storage::Tx::allocate_numbers`]); this module formats them and writes them into
+//! the case document as a change of HQ's own actor.
+
+use automerge::{ActorId, Automerge, Change};
+use chrono::{DateTime, Datelike, FixedOffset};
+
+use crate::error::{Error, Result};
+
+/// The counter key of a month: `YYMM`.
+pub fn month_of(now: &DateTime<FixedOffset>) -> String {
+    format!("{:02}{:02}", now.year().rem_euclid(100), now.month())
+}
+
+/// `YYMM-NNNN`; a month past 9,999 cases widens to five digits rather than wrapping.
+pub fn format_number(month: &str, running: u32) -> String {
+    format!("{month}-{running:04}")
+}
+
+/// Writes `number` into the case document as one change by HQ's actor and returns it.
+pub fn number_change(
+    doc: &mut Automerge,
+    hq_actor: &ActorId,
+    number: &str,
+    now: &DateTime<FixedOffset>,
+) -> Result<Change> {
+    doc.set_actor(hq_actor.clone());
+    doc.transact_with(
+        |_| fieldcore::document::commit_options("number", now.timestamp()),
+        |tx| fieldcore::document::put_number(tx, number),
+    )
+    .map_err(|f| Error::internal(format!("writing the case number: {}", f.error)))?;
+    doc.get_last_local_change()
+        .ok_or_else(|| Error::internal("the number change is missing"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn numbers_are_yymm_and_four_digits_at_least() {
+        let t = DateTime::parse_from_rfc3339("2026-11-02T09:00:00+08:00").unwrap();
+        assert_eq!(month_of(&t), "2611");
+        assert_eq!(format_number("2611", 42), "2611-0042");
+        assert_eq!(format_number("2611", 10_000), "2611-10000");
+        let jan = DateTime::parse_from_rfc3339("2030-01-31T23:59:59+08:00").unwrap();
+        assert_eq!(month_of(&jan), "3001");
+    }
+}

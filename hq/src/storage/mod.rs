@@ -1,0 +1,342 @@
+//! HQ's storage: one abstraction, two backends.
+//!
+//! [`Tx`] is the set of reads and writes HQ's logic needs inside one database transaction;
+//! the sync, admin and naive-sync logic is written once against `&mut dyn Tx`. [`Storage`]
+//! opens a transaction on the configured backend, runs that logic in it, and commits only if
+//! it returned `Ok` — so a request applies entirely or not at all:
+//! - [`sqlite`]: an embedded SQLite file in the data folder (the default). One writer
+//!   connection; the transaction runs on a blocking thread, never on the async runtime.
+//! - [`postgres`]: PostgreSQL through a deadpool of tokio-postgres connections, for
+//!   deployments with several HQ nodes over one database.
+//!
+//! How both keep the global sequence gap-free and commit-ordered is explained on
+//! [`Tx::lock_log`].
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+
+use automerge::ChangeHash;
+use fieldcore::sync_protocol::ReferenceData;
+use uuid::Uuid;
+
+use crate::access::{Role, Scope, User};
+use crate::error::Result;
+
+/// A boxed future borrowing the transaction, as the [`Storage::transaction`] closure returns.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where HQ keeps its database.
+#[derive(Debug, Clone)]
+pub struct StorageConfig {
+    /// The data folder: `hq.db` (SQLite) and the blob folder live here.
+    pub data_dir: PathBuf,
+    /// A PostgreSQL connection string (`postgres://...` or `host=... dbname=...`); when set,
+    /// the database is PostgreSQL and the data folder holds only blobs.
+    pub database_url: Option<String>,
+}
+
+/// How a transaction takes the log lock (see [`Tx::lock_log`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    /// The transaction may allocate sequence numbers.
+    Exclusive,
+    /// The transaction only reads the log, but needs a stable view of it.
+    Shared,
+}
+
+/// A device as authentication and the sync see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceAuth {
+    pub device_id: Uuid,
+    pub user: User,
+    /// The automerge actor bound at the first sync.
+    pub actor: Option<Vec<u8>>,
+    pub revoked: bool,
+}
+
+/// A device for `fieldhq device list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub device_id: Uuid,
+    pub user: String,
+    pub label: Option<String>,
+    pub actor: Option<Vec<u8>>,
+    pub revoked: bool,
+    pub created_at: i64,
+}
+
+/// A new device row; the token itself is never stored.
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    pub device_id: Uuid,
+    pub user_id: i64,
+    pub label: Option<String>,
+    pub token_hash: [u8; 32],
+    pub created_at: i64,
+}
+
+/// What HQ knows about a case besides its changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRow {
+    pub case_id: Uuid,
+    pub number: Option<String>,
+    pub created_by: i64,
+    pub assigned_engineer: Option<i64>,
+    pub routed_center: Option<String>,
+    /// The highest sequence number that touched the case (a change or an assignment).
+    pub sync_seq: u64,
+}
+
+/// A case for `fieldhq case list`, with names instead of ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseInfo {
+    pub case_id: Uuid,
+    pub number: Option<String>,
+    pub created_by: String,
+    pub assigned_engineer: Option<String>,
+    pub routed_center: Option<String>,
+    pub sync_seq: u64,
+    pub changes: u64,
+}
+
+/// A new case row, written by the push that first brings it.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    pub case_id: Uuid,
+    pub number: String,
+    pub created_by: i64,
+    pub created_device: Option<Uuid>,
+    pub routed_center: Option<String>,
+    pub sync_seq: u64,
+    pub created_at: i64,
+}
+
+/// One row of the change log.
+#[derive(Debug, Clone)]
+pub struct LogRow {
+    pub seq: u64,
+    pub case_id: Uuid,
+    pub hash: ChangeHash,
+    pub actor: Vec<u8>,
+    /// The device that pushed it; `None` for HQ's own changes (the case number).
+    pub authored_by: Option<Uuid>,
+    pub bytes: Vec<u8>,
+}
+
+/// What a pull asks the log for.
+#[derive(Debug, Clone)]
+pub struct PullQuery {
+    pub device_id: Uuid,
+    pub scope: Scope,
+    pub cursor: u64,
+    pub limit: u32,
+}
+
+/// A case a device should receive: it is visible, touched after the cursor, and either new
+/// to the device or changed by someone else after the cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub case_id: Uuid,
+    pub sync_seq: u64,
+    pub number: Option<String>,
+    /// The device holds the case as of the cursor, so changes after it are enough.
+    pub device_has_it: bool,
+}
+
+/// The reads and writes of one transaction. Implemented by each backend; everything above
+/// storage uses only this.
+#[async_trait::async_trait]
+pub trait Tx: Send {
+    // ---- the log lock and counters
+
+    /// Takes the log lock and returns the current (highest allocated) sequence number.
+    ///
+    /// Safety of the sequence: a reader must never see seq N+1 committed while N is not. Each
+    /// transaction that allocates sequence numbers holds the lock from its first statement to
+    /// its commit, so such transactions commit one after another, in sequence order, and the
+    /// numbers they take are consecutive. SQLite gets this from its single writer (every
+    /// transaction begins `IMMEDIATE`); PostgreSQL from a row lock on the counter row
+    /// (`FOR UPDATE` for [`LockMode::Exclusive`], `FOR SHARE` for readers, which therefore
+    /// see no half-committed range and read every later statement against the same log).
+    async fn lock_log(&mut self, mode: LockMode) -> Result<u64>;
+
+    /// Takes `n` sequence numbers and returns the first; needs the exclusive log lock.
+    async fn allocate_seqs(&mut self, n: u64) -> Result<u64>;
+
+    /// Takes `n` running numbers of `month` (`YYMM`) and returns the first. Called under the
+    /// exclusive log lock, in the transaction that creates the cases, so numbers of a month
+    /// have no gaps and no duplicates even under concurrent first syncs.
+    async fn allocate_numbers(&mut self, month: &str, n: u32) -> Result<u32>;
+
+    // ---- users and devices
+
+    async fn insert_user(&mut self, name: &str, role: Role, center: Option<&str>, at: i64)
+    -> Result<User>;
+    async fn user_by_name(&mut self, name: &str) -> Result<Option<User>>;
+    async fn users_by_id(&mut self, ids: &[i64]) -> Result<HashMap<i64, User>>;
+    async fn insert_device(&mut self, device: &NewDevice) -> Result<()>;
+    async fn device_by_token(&mut self, token_hash: &[u8; 32]) -> Result<Option<DeviceAuth>>;
+    async fn device_by_id(&mut self, device_id: Uuid) -> Result<Option<DeviceAuth>>;
+    /// The device an actor is bound to, if any.
+    async fn device_of_actor(&mut self, actor: &[u8]) -> Result<Option<Uuid>>;
+    /// Binds an actor to a device that has none; false if the device had one meanwhile.
+    async fn bind_actor(&mut self, device_id: Uuid, actor: &[u8]) -> Result<bool>;
+    /// Marks a device revoked; false if there is no such device.
+    async fn revoke_device(&mut self, device_id: Uuid) -> Result<bool>;
+    async fn devices(&mut self) -> Result<Vec<DeviceInfo>>;
+
+    // ---- cases
+
+    async fn cases(&mut self, ids: &[Uuid]) -> Result<HashMap<Uuid, CaseRow>>;
+    async fn case_by_number(&mut self, number: &str) -> Result<Option<CaseRow>>;
+    async fn insert_cases(&mut self, cases: &[NewCase]) -> Result<()>;
+    /// Raises each case's `sync_seq` to the given value.
+    async fn set_sync_seqs(&mut self, seqs: &[(Uuid, u64)]) -> Result<()>;
+    async fn set_assignment(&mut self, case_id: Uuid, engineer: i64, seq: u64) -> Result<()>;
+    async fn set_route(&mut self, case_id: Uuid, center: &str, seq: u64) -> Result<()>;
+    async fn list_cases(&mut self) -> Result<Vec<CaseInfo>>;
+
+    // ---- the change log
+
+    /// Which of these (case, change hash) pairs HQ holds.
+    async fn held(&mut self, keys: &[(Uuid, ChangeHash)]) -> Result<HashSet<(Uuid, ChangeHash)>>;
+    async fn append(&mut self, rows: &[LogRow]) -> Result<()>;
+    /// Every change of each case, in sequence order.
+    async fn histories(&mut self, cases: &[Uuid]) -> Result<HashMap<Uuid, Vec<Vec<u8>>>>;
+    /// The changes of each case after `after` not pushed by `device`, in sequence order.
+    async fn changes_after(
+        &mut self,
+        cases: &[Uuid],
+        after: u64,
+        device: Uuid,
+    ) -> Result<HashMap<Uuid, Vec<Vec<u8>>>>;
+    /// The cases to pull, in ascending `sync_seq`, at most `limit`.
+    async fn pull_candidates(&mut self, query: &PullQuery) -> Result<Vec<Candidate>>;
+    /// Records that `device` holds each case as of the given sequence number (0: since it
+    /// pushed it), so later pulls send it changes rather than the whole history.
+    async fn mark_held_by_device(&mut self, device: Uuid, cases: &[(Uuid, u64)]) -> Result<()>;
+
+    // ---- reference data
+
+    async fn reference(&mut self) -> Result<Option<ReferenceData>>;
+    async fn insert_reference(&mut self, policies_json: &str, catalogs_json: &str, at: i64)
+    -> Result<u64>;
+
+    // ---- naive per-case sync (the benchmark's baseline)
+
+    async fn naive_state(&mut self, device: Uuid, case_id: Uuid) -> Result<Option<Vec<u8>>>;
+    async fn set_naive_state(&mut self, device: Uuid, case_id: Uuid, state: &[u8]) -> Result<()>;
+
+    // ---- health
+
+    async fn ping(&mut self) -> Result<()>;
+}
+
+/// The configured backend. Cloning is cheap (both hold shared handles).
+#[derive(Clone)]
+pub enum Storage {
+    Sqlite(sqlite::SqliteStorage),
+    Postgres(postgres::PgStorage),
+}
+
+impl Storage {
+    /// Opens the database the configuration names and migrates it to the latest schema.
+    pub async fn open(config: &StorageConfig) -> Result<Storage> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        match &config.database_url {
+            Some(url) => Ok(Storage::Postgres(postgres::PgStorage::open(url, None).await?)),
+            None => Ok(Storage::Sqlite(
+                sqlite::SqliteStorage::open(&config.data_dir.join(sqlite::FILE_NAME), None)
+                    .await?,
+            )),
+        }
+    }
+
+    /// Opens the database migrated only up to `version`: for migration tests.
+    #[doc(hidden)]
+    pub async fn open_at_version(config: &StorageConfig, version: i64) -> Result<Storage> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        match &config.database_url {
+            Some(url) => Ok(Storage::Postgres(
+                postgres::PgStorage::open(url, Some(version)).await?,
+            )),
+            None => Ok(Storage::Sqlite(
+                sqlite::SqliteStorage::open(
+                    &config.data_dir.join(sqlite::FILE_NAME),
+                    Some(version),
+                )
+                .await?,
+            )),
+        }
+    }
+
+    /// "sqlite" or "postgres", for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Storage::Sqlite(_) => "sqlite",
+            Storage::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Runs `work` in one transaction and commits if it returns `Ok`; on `Err` (or a panic)
+    /// nothing it wrote stays.
+    pub async fn transaction<R, F>(&self, work: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: for<'t> FnOnce(&'t mut dyn Tx) -> BoxFuture<'t, Result<R>> + Send + 'static,
+    {
+        match self {
+            Storage::Sqlite(s) => s.transaction(work).await,
+            Storage::Postgres(p) => p.transaction(work).await,
+        }
+    }
+
+    /// The schema version the database is at.
+    pub async fn schema_version(&self) -> Result<i64> {
+        match self {
+            Storage::Sqlite(s) => s.schema_version().await,
+            Storage::Postgres(p) => p.schema_version().await,
+        }
+    }
+
+    /// Runs SQL outside the model, for tests that inspect or damage the database.
+    #[doc(hidden)]
+    pub async fn execute_raw(&self, sql: &str) -> Result<()> {
+        match self {
+            Storage::Sqlite(s) => s.execute_raw(sql).await,
+            Storage::Postgres(p) => p.execute_raw(sql).await,
+        }
+    }
+
+    /// Counts the rows of a query returning one integer, for tests.
+    #[doc(hidden)]
+    pub async fn query_count(&self, sql: &str) -> Result<i64> {
+        match self {
+            Storage::Sqlite(s) => s.query_count(sql).await,
+            Storage::Postgres(p) => p.query_count(sql).await,
+        }
+    }
+}
+
+/// Seconds since the Unix epoch, as the database stores times.
+pub(crate) fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Sequence numbers are `u64` in the protocol and `BIGINT` in the databases.
+pub(crate) fn to_db(n: u64) -> Result<i64> {
+    i64::try_from(n).map_err(|_| crate::error::Error::internal("sequence number out of range"))
+}
+
+pub(crate) fn from_db(n: i64) -> Result<u64> {
+    u64::try_from(n).map_err(|_| crate::error::Error::internal("negative sequence number"))
+}
+
+pub(crate) fn hash_from_db(bytes: &[u8]) -> Result<ChangeHash> {
+    ChangeHash::try_from(bytes).map_err(|_| crate::error::Error::internal("stored hash"))
+}

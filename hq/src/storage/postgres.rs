@@ -1,0 +1,718 @@
+//! The PostgreSQL backend: a deadpool of tokio-postgres connections, for deployments where
+//! several stateless HQ nodes share one database.
+//!
+//! Why tokio-postgres + deadpool rather than sqlx: it speaks the binary protocol with real
+//! `uuid[]`/`bytea[]` array parameters, so a whole batch (thousands of changes of one sync)
+//! is one `UNNEST` statement instead of thousands of round trips; it brings no macros or
+//! offline query cache; and sqlx's SQLite driver would link a second SQLite beside rusqlite's.
+//!
+//! Ordering: transactions run at READ COMMITTED and begin with [`Tx::lock_log`], a row lock on
+//! the `seq` counter row (`FOR UPDATE` when the transaction may allocate sequence numbers,
+//! `FOR SHARE` when it only reads the log). Writers therefore commit one after another in
+//! sequence order, a reader never overlaps a writer, and since READ COMMITTED reads every
+//! statement against what was committed when it started — after the lock was granted —
+//! everything a transaction reads is consistent with the counter value it read.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+
+use automerge::ChangeHash;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use fieldcore::sync_protocol::ReferenceData;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{NoTls, Row};
+use uuid::Uuid;
+
+use super::{
+    BoxFuture, Candidate, CaseInfo, CaseRow, DeviceAuth, DeviceInfo, LockMode, LogRow, NewCase,
+    NewDevice, PullQuery, Tx, from_db, hash_from_db, to_db,
+};
+use crate::access::{Role, Scope, User};
+use crate::error::{Error, Result};
+
+/// Numbered migrations, applied in order inside one transaction, tracked in
+/// `schema_migrations`.
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../../migrations/postgres/0002_naive_sync.sql")),
+];
+
+pub const LATEST: i64 = 2;
+
+/// Connections per HQ node; a sync holds one for its transaction only.
+const POOL_SIZE: usize = 16;
+
+#[derive(Clone)]
+pub struct PgStorage {
+    pool: Pool,
+}
+
+impl PgStorage {
+    /// Connects, and migrates the database to `version` (the latest if `None`).
+    pub async fn open(url: &str, version: Option<i64>) -> Result<PgStorage> {
+        let config = tokio_postgres::Config::from_str(url)?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| Error::Pool(e.to_string()))?;
+        let storage = PgStorage { pool };
+        storage.migrate(version.unwrap_or(LATEST)).await?;
+        Ok(storage)
+    }
+
+    async fn migrate(&self, target: i64) -> Result<()> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        // Several HQ nodes may start at once: one migrates, the others wait and find it done.
+        tx.batch_execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
+            .await?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations \
+             (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )
+        .await?;
+        let current: i64 = tx
+            .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])
+            .await?
+            .try_get(0)?;
+        if current > LATEST {
+            return Err(Error::NewerSchema {
+                found: current,
+                supported: LATEST,
+            });
+        }
+        for (version, sql) in MIGRATIONS {
+            if *version > current && *version <= target {
+                tx.batch_execute(sql).await?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                    &[version, &super::unix_now()],
+                )
+                .await?;
+                tracing::info!(version, "postgres migration applied");
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn transaction<R, F>(&self, work: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: for<'t> FnOnce(&'t mut dyn Tx) -> BoxFuture<'t, Result<R>> + Send + 'static,
+    {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let mut pg = PgTx { tx };
+        match work(&mut pg).await {
+            Ok(value) => {
+                pg.tx.commit().await?;
+                Ok(value)
+            }
+            Err(e) => {
+                if let Err(rollback) = pg.tx.rollback().await {
+                    tracing::error!(error = %rollback, "postgres rollback failed");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    pub(super) async fn schema_version(&self) -> Result<i64> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])
+            .await?
+            .try_get(0)?)
+    }
+
+    pub(super) async fn execute_raw(&self, sql: &str) -> Result<()> {
+        let client = self.pool.get().await?;
+        client.batch_execute(sql).await?;
+        Ok(())
+    }
+
+    pub(super) async fn query_count(&self, sql: &str) -> Result<i64> {
+        let client = self.pool.get().await?;
+        Ok(client.query_one(sql, &[]).await?.try_get(0)?)
+    }
+}
+
+struct PgTx<'c> {
+    tx: deadpool_postgres::Transaction<'c>,
+}
+
+impl PgTx<'_> {
+    async fn rows(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Row>> {
+        let stmt = self.tx.prepare_cached(sql).await?;
+        Ok(self.tx.query(&stmt, params).await?)
+    }
+
+    async fn opt(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Option<Row>> {
+        let stmt = self.tx.prepare_cached(sql).await?;
+        Ok(self.tx.query_opt(&stmt, params).await?)
+    }
+
+    async fn one(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Row> {
+        let stmt = self.tx.prepare_cached(sql).await?;
+        Ok(self.tx.query_one(&stmt, params).await?)
+    }
+
+    async fn exec(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<u64> {
+        let stmt = self.tx.prepare_cached(sql).await?;
+        Ok(self.tx.execute(&stmt, params).await?)
+    }
+}
+
+fn role_of(s: &str) -> Result<Role> {
+    Role::parse(s).ok_or_else(|| Error::internal("stored role"))
+}
+
+fn user_of(row: &Row, offset: usize) -> Result<User> {
+    Ok(User {
+        id: row.try_get(offset)?,
+        name: row.try_get(offset + 1)?,
+        role: role_of(row.try_get::<_, &str>(offset + 2)?)?,
+        center: row.try_get(offset + 3)?,
+    })
+}
+
+const DEVICE_SELECT: &str = "SELECT d.device_id, d.actor, d.revoked, u.user_id, u.name, u.role, u.center \
+     FROM devices d JOIN users u ON u.user_id = d.user_id";
+
+fn device_of(row: &Row) -> Result<DeviceAuth> {
+    Ok(DeviceAuth {
+        device_id: row.try_get(0)?,
+        actor: row.try_get(1)?,
+        revoked: row.try_get(2)?,
+        user: user_of(row, 3)?,
+    })
+}
+
+const CASE_SELECT: &str =
+    "SELECT case_id, number, created_by, assigned_engineer, routed_center, sync_seq FROM cases";
+
+fn case_of(row: &Row) -> Result<CaseRow> {
+    Ok(CaseRow {
+        case_id: row.try_get(0)?,
+        number: row.try_get(1)?,
+        created_by: row.try_get(2)?,
+        assigned_engineer: row.try_get(3)?,
+        routed_center: row.try_get(4)?,
+        sync_seq: from_db(row.try_get(5)?)?,
+    })
+}
+
+fn grouped(rows: Vec<Row>, cases: &[Uuid]) -> Result<HashMap<Uuid, Vec<Vec<u8>>>> {
+    let mut out: HashMap<Uuid, Vec<Vec<u8>>> =
+        cases.iter().map(|id| (*id, Vec::new())).collect();
+    for row in rows {
+        let id: Uuid = row.try_get(0)?;
+        out.entry(id).or_default().push(row.try_get(1)?);
+    }
+    Ok(out)
+}
+
+#[async_trait::async_trait]
+impl Tx for PgTx<'_> {
+    async fn lock_log(&mut self, mode: LockMode) -> Result<u64> {
+        let sql = match mode {
+            LockMode::Exclusive => "SELECT value FROM counters WHERE name = 'seq' FOR UPDATE",
+            LockMode::Shared => "SELECT value FROM counters WHERE name = 'seq' FOR SHARE",
+        };
+        from_db(self.one(sql, &[]).await?.try_get(0)?)
+    }
+
+    async fn allocate_seqs(&mut self, n: u64) -> Result<u64> {
+        let last: i64 = self
+            .one(
+                "UPDATE counters SET value = value + $1 WHERE name = 'seq' RETURNING value",
+                &[&to_db(n)?],
+            )
+            .await?
+            .try_get(0)?;
+        Ok(from_db(last)? + 1 - n)
+    }
+
+    async fn allocate_numbers(&mut self, month: &str, n: u32) -> Result<u32> {
+        let last: i64 = self
+            .one(
+                "INSERT INTO number_counters (month, last) VALUES ($1, $2) \
+                 ON CONFLICT (month) DO UPDATE SET last = number_counters.last + EXCLUDED.last \
+                 RETURNING last",
+                &[&month, &i64::from(n)],
+            )
+            .await?
+            .try_get(0)?;
+        let last = u32::try_from(last).map_err(|_| Error::internal("number counter"))?;
+        Ok(last + 1 - n)
+    }
+
+    async fn insert_user(
+        &mut self,
+        name: &str,
+        role: Role,
+        center: Option<&str>,
+        at: i64,
+    ) -> Result<User> {
+        let inserted = self
+            .one(
+                "INSERT INTO users (name, role, center, created_at) VALUES ($1, $2, $3, $4) \
+                 RETURNING user_id",
+                &[&name, &role.as_str(), &center, &at],
+            )
+            .await;
+        match inserted {
+            Ok(row) => Ok(User {
+                id: row.try_get(0)?,
+                name: name.to_owned(),
+                role,
+                center: center.map(str::to_owned),
+            }),
+            Err(Error::Postgres(e)) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                Err(Error::Invalid(format!("a user named {name:?} exists already")))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn user_by_name(&mut self, name: &str) -> Result<Option<User>> {
+        self.opt(
+            "SELECT user_id, name, role, center FROM users WHERE name = $1",
+            &[&name],
+        )
+        .await?
+        .map(|row| user_of(&row, 0))
+        .transpose()
+    }
+
+    async fn users_by_id(&mut self, ids: &[i64]) -> Result<HashMap<i64, User>> {
+        let rows = self
+            .rows(
+                "SELECT user_id, name, role, center FROM users WHERE user_id = ANY($1)",
+                &[&ids],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| user_of(row, 0).map(|u| (u.id, u)))
+            .collect()
+    }
+
+    async fn insert_device(&mut self, device: &NewDevice) -> Result<()> {
+        self.exec(
+            "INSERT INTO devices (device_id, user_id, label, token_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &device.device_id,
+                &device.user_id,
+                &device.label,
+                &device.token_hash.as_slice(),
+                &device.created_at,
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn device_by_token(&mut self, token_hash: &[u8; 32]) -> Result<Option<DeviceAuth>> {
+        self.opt(
+            &format!("{DEVICE_SELECT} WHERE d.token_hash = $1"),
+            &[&token_hash.as_slice()],
+        )
+        .await?
+        .map(|row| device_of(&row))
+        .transpose()
+    }
+
+    async fn device_by_id(&mut self, device_id: Uuid) -> Result<Option<DeviceAuth>> {
+        self.opt(&format!("{DEVICE_SELECT} WHERE d.device_id = $1"), &[&device_id])
+            .await?
+            .map(|row| device_of(&row))
+            .transpose()
+    }
+
+    async fn device_of_actor(&mut self, actor: &[u8]) -> Result<Option<Uuid>> {
+        self.opt("SELECT device_id FROM devices WHERE actor = $1", &[&actor])
+            .await?
+            .map(|row| Ok(row.try_get(0)?))
+            .transpose()
+    }
+
+    async fn bind_actor(&mut self, device_id: Uuid, actor: &[u8]) -> Result<bool> {
+        let n = self
+            .exec(
+                "UPDATE devices SET actor = $2 WHERE device_id = $1 AND actor IS NULL",
+                &[&device_id, &actor],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn revoke_device(&mut self, device_id: Uuid) -> Result<bool> {
+        let n = self
+            .exec(
+                "UPDATE devices SET revoked = TRUE WHERE device_id = $1",
+                &[&device_id],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn devices(&mut self) -> Result<Vec<DeviceInfo>> {
+        let rows = self
+            .rows(
+                "SELECT d.device_id, u.name, d.label, d.actor, d.revoked, d.created_at \
+                 FROM devices d JOIN users u ON u.user_id = d.user_id \
+                 ORDER BY d.created_at, d.device_id",
+                &[],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(DeviceInfo {
+                    device_id: row.try_get(0)?,
+                    user: row.try_get(1)?,
+                    label: row.try_get(2)?,
+                    actor: row.try_get(3)?,
+                    revoked: row.try_get(4)?,
+                    created_at: row.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn cases(&mut self, ids: &[Uuid]) -> Result<HashMap<Uuid, CaseRow>> {
+        let rows = self
+            .rows(&format!("{CASE_SELECT} WHERE case_id = ANY($1)"), &[&ids])
+            .await?;
+        rows.iter()
+            .map(|row| case_of(row).map(|c| (c.case_id, c)))
+            .collect()
+    }
+
+    async fn case_by_number(&mut self, number: &str) -> Result<Option<CaseRow>> {
+        self.opt(&format!("{CASE_SELECT} WHERE number = $1"), &[&number])
+            .await?
+            .map(|row| case_of(&row))
+            .transpose()
+    }
+
+    async fn insert_cases(&mut self, cases: &[NewCase]) -> Result<()> {
+        if cases.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<Uuid> = cases.iter().map(|c| c.case_id).collect();
+        let numbers: Vec<&str> = cases.iter().map(|c| c.number.as_str()).collect();
+        let creators: Vec<i64> = cases.iter().map(|c| c.created_by).collect();
+        let devices: Vec<Option<Uuid>> = cases.iter().map(|c| c.created_device).collect();
+        let centers: Vec<Option<&str>> = cases.iter().map(|c| c.routed_center.as_deref()).collect();
+        let seqs: Vec<i64> = cases
+            .iter()
+            .map(|c| to_db(c.sync_seq))
+            .collect::<Result<_>>()?;
+        let times: Vec<i64> = cases.iter().map(|c| c.created_at).collect();
+        self.exec(
+            "INSERT INTO cases (case_id, number, created_by, created_device, routed_center, \
+             sync_seq, created_at) \
+             SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], \
+             $6::bigint[], $7::bigint[])",
+            &[&ids, &numbers, &creators, &devices, &centers, &seqs, &times],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn set_sync_seqs(&mut self, seqs: &[(Uuid, u64)]) -> Result<()> {
+        if seqs.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<Uuid> = seqs.iter().map(|(id, _)| *id).collect();
+        let values: Vec<i64> = seqs
+            .iter()
+            .map(|(_, s)| to_db(*s))
+            .collect::<Result<_>>()?;
+        self.exec(
+            "UPDATE cases SET sync_seq = GREATEST(cases.sync_seq, u.seq) \
+             FROM UNNEST($1::uuid[], $2::bigint[]) AS u(id, seq) WHERE cases.case_id = u.id",
+            &[&ids, &values],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn set_assignment(&mut self, case_id: Uuid, engineer: i64, seq: u64) -> Result<()> {
+        self.exec(
+            "UPDATE cases SET assigned_engineer = $2, sync_seq = $3 WHERE case_id = $1",
+            &[&case_id, &engineer, &to_db(seq)?],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn set_route(&mut self, case_id: Uuid, center: &str, seq: u64) -> Result<()> {
+        self.exec(
+            "UPDATE cases SET routed_center = $2, sync_seq = $3 WHERE case_id = $1",
+            &[&case_id, &center, &to_db(seq)?],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn list_cases(&mut self) -> Result<Vec<CaseInfo>> {
+        let rows = self
+            .rows(
+                "SELECT c.case_id, c.number, cu.name, au.name, c.routed_center, c.sync_seq, \
+                        (SELECT COUNT(*) FROM changes l WHERE l.case_id = c.case_id) \
+                 FROM cases c JOIN users cu ON cu.user_id = c.created_by \
+                 LEFT JOIN users au ON au.user_id = c.assigned_engineer \
+                 ORDER BY c.number",
+                &[],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(CaseInfo {
+                    case_id: row.try_get(0)?,
+                    number: row.try_get(1)?,
+                    created_by: row.try_get(2)?,
+                    assigned_engineer: row.try_get(3)?,
+                    routed_center: row.try_get(4)?,
+                    sync_seq: from_db(row.try_get(5)?)?,
+                    changes: from_db(row.try_get(6)?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn held(&mut self, keys: &[(Uuid, ChangeHash)]) -> Result<HashSet<(Uuid, ChangeHash)>> {
+        if keys.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let ids: Vec<Uuid> = keys.iter().map(|(id, _)| *id).collect();
+        let hashes: Vec<&[u8]> = keys.iter().map(|(_, h)| h.0.as_slice()).collect();
+        let rows = self
+            .rows(
+                "SELECT c.case_id, c.hash FROM changes c \
+                 JOIN UNNEST($1::uuid[], $2::bytea[]) AS k(case_id, hash) \
+                 ON c.case_id = k.case_id AND c.hash = k.hash",
+                &[&ids, &hashes],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get::<_, Uuid>(0)?,
+                    hash_from_db(row.try_get::<_, &[u8]>(1)?)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn append(&mut self, rows: &[LogRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let seqs: Vec<i64> = rows.iter().map(|r| to_db(r.seq)).collect::<Result<_>>()?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.case_id).collect();
+        let hashes: Vec<&[u8]> = rows.iter().map(|r| r.hash.0.as_slice()).collect();
+        let actors: Vec<&[u8]> = rows.iter().map(|r| r.actor.as_slice()).collect();
+        let authors: Vec<Option<Uuid>> = rows.iter().map(|r| r.authored_by).collect();
+        let bytes: Vec<&[u8]> = rows.iter().map(|r| r.bytes.as_slice()).collect();
+        self.exec(
+            "INSERT INTO changes (seq, case_id, hash, actor, authored_by, bytes) \
+             SELECT * FROM UNNEST($1::bigint[], $2::uuid[], $3::bytea[], $4::bytea[], \
+             $5::uuid[], $6::bytea[])",
+            &[&seqs, &ids, &hashes, &actors, &authors, &bytes],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn histories(&mut self, cases: &[Uuid]) -> Result<HashMap<Uuid, Vec<Vec<u8>>>> {
+        if cases.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = self
+            .rows(
+                "SELECT case_id, bytes FROM changes WHERE case_id = ANY($1) ORDER BY seq",
+                &[&cases],
+            )
+            .await?;
+        grouped(rows, cases)
+    }
+
+    async fn changes_after(
+        &mut self,
+        cases: &[Uuid],
+        after: u64,
+        device: Uuid,
+    ) -> Result<HashMap<Uuid, Vec<Vec<u8>>>> {
+        if cases.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = self
+            .rows(
+                "SELECT case_id, bytes FROM changes WHERE case_id = ANY($1) AND seq > $2 \
+                 AND authored_by IS DISTINCT FROM $3 ORDER BY seq",
+                &[&cases, &to_db(after)?, &device],
+            )
+            .await?;
+        grouped(rows, cases)
+    }
+
+    async fn pull_candidates(&mut self, query: &PullQuery) -> Result<Vec<Candidate>> {
+        const HEAD: &str = "SELECT c.case_id, c.sync_seq, c.number, \
+                    (h.since_seq IS NOT NULL AND h.since_seq <= $2) \
+             FROM cases c \
+             LEFT JOIN device_cases h ON h.device_id = $1 AND h.case_id = c.case_id \
+             WHERE c.sync_seq > $2 \
+               AND (h.since_seq IS NULL OR h.since_seq > $2 OR EXISTS ( \
+                    SELECT 1 FROM changes l WHERE l.case_id = c.case_id AND l.seq > $2 \
+                    AND l.authored_by IS DISTINCT FROM $1))";
+        let cursor = to_db(query.cursor)?;
+        let limit = i64::from(query.limit);
+        let rows = match &query.scope {
+            Scope::All => {
+                self.rows(
+                    &format!("{HEAD} ORDER BY c.sync_seq LIMIT $3"),
+                    &[&query.device_id, &cursor, &limit],
+                )
+                .await?
+            }
+            Scope::Engineer(user) => {
+                self.rows(
+                    &format!(
+                        "{HEAD} AND (c.created_by = $4 OR c.assigned_engineer = $4) \
+                         ORDER BY c.sync_seq LIMIT $3"
+                    ),
+                    &[&query.device_id, &cursor, &limit, user],
+                )
+                .await?
+            }
+            Scope::Center(center) => {
+                self.rows(
+                    &format!("{HEAD} AND c.routed_center = $4 ORDER BY c.sync_seq LIMIT $3"),
+                    &[&query.device_id, &cursor, &limit, center],
+                )
+                .await?
+            }
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(Candidate {
+                    case_id: row.try_get(0)?,
+                    sync_seq: from_db(row.try_get(1)?)?,
+                    number: row.try_get(2)?,
+                    device_has_it: row.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn mark_held_by_device(&mut self, device: Uuid, cases: &[(Uuid, u64)]) -> Result<()> {
+        if cases.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<Uuid> = cases.iter().map(|(id, _)| *id).collect();
+        let since: Vec<i64> = cases
+            .iter()
+            .map(|(_, s)| to_db(*s))
+            .collect::<Result<_>>()?;
+        self.exec(
+            "INSERT INTO device_cases (device_id, case_id, since_seq) \
+             SELECT $1, u.case_id, u.since FROM UNNEST($2::uuid[], $3::bigint[]) AS u(case_id, since) \
+             ON CONFLICT (device_id, case_id) \
+             DO UPDATE SET since_seq = LEAST(device_cases.since_seq, EXCLUDED.since_seq)",
+            &[&device, &ids, &since],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn reference(&mut self) -> Result<Option<ReferenceData>> {
+        self.opt(
+            "SELECT version, policies_json, catalogs_json FROM reference_data \
+             ORDER BY version DESC LIMIT 1",
+            &[],
+        )
+        .await?
+        .map(|row| {
+            Ok(ReferenceData {
+                version: from_db(row.try_get(0)?)?,
+                policies_json: row.try_get(1)?,
+                catalogs_json: row.try_get(2)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn insert_reference(
+        &mut self,
+        policies_json: &str,
+        catalogs_json: &str,
+        at: i64,
+    ) -> Result<u64> {
+        // Two admins at once: the primary key refuses the second, which then retries.
+        self.tx
+            .batch_execute("LOCK TABLE reference_data IN EXCLUSIVE MODE")
+            .await?;
+        let version: i64 = self
+            .one(
+                "INSERT INTO reference_data (version, policies_json, catalogs_json, created_at) \
+                 SELECT COALESCE(MAX(version), 0) + 1, $1, $2, $3 FROM reference_data \
+                 RETURNING version",
+                &[&policies_json, &catalogs_json, &at],
+            )
+            .await?
+            .try_get(0)?;
+        from_db(version)
+    }
+
+    async fn naive_state(&mut self, device: Uuid, case_id: Uuid) -> Result<Option<Vec<u8>>> {
+        self.opt(
+            "SELECT state FROM naive_sync_states WHERE device_id = $1 AND case_id = $2",
+            &[&device, &case_id],
+        )
+        .await?
+        .map(|row| Ok(row.try_get(0)?))
+        .transpose()
+    }
+
+    async fn set_naive_state(&mut self, device: Uuid, case_id: Uuid, state: &[u8]) -> Result<()> {
+        self.exec(
+            "INSERT INTO naive_sync_states (device_id, case_id, state) VALUES ($1, $2, $3) \
+             ON CONFLICT (device_id, case_id) DO UPDATE SET state = EXCLUDED.state",
+            &[&device, &case_id, &state],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn ping(&mut self) -> Result<()> {
+        self.one("SELECT 1", &[]).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,752 @@
+//! The embedded SQLite backend: `hq.db` in the data folder, WAL, `synchronous = FULL`.
+//!
+//! One connection does everything, behind a mutex: SQLite has a single writer anyway, and
+//! every transaction begins `IMMEDIATE`, so transactions run one after another and sequence
+//! numbers are committed in order. Work runs on tokio's blocking pool, never on the async
+//! runtime; the [`Tx`] futures of this backend never wait, so the blocking thread drives
+//! them to completion with `Handle::block_on`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use automerge::ChangeHash;
+use fieldcore::sync_protocol::ReferenceData;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+use uuid::Uuid;
+
+use super::{
+    BoxFuture, Candidate, CaseInfo, CaseRow, DeviceAuth, DeviceInfo, LockMode, LogRow, NewCase,
+    NewDevice, PullQuery, Tx, from_db, to_db,
+};
+use crate::access::{Role, Scope, User};
+use crate::error::{Error, Result};
+
+/// The database file's name inside the data folder.
+pub const FILE_NAME: &str = "hq.db";
+
+/// Numbered migrations, applied in order inside one transaction, tracked in `user_version`.
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../../migrations/sqlite/0002_naive_sync.sql")),
+];
+
+pub const LATEST: i64 = 2;
+
+#[derive(Clone)]
+pub struct SqliteStorage {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl SqliteStorage {
+    /// Opens (or creates) the database and migrates it to `version` (the latest if `None`).
+    pub async fn open(path: &Path, version: Option<i64>) -> Result<SqliteStorage> {
+        let owned = path.to_owned();
+        let conn = tokio::task::spawn_blocking(move || -> Result<Connection> {
+            let mut conn = Connection::open(&owned)?;
+            configure(&conn)?;
+            migrate(&mut conn, version.unwrap_or(LATEST))?;
+            Ok(conn)
+        })
+        .await??;
+        Ok(SqliteStorage {
+            conn: Arc::new(Mutex::new(conn)),
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(super) async fn transaction<R, F>(&self, work: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: for<'t> FnOnce(&'t mut dyn Tx) -> BoxFuture<'t, Result<R>> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = lock(&conn);
+            guard.execute_batch("BEGIN IMMEDIATE")?;
+            let result = handle.block_on(work(&mut SqliteTx { conn: &mut guard }));
+            match result {
+                Ok(value) => match guard.execute_batch("COMMIT") {
+                    Ok(()) => Ok(value),
+                    Err(e) => {
+                        rollback(&guard);
+                        Err(e.into())
+                    }
+                },
+                Err(e) => {
+                    rollback(&guard);
+                    Err(e)
+                }
+            }
+        })
+        .await?
+    }
+
+    pub(super) async fn schema_version(&self) -> Result<i64> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let guard = lock(&conn);
+            Ok(guard.pragma_query_value(None, "user_version", |r| r.get(0))?)
+        })
+        .await?
+    }
+
+    pub(super) async fn execute_raw(&self, sql: &str) -> Result<()> {
+        let conn = self.conn.clone();
+        let sql = sql.to_owned();
+        tokio::task::spawn_blocking(move || Ok(lock(&conn).execute_batch(&sql)?)).await?
+    }
+
+    pub(super) async fn query_count(&self, sql: &str) -> Result<i64> {
+        let conn = self.conn.clone();
+        let sql = sql.to_owned();
+        tokio::task::spawn_blocking(move || Ok(lock(&conn).query_row(&sql, [], |r| r.get(0))?))
+            .await?
+    }
+}
+
+/// Takes the connection. A panic inside a transaction poisons the mutex; the connection is
+/// still sound (SQLite rolls back what was not committed), so it is taken back and any
+/// transaction left open is rolled back.
+fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    let guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !guard.is_autocommit() {
+        rollback(&guard);
+    }
+    guard
+}
+
+fn rollback(conn: &Connection) {
+    if let Err(e) = conn.execute_batch("ROLLBACK") {
+        tracing::error!(error = %e, "sqlite rollback failed");
+    }
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+    // FULL: a device deletes its outbox once HQ acknowledged, so an acknowledged push must
+    // survive a power cut of HQ, not only a crash of the process.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // The admin commands may run in another process while the server holds the database.
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection, target: i64) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let current: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current > LATEST {
+        return Err(Error::NewerSchema {
+            found: current,
+            supported: LATEST,
+        });
+    }
+    for (version, sql) in MIGRATIONS {
+        if *version > current && *version <= target {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", version)?;
+            tracing::info!(version, "sqlite migration applied");
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+struct SqliteTx<'c> {
+    conn: &'c mut Connection,
+}
+
+fn uuid_of(bytes: Vec<u8>) -> Result<Uuid> {
+    Uuid::from_slice(&bytes).map_err(|_| Error::internal("stored id is not a uuid"))
+}
+
+fn role_of(s: &str) -> Result<Role> {
+    Role::parse(s).ok_or_else(|| Error::internal("stored role"))
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(ErrorCode::ConstraintViolation))
+}
+
+const DEVICE_SELECT: &str = "SELECT d.device_id, d.actor, d.revoked, u.user_id, u.name, u.role, u.center \
+     FROM devices d JOIN users u ON u.user_id = d.user_id";
+
+fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, Option<Vec<u8>>, bool, i64, String, String, Option<String>)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+}
+
+type RawDevice = (Vec<u8>, Option<Vec<u8>>, bool, i64, String, String, Option<String>);
+
+fn device_auth(raw: RawDevice) -> Result<DeviceAuth> {
+    let (device_id, actor, revoked, user_id, name, role, center) = raw;
+    Ok(DeviceAuth {
+        device_id: uuid_of(device_id)?,
+        user: User {
+            id: user_id,
+            name,
+            role: role_of(&role)?,
+            center,
+        },
+        actor,
+        revoked,
+    })
+}
+
+const CASE_SELECT: &str =
+    "SELECT case_id, number, created_by, assigned_engineer, routed_center, sync_seq FROM cases";
+
+type RawCase = (Vec<u8>, Option<String>, i64, Option<i64>, Option<String>, i64);
+
+fn case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawCase> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+}
+
+fn case_of(raw: RawCase) -> Result<CaseRow> {
+    let (id, number, created_by, assigned_engineer, routed_center, seq) = raw;
+    Ok(CaseRow {
+        case_id: uuid_of(id)?,
+        number,
+        created_by,
+        assigned_engineer,
+        routed_center,
+        sync_seq: from_db(seq)?,
+    })
+}
+
+#[async_trait::async_trait]
+impl Tx for SqliteTx<'_> {
+    async fn lock_log(&mut self, _mode: LockMode) -> Result<u64> {
+        // BEGIN IMMEDIATE already holds SQLite's one write lock for the whole transaction.
+        let value: i64 = self
+            .conn
+            .prepare_cached("SELECT value FROM counters WHERE name = 'seq'")?
+            .query_row([], |r| r.get(0))?;
+        from_db(value)
+    }
+
+    async fn allocate_seqs(&mut self, n: u64) -> Result<u64> {
+        let last: i64 = self
+            .conn
+            .prepare_cached("UPDATE counters SET value = value + ?1 WHERE name = 'seq' RETURNING value")?
+            .query_row([to_db(n)?], |r| r.get(0))?;
+        Ok(from_db(last)? + 1 - n)
+    }
+
+    async fn allocate_numbers(&mut self, month: &str, n: u32) -> Result<u32> {
+        let last: i64 = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO number_counters (month, last) VALUES (?1, ?2) \
+                 ON CONFLICT (month) DO UPDATE SET last = number_counters.last + excluded.last \
+                 RETURNING last",
+            )?
+            .query_row(params![month, n], |r| r.get(0))?;
+        let last = u32::try_from(last).map_err(|_| Error::internal("number counter"))?;
+        Ok(last + 1 - n)
+    }
+
+    async fn insert_user(
+        &mut self,
+        name: &str,
+        role: Role,
+        center: Option<&str>,
+        at: i64,
+    ) -> Result<User> {
+        let inserted = self.conn.execute(
+            "INSERT INTO users (name, role, center, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![name, role.as_str(), center, at],
+        );
+        match inserted {
+            Ok(_) => Ok(User {
+                id: self.conn.last_insert_rowid(),
+                name: name.to_owned(),
+                role,
+                center: center.map(str::to_owned),
+            }),
+            Err(e) if is_unique_violation(&e) => {
+                Err(Error::Invalid(format!("a user named {name:?} exists already")))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn user_by_name(&mut self, name: &str) -> Result<Option<User>> {
+        let raw = self
+            .conn
+            .prepare_cached("SELECT user_id, name, role, center FROM users WHERE name = ?1")?
+            .query_row([name], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
+            })
+            .optional()?;
+        raw.map(|(id, name, role, center)| {
+            Ok(User {
+                id,
+                name,
+                role: role_of(&role)?,
+                center,
+            })
+        })
+        .transpose()
+    }
+
+    async fn users_by_id(&mut self, ids: &[i64]) -> Result<HashMap<i64, User>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT user_id, name, role, center FROM users WHERE user_id = ?1")?;
+        let mut users = HashMap::new();
+        for id in ids {
+            let raw = stmt
+                .query_row([id], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                    ))
+                })
+                .optional()?;
+            if let Some((id, name, role, center)) = raw {
+                users.insert(
+                    id,
+                    User {
+                        id,
+                        name,
+                        role: role_of(&role)?,
+                        center,
+                    },
+                );
+            }
+        }
+        Ok(users)
+    }
+
+    async fn insert_device(&mut self, device: &NewDevice) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO devices (device_id, user_id, label, token_hash, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                device.device_id.as_bytes().as_slice(),
+                device.user_id,
+                device.label,
+                device.token_hash.as_slice(),
+                device.created_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    async fn device_by_token(&mut self, token_hash: &[u8; 32]) -> Result<Option<DeviceAuth>> {
+        let raw = self
+            .conn
+            .prepare_cached(&format!("{DEVICE_SELECT} WHERE d.token_hash = ?1"))?
+            .query_row([token_hash.as_slice()], device_row)
+            .optional()?;
+        raw.map(device_auth).transpose()
+    }
+
+    async fn device_by_id(&mut self, device_id: Uuid) -> Result<Option<DeviceAuth>> {
+        let raw = self
+            .conn
+            .prepare_cached(&format!("{DEVICE_SELECT} WHERE d.device_id = ?1"))?
+            .query_row([device_id.as_bytes().as_slice()], device_row)
+            .optional()?;
+        raw.map(device_auth).transpose()
+    }
+
+    async fn device_of_actor(&mut self, actor: &[u8]) -> Result<Option<Uuid>> {
+        let raw: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT device_id FROM devices WHERE actor = ?1")?
+            .query_row([actor], |r| r.get(0))
+            .optional()?;
+        raw.map(uuid_of).transpose()
+    }
+
+    async fn bind_actor(&mut self, device_id: Uuid, actor: &[u8]) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE devices SET actor = ?2 WHERE device_id = ?1 AND actor IS NULL",
+            params![device_id.as_bytes().as_slice(), actor],
+        )?;
+        Ok(n == 1)
+    }
+
+    async fn revoke_device(&mut self, device_id: Uuid) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE devices SET revoked = 1 WHERE device_id = ?1",
+            [device_id.as_bytes().as_slice()],
+        )?;
+        Ok(n == 1)
+    }
+
+    async fn devices(&mut self) -> Result<Vec<DeviceInfo>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT d.device_id, u.name, d.label, d.actor, d.revoked, d.created_at \
+             FROM devices d JOIN users u ON u.user_id = d.user_id ORDER BY d.created_at, d.device_id",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<Vec<u8>>>(3)?,
+                    r.get::<_, bool>(4)?,
+                    r.get::<_, i64>(5)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(id, user, label, actor, revoked, created_at)| {
+                Ok(DeviceInfo {
+                    device_id: uuid_of(id)?,
+                    user,
+                    label,
+                    actor,
+                    revoked,
+                    created_at,
+                })
+            })
+            .collect()
+    }
+
+    async fn cases(&mut self, ids: &[Uuid]) -> Result<HashMap<Uuid, CaseRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{CASE_SELECT} WHERE case_id = ?1"))?;
+        let mut cases = HashMap::new();
+        for id in ids {
+            if let Some(raw) = stmt
+                .query_row([id.as_bytes().as_slice()], case_row)
+                .optional()?
+            {
+                let row = case_of(raw)?;
+                cases.insert(row.case_id, row);
+            }
+        }
+        Ok(cases)
+    }
+
+    async fn case_by_number(&mut self, number: &str) -> Result<Option<CaseRow>> {
+        let raw = self
+            .conn
+            .prepare_cached(&format!("{CASE_SELECT} WHERE number = ?1"))?
+            .query_row([number], case_row)
+            .optional()?;
+        raw.map(case_of).transpose()
+    }
+
+    async fn insert_cases(&mut self, cases: &[NewCase]) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO cases (case_id, number, created_by, created_device, routed_center, \
+             sync_seq, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for case in cases {
+            stmt.execute(params![
+                case.case_id.as_bytes().as_slice(),
+                case.number,
+                case.created_by,
+                case.created_device.map(|d| d.as_bytes().to_vec()),
+                case.routed_center,
+                to_db(case.sync_seq)?,
+                case.created_at
+            ])?;
+        }
+        Ok(())
+    }
+
+    async fn set_sync_seqs(&mut self, seqs: &[(Uuid, u64)]) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "UPDATE cases SET sync_seq = max(sync_seq, ?2) WHERE case_id = ?1",
+        )?;
+        for (id, seq) in seqs {
+            stmt.execute(params![id.as_bytes().as_slice(), to_db(*seq)?])?;
+        }
+        Ok(())
+    }
+
+    async fn set_assignment(&mut self, case_id: Uuid, engineer: i64, seq: u64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE cases SET assigned_engineer = ?2, sync_seq = ?3 WHERE case_id = ?1",
+            params![case_id.as_bytes().as_slice(), engineer, to_db(seq)?],
+        )?;
+        Ok(())
+    }
+
+    async fn set_route(&mut self, case_id: Uuid, center: &str, seq: u64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE cases SET routed_center = ?2, sync_seq = ?3 WHERE case_id = ?1",
+            params![case_id.as_bytes().as_slice(), center, to_db(seq)?],
+        )?;
+        Ok(())
+    }
+
+    async fn list_cases(&mut self) -> Result<Vec<CaseInfo>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT c.case_id, c.number, cu.name, au.name, c.routed_center, c.sync_seq, \
+                    (SELECT COUNT(*) FROM changes l WHERE l.case_id = c.case_id) \
+             FROM cases c JOIN users cu ON cu.user_id = c.created_by \
+             LEFT JOIN users au ON au.user_id = c.assigned_engineer \
+             ORDER BY c.number",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, i64>(6)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(id, number, created_by, assigned, center, seq, changes)| {
+                Ok(CaseInfo {
+                    case_id: uuid_of(id)?,
+                    number,
+                    created_by,
+                    assigned_engineer: assigned,
+                    routed_center: center,
+                    sync_seq: from_db(seq)?,
+                    changes: from_db(changes)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn held(&mut self, keys: &[(Uuid, ChangeHash)]) -> Result<HashSet<(Uuid, ChangeHash)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM changes WHERE case_id = ?1 AND hash = ?2")?;
+        let mut held = HashSet::new();
+        for (case_id, hash) in keys {
+            if stmt
+                .query_row(
+                    params![case_id.as_bytes().as_slice(), hash.0.as_slice()],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some()
+            {
+                held.insert((*case_id, *hash));
+            }
+        }
+        Ok(held)
+    }
+
+    async fn append(&mut self, rows: &[LogRow]) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO changes (seq, case_id, hash, actor, authored_by, bytes) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for row in rows {
+            stmt.execute(params![
+                to_db(row.seq)?,
+                row.case_id.as_bytes().as_slice(),
+                row.hash.0.as_slice(),
+                row.actor,
+                row.authored_by.map(|d| d.as_bytes().to_vec()),
+                row.bytes
+            ])?;
+        }
+        Ok(())
+    }
+
+    async fn histories(&mut self, cases: &[Uuid]) -> Result<HashMap<Uuid, Vec<Vec<u8>>>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT bytes FROM changes WHERE case_id = ?1 ORDER BY seq")?;
+        let mut out = HashMap::with_capacity(cases.len());
+        for id in cases {
+            let chunks = stmt
+                .query_map([id.as_bytes().as_slice()], |r| r.get::<_, Vec<u8>>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            out.insert(*id, chunks);
+        }
+        Ok(out)
+    }
+
+    async fn changes_after(
+        &mut self,
+        cases: &[Uuid],
+        after: u64,
+        device: Uuid,
+    ) -> Result<HashMap<Uuid, Vec<Vec<u8>>>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT bytes FROM changes WHERE case_id = ?1 AND seq > ?2 \
+             AND authored_by IS NOT ?3 ORDER BY seq",
+        )?;
+        let mut out = HashMap::with_capacity(cases.len());
+        for id in cases {
+            let chunks = stmt
+                .query_map(
+                    params![
+                        id.as_bytes().as_slice(),
+                        to_db(after)?,
+                        device.as_bytes().as_slice()
+                    ],
+                    |r| r.get::<_, Vec<u8>>(0),
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            out.insert(*id, chunks);
+        }
+        Ok(out)
+    }
+
+    async fn pull_candidates(&mut self, query: &PullQuery) -> Result<Vec<Candidate>> {
+        // ?1 device, ?2 cursor, ?3 limit, ?4 the scope's parameter.
+        let (filter, param): (&str, rusqlite::types::Value) = match &query.scope {
+            Scope::All => ("?4 IS NULL", rusqlite::types::Value::Null),
+            Scope::Engineer(user) => (
+                "(c.created_by = ?4 OR c.assigned_engineer = ?4)",
+                rusqlite::types::Value::Integer(*user),
+            ),
+            Scope::Center(center) => (
+                "c.routed_center = ?4",
+                rusqlite::types::Value::Text(center.clone()),
+            ),
+        };
+        let sql = format!(
+            "SELECT c.case_id, c.sync_seq, c.number, \
+                    (h.since_seq IS NOT NULL AND h.since_seq <= ?2) \
+             FROM cases c \
+             LEFT JOIN device_cases h ON h.device_id = ?1 AND h.case_id = c.case_id \
+             WHERE c.sync_seq > ?2 AND {filter} \
+               AND (h.since_seq IS NULL OR h.since_seq > ?2 OR EXISTS ( \
+                    SELECT 1 FROM changes l WHERE l.case_id = c.case_id AND l.seq > ?2 \
+                    AND l.authored_by IS NOT ?1)) \
+             ORDER BY c.sync_seq LIMIT ?3"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map(
+                params![
+                    query.device_id.as_bytes().as_slice(),
+                    to_db(query.cursor)?,
+                    query.limit,
+                    param
+                ],
+                |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, bool>(3)?,
+                    ))
+                },
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(id, seq, number, has)| {
+                Ok(Candidate {
+                    case_id: uuid_of(id)?,
+                    sync_seq: from_db(seq)?,
+                    number,
+                    device_has_it: has,
+                })
+            })
+            .collect()
+    }
+
+    async fn mark_held_by_device(&mut self, device: Uuid, cases: &[(Uuid, u64)]) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO device_cases (device_id, case_id, since_seq) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (device_id, case_id) DO UPDATE SET since_seq = min(since_seq, excluded.since_seq)",
+        )?;
+        for (case_id, since) in cases {
+            stmt.execute(params![
+                device.as_bytes().as_slice(),
+                case_id.as_bytes().as_slice(),
+                to_db(*since)?
+            ])?;
+        }
+        Ok(())
+    }
+
+    async fn reference(&mut self) -> Result<Option<ReferenceData>> {
+        let raw = self
+            .conn
+            .prepare_cached(
+                "SELECT version, policies_json, catalogs_json FROM reference_data \
+                 ORDER BY version DESC LIMIT 1",
+            )?
+            .query_row([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .optional()?;
+        raw.map(|(version, policies_json, catalogs_json)| {
+            Ok(ReferenceData {
+                version: from_db(version)?,
+                policies_json,
+                catalogs_json,
+            })
+        })
+        .transpose()
+    }
+
+    async fn insert_reference(
+        &mut self,
+        policies_json: &str,
+        catalogs_json: &str,
+        at: i64,
+    ) -> Result<u64> {
+        let version: i64 = self.conn.query_row(
+            "INSERT INTO reference_data (version, policies_json, catalogs_json, created_at) \
+             SELECT COALESCE(MAX(version), 0) + 1, ?1, ?2, ?3 FROM reference_data \
+             RETURNING version",
+            params![policies_json, catalogs_json, at],
+            |r| r.get(0),
+        )?;
+        from_db(version)
+    }
+
+    async fn naive_state(&mut self, device: Uuid, case_id: Uuid) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT state FROM naive_sync_states WHERE device_id = ?1 AND case_id = ?2",
+            )?
+            .query_row(
+                params![device.as_bytes().as_slice(), case_id.as_bytes().as_slice()],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    async fn set_naive_state(&mut self, device: Uuid, case_id: Uuid, state: &[u8]) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO naive_sync_states (device_id, case_id, state) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (device_id, case_id) DO UPDATE SET state = excluded.state",
+            )?
+            .execute(params![
+                device.as_bytes().as_slice(),
+                case_id.as_bytes().as_slice(),
+                state
+            ])?;
+        Ok(())
+    }
+
+    async fn ping(&mut self) -> Result<()> {
+        self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,611 @@
+//! `POST /v1/sync`, HQ's side of docs/sync-protocol.md: authorise and store pushed changes,
+//! number new cases, and pick what the device should pull — all in one transaction.
+//!
+//! The work is split in two. [`prepare`] is pure CPU (decoding and parsing automerge chunks,
+//! building the documents of cases that may be new) and runs on the blocking pool, outside
+//! any transaction. [`apply`] runs inside the storage transaction and does the checks that
+//! need HQ's state, the writes and the pulls. Every check that can refuse the request comes
+//! before the first write, and a refusal rolls the transaction back, so a request applies
+//! entirely or not at all.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
+use fieldcore::sync_protocol::{
+    self, AckOutcome, ByteBuf, CaseAck, CasePull, MAX_CASE_BYTES, MAX_MESSAGE_BYTES, MAX_PULL_CASES,
+    PROTOCOL_VERSION, Payload, SyncRequest, SyncResponse,
+};
+use uuid::Uuid;
+
+use crate::changes;
+use crate::error::{Error, Result};
+use crate::numbering;
+use crate::state::AppState;
+use crate::storage::{
+    CaseRow, DeviceAuth, LockMode, LogRow, NewCase, PullQuery, Tx, unix_now,
+};
+
+/// The longest actor id HQ binds; automerge actors made by devices are 16 bytes.
+const MAX_ACTOR_BYTES: usize = 64;
+
+/// Pull payloads stop short of the message limit, leaving room for the framing.
+const PULL_BUDGET: usize = MAX_MESSAGE_BYTES - 256 * 1024;
+
+/// Reads the version first, so a body of a future protocol gets `426` even if the rest of
+/// it no longer decodes as version 1; then decodes the whole request.
+pub fn decode_request(body: &[u8]) -> Result<SyncRequest> {
+    let (version, _) = postcard::take_from_bytes::<u16>(body)
+        .map_err(|_| Error::malformed("the body does not decode as a sync request"))?;
+    if version != PROTOCOL_VERSION {
+        return Err(Error::UnsupportedVersion(version));
+    }
+    let request: SyncRequest = sync_protocol::decode(body)
+        .map_err(|_| Error::malformed("the body does not decode as a sync request"))?;
+    if request.actor.is_empty() || request.actor.len() > MAX_ACTOR_BYTES {
+        return Err(Error::malformed("the actor id is empty or too long"));
+    }
+    Ok(request)
+}
+
+/// The whole exchange: prepare off the runtime, apply in one transaction.
+pub async fn run(state: &AppState, device: DeviceAuth, request: SyncRequest) -> Result<SyncResponse> {
+    let started = Instant::now();
+    let prepared = tokio::task::spawn_blocking(move || prepare(request)).await??;
+    let hq_actor = state.hq_actor().clone();
+    let now = state.now();
+    let device_id = device.device_id;
+    let outcome = state
+        .storage()
+        .transaction(move |tx| Box::pin(apply(tx, device_id, prepared, hq_actor, now)))
+        .await?;
+    tracing::info!(
+        device = %device_id,
+        pushes = outcome.stats.pushes,
+        applied_changes = outcome.stats.applied_changes,
+        need_full = outcome.stats.need_full,
+        new_cases = outcome.stats.new_cases,
+        pulls = outcome.response.pulls.len(),
+        pull_bytes = outcome.stats.pull_bytes,
+        more = outcome.response.more,
+        cursor = outcome.response.cursor,
+        ms = started.elapsed().as_millis() as u64,
+        "sync"
+    );
+    Ok(outcome.response)
+}
+
+/// A request after everything that needs no database: chunks parsed, actors checked.
+pub struct Prepared {
+    request_actor: Vec<u8>,
+    cursor: u64,
+    reference_version: u64,
+    max_pull: u32,
+    want_full: Vec<Uuid>,
+    pushes: Vec<PreparedPush>,
+}
+
+struct PreparedPush {
+    case_id: Uuid,
+    is_document: bool,
+    /// In causal order.
+    changes: Vec<Change>,
+    /// When the push starts with a change that creates a document: that document, built
+    /// from the push alone and checked, or why it is not a valid new case.
+    new_case: Option<std::result::Result<Automerge, String>>,
+}
+
+/// Checks and parses a request; pure CPU, no database.
+pub fn prepare(request: SyncRequest) -> Result<Prepared> {
+    let mut seen = HashSet::with_capacity(request.pushes.len());
+    for push in &request.pushes {
+        if !seen.insert(push.case_id) {
+            return Err(Error::malformed(format!(
+                "case {} is pushed twice in one request",
+                push.case_id
+            )));
+        }
+        if push.payload.len() > MAX_CASE_BYTES {
+            return Err(Error::TooLarge(format!(
+                "the payload of case {} is over {MAX_CASE_BYTES} bytes",
+                push.case_id
+            )));
+        }
+    }
+    let actor = ActorId::from(request.actor.as_slice());
+    let mut pushes = Vec::with_capacity(request.pushes.len());
+    for push in request.pushes {
+        let case_id = push.case_id;
+        let at = |e: Error| match e {
+            Error::Malformed(m) => Error::Malformed(format!("case {case_id}: {m}")),
+            other => other,
+        };
+        let (is_document, changes, loaded) = match push.payload {
+            Payload::Changes(chunks) => {
+                let changes = changes::parse_changes(&chunks).map_err(at)?;
+                // Spec, "What HQ does with pushes", 1: every pushed chunk is the device's.
+                if changes.iter().any(|c| c.actor_id() != &actor) {
+                    return Err(Error::forbidden(format!(
+                        "case {case_id}: a pushed change is not authored by this device's actor"
+                    )));
+                }
+                (false, changes, None)
+            }
+            Payload::Document(bytes) => {
+                let doc = changes::load_document(&bytes).map_err(at)?;
+                if fieldcore::document::case_id_of(&doc) != Some(case_id) {
+                    return Err(Error::malformed(format!(
+                        "case {case_id}: the document is of another case"
+                    )));
+                }
+                (true, doc.get_changes(&[]), Some(doc))
+            }
+        };
+        let starts_document = changes.first().is_some_and(|c| c.deps().is_empty());
+        let new_case = starts_document.then(|| new_case_document(case_id, &changes, loaded));
+        pushes.push(PreparedPush {
+            case_id,
+            is_document,
+            changes,
+            new_case,
+        });
+    }
+    Ok(Prepared {
+        request_actor: request.actor,
+        cursor: request.cursor,
+        reference_version: request.reference_version,
+        max_pull: request.max_pull,
+        want_full: request.want_full,
+        pushes,
+    })
+}
+
+/// The document a push would create, if HQ does not know the case: it must be complete, be
+/// a case document of a schema HQ understands, and say it is this case.
+fn new_case_document(
+    case_id: Uuid,
+    changes: &[Change],
+    loaded: Option<Automerge>,
+) -> std::result::Result<Automerge, String> {
+    let doc = match loaded {
+        Some(doc) => doc,
+        None => {
+            let mut doc = Automerge::new();
+            doc.apply_changes(changes.iter().cloned())
+                .map_err(|_| "the changes do not apply".to_owned())?;
+            if !doc.get_missing_deps(&[]).is_empty() {
+                return Err("the changes of a new case depend on changes not pushed".into());
+            }
+            doc
+        }
+    };
+    fieldcore::document::check_schema(&doc)?;
+    if fieldcore::document::case_id_of(&doc) != Some(case_id) {
+        return Err("the document says it is another case".into());
+    }
+    Ok(doc)
+}
+
+struct Stats {
+    pushes: usize,
+    applied_changes: usize,
+    need_full: usize,
+    new_cases: usize,
+    pull_bytes: usize,
+}
+
+struct Outcome {
+    response: SyncResponse,
+    stats: Stats,
+}
+
+/// What a push turned into once HQ's state was read.
+enum Decision {
+    NeedFull,
+    /// The changes HQ does not hold yet (empty for a replay), and for a new case its document.
+    Apply {
+        new: Vec<Change>,
+        creates: Option<Automerge>,
+    },
+}
+
+async fn apply(
+    tx: &mut dyn Tx,
+    device_id: Uuid,
+    prepared: Prepared,
+    hq_actor: ActorId,
+    now: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<Outcome> {
+    let device = authorised_device(tx, device_id).await?;
+    let mode = if prepared.pushes.is_empty() {
+        LockMode::Shared
+    } else {
+        LockMode::Exclusive
+    };
+    let mut current = tx.lock_log(mode).await?;
+    bind_actor(tx, &device, &prepared.request_actor).await?;
+
+    // ---- every check first
+    let ids: Vec<Uuid> = prepared.pushes.iter().map(|p| p.case_id).collect();
+    let cases = tx.cases(&ids).await?;
+    for push in &prepared.pushes {
+        if let Some(case) = cases.get(&push.case_id)
+            && !device.user.may_access(case)
+        {
+            return Err(Error::forbidden(format!(
+                "case {}: this user may not write it",
+                push.case_id
+            )));
+        }
+    }
+    let held = held_of(tx, &prepared.pushes).await?;
+    let mut decisions = Vec::with_capacity(prepared.pushes.len());
+    for push in prepared.pushes {
+        decisions.push((
+            push.case_id,
+            decide(push, &cases, &held, &prepared.request_actor)?,
+        ));
+    }
+
+    // ---- writes
+    let mut stats = Stats {
+        pushes: decisions.len(),
+        applied_changes: 0,
+        need_full: 0,
+        new_cases: 0,
+        pull_bytes: 0,
+    };
+    let new_case_count = decisions
+        .iter()
+        .filter(|(_, d)| matches!(d, Decision::Apply { creates: Some(_), .. }))
+        .count();
+    let row_count: usize = decisions
+        .iter()
+        .map(|(_, d)| match d {
+            Decision::Apply { new, creates } => new.len() + usize::from(creates.is_some()),
+            Decision::NeedFull => 0,
+        })
+        .sum();
+    let month = numbering::month_of(&now);
+    let mut next_number = if new_case_count > 0 {
+        let n = u32::try_from(new_case_count).map_err(|_| Error::internal("too many cases"))?;
+        tx.allocate_numbers(&month, n).await?
+    } else {
+        0
+    };
+    let mut next_seq = if row_count > 0 {
+        tx.allocate_seqs(row_count as u64).await?
+    } else {
+        0
+    };
+    let mut acks = Vec::with_capacity(decisions.len());
+    let mut new_cases = Vec::new();
+    let mut rows = Vec::with_capacity(row_count);
+    let mut touched = Vec::new();
+    let mut held_by_device: HashMap<Uuid, u64> = HashMap::new();
+    let at = unix_now();
+    for (case_id, decision) in decisions {
+        let (new, creates) = match decision {
+            Decision::NeedFull => {
+                stats.need_full += 1;
+                acks.push(CaseAck {
+                    case_id,
+                    outcome: AckOutcome::NeedFull,
+                });
+                continue;
+            }
+            Decision::Apply { new, creates } => (new, creates),
+        };
+        acks.push(CaseAck {
+            case_id,
+            outcome: AckOutcome::Applied,
+        });
+        held_by_device.insert(case_id, 0);
+        stats.applied_changes += new.len();
+        for change in &new {
+            rows.push(LogRow {
+                seq: next_seq,
+                case_id,
+                hash: change.hash(),
+                actor: change.actor_id().to_bytes().to_vec(),
+                authored_by: Some(device.device_id),
+                bytes: changes::stored_bytes(change),
+            });
+            next_seq += 1;
+        }
+        match creates {
+            Some(mut doc) => {
+                let number = numbering::format_number(&month, next_number);
+                next_number += 1;
+                let change = numbering::number_change(&mut doc, &hq_actor, &number, &now)?;
+                rows.push(LogRow {
+                    seq: next_seq,
+                    case_id,
+                    hash: change.hash(),
+                    actor: hq_actor.to_bytes().to_vec(),
+                    authored_by: None,
+                    bytes: changes::stored_bytes(&change),
+                });
+                new_cases.push(NewCase {
+                    case_id,
+                    number,
+                    created_by: device.user.id,
+                    created_device: Some(device.device_id),
+                    routed_center: device.user.route_of_new_case(),
+                    sync_seq: next_seq,
+                    created_at: at,
+                });
+                next_seq += 1;
+                stats.new_cases += 1;
+            }
+            None if !new.is_empty() => touched.push((case_id, next_seq - 1)),
+            None => {}
+        }
+    }
+    if row_count > 0 {
+        current = next_seq - 1;
+    }
+    tx.insert_cases(&new_cases).await?;
+    tx.append(&rows).await?;
+    tx.set_sync_seqs(&touched).await?;
+
+    // ---- pulls
+    let pulled = pulls(tx, &device, &prepared.want_full, prepared.cursor, prepared.max_pull, current)
+        .await?;
+    for (case_id, since) in &pulled.documents {
+        let entry = held_by_device.entry(*case_id).or_insert(*since);
+        *entry = (*entry).min(*since);
+    }
+    let held_list: Vec<(Uuid, u64)> = held_by_device.into_iter().collect();
+    tx.mark_held_by_device(device.device_id, &held_list).await?;
+    stats.pull_bytes = pulled.bytes;
+
+    let reference = tx
+        .reference()
+        .await?
+        .filter(|r| r.version > prepared.reference_version);
+    Ok(Outcome {
+        response: SyncResponse {
+            version: PROTOCOL_VERSION,
+            cursor: pulled.cursor,
+            more: pulled.more,
+            acks,
+            pulls: pulled.pulls,
+            reference,
+        },
+        stats,
+    })
+}
+
+/// Re-reads the device inside the transaction: a device revoked since the request was
+/// authenticated is refused.
+pub(crate) async fn authorised_device(tx: &mut dyn Tx, device_id: Uuid) -> Result<DeviceAuth> {
+    match tx.device_by_id(device_id).await? {
+        Some(device) if !device.revoked => Ok(device),
+        _ => Err(Error::Unauthorized("the device is unknown or revoked")),
+    }
+}
+
+/// Binds the request's actor on the device's first sync; refuses any other actor later, and
+/// an actor already bound to another device.
+pub(crate) async fn bind_actor(tx: &mut dyn Tx, device: &DeviceAuth, actor: &[u8]) -> Result<()> {
+    match &device.actor {
+        Some(bound) if bound.as_slice() == actor => Ok(()),
+        Some(_) => Err(Error::forbidden(
+            "this device is bound to another automerge actor",
+        )),
+        None => {
+            if let Some(other) = tx.device_of_actor(actor).await?
+                && other != device.device_id
+            {
+                return Err(Error::forbidden(
+                    "this automerge actor is bound to another device",
+                ));
+            }
+            if tx.bind_actor(device.device_id, actor).await? {
+                tracing::info!(device = %device.device_id, "actor bound");
+                return Ok(());
+            }
+            // Bound meanwhile by a concurrent first sync of the same device.
+            match tx.device_by_id(device.device_id).await?.and_then(|d| d.actor) {
+                Some(bound) if bound.as_slice() == actor => Ok(()),
+                _ => Err(Error::forbidden(
+                    "this device is bound to another automerge actor",
+                )),
+            }
+        }
+    }
+}
+
+/// Which pushed changes, and which of their dependencies, HQ already holds.
+async fn held_of(tx: &mut dyn Tx, pushes: &[PreparedPush]) -> Result<HashSet<(Uuid, ChangeHash)>> {
+    let mut keys = HashSet::new();
+    for push in pushes {
+        for change in &push.changes {
+            keys.insert((push.case_id, change.hash()));
+            for dep in change.deps() {
+                keys.insert((push.case_id, *dep));
+            }
+        }
+    }
+    let keys: Vec<(Uuid, ChangeHash)> = keys.into_iter().collect();
+    tx.held(&keys).await
+}
+
+/// Spec steps 1-3 for one push, given what HQ holds.
+fn decide(
+    push: PreparedPush,
+    cases: &HashMap<Uuid, CaseRow>,
+    held: &HashSet<(Uuid, ChangeHash)>,
+    actor: &[u8],
+) -> Result<Decision> {
+    let case_id = push.case_id;
+    let exists = cases.contains_key(&case_id);
+    let mut accepted: HashSet<ChangeHash> = HashSet::new();
+    let mut new = Vec::new();
+    for change in push.changes {
+        let hash = change.hash();
+        if held.contains(&(case_id, hash)) || accepted.contains(&hash) {
+            continue;
+        }
+        if push.is_document && change.actor_id().to_bytes() != actor {
+            return Err(Error::forbidden(format!(
+                "case {case_id}: the document holds a change HQ lacks that this device did not author"
+            )));
+        }
+        if change.deps().is_empty() && (exists || !new.is_empty()) {
+            return Err(Error::malformed(format!(
+                "case {case_id}: a second change creating the document"
+            )));
+        }
+        if change
+            .deps()
+            .iter()
+            .any(|d| !held.contains(&(case_id, *d)) && !accepted.contains(d))
+        {
+            return Ok(Decision::NeedFull);
+        }
+        accepted.insert(hash);
+        new.push(change);
+    }
+    let creates = if exists {
+        None
+    } else {
+        match push.new_case {
+            Some(Ok(doc)) => Some(doc),
+            Some(Err(reason)) => {
+                return Err(Error::malformed(format!("case {case_id}: {reason}")));
+            }
+            // Unreachable in practice: an unknown case whose first change has dependencies
+            // was answered NeedFull above.
+            None => return Ok(Decision::NeedFull),
+        }
+    };
+    Ok(Decision::Apply { new, creates })
+}
+
+struct Pulled {
+    pulls: Vec<CasePull>,
+    /// Cases sent whole, with the sequence number they were sent as of.
+    documents: Vec<(Uuid, u64)>,
+    cursor: u64,
+    more: bool,
+    bytes: usize,
+}
+
+/// Spec, "What HQ sends back": `want_full` cases whole, then the visible cases touched after
+/// the cursor in sequence order, each as changes (the device holds it) or whole (it does not).
+async fn pulls(
+    tx: &mut dyn Tx,
+    device: &DeviceAuth,
+    want_full: &[Uuid],
+    cursor: u64,
+    max_pull: u32,
+    current: u64,
+) -> Result<Pulled> {
+    let cap = max_pull.clamp(1, MAX_PULL_CASES) as usize;
+    let mut out = Pulled {
+        pulls: Vec::new(),
+        documents: Vec::new(),
+        cursor,
+        more: false,
+        bytes: 0,
+    };
+    let mut sent: HashSet<Uuid> = HashSet::new();
+
+    let mut wanted: Vec<Uuid> = Vec::new();
+    for id in want_full {
+        if sent.insert(*id) {
+            wanted.push(*id);
+        }
+    }
+    let wanted_cases = tx.cases(&wanted).await?;
+    // A case the user may no longer see is silently not sent.
+    let wanted: Vec<&CaseRow> = wanted
+        .iter()
+        .filter_map(|id| wanted_cases.get(id))
+        .filter(|c| device.user.may_access(c))
+        .take(cap)
+        .collect();
+    let ids: Vec<Uuid> = wanted.iter().map(|c| c.case_id).collect();
+    let mut histories = tx.histories(&ids).await?;
+    for case in wanted {
+        let changes = histories.remove(&case.case_id).unwrap_or_default();
+        out.bytes += wire_size(&changes);
+        out.documents.push((case.case_id, case.sync_seq));
+        out.pulls.push(CasePull {
+            case_id: case.case_id,
+            changes: changes.into_iter().map(ByteBuf::from).collect(),
+            whole: true,
+            number: case.number.clone(),
+        });
+    }
+
+    let remaining = cap.saturating_sub(out.pulls.len());
+    let query = PullQuery {
+        device_id: device.device_id,
+        scope: device.user.scope()?,
+        cursor,
+        limit: u32::try_from(remaining + 1).unwrap_or(u32::MAX),
+    };
+    let mut candidates = tx.pull_candidates(&query).await?;
+    if candidates.len() > remaining {
+        out.more = true;
+        candidates.truncate(remaining);
+    }
+    let whole: Vec<Uuid> = candidates
+        .iter()
+        .filter(|c| !c.device_has_it)
+        .map(|c| c.case_id)
+        .collect();
+    let partial: Vec<Uuid> = candidates
+        .iter()
+        .filter(|c| c.device_has_it)
+        .map(|c| c.case_id)
+        .collect();
+    let mut histories = tx.histories(&whole).await?;
+    let mut after = tx.changes_after(&partial, cursor, device.device_id).await?;
+    let mut last_seq = None;
+    for candidate in candidates {
+        let id = candidate.case_id;
+        if sent.contains(&id) {
+            // Already sent whole because the device asked for it.
+            last_seq = Some(candidate.sync_seq);
+            continue;
+        }
+        let changes = if candidate.device_has_it {
+            after.remove(&id).unwrap_or_default()
+        } else {
+            histories.remove(&id).unwrap_or_default()
+        };
+        let size = wire_size(&changes);
+        if out.bytes + size > PULL_BUDGET && !out.pulls.is_empty() {
+            out.more = true;
+            break;
+        }
+        out.bytes += size;
+        if !candidate.device_has_it {
+            out.documents.push((id, candidate.sync_seq));
+        }
+        out.pulls.push(CasePull {
+            case_id: id,
+            changes: changes.into_iter().map(ByteBuf::from).collect(),
+            whole: !candidate.device_has_it,
+            number: candidate.number,
+        });
+        sent.insert(id);
+        last_seq = Some(candidate.sync_seq);
+    }
+    out.cursor = if out.more {
+        last_seq.unwrap_or(cursor)
+    } else {
+        current
+    };
+    Ok(out)
+}
+
+/// About how many bytes a pull of these chunks takes in the response: the chunks, a length
+/// prefix each, the case id, the flag and the number.
+fn wire_size(chunks: &[Vec<u8>]) -> usize {
+    chunks.iter().map(|c| c.len() + 4).sum::<usize>() + 40
+}

@@ -1,0 +1,53 @@
+//! Runs the HQ suite (suite/mod.rs) against each storage backend: the embedded SQLite
+//! database and PostgreSQL (FIELDHQ_TEST_PG_URL, set by tests/run.sh; without it the
+//! PostgreSQL tests fail and say so).
+
+mod common;
+mod suite;
+
+macro_rules! backend_suite {
+    ($backend:ident: $($test:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                crate::suite::$test(crate::common::Backend::$backend).await;
+            }
+        )*
+    };
+}
+
+macro_rules! suites {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            backend_suite!(Sqlite: $($test),*);
+        }
+        mod postgres {
+            backend_suite!(Postgres: $($test),*);
+        }
+    };
+}
+
+suites!(
+    health_needs_no_token,
+    missing_wrong_and_revoked_tokens_are_refused,
+    first_sync_binds_the_actor_and_others_are_refused,
+    a_change_authored_by_another_devices_actor_is_refused,
+    writing_a_case_the_user_may_not_see_is_refused,
+    an_oversized_body_is_refused,
+    malformed_bodies_are_refused_and_nothing_is_applied,
+    an_unsupported_version_is_refused,
+    push_and_pull_between_two_devices,
+    need_full_then_the_document_repairs,
+    want_full_sends_the_whole_history,
+    a_replayed_request_changes_nothing,
+    numbers_are_unique_and_gap_free_under_concurrent_first_syncs,
+    each_role_receives_only_the_cases_it_may_see,
+    an_assignment_appears_in_the_next_pull_as_a_document,
+    pulls_page_with_more_and_the_cursor,
+    reference_data_is_delivered_once_per_version,
+    blobs_are_verified_idempotent_and_served,
+    shutdown_is_graceful_and_data_survives_a_restart,
+    naive_per_case_sync_round_trips_under_the_same_rules,
+    migrations_apply_step_by_step_and_refuse_a_newer_database,
+    many_new_cases_apply_in_bulk,
+);

@@ -1,0 +1,397 @@
+//! Test fixtures: a real HQ on loopback for either backend, and a minimal device that keeps
+//! real case documents (made with fieldcore's commands) and speaks the sync protocol.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use automerge::{ActorId, Automerge, ChangeHash};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use fieldcore::commands::{self, Command, Context};
+use fieldcore::model::{Channel, CustomerRequest, Market, ProofOfPurchase, Registration};
+use fieldcore::sync_protocol::{
+    self, CasePush, MAX_PULL_CASES, PROTOCOL_VERSION, Payload, SyncRequest, SyncResponse,
+};
+use fieldcore::Policies;
+use fieldhq::storage::Storage;
+use fieldhq::{Role, RunningHq, ServeConfig, User, admin};
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// 2026-11-02 09:00 China Standard Time: HQ's fixed clock, so numbers are 2611-NNNN.
+pub fn t0() -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339("2026-11-02T09:00:00+08:00").unwrap()
+}
+
+pub const MONTH: &str = "2611";
+
+/// A PostgreSQL URL whose connections use a fresh schema of their own.
+pub async fn fresh_schema_url() -> String {
+    let url = std::env::var("FIELDHQ_TEST_PG_URL").unwrap_or_else(|_| {
+        panic!(
+            "FIELDHQ_TEST_PG_URL is not set: the PostgreSQL half of the suite needs a server. \
+             Run tests/run.sh, which starts a throwaway PostgreSQL and sets it."
+        )
+    });
+    let schema = format!("t_{}", Uuid::new_v4().simple());
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect to FIELDHQ_TEST_PG_URL");
+    let task = tokio::spawn(connection);
+    client
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap();
+    drop(client);
+    let _ = task.await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-csearch_path%3D{schema}")
+}
+
+pub struct TestHq {
+    pub backend: Backend,
+    pub hq: Option<RunningHq>,
+    pub config: ServeConfig,
+    pub dir: tempfile::TempDir,
+    pub http: reqwest::Client,
+}
+
+impl TestHq {
+    pub async fn start(backend: Backend) -> TestHq {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().join("data"));
+        config.clock = Some(Arc::new(t0));
+        if backend == Backend::Postgres {
+            config.database_url = Some(fresh_schema_url().await);
+        }
+        let hq = fieldhq::serve(config.clone()).await.unwrap();
+        TestHq {
+            backend,
+            hq: Some(hq),
+            config,
+            dir,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn running(&self) -> &RunningHq {
+        self.hq.as_ref().expect("HQ is running")
+    }
+
+    pub fn url(&self) -> String {
+        self.running().url()
+    }
+
+    pub fn storage(&self) -> &Storage {
+        self.running().storage()
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(hq) = self.hq.take() {
+            hq.shutdown().await.unwrap();
+        }
+    }
+
+    /// Stops and starts HQ again on the same storage (a new port).
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.hq = Some(fieldhq::serve(self.config.clone()).await.unwrap());
+    }
+
+    pub async fn user(&self, name: &str, role: Role, center: Option<&str>) -> User {
+        admin::add_user(self.storage(), name, role, center).await.unwrap()
+    }
+
+    /// Enrols a device for an existing user.
+    pub async fn device(&self, user: &str) -> TestDevice {
+        let enrolment = admin::enrol_device(self.storage(), user, Some("test"))
+            .await
+            .unwrap();
+        TestDevice::new(user, enrolment.device_id, enrolment.token)
+    }
+
+    /// A user with one device.
+    pub async fn person(&self, name: &str, role: Role, center: Option<&str>) -> TestDevice {
+        self.user(name, role, center).await;
+        self.device(name).await
+    }
+
+    /// A raw request; the status and the body.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+    ) -> (StatusCode, Vec<u8>) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.url()))
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("HQ answers");
+        let status = response.status();
+        (status, response.bytes().await.unwrap().to_vec())
+    }
+
+    pub async fn post_sync(&self, token: Option<&str>, body: Vec<u8>) -> (StatusCode, Vec<u8>) {
+        self.send(reqwest::Method::POST, "/v1/sync", token, body).await
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        self.storage().query_count(sql).await.unwrap()
+    }
+
+    pub async fn log_len(&self) -> i64 {
+        self.count("SELECT COUNT(*) FROM changes").await
+    }
+}
+
+/// The JSON error body's code.
+pub fn error_code(body: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(body).expect("a JSON error body");
+    v["error"].as_str().unwrap().to_owned()
+}
+
+pub fn registration(serial: &str) -> Registration {
+    Registration {
+        customer_name: "Hebei Pump Station No. 3".into(),
+        customer_phone: "+86 311 5555 0101".into(),
+        customer_address: "12 Canal Road, Shijiazhuang".into(),
+        region: "Hebei".into(),
+        home_region: false,
+        market: Market::Domestic,
+        product_model: "YE3-132M-4".into(),
+        product_category: "motor".into(),
+        serial_number: serial.into(),
+        manufacture_date: NaiveDate::from_ymd_opt(2026, 4, 20),
+        purchase_date: NaiveDate::from_ymd_opt(2026, 6, 1),
+        proof_of_purchase: ProofOfPurchase::Invoice("INV-0099812".into()),
+        fault_description: "Motor trips the breaker two minutes after start".into(),
+        customer_request: CustomerRequest::Repair,
+        channel: Channel::Phone,
+        received_at: t0(),
+        first_responder: "Wang Fang".into(),
+    }
+}
+
+/// A field device reduced to what sync needs: documents, an outbox of change bytes, a cursor.
+pub struct TestDevice {
+    pub user: String,
+    pub device_id: Uuid,
+    pub token: String,
+    pub actor: ActorId,
+    pub docs: BTreeMap<Uuid, Automerge>,
+    pub outbox: BTreeMap<Uuid, Vec<u8>>,
+    pub numbers: HashMap<Uuid, String>,
+    pub cursor: u64,
+    pub reference_version: u64,
+    pub want_full: Vec<Uuid>,
+    /// Cases HQ answered NeedFull for: the next push is the whole document.
+    pub repair: HashSet<Uuid>,
+    pub max_pull: u32,
+    clock_minutes: i64,
+}
+
+impl TestDevice {
+    pub fn new(user: &str, device_id: Uuid, token: String) -> TestDevice {
+        TestDevice {
+            user: user.to_owned(),
+            device_id,
+            token,
+            actor: ActorId::random(),
+            docs: BTreeMap::new(),
+            outbox: BTreeMap::new(),
+            numbers: HashMap::new(),
+            cursor: 0,
+            reference_version: 0,
+            want_full: Vec::new(),
+            repair: HashSet::new(),
+            max_pull: MAX_PULL_CASES,
+            clock_minutes: 60,
+        }
+    }
+
+    fn at(&mut self) -> DateTime<FixedOffset> {
+        self.clock_minutes += 1;
+        t0() + chrono::Duration::minutes(self.clock_minutes)
+    }
+
+    /// Registers a case on the device (offline); its changes wait in the outbox.
+    pub fn register(&mut self) -> Uuid {
+        let case_id = Uuid::now_v7();
+        let at = self.at();
+        let policies = Policies::default();
+        let device = self.device_id.to_string();
+        let ctx = Context {
+            by: &self.user,
+            device: &device,
+            at,
+            policies: &policies,
+        };
+        let doc = commands::register(&self.actor, &ctx, case_id, &registration("M2406-118842"))
+            .unwrap();
+        self.outbox.entry(case_id).or_default().extend(doc.save_after(&[]));
+        self.docs.insert(case_id, doc);
+        case_id
+    }
+
+    /// Runs a command on a case (offline); its change waits in the outbox.
+    pub fn execute(&mut self, case_id: Uuid, command: &Command) {
+        let at = self.at();
+        let policies = Policies::default();
+        let device = self.device_id.to_string();
+        let user = self.user.clone();
+        let doc = self.docs.get_mut(&case_id).expect("the device holds the case");
+        doc.set_actor(self.actor.clone());
+        let heads = doc.get_heads();
+        let ctx = Context {
+            by: &user,
+            device: &device,
+            at,
+            policies: &policies,
+        };
+        commands::execute(doc, case_id, &ctx, command).unwrap();
+        let bytes = doc.save_after(&heads);
+        self.outbox.entry(case_id).or_default().extend(bytes);
+    }
+
+    pub fn note(&mut self, case_id: Uuid, text: &str) {
+        self.execute(
+            case_id,
+            &Command::AddNote {
+                text: text.to_owned(),
+            },
+        );
+    }
+
+    pub fn request(&self) -> SyncRequest {
+        SyncRequest {
+            version: PROTOCOL_VERSION,
+            actor: self.actor.to_bytes().to_vec(),
+            cursor: self.cursor,
+            reference_version: self.reference_version,
+            pushes: self
+                .outbox
+                .iter()
+                .map(|(id, bytes)| CasePush {
+                    case_id: *id,
+                    payload: if self.repair.contains(id) {
+                        Payload::Document(self.docs[id].save())
+                    } else {
+                        Payload::Changes(bytes.clone())
+                    },
+                })
+                .collect(),
+            want_full: self.want_full.clone(),
+            max_pull: self.max_pull,
+        }
+    }
+
+    /// Sends one request; panics unless HQ answers 200.
+    pub async fn exchange(&self, hq: &TestHq, request: &SyncRequest) -> SyncResponse {
+        let (status, body) = hq
+            .post_sync(Some(&self.token), sync_protocol::encode(request).unwrap())
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        sync_protocol::decode(&body).unwrap()
+    }
+
+    /// One round trip: push the outbox, apply what comes back.
+    pub async fn sync_once(&mut self, hq: &TestHq) -> SyncResponse {
+        let request = self.request();
+        let response = self.exchange(hq, &request).await;
+        self.apply(&request, &response);
+        response
+    }
+
+    /// Round trips until nothing is left to push or pull.
+    pub async fn sync(&mut self, hq: &TestHq) -> Vec<SyncResponse> {
+        let mut responses = Vec::new();
+        for _ in 0..100 {
+            let response = self.sync_once(hq).await;
+            let again = response.more || !self.outbox.is_empty() || !self.want_full.is_empty();
+            responses.push(response);
+            if !again {
+                return responses;
+            }
+        }
+        panic!("sync did not settle in 100 round trips");
+    }
+
+    /// Applies a response as the device store would: acks clear the outbox, pulls are
+    /// applied strictly (a change with a missing dependency puts the case in want_full).
+    pub fn apply(&mut self, request: &SyncRequest, response: &SyncResponse) {
+        let asked_full: HashSet<Uuid> = request.want_full.iter().copied().collect();
+        for ack in &response.acks {
+            if ack.outcome == sync_protocol::AckOutcome::Applied {
+                self.outbox.remove(&ack.case_id);
+                self.repair.remove(&ack.case_id);
+            } else {
+                // Repair: push the whole document next time.
+                self.repair.insert(ack.case_id);
+            }
+        }
+        self.want_full.retain(|id| !asked_full.contains(id));
+        for pull in &response.pulls {
+            if let Some(number) = &pull.number {
+                self.numbers.insert(pull.case_id, number.clone());
+            }
+            match &pull.payload {
+                Payload::Document(bytes) => {
+                    let mut remote = Automerge::load(bytes).unwrap();
+                    match self.docs.get_mut(&pull.case_id) {
+                        Some(doc) => {
+                            doc.merge(&mut remote).unwrap();
+                        }
+                        None => {
+                            remote.set_actor(self.actor.clone());
+                            self.docs.insert(pull.case_id, remote);
+                        }
+                    }
+                }
+                Payload::Changes(bytes) => {
+                    let changes = fieldhq::changes::parse_changes(bytes).unwrap();
+                    let Some(doc) = self.docs.get_mut(&pull.case_id) else {
+                        self.want_full.push(pull.case_id);
+                        continue;
+                    };
+                    let mut have: HashSet<ChangeHash> =
+                        doc.get_changes(&[]).iter().map(|c| c.hash()).collect();
+                    let complete = changes.iter().all(|c| {
+                        let ok = c.deps().iter().all(|d| have.contains(d));
+                        have.insert(c.hash());
+                        ok
+                    });
+                    if complete {
+                        doc.apply_changes(changes).unwrap();
+                    } else {
+                        self.want_full.push(pull.case_id);
+                    }
+                }
+            }
+        }
+        if let Some(reference) = &response.reference {
+            self.reference_version = reference.version;
+        }
+        self.cursor = response.cursor;
+    }
+
+    pub fn number_in_doc(&self, case_id: Uuid) -> Option<String> {
+        fieldcore::document::number_of(&self.docs[&case_id])
+    }
+
+    pub fn heads(&self, case_id: Uuid) -> Vec<ChangeHash> {
+        let mut heads = self.docs[&case_id].get_heads();
+        heads.sort();
+        heads
+    }
+}

@@ -1,0 +1,673 @@
+//! The HQ test suite, written once and run against each storage backend (see backends.rs).
+//! Every test starts a real HQ on loopback and talks HTTP to it; devices hold real automerge
+//! case documents made with fieldcore's commands.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashSet;
+
+use automerge::ActorId;
+use fieldcore::sync_protocol::{
+    self, AckOutcome, CasePush, MAX_MESSAGE_BYTES, Payload, SyncRequest, SyncResponse,
+};
+use fieldhq::{Role, admin};
+use reqwest::{Method, StatusCode};
+use uuid::Uuid;
+
+use crate::common::{Backend, MONTH, TestDevice, TestHq, error_code};
+
+fn encode(request: &SyncRequest) -> Vec<u8> {
+    sync_protocol::encode(request).unwrap()
+}
+
+// ---------------------------------------------------------------- authentication
+
+pub async fn health_needs_no_token(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let (status, body) = hq.send(Method::GET, "/health", None, vec![]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, b"ok");
+}
+
+pub async fn missing_wrong_and_revoked_tokens_are_refused(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    phone.register();
+    let body = encode(&phone.request());
+
+    let (status, reply) = hq.post_sync(None, body.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&reply), "unauthorized");
+
+    let wrong = fieldhq::auth::new_token();
+    let (status, reply) = hq.post_sync(Some(&wrong), body.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&reply), "unauthorized");
+    let (status, _) = hq.post_sync(Some("not-hex"), body.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(hq.log_len().await, 0, "nothing applied");
+
+    phone.sync(&hq).await;
+    let before = hq.log_len().await;
+    admin::revoke_device(hq.storage(), phone.device_id).await.unwrap();
+    let case = *phone.docs.keys().next().unwrap();
+    phone.note(case, "after the phone was lost");
+    let (status, reply) = hq.post_sync(Some(&phone.token), encode(&phone.request())).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&reply), "unauthorized");
+    assert_eq!(hq.log_len().await, before, "nothing applied");
+
+    // HQ keeps serving everyone else.
+    let mut tablet = hq.person("li", Role::HqStaff, None).await;
+    tablet.sync(&hq).await;
+    assert_eq!(tablet.docs.len(), 1);
+    let (status, _) = hq.send(Method::GET, "/health", None, vec![]).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+// ---------------------------------------------------------------- actors
+
+pub async fn first_sync_binds_the_actor_and_others_are_refused(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    phone.sync(&hq).await;
+    let devices = admin::list_devices(hq.storage()).await.unwrap();
+    assert_eq!(devices[0].actor.as_deref(), Some(phone.actor.to_bytes()));
+
+    // The same token with another actor.
+    let mut request = phone.request();
+    request.actor = ActorId::random().to_bytes().to_vec();
+    let (status, reply) = hq.post_sync(Some(&phone.token), encode(&request)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&reply), "forbidden");
+
+    // Another device claiming the first device's actor.
+    let mut second = hq.device("wang").await;
+    second.actor = phone.actor.clone();
+    let (status, _) = hq.post_sync(Some(&second.token), encode(&second.request())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let devices = admin::list_devices(hq.storage()).await.unwrap();
+    assert!(devices.iter().any(|d| d.device_id == second.device_id && d.actor.is_none()));
+}
+
+pub async fn a_change_authored_by_another_devices_actor_is_refused(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    phone.sync(&hq).await;
+    let mut thief = hq.device("wang").await;
+    thief.sync(&hq).await;
+    // The thief pushes a case whose changes carry the phone's actor, under its own actor.
+    let mut forged = TestDevice::new("wang", thief.device_id, thief.token.clone());
+    forged.actor = phone.actor.clone();
+    let case = forged.register();
+    let mut request = thief.request();
+    request.pushes = vec![CasePush {
+        case_id: case,
+        payload: Payload::Changes(forged.outbox[&case].clone()),
+    }];
+    let before = hq.log_len().await;
+    let (status, reply) = hq.post_sync(Some(&thief.token), encode(&request)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&reply), "forbidden");
+    assert_eq!(hq.log_len().await, before);
+    assert_eq!(hq.count("SELECT COUNT(*) FROM cases").await, 0);
+
+    // A whole document whose new changes are another actor's: refused too.
+    request.pushes = vec![CasePush {
+        case_id: case,
+        payload: Payload::Document(forged.docs[&case].save()),
+    }];
+    let (status, _) = hq.post_sync(Some(&thief.token), encode(&request)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(hq.log_len().await, before);
+}
+
+// ---------------------------------------------------------------- write authorization
+
+pub async fn writing_a_case_the_user_may_not_see_is_refused(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut wang = hq.person("wang", Role::Engineer, None).await;
+    let case = wang.register();
+    wang.sync(&hq).await;
+
+    // Another engineer forges a change on top of wang's case (it got the bytes somehow).
+    let mut zhao = hq.person("zhao", Role::Engineer, None).await;
+    zhao.sync(&hq).await;
+    zhao.docs.insert(case, wang.docs[&case].fork());
+    zhao.note(case, "not my case");
+    // And a technician whose center the case is not routed to.
+    let mut tech = hq.person("chen", Role::Technician, Some("north")).await;
+    tech.sync(&hq).await;
+    tech.docs.insert(case, wang.docs[&case].fork());
+    tech.note(case, "not routed to us");
+
+    let before = hq.log_len().await;
+    for device in [&zhao, &tech] {
+        let (status, reply) = hq.post_sync(Some(&device.token), encode(&device.request())).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(error_code(&reply), "forbidden");
+    }
+    assert_eq!(hq.log_len().await, before, "nothing applied");
+
+    // Once routed to the technician's center, the same push is accepted.
+    admin::route(hq.storage(), &case.to_string(), "north").await.unwrap();
+    tech.sync(&hq).await;
+    assert_eq!(hq.log_len().await, before + 1);
+}
+
+// ---------------------------------------------------------------- limits and bad input
+
+pub async fn an_oversized_body_is_refused(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let phone = hq.person("wang", Role::Engineer, None).await;
+    let (status, reply) = hq
+        .post_sync(Some(&phone.token), vec![0u8; MAX_MESSAGE_BYTES + 1])
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error_code(&reply), "too_large");
+
+    // One case's payload over its own limit refuses the request whole.
+    let mut request = phone.request();
+    request.pushes = vec![CasePush {
+        case_id: Uuid::now_v7(),
+        payload: Payload::Changes(vec![0u8; sync_protocol::MAX_CASE_BYTES + 1]),
+    }];
+    let (status, reply) = hq.post_sync(Some(&phone.token), encode(&request)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error_code(&reply), "too_large");
+    let (status, _) = hq.send(Method::GET, "/health", None, vec![]).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+pub async fn malformed_bodies_are_refused_and_nothing_is_applied(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let good = phone.register();
+
+    let (status, reply) = hq.post_sync(Some(&phone.token), b"\x01garbage".to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&reply), "malformed");
+
+    // A good push beside a payload that is not automerge: the whole request is refused.
+    let mut request = phone.request();
+    request.pushes.push(CasePush {
+        case_id: Uuid::now_v7(),
+        payload: Payload::Changes(b"definitely not automerge".to_vec()),
+    });
+    let (status, reply) = hq.post_sync(Some(&phone.token), encode(&request)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&reply), "malformed");
+
+    // A case pushed twice.
+    let mut request = phone.request();
+    request.pushes.push(request.pushes[0].clone());
+    let (status, _) = hq.post_sync(Some(&phone.token), encode(&request)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // A truncated change chunk.
+    let mut request = phone.request();
+    let Payload::Changes(bytes) = &mut request.pushes[0].payload else { unreachable!() };
+    bytes.truncate(bytes.len() - 3);
+    let (status, _) = hq.post_sync(Some(&phone.token), encode(&request)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    assert_eq!(hq.log_len().await, 0);
+    assert_eq!(hq.count("SELECT COUNT(*) FROM cases").await, 0);
+    phone.sync(&hq).await;
+    assert!(phone.numbers.contains_key(&good), "HQ still serves");
+}
+
+pub async fn an_unsupported_version_is_refused(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let phone = hq.person("wang", Role::Engineer, None).await;
+    let mut request = phone.request();
+    request.version = 2;
+    let (status, reply) = hq.post_sync(Some(&phone.token), encode(&request)).await;
+    assert_eq!(status, StatusCode::UPGRADE_REQUIRED);
+    assert_eq!(error_code(&reply), "unsupported_version");
+    // A future version whose body is not laid out like version 1 at all.
+    let (status, _) = hq.post_sync(Some(&phone.token), vec![9, 0xff, 0xff]).await;
+    assert_eq!(status, StatusCode::UPGRADE_REQUIRED);
+}
+
+// ---------------------------------------------------------------- the round trip
+
+pub async fn push_and_pull_between_two_devices(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let mut desk = hq.person("li", Role::HqStaff, None).await;
+    let case = phone.register();
+    phone.execute(case, &fieldcore::Command::Acknowledge { note: None });
+    phone.note(case, "customer called back");
+
+    let responses = phone.sync(&hq).await;
+    assert_eq!(responses[0].acks.len(), 1);
+    assert_eq!(responses[0].acks[0].outcome, AckOutcome::Applied);
+    let number = format!("{MONTH}-0001");
+    assert_eq!(phone.numbers.get(&case), Some(&number));
+    assert_eq!(phone.number_in_doc(case), Some(number.clone()), "HQ's change merged");
+    // The phone got only HQ's number change back, not its own changes.
+    let Payload::Changes(bytes) = &responses[0].pulls[0].payload else {
+        panic!("the phone holds the case: changes, not the document")
+    };
+    assert_eq!(fieldhq::changes::parse_changes(bytes).unwrap().len(), 1);
+
+    desk.sync(&hq).await;
+    assert!(matches!(desk.docs.get(&case), Some(_)));
+    assert_eq!(desk.number_in_doc(case), Some(number.clone()));
+    desk.note(case, "spare motor reserved");
+    desk.sync(&hq).await;
+
+    let responses = phone.sync(&hq).await;
+    assert!(matches!(responses[0].pulls[0].payload, Payload::Changes(_)));
+    assert_eq!(phone.heads(case), desk.heads(case), "both replicas converge");
+    let notes: Vec<fieldcore::records::Entry<fieldcore::records::NoteBody>> =
+        fieldcore::document::read_collection(&phone.docs[&case], fieldcore::document::Collection::Notes)
+            .unwrap();
+    assert_eq!(notes.len(), 2);
+
+    // A sync with nothing new is tiny both ways.
+    let request = phone.request();
+    let body = encode(&request);
+    let (status, reply) = hq.post_sync(Some(&phone.token), body.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    let response: SyncResponse = sync_protocol::decode(&reply).unwrap();
+    assert!(response.pulls.is_empty() && !response.more);
+    assert!(body.len() < 40 && reply.len() < 20, "{} / {}", body.len(), reply.len());
+}
+
+pub async fn need_full_then_the_document_repairs(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let case = phone.register();
+    phone.sync(&hq).await;
+    phone.note(case, "first");
+    // The outbox lost the first note's change: only the second is pushed.
+    phone.outbox.clear();
+    phone.note(case, "second");
+    let before = hq.log_len().await;
+    let response = phone.sync_once(&hq).await;
+    assert_eq!(response.acks[0].outcome, AckOutcome::NeedFull);
+    assert_eq!(hq.log_len().await, before, "nothing of the case stored");
+
+    let response = phone.sync_once(&hq).await;
+    assert_eq!(response.acks[0].outcome, AckOutcome::Applied);
+    assert_eq!(hq.log_len().await, before + 2);
+
+    let mut desk = hq.person("li", Role::HqStaff, None).await;
+    desk.sync(&hq).await;
+    assert_eq!(desk.heads(case), phone.heads(case));
+}
+
+pub async fn want_full_sends_the_whole_history(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let case = phone.register();
+    phone.note(case, "one");
+    phone.sync(&hq).await;
+    phone.want_full.push(case);
+    let response = phone.sync_once(&hq).await;
+    assert_eq!(response.pulls.len(), 1);
+    let Payload::Document(bytes) = &response.pulls[0].payload else {
+        panic!("want_full answers with the document")
+    };
+    let doc = automerge::Automerge::load(bytes).unwrap();
+    assert_eq!(doc.get_changes(&[]).len(), 3, "register, note, number");
+}
+
+pub async fn a_replayed_request_changes_nothing(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let case = phone.register();
+    phone.note(case, "one");
+    let request = phone.request();
+    let first = phone.exchange(&hq, &request).await;
+    let log = hq.log_len().await;
+    let cases = admin::list_cases(hq.storage()).await.unwrap();
+    let second = phone.exchange(&hq, &request).await;
+    assert_eq!(hq.log_len().await, log);
+    assert_eq!(admin::list_cases(hq.storage()).await.unwrap(), cases);
+    assert_eq!(second.acks, first.acks);
+    assert_eq!(log, 3);
+}
+
+// ---------------------------------------------------------------- numbering
+
+pub async fn numbers_are_unique_and_gap_free_under_concurrent_first_syncs(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    const TASKS: usize = 8;
+    const CASES: usize = 25;
+    let mut devices = Vec::new();
+    for i in 0..TASKS {
+        devices.push(hq.person(&format!("engineer{i}"), Role::Engineer, None).await);
+    }
+    let hq = std::sync::Arc::new(hq);
+    let mut tasks = Vec::new();
+    for mut device in devices {
+        let hq = hq.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..CASES {
+                device.register();
+                device.sync_once(&hq).await;
+            }
+            device
+        }));
+    }
+    let mut numbers = Vec::new();
+    for task in tasks {
+        let device = task.await.unwrap();
+        for (case, number) in &device.numbers {
+            assert_eq!(device.number_in_doc(*case).as_ref(), Some(number));
+            numbers.push(number.clone());
+        }
+    }
+    numbers.sort();
+    let expected: Vec<String> = (1..=TASKS * CASES)
+        .map(|n| format!("{MONTH}-{n:04}"))
+        .collect();
+    assert_eq!(numbers, expected);
+}
+
+// ---------------------------------------------------------------- visibility
+
+pub async fn each_role_receives_only_the_cases_it_may_see(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut wang = hq.person("wang", Role::Engineer, None).await;
+    let mut zhao = hq.person("zhao", Role::Engineer, None).await;
+    let mut north = hq.person("chen", Role::Technician, Some("north")).await;
+    let mut south = hq.person("liu", Role::Technician, Some("south")).await;
+    let mut desk = hq.person("li", Role::HqStaff, None).await;
+    let w1 = wang.register();
+    let w2 = wang.register();
+    let z1 = zhao.register();
+    wang.sync(&hq).await;
+    zhao.sync(&hq).await;
+    admin::route(hq.storage(), &w2.to_string(), "north").await.unwrap();
+    let t1 = north.register();
+    north.sync(&hq).await;
+
+    for device in [&mut wang, &mut zhao, &mut north, &mut south, &mut desk] {
+        device.sync(&hq).await;
+    }
+    let ids = |d: &TestDevice| d.docs.keys().copied().collect::<HashSet<_>>();
+    assert_eq!(ids(&wang), HashSet::from([w1, w2]));
+    assert_eq!(ids(&zhao), HashSet::from([z1]));
+    assert_eq!(ids(&north), HashSet::from([w2, t1]), "routed, and its own");
+    assert!(ids(&south).is_empty());
+    assert_eq!(ids(&desk), HashSet::from([w1, w2, z1, t1]));
+}
+
+pub async fn an_assignment_appears_in_the_next_pull_as_a_document(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut wang = hq.person("wang", Role::Engineer, None).await;
+    let mut zhao = hq.person("zhao", Role::Engineer, None).await;
+    let case = wang.register();
+    wang.note(case, "needs a second engineer");
+    wang.sync(&hq).await;
+    zhao.sync(&hq).await;
+    assert!(zhao.docs.is_empty());
+
+    let number = format!("{MONTH}-0001");
+    admin::assign(hq.storage(), &number, "zhao").await.unwrap();
+    let responses = zhao.sync(&hq).await;
+    assert_eq!(responses[0].pulls.len(), 1);
+    assert!(matches!(responses[0].pulls[0].payload, Payload::Document(_)));
+    assert_eq!(zhao.heads(case), wang.heads(case));
+    assert_eq!(zhao.numbers.get(&case), Some(&number));
+
+    // Now zhao may write it too, and wang receives zhao's change.
+    zhao.note(case, "on my way");
+    zhao.sync(&hq).await;
+    wang.sync(&hq).await;
+    assert_eq!(zhao.heads(case), wang.heads(case));
+    assert!(
+        admin::assign(hq.storage(), &number, "li-does-not-exist").await.is_err(),
+        "unknown engineer"
+    );
+}
+
+pub async fn pulls_page_with_more_and_the_cursor(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    for _ in 0..7 {
+        phone.register();
+    }
+    phone.sync(&hq).await;
+    let mut desk = hq.person("li", Role::HqStaff, None).await;
+    desk.max_pull = 3;
+    let responses = desk.sync(&hq).await;
+    assert_eq!(responses.len(), 3);
+    assert!(responses[0].more && responses[1].more && !responses[2].more);
+    assert_eq!(
+        responses.iter().map(|r| r.pulls.len()).collect::<Vec<_>>(),
+        vec![3, 3, 1]
+    );
+    assert_eq!(desk.docs.len(), 7);
+    assert_eq!(desk.cursor, responses[2].cursor);
+    // A cut after the first page: the same cursor again gets the same page, harmlessly.
+    let mut again = hq.device("li").await;
+    again.max_pull = 3;
+    let first = again.sync_once(&hq).await;
+    again.cursor = 0;
+    let repeat = again.sync_once(&hq).await;
+    assert_eq!(
+        first.pulls.iter().map(|p| p.case_id).collect::<Vec<_>>(),
+        repeat.pulls.iter().map(|p| p.case_id).collect::<Vec<_>>()
+    );
+    assert!(repeat.pulls.iter().all(|p| matches!(p.payload, Payload::Document(_))));
+}
+
+// ---------------------------------------------------------------- reference data
+
+pub async fn reference_data_is_delivered_once_per_version(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let response = phone.sync_once(&hq).await;
+    assert!(response.reference.is_none(), "no reference data yet");
+
+    let policies = serde_json::to_string(&fieldcore::Policies::default()).unwrap();
+    let v1 = admin::set_reference(hq.storage(), &policies, Some(r#"{"parts":["bearing"]}"#))
+        .await
+        .unwrap();
+    let response = phone.sync_once(&hq).await;
+    let reference = response.reference.expect("delivered");
+    assert_eq!(reference.version, v1);
+    assert_eq!(reference.catalogs_json, r#"{"parts":["bearing"]}"#);
+    assert!(phone.sync_once(&hq).await.reference.is_none(), "only once");
+
+    let v2 = admin::set_reference(hq.storage(), &policies, None).await.unwrap();
+    assert_eq!(v2, v1 + 1);
+    let reference = phone.sync_once(&hq).await.reference.expect("the new version");
+    assert_eq!(reference.catalogs_json, r#"{"parts":["bearing"]}"#, "catalogs kept");
+    assert!(admin::set_reference(hq.storage(), "{", None).await.is_err());
+}
+
+// ---------------------------------------------------------------- blobs
+
+pub async fn blobs_are_verified_idempotent_and_served(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let phone = hq.person("wang", Role::Engineer, None).await;
+    let token = Some(phone.token.as_str());
+    let photo = b"\xff\xd8\xff\xe0 a small jpeg".to_vec();
+    let hash = fieldhq::blobs::sha256_hex(&photo);
+    let path = format!("/v1/blobs/{hash}");
+
+    let (status, _) = hq.send(Method::HEAD, &path, token, vec![]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, reply) = hq.send(Method::PUT, &path, token, b"other bytes".to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&reply), "malformed");
+    let (status, _) = hq.send(Method::PUT, &path, None, photo.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = hq.send(Method::PUT, &path, token, photo.clone()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = hq.send(Method::PUT, &path, token, photo.clone()).await;
+    assert_eq!(status, StatusCode::OK, "idempotent");
+    let (status, _) = hq.send(Method::HEAD, &path, token, vec![]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = hq.send(Method::GET, &path, token, vec![]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, photo);
+    let (status, _) = hq.send(Method::GET, "/v1/blobs/..%2Fhq.db", token, vec![]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let big = vec![1u8; sync_protocol::MAX_BLOB_BYTES + 1];
+    let big_path = format!("/v1/blobs/{}", fieldhq::blobs::sha256_hex(&big));
+    let (status, _) = hq.send(Method::PUT, &big_path, token, big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+pub async fn shutdown_is_graceful_and_data_survives_a_restart(backend: Backend) {
+    let mut hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let case = phone.register();
+    phone.sync(&hq).await;
+    let addr = hq.running().addr();
+    hq.stop().await;
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "the port is closed once shutdown returns"
+    );
+    hq.restart().await;
+    let mut desk = hq.person("li", Role::HqStaff, None).await;
+    desk.sync(&hq).await;
+    assert_eq!(desk.heads(case), phone.heads(case));
+    phone.note(case, "after the restart");
+    phone.sync(&hq).await;
+    assert!(phone.outbox.is_empty());
+    hq.stop().await;
+}
+
+// ---------------------------------------------------------------- naive baseline
+
+pub async fn naive_per_case_sync_round_trips_under_the_same_rules(backend: Backend) {
+    use automerge::sync::{Message, State, SyncDoc};
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let case = phone.register();
+    let path = format!("/v1/naive/{case}");
+    let mut state = State::new();
+    let mut got_number = false;
+    for _ in 0..6 {
+        let doc = phone.docs.get_mut(&case).unwrap();
+        let Some(message) = doc.sync().generate_sync_message(&mut state) else { break };
+        let (status, reply) = hq
+            .send(Method::POST, &path, Some(&phone.token), message.encode())
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply));
+        if !reply.is_empty() {
+            let doc = phone.docs.get_mut(&case).unwrap();
+            doc.sync()
+                .receive_sync_message(&mut state, Message::decode(&reply).unwrap())
+                .unwrap();
+        }
+        got_number |= phone.number_in_doc(case).is_some();
+    }
+    assert!(got_number, "HQ numbered the case and sent the number back");
+    assert_eq!(phone.number_in_doc(case), Some(format!("{MONTH}-0001")));
+
+    // The same auth and write rules as /v1/sync.
+    let message = phone.docs[&case].sync().generate_sync_message(&mut State::new()).unwrap();
+    let (status, _) = hq.send(Method::POST, &path, None, message.clone().encode()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let other = hq.person("zhao", Role::Engineer, None).await;
+    let (status, _) = hq
+        .send(Method::POST, &path, Some(&other.token), message.encode())
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = hq
+        .send(Method::POST, &path, Some(&phone.token), b"garbage".to_vec())
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // A batched-protocol device sees the naive device's work.
+    let mut desk = hq.person("li", Role::HqStaff, None).await;
+    desk.sync(&hq).await;
+    assert_eq!(desk.heads(case), phone.heads(case));
+}
+
+// ---------------------------------------------------------------- migrations
+
+pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let config = hq.config.storage();
+    // The server migrated to the latest; reopening is a no-op.
+    let storage = fieldhq::Storage::open(&config).await.unwrap();
+    assert_eq!(storage.schema_version().await.unwrap(), 2);
+    drop(hq);
+
+    // A fresh database, one step at a time, with data surviving the step.
+    let fresh = TestHq::start(backend).await;
+    let mut config = fresh.config.storage();
+    let dir = tempfile::tempdir().unwrap();
+    if backend == Backend::Sqlite {
+        config.data_dir = dir.path().to_owned();
+    } else {
+        drop(fresh);
+        config.database_url = Some(crate::common::fresh_schema_url().await);
+    }
+    let v1 = fieldhq::Storage::open_at_version(&config, 1).await.unwrap();
+    assert_eq!(v1.schema_version().await.unwrap(), 1);
+    assert!(v1.query_count("SELECT COUNT(*) FROM naive_sync_states").await.is_err());
+    admin::add_user(&v1, "wang", Role::Engineer, None).await.unwrap();
+    drop(v1);
+    let v2 = fieldhq::Storage::open(&config).await.unwrap();
+    assert_eq!(v2.schema_version().await.unwrap(), 2);
+    assert_eq!(v2.query_count("SELECT COUNT(*) FROM users").await.unwrap(), 1);
+    assert_eq!(v2.query_count("SELECT COUNT(*) FROM naive_sync_states").await.unwrap(), 0);
+    assert_eq!(v2.query_count("SELECT value FROM counters WHERE name = 'seq'").await.unwrap(), 0);
+
+    // A database from a newer fieldhq is refused, not misread.
+    let bump = match backend {
+        Backend::Sqlite => "PRAGMA user_version = 99",
+        Backend::Postgres => "INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0)",
+    };
+    v2.execute_raw(bump).await.unwrap();
+    drop(v2);
+    match fieldhq::Storage::open(&config).await {
+        Err(fieldhq::Error::NewerSchema { found: 99, .. }) => {}
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("a newer database was opened"),
+    }
+}
+
+// ---------------------------------------------------------------- volume
+
+/// Many new single-change cases in few requests; prints how long HQ took, for the report.
+pub async fn many_new_cases_apply_in_bulk(backend: Backend) {
+    let count: usize = std::env::var("FIELDHQ_BULK_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000);
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    for _ in 0..count {
+        phone.register();
+    }
+    let started = std::time::Instant::now();
+    let responses = phone.sync(&hq).await;
+    let elapsed = started.elapsed();
+    eprintln!(
+        "{backend:?}: {count} new cases pushed and numbered in {:.2} s over {} round trips",
+        elapsed.as_secs_f64(),
+        responses.len()
+    );
+    assert_eq!(phone.numbers.len(), count);
+    assert_eq!(hq.log_len().await, 2 * count as i64);
+
+    // One field changed in every case, pushed by a device already in sync.
+    let ids: Vec<Uuid> = phone.docs.keys().copied().collect();
+    for id in &ids {
+        phone.note(*id, "checked");
+    }
+    let started = std::time::Instant::now();
+    let request_bytes = encode(&phone.request()).len();
+    let responses = phone.sync(&hq).await;
+    eprintln!(
+        "{backend:?}: {count} changed cases synced in {:.2} s, {} round trips, {} B/case pushed",
+        started.elapsed().as_secs_f64(),
+        responses.len(),
+        request_bytes / count
+    );
+    assert_eq!(responses.len(), 1, "no pulls for the device's own changes");
+}
