@@ -105,9 +105,7 @@ impl TryFrom<CaseCommand> for Command {
             }
             CaseCommand::ReturnOldPart { line_id } => Command::ReturnOldPart { line_id },
             CaseCommand::AddNote { text } => Command::AddNote { text },
-            CaseCommand::ConfirmCustomer { confirmation } => {
-                Command::ConfirmCustomer(confirmation)
-            }
+            CaseCommand::ConfirmCustomer { confirmation } => Command::ConfirmCustomer(confirmation),
             CaseCommand::Close => Command::Close,
             CaseCommand::Reopen { reason } => Command::Reopen { reason },
             CaseCommand::UpdateFacts { update } => Command::UpdateFacts(update),

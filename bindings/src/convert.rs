@@ -125,7 +125,10 @@ mod tests {
         let t = parse_timestamp("2026-11-23T01:30:05Z").unwrap();
         assert_eq!(format_timestamp(&t), "2026-11-23T01:30:05+00:00");
         assert!(parse_timestamp("2026-11-23 09:30").is_err());
-        assert!(parse_timestamp("2026-11-23T09:30:00").is_err(), "an offset is required");
+        assert!(
+            parse_timestamp("2026-11-23T09:30:00").is_err(),
+            "an offset is required"
+        );
     }
 
     #[test]

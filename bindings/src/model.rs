@@ -5,8 +5,8 @@
 pub use fieldcore::deadlines::Milestone;
 use fieldcore::lifecycle::Action;
 use fieldcore::model::{
-    self as core, Cause, Channel, Charge, ConfirmationInput, CustomerRequest, DefectInput, FactsUpdate,
-    Market, Measurement, Outcome, PartInput, PhotoKind, Status,
+    self as core, Cause, Channel, Charge, ConfirmationInput, CustomerRequest, DefectInput,
+    FactsUpdate, Market, Measurement, Outcome, PartInput, PhotoKind, Status,
 };
 pub use fieldcore::photos::UploadState;
 pub use fieldcore::warranty::WarrantyRule;

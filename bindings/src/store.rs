@@ -147,9 +147,7 @@ impl FieldStore {
         kind: PhotoKind,
         caption: String,
     ) -> Result<PhotoImport> {
-        let (view, hash) = self
-            .lock()?
-            .import_photo(case_id, &bytes, kind, &caption)?;
+        let (view, hash) = self.lock()?.import_photo(case_id, &bytes, kind, &caption)?;
         Ok(PhotoImport {
             hash,
             view: view.into(),

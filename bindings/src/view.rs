@@ -264,7 +264,12 @@ fn decided<T, U>(
             resolved_by,
             ..
         } = v.current;
-        build(value, stamp.into(), resolved_by.map(Into::into), in_conflict)
+        build(
+            value,
+            stamp.into(),
+            resolved_by.map(Into::into),
+            in_conflict,
+        )
     })
 }
 
@@ -314,8 +319,9 @@ impl From<core::CaseView> for CaseView {
             status,
             status_changed: v.status.current.stamp.into(),
             allowed_actions: lifecycle::allowed_actions(status),
-            defect: decided(v.defect, |d: records::DefectRecord, decided, resolved_by, in_conflict| {
-                DefectDecision {
+            defect: decided(
+                v.defect,
+                |d: records::DefectRecord, decided, resolved_by, in_conflict| DefectDecision {
                     cause: d.cause,
                     quality_fault: d.quality_fault,
                     findings: d.findings,
@@ -325,32 +331,36 @@ impl From<core::CaseView> for CaseView {
                     decided,
                     resolved_by,
                     in_conflict,
-                }
-            }),
-            warranty: decided(v.warranty, |w: records::WarrantyRecord, decided, resolved_by, in_conflict| {
-                WarrantyOnCase {
+                },
+            ),
+            warranty: decided(
+                v.warranty,
+                |w: records::WarrantyRecord, decided, resolved_by, in_conflict| WarrantyOnCase {
                     decision: w.decision,
                     evidence_photos: w.evidence_photos,
                     decided,
                     resolved_by,
                     in_conflict,
-                }
-            }),
-            charge: decided(v.charge, |charge, decided, resolved_by, in_conflict| ChargeOnCase {
-                charge,
-                decided,
-                resolved_by,
-                in_conflict,
-            }),
-            resolution: decided(v.resolution, |r: records::ResolutionRecord, decided, resolved_by, in_conflict| {
-                Resolution {
-                    outcome: r.outcome,
-                    summary: r.summary,
+                },
+            ),
+            charge: decided(v.charge, |charge, decided, resolved_by, in_conflict| {
+                ChargeOnCase {
+                    charge,
                     decided,
                     resolved_by,
                     in_conflict,
                 }
             }),
+            resolution: decided(
+                v.resolution,
+                |r: records::ResolutionRecord, decided, resolved_by, in_conflict| Resolution {
+                    outcome: r.outcome,
+                    summary: r.summary,
+                    decided,
+                    resolved_by,
+                    in_conflict,
+                },
+            ),
             conflicts: v
                 .conflicts
                 .into_iter()

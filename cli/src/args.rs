@@ -42,11 +42,31 @@ pub enum Command {
     /// The 三包 warranty rule, without a database
     #[command(subcommand)]
     Warranty(WarrantyCommand),
-    /// Run a complete scripted service visit on a fresh database (or --db) and show the result
-    Demo,
+    /// The main job: an HQ on loopback, an engineer's phone and a technician's tablet work one
+    /// case apart, sync, resolve their conflict and converge (--offline: one device, no HQ)
+    Demo {
+        /// A complete visit on one device only, on a fresh database (or --db)
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Sync this device's store with HQ
+    Sync(SyncArgs),
     /// Measure a suite and print one JSON object
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// HQ's base URL, e.g. https://hq.example.com
+    #[arg(long, env = "FIELDCTL_HQ")]
+    pub hq: String,
+    /// This device's token from `fieldhq device enrol`
+    #[arg(long, env = "FIELDCTL_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// Trust only this certificate (PEM) for HQ instead of the bundled public roots
+    #[arg(long, value_name = "PEM")]
+    pub pin_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

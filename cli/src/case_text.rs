@@ -2,10 +2,10 @@
 //! when, conflicts numbered for `resolve-conflict`, photos, the append-only entries and the
 //! history.
 
-use fieldcore::{CaseView, PhotoInfo};
 use fieldcore::model::{ProofOfPurchase, Timestamp};
 use fieldcore::records::{Stamp, VisitBody};
 use fieldcore::view::DecisionView;
+use fieldcore::{CaseView, PhotoInfo};
 
 use crate::output::{Text, due, money, name, time};
 use crate::photo_text;

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use fieldcore::model::Charge;
 use fieldcore::model::{
-    CaseId, ConfirmationInput, DefectInput, FactsUpdate, PartInput, ProofOfPurchase,
-    Registration, Timestamp,
+    CaseId, ConfirmationInput, DefectInput, FactsUpdate, PartInput, ProofOfPurchase, Registration,
+    Timestamp,
 };
 use fieldcore::warranty::{self, WarrantyInput};
 use fieldcore::{Command, ListQuery, Page, Policies, Store};
@@ -23,6 +23,7 @@ use crate::error::{CliError, Result};
 use crate::input;
 use crate::output::Printer;
 use crate::photo_cmd;
+use crate::sync_cmd;
 
 const DEFAULT_DB: &str = "fieldctl.db";
 const DEFAULT_USER: &str = "engineer";
@@ -34,7 +35,17 @@ pub fn run(cli: Cli, out: &Printer) -> Result<()> {
         crate::args::Command::Case(command) => case(&env, *command, out),
         crate::args::Command::Photo(command) => photo_cmd::run(&env, command, out),
         crate::args::Command::Warranty(WarrantyCommand::Check(args)) => warranty_check(&args, out),
-        crate::args::Command::Demo => demo::run(&env, out),
+        crate::args::Command::Demo { offline: true } => demo::run(&env, out),
+        crate::args::Command::Demo { offline: false } => demo::run_with_hq(&env, out),
+        crate::args::Command::Sync(args) => sync_cmd::run(
+            &env,
+            &sync_cmd::SyncArgs {
+                hq: args.hq,
+                token: args.token,
+                pinned_certificate: args.pin_cert,
+            },
+            out,
+        ),
         crate::args::Command::Bench(BenchCommand::Store { cases }) => {
             out.json_value(&bench::store(cases)?)
         }

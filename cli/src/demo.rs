@@ -1,7 +1,7 @@
 //! The demo: one complete on-site service visit, scripted with realistic data and run through
 //! the real store and clock, from the customer's call to the closed case.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::{Duration, Local, Timelike};
 use fieldcore::model::{
@@ -12,6 +12,7 @@ use fieldcore::{CaseView, Command, Store};
 use uuid::Uuid;
 
 use crate::commands::Env;
+use crate::demo_hq;
 use crate::demo_photos;
 use crate::error::{CliError, Result};
 use crate::output::Printer;
@@ -108,6 +109,20 @@ pub fn run(env: &Env, out: &Printer) -> Result<()> {
     out.demo(&path, &steps, &last, &photos, store.now())
 }
 
+/// The main job: the multi-device story of `demo_hq` in a fresh folder, then the final case.
+pub fn run_with_hq(env: &Env, out: &Printer) -> Result<()> {
+    let folder = match env.explicit_db() {
+        Some(path) => path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        None => fresh_database()?
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+    };
+    let (database, view, mut phone) = demo_hq::run(&folder, out)?;
+    let photos = phone.photos(view.id)?;
+    out.demo(&database, &[], &view, &photos, phone.now())
+}
+
 /// The visit as it goes: each step runs on the store and prints a numbered line.
 struct Visit<'a> {
     id: CaseId,
@@ -175,7 +190,7 @@ fn fresh_database() -> Result<PathBuf> {
 }
 
 /// The customer's call: a 7.5 kW motor bought five months ago, running hot and noisy.
-fn complaint(now: Timestamp, user: &str) -> Registration {
+pub(crate) fn complaint(now: Timestamp, user: &str) -> Registration {
     let today = now.with_timezone(&Local).date_naive();
     let days_ago = |days| today - Duration::days(days);
     Registration {
@@ -210,7 +225,7 @@ fn on_the_minute(at: Timestamp) -> Timestamp {
 }
 
 /// What the engineer found, with the photo that shows it.
-fn confirm_defect(evidence: String) -> Command {
+pub(crate) fn confirm_defect(evidence: String) -> Command {
     Command::ConfirmDefect(DefectInput {
         cause: Cause::DesignManufacturing,
         findings: "Drive-end bearing 6308 rough and discoloured; bearing seat on the end shield \

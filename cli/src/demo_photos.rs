@@ -44,7 +44,13 @@ pub fn nameplate() -> Result<Vec<u8>> {
         (plate.x1 - 48, plate.y1 - 48),
     ] {
         disc(&mut img, cx as f32, cy as f32, 17.0, [95, 95, 100]);
-        disc(&mut img, cx as f32 - 4.0, cy as f32 - 4.0, 9.0, [225, 225, 230]);
+        disc(
+            &mut img,
+            cx as f32 - 4.0,
+            cy as f32 - 4.0,
+            9.0,
+            [225, 225, 230],
+        );
     }
     // The maker's name and the motor type across the top, in larger glyphs.
     glyphs(&mut img, Rect::new(430, 240, 1170, 310), 58, 12);
@@ -306,6 +312,31 @@ mod tests {
             let img = image::load_from_memory(&bytes).unwrap();
             assert_eq!((img.width(), img.height()), size);
             assert_eq!(make().unwrap(), bytes);
+        }
+    }
+}
+
+#[cfg(test)]
+mod timing_tmp {
+    #![allow(clippy::unwrap_used)]
+    #[test]
+    fn timing_tmp() {
+        for _ in 0..3 {
+            let t = std::time::Instant::now();
+            let a = super::nameplate().unwrap();
+            let t1 = t.elapsed();
+            let b = super::bearing_defect().unwrap();
+            let t2 = t.elapsed();
+            let c = super::signature().unwrap();
+            let t3 = t.elapsed();
+            eprintln!(
+                "nameplate {t1:?} bearing {:?} signature {:?} total {t3:?} sizes {} {} {}",
+                t2 - t1,
+                t3 - t2,
+                a.len(),
+                b.len(),
+                c.len()
+            );
         }
     }
 }

@@ -41,6 +41,10 @@ pub enum CliError {
     #[error("could not write {}: {source}", .path.display())]
     WriteFile { path: PathBuf, source: io::Error },
 
+    /// The scripted demo could not run to the end.
+    #[error("demo failed: {0}")]
+    Demo(String),
+
     /// A benchmark could not run to the end.
     #[error("benchmark failed: {0}")]
     Bench(String),
@@ -105,6 +109,7 @@ impl CliError {
             CliError::WriteFile { .. } => "io",
             CliError::Output(_) => "output",
             CliError::Bench(_) => "bench",
+            CliError::Demo(_) => "demo",
             CliError::Io(_) => "io",
         }
     }

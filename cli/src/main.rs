@@ -6,12 +6,14 @@ mod bench_photos;
 mod case_text;
 mod commands;
 mod demo;
+mod demo_hq;
 mod demo_photos;
 mod error;
 mod input;
 mod output;
 mod photo_cmd;
 mod photo_text;
+mod sync_cmd;
 
 use std::process::ExitCode;
 

@@ -27,6 +27,10 @@ impl Printer {
         Printer { json }
     }
 
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
     /// A line of progress; JSON output has no progress lines.
     pub fn line(&self, line: &str) -> Result<()> {
         if self.json {

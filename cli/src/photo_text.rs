@@ -86,7 +86,14 @@ pub fn table(photos: &[PhotoInfo]) -> String {
     }
     let mut rows = vec![
         [
-            "HASH", "KIND", "CAPTION", "SIZE", "WxH", "TAKEN", "UPLOAD", "THUMBNAIL",
+            "HASH",
+            "KIND",
+            "CAPTION",
+            "SIZE",
+            "WxH",
+            "TAKEN",
+            "UPLOAD",
+            "THUMBNAIL",
         ]
         .map(str::to_owned),
     ];
@@ -107,7 +114,10 @@ pub fn table(photos: &[PhotoInfo]) -> String {
     }
     aligned(&mut text, &rows);
     let count = photos.len();
-    text.line(format!("{count} photo{}", if count == 1 { "" } else { "s" }));
+    text.line(format!(
+        "{count} photo{}",
+        if count == 1 { "" } else { "s" }
+    ));
     text.into_string()
 }
 
@@ -138,9 +148,10 @@ pub fn record(info: &PhotoInfo) -> String {
             "{} · {} · {}",
             short_hash(&r.thumbnail_hash),
             size(r.thumbnail_size),
-            info.thumbnail_path
-                .as_ref()
-                .map_or_else(|| "not on this device".to_owned(), |p| p.display().to_string())
+            info.thumbnail_path.as_ref().map_or_else(
+                || "not on this device".to_owned(),
+                |p| p.display().to_string()
+            )
         ),
     );
     t.into_string()

@@ -745,7 +745,10 @@ fn the_demo_runs_a_whole_visit() {
     let photos = out["case"]["photos"].as_array().unwrap();
     let kinds: Vec<&str> = photos.iter().map(|p| p["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["nameplate", "defect", "signature"]);
-    assert_eq!((photos[0]["width"].as_u64(), photos[0]["height"].as_u64()), (Some(1600), Some(1200)));
+    assert_eq!(
+        (photos[0]["width"].as_u64(), photos[0]["height"].as_u64()),
+        (Some(1600), Some(1200))
+    );
     let defect = &out["case"]["defect"]["current"]["value"];
     assert_eq!(defect["evidence_photos"][0], photos[1]["hash"]);
     assert_eq!(
@@ -902,7 +905,14 @@ fn photos_are_added_cited_listed_exported_and_removed() {
     let out = ok_json(
         dir,
         &[
-            "photo", "add", case, "plate.jpg", "--kind", "nameplate", "--caption", "Nameplate",
+            "photo",
+            "add",
+            case,
+            "plate.jpg",
+            "--kind",
+            "nameplate",
+            "--caption",
+            "Nameplate",
         ],
     );
     let nameplate = out["photo"].as_str().unwrap().to_owned();
@@ -914,7 +924,14 @@ fn photos_are_added_cited_listed_exported_and_removed() {
     // As text: the hash to cite, the size and the dimensions (resized to the policy's edge).
     let text = ok(
         dir,
-        &["photo", "add", case, bearing.to_str().unwrap(), "--kind", "defect"],
+        &[
+            "photo",
+            "add",
+            case,
+            bearing.to_str().unwrap(),
+            "--kind",
+            "defect",
+        ],
     );
     let defect = text
         .lines()
@@ -922,13 +939,23 @@ fn photos_are_added_cited_listed_exported_and_removed() {
         .unwrap()
         .to_owned();
     assert!(
-        text.contains(&format!("attached defect photo {} · 2048×1365 · ", &defect[..12])),
+        text.contains(&format!(
+            "attached defect photo {} · 2048×1365 · ",
+            &defect[..12]
+        )),
         "{text}"
     );
     assert!(text.contains("KiB"), "{text}");
     let text = ok(
         dir,
-        &["photo", "add", case, signed.to_str().unwrap(), "--kind", "signature"],
+        &[
+            "photo",
+            "add",
+            case,
+            signed.to_str().unwrap(),
+            "--kind",
+            "signature",
+        ],
     );
     let signature = text
         .lines()
@@ -941,28 +968,59 @@ fn photos_are_added_cited_listed_exported_and_removed() {
     ok(
         dir,
         &[
-            "case", "confirm-defect", case, "--cause", "design_manufacturing", "--findings",
-            "Bearing seat oversize", "--evidence", &defect,
+            "case",
+            "confirm-defect",
+            case,
+            "--cause",
+            "design_manufacturing",
+            "--findings",
+            "Bearing seat oversize",
+            "--evidence",
+            &defect,
         ],
     );
-    ok(dir, &["case", "decide-warranty", case, "--evidence", &defect]);
+    ok(
+        dir,
+        &["case", "decide-warranty", case, "--evidence", &defect],
+    );
     ok(
         dir,
         &[
-            "case", "resolve", case, "--outcome", "parts_replaced", "--summary", "Bearing replaced",
+            "case",
+            "resolve",
+            case,
+            "--outcome",
+            "parts_replaced",
+            "--summary",
+            "Bearing replaced",
         ],
     );
     ok(
         dir,
         &[
-            "case", "confirm", case, "--name", "Chen Jie", "--accepted", "--signature-hash",
+            "case",
+            "confirm",
+            case,
+            "--name",
+            "Chen Jie",
+            "--accepted",
+            "--signature-hash",
             &signature,
         ],
     );
     let view = ok_json(dir, &["case", "show", case]);
-    assert_eq!(view["defect"]["current"]["value"]["evidence_photos"][0], defect.as_str());
-    assert_eq!(view["warranty"]["current"]["value"]["evidence_photos"][0], defect.as_str());
-    assert_eq!(view["confirmations"][0]["signature_hash"], signature.as_str());
+    assert_eq!(
+        view["defect"]["current"]["value"]["evidence_photos"][0],
+        defect.as_str()
+    );
+    assert_eq!(
+        view["warranty"]["current"]["value"]["evidence_photos"][0],
+        defect.as_str()
+    );
+    assert_eq!(
+        view["confirmations"][0]["signature_hash"],
+        signature.as_str()
+    );
 
     // The list: upload state and thumbnails on this device.
     let listed = ok_json(dir, &["photo", "list", case]);
@@ -972,7 +1030,9 @@ fn photos_are_added_cited_listed_exported_and_removed() {
     assert_eq!(listed[0]["caption"], "Nameplate");
     for photo in listed {
         assert_eq!(photo["upload"], "pending");
-        let thumbnail = std::fs::read(photo["thumbnail_path"].as_str().unwrap()).unwrap();
+        // Where the store keeps it, beside the database: relative, like --db.
+        let thumbnail = dir.join(photo["thumbnail_path"].as_str().unwrap());
+        let thumbnail = std::fs::read(thumbnail).unwrap();
         let thumbnail = image::load_from_memory(&thumbnail).unwrap();
         assert_eq!(thumbnail.width().max(thumbnail.height()), 320);
     }
@@ -992,7 +1052,10 @@ fn photos_are_added_cited_listed_exported_and_removed() {
     let text = ok(dir, &["case", "show", case]);
     assert!(text.contains("Photos (3):"), "{text}");
     assert!(
-        text.contains(&format!("nameplate · Nameplate · {} · 900×600 · pending", &nameplate[..12])),
+        text.contains(&format!(
+            "nameplate · Nameplate · {} · 900×600 · pending",
+            &nameplate[..12]
+        )),
         "{text}"
     );
 
@@ -1000,7 +1063,10 @@ fn photos_are_added_cited_listed_exported_and_removed() {
     let shown = ok(dir, &["photo", "show", case, &defect[..8]]);
     assert!(shown.contains(&defect), "{shown}");
     assert!(shown.contains("defect"), "{shown}");
-    let out = ok_json(dir, &["photo", "show", case, &defect[..8], "--out", "defect.jpg"]);
+    let out = ok_json(
+        dir,
+        &["photo", "show", case, &defect[..8], "--out", "defect.jpg"],
+    );
     assert_eq!(out["hash"], defect.as_str());
     let written = std::fs::read(dir.join("defect.jpg")).unwrap();
     assert_eq!(out["written"]["bytes"], written.len());
@@ -1013,7 +1079,15 @@ fn photos_are_added_cited_listed_exported_and_removed() {
     assert_eq!((exported.width(), exported.height()), (2048, 1365));
     let text = ok(
         dir,
-        &["photo", "show", case, &nameplate[..6], "--out", "thumb.jpg", "--thumbnail"],
+        &[
+            "photo",
+            "show",
+            case,
+            &nameplate[..6],
+            "--out",
+            "thumb.jpg",
+            "--thumbnail",
+        ],
     );
     assert!(text.contains("thumb.jpg"), "{text}");
     let thumb = image::open(dir.join("thumb.jpg")).unwrap();
@@ -1023,7 +1097,11 @@ fn photos_are_added_cited_listed_exported_and_removed() {
     let absent = ["0", "1"]
         .into_iter()
         .map(|c| c.repeat(6))
-        .find(|p| [&nameplate, &defect, &signature].iter().all(|h| !h.starts_with(p.as_str())))
+        .find(|p| {
+            [&nameplate, &defect, &signature]
+                .iter()
+                .all(|h| !h.starts_with(p.as_str()))
+        })
         .unwrap();
     let (err, json) = fails(dir, 2, &["photo", "show", case, &absent]);
     assert_eq!(json["field"], "hash");
@@ -1055,9 +1133,17 @@ fn photos_are_added_cited_listed_exported_and_removed() {
     assert!(photo_hashes(dir, case).is_empty());
     assert_eq!(ok(dir, &["photo", "list", case]), "no photos\n");
     assert!(ok(dir, &["case", "show", case]).contains("Photos: none"));
-    let (_, json) = fails(dir, 2, &["photo", "remove", case, &defect[..10], "--reason", "again"]);
+    let (_, json) = fails(
+        dir,
+        2,
+        &["photo", "remove", case, &defect[..10], "--reason", "again"],
+    );
     assert_eq!(json["field"], "hash");
-    let (_, json) = fails(dir, 1, &["photo", "remove", case, &defect, "--reason", "again"]);
+    let (_, json) = fails(
+        dir,
+        1,
+        &["photo", "remove", case, &defect, "--reason", "again"],
+    );
     assert_eq!(json["kind"], "entry_not_found");
     let view = ok_json(dir, &["case", "show", case]);
     let removals = view["events"]
@@ -1093,25 +1179,45 @@ fn photos_the_device_cannot_take_exit_2_and_attach_nothing() {
     // Half a JPEG, a text file, a missing file, a folder.
     let whole = std::fs::read(write_jpeg(dir, "whole.jpg", 800, 600)).unwrap();
     std::fs::write(dir.join("half.jpg"), &whole[..whole.len() / 2]).unwrap();
-    let (_, json) = fails(dir, 2, &["photo", "add", case, "half.jpg", "--kind", "defect"]);
+    let (_, json) = fails(
+        dir,
+        2,
+        &["photo", "add", case, "half.jpg", "--kind", "defect"],
+    );
     assert_eq!(json["kind"], "invalid_photo");
     // A header claiming 100 megapixels is refused before anything is decoded.
     let mut huge = whole.clone();
     let sof = huge.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
     huge[sof + 5..sof + 9].copy_from_slice(&[0x27, 0x10, 0x27, 0x10]);
     std::fs::write(dir.join("huge.jpg"), &huge).unwrap();
-    let (err, json) = fails(dir, 2, &["photo", "add", case, "huge.jpg", "--kind", "defect"]);
+    let (err, json) = fails(
+        dir,
+        2,
+        &["photo", "add", case, "huge.jpg", "--kind", "defect"],
+    );
     assert_eq!(json["kind"], "photo_too_large");
     assert!(err.starts_with("error: photo too large"), "{err}");
     std::fs::write(dir.join("notes.txt"), "not a photo").unwrap();
-    let (_, json) = fails(dir, 2, &["photo", "add", case, "notes.txt", "--kind", "other"]);
+    let (_, json) = fails(
+        dir,
+        2,
+        &["photo", "add", case, "notes.txt", "--kind", "other"],
+    );
     assert_eq!(json["kind"], "invalid_photo");
-    let (err, json) = fails(dir, 2, &["photo", "add", case, "missing.jpg", "--kind", "other"]);
+    let (err, json) = fails(
+        dir,
+        2,
+        &["photo", "add", case, "missing.jpg", "--kind", "other"],
+    );
     assert_eq!(json["field"], "file");
     assert!(err.contains("missing.jpg"), "{err}");
     let (_, json) = fails(dir, 2, &["photo", "add", case, ".", "--kind", "other"]);
     assert_eq!(json["field"], "file");
-    let (_, json) = fails(dir, 2, &["photo", "add", case, "whole.jpg", "--kind", "selfie"]);
+    let (_, json) = fails(
+        dir,
+        2,
+        &["photo", "add", case, "whole.jpg", "--kind", "selfie"],
+    );
     assert_eq!(json["kind"], "usage");
 
     // Nothing was attached or written: no photos, no events, no blobs.
@@ -1123,8 +1229,15 @@ fn photos_the_device_cannot_take_exit_2_and_attach_nothing() {
     assert!(files.is_empty(), "{files:?}");
 
     // The good photo goes in, once.
-    ok(dir, &["photo", "add", case, "whole.jpg", "--kind", "defect"]);
-    let (err, json) = fails(dir, 2, &["photo", "add", case, "whole.jpg", "--kind", "defect"]);
+    ok(
+        dir,
+        &["photo", "add", case, "whole.jpg", "--kind", "defect"],
+    );
+    let (err, json) = fails(
+        dir,
+        2,
+        &["photo", "add", case, "whole.jpg", "--kind", "defect"],
+    );
     assert_eq!(json["field"], "hash");
     assert!(err.contains("already on the case"), "{err}");
     assert_eq!(photo_hashes(dir, case).len(), 1);

@@ -49,7 +49,10 @@ impl BlobDir {
         fs::create_dir_all(folder)?;
         let temp = folder.join(format!("{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple()));
         let written = (|| -> std::io::Result<()> {
-            let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp)?;
             file.write_all(bytes)?;
             file.sync_all()?;
             fs::rename(&temp, &target)?;

@@ -209,7 +209,9 @@ fn write_all(tx: &mut automerge::transaction::Transaction<'_>, writes: Vec<Write
             Write::Append(collection, id, json) => {
                 document::append_json(tx, collection, &id, json)?
             }
-            Write::Photo(hash, json) => document::put_keyed_json(tx, document::PHOTOS, &hash, json)?,
+            Write::Photo(hash, json) => {
+                document::put_keyed_json(tx, document::PHOTOS, &hash, json)?
+            }
             Write::RemovePhoto(hash) => document::delete_keyed(tx, document::PHOTOS, &hash)?,
         }
     }
@@ -552,7 +554,10 @@ fn plan(view: &CaseView, ctx: &Context<'_>, command: &Command) -> Result<Plan> {
             validate::photo_hash("thumbnail_hash", &photo.thumbnail_hash)?;
             validate::optional_text("caption", Some(&photo.caption))?;
             if view.photos.iter().any(|p| p.hash == photo.hash) {
-                return Err(Error::validation("hash", "this photo is already on the case"));
+                return Err(Error::validation(
+                    "hash",
+                    "this photo is already on the case",
+                ));
             }
             let record = PhotoRecord {
                 kind: photo.kind,
@@ -568,7 +573,11 @@ fn plan(view: &CaseView, ctx: &Context<'_>, command: &Command) -> Result<Plan> {
             };
             writes.push(Write::Photo(photo.hash.clone(), to_json(&record)?));
             applied.entry_id = Some(photo.hash.clone());
-            format!("{} photo {} attached", photo.kind.as_str(), &photo.hash[..12])
+            format!(
+                "{} photo {} attached",
+                photo.kind.as_str(),
+                &photo.hash[..12]
+            )
         }
         Command::RemovePhoto { hash, reason } => {
             validate::text("reason", reason)?;
@@ -620,8 +629,14 @@ fn no_conflict<T>(decision: &Option<DecisionView<T>>, field: DecisionField) -> R
 
 /// Evidence must be a photo of this case, so a decision never cites a picture nobody can see.
 fn photos_on_case(view: &CaseView, field: &'static str, hashes: &[String]) -> Result<()> {
-    match hashes.iter().find(|h| !view.photos.iter().any(|p| &p.hash == *h)) {
-        Some(_) => Err(Error::validation(field, "cites a photo that is not on this case")),
+    match hashes
+        .iter()
+        .find(|h| !view.photos.iter().any(|p| &p.hash == *h))
+    {
+        Some(_) => Err(Error::validation(
+            field,
+            "cites a photo that is not on this case",
+        )),
         None => Ok(()),
     }
 }

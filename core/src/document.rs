@@ -229,7 +229,12 @@ pub fn append_json(
 }
 
 /// Puts a JSON value under `key` of a keyed container such as photos.
-pub fn put_keyed_json(doc: &mut Transaction<'_>, container_key: &str, key: &str, json: String) -> Result<()> {
+pub fn put_keyed_json(
+    doc: &mut Transaction<'_>,
+    container_key: &str,
+    key: &str,
+    json: String,
+) -> Result<()> {
     let obj = container(doc, container_key)?;
     doc.put(&obj, key, json).map_err(internal)
 }
@@ -262,12 +267,21 @@ pub fn read_decision<T: DeserializeOwned>(
 }
 
 /// Every entry of a collection, decoded, in key order (entry ids are UUIDv7: time order).
-pub fn read_collection<T: DeserializeOwned>(doc: &impl ReadDoc, collection: Collection) -> Result<Vec<T>> {
-    Ok(read_keyed(doc, collection.key())?.into_iter().map(|(_, v)| v).collect())
+pub fn read_collection<T: DeserializeOwned>(
+    doc: &impl ReadDoc,
+    collection: Collection,
+) -> Result<Vec<T>> {
+    Ok(read_keyed(doc, collection.key())?
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect())
 }
 
 /// Every (key, value) of a keyed container, decoded, in key order.
-pub fn read_keyed<T: DeserializeOwned>(doc: &impl ReadDoc, container_key: &str) -> Result<Vec<(String, T)>> {
+pub fn read_keyed<T: DeserializeOwned>(
+    doc: &impl ReadDoc,
+    container_key: &str,
+) -> Result<Vec<(String, T)>> {
     let Some(obj) = object(doc, &ROOT, container_key) else {
         return Ok(Vec::new());
     };
@@ -322,7 +336,6 @@ fn all_strings(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Vec<String> {
     }
     values
 }
-
 
 fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| Error::InvalidDocument(format!("unreadable entry: {e}")))

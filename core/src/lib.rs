@@ -6,8 +6,8 @@
 //! an outbox entry in one SQLite transaction. Screens read lists from the projection and a
 //! case's detail as a [`CaseView`].
 
-mod checkpoint;
 pub mod blobs;
+mod checkpoint;
 pub mod commands;
 pub mod deadlines;
 pub mod document;

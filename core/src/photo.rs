@@ -136,7 +136,11 @@ pub fn process(bytes: &[u8], policy: &PhotoPolicy) -> Result<ProcessedPhoto> {
 
 /// [`process`] with a chosen resizer.
 #[doc(hidden)]
-pub fn process_with(bytes: &[u8], policy: &PhotoPolicy, resizer: Resizer) -> Result<ProcessedPhoto> {
+pub fn process_with(
+    bytes: &[u8],
+    policy: &PhotoPolicy,
+    resizer: Resizer,
+) -> Result<ProcessedPhoto> {
     process_profiled(bytes, policy, resizer).map(|(photo, _)| photo)
 }
 
@@ -337,6 +341,11 @@ fn decode(bytes: &[u8], policy: &PhotoPolicy) -> Result<Decoded> {
             "truncated jpeg: the image data has no end marker".into(),
         ));
     }
+    if format == Format::WebP && !webp_chunks_fit(bytes) {
+        return Err(Error::InvalidPhoto(
+            "damaged or truncated webp: a chunk runs past the end of the file".into(),
+        ));
+    }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_DECODE_EDGE);
     limits.max_image_height = Some(MAX_DECODE_EDGE);
@@ -375,9 +384,7 @@ fn decode_pixels(
     // Metadata is a help, not a requirement: a photo whose EXIF block is damaged is still
     // evidence, so it is imported upright-as-stored and without a capture time.
     let exif = decoder.exif_metadata().ok().flatten();
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(Orientation::NoTransforms);
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
 
     // The output buffer counts against the memory limit, as `ImageReader::decode` does it; the
     // decoder gets what is left for its own working memory.
@@ -429,6 +436,34 @@ fn jpeg_has_end(bytes: &[u8]) -> bool {
     bytes
         .get(at..)
         .is_some_and(|scan| scan.windows(2).any(|w| w == [0xFF, 0xD9]))
+}
+
+/// Whether every RIFF chunk of a WebP file lies inside the file. image-webp 0.2.4 allocates a
+/// metadata chunk (EXIF, ICC, XMP) at the size its header claims before reading it, and the
+/// image crate's wrapper sets no memory limit on it: fuzzing found a 618-byte file whose EXIF
+/// chunk claims 3.4 GB, enough to kill a phone app. Refusing chunks that claim more bytes than
+/// the file has bounds every such allocation by the input size. The walk covers the whole
+/// file, as the decoder's own walk may run past the RIFF size; a truncated image chunk is
+/// refused here too, as a truncated JPEG is.
+fn webp_chunks_fit(bytes: &[u8]) -> bool {
+    // u64 so that a size near 4 GiB cannot wrap around on a 32-bit phone.
+    let len = bytes.len() as u64;
+    let mut at: u64 = 12;
+    while at + 8 <= len {
+        let h = at as usize;
+        let size = u64::from(u32::from_le_bytes([
+            bytes[h + 4],
+            bytes[h + 5],
+            bytes[h + 6],
+            bytes[h + 7],
+        ]));
+        if at + 8 + size > len {
+            return false;
+        }
+        // Chunks are padded to an even length.
+        at += 8 + size + (size & 1);
+    }
+    true
 }
 
 /// Decoder errors become the core's photo errors; the decoder's own text names the technical
@@ -516,16 +551,12 @@ fn resize_ref(src: &RgbImage, w: u32, h: u32, resizer: Resizer) -> Result<RgbIma
 /// Lanczos3 with fast_image_resize, straight from the decoder's buffer (no copy in).
 fn resize_fast(src: &RgbImage, w: u32, h: u32) -> Result<RgbImage> {
     let internal = |e: &dyn std::fmt::Display| Error::InvalidPhoto(format!("resize failed: {e}"));
-    let view = fr::images::ImageRef::new(
-        src.width(),
-        src.height(),
-        src.as_raw(),
-        fr::PixelType::U8x3,
-    )
-    .map_err(|e| internal(&e))?;
+    let view =
+        fr::images::ImageRef::new(src.width(), src.height(), src.as_raw(), fr::PixelType::U8x3)
+            .map_err(|e| internal(&e))?;
     let mut dst = fr::images::Image::new(w, h, fr::PixelType::U8x3);
-    let options = fr::ResizeOptions::new()
-        .resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Lanczos3));
+    let options =
+        fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Lanczos3));
     fr::Resizer::new()
         .resize(&view, &mut dst, &options)
         .map_err(|e| internal(&e))?;
@@ -608,7 +639,8 @@ fn ascii_field(exif: &exif::Exif, tag: exif::Tag) -> Option<&[u8]> {
 }
 
 fn taken_at(exif: &exif::Exif) -> Option<String> {
-    let mut dt = exif::DateTime::from_ascii(ascii_field(exif, exif::Tag::DateTimeOriginal)?).ok()?;
+    let mut dt =
+        exif::DateTime::from_ascii(ascii_field(exif, exif::Tag::DateTimeOriginal)?).ok()?;
     if let Some(offset) = ascii_field(exif, exif::Tag::OffsetTimeOriginal) {
         // An unreadable offset leaves the local time, which is still true.
         let _ = dt.parse_offset(offset);
@@ -632,8 +664,18 @@ fn taken_at(exif: &exif::Exif) -> Option<String> {
 }
 
 fn gps(exif: &exif::Exif) -> Option<GpsPosition> {
-    let lat = coordinate(exif, exif::Tag::GPSLatitude, exif::Tag::GPSLatitudeRef, b'S')?;
-    let lon = coordinate(exif, exif::Tag::GPSLongitude, exif::Tag::GPSLongitudeRef, b'W')?;
+    let lat = coordinate(
+        exif,
+        exif::Tag::GPSLatitude,
+        exif::Tag::GPSLatitudeRef,
+        b'S',
+    )?;
+    let lon = coordinate(
+        exif,
+        exif::Tag::GPSLongitude,
+        exif::Tag::GPSLongitudeRef,
+        b'W',
+    )?;
     ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon))
         .then_some(GpsPosition { lat, lon })
 }

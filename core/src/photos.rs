@@ -76,10 +76,14 @@ impl Store {
             height: processed.height,
             thumbnail_hash: processed.thumbnail_sha256.clone(),
             thumbnail_size: processed.thumbnail.len() as u64,
-            gps: processed.gps.map(|g| GpsPosition { lat: g.lat, lon: g.lon }),
+            gps: processed.gps.map(|g| GpsPosition {
+                lat: g.lat,
+                lon: g.lon,
+            }),
         };
         self.blobs.put(&attachment.hash, &processed.jpeg)?;
-        self.blobs.put(&attachment.thumbnail_hash, &processed.thumbnail)?;
+        self.blobs
+            .put(&attachment.thumbnail_hash, &processed.thumbnail)?;
         let hash = attachment.hash.clone();
         let thumbnail = attachment.thumbnail_hash.clone();
         let new_blobs = [
@@ -102,7 +106,9 @@ impl Store {
         let limit = self.policies.photos.max_input_bytes as u64;
         let file = std::fs::File::open(path)?;
         if file.metadata()?.len() > limit {
-            return Err(Error::PhotoTooLarge(format!("the file is over {limit} bytes")));
+            return Err(Error::PhotoTooLarge(format!(
+                "the file is over {limit} bytes"
+            )));
         }
         let mut bytes = Vec::new();
         file.take(limit + 1).read_to_end(&mut bytes)?;
@@ -148,9 +154,9 @@ impl Store {
 
     /// Blobs written here that HQ has not confirmed yet, oldest first.
     pub fn pending_uploads(&self) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT hash FROM blobs WHERE uploaded = 0 ORDER BY created_at, hash")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT hash FROM blobs WHERE uploaded = 0 ORDER BY created_at, hash",
+        )?;
         let hashes = stmt
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
@@ -173,7 +179,10 @@ impl Store {
     pub fn receive_blob(&mut self, hash: &str, bytes: &[u8]) -> Result<()> {
         crate::validate::photo_hash("hash", hash)?;
         if photo::sha256_hex(bytes) != hash {
-            return Err(Error::validation("hash", "does not match the bytes received"));
+            return Err(Error::validation(
+                "hash",
+                "does not match the bytes received",
+            ));
         }
         self.blobs.put(hash, bytes)?;
         record_blob(&self.conn, hash, bytes.len() as u64, true)
@@ -196,7 +205,8 @@ impl Store {
             .collect::<rusqlite::Result<_>>()?;
         for hash in &unreferenced {
             // The row goes first: a crash in between leaves an orphan file, collected next time.
-            self.conn.execute("DELETE FROM blobs WHERE hash = ?1", [hash])?;
+            self.conn
+                .execute("DELETE FROM blobs WHERE hash = ?1", [hash])?;
             self.blobs.remove(hash)?;
             collected.blobs += 1;
         }
@@ -217,7 +227,12 @@ pub(crate) fn record_blob(conn: &Connection, hash: &str, size: u64, uploaded: bo
         "INSERT INTO blobs (hash, size, uploaded, created_at) VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT (hash) DO UPDATE SET uploaded = MAX(uploaded, excluded.uploaded)",
     )?
-    .execute(params![hash, size as i64, uploaded, chrono::Utc::now().to_rfc3339()])?;
+    .execute(params![
+        hash,
+        size as i64,
+        uploaded,
+        chrono::Utc::now().to_rfc3339()
+    ])?;
     Ok(())
 }
 

@@ -5,8 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Cause, Charge, ConfirmationInput, Measurement, Outcome, PartInput, PhotoKind, Status,
-    Timestamp,
+    Cause, Charge, ConfirmationInput, Measurement, Outcome, PartInput, PhotoKind, Status, Timestamp,
 };
 use crate::warranty::WarrantyDecision;
 

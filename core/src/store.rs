@@ -197,7 +197,10 @@ impl Store {
         if let Command::AttachPhoto(photo) = command {
             for hash in [&photo.hash, &photo.thumbnail_hash] {
                 if !self.blobs.contains(hash)? {
-                    return Err(Error::validation("hash", "import the photo before attaching it"));
+                    return Err(Error::validation(
+                        "hash",
+                        "import the photo before attaching it",
+                    ));
                 }
             }
         }

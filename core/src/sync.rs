@@ -56,7 +56,11 @@ pub struct RoundOutcome {
 impl Store {
     /// The next request: outbox entries grouped per case, oldest case first, up to about
     /// `max_push_bytes` of changes (at least one case), plus repairs and the cursor.
-    pub fn prepare_sync(&mut self, max_push_bytes: usize, max_pull: u32) -> Result<(SyncRequest, PushPlan)> {
+    pub fn prepare_sync(
+        &mut self,
+        max_push_bytes: usize,
+        max_pull: u32,
+    ) -> Result<(SyncRequest, PushPlan)> {
         let push_document: HashSet<String> = self.repairs("push_document")?.into_iter().collect();
         let mut order: Vec<String> = Vec::new();
         let mut rows: HashMap<String, (i64, Vec<ByteBuf>, bool)> = HashMap::new();
@@ -114,7 +118,10 @@ impl Store {
                 let doc = self.take(case_id)?;
                 let bytes = doc.save();
                 self.give_back(case_id, doc);
-                pushes.push(CasePush { case_id, payload: Payload::Document(ByteBuf::from(bytes)) });
+                pushes.push(CasePush {
+                    case_id,
+                    payload: Payload::Document(ByteBuf::from(bytes)),
+                });
                 plan.cases.push((case_id, 0));
             }
         }
@@ -140,7 +147,10 @@ impl Store {
     /// are noted and the cursor moves, in one transaction. Reference data follows it.
     pub fn apply_sync(&mut self, plan: &PushPlan, response: &SyncResponse) -> Result<RoundOutcome> {
         if response.version != PROTOCOL_VERSION {
-            return Err(Error::Protocol(format!("HQ answered protocol version {}", response.version)));
+            return Err(Error::Protocol(format!(
+                "HQ answered protocol version {}",
+                response.version
+            )));
         }
         let mut outcome = RoundOutcome::default();
         // Merge every pulled case in memory first; documents that fail stay as they were.
@@ -159,7 +169,9 @@ impl Store {
 
         let now = self.now().to_rfc3339();
         let written = (|| -> Result<()> {
-            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
             for (ack, (case_id, last_seq)) in response.acks.iter().zip(&plan.cases) {
                 if ack.case_id != *case_id {
                     return Err(Error::Protocol("acknowledgements out of order".into()));
@@ -272,30 +284,44 @@ impl Store {
         if pending {
             return Ok(CaseSyncState::Pending);
         }
-        let row = self.projection_row(case_id)?.ok_or(Error::CaseNotFound(case_id))?;
-        Ok(if row.has_conflict { CaseSyncState::Conflict } else { CaseSyncState::Synced })
+        let row = self
+            .projection_row(case_id)?
+            .ok_or(Error::CaseNotFound(case_id))?;
+        Ok(if row.has_conflict {
+            CaseSyncState::Conflict
+        } else {
+            CaseSyncState::Synced
+        })
     }
 
     /// Cases whose view shows a conflict.
     pub fn conflict_count(&self) -> Result<u64> {
-        Ok(self
-            .conn
-            .query_row("SELECT COUNT(*) FROM cases WHERE has_conflict = 1", [], |r| r.get::<_, i64>(0))?
-            as u64)
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM cases WHERE has_conflict = 1",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
     }
 
     /// The product and parts catalogs HQ last sent, as JSON (`{}` before the first sync).
     pub fn catalogs_json(&self) -> Result<String> {
         Ok(self
             .conn
-            .query_row("SELECT value FROM settings WHERE key = 'catalogs'", [], |r| r.get(0))
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'catalogs'",
+                [],
+                |r| r.get(0),
+            )
             .optional()?
             .unwrap_or_else(|| "{}".into()))
     }
 
     /// Merges one pulled case in memory: `Some((doc, Some(heads before)))` for a known case,
     /// `Some((doc, None))` for a new one, `None` when it cannot be applied as sent.
-    fn merge_pull(&mut self, pull: &CasePull) -> Result<Option<(Automerge, Option<Vec<automerge::ChangeHash>>)>> {
+    fn merge_pull(
+        &mut self,
+        pull: &CasePull,
+    ) -> Result<Option<(Automerge, Option<Vec<automerge::ChangeHash>>)>> {
         let mut changes = Vec::with_capacity(pull.changes.len());
         for chunk in &pull.changes {
             match Change::from_bytes(chunk.to_vec()) {
@@ -329,14 +355,17 @@ impl Store {
     }
 
     fn repairs(&self, kind: &str) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT case_id FROM sync_repairs WHERE repair = ?1 ORDER BY case_id")?;
-        let ids = stmt.query_map([kind], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT case_id FROM sync_repairs WHERE repair = ?1 ORDER BY case_id",
+        )?;
+        let ids = stmt
+            .query_map([kind], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(ids)
     }
 }
 
 fn parse_id(s: &str) -> Result<Uuid> {
-    s.parse().map_err(|_| Error::InvalidDocument(format!("stored case id {s}")))
+    s.parse()
+        .map_err(|_| Error::InvalidDocument(format!("stored case id {s}")))
 }

@@ -74,7 +74,11 @@ impl CancelToken {
     }
 
     fn check(&self) -> Result<()> {
-        if self.is_cancelled() { Err(Error::Cancelled) } else { Ok(()) }
+        if self.is_cancelled() {
+            Err(Error::Cancelled)
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -110,7 +114,13 @@ pub struct SyncReport {
 /// The three HQ calls a sync makes; `HttpTransport` is the real one.
 pub trait Transport {
     fn sync(&self, body: Vec<u8>, cancel: &CancelToken, retries: &mut u32) -> Result<Vec<u8>>;
-    fn put_blob(&self, hash: &str, bytes: Vec<u8>, cancel: &CancelToken, retries: &mut u32) -> Result<()>;
+    fn put_blob(
+        &self,
+        hash: &str,
+        bytes: Vec<u8>,
+        cancel: &CancelToken,
+        retries: &mut u32,
+    ) -> Result<()>;
     fn get_blob(&self, hash: &str, cancel: &CancelToken, retries: &mut u32) -> Result<Vec<u8>>;
 }
 
@@ -129,7 +139,10 @@ impl HttpTransport {
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| Error::Network(format!("HTTP client: {e}")))?;
-        Ok(HttpTransport { client, config: config.clone() })
+        Ok(HttpTransport {
+            client,
+            config: config.clone(),
+        })
     }
 
     /// Sends `request` and reads the whole answer, again and again until it gets one that is
@@ -151,7 +164,9 @@ impl HttpTransport {
                 }
                 Ok(response) => match refuse_errors(response)?.bytes() {
                     Ok(bytes) if bytes.len() > sync_protocol::MAX_MESSAGE_BYTES => {
-                        return Err(Error::Protocol("HQ's answer is over the message limit".into()));
+                        return Err(Error::Protocol(
+                            "HQ's answer is over the message limit".into(),
+                        ));
                     }
                     Ok(bytes) => return Ok(bytes.to_vec()),
                     Err(e) => format!("reading the answer: {e}"),
@@ -182,13 +197,23 @@ impl Transport for HttpTransport {
         let url = self.url("/v1/sync");
         // The body is re-sent on a retry; HQ applies a replayed request only once.
         self.exchange(
-            |c| c.post(&url).header("content-type", CONTENT_TYPE).body(body.clone()),
+            |c| {
+                c.post(&url)
+                    .header("content-type", CONTENT_TYPE)
+                    .body(body.clone())
+            },
             cancel,
             retries,
         )
     }
 
-    fn put_blob(&self, hash: &str, bytes: Vec<u8>, cancel: &CancelToken, retries: &mut u32) -> Result<()> {
+    fn put_blob(
+        &self,
+        hash: &str,
+        bytes: Vec<u8>,
+        cancel: &CancelToken,
+        retries: &mut u32,
+    ) -> Result<()> {
         let url = self.url(&format!("/v1/blobs/{hash}"));
         self.exchange(|c| c.put(&url).body(bytes.clone()), cancel, retries)?;
         Ok(())
@@ -226,7 +251,8 @@ impl Store {
         let p = &mut report.progress;
         loop {
             cancel.check()?;
-            let (request, plan) = self.prepare_sync(config.max_push_bytes, config.max_pull_cases)?;
+            let (request, plan) =
+                self.prepare_sync(config.max_push_bytes, config.max_pull_cases)?;
             let body = sync_protocol::encode(&request)
                 .map_err(|e| Error::Protocol(format!("encoding a request: {e}")))?;
             p.bytes_sent += body.len() as u64;
@@ -268,7 +294,12 @@ impl Store {
     }
 
     /// Downloads a photo (or thumbnail) this device does not have, from HQ.
-    pub fn fetch_blob(&mut self, config: &SyncConfig, hash: &str, cancel: &CancelToken) -> Result<()> {
+    pub fn fetch_blob(
+        &mut self,
+        config: &SyncConfig,
+        hash: &str,
+        cancel: &CancelToken,
+    ) -> Result<()> {
         crate::validate::photo_hash("hash", hash)?;
         let transport = HttpTransport::new(config)?;
         let bytes = transport.get_blob(hash, cancel, &mut 0)?;
@@ -284,10 +315,14 @@ fn tls_config(pinned_pem: Option<&str>) -> Result<rustls::ClientConfig> {
     match pinned_pem {
         Some(pem) => {
             let certs = rustls::pki_types::pem::PemObject::pem_slice_iter(pem.as_bytes())
-                .collect::<std::result::Result<Vec<rustls::pki_types::CertificateDer<'static>>, _>>()
+                .collect::<std::result::Result<Vec<rustls::pki_types::CertificateDer<'static>>, _>>(
+                )
                 .map_err(|e| Error::validation("pinned_certificate_pem", e.to_string()))?;
             if certs.is_empty() {
-                return Err(Error::validation("pinned_certificate_pem", "holds no certificate"));
+                return Err(Error::validation(
+                    "pinned_certificate_pem",
+                    "holds no certificate",
+                ));
             }
             for cert in certs {
                 roots

@@ -187,7 +187,11 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for bytes in [&[][..], &[0xff; 7][..], &[1, 0, 200, 200, 200, 200, 200][..]] {
+        for bytes in [
+            &[][..],
+            &[0xff; 7][..],
+            &[1, 0, 200, 200, 200, 200, 200][..],
+        ] {
             assert!(decode::<SyncRequest>(bytes).is_err());
         }
     }

@@ -164,9 +164,10 @@ pub fn required(field: &'static str, value: &str, max: usize) -> Result<()> {
 /// Text that may be empty but not longer than a long text.
 pub fn optional_text(field: &'static str, value: Option<&str>) -> Result<()> {
     match value {
-        Some(v) if v.len() > LONG_TEXT => {
-            Err(Error::validation(field, format!("is longer than {LONG_TEXT} bytes")))
-        }
+        Some(v) if v.len() > LONG_TEXT => Err(Error::validation(
+            field,
+            format!("is longer than {LONG_TEXT} bytes"),
+        )),
         _ => Ok(()),
     }
 }

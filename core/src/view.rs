@@ -12,8 +12,8 @@ use crate::facts;
 use crate::model::{CaseId, Registration, Status, Timestamp};
 use crate::policy::Policies;
 use crate::records::{
-    ConfirmationBody, Decided, DefectRecord, Entry, EventBody, NoteBody, PartBody,
-    PhotoRecord, ResolutionRecord, RoundBody, Stamp, StatusRecord, VisitBody, WarrantyRecord,
+    ConfirmationBody, Decided, DefectRecord, Entry, EventBody, NoteBody, PartBody, PhotoRecord,
+    ResolutionRecord, RoundBody, Stamp, StatusRecord, VisitBody, WarrantyRecord,
 };
 
 /// A decision field's current value and, when replicas disagree, every concurrent value.

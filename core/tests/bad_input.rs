@@ -112,7 +112,10 @@ impl Fixture {
                 .store
                 .import_photo(id, &photo.jpeg, kind, "")
                 .expect("import photo");
-            assert_eq!(hash, photo.hash, "the store processes photos as the pipeline does");
+            assert_eq!(
+                hash, photo.hash,
+                "the store processes photos as the pipeline does"
+            );
         }
         id
     }
@@ -258,7 +261,11 @@ struct Photo {
 impl Photo {
     fn new(seed: u8) -> Photo {
         let img = image::RgbImage::from_fn(96, 64, |x, y| {
-            image::Rgb([(x as u8).wrapping_mul(seed), (y as u8).wrapping_mul(3), seed])
+            image::Rgb([
+                (x as u8).wrapping_mul(seed),
+                (y as u8).wrapping_mul(3),
+                seed,
+            ])
         });
         let mut jpeg = std::io::Cursor::new(Vec::new());
         img.write_to(&mut jpeg, image::ImageFormat::Jpeg)
@@ -873,14 +880,24 @@ fn evidence_that_is_not_a_photo_of_the_case_is_refused_and_writes_nothing() {
     let other = Photo::new(9);
     let (_, on_other_case) = fx
         .store
-        .import_photo(elsewhere, &other.jpeg, PhotoKind::Nameplate, "another motor")
+        .import_photo(
+            elsewhere,
+            &other.jpeg,
+            PhotoKind::Nameplate,
+            "another motor",
+        )
         .unwrap();
     let removed = Photo::new(11);
 
     let acknowledged = fx.acknowledged();
     let (_, taken_off) = fx
         .store
-        .import_photo(acknowledged, &removed.jpeg, PhotoKind::Defect, "wrong motor")
+        .import_photo(
+            acknowledged,
+            &removed.jpeg,
+            PhotoKind::Defect,
+            "wrong motor",
+        )
         .unwrap();
     fx.run(
         acknowledged,

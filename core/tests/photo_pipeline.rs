@@ -43,7 +43,13 @@ fn rationals(tag: u16, values: &[(u32, u32)]) -> Entry {
 fn ifd_len(entries: &[Entry]) -> usize {
     let data: usize = entries
         .iter()
-        .map(|e| if e.3.len() > 4 { e.3.len().next_multiple_of(2) } else { 0 })
+        .map(|e| {
+            if e.3.len() > 4 {
+                e.3.len().next_multiple_of(2)
+            } else {
+                0
+            }
+        })
         .sum();
     2 + 12 * entries.len() + 4 + data
 }
@@ -242,7 +248,10 @@ fn every_exif_orientation_is_applied() {
     ];
     for (index, corners) in expected.iter().enumerate() {
         let orientation = index as u16 + 1;
-        let input = with_exif(&source, &tiff(vec![orientation_entry(orientation)], vec![], vec![]));
+        let input = with_exif(
+            &source,
+            &tiff(vec![orientation_entry(orientation)], vec![], vec![]),
+        );
         let photo = process(&input, &policy()).unwrap();
         let (w, h) = if orientation >= 5 { (32, 64) } else { (64, 32) };
         assert_eq!(
@@ -317,7 +326,10 @@ fn assert_no_metadata(photo: &ProcessedPhoto) {
         assert!(!contains(jpeg, b"Exif\0"), "EXIF block in output");
         assert!(!contains(jpeg, b"http://ns.adobe.com/xap"), "XMP in output");
         assert!(!contains(jpeg, b"ICC_PROFILE"), "ICC profile in output");
-        assert!(!contains(jpeg, b"2024:05:17"), "capture time bytes in output");
+        assert!(
+            !contains(jpeg, b"2024:05:17"),
+            "capture time bytes in output"
+        );
         assert!(!contains(jpeg, b"PhoneMaker"), "camera make in output");
         assert!(!contains(jpeg, b"engineer Wang"), "comment in output");
         let lat: Vec<u8> = LAT
@@ -325,7 +337,10 @@ fn assert_no_metadata(photo: &ProcessedPhoto) {
             .flat_map(|(n, d)| n.to_le_bytes().into_iter().chain(d.to_le_bytes()))
             .collect();
         assert!(!contains(jpeg, &lat), "GPS latitude in output");
-        assert!(!contains(jpeg, &4944u32.to_le_bytes()), "GPS seconds in output");
+        assert!(
+            !contains(jpeg, &4944u32.to_le_bytes()),
+            "GPS seconds in output"
+        );
         // Only the JFIF header and the decoding tables come before the scan: no APP1..APP15,
         // no comment.
         for marker in segment_markers(jpeg) {
@@ -371,10 +386,7 @@ fn southern_and_western_positions_are_negative() {
         ascii(0x0003, "W"),
         rationals(0x0004, &[(70, 1), (30, 1), (0, 1)]),
     ];
-    let input = with_exif(
-        &encode_jpeg(&scene(64, 48), 90),
-        &tiff(vec![], vec![], gps),
-    );
+    let input = with_exif(&encode_jpeg(&scene(64, 48), 90), &tiff(vec![], vec![], gps));
     let keep = PhotoPolicy {
         keep_gps: true,
         ..policy()
@@ -506,7 +518,10 @@ fn png_and_webp_exif_is_read_and_applied() {
         assert_eq!(photo.source_format, format);
         assert_eq!((photo.width, photo.height), (32, 64), "{format}");
         // Orientation 8: green (top right) comes to the top left.
-        assert!(close(decode(&photo.jpeg).get_pixel(8, 16), GREEN), "{format}");
+        assert!(
+            close(decode(&photo.jpeg).get_pixel(8, 16), GREEN),
+            "{format}"
+        );
         assert_eq!(photo.taken_at.as_deref(), Some("2024-05-17T09:41:07-03:30"));
         assert_no_metadata(&photo);
     }
@@ -576,15 +591,21 @@ fn empty_random_and_truncated_input_is_invalid() {
     for quality in [60, 95] {
         let whole = phone_photo(Some("+08:00"));
         let jpeg = encode_jpeg(&scene(800, 600), quality);
-        for cut in [&whole[..whole.len() / 2], &jpeg[..jpeg.len() / 2], &jpeg[..jpeg.len() - 2]]
-        {
+        for cut in [
+            &whole[..whole.len() / 2],
+            &jpeg[..jpeg.len() / 2],
+            &jpeg[..jpeg.len() - 2],
+        ] {
             assert_invalid(process(cut, &policy()), "truncated JPEG");
         }
     }
     let png = encode(&DynamicImage::ImageRgb8(scene(300, 200)), ImageFormat::Png);
     assert_invalid(process(&png[..png.len() / 2], &policy()), "truncated PNG");
     let webp = encode(&DynamicImage::ImageRgb8(scene(300, 200)), ImageFormat::WebP);
-    assert_invalid(process(&webp[..webp.len() / 2], &policy()), "truncated WebP");
+    assert_invalid(
+        process(&webp[..webp.len() / 2], &policy()),
+        "truncated WebP",
+    );
 }
 
 /// A valid 1×1 PNG whose IHDR is then rewritten to claim `w`×`h`, with a correct CRC.
@@ -604,7 +625,10 @@ fn png_claiming(w: u32, h: u32) -> Vec<u8> {
 
 #[test]
 fn decompression_bombs_are_refused_before_decoding() {
-    assert_too_large(process(&png_claiming(100_000, 100_000), &policy()), "PNG bomb");
+    assert_too_large(
+        process(&png_claiming(100_000, 100_000), &policy()),
+        "PNG bomb",
+    );
     assert_too_large(process(&png_claiming(9_000, 9_000), &policy()), "81 MP PNG");
 
     // A JPEG whose frame header claims 60000×60000.
@@ -630,6 +654,29 @@ fn decompression_bombs_are_refused_before_decoding() {
         process(&encode_jpeg(&scene(300, 300), 90), &tight),
         "over the decode memory limit",
     );
+}
+
+/// Found by fuzzing: a WebP whose EXIF chunk header claims gigabytes made the WebP decoder
+/// allocate that much before noticing the file is short.
+#[test]
+fn a_webp_chunk_claiming_more_than_the_file_is_refused() {
+    let mut webp = Vec::new();
+    let mut encoder = image::codecs::webp::WebPEncoder::new_lossless(&mut webp);
+    encoder
+        .set_exif_metadata(tiff(vec![orientation_entry(6)], vec![], vec![]))
+        .unwrap();
+    encoder
+        .write_image(
+            quadrants(16, 8).as_raw(),
+            16,
+            8,
+            image::ExtendedColorType::Rgb8,
+        )
+        .unwrap();
+    assert!(process(&webp, &policy()).is_ok());
+    let exif = webp.windows(4).position(|w| w == b"EXIF").unwrap();
+    webp[exif + 4..exif + 8].copy_from_slice(&0xC000_0000u32.to_le_bytes());
+    assert_invalid(process(&webp, &policy()), "EXIF chunk claiming 3 GiB");
 }
 
 #[test]

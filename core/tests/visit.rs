@@ -96,14 +96,23 @@ fn a_full_visit_ends_closed_with_every_record_kept() {
     let signature = {
         let img = image::RgbImage::from_fn(400, 120, |x, y| {
             let ink = (y as i32 - 60 - ((x as f32 / 25.0).sin() * 30.0) as i32).abs() < 3;
-            if ink { image::Rgb([20, 20, 60]) } else { image::Rgb([250, 250, 250]) }
+            if ink {
+                image::Rgb([20, 20, 60])
+            } else {
+                image::Rgb([250, 250, 250])
+            }
         });
         let mut out = std::io::Cursor::new(Vec::new());
         img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
         out.into_inner()
     };
     let (_, signature_hash) = store
-        .import_photo(id, &signature, fieldcore::model::PhotoKind::Signature, "Customer signature")
+        .import_photo(
+            id,
+            &signature,
+            fieldcore::model::PhotoKind::Signature,
+            "Customer signature",
+        )
         .unwrap();
     run(
         &mut store,
@@ -124,7 +133,10 @@ fn a_full_visit_ends_closed_with_every_record_kept() {
     // register + 10 commands + the signature photo
     assert_eq!(view.events.len(), 12);
     assert_eq!(store.outbox_len().unwrap(), 12);
-    assert_eq!(view.confirmations[0].body.input.signature_hash, Some(signature_hash));
+    assert_eq!(
+        view.confirmations[0].body.input.signature_hash,
+        Some(signature_hash)
+    );
 
     // Reopened from disk, without the cache, the case reads the same.
     drop(store);

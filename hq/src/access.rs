@@ -70,9 +70,11 @@ impl User {
         Ok(match self.role {
             Role::HqStaff => Scope::All,
             Role::Engineer => Scope::Engineer(self.id),
-            Role::Technician => Scope::Center(self.center.clone().ok_or_else(|| {
-                Error::internal(format!("technician {} has no center", self.id))
-            })?),
+            Role::Technician => {
+                Scope::Center(self.center.clone().ok_or_else(|| {
+                    Error::internal(format!("technician {} has no center", self.id))
+                })?)
+            }
         })
     }
 
@@ -80,9 +82,7 @@ impl User {
     pub fn may_access(&self, case: &CaseRow) -> bool {
         match self.role {
             Role::HqStaff => true,
-            Role::Engineer => {
-                case.created_by == self.id || case.assigned_engineer == Some(self.id)
-            }
+            Role::Engineer => case.created_by == self.id || case.assigned_engineer == Some(self.id),
             Role::Technician => {
                 self.center.is_some() && case.routed_center.as_deref() == self.center.as_deref()
             }

@@ -28,7 +28,10 @@ pub async fn add_user(
     if name.is_empty() {
         return Err(Error::Invalid("a user needs a name".into()));
     }
-    let center = center.map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
+    let center = center
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned);
     match (role, &center) {
         (Role::Technician, None) => {
             return Err(Error::Invalid("a technician needs --center".into()));

@@ -44,7 +44,9 @@ impl BlobStore {
         if hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             Ok(())
         } else {
-            Err(Error::malformed("a blob name is 64 lowercase hex digits (its SHA-256)"))
+            Err(Error::malformed(
+                "a blob name is 64 lowercase hex digits (its SHA-256)",
+            ))
         }
     }
 
@@ -74,7 +76,9 @@ impl BlobStore {
     pub fn put(&self, hash: &str, bytes: &[u8]) -> Result<Put> {
         let target = self.path(hash)?;
         if sha256_hex(bytes) != hash {
-            return Err(Error::malformed("the body's SHA-256 is not the blob's name"));
+            return Err(Error::malformed(
+                "the body's SHA-256 is not the blob's name",
+            ));
         }
         if target.is_file() {
             return Ok(Put::AlreadyHeld);
@@ -88,7 +92,10 @@ impl BlobStore {
             .join(TEMP_DIR)
             .join(uuid::Uuid::new_v4().simple().to_string());
         let written = (|| -> std::io::Result<()> {
-            let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp)?;
             file.write_all(bytes)?;
             file.sync_all()?;
             // Two uploads of the same blob may race here; both carry the same bytes, so

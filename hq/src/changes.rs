@@ -81,8 +81,14 @@ mod tests {
         let doc = doc_with_two_changes();
         let changes = parse_changes(&chunks(&doc)).unwrap();
         let expected: Vec<_> = doc.get_changes(&[]).iter().map(|c| c.hash()).collect();
-        assert_eq!(changes.iter().map(|c| c.hash()).collect::<Vec<_>>(), expected);
-        assert_eq!(load_document(&doc.save()).unwrap().get_heads(), doc.get_heads());
+        assert_eq!(
+            changes.iter().map(|c| c.hash()).collect::<Vec<_>>(),
+            expected
+        );
+        assert_eq!(
+            load_document(&doc.save()).unwrap().get_heads(),
+            doc.get_heads()
+        );
     }
 
     #[test]
@@ -98,7 +104,10 @@ mod tests {
         flipped[last] ^= 0x01;
         assert!(parse_change(&flipped).is_err());
         assert!(parse_change(&good.concat()).is_err(), "one chunk per item");
-        assert!(parse_change(&doc.save()).is_err(), "a document is not a change");
+        assert!(
+            parse_change(&doc.save()).is_err(),
+            "a document is not a change"
+        );
         let saved = doc.save();
         assert!(load_document(&saved[..saved.len() - 2]).is_err());
     }

@@ -10,6 +10,7 @@
 
 use std::time::Instant;
 
+use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Path, Request, State};
@@ -18,7 +19,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::Router;
 use fieldcore::sync_protocol::{self, CONTENT_TYPE, MAX_BLOB_BYTES, MAX_MESSAGE_BYTES};
 use uuid::Uuid;
 

@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use fieldhq::{Role, ServeConfig, Storage, StorageConfig, admin};
 
 #[derive(Parser)]
-#[command(name = "fieldhq", version, about = "FieldCore HQ server and its administration")]
+#[command(
+    name = "fieldhq",
+    version,
+    about = "FieldCore HQ server and its administration"
+)]
 struct Cli {
     /// The data folder: the SQLite database (unless --database-url) and the photo blobs.
     #[arg(long, global = true, default_value = "fieldhq-data")]
@@ -115,7 +119,10 @@ enum CaseCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logs(cli.log.as_deref());
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("fieldhq: cannot start the runtime: {e}");
@@ -194,7 +201,9 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
         Command::Case {
             command: CaseCommand::List,
         } => {
-            println!("number      case id                               created by  engineer    center      seq  changes");
+            println!(
+                "number      case id                               created by  engineer    center      seq  changes"
+            );
             for case in admin::list_cases(&storage).await? {
                 println!(
                     "{:<11} {}  {:<11} {:<11} {:<11} {:>4} {:>8}",
@@ -228,7 +237,9 @@ async fn device(storage: &Storage, command: DeviceCommand) -> fieldhq::Result<()
             println!("device {id} revoked");
         }
         DeviceCommand::List => {
-            println!("device id                             user        label       bound  revoked");
+            println!(
+                "device id                             user        label       bound  revoked"
+            );
             for d in admin::list_devices(storage).await? {
                 println!(
                     "{}  {:<11} {:<11} {:<6} {}",
@@ -245,7 +256,9 @@ async fn device(storage: &Storage, command: DeviceCommand) -> fieldhq::Result<()
 }
 
 fn label(row: &fieldhq::storage::CaseRow) -> String {
-    row.number.clone().unwrap_or_else(|| row.case_id.to_string())
+    row.number
+        .clone()
+        .unwrap_or_else(|| row.case_id.to_string())
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (what service managers send).

@@ -32,9 +32,7 @@ pub async fn run(
     let device_id = device.device_id;
     state
         .storage()
-        .transaction(move |tx| {
-            Box::pin(exchange(tx, device_id, case_id, message, hq_actor, now))
-        })
+        .transaction(move |tx| Box::pin(exchange(tx, device_id, case_id, message, hq_actor, now)))
         .await
 }
 
@@ -52,9 +50,15 @@ async fn exchange(
     if let Some(case) = &case
         && !device.user.may_access(case)
     {
-        return Err(Error::forbidden(format!("case {case_id}: this user may not sync it")));
+        return Err(Error::forbidden(format!(
+            "case {case_id}: this user may not sync it"
+        )));
     }
-    let history = tx.histories(&[case_id]).await?.remove(&case_id).unwrap_or_default();
+    let history = tx
+        .histories(&[case_id])
+        .await?
+        .remove(&case_id)
+        .unwrap_or_default();
     let mut doc = if history.is_empty() {
         Automerge::new()
     } else {
@@ -63,8 +67,9 @@ async fn exchange(
     };
     doc.set_actor(hq_actor.clone());
     let mut sync_state = match tx.naive_state(device_id, case_id).await? {
-        Some(bytes) => State::decode(&bytes)
-            .map_err(|_| Error::internal("stored naive sync state"))?,
+        Some(bytes) => {
+            State::decode(&bytes).map_err(|_| Error::internal("stored naive sync state"))?
+        }
         None => State::new(),
     };
 
@@ -76,7 +81,10 @@ async fn exchange(
     if let Some(first) = new.first() {
         let actor = first.actor_id().to_bytes().to_vec();
         bind_actor(tx, &device, &actor).await?;
-        if new.iter().any(|c| c.actor_id().to_bytes() != actor.as_slice()) {
+        if new
+            .iter()
+            .any(|c| c.actor_id().to_bytes() != actor.as_slice())
+        {
             return Err(Error::forbidden(format!(
                 "case {case_id}: a change is not authored by this device's actor"
             )));
@@ -84,7 +92,9 @@ async fn exchange(
     }
     let roots = new.iter().filter(|c| c.deps().is_empty()).count();
     let creates = case.is_none() && !new.is_empty();
-    if roots > usize::from(creates) || (creates && new.first().is_some_and(|c| !c.deps().is_empty())) {
+    if roots > usize::from(creates)
+        || (creates && new.first().is_some_and(|c| !c.deps().is_empty()))
+    {
         return Err(Error::malformed(format!(
             "case {case_id}: the changes do not extend one document"
         )));

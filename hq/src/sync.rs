@@ -13,8 +13,8 @@ use std::time::Instant;
 
 use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
 use fieldcore::sync_protocol::{
-    self, AckOutcome, ByteBuf, CaseAck, CasePull, MAX_CASE_BYTES, MAX_MESSAGE_BYTES, MAX_PULL_CASES,
-    PROTOCOL_VERSION, Payload, SyncRequest, SyncResponse,
+    self, AckOutcome, ByteBuf, CaseAck, CasePull, MAX_CASE_BYTES, MAX_MESSAGE_BYTES,
+    MAX_PULL_CASES, PROTOCOL_VERSION, Payload, SyncRequest, SyncResponse,
 };
 use uuid::Uuid;
 
@@ -22,9 +22,7 @@ use crate::changes;
 use crate::error::{Error, Result};
 use crate::numbering;
 use crate::state::AppState;
-use crate::storage::{
-    CaseRow, DeviceAuth, LockMode, LogRow, NewCase, PullQuery, Tx, unix_now,
-};
+use crate::storage::{CaseRow, DeviceAuth, LockMode, LogRow, NewCase, PullQuery, Tx, unix_now};
 
 /// The longest actor id HQ binds; automerge actors made by devices are 16 bytes.
 const MAX_ACTOR_BYTES: usize = 64;
@@ -49,7 +47,11 @@ pub fn decode_request(body: &[u8]) -> Result<SyncRequest> {
 }
 
 /// The whole exchange: prepare off the runtime, apply in one transaction.
-pub async fn run(state: &AppState, device: DeviceAuth, request: SyncRequest) -> Result<SyncResponse> {
+pub async fn run(
+    state: &AppState,
+    device: DeviceAuth,
+    request: SyncRequest,
+) -> Result<SyncResponse> {
     let started = Instant::now();
     let prepared = tokio::task::spawn_blocking(move || prepare(request)).await??;
     let hq_actor = state.hq_actor().clone();
@@ -205,7 +207,7 @@ enum Decision {
     /// The changes HQ does not hold yet (empty for a replay), and for a new case its document.
     Apply {
         new: Vec<Change>,
-        creates: Option<Automerge>,
+        creates: Option<Box<Automerge>>,
     },
 }
 
@@ -257,7 +259,15 @@ async fn apply(
     };
     let new_case_count = decisions
         .iter()
-        .filter(|(_, d)| matches!(d, Decision::Apply { creates: Some(_), .. }))
+        .filter(|(_, d)| {
+            matches!(
+                d,
+                Decision::Apply {
+                    creates: Some(_),
+                    ..
+                }
+            )
+        })
         .count();
     let row_count: usize = decisions
         .iter()
@@ -282,7 +292,7 @@ async fn apply(
     let mut new_cases = Vec::new();
     let mut rows = Vec::with_capacity(row_count);
     let mut touched = Vec::new();
-    let mut held_by_device: HashMap<Uuid, u64> = HashMap::new();
+    let mut pushed: Vec<(Uuid, u64)> = Vec::new();
     let at = unix_now();
     for (case_id, decision) in decisions {
         let (new, creates) = match decision {
@@ -300,7 +310,7 @@ async fn apply(
             case_id,
             outcome: AckOutcome::Applied,
         });
-        held_by_device.insert(case_id, 0);
+        pushed.push((case_id, 0));
         stats.applied_changes += new.len();
         for change in &new {
             rows.push(LogRow {
@@ -348,16 +358,21 @@ async fn apply(
     tx.insert_cases(&new_cases).await?;
     tx.append(&rows).await?;
     tx.set_sync_seqs(&touched).await?;
+    // Before the pulls: a case the device just pushed is one it holds, so it gets changes.
+    tx.mark_held_by_device(device.device_id, &pushed).await?;
 
     // ---- pulls
-    let pulled = pulls(tx, &device, &prepared.want_full, prepared.cursor, prepared.max_pull, current)
+    let pulled = pulls(
+        tx,
+        &device,
+        &prepared.want_full,
+        prepared.cursor,
+        prepared.max_pull,
+        current,
+    )
+    .await?;
+    tx.mark_held_by_device(device.device_id, &pulled.documents)
         .await?;
-    for (case_id, since) in &pulled.documents {
-        let entry = held_by_device.entry(*case_id).or_insert(*since);
-        *entry = (*entry).min(*since);
-    }
-    let held_list: Vec<(Uuid, u64)> = held_by_device.into_iter().collect();
-    tx.mark_held_by_device(device.device_id, &held_list).await?;
     stats.pull_bytes = pulled.bytes;
 
     let reference = tx
@@ -407,7 +422,11 @@ pub(crate) async fn bind_actor(tx: &mut dyn Tx, device: &DeviceAuth, actor: &[u8
                 return Ok(());
             }
             // Bound meanwhile by a concurrent first sync of the same device.
-            match tx.device_by_id(device.device_id).await?.and_then(|d| d.actor) {
+            match tx
+                .device_by_id(device.device_id)
+                .await?
+                .and_then(|d| d.actor)
+            {
                 Some(bound) if bound.as_slice() == actor => Ok(()),
                 _ => Err(Error::forbidden(
                     "this device is bound to another automerge actor",
@@ -472,7 +491,7 @@ fn decide(
         None
     } else {
         match push.new_case {
-            Some(Ok(doc)) => Some(doc),
+            Some(Ok(doc)) => Some(Box::new(doc)),
             Some(Err(reason)) => {
                 return Err(Error::malformed(format!("case {case_id}: {reason}")));
             }

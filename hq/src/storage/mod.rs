@@ -175,8 +175,13 @@ pub trait Tx: Send {
 
     // ---- users and devices
 
-    async fn insert_user(&mut self, name: &str, role: Role, center: Option<&str>, at: i64)
-    -> Result<User>;
+    async fn insert_user(
+        &mut self,
+        name: &str,
+        role: Role,
+        center: Option<&str>,
+        at: i64,
+    ) -> Result<User>;
     async fn user_by_name(&mut self, name: &str) -> Result<Option<User>>;
     async fn users_by_id(&mut self, ids: &[i64]) -> Result<HashMap<i64, User>>;
     async fn insert_device(&mut self, device: &NewDevice) -> Result<()>;
@@ -224,8 +229,12 @@ pub trait Tx: Send {
     // ---- reference data
 
     async fn reference(&mut self) -> Result<Option<ReferenceData>>;
-    async fn insert_reference(&mut self, policies_json: &str, catalogs_json: &str, at: i64)
-    -> Result<u64>;
+    async fn insert_reference(
+        &mut self,
+        policies_json: &str,
+        catalogs_json: &str,
+        at: i64,
+    ) -> Result<u64>;
 
     // ---- naive per-case sync (the benchmark's baseline)
 
@@ -249,10 +258,11 @@ impl Storage {
     pub async fn open(config: &StorageConfig) -> Result<Storage> {
         std::fs::create_dir_all(&config.data_dir)?;
         match &config.database_url {
-            Some(url) => Ok(Storage::Postgres(postgres::PgStorage::open(url, None).await?)),
+            Some(url) => Ok(Storage::Postgres(
+                postgres::PgStorage::open(url, None).await?,
+            )),
             None => Ok(Storage::Sqlite(
-                sqlite::SqliteStorage::open(&config.data_dir.join(sqlite::FILE_NAME), None)
-                    .await?,
+                sqlite::SqliteStorage::open(&config.data_dir.join(sqlite::FILE_NAME), None).await?,
             )),
         }
     }

@@ -34,7 +34,10 @@ use crate::error::{Error, Result};
 /// `schema_migrations`.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
-    (2, include_str!("../../migrations/postgres/0002_naive_sync.sql")),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_naive_sync.sql"),
+    ),
 ];
 
 pub const LATEST: i64 = 2;
@@ -79,7 +82,10 @@ impl PgStorage {
         )
         .await?;
         let current: i64 = tx
-            .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )
             .await?
             .try_get(0)?;
         if current > LATEST {
@@ -128,7 +134,10 @@ impl PgStorage {
     pub(super) async fn schema_version(&self) -> Result<i64> {
         let client = self.pool.get().await?;
         Ok(client
-            .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )
             .await?
             .try_get(0)?)
     }
@@ -227,8 +236,7 @@ fn case_of(row: &Row) -> Result<CaseRow> {
 }
 
 fn grouped(rows: Vec<Row>, cases: &[Uuid]) -> Result<HashMap<Uuid, Vec<Vec<u8>>>> {
-    let mut out: HashMap<Uuid, Vec<Vec<u8>>> =
-        cases.iter().map(|id| (*id, Vec::new())).collect();
+    let mut out: HashMap<Uuid, Vec<Vec<u8>>> = cases.iter().map(|id| (*id, Vec::new())).collect();
     for row in rows {
         let id: Uuid = row.try_get(0)?;
         out.entry(id).or_default().push(row.try_get(1)?);
@@ -292,9 +300,9 @@ impl Tx for PgTx<'_> {
                 role,
                 center: center.map(str::to_owned),
             }),
-            Err(Error::Postgres(e)) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-                Err(Error::Invalid(format!("a user named {name:?} exists already")))
-            }
+            Err(Error::Postgres(e)) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Err(
+                Error::Invalid(format!("a user named {name:?} exists already")),
+            ),
             Err(e) => Err(e),
         }
     }
@@ -348,10 +356,13 @@ impl Tx for PgTx<'_> {
     }
 
     async fn device_by_id(&mut self, device_id: Uuid) -> Result<Option<DeviceAuth>> {
-        self.opt(&format!("{DEVICE_SELECT} WHERE d.device_id = $1"), &[&device_id])
-            .await?
-            .map(|row| device_of(&row))
-            .transpose()
+        self.opt(
+            &format!("{DEVICE_SELECT} WHERE d.device_id = $1"),
+            &[&device_id],
+        )
+        .await?
+        .map(|row| device_of(&row))
+        .transpose()
     }
 
     async fn device_of_actor(&mut self, actor: &[u8]) -> Result<Option<Uuid>> {
@@ -450,10 +461,7 @@ impl Tx for PgTx<'_> {
             return Ok(());
         }
         let ids: Vec<Uuid> = seqs.iter().map(|(id, _)| *id).collect();
-        let values: Vec<i64> = seqs
-            .iter()
-            .map(|(_, s)| to_db(*s))
-            .collect::<Result<_>>()?;
+        let values: Vec<i64> = seqs.iter().map(|(_, s)| to_db(*s)).collect::<Result<_>>()?;
         self.exec(
             "UPDATE cases SET sync_seq = GREATEST(cases.sync_seq, u.seq) \
              FROM UNNEST($1::uuid[], $2::bigint[]) AS u(id, seq) WHERE cases.case_id = u.id",

@@ -28,7 +28,10 @@ pub const FILE_NAME: &str = "hq.db";
 /// Numbered migrations, applied in order inside one transaction, tracked in `user_version`.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
-    (2, include_str!("../../migrations/sqlite/0002_naive_sync.sql")),
+    (
+        2,
+        include_str!("../../migrations/sqlite/0002_naive_sync.sql"),
+    ),
 ];
 
 pub const LATEST: i64 = 2;
@@ -178,11 +181,28 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 const DEVICE_SELECT: &str = "SELECT d.device_id, d.actor, d.revoked, u.user_id, u.name, u.role, u.center \
      FROM devices d JOIN users u ON u.user_id = d.user_id";
 
-fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, Option<Vec<u8>>, bool, i64, String, String, Option<String>)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
-}
+/// device id, actor, revoked, user id, name, role, center
+type RawDevice = (
+    Vec<u8>,
+    Option<Vec<u8>>,
+    bool,
+    i64,
+    String,
+    String,
+    Option<String>,
+);
 
-type RawDevice = (Vec<u8>, Option<Vec<u8>>, bool, i64, String, String, Option<String>);
+fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawDevice> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ))
+}
 
 fn device_auth(raw: RawDevice) -> Result<DeviceAuth> {
     let (device_id, actor, revoked, user_id, name, role, center) = raw;
@@ -202,10 +222,24 @@ fn device_auth(raw: RawDevice) -> Result<DeviceAuth> {
 const CASE_SELECT: &str =
     "SELECT case_id, number, created_by, assigned_engineer, routed_center, sync_seq FROM cases";
 
-type RawCase = (Vec<u8>, Option<String>, i64, Option<i64>, Option<String>, i64);
+type RawCase = (
+    Vec<u8>,
+    Option<String>,
+    i64,
+    Option<i64>,
+    Option<String>,
+    i64,
+);
 
 fn case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawCase> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
 fn case_of(raw: RawCase) -> Result<CaseRow> {
@@ -234,7 +268,9 @@ impl Tx for SqliteTx<'_> {
     async fn allocate_seqs(&mut self, n: u64) -> Result<u64> {
         let last: i64 = self
             .conn
-            .prepare_cached("UPDATE counters SET value = value + ?1 WHERE name = 'seq' RETURNING value")?
+            .prepare_cached(
+                "UPDATE counters SET value = value + ?1 WHERE name = 'seq' RETURNING value",
+            )?
             .query_row([to_db(n)?], |r| r.get(0))?;
         Ok(from_db(last)? + 1 - n)
     }
@@ -270,9 +306,9 @@ impl Tx for SqliteTx<'_> {
                 role,
                 center: center.map(str::to_owned),
             }),
-            Err(e) if is_unique_violation(&e) => {
-                Err(Error::Invalid(format!("a user named {name:?} exists already")))
-            }
+            Err(e) if is_unique_violation(&e) => Err(Error::Invalid(format!(
+                "a user named {name:?} exists already"
+            ))),
             Err(e) => Err(e.into()),
         }
     }
@@ -467,9 +503,9 @@ impl Tx for SqliteTx<'_> {
     }
 
     async fn set_sync_seqs(&mut self, seqs: &[(Uuid, u64)]) -> Result<()> {
-        let mut stmt = self.conn.prepare_cached(
-            "UPDATE cases SET sync_seq = max(sync_seq, ?2) WHERE case_id = ?1",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("UPDATE cases SET sync_seq = max(sync_seq, ?2) WHERE case_id = ?1")?;
         for (id, seq) in seqs {
             stmt.execute(params![id.as_bytes().as_slice(), to_db(*seq)?])?;
         }

@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use automerge::{ActorId, Automerge, ChangeHash};
 use chrono::{DateTime, FixedOffset, NaiveDate};
+use fieldcore::Policies;
 use fieldcore::commands::{self, Command, Context};
 use fieldcore::model::{Channel, CustomerRequest, Market, ProofOfPurchase, Registration};
 use fieldcore::sync_protocol::{
-    self, CasePush, MAX_PULL_CASES, PROTOCOL_VERSION, Payload, SyncRequest, SyncResponse,
+    self, ByteBuf, CasePush, MAX_PULL_CASES, PROTOCOL_VERSION, Payload, SyncRequest, SyncResponse,
 };
-use fieldcore::Policies;
 use fieldhq::storage::Storage;
 use fieldhq::{Role, RunningHq, ServeConfig, User, admin};
 use reqwest::StatusCode;
@@ -64,6 +64,8 @@ pub struct TestHq {
 
 impl TestHq {
     pub async fn start(backend: Backend) -> TestHq {
+        // The workspace builds reqwest without a crypto provider; plain HTTP still needs one set.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().join("data"));
         config.clock = Some(Arc::new(t0));
@@ -105,7 +107,9 @@ impl TestHq {
     }
 
     pub async fn user(&self, name: &str, role: Role, center: Option<&str>) -> User {
-        admin::add_user(self.storage(), name, role, center).await.unwrap()
+        admin::add_user(self.storage(), name, role, center)
+            .await
+            .unwrap()
     }
 
     /// Enrols a device for an existing user.
@@ -143,7 +147,8 @@ impl TestHq {
     }
 
     pub async fn post_sync(&self, token: Option<&str>, body: Vec<u8>) -> (StatusCode, Vec<u8>) {
-        self.send(reqwest::Method::POST, "/v1/sync", token, body).await
+        self.send(reqwest::Method::POST, "/v1/sync", token, body)
+            .await
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
@@ -190,7 +195,8 @@ pub struct TestDevice {
     pub token: String,
     pub actor: ActorId,
     pub docs: BTreeMap<Uuid, Automerge>,
-    pub outbox: BTreeMap<Uuid, Vec<u8>>,
+    /// Change chunks not acknowledged yet, per case, oldest first.
+    pub outbox: BTreeMap<Uuid, Vec<Vec<u8>>>,
     pub numbers: HashMap<Uuid, String>,
     pub cursor: u64,
     pub reference_version: u64,
@@ -237,9 +243,12 @@ impl TestDevice {
             at,
             policies: &policies,
         };
-        let doc = commands::register(&self.actor, &ctx, case_id, &registration("M2406-118842"))
-            .unwrap();
-        self.outbox.entry(case_id).or_default().extend(doc.save_after(&[]));
+        let doc =
+            commands::register(&self.actor, &ctx, case_id, &registration("M2406-118842")).unwrap();
+        self.outbox
+            .entry(case_id)
+            .or_default()
+            .extend(chunks_after(&doc, &[]));
         self.docs.insert(case_id, doc);
         case_id
     }
@@ -250,7 +259,10 @@ impl TestDevice {
         let policies = Policies::default();
         let device = self.device_id.to_string();
         let user = self.user.clone();
-        let doc = self.docs.get_mut(&case_id).expect("the device holds the case");
+        let doc = self
+            .docs
+            .get_mut(&case_id)
+            .expect("the device holds the case");
         doc.set_actor(self.actor.clone());
         let heads = doc.get_heads();
         let ctx = Context {
@@ -260,8 +272,8 @@ impl TestDevice {
             policies: &policies,
         };
         commands::execute(doc, case_id, &ctx, command).unwrap();
-        let bytes = doc.save_after(&heads);
-        self.outbox.entry(case_id).or_default().extend(bytes);
+        let chunks = chunks_after(doc, &heads);
+        self.outbox.entry(case_id).or_default().extend(chunks);
     }
 
     pub fn note(&mut self, case_id: Uuid, text: &str) {
@@ -285,9 +297,9 @@ impl TestDevice {
                 .map(|(id, bytes)| CasePush {
                     case_id: *id,
                     payload: if self.repair.contains(id) {
-                        Payload::Document(self.docs[id].save())
+                        Payload::Document(ByteBuf::from(self.docs[id].save()))
                     } else {
-                        Payload::Changes(bytes.clone())
+                        Payload::Changes(bytes.iter().cloned().map(ByteBuf::from).collect())
                     },
                 })
                 .collect(),
@@ -345,38 +357,29 @@ impl TestDevice {
             if let Some(number) = &pull.number {
                 self.numbers.insert(pull.case_id, number.clone());
             }
-            match &pull.payload {
-                Payload::Document(bytes) => {
-                    let mut remote = Automerge::load(bytes).unwrap();
-                    match self.docs.get_mut(&pull.case_id) {
-                        Some(doc) => {
-                            doc.merge(&mut remote).unwrap();
-                        }
-                        None => {
-                            remote.set_actor(self.actor.clone());
-                            self.docs.insert(pull.case_id, remote);
-                        }
-                    }
+            let changes = fieldhq::changes::parse_changes(&pull.changes).unwrap();
+            let doc = match self.docs.get_mut(&pull.case_id) {
+                Some(doc) => doc,
+                None if pull.whole => self
+                    .docs
+                    .entry(pull.case_id)
+                    .or_insert_with(|| Automerge::new().with_actor(self.actor.clone())),
+                None => {
+                    self.want_full.push(pull.case_id);
+                    continue;
                 }
-                Payload::Changes(bytes) => {
-                    let changes = fieldhq::changes::parse_changes(bytes).unwrap();
-                    let Some(doc) = self.docs.get_mut(&pull.case_id) else {
-                        self.want_full.push(pull.case_id);
-                        continue;
-                    };
-                    let mut have: HashSet<ChangeHash> =
-                        doc.get_changes(&[]).iter().map(|c| c.hash()).collect();
-                    let complete = changes.iter().all(|c| {
-                        let ok = c.deps().iter().all(|d| have.contains(d));
-                        have.insert(c.hash());
-                        ok
-                    });
-                    if complete {
-                        doc.apply_changes(changes).unwrap();
-                    } else {
-                        self.want_full.push(pull.case_id);
-                    }
-                }
+            };
+            let mut have: HashSet<ChangeHash> =
+                doc.get_changes(&[]).iter().map(|c| c.hash()).collect();
+            let complete = changes.iter().all(|c| {
+                let ok = c.deps().iter().all(|d| have.contains(d));
+                have.insert(c.hash());
+                ok
+            });
+            if complete {
+                doc.apply_changes(changes).unwrap();
+            } else {
+                self.want_full.push(pull.case_id);
             }
         }
         if let Some(reference) = &response.reference {
@@ -394,4 +397,12 @@ impl TestDevice {
         heads.sort();
         heads
     }
+}
+
+/// The change chunks of `doc` after `heads`, one per change, as a device's outbox holds them.
+pub fn chunks_after(doc: &Automerge, heads: &[ChangeHash]) -> Vec<Vec<u8>> {
+    doc.get_changes(heads)
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect()
 }

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use automerge::ActorId;
 use fieldcore::sync_protocol::{
-    self, AckOutcome, CasePush, MAX_MESSAGE_BYTES, Payload, SyncRequest, SyncResponse,
+    self, AckOutcome, ByteBuf, CasePush, MAX_MESSAGE_BYTES, Payload, SyncRequest, SyncResponse,
 };
 use fieldhq::{Role, admin};
 use reqwest::{Method, StatusCode};
@@ -48,10 +48,14 @@ pub async fn missing_wrong_and_revoked_tokens_are_refused(backend: Backend) {
 
     phone.sync(&hq).await;
     let before = hq.log_len().await;
-    admin::revoke_device(hq.storage(), phone.device_id).await.unwrap();
+    admin::revoke_device(hq.storage(), phone.device_id)
+        .await
+        .unwrap();
     let case = *phone.docs.keys().next().unwrap();
     phone.note(case, "after the phone was lost");
-    let (status, reply) = hq.post_sync(Some(&phone.token), encode(&phone.request())).await;
+    let (status, reply) = hq
+        .post_sync(Some(&phone.token), encode(&phone.request()))
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(error_code(&reply), "unauthorized");
     assert_eq!(hq.log_len().await, before, "nothing applied");
@@ -83,10 +87,16 @@ pub async fn first_sync_binds_the_actor_and_others_are_refused(backend: Backend)
     // Another device claiming the first device's actor.
     let mut second = hq.device("wang").await;
     second.actor = phone.actor.clone();
-    let (status, _) = hq.post_sync(Some(&second.token), encode(&second.request())).await;
+    let (status, _) = hq
+        .post_sync(Some(&second.token), encode(&second.request()))
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let devices = admin::list_devices(hq.storage()).await.unwrap();
-    assert!(devices.iter().any(|d| d.device_id == second.device_id && d.actor.is_none()));
+    assert!(
+        devices
+            .iter()
+            .any(|d| d.device_id == second.device_id && d.actor.is_none())
+    );
 }
 
 pub async fn a_change_authored_by_another_devices_actor_is_refused(backend: Backend) {
@@ -102,7 +112,13 @@ pub async fn a_change_authored_by_another_devices_actor_is_refused(backend: Back
     let mut request = thief.request();
     request.pushes = vec![CasePush {
         case_id: case,
-        payload: Payload::Changes(forged.outbox[&case].clone()),
+        payload: Payload::Changes(
+            forged.outbox[&case]
+                .iter()
+                .cloned()
+                .map(ByteBuf::from)
+                .collect(),
+        ),
     }];
     let before = hq.log_len().await;
     let (status, reply) = hq.post_sync(Some(&thief.token), encode(&request)).await;
@@ -114,7 +130,7 @@ pub async fn a_change_authored_by_another_devices_actor_is_refused(backend: Back
     // A whole document whose new changes are another actor's: refused too.
     request.pushes = vec![CasePush {
         case_id: case,
-        payload: Payload::Document(forged.docs[&case].save()),
+        payload: Payload::Document(ByteBuf::from(forged.docs[&case].save())),
     }];
     let (status, _) = hq.post_sync(Some(&thief.token), encode(&request)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -142,14 +158,18 @@ pub async fn writing_a_case_the_user_may_not_see_is_refused(backend: Backend) {
 
     let before = hq.log_len().await;
     for device in [&zhao, &tech] {
-        let (status, reply) = hq.post_sync(Some(&device.token), encode(&device.request())).await;
+        let (status, reply) = hq
+            .post_sync(Some(&device.token), encode(&device.request()))
+            .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(error_code(&reply), "forbidden");
     }
     assert_eq!(hq.log_len().await, before, "nothing applied");
 
     // Once routed to the technician's center, the same push is accepted.
-    admin::route(hq.storage(), &case.to_string(), "north").await.unwrap();
+    admin::route(hq.storage(), &case.to_string(), "north")
+        .await
+        .unwrap();
     tech.sync(&hq).await;
     assert_eq!(hq.log_len().await, before + 1);
 }
@@ -169,7 +189,10 @@ pub async fn an_oversized_body_is_refused(backend: Backend) {
     let mut request = phone.request();
     request.pushes = vec![CasePush {
         case_id: Uuid::now_v7(),
-        payload: Payload::Changes(vec![0u8; sync_protocol::MAX_CASE_BYTES + 1]),
+        payload: Payload::Changes(vec![ByteBuf::from(vec![
+            0u8;
+            sync_protocol::MAX_CASE_BYTES + 1
+        ])]),
     }];
     let (status, reply) = hq.post_sync(Some(&phone.token), encode(&request)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
@@ -183,7 +206,9 @@ pub async fn malformed_bodies_are_refused_and_nothing_is_applied(backend: Backen
     let mut phone = hq.person("wang", Role::Engineer, None).await;
     let good = phone.register();
 
-    let (status, reply) = hq.post_sync(Some(&phone.token), b"\x01garbage".to_vec()).await;
+    let (status, reply) = hq
+        .post_sync(Some(&phone.token), b"\x01garbage".to_vec())
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&reply), "malformed");
 
@@ -191,7 +216,7 @@ pub async fn malformed_bodies_are_refused_and_nothing_is_applied(backend: Backen
     let mut request = phone.request();
     request.pushes.push(CasePush {
         case_id: Uuid::now_v7(),
-        payload: Payload::Changes(b"definitely not automerge".to_vec()),
+        payload: Payload::Changes(vec![ByteBuf::from(b"definitely not automerge".to_vec())]),
     });
     let (status, reply) = hq.post_sync(Some(&phone.token), encode(&request)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -205,8 +230,12 @@ pub async fn malformed_bodies_are_refused_and_nothing_is_applied(backend: Backen
 
     // A truncated change chunk.
     let mut request = phone.request();
-    let Payload::Changes(bytes) = &mut request.pushes[0].payload else { unreachable!() };
-    bytes.truncate(bytes.len() - 3);
+    let Payload::Changes(chunks) = &mut request.pushes[0].payload else {
+        unreachable!()
+    };
+    let last = chunks.len() - 1;
+    let len = chunks[last].len();
+    chunks[last].truncate(len - 3);
     let (status, _) = hq.post_sync(Some(&phone.token), encode(&request)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
@@ -244,25 +273,38 @@ pub async fn push_and_pull_between_two_devices(backend: Backend) {
     assert_eq!(responses[0].acks[0].outcome, AckOutcome::Applied);
     let number = format!("{MONTH}-0001");
     assert_eq!(phone.numbers.get(&case), Some(&number));
-    assert_eq!(phone.number_in_doc(case), Some(number.clone()), "HQ's change merged");
+    assert_eq!(
+        phone.number_in_doc(case),
+        Some(number.clone()),
+        "HQ's change merged"
+    );
     // The phone got only HQ's number change back, not its own changes.
-    let Payload::Changes(bytes) = &responses[0].pulls[0].payload else {
-        panic!("the phone holds the case: changes, not the document")
-    };
-    assert_eq!(fieldhq::changes::parse_changes(bytes).unwrap().len(), 1);
+    let pull = &responses[0].pulls[0];
+    assert!(
+        !pull.whole,
+        "the phone holds the case: changes, not the whole history"
+    );
+    assert_eq!(pull.changes.len(), 1);
 
     desk.sync(&hq).await;
-    assert!(matches!(desk.docs.get(&case), Some(_)));
+    assert!(desk.docs.contains_key(&case));
     assert_eq!(desk.number_in_doc(case), Some(number.clone()));
     desk.note(case, "spare motor reserved");
     desk.sync(&hq).await;
 
     let responses = phone.sync(&hq).await;
-    assert!(matches!(responses[0].pulls[0].payload, Payload::Changes(_)));
-    assert_eq!(phone.heads(case), desk.heads(case), "both replicas converge");
+    assert!(!responses[0].pulls[0].whole);
+    assert_eq!(
+        phone.heads(case),
+        desk.heads(case),
+        "both replicas converge"
+    );
     let notes: Vec<fieldcore::records::Entry<fieldcore::records::NoteBody>> =
-        fieldcore::document::read_collection(&phone.docs[&case], fieldcore::document::Collection::Notes)
-            .unwrap();
+        fieldcore::document::read_collection(
+            &phone.docs[&case],
+            fieldcore::document::Collection::Notes,
+        )
+        .unwrap();
     assert_eq!(notes.len(), 2);
 
     // A sync with nothing new is tiny both ways.
@@ -272,7 +314,12 @@ pub async fn push_and_pull_between_two_devices(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     let response: SyncResponse = sync_protocol::decode(&reply).unwrap();
     assert!(response.pulls.is_empty() && !response.more);
-    assert!(body.len() < 40 && reply.len() < 20, "{} / {}", body.len(), reply.len());
+    assert!(
+        body.len() < 40 && reply.len() < 20,
+        "{} / {}",
+        body.len(),
+        reply.len()
+    );
 }
 
 pub async fn need_full_then_the_document_repairs(backend: Backend) {
@@ -307,11 +354,11 @@ pub async fn want_full_sends_the_whole_history(backend: Backend) {
     phone.want_full.push(case);
     let response = phone.sync_once(&hq).await;
     assert_eq!(response.pulls.len(), 1);
-    let Payload::Document(bytes) = &response.pulls[0].payload else {
-        panic!("want_full answers with the document")
-    };
-    let doc = automerge::Automerge::load(bytes).unwrap();
-    assert_eq!(doc.get_changes(&[]).len(), 3, "register, note, number");
+    assert!(
+        response.pulls[0].whole,
+        "want_full answers with the whole history"
+    );
+    assert_eq!(response.pulls[0].changes.len(), 3, "register, note, number");
 }
 
 pub async fn a_replayed_request_changes_nothing(backend: Backend) {
@@ -338,7 +385,10 @@ pub async fn numbers_are_unique_and_gap_free_under_concurrent_first_syncs(backen
     const CASES: usize = 25;
     let mut devices = Vec::new();
     for i in 0..TASKS {
-        devices.push(hq.person(&format!("engineer{i}"), Role::Engineer, None).await);
+        devices.push(
+            hq.person(&format!("engineer{i}"), Role::Engineer, None)
+                .await,
+        );
     }
     let hq = std::sync::Arc::new(hq);
     let mut tasks = Vec::new();
@@ -381,7 +431,9 @@ pub async fn each_role_receives_only_the_cases_it_may_see(backend: Backend) {
     let z1 = zhao.register();
     wang.sync(&hq).await;
     zhao.sync(&hq).await;
-    admin::route(hq.storage(), &w2.to_string(), "north").await.unwrap();
+    admin::route(hq.storage(), &w2.to_string(), "north")
+        .await
+        .unwrap();
     let t1 = north.register();
     north.sync(&hq).await;
 
@@ -410,7 +462,7 @@ pub async fn an_assignment_appears_in_the_next_pull_as_a_document(backend: Backe
     admin::assign(hq.storage(), &number, "zhao").await.unwrap();
     let responses = zhao.sync(&hq).await;
     assert_eq!(responses[0].pulls.len(), 1);
-    assert!(matches!(responses[0].pulls[0].payload, Payload::Document(_)));
+    assert!(responses[0].pulls[0].whole);
     assert_eq!(zhao.heads(case), wang.heads(case));
     assert_eq!(zhao.numbers.get(&case), Some(&number));
 
@@ -420,7 +472,9 @@ pub async fn an_assignment_appears_in_the_next_pull_as_a_document(backend: Backe
     wang.sync(&hq).await;
     assert_eq!(zhao.heads(case), wang.heads(case));
     assert!(
-        admin::assign(hq.storage(), &number, "li-does-not-exist").await.is_err(),
+        admin::assign(hq.storage(), &number, "li-does-not-exist")
+            .await
+            .is_err(),
         "unknown engineer"
     );
 }
@@ -453,7 +507,7 @@ pub async fn pulls_page_with_more_and_the_cursor(backend: Backend) {
         first.pulls.iter().map(|p| p.case_id).collect::<Vec<_>>(),
         repeat.pulls.iter().map(|p| p.case_id).collect::<Vec<_>>()
     );
-    assert!(repeat.pulls.iter().all(|p| matches!(p.payload, Payload::Document(_))));
+    assert!(repeat.pulls.iter().all(|p| p.whole));
 }
 
 // ---------------------------------------------------------------- reference data
@@ -474,10 +528,19 @@ pub async fn reference_data_is_delivered_once_per_version(backend: Backend) {
     assert_eq!(reference.catalogs_json, r#"{"parts":["bearing"]}"#);
     assert!(phone.sync_once(&hq).await.reference.is_none(), "only once");
 
-    let v2 = admin::set_reference(hq.storage(), &policies, None).await.unwrap();
+    let v2 = admin::set_reference(hq.storage(), &policies, None)
+        .await
+        .unwrap();
     assert_eq!(v2, v1 + 1);
-    let reference = phone.sync_once(&hq).await.reference.expect("the new version");
-    assert_eq!(reference.catalogs_json, r#"{"parts":["bearing"]}"#, "catalogs kept");
+    let reference = phone
+        .sync_once(&hq)
+        .await
+        .reference
+        .expect("the new version");
+    assert_eq!(
+        reference.catalogs_json, r#"{"parts":["bearing"]}"#,
+        "catalogs kept"
+    );
     assert!(admin::set_reference(hq.storage(), "{", None).await.is_err());
 }
 
@@ -493,7 +556,9 @@ pub async fn blobs_are_verified_idempotent_and_served(backend: Backend) {
 
     let (status, _) = hq.send(Method::HEAD, &path, token, vec![]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, reply) = hq.send(Method::PUT, &path, token, b"other bytes".to_vec()).await;
+    let (status, reply) = hq
+        .send(Method::PUT, &path, token, b"other bytes".to_vec())
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&reply), "malformed");
     let (status, _) = hq.send(Method::PUT, &path, None, photo.clone()).await;
@@ -507,7 +572,9 @@ pub async fn blobs_are_verified_idempotent_and_served(backend: Backend) {
     let (status, body) = hq.send(Method::GET, &path, token, vec![]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, photo);
-    let (status, _) = hq.send(Method::GET, "/v1/blobs/..%2Fhq.db", token, vec![]).await;
+    let (status, _) = hq
+        .send(Method::GET, "/v1/blobs/..%2Fhq.db", token, vec![])
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let big = vec![1u8; sync_protocol::MAX_BLOB_BYTES + 1];
     let big_path = format!("/v1/blobs/{}", fieldhq::blobs::sha256_hex(&big));
@@ -550,15 +617,21 @@ pub async fn naive_per_case_sync_round_trips_under_the_same_rules(backend: Backe
     let mut got_number = false;
     for _ in 0..6 {
         let doc = phone.docs.get_mut(&case).unwrap();
-        let Some(message) = doc.sync().generate_sync_message(&mut state) else { break };
+        let Some(message) = doc.generate_sync_message(&mut state) else {
+            break;
+        };
         let (status, reply) = hq
             .send(Method::POST, &path, Some(&phone.token), message.encode())
             .await;
-        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply));
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&reply)
+        );
         if !reply.is_empty() {
             let doc = phone.docs.get_mut(&case).unwrap();
-            doc.sync()
-                .receive_sync_message(&mut state, Message::decode(&reply).unwrap())
+            doc.receive_sync_message(&mut state, Message::decode(&reply).unwrap())
                 .unwrap();
         }
         got_number |= phone.number_in_doc(case).is_some();
@@ -567,8 +640,12 @@ pub async fn naive_per_case_sync_round_trips_under_the_same_rules(backend: Backe
     assert_eq!(phone.number_in_doc(case), Some(format!("{MONTH}-0001")));
 
     // The same auth and write rules as /v1/sync.
-    let message = phone.docs[&case].sync().generate_sync_message(&mut State::new()).unwrap();
-    let (status, _) = hq.send(Method::POST, &path, None, message.clone().encode()).await;
+    let message = phone.docs[&case]
+        .generate_sync_message(&mut State::new())
+        .unwrap();
+    let (status, _) = hq
+        .send(Method::POST, &path, None, message.clone().encode())
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let other = hq.person("zhao", Role::Engineer, None).await;
     let (status, _) = hq
@@ -608,14 +685,33 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     }
     let v1 = fieldhq::Storage::open_at_version(&config, 1).await.unwrap();
     assert_eq!(v1.schema_version().await.unwrap(), 1);
-    assert!(v1.query_count("SELECT COUNT(*) FROM naive_sync_states").await.is_err());
-    admin::add_user(&v1, "wang", Role::Engineer, None).await.unwrap();
+    assert!(
+        v1.query_count("SELECT COUNT(*) FROM naive_sync_states")
+            .await
+            .is_err()
+    );
+    admin::add_user(&v1, "wang", Role::Engineer, None)
+        .await
+        .unwrap();
     drop(v1);
     let v2 = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(v2.schema_version().await.unwrap(), 2);
-    assert_eq!(v2.query_count("SELECT COUNT(*) FROM users").await.unwrap(), 1);
-    assert_eq!(v2.query_count("SELECT COUNT(*) FROM naive_sync_states").await.unwrap(), 0);
-    assert_eq!(v2.query_count("SELECT value FROM counters WHERE name = 'seq'").await.unwrap(), 0);
+    assert_eq!(
+        v2.query_count("SELECT COUNT(*) FROM users").await.unwrap(),
+        1
+    );
+    assert_eq!(
+        v2.query_count("SELECT COUNT(*) FROM naive_sync_states")
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        v2.query_count("SELECT value FROM counters WHERE name = 'seq'")
+            .await
+            .unwrap(),
+        0
+    );
 
     // A database from a newer fieldhq is refused, not misread.
     let bump = match backend {

@@ -1,0 +1,149 @@
+// The idiomatic Kotlin face of FieldCore: suspend functions that run the blocking native calls
+// on Dispatchers.IO, Flow for long calls with progress, and coroutine cancellation wired to the
+// library's CancelToken. Plain Kotlin (no Android API), so the JVM test harness compiles it too.
+package com.fieldcore
+
+import java.io.File
+import java.util.UUID
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.channelFlow
+import kotlinx.coroutines.withContext
+
+/**
+ * A [FieldStore] for coroutine code: every function suspends and runs the native call on
+ * [dispatcher] ([Dispatchers.IO] by default), so it is safe to call from the main thread.
+ *
+ * Open one per database for the app's lifetime (for example in the Application or a DI
+ * singleton) and [close] it when the app no longer needs it. Native errors arrive as
+ * [FieldException] (for example [FieldException.Validation] with the field name); a panic inside
+ * the library arrives as [InternalException].
+ */
+class FieldCore(
+    /** The blocking API underneath, for code that already runs on a background thread. */
+    val store: FieldStore,
+    private val dispatcher: CoroutineDispatcher = Dispatchers.IO,
+) : AutoCloseable {
+
+    companion object {
+        /**
+         * Opens (or creates) the database at [path] (photos go to `<path>.blobs/` beside it)
+         * for [user], off the calling thread.
+         */
+        suspend fun open(
+            path: String,
+            user: String,
+            dispatcher: CoroutineDispatcher = Dispatchers.IO,
+        ): FieldCore = withContext(dispatcher) { FieldCore(FieldStore.open(path, user), dispatcher) }
+    }
+
+    private suspend fun <T> io(block: FieldStore.() -> T): T = withContext(dispatcher) { store.block() }
+
+    suspend fun register(registration: Registration): CaseView = io { register(registration) }
+
+    suspend fun case(id: UUID): CaseView = io { getCase(id) }
+
+    /** A case by full id, an id prefix (4+ characters) or its official number. */
+    suspend fun find(reference: String): UUID = io { findCase(reference) }
+
+    /** One page of a list screen; pass [CasePage.next] as [ListQuery.after] for the next. */
+    suspend fun list(query: ListQuery = ListQuery()): CasePage = io { listCases(query) }
+
+    suspend fun execute(id: UUID, command: CaseCommand): CommandResult = io { execute(id, command) }
+
+    suspend fun checkWarranty(question: WarrantyQuestion): WarrantyDecision = io { checkWarranty(question) }
+
+    suspend fun importPhoto(id: UUID, jpeg: ByteArray, kind: PhotoKind, caption: String = ""): PhotoImport =
+        io { importPhoto(id, jpeg, kind, caption) }
+
+    suspend fun importPhoto(id: UUID, file: File, kind: PhotoKind, caption: String = ""): PhotoImport =
+        io { importPhotoFile(id, file.path, kind, caption) }
+
+    /**
+     * Imports several photo files, suspending until done. [report] is called on the worker
+     * thread after each photo. Cancelling the coroutine stops the batch between photos (the
+     * ones already imported stay) and throws [CancellationException].
+     */
+    suspend fun importPhotos(
+        id: UUID,
+        files: List<PhotoFile>,
+        report: (Progress) -> Unit = {},
+    ): PhotoBatch {
+        val listener = object : ProgressListener {
+            override fun onProgress(progress: Progress) = report(progress)
+        }
+        return cancellable(dispatcher) { token -> store.importPhotos(id, files, listener, token) }
+    }
+
+    /**
+     * The same batch as a cold [Flow]: [ImportEvent.Progress] after each photo, then one
+     * [ImportEvent.Done]. Collecting starts the import; cancelling the collector (leaving the
+     * screen, `first { }`, `take(n)`) cancels the batch between photos.
+     */
+    fun importPhotosFlow(id: UUID, files: List<PhotoFile>): Flow<ImportEvent> = channelFlow {
+        val listener = object : ProgressListener {
+            // Progress is advisory: a full buffer drops an update rather than blocking the import.
+            override fun onProgress(progress: Progress) {
+                trySend(ImportEvent.Progress(progress))
+            }
+        }
+        val batch = cancellable(dispatcher) { token -> store.importPhotos(id, files, listener, token) }
+        send(ImportEvent.Done(batch))
+    }
+
+    suspend fun photos(id: UUID): List<PhotoInfo> = io { photos(id) }
+
+    /** The JPEG file of a photo or thumbnail, or null when it is not on this device yet. */
+    suspend fun photoFile(hash: String): File? = io { photoPath(hash)?.let(::File) }
+
+    suspend fun collectGarbage(): Collected = io { collectGarbage() }
+
+    suspend fun summary(): StoreSummary = io { summary() }
+
+    suspend fun setUser(user: String) = io { setUser(user) }
+
+    /** Releases the native store; the database closes once calls in flight have finished. */
+    override fun close() = store.close()
+}
+
+/** What [FieldCore.importPhotosFlow] emits. */
+sealed interface ImportEvent {
+    data class Progress(val progress: com.fieldcore.Progress) : ImportEvent
+    data class Done(val batch: PhotoBatch) : ImportEvent
+}
+
+/**
+ * Runs a blocking call that takes a [CancelToken] on [dispatcher], cancelling the token when the
+ * calling coroutine is cancelled. The native call stops at its next safe point and throws
+ * [FieldException.Cancelled], which becomes the coroutine's [CancellationException]; this
+ * function waits for the call to end (so the token and the store are never released under a
+ * running call). Sync will use the same helper.
+ */
+internal suspend fun <T> cancellable(dispatcher: CoroutineDispatcher, call: (CancelToken) -> T): T {
+    val token = CancelToken()
+    try {
+        return coroutineScope {
+            val work = async(dispatcher) {
+                try {
+                    call(token)
+                } catch (e: FieldException.Cancelled) {
+                    // A cancellation, not a failure: keeps structured concurrency from reporting
+                    // it in place of the caller's own CancellationException.
+                    throw CancellationException("cancelled").apply { initCause(e) }
+                }
+            }
+            try {
+                work.await()
+            } catch (e: CancellationException) {
+                token.cancel()
+                throw e
+            }
+        }
+    } finally {
+        token.close()
+    }
+}

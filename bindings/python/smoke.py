@@ -1,0 +1,139 @@
+"""Smoke test of the FFI surface from Python: the same exports the apps use, through the
+bindings uniffi generates for Python. Run by run.sh beside the generated module and the
+library; prints "python: N passed, M failed" last."""
+
+import datetime
+import os
+import sys
+import tempfile
+import time
+import traceback
+
+import fieldcore_ffi as fc
+
+TZ = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def registration(customer="Hebei Pump Station No. 3", serial="M2406-118842", phone="+86 311 5555 0101"):
+    received = (datetime.datetime.now(TZ) - datetime.timedelta(hours=2)).replace(microsecond=0)
+    return fc.Registration(
+        customer_name=customer,
+        customer_phone=phone,
+        customer_address="12 Canal Road",
+        region="Hebei",
+        home_region=True,
+        market=fc.Market.DOMESTIC,
+        product_model="YE3-132M-4",
+        product_category="motor",
+        serial_number=serial,
+        manufacture_date="2026-03-02",
+        purchase_date="2026-06-01",
+        proof_of_purchase=fc.ProofOfPurchase.INVOICE(number="INV-0099812"),
+        fault_description="Trips the breaker after two minutes",
+        customer_request=fc.CustomerRequest.REPAIR,
+        channel=fc.Channel.PHONE,
+        received_at=received.isoformat(),
+        first_responder="Wang Fang",
+    )
+
+
+def open_store():
+    folder = tempfile.mkdtemp(prefix="fieldcore-py-")
+    return fc.FieldStore.open(os.path.join(folder, "device.db"), "Wang Fang")
+
+
+def test_register_and_list():
+    store = open_store()
+    ids = [store.register(registration(serial=f"SN-{i:03d}")).id for i in range(12)]
+    page = store.list_cases(fc.ListQuery(limit=5))
+    assert len(page.rows) == 5 and page.next is not None, page
+    assert page.rows[0].status == fc.Status.REGISTERED
+    found = store.list_cases(fc.ListQuery(serial="SN-007")).rows
+    assert [r.case_id for r in found] == [ids[7]], found
+    assert store.find_case(ids[3][:13]) == ids[3]
+    assert store.summary().case_count == 12
+
+
+def test_commands_and_view():
+    store = open_store()
+    case_id = store.register(registration()).id
+    store.execute(case_id, fc.CaseCommand.ACKNOWLEDGE(note=None))
+    store.execute(case_id, fc.CaseCommand.ARRIVE_ON_SITE())
+    defect = fc.DefectInput(cause=fc.Cause.DESIGN_MANUFACTURING, findings="Insulation failure",
+                            measurements=[], major_incident=False, evidence_photos=[])
+    store.execute(case_id, fc.CaseCommand.CONFIRM_DEFECT(defect=defect))
+    view = store.execute(case_id, fc.CaseCommand.DECIDE_WARRANTY(evidence_photos=[], charge=None)).view
+    assert view.status == fc.Status.WARRANTY_DECIDED
+    assert view.warranty.decision.covered
+    assert view.warranty.decision.period_end == "2027-06-01"
+    assert view.registration.received_at.endswith("+08:00"), view.registration.received_at
+
+
+def test_warranty_check():
+    decision = fc.check_warranty(fc.WarrantyQuestion(
+        category="pump", model="", purchase_date="2025-08-31",
+        proof=fc.ProofOfPurchase.INVOICE(number="F-1"), received_date="2026-02-28",
+        cause=fc.Cause.DESIGN_MANUFACTURING))
+    assert decision.covered and decision.rule == fc.WarrantyRule.COVERED_QUALITY_FAULT
+    assert decision.period_end == "2026-02-28"
+    assert "covered" in decision.explanation
+
+
+def test_errors():
+    store = open_store()
+    try:
+        store.register(registration(phone=""))
+    except fc.FieldError.Validation as e:
+        assert e.field == "customer_phone", e
+    else:
+        raise AssertionError("an empty phone was accepted")
+    try:
+        fc.check_warranty(fc.WarrantyQuestion(
+            category="pump", model="", purchase_date="31/08/2025",
+            proof=fc.ProofOfPurchase.NONE(), received_date="2026-02-28",
+            cause=fc.Cause.CUSTOMER_MISUSE))
+    except fc.FieldError.Validation as e:
+        assert e.field == "date", e
+    else:
+        raise AssertionError("a malformed date was accepted")
+    try:
+        store.get_case("0190f5d2-0000-7000-8000-000000000000")
+    except fc.FieldError.NotFound:
+        pass
+    else:
+        raise AssertionError("an unknown case was found")
+
+
+def test_list_timing():
+    store = open_store()
+    for i in range(200):
+        store.register(registration(serial=f"SN-{i:05d}"))
+    times = []
+    for _ in range(11):
+        start = time.perf_counter()
+        rows = store.list_cases(fc.ListQuery(limit=200)).rows
+        times.append((time.perf_counter() - start) * 1000)
+        assert len(rows) == 200
+    times.sort()
+    print(f"python list 200 rows: median {times[len(times) // 2]:.2f} ms")
+
+
+def main():
+    tests = [test_register_and_list, test_commands_and_view, test_warranty_check, test_errors,
+             test_list_timing]
+    passed = failed = 0
+    for test in tests:
+        try:
+            test()
+            passed += 1
+            print(f"ok   {test.__name__}")
+        except Exception:  # noqa: BLE001 - every failure is reported, then counted
+            failed += 1
+            print(f"FAIL {test.__name__}")
+            traceback.print_exc()
+    print(f"python: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

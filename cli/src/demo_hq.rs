@@ -1,0 +1,342 @@
+//! The main job: an HQ on loopback, an engineer's phone and a repair-center technician's tablet
+//! working the same case apart. Both record a defect cause while offline, both sync, the
+//! merged case shows the conflict on every device, the engineer resolves it, and the visit
+//! finishes with phone, tablet and HQ holding the same case.
+
+use std::path::{Path, PathBuf};
+
+use fieldcore::model::{Cause, ConfirmationInput, DefectInput, Outcome, PartInput, PhotoKind};
+use fieldcore::sync_client::{CancelToken, SyncConfig};
+use fieldcore::{CaseView, Command, Store};
+use fieldhq::{Role, RunningHq, ServeConfig};
+
+use crate::demo::{complaint, confirm_defect};
+use crate::demo_photos;
+use crate::error::{CliError, Result};
+use crate::output::Printer;
+
+const CENTER: &str = "Changzhou Authorised Repair Center";
+
+/// An embedded HQ with its own runtime; stopped gracefully when dropped.
+struct Hq {
+    runtime: tokio::runtime::Runtime,
+    running: Option<RunningHq>,
+}
+
+impl Hq {
+    fn start(data: &Path) -> Result<Hq> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let addr = "127.0.0.1:0"
+            .parse()
+            .map_err(|_| CliError::Demo("loopback address".into()))?;
+        let running = runtime
+            .block_on(fieldhq::serve(ServeConfig::new(addr, data)))
+            .map_err(hq_error)?;
+        Ok(Hq {
+            runtime,
+            running: Some(running),
+        })
+    }
+
+    fn running(&self) -> Result<&RunningHq> {
+        self.running
+            .as_ref()
+            .ok_or_else(|| CliError::Demo("HQ stopped".into()))
+    }
+
+    /// Creates a user with one device and returns that device's token.
+    fn device_for(&self, user: &str, role: Role, center: Option<&str>) -> Result<String> {
+        let storage = self.running()?.storage();
+        self.runtime
+            .block_on(async {
+                fieldhq::admin::add_user(storage, user, role, center).await?;
+                let enrolment = fieldhq::admin::enrol_device(storage, user, Some("demo")).await?;
+                Ok::<_, fieldhq::Error>(enrolment.token)
+            })
+            .map_err(hq_error)
+    }
+
+    fn route(&self, case: &str, center: &str) -> Result<()> {
+        let storage = self.running()?.storage();
+        self.runtime
+            .block_on(fieldhq::admin::route(storage, case, center))
+            .map(|_| ())
+            .map_err(hq_error)
+    }
+}
+
+impl Drop for Hq {
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            let _ = self.runtime.block_on(running.shutdown());
+        }
+    }
+}
+
+/// One device of the demo: its store and how it reaches HQ.
+struct Device {
+    name: &'static str,
+    store: Store,
+    config: SyncConfig,
+}
+
+impl Device {
+    fn open(
+        name: &'static str,
+        path: PathBuf,
+        user: &str,
+        url: &str,
+        token: String,
+    ) -> Result<Device> {
+        Ok(Device {
+            name,
+            store: Store::open(path, user)?,
+            config: SyncConfig::new(url, &token),
+        })
+    }
+
+    fn sync(&mut self, out: &Printer) -> Result<()> {
+        let report = self
+            .store
+            .sync(&self.config, &mut |_| {}, &CancelToken::new())?;
+        out.line(&format!(
+            "    {} synced: pushed {} case(s), pulled {}, {} photo(s) uploaded, {} B sent, {} B received",
+            self.name,
+            report.progress.pushed_cases,
+            report.progress.pulled_cases,
+            report.progress.photos_uploaded,
+            report.progress.bytes_sent,
+            report.progress.bytes_received
+        ))
+    }
+
+    fn run(
+        &mut self,
+        case: fieldcore::model::CaseId,
+        command: Command,
+        out: &Printer,
+    ) -> Result<CaseView> {
+        let (view, _) = self.store.execute(case, &command)?;
+        let summary = view
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.body.action == command.name())
+            .map(|e| e.body.summary.clone())
+            .unwrap_or_default();
+        out.line(&format!(
+            "    {}: {}: {summary} → {}",
+            self.name,
+            command.name(),
+            view.status().as_str()
+        ))?;
+        Ok(view)
+    }
+}
+
+/// Runs the whole story in `folder`; returns the phone's database, its final case and store.
+pub fn run(folder: &Path, out: &Printer) -> Result<(PathBuf, CaseView, Store)> {
+    out.line("Starting an HQ on loopback (embedded SQLite database, blob folder)")?;
+    let hq = Hq::start(&folder.join("hq"))?;
+    let url = hq.running()?.url();
+    let phone_token = hq.device_for("li.wei", Role::Engineer, None)?;
+    let tablet_token = hq.device_for("chen.jie", Role::Technician, Some(CENTER))?;
+    let desk_token = hq.device_for("wang.fang", Role::HqStaff, None)?;
+    out.line(&format!("    HQ at {url}; engineer li.wei (phone), technician chen.jie of {CENTER} (tablet), HQ staff wang.fang"))?;
+    let mut phone = Device::open(
+        "phone",
+        folder.join("phone.db"),
+        "li.wei",
+        &url,
+        phone_token,
+    )?;
+    let mut tablet = Device::open(
+        "tablet",
+        folder.join("tablet.db"),
+        "chen.jie",
+        &url,
+        tablet_token,
+    )?;
+    let mut desk = Device::open(
+        "hq desk",
+        folder.join("desk.db"),
+        "wang.fang",
+        &url,
+        desk_token,
+    )?;
+
+    out.line(
+        "1. The engineer registers the complaint on the phone and syncs; HQ numbers the case",
+    )?;
+    let now = phone.store.now();
+    let case = phone.store.register(&complaint(now, "li.wei"))?.id;
+    out.line(&format!("    phone: registered case {case}"))?;
+    let (_, nameplate) = phone.store.import_photo(
+        case,
+        &demo_photos::nameplate()?,
+        PhotoKind::Nameplate,
+        "Nameplate on the motor housing",
+    )?;
+    out.line(&format!("    phone: nameplate photo {}", &nameplate[..12]))?;
+    phone.run(
+        case,
+        Command::Acknowledge {
+            note: Some("Engineer on the way; blower no. 2 stays off".into()),
+        },
+        out,
+    )?;
+    phone.run(case, Command::ArriveOnSite, out)?;
+    phone.sync(out)?;
+    let number = phone
+        .store
+        .case(case)?
+        .number
+        .unwrap_or_else(|| "(none)".into());
+    out.line(&format!("    phone now shows the official number {number}"))?;
+
+    out.line("2. HQ routes the case to the repair center; the tablet syncs and gets it")?;
+    hq.route(&case.to_string(), CENTER)?;
+    tablet.sync(out)?;
+
+    out.line("3. Both work offline and decide the cause differently")?;
+    let (_, bearing) = phone.store.import_photo(
+        case,
+        &demo_photos::bearing_defect()?,
+        PhotoKind::Defect,
+        "Drive-end bearing 6308: discoloured outer race",
+    )?;
+    phone.run(case, confirm_defect(bearing.clone()), out)?;
+    tablet.run(
+        case,
+        Command::ConfirmDefect(DefectInput {
+            cause: Cause::StorageTransport,
+            findings:
+                "Shaft end shows an impact mark; the bearing may have been damaged in transport"
+                    .into(),
+            measurements: vec![],
+            major_incident: false,
+            evidence_photos: vec![],
+        }),
+        out,
+    )?;
+
+    out.line("4. Both sync: the merged case shows the conflict on every device")?;
+    phone.sync(out)?;
+    tablet.sync(out)?;
+    phone.sync(out)?;
+    desk.sync(out)?;
+    let merged = phone.store.case(case)?;
+    for conflict in &merged.conflicts {
+        out.line(&format!("    conflict on {}:", conflict.field))?;
+        for (i, alt) in conflict.alternatives.iter().enumerate() {
+            out.line(&format!(
+                "      [{i}] {} by {} at {}",
+                alt.value,
+                alt.by,
+                alt.at.to_rfc3339()
+            ))?;
+        }
+    }
+    for device in [&mut tablet, &mut desk] {
+        let seen = device.store.case(case)?;
+        out.line(&format!(
+            "    {} shows {} conflict(s)",
+            device.name,
+            seen.conflicts.len()
+        ))?;
+    }
+    let Some(choice) = merged
+        .conflicts
+        .iter()
+        .find(|c| c.field == "defect")
+        .and_then(|c| {
+            c.alternatives
+                .iter()
+                .position(|a| a.value == Cause::DesignManufacturing.as_str())
+        })
+    else {
+        return Err(CliError::Demo(
+            "the merged case shows no conflict on the defect".into(),
+        ));
+    };
+
+    out.line("5. The engineer resolves it and finishes the visit; everyone syncs")?;
+    phone.run(
+        case,
+        Command::ResolveConflict {
+            field: "defect".into(),
+            choose: choice,
+        },
+        out,
+    )?;
+    phone.run(
+        case,
+        Command::DecideWarranty {
+            evidence_photos: vec![bearing],
+            charge: None,
+        },
+        out,
+    )?;
+    phone.run(
+        case,
+        Command::RecordPart(PartInput {
+            part_number: "6308-2Z/C3".into(),
+            specification: "deep groove ball bearing 40×90×23 mm, drive end".into(),
+            quantity: 1,
+            new_serial: None,
+            old_part_kept: true,
+            old_part_serial: None,
+        }),
+        out,
+    )?;
+    phone.run(
+        case,
+        Command::Resolve {
+            outcome: Outcome::PartsReplaced,
+            summary: "Bearing replaced, seat sleeved; 30 min test run at 71 °C".into(),
+        },
+        out,
+    )?;
+    let (_, signature) = phone.store.import_photo(
+        case,
+        &demo_photos::signature()?,
+        PhotoKind::Signature,
+        "Signature of Wang Lei, plant manager",
+    )?;
+    phone.run(
+        case,
+        Command::ConfirmCustomer(ConfirmationInput {
+            customer_name: "Wang Lei".into(),
+            accepted: true,
+            reason: None,
+            signature_hash: Some(signature),
+        }),
+        out,
+    )?;
+    phone.run(case, Command::Close, out)?;
+    phone.sync(out)?;
+    tablet.sync(out)?;
+    desk.sync(out)?;
+
+    let on_phone = phone.store.case(case)?;
+    let on_tablet = tablet.store.case(case)?;
+    let on_desk = desk.store.case(case)?;
+    let same = on_phone == on_tablet && on_tablet == on_desk;
+    out.line(&format!(
+        "6. Converged: phone, tablet and HQ desk show the same case: {}; conflicts left: {}",
+        if same { "yes" } else { "NO" },
+        on_phone.conflicts.len()
+    ))?;
+    if !same {
+        return Err(CliError::Demo("the devices did not converge".into()));
+    }
+    drop(hq);
+    Ok((folder.join("phone.db"), on_phone, phone.store))
+}
+
+fn hq_error(e: fieldhq::Error) -> CliError {
+    CliError::Demo(format!("HQ: {e}"))
+}

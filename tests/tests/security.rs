@@ -1,0 +1,275 @@
+//! Security over the real HTTP path, with the device client: wrong and revoked tokens, a
+//! change authored with another device's actor, a write to a case the user may not see, an
+//! oversized message and malformed bodies. Each is refused with a typed error, nothing of it
+//! is applied, and HQ goes on serving the next valid sync.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use fieldcore::Command;
+use fieldcore::Error;
+use fieldcore::sync_client::{CancelToken, HttpTransport, SyncConfig, Transport};
+use fieldcore::sync_protocol::{
+    self, ByteBuf, CasePush, MAX_CASE_BYTES, MAX_MESSAGE_BYTES, Payload,
+};
+use fieldcore_e2e::{Device, TestHq};
+use fieldhq::Role;
+
+/// Sends a raw body to `/v1/sync` with the device client's transport (and its retries).
+fn send(config: &SyncConfig, body: Vec<u8>) -> fieldcore::Result<Vec<u8>> {
+    let transport = HttpTransport::new(config).unwrap();
+    transport.sync(body, &CancelToken::new(), &mut 0)
+}
+
+/// What HQ holds, to show a refused request applied nothing.
+fn hq_state(hq: &TestHq) -> (i64, i64, i64) {
+    (
+        hq.log_len().unwrap(),
+        hq.count("SELECT COUNT(*) FROM cases").unwrap(),
+        hq.count("SELECT COUNT(*) FROM devices WHERE actor IS NOT NULL")
+            .unwrap(),
+    )
+}
+
+fn note(device: &mut Device, case: fieldcore::model::CaseId, text: &str) {
+    device
+        .store
+        .execute(case, &Command::AddNote { text: text.into() })
+        .unwrap();
+}
+
+#[test]
+fn wrong_and_revoked_tokens_are_refused() {
+    let hq = TestHq::start().unwrap();
+    hq.user("wang", Role::Engineer, None).unwrap();
+    let enrolment = hq.enrol_device("wang").unwrap();
+    let mut phone = Device::new("wang", &hq.url(), &enrolment.token).unwrap();
+    let case = phone.register("S-1").unwrap();
+    phone.sync().unwrap();
+    let before = hq_state(&hq);
+
+    // A token HQ never issued, and one that is not even a token.
+    for token in ["ab".repeat(32), "not a token".to_owned(), String::new()] {
+        let mut thief = Device::new("wang", &hq.url(), &token).unwrap();
+        thief.register("X-1").unwrap();
+        match thief.sync() {
+            Err(Error::Unauthorized(message)) => eprintln!("wrong token {token:?}: {message}"),
+            other => panic!("a wrong token must be refused, got {other:?}"),
+        }
+    }
+    assert_eq!(hq_state(&hq), before);
+
+    // A lost phone: revoked, its next sync is refused and its work stays in its outbox.
+    hq.revoke(enrolment.device_id).unwrap();
+    note(&mut phone, case, "written after the phone was lost");
+    match phone.sync() {
+        Err(Error::Unauthorized(message)) => eprintln!("revoked: {message}"),
+        other => panic!("a revoked device must be refused, got {other:?}"),
+    }
+    assert_eq!(phone.store.outbox_len().unwrap(), 1);
+    assert_eq!(hq_state(&hq), before);
+
+    // HQ goes on serving everyone else.
+    let mut other = Device::enrolled(&hq, "wang").unwrap();
+    other.sync().unwrap();
+    assert_eq!(
+        other.case_ids().unwrap().len(),
+        1,
+        "the engineer's new phone gets the case"
+    );
+    assert_eq!(
+        other.store.case(case).unwrap().notes.len(),
+        0,
+        "the revoked phone's note never arrived"
+    );
+}
+
+#[test]
+fn a_change_authored_with_another_devices_actor_is_refused() {
+    let hq = TestHq::start().unwrap();
+    hq.user("wang", Role::Engineer, None).unwrap();
+    hq.user("zhou", Role::HqStaff, None).unwrap();
+    let mut phone = Device::enrolled(&hq, "wang").unwrap();
+    let mut desk = Device::enrolled(&hq, "zhou").unwrap();
+    let case = phone.register("S-2").unwrap();
+    phone.sync().unwrap();
+    desk.sync().unwrap();
+    // The desk writes on the case; its outbox holds a change authored by the desk's actor.
+    note(&mut desk, case, "by the desk");
+    let before = hq_state(&hq);
+
+    // The phone (a device that may write the case) sends the desk's change as if it were its
+    // own: under its own actor id, and under the desk's.
+    let (mut forged, _) = desk.store.prepare_sync(1 << 20, 100).unwrap();
+    assert_eq!(forged.pushes.len(), 1);
+    for actor in [
+        phone.store.actor().to_bytes().to_vec(),
+        desk.store.actor().to_bytes().to_vec(),
+    ] {
+        forged.actor = actor;
+        match send(&phone.config, sync_protocol::encode(&forged).unwrap()) {
+            Err(Error::Unauthorized(message)) => {
+                assert!(message.starts_with("forbidden"), "{message}");
+                eprintln!("forged actor: {message}");
+            }
+            other => panic!("a change by another device's actor must be refused, got {other:?}"),
+        }
+        assert_eq!(
+            hq_state(&hq),
+            before,
+            "nothing of the forged request is applied"
+        );
+    }
+
+    // HQ goes on serving: both devices sync, the desk's note arrives through the desk only.
+    phone.sync().unwrap();
+    assert_eq!(phone.store.case(case).unwrap().notes.len(), 0);
+    desk.sync().unwrap();
+    phone.sync().unwrap();
+    let view = phone.store.case(case).unwrap();
+    assert_eq!(view.notes.len(), 1);
+    assert_eq!(view.notes[0].stamp.by, "zhou");
+    assert_eq!(view, desk.store.case(case).unwrap());
+}
+
+#[test]
+fn a_write_to_a_case_the_user_may_not_see_is_refused() {
+    let hq = TestHq::start().unwrap();
+    hq.user("wang", Role::Engineer, None).unwrap();
+    hq.user("zhao", Role::Engineer, None).unwrap();
+    hq.user("li", Role::Technician, Some("south")).unwrap();
+    let mut phone = Device::enrolled(&hq, "wang").unwrap();
+    let case = phone.register("S-3").unwrap();
+    phone.sync().unwrap();
+
+    // Another engineer and a technician of a center the case is not routed to: neither
+    // receives it...
+    let mut intruders = [
+        Device::enrolled(&hq, "zhao").unwrap(),
+        Device::enrolled(&hq, "li").unwrap(),
+    ];
+    for intruder in &mut intruders {
+        intruder.sync().unwrap();
+        assert!(intruder.case_ids().unwrap().is_empty());
+    }
+    let before = hq_state(&hq);
+    // ...and a copy obtained some other way cannot be written back.
+    let document = phone.store.export_document(case).unwrap();
+    for intruder in &mut intruders {
+        intruder.store.merge_document(&document).unwrap();
+        note(intruder, case, "not my case");
+        match intruder.sync() {
+            Err(Error::Unauthorized(message)) => {
+                assert!(message.starts_with("forbidden"), "{message}");
+                eprintln!("{} writing wang's case: {message}", intruder.name);
+            }
+            other => {
+                panic!("a write to a case the user may not see must be refused, got {other:?}")
+            }
+        }
+        assert_eq!(hq_state(&hq), before);
+    }
+
+    // HQ goes on serving the owner; the intruders' notes never reach the case.
+    note(&mut phone, case, "mine");
+    phone.sync().unwrap();
+    let view = phone.store.case(case).unwrap();
+    assert_eq!(view.notes.len(), 1);
+    assert_eq!(view.notes[0].body.text, "mine");
+    // Once routed to the technician's center, the same device may write it.
+    hq.route(case, "south").unwrap();
+    let tablet = &mut intruders[1];
+    tablet.sync().unwrap();
+    phone.sync().unwrap();
+    assert_eq!(phone.store.case(case).unwrap().notes.len(), 2);
+}
+
+#[test]
+fn oversized_and_malformed_messages_are_refused() {
+    let hq = TestHq::start().unwrap();
+    hq.user("wang", Role::Engineer, None).unwrap();
+    let mut phone = Device::enrolled(&hq, "wang").unwrap();
+    let case = phone.register("S-4").unwrap();
+    phone.sync().unwrap();
+    note(&mut phone, case, "pending while the bad requests come");
+    let before = hq_state(&hq);
+    let (valid, _) = phone.store.prepare_sync(1 << 20, 100).unwrap();
+
+    let expect_protocol = |what: &str, result: fieldcore::Result<Vec<u8>>, code: &str| match result
+    {
+        Err(Error::Protocol(message)) => {
+            assert!(message.starts_with(code), "{what}: {message}");
+            eprintln!("{what}: {message}");
+        }
+        other => panic!("{what} must be refused with {code}, got {other:?}"),
+    };
+
+    // A body over the message limit.
+    expect_protocol(
+        "a body over 16 MiB",
+        send(&phone.config, vec![0u8; MAX_MESSAGE_BYTES + 1]),
+        "too_large",
+    );
+    // One case's payload over its limit, in a body under the message limit.
+    let mut big = valid.clone();
+    big.pushes[0].payload = Payload::Changes(vec![ByteBuf::from(vec![7u8; MAX_CASE_BYTES + 1])]);
+    expect_protocol(
+        "a case payload over 4 MiB",
+        send(&phone.config, sync_protocol::encode(&big).unwrap()),
+        "too_large",
+    );
+    // Bodies that do not decode.
+    expect_protocol(
+        "garbage",
+        send(&phone.config, b"hello HQ".to_vec()),
+        "malformed",
+    );
+    let encoded = sync_protocol::encode(&valid).unwrap();
+    expect_protocol(
+        "a truncated request",
+        send(&phone.config, encoded[..encoded.len() - 3].to_vec()),
+        "malformed",
+    );
+    // A request that decodes but whose change chunk is damaged.
+    let mut damaged = valid.clone();
+    let Payload::Changes(chunks) = &mut damaged.pushes[0].payload else {
+        panic!("a pending note is pushed as changes");
+    };
+    let mut chunk = chunks[0].to_vec();
+    let last = chunk.len() - 1;
+    chunk[last] ^= 0x55;
+    chunks[0] = ByteBuf::from(chunk);
+    expect_protocol(
+        "a damaged change chunk",
+        send(&phone.config, sync_protocol::encode(&damaged).unwrap()),
+        "malformed",
+    );
+    // The same case pushed twice in one request.
+    let mut twice = valid.clone();
+    twice.pushes.push(CasePush {
+        case_id: case,
+        payload: twice.pushes[0].payload.clone(),
+    });
+    expect_protocol(
+        "a case pushed twice",
+        send(&phone.config, sync_protocol::encode(&twice).unwrap()),
+        "malformed",
+    );
+    // A protocol version HQ does not speak.
+    let mut future = valid.clone();
+    future.version = 2;
+    expect_protocol(
+        "protocol version 2",
+        send(&phone.config, sync_protocol::encode(&future).unwrap()),
+        "unsupported_version",
+    );
+    assert_eq!(
+        hq_state(&hq),
+        before,
+        "nothing of the refused requests is applied"
+    );
+
+    // HQ goes on serving: the real sync pushes the note once.
+    let report = phone.sync().unwrap();
+    assert_eq!(report.progress.pushed_cases, 1);
+    assert_eq!(hq.log_len().unwrap(), before.0 + 1);
+    assert_eq!(phone.store.outbox_len().unwrap(), 0);
+}
