@@ -17,6 +17,15 @@ started=$(date +%s)
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# The mobile bindings (bindings/, android/, ios/): the Kotlin tests on a JVM against the host
+# library, the Python smoke test, and the Swift generation check. Each prints its own
+# "N passed, M failed" line; they run before nextest so that its summary closes the output.
+mobile_started=$(date +%s)
+bash android/jvm-test/run.sh
+bash bindings/python/run.sh
+bash ios/check-swift.sh
+echo "mobile bindings checks took $(( $(date +%s) - mobile_started )) s"
+
 # PostgreSQL for the HQ suite (hq/tests): a throwaway cluster in a temporary folder, listening
 # on loopback only, stopped and deleted when this script exits. Every HQ test makes its own
 # schema in it, so the tests run in parallel.

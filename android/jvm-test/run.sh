@@ -33,16 +33,8 @@ for jar in kotlin-stdlib kotlin-test kotlin-test-junit5 kotlinx-coroutines-core-
     [[ -f $kotlin_home/lib/$jar.jar ]] || { echo "kotlinc package lacks $jar.jar" >&2; exit 1; }
 done
 
-# The host library with the test hooks, cdylib only (the staticlib is for iOS), and the
-# bindings generated from it in library mode. The dev profile already optimises dependencies;
-# the two crates of ours are optimised too, so photo processing and the list timing are
-# representative (only these two crates are compiled a second time for it).
-optimise=(--config 'profile.dev.package.fieldcore.opt-level=2'
-          --config 'profile.dev.package.fieldcore-ffi.opt-level=2')
-cargo rustc "${optimise[@]}" -p fieldcore-ffi --lib --crate-type cdylib --features test-hooks \
-    --locked --quiet
-cargo build -p uniffi-bindgen --locked --quiet
-lib="$root/target/debug/libfieldcore_ffi.so"
+# The host library with the test hooks, and the bindings generated from it in library mode.
+lib="$(bindings/build-host.sh)"
 rm -rf "$out/generated" "$out/classes"
 mkdir -p "$out/generated" "$out/classes"
 target/debug/uniffi-bindgen generate --library "$lib" --language kotlin --no-format \

@@ -10,8 +10,9 @@ use fieldcore::Error as Core;
 /// `FieldError`, Python `FieldError`.
 ///
 /// A panic inside the library is not one of these: it arrives as uniffi's internal error
-/// (`InternalException` in Kotlin, `UniffiInternalError` in Swift), and the store recovers on
-/// the next call.
+/// (`InternalException` in Kotlin, `InternalError` in Python; in Swift an `Error` that is not a
+/// `FieldError`, whose description holds the panic message), and the store recovers on the
+/// next call.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum FieldError {
     /// An input is missing or wrong, or the case's status does not allow the step (then

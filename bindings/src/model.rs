@@ -140,8 +140,10 @@ pub enum UploadState {
     NotHere,
 }
 
-/// A value measured on site (insulation resistance, current, vibration, ...).
+/// A value measured on site (insulation resistance, current, vibration, ...). Named
+/// `MeasuredValue` in the bindings: `Measurement` is taken in Swift's Foundation.
 #[uniffi::remote(Record)]
+#[uniffi(name = "MeasuredValue")]
 pub struct Measurement {
     pub name: String,
     pub value: f64,

@@ -12,16 +12,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{FieldError, Result};
 
-/// Which long operation a [`Progress`] belongs to.
+/// Which long operation a [`ProgressUpdate`] belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum ProgressStage {
     /// `FieldStore.import_photos`: `completed` of `total` photos are processed and attached.
     ImportingPhotos,
 }
 
-/// How far a long call has got.
+/// How far a long call has got. (Not `Progress`: that name is taken in Swift's Foundation.)
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Progress {
+pub struct ProgressUpdate {
     pub stage: ProgressStage,
     pub completed: u64,
     pub total: u64,
@@ -32,7 +32,7 @@ pub struct Progress {
 /// same `FieldStore` method.
 #[uniffi::export(foreign)]
 pub trait ProgressListener: Send + Sync {
-    fn on_progress(&self, progress: Progress);
+    fn on_progress(&self, progress: ProgressUpdate);
 }
 
 /// Cancels a long call from another thread. The call stops at its next safe point, keeps the
@@ -84,7 +84,7 @@ impl Observer {
 
     pub(crate) fn report(&self, stage: ProgressStage, completed: u64, total: u64) {
         if let Some(listener) = &self.listener {
-            listener.on_progress(Progress {
+            listener.on_progress(ProgressUpdate {
                 stage,
                 completed,
                 total,

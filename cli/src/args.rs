@@ -96,6 +96,22 @@ pub enum BenchCommand {
         #[arg(long)]
         photo: std::path::PathBuf,
     },
+    /// Sync with a real HQ on loopback: 10,000 cases changed, unchanged and bootstrapped
+    /// against plain per-case automerge sync, then 50 concurrent devices and 500 at once
+    Sync {
+        /// Cases on the device that is already in sync
+        #[arg(long, default_value_t = 10_000)]
+        cases: usize,
+        /// Devices syncing changes concurrently for the throughput figure
+        #[arg(long, default_value_t = 50)]
+        clients: usize,
+        /// How long the concurrent devices run, in seconds
+        #[arg(long, default_value_t = 10)]
+        client_seconds: u64,
+        /// Devices that each sync once, all at the same moment
+        #[arg(long, default_value_t = 500)]
+        devices: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]

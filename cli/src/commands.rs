@@ -58,6 +58,17 @@ pub fn run(cli: Cli, out: &Printer) -> Result<()> {
         crate::args::Command::Bench(BenchCommand::PhotosRssProbe { photo }) => {
             out.json_value(&crate::bench_photos::photos_rss_probe(&photo)?)
         }
+        crate::args::Command::Bench(BenchCommand::Sync {
+            cases,
+            clients,
+            client_seconds,
+            devices,
+        }) => out.json_value(&crate::bench_sync::sync(crate::bench_sync::SyncBench {
+            cases,
+            clients,
+            client_seconds,
+            devices,
+        })?),
     }
 }
 

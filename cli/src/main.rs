@@ -3,6 +3,7 @@
 mod args;
 mod bench;
 mod bench_photos;
+mod bench_sync;
 mod case_text;
 mod commands;
 mod demo;

@@ -267,9 +267,11 @@ impl Store {
             report.repairs += round.need_full + round.repairs;
             p.pending_cases = self.pending_sync_cases()?;
             progress(p);
+            // Go on while HQ has more to pull, or while pushes still make progress; a round
+            // that moved nothing would only repeat itself.
             let progressed = round.acknowledged + round.pulled + round.need_full > 0;
-            let outbox_left = p.pending_cases > 0;
-            if !response.more && !(outbox_left && progressed) {
+            let go_on = response.more || (p.pending_cases > 0 && progressed);
+            if !go_on {
                 break;
             }
         }

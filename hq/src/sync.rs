@@ -54,6 +54,7 @@ pub async fn run(
 ) -> Result<SyncResponse> {
     let started = Instant::now();
     let prepared = tokio::task::spawn_blocking(move || prepare(request)).await??;
+    let prepare_ms = started.elapsed().as_millis() as u64;
     let hq_actor = state.hq_actor().clone();
     let now = state.now();
     let device_id = device.device_id;
@@ -71,6 +72,7 @@ pub async fn run(
         pull_bytes = outcome.stats.pull_bytes,
         more = outcome.response.more,
         cursor = outcome.response.cursor,
+        prepare_ms,
         ms = started.elapsed().as_millis() as u64,
         "sync"
     );

@@ -394,6 +394,8 @@ pub struct Quiet {
     /// Passes over all devices, the last one quiet.
     pub passes: usize,
     pub syncs: usize,
+    /// Failed attempts the syncs retried.
+    pub retries: u64,
 }
 
 /// Syncs every device, in order, pass after pass, until a whole pass pushes and pulls
@@ -407,6 +409,7 @@ pub fn sync_until_quiet(devices: &mut [&mut Device], max_passes: usize) -> Resul
             let report = device.sync()?;
             quiet.syncs += 1;
             let p = report.progress;
+            quiet.retries += u64::from(p.retries);
             moved |= p.pushed_cases + p.pulled_cases + report.repairs > 0;
             moved |= p.pending_cases > 0 || device.store.pending_sync_cases()? > 0;
         }

@@ -32,7 +32,7 @@ fn cut_connections_are_retried_until_everything_converges() {
     let plan = Plan {
         seed: 11,
         engineer_cases: 3,
-        rounds: 8,
+        rounds: 24,
         commands_per_round: 6,
         max_attempts: 200,
     };
@@ -114,7 +114,7 @@ fn check_after_restart(hq: &TestHq, phone: &mut Device, ids: &[CaseId]) {
     hq.user("zhou", Role::HqStaff, None).unwrap();
     let mut desk = Device::enrolled(hq, "zhou").unwrap();
     desk.sync().unwrap();
-    sync_until_quiet(&mut [phone, &mut desk], 5).unwrap();
+    sync_until_quiet(&mut [&mut *phone, &mut desk], 5).unwrap();
     for id in ids {
         assert_eq!(
             desk.store.case(*id).unwrap(),
@@ -144,8 +144,9 @@ fn hq_killed_from_the_progress_callback_then_restarted() {
     assert_eq!(rounds_seen, 2);
     let pending = phone.store.pending_sync_cases().unwrap();
     assert!(pending > 0 && pending < 60, "{pending} cases still pending");
+    let before = hq.url();
     let url = hq.restart().unwrap();
-    eprintln!("killed after round 2 with {pending} cases pending; HQ back at {url}");
+    eprintln!("killed after round 2 with {pending} cases pending; HQ was at {before}, back at {url}");
     phone.set_url(&url);
     check_after_restart(&hq, &mut phone, &ids);
     eprintln!("{:.2} s", started.elapsed().as_secs_f64());

@@ -683,7 +683,7 @@ impl Tx for PgTx<'_> {
         catalogs_json: &str,
         at: i64,
     ) -> Result<u64> {
-        // Two admins at once: the primary key refuses the second, which then retries.
+        // Two admins publishing at once must get consecutive versions, not the same MAX + 1.
         self.tx
             .batch_execute("LOCK TABLE reference_data IN EXCLUSIVE MODE")
             .await?;

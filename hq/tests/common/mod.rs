@@ -66,6 +66,16 @@ impl TestHq {
     pub async fn start(backend: Backend) -> TestHq {
         // The workspace builds reqwest without a crypto provider; plain HTTP still needs one set.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        // FIELDHQ_TEST_LOG=info shows HQ's own log lines (one per sync, with its duration).
+        if let Some(level) = std::env::var("FIELDHQ_TEST_LOG")
+            .ok()
+            .and_then(|l| l.parse::<tracing::Level>().ok())
+        {
+            let _ = tracing_subscriber::fmt()
+                .with_max_level(level)
+                .with_test_writer()
+                .try_init();
+        }
         let dir = tempfile::tempdir().unwrap();
         let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().join("data"));
         config.clock = Some(Arc::new(t0));

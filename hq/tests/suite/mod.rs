@@ -741,12 +741,18 @@ pub async fn many_new_cases_apply_in_bulk(backend: Backend) {
         phone.register();
     }
     let started = std::time::Instant::now();
+    let request = phone.request();
+    let first = phone.exchange(&hq, &request).await;
+    let pushed = started.elapsed();
+    phone.apply(&request, &first);
     let responses = phone.sync(&hq).await;
-    let elapsed = started.elapsed();
     eprintln!(
-        "{backend:?}: {count} new cases pushed and numbered in {:.2} s over {} round trips",
-        elapsed.as_secs_f64(),
-        responses.len()
+        "{backend:?}: {count} new cases: pushed, numbered and first page answered in {:.2} s; \
+         all {} number changes pulled in {:.2} s over {} round trips",
+        pushed.as_secs_f64(),
+        count,
+        started.elapsed().as_secs_f64(),
+        responses.len() + 1
     );
     assert_eq!(phone.numbers.len(), count);
     assert_eq!(hq.log_len().await, 2 * count as i64);

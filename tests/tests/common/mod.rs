@@ -57,7 +57,7 @@ impl Team {
         hq.user("wang", Role::Engineer, None).unwrap();
         hq.user("li", Role::Technician, Some(CENTER)).unwrap();
         hq.user("zhou", Role::HqStaff, None).unwrap();
-        let mut device = |user: &str| {
+        let device = |user: &str| {
             let mut d = Device::new(user, url, &hq.enrol(user).unwrap()).unwrap();
             d.config.max_attempts = max_attempts;
             d
@@ -95,6 +95,7 @@ impl Team {
     fn quiet(&mut self, summary: &mut Summary) {
         let quiet = sync_until_quiet(&mut self.all(), 12).unwrap();
         summary.syncs += quiet.syncs;
+        summary.retries += quiet.retries;
     }
 }
 

@@ -71,10 +71,10 @@ class FieldCore(
     suspend fun importPhotos(
         id: UUID,
         files: List<PhotoFile>,
-        report: (Progress) -> Unit = {},
+        report: (ProgressUpdate) -> Unit = {},
     ): PhotoBatch {
         val listener = object : ProgressListener {
-            override fun onProgress(progress: Progress) = report(progress)
+            override fun onProgress(progress: ProgressUpdate) = report(progress)
         }
         return cancellable(dispatcher) { token -> store.importPhotos(id, files, listener, token) }
     }
@@ -87,7 +87,7 @@ class FieldCore(
     fun importPhotosFlow(id: UUID, files: List<PhotoFile>): Flow<ImportEvent> = channelFlow {
         val listener = object : ProgressListener {
             // Progress is advisory: a full buffer drops an update rather than blocking the import.
-            override fun onProgress(progress: Progress) {
+            override fun onProgress(progress: ProgressUpdate) {
                 trySend(ImportEvent.Progress(progress))
             }
         }
@@ -112,7 +112,7 @@ class FieldCore(
 
 /** What [FieldCore.importPhotosFlow] emits. */
 sealed interface ImportEvent {
-    data class Progress(val progress: com.fieldcore.Progress) : ImportEvent
+    data class Progress(val progress: ProgressUpdate) : ImportEvent
     data class Done(val batch: PhotoBatch) : ImportEvent
 }
 

@@ -70,7 +70,7 @@ class CoroutinesTest {
             val id = store.register(Fixtures.registration()).id
             val token = CancelToken()
             val listener = object : ProgressListener {
-                override fun onProgress(progress: Progress) {
+                override fun onProgress(progress: ProgressUpdate) {
                     if (progress.completed == 2uL) token.cancel()
                 }
             }

@@ -42,7 +42,7 @@ class VisitTest {
                     DefectInput(
                         cause = Cause.DESIGN_MANUFACTURING,
                         findings = "Insulation failure on phase W",
-                        measurements = listOf(Measurement("insulation resistance", 0.4, "MΩ")),
+                        measurements = listOf(MeasuredValue("insulation resistance", 0.4, "MΩ")),
                         evidencePhotos = listOf(defectPhoto.hash),
                     ),
                 ),

@@ -1,0 +1,186 @@
+// The idiomatic Swift face of FieldCore: async functions that run the blocking native calls on
+// a background dispatch queue (never the main thread, never Swift's cooperative pool), an
+// AsyncThrowingStream for long calls with progress, and Task cancellation wired to the
+// library's CancelToken. The generated API (FieldStore, records, FieldError) is in Generated/.
+import Foundation
+
+/// A `FieldStore` for async code. Open one per database for the app's lifetime and keep it
+/// (an app-wide service object); the database closes when the last reference goes.
+///
+/// Errors are `FieldError` (for example `.Validation(field:reason:)`); a panic inside the
+/// library arrives as another `Error` whose description holds the panic message.
+public final class AsyncFieldStore: @unchecked Sendable {
+    /// The blocking API underneath, for code already on a background thread.
+    public let store: FieldStore
+    private let queue: DispatchQueue
+
+    public init(store: FieldStore, queue: DispatchQueue = DispatchQueue(label: "com.fieldcore.store", qos: .userInitiated)) {
+        self.store = store
+        self.queue = queue
+    }
+
+    /// Opens (or creates) the database at `url` (photos go to `<name>.blobs/` beside it) for
+    /// `user`, off the calling thread. See `FieldCoreFiles.databaseURL()` for where it lives.
+    public static func open(url: URL, user: String) async throws -> AsyncFieldStore {
+        let queue = DispatchQueue(label: "com.fieldcore.store", qos: .userInitiated)
+        let store: FieldStore = try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(with: Result { try FieldStore.open(path: url.path, user: user) })
+            }
+        }
+        return AsyncFieldStore(store: store, queue: queue)
+    }
+
+    private func run<T>(_ work: @escaping (FieldStore) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { [store] in
+                continuation.resume(with: Result { try work(store) })
+            }
+        }
+    }
+
+    public func register(_ registration: Registration) async throws -> CaseView {
+        try await run { try $0.register(registration: registration) }
+    }
+
+    public func view(of id: CaseId) async throws -> CaseView {
+        try await run { try $0.getCase(caseId: id) }
+    }
+
+    /// A case by full id, an id prefix (4+ characters) or its official number.
+    public func find(_ reference: String) async throws -> CaseId {
+        try await run { try $0.findCase(reference: reference) }
+    }
+
+    /// One page of a list screen; pass `page.next` as `ListQuery.after` for the next one.
+    public func list(_ query: ListQuery = ListQuery()) async throws -> CasePage {
+        try await run { try $0.listCases(query: query) }
+    }
+
+    @discardableResult
+    public func execute(_ command: CaseCommand, on id: CaseId) async throws -> CommandResult {
+        try await run { try $0.execute(caseId: id, command: command) }
+    }
+
+    public func checkWarranty(_ question: WarrantyQuestion) async throws -> WarrantyDecision {
+        try await run { try $0.checkWarranty(question: question) }
+    }
+
+    public func importPhoto(_ jpeg: Data, kind: PhotoKind, caption: String = "", to id: CaseId) async throws -> PhotoImport {
+        try await run { try $0.importPhoto(caseId: id, bytes: jpeg, kind: kind, caption: caption) }
+    }
+
+    public func importPhoto(file: URL, kind: PhotoKind, caption: String = "", to id: CaseId) async throws -> PhotoImport {
+        try await run { try $0.importPhotoFile(caseId: id, path: file.path, kind: kind, caption: caption) }
+    }
+
+    /// Imports several photo files, returning when done. `progress` is called on the store's
+    /// queue after each photo. Cancelling the task stops the batch between photos (the ones
+    /// already imported stay) and throws `CancellationError`.
+    public func importPhotos(
+        _ files: [PhotoFile],
+        to id: CaseId,
+        progress: @escaping @Sendable (ProgressUpdate) -> Void = { _ in }
+    ) async throws -> PhotoBatch {
+        let listener = ProgressRelay(progress)
+        return try await cancellable { store, token in
+            try store.importPhotos(caseId: id, files: files, listener: listener, cancel: token)
+        }
+    }
+
+    /// The same batch as a stream: `.progress` after each photo, then one `.done`. Ending the
+    /// iteration early (or cancelling its task) cancels the batch between photos.
+    public func importPhotoEvents(_ files: [PhotoFile], to id: CaseId) -> AsyncThrowingStream<ImportEvent, Error> {
+        AsyncThrowingStream { continuation in
+            let token = CancelToken()
+            let listener = ProgressRelay { continuation.yield(.progress($0)) }
+            continuation.onTermination = { @Sendable termination in
+                if case .cancelled = termination { token.cancel() }
+            }
+            queue.async { [store] in
+                do {
+                    let batch = try store.importPhotos(caseId: id, files: files, listener: listener, cancel: token)
+                    continuation.yield(.done(batch))
+                    continuation.finish()
+                } catch FieldError.Cancelled {
+                    continuation.finish(throwing: CancellationError())
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+        }
+    }
+
+    public func photos(of id: CaseId) async throws -> [PhotoInfo] {
+        try await run { try $0.photos(caseId: id) }
+    }
+
+    /// The JPEG file of a photo or thumbnail, or nil when it is not on this device yet.
+    public func photoURL(hash: String) async throws -> URL? {
+        try await run { try $0.photoPath(hash: hash).map { URL(fileURLWithPath: $0) } }
+    }
+
+    public func collectGarbage() async throws -> Collected {
+        try await run { try $0.collectGarbage() }
+    }
+
+    public func summary() async throws -> StoreSummary {
+        try await run { try $0.summary() }
+    }
+
+    public func setUser(_ user: String) async throws {
+        try await run { try $0.setUser(user: user) }
+    }
+
+    /// Runs a call that takes a `CancelToken`, cancelling the token when the task is cancelled.
+    /// The native call stops at its next safe point; its `FieldError.Cancelled` becomes
+    /// `CancellationError`. Sync will use the same helper.
+    func cancellable<T>(_ work: @escaping (FieldStore, CancelToken) throws -> T) async throws -> T {
+        let token = CancelToken()
+        do {
+            return try await withTaskCancellationHandler {
+                try await run { try work($0, token) }
+            } onCancel: {
+                token.cancel()
+            }
+        } catch FieldError.Cancelled {
+            throw CancellationError()
+        }
+    }
+}
+
+/// What `AsyncFieldStore.importPhotoEvents` yields.
+public enum ImportEvent {
+    case progress(ProgressUpdate)
+    case done(PhotoBatch)
+}
+
+/// Adapts a closure to the library's `ProgressListener`.
+final class ProgressRelay: ProgressListener, @unchecked Sendable {
+    private let handler: @Sendable (ProgressUpdate) -> Void
+
+    init(_ handler: @escaping @Sendable (ProgressUpdate) -> Void) {
+        self.handler = handler
+    }
+
+    func onProgress(progress: ProgressUpdate) {
+        handler(progress)
+    }
+}
+
+/// Where FieldCore's files live on iOS.
+public enum FieldCoreFiles {
+    /// `Application Support/FieldCore/fieldcore.db`, created if missing and excluded from
+    /// iCloud and iTunes backups (a restored copy would carry another device's identity and
+    /// unsynced work). Photos go to `fieldcore.db.blobs/` in the same excluded folder.
+    public static func databaseURL(name: String = "fieldcore.db") throws -> URL {
+        var folder = try FileManager.default
+            .url(for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
+            .appendingPathComponent("FieldCore", isDirectory: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var values = URLResourceValues()
+        values.isExcludedFromBackup = true
+        try folder.setResourceValues(values)
+        return folder.appendingPathComponent(name)
+    }
+}

@@ -1,0 +1,60 @@
+// Errors arrive as FieldError naming the field (mirrors ErrorsTest.kt).
+import XCTest
+@testable import FieldCore
+
+final class ErrorsTests: XCTestCase {
+    func testValidationNamesTheFieldAndWritesNothing() throws {
+        let store = try Fixtures.openStore()
+        XCTAssertThrowsError(try store.register(registration: Fixtures.registration(phone: ""))) { error in
+            guard case let FieldError.Validation(field, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(field, "customer_phone")
+        }
+        XCTAssertEqual(try store.summary().caseCount, 0)
+    }
+
+    func testAStepTheLifecycleDoesNotAllowNamesTheStatus() throws {
+        let store = try Fixtures.openStore()
+        let id = try store.register(registration: Fixtures.registration()).id
+        XCTAssertThrowsError(try store.execute(caseId: id, command: .close)) { error in
+            guard case let FieldError.Validation(field, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(field, "status")
+        }
+    }
+
+    func testUnknownCasesAreNotFound() throws {
+        let store = try Fixtures.openStore()
+        XCTAssertThrowsError(try store.getCase(caseId: UUID().uuidString.lowercased())) { error in
+            guard case FieldError.NotFound = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertThrowsError(try store.getCase(caseId: "2611-0042")) { error in
+            guard case let FieldError.Validation(field, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(field, "case_id")
+        }
+    }
+
+    func testPhotosTheLibraryCannotReadAreUnsupportedInput() throws {
+        let store = try Fixtures.openStore()
+        let id = try store.register(registration: Fixtures.registration()).id
+        var heic = Data([0, 0, 0, 0x18])
+        heic.append("ftypheic".data(using: .ascii)!)
+        heic.append(Data(count: 64))
+        XCTAssertThrowsError(try store.importPhoto(caseId: id, bytes: heic, kind: .defect, caption: "")) { error in
+            guard case let FieldError.UnsupportedInput(reason) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("JPEG"))
+        }
+    }
+
+    #if FIELDCORE_TEST_HOOKS
+    func testAPanicInsideTheLibraryIsAnErrorAndTheStoreRecovers() throws {
+        let store = try Fixtures.openStore()
+        let id = try store.register(registration: Fixtures.registration()).id
+        XCTAssertThrowsError(try store.panicForTest(message: "deliberate test panic")) { error in
+            XCTAssertFalse(error is FieldError)
+            XCTAssertTrue(String(describing: error).contains("deliberate test panic"))
+        }
+        XCTAssertEqual(try store.getCase(caseId: id).id, id)
+        try store.execute(caseId: id, command: .acknowledge())
+        XCTAssertEqual(try store.getCase(caseId: id).status, .acknowledged)
+    }
+    #endif
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# What CI can check of the iOS package without a Swift toolchain: the Swift bindings generate
+# from the library, every file lands where Package.swift and build-xcframework.sh expect it,
+# the C module names agree, and every generated function and type the Swift layer and the
+# XCTests use exists in the generated API (a drift check, not a compile).
+# Usage: check-swift.sh [<libfieldcore_ffi.so>]  (default: bindings/build-host.sh's build)
+# Ends with "swift: N passed, M failed".
+set -euo pipefail
+ios="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$ios")"
+lib="${1:-$("$root/bindings/build-host.sh")}"
+"$ios/generate-swift.sh" "$lib"
+
+passed=0
+failed=0
+check() { # check <description> <command...>
+    local what=$1
+    shift
+    if "$@" >/dev/null 2>&1; then
+        passed=$((passed + 1))
+        echo "ok   $what"
+    else
+        failed=$((failed + 1))
+        echo "FAIL $what"
+    fi
+}
+
+generated="$ios/Sources/FieldCore/Generated/FieldCore.swift"
+headers="$ios/build/headers/FieldCoreFFI"
+layer="$ios/Sources/FieldCore/AsyncFieldStore.swift"
+tests=("$ios"/Tests/FieldCoreTests/*.swift)
+
+check "generated Swift is in the FieldCore target" test -s "$generated"
+check "C header is in the XCFramework's headers" test -s "$headers/FieldCoreFFI.h"
+check "module map is named module.modulemap" test -s "$headers/module.modulemap"
+check "module map declares module FieldCoreFFI" grep -q '^module FieldCoreFFI' "$headers/module.modulemap"
+check "module map names the header beside it" grep -q 'header "FieldCoreFFI.h"' "$headers/module.modulemap"
+check "generated Swift imports FieldCoreFFI" grep -q 'import FieldCoreFFI' "$generated"
+check "Package.swift: binary target FieldCoreFFI from build/" \
+    grep -q 'binaryTarget(name: "FieldCoreFFI", path: "build/FieldCoreFFI.xcframework")' "$ios/Package.swift"
+check "Package.swift: FieldCore target at Sources/FieldCore" \
+    grep -q 'path: "Sources/FieldCore"' "$ios/Package.swift"
+check "build-xcframework.sh packs build/headers" grep -q -- '-headers "$out/headers"' "$ios/build-xcframework.sh"
+check "the shipped API has no test hook unless asked" \
+    bash -c "! grep -q 'panicForTest' '$ios/Sources/FieldCore/AsyncFieldStore.swift'"
+
+# Every function the layer and the tests call on the generated API exists there.
+declared_funcs=$(grep -ohE 'func `?[A-Za-z]+`?\(' "$generated" "$layer" "${tests[@]}" |
+    sed -E 's/func `?([A-Za-z]+)`?\(/\1/' | sort -u)
+called=$(grep -ohE '(store|\$0)\.[a-z][A-Za-z]+\(' "$layer" "${tests[@]}" |
+    sed -E 's/.*\.([A-Za-z]+)\(/\1/' | sort -u)
+called+=$'\n'$(grep -ohE '\b(checkWarranty|libraryVersion)\(question:' "${tests[@]}" | sed 's/(.*//' | sort -u)
+for name in $called; do
+    [[ -z $name ]] && continue
+    check "function $name exists" grep -qx "$name" <<<"$declared_funcs"
+done
+
+# Every type the layer and the tests name is declared in the generated API, the layer, the
+# tests, or is one of the platform's.
+declared_types=$(grep -ohE '(struct|class|enum|protocol|typealias) [A-Z][A-Za-z]+' \
+    "$generated" "$layer" "${tests[@]}" | awk '{print $2}' | sort -u)
+platform="Bool Data Date Double Error Int String URL UUID Set Task NSLock Thread Result Sendable
+CancellationError DispatchQueue DispatchTime FileManager ISO8601DateFormatter TimeZone XCTestCase
+XCTUnwrap UIColor UIGraphicsImageRenderer UIGraphicsImageRendererFormat CGSize CGRect CGFloat
+URLResourceValues AsyncThrowingStream UInt64 UnsafeCurrentTask FieldCore Foundation XCTest UIKit"
+used=$(grep -ohE '\b[A-Z][A-Za-z]+\b' "$layer" "${tests[@]}" | sort -u)
+for name in $used; do
+    case $name in XCT*|MΩ|SN|HQ|JPEG|HEIC|FIELDCORE_TEST_HOOKS|W|OLD) continue ;; esac
+    if grep -qx "$name" <<<"$declared_types" || grep -qw "$name" <<<"$platform"; then
+        continue
+    fi
+    # Enum cases and record fields are lower case; an upper-case word in a string or comment
+    # (a customer's name, a test name) is not a type: only check words used as code.
+    if grep -qE "(: |\[|<|\(|^ *)$name(\(|\.|\)|\]|>|\?| \{|,)" "$layer" "${tests[@]}"; then
+        check "type $name exists" false
+    fi
+done
+
+echo "swift: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
