@@ -23,12 +23,9 @@ use automerge::Automerge;
 use automerge::sync::{Message, State, SyncDoc};
 use chrono::{Duration as Days, NaiveDate};
 use fieldcore::model::{
-    CaseId, Channel, CustomerRequest, FactsUpdate, Market, ProofOfPurchase, Registration,
-    Timestamp,
+    CaseId, Channel, CustomerRequest, FactsUpdate, Market, ProofOfPurchase, Registration, Timestamp,
 };
-use fieldcore::sync_client::{
-    CancelToken, HttpTransport, SyncConfig, SyncReport, Transport,
-};
+use fieldcore::sync_client::{CancelToken, HttpTransport, SyncConfig, SyncReport, Transport};
 use fieldcore::{Command, Context, Policies, Store};
 use fieldhq::{Role, RunningHq, ServeConfig, admin};
 use serde_json::{Value, json};
@@ -155,7 +152,12 @@ impl TimedTransport {
 }
 
 impl Transport for TimedTransport {
-    fn sync(&self, body: Vec<u8>, cancel: &CancelToken, retries: &mut u32) -> fieldcore::Result<Vec<u8>> {
+    fn sync(
+        &self,
+        body: Vec<u8>,
+        cancel: &CancelToken,
+        retries: &mut u32,
+    ) -> fieldcore::Result<Vec<u8>> {
         let started = Instant::now();
         let answer = self.inner.sync(body, cancel, retries);
         self.spent.set(self.spent.get() + started.elapsed());
@@ -163,11 +165,22 @@ impl Transport for TimedTransport {
         answer
     }
 
-    fn put_blob(&self, hash: &str, bytes: Vec<u8>, cancel: &CancelToken, retries: &mut u32) -> fieldcore::Result<()> {
+    fn put_blob(
+        &self,
+        hash: &str,
+        bytes: Vec<u8>,
+        cancel: &CancelToken,
+        retries: &mut u32,
+    ) -> fieldcore::Result<()> {
         self.inner.put_blob(hash, bytes, cancel, retries)
     }
 
-    fn get_blob(&self, hash: &str, cancel: &CancelToken, retries: &mut u32) -> fieldcore::Result<Vec<u8>> {
+    fn get_blob(
+        &self,
+        hash: &str,
+        cancel: &CancelToken,
+        retries: &mut u32,
+    ) -> fieldcore::Result<Vec<u8>> {
         self.inner.get_blob(hash, cancel, retries)
     }
 }
@@ -256,7 +269,9 @@ fn run(dir: &Path, bench: SyncBench) -> Result<Value, CliError> {
     let log_before = hq.count("SELECT COUNT(*) FROM changes")?;
     let changed = timed_sync(&mut phone, &phone_config)?;
     let log_after = hq.count("SELECT COUNT(*) FROM changes")?;
-    if changed.report.progress.pushed_cases != cases as u64 || log_after - log_before != cases as i64 {
+    if changed.report.progress.pushed_cases != cases as u64
+        || log_after - log_before != cases as i64
+    {
         return Err(bench_err(format!(
             "the changed sync pushed {} cases and HQ logged {} changes, not {cases}",
             changed.report.progress.pushed_cases,
@@ -288,7 +303,10 @@ fn run(dir: &Path, bench: SyncBench) -> Result<Value, CliError> {
     let mut desk = Store::open(dir.join("desk.db"), "zhou")?;
     let bootstrap = timed_sync(&mut desk, &desk_config)?;
     if desk.case_count()? != cases as i64 {
-        return Err(bench_err(format!("the new device received {} cases", desk.case_count()?)));
+        return Err(bench_err(format!(
+            "the new device received {} cases",
+            desk.case_count()?
+        )));
     }
     drop(desk);
     drop(phone);
@@ -399,19 +417,21 @@ fn naive(hq: &Hq, url: &str, phone: &mut Store, ids: &[CaseId]) -> Result<Naive,
         }
         Ok(response.bytes().map_err(bench_err)?.to_vec())
     };
-    let exchange = |id: &CaseId, doc: &mut Automerge, state: &mut State| -> Result<Option<u64>, CliError> {
-        let Some(message) = doc.generate_sync_message(state) else {
-            return Ok(None);
+    let exchange =
+        |id: &CaseId, doc: &mut Automerge, state: &mut State| -> Result<Option<u64>, CliError> {
+            let Some(message) = doc.generate_sync_message(state) else {
+                return Ok(None);
+            };
+            let body = message.encode();
+            let sent = body.len() as u64;
+            let reply = post(id, body)?;
+            if !reply.is_empty() {
+                let message = Message::decode(&reply).map_err(bench_err)?;
+                doc.receive_sync_message(state, message)
+                    .map_err(bench_err)?;
+            }
+            Ok(Some(sent + reply.len() as u64))
         };
-        let body = message.encode();
-        let sent = body.len() as u64;
-        let reply = post(id, body)?;
-        if !reply.is_empty() {
-            let message = Message::decode(&reply).map_err(bench_err)?;
-            doc.receive_sync_message(state, message).map_err(bench_err)?;
-        }
-        Ok(Some(sent + reply.len() as u64))
-    };
 
     let warmup_started = Instant::now();
     let mut warmup_exchanges = 0;
@@ -516,7 +536,11 @@ fn concurrent_clients(
         let mut store = Store::open(dir.join(format!("client-{c}.db")), &user)?;
         let mut ids = Vec::with_capacity(CLIENT_CASES);
         for i in 0..CLIENT_CASES {
-            ids.push(store.register(&registration(c * 1000 + i, first_received))?.id);
+            ids.push(
+                store
+                    .register(&registration(c * 1000 + i, first_received))?
+                    .id,
+            );
         }
         stores.push((store, config, ids));
     }
@@ -538,7 +562,8 @@ fn concurrent_clients(
                 scope.spawn(move || {
                     barrier.wait();
                     let begun = Instant::now();
-                    let (mut syncs, mut case_syncs, mut errors, mut round) = (0u64, 0u64, 0u64, 0usize);
+                    let (mut syncs, mut case_syncs, mut errors, mut round) =
+                        (0u64, 0u64, 0u64, 0usize);
                     while begun.elapsed() < run_for {
                         for k in 0..CLIENT_CHANGES {
                             let id = ids[(round * CLIENT_CHANGES + k) % ids.len()];
@@ -553,7 +578,8 @@ fn concurrent_clients(
                         match store.sync(config, &mut |_| {}, &CancelToken::new()) {
                             Ok(report) => {
                                 syncs += 1;
-                                case_syncs += report.progress.pushed_cases + report.progress.pulled_cases;
+                                case_syncs +=
+                                    report.progress.pushed_cases + report.progress.pulled_cases;
                             }
                             Err(_) => errors += 1,
                         }
@@ -631,7 +657,10 @@ fn many_devices(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err("the device thread panicked".into())))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("the device thread panicked".into()))
+            })
             .collect()
     });
     let elapsed = started.elapsed();

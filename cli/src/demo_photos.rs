@@ -46,7 +46,13 @@ pub fn nameplate() -> Result<Vec<u8>> {
         (plate.x1 - 48, plate.y1 - 48),
     ] {
         disc(&mut img, cx as f32, cy as f32, 17.0, [95, 95, 100]);
-        disc(&mut img, cx as f32 - 4.0, cy as f32 - 4.0, 9.0, [225, 225, 230]);
+        disc(
+            &mut img,
+            cx as f32 - 4.0,
+            cy as f32 - 4.0,
+            9.0,
+            [225, 225, 230],
+        );
     }
     // The maker's name and the motor type across the top, in larger glyphs.
     glyphs(&mut img, Rect::new(430, 240, 1170, 310), 58, 12);
@@ -272,7 +278,7 @@ fn glyphs(img: &mut RgbImage, rect: Rect, glyph: u32, gap: u32) {
             break;
         }
         let end = (x + glyph).min(rect.x1);
-        if hash(n, rect.y0, 11) % 7 != 0 {
+        if !hash(n, rect.y0, 11).is_multiple_of(7) {
             let top = rect.y0 + hash(n, rect.y0, 5) % (height / 4);
             for y in top..rect.y1 {
                 for gx in x..end {
@@ -328,7 +334,7 @@ fn finish(img: &mut RgbImage, amount: u32) {
             let noise = (state % span) as i32 - amount as i32;
             let scale = row_part - fall;
             for c in pixel {
-                *c = ((i32::from(*c) * scale >> 8) + noise).clamp(0, 255) as u8;
+                *c = (((i32::from(*c) * scale) >> 8) + noise).clamp(0, 255) as u8;
             }
         }
     }

@@ -146,7 +146,9 @@ fn hq_killed_from_the_progress_callback_then_restarted() {
     assert!(pending > 0 && pending < 60, "{pending} cases still pending");
     let before = hq.url();
     let url = hq.restart().unwrap();
-    eprintln!("killed after round 2 with {pending} cases pending; HQ was at {before}, back at {url}");
+    eprintln!(
+        "killed after round 2 with {pending} cases pending; HQ was at {before}, back at {url}"
+    );
     phone.set_url(&url);
     check_after_restart(&hq, &mut phone, &ids);
     eprintln!("{:.2} s", started.elapsed().as_secs_f64());

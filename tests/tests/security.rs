@@ -217,10 +217,17 @@ fn oversized_and_malformed_messages_are_refused() {
         "too_large",
     );
     // Bodies that do not decode.
-    expect_protocol("an empty body", send(&phone.config, Vec::new()), "malformed");
+    expect_protocol(
+        "an empty body",
+        send(&phone.config, Vec::new()),
+        "malformed",
+    );
     expect_protocol(
         "version 1 then garbage",
-        send(&phone.config, vec![1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+        send(
+            &phone.config,
+            vec![1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        ),
         "malformed",
     );
     // Text is read as a version first: "h" is version 104, which HQ does not speak.
