@@ -712,7 +712,7 @@ fn commands_on_a_missing_database_create_nothing() {
 
 #[test]
 fn the_demo_runs_a_whole_visit() {
-    let o = fieldctl(Path::new("."), &["demo"]);
+    let o = fieldctl(Path::new("."), &["demo", "--offline"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(text.contains("close: closed → closed"), "{text}");
@@ -739,7 +739,7 @@ fn the_demo_runs_a_whole_visit() {
 
     // Into a given database, as JSON.
     let tmp = TempDir::new().unwrap();
-    let out = ok_json(tmp.path(), &["demo"]);
+    let out = ok_json(tmp.path(), &["demo", "--offline"]);
     assert_eq!(out["case"]["status"]["current"]["value"], "closed");
     assert_eq!(out["steps"].as_array().unwrap().len(), 14);
     let photos = out["case"]["photos"].as_array().unwrap();
@@ -1258,4 +1258,21 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     files
+}
+
+#[test]
+fn the_main_job_syncs_a_conflicting_case_through_an_embedded_hq() {
+    let o = fieldctl(Path::new("."), &["demo"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    for want in [
+        "phone now shows the official number 2",
+        "conflict on defect:",
+        "tablet shows 1 conflict(s)",
+        "hq desk shows 1 conflict(s)",
+        "show the same case: yes; conflicts left: 0",
+        "Status      closed",
+    ] {
+        assert!(text.contains(want), "{want:?} missing from\n{text}");
+    }
 }
