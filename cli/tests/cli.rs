@@ -898,7 +898,7 @@ fn photos_are_added_cited_listed_exported_and_removed() {
     let id = register(dir, &[]);
     let case = id.as_str();
     write_jpeg(dir, "plate.jpg", 900, 600);
-    let bearing = write_jpeg(dir, "bearing.jpg", 3000, 2000);
+    let bearing = write_jpeg(dir, "bearing.jpg", 2100, 1400);
     let signed = write_jpeg(dir, "signature.jpg", 640, 200);
 
     // As JSON: the case and the photo's hash.

@@ -287,3 +287,38 @@ fn oversized_and_malformed_messages_are_refused() {
     assert_eq!(hq.log_len().unwrap(), before.0 + 1);
     assert_eq!(phone.store.outbox_len().unwrap(), 0);
 }
+
+/// A case routed away from a center while a tablet there has unsent work on it: HQ refuses
+/// that push (the technician may no longer write the case), and because one refused push
+/// refuses the whole request, every later sync of the tablet is refused too; its work on
+/// every other case never reaches HQ. Ignored: it documents a gap in the protocol (the
+/// device has no way out but losing the case's work), reported to HQ and core.
+#[test]
+#[ignore = "known gap: a re-routed case with pending edits blocks the device's every sync"]
+fn a_case_routed_away_does_not_block_the_tablets_other_work() {
+    let hq = TestHq::start().unwrap();
+    hq.user("wang", Role::Engineer, None).unwrap();
+    hq.user("li", Role::Technician, Some("north")).unwrap();
+    let mut phone = Device::enrolled(&hq, "wang").unwrap();
+    let mut tablet = Device::enrolled(&hq, "li").unwrap();
+    let moved = phone.register("R-1").unwrap();
+    let kept = phone.register("R-2").unwrap();
+    phone.sync().unwrap();
+    hq.route(moved, "north").unwrap();
+    hq.route(kept, "north").unwrap();
+    tablet.sync().unwrap();
+    // Offline at the center: work on both cases. Meanwhile HQ sends one case elsewhere.
+    note(&mut tablet, moved, "bench test done");
+    note(&mut tablet, kept, "parts ordered");
+    hq.route(moved, "south").unwrap();
+    let first = tablet.sync();
+    eprintln!("tablet's sync after the re-route: {first:?}");
+    let second = tablet.sync();
+    eprintln!("and the next one: {second:?}");
+    phone.sync().unwrap();
+    assert_eq!(
+        phone.store.case(kept).unwrap().notes.len(),
+        1,
+        "the tablet's note on the case it may still write reached HQ"
+    );
+}

@@ -189,8 +189,8 @@ pub fn run(hq: &TestHq, url: &str, plan: Plan) -> (Team, Summary) {
 
     // Random offline work and syncs in random orders.
     for _ in 0..plan.rounds {
-        for i in 0..3 {
-            let cases: Vec<CaseId> = visible[i].iter().copied().collect();
+        for (i, seen) in visible.iter().enumerate() {
+            let cases: Vec<CaseId> = seen.iter().copied().collect();
             let n = rng.random_range(0..=plan.commands_per_round);
             for _ in 0..n {
                 let case = cases[rng.random_range(0..cases.len())];
@@ -198,7 +198,7 @@ pub fn run(hq: &TestHq, url: &str, plan: Plan) -> (Team, Summary) {
                 ledger.run(team.get(i), case, &cmd).unwrap();
             }
         }
-        let mut order = vec![0, 1, 2];
+        let mut order = [0, 1, 2];
         order.shuffle(&mut rng);
         let syncing = rng.random_range(1..=3);
         for &i in order.iter().take(syncing) {
