@@ -31,7 +31,7 @@ use fieldcore::model::{
     CaseId, Channel, CustomerRequest, FactsUpdate, Market, ProofOfPurchase, Registration, Timestamp,
 };
 use fieldcore::sync_client::{CancelToken, HttpTransport, SyncConfig, SyncReport, Transport};
-use fieldcore::sync_protocol::{self, ByteBuf, Payload, SyncResponse};
+use fieldcore::sync_protocol::{self, SyncResponse};
 use fieldcore::{Command, Context, Policies, Store};
 use fieldhq::{Role, RunningHq, ServeConfig, admin};
 use serde_json::{Value, json};
@@ -354,7 +354,7 @@ fn run(dirs: &Dirs, bench: SyncBench) -> Result<Value, CliError> {
         Ok(())
     })?;
     let change_s = secs(change_started.elapsed());
-    let pending = pending_push(&mut phone)?;
+    let change_bytes = pending_change_bytes(&mut phone)?;
     let log_before = hq.count("SELECT COUNT(*) FROM changes")?;
     let changed = timed_sync(&mut phone, &phone_config)?;
     let log_after = hq.count("SELECT COUNT(*) FROM changes")?;
@@ -419,12 +419,7 @@ fn run(dirs: &Dirs, bench: SyncBench) -> Result<Value, CliError> {
         "sync_10k_changed_s": secs(changed.total),
         "bytes_per_changed_case": round(changed_bytes_per_case),
         "sync_10k_changed": changed.json(),
-        "changed_change_bytes_per_case": round(pending.change_bytes as f64 / cases as f64),
-        "bytes_per_changed_case_with_compressed_chunks": round(
-            (changed.bytes() + pending.compressed_request_bytes).saturating_sub(pending.request_bytes)
-                as f64
-                / cases as f64
-        ),
+        "changed_change_bytes_per_case": round(change_bytes as f64 / cases as f64),
         "naive_sync_10k_changed_s": round(naive.changed_s),
         "naive_bytes_per_changed_case": round(naive.changed_bytes as f64 / cases as f64),
         "naive": naive.json(),
@@ -455,36 +450,11 @@ fn run(dirs: &Dirs, bench: SyncBench) -> Result<Value, CliError> {
     }))
 }
 
-/// What the pending push weighs: its change chunks as the outbox holds them (automerge's
-/// uncompressed form), the encoded request, and the same request with every chunk in
-/// automerge's compressed form (`Change::bytes`, which deflates a change when that makes it
-/// smaller). HQ accepts both forms; the difference is what storing compressed chunks in the
-/// outbox would save on the wire.
-struct PendingPush {
-    change_bytes: u64,
-    request_bytes: u64,
-    compressed_request_bytes: u64,
-}
-
-fn pending_push(store: &mut Store) -> Result<PendingPush, CliError> {
-    let (mut request, _) = store.prepare_sync(usize::MAX, 1)?;
-    let change_bytes = request.pushes.iter().map(|p| p.payload.len() as u64).sum();
-    let request_bytes = sync_protocol::encode(&request).map_err(bench_err)?.len() as u64;
-    for push in &mut request.pushes {
-        if let Payload::Changes(chunks) = &mut push.payload {
-            for chunk in chunks.iter_mut() {
-                let mut change =
-                    automerge::Change::from_bytes(chunk.to_vec()).map_err(bench_err)?;
-                *chunk = ByteBuf::from(change.bytes().into_owned());
-            }
-        }
-    }
-    let compressed_request_bytes = sync_protocol::encode(&request).map_err(bench_err)?.len() as u64;
-    Ok(PendingPush {
-        change_bytes,
-        request_bytes,
-        compressed_request_bytes,
-    })
+/// What the pending push's change chunks weigh, as the outbox holds and pushes them
+/// (automerge's compressed chunk form).
+fn pending_change_bytes(store: &mut Store) -> Result<u64, CliError> {
+    let (request, _) = store.prepare_sync(usize::MAX, 1)?;
+    Ok(request.pushes.iter().map(|p| p.payload.len() as u64).sum())
 }
 
 /// Where a new device's time goes. A second new device of the same HQ-staff user fetches

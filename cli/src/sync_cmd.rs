@@ -44,5 +44,13 @@ pub fn run(env: &Env, args: &SyncArgs, out: &Printer) -> Result<()> {
         report.progress.bytes_sent,
         report.progress.bytes_received,
         report.conflicts
-    ))
+    ))?;
+    if report.refused > 0 {
+        out.line(&format!(
+            "HQ refused the unsent work on {} case(s): they were routed or assigned away from you. \
+             The work is kept on this device and goes up if HQ gives the case back.",
+            report.refused
+        ))?;
+    }
+    Ok(())
 }

@@ -10,6 +10,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_photo_blobs.sql"),
     include_str!("../migrations/0003_sync_state.sql"),
+    include_str!("../migrations/0004_sync_refused.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -75,6 +76,7 @@ mod tests {
             "device",
             "outbox",
             "settings",
+            "sync_refused",
         ] {
             assert!(
                 names.iter().any(|n| n == table),

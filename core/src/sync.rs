@@ -12,12 +12,13 @@ use uuid::Uuid;
 use crate::document;
 use crate::error::{Error, Result};
 use crate::model::CaseId;
+use crate::policy::Policies;
 use crate::projection;
-use crate::store::{Store, insert_doc, write_doc_change};
+use crate::store::{Store, insert_snapshot, write_doc_delta};
 use crate::sync_protocol::{
     AckOutcome, ByteBuf, CasePull, CasePush, PROTOCOL_VERSION, Payload, SyncRequest, SyncResponse,
 };
-use crate::view;
+use crate::view::{self, CaseView};
 
 /// How a case stands with HQ, for list badges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +29,10 @@ pub enum CaseSyncState {
     Synced,
     /// Synced, but replicas disagree on a decision a person must resolve.
     Conflict,
+    /// HQ refused this device's unsent work: its user may no longer write the case (it was
+    /// routed to another center or reassigned). The work stays on the device and is pushed
+    /// again if HQ gives the case back.
+    Refused,
 }
 
 /// What one request carries from the outbox, remembered until its response arrives.
@@ -51,6 +56,8 @@ pub struct RoundOutcome {
     pub pulled: u64,
     /// Pulled cases that could not be applied and will be asked for whole next time.
     pub repairs: u64,
+    /// Pushed cases HQ refused because this device's user may no longer write them.
+    pub refused: u64,
 }
 
 impl Store {
@@ -62,6 +69,7 @@ impl Store {
         max_pull: u32,
     ) -> Result<(SyncRequest, PushPlan)> {
         let push_document: HashSet<String> = self.repairs("push_document")?.into_iter().collect();
+        let refused: HashSet<String> = self.refused_cases()?.into_iter().collect();
         let mut order: Vec<String> = Vec::new();
         let mut rows: HashMap<String, (i64, Vec<ByteBuf>, bool)> = HashMap::new();
         let mut budget = 0usize;
@@ -74,6 +82,9 @@ impl Store {
                 let seq: i64 = row.get(0)?;
                 let case: String = row.get(1)?;
                 let change: Option<Vec<u8>> = row.get(2)?;
+                if refused.contains(&case) {
+                    continue;
+                }
                 if !rows.contains_key(&case) {
                     if budget >= max_push_bytes && !order.is_empty() {
                         // Later entries of cases already in the request still join them, so a
@@ -113,7 +124,7 @@ impl Store {
         }
         // A repair with nothing left in the outbox still pushes the whole document.
         for case in push_document {
-            if !order.contains(&case) {
+            if !order.contains(&case) && !refused.contains(&case) {
                 let case_id = parse_id(&case)?;
                 let doc = self.take(case_id)?;
                 let bytes = doc.save();
@@ -125,9 +136,12 @@ impl Store {
                 plan.cases.push((case_id, 0));
             }
         }
+        // Refused cases are asked for too (16 bytes each): HQ sends one only once this user
+        // may see it again, and its arrival lets the kept work go up.
         let want_full = self
             .repairs("pull_whole")?
             .iter()
+            .chain(&refused)
             .map(|c| parse_id(c))
             .collect::<Result<Vec<_>>>()?;
         let (cursor, reference_version) = self.sync_position()?;
@@ -153,18 +167,29 @@ impl Store {
             )));
         }
         let mut outcome = RoundOutcome::default();
-        // Merge every pulled case in memory first; documents that fail stay as they were.
-        let mut merged: Vec<(CaseId, Automerge, Option<Vec<automerge::ChangeHash>>)> = Vec::new();
+        // Merge every pulled case in memory first, on every core (cases are independent);
+        // a case that fails is left out and its cached document dropped, so the database,
+        // which the failed merge never touched, is what the next read sees.
+        let mut jobs = Vec::with_capacity(response.pulls.len());
         let mut repairs: Vec<CaseId> = Vec::new();
         for pull in &response.pulls {
-            match self.merge_pull(pull)? {
-                Some((doc, heads)) => merged.push((pull.case_id, doc, heads)),
-                None => repairs.push(pull.case_id),
+            if self.exists(pull.case_id)? {
+                jobs.push((pull, Some(self.take(pull.case_id)?)));
+            } else if pull.whole {
+                jobs.push((pull, None));
+            } else {
+                repairs.push(pull.case_id);
             }
         }
-        let mut views = Vec::with_capacity(merged.len());
-        for (case_id, doc, _) in &merged {
-            views.push(view::build(doc, *case_id, &self.policies)?);
+        let actor = self.actor().clone();
+        let policies = &self.policies;
+        let mut merged: Vec<Merged> = Vec::with_capacity(jobs.len());
+        for result in parallel_map(jobs, |(pull, doc)| merge_pull(pull, doc, &actor, policies)) {
+            match result {
+                Merge::Done(done) => merged.push(*done),
+                Merge::Unusable(case_id) => repairs.push(case_id),
+                Merge::Failed(e) => return Err(e),
+            }
         }
 
         let now = self.now().to_rfc3339();
@@ -172,12 +197,16 @@ impl Store {
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if response.acks.len() != plan.cases.len() {
+                return Err(Error::Protocol(format!(
+                    "{} acknowledgements for {} pushed cases",
+                    response.acks.len(),
+                    plan.cases.len()
+                )));
+            }
             for (ack, (case_id, last_seq)) in response.acks.iter().zip(&plan.cases) {
-                if ack.case_id != *case_id {
-                    return Err(Error::Protocol("acknowledgements out of order".into()));
-                }
                 let id = case_id.to_string();
-                match ack.outcome {
+                match ack {
                     AckOutcome::Applied => {
                         tx.prepare_cached("DELETE FROM outbox WHERE case_id = ?1 AND seq <= ?2")?
                             .execute(params![id, last_seq])?;
@@ -194,18 +223,31 @@ impl Store {
                         .execute([&id])?;
                         outcome.need_full += 1;
                     }
+                    AckOutcome::Forbidden => {
+                        // Kept, not deleted: what was recorded on site is never lost.
+                        tx.prepare_cached(
+                            "INSERT OR REPLACE INTO sync_refused (case_id, refused_at) VALUES (?1, ?2)",
+                        )?
+                        .execute(params![id, now])?;
+                        outcome.refused += 1;
+                    }
                 }
             }
-            for ((case_id, doc, heads), view) in merged.iter().zip(&views) {
-                match heads {
-                    Some(heads) => write_doc_change(&tx, *case_id, doc, heads)?,
-                    None => insert_doc(&tx, *case_id, doc)?,
+            for m in &merged {
+                let case_id = &m.case_id;
+                if m.known {
+                    write_doc_delta(&tx, m.case_id, &m.doc, &m.bytes)?;
+                } else {
+                    insert_snapshot(&tx, m.case_id, &m.bytes)?;
                 }
-                projection::write(&tx, view)?;
+                projection::write(&tx, &m.view)?;
                 tx.prepare_cached(
                     "DELETE FROM sync_repairs WHERE case_id = ?1 AND repair = 'pull_whole'",
                 )?
                 .execute([case_id.to_string()])?;
+                // HQ sends a case only to devices that may see it: refused work goes again.
+                tx.prepare_cached("DELETE FROM sync_refused WHERE case_id = ?1")?
+                    .execute([case_id.to_string()])?;
                 outcome.pulled += 1;
             }
             for case_id in &repairs {
@@ -222,14 +264,14 @@ impl Store {
         })();
         if let Err(e) = written {
             // The merged documents hold changes the database does not: forget them.
-            for (case_id, _, _) in &merged {
-                self.forget(*case_id);
+            for m in &merged {
+                self.forget(m.case_id);
             }
             return Err(e);
         }
         self.committed();
-        for (case_id, doc, _) in merged {
-            self.give_back(case_id, doc);
+        for m in merged {
+            self.give_back(m.case_id, m.doc);
         }
         if let Some(reference) = &response.reference {
             let policies = serde_json::from_str(&reference.policies_json)
@@ -259,19 +301,43 @@ impl Store {
         Ok((cursor as u64, reference as u64))
     }
 
-    /// Cases with local work HQ has not acknowledged (or a pending repair).
+    /// Cases with local work HQ has not acknowledged (or a pending repair), not counting the
+    /// refused ones: they wait for HQ, not for the next sync.
     pub fn pending_sync_cases(&self) -> Result<u64> {
         Ok(self.conn.query_row(
             "SELECT COUNT(*) FROM (SELECT case_id FROM outbox UNION \
-             SELECT case_id FROM sync_repairs)",
+             SELECT case_id FROM sync_repairs) WHERE case_id NOT IN (SELECT case_id FROM sync_refused)",
             [],
             |r| r.get::<_, i64>(0),
         )? as u64)
     }
 
+    /// Cases whose unsent work HQ refused (see [`CaseSyncState::Refused`]), by id.
+    pub fn refused_cases(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT case_id FROM sync_refused ORDER BY case_id")?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(ids)
+    }
+
     /// How a case stands with HQ.
     pub fn case_sync_state(&self, case_id: CaseId) -> Result<CaseSyncState> {
         let id = case_id.to_string();
+        let refused = self
+            .conn
+            .query_row(
+                "SELECT 1 FROM sync_refused WHERE case_id = ?1",
+                [&id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if refused {
+            return Ok(CaseSyncState::Refused);
+        }
         let pending = self
             .conn
             .query_row(
@@ -316,44 +382,6 @@ impl Store {
             .unwrap_or_else(|| "{}".into()))
     }
 
-    /// Merges one pulled case in memory: `Some((doc, Some(heads before)))` for a known case,
-    /// `Some((doc, None))` for a new one, `None` when it cannot be applied as sent.
-    fn merge_pull(
-        &mut self,
-        pull: &CasePull,
-    ) -> Result<Option<(Automerge, Option<Vec<automerge::ChangeHash>>)>> {
-        let mut changes = Vec::with_capacity(pull.changes.len());
-        for chunk in &pull.changes {
-            match Change::from_bytes(chunk.to_vec()) {
-                Ok(change) => changes.push(change),
-                Err(_) => return Ok(None),
-            }
-        }
-        let known = self.exists(pull.case_id)?;
-        let (mut doc, heads) = if known {
-            let doc = self.take(pull.case_id)?;
-            let heads = doc.get_heads();
-            (doc, Some(heads))
-        } else if pull.whole {
-            (Automerge::new().with_actor(self.actor().clone()), None)
-        } else {
-            return Ok(None);
-        };
-        let before = doc.clone();
-        let applied = doc.apply_changes(changes).is_ok() && doc.get_missing_deps(&[]).is_empty();
-        let valid = applied
-            && document::check_schema(&doc).is_ok()
-            && document::case_id_of(&doc) == Some(pull.case_id)
-            && (!known || document::origin_of(&doc) == document::origin_of(&before));
-        if !valid {
-            if known {
-                self.give_back(pull.case_id, before);
-            }
-            return Ok(None);
-        }
-        Ok(Some((doc, heads)))
-    }
-
     fn repairs(&self, kind: &str) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT case_id FROM sync_repairs WHERE repair = ?1 ORDER BY case_id",
@@ -363,6 +391,105 @@ impl Store {
             .collect::<rusqlite::Result<_>>()?;
         Ok(ids)
     }
+}
+
+/// A pulled case merged in memory, with what the write needs: its view and its bytes (a
+/// full save for a case new to the device, the incremental save after its old heads else).
+struct Merged {
+    case_id: CaseId,
+    doc: Automerge,
+    known: bool,
+    view: CaseView,
+    bytes: Vec<u8>,
+}
+
+enum Merge {
+    Done(Box<Merged>),
+    /// The case cannot be applied as sent: it is asked for whole next time.
+    Unusable(CaseId),
+    Failed(Error),
+}
+
+/// Merges one pulled case into `doc` (the device's copy), or into a new document when the
+/// device does not have the case. Pure CPU, so it runs on any thread.
+fn merge_pull(
+    pull: &CasePull,
+    doc: Option<Automerge>,
+    actor: &automerge::ActorId,
+    policies: &Policies,
+) -> Merge {
+    let mut changes = Vec::with_capacity(pull.changes.len());
+    for chunk in &pull.changes {
+        match Change::from_bytes(chunk.to_vec()) {
+            Ok(change) => changes.push(change),
+            Err(_) => return Merge::Unusable(pull.case_id),
+        }
+    }
+    let known = doc.is_some();
+    let mut doc = doc.unwrap_or_else(|| Automerge::new().with_actor(actor.clone()));
+    let heads = doc.get_heads();
+    let origin = known.then(|| document::origin_of(&doc));
+    let applied = doc.apply_changes(changes).is_ok() && doc.get_missing_deps(&[]).is_empty();
+    let valid = applied
+        && document::check_schema(&doc).is_ok()
+        && document::case_id_of(&doc) == Some(pull.case_id)
+        && origin.is_none_or(|before| document::origin_of(&doc) == before);
+    if !valid {
+        return Merge::Unusable(pull.case_id);
+    }
+    let view = match view::build(&doc, pull.case_id, policies) {
+        Ok(view) => view,
+        Err(e) => return Merge::Failed(e),
+    };
+    let bytes = if known {
+        doc.save_after(&heads)
+    } else {
+        doc.save()
+    };
+    Merge::Done(Box::new(Merged {
+        case_id: pull.case_id,
+        doc,
+        known,
+        view,
+        bytes,
+    }))
+}
+
+/// `f` over `items` on every available core, results in the items' order. Small batches run
+/// on the calling thread: a thread costs more than merging a few cases.
+fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    const PER_THREAD_MIN: usize = 32;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores.min(items.len() / PER_THREAD_MIN).max(1);
+    if threads == 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let per_thread = items.len().div_ceil(threads);
+    let mut batches: Vec<Vec<T>> = Vec::with_capacity(threads);
+    let mut items = items.into_iter();
+    loop {
+        let batch: Vec<T> = items.by_ref().take(per_thread).collect();
+        if batch.is_empty() {
+            break;
+        }
+        batches.push(batch);
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = batches
+            .into_iter()
+            .map(|batch| scope.spawn(move || batch.into_iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(results) => results,
+                // A panic in `f` is a bug; carry it to the caller as it would have been raised
+                // without threads (the FFI layer turns it into an exception).
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
 }
 
 fn parse_id(s: &str) -> Result<Uuid> {

@@ -107,6 +107,9 @@ pub struct SyncReport {
     pub repairs: u64,
     /// Cases now showing a conflict for a person to resolve.
     pub conflicts: u64,
+    /// Cases now holding work HQ refused because this user may no longer write them (kept on
+    /// the device; see `CaseSyncState::Refused`).
+    pub refused: u64,
     pub cursor: u64,
     pub millis: u64,
 }
@@ -269,7 +272,8 @@ impl Store {
             progress(p);
             // Go on while HQ has more to pull, or while pushes still make progress; a round
             // that moved nothing would only repeat itself.
-            let progressed = round.acknowledged + round.pulled + round.need_full > 0;
+            let progressed =
+                round.acknowledged + round.pulled + round.need_full + round.refused > 0;
             let go_on = response.more || (p.pending_cases > 0 && progressed);
             if !go_on {
                 break;
@@ -290,6 +294,7 @@ impl Store {
             }
         }
         report.conflicts = self.conflict_count()?;
+        report.refused = self.refused_cases()?.len() as u64;
         report.cursor = self.sync_position()?.0;
         report.millis = started.elapsed().as_millis() as u64;
         Ok(report)

@@ -13,8 +13,8 @@ use std::time::Instant;
 
 use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
 use fieldcore::sync_protocol::{
-    self, AckOutcome, ByteBuf, CaseAck, CasePull, MAX_CASE_BYTES, MAX_MESSAGE_BYTES,
-    MAX_PULL_CASES, PROTOCOL_VERSION, Payload, SyncRequest, SyncResponse,
+    self, AckOutcome, ByteBuf, CasePull, MAX_CASE_BYTES, MAX_MESSAGE_BYTES, MAX_PULL_CASES,
+    PROTOCOL_VERSION, Payload, SyncRequest, SyncResponse,
 };
 use uuid::Uuid;
 
@@ -67,6 +67,7 @@ pub async fn run(
         pushes = outcome.stats.pushes,
         applied_changes = outcome.stats.applied_changes,
         need_full = outcome.stats.need_full,
+        forbidden = outcome.stats.forbidden,
         new_cases = outcome.stats.new_cases,
         pulls = outcome.response.pulls.len(),
         pull_bytes = outcome.stats.pull_bytes,
@@ -194,6 +195,7 @@ struct Stats {
     pushes: usize,
     applied_changes: usize,
     need_full: usize,
+    forbidden: usize,
     new_cases: usize,
     pull_bytes: usize,
 }
@@ -206,6 +208,7 @@ struct Outcome {
 /// What a push turned into once HQ's state was read.
 enum Decision {
     NeedFull,
+    Forbidden,
     /// The changes HQ does not hold yet (empty for a replay), and for a new case its document.
     Apply {
         new: Vec<Change>,
@@ -232,23 +235,20 @@ async fn apply(
     // ---- every check first
     let ids: Vec<Uuid> = prepared.pushes.iter().map(|p| p.case_id).collect();
     let cases = tx.cases(&ids).await?;
-    for push in &prepared.pushes {
-        if let Some(case) = cases.get(&push.case_id)
-            && !device.user.may_access(case)
-        {
-            return Err(Error::forbidden(format!(
-                "case {}: this user may not write it",
-                push.case_id
-            )));
-        }
-    }
     let held = held_of(tx, &prepared.pushes).await?;
     let mut decisions = Vec::with_capacity(prepared.pushes.len());
     for push in prepared.pushes {
-        decisions.push((
-            push.case_id,
-            decide(push, &cases, &held, &prepared.request_actor)?,
-        ));
+        let case_id = push.case_id;
+        // A case the user may not write is refused on its own (spec, "What HQ does with
+        // pushes", 2): one re-routed case must not hold back the device's work on the others.
+        let decision = match cases.get(&case_id) {
+            Some(case) if !device.user.may_access(case) => {
+                tracing::info!(device = %device.device_id, case = %case_id, "push refused: no write access");
+                Decision::Forbidden
+            }
+            _ => decide(push, &cases, &held, &prepared.request_actor)?,
+        };
+        decisions.push((case_id, decision));
     }
 
     // ---- writes
@@ -256,6 +256,7 @@ async fn apply(
         pushes: decisions.len(),
         applied_changes: 0,
         need_full: 0,
+        forbidden: 0,
         new_cases: 0,
         pull_bytes: 0,
     };
@@ -275,7 +276,7 @@ async fn apply(
         .iter()
         .map(|(_, d)| match d {
             Decision::Apply { new, creates } => new.len() + usize::from(creates.is_some()),
-            Decision::NeedFull => 0,
+            Decision::NeedFull | Decision::Forbidden => 0,
         })
         .sum();
     let month = numbering::month_of(&now);
@@ -300,18 +301,17 @@ async fn apply(
         let (new, creates) = match decision {
             Decision::NeedFull => {
                 stats.need_full += 1;
-                acks.push(CaseAck {
-                    case_id,
-                    outcome: AckOutcome::NeedFull,
-                });
+                acks.push(AckOutcome::NeedFull);
+                continue;
+            }
+            Decision::Forbidden => {
+                stats.forbidden += 1;
+                acks.push(AckOutcome::Forbidden);
                 continue;
             }
             Decision::Apply { new, creates } => (new, creates),
         };
-        acks.push(CaseAck {
-            case_id,
-            outcome: AckOutcome::Applied,
-        });
+        acks.push(AckOutcome::Applied);
         pushed.push((case_id, 0));
         stats.applied_changes += new.len();
         for change in &new {

@@ -6,6 +6,7 @@
 
 use fieldcore::Command;
 use fieldcore::Error;
+use fieldcore::sync::CaseSyncState;
 use fieldcore::sync_client::{CancelToken, HttpTransport, SyncConfig, Transport};
 use fieldcore::sync_protocol::{
     self, ByteBuf, CasePush, MAX_CASE_BYTES, MAX_MESSAGE_BYTES, Payload,
@@ -151,20 +152,31 @@ fn a_write_to_a_case_the_user_may_not_see_is_refused() {
         assert!(intruder.case_ids().unwrap().is_empty());
     }
     let before = hq_state(&hq);
-    // ...and a copy obtained some other way cannot be written back.
+    // ...and a copy obtained some other way cannot be written back: HQ refuses that case's
+    // push (the request itself goes through), applies nothing, and the device keeps the work
+    // marked refused instead of pushing it again and again.
     let document = phone.store.export_document(case).unwrap();
     for intruder in &mut intruders {
         intruder.store.merge_document(&document).unwrap();
         note(intruder, case, "not my case");
-        match intruder.sync() {
-            Err(Error::Unauthorized(message)) => {
-                assert!(message.starts_with("forbidden"), "{message}");
-                eprintln!("{} writing wang's case: {message}", intruder.name);
-            }
-            other => {
-                panic!("a write to a case the user may not see must be refused, got {other:?}")
-            }
-        }
+        let report = intruder.sync().unwrap();
+        assert_eq!(report.refused, 1, "{} writing wang's case", intruder.name);
+        assert_eq!(report.progress.pushed_cases, 0);
+        assert_eq!(
+            intruder.store.case_sync_state(case).unwrap(),
+            CaseSyncState::Refused
+        );
+        assert_eq!(intruder.store.pending_sync_cases().unwrap(), 0);
+        assert_eq!(intruder.store.outbox_len().unwrap(), 1, "the work is kept");
+        assert_eq!(hq_state(&hq), before);
+        // Refused work is not sent again with every sync.
+        let again = intruder.sync().unwrap();
+        assert_eq!(again.progress.rounds, 1);
+        assert!(
+            again.progress.bytes_sent < 64,
+            "{} bytes",
+            again.progress.bytes_sent
+        );
         assert_eq!(hq_state(&hq), before);
     }
 
@@ -174,12 +186,23 @@ fn a_write_to_a_case_the_user_may_not_see_is_refused() {
     let view = phone.store.case(case).unwrap();
     assert_eq!(view.notes.len(), 1);
     assert_eq!(view.notes[0].body.text, "mine");
-    // Once routed to the technician's center, the same device may write it.
+    // Once routed to the technician's center, the same device may write it: the case comes
+    // to the tablet, and the work refused before goes up in the same sync.
     hq.route(case, "south").unwrap();
     let tablet = &mut intruders[1];
-    tablet.sync().unwrap();
+    let report = tablet.sync().unwrap();
+    assert_eq!((report.refused, report.progress.pushed_cases), (0, 1));
+    assert_eq!(
+        tablet.store.case_sync_state(case).unwrap(),
+        CaseSyncState::Synced
+    );
     phone.sync().unwrap();
     assert_eq!(phone.store.case(case).unwrap().notes.len(), 2);
+    // The other engineer's work stays refused and kept.
+    assert_eq!(
+        intruders[0].store.case_sync_state(case).unwrap(),
+        CaseSyncState::Refused
+    );
 }
 
 #[test]
@@ -289,12 +312,9 @@ fn oversized_and_malformed_messages_are_refused() {
 }
 
 /// A case routed away from a center while a tablet there has unsent work on it: HQ refuses
-/// that push (the technician may no longer write the case), and because one refused push
-/// refuses the whole request, every later sync of the tablet is refused too; its work on
-/// every other case never reaches HQ. Ignored: it documents a gap in the protocol (the
-/// device has no way out but losing the case's work), reported to HQ and core.
+/// that case's push, and only that one; the tablet's work on its other cases reaches HQ, the
+/// refused work stays on the tablet, and it goes up once the case is routed back.
 #[test]
-#[ignore = "known gap: a re-routed case with pending edits blocks the device's every sync"]
 fn a_case_routed_away_does_not_block_the_tablets_other_work() {
     let hq = TestHq::start().unwrap();
     hq.user("wang", Role::Engineer, None).unwrap();
@@ -311,14 +331,33 @@ fn a_case_routed_away_does_not_block_the_tablets_other_work() {
     note(&mut tablet, moved, "bench test done");
     note(&mut tablet, kept, "parts ordered");
     hq.route(moved, "south").unwrap();
-    let first = tablet.sync();
-    eprintln!("tablet's sync after the re-route: {first:?}");
-    let second = tablet.sync();
-    eprintln!("and the next one: {second:?}");
-    phone.sync().unwrap();
+    let report = tablet.sync().unwrap();
+    assert_eq!((report.progress.pushed_cases, report.refused), (1, 1));
     assert_eq!(
-        phone.store.case(kept).unwrap().notes.len(),
+        tablet.store.case_sync_state(kept).unwrap(),
+        CaseSyncState::Synced
+    );
+    assert_eq!(
+        tablet.store.case_sync_state(moved).unwrap(),
+        CaseSyncState::Refused
+    );
+    assert_eq!(
+        tablet.store.case(moved).unwrap().notes.len(),
         1,
-        "the tablet's note on the case it may still write reached HQ"
+        "kept on the tablet"
+    );
+    phone.sync().unwrap();
+    assert_eq!(phone.store.case(kept).unwrap().notes.len(), 1);
+    assert_eq!(phone.store.case(moved).unwrap().notes.len(), 0);
+
+    // Routed back: the bench test note reaches HQ after all.
+    hq.route(moved, "north").unwrap();
+    let report = tablet.sync().unwrap();
+    assert_eq!((report.progress.pushed_cases, report.refused), (1, 0));
+    phone.sync().unwrap();
+    assert_eq!(phone.store.case(moved).unwrap().notes.len(), 1);
+    assert_eq!(
+        phone.store.case(moved).unwrap(),
+        tablet.store.case(moved).unwrap()
     );
 }

@@ -353,13 +353,18 @@ impl TestDevice {
     /// applied strictly (a change with a missing dependency puts the case in want_full).
     pub fn apply(&mut self, request: &SyncRequest, response: &SyncResponse) {
         let asked_full: HashSet<Uuid> = request.want_full.iter().copied().collect();
-        for ack in &response.acks {
-            if ack.outcome == sync_protocol::AckOutcome::Applied {
-                self.outbox.remove(&ack.case_id);
-                self.repair.remove(&ack.case_id);
-            } else {
+        for (ack, push) in response.acks.iter().zip(&request.pushes) {
+            match ack {
+                sync_protocol::AckOutcome::Applied => {
+                    self.outbox.remove(&push.case_id);
+                    self.repair.remove(&push.case_id);
+                }
                 // Repair: push the whole document next time.
-                self.repair.insert(ack.case_id);
+                sync_protocol::AckOutcome::NeedFull => {
+                    self.repair.insert(push.case_id);
+                }
+                // Kept in the outbox; tests that expect it use `exchange`, not `sync`.
+                sync_protocol::AckOutcome::Forbidden => {}
             }
         }
         self.want_full.retain(|id| !asked_full.contains(id));

@@ -156,22 +156,39 @@ pub async fn writing_a_case_the_user_may_not_see_is_refused(backend: Backend) {
     tech.docs.insert(case, wang.docs[&case].fork());
     tech.note(case, "not routed to us");
 
+    // Each is refused for that case alone: the request goes through (its other pushes are
+    // applied), the case's push is acknowledged `Forbidden`, and nothing of it is applied.
+    let own = zhao.register();
     let before = hq.log_len().await;
     for device in [&zhao, &tech] {
-        let (status, reply) = hq
-            .post_sync(Some(&device.token), encode(&device.request()))
-            .await;
-        assert_eq!(status, StatusCode::FORBIDDEN);
-        assert_eq!(error_code(&reply), "forbidden");
+        let request = device.request();
+        let response = device.exchange(&hq, &request).await;
+        let outcome = |id| {
+            let at = request.pushes.iter().position(|p| p.case_id == id);
+            at.and_then(|i| response.acks.get(i).copied())
+        };
+        assert_eq!(outcome(case), Some(AckOutcome::Forbidden));
+        assert!(response.pulls.iter().all(|p| p.case_id != case));
+        if device.device_id == zhao.device_id {
+            assert_eq!(outcome(own), Some(AckOutcome::Applied));
+        }
     }
-    assert_eq!(hq.log_len().await, before, "nothing applied");
+    // zhao's own new case: its creation and HQ's number; nothing on wang's case.
+    assert_eq!(
+        hq.log_len().await,
+        before + 2,
+        "nothing of the refused pushes"
+    );
+    let heads = wang.heads(case);
+    wang.sync(&hq).await;
+    assert_eq!(wang.heads(case), heads, "wang's case is as wang left it");
 
     // Once routed to the technician's center, the same push is accepted.
     admin::route(hq.storage(), &case.to_string(), "north")
         .await
         .unwrap();
     tech.sync(&hq).await;
-    assert_eq!(hq.log_len().await, before + 1);
+    assert_eq!(hq.log_len().await, before + 3);
 }
 
 // ---------------------------------------------------------------- limits and bad input
@@ -270,7 +287,7 @@ pub async fn push_and_pull_between_two_devices(backend: Backend) {
 
     let responses = phone.sync(&hq).await;
     assert_eq!(responses[0].acks.len(), 1);
-    assert_eq!(responses[0].acks[0].outcome, AckOutcome::Applied);
+    assert_eq!(responses[0].acks[0], AckOutcome::Applied);
     let number = format!("{MONTH}-0001");
     assert_eq!(phone.numbers.get(&case), Some(&number));
     assert_eq!(
@@ -333,11 +350,11 @@ pub async fn need_full_then_the_document_repairs(backend: Backend) {
     phone.note(case, "second");
     let before = hq.log_len().await;
     let response = phone.sync_once(&hq).await;
-    assert_eq!(response.acks[0].outcome, AckOutcome::NeedFull);
+    assert_eq!(response.acks[0], AckOutcome::NeedFull);
     assert_eq!(hq.log_len().await, before, "nothing of the case stored");
 
     let response = phone.sync_once(&hq).await;
-    assert_eq!(response.acks[0].outcome, AckOutcome::Applied);
+    assert_eq!(response.acks[0], AckOutcome::Applied);
     assert_eq!(hq.log_len().await, before + 2);
 
     let mut desk = hq.person("li", Role::HqStaff, None).await;
