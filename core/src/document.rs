@@ -244,9 +244,20 @@ pub fn read_facts(doc: &impl ReadDoc) -> Vec<(String, Vec<String>)> {
     let Some(facts) = object(doc, &ROOT, FACTS) else {
         return Vec::new();
     };
-    doc.keys(&facts)
-        .map(|key| {
-            let values = all_strings(doc, &facts, &key);
+    // One pass over the map; the concurrent values are looked up only where there are some
+    // (a point read per key costs about as much as the whole pass).
+    doc.map_range(&facts, ..)
+        .map(|item| {
+            let key = item.key.into_owned();
+            let values = if item.conflict {
+                all_strings(doc, &facts, &key)
+            } else {
+                item.value
+                    .into_value()
+                    .to_str()
+                    .map(|s| vec![s.to_owned()])
+                    .unwrap_or_default()
+            };
             (key, values)
         })
         .collect()
@@ -285,12 +296,12 @@ pub fn read_keyed<T: DeserializeOwned>(
     let Some(obj) = object(doc, &ROOT, container_key) else {
         return Ok(Vec::new());
     };
-    doc.keys(&obj)
-        .filter_map(|key| {
-            let json = get_scalar(doc, &obj, &key).and_then(|v| v.as_str().map(str::to_owned))?;
-            Some((key, json))
+    doc.map_range(&obj, ..)
+        .filter_map(|item| {
+            let value = item.value.into_value();
+            let json = value.to_str()?;
+            Some(from_json(json).map(|v| (item.key.into_owned(), v)))
         })
-        .map(|(key, json)| Ok((key, from_json(&json)?)))
         .collect()
 }
 
