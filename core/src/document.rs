@@ -254,7 +254,7 @@ pub fn read_facts(doc: &impl ReadDoc) -> Vec<(String, Vec<String>)> {
             } else {
                 item.value
                     .into_value()
-                    .to_str()
+                    .as_str()
                     .map(|s| vec![s.to_owned()])
                     .unwrap_or_default()
             };
@@ -299,7 +299,7 @@ pub fn read_keyed<T: DeserializeOwned>(
     doc.map_range(&obj, ..)
         .filter_map(|item| {
             let value = item.value.into_value();
-            let json = value.to_str()?;
+            let json = value.as_str()?;
             Some(from_json(json).map(|v| (item.key.into_owned(), v)))
         })
         .collect()
