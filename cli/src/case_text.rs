@@ -4,6 +4,7 @@
 
 use fieldcore::model::{ProofOfPurchase, Timestamp};
 use fieldcore::records::{Stamp, VisitBody};
+use fieldcore::sync::CaseSyncState;
 use fieldcore::view::DecisionView;
 use fieldcore::{CaseView, PhotoInfo};
 
@@ -14,7 +15,14 @@ use crate::photo_text;
 const LABEL: usize = 12;
 
 /// `photos` are the case's photos with their upload state, as `Store::photos` gives them.
-pub fn render(v: &CaseView, photos: &[PhotoInfo], now: Timestamp) -> String {
+/// The whole case as text; `sync` adds how it stands with HQ (left out where the store was
+/// never synced, as in the offline demo).
+pub fn render(
+    v: &CaseView,
+    photos: &[PhotoInfo],
+    sync: Option<CaseSyncState>,
+    now: Timestamp,
+) -> String {
     let mut t = Text::default();
     let r = &v.registration;
     field(
@@ -42,6 +50,9 @@ pub fn render(v: &CaseView, photos: &[PhotoInfo], now: Timestamp) -> String {
     );
     field(&mut t, "Next", due(&v.next_due, now));
     field(&mut t, "Updated", time(&v.updated_at));
+    if let Some(sync) = sync {
+        field(&mut t, "HQ", sync_text(sync));
+    }
     t.line("");
 
     field(
@@ -325,6 +336,17 @@ pub fn render(v: &CaseView, photos: &[PhotoInfo], now: Timestamp) -> String {
         ));
     }
     t.into_string()
+}
+
+fn sync_text(sync: CaseSyncState) -> &'static str {
+    match sync {
+        CaseSyncState::Pending => "pending: local work not yet at HQ",
+        CaseSyncState::Synced => "synced",
+        CaseSyncState::Conflict => "synced, with a conflict to resolve",
+        CaseSyncState::Refused => {
+            "refused: HQ took this case from you; your unsent work is kept on this device"
+        }
+    }
 }
 
 fn field(t: &mut Text, label: &str, value: impl AsRef<str>) {

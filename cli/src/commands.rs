@@ -257,7 +257,8 @@ fn show(env: &Env, case: &CaseRef, out: &Printer) -> Result<()> {
     let id = store.find(&case.case)?;
     let view = store.case(id)?;
     let photos = store.photos(id)?;
-    out.case_view(&view, &photos, store.now())
+    let sync = store.case_sync_state(id)?;
+    out.case_view(&view, &photos, sync, store.now())
 }
 
 fn list(env: &Env, args: &ListArgs, out: &Printer) -> Result<()> {

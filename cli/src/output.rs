@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use chrono::DateTime;
 use fieldcore::deadlines::Due;
 use fieldcore::model::Timestamp;
+use fieldcore::sync::CaseSyncState;
 use fieldcore::warranty::WarrantyDecision;
 use fieldcore::{CaseView, Page, PhotoInfo};
 use serde::Serialize;
@@ -65,11 +66,22 @@ impl Printer {
 
     /// The whole case, as `case show` prints it; `photos` are the case's photos with their
     /// upload state.
-    pub fn case_view(&self, view: &CaseView, photos: &[PhotoInfo], now: Timestamp) -> Result<()> {
+    /// `case show`: the whole case and how it stands with HQ.
+    pub fn case_view(
+        &self,
+        view: &CaseView,
+        photos: &[PhotoInfo],
+        sync: CaseSyncState,
+        now: Timestamp,
+    ) -> Result<()> {
         if self.json {
-            return write_json(&view_json(view, now)?);
+            let mut value = view_json(view, now)?;
+            if let Value::Object(object) = &mut value {
+                object.insert("sync_state".into(), to_value(&sync)?);
+            }
+            return write_json(&value);
         }
-        write_stdout(&case_text::render(view, photos, now))
+        write_stdout(&case_text::render(view, photos, Some(sync), now))
     }
 
     /// A photo just attached: its hash, size and dimensions.
@@ -152,7 +164,7 @@ impl Printer {
         }
         write_stdout(&format!(
             "\n{}\ndatabase: {}\n",
-            case_text::render(view, photos, now),
+            case_text::render(view, photos, None, now),
             database.display()
         ))
     }

@@ -229,6 +229,8 @@ fn a_full_visit_through_the_subcommands() {
     assert_eq!(view["round"], 1);
     assert_eq!(view["next_due"], Value::Null);
     assert_eq!(view["overdue"], false);
+    // Never synced: everything on the case is still to go to HQ.
+    assert_eq!(view["sync_state"], "pending");
     assert_eq!(view["registration"]["customer_phone"], "+86 512 6688 1234");
     assert_eq!(view["registration"]["first_responder"], "Zhang Min");
     let defect = &view["defect"]["current"]["value"];
@@ -258,6 +260,7 @@ fn a_full_visit_through_the_subcommands() {
 
     let text = ok(dir, &["case", "show", case]);
     for want in [
+        "pending: local work not yet at HQ",
         "closed",
         "covered (covered_quality_fault)",
         "insulation_resistance 0.8 MΩ",
