@@ -326,27 +326,19 @@ impl Store {
     /// How a case stands with HQ.
     pub fn case_sync_state(&self, case_id: CaseId) -> Result<CaseSyncState> {
         let id = case_id.to_string();
-        let refused = self
-            .conn
-            .query_row(
-                "SELECT 1 FROM sync_refused WHERE case_id = ?1",
-                [&id],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
-        if refused {
+        let has_row = |sql: &str| -> Result<bool> {
+            Ok(self
+                .conn
+                .query_row(sql, [&id], |_| Ok(()))
+                .optional()?
+                .is_some())
+        };
+        if has_row("SELECT 1 FROM sync_refused WHERE case_id = ?1")? {
             return Ok(CaseSyncState::Refused);
         }
-        let pending = self
-            .conn
-            .query_row(
-                "SELECT 1 FROM outbox WHERE case_id = ?1 UNION SELECT 1 FROM sync_repairs WHERE case_id = ?1 LIMIT 1",
-                [&id],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
+        let pending = has_row(
+            "SELECT 1 FROM outbox WHERE case_id = ?1 UNION SELECT 1 FROM sync_repairs WHERE case_id = ?1 LIMIT 1",
+        )?;
         if pending {
             return Ok(CaseSyncState::Pending);
         }
