@@ -40,6 +40,7 @@ done
 
 args=()
 for abi in "${abis[@]}"; do args+=(-t "$abi"); done
+# Size settings of the shipped library: the release-ffi profile in the root Cargo.toml.
 cargo ndk "${args[@]}" --platform "$min_sdk" build -p fieldcore-ffi --profile "$profile" --locked
 
 strip_tool="$(ls "$ANDROID_NDK_HOME"/toolchains/llvm/prebuilt/*/bin/llvm-strip | head -n 1)"

@@ -20,7 +20,9 @@ targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios)
 rustup target add "${targets[@]}"
 export IPHONEOS_DEPLOYMENT_TARGET=15.0
 for target in "${targets[@]}"; do
-    cargo build -p fieldcore-ffi --profile release-ffi --target "$target" --locked "${features[@]}"
+    # Size settings of the shipped library: the release-ffi profile in the root Cargo.toml.
+    cargo build -p fieldcore-ffi --profile release-ffi --target "$target" --locked \
+        ${features[@]+"${features[@]}"}
 done
 # Library mode reads the bindings' metadata from the (unstripped) device archive.
 "$ios/generate-swift.sh" "$root/target/aarch64-apple-ios/release-ffi/libfieldcore_ffi.a"

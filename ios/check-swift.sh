@@ -62,7 +62,8 @@ declared_types=$(grep -ohE '(struct|class|enum|protocol|typealias) [A-Z][A-Za-z]
 platform="Bool Data Date Double Error Int String URL UUID Set Task NSLock Thread Result Sendable
 CancellationError DispatchQueue DispatchTime FileManager ISO8601DateFormatter TimeZone XCTestCase
 XCTUnwrap UIColor UIGraphicsImageRenderer UIGraphicsImageRendererFormat CGSize CGRect CGFloat
-URLResourceValues AsyncThrowingStream UInt64 UnsafeCurrentTask FieldCore Foundation XCTest UIKit"
+URLResourceValues AsyncThrowingStream UInt64 UInt32 UnsafeCurrentTask FieldCore Foundation XCTest UIKit
+ProcessInfo NSRegularExpression"
 used=$(grep -ohE '\b[A-Z][A-Za-z]+\b' "$layer" "${tests[@]}" | sort -u)
 for name in $used; do
     case $name in XCT*|MΩ|SN|HQ|JPEG|HEIC|FIELDCORE_TEST_HOOKS|W|OLD) continue ;; esac

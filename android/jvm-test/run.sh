@@ -2,7 +2,13 @@
 # The Kotlin tests of android/fieldcore on a plain JVM, against the host build of the library:
 # generated Kotlin + the Kotlin layer + the tests, compiled with kotlinc, run with JUnit 5.
 # Installs what it needs when missing (JNA and JUnit 5 from Debian, kotlinc from npm), so it
-# runs on a fresh machine of the project's kind. Ends with "kotlin: N passed, M failed".
+# runs on a fresh machine of the project's kind. SyncTest syncs with a real HQ (the fieldhq
+# binary, debug build) that this script starts on a free loopback port with a fresh data
+# folder, one engineer and two enrolled devices, and stops on exit.
+# Ends with "kotlin: N passed, M failed".
+# FIELDCORE_FFI_LIB=target/release-ffi/libfieldcore_ffi.so runs the same tests against another
+# build of the library (the shipped release one, for the list timing); it has no test hooks, so
+# the panic test is skipped then.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -35,6 +41,13 @@ done
 
 # The host library with the test hooks, and the bindings generated from it in library mode.
 lib="$(bindings/build-host.sh)"
+hooks=1
+if [[ -n ${FIELDCORE_FFI_LIB:-} ]]; then
+    lib="$(realpath "$FIELDCORE_FFI_LIB")"
+    hooks=0
+fi
+echo "library: $lib"
+cargo build -p fieldhq --locked --quiet
 rm -rf "$out/generated" "$out/classes"
 mkdir -p "$out/generated" "$out/classes"
 target/debug/uniffi-bindgen generate --library "$lib" --language kotlin --no-format \
@@ -55,12 +68,45 @@ JAVA_OPTS="-Xss4m" "$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -cp "$compi
     -d "$out/classes" "${sources[@]}"
 echo "kotlinc: compiled ${#sources[@]} files in $(( $(date +%s) - started )) s"
 
+# HQ for SyncTest: an engineer with a phone and a tablet, then the server on port 0 (the OS
+# picks a free one). The server prints "fieldhq listening on <url>" once it accepts
+# connections; reading that line from its stdout (a coprocess) is the wait, with a bound.
+hq="$root/target/debug/fieldhq"
+hq_data="$(mktemp -d)"
+hq_pid=""
+stop_hq() {
+    if [[ -n $hq_pid ]]; then
+        kill "$hq_pid" 2>/dev/null || true
+        wait "$hq_pid" 2>/dev/null || true
+    fi
+    rm -rf "$hq_data"
+}
+trap stop_hq EXIT
+"$hq" --data "$hq_data" --log warn user add "Wang Fang" --role engineer >/dev/null
+enrol() { "$hq" --data "$hq_data" --log warn device enrol "Wang Fang" --label "$1" | sed -nE 's/^token +//p'; }
+phone_token="$(enrol phone)"
+tablet_token="$(enrol tablet)"
+[[ -n $phone_token && -n $tablet_token ]] || { echo "fieldhq printed no device token" >&2; exit 1; }
+coproc HQ { exec "$hq" --data "$hq_data" --log warn serve --addr 127.0.0.1:0 2>"$hq_data/serve.log"; }
+hq_pid=$HQ_PID
+hq_url=""
+if read -r -t 60 line <&"${HQ[0]}"; then
+    hq_url="${line#fieldhq listening on }"
+fi
+if [[ ! $hq_url =~ ^http://127\.0\.0\.1:[0-9]+$ ]] || ! curl -fsS "$hq_url/health" >/dev/null; then
+    echo "fieldhq did not start:" >&2
+    cat "$hq_data/serve.log" >&2
+    exit 1
+fi
+echo "fieldhq: $hq_url"
+
 run_cp="$out/classes:$compile_cp:$kotlin_home/lib/kotlin-stdlib.jar"
 run_cp+=":$java_dir/junit-platform-console-standalone.jar"
 report="$out/junit.txt"
 set +e
-RUST_BACKTRACE=0 FIELDCORE_TEST_HOOKS=1 FIELDCORE_BENCH_OUT="$out/list-bench.txt" \
-    java -Djna.library.path="$root/target/debug" -Djna.nosys=false \
+RUST_BACKTRACE=0 FIELDCORE_TEST_HOOKS=$hooks FIELDCORE_BENCH_OUT="$out/list-bench.txt" \
+    FIELDCORE_HQ_URL="$hq_url" FIELDCORE_HQ_TOKEN="$phone_token" FIELDCORE_HQ_TOKEN_TABLET="$tablet_token" \
+    java -Djna.library.path="$(dirname "$lib")" -Djna.nosys=false \
     -cp "$run_cp" org.junit.platform.console.ConsoleLauncher \
     --disable-banner --disable-ansi-colors --details=tree \
     --scan-classpath "$out/classes" --include-classname '.*Test' >"$report" 2>&1

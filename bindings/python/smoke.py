@@ -104,6 +104,37 @@ def test_errors():
         raise AssertionError("an unknown case was found")
 
 
+def test_sync_surface():
+    """Sync's records and errors without an HQ (the Kotlin tests sync with a real one)."""
+    store = open_store()
+    view = store.register(registration())
+    assert view.sync_state == fc.CaseSyncState.PENDING, view.sync_state
+    # Port 1 on loopback refuses connections; one attempt, so no backoff to wait for.
+    nowhere = fc.SyncConfig(hq_url="http://127.0.0.1:1", token="t", max_attempts=1)
+    try:
+        store.sync(nowhere, None, None)
+    except fc.FieldError.Network:
+        pass
+    else:
+        raise AssertionError("a sync to a closed port succeeded")
+    try:
+        store.sync(fc.SyncConfig(hq_url="http://127.0.0.1:1", token="t", max_attempts=0), None, None)
+    except fc.FieldError.Validation as e:
+        assert e.field == "max_attempts", e
+    else:
+        raise AssertionError("max_attempts = 0 was accepted")
+    token = fc.CancelToken()
+    token.cancel()
+    try:
+        store.sync(nowhere, None, token)
+    except fc.FieldError.Cancelled:
+        pass
+    else:
+        raise AssertionError("a cancelled sync ran")
+    assert store.summary().unsynced_changes > 0
+    assert store.get_case(view.id).sync_state == fc.CaseSyncState.PENDING
+
+
 def test_list_timing():
     store = open_store()
     for i in range(200):
@@ -120,7 +151,7 @@ def test_list_timing():
 
 def main():
     tests = [test_register_and_list, test_commands_and_view, test_warranty_check, test_errors,
-             test_list_timing]
+             test_sync_surface, test_list_timing]
     passed = failed = 0
     for test in tests:
         try:

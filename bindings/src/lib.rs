@@ -5,10 +5,12 @@
 //!   `find_case`, `list_cases` (a list screen is one call), `execute` (every case command as
 //!   one [`CaseCommand`](command::CaseCommand)), `check_warranty`, `import_photo`,
 //!   `import_photo_file`, `import_photos` (progress + cancel), `photos`, `photo_path`,
-//!   `collect_garbage`, `summary`, `set_user`;
+//!   `sync` (progress + cancel), `fetch_photo`, `collect_garbage`, `summary`, `set_user`;
 //! - [`check_warranty`](warranty::check_warranty), the 三包 rule on its own;
 //! - [`ProgressListener`](progress::ProgressListener) and
-//!   [`CancelToken`](progress::CancelToken) for long calls (photo batches now, sync later);
+//!   [`CancelToken`](progress::CancelToken) for long calls (photo batches and sync);
+//! - sync's records in [`sync`]: [`SyncConfig`](sync::SyncConfig) in,
+//!   [`SyncReport`](sync::SyncReport) out, and each case's [`CaseSyncState`](sync::CaseSyncState);
 //! - one error, [`FieldError`](error::FieldError), mapped from the core's in one place;
 //! - dates, timestamps and case ids as strings on the wire, converted in [`convert`] only.
 //!
@@ -26,6 +28,7 @@ pub mod model;
 pub mod photos;
 pub mod progress;
 pub mod store;
+pub mod sync;
 pub mod view;
 pub mod warranty;
 

@@ -1,22 +1,30 @@
 //! Progress and cancellation of long calls: a listener the app implements and a token it can
 //! cancel from any thread.
 //!
-//! Used today by `FieldStore.import_photos` (a batch picked from the gallery: a few hundred
-//! milliseconds of image processing per photo on a phone). Sync will use the same two types
-//! when it lands: `sync(listener, cancel)` reports its stages through [`ProgressListener`] and
-//! stops at the next safe point (between cases and between blobs, each step durable on its
-//! own) once [`CancelToken::cancel`] is called, throwing `Cancelled` with what it completed stored.
+//! Used by `FieldStore.import_photos` (a batch picked from the gallery: a few hundred
+//! milliseconds of image processing per photo on a phone) and `FieldStore.sync` (round trips
+//! to HQ, then photo uploads). Both report through [`ProgressListener`] and stop at the next
+//! safe point (between photos; between round trips, uploads and retry waits), each step durable
+//! on its own, once [`CancelToken::cancel`] is called, throwing `Cancelled` with what they
+//! completed stored.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+
+use fieldcore::sync_client::CancelToken as CoreToken;
 
 use crate::error::{FieldError, Result};
+use crate::sync::SyncProgress;
 
 /// Which long operation a [`ProgressUpdate`] belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum ProgressStage {
     /// `FieldStore.import_photos`: `completed` of `total` photos are processed and attached.
     ImportingPhotos,
+    /// `FieldStore.sync`, after each round trip: HQ has acknowledged `completed` of the `total`
+    /// cases this sync has to push so far (`sync` has the pulls and bytes).
+    SyncingCases,
+    /// `FieldStore.sync`, after each photo upload: `completed` of `total` photos sent.
+    UploadingPhotos,
 }
 
 /// How far a long call has got. (Not `Progress`: that name is taken in Swift's Foundation.)
@@ -25,11 +33,15 @@ pub struct ProgressUpdate {
     pub stage: ProgressStage,
     pub completed: u64,
     pub total: u64,
+    /// The sync's running counters, for the two sync stages; `null`/`nil` otherwise.
+    #[uniffi(default)]
+    pub sync: Option<SyncProgress>,
 }
 
 /// Implemented by the app to follow a long call. Called on the thread that made the call,
 /// between steps; keep it quick (post to the UI, do not do I/O). Must not call back into the
-/// same `FieldStore` method.
+/// same `FieldStore` method, and not into the `FieldStore` at all during a sync, which holds
+/// the store until it ends (the call would wait for itself).
 #[uniffi::export(foreign)]
 pub trait ProgressListener: Send + Sync {
     fn on_progress(&self, progress: ProgressUpdate);
@@ -40,7 +52,8 @@ pub trait ProgressListener: Send + Sync {
 /// is for one call; cancelling it again does nothing.
 #[derive(Debug, Default, uniffi::Object)]
 pub struct CancelToken {
-    cancelled: AtomicBool,
+    // The core's own token, so that a sync sees a cancel inside its retry waits too.
+    inner: CoreToken,
 }
 
 #[uniffi::export]
@@ -52,11 +65,11 @@ impl CancelToken {
 
     /// Asks the call to stop at its next safe point. Safe on any thread, also the main one.
     pub fn cancel(&self) {
-        self.cancelled.store(true, Ordering::SeqCst);
+        self.inner.cancel();
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::SeqCst)
+        self.inner.is_cancelled()
     }
 }
 
@@ -82,13 +95,27 @@ impl Observer {
         }
     }
 
+    /// The core's token behind the caller's (a fresh one when the caller gave none), for
+    /// core calls that check it themselves.
+    pub(crate) fn core_token(&self) -> CoreToken {
+        self.cancel
+            .as_ref()
+            .map(|token| token.inner.clone())
+            .unwrap_or_default()
+    }
+
     pub(crate) fn report(&self, stage: ProgressStage, completed: u64, total: u64) {
+        self.send(ProgressUpdate {
+            stage,
+            completed,
+            total,
+            sync: None,
+        });
+    }
+
+    pub(crate) fn send(&self, update: ProgressUpdate) {
         if let Some(listener) = &self.listener {
-            listener.on_progress(ProgressUpdate {
-                stage,
-                completed,
-                total,
-            });
+            listener.on_progress(update);
         }
     }
 }

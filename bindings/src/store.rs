@@ -3,7 +3,9 @@
 //!
 //! Calls are serialised by one mutex (the core has one writer connection). A panic inside a
 //! call poisons it; the next call reopens the store from disk, which is always consistent
-//! because every command is one SQLite transaction.
+//! because every command is one SQLite transaction. `sync` holds the mutex for the whole sync
+//! (the core's sync needs the store throughout); other calls wait for it, which is why apps
+//! sync from a background worker and never on a screen's critical path.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -18,7 +20,8 @@ use crate::error::Result;
 use crate::list::{CasePage, ListQuery};
 use crate::model::Registration;
 use crate::photos::{Collected, PhotoBatch, PhotoFile, PhotoImport, PhotoInfo, path_text};
-use crate::progress::{CancelToken, Observer, ProgressListener, ProgressStage};
+use crate::progress::{CancelToken, Observer, ProgressListener, ProgressStage, ProgressUpdate};
+use crate::sync::{SyncConfig, SyncProgress, SyncReport};
 use crate::view::CaseView;
 use crate::warranty::{self, WarrantyQuestion};
 
@@ -96,12 +99,16 @@ impl FieldStore {
     /// Registers a new complaint; the case id (UUIDv7) is made here, the official number
     /// comes from HQ on first sync.
     pub fn register(&self, registration: Registration) -> Result<CaseView> {
-        Ok(self.lock()?.register(&registration.into())?.into())
+        let mut store = self.lock()?;
+        let view = store.register(&registration.into())?;
+        view_of(&store, view)
     }
 
     /// Everything about one case.
     pub fn get_case(&self, case_id: CaseId) -> Result<CaseView> {
-        Ok(self.lock()?.case(case_id)?.into())
+        let mut store = self.lock()?;
+        let view = store.case(case_id)?;
+        view_of(&store, view)
     }
 
     /// A case by full id, an unambiguous id prefix (at least 4 characters) or its official
@@ -122,9 +129,10 @@ impl FieldStore {
     /// send to HQ, all or nothing.
     pub fn execute(&self, case_id: CaseId, command: CaseCommand) -> Result<CommandResult> {
         let command = Command::try_from(command)?;
-        let (view, applied) = self.lock()?.execute(case_id, &command)?;
+        let mut store = self.lock()?;
+        let (view, applied) = store.execute(case_id, &command)?;
         Ok(CommandResult {
-            view: view.into(),
+            view: view_of(&store, view)?,
             entry_id: applied.entry_id,
         })
     }
@@ -147,10 +155,11 @@ impl FieldStore {
         kind: PhotoKind,
         caption: String,
     ) -> Result<PhotoImport> {
-        let (view, hash) = self.lock()?.import_photo(case_id, &bytes, kind, &caption)?;
+        let mut store = self.lock()?;
+        let (view, hash) = store.import_photo(case_id, &bytes, kind, &caption)?;
         Ok(PhotoImport {
             hash,
-            view: view.into(),
+            view: view_of(&store, view)?,
         })
     }
 
@@ -164,12 +173,11 @@ impl FieldStore {
         kind: PhotoKind,
         caption: String,
     ) -> Result<PhotoImport> {
-        let (view, hash) =
-            self.lock()?
-                .import_photo_file(case_id, Path::new(&path), kind, &caption)?;
+        let mut store = self.lock()?;
+        let (view, hash) = store.import_photo_file(case_id, Path::new(&path), kind, &caption)?;
         Ok(PhotoImport {
             hash,
-            view: view.into(),
+            view: view_of(&store, view)?,
         })
     }
 
@@ -203,7 +211,9 @@ impl FieldStore {
             hashes.push(hash);
             observer.report(ProgressStage::ImportingPhotos, hashes.len() as u64, total);
         }
-        let view = self.lock()?.case(case_id)?.into();
+        let mut store = self.lock()?;
+        let view = store.case(case_id)?;
+        let view = view_of(&store, view)?;
         Ok(PhotoBatch { hashes, view })
     }
 
@@ -222,6 +232,71 @@ impl FieldStore {
         } else {
             Ok(None)
         }
+    }
+
+    /// Syncs with HQ: sends this device's work, receives what its user may see (new cases,
+    /// others' changes, official numbers, reference data), then uploads the photos HQ lacks.
+    /// Blocks for as long as that takes (seconds; minutes for many photos on a slow network):
+    /// call it from a background worker, never the main thread.
+    ///
+    /// `listener` hears `SyncingCases` after each round trip and `UploadingPhotos` after each
+    /// photo. `cancel` stops it at the next safe point (between round trips and uploads, and
+    /// during retry waits) with `FieldError.Cancelled`; everything finished stays stored, and
+    /// the next sync resumes from there. Safe to cut at any point, also by the app being killed.
+    ///
+    /// Errors: `Network` when HQ stays unreachable after the retries (try again later),
+    /// `Unauthorized` when HQ refuses the token (revoked or wrong: enrol the device again),
+    /// `Validation` for a bad `config`, `Internal` when HQ speaks a newer protocol.
+    #[uniffi::method(default(listener = None, cancel = None))]
+    pub fn sync(
+        &self,
+        config: SyncConfig,
+        listener: Option<Arc<dyn ProgressListener>>,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<SyncReport> {
+        let config = fieldcore::sync_client::SyncConfig::try_from(config)?;
+        let observer = Observer::new(listener, cancel);
+        let token = observer.core_token();
+        let mut report = |p: &fieldcore::sync_client::SyncProgress| {
+            let sync = SyncProgress::from(p);
+            // The core counts photos only once the uploads begin, after the last round trip.
+            let photos = p.photos_pending + p.photos_uploaded;
+            let (stage, completed, total) = if photos > 0 {
+                (ProgressStage::UploadingPhotos, p.photos_uploaded, photos)
+            } else {
+                let total = p.pushed_cases + p.pending_cases;
+                (ProgressStage::SyncingCases, p.pushed_cases, total)
+            };
+            observer.send(ProgressUpdate {
+                stage,
+                completed,
+                total,
+                sync: Some(sync),
+            });
+        };
+        let report = self.lock()?.sync(&config, &mut report, &token)?;
+        Ok(report.into())
+    }
+
+    /// Downloads a photo or thumbnail that is on a case but not on this device (taken on
+    /// another device) from HQ, and returns its file. A tablet calls it when a screen shows
+    /// the photo; `photo_path` is cheaper when the file may already be here. `NotFound` when
+    /// HQ has not received it yet either (the taking device has not uploaded it).
+    #[uniffi::method(default(cancel = None))]
+    pub fn fetch_photo(
+        &self,
+        config: SyncConfig,
+        hash: String,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<String> {
+        let config = fieldcore::sync_client::SyncConfig::try_from(config)?;
+        let token = Observer::new(None, cancel).core_token();
+        let mut store = self.lock()?;
+        let path = store.blob_path(&hash)?;
+        if !path.is_file() {
+            store.fetch_blob(&config, &hash, &token)?;
+        }
+        path_text(path)
     }
 
     /// Removes photo files no case needs any more (only ones HQ already has) and files left
@@ -258,6 +333,12 @@ impl FieldStore {
             }
         }
     }
+}
+
+/// The record of a case view, with its sync state read from the same store.
+fn view_of(store: &Store, view: fieldcore::CaseView) -> Result<CaseView> {
+    let state = store.case_sync_state(view.id)?;
+    Ok(CaseView::new(view, state.into()))
 }
 
 fn count(n: i64) -> u64 {

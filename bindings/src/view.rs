@@ -12,6 +12,7 @@ use fieldcore::warranty::WarrantyDecision;
 
 use crate::convert::{CaseId, LocalDate, Timestamp};
 use crate::model::{CaseAction, Milestone, Registration, WarrantyRule};
+use crate::sync::CaseSyncState;
 
 /// The 三包 decision with the rule, the dates it used and an explanation a customer can be shown.
 #[uniffi::remote(Record)]
@@ -203,8 +204,11 @@ pub struct CasePhoto {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct CaseView {
     pub id: CaseId,
-    /// The official YYMM-NNNN number, once HQ has given it.
+    /// The official YYMM-NNNN number, once HQ has given it (it arrives with a sync after HQ
+    /// first received the case).
     pub number: Option<String>,
+    /// How the case stands with HQ: work not sent yet, synced, in conflict, or refused.
+    pub sync_state: CaseSyncState,
     pub registration: Registration,
     pub concurrent_facts: Vec<ConcurrentFact>,
     pub status: Status,
@@ -301,12 +305,15 @@ impl From<core::CasePhoto> for CasePhoto {
     }
 }
 
-impl From<core::CaseView> for CaseView {
-    fn from(v: core::CaseView) -> CaseView {
+impl CaseView {
+    /// The record of the core's view, with the case's sync state (read from the store by the
+    /// caller, since the view itself does not know it).
+    pub(crate) fn new(v: core::CaseView, sync_state: CaseSyncState) -> CaseView {
         let status = v.status.current.value;
         CaseView {
             id: v.id,
             number: v.number,
+            sync_state,
             registration: v.registration.into(),
             concurrent_facts: v
                 .concurrent_facts

@@ -120,6 +120,55 @@ public final class AsyncFieldStore: @unchecked Sendable {
         try await run { try $0.photoPath(hash: hash).map { URL(fileURLWithPath: $0) } }
     }
 
+    /// Syncs with HQ, returning when done (seconds; longer with many photos on a slow network).
+    /// `progress` is called on the store's queue after each round trip (`.syncingCases`) and
+    /// each photo upload (`.uploadingPhotos`). Cancelling the task (a BGTask's expiration
+    /// handler, leaving the screen) stops the sync at its next safe point and throws
+    /// `CancellationError`; what it finished stays stored and the next sync resumes. HQ
+    /// unreachable after the retries: `FieldError.Network`; token refused: `.Unauthorized`.
+    @discardableResult
+    public func sync(
+        _ config: SyncConfig,
+        progress: @escaping @Sendable (ProgressUpdate) -> Void = { _ in }
+    ) async throws -> SyncReport {
+        let listener = ProgressRelay(progress)
+        return try await cancellable { store, token in
+            try store.sync(config: config, listener: listener, cancel: token)
+        }
+    }
+
+    /// The same sync as a stream: `.progress` after each step, then one `.done` with the
+    /// report. Ending the iteration early (or cancelling its task) cancels the sync.
+    public func syncEvents(_ config: SyncConfig) -> AsyncThrowingStream<SyncEvent, Error> {
+        AsyncThrowingStream { continuation in
+            let token = CancelToken()
+            let listener = ProgressRelay { continuation.yield(.progress($0)) }
+            continuation.onTermination = { @Sendable termination in
+                if case .cancelled = termination { token.cancel() }
+            }
+            queue.async { [store] in
+                do {
+                    let report = try store.sync(config: config, listener: listener, cancel: token)
+                    continuation.yield(.done(report))
+                    continuation.finish()
+                } catch FieldError.Cancelled {
+                    continuation.finish(throwing: CancellationError())
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// The JPEG of a photo or thumbnail taken on another device, downloaded from HQ when it is
+    /// not on this device yet. `FieldError.NotFound` when HQ does not have it either.
+    public func fetchPhoto(hash: String, config: SyncConfig) async throws -> URL {
+        let path = try await cancellable { store, token in
+            try store.fetchPhoto(config: config, hash: hash, cancel: token)
+        }
+        return URL(fileURLWithPath: path)
+    }
+
     public func collectGarbage() async throws -> Collected {
         try await run { try $0.collectGarbage() }
     }
@@ -134,7 +183,7 @@ public final class AsyncFieldStore: @unchecked Sendable {
 
     /// Runs a call that takes a `CancelToken`, cancelling the token when the task is cancelled.
     /// The native call stops at its next safe point; its `FieldError.Cancelled` becomes
-    /// `CancellationError`. Sync will use the same helper.
+    /// `CancellationError`. Photo batches, sync and photo downloads use it.
     func cancellable<T>(_ work: @escaping (FieldStore, CancelToken) throws -> T) async throws -> T {
         let token = CancelToken()
         do {
@@ -153,6 +202,12 @@ public final class AsyncFieldStore: @unchecked Sendable {
 public enum ImportEvent {
     case progress(ProgressUpdate)
     case done(PhotoBatch)
+}
+
+/// What `AsyncFieldStore.syncEvents` yields.
+public enum SyncEvent {
+    case progress(ProgressUpdate)
+    case done(SyncReport)
 }
 
 /// Adapts a closure to the library's `ProgressListener`.

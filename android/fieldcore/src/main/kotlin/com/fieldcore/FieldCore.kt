@@ -100,6 +100,45 @@ class FieldCore(
     /** The JPEG file of a photo or thumbnail, or null when it is not on this device yet. */
     suspend fun photoFile(hash: String): File? = io { photoPath(hash)?.let(::File) }
 
+    /**
+     * Syncs with HQ, suspending until done (seconds; longer with many photos on a slow
+     * network). [report] is called on the worker thread after each round trip
+     * ([ProgressStage.SYNCING_CASES]) and each photo upload ([ProgressStage.UPLOADING_PHOTOS]).
+     * Cancelling the coroutine (a WorkManager stop, leaving the screen) stops the sync at its
+     * next safe point and throws [CancellationException]; what it finished stays stored and the
+     * next sync resumes. HQ unreachable after the retries: [FieldException.Network]; token
+     * refused: [FieldException.Unauthorized].
+     */
+    suspend fun sync(config: SyncConfig, report: (ProgressUpdate) -> Unit = {}): SyncReport {
+        val listener = object : ProgressListener {
+            override fun onProgress(progress: ProgressUpdate) = report(progress)
+        }
+        return cancellable(dispatcher) { token -> store.sync(config, listener, token) }
+    }
+
+    /**
+     * The same sync as a cold [Flow]: [SyncEvent.Progress] after each step, then one
+     * [SyncEvent.Done] with the report. Collecting starts the sync; cancelling the collector
+     * cancels it at the next safe point.
+     */
+    fun syncFlow(config: SyncConfig): Flow<SyncEvent> = channelFlow {
+        val listener = object : ProgressListener {
+            // Progress is advisory: a full buffer drops an update rather than holding up the sync.
+            override fun onProgress(progress: ProgressUpdate) {
+                trySend(SyncEvent.Progress(progress))
+            }
+        }
+        val report = cancellable(dispatcher) { token -> store.sync(config, listener, token) }
+        send(SyncEvent.Done(report))
+    }
+
+    /**
+     * The JPEG of a photo or thumbnail taken on another device, downloaded from HQ when it is
+     * not on this device yet. [FieldException.NotFound] when HQ does not have it either.
+     */
+    suspend fun fetchPhoto(config: SyncConfig, hash: String): File =
+        File(cancellable(dispatcher) { token -> store.fetchPhoto(config, hash, token) })
+
     suspend fun collectGarbage(): Collected = io { collectGarbage() }
 
     suspend fun summary(): StoreSummary = io { summary() }
@@ -116,12 +155,18 @@ sealed interface ImportEvent {
     data class Done(val batch: PhotoBatch) : ImportEvent
 }
 
+/** What [FieldCore.syncFlow] emits. */
+sealed interface SyncEvent {
+    data class Progress(val progress: ProgressUpdate) : SyncEvent
+    data class Done(val report: SyncReport) : SyncEvent
+}
+
 /**
  * Runs a blocking call that takes a [CancelToken] on [dispatcher], cancelling the token when the
  * calling coroutine is cancelled. The native call stops at its next safe point and throws
  * [FieldException.Cancelled], which becomes the coroutine's [CancellationException]; this
  * function waits for the call to end (so the token and the store are never released under a
- * running call). Sync will use the same helper.
+ * running call). Photo batches, sync and photo downloads use it.
  */
 internal suspend fun <T> cancellable(dispatcher: CoroutineDispatcher, call: (CancelToken) -> T): T {
     val token = CancelToken()
