@@ -52,7 +52,8 @@ pub struct CasePush {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Payload {
     /// Changes in causal order, one automerge change chunk each
-    /// (`automerge::Change::raw_bytes`), so each can be parsed and checked on its own.
+    /// (`automerge::Change::bytes`, compressed, or `raw_bytes`), so each can be parsed and
+    /// checked on its own.
     Changes(Vec<ByteBuf>),
     /// A whole saved document (`Automerge::save`): the push repair path after `NeedFull`.
     Document(ByteBuf),

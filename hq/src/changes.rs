@@ -1,6 +1,6 @@
 //! Turning pushed bytes into automerge changes, strictly.
 //!
-//! A `Changes` push carries one change chunk per item (`Change::raw_bytes`), so each is parsed
+//! A `Changes` push carries one change chunk per item (compressed or plain), so each is parsed
 //! on its own with `automerge::Change::from_bytes`, which refuses trailing bytes and chunks of
 //! another type; HQ also compares the chunk's checksum with the change's hash, which the parser
 //! does not. A `Document` push is loaded strictly (a damaged chunk fails the load instead of
@@ -89,6 +89,26 @@ mod tests {
             load_document(&doc.save()).unwrap().get_heads(),
             doc.get_heads()
         );
+    }
+
+    #[test]
+    fn compressed_chunks_parse_and_a_damaged_one_is_refused() {
+        let mut doc = Automerge::new().with_actor(ActorId::from(&[2u8; 16][..]));
+        doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+            // Long and repetitive, so automerge deflates it (it does above 256 bytes).
+            tx.put(ROOT, "findings", "winding insulation burnt; ".repeat(40))?;
+            Ok(())
+        })
+        .unwrap();
+        let mut change = doc.get_changes(&[])[0].clone();
+        let compressed = change.bytes().into_owned();
+        assert!(compressed.len() < change.raw_bytes().len());
+        assert_eq!(parse_change(&compressed).unwrap().hash(), change.hash());
+        for at in [compressed.len() / 2, compressed.len() - 1] {
+            let mut damaged = compressed.clone();
+            damaged[at] ^= 0x01;
+            assert!(parse_change(&damaged).is_err(), "flipped byte {at}");
+        }
     }
 
     #[test]
