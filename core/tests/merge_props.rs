@@ -9,11 +9,10 @@ use std::collections::BTreeSet;
 
 use automerge::{ActorId, Automerge};
 use chrono::Duration;
+use common::commands::{Cmd, to_command};
 use common::{registration, t0};
 use fieldcore::commands::{self, Command, Context};
-use fieldcore::model::{
-    Cause, Charge, ConfirmationInput, DefectInput, FactsUpdate, Outcome, PartInput,
-};
+use fieldcore::model::{Cause, FactsUpdate, Outcome};
 use fieldcore::view::{self, CaseView};
 use fieldcore::{Policies, Store, projection};
 use proptest::prelude::*;
@@ -27,24 +26,6 @@ enum Step {
     Run(usize, Cmd),
     /// Replica `to` merges replica `from`'s document.
     Merge { from: usize, to: usize },
-}
-
-#[derive(Debug, Clone)]
-enum Cmd {
-    Ack,
-    Schedule,
-    Arrive,
-    Confirm(Cause),
-    Decide(Option<i64>),
-    Resolve(Outcome),
-    Part(u8),
-    ReversePart(usize),
-    Note(u8),
-    Customer(bool),
-    Close,
-    Reopen,
-    Phone(u8),
-    ResolveConflict(u8, usize),
 }
 
 fn cause() -> impl Strategy<Value = Cause> {
@@ -81,72 +62,6 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
         1 => (0..REPLICAS, 0..REPLICAS).prop_map(|(from, to)| Step::Merge { from, to }),
     ];
     proptest::collection::vec(step, 1..40)
-}
-
-fn to_command(cmd: &Cmd, view: &CaseView) -> Command {
-    match cmd {
-        Cmd::Ack => Command::Acknowledge { note: None },
-        Cmd::Schedule => Command::ScheduleVisit {
-            planned_for: t0() + Duration::days(1),
-        },
-        Cmd::Arrive => Command::ArriveOnSite,
-        Cmd::Confirm(cause) => Command::ConfirmDefect(DefectInput {
-            cause: *cause,
-            findings: format!("found {}", cause.as_str()),
-            measurements: vec![],
-            major_incident: false,
-            evidence_photos: vec![],
-        }),
-        Cmd::Decide(charge) => Command::DecideWarranty {
-            evidence_photos: vec![],
-            charge: charge.map(|amount_minor| Charge {
-                amount_minor,
-                currency: "CNY".into(),
-            }),
-        },
-        Cmd::Resolve(outcome) => Command::Resolve {
-            outcome: *outcome,
-            summary: "done".into(),
-        },
-        Cmd::Part(n) => Command::RecordPart(PartInput {
-            part_number: format!("P-{n}"),
-            specification: "spec".into(),
-            quantity: u32::from(*n % 3) + 1,
-            new_serial: None,
-            old_part_kept: n % 2 == 0,
-            old_part_serial: None,
-        }),
-        Cmd::ReversePart(i) => Command::ReversePart {
-            line_id: view
-                .parts
-                .get(*i)
-                .map(|l| l.id.clone())
-                .unwrap_or_else(|| "missing".into()),
-            reason: "wrong part".into(),
-        },
-        Cmd::Note(n) => Command::AddNote {
-            text: format!("note {n}"),
-        },
-        Cmd::Customer(accepted) => Command::ConfirmCustomer(ConfirmationInput {
-            customer_name: "Zhao".into(),
-            accepted: *accepted,
-            reason: (!accepted).then(|| "not fixed".into()),
-            signature_hash: None,
-        }),
-        Cmd::Close => Command::Close,
-        Cmd::Reopen => Command::Reopen {
-            reason: "fault came back".into(),
-        },
-        Cmd::Phone(n) => Command::UpdateFacts(FactsUpdate {
-            customer_phone: Some(format!("+86 311 5555 {n:04}")),
-            ..Default::default()
-        }),
-        Cmd::ResolveConflict(field, choose) => Command::ResolveConflict {
-            field: ["status", "defect", "warranty", "charge", "resolution"][usize::from(*field)]
-                .into(),
-            choose: *choose,
-        },
-    }
 }
 
 struct Replicas {

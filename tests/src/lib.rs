@@ -13,6 +13,10 @@
 //! Helpers return [`Result`] instead of panicking, so that the crate stays within the
 //! workspace's lints; tests unwrap.
 
+// The abstract commands are the core's test fixture, shared by path so both suites run the
+// same field work.
+#[path = "../../core/tests/common/commands.rs"]
+pub mod commands;
 pub mod proxy;
 pub mod work;
 

@@ -1,6 +1,8 @@
 //! Fixtures shared by the core's integration tests: a valid registration and a test clock.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod commands;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
