@@ -143,13 +143,7 @@ impl Visit<'_> {
 
     fn command(&mut self, command: Command) -> Result<()> {
         let (view, applied) = self.store.execute(self.id, &command)?;
-        let summary = view
-            .events
-            .iter()
-            .rev()
-            .find(|e| e.body.action == command.name())
-            .map(|e| e.body.summary.clone())
-            .unwrap_or_default();
+        let summary = summary_of(&view, &command);
         let line = match (&command, &applied.entry_id) {
             (Command::RecordPart(_), Some(line)) => format!(" (line {line})"),
             _ => String::new(),
@@ -247,4 +241,14 @@ pub(crate) fn confirm_defect(evidence: String) -> Command {
         major_incident: false,
         evidence_photos: vec![evidence],
     })
+}
+
+/// What the case's history says `command` did (its latest event of that kind), for the story.
+pub fn summary_of(view: &CaseView, command: &Command) -> String {
+    view.events
+        .iter()
+        .rev()
+        .find(|e| e.body.action == command.name())
+        .map(|e| e.body.summary.clone())
+        .unwrap_or_default()
 }

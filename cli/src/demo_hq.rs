@@ -120,13 +120,7 @@ impl Device {
         out: &Printer,
     ) -> Result<CaseView> {
         let (view, _) = self.store.execute(case, &command)?;
-        let summary = view
-            .events
-            .iter()
-            .rev()
-            .find(|e| e.body.action == command.name())
-            .map(|e| e.body.summary.clone())
-            .unwrap_or_default();
+        let summary = crate::demo::summary_of(&view, &command);
         out.line(&format!(
             "    {}: {}: {summary} → {}",
             self.name,
