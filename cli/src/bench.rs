@@ -267,7 +267,8 @@ fn ms(started: Instant) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0
 }
 
-fn percentile(values: &mut [f64], p: f64) -> f64 {
+/// The nearest-rank percentile `p` (0..=1) of the samples; sorts them.
+pub(crate) fn percentile(values: &mut [f64], p: f64) -> f64 {
     if values.is_empty() {
         return f64::NAN;
     }
@@ -276,7 +277,8 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
     values[rank - 1]
 }
 
-fn round(v: f64) -> f64 {
+/// Three decimals are plenty for a benchmark figure.
+pub(crate) fn round(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 

@@ -37,6 +37,7 @@ use fieldhq::{Role, RunningHq, ServeConfig, admin};
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 
+use crate::bench::{percentile, round};
 use crate::error::CliError;
 
 /// How big a run is; the defaults are the issue's.
@@ -887,19 +888,6 @@ fn secs(d: Duration) -> f64 {
     round(d.as_secs_f64())
 }
 
-fn round(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
-}
-
 fn median(values: &mut [f64]) -> f64 {
     percentile(values, 0.5)
-}
-
-fn percentile(values: &mut [f64], p: f64) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    values.sort_by(f64::total_cmp);
-    let rank = ((values.len() as f64 * p).ceil() as usize).clamp(1, values.len());
-    values[rank - 1]
 }
