@@ -3,7 +3,7 @@
 //! processes the image first; everything else is here.
 
 use fieldcore::Command;
-use fieldcore::model::{Charge, ConfirmationInput, DefectInput, FactsUpdate, Outcome, PartInput};
+use fieldcore::{Charge, ConfirmationInput, DefectInput, FactsUpdate, Outcome, PartInput};
 
 use crate::convert::Timestamp;
 use crate::error::FieldError;

@@ -129,7 +129,7 @@ mod tests {
         let cases: Vec<(Core, &str)> = vec![
             (
                 Core::InvalidTransition {
-                    from: fieldcore::model::Status::Registered,
+                    from: fieldcore::Status::Registered,
                     action: "close",
                 },
                 "Validation",
@@ -177,7 +177,7 @@ mod tests {
             assert!(name.starts_with(expected), "{name} should be {expected}");
         }
         let e = FieldError::from(Core::InvalidTransition {
-            from: fieldcore::model::Status::Registered,
+            from: fieldcore::Status::Registered,
             action: "close",
         });
         assert!(matches!(e, FieldError::Validation { field, .. } if field == "status"));

@@ -1,8 +1,8 @@
 //! List screens and search: one call returns a page of rows read from the projection table,
 //! never a case document, so a list of hundreds of cases stays a few milliseconds.
 
-use fieldcore::model::{Market, Status};
 use fieldcore::{ListQuery as CoreQuery, ListRow as CoreRow, Page};
+use fieldcore::{Market, Status};
 
 use crate::convert::{self, CaseId, Timestamp};
 use crate::error::{FieldError, Result};

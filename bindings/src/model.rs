@@ -2,14 +2,14 @@
 //! "remote" definitions, checked against the core at compile time), and the inputs of the
 //! registration form and commands.
 
-pub use fieldcore::deadlines::Milestone;
-use fieldcore::lifecycle::Action;
-use fieldcore::model::{
+use fieldcore::Action;
+pub use fieldcore::Milestone;
+pub use fieldcore::UploadState;
+pub use fieldcore::WarrantyRule;
+use fieldcore::{
     self as core, Cause, Channel, Charge, ConfirmationInput, CustomerRequest, DefectInput,
     FactsUpdate, Market, Measurement, Outcome, PartInput, PhotoKind, Status,
 };
-pub use fieldcore::photos::UploadState;
-pub use fieldcore::warranty::WarrantyRule;
 
 use crate::convert::{LocalDate, Timestamp};
 

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use fieldcore::model::PhotoKind;
-use fieldcore::photos::UploadState;
+use fieldcore::PhotoKind;
+use fieldcore::UploadState;
 
 use crate::error::{FieldError, Result};
 use crate::view::{CasePhoto, CaseView};
@@ -72,7 +72,7 @@ impl TryFrom<fieldcore::PhotoInfo> for PhotoInfo {
 
     fn try_from(info: fieldcore::PhotoInfo) -> Result<PhotoInfo> {
         Ok(PhotoInfo {
-            photo: fieldcore::view::CasePhoto {
+            photo: fieldcore::CasePhoto {
                 hash: info.hash,
                 record: info.record,
             }

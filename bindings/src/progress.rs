@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use fieldcore::sync_client::CancelToken as CoreToken;
+use fieldcore::CancelToken as CoreToken;
 
 use crate::error::{FieldError, Result};
 use crate::sync::SyncProgress;

@@ -10,8 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use fieldcore::model::PhotoKind;
-use fieldcore::warranty::WarrantyDecision;
+use fieldcore::PhotoKind;
+use fieldcore::WarrantyDecision;
 use fieldcore::{Command, Store};
 
 use crate::command::CaseCommand;
@@ -254,10 +254,10 @@ impl FieldStore {
         listener: Option<Arc<dyn ProgressListener>>,
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<SyncReport> {
-        let config = fieldcore::sync_client::SyncConfig::try_from(config)?;
+        let config = fieldcore::SyncConfig::try_from(config)?;
         let observer = Observer::new(listener, cancel);
         let token = observer.core_token();
-        let mut report = |p: &fieldcore::sync_client::SyncProgress| {
+        let mut report = |p: &fieldcore::SyncProgress| {
             let sync = SyncProgress::from(p);
             // The core counts photos only once the uploads begin, after the last round trip.
             let photos = p.photos_pending + p.photos_uploaded;
@@ -289,7 +289,7 @@ impl FieldStore {
         hash: String,
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<String> {
-        let config = fieldcore::sync_client::SyncConfig::try_from(config)?;
+        let config = fieldcore::SyncConfig::try_from(config)?;
         let token = Observer::new(None, cancel).core_token();
         let mut store = self.lock()?;
         let path = store.blob_path(&hash)?;

@@ -5,8 +5,7 @@
 
 use std::time::Duration;
 
-use fieldcore::sync as core_state;
-use fieldcore::sync_client as core;
+use fieldcore as core;
 
 use crate::error::{FieldError, Result};
 
@@ -84,13 +83,13 @@ pub enum CaseSyncState {
     Refused,
 }
 
-impl From<core_state::CaseSyncState> for CaseSyncState {
-    fn from(state: core_state::CaseSyncState) -> CaseSyncState {
+impl From<core::CaseSyncState> for CaseSyncState {
+    fn from(state: core::CaseSyncState) -> CaseSyncState {
         match state {
-            core_state::CaseSyncState::Pending => CaseSyncState::Pending,
-            core_state::CaseSyncState::Synced => CaseSyncState::Synced,
-            core_state::CaseSyncState::Conflict => CaseSyncState::Conflict,
-            core_state::CaseSyncState::Refused => CaseSyncState::Refused,
+            core::CaseSyncState::Pending => CaseSyncState::Pending,
+            core::CaseSyncState::Synced => CaseSyncState::Synced,
+            core::CaseSyncState::Conflict => CaseSyncState::Conflict,
+            core::CaseSyncState::Refused => CaseSyncState::Refused,
         }
     }
 }

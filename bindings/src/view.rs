@@ -2,13 +2,12 @@
 //! for every value, concurrent facts and conflicting decisions laid out, and the actions the
 //! status allows. Built from the core's `CaseView`; no rule is evaluated here.
 
-use fieldcore::lifecycle;
-use fieldcore::model::{
+use fieldcore as core;
+use fieldcore::WarrantyDecision;
+use fieldcore::{
     Cause, Charge, ConfirmationInput, Measurement, Outcome, PartInput, PhotoKind, Status,
 };
-use fieldcore::records::{self, Decided, Entry, VisitBody};
-use fieldcore::view as core;
-use fieldcore::warranty::WarrantyDecision;
+use fieldcore::{Decided, Entry, VisitBody};
 
 use crate::convert::{CaseId, LocalDate, Timestamp};
 use crate::model::{CaseAction, Milestone, Registration, WarrantyRule};
@@ -236,8 +235,8 @@ pub struct CaseView {
     pub updated_at: Timestamp,
 }
 
-impl From<records::Stamp> for Stamp {
-    fn from(s: records::Stamp) -> Stamp {
+impl From<fieldcore::Stamp> for Stamp {
+    fn from(s: fieldcore::Stamp) -> Stamp {
         Stamp {
             by: s.by,
             device: s.device,
@@ -246,8 +245,8 @@ impl From<records::Stamp> for Stamp {
     }
 }
 
-impl From<fieldcore::deadlines::Due> for Due {
-    fn from(d: fieldcore::deadlines::Due) -> Due {
+impl From<fieldcore::Due> for Due {
+    fn from(d: fieldcore::Due) -> Due {
         Due {
             milestone: d.milestone,
             due_at: d.due_at,
@@ -325,10 +324,10 @@ impl CaseView {
                 .collect(),
             status,
             status_changed: v.status.current.stamp.into(),
-            allowed_actions: lifecycle::allowed_actions(status),
+            allowed_actions: fieldcore::allowed_actions(status),
             defect: decided(
                 v.defect,
-                |d: records::DefectRecord, decided, resolved_by, in_conflict| DefectDecision {
+                |d: fieldcore::DefectRecord, decided, resolved_by, in_conflict| DefectDecision {
                     cause: d.cause,
                     quality_fault: d.quality_fault,
                     findings: d.findings,
@@ -342,7 +341,7 @@ impl CaseView {
             ),
             warranty: decided(
                 v.warranty,
-                |w: records::WarrantyRecord, decided, resolved_by, in_conflict| WarrantyOnCase {
+                |w: fieldcore::WarrantyRecord, decided, resolved_by, in_conflict| WarrantyOnCase {
                     decision: w.decision,
                     evidence_photos: w.evidence_photos,
                     decided,
@@ -360,7 +359,7 @@ impl CaseView {
             }),
             resolution: decided(
                 v.resolution,
-                |r: records::ResolutionRecord, decided, resolved_by, in_conflict| Resolution {
+                |r: fieldcore::ResolutionRecord, decided, resolved_by, in_conflict| Resolution {
                     outcome: r.outcome,
                     summary: r.summary,
                     decided,

@@ -1,8 +1,8 @@
 //! The 三包 warranty question asked on its own, before or without a case: "would this be
 //! covered?" on the registration screen, or a what-if while talking to the customer.
 
-use fieldcore::model::Cause;
-use fieldcore::warranty::{self, WarrantyDecision, WarrantyInput, WarrantyPolicy};
+use fieldcore::Cause;
+use fieldcore::{WarrantyDecision, WarrantyInput, WarrantyPolicy};
 
 use crate::convert::LocalDate;
 use crate::error::Result;
@@ -34,7 +34,7 @@ pub fn check_warranty(question: WarrantyQuestion) -> Result<WarrantyDecision> {
 
 pub(crate) fn decide(policy: &WarrantyPolicy, q: WarrantyQuestion) -> Result<WarrantyDecision> {
     let proof = q.proof.into();
-    Ok(warranty::decide(
+    Ok(fieldcore::decide_warranty(
         policy,
         &WarrantyInput {
             category: &q.category,

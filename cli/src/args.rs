@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use fieldcore::model::{Cause, Channel, CustomerRequest, Market, Outcome, PhotoKind, Status};
+use fieldcore::{Cause, Channel, CustomerRequest, Market, Outcome, PhotoKind, Status};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -7,7 +7,7 @@ use std::process::Command as Process;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, NaiveDate};
-use fieldcore::model::{
+use fieldcore::{
     CaseId, Cause, Channel, CustomerRequest, DefectInput, Market, Measurement, PartInput,
     ProofOfPurchase, Registration, Timestamp,
 };

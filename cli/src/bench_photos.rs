@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::time::{Duration, Instant};
 
-use fieldcore::photo::{self, PhotoPolicy, ProcessedPhoto, Resizer, StageTimings};
+use fieldcore::{PhotoPolicy, ProcessedPhoto, Resizer, StageTimings};
 use image::{Rgb, RgbImage};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -114,7 +114,7 @@ fn import(
     resizer: Resizer,
     blobs: &Path,
 ) -> Result<(ProcessedPhoto, StageTimings), CliError> {
-    let (photo, stages) = photo::process_profiled(bytes, policy, resizer)?;
+    let (photo, stages) = fieldcore::process_profiled(bytes, policy, resizer)?;
     write_synced(&blobs.join(format!("{}.jpg", photo.sha256)), &photo.jpeg)?;
     write_synced(
         &blobs.join(format!("{}.jpg", photo.thumbnail_sha256)),
@@ -297,7 +297,7 @@ mod tests {
         encoder
             .encode(&[128; 64 * 32 * 3], 64, 32, jpeg_encoder::ColorType::Rgb)
             .unwrap();
-        let photo = photo::process(&jpeg, &PhotoPolicy::default()).unwrap();
+        let photo = fieldcore::process_photo(&jpeg, &PhotoPolicy::default()).unwrap();
         assert_eq!((photo.width, photo.height), (32, 64));
         assert_eq!(photo.taken_at.as_deref(), Some("2026-03-14T10:26:53+08:00"));
     }

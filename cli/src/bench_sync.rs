@@ -27,11 +27,11 @@ use std::time::{Duration, Instant};
 use automerge::sync::{Message, State, SyncDoc};
 use automerge::{Automerge, ReadDoc};
 use chrono::{Duration as Days, NaiveDate};
-use fieldcore::model::{
+use fieldcore::SyncResponse;
+use fieldcore::{CancelToken, HttpTransport, SyncConfig, SyncReport, Transport};
+use fieldcore::{
     CaseId, Channel, CustomerRequest, FactsUpdate, Market, ProofOfPurchase, Registration, Timestamp,
 };
-use fieldcore::sync_client::{CancelToken, HttpTransport, SyncConfig, SyncReport, Transport};
-use fieldcore::sync_protocol::{self, SyncResponse};
 use fieldcore::{Command, Context, Policies, Store};
 use fieldhq::{Role, RunningHq, ServeConfig, admin};
 use serde_json::{Value, json};
@@ -471,9 +471,9 @@ fn bootstrap_breakdown(hq: &Hq, url: &str, dirs: &Dirs) -> Result<Value, CliErro
     let (mut request, _) = probe.prepare_sync(config.max_push_bytes, config.max_pull_cases)?;
     let mut pulls = Vec::new();
     loop {
-        let body = sync_protocol::encode(&request).map_err(bench_err)?;
+        let body = fieldcore::encode_message(&request).map_err(bench_err)?;
         let answer = transport.sync(body, &CancelToken::new(), &mut 0)?;
-        let response: SyncResponse = sync_protocol::decode(&answer).map_err(bench_err)?;
+        let response: SyncResponse = fieldcore::decode_message(&answer).map_err(bench_err)?;
         pulls.extend(response.pulls);
         if !response.more {
             break;
@@ -505,8 +505,8 @@ fn bootstrap_breakdown(hq: &Hq, url: &str, dirs: &Dirs) -> Result<Value, CliErro
     let started = Instant::now();
     for (doc, pull) in docs.iter().zip(&pulls) {
         let complete = doc.get_missing_deps(&[]).is_empty();
-        fieldcore::document::check_schema(doc).map_err(bench_err)?;
-        if !complete || fieldcore::document::case_id_of(doc) != Some(pull.case_id) {
+        fieldcore::check_schema(doc).map_err(bench_err)?;
+        if !complete || fieldcore::case_id_of(doc) != Some(pull.case_id) {
             return Err(bench_err("a pulled case does not check"));
         }
     }
@@ -514,7 +514,7 @@ fn bootstrap_breakdown(hq: &Hq, url: &str, dirs: &Dirs) -> Result<Value, CliErro
     let policies = Policies::default();
     let started = Instant::now();
     for (doc, pull) in docs.iter().zip(&pulls) {
-        std::hint::black_box(fieldcore::view::build(doc, pull.case_id, &policies)?);
+        std::hint::black_box(fieldcore::build_view(doc, pull.case_id, &policies)?);
     }
     let view = started.elapsed();
     let started = Instant::now();
@@ -629,7 +629,7 @@ fn naive(hq: &Hq, url: &str, phone: &mut Store, ids: &[CaseId]) -> Result<Naive,
             at: at + Days::seconds(n as i64),
             policies: &policies,
         };
-        fieldcore::commands::execute(
+        fieldcore::execute_on_document(
             doc,
             *id,
             &ctx,

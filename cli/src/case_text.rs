@@ -2,11 +2,11 @@
 //! when, conflicts numbered for `resolve-conflict`, photos, the append-only entries and the
 //! history.
 
-use fieldcore::model::{ProofOfPurchase, Timestamp};
-use fieldcore::records::{Stamp, VisitBody};
-use fieldcore::sync::CaseSyncState;
-use fieldcore::view::DecisionView;
+use fieldcore::CaseSyncState;
+use fieldcore::DecisionView;
 use fieldcore::{CaseView, PhotoInfo};
+use fieldcore::{ProofOfPurchase, Timestamp};
+use fieldcore::{Stamp, VisitBody};
 
 use crate::output::{Text, due, money, name, time};
 use crate::photo_text;

@@ -4,12 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use fieldcore::model::Charge;
-use fieldcore::model::{
+use fieldcore::Charge;
+use fieldcore::WarrantyInput;
+use fieldcore::{
     CaseId, ConfirmationInput, DefectInput, FactsUpdate, PartInput, ProofOfPurchase, Registration,
     Timestamp,
 };
-use fieldcore::warranty::{self, WarrantyInput};
 use fieldcore::{Command, ListQuery, Page, Policies, Store};
 
 use crate::args::BenchCommand;
@@ -210,7 +210,7 @@ fn register(env: &Env, args: RegisterArgs, out: &Printer) -> Result<()> {
     let registration = registration_of(args, &env.user, now)?;
     // Checked before the database is opened, so bad input never even creates the file; the
     // store checks again against its own clock.
-    fieldcore::validate::registration(&registration, now)?;
+    fieldcore::validate_registration(&registration, now)?;
     let mut store = env.open_at(&env.db_path())?;
     let view = store.register(&registration)?;
     out.case_changed(
@@ -412,7 +412,7 @@ fn warranty_check(args: &WarrantyCheckArgs, out: &Printer) -> Result<()> {
     } else {
         ProofOfPurchase::None
     };
-    let decision = warranty::decide(
+    let decision = fieldcore::decide_warranty(
         &Policies::default().warranty,
         &WarrantyInput {
             category: &args.category,

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{Duration, Local, Timelike};
-use fieldcore::model::{
+use fieldcore::{
     CaseId, Cause, Channel, ConfirmationInput, CustomerRequest, DefectInput, Market, Measurement,
     Outcome, PartInput, PhotoKind, ProofOfPurchase, Registration, Timestamp,
 };

@@ -5,9 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use fieldcore::model::{Cause, ConfirmationInput, DefectInput, Outcome, PartInput, PhotoKind};
-use fieldcore::sync_client::{CancelToken, SyncConfig};
+use fieldcore::{CancelToken, SyncConfig};
 use fieldcore::{CaseView, Command, Store};
+use fieldcore::{Cause, ConfirmationInput, DefectInput, Outcome, PartInput, PhotoKind};
 use fieldhq::{Role, RunningHq, ServeConfig};
 
 use crate::demo::{complaint, confirm_defect};
@@ -115,7 +115,7 @@ impl Device {
 
     fn run(
         &mut self,
-        case: fieldcore::model::CaseId,
+        case: fieldcore::CaseId,
         command: Command,
         out: &Printer,
     ) -> Result<CaseView> {

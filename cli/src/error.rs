@@ -201,7 +201,7 @@ mod tests {
     #[test]
     fn other_errors_exit_1() {
         let e = CliError::from(fieldcore::Error::InvalidTransition {
-            from: fieldcore::model::Status::Registered,
+            from: fieldcore::Status::Registered,
             action: "close",
         });
         assert_eq!(e.exit_code(), 1);

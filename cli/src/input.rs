@@ -2,7 +2,7 @@
 //! each failure naming the field it is about.
 
 use chrono::{DateTime, NaiveDate};
-use fieldcore::model::{Measurement, Timestamp};
+use fieldcore::{Measurement, Timestamp};
 
 use crate::error::{CliError, Result};
 

@@ -6,10 +6,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use chrono::DateTime;
-use fieldcore::deadlines::Due;
-use fieldcore::model::Timestamp;
-use fieldcore::sync::CaseSyncState;
-use fieldcore::warranty::WarrantyDecision;
+use fieldcore::CaseSyncState;
+use fieldcore::Due;
+use fieldcore::Timestamp;
+use fieldcore::WarrantyDecision;
 use fieldcore::{CaseView, Page, PhotoInfo};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -259,7 +259,7 @@ pub fn due(due: &Option<Due>, now: Timestamp) -> String {
             "{} due {}{}",
             d.milestone.as_str(),
             time(&d.due_at),
-            if fieldcore::deadlines::is_overdue(d, now) {
+            if fieldcore::is_overdue(d, now) {
                 " OVERDUE"
             } else {
                 ""

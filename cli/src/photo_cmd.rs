@@ -2,7 +2,7 @@
 //! take one off. A photo is named by its hash or an unambiguous prefix of it among the photos
 //! of its case.
 
-use fieldcore::model::CaseId;
+use fieldcore::CaseId;
 use fieldcore::{PhotoInfo, Store};
 
 use crate::args::{CaseRef, PhotoAddArgs, PhotoCommand, PhotoRef, PhotoShowArgs};

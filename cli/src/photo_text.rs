@@ -2,7 +2,7 @@
 //! forms the case view and the demo use.
 
 use chrono::{DateTime, NaiveDateTime};
-use fieldcore::records::PhotoRecord;
+use fieldcore::PhotoRecord;
 use fieldcore::{PhotoInfo, UploadState};
 
 use crate::output::{Text, aligned, name, time, truncate};

@@ -1,6 +1,6 @@
 //! `fieldctl sync`: sync the device's store with HQ, printing progress as it goes.
 
-use fieldcore::sync_client::{CancelToken, SyncConfig, SyncProgress};
+use fieldcore::{CancelToken, SyncConfig, SyncProgress};
 
 use crate::commands::Env;
 use crate::error::Result;

@@ -776,7 +776,7 @@ fn help_is_not_an_error() {
 
 #[test]
 fn conflicts_are_listed_numbered_and_resolved_by_choice() {
-    use fieldcore::model::{Cause, DefectInput};
+    use fieldcore::{Cause, DefectInput};
 
     let tmp = TempDir::new().unwrap();
     let dir = tmp.path();

@@ -1,39 +1,80 @@
 //! FieldCore: the offline engine a field engineer's phone runs for a whole service visit.
 //!
-//! Data flows one way: a [`Command`] is checked by the pure rules ([`warranty`],
-//! [`deadlines`], [`lifecycle`], [`validate`]), written as one automerge change to the case's
-//! document ([`document`]), and stored by the [`Store`] together with its query projection and
-//! an outbox entry in one SQLite transaction. Screens read lists from the projection and a
-//! case's detail as a [`CaseView`].
+//! Data flows one way: a [`Command`] is checked by the pure rules (`rules/`: validation, the
+//! lifecycle, 三包 warranty, deadlines), written as one automerge change to the case's document
+//! (`case/`), and stored by the [`Store`] (`store/`) together with its query projection and an
+//! outbox entry in one SQLite transaction. Screens read lists from the projection and a case's
+//! detail as a [`CaseView`]. Photos (`photo/`) are processed and stored beside the database;
+//! sync (`sync/`) carries the outbox to HQ and merges what HQ sends back.
+//!
+//! The modules are private; everything an app, HQ or a test may use is listed below.
 
-pub mod blobs;
-mod checkpoint;
-pub mod commands;
-pub mod deadlines;
-pub mod document;
-pub mod error;
-pub mod facts;
-pub mod lifecycle;
-pub mod migrations;
-pub mod model;
-pub mod photo;
-pub mod photos;
-pub mod policy;
-pub mod projection;
-pub mod query;
-pub mod records;
-pub mod store;
-pub mod sync;
-pub mod sync_client;
-pub mod sync_protocol;
-pub mod validate;
-pub mod view;
-pub mod warranty;
+mod case;
+mod error;
+mod model;
+mod photo;
+mod rules;
+mod store;
+mod sync;
 
-pub use commands::{Applied, Command, Context};
+// The vocabulary of a case.
+pub use model::{
+    CaseId, Cause, Channel, Charge, ConfirmationInput, CustomerRequest, DefectInput, FactsUpdate,
+    GpsPosition, Market, Measurement, Outcome, PartInput, PhotoKind, ProofOfPurchase, Registration,
+    Status, Timestamp,
+};
+
+// The rules, pure.
+pub use rules::deadlines::{
+    CloseRule, DeadlineInputs, DeadlinePolicy, Due, Milestone, due_at as deadline_due_at,
+    is_overdue, next_due as next_deadline, pending as pending_deadlines,
+};
+pub use rules::lifecycle::{Action, allowed_actions, next_status};
+pub use rules::policy::{PhotoPolicy, Policies};
+pub use rules::validate::registration as validate_registration;
+pub use rules::warranty::{
+    WarrantyDecision, WarrantyInput, WarrantyPolicy, WarrantyRule, decide as decide_warranty,
+    period_end as warranty_period_end,
+};
+
+// A case: its document, records, view and commands.
+pub use case::commands::{
+    Applied, Command, Context, execute_on_document, register as new_case_document,
+};
+pub use case::document::{
+    Collection, DecisionField, SCHEMA_VERSION as DOCUMENT_SCHEMA_VERSION, case_id_of, check_schema,
+    commit_options, number_of, put_number, read_collection,
+};
+pub use case::records::{
+    ConfirmationBody, Decided, DefectRecord, Entry, EventBody, NoteBody, PartBody, PhotoAttachment,
+    PhotoRecord, PhotoRemoval, ResolutionRecord, RoundBody, Stamp, VisitBody, WarrantyRecord,
+};
+pub use case::view::{
+    CasePhoto, CaseView, ConcurrentFact, ConflictAlternative, ConflictView, DecisionView, PartLine,
+    build as build_view,
+};
+
+// The device's store.
+pub use store::migrations::LATEST as STORE_SCHEMA_VERSION;
+pub use store::projection::{ProjectionRow, row_of as projection_row_of};
+pub use store::query::{DEFAULT_PAGE, ListQuery, ListRow, MAX_PAGE, Page};
+pub use store::{Clock, Merged, Store, write_file_atomically};
+
+// Photos.
+pub use photo::import::{Collected, PhotoInfo, UploadState};
+pub use photo::pipeline::{ProcessedPhoto, process as process_photo, sha256_hex};
+#[doc(hidden)]
+pub use photo::pipeline::{Resizer, StageTimings, process_profiled, process_with};
+
+// Sync: the protocol's messages (shared with HQ), the round, the transport.
+pub use sync::protocol::{
+    AckOutcome, ByteBuf, CONTENT_TYPE, CasePull, CasePush, ErrorBody, MAX_BLOB_BYTES,
+    MAX_CASE_BYTES, MAX_MESSAGE_BYTES, MAX_PULL_CASES, PROTOCOL_VERSION, Payload, ReferenceData,
+    SyncRequest, SyncResponse, decode as decode_message, encode as encode_message,
+};
+pub use sync::round::{CaseSyncState, PushPlan, RoundOutcome};
+pub use sync::transport::{
+    CancelToken, HttpTransport, SyncConfig, SyncProgress, SyncReport, Transport,
+};
+
 pub use error::{Error, Result};
-pub use photos::{Collected, PhotoInfo, UploadState};
-pub use policy::Policies;
-pub use query::{ListQuery, ListRow, Page};
-pub use store::Store;
-pub use view::CaseView;

@@ -285,3 +285,10 @@ impl PhotoKind {
 
 /// A case id: UUIDv7 made on the device, so ids sort by creation time and never collide.
 pub type CaseId = Uuid;
+
+/// A position in decimal degrees, north and east positive.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GpsPosition {
+    pub lat: f64,
+    pub lon: f64,
+}

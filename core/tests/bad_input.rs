@@ -9,15 +9,13 @@ use std::sync::OnceLock;
 use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ChangeHash, ROOT, ReadDoc};
 use chrono::{Duration, FixedOffset, NaiveDate, TimeZone};
-use fieldcore::model::{
+use fieldcore::ListRow;
+use fieldcore::{
     CaseId, Cause, Channel, Charge, ConfirmationInput, CustomerRequest, DefectInput, FactsUpdate,
     Market, Measurement, Outcome, PartInput, PhotoKind, ProofOfPurchase, Registration, Status,
     Timestamp,
 };
-use fieldcore::query::ListRow;
-use fieldcore::{
-    CaseView, Command, Context, Error, ListQuery, Policies, Result, Store, migrations,
-};
+use fieldcore::{CaseView, Command, Context, Error, ListQuery, Policies, Result, Store};
 use rand::RngCore;
 use tempfile::TempDir;
 
@@ -271,7 +269,7 @@ impl Photo {
         img.write_to(&mut jpeg, image::ImageFormat::Jpeg)
             .expect("encode jpeg");
         let jpeg = jpeg.into_inner();
-        let hash = fieldcore::photo::process(&jpeg, &Policies::default().photos)
+        let hash = fieldcore::process_photo(&jpeg, &Policies::default().photos)
             .expect("process photo")
             .sha256;
         Photo { jpeg, hash }
@@ -1345,14 +1343,14 @@ fn a_newer_schema_is_refused_and_left_in_place() {
     real_database(&path);
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.pragma_update(None, "user_version", migrations::LATEST + 1)
+        conn.pragma_update(None, "user_version", fieldcore::STORE_SCHEMA_VERSION + 1)
             .unwrap();
     }
     let before = std::fs::read(&path).unwrap();
     match Store::open(&path, "engineer-1") {
         Err(Error::NewerSchema { found, supported }) => {
-            assert_eq!(found, migrations::LATEST + 1);
-            assert_eq!(supported, migrations::LATEST);
+            assert_eq!(found, fieldcore::STORE_SCHEMA_VERSION + 1);
+            assert_eq!(supported, fieldcore::STORE_SCHEMA_VERSION);
         }
         Err(other) => panic!("expected NewerSchema, got {other:?}"),
         Ok(_) => panic!("a newer database was opened"),
@@ -1370,7 +1368,7 @@ fn a_newer_schema_is_refused_and_left_in_place() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, migrations::LATEST + 1);
+    assert_eq!(version, fieldcore::STORE_SCHEMA_VERSION + 1);
     let docs: i64 = conn
         .query_row("SELECT COUNT(*) FROM case_docs", [], |r| r.get(0))
         .unwrap();
@@ -1638,7 +1636,7 @@ fn a_new_case_with_unreadable_facts_is_refused_and_writes_nothing() {
         at: now(),
         policies: &policies,
     };
-    let mut doc = fieldcore::commands::register(
+    let mut doc = fieldcore::new_case_document(
         &ActorId::random(),
         &ctx,
         uuid::Uuid::now_v7(),
@@ -1680,7 +1678,7 @@ fn a_rival_document_for_an_existing_case_hides_nothing() {
     };
     // The highest actor id wins automerge's conflicts on the root keys.
     let actor = ActorId::from([0xff_u8; 16].as_slice());
-    let rival = fieldcore::commands::register(&actor, &ctx, id, &registration()).unwrap();
+    let rival = fieldcore::new_case_document(&actor, &ctx, id, &registration()).unwrap();
 
     match fx.store.merge_document(&rival.save()) {
         Err(Error::InvalidDocument(_)) => {

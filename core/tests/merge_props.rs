@@ -11,10 +11,10 @@ use automerge::{ActorId, Automerge};
 use chrono::Duration;
 use common::commands::{Cmd, to_command};
 use common::{registration, t0};
-use fieldcore::commands::{self, Command, Context};
-use fieldcore::model::{Cause, FactsUpdate, Outcome};
-use fieldcore::view::{self, CaseView};
-use fieldcore::{Policies, Store, projection};
+use fieldcore::CaseView;
+use fieldcore::{Cause, FactsUpdate, Outcome};
+use fieldcore::{Command, Context};
+use fieldcore::{Policies, Store, projection_row_of};
 use proptest::prelude::*;
 use uuid::Uuid;
 
@@ -77,8 +77,13 @@ impl Replicas {
     fn new() -> Replicas {
         let policies = Policies::default();
         let case_id = Uuid::now_v7();
-        let origin =
-            commands::register(&actor(0), &ctx(&policies, 0, 0), case_id, &registration()).unwrap();
+        let origin = fieldcore::new_case_document(
+            &actor(0),
+            &ctx(&policies, 0, 0),
+            case_id,
+            &registration(),
+        )
+        .unwrap();
         let docs = (0..REPLICAS)
             .map(|r| {
                 let mut d = Automerge::load(&origin.save()).unwrap();
@@ -96,7 +101,7 @@ impl Replicas {
     }
 
     fn view(&self, r: usize) -> CaseView {
-        view::build(&self.docs[r], self.case_id, &self.policies).unwrap()
+        fieldcore::build_view(&self.docs[r], self.case_id, &self.policies).unwrap()
     }
 
     fn run(&mut self, r: usize, cmd: &Cmd) {
@@ -109,7 +114,7 @@ impl Replicas {
         let before = entry_ids(&self.view(r));
         let heads = self.docs[r].get_heads();
         let ctx = ctx(&self.policies, r, self.clock);
-        match commands::execute(&mut self.docs[r], self.case_id, &ctx, command) {
+        match fieldcore::execute_on_document(&mut self.docs[r], self.case_id, &ctx, command) {
             Ok(_) => {
                 let after = entry_ids(&self.view(r));
                 assert!(after.is_superset(&before));
@@ -303,7 +308,7 @@ proptest! {
             }
             let view = store.case(id).unwrap();
             let stored = store.projection_row(id).unwrap().unwrap();
-            prop_assert_eq!(&stored, &projection::row_of(&view));
+            prop_assert_eq!(&stored, &projection_row_of(&view));
         }
     }
 }

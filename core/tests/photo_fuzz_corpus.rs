@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use fieldcore::Error;
-use fieldcore::photo::{PhotoPolicy, process};
+use fieldcore::{PhotoPolicy, process_photo as process};
 use image::{DynamicImage, ImageEncoder, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 
 fn corpus_dir() -> PathBuf {

@@ -5,7 +5,7 @@
 use std::io::Cursor;
 
 use fieldcore::Error;
-use fieldcore::photo::{GpsPosition, PhotoPolicy, ProcessedPhoto, process};
+use fieldcore::{GpsPosition, PhotoPolicy, ProcessedPhoto, process_photo as process};
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, ImageEncoder, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 
@@ -449,10 +449,10 @@ fn the_same_photo_always_gives_the_same_hash() {
             .chars()
             .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
     );
-    assert_eq!(first.sha256, fieldcore::photo::sha256_hex(&first.jpeg));
+    assert_eq!(first.sha256, fieldcore::sha256_hex(&first.jpeg));
     assert_eq!(
         first.thumbnail_sha256,
-        fieldcore::photo::sha256_hex(&first.thumbnail)
+        fieldcore::sha256_hex(&first.thumbnail)
     );
     assert_ne!(first.sha256, first.thumbnail_sha256);
 }

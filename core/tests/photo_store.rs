@@ -5,7 +5,7 @@
 mod common;
 
 use common::{StepClock, registration};
-use fieldcore::model::{Cause, ConfirmationInput, DefectInput, PhotoKind};
+use fieldcore::{Cause, ConfirmationInput, DefectInput, PhotoKind};
 use fieldcore::{Command, Error, Store, UploadState};
 
 fn jpeg(width: u32, height: u32, seed: u8) -> Vec<u8> {

@@ -2,13 +2,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, Weekday};
-use fieldcore::deadlines::{
-    CloseRule, DeadlinePolicy, Milestone, due_at, is_overdue, next_due, pending,
+use fieldcore::{Action, allowed_actions, next_status};
+use fieldcore::{Cause, Market, ProofOfPurchase, Status, Timestamp};
+use fieldcore::{
+    CloseRule, DeadlinePolicy, Milestone, deadline_due_at as due_at, is_overdue,
+    next_deadline as next_due, pending_deadlines as pending,
 };
-use fieldcore::lifecycle::{Action, allowed_actions, next_status};
-use fieldcore::model::{Cause, Market, ProofOfPurchase, Status, Timestamp};
-use fieldcore::warranty::{WarrantyInput, WarrantyPolicy, WarrantyRule, decide, period_end};
 use fieldcore::{Error, Result};
+use fieldcore::{
+    WarrantyInput, WarrantyPolicy, WarrantyRule, decide_warranty as decide,
+    warranty_period_end as period_end,
+};
 use proptest::prelude::*;
 use proptest::sample::select;
 

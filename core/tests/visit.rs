@@ -5,9 +5,7 @@ mod common;
 
 use chrono::Duration;
 use common::{StepClock, registration, t0};
-use fieldcore::model::{
-    Cause, ConfirmationInput, DefectInput, Measurement, Outcome, PartInput, Status,
-};
+use fieldcore::{Cause, ConfirmationInput, DefectInput, Measurement, Outcome, PartInput, Status};
 use fieldcore::{Command, Error, ListQuery, Store};
 
 fn open(dir: &tempfile::TempDir, clock: &StepClock) -> Store {
@@ -110,7 +108,7 @@ fn a_full_visit_ends_closed_with_every_record_kept() {
         .import_photo(
             id,
             &signature,
-            fieldcore::model::PhotoKind::Signature,
+            fieldcore::PhotoKind::Signature,
             "Customer signature",
         )
         .unwrap();
@@ -168,7 +166,7 @@ fn a_rejected_outcome_opens_a_linked_round_with_fresh_deadlines() {
         }),
         Command::DecideWarranty {
             evidence_photos: vec![],
-            charge: Some(fieldcore::model::Charge {
+            charge: Some(fieldcore::Charge {
                 amount_minor: 48_000,
                 currency: "CNY".into(),
             }),

@@ -4,8 +4,11 @@
 
 use chrono::NaiveDate;
 use fieldcore::Error;
-use fieldcore::model::{Cause, ProofOfPurchase};
-use fieldcore::warranty::{WarrantyInput, WarrantyPolicy, WarrantyRule, decide, period_end};
+use fieldcore::{Cause, ProofOfPurchase};
+use fieldcore::{
+    WarrantyInput, WarrantyPolicy, WarrantyRule, decide_warranty as decide,
+    warranty_period_end as period_end,
+};
 
 /// Columns: category | model | purchase | proof | received | cause | covered | period end | rule.
 /// Categories and models in double quotes keep their whitespace. `-` is "none". Causes: dm =

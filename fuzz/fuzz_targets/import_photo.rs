@@ -3,7 +3,7 @@
 #![no_main]
 
 use fieldcore::Error;
-use fieldcore::photo::{PhotoPolicy, process};
+use fieldcore::{PhotoPolicy, process_photo as process};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,7 @@
 //! data, listings. The `fieldhq` binary's subcommands call these; so do tests and
 //! `fieldctl demo`, on the same [`Storage`] a running HQ uses.
 
-use fieldcore::sync_protocol::ReferenceData;
+use fieldcore::ReferenceData;
 use uuid::Uuid;
 
 use crate::access::{Role, User};

@@ -7,7 +7,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use fieldcore::sync_protocol::ErrorBody;
+use fieldcore::ErrorBody;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -29,7 +29,7 @@ pub enum Error {
     #[error("{0}")]
     Malformed(String),
 
-    #[error("protocol version {0} is not supported (HQ speaks {supported})", supported = fieldcore::sync_protocol::PROTOCOL_VERSION)]
+    #[error("protocol version {0} is not supported (HQ speaks {supported})", supported = fieldcore::PROTOCOL_VERSION)]
     UnsupportedVersion(u16),
 
     /// A blob, user, device or case that does not exist.

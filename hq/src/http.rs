@@ -19,7 +19,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use fieldcore::sync_protocol::{self, CONTENT_TYPE, MAX_BLOB_BYTES, MAX_MESSAGE_BYTES};
+use fieldcore::{CONTENT_TYPE, MAX_BLOB_BYTES, MAX_MESSAGE_BYTES};
 use uuid::Uuid;
 
 use crate::auth;
@@ -127,7 +127,7 @@ async fn sync_handler(
     let raw = body(raw)?;
     let request = sync::decode_request(&raw)?;
     let response = sync::run(&state, device, request).await?;
-    let bytes = sync_protocol::encode(&response)
+    let bytes = fieldcore::encode_message(&response)
         .map_err(|e| Error::internal(format!("encoding the response: {e}")))?;
     Ok((
         [(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE))],

@@ -100,9 +100,9 @@ async fn exchange(
         )));
     }
     if creates {
-        fieldcore::document::check_schema(&doc)
+        fieldcore::check_schema(&doc)
             .map_err(|e| Error::malformed(format!("case {case_id}: {e}")))?;
-        if fieldcore::document::case_id_of(&doc) != Some(case_id) {
+        if fieldcore::case_id_of(&doc) != Some(case_id) {
             return Err(Error::malformed(format!(
                 "case {case_id}: the document says it is another case"
             )));

@@ -28,8 +28,8 @@ pub fn number_change(
 ) -> Result<Change> {
     doc.set_actor(hq_actor.clone());
     doc.transact_with(
-        |_| fieldcore::document::commit_options("number", now.timestamp()),
-        |tx| fieldcore::document::put_number(tx, number),
+        |_| fieldcore::commit_options("number", now.timestamp()),
+        |tx| fieldcore::put_number(tx, number),
     )
     .map_err(|f| Error::internal(format!("writing the case number: {}", f.error)))?;
     doc.get_last_local_change()

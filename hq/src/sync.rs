@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
-use fieldcore::sync_protocol::{
+use fieldcore::{
     self, AckOutcome, ByteBuf, CasePull, MAX_CASE_BYTES, MAX_MESSAGE_BYTES, MAX_PULL_CASES,
     PROTOCOL_VERSION, Payload, SyncRequest, SyncResponse,
 };
@@ -38,7 +38,7 @@ pub fn decode_request(body: &[u8]) -> Result<SyncRequest> {
     if version != PROTOCOL_VERSION {
         return Err(Error::UnsupportedVersion(version));
     }
-    let request: SyncRequest = sync_protocol::decode(body)
+    let request: SyncRequest = fieldcore::decode_message(body)
         .map_err(|_| Error::malformed("the body does not decode as a sync request"))?;
     if request.actor.is_empty() || request.actor.len() > MAX_ACTOR_BYTES {
         return Err(Error::malformed("the actor id is empty or too long"));
@@ -138,7 +138,7 @@ pub fn prepare(request: SyncRequest) -> Result<Prepared> {
             }
             Payload::Document(bytes) => {
                 let doc = changes::load_document(&bytes).map_err(at)?;
-                if fieldcore::document::case_id_of(&doc) != Some(case_id) {
+                if fieldcore::case_id_of(&doc) != Some(case_id) {
                     return Err(Error::malformed(format!(
                         "case {case_id}: the document is of another case"
                     )));
@@ -184,8 +184,8 @@ fn new_case_document(
             doc
         }
     };
-    fieldcore::document::check_schema(&doc)?;
-    if fieldcore::document::case_id_of(&doc) != Some(case_id) {
+    fieldcore::check_schema(&doc)?;
+    if fieldcore::case_id_of(&doc) != Some(case_id) {
         return Err("the document says it is another case".into());
     }
     Ok(doc)

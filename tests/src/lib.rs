@@ -28,11 +28,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate};
-use fieldcore::model::{
+use fieldcore::CaseView;
+use fieldcore::{CancelToken, SyncConfig, SyncProgress, SyncReport};
+use fieldcore::{
     CaseId, Channel, CustomerRequest, Market, ProofOfPurchase, Registration, Timestamp,
 };
-use fieldcore::sync_client::{CancelToken, SyncConfig, SyncProgress, SyncReport};
-use fieldcore::view::CaseView;
 use fieldcore::{ListQuery, Store};
 use fieldhq::admin::{self, Enrolment};
 use fieldhq::storage::{CaseInfo, Storage};
@@ -78,7 +78,7 @@ pub fn registration(serial: &str) -> Registration {
 
 /// A clock starting at `t0() + 1 h` that moves one minute each time it is read, so every
 /// command of a device has its own time and runs are repeatable.
-pub fn step_clock() -> fieldcore::store::Clock {
+pub fn step_clock() -> fieldcore::Clock {
     let minutes = Arc::new(AtomicI64::new(60));
     Box::new(move || t0() + chrono::Duration::minutes(minutes.fetch_add(1, Ordering::SeqCst)))
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use fieldcore::Command;
-use fieldcore::model::{CaseId, Cause, Outcome};
+use fieldcore::{CaseId, Cause, Outcome};
 use rand::Rng;
 
 pub use crate::commands::{Cmd, to_command};

@@ -10,9 +10,9 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use common::Plan;
+use fieldcore::CaseId;
 use fieldcore::Command;
 use fieldcore::Error;
-use fieldcore::model::CaseId;
 use fieldcore_e2e::proxy::{Faults, FaultyProxy};
 use fieldcore_e2e::{Device, MONTH, TestHq, sync_until_quiet};
 use fieldhq::Role;

@@ -3,8 +3,8 @@
 //! and verified against its hash.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use fieldcore::model::PhotoKind;
-use fieldcore::sync_client::CancelToken;
+use fieldcore::CancelToken;
+use fieldcore::PhotoKind;
 use fieldcore::{Error, UploadState};
 use fieldcore_e2e::{Device, TestHq, jpeg};
 use fieldhq::Role;
@@ -68,7 +68,7 @@ fn a_phone_photo_reaches_the_tablet_on_demand() {
             .unwrap();
         let bytes = tablet.store.blob(blob).unwrap();
         assert_eq!(
-            &fieldcore::photo::sha256_hex(&bytes),
+            &fieldcore::sha256_hex(&bytes),
             blob,
             "the download verifies"
         );
@@ -86,7 +86,7 @@ fn a_phone_photo_reaches_the_tablet_on_demand() {
     assert!(tablet.store.pending_uploads().unwrap().is_empty());
 
     // A blob HQ does not hold is an error, not an empty photo.
-    let missing = fieldcore::photo::sha256_hex(b"never uploaded");
+    let missing = fieldcore::sha256_hex(b"never uploaded");
     match tablet.store.fetch_blob(&tablet.config, &missing, &cancel) {
         Err(Error::EntryNotFound(_)) => {}
         other => panic!("expected not found, got {other:?}"),

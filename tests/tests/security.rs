@@ -4,13 +4,11 @@
 //! is applied, and HQ goes on serving the next valid sync.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use fieldcore::CaseSyncState;
 use fieldcore::Command;
 use fieldcore::Error;
-use fieldcore::sync::CaseSyncState;
-use fieldcore::sync_client::{CancelToken, HttpTransport, SyncConfig, Transport};
-use fieldcore::sync_protocol::{
-    self, ByteBuf, CasePush, MAX_CASE_BYTES, MAX_MESSAGE_BYTES, Payload,
-};
+use fieldcore::{self, ByteBuf, CasePush, MAX_CASE_BYTES, MAX_MESSAGE_BYTES, Payload};
+use fieldcore::{CancelToken, HttpTransport, SyncConfig, Transport};
 use fieldcore_e2e::{Device, TestHq};
 use fieldhq::Role;
 
@@ -30,7 +28,7 @@ fn hq_state(hq: &TestHq) -> (i64, i64, i64) {
     )
 }
 
-fn note(device: &mut Device, case: fieldcore::model::CaseId, text: &str) {
+fn note(device: &mut Device, case: fieldcore::CaseId, text: &str) {
     device
         .store
         .execute(case, &Command::AddNote { text: text.into() })
@@ -106,7 +104,7 @@ fn a_change_authored_with_another_devices_actor_is_refused() {
         desk.store.actor().to_bytes().to_vec(),
     ] {
         forged.actor = actor;
-        match send(&phone.config, sync_protocol::encode(&forged).unwrap()) {
+        match send(&phone.config, fieldcore::encode_message(&forged).unwrap()) {
             Err(Error::Unauthorized(message)) => {
                 assert!(message.starts_with("forbidden"), "{message}");
                 eprintln!("forged actor: {message}");
@@ -236,7 +234,7 @@ fn oversized_and_malformed_messages_are_refused() {
     big.pushes[0].payload = Payload::Changes(vec![ByteBuf::from(vec![7u8; MAX_CASE_BYTES + 1])]);
     expect_protocol(
         "a case payload over 4 MiB",
-        send(&phone.config, sync_protocol::encode(&big).unwrap()),
+        send(&phone.config, fieldcore::encode_message(&big).unwrap()),
         "too_large",
     );
     // Bodies that do not decode.
@@ -259,7 +257,7 @@ fn oversized_and_malformed_messages_are_refused() {
         send(&phone.config, b"hello HQ".to_vec()),
         "unsupported_version",
     );
-    let encoded = sync_protocol::encode(&valid).unwrap();
+    let encoded = fieldcore::encode_message(&valid).unwrap();
     expect_protocol(
         "a truncated request",
         send(&phone.config, encoded[..encoded.len() - 3].to_vec()),
@@ -276,7 +274,7 @@ fn oversized_and_malformed_messages_are_refused() {
     chunks[0] = ByteBuf::from(chunk);
     expect_protocol(
         "a damaged change chunk",
-        send(&phone.config, sync_protocol::encode(&damaged).unwrap()),
+        send(&phone.config, fieldcore::encode_message(&damaged).unwrap()),
         "malformed",
     );
     // The same case pushed twice in one request.
@@ -287,7 +285,7 @@ fn oversized_and_malformed_messages_are_refused() {
     });
     expect_protocol(
         "a case pushed twice",
-        send(&phone.config, sync_protocol::encode(&twice).unwrap()),
+        send(&phone.config, fieldcore::encode_message(&twice).unwrap()),
         "malformed",
     );
     // A protocol version HQ does not speak.
@@ -295,7 +293,7 @@ fn oversized_and_malformed_messages_are_refused() {
     future.version = 2;
     expect_protocol(
         "protocol version 2",
-        send(&phone.config, sync_protocol::encode(&future).unwrap()),
+        send(&phone.config, fieldcore::encode_message(&future).unwrap()),
         "unsupported_version",
     );
     assert_eq!(

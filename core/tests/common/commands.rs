@@ -4,11 +4,9 @@
 //! a case as a device sees it.
 
 use chrono::Duration;
+use fieldcore::CaseView;
 use fieldcore::Command;
-use fieldcore::model::{
-    Cause, Charge, ConfirmationInput, DefectInput, FactsUpdate, Outcome, PartInput,
-};
-use fieldcore::view::CaseView;
+use fieldcore::{Cause, Charge, ConfirmationInput, DefectInput, FactsUpdate, Outcome, PartInput};
 
 use super::t0;
 

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
-use fieldcore::model::{
-    Channel, CustomerRequest, Market, ProofOfPurchase, Registration, Timestamp,
-};
+use fieldcore::{Channel, CustomerRequest, Market, ProofOfPurchase, Registration, Timestamp};
 
 /// 2026-11-02 09:00 in China Standard Time.
 pub fn t0() -> Timestamp {
@@ -53,7 +51,7 @@ impl StepClock {
         StepClock(Arc::new(AtomicI64::new(60)))
     }
 
-    pub fn boxed(&self) -> fieldcore::store::Clock {
+    pub fn boxed(&self) -> fieldcore::Clock {
         let minutes = self.0.clone();
         Box::new(move || t0() + Duration::minutes(minutes.fetch_add(1, Ordering::SeqCst)))
     }

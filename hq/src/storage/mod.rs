@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 
 use automerge::ChangeHash;
-use fieldcore::sync_protocol::ReferenceData;
+use fieldcore::ReferenceData;
 use uuid::Uuid;
 
 use crate::access::{Role, Scope, User};

@@ -18,7 +18,7 @@ use std::str::FromStr;
 
 use automerge::ChangeHash;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use fieldcore::sync_protocol::ReferenceData;
+use fieldcore::ReferenceData;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use automerge::ChangeHash;
-use fieldcore::sync_protocol::ReferenceData;
+use fieldcore::ReferenceData;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use uuid::Uuid;
 

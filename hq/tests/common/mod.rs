@@ -8,11 +8,11 @@ use std::sync::Arc;
 use automerge::{ActorId, Automerge, ChangeHash};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use fieldcore::Policies;
-use fieldcore::commands::{self, Command, Context};
-use fieldcore::model::{Channel, CustomerRequest, Market, ProofOfPurchase, Registration};
-use fieldcore::sync_protocol::{
+use fieldcore::{
     self, ByteBuf, CasePush, MAX_PULL_CASES, PROTOCOL_VERSION, Payload, SyncRequest, SyncResponse,
 };
+use fieldcore::{Channel, CustomerRequest, Market, ProofOfPurchase, Registration};
+use fieldcore::{Command, Context};
 use fieldhq::storage::Storage;
 use fieldhq::{Role, RunningHq, ServeConfig, User, admin};
 use reqwest::StatusCode;
@@ -254,7 +254,8 @@ impl TestDevice {
             policies: &policies,
         };
         let doc =
-            commands::register(&self.actor, &ctx, case_id, &registration("M2406-118842")).unwrap();
+            fieldcore::new_case_document(&self.actor, &ctx, case_id, &registration("M2406-118842"))
+                .unwrap();
         self.outbox
             .entry(case_id)
             .or_default()
@@ -281,7 +282,7 @@ impl TestDevice {
             at,
             policies: &policies,
         };
-        commands::execute(doc, case_id, &ctx, command).unwrap();
+        fieldcore::execute_on_document(doc, case_id, &ctx, command).unwrap();
         let chunks = chunks_after(doc, &heads);
         self.outbox.entry(case_id).or_default().extend(chunks);
     }
@@ -321,10 +322,13 @@ impl TestDevice {
     /// Sends one request; panics unless HQ answers 200.
     pub async fn exchange(&self, hq: &TestHq, request: &SyncRequest) -> SyncResponse {
         let (status, body) = hq
-            .post_sync(Some(&self.token), sync_protocol::encode(request).unwrap())
+            .post_sync(
+                Some(&self.token),
+                fieldcore::encode_message(request).unwrap(),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-        sync_protocol::decode(&body).unwrap()
+        fieldcore::decode_message(&body).unwrap()
     }
 
     /// One round trip: push the outbox, apply what comes back.
@@ -355,16 +359,16 @@ impl TestDevice {
         let asked_full: HashSet<Uuid> = request.want_full.iter().copied().collect();
         for (ack, push) in response.acks.iter().zip(&request.pushes) {
             match ack {
-                sync_protocol::AckOutcome::Applied => {
+                fieldcore::AckOutcome::Applied => {
                     self.outbox.remove(&push.case_id);
                     self.repair.remove(&push.case_id);
                 }
                 // Repair: push the whole document next time.
-                sync_protocol::AckOutcome::NeedFull => {
+                fieldcore::AckOutcome::NeedFull => {
                     self.repair.insert(push.case_id);
                 }
                 // Kept in the outbox; tests that expect it use `exchange`, not `sync`.
-                sync_protocol::AckOutcome::Forbidden => {}
+                fieldcore::AckOutcome::Forbidden => {}
             }
         }
         self.want_full.retain(|id| !asked_full.contains(id));
@@ -404,7 +408,7 @@ impl TestDevice {
     }
 
     pub fn number_in_doc(&self, case_id: Uuid) -> Option<String> {
-        fieldcore::document::number_of(&self.docs[&case_id])
+        fieldcore::number_of(&self.docs[&case_id])
     }
 
     pub fn heads(&self, case_id: Uuid) -> Vec<ChangeHash> {

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use automerge::ActorId;
-use fieldcore::sync_protocol::{
+use fieldcore::{
     self, AckOutcome, ByteBuf, CasePush, MAX_MESSAGE_BYTES, Payload, SyncRequest, SyncResponse,
 };
 use fieldhq::{Role, admin};
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::common::{Backend, MONTH, TestDevice, TestHq, error_code};
 
 fn encode(request: &SyncRequest) -> Vec<u8> {
-    sync_protocol::encode(request).unwrap()
+    fieldcore::encode_message(request).unwrap()
 }
 
 // ---------------------------------------------------------------- authentication
@@ -208,7 +208,7 @@ pub async fn an_oversized_body_is_refused(backend: Backend) {
         case_id: Uuid::now_v7(),
         payload: Payload::Changes(vec![ByteBuf::from(vec![
             0u8;
-            sync_protocol::MAX_CASE_BYTES + 1
+            fieldcore::MAX_CASE_BYTES + 1
         ])]),
     }];
     let (status, reply) = hq.post_sync(Some(&phone.token), encode(&request)).await;
@@ -316,12 +316,8 @@ pub async fn push_and_pull_between_two_devices(backend: Backend) {
         desk.heads(case),
         "both replicas converge"
     );
-    let notes: Vec<fieldcore::records::Entry<fieldcore::records::NoteBody>> =
-        fieldcore::document::read_collection(
-            &phone.docs[&case],
-            fieldcore::document::Collection::Notes,
-        )
-        .unwrap();
+    let notes: Vec<fieldcore::Entry<fieldcore::NoteBody>> =
+        fieldcore::read_collection(&phone.docs[&case], fieldcore::Collection::Notes).unwrap();
     assert_eq!(notes.len(), 2);
 
     // A sync with nothing new is tiny both ways.
@@ -329,7 +325,7 @@ pub async fn push_and_pull_between_two_devices(backend: Backend) {
     let body = encode(&request);
     let (status, reply) = hq.post_sync(Some(&phone.token), body.clone()).await;
     assert_eq!(status, StatusCode::OK);
-    let response: SyncResponse = sync_protocol::decode(&reply).unwrap();
+    let response: SyncResponse = fieldcore::decode_message(&reply).unwrap();
     assert!(response.pulls.is_empty() && !response.more);
     assert!(
         body.len() < 40 && reply.len() < 20,
@@ -593,7 +589,7 @@ pub async fn blobs_are_verified_idempotent_and_served(backend: Backend) {
         .send(Method::GET, "/v1/blobs/..%2Fhq.db", token, vec![])
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let big = vec![1u8; sync_protocol::MAX_BLOB_BYTES + 1];
+    let big = vec![1u8; fieldcore::MAX_BLOB_BYTES + 1];
     let big_path = format!("/v1/blobs/{}", fieldhq::blobs::sha256_hex(&big));
     let (status, _) = hq.send(Method::PUT, &big_path, token, big).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);

@@ -6,10 +6,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use fieldcore::CaseSyncState;
+use fieldcore::CaseView;
 use fieldcore::Command;
-use fieldcore::model::{CaseId, Cause, DefectInput};
-use fieldcore::sync::CaseSyncState;
-use fieldcore::view::CaseView;
+use fieldcore::{CaseId, Cause, DefectInput};
 use fieldcore_e2e::work::{Ledger, random_cmd};
 use fieldcore_e2e::{Device, MONTH, TestHq, sync_until_quiet};
 use fieldhq::Role;

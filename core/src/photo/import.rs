@@ -4,16 +4,16 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::commands::Command;
+use crate::case::commands::Command;
+use crate::case::records::{PhotoAttachment, PhotoRecord};
+use crate::case::view::CaseView;
 use crate::error::{Error, Result};
 use crate::model::{CaseId, PhotoKind};
-use crate::photo;
-use crate::records::{GpsPosition, PhotoAttachment, PhotoRecord};
-use crate::store::Store;
-use crate::view::CaseView;
+use crate::photo::pipeline;
+use crate::rules::validate;
+use crate::store::{Store, blob_uploaded, record_blob};
 
 /// Where a blob stands between this device and HQ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,8 +64,8 @@ impl Store {
     ) -> Result<(CaseView, String)> {
         // An unknown case is refused before the costly processing.
         self.case(case_id)?;
-        crate::validate::optional_text("caption", Some(caption))?;
-        let processed = photo::process(bytes, &self.policies.photos)?;
+        validate::optional_text("caption", Some(caption))?;
+        let processed = pipeline::process(bytes, &self.policies.photos)?;
         let attachment = PhotoAttachment {
             hash: processed.sha256.clone(),
             kind,
@@ -76,10 +76,7 @@ impl Store {
             height: processed.height,
             thumbnail_hash: processed.thumbnail_sha256.clone(),
             thumbnail_size: processed.thumbnail.len() as u64,
-            gps: processed.gps.map(|g| GpsPosition {
-                lat: g.lat,
-                lon: g.lon,
-            }),
+            gps: processed.gps,
         };
         self.blobs.put(&attachment.hash, &processed.jpeg)?;
         self.blobs
@@ -121,7 +118,7 @@ impl Store {
         view.photos
             .into_iter()
             .map(|photo| {
-                let upload = match blob_uploaded(&self.conn, &photo.hash)? {
+                let upload = match blob_uploaded(self.conn(), &photo.hash)? {
                     Some(true) => UploadState::Uploaded,
                     Some(false) => UploadState::Pending,
                     None => UploadState::NotHere,
@@ -152,40 +149,18 @@ impl Store {
         self.blobs.path(hash)
     }
 
-    /// Blobs written here that HQ has not confirmed yet, oldest first.
-    pub fn pending_uploads(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT hash FROM blobs WHERE uploaded = 0 ORDER BY created_at, hash",
-        )?;
-        let hashes = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(hashes)
-    }
-
-    /// Records that HQ holds this blob, so it may be collected once no case needs it.
-    pub fn mark_uploaded(&mut self, hash: &str) -> Result<()> {
-        let changed = self
-            .conn
-            .execute("UPDATE blobs SET uploaded = 1 WHERE hash = ?1", [hash])?;
-        if changed == 0 {
-            return Err(Error::EntryNotFound(hash.to_owned()));
-        }
-        Ok(())
-    }
-
     /// Stores a blob fetched from HQ (a tablet opening a photo taken on a phone), after
     /// checking the bytes are the ones the hash names.
     pub fn receive_blob(&mut self, hash: &str, bytes: &[u8]) -> Result<()> {
-        crate::validate::photo_hash("hash", hash)?;
-        if photo::sha256_hex(bytes) != hash {
+        validate::photo_hash("hash", hash)?;
+        if pipeline::sha256_hex(bytes) != hash {
             return Err(Error::validation(
                 "hash",
                 "does not match the bytes received",
             ));
         }
         self.blobs.put(hash, bytes)?;
-        record_blob(&self.conn, hash, bytes.len() as u64, true)
+        self.write(|tx| record_blob(tx, hash, bytes.len() as u64, true))
     }
 
     /// Removes uploaded blobs no case references, blob files without a record and temporary
@@ -196,7 +171,7 @@ impl Store {
             ..Collected::default()
         };
         let unreferenced: Vec<String> = self
-            .conn
+            .conn()
             .prepare(
                 "SELECT hash FROM blobs WHERE uploaded = 1 \
                  AND hash NOT IN (SELECT hash FROM photo_refs)",
@@ -205,41 +180,16 @@ impl Store {
             .collect::<rusqlite::Result<_>>()?;
         for hash in &unreferenced {
             // The row goes first: a crash in between leaves an orphan file, collected next time.
-            self.conn
-                .execute("DELETE FROM blobs WHERE hash = ?1", [hash])?;
+            self.write(|tx| Ok(tx.execute("DELETE FROM blobs WHERE hash = ?1", [hash])?))?;
             self.blobs.remove(hash)?;
             collected.blobs += 1;
         }
         for hash in self.blobs.hashes()? {
-            if blob_uploaded(&self.conn, &hash)?.is_none() {
+            if blob_uploaded(self.conn(), &hash)?.is_none() {
                 self.blobs.remove(&hash)?;
                 collected.orphans += 1;
             }
         }
         Ok(collected)
     }
-}
-
-/// Inserts a blob's row if it has none; an existing row (the same photo on another case) keeps
-/// its upload state, except that HQ's copy marks it uploaded.
-pub(crate) fn record_blob(conn: &Connection, hash: &str, size: u64, uploaded: bool) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO blobs (hash, size, uploaded, created_at) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (hash) DO UPDATE SET uploaded = MAX(uploaded, excluded.uploaded)",
-    )?
-    .execute(params![
-        hash,
-        size as i64,
-        uploaded,
-        chrono::Utc::now().to_rfc3339()
-    ])?;
-    Ok(())
-}
-
-/// `Some(uploaded)` for a recorded blob, `None` when there is no record.
-fn blob_uploaded(conn: &Connection, hash: &str) -> Result<Option<bool>> {
-    Ok(conn
-        .prepare_cached("SELECT uploaded FROM blobs WHERE hash = ?1")?
-        .query_row([hash], |r| r.get(0))
-        .optional()?)
 }

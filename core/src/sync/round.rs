@@ -5,20 +5,21 @@
 use std::collections::{HashMap, HashSet};
 
 use automerge::{Automerge, Change, ReadDoc};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::document;
+use crate::case::document;
+use crate::case::view::{self, CaseView};
 use crate::error::{Error, Result};
 use crate::model::CaseId;
-use crate::policy::Policies;
-use crate::projection;
-use crate::store::{Store, insert_snapshot, write_doc_delta};
-use crate::sync_protocol::{
-    AckOutcome, ByteBuf, CasePull, CasePush, PROTOCOL_VERSION, Payload, SyncRequest, SyncResponse,
+use crate::rules::policy::Policies;
+use crate::store::projection;
+use crate::store::{OpenCase, Store, insert_snapshot, write_doc_delta};
+use crate::sync::protocol::{
+    AckOutcome, ByteBuf, CasePull, CasePush, PROTOCOL_VERSION, Payload, ReferenceData, SyncRequest,
+    SyncResponse,
 };
-use crate::view::{self, CaseView};
 
 /// How a case stands with HQ, for list badges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,68 +71,26 @@ impl Store {
     ) -> Result<(SyncRequest, PushPlan)> {
         let push_document: HashSet<String> = self.repairs("push_document")?.into_iter().collect();
         let refused: HashSet<String> = self.refused_cases()?.into_iter().collect();
-        let mut order: Vec<String> = Vec::new();
-        let mut rows: HashMap<String, (i64, Vec<ByteBuf>, bool)> = HashMap::new();
-        let mut budget = 0usize;
-        {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT seq, case_id, change FROM outbox ORDER BY seq")?;
-            let mut cursor = stmt.query([])?;
-            while let Some(row) = cursor.next()? {
-                let seq: i64 = row.get(0)?;
-                let case: String = row.get(1)?;
-                let change: Option<Vec<u8>> = row.get(2)?;
-                if refused.contains(&case) {
-                    continue;
-                }
-                if !rows.contains_key(&case) {
-                    if budget >= max_push_bytes && !order.is_empty() {
-                        // Later entries of cases already in the request still join them, so a
-                        // case's changes are never split across requests out of order.
-                        continue;
-                    }
-                    order.push(case.clone());
-                }
-                let entry = rows.entry(case).or_insert((seq, Vec::new(), false));
-                entry.0 = seq;
-                match change {
-                    Some(bytes) => {
-                        budget += bytes.len();
-                        entry.1.push(ByteBuf::from(bytes));
-                    }
-                    None => entry.2 = true,
-                }
-            }
-        }
-        let mut pushes = Vec::with_capacity(order.len());
+        let batch = self.outbox_batch(&refused, max_push_bytes)?;
+        let mut pushes = Vec::with_capacity(batch.len());
         let mut plan = PushPlan::default();
-        for case in &order {
-            let Some((last_seq, changes, missing)) = rows.remove(case) else {
-                continue;
-            };
-            let case_id: CaseId = parse_id(case)?;
-            let payload = if missing || push_document.contains(case) {
-                let doc = self.take(case_id)?;
-                let bytes = doc.save();
-                self.give_back(case_id, doc);
-                Payload::Document(ByteBuf::from(bytes))
+        for (case, queued) in batch {
+            let case_id: CaseId = parse_id(&case)?;
+            let payload = if queued.missing_change || push_document.contains(&case) {
+                Payload::Document(ByteBuf::from(self.export_document(case_id)?))
             } else {
-                Payload::Changes(changes)
+                Payload::Changes(queued.changes)
             };
             pushes.push(CasePush { case_id, payload });
-            plan.cases.push((case_id, last_seq));
+            plan.cases.push((case_id, queued.last_seq));
         }
         // A repair with nothing left in the outbox still pushes the whole document.
         for case in push_document {
-            if !order.contains(&case) && !refused.contains(&case) {
-                let case_id = parse_id(&case)?;
-                let doc = self.take(case_id)?;
-                let bytes = doc.save();
-                self.give_back(case_id, doc);
+            let case_id = parse_id(&case)?;
+            if !plan.cases.iter().any(|(id, _)| *id == case_id) && !refused.contains(&case) {
                 pushes.push(CasePush {
                     case_id,
-                    payload: Payload::Document(ByteBuf::from(bytes)),
+                    payload: Payload::Document(ByteBuf::from(self.export_document(case_id)?)),
                 });
                 plan.cases.push((case_id, 0));
             }
@@ -157,6 +116,51 @@ impl Store {
         Ok((request, plan))
     }
 
+    /// The outbox's entries per case, oldest case first, up to about `max_push_bytes` (at
+    /// least one case), leaving out refused cases.
+    fn outbox_batch(
+        &self,
+        refused: &HashSet<String>,
+        max_push_bytes: usize,
+    ) -> Result<Vec<(String, Queued)>> {
+        let mut order: Vec<String> = Vec::new();
+        let mut queued: HashMap<String, Queued> = HashMap::new();
+        let mut budget = 0usize;
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT seq, case_id, change FROM outbox ORDER BY seq")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let seq: i64 = row.get(0)?;
+            let case: String = row.get(1)?;
+            let change: Option<Vec<u8>> = row.get(2)?;
+            if refused.contains(&case) {
+                continue;
+            }
+            if !queued.contains_key(&case) {
+                if budget >= max_push_bytes && !order.is_empty() {
+                    // Later entries of cases already in the request still join them, so a
+                    // case's changes are never split across requests out of order.
+                    continue;
+                }
+                order.push(case.clone());
+            }
+            let entry = queued.entry(case).or_default();
+            entry.last_seq = seq;
+            match change {
+                Some(bytes) => {
+                    budget += bytes.len();
+                    entry.changes.push(ByteBuf::from(bytes));
+                }
+                None => entry.missing_change = true,
+            }
+        }
+        Ok(order
+            .into_iter()
+            .filter_map(|case| queued.remove(&case).map(|q| (case, q)))
+            .collect())
+    }
+
     /// Stores a response: acknowledged outbox entries go, pulled changes are merged, repairs
     /// are noted and the cursor moves, in one transaction. Reference data follows it.
     pub fn apply_sync(&mut self, plan: &PushPlan, response: &SyncResponse) -> Result<RoundOutcome> {
@@ -166,118 +170,40 @@ impl Store {
                 response.version
             )));
         }
-        let mut outcome = RoundOutcome::default();
-        // Merge every pulled case in memory first, on every core (cases are independent);
-        // a case that fails is left out and its cached document dropped, so the database,
-        // which the failed merge never touched, is what the next read sees.
-        let mut jobs = Vec::with_capacity(response.pulls.len());
-        let mut repairs: Vec<CaseId> = Vec::new();
-        for pull in &response.pulls {
-            if self.exists(pull.case_id)? {
-                jobs.push((pull, Some(self.take(pull.case_id)?)));
-            } else if pull.whole {
-                jobs.push((pull, None));
-            } else {
-                repairs.push(pull.case_id);
-            }
+        if response.acks.len() != plan.cases.len() {
+            return Err(Error::Protocol(format!(
+                "{} acknowledgements for {} pushed cases",
+                response.acks.len(),
+                plan.cases.len()
+            )));
         }
-        let actor = self.actor().clone();
-        let policies = &self.policies;
-        let mut merged: Vec<Merged> = Vec::with_capacity(jobs.len());
-        for result in parallel_map(jobs, |(pull, doc)| merge_pull(pull, doc, &actor, policies)) {
-            match result {
-                Merge::Done(done) => merged.push(*done),
-                Merge::Unusable(case_id) => repairs.push(case_id),
-                Merge::Failed(e) => return Err(e),
-            }
-        }
-
-        let now = self.now().to_rfc3339();
-        let written = (|| -> Result<()> {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if response.acks.len() != plan.cases.len() {
-                return Err(Error::Protocol(format!(
-                    "{} acknowledgements for {} pushed cases",
-                    response.acks.len(),
-                    plan.cases.len()
-                )));
-            }
-            for (ack, (case_id, last_seq)) in response.acks.iter().zip(&plan.cases) {
-                let id = case_id.to_string();
-                match ack {
-                    AckOutcome::Applied => {
-                        tx.prepare_cached("DELETE FROM outbox WHERE case_id = ?1 AND seq <= ?2")?
-                            .execute(params![id, last_seq])?;
-                        tx.prepare_cached(
-                            "DELETE FROM sync_repairs WHERE case_id = ?1 AND repair = 'push_document'",
-                        )?
-                        .execute([&id])?;
-                        outcome.acknowledged += 1;
-                    }
-                    AckOutcome::NeedFull => {
-                        tx.prepare_cached(
-                            "INSERT OR REPLACE INTO sync_repairs (case_id, repair) VALUES (?1, 'push_document')",
-                        )?
-                        .execute([&id])?;
-                        outcome.need_full += 1;
-                    }
-                    AckOutcome::Forbidden => {
-                        // Kept, not deleted: what was recorded on site is never lost.
-                        tx.prepare_cached(
-                            "INSERT OR REPLACE INTO sync_refused (case_id, refused_at) VALUES (?1, ?2)",
-                        )?
-                        .execute(params![id, now])?;
-                        outcome.refused += 1;
-                    }
-                }
-            }
-            for m in &merged {
-                let case_id = &m.case_id;
-                if m.known {
-                    write_doc_delta(&tx, m.case_id, &m.doc, &m.bytes)?;
-                } else {
-                    insert_snapshot(&tx, m.case_id, &m.bytes)?;
-                }
-                projection::write(&tx, &m.view)?;
+        let pulled: Vec<CaseId> = response.pulls.iter().map(|p| p.case_id).collect();
+        let outcome = self.with_docs(&pulled, |store, open| {
+            let (merged, repairs) = merge_pulls(store, &response.pulls, open)?;
+            let now = store.now().to_rfc3339();
+            store.write(|tx| {
+                let mut outcome = RoundOutcome::default();
+                write_acks(tx, plan, &response.acks, &now, &mut outcome)?;
+                write_pulls(tx, &merged, open, &repairs, &mut outcome)?;
                 tx.prepare_cached(
-                    "DELETE FROM sync_repairs WHERE case_id = ?1 AND repair = 'pull_whole'",
+                    "UPDATE sync_state SET cursor = ?1, last_sync_at = ?2 WHERE id = 1",
                 )?
-                .execute([case_id.to_string()])?;
-                // HQ sends a case only to devices that may see it: refused work goes again.
-                tx.prepare_cached("DELETE FROM sync_refused WHERE case_id = ?1")?
-                    .execute([case_id.to_string()])?;
-                outcome.pulled += 1;
-            }
-            for case_id in &repairs {
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO sync_repairs (case_id, repair) VALUES (?1, 'pull_whole')",
-                )?
-                .execute([case_id.to_string()])?;
-                outcome.repairs += 1;
-            }
-            tx.prepare_cached("UPDATE sync_state SET cursor = ?1, last_sync_at = ?2 WHERE id = 1")?
                 .execute(params![response.cursor as i64, now])?;
-            tx.commit()?;
-            Ok(())
-        })();
-        if let Err(e) = written {
-            // The merged documents hold changes the database does not: forget them.
-            for m in &merged {
-                self.forget(m.case_id);
-            }
-            return Err(e);
-        }
-        self.committed();
-        for m in merged {
-            self.give_back(m.case_id, m.doc);
-        }
+                Ok(outcome)
+            })
+        })?;
         if let Some(reference) = &response.reference {
-            let policies = serde_json::from_str(&reference.policies_json)
-                .map_err(|e| Error::Protocol(format!("reference policies: {e}")))?;
-            self.set_policies(policies)?;
-            let tx = self.conn.transaction()?;
+            self.store_reference(reference)?;
+        }
+        Ok(outcome)
+    }
+
+    /// Stores reference data from HQ: the policies (which re-date every case) and catalogs.
+    fn store_reference(&mut self, reference: &ReferenceData) -> Result<()> {
+        let policies = serde_json::from_str(&reference.policies_json)
+            .map_err(|e| Error::Protocol(format!("reference policies: {e}")))?;
+        self.set_policies(policies)?;
+        self.write(|tx| {
             tx.execute(
                 "INSERT OR REPLACE INTO settings (key, value) VALUES ('catalogs', ?1)",
                 [&reference.catalogs_json],
@@ -286,14 +212,13 @@ impl Store {
                 "UPDATE sync_state SET reference_version = ?1 WHERE id = 1",
                 [reference.version as i64],
             )?;
-            tx.commit()?;
-        }
-        Ok(outcome)
+            Ok(())
+        })
     }
 
     /// The cursor and reference version this device holds.
     pub fn sync_position(&self) -> Result<(u64, u64)> {
-        let (cursor, reference): (i64, i64) = self.conn.query_row(
+        let (cursor, reference): (i64, i64) = self.conn().query_row(
             "SELECT cursor, reference_version FROM sync_state WHERE id = 1",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -304,7 +229,7 @@ impl Store {
     /// Cases with local work HQ has not acknowledged (or a pending repair), not counting the
     /// refused ones: they wait for HQ, not for the next sync.
     pub fn pending_sync_cases(&self) -> Result<u64> {
-        Ok(self.conn.query_row(
+        Ok(self.conn().query_row(
             "SELECT COUNT(*) FROM (SELECT case_id FROM outbox UNION \
              SELECT case_id FROM sync_repairs) WHERE case_id NOT IN (SELECT case_id FROM sync_refused)",
             [],
@@ -315,7 +240,7 @@ impl Store {
     /// Cases whose unsent work HQ refused (see [`CaseSyncState::Refused`]), by id.
     pub fn refused_cases(&self) -> Result<Vec<String>> {
         let mut stmt = self
-            .conn
+            .conn()
             .prepare_cached("SELECT case_id FROM sync_refused ORDER BY case_id")?;
         let ids = stmt
             .query_map([], |r| r.get(0))?
@@ -328,7 +253,7 @@ impl Store {
         let id = case_id.to_string();
         let has_row = |sql: &str| -> Result<bool> {
             Ok(self
-                .conn
+                .conn()
                 .query_row(sql, [&id], |_| Ok(()))
                 .optional()?
                 .is_some())
@@ -354,7 +279,7 @@ impl Store {
 
     /// Cases whose view shows a conflict.
     pub fn conflict_count(&self) -> Result<u64> {
-        Ok(self.conn.query_row(
+        Ok(self.conn().query_row(
             "SELECT COUNT(*) FROM cases WHERE has_conflict = 1",
             [],
             |r| r.get::<_, i64>(0),
@@ -364,7 +289,7 @@ impl Store {
     /// The product and parts catalogs HQ last sent, as JSON (`{}` before the first sync).
     pub fn catalogs_json(&self) -> Result<String> {
         Ok(self
-            .conn
+            .conn()
             .query_row(
                 "SELECT value FROM settings WHERE key = 'catalogs'",
                 [],
@@ -375,7 +300,7 @@ impl Store {
     }
 
     fn repairs(&self, kind: &str) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = self.conn().prepare_cached(
             "SELECT case_id FROM sync_repairs WHERE repair = ?1 ORDER BY case_id",
         )?;
         let ids = stmt
@@ -385,21 +310,64 @@ impl Store {
     }
 }
 
+/// What one request pushed from the outbox for one case.
+#[derive(Default)]
+struct Queued {
+    last_seq: i64,
+    changes: Vec<ByteBuf>,
+    /// An entry without its change chunk (written before chunks were kept): push the document.
+    missing_change: bool,
+}
+
 /// A pulled case merged in memory, with what the write needs: its view and its bytes (a
 /// full save for a case new to the device, the incremental save after its old heads else).
 struct Merged {
     case_id: CaseId,
-    doc: Automerge,
     known: bool,
     view: CaseView,
     bytes: Vec<u8>,
 }
 
 enum Merge {
-    Done(Box<Merged>),
+    Done(Box<(OpenCase, Merged)>),
     /// The case cannot be applied as sent: it is asked for whole next time.
     Unusable(CaseId),
     Failed(Error),
+}
+
+/// Merges every pulled case into its open document (or a new one), on every core: cases are
+/// independent. Returns what to write and the cases to ask for whole next time; the merged
+/// documents go back into `open`, for the store to cache once the write commits.
+fn merge_pulls(
+    store: &Store,
+    pulls: &[CasePull],
+    open: &mut Vec<(CaseId, Option<OpenCase>)>,
+) -> Result<(Vec<Merged>, Vec<CaseId>)> {
+    let mut jobs = Vec::with_capacity(pulls.len());
+    let mut repairs = Vec::new();
+    for (pull, (_, doc)) in pulls.iter().zip(open.iter_mut()) {
+        match doc.take() {
+            Some(doc) => jobs.push((pull, Some(doc.doc))),
+            None if pull.whole => jobs.push((pull, None)),
+            None => repairs.push(pull.case_id),
+        }
+    }
+    let actor = store.actor().clone();
+    let policies = &store.policies;
+    let mut merged = Vec::with_capacity(jobs.len());
+    open.clear();
+    for result in parallel_map(jobs, |(pull, doc)| merge_pull(pull, doc, &actor, policies)) {
+        match result {
+            Merge::Done(done) => {
+                let (doc, m) = *done;
+                open.push((m.case_id, Some(doc)));
+                merged.push(m);
+            }
+            Merge::Unusable(case_id) => repairs.push(case_id),
+            Merge::Failed(e) => return Err(e),
+        }
+    }
+    Ok((merged, repairs))
 }
 
 /// Merges one pulled case into `doc` (the device's copy), or into a new document when the
@@ -438,13 +406,91 @@ fn merge_pull(
     } else {
         doc.save()
     };
-    Merge::Done(Box::new(Merged {
-        case_id: pull.case_id,
-        doc,
-        known,
-        view,
-        bytes,
-    }))
+    let mut open = OpenCase::new(doc);
+    open.keep_view(view.clone());
+    Merge::Done(Box::new((
+        open,
+        Merged {
+            case_id: pull.case_id,
+            known,
+            view,
+            bytes,
+        },
+    )))
+}
+
+/// Applies HQ's acknowledgement of each pushed case to the outbox and the repair lists.
+fn write_acks(
+    tx: &Connection,
+    plan: &PushPlan,
+    acks: &[AckOutcome],
+    now: &str,
+    outcome: &mut RoundOutcome,
+) -> Result<()> {
+    for (ack, (case_id, last_seq)) in acks.iter().zip(&plan.cases) {
+        let id = case_id.to_string();
+        match ack {
+            AckOutcome::Applied => {
+                tx.prepare_cached("DELETE FROM outbox WHERE case_id = ?1 AND seq <= ?2")?
+                    .execute(params![id, last_seq])?;
+                tx.prepare_cached(
+                    "DELETE FROM sync_repairs WHERE case_id = ?1 AND repair = 'push_document'",
+                )?
+                .execute([&id])?;
+                outcome.acknowledged += 1;
+            }
+            AckOutcome::NeedFull => {
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO sync_repairs (case_id, repair) VALUES (?1, 'push_document')",
+                )?
+                .execute([&id])?;
+                outcome.need_full += 1;
+            }
+            AckOutcome::Forbidden => {
+                // Kept, not deleted: what was recorded on site is never lost.
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO sync_refused (case_id, refused_at) VALUES (?1, ?2)",
+                )?
+                .execute(params![id, now])?;
+                outcome.refused += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Stores the merged pulls (documents and projection rows) and notes the repairs.
+/// `open` holds the merged documents in the order of `merged`.
+fn write_pulls(
+    tx: &Connection,
+    merged: &[Merged],
+    open: &[(CaseId, Option<OpenCase>)],
+    repairs: &[CaseId],
+    outcome: &mut RoundOutcome,
+) -> Result<()> {
+    for (m, (_, doc)) in merged.iter().zip(open) {
+        let id = m.case_id.to_string();
+        if let (true, Some(doc)) = (m.known, doc) {
+            write_doc_delta(tx, m.case_id, &doc.doc, &m.bytes)?;
+        } else {
+            insert_snapshot(tx, m.case_id, &m.bytes)?;
+        }
+        projection::write(tx, &m.view)?;
+        tx.prepare_cached("DELETE FROM sync_repairs WHERE case_id = ?1 AND repair = 'pull_whole'")?
+            .execute([&id])?;
+        // HQ sends a case only to devices that may see it: refused work goes again.
+        tx.prepare_cached("DELETE FROM sync_refused WHERE case_id = ?1")?
+            .execute([&id])?;
+        outcome.pulled += 1;
+    }
+    for case_id in repairs {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO sync_repairs (case_id, repair) VALUES (?1, 'pull_whole')",
+        )?
+        .execute([case_id.to_string()])?;
+        outcome.repairs += 1;
+    }
+    Ok(())
 }
 
 /// `f` over `items` on every available core, results in the items' order. Small batches run

@@ -25,12 +25,11 @@ use image::codecs::png::PngDecoder;
 use image::codecs::webp::WebPDecoder;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, Limits, RgbImage};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-
-const MIB: usize = 1024 * 1024;
+use crate::model::GpsPosition;
+use crate::rules::policy::PhotoPolicy;
 
 /// The widest or tallest image any decoder is allowed to start on. JPEG cannot describe more,
 /// and no phone camera or panorama mode comes near it; a PNG header claiming more is refused
@@ -40,49 +39,6 @@ const MAX_DECODE_EDGE: u32 = 65_535;
 const HEIC_HINT: &str = "convert the photo to JPEG on the device (e.g. request JPEG from the \
                          camera or photo picker) before importing";
 const CONVERT_HINT: &str = "export the photo as JPEG (or PNG) on the device before importing";
-
-/// How photos are normalised. HQ sets it; the defaults suit evidence photos of nameplates and
-/// serial numbers, which must stay legible after resizing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct PhotoPolicy {
-    /// The longest edge of the stored photo, in pixels; smaller photos keep their size.
-    pub max_edge: u32,
-    /// The longest edge of the thumbnail, in pixels.
-    pub thumbnail_edge: u32,
-    /// JPEG quality, 1 to 100.
-    pub jpeg_quality: u8,
-    /// Keep the GPS position from the photo's EXIF (it is never written into the stored JPEG).
-    pub keep_gps: bool,
-    /// The largest file accepted, in bytes.
-    pub max_input_bytes: usize,
-    /// The most pixels (width × height) a photo may have before it is decoded.
-    pub max_pixels: u64,
-    /// The most memory the decoder may allocate, in bytes.
-    pub max_decode_bytes: u64,
-}
-
-impl Default for PhotoPolicy {
-    fn default() -> PhotoPolicy {
-        PhotoPolicy {
-            max_edge: 2048,
-            thumbnail_edge: 320,
-            jpeg_quality: 82,
-            keep_gps: false,
-            // A 108 MP phone photo at high quality is around 30 MiB.
-            max_input_bytes: 40 * MIB,
-            max_pixels: 64_000_000,
-            max_decode_bytes: 512 * MIB as u64,
-        }
-    }
-}
-
-/// A position in decimal degrees, north and east positive.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct GpsPosition {
-    pub lat: f64,
-    pub lon: f64,
-}
 
 /// The result of [`process`]: the bytes to store and what was learnt from the original.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,9 +4,10 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::case::view::CaseView;
+use crate::error::{Error, Result};
 use crate::model::{CaseId, Market};
-use crate::view::CaseView;
+use crate::rules::deadlines::{DeadlineInputs, DeadlinePolicy};
 
 /// One row of the `cases` table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +32,8 @@ pub struct ProjectionRow {
     pub has_conflict: bool,
     pub warranty_covered: Option<bool>,
     pub major_incident: bool,
+    /// [`DeadlineInputs`] as JSON; `None` only in rows an older version wrote.
+    pub deadline_inputs: Option<String>,
 }
 
 /// What the projection row of a case must be.
@@ -66,6 +69,7 @@ pub fn row_of(view: &CaseView) -> ProjectionRow {
             .defect
             .as_ref()
             .is_some_and(|d| d.current.value.major_incident),
+        deadline_inputs: serde_json::to_string(&view.deadline_inputs()).ok(),
     }
 }
 
@@ -90,9 +94,9 @@ pub fn upsert(conn: &Connection, row: &ProjectionRow) -> Result<()> {
         "INSERT OR REPLACE INTO cases (case_id, number, status, round, customer_name, \
          customer_phone, region, market, product_model, product_category, serial_number, \
          received_at, updated_at, updated_at_ms, next_due_kind, next_due_at, next_due_ms, \
-         has_conflict, warranty_covered, major_incident) \
+         has_conflict, warranty_covered, major_incident, deadline_inputs) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
-         ?19, ?20)",
+         ?19, ?20, ?21)",
     )?
     .execute(params![
         row.case_id,
@@ -115,6 +119,7 @@ pub fn upsert(conn: &Connection, row: &ProjectionRow) -> Result<()> {
         row.has_conflict,
         row.warranty_covered,
         row.major_incident,
+        row.deadline_inputs,
     ])?;
     Ok(())
 }
@@ -122,7 +127,7 @@ pub fn upsert(conn: &Connection, row: &ProjectionRow) -> Result<()> {
 pub const COLUMNS: &str = "case_id, number, status, round, customer_name, customer_phone, \
     region, market, product_model, product_category, serial_number, received_at, updated_at, \
     updated_at_ms, next_due_kind, next_due_at, next_due_ms, has_conflict, warranty_covered, \
-    major_incident";
+    major_incident, deadline_inputs";
 
 pub fn from_row(row: &Row<'_>) -> rusqlite::Result<ProjectionRow> {
     Ok(ProjectionRow {
@@ -146,6 +151,7 @@ pub fn from_row(row: &Row<'_>) -> rusqlite::Result<ProjectionRow> {
         has_conflict: row.get(17)?,
         warranty_covered: row.get(18)?,
         major_incident: row.get(19)?,
+        deadline_inputs: row.get(20)?,
     })
 }
 
@@ -154,4 +160,42 @@ pub fn get(conn: &Connection, case_id: CaseId) -> Result<Option<ProjectionRow>> 
         .prepare_cached(&format!("SELECT {COLUMNS} FROM cases WHERE case_id = ?1"))?
         .query_row([case_id.to_string()], from_row)
         .optional()?)
+}
+
+/// Cases whose row has no deadline inputs yet (written by an older version).
+pub fn without_deadline_inputs(conn: &Connection) -> Result<Vec<CaseId>> {
+    let ids: Vec<String> = conn
+        .prepare("SELECT case_id FROM cases WHERE deadline_inputs IS NULL")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    ids.iter()
+        .map(|s| {
+            s.parse()
+                .map_err(|_| Error::InvalidDocument(format!("stored case id {s}")))
+        })
+        .collect()
+}
+
+/// Re-dates every case's next deadline under `policy`, from the inputs its row keeps.
+pub fn recompute_deadlines(conn: &Connection, policy: &DeadlinePolicy) -> Result<()> {
+    let rows: Vec<(String, String)> = conn
+        .prepare("SELECT case_id, deadline_inputs FROM cases WHERE deadline_inputs IS NOT NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut update = conn.prepare_cached(
+        "UPDATE cases SET next_due_kind = ?2, next_due_at = ?3, next_due_ms = ?4 \
+         WHERE case_id = ?1",
+    )?;
+    for (case_id, json) in rows {
+        let inputs: DeadlineInputs = serde_json::from_str(&json)
+            .map_err(|e| Error::InvalidDocument(format!("deadline inputs of {case_id}: {e}")))?;
+        let due = inputs.next_due(policy);
+        update.execute(params![
+            case_id,
+            due.map(|d| d.milestone.as_str()),
+            due.map(|d| d.due_at.to_rfc3339()),
+            due.map(|d| d.due_at.timestamp_millis()),
+        ])?;
+    }
+    Ok(())
 }

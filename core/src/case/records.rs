@@ -5,9 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Cause, Charge, ConfirmationInput, Measurement, Outcome, PartInput, PhotoKind, Status, Timestamp,
+    Cause, ConfirmationInput, GpsPosition, Measurement, Outcome, PartInput, PhotoKind, Status,
+    Timestamp,
 };
-use crate::warranty::WarrantyDecision;
+use crate::rules::warranty::WarrantyDecision;
 
 /// Who did something, where and when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,12 +146,6 @@ pub struct PhotoRecord {
     pub added_by: Stamp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct GpsPosition {
-    pub lat: f64,
-    pub lon: f64,
-}
-
 /// A photo taken off a case; the event trail keeps who did it and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PhotoRemoval {
@@ -159,4 +154,3 @@ pub struct PhotoRemoval {
 }
 
 pub type StatusRecord = Decided<Status>;
-pub type ChargeRecord = Decided<Charge>;

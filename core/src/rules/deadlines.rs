@@ -205,6 +205,22 @@ pub fn next_due(
         .next()
 }
 
+/// What a case's deadlines are computed from. The device keeps it in each case's projection
+/// row, so that new policies from HQ re-date every case without loading a single document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadlineInputs {
+    pub round_started_at: Timestamp,
+    pub market: Market,
+    pub status: Status,
+}
+
+impl DeadlineInputs {
+    /// The earliest open milestone under `policy`.
+    pub fn next_due(&self, policy: &DeadlinePolicy) -> Option<Due> {
+        next_due(policy, self.round_started_at, self.market, self.status)
+    }
+}
+
 /// Overdue means strictly after the due moment: a reply at the deadline itself is on time.
 pub fn is_overdue(due: &Due, now: Timestamp) -> bool {
     now > due.due_at

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::{Status, Timestamp};
-use crate::projection::{self, COLUMNS, ProjectionRow};
+use crate::store::projection::{self, COLUMNS, ProjectionRow};
 
 pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 500;

@@ -7,10 +7,11 @@ use crate::error::{Error, Result};
 
 /// The migrations in order; migration N brings `user_version` from N-1 to N.
 pub const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/0001_initial.sql"),
-    include_str!("../migrations/0002_photo_blobs.sql"),
-    include_str!("../migrations/0003_sync_state.sql"),
-    include_str!("../migrations/0004_sync_refused.sql"),
+    include_str!("../../migrations/0001_initial.sql"),
+    include_str!("../../migrations/0002_photo_blobs.sql"),
+    include_str!("../../migrations/0003_sync_state.sql"),
+    include_str!("../../migrations/0004_sync_refused.sql"),
+    include_str!("../../migrations/0005_deadline_inputs.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -189,7 +189,7 @@ pub fn create(
     {
         doc.put_object(ROOT, key, ObjType::Map).map_err(internal)?;
     }
-    for (key, value) in crate::facts::to_pairs(registration) {
+    for (key, value) in crate::case::facts::to_pairs(registration) {
         put_fact(doc, &key, value)?;
     }
     Ok(())

@@ -5,16 +5,16 @@ use automerge::ReadDoc;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::deadlines::{self, Due};
-use crate::document::{self, Collection, DecisionField};
-use crate::error::Result;
-use crate::facts;
-use crate::model::{CaseId, Registration, Status, Timestamp};
-use crate::policy::Policies;
-use crate::records::{
+use crate::case::document::{self, Collection, DecisionField};
+use crate::case::facts;
+use crate::case::records::{
     ConfirmationBody, Decided, DefectRecord, Entry, EventBody, NoteBody, PartBody, PhotoRecord,
     ResolutionRecord, RoundBody, Stamp, StatusRecord, VisitBody, WarrantyRecord,
 };
+use crate::error::Result;
+use crate::model::{CaseId, Registration, Status, Timestamp};
+use crate::rules::deadlines::{self, DeadlineInputs, Due};
+use crate::rules::policy::Policies;
 
 /// A decision field's current value and, when replicas disagree, every concurrent value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -111,6 +111,15 @@ impl CaseView {
         !self.conflicts.is_empty()
     }
 
+    /// What this case's deadlines are computed from.
+    pub fn deadline_inputs(&self) -> DeadlineInputs {
+        DeadlineInputs {
+            round_started_at: self.round_started_at,
+            market: self.registration.market,
+            status: self.status(),
+        }
+    }
+
     pub fn is_overdue(&self, now: Timestamp) -> bool {
         self.next_due
             .as_ref()
@@ -177,12 +186,12 @@ pub fn build(doc: &impl ReadDoc, case_id: CaseId, policies: &Policies) -> Result
         .last()
         .map(|r| r.stamp.at)
         .unwrap_or(registration.received_at);
-    let next_due = deadlines::next_due(
-        &policies.deadlines,
+    let next_due = DeadlineInputs {
         round_started_at,
-        registration.market,
-        status.current.value,
-    );
+        market: registration.market,
+        status: status.current.value,
+    }
+    .next_due(&policies.deadlines);
     let updated_at = events
         .iter()
         .map(|e| e.stamp.at)
@@ -292,12 +301,4 @@ fn part_lines(mut entries: Vec<Entry<PartBody>>) -> Vec<PartLine> {
         }
     }
     lines
-}
-
-/// The conflicting record of a field, by its index in the view's stable order.
-pub fn conflict_choice<T: Clone>(
-    view: &Option<DecisionView<T>>,
-    choose: usize,
-) -> Option<Decided<T>> {
-    view.as_ref().and_then(|v| v.conflict.get(choose).cloned())
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::store::Store;
-use crate::sync_protocol::{self, CONTENT_TYPE, ErrorBody, SyncResponse};
+use crate::sync::protocol::{self, CONTENT_TYPE, ErrorBody, SyncResponse};
 
 /// Where HQ is and how to talk to it.
 #[derive(Debug, Clone)]
@@ -49,7 +49,7 @@ impl SyncConfig {
             initial_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(15),
             max_push_bytes: 2 * 1024 * 1024,
-            max_pull_cases: sync_protocol::MAX_PULL_CASES,
+            max_pull_cases: protocol::MAX_PULL_CASES,
             upload_photos: true,
         }
     }
@@ -166,7 +166,7 @@ impl HttpTransport {
                     format!("HTTP {}", response.status())
                 }
                 Ok(response) => match refuse_errors(response)?.bytes() {
-                    Ok(bytes) if bytes.len() > sync_protocol::MAX_MESSAGE_BYTES => {
+                    Ok(bytes) if bytes.len() > protocol::MAX_MESSAGE_BYTES => {
                         return Err(Error::Protocol(
                             "HQ's answer is over the message limit".into(),
                         ));
@@ -256,12 +256,12 @@ impl Store {
             cancel.check()?;
             let (request, plan) =
                 self.prepare_sync(config.max_push_bytes, config.max_pull_cases)?;
-            let body = sync_protocol::encode(&request)
+            let body = protocol::encode(&request)
                 .map_err(|e| Error::Protocol(format!("encoding a request: {e}")))?;
             p.bytes_sent += body.len() as u64;
             let answer = transport.sync(body, cancel, &mut p.retries)?;
             p.bytes_received += answer.len() as u64;
-            let response: SyncResponse = sync_protocol::decode(&answer)
+            let response: SyncResponse = protocol::decode(&answer)
                 .map_err(|e| Error::Protocol(format!("unreadable response: {e}")))?;
             let round = self.apply_sync(&plan, &response)?;
             p.rounds += 1;
@@ -307,7 +307,7 @@ impl Store {
         hash: &str,
         cancel: &CancelToken,
     ) -> Result<()> {
-        crate::validate::photo_hash("hash", hash)?;
+        crate::rules::validate::photo_hash("hash", hash)?;
         let transport = HttpTransport::new(config)?;
         let bytes = transport.get_blob(hash, cancel, &mut 0)?;
         self.receive_blob(hash, &bytes)

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::validate;
+use crate::rules::validate;
 
 /// Temporary files start with this; whatever is left of them after a crash is removed by
 /// [`BlobDir::sweep_temporaries`].
@@ -48,21 +48,7 @@ impl BlobDir {
             .ok_or_else(|| Error::validation("hash", "has no folder"))?;
         fs::create_dir_all(folder)?;
         let temp = folder.join(format!("{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple()));
-        let written = (|| -> std::io::Result<()> {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&temp)?;
-            file.write_all(bytes)?;
-            file.sync_all()?;
-            fs::rename(&temp, &target)?;
-            // The rename is durable only once the folder entry is.
-            File::open(folder)?.sync_all()
-        })();
-        if let Err(e) = written {
-            let _ = fs::remove_file(&temp);
-            return Err(e.into());
-        }
+        write_file_atomically(&temp, &target, bytes)?;
         Ok(target)
     }
 
@@ -115,4 +101,24 @@ impl BlobDir {
         }
         Ok(removed)
     }
+}
+
+/// Writes `bytes` to `target` so that a crash never leaves a half file under its name: into
+/// `temp` first (which must not exist; it is removed again on failure), synced, renamed over
+/// `target`, and the folder synced so the rename itself is durable. HQ stores blobs this way too.
+pub fn write_file_atomically(temp: &Path, target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let written = (|| -> std::io::Result<()> {
+        let mut file = OpenOptions::new().write(true).create_new(true).open(temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(temp, target)?;
+        match target.parent() {
+            Some(folder) => File::open(folder)?.sync_all(),
+            None => Ok(()),
+        }
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(temp);
+    }
+    written
 }

@@ -1,0 +1,9 @@
+//! A service case as an automerge document: its schema, the registration facts, the records
+//! its decisions and entries hold, the view screens read, and the commands that change it.
+
+pub(crate) mod commands;
+pub(crate) mod document;
+pub(crate) mod facts;
+mod plan;
+pub(crate) mod records;
+pub(crate) mod view;

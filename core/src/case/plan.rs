@@ -1,0 +1,684 @@
+//! Planning a command: each command checked against the case view and the rules, and turned
+//! into the writes it will make, before anything is written. A refused command therefore
+//! changes nothing. One function per command, grouped by family.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::case::commands::{Command, Context};
+use crate::case::document::{Collection, DecisionField};
+use crate::case::facts;
+use crate::case::records::{
+    ConfirmationBody, Decided, DefectRecord, Entry, NoteBody, PartBody, PhotoAttachment,
+    PhotoRecord, ResolutionRecord, RoundBody, VisitBody, WarrantyRecord,
+};
+use crate::case::view::{CaseView, DecisionView, PartLine};
+use crate::error::{Error, Result};
+use crate::model::{
+    Charge, ConfirmationInput, DefectInput, FactsUpdate, Outcome, PartInput, Status, Timestamp,
+};
+use crate::rules::lifecycle::{self, Action};
+use crate::rules::validate;
+use crate::rules::warranty::{self, WarrantyInput};
+
+/// One planned write; a command is planned completely before anything is written.
+pub(super) enum Write {
+    Fact(String, String),
+    Decision(DecisionField, String),
+    Append(Collection, String, String),
+    Photo(String, String),
+    RemovePhoto(String),
+}
+
+/// A command's planned writes, the entry it appends (if any) and its audit summary.
+#[derive(Default)]
+pub(super) struct Draft {
+    pub(super) writes: Vec<Write>,
+    pub(super) entry_id: Option<String>,
+}
+
+/// Plans `command` against `view`; returns the draft and the summary for the audit event.
+pub(super) fn plan(
+    view: &CaseView,
+    ctx: &Context<'_>,
+    command: &Command,
+) -> Result<(Draft, String)> {
+    let mut draft = Draft::default();
+    let summary = match command {
+        Command::Acknowledge { note } => acknowledge(&mut draft, view, ctx, note),
+        Command::ScheduleVisit { planned_for } => {
+            schedule_visit(&mut draft, view, ctx, planned_for)
+        }
+        Command::ArriveOnSite => arrive_on_site(&mut draft, view, ctx),
+        Command::Close => close(&mut draft, view, ctx),
+        Command::Reopen { reason } => reopen(&mut draft, view, ctx, reason),
+        Command::ConfirmDefect(input) => confirm_defect(&mut draft, view, ctx, input),
+        Command::DecideWarranty {
+            evidence_photos,
+            charge,
+        } => decide_warranty(&mut draft, view, ctx, evidence_photos, charge),
+        Command::SetCharge(charge) => set_charge(&mut draft, view, ctx, charge),
+        Command::Resolve { outcome, summary } => resolve(&mut draft, view, ctx, outcome, summary),
+        Command::ResolveConflict { field, choose } => {
+            resolve_conflict(&mut draft, view, ctx, field, *choose)
+        }
+        Command::RecordPart(part) => record_part(&mut draft, view, ctx, part),
+        Command::ReversePart { line_id, reason } => {
+            reverse_part(&mut draft, view, ctx, line_id, reason)
+        }
+        Command::ReturnOldPart { line_id } => return_old_part(&mut draft, view, ctx, line_id),
+        Command::AddNote { text } => add_note(&mut draft, ctx, text),
+        Command::ConfirmCustomer(input) => confirm_customer(&mut draft, view, ctx, input),
+        Command::UpdateFacts(update) => update_facts(&mut draft, view, ctx, update),
+        Command::AttachPhoto(photo) => attach_photo(&mut draft, view, ctx, photo),
+        Command::RemovePhoto { hash, reason } => remove_photo(&mut draft, view, hash, reason),
+    }?;
+    Ok((draft, summary))
+}
+
+// Progress through the visit: the status moves, with the entry that records it.
+
+fn acknowledge(
+    draft: &mut Draft,
+    view: &CaseView,
+    ctx: &Context<'_>,
+    note: &Option<String>,
+) -> Result<String> {
+    draft
+        .writes
+        .push(status_write(view, ctx, Action::Acknowledge)?);
+    if let Some(text) = note {
+        validate::text("note", text)?;
+        draft.entry_id = Some(push_entry(
+            &mut draft.writes,
+            ctx,
+            Collection::Notes,
+            NoteBody { text: text.clone() },
+        )?);
+    }
+    Ok("acknowledged to the customer".into())
+}
+
+fn schedule_visit(
+    draft: &mut Draft,
+    view: &CaseView,
+    ctx: &Context<'_>,
+    planned_for: &Timestamp,
+) -> Result<String> {
+    draft
+        .writes
+        .push(status_write(view, ctx, Action::ScheduleVisit)?);
+    draft.entry_id = Some(push_entry(
+        &mut draft.writes,
+        ctx,
+        Collection::Visits,
+        VisitBody::Scheduled {
+            planned_for: *planned_for,
+        },
+    )?);
+    Ok(format!("visit planned for {}", planned_for.to_rfc3339()))
+}
+
+fn arrive_on_site(draft: &mut Draft, view: &CaseView, ctx: &Context<'_>) -> Result<String> {
+    draft
+        .writes
+        .push(status_write(view, ctx, Action::ArriveOnSite)?);
+    draft.entry_id = Some(push_entry(
+        &mut draft.writes,
+        ctx,
+        Collection::Visits,
+        VisitBody::Arrived,
+    )?);
+    Ok("arrived on site".into())
+}
+
+fn close(draft: &mut Draft, view: &CaseView, ctx: &Context<'_>) -> Result<String> {
+    draft.writes.push(status_write(view, ctx, Action::Close)?);
+    Ok("closed".into())
+}
+
+fn reopen(draft: &mut Draft, view: &CaseView, ctx: &Context<'_>, reason: &str) -> Result<String> {
+    validate::text("reason", reason)?;
+    draft.writes.push(status_write(view, ctx, Action::Reopen)?);
+    draft.entry_id = Some(push_entry(
+        &mut draft.writes,
+        ctx,
+        Collection::Rounds,
+        RoundBody {
+            round: view.round + 1,
+            reason: reason.to_owned(),
+            follows_confirmation: None,
+        },
+    )?);
+    Ok(format!("reopened; round {}", view.round + 1))
+}
+
+// Decisions: the defect, warranty, charge and resolution, each a record that may conflict.
+
+fn confirm_defect(
+    draft: &mut Draft,
+    view: &CaseView,
+    ctx: &Context<'_>,
+    input: &DefectInput,
+) -> Result<String> {
+    validate::defect(input)?;
+    photos_on_case(view, "evidence_photos", &input.evidence_photos)?;
+    no_conflict(&view.defect, DecisionField::Defect)?;
+    draft
+        .writes
+        .push(status_write(view, ctx, Action::ConfirmDefect)?);
+    let record = DefectRecord {
+        cause: input.cause,
+        quality_fault: input.cause.is_quality_fault(),
+        findings: input.findings.clone(),
+        measurements: input.measurements.clone(),
+        major_incident: input.major_incident,
+        evidence_photos: input.evidence_photos.to_vec(),
+    };
+    draft.writes.push(Write::Decision(
+        DecisionField::Defect,
+        decided(ctx, input.cause.as_str(), record)?,
+    ));
+    Ok(format!(
+        "defect confirmed: {} ({}){}",
+        input.cause.as_str(),
+        if input.cause.is_quality_fault() {
+            "quality fault"
+        } else {
+            "non-quality fault"
+        },
+        if input.major_incident {
+            ", major quality incident"
+        } else {
+            ""
+        }
+    ))
+}
+
+fn decide_warranty(
+    draft: &mut Draft,
+    view: &CaseView,
+    ctx: &Context<'_>,
+    evidence_photos: &[String],
+    charge: &Option<Charge>,
+) -> Result<String> {
+    validate::photo_hashes("evidence_photos", evidence_photos)?;
+    photos_on_case(view, "evidence_photos", evidence_photos)?;
+    no_conflict(&view.defect, DecisionField::Defect)?;
+    no_conflict(&view.warranty, DecisionField::Warranty)?;
+    let status = status_write(view, ctx, Action::DecideWarranty)?;
+    let defect = view.defect.as_ref().ok_or_else(|| {
+        Error::validation("defect", "confirm the defect before deciding warranty")
+    })?;
+    let r = &view.registration;
+    let decision = warranty::decide(
+        &ctx.policies.warranty,
+        &WarrantyInput {
+            category: &r.product_category,
+            model: &r.product_model,
+            purchase_date: r.purchase_date,
+            proof: &r.proof_of_purchase,
+            received_date: r.received_at.date_naive(),
+            cause: defect.current.value.cause,
+        },
+    )?;
+    if let Some(charge) = charge {
+        validate::charge(charge)?;
+        if decision.covered && charge.amount_minor > 0 {
+            return Err(Error::validation(
+                "charge",
+                "a covered repair is not charged",
+            ));
+        }
+        no_conflict(&view.charge, DecisionField::Charge)?;
+        draft.writes.push(Write::Decision(
+            DecisionField::Charge,
+            decided(ctx, &charge_key(charge), charge.clone())?,
+        ));
+    }
+    draft.writes.push(status);
+    let key = format!(
+        "{}:{}",
+        if decision.covered {
+            "covered"
+        } else {
+            "not_covered"
+        },
+        decision.rule.as_str()
+    );
+    let summary = decision.explanation.clone();
+    draft.writes.push(Write::Decision(
+        DecisionField::Warranty,
+        decided(
+            ctx,
+            &key,
+            WarrantyRecord {
+                decision,
+                evidence_photos: evidence_photos.to_vec(),
+            },
+        )?,
+    ));
+    Ok(summary)
+}
+
+fn set_charge(
+    draft: &mut Draft,
+    view: &CaseView,
+    ctx: &Context<'_>,
+    charge: &Charge,
+) -> Result<String> {
+    validate::charge(charge)?;
+    no_conflict(&view.charge, DecisionField::Charge)?;
+    let covered = view
+        .warranty
+        .as_ref()
+        .map(|w| w.current.value.decision.covered);
+    match (view.status(), covered) {
+        (Status::WarrantyDecided | Status::Resolved, Some(false)) => {}
+        (Status::WarrantyDecided | Status::Resolved, _) if charge.amount_minor == 0 => {}
+        (Status::WarrantyDecided | Status::Resolved, _) => {
+            return Err(Error::validation(
+                "charge",
+                "a covered repair is not charged",
+            ));
+        }
+        (from, _) => {
+            return Err(Error::InvalidTransition {
+                from,
+                action: "set the charge of",
+            });
+        }
+    }
+    draft.writes.push(Write::Decision(
+        DecisionField::Charge,
+        decided(ctx, &charge_key(charge), charge.clone())?,
+    ));
+    Ok(format!("charge set to {}", charge_key(charge)))
+}
+
+fn resolve(
+    draft: &mut Draft,
+    view: &CaseView,
+    ctx: &Context<'_>,
+    outcome: &Outcome,
+    summary: &str,
+) -> Result<String> {
+    validate::text("summary", summary)?;
+    no_conflict(&view.warranty, DecisionField::Warranty)?;
+    no_conflict(&view.resolution, DecisionField::Resolution)?;
+    let covered = view
+        .warranty
+        .as_ref()
+        .is_some_and(|w| w.current.value.decision.covered);
+    if covered && *outcome == Outcome::PaidRepair {
+        return Err(Error::validation(
+            "outcome",
+            "a covered case is not a paid repair",
+        ));
+    }
+    draft.writes.push(status_write(view, ctx, Action::Resolve)?);
+    let key = serde_key(outcome);
+    draft.writes.push(Write::Decision(
+        DecisionField::Resolution,
+        decided(
+            ctx,
+            &key,
+            ResolutionRecord {
+                outcome: *outcome,
+                summary: summary.to_owned(),
+            },
+        )?,
+    ));
+    Ok(format!("resolved: {key}"))
+}
+
+fn resolve_conflict(
+    draft: &mut Draft,
+    view: &CaseView,
+    ctx: &Context<'_>,
+    field: &str,
+    choose: usize,
+) -> Result<String> {
+    let field = DecisionField::parse(field)
+        .ok_or_else(|| Error::validation("field", "is not a decision field"))?;
+    let json = match field {
+        DecisionField::Status => resolved_choice(&Some(view.status.clone()), choose, ctx)?,
+        DecisionField::Defect => resolved_choice(&view.defect, choose, ctx)?,
+        DecisionField::Warranty => resolved_choice(&view.warranty, choose, ctx)?,
+        DecisionField::Charge => resolved_choice(&view.charge, choose, ctx)?,
+        DecisionField::Resolution => resolved_choice(&view.resolution, choose, ctx)?,
+    };
+    draft.writes.push(Write::Decision(field, json.0));
+    Ok(format!(
+        "conflict on {} resolved: {}",
+        field.as_str(),
+        json.1
+    ))
+}
+
+// Spare parts: lines are appended and reversed, never edited.
+
+fn record_part(
+    draft: &mut Draft,
+    view: &CaseView,
+    ctx: &Context<'_>,
+    part: &PartInput,
+) -> Result<String> {
+    not_closed(view, "record a part on")?;
+    validate::part(part)?;
+    draft.entry_id = Some(push_entry(
+        &mut draft.writes,
+        ctx,
+        Collection::Parts,
+        PartBody::Used(part.clone()),
+    )?);
+    Ok(format!("part {} x{} used", part.part_number, part.quantity))
+}
+
+fn reverse_part(
+    draft: &mut Draft,
+    view: &CaseView,
+    ctx: &Context<'_>,
+    line_id: &str,
+    reason: &str,
+) -> Result<String> {
+    not_closed(view, "remove a part from")?;
+    validate::text("reason", reason)?;
+    let line = part_line(view, line_id)?;
+    if line.reversed {
+        return Err(Error::validation(
+            "line_id",
+            "this part line was already removed",
+        ));
+    }
+    draft.entry_id = Some(push_entry(
+        &mut draft.writes,
+        ctx,
+        Collection::Parts,
+        PartBody::Reversal {
+            line: line_id.to_owned(),
+            reason: reason.to_owned(),
+        },
+    )?);
+    Ok(format!("part line {line_id} removed"))
+}
+
+fn return_old_part(
+    draft: &mut Draft,
+    view: &CaseView,
+    ctx: &Context<'_>,
+    line_id: &str,
+) -> Result<String> {
+    let line = part_line(view, line_id)?;
+    if line.reversed || !line.part.old_part_kept {
+        return Err(Error::validation(
+            "line_id",
+            "this part line has no kept old part",
+        ));
+    }
+    if line.old_part_returned {
+        return Err(Error::validation(
+            "line_id",
+            "the old part was already returned",
+        ));
+    }
+    draft.entry_id = Some(push_entry(
+        &mut draft.writes,
+        ctx,
+        Collection::Parts,
+        PartBody::OldPartReturned {
+            line: line_id.to_owned(),
+        },
+    )?);
+    Ok(format!("old part of line {line_id} returned"))
+}
+
+// Entries: notes, the customer's confirmation and corrected registration facts.
+
+fn add_note(draft: &mut Draft, ctx: &Context<'_>, text: &str) -> Result<String> {
+    validate::text("text", text)?;
+    draft.entry_id = Some(push_entry(
+        &mut draft.writes,
+        ctx,
+        Collection::Notes,
+        NoteBody {
+            text: text.to_owned(),
+        },
+    )?);
+    Ok("note added".into())
+}
+
+fn confirm_customer(
+    draft: &mut Draft,
+    view: &CaseView,
+    ctx: &Context<'_>,
+    input: &ConfirmationInput,
+) -> Result<String> {
+    validate::confirmation(input)?;
+    photos_on_case(view, "signature_hash", input.signature_hash.as_slice())?;
+    let action = if input.accepted {
+        Action::CustomerAccepts
+    } else {
+        Action::CustomerRejects
+    };
+    draft.writes.push(status_write(view, ctx, action)?);
+    let confirmation = push_entry(
+        &mut draft.writes,
+        ctx,
+        Collection::Confirmations,
+        ConfirmationBody {
+            input: input.clone(),
+            round: view.round,
+        },
+    )?;
+    if !input.accepted {
+        push_entry(
+            &mut draft.writes,
+            ctx,
+            Collection::Rounds,
+            RoundBody {
+                round: view.round + 1,
+                reason: input.reason.clone().unwrap_or_default(),
+                follows_confirmation: Some(confirmation.clone()),
+            },
+        )?;
+    }
+    draft.entry_id = Some(confirmation);
+    Ok(if input.accepted {
+        "customer accepted the outcome".into()
+    } else {
+        format!(
+            "customer rejected the outcome; round {} opened",
+            view.round + 1
+        )
+    })
+}
+
+fn update_facts(
+    draft: &mut Draft,
+    view: &CaseView,
+    ctx: &Context<'_>,
+    update: &FactsUpdate,
+) -> Result<String> {
+    not_closed(view, "edit")?;
+    let updated = facts::apply_update(&view.registration, update)?;
+    validate::registration(&updated, ctx.at)?;
+    let pairs = facts::update_pairs(update);
+    if pairs.is_empty() {
+        return Err(Error::validation("update", "names no field to change"));
+    }
+    let fields: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+    let summary = format!("updated {}", fields.join(", "));
+    draft
+        .writes
+        .extend(pairs.into_iter().map(|(k, v)| Write::Fact(k, v)));
+    Ok(summary)
+}
+
+// Photos on the case: the document holds their descriptions, keyed by hash.
+
+fn attach_photo(
+    draft: &mut Draft,
+    view: &CaseView,
+    ctx: &Context<'_>,
+    photo: &PhotoAttachment,
+) -> Result<String> {
+    validate::photo_hash("hash", &photo.hash)?;
+    validate::photo_hash("thumbnail_hash", &photo.thumbnail_hash)?;
+    validate::optional_text("caption", Some(&photo.caption))?;
+    if view.photos.iter().any(|p| p.hash == photo.hash) {
+        return Err(Error::validation(
+            "hash",
+            "this photo is already on the case",
+        ));
+    }
+    let record = PhotoRecord {
+        kind: photo.kind,
+        caption: photo.caption.clone(),
+        taken_at: photo.taken_at.clone(),
+        size: photo.size,
+        width: photo.width,
+        height: photo.height,
+        thumbnail_hash: photo.thumbnail_hash.clone(),
+        thumbnail_size: photo.thumbnail_size,
+        gps: photo.gps,
+        added_by: ctx.stamp(),
+    };
+    draft
+        .writes
+        .push(Write::Photo(photo.hash.clone(), to_json(&record)?));
+    draft.entry_id = Some(photo.hash.clone());
+    Ok(format!(
+        "{} photo {} attached",
+        photo.kind.as_str(),
+        &photo.hash[..12]
+    ))
+}
+
+fn remove_photo(draft: &mut Draft, view: &CaseView, hash: &str, reason: &str) -> Result<String> {
+    validate::text("reason", reason)?;
+    if !view.photos.iter().any(|p| &p.hash == hash) {
+        return Err(Error::EntryNotFound(hash.to_owned()));
+    }
+    draft.writes.push(Write::RemovePhoto(hash.to_owned()));
+    Ok(format!(
+        "photo {} removed: {reason}",
+        hash.get(..12).unwrap_or(hash)
+    ))
+}
+
+/// The status record for `action`, refused while the status itself is in conflict.
+fn status_write(view: &CaseView, ctx: &Context<'_>, action: Action) -> Result<Write> {
+    if view.status.in_conflict() {
+        return Err(Error::Conflict {
+            field: "status".into(),
+        });
+    }
+    let next = lifecycle::next_status(view.status(), action)?;
+    Ok(Write::Decision(
+        DecisionField::Status,
+        decided(ctx, next.as_str(), next)?,
+    ))
+}
+
+fn no_conflict<T>(decision: &Option<DecisionView<T>>, field: DecisionField) -> Result<()> {
+    match decision {
+        Some(d) if d.in_conflict() => Err(Error::Conflict {
+            field: field.as_str().into(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Evidence must be a photo of this case, so a decision never cites a picture nobody can see.
+fn photos_on_case(view: &CaseView, field: &'static str, hashes: &[String]) -> Result<()> {
+    match hashes
+        .iter()
+        .find(|h| !view.photos.iter().any(|p| &p.hash == *h))
+    {
+        Some(_) => Err(Error::validation(
+            field,
+            "cites a photo that is not on this case",
+        )),
+        None => Ok(()),
+    }
+}
+
+fn not_closed(view: &CaseView, action: &'static str) -> Result<()> {
+    if view.status() == Status::Closed {
+        return Err(Error::InvalidTransition {
+            from: Status::Closed,
+            action,
+        });
+    }
+    Ok(())
+}
+
+fn part_line<'a>(view: &'a CaseView, line_id: &str) -> Result<&'a PartLine> {
+    view.parts
+        .iter()
+        .find(|l| l.id == line_id)
+        .ok_or_else(|| Error::EntryNotFound(line_id.to_owned()))
+}
+
+fn resolved_choice<T: Clone + Serialize>(
+    decision: &Option<DecisionView<T>>,
+    choose: usize,
+    ctx: &Context<'_>,
+) -> Result<(String, String)> {
+    let Some(d) = decision.as_ref().filter(|d| d.in_conflict()) else {
+        return Err(Error::validation("field", "has no conflict to resolve"));
+    };
+    let mut chosen = d.conflict.get(choose).cloned().ok_or_else(|| {
+        Error::validation("choose", format!("must be below {}", d.conflict.len()))
+    })?;
+    chosen.resolved_by = Some(ctx.stamp());
+    let key = chosen.key.clone();
+    Ok((to_json(&chosen)?, key))
+}
+
+pub(super) fn decided<T: Serialize>(ctx: &Context<'_>, key: &str, value: T) -> Result<String> {
+    to_json(&Decided {
+        key: key.to_owned(),
+        value,
+        stamp: ctx.stamp(),
+        resolved_by: None,
+    })
+}
+
+/// Builds an entry with a fresh UUIDv7 id: (id, JSON).
+pub(super) fn entry<T: Serialize>(ctx: &Context<'_>, body: T) -> Result<(String, String)> {
+    let id = Uuid::now_v7().to_string();
+    let json = to_json(&Entry {
+        id: id.clone(),
+        stamp: ctx.stamp(),
+        body,
+    })?;
+    Ok((id, json))
+}
+
+fn push_entry<T: Serialize>(
+    writes: &mut Vec<Write>,
+    ctx: &Context<'_>,
+    collection: Collection,
+    body: T,
+) -> Result<String> {
+    let (id, json) = entry(ctx, body)?;
+    writes.push(Write::Append(collection, id.clone(), json));
+    Ok(id)
+}
+
+fn charge_key(charge: &Charge) -> String {
+    format!("{} {}", charge.amount_minor, charge.currency)
+}
+
+fn serde_key<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+pub(super) fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::InvalidDocument(e.to_string()))
+}

@@ -1,0 +1,9 @@
+//! The after-sales rules as pure functions: input checks, the case lifecycle, 三包 warranty,
+//! deadlines, and the policies that configure them. No I/O, no storage: bytes and dates in,
+//! decisions and their explanations out.
+
+pub(crate) mod deadlines;
+pub(crate) mod lifecycle;
+pub(crate) mod policy;
+pub(crate) mod validate;
+pub(crate) mod warranty;
