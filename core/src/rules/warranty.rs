@@ -199,11 +199,20 @@ fn period_phrase(months: u32, source: PeriodSource) -> String {
     }
 }
 
-/// Decides 三包 coverage. Checks run in a fixed order so the reported rule is the first that
-/// applies: proof, scope, dates, period, cause.
+/// Decides 三包 coverage. A complaint dated before the purchase is wrong input whatever the
+/// proof, and is refused first; then the checks run in a fixed order so the reported rule is
+/// the first that applies: proof, scope, period, cause.
 pub fn decide(policy: &WarrantyPolicy, input: &WarrantyInput) -> Result<WarrantyDecision> {
     let cause = cause_phrase(input.cause);
     let received = input.received_date;
+    if let Some(purchase) = input.purchase_date
+        && received < purchase
+    {
+        return Err(Error::validation(
+            "received_date",
+            format!("complaint received {received} is before the purchase date {purchase}"),
+        ));
+    }
     let base = WarrantyDecision {
         covered: false,
         rule: WarrantyRule::NoProofOfPurchase,
@@ -255,12 +264,6 @@ pub fn decide(policy: &WarrantyPolicy, input: &WarrantyInput) -> Result<Warranty
         });
     };
 
-    if received < purchase {
-        return Err(Error::validation(
-            "received_date",
-            format!("complaint received {received} is before the purchase date {purchase}"),
-        ));
-    }
     let end = period_end(purchase, months).ok_or_else(|| {
         Error::validation(
             "purchase_date",
@@ -341,6 +344,29 @@ mod tests {
             proof,
             received_date: d(received),
             cause,
+        }
+    }
+
+    /// The CLI and the apps get the same answer: a complaint before the purchase is refused
+    /// whatever the proof or scope, not decided as "no proof".
+    #[test]
+    fn complaint_before_purchase_is_refused_whatever_the_proof() {
+        let policy = WarrantyPolicy::default();
+        for proof in [ProofOfPurchase::None, ProofOfPurchase::Invoice("INV-1".into())] {
+            for category in ["pump", "compressor"] {
+                let q = input(
+                    category,
+                    "",
+                    Some("2026-03-01"),
+                    &proof,
+                    "2026-02-28",
+                    Cause::DesignManufacturing,
+                );
+                match decide(&policy, &q) {
+                    Err(Error::Validation { field, .. }) => assert_eq!(field, "received_date"),
+                    other => panic!("{category} {proof:?}: {other:?}"),
+                }
+            }
         }
     }
 
@@ -442,8 +468,8 @@ mod tests {
         assert_eq!(dec.rule, WarrantyRule::NoProofOfPurchase);
         assert!(dec.explanation.contains("carries no purchase date"));
 
-        // Scope is checked before dates, so even an impossible date pair is "not in scope".
-        let dec = decide(
+        // An impossible date pair is wrong input before anything else, even out of scope.
+        let err = decide(
             &policy,
             &input(
                 "fan",
@@ -454,9 +480,8 @@ mod tests {
                 Cause::DesignManufacturing,
             ),
         )
-        .unwrap();
-        assert_eq!(dec.rule, WarrantyRule::NotInScope);
-        assert!(dec.explanation.contains("outside the 三包 scope"));
+        .unwrap_err();
+        assert!(matches!(err, Error::Validation { field: "received_date", .. }));
 
         let err = decide(
             &policy,
