@@ -7,7 +7,7 @@ use fieldcore::WarrantyDecision;
 use fieldcore::{
     Cause, Charge, ConfirmationInput, Measurement, Outcome, PartInput, PhotoKind, Status,
 };
-use fieldcore::{Decided, Entry, VisitBody};
+use fieldcore::{Decided, Entry, GpsPosition, VisitBody};
 
 use crate::convert::{CaseId, LocalDate, Timestamp};
 use crate::model::{CaseAction, Milestone, Registration, WarrantyRule};
@@ -173,7 +173,8 @@ pub struct Event {
     pub recorded: Stamp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+/// A position in decimal degrees, north and east positive (the core's own type).
+#[uniffi::remote(Record)]
 pub struct GpsPosition {
     pub lat: f64,
     pub lon: f64,
@@ -295,10 +296,7 @@ impl From<core::CasePhoto> for CasePhoto {
             height: r.height,
             thumbnail_hash: r.thumbnail_hash,
             thumbnail_size: r.thumbnail_size,
-            gps: r.gps.map(|g| GpsPosition {
-                lat: g.lat,
-                lon: g.lon,
-            }),
+            gps: r.gps,
             added: r.added_by.into(),
         }
     }

@@ -127,11 +127,62 @@ impl CaseView {
     }
 }
 
-/// Builds the view of a case document.
+/// Builds the view of a case document: the registration, the decisions, the collections, and
+/// what follows from them (round, deadlines, last update).
 pub fn build(doc: &impl ReadDoc, case_id: CaseId, policies: &Policies) -> Result<CaseView> {
+    let (registration, concurrent_facts) = registration_of(doc)?;
+    let decisions = decisions_of(doc, &registration)?;
+    let entries = entries_of(doc)?;
+
+    let round = 1 + entries.rounds.len() as u32;
+    let round_started_at = entries
+        .rounds
+        .last()
+        .map(|r| r.stamp.at)
+        .unwrap_or(registration.received_at);
+    let next_due = DeadlineInputs {
+        round_started_at,
+        market: registration.market,
+        status: decisions.status.current.value,
+    }
+    .next_due(&policies.deadlines);
+    let updated_at = entries
+        .events
+        .iter()
+        .map(|e| e.stamp.at)
+        .max()
+        .unwrap_or(registration.received_at);
+
+    Ok(CaseView {
+        id: case_id,
+        number: document::number_of(doc),
+        registration,
+        concurrent_facts,
+        status: decisions.status,
+        defect: decisions.defect,
+        warranty: decisions.warranty,
+        charge: decisions.charge,
+        resolution: decisions.resolution,
+        conflicts: decisions.conflicts,
+        round,
+        round_started_at,
+        next_due,
+        parts: entries.parts,
+        notes: entries.notes,
+        visits: entries.visits,
+        confirmations: entries.confirmations,
+        rounds: entries.rounds,
+        photos: entries.photos,
+        events: entries.events,
+        updated_at,
+    })
+}
+
+/// The registration as its winning facts, and the facts replicas wrote concurrently.
+fn registration_of(doc: &impl ReadDoc) -> Result<(Registration, Vec<ConcurrentFact>)> {
     let fact_values = document::read_facts(doc);
     let registration = facts::from_winners(&fact_values)?;
-    let concurrent_facts = fact_values
+    let concurrent = fact_values
         .iter()
         .filter(|(_, values)| values.len() > 1)
         .map(|(field, values)| ConcurrentFact {
@@ -139,7 +190,19 @@ pub fn build(doc: &impl ReadDoc, case_id: CaseId, policies: &Policies) -> Result
             values: values.iter().map(|v| facts::display(v)).collect(),
         })
         .collect();
+    Ok((registration, concurrent))
+}
 
+struct Decisions {
+    status: DecisionView<Status>,
+    defect: Option<DecisionView<DefectRecord>>,
+    warranty: Option<DecisionView<WarrantyRecord>>,
+    charge: Option<DecisionView<crate::model::Charge>>,
+    resolution: Option<DecisionView<ResolutionRecord>>,
+    conflicts: Vec<ConflictView>,
+}
+
+fn decisions_of(doc: &impl ReadDoc, registration: &Registration) -> Result<Decisions> {
     let mut conflicts = Vec::new();
     let status: DecisionView<Status> =
         decision::<Status>(doc, DecisionField::Status, &mut conflicts)?.unwrap_or_else(|| {
@@ -158,68 +221,46 @@ pub fn build(doc: &impl ReadDoc, case_id: CaseId, policies: &Policies) -> Result
                 conflict: Vec::new(),
             }
         });
-    let defect = decision(doc, DecisionField::Defect, &mut conflicts)?;
-    let warranty = decision(doc, DecisionField::Warranty, &mut conflicts)?;
-    let charge = decision::<crate::model::Charge>(doc, DecisionField::Charge, &mut conflicts)?;
-    let resolution = decision(doc, DecisionField::Resolution, &mut conflicts)?;
+    Ok(Decisions {
+        status,
+        defect: decision(doc, DecisionField::Defect, &mut conflicts)?,
+        warranty: decision(doc, DecisionField::Warranty, &mut conflicts)?,
+        charge: decision(doc, DecisionField::Charge, &mut conflicts)?,
+        resolution: decision(doc, DecisionField::Resolution, &mut conflicts)?,
+        conflicts,
+    })
+}
 
-    let mut events: Vec<Entry<EventBody>> = document::read_collection(doc, Collection::Events)?;
-    sort_entries(&mut events);
-    let mut notes: Vec<Entry<NoteBody>> = document::read_collection(doc, Collection::Notes)?;
-    sort_entries(&mut notes);
-    let mut visits: Vec<Entry<VisitBody>> = document::read_collection(doc, Collection::Visits)?;
-    sort_entries(&mut visits);
-    let mut confirmations: Vec<Entry<ConfirmationBody>> =
-        document::read_collection(doc, Collection::Confirmations)?;
-    sort_entries(&mut confirmations);
-    let mut rounds: Vec<Entry<RoundBody>> = document::read_collection(doc, Collection::Rounds)?;
-    sort_entries(&mut rounds);
-    let parts = part_lines(document::read_collection(doc, Collection::Parts)?);
+struct Entries {
+    events: Vec<Entry<EventBody>>,
+    notes: Vec<Entry<NoteBody>>,
+    visits: Vec<Entry<VisitBody>>,
+    confirmations: Vec<Entry<ConfirmationBody>>,
+    rounds: Vec<Entry<RoundBody>>,
+    parts: Vec<PartLine>,
+    photos: Vec<CasePhoto>,
+}
+
+/// The append-only collections, each in time order, and the photos.
+fn entries_of(doc: &impl ReadDoc) -> Result<Entries> {
+    fn sorted<T: DeserializeOwned>(doc: &impl ReadDoc, c: Collection) -> Result<Vec<Entry<T>>> {
+        let mut entries = document::read_collection(doc, c)?;
+        sort_entries(&mut entries);
+        Ok(entries)
+    }
     let mut photos: Vec<CasePhoto> = document::read_keyed::<PhotoRecord>(doc, document::PHOTOS)?
         .into_iter()
         .map(|(hash, record)| CasePhoto { hash, record })
         .collect();
     photos.sort_by(|a, b| (a.record.added_by.at, &a.hash).cmp(&(b.record.added_by.at, &b.hash)));
-
-    let round = 1 + rounds.len() as u32;
-    let round_started_at = rounds
-        .last()
-        .map(|r| r.stamp.at)
-        .unwrap_or(registration.received_at);
-    let next_due = DeadlineInputs {
-        round_started_at,
-        market: registration.market,
-        status: status.current.value,
-    }
-    .next_due(&policies.deadlines);
-    let updated_at = events
-        .iter()
-        .map(|e| e.stamp.at)
-        .max()
-        .unwrap_or(registration.received_at);
-
-    Ok(CaseView {
-        id: case_id,
-        number: document::number_of(doc),
-        registration,
-        concurrent_facts,
-        status,
-        defect,
-        warranty,
-        charge,
-        resolution,
-        conflicts,
-        round,
-        round_started_at,
-        next_due,
-        parts,
-        notes,
-        visits,
-        confirmations,
-        rounds,
+    Ok(Entries {
+        events: sorted(doc, Collection::Events)?,
+        notes: sorted(doc, Collection::Notes)?,
+        visits: sorted(doc, Collection::Visits)?,
+        confirmations: sorted(doc, Collection::Confirmations)?,
+        rounds: sorted(doc, Collection::Rounds)?,
+        parts: part_lines(document::read_collection(doc, Collection::Parts)?),
         photos,
-        events,
-        updated_at,
     })
 }
 
