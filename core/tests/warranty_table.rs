@@ -1,6 +1,5 @@
 //! The 三包 decision checked against a table of dated cases, one per line, so that the boundary
 //! policy (last day covered, month-end clamping) is written down where reviewers can read it.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::NaiveDate;
 use fieldcore::Error;
@@ -83,7 +82,8 @@ pump      | P1       | 2025-06-15 | none    | 2025-07-01 | cm | no  | -         
 motor     | M1       | -          | invoice | 2025-07-01 | dm | no  | -          | no_proof_of_purchase
 pump      | P1       | -          | voucher | 2025-07-01 | st | no  | -          | no_proof_of_purchase
 pump      | P1       | -          | none    | 2025-07-01 | dm | no  | -          | no_proof_of_purchase
-motor     | M1       | 2025-06-15 | none    | 2025-06-01 | dm | no  | -          | no_proof_of_purchase
+# a complaint before the purchase is wrong input, even without proof
+motor     | M1       | 2025-06-15 | none    | 2025-06-01 | dm | no  | -          | error
 # outside the 三包 scope
 compressor| C1       | 2025-01-01 | invoice | 2025-02-01 | dm | no  | -          | not_in_scope
 \"\"      | \"\"     | 2025-01-01 | invoice | 2025-02-01 | dm | no  | -          | not_in_scope
