@@ -92,8 +92,6 @@ pub fn parse_case_id(text: &str) -> Result<CaseId, FieldError> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
     use super::*;
 
     #[test]

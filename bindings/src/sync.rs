@@ -163,8 +163,6 @@ impl From<core::SyncReport> for SyncReport {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
     use super::*;
 
     fn config() -> SyncConfig {

@@ -55,7 +55,6 @@ pub fn stored_bytes(change: &Change) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use automerge::transaction::Transactable;
     use automerge::{ActorId, ROOT};

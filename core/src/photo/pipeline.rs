@@ -662,8 +662,6 @@ fn coordinate(exif: &exif::Exif, tag: exif::Tag, ref_tag: exif::Tag, negative: u
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
     use super::*;
 
     #[test]

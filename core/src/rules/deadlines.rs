@@ -228,8 +228,6 @@ pub fn is_overdue(due: &Due, now: Timestamp) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
     use super::*;
     use chrono::{DateTime, NaiveDate};
 

@@ -110,8 +110,6 @@ pub fn allowed_actions(from: Status) -> Vec<Action> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
     use super::*;
     use Status::*;
 

@@ -321,8 +321,6 @@ fn proof_kind(proof: &ProofOfPurchase) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
     use super::*;
 
     fn d(s: &str) -> NaiveDate {

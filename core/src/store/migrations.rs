@@ -48,7 +48,6 @@ pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn tables(conn: &Connection) -> Vec<String> {
