@@ -1,5 +1,6 @@
 //! The 三包 decision checked against a table of dated cases, one per line, so that the boundary
 //! policy (last day covered, month-end clamping) is written down where reviewers can read it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::NaiveDate;
 use fieldcore::Error;
@@ -90,7 +91,7 @@ compressor| C1       | 2025-01-01 | invoice | 2025-02-01 | dm | no  | -         
 motors    | M1       | 2025-01-01 | invoice | 2025-02-01 | dm | no  | -          | not_in_scope
 fan       | XK-8     | 2025-01-01 | invoice | 2025-02-01 | st | no  | -          | not_in_scope
 compressor| C1       | 2025-01-01 | none    | 2025-02-01 | dm | no  | -          | no_proof_of_purchase
-compressor| C1       | 2025-03-01 | invoice | 2025-02-01 | dm | no  | -          | not_in_scope
+compressor| C1       | 2025-03-01 | invoice | 2025-02-01 | dm | no  | -          | error
 # case and whitespace variants of the category
 MOTOR     | M1       | 2025-06-15 | invoice | 2026-06-15 | dm | yes | 2026-06-15 | covered_quality_fault
 \"  Motor \"| M1     | 2025-06-15 | invoice | 2026-06-16 | dm | no  | 2026-06-15 | out_of_period
