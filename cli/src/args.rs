@@ -51,9 +51,6 @@ pub enum Command {
     },
     /// Sync this device's store with HQ
     Sync(SyncArgs),
-    /// Measure a suite and print one JSON object
-    #[command(subcommand)]
-    Bench(BenchCommand),
 }
 
 #[derive(Debug, Args)]
@@ -67,51 +64,6 @@ pub struct SyncArgs {
     /// Trust only this certificate (PEM) for HQ instead of the bundled public roots
     #[arg(long, value_name = "PEM")]
     pub pin_cert: Option<PathBuf>,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// The store at field scale: command, open, list and search latency, memory, size
-    Store {
-        /// How many cases to fill the store with
-        #[arg(long, default_value_t = 10_000)]
-        cases: usize,
-    },
-    /// Internal: the read-only process whose peak memory `bench store` reports
-    #[command(hide = true)]
-    StoreRssProbe {
-        #[arg(long)]
-        store: std::path::PathBuf,
-    },
-    /// Photo import: a 12 MP phone photo through the pipeline into files, against the
-    /// image crate's own resize
-    Photos {
-        /// How many timed imports with each resizer
-        #[arg(long, default_value_t = 11)]
-        runs: usize,
-    },
-    /// Internal: the process that only imports, whose peak memory `bench photos` reports
-    #[command(hide = true)]
-    PhotosRssProbe {
-        #[arg(long)]
-        photo: std::path::PathBuf,
-    },
-    /// Sync with a real HQ on loopback: 10,000 cases changed, unchanged and bootstrapped
-    /// against plain per-case automerge sync, then 50 concurrent devices and 500 at once
-    Sync {
-        /// Cases on the device that is already in sync
-        #[arg(long, default_value_t = 10_000)]
-        cases: usize,
-        /// Devices syncing changes concurrently for the throughput figure
-        #[arg(long, default_value_t = 50)]
-        clients: usize,
-        /// How long the concurrent devices run, in seconds
-        #[arg(long, default_value_t = 10)]
-        client_seconds: u64,
-        /// Devices that each sync once, all at the same moment
-        #[arg(long, default_value_t = 500)]
-        devices: usize,
-    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,12 +12,10 @@ use fieldcore::{
 };
 use fieldcore::{Command, ListQuery, Page, Policies, Store};
 
-use crate::args::BenchCommand;
 use crate::args::{
     CaseCommand, CaseRef, Cli, ConfirmArgs, ConfirmDefectArgs, DecideWarrantyArgs, ListArgs,
     PartAddArgs, PartCommand, RegisterArgs, UpdateArgs, WarrantyCheckArgs, WarrantyCommand,
 };
-use crate::bench;
 use crate::demo;
 use crate::error::{CliError, Result};
 use crate::input;
@@ -46,29 +44,6 @@ pub fn run(cli: Cli, out: &Printer) -> Result<()> {
             },
             out,
         ),
-        crate::args::Command::Bench(BenchCommand::Store { cases }) => {
-            out.json_value(&bench::store(cases)?)
-        }
-        crate::args::Command::Bench(BenchCommand::StoreRssProbe { store }) => {
-            out.json_value(&bench::store_rss_probe(&store)?)
-        }
-        crate::args::Command::Bench(BenchCommand::Photos { runs }) => {
-            out.json_value(&crate::bench_photos::photos(runs)?)
-        }
-        crate::args::Command::Bench(BenchCommand::PhotosRssProbe { photo }) => {
-            out.json_value(&crate::bench_photos::photos_rss_probe(&photo)?)
-        }
-        crate::args::Command::Bench(BenchCommand::Sync {
-            cases,
-            clients,
-            client_seconds,
-            devices,
-        }) => out.json_value(&crate::bench_sync::sync(crate::bench_sync::SyncBench {
-            cases,
-            clients,
-            client_seconds,
-            devices,
-        })?),
     }
 }
 

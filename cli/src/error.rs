@@ -45,10 +45,6 @@ pub enum CliError {
     #[error("demo failed: {0}")]
     Demo(String),
 
-    /// A benchmark could not run to the end.
-    #[error("benchmark failed: {0}")]
-    Bench(String),
-
     #[error("file system error: {0}")]
     Io(#[from] io::Error),
 }
@@ -108,7 +104,6 @@ impl CliError {
             CliError::PhotoNotHere(_) => "photo_not_here",
             CliError::WriteFile { .. } => "io",
             CliError::Output(_) => "output",
-            CliError::Bench(_) => "bench",
             CliError::Demo(_) => "demo",
             CliError::Io(_) => "io",
         }

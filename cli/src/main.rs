@@ -1,9 +1,6 @@
 //! fieldctl: a field device on the command line, over the fieldcore engine.
 
 mod args;
-mod bench;
-mod bench_photos;
-mod bench_sync;
 mod case_text;
 mod commands;
 mod demo;

@@ -3,7 +3,9 @@
 //! - `GET /health`: `200 ok` when the server and its database answer; no token needed.
 //! - `POST /v1/sync`: the batched protocol (docs/sync-protocol.md).
 //! - `PUT|HEAD|GET /v1/blobs/{sha256}`: photo blobs.
-//! - `POST /v1/naive/{case_id}`: plain automerge sync of one case, the benchmark's baseline.
+//! - `POST /v1/naive/{case_id}`: plain automerge sync of one case, the sync benchmark's
+//!   baseline; only in a build with the `bench-baseline` feature (fieldbench's), never in a
+//!   normal `fieldhq serve`.
 //!
 //! Bodies are limited per route before they are read whole (axum's `DefaultBodyLimit`), and
 //! the device is authenticated from its bearer token before the body is read at all.
@@ -20,21 +22,20 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use fieldcore::{CONTENT_TYPE, MAX_BLOB_BYTES, MAX_MESSAGE_BYTES};
-use uuid::Uuid;
 
 use crate::auth;
 use crate::blobs::{BlobStore, Put};
 use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::storage::DeviceAuth;
-use crate::{naive, sync};
+use crate::sync;
 
 /// The application: every route, its body limit, and request logging.
 pub fn app(state: AppState) -> Router {
-    let sync_routes = Router::new()
-        .route("/v1/sync", post(sync_handler))
-        .route("/v1/naive/{case_id}", post(naive_handler))
-        .layer(DefaultBodyLimit::max(MAX_MESSAGE_BYTES));
+    let sync_routes = Router::new().route("/v1/sync", post(sync_handler));
+    #[cfg(feature = "bench-baseline")]
+    let sync_routes = sync_routes.route("/v1/naive/{case_id}", post(naive_handler));
+    let sync_routes = sync_routes.layer(DefaultBodyLimit::max(MAX_MESSAGE_BYTES));
     let blob_routes = Router::new()
         .route(
             "/v1/blobs/{hash}",
@@ -136,17 +137,18 @@ async fn sync_handler(
         .into_response())
 }
 
+#[cfg(feature = "bench-baseline")]
 async fn naive_handler(
     State(state): State<AppState>,
     Device(device): Device,
     Path(case_id): Path<String>,
     raw: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Response> {
-    let case_id: Uuid = case_id
+    let case_id: uuid::Uuid = case_id
         .parse()
         .map_err(|_| Error::malformed("the case id is not a UUID"))?;
     let raw = body(raw)?;
-    let reply = naive::run(&state, device, case_id, raw.to_vec()).await?;
+    let reply = crate::naive::run(&state, device, case_id, raw.to_vec()).await?;
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -209,5 +211,61 @@ async fn get_blob(
         )
             .into_response()),
         None => Err(Error::NotFound("HQ does not hold this blob".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used)]
+
+    use axum::http::Method;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::blobs::BlobStore;
+    use crate::state::system_clock;
+    use crate::storage::{Storage, StorageConfig};
+
+    /// The status `app` answers a request without a token with, on a fresh SQLite HQ.
+    async fn status_of(method: Method, uri: &str) -> StatusCode {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let config = StorageConfig {
+            data_dir: dir.path().to_owned(),
+            database_url: None,
+        };
+        let storage = Storage::open(&config).await.expect("the storage opens");
+        let blobs = BlobStore::open(dir.path()).expect("the blob folder opens");
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::empty())
+            .expect("a request");
+        app(AppState::new(storage, blobs, system_clock()))
+            .oneshot(request)
+            .await
+            .expect("the router answers")
+            .status()
+    }
+
+    /// The naive baseline route exists only where the `bench-baseline` feature is on; a
+    /// normal build answers 404 as for any unknown endpoint (with the feature, the route asks
+    /// for a token first). `cargo test -p fieldhq` runs the normal build; in a whole-workspace
+    /// build fieldbench turns the feature on for everyone (cargo unifies features).
+    #[tokio::test]
+    async fn the_naive_route_exists_only_with_the_bench_baseline_feature() {
+        let naive = status_of(
+            Method::POST,
+            "/v1/naive/0195f1c2-7b2c-7abc-8def-000000000001",
+        )
+        .await;
+        if cfg!(feature = "bench-baseline") {
+            assert_eq!(naive, StatusCode::UNAUTHORIZED);
+        } else {
+            assert_eq!(naive, StatusCode::NOT_FOUND);
+        }
+        assert_eq!(
+            status_of(Method::POST, "/v1/sync").await,
+            StatusCode::UNAUTHORIZED
+        );
     }
 }

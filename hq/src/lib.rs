@@ -23,7 +23,7 @@
 //! |---|---|
 //! | [`http`] | the router: routes, body limits, authentication, request logs |
 //! | [`sync`] | the batched protocol: checks, appends, numbering, pulls |
-//! | [`naive`] | plain per-case automerge sync, the benchmark's baseline |
+//! | `naive` | plain per-case automerge sync, the benchmark's baseline (feature `bench-baseline`) |
 //! | [`changes`] | pushed payloads into automerge changes, strictly |
 //! | [`numbering`] | `YYMM-NNNN` and HQ's number change |
 //! | [`access`] | roles and who may see which case |
@@ -42,6 +42,7 @@ pub mod blobs;
 pub mod changes;
 pub mod error;
 pub mod http;
+#[cfg(feature = "bench-baseline")]
 pub mod naive;
 pub mod numbering;
 pub mod state;

@@ -1,4 +1,4 @@
-//! `fieldctl bench sync`: the sync protocol against a real HQ on loopback (embedded with
+//! `fieldbench sync`: the sync protocol against a real HQ on loopback (embedded with
 //! `fieldhq::serve` on a tokio runtime whose worker threads serve it, SQLite data folder in a
 //! temporary directory), with devices that are real stores syncing over HTTP.
 //!
@@ -37,8 +37,8 @@ use fieldhq::{Role, RunningHq, ServeConfig, admin};
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 
-use crate::bench::{percentile, round};
-use crate::error::CliError;
+use crate::error::BenchError;
+use crate::measure::{percentile, round};
 
 /// How big a run is; the defaults are the issue's.
 #[derive(Debug, Clone, Copy)]
@@ -56,8 +56,8 @@ const CLIENT_CHANGES: usize = 5;
 /// New cases each device of the many-devices run brings.
 const DEVICE_CASES: usize = 3;
 
-pub fn sync(bench: SyncBench) -> Result<Value, CliError> {
-    let name = format!("fieldctl-bench-sync-{}", uuid::Uuid::now_v7());
+pub fn sync(bench: SyncBench) -> Result<Value, BenchError> {
+    let name = format!("fieldbench-sync-{}", uuid::Uuid::now_v7());
     let dirs = Dirs {
         disk: std::env::temp_dir().join(&name),
         setup: match Path::new(RAM_DIR).is_dir() {
@@ -93,8 +93,8 @@ impl Dirs {
         &self,
         name: &str,
         user: &str,
-        fill: impl FnOnce(&mut Store) -> Result<T, CliError>,
-    ) -> Result<(Store, T), CliError> {
+        fill: impl FnOnce(&mut Store) -> Result<T, BenchError>,
+    ) -> Result<(Store, T), BenchError> {
         let mut store = Store::open(self.setup.join(name), user)?;
         let out = fill(&mut store)?;
         drop(store);
@@ -108,8 +108,8 @@ impl Dirs {
         store: Store,
         name: &str,
         user: &str,
-        work: impl FnOnce(&mut Store) -> Result<T, CliError>,
-    ) -> Result<(Store, T), CliError> {
+        work: impl FnOnce(&mut Store) -> Result<T, BenchError>,
+    ) -> Result<(Store, T), BenchError> {
         drop(store);
         move_store(&self.disk.join(name), &self.setup.join(name))?;
         let mut store = Store::open(self.setup.join(name), user)?;
@@ -122,7 +122,7 @@ impl Dirs {
 
 /// Moves a closed store (database, WAL, shared memory; its blob folder is empty here)
 /// between file systems.
-fn move_store(from: &Path, to: &Path) -> Result<(), CliError> {
+fn move_store(from: &Path, to: &Path) -> Result<(), BenchError> {
     let with = |p: &Path, suffix: &str| {
         let mut s = p.as_os_str().to_owned();
         s.push(suffix);
@@ -142,8 +142,8 @@ fn move_store(from: &Path, to: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
-fn bench_err(e: impl std::fmt::Display) -> CliError {
-    CliError::Bench(e.to_string())
+fn bench_err(e: impl std::fmt::Display) -> BenchError {
+    BenchError::Failed(e.to_string())
 }
 
 /// An HQ served by a runtime's worker threads; the caller's thread stays free for blocking
@@ -154,7 +154,7 @@ struct Hq {
 }
 
 impl Hq {
-    fn start(data_dir: &Path) -> Result<Hq, CliError> {
+    fn start(data_dir: &Path) -> Result<Hq, BenchError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -170,15 +170,15 @@ impl Hq {
         })
     }
 
-    fn running(&self) -> Result<&RunningHq, CliError> {
+    fn running(&self) -> Result<&RunningHq, BenchError> {
         self.hq.as_ref().ok_or_else(|| bench_err("HQ stopped"))
     }
 
-    fn url(&self) -> Result<String, CliError> {
+    fn url(&self) -> Result<String, BenchError> {
         Ok(self.running()?.url())
     }
 
-    fn user(&self, name: &str, role: Role) -> Result<(), CliError> {
+    fn user(&self, name: &str, role: Role) -> Result<(), BenchError> {
         let storage = self.running()?.storage().clone();
         self.runtime
             .block_on(async move { admin::add_user(&storage, name, role, None).await })
@@ -186,7 +186,7 @@ impl Hq {
         Ok(())
     }
 
-    fn enrol(&self, user: &str) -> Result<String, CliError> {
+    fn enrol(&self, user: &str) -> Result<String, BenchError> {
         let storage = self.running()?.storage().clone();
         let enrolment = self
             .runtime
@@ -195,14 +195,14 @@ impl Hq {
         Ok(enrolment.token)
     }
 
-    fn count(&self, sql: &str) -> Result<i64, CliError> {
+    fn count(&self, sql: &str) -> Result<i64, BenchError> {
         let storage = self.running()?.storage().clone();
         self.runtime
             .block_on(async move { storage.query_count(sql).await })
             .map_err(bench_err)
     }
 
-    fn stop(mut self) -> Result<(), CliError> {
+    fn stop(mut self) -> Result<(), BenchError> {
         if let Some(hq) = self.hq.take() {
             self.runtime.block_on(hq.shutdown()).map_err(bench_err)?;
         }
@@ -227,7 +227,7 @@ struct TimedTransport {
 }
 
 impl TimedTransport {
-    fn new(config: &SyncConfig) -> Result<TimedTransport, CliError> {
+    fn new(config: &SyncConfig) -> Result<TimedTransport, BenchError> {
         Ok(TimedTransport {
             inner: HttpTransport::new(config)?,
             spent: Cell::new(Duration::ZERO),
@@ -298,7 +298,7 @@ impl Timed {
     }
 }
 
-fn timed_sync(store: &mut Store, config: &SyncConfig) -> Result<Timed, CliError> {
+fn timed_sync(store: &mut Store, config: &SyncConfig) -> Result<Timed, BenchError> {
     let transport = TimedTransport::new(config)?;
     let started = Instant::now();
     let report = store.sync_with(&transport, config, &mut |_| {}, &CancelToken::new())?;
@@ -309,7 +309,7 @@ fn timed_sync(store: &mut Store, config: &SyncConfig) -> Result<Timed, CliError>
     })
 }
 
-fn run(dirs: &Dirs, bench: SyncBench) -> Result<Value, CliError> {
+fn run(dirs: &Dirs, bench: SyncBench) -> Result<Value, BenchError> {
     let cases = bench.cases.max(1);
     let hq = Hq::start(&dirs.disk.join("hq"))?;
     let url = hq.url()?;
@@ -453,7 +453,7 @@ fn run(dirs: &Dirs, bench: SyncBench) -> Result<Value, CliError> {
 
 /// What the pending push's change chunks weigh, as the outbox holds and pushes them
 /// (automerge's compressed chunk form).
-fn pending_change_bytes(store: &mut Store) -> Result<u64, CliError> {
+fn pending_change_bytes(store: &mut Store) -> Result<u64, BenchError> {
     let (request, _) = store.prepare_sync(usize::MAX, 1)?;
     Ok(request.pushes.iter().map(|p| p.payload.len() as u64).sum())
 }
@@ -464,7 +464,7 @@ fn pending_change_bytes(store: &mut Store) -> Result<u64, CliError> {
 /// change chunks, applying them to an empty document, the schema checks, building the case
 /// view, saving the document. What the sum leaves of the bootstrap's device time is SQLite
 /// (documents, projection rows, the transaction) and the decode of the response.
-fn bootstrap_breakdown(hq: &Hq, url: &str, dirs: &Dirs) -> Result<Value, CliError> {
+fn bootstrap_breakdown(hq: &Hq, url: &str, dirs: &Dirs) -> Result<Value, BenchError> {
     let config = config(url, &hq.enrol("zhou")?);
     let mut probe = Store::open(dirs.disk.join("probe.db"), "zhou")?;
     let transport = HttpTransport::new(&config)?;
@@ -565,7 +565,7 @@ impl Naive {
 /// Plain per-case automerge sync from a second device of the same engineer, holding the
 /// same documents: first every case synced until HQ and the device agree (untimed), then one
 /// other field changed in every case and one message exchange per case, timed.
-fn naive(hq: &Hq, url: &str, phone: &mut Store, ids: &[CaseId]) -> Result<Naive, CliError> {
+fn naive(hq: &Hq, url: &str, phone: &mut Store, ids: &[CaseId]) -> Result<Naive, BenchError> {
     let token = hq.enrol("wang")?;
     let client = naive_client()?;
     let actor = automerge::ActorId::random();
@@ -575,7 +575,7 @@ fn naive(hq: &Hq, url: &str, phone: &mut Store, ids: &[CaseId]) -> Result<Naive,
         doc.set_actor(actor.clone());
         docs.insert(*id, (doc, State::new()));
     }
-    let post = |id: &CaseId, body: Vec<u8>| -> Result<Vec<u8>, CliError> {
+    let post = |id: &CaseId, body: Vec<u8>| -> Result<Vec<u8>, BenchError> {
         let response = client
             .post(format!("{url}/v1/naive/{id}"))
             .bearer_auth(&token)
@@ -592,7 +592,7 @@ fn naive(hq: &Hq, url: &str, phone: &mut Store, ids: &[CaseId]) -> Result<Naive,
         Ok(response.bytes().map_err(bench_err)?.to_vec())
     };
     let exchange =
-        |id: &CaseId, doc: &mut Automerge, state: &mut State| -> Result<Option<u64>, CliError> {
+        |id: &CaseId, doc: &mut Automerge, state: &mut State| -> Result<Option<u64>, BenchError> {
             let Some(message) = doc.generate_sync_message(state) else {
                 return Ok(None);
             };
@@ -676,7 +676,7 @@ fn naive(hq: &Hq, url: &str, phone: &mut Store, ids: &[CaseId]) -> Result<Naive,
 
 /// A plain HTTP client (HQ is on loopback without TLS; rustls is set up only because the
 /// client insists on a TLS configuration).
-fn naive_client() -> Result<reqwest::blocking::Client, CliError> {
+fn naive_client() -> Result<reqwest::blocking::Client, BenchError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -698,7 +698,7 @@ fn concurrent_clients(
     dirs: &Dirs,
     bench: SyncBench,
     first_received: Timestamp,
-) -> Result<Value, CliError> {
+) -> Result<Value, BenchError> {
     let clients = bench.clients.max(1);
     let mut stores = Vec::with_capacity(clients);
     for c in 0..clients {
@@ -794,7 +794,7 @@ fn many_devices(
     dirs: &Dirs,
     devices: usize,
     first_received: Timestamp,
-) -> Result<Value, CliError> {
+) -> Result<Value, BenchError> {
     let cases_before = hq.count("SELECT COUNT(*) FROM cases")?;
     let mut stores = Vec::with_capacity(devices);
     for d in 0..devices {

@@ -1,4 +1,4 @@
-//! `fieldctl bench photos`: a 12 MP phone photo (shot sideways, so the orientation path runs)
+//! `fieldbench photos`: a 12 MP phone photo (shot sideways, so the orientation path runs)
 //! through the photo pipeline and into fsynced files, as an import on a device would, timed
 //! against the same pipeline with the image crate's own resize. The memory figure comes from a
 //! second process that runs only the fast imports.
@@ -15,24 +15,24 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use crate::bench::round;
-use crate::error::CliError;
+use crate::error::BenchError;
+use crate::measure::{peak_rss_mb, round};
 
 const WIDTH: u32 = 4000;
 const HEIGHT: u32 = 3000;
 const PROBE_RUNS: usize = 5;
 
 /// Makes the photo, times `runs` imports with each resizer, and asks the probe for memory.
-pub fn photos(runs: usize) -> Result<Value, CliError> {
+pub fn photos(runs: usize) -> Result<Value, BenchError> {
     let runs = runs.max(1);
-    let dir = std::env::temp_dir().join(format!("fieldctl-photos-{}", uuid::Uuid::now_v7()));
+    let dir = std::env::temp_dir().join(format!("fieldbench-photos-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir)?;
     let result = run_photos(&dir, runs);
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-fn run_photos(dir: &Path, runs: usize) -> Result<Value, CliError> {
+fn run_photos(dir: &Path, runs: usize) -> Result<Value, BenchError> {
     let input = phone_photo()?;
     let input_path = dir.join("input.jpg");
     std::fs::write(&input_path, &input)?;
@@ -68,7 +68,7 @@ fn run_photos(dir: &Path, runs: usize) -> Result<Value, CliError> {
         import(&input, &policy, Resizer::ImageOps, &blobs)?;
         baseline_ms.push(ms(started.elapsed()));
     }
-    let photo = last.ok_or_else(|| CliError::Bench("no import ran".into()))?;
+    let photo = last.ok_or_else(|| BenchError::Failed("no import ran".into()))?;
 
     let import_ms = median(&mut fast_ms);
     let baseline = median(&mut baseline_ms);
@@ -113,7 +113,7 @@ fn import(
     policy: &PhotoPolicy,
     resizer: Resizer,
     blobs: &Path,
-) -> Result<(ProcessedPhoto, StageTimings), CliError> {
+) -> Result<(ProcessedPhoto, StageTimings), BenchError> {
     let (photo, stages) = fieldcore::process_profiled(bytes, policy, resizer)?;
     write_synced(&blobs.join(format!("{}.jpg", photo.sha256)), &photo.jpeg)?;
     write_synced(
@@ -124,7 +124,7 @@ fn import(
     Ok((photo, stages))
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), BenchError> {
     let tmp = path.with_extension("tmp");
     let mut file = File::create(&tmp)?;
     file.write_all(bytes)?;
@@ -133,25 +133,25 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Runs `fieldctl bench photos-rss-probe` on the photo in a new process.
-fn rss_probe(photo: &Path) -> Result<Value, CliError> {
+/// Runs `fieldbench photos-rss-probe` on the photo in a new process.
+fn rss_probe(photo: &Path) -> Result<Value, BenchError> {
     let exe = std::env::current_exe()?;
     let out = Process::new(exe)
-        .args(["bench", "photos-rss-probe", "--photo"])
+        .args(["photos-rss-probe", "--json", "--photo"])
         .arg(photo)
         .output()?;
     if !out.status.success() {
-        return Err(CliError::Bench(format!(
+        return Err(BenchError::Failed(format!(
             "photo rss probe failed: {}",
             String::from_utf8_lossy(&out.stderr)
         )));
     }
-    serde_json::from_slice(&out.stdout).map_err(|e| CliError::Bench(e.to_string()))
+    serde_json::from_slice(&out.stdout).map_err(|e| BenchError::Failed(e.to_string()))
 }
 
 /// The probe: read the photo file and import it a few times with the fast pipeline, then
 /// report the process's peak resident memory.
-pub fn photos_rss_probe(photo: &Path) -> Result<Value, CliError> {
+pub fn photos_rss_probe(photo: &Path) -> Result<Value, BenchError> {
     let bytes = std::fs::read(photo)?;
     let blobs: PathBuf = photo.with_file_name(format!("probe-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&blobs)?;
@@ -167,7 +167,7 @@ pub fn photos_rss_probe(photo: &Path) -> Result<Value, CliError> {
 /// phone cameras use), an EXIF block saying it was shot with the phone turned (orientation 6)
 /// and when, and content that costs what a photo costs to code: sensor noise, soft gradients,
 /// and hard edges and small "text" as on a nameplate.
-fn phone_photo() -> Result<Vec<u8>, CliError> {
+fn phone_photo() -> Result<Vec<u8>, BenchError> {
     let mut rng = StdRng::seed_from_u64(12);
     let image = RgbImage::from_fn(WIDTH, HEIGHT, |x, y| {
         let (fx, fy) = (x as f32 / WIDTH as f32, y as f32 / HEIGHT as f32);
@@ -200,7 +200,7 @@ fn phone_photo() -> Result<Vec<u8>, CliError> {
     encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
     encoder
         .add_exif_metadata(&exif_block())
-        .map_err(|e| CliError::Bench(e.to_string()))?;
+        .map_err(|e| BenchError::Failed(e.to_string()))?;
     encoder
         .encode(
             image.as_raw(),
@@ -208,7 +208,7 @@ fn phone_photo() -> Result<Vec<u8>, CliError> {
             HEIGHT as u16,
             jpeg_encoder::ColorType::Rgb,
         )
-        .map_err(|e| CliError::Bench(e.to_string()))?;
+        .map_err(|e| BenchError::Failed(e.to_string()))?;
     Ok(jpeg)
 }
 
@@ -252,17 +252,6 @@ fn thread_cpu_ns() -> Option<u64> {
         .next()?
         .parse()
         .ok()
-}
-
-/// Peak resident set size (VmHWM) of this process, from /proc.
-fn peak_rss_mb() -> Result<f64, CliError> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .ok_or_else(|| CliError::Bench("VmHWM not in /proc/self/status".into()))
 }
 
 fn ms(d: Duration) -> f64 {

@@ -1,4 +1,4 @@
-//! `fieldctl bench store`: measures the store at field scale (10,000 cases) and prints one JSON
+//! `fieldbench store`: measures the store at field scale (10,000 cases) and prints one JSON
 //! object. The memory figure comes from a second process that only reads, as a phone app
 //! reopening its store would.
 
@@ -16,13 +16,14 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use crate::error::CliError;
+use crate::error::BenchError;
+use crate::measure::{peak_rss_mb, percentile, round};
 
 const SAMPLES: usize = 1_000;
 
 /// Fills a fresh store with `cases` cases, then measures commands, opens, lists and search.
-pub fn store(cases: usize) -> Result<Value, CliError> {
-    let dir = std::env::temp_dir().join(format!("fieldctl-bench-{}", uuid::Uuid::now_v7()));
+pub fn store(cases: usize) -> Result<Value, BenchError> {
+    let dir = std::env::temp_dir().join(format!("fieldbench-store-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir)?;
     let db = dir.join("bench.db");
     let result = run_store(&db, cases);
@@ -30,11 +31,11 @@ pub fn store(cases: usize) -> Result<Value, CliError> {
     result
 }
 
-fn run_store(db: &Path, cases: usize) -> Result<Value, CliError> {
+fn run_store(db: &Path, cases: usize) -> Result<Value, BenchError> {
     let mut rng = StdRng::seed_from_u64(7);
     let mut store = Store::open(db, "bench")?;
     let first_received = DateTime::parse_from_rfc3339("2026-10-01T09:00:00+08:00")
-        .map_err(|e| CliError::Bench(e.to_string()))?;
+        .map_err(|e| BenchError::Failed(e.to_string()))?;
 
     let fill_started = Instant::now();
     let mut ids = Vec::with_capacity(cases);
@@ -97,7 +98,7 @@ fn run_store(db: &Path, cases: usize) -> Result<Value, CliError> {
         })?;
         search_ms.push(ms(started));
         if page.rows.is_empty() {
-            return Err(CliError::Bench("search found nothing".into()));
+            return Err(BenchError::Failed("search found nothing".into()));
         }
     }
     drop(store);
@@ -125,25 +126,25 @@ fn run_store(db: &Path, cases: usize) -> Result<Value, CliError> {
     }))
 }
 
-/// Runs `fieldctl bench store-rss-probe` on the filled store in a new process.
-fn rss_probe(db: &Path) -> Result<Value, CliError> {
+/// Runs `fieldbench store-rss-probe` on the filled store in a new process.
+fn rss_probe(db: &Path) -> Result<Value, BenchError> {
     let exe = std::env::current_exe()?;
     let out = Process::new(exe)
-        .args(["bench", "store-rss-probe", "--store"])
+        .args(["store-rss-probe", "--json", "--store"])
         .arg(db)
         .output()?;
     if !out.status.success() {
-        return Err(CliError::Bench(format!(
+        return Err(BenchError::Failed(format!(
             "rss probe failed: {}",
             String::from_utf8_lossy(&out.stderr)
         )));
     }
-    serde_json::from_slice(&out.stdout).map_err(|e| CliError::Bench(e.to_string()))
+    serde_json::from_slice(&out.stdout).map_err(|e| BenchError::Failed(e.to_string()))
 }
 
 /// The probe: open the store, page through every case with the list API, open 1,000 cases,
 /// then report the process's peak resident memory.
-pub fn store_rss_probe(db: &Path) -> Result<Value, CliError> {
+pub fn store_rss_probe(db: &Path) -> Result<Value, BenchError> {
     let mut store = Store::open(db, "probe")?;
     let mut listed = 0usize;
     let mut ids: Vec<CaseId> = Vec::new();
@@ -161,7 +162,7 @@ pub fn store_rss_probe(db: &Path) -> Result<Value, CliError> {
                     row.case
                         .case_id
                         .parse()
-                        .map_err(|_| CliError::Bench("bad id".into()))?,
+                        .map_err(|_| BenchError::Failed("bad id".into()))?,
                 );
             }
         }
@@ -176,18 +177,7 @@ pub fn store_rss_probe(db: &Path) -> Result<Value, CliError> {
     Ok(json!({ "listed": listed, "opened": ids.len(), "rss_mb": round(peak_rss_mb()?) }))
 }
 
-/// Peak resident set size (VmHWM) of this process, from /proc.
-fn peak_rss_mb() -> Result<f64, CliError> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .ok_or_else(|| CliError::Bench("VmHWM not in /proc/self/status".into()))
-}
-
-fn visit(store: &mut Store, id: CaseId) -> Result<(), CliError> {
+fn visit(store: &mut Store, id: CaseId) -> Result<(), BenchError> {
     store.execute(id, &Command::ArriveOnSite)?;
     store.execute(
         id,
@@ -265,21 +255,6 @@ fn registration(i: usize, first_received: Timestamp) -> Registration {
 
 fn ms(started: Instant) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0
-}
-
-/// The nearest-rank percentile `p` (0..=1) of the samples; sorts them.
-pub(crate) fn percentile(values: &mut [f64], p: f64) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    values.sort_by(f64::total_cmp);
-    let rank = ((values.len() as f64 * p).ceil() as usize).clamp(1, values.len());
-    values[rank - 1]
-}
-
-/// Three decimals are plenty for a benchmark figure.
-pub(crate) fn round(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
 }
 
 fn file_size(path: &Path) -> u64 {
