@@ -16,6 +16,8 @@ mod photo;
 mod rules;
 mod store;
 mod sync;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 // The vocabulary of a case.
 pub use model::{

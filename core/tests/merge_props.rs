@@ -3,16 +3,13 @@
 //! store's projection always says what the merged document says.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::BTreeSet;
 
 use automerge::{ActorId, Automerge};
 use chrono::Duration;
-use common::commands::{Cmd, to_command};
-use common::{registration, t0};
 use fieldcore::CaseView;
-use fieldcore::{Cause, FactsUpdate, Outcome};
+use fieldcore::FactsUpdate;
+use fieldcore::testing::{Cmd, arb_cause, arb_cmd, entry_ids, registration, t0, to_command};
 use fieldcore::{Command, Context};
 use fieldcore::{Policies, Store, projection_row_of};
 use proptest::prelude::*;
@@ -28,37 +25,9 @@ enum Step {
     Merge { from: usize, to: usize },
 }
 
-fn cause() -> impl Strategy<Value = Cause> {
-    prop_oneof![
-        Just(Cause::DesignManufacturing),
-        Just(Cause::StorageTransport),
-        Just(Cause::CustomerMisuse)
-    ]
-}
-
-fn cmd() -> impl Strategy<Value = Cmd> {
-    prop_oneof![
-        2 => Just(Cmd::Ack),
-        1 => Just(Cmd::Schedule),
-        1 => Just(Cmd::Arrive),
-        2 => cause().prop_map(Cmd::Confirm),
-        2 => proptest::option::of(0i64..100_000).prop_map(Cmd::Decide),
-        1 => prop_oneof![Just(Outcome::PartsReplaced), Just(Outcome::PaidRepair), Just(Outcome::Rejected)]
-            .prop_map(Cmd::Resolve),
-        2 => any::<u8>().prop_map(Cmd::Part),
-        1 => (0usize..8).prop_map(Cmd::ReversePart),
-        3 => any::<u8>().prop_map(Cmd::Note),
-        1 => any::<bool>().prop_map(Cmd::Customer),
-        1 => Just(Cmd::Close),
-        1 => Just(Cmd::Reopen),
-        1 => any::<u8>().prop_map(Cmd::Phone),
-        1 => (0u8..5, 0usize..3).prop_map(|(f, c)| Cmd::ResolveConflict(f, c)),
-    ]
-}
-
 fn steps() -> impl Strategy<Value = Vec<Step>> {
     let step = prop_oneof![
-        3 => (0..REPLICAS, cmd()).prop_map(|(r, c)| Step::Run(r, c)),
+        3 => (0..REPLICAS, arb_cmd()).prop_map(|(r, c)| Step::Run(r, c)),
         1 => (0..REPLICAS, 0..REPLICAS).prop_map(|(from, to)| Step::Merge { from, to }),
     ];
     proptest::collection::vec(step, 1..40)
@@ -154,19 +123,6 @@ fn ctx(policies: &Policies, r: usize, minutes: i64) -> Context<'_> {
     }
 }
 
-/// The id of every entry in a view, across all append-only collections.
-fn entry_ids(v: &CaseView) -> BTreeSet<String> {
-    v.events
-        .iter()
-        .map(|e| e.id.clone())
-        .chain(v.notes.iter().map(|e| e.id.clone()))
-        .chain(v.parts.iter().map(|e| e.id.clone()))
-        .chain(v.visits.iter().map(|e| e.id.clone()))
-        .chain(v.confirmations.iter().map(|e| e.id.clone()))
-        .chain(v.rounds.iter().map(|e| e.id.clone()))
-        .collect()
-}
-
 /// Ids of reversal and return entries are not in the view's part lines; count them via events.
 fn all_events(v: &CaseView) -> usize {
     v.events.len()
@@ -219,7 +175,7 @@ proptest! {
     /// show a conflict after merging, on both sides, listing both values; a person's choice
     /// then resolves it everywhere.
     #[test]
-    fn concurrent_decisions_surface_as_conflicts(a in cause(), b in cause(), choose in 0usize..2) {
+    fn concurrent_decisions_surface_as_conflicts(a in arb_cause(), b in arb_cause(), choose in 0usize..2) {
         prop_assume!(a != b);
         let mut reps = Replicas::new();
         prop_assert!(reps.run_command(0, &to_command(&Cmd::Ack, &reps.view(0))));

@@ -2,9 +2,7 @@
 //! garbage collection, with real files in a real blob folder.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{StepClock, registration};
+use fieldcore::testing::{StepClock, registration};
 use fieldcore::{Cause, ConfirmationInput, DefectInput, PhotoKind};
 use fieldcore::{Command, Error, Store, UploadState};
 

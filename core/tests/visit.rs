@@ -1,10 +1,8 @@
 //! A whole service visit through the store, as the phone runs it offline.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use chrono::Duration;
-use common::{StepClock, registration, t0};
+use fieldcore::testing::{StepClock, registration, t0};
 use fieldcore::{Cause, ConfirmationInput, DefectInput, Measurement, Outcome, PartInput, Status};
 use fieldcore::{Command, Error, ListQuery, Store};
 

@@ -7,32 +7,27 @@
 //! - [`Device`] is a real `fieldcore::Store` in a temporary folder with a [`SyncConfig`] for
 //!   that HQ (short backoff, for tests). Its sync is blocking reqwest: call it from plain test
 //!   threads, never from inside HQ's runtime.
-//! - [`work`] generates random commands the way the core's merge properties do.
+//! - [`work::Ledger`] runs field work on devices and keeps what it appended, for the end
+//!   checks; the random commands themselves come from `fieldcore::testing`, like the core's
+//!   merge properties'.
 //! - [`proxy::FaultyProxy`] cuts connections at random byte offsets.
 //!
 //! Helpers return [`Result`] instead of panicking, so that the crate stays within the
 //! workspace's lints; tests unwrap.
 
-// The abstract commands are the core's test fixture, shared by path so both suites run the
-// same field work.
-#[path = "../../core/tests/common/commands.rs"]
-pub mod commands;
 pub mod proxy;
 pub mod work;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate};
+use fieldcore::CaseId;
 use fieldcore::CaseView;
+use fieldcore::testing::{registration_for, step_clock, t0};
 use fieldcore::{CancelToken, SyncConfig, SyncProgress, SyncReport};
-use fieldcore::{
-    CaseId, Channel, CustomerRequest, Market, ProofOfPurchase, Registration, Timestamp,
-};
 use fieldcore::{ListQuery, Store};
 use fieldhq::admin::{self, Enrolment};
 use fieldhq::storage::{CaseInfo, Storage};
@@ -43,45 +38,6 @@ use uuid::Uuid;
 /// Errors of the helpers: whatever failed, with its message.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// The month of every case number in these tests: HQ's clock is fixed at [`t0`].
-pub const MONTH: &str = "2611";
-
-/// 2026-11-02 09:00 China Standard Time: HQ's fixed clock, and the start of every device's.
-pub fn t0() -> Timestamp {
-    // A constant that parses; the default (the epoch) is never reached.
-    DateTime::parse_from_rfc3339("2026-11-02T09:00:00+08:00").unwrap_or_default()
-}
-
-/// A valid complaint about a motor, with the given serial number.
-pub fn registration(serial: &str) -> Registration {
-    Registration {
-        customer_name: "Hebei Pump Station No. 3".into(),
-        customer_phone: "+86 311 5555 0101".into(),
-        customer_address: "12 Canal Road, Shijiazhuang".into(),
-        region: "Hebei".into(),
-        home_region: false,
-        market: Market::Domestic,
-        product_model: "YE3-132M-4".into(),
-        product_category: "motor".into(),
-        serial_number: serial.into(),
-        manufacture_date: NaiveDate::from_ymd_opt(2026, 4, 20),
-        purchase_date: NaiveDate::from_ymd_opt(2026, 6, 1),
-        proof_of_purchase: ProofOfPurchase::Invoice("INV-0099812".into()),
-        fault_description: "Motor trips the breaker two minutes after start".into(),
-        customer_request: CustomerRequest::Repair,
-        channel: Channel::Phone,
-        received_at: t0(),
-        first_responder: "Wang Fang".into(),
-    }
-}
-
-/// A clock starting at `t0() + 1 h` that moves one minute each time it is read, so every
-/// command of a device has its own time and runs are repeatable.
-pub fn step_clock() -> fieldcore::Clock {
-    let minutes = Arc::new(AtomicI64::new(60));
-    Box::new(move || t0() + chrono::Duration::minutes(minutes.fetch_add(1, Ordering::SeqCst)))
-}
 
 // ------------------------------------------------------------------------------------ HQ
 
@@ -353,7 +309,7 @@ impl Device {
 
     /// Registers a case with a serial number of its own.
     pub fn register(&mut self, serial: &str) -> Result<CaseId> {
-        Ok(self.store.register(&registration(serial))?.id)
+        Ok(self.store.register(&registration_for(serial))?.id)
     }
 
     /// Every case id the device holds, from its list (the projection).
@@ -422,19 +378,6 @@ pub fn sync_until_quiet(devices: &mut [&mut Device], max_passes: usize) -> Resul
         }
     }
     Err(format!("devices did not go quiet in {max_passes} passes").into())
-}
-
-/// The id of every entry in a view, across all append-only collections.
-pub fn entry_ids(view: &CaseView) -> BTreeSet<String> {
-    view.events
-        .iter()
-        .map(|e| e.id.clone())
-        .chain(view.notes.iter().map(|e| e.id.clone()))
-        .chain(view.parts.iter().map(|e| e.id.clone()))
-        .chain(view.visits.iter().map(|e| e.id.clone()))
-        .chain(view.confirmations.iter().map(|e| e.id.clone()))
-        .chain(view.rounds.iter().map(|e| e.id.clone()))
-        .collect()
 }
 
 /// A JPEG as a phone camera would hand it over: `width` × `height`, a pattern made from

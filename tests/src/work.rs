@@ -1,50 +1,16 @@
-//! Random field work, as the core's merge properties (core/tests/merge_props.rs) generate it:
-//! a weighted mix of every kind of command, turned into a real [`Command`] against the case
-//! as the device sees it. Many are refused by the lifecycle (closing a case never
-//! acknowledged, ...); refused commands write nothing, which is part of what is tested.
+//! Field work on devices, for the end checks: [`Ledger`] runs commands (the abstract ones of
+//! `fieldcore::testing`, made concrete against the case as the device sees it, or real ones)
+//! and keeps what each success appended. Many random commands are refused by the lifecycle
+//! (closing a case never acknowledged, ...); a refused command must write nothing, which
+//! [`Ledger::run_command`] checks.
 
 use std::collections::BTreeSet;
 
+use fieldcore::CaseId;
 use fieldcore::Command;
-use fieldcore::{CaseId, Cause, Outcome};
-use rand::Rng;
+use fieldcore::testing::{Cmd, entry_ids, to_command};
 
-pub use crate::commands::{Cmd, to_command};
-use crate::{Device, Result, entry_ids};
-
-const CAUSES: [Cause; 3] = [
-    Cause::DesignManufacturing,
-    Cause::StorageTransport,
-    Cause::CustomerMisuse,
-];
-
-/// One random command, with the weights of the merge properties.
-pub fn random_cmd(rng: &mut impl Rng) -> Cmd {
-    // Weights: the same as merge_props' `cmd()` strategy (22 in all).
-    let pick = rng.random_range(0..22u32);
-    match pick {
-        0..=1 => Cmd::Ack,
-        2 => Cmd::Schedule,
-        3 => Cmd::Arrive,
-        4..=5 => Cmd::Confirm(CAUSES[rng.random_range(0..3)]),
-        6..=7 => Cmd::Decide(rng.random_bool(0.5).then(|| rng.random_range(0..100_000))),
-        8 => Cmd::Resolve(
-            [
-                Outcome::PartsReplaced,
-                Outcome::PaidRepair,
-                Outcome::Rejected,
-            ][rng.random_range(0..3)],
-        ),
-        9..=10 => Cmd::Part(rng.random()),
-        11 => Cmd::ReversePart(rng.random_range(0..8)),
-        12..=14 => Cmd::Note(rng.random()),
-        15 => Cmd::Customer(rng.random()),
-        16 => Cmd::Close,
-        17 => Cmd::Reopen,
-        18 => Cmd::Phone(rng.random()),
-        _ => Cmd::ResolveConflict(rng.random_range(0..5), rng.random_range(0..3)),
-    }
-}
+use crate::{Device, Result};
 
 /// What running commands on a device did, for the end-of-test checks.
 #[derive(Debug, Clone, Default)]

@@ -2,7 +2,6 @@
 //! offline with random commands and sync with a real HQ in random orders: all converge, every
 //! appended entry survives, concurrent decisions surface as conflicts everywhere, and the
 //! official numbers reach every device.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

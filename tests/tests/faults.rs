@@ -13,8 +13,9 @@ use common::Plan;
 use fieldcore::CaseId;
 use fieldcore::Command;
 use fieldcore::Error;
+use fieldcore::testing::MONTH;
 use fieldcore_e2e::proxy::{Faults, FaultyProxy};
-use fieldcore_e2e::{Device, MONTH, TestHq, sync_until_quiet};
+use fieldcore_e2e::{Device, TestHq, sync_until_quiet};
 use fieldhq::Role;
 
 #[test]

@@ -2,13 +2,13 @@
 //! cases each offline and sync at the same moment, a few cases per round so their requests
 //! interleave. HQ gives 180 numbers of one month, each once, without gaps, and every device
 //! learns the numbers of its cases.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Barrier;
 use std::time::Instant;
 
-use fieldcore_e2e::{Device, MONTH, TestHq};
+use fieldcore::testing::MONTH;
+use fieldcore_e2e::{Device, TestHq};
 use fieldhq::Role;
 
 const DEVICES: usize = 6;

@@ -1,7 +1,6 @@
 //! A photo taken on the engineer's phone travels through HQ to the repair center's tablet:
 //! uploaded during the phone's sync, listed on the tablet as not here, downloaded on demand
 //! and verified against its hash.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use fieldcore::CancelToken;
 use fieldcore::PhotoKind;

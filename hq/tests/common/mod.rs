@@ -6,12 +6,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use automerge::{ActorId, Automerge, ChangeHash};
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, FixedOffset};
 use fieldcore::Policies;
+pub use fieldcore::testing::MONTH;
+use fieldcore::testing::{registration_for, t0};
 use fieldcore::{
     self, ByteBuf, CasePush, MAX_PULL_CASES, PROTOCOL_VERSION, Payload, SyncRequest, SyncResponse,
 };
-use fieldcore::{Channel, CustomerRequest, Market, ProofOfPurchase, Registration};
 use fieldcore::{Command, Context};
 use fieldhq::storage::Storage;
 use fieldhq::{Role, RunningHq, ServeConfig, User, admin};
@@ -23,13 +24,6 @@ pub enum Backend {
     Sqlite,
     Postgres,
 }
-
-/// 2026-11-02 09:00 China Standard Time: HQ's fixed clock, so numbers are 2611-NNNN.
-pub fn t0() -> DateTime<FixedOffset> {
-    DateTime::parse_from_rfc3339("2026-11-02T09:00:00+08:00").unwrap()
-}
-
-pub const MONTH: &str = "2611";
 
 /// A PostgreSQL URL whose connections use a fresh schema of their own.
 pub async fn fresh_schema_url() -> String {
@@ -176,28 +170,6 @@ pub fn error_code(body: &[u8]) -> String {
     v["error"].as_str().unwrap().to_owned()
 }
 
-pub fn registration(serial: &str) -> Registration {
-    Registration {
-        customer_name: "Hebei Pump Station No. 3".into(),
-        customer_phone: "+86 311 5555 0101".into(),
-        customer_address: "12 Canal Road, Shijiazhuang".into(),
-        region: "Hebei".into(),
-        home_region: false,
-        market: Market::Domestic,
-        product_model: "YE3-132M-4".into(),
-        product_category: "motor".into(),
-        serial_number: serial.into(),
-        manufacture_date: NaiveDate::from_ymd_opt(2026, 4, 20),
-        purchase_date: NaiveDate::from_ymd_opt(2026, 6, 1),
-        proof_of_purchase: ProofOfPurchase::Invoice("INV-0099812".into()),
-        fault_description: "Motor trips the breaker two minutes after start".into(),
-        customer_request: CustomerRequest::Repair,
-        channel: Channel::Phone,
-        received_at: t0(),
-        first_responder: "Wang Fang".into(),
-    }
-}
-
 /// A field device reduced to what sync needs: documents, an outbox of change bytes, a cursor.
 pub struct TestDevice {
     pub user: String,
@@ -253,9 +225,13 @@ impl TestDevice {
             at,
             policies: &policies,
         };
-        let doc =
-            fieldcore::new_case_document(&self.actor, &ctx, case_id, &registration("M2406-118842"))
-                .unwrap();
+        let doc = fieldcore::new_case_document(
+            &self.actor,
+            &ctx,
+            case_id,
+            &registration_for("M2406-118842"),
+        )
+        .unwrap();
         self.outbox
             .entry(case_id)
             .or_default()

@@ -9,9 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use fieldcore::CaseSyncState;
 use fieldcore::CaseView;
 use fieldcore::Command;
+use fieldcore::testing::{Cmd, MONTH, entry_ids, random_cmd};
 use fieldcore::{CaseId, Cause, DefectInput};
-use fieldcore_e2e::work::{Ledger, random_cmd};
-use fieldcore_e2e::{Device, MONTH, TestHq, sync_until_quiet};
+use fieldcore_e2e::work::Ledger;
+use fieldcore_e2e::{Device, TestHq, sync_until_quiet};
 use fieldhq::Role;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -146,11 +147,7 @@ pub fn run(hq: &TestHq, url: &str, plan: Plan) -> (Team, Summary) {
     // A conflict for sure: phone and tablet confirm different causes of the same case
     // while apart.
     let disputed = shared[0];
-    assert!(
-        ledger
-            .run(&mut team.phone, disputed, &fieldcore_e2e::work::Cmd::Ack)
-            .unwrap()
-    );
+    assert!(ledger.run(&mut team.phone, disputed, &Cmd::Ack).unwrap());
     team.quiet(&mut summary);
     for (i, cause) in [(0, Cause::DesignManufacturing), (1, Cause::CustomerMisuse)] {
         let confirm = Command::ConfirmDefect(DefectInput {
@@ -267,7 +264,7 @@ pub fn run(hq: &TestHq, url: &str, plan: Plan) -> (Team, Summary) {
             };
             assert_eq!(state, expected);
         }
-        kept.extend(fieldcore_e2e::entry_ids(first));
+        kept.extend(entry_ids(first));
         summary.conflicts_at_end += usize::from(first.has_conflict());
     }
     let lost: Vec<&String> = ledger.appended.difference(&kept).collect();
