@@ -1,21 +1,13 @@
-//! The commands a person runs on a case, applied to its document. Each command is checked
-//! against the current view and the rules first, then written as one automerge change that
-//! also appends its audit event; a refused command leaves the document untouched.
+//! The commands a person runs on a case, who runs them and what they produced: the vocabulary
+//! that `plan` checks and `change` writes.
 
-use automerge::{ActorId, Automerge};
 use serde::{Deserialize, Serialize};
 
-use crate::case::document::{self, Collection, DecisionField};
-use crate::case::plan::{self, Write, decided, entry};
-use crate::case::records::{EventBody, PhotoAttachment, Stamp};
-use crate::case::view::CaseView;
-use crate::error::Result;
+use crate::case::records::{PhotoAttachment, Stamp};
 use crate::model::{
-    CaseId, Charge, ConfirmationInput, DefectInput, FactsUpdate, Outcome, PartInput, Registration,
-    Status, Timestamp,
+    Charge, ConfirmationInput, DefectInput, FactsUpdate, Outcome, PartInput, Timestamp,
 };
 use crate::rules::policy::Policies;
-use crate::rules::validate;
 
 /// Who runs a command, on which device, when, under which policies.
 #[derive(Debug, Clone)]
@@ -120,98 +112,4 @@ impl Command {
 pub struct Applied {
     /// The id of the entry the command appended (a part line, a note, ...), if any.
     pub entry_id: Option<String>,
-}
-
-/// A fresh document for a new case, written by this device's actor.
-pub fn register(
-    actor: &ActorId,
-    ctx: &Context<'_>,
-    case_id: CaseId,
-    registration: &Registration,
-) -> Result<Automerge> {
-    validate::registration(registration, ctx.at)?;
-    let mut doc = Automerge::new().with_actor(actor.clone());
-    let status = decided(ctx, Status::Registered.as_str(), Status::Registered)?;
-    let event = entry(
-        ctx,
-        EventBody {
-            action: "register".into(),
-            summary: format!(
-                "registered {} {} ({})",
-                registration.product_category,
-                registration.product_model,
-                registration.serial_number
-            ),
-        },
-    )?;
-    doc.transact_with(
-        |_| document::commit_options("register", ctx.at.timestamp()),
-        |tx| {
-            document::create(tx, case_id, registration)?;
-            write_all(
-                tx,
-                vec![
-                    Write::Decision(DecisionField::Status, status),
-                    Write::Append(Collection::Events, event.0, event.1),
-                ],
-            )
-        },
-    )
-    .map_err(|f| f.error)?;
-    Ok(doc)
-}
-
-/// Checks `command` against `view` (the case as `doc` stands) and writes it as one change.
-pub fn execute(
-    doc: &mut Automerge,
-    view: &CaseView,
-    ctx: &Context<'_>,
-    command: &Command,
-) -> Result<Applied> {
-    let (draft, summary) = plan::plan(view, ctx, command)?;
-    let mut writes = draft.writes;
-    let event = entry(
-        ctx,
-        EventBody {
-            action: command.name().into(),
-            summary,
-        },
-    )?;
-    writes.push(Write::Append(Collection::Events, event.0, event.1));
-    doc.transact_with(
-        |_| document::commit_options(command.name(), ctx.at.timestamp()),
-        |tx| write_all(tx, writes),
-    )
-    .map_err(|f| f.error)?;
-    Ok(Applied {
-        entry_id: draft.entry_id,
-    })
-}
-
-fn write_all(tx: &mut automerge::transaction::Transaction<'_>, writes: Vec<Write>) -> Result<()> {
-    for w in writes {
-        match w {
-            Write::Fact(key, value) => document::put_fact(tx, &key, value)?,
-            Write::Decision(field, json) => document::put_decision_json(tx, field, json)?,
-            Write::Append(collection, id, json) => {
-                document::append_json(tx, collection, &id, json)?
-            }
-            Write::Photo(hash, json) => {
-                document::put_keyed_json(tx, document::PHOTOS, &hash, json)?
-            }
-            Write::RemovePhoto(hash) => document::delete_keyed(tx, document::PHOTOS, &hash)?,
-        }
-    }
-    Ok(())
-}
-
-/// [`execute`] for a caller holding only the document: the view is built here first.
-pub fn execute_on_document(
-    doc: &mut Automerge,
-    case_id: CaseId,
-    ctx: &Context<'_>,
-    command: &Command,
-) -> Result<Applied> {
-    let view = crate::case::view::build(doc, case_id, ctx.policies)?;
-    execute(doc, &view, ctx, command)
 }

@@ -149,6 +149,27 @@ impl Store {
         self.blobs.path(hash)
     }
 
+    /// Blobs written here that HQ has not confirmed yet, oldest first.
+    pub fn pending_uploads(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT hash FROM blobs WHERE uploaded = 0 ORDER BY created_at, hash",
+        )?;
+        let hashes = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(hashes)
+    }
+
+    /// Records that HQ holds this blob, so it may be collected once no case needs it.
+    pub fn mark_uploaded(&mut self, hash: &str) -> Result<()> {
+        let changed = self
+            .write(|tx| Ok(tx.execute("UPDATE blobs SET uploaded = 1 WHERE hash = ?1", [hash])?))?;
+        if changed == 0 {
+            return Err(Error::EntryNotFound(hash.to_owned()));
+        }
+        Ok(())
+    }
+
     /// Stores a blob fetched from HQ (a tablet opening a photo taken on a phone), after
     /// checking the bytes are the ones the hash names.
     pub fn receive_blob(&mut self, hash: &str, bytes: &[u8]) -> Result<()> {

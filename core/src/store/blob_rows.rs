@@ -3,31 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::error::{Error, Result};
-use crate::store::Store;
-
-impl Store {
-    /// Blobs written here that HQ has not confirmed yet, oldest first.
-    pub fn pending_uploads(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT hash FROM blobs WHERE uploaded = 0 ORDER BY created_at, hash",
-        )?;
-        let hashes = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(hashes)
-    }
-
-    /// Records that HQ holds this blob, so it may be collected once no case needs it.
-    pub fn mark_uploaded(&mut self, hash: &str) -> Result<()> {
-        let changed = self
-            .write(|tx| Ok(tx.execute("UPDATE blobs SET uploaded = 1 WHERE hash = ?1", [hash])?))?;
-        if changed == 0 {
-            return Err(Error::EntryNotFound(hash.to_owned()));
-        }
-        Ok(())
-    }
-}
+use crate::error::Result;
 
 /// Inserts a blob's row if it has none; an existing row (the same photo on another case) keeps
 /// its upload state, except that HQ's copy marks it uploaded.

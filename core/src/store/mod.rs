@@ -26,7 +26,8 @@ use lru::LruCache;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use uuid::Uuid;
 
-use crate::case::commands::{self, Applied, Command, Context};
+use crate::case::change;
+use crate::case::commands::{Applied, Command, Context};
 use crate::case::document;
 use crate::case::view::{self, CaseView};
 use crate::error::{Error, Result};
@@ -235,7 +236,7 @@ impl Store {
     pub fn register(&mut self, registration: &Registration) -> Result<CaseView> {
         let case_id = Uuid::now_v7();
         let at = self.now();
-        let doc = commands::register(&self.actor, &self.context(at), case_id, registration)?;
+        let doc = change::register(&self.actor, &self.context(at), case_id, registration)?;
         let view = view::build(&doc, case_id, &self.policies)?;
         self.write(|tx| {
             insert_doc(tx, case_id, &doc)?;
@@ -278,7 +279,7 @@ impl Store {
             let heads = open.doc.get_heads();
             let before = open.take_view(case_id, &store.policies)?;
             let ctx = store.context(at);
-            let applied = commands::execute(&mut open.doc, &before, &ctx, command)?;
+            let applied = change::execute(&mut open.doc, &before, &ctx, command)?;
             let view = view::build(&open.doc, case_id, &store.policies)?;
             store.write(|tx| {
                 write_doc_change(tx, case_id, &open.doc, &heads)?;
