@@ -350,7 +350,10 @@ mod tests {
     #[test]
     fn complaint_before_purchase_is_refused_whatever_the_proof() {
         let policy = WarrantyPolicy::default();
-        for proof in [ProofOfPurchase::None, ProofOfPurchase::Invoice("INV-1".into())] {
+        for proof in [
+            ProofOfPurchase::None,
+            ProofOfPurchase::Invoice("INV-1".into()),
+        ] {
             for category in ["pump", "compressor"] {
                 let q = input(
                     category,
@@ -479,7 +482,13 @@ mod tests {
             ),
         )
         .unwrap_err();
-        assert!(matches!(err, Error::Validation { field: "received_date", .. }));
+        assert!(matches!(
+            err,
+            Error::Validation {
+                field: "received_date",
+                ..
+            }
+        ));
 
         let err = decide(
             &policy,
