@@ -11,10 +11,14 @@
 //!   checks; the random commands themselves come from `fieldcore::testing`, like the core's
 //!   merge properties'.
 //! - [`proxy::FaultyProxy`] cuts connections at random byte offsets.
+//! - [`TestHq::in_process`] is the same HQ without sockets: devices enrolled at it sync through
+//!   [`in_process::InProcessTransport`], straight into `fieldhq::app`, for fast sync tests
+//!   beside the loopback ones.
 //!
 //! Helpers return [`Result`] instead of panicking, so that the crate stays within the
 //! workspace's lints; tests unwrap.
 
+pub mod in_process;
 pub mod proxy;
 pub mod work;
 
@@ -27,13 +31,16 @@ use std::time::Duration;
 use fieldcore::CaseId;
 use fieldcore::CaseView;
 use fieldcore::testing::{registration_for, step_clock, t0};
-use fieldcore::{CancelToken, SyncConfig, SyncProgress, SyncReport};
+use fieldcore::{CancelToken, SyncConfig, SyncProgress, SyncReport, Transport};
 use fieldcore::{ListQuery, Store};
 use fieldhq::admin::{self, Enrolment};
+use fieldhq::blobs::BlobStore;
 use fieldhq::storage::{CaseInfo, Storage};
-use fieldhq::{Role, RunningHq, ServeConfig, User};
+use fieldhq::{AppState, Role, RunningHq, ServeConfig, User};
 use tokio::runtime::Runtime;
 use uuid::Uuid;
+
+use crate::in_process::InProcessTransport;
 
 /// Errors of the helpers: whatever failed, with its message.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -55,6 +62,8 @@ struct HqState {
     storage: Option<Storage>,
     /// Where HQ listens (or last listened, while it is down).
     addr: SocketAddr,
+    /// HQ's router when it runs in process, without a listener ([`TestHq::in_process`]).
+    app: Option<axum::Router>,
 }
 
 impl HqState {
@@ -67,6 +76,7 @@ impl HqState {
         }
         self.hq.take();
         self.storage.take();
+        self.app.take();
     }
 }
 
@@ -104,12 +114,53 @@ impl TestHq {
             storage: Some(hq.storage().clone()),
             hq: Some(hq),
             runtime: Some(runtime),
+            app: None,
         };
         Ok(TestHq {
             state: Mutex::new(state),
             data_dir,
             _dir: dir,
         })
+    }
+
+    /// HQ as [`TestHq::start`] makes it (fresh SQLite data folder, clock fixed at [`t0`]) but
+    /// without a listener: only its router, `fieldhq::app`, on its runtime. Devices made with
+    /// [`Device::enrolled`] or [`Device::at`] sync in process; [`TestHq::url`] is never dialled,
+    /// and HQ cannot be killed or restarted.
+    pub fn in_process() -> Result<TestHq> {
+        let dir = tempfile::tempdir()?;
+        let data_dir = dir.path().join("hq");
+        let runtime = runtime()?;
+        let config = serve_config(SocketAddr::from(([127, 0, 0, 1], 0)), &data_dir);
+        let storage = runtime.block_on(fieldhq::Storage::open(&config.storage()))?;
+        let blobs = BlobStore::open(&data_dir)?;
+        let app = fieldhq::app(AppState::new(storage.clone(), blobs, Arc::new(t0)));
+        let state = HqState {
+            addr: config.addr,
+            storage: Some(storage),
+            hq: None,
+            runtime: Some(runtime),
+            app: Some(app),
+        };
+        Ok(TestHq {
+            state: Mutex::new(state),
+            data_dir,
+            _dir: dir,
+        })
+    }
+
+    /// For an in-process HQ, the transport a device with `token` syncs through; `None` for an
+    /// HQ on loopback.
+    pub fn transport(&self, token: &str) -> Option<InProcessTransport> {
+        let state = self.state();
+        let (Some(app), Some(runtime)) = (state.app.clone(), state.runtime.as_ref()) else {
+            return None;
+        };
+        Some(InProcessTransport::new(
+            app,
+            runtime.handle().clone(),
+            token,
+        ))
     }
 
     fn state(&self) -> MutexGuard<'_, HqState> {
@@ -203,6 +254,9 @@ impl TestHq {
     /// (within about two seconds), else on a new one. Returns HQ's URL.
     pub fn restart(&self) -> Result<String> {
         let mut state = self.state();
+        if state.app.is_some() {
+            return Err("an in-process HQ cannot restart".into());
+        }
         state.crash();
         let runtime = runtime()?;
         let mut attempt = 0;
@@ -251,6 +305,8 @@ pub struct Device {
     pub name: String,
     pub store: Store,
     pub config: SyncConfig,
+    /// Set when the device syncs with an in-process HQ; otherwise over HTTP to `config.hq_url`.
+    pub transport: Option<InProcessTransport>,
     dir: tempfile::TempDir,
 }
 
@@ -275,14 +331,23 @@ impl Device {
             name: user.to_owned(),
             store,
             config: test_config(url, token),
+            transport: None,
             dir,
         })
+    }
+
+    /// A new device of `user` with `token`, syncing with `hq`: in process when `hq` runs in
+    /// process, else over HTTP to `url` (HQ's own, or a proxy in front of it).
+    pub fn at(hq: &TestHq, url: &str, user: &str, token: &str) -> Result<Device> {
+        let mut device = Device::new(user, url, token)?;
+        device.transport = hq.transport(token);
+        Ok(device)
     }
 
     /// Enrols a device for `user` at `hq` and opens its store.
     pub fn enrolled(hq: &TestHq, user: &str) -> Result<Device> {
         let token = hq.enrol(user)?;
-        Device::new(user, &hq.url(), &token)
+        Device::at(hq, &hq.url(), user, &token)
     }
 
     pub fn dir(&self) -> &Path {
@@ -293,10 +358,9 @@ impl Device {
         self.config.hq_url = url.trim_end_matches('/').to_owned();
     }
 
-    /// One `Store::sync`.
+    /// One `Store::sync` (`Store::sync_with` the in-process transport, if any).
     pub fn sync(&mut self) -> fieldcore::Result<SyncReport> {
-        self.store
-            .sync(&self.config, &mut |_| {}, &CancelToken::new())
+        self.sync_with_progress(&mut |_| {})
     }
 
     /// One `Store::sync`, reporting progress after every round trip.
@@ -304,7 +368,26 @@ impl Device {
         &mut self,
         progress: &mut dyn FnMut(&SyncProgress),
     ) -> fieldcore::Result<SyncReport> {
-        self.store.sync(&self.config, progress, &CancelToken::new())
+        let cancel = CancelToken::new();
+        match &self.transport {
+            Some(transport) => self
+                .store
+                .sync_with(transport, &self.config, progress, &cancel),
+            None => self.store.sync(&self.config, progress, &cancel),
+        }
+    }
+
+    /// Downloads a photo (or thumbnail) from HQ: `Store::fetch_blob`, or the same through the
+    /// in-process transport.
+    pub fn fetch_blob(&mut self, hash: &str) -> fieldcore::Result<()> {
+        let cancel = CancelToken::new();
+        match &self.transport {
+            Some(transport) => {
+                let bytes = transport.get_blob(hash, &cancel, &mut 0)?;
+                self.store.receive_blob(hash, &bytes)
+            }
+            None => self.store.fetch_blob(&self.config, hash, &cancel),
+        }
     }
 
     /// Registers a case with a serial number of its own.

@@ -53,13 +53,14 @@ pub struct Team {
 }
 
 impl Team {
-    /// Users and devices at `hq`; the devices sync to `url` (HQ itself or a proxy).
+    /// Users and devices at `hq`; the devices sync to `url` (HQ itself or a proxy), or in
+    /// process when `hq` runs in process.
     pub fn new(hq: &TestHq, url: &str, max_attempts: u32) -> Team {
         hq.user("wang", Role::Engineer, None).unwrap();
         hq.user("li", Role::Technician, Some(CENTER)).unwrap();
         hq.user("zhou", Role::HqStaff, None).unwrap();
         let device = |user: &str| {
-            let mut d = Device::new(user, url, &hq.enrol(user).unwrap()).unwrap();
+            let mut d = Device::at(hq, url, user, &hq.enrol(user).unwrap()).unwrap();
             d.config.max_attempts = max_attempts;
             d
         };
