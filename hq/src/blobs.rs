@@ -3,11 +3,10 @@
 //! leaves a partial file under a blob's name. The name is the SHA-256 of the content, checked
 //! on arrival, so a PUT is idempotent and a GET returns exactly what was hashed.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
+use fieldcore::sha256_hex;
 
 use crate::error::{Error, Result};
 
@@ -91,34 +90,11 @@ impl BlobStore {
             .root
             .join(TEMP_DIR)
             .join(uuid::Uuid::new_v4().simple().to_string());
-        let written = (|| -> std::io::Result<()> {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&temp)?;
-            file.write_all(bytes)?;
-            file.sync_all()?;
-            // Two uploads of the same blob may race here; both carry the same bytes, so
-            // whichever rename lands last is as good as the first.
-            fs::rename(&temp, &target)?;
-            File::open(folder)?.sync_all()
-        })();
-        if let Err(e) = written {
-            let _ = fs::remove_file(&temp);
-            return Err(e.into());
-        }
+        // Two uploads of the same blob may race to the rename; both carry the same bytes, so
+        // whichever lands last is as good as the first.
+        fieldcore::write_file_atomically(&temp, &target, bytes)?;
         Ok(Put::Created)
     }
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for b in digest.iter() {
-        out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        out.push(char::from(b"0123456789abcdef"[usize::from(b & 0x0f)]));
-    }
-    out
 }
 
 #[cfg(test)]

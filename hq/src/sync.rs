@@ -216,6 +216,7 @@ enum Decision {
     },
 }
 
+/// One request inside its transaction: every check first, then the writes, then the pulls.
 async fn apply(
     tx: &mut dyn Tx,
     device_id: Uuid,
@@ -229,15 +230,52 @@ async fn apply(
     } else {
         LockMode::Exclusive
     };
-    let mut current = tx.lock_log(mode).await?;
+    let current = tx.lock_log(mode).await?;
     bind_actor(tx, &device, &prepared.request_actor).await?;
+    let decisions = check(tx, &device, prepared.pushes, &prepared.request_actor).await?;
+    let written = write(tx, &device, decisions, &hq_actor, &now).await?;
+    let mut stats = written.stats;
+    let pulled = pulls(
+        tx,
+        &device,
+        &prepared.want_full,
+        prepared.cursor,
+        prepared.max_pull,
+        written.last_seq.unwrap_or(current),
+    )
+    .await?;
+    tx.mark_held_by_device(device.device_id, &pulled.documents)
+        .await?;
+    stats.pull_bytes = pulled.bytes;
+    let reference = tx
+        .reference()
+        .await?
+        .filter(|r| r.version > prepared.reference_version);
+    Ok(Outcome {
+        response: SyncResponse {
+            version: PROTOCOL_VERSION,
+            cursor: pulled.cursor,
+            more: pulled.more,
+            acks: written.acks,
+            pulls: pulled.pulls,
+            reference,
+        },
+        stats,
+    })
+}
 
-    // ---- every check first
-    let ids: Vec<Uuid> = prepared.pushes.iter().map(|p| p.case_id).collect();
+/// Decides every push against HQ's state (access, what HQ holds), before anything is written.
+async fn check(
+    tx: &mut dyn Tx,
+    device: &DeviceAuth,
+    pushes: Vec<PreparedPush>,
+    actor: &[u8],
+) -> Result<Vec<(Uuid, Decision)>> {
+    let ids: Vec<Uuid> = pushes.iter().map(|p| p.case_id).collect();
     let cases = tx.cases(&ids).await?;
-    let held = held_of(tx, &prepared.pushes).await?;
-    let mut decisions = Vec::with_capacity(prepared.pushes.len());
-    for push in prepared.pushes {
+    let held = held_of(tx, &pushes).await?;
+    let mut decisions = Vec::with_capacity(pushes.len());
+    for push in pushes {
         let case_id = push.case_id;
         // A case the user may not write is refused on its own (spec, "What HQ does with
         // pushes", 2): one re-routed case must not hold back the device's work on the others.
@@ -246,12 +284,30 @@ async fn apply(
                 tracing::info!(device = %device.device_id, case = %case_id, "push refused: no write access");
                 Decision::Forbidden
             }
-            _ => decide(push, &cases, &held, &prepared.request_actor)?,
+            _ => decide(push, &cases, &held, actor)?,
         };
         decisions.push((case_id, decision));
     }
+    Ok(decisions)
+}
 
-    // ---- writes
+/// What the writes of one request did.
+struct Written {
+    acks: Vec<AckOutcome>,
+    stats: Stats,
+    /// The last sequence number this request took, if it appended anything.
+    last_seq: Option<u64>,
+}
+
+/// Appends the accepted changes, numbers new cases (with HQ's own change) and records which
+/// cases the device now holds.
+async fn write(
+    tx: &mut dyn Tx,
+    device: &DeviceAuth,
+    decisions: Vec<(Uuid, Decision)>,
+    hq_actor: &ActorId,
+    now: &chrono::DateTime<chrono::FixedOffset>,
+) -> Result<Written> {
     let mut stats = Stats {
         pushes: decisions.len(),
         applied_changes: 0,
@@ -279,7 +335,7 @@ async fn apply(
             Decision::NeedFull | Decision::Forbidden => 0,
         })
         .sum();
-    let month = numbering::month_of(&now);
+    let month = numbering::month_of(now);
     let mut next_number = if new_case_count > 0 {
         let n = u32::try_from(new_case_count).map_err(|_| Error::internal("too many cases"))?;
         tx.allocate_numbers(&month, n).await?
@@ -329,7 +385,7 @@ async fn apply(
             Some(mut doc) => {
                 let number = numbering::format_number(&month, next_number);
                 next_number += 1;
-                let change = numbering::number_change(&mut doc, &hq_actor, &number, &now)?;
+                let change = numbering::number_change(&mut doc, hq_actor, &number, now)?;
                 rows.push(LogRow {
                     seq: next_seq,
                     case_id,
@@ -354,43 +410,15 @@ async fn apply(
             None => {}
         }
     }
-    if row_count > 0 {
-        current = next_seq - 1;
-    }
     tx.insert_cases(&new_cases).await?;
     tx.append(&rows).await?;
     tx.set_sync_seqs(&touched).await?;
     // Before the pulls: a case the device just pushed is one it holds, so it gets changes.
     tx.mark_held_by_device(device.device_id, &pushed).await?;
-
-    // ---- pulls
-    let pulled = pulls(
-        tx,
-        &device,
-        &prepared.want_full,
-        prepared.cursor,
-        prepared.max_pull,
-        current,
-    )
-    .await?;
-    tx.mark_held_by_device(device.device_id, &pulled.documents)
-        .await?;
-    stats.pull_bytes = pulled.bytes;
-
-    let reference = tx
-        .reference()
-        .await?
-        .filter(|r| r.version > prepared.reference_version);
-    Ok(Outcome {
-        response: SyncResponse {
-            version: PROTOCOL_VERSION,
-            cursor: pulled.cursor,
-            more: pulled.more,
-            acks,
-            pulls: pulled.pulls,
-            reference,
-        },
+    Ok(Written {
+        acks,
         stats,
+        last_seq: (row_count > 0).then(|| next_seq - 1),
     })
 }
 

@@ -564,7 +564,7 @@ pub async fn blobs_are_verified_idempotent_and_served(backend: Backend) {
     let phone = hq.person("wang", Role::Engineer, None).await;
     let token = Some(phone.token.as_str());
     let photo = b"\xff\xd8\xff\xe0 a small jpeg".to_vec();
-    let hash = fieldhq::blobs::sha256_hex(&photo);
+    let hash = fieldcore::sha256_hex(&photo);
     let path = format!("/v1/blobs/{hash}");
 
     let (status, _) = hq.send(Method::HEAD, &path, token, vec![]).await;
@@ -590,7 +590,7 @@ pub async fn blobs_are_verified_idempotent_and_served(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let big = vec![1u8; fieldcore::MAX_BLOB_BYTES + 1];
-    let big_path = format!("/v1/blobs/{}", fieldhq::blobs::sha256_hex(&big));
+    let big_path = format!("/v1/blobs/{}", fieldcore::sha256_hex(&big));
     let (status, _) = hq.send(Method::PUT, &big_path, token, big).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
