@@ -1,0 +1,95 @@
+//! New policies from HQ re-date every case from its projection row (no document loaded), rows
+//! an older version wrote are rebuilt once, and cached case views follow the new policies.
+
+use fieldcore::testing::{registration_for, step_clock};
+use fieldcore::{
+    CloseRule, Command, DeadlinePolicy, Milestone, Policies, Store, projection_row_of,
+};
+
+fn policies(reply_hours: u32, close_days: u32) -> Policies {
+    Policies {
+        deadlines: DeadlinePolicy {
+            reply_hours,
+            remedy_hours: 48,
+            report_days: 3,
+            close: CloseRule::CalendarDays {
+                domestic: close_days,
+                foreign: close_days + 4,
+            },
+        },
+        ..Policies::default()
+    }
+}
+
+/// Every case's stored row is what its view under the store's policies says.
+fn assert_rows_match_views(store: &mut Store, ids: &[fieldcore::CaseId]) {
+    for &id in ids {
+        let view = store.case(id).unwrap();
+        let stored = store.projection_row(id).unwrap().unwrap();
+        assert_eq!(stored, projection_row_of(&view), "case {id}");
+    }
+}
+
+#[test]
+fn new_policies_re_date_every_case_and_its_cached_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("device.db"), "wang").unwrap();
+    store.set_clock(step_clock());
+    let mut ids = Vec::new();
+    for serial in ["M-1", "M-2", "M-3"] {
+        ids.push(store.register(&registration_for(serial)).unwrap().id);
+    }
+    store
+        .execute(ids[1], &Command::Acknowledge { note: None })
+        .unwrap();
+    // Load every case into the cache, with its view under the default policies.
+    for &id in &ids {
+        store.case(id).unwrap();
+    }
+    let before = store.case(ids[0]).unwrap().next_due.unwrap();
+    assert_eq!(before.milestone, Milestone::Reply);
+
+    store.set_policies(policies(1, 5)).unwrap();
+    let after = store.case(ids[0]).unwrap().next_due.unwrap();
+    assert_eq!(after.milestone, Milestone::Reply);
+    assert_eq!(
+        (before.due_at - after.due_at).num_hours(),
+        23,
+        "the cached view must follow the new 1-hour reply deadline"
+    );
+    assert_rows_match_views(&mut store, &ids);
+
+    // The acknowledged case's next deadline is no longer the reply.
+    let acknowledged = store.projection_row(ids[1]).unwrap().unwrap();
+    assert_ne!(acknowledged.next_due_kind.as_deref(), Some("reply"));
+}
+
+#[test]
+fn rows_written_before_deadline_inputs_are_rebuilt_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("device.db");
+    let mut ids = Vec::new();
+    {
+        let mut store = Store::open(&path, "wang").unwrap();
+        store.set_clock(step_clock());
+        for serial in ["P-1", "P-2"] {
+            ids.push(store.register(&registration_for(serial)).unwrap().id);
+        }
+    }
+    // What an older version left: rows without their deadline inputs.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("UPDATE cases SET deadline_inputs = NULL", [])
+        .unwrap();
+    drop(conn);
+
+    let mut store = Store::open(&path, "wang").unwrap();
+    store.set_policies(policies(2, 9)).unwrap();
+    for &id in &ids {
+        let row = store.projection_row(id).unwrap().unwrap();
+        assert!(
+            row.deadline_inputs.is_some(),
+            "case {id} keeps its inputs now"
+        );
+    }
+    assert_rows_match_views(&mut store, &ids);
+}
