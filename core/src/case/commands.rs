@@ -28,6 +28,11 @@ impl Context<'_> {
     }
 }
 
+/// Something a person does to a case, as the store records it: run with
+/// [`crate::Store::execute`], which plans it against the case view (refusing it, with nothing
+/// written, when the rules or the lifecycle say no) and writes it as one automerge change with
+/// its audit event. Registering a new case is [`crate::Store::register`], not a command.
+/// Each variant's name in snake case is its name in the audit trail and the outbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum Command {
