@@ -44,6 +44,7 @@ pub enum Command {
     Warranty(WarrantyCommand),
     /// The main job: an HQ on loopback, an engineer's phone and a technician's tablet work one
     /// case apart, sync, resolve their conflict and converge (--offline: one device, no HQ)
+    #[cfg(feature = "demo")]
     Demo {
         /// A complete visit on one device only, on a fresh database (or --db)
         #[arg(long)]

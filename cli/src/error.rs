@@ -24,6 +24,7 @@ pub enum CliError {
     #[error("no database at {}; register a case first or pass --db", .0.display())]
     NoDatabase(PathBuf),
 
+    #[cfg(feature = "demo")]
     #[error("could not create the demo folder {}: {source}", .path.display())]
     DemoFolder { path: PathBuf, source: io::Error },
 
@@ -31,6 +32,7 @@ pub enum CliError {
     Output(#[source] io::Error),
 
     /// The demo could not draw or encode one of its photos.
+    #[cfg(feature = "demo")]
     #[error("could not make the demo's {what} photo: {reason}")]
     DemoPhoto { what: &'static str, reason: String },
 
@@ -42,6 +44,7 @@ pub enum CliError {
     WriteFile { path: PathBuf, source: io::Error },
 
     /// The scripted demo could not run to the end.
+    #[cfg(feature = "demo")]
     #[error("demo failed: {0}")]
     Demo(String),
 
@@ -99,11 +102,14 @@ impl CliError {
             CliError::Invalid { .. } => "validation",
             CliError::Usage(_) => "usage",
             CliError::NoDatabase(_) => "no_database",
+            #[cfg(feature = "demo")]
             CliError::DemoFolder { .. } => "io",
+            #[cfg(feature = "demo")]
             CliError::DemoPhoto { .. } => "demo",
             CliError::PhotoNotHere(_) => "photo_not_here",
             CliError::WriteFile { .. } => "io",
             CliError::Output(_) => "output",
+            #[cfg(feature = "demo")]
             CliError::Demo(_) => "demo",
             CliError::Io(_) => "io",
         }

@@ -1,27 +1,32 @@
-//! fieldctl: a field device on the command line, over the fieldcore engine.
+//! fieldctl: a field device on the command line, over the fieldcore engine. `main` parses the
+//! command line and hands it to its concern: `case` (and `warranty`), `photo`, `sync`, and
+//! `demo` (with the default `demo` feature).
+//!
+//! Modules depend one way: `main` → the concerns (`demo` → `case` → `photo`; `sync`) →
+//! `device` → `output` → `error`, with `args` and `input` beside them.
 
 mod args;
-mod case_text;
-mod commands;
+mod case;
+#[cfg(feature = "demo")]
 mod demo;
-mod demo_hq;
-mod demo_photos;
+mod device;
 mod error;
 mod input;
 mod output;
-mod photo_cmd;
-mod photo_text;
-mod sync_cmd;
+mod photo;
+mod sync;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::error::CliError;
+use crate::args::{Cli, Command, WarrantyCommand};
+use crate::device::Env;
+use crate::error::{CliError, Result};
 use crate::output::Printer;
 
 fn main() -> ExitCode {
-    let cli = match args::Cli::try_parse() {
+    let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // --help and --version are not errors.
         Err(e) if !e.use_stderr() => {
@@ -34,8 +39,29 @@ fn main() -> ExitCode {
         }
     };
     let out = Printer::new(cli.json);
-    match commands::run(cli, &out) {
+    match run(cli, &out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => out.error(&e),
+    }
+}
+
+/// Each command line to its concern.
+fn run(cli: Cli, out: &Printer) -> Result<()> {
+    let env = Env::new(cli.db, cli.user);
+    match cli.command {
+        Command::Case(command) => case::run(&env, *command, out),
+        Command::Photo(command) => photo::run(&env, command, out),
+        Command::Warranty(WarrantyCommand::Check(args)) => case::warranty_check(&args, out),
+        #[cfg(feature = "demo")]
+        Command::Demo { offline } => demo::run(&env, offline, out),
+        Command::Sync(args) => sync::run(
+            &env,
+            &sync::SyncArgs {
+                hq: args.hq,
+                token: args.token,
+                pinned_certificate: args.pin_cert,
+            },
+            out,
+        ),
     }
 }

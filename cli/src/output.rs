@@ -1,22 +1,17 @@
-//! Everything fieldctl prints: short human lines, the list table and the warranty answer, or
-//! their JSON forms with `--json`; and errors, on stderr always and as JSON on stdout too.
+//! How fieldctl prints: the [`Printer`] (text, or JSON with `--json`; progress lines; errors,
+//! on stderr always and as JSON on stdout too), the one-line result of any command that
+//! changed a case, and the small text helpers every concern's text uses.
 
 use std::io::{self, Write};
-use std::path::Path;
 use std::process::ExitCode;
 
-use chrono::DateTime;
-use fieldcore::CaseSyncState;
+use fieldcore::CaseView;
 use fieldcore::Due;
 use fieldcore::Timestamp;
-use fieldcore::WarrantyDecision;
-use fieldcore::{CaseView, Page, PhotoInfo};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::case_text;
 use crate::error::{CliError, Result};
-use crate::photo_text;
 
 /// Writes results to stdout as text or as JSON.
 pub struct Printer {
@@ -64,109 +59,14 @@ impl Printer {
         write_stdout(&format!("{message}\n{}\n", status_line(view, now)))
     }
 
-    /// The whole case, as `case show` prints it; `photos` are the case's photos with their
-    /// upload state.
-    /// `case show`: the whole case and how it stands with HQ.
-    pub fn case_view(
-        &self,
-        view: &CaseView,
-        photos: &[PhotoInfo],
-        sync: CaseSyncState,
-        now: Timestamp,
-    ) -> Result<()> {
-        if self.json {
-            let mut value = view_json(view, now)?;
-            if let Value::Object(object) = &mut value {
-                object.insert("sync_state".into(), to_value(&sync)?);
-            }
-            return write_json(&value);
-        }
-        write_stdout(&case_text::render(view, photos, Some(sync), now))
+    /// A command's result as JSON (`--json`), indented.
+    pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+        write_json(value)
     }
 
-    /// A photo just attached: its hash, size and dimensions.
-    pub fn photo_added(&self, view: &CaseView, hash: &str, now: Timestamp) -> Result<()> {
-        if self.json {
-            return write_json(&json!({ "case": view_json(view, now)?, "photo": hash }));
-        }
-        let mut text = Text::default();
-        if let Some(photo) = view.photos.iter().find(|p| p.hash == hash) {
-            let r = &photo.record;
-            text.line(format!(
-                "attached {} photo {} · {} · {}",
-                r.kind.as_str(),
-                photo_text::short_hash(hash),
-                photo_text::dimensions(r),
-                photo_text::size(r.size)
-            ));
-        }
-        text.line(format!("hash: {hash}"));
-        text.line(status_line(view, now));
-        write_stdout(&text.into_string())
-    }
-
-    /// The photos of a case.
-    pub fn photos(&self, photos: &[PhotoInfo]) -> Result<()> {
-        if self.json {
-            return write_json(photos);
-        }
-        write_stdout(&photo_text::table(photos))
-    }
-
-    /// One photo's record and, when it was exported, where to and how many bytes.
-    pub fn photo(&self, info: &PhotoInfo, written: Option<(&Path, usize)>) -> Result<()> {
-        if self.json {
-            let mut value = to_value(info)?;
-            if let (Value::Object(object), Some((path, bytes))) = (&mut value, written) {
-                object.insert(
-                    "written".into(),
-                    json!({ "path": path.display().to_string(), "bytes": bytes }),
-                );
-            }
-            return write_json(&value);
-        }
-        let mut text = photo_text::record(info);
-        if let Some((path, bytes)) = written {
-            text.push_str(&format!("wrote {bytes} bytes to {}\n", path.display()));
-        }
-        write_stdout(&text)
-    }
-
-    pub fn page(&self, page: &Page) -> Result<()> {
-        if self.json {
-            return write_json(page);
-        }
-        write_stdout(&list_table(page))
-    }
-
-    pub fn warranty(&self, decision: &WarrantyDecision) -> Result<()> {
-        if self.json {
-            return write_json(decision);
-        }
-        write_stdout(&warranty_text(decision))
-    }
-
-    /// The end of the demo: the final case and where its database is.
-    pub fn demo(
-        &self,
-        database: &Path,
-        steps: &[String],
-        view: &CaseView,
-        photos: &[PhotoInfo],
-        now: Timestamp,
-    ) -> Result<()> {
-        if self.json {
-            return write_json(&json!({
-                "database": database.display().to_string(),
-                "steps": steps,
-                "case": view_json(view, now)?,
-            }));
-        }
-        write_stdout(&format!(
-            "\n{}\ndatabase: {}\n",
-            case_text::render(view, photos, None, now),
-            database.display()
-        ))
+    /// A command's result as text.
+    pub fn text(&self, text: &str) -> Result<()> {
+        write_stdout(text)
     }
 
     /// Reports an error on stderr (and stdout with `--json`) and gives the exit code.
@@ -198,7 +98,7 @@ pub fn error_json(e: &CliError) -> Value {
 }
 
 /// The case view as serde writes it, plus `overdue` as of `now`.
-fn view_json(view: &CaseView, now: Timestamp) -> Result<Value> {
+pub fn view_json(view: &CaseView, now: Timestamp) -> Result<Value> {
     let mut value = to_value(view)?;
     if let Value::Object(object) = &mut value {
         object.insert("overdue".into(), Value::Bool(view.is_overdue(now)));
@@ -206,7 +106,8 @@ fn view_json(view: &CaseView, now: Timestamp) -> Result<Value> {
     Ok(value)
 }
 
-fn to_value<T: Serialize>(value: &T) -> Result<Value> {
+/// A value as JSON, for results that add fields to what serde writes.
+pub fn to_value<T: Serialize>(value: &T) -> Result<Value> {
     serde_json::to_value(value).map_err(|e| CliError::Output(io::Error::from(e)))
 }
 
@@ -297,64 +198,6 @@ pub fn status_line(view: &CaseView, now: Timestamp) -> String {
     line
 }
 
-const SHORT_ID: usize = 13;
-const CUSTOMER_WIDTH: usize = 28;
-
-/// The list screen: one row per case and the cursor of the next page.
-pub fn list_table(page: &Page) -> String {
-    let mut text = Text::default();
-    if page.rows.is_empty() {
-        text.line("no cases");
-        return text.into_string();
-    }
-    let ids: Vec<&str> = page.rows.iter().map(|r| r.case.case_id.as_str()).collect();
-    let short = short_ids(&ids);
-    let mut rows = vec![[
-        "CASE".to_owned(),
-        "STATUS".to_owned(),
-        "CUSTOMER".to_owned(),
-        "MODEL".to_owned(),
-        "SERIAL".to_owned(),
-        "NEXT DUE".to_owned(),
-        String::new(),
-    ]];
-    for (row, short) in page.rows.iter().zip(short) {
-        let c = &row.case;
-        let next = match (&c.next_due_kind, &c.next_due_at) {
-            (Some(kind), Some(at)) => format!(
-                "{kind} {}",
-                DateTime::parse_from_rfc3339(at)
-                    .map(|t| time(&t))
-                    .unwrap_or_else(|_| at.clone())
-            ),
-            _ => "-".to_owned(),
-        };
-        let mut flags = Vec::new();
-        if row.overdue {
-            flags.push("OVERDUE");
-        }
-        if c.has_conflict {
-            flags.push("CONFLICT");
-        }
-        rows.push([
-            c.number.clone().unwrap_or(short),
-            c.status.clone(),
-            truncate(&c.customer_name, CUSTOMER_WIDTH),
-            c.product_model.clone(),
-            c.serial_number.clone(),
-            next,
-            flags.join(" "),
-        ]);
-    }
-    aligned(&mut text, &rows);
-    let count = page.rows.len();
-    text.line(format!("{count} case{}", if count == 1 { "" } else { "s" }));
-    if let Some(next) = &page.next {
-        text.line(format!("next page: --after {next} (with the same filters)"));
-    }
-    text.into_string()
-}
-
 /// Rows as left-aligned columns two spaces apart; the first row is the header.
 pub fn aligned<const N: usize>(text: &mut Text, rows: &[[String; N]]) {
     let mut widths = [0usize; N];
@@ -373,24 +216,6 @@ pub fn aligned<const N: usize>(text: &mut Text, rows: &[[String; N]]) {
     }
 }
 
-/// The shortest id prefixes, at least [`SHORT_ID`] characters, that tell the rows apart.
-/// UUIDv7 ids start with their creation time, so shorter prefixes collide within a minute.
-fn short_ids(ids: &[&str]) -> Vec<String> {
-    ids.iter()
-        .map(|id| {
-            let mut len = SHORT_ID.min(id.len());
-            while len < id.len()
-                && ids
-                    .iter()
-                    .any(|other| other != id && other.get(..len) == id.get(..len))
-            {
-                len += 1;
-            }
-            id.get(..len).unwrap_or(id).trim_end_matches('-').to_owned()
-        })
-        .collect()
-}
-
 pub fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
@@ -398,20 +223,6 @@ pub fn truncate(text: &str, max: usize) -> String {
     let mut cut: String = text.chars().take(max - 1).collect();
     cut.push('…');
     cut
-}
-
-pub fn warranty_text(d: &WarrantyDecision) -> String {
-    let mut text = Text::default();
-    text.line(format!("covered: {}", if d.covered { "yes" } else { "no" }));
-    text.line(format!("rule: {}", d.rule.as_str()));
-    text.line(match (d.months, d.period_end) {
-        (Some(months), Some(end)) => {
-            format!("period: {months} months, ends {end} (inclusive)")
-        }
-        _ => "period: none applies".to_owned(),
-    });
-    text.line(format!("explanation: {}", d.explanation));
-    text.into_string()
 }
 
 #[cfg(test)]
@@ -427,22 +238,6 @@ mod tests {
         assert_eq!(money(0, "CNY"), "0.00 CNY");
         assert_eq!(money(-150, "EUR"), "-1.50 EUR");
         assert_eq!(money(i64::MIN, "X"), "-92233720368547758.08 X");
-    }
-
-    #[test]
-    fn short_ids_grow_until_unique() {
-        let ids = [
-            "0195f1c2-7b2c-7abc-8def-000000000001",
-            "0195f1c2-7b2c-7abd-8def-000000000002",
-            "0195f1c2-7b2d-7abc-8def-000000000003",
-        ];
-        let short = short_ids(&ids);
-        assert_eq!(short[0], "0195f1c2-7b2c-7abc");
-        assert_eq!(short[1], "0195f1c2-7b2c-7abd");
-        assert_eq!(short[2], "0195f1c2-7b2d");
-        for (s, id) in short.iter().zip(ids) {
-            assert!(id.starts_with(s.as_str()));
-        }
     }
 
     #[test]

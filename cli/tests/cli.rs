@@ -713,6 +713,8 @@ fn commands_on_a_missing_database_create_nothing() {
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
 }
 
+// The demo is built with the `demo` feature (a default).
+#[cfg(feature = "demo")]
 #[test]
 fn the_demo_runs_a_whole_visit() {
     let o = fieldctl(Path::new("."), &["demo", "--offline"]);
@@ -771,7 +773,11 @@ fn help_is_not_an_error() {
     let tmp = TempDir::new().unwrap();
     let o = fieldctl(tmp.path(), &["--help"]);
     assert!(o.status.success());
-    assert!(stdout(&o).contains("warranty"));
+    let help = stdout(&o);
+    assert!(help.contains("warranty"));
+    // The benchmarks are fieldbench's (bench/), not a device's.
+    assert!(!help.contains("bench"), "{help}");
+    assert_eq!(cfg!(feature = "demo"), help.contains("demo"), "{help}");
 }
 
 #[test]
@@ -1263,6 +1269,8 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+// The demo is built with the `demo` feature (a default).
+#[cfg(feature = "demo")]
 #[test]
 fn the_main_job_syncs_a_conflicting_case_through_an_embedded_hq() {
     let o = fieldctl(Path::new("."), &["demo"]);

@@ -2,13 +2,17 @@
 //! take one off. A photo is named by its hash or an unambiguous prefix of it among the photos
 //! of its case.
 
-use fieldcore::CaseId;
-use fieldcore::{PhotoInfo, Store};
+use std::path::Path;
 
+use fieldcore::{CaseId, CaseView, Timestamp};
+use fieldcore::{PhotoInfo, Store};
+use serde_json::{Value, json};
+
+use super::text;
 use crate::args::{CaseRef, PhotoAddArgs, PhotoCommand, PhotoRef, PhotoShowArgs};
-use crate::commands::{Env, execute_in};
+use crate::device::{Env, execute_in};
 use crate::error::{CliError, Result};
-use crate::output::Printer;
+use crate::output::{Printer, to_value, view_json};
 
 /// The shortest prefix accepted: shorter ones are easy to mistype into someone else's photo.
 const MIN_PREFIX: usize = 6;
@@ -51,12 +55,16 @@ fn add(env: &Env, args: &PhotoAddArgs, out: &Printer) -> Result<()> {
     }
     let (mut store, id) = open(env, &args.case)?;
     let (view, hash) = store.import_photo_file(id, file, args.kind, &args.caption)?;
-    out.photo_added(&view, &hash, store.now())
+    print_added(out, &view, &hash, store.now())
 }
 
 fn list(env: &Env, case: &CaseRef, out: &Printer) -> Result<()> {
     let (mut store, id) = open(env, case)?;
-    out.photos(&store.photos(id)?)
+    let photos = store.photos(id)?;
+    if out.is_json() {
+        return out.json(&photos);
+    }
+    out.text(&text::table(&photos))
 }
 
 fn show(env: &Env, args: &PhotoShowArgs, out: &Printer) -> Result<()> {
@@ -65,7 +73,7 @@ fn show(env: &Env, args: &PhotoShowArgs, out: &Printer) -> Result<()> {
     let photos = store.photos(id)?;
     let info = resolve(&photos, &prefix)?;
     let Some(path) = &args.out else {
-        return out.photo(info, None);
+        return print_photo(out, info, None);
     };
     let blob = if args.thumbnail {
         &info.record.thumbnail_hash
@@ -82,7 +90,34 @@ fn show(env: &Env, args: &PhotoShowArgs, out: &Printer) -> Result<()> {
         path: path.clone(),
         source,
     })?;
-    out.photo(info, Some((path.as_path(), bytes.len())))
+    print_photo(out, info, Some((path.as_path(), bytes.len())))
+}
+
+/// A photo just attached: its hash, size and dimensions, and where the case stands.
+fn print_added(out: &Printer, view: &CaseView, hash: &str, now: Timestamp) -> Result<()> {
+    if out.is_json() {
+        return out.json(&json!({ "case": view_json(view, now)?, "photo": hash }));
+    }
+    out.text(&text::added(view, hash, now))
+}
+
+/// One photo's record and, when it was exported, where to and how many bytes.
+fn print_photo(out: &Printer, info: &PhotoInfo, written: Option<(&Path, usize)>) -> Result<()> {
+    if out.is_json() {
+        let mut value = to_value(info)?;
+        if let (Value::Object(object), Some((path, bytes))) = (&mut value, written) {
+            object.insert(
+                "written".into(),
+                json!({ "path": path.display().to_string(), "bytes": bytes }),
+            );
+        }
+        return out.json(&value);
+    }
+    let mut text = text::record(info);
+    if let Some((path, bytes)) = written {
+        text.push_str(&format!("wrote {bytes} bytes to {}\n", path.display()));
+    }
+    out.text(&text)
 }
 
 fn open(env: &Env, case: &CaseRef) -> Result<(Store, CaseId)> {

@@ -1,11 +1,12 @@
-//! Photos as text: the `photo list` table, one photo's record for `photo show`, and the short
-//! forms the case view and the demo use.
+//! Photos as text: the `photo list` table, one photo's record for `photo show`, the answer to
+//! `photo add`, and the short forms the case view and the demo use.
 
 use chrono::{DateTime, NaiveDateTime};
 use fieldcore::PhotoRecord;
+use fieldcore::{CaseView, Timestamp};
 use fieldcore::{PhotoInfo, UploadState};
 
-use crate::output::{Text, aligned, name, time, truncate};
+use crate::output::{Text, aligned, name, status_line, time, truncate};
 
 /// Hex digits of a hash shown in lists; the core's own summaries use as many.
 pub const SHORT_HASH: usize = 12;
@@ -118,6 +119,25 @@ pub fn table(photos: &[PhotoInfo]) -> String {
         "{count} photo{}",
         if count == 1 { "" } else { "s" }
     ));
+    text.into_string()
+}
+
+/// A photo just attached (`photo add`): its kind, short hash, size in pixels and bytes, the
+/// whole hash, and where the case stands.
+pub fn added(view: &CaseView, hash: &str, now: Timestamp) -> String {
+    let mut text = Text::default();
+    if let Some(photo) = view.photos.iter().find(|p| p.hash == hash) {
+        let r = &photo.record;
+        text.line(format!(
+            "attached {} photo {} · {} · {}",
+            r.kind.as_str(),
+            short_hash(hash),
+            dimensions(r),
+            size(r.size)
+        ));
+    }
+    text.line(format!("hash: {hash}"));
+    text.line(status_line(view, now));
     text.into_string()
 }
 

@@ -10,8 +10,8 @@ use fieldcore::{CaseView, Command, Store};
 use fieldcore::{Cause, ConfirmationInput, DefectInput, Outcome, PartInput, PhotoKind};
 use fieldhq::{Role, RunningHq, ServeConfig};
 
-use crate::demo::{complaint, confirm_defect};
-use crate::demo_photos;
+use super::photos as demo_photos;
+use super::visit::{complaint, confirm_defect, summary_of};
 use crate::error::{CliError, Result};
 use crate::output::Printer;
 
@@ -120,7 +120,7 @@ impl Device {
         out: &Printer,
     ) -> Result<CaseView> {
         let (view, _) = self.store.execute(case, &command)?;
-        let summary = crate::demo::summary_of(&view, &command);
+        let summary = summary_of(&view, &command);
         out.line(&format!(
             "    {}: {}: {summary} → {}",
             self.name,

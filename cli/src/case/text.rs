@@ -1,15 +1,16 @@
-//! The full case view as text, the way `case show` prints it: facts, decisions with who and
-//! when, conflicts numbered for `resolve-conflict`, photos, the append-only entries and the
-//! history.
+//! Cases as text: the full case view the way `case show` prints it (facts, decisions with who
+//! and when, conflicts numbered for `resolve-conflict`, photos, the append-only entries and the
+//! history), the `case list` table and the warranty answer.
 
+use chrono::DateTime;
 use fieldcore::CaseSyncState;
 use fieldcore::DecisionView;
-use fieldcore::{CaseView, PhotoInfo};
+use fieldcore::{CaseView, Page, PhotoInfo, WarrantyDecision};
 use fieldcore::{ProofOfPurchase, Timestamp};
 use fieldcore::{Stamp, VisitBody};
 
-use crate::output::{Text, due, money, name, time};
-use crate::photo_text;
+use crate::output::{Text, aligned, due, money, name, time, truncate};
+use crate::photo;
 
 /// Width of the label column.
 const LABEL: usize = 12;
@@ -226,7 +227,7 @@ pub fn render(
 
     section(&mut t, "Photos", photos.len());
     for photo in photos {
-        t.line(format!("  {}", photo_text::line(photo)));
+        t.line(format!("  {}", photo::line(photo)));
     }
 
     section(&mut t, "Parts", v.parts.len());
@@ -387,4 +388,116 @@ fn resolved_note(resolved_by: &Option<Stamp>) -> String {
 
 fn date_or_unknown(date: Option<chrono::NaiveDate>) -> String {
     date.map_or_else(|| "unknown".to_owned(), |d| d.to_string())
+}
+
+const SHORT_ID: usize = 13;
+const CUSTOMER_WIDTH: usize = 28;
+
+/// The list screen: one row per case and the cursor of the next page.
+pub fn list_table(page: &Page) -> String {
+    let mut text = Text::default();
+    if page.rows.is_empty() {
+        text.line("no cases");
+        return text.into_string();
+    }
+    let ids: Vec<&str> = page.rows.iter().map(|r| r.case.case_id.as_str()).collect();
+    let short = short_ids(&ids);
+    let mut rows = vec![[
+        "CASE".to_owned(),
+        "STATUS".to_owned(),
+        "CUSTOMER".to_owned(),
+        "MODEL".to_owned(),
+        "SERIAL".to_owned(),
+        "NEXT DUE".to_owned(),
+        String::new(),
+    ]];
+    for (row, short) in page.rows.iter().zip(short) {
+        let c = &row.case;
+        let next = match (&c.next_due_kind, &c.next_due_at) {
+            (Some(kind), Some(at)) => format!(
+                "{kind} {}",
+                DateTime::parse_from_rfc3339(at)
+                    .map(|t| time(&t))
+                    .unwrap_or_else(|_| at.clone())
+            ),
+            _ => "-".to_owned(),
+        };
+        let mut flags = Vec::new();
+        if row.overdue {
+            flags.push("OVERDUE");
+        }
+        if c.has_conflict {
+            flags.push("CONFLICT");
+        }
+        rows.push([
+            c.number.clone().unwrap_or(short),
+            c.status.clone(),
+            truncate(&c.customer_name, CUSTOMER_WIDTH),
+            c.product_model.clone(),
+            c.serial_number.clone(),
+            next,
+            flags.join(" "),
+        ]);
+    }
+    aligned(&mut text, &rows);
+    let count = page.rows.len();
+    text.line(format!("{count} case{}", if count == 1 { "" } else { "s" }));
+    if let Some(next) = &page.next {
+        text.line(format!("next page: --after {next} (with the same filters)"));
+    }
+    text.into_string()
+}
+
+/// The shortest id prefixes, at least [`SHORT_ID`] characters, that tell the rows apart.
+/// UUIDv7 ids start with their creation time, so shorter prefixes collide within a minute.
+fn short_ids(ids: &[&str]) -> Vec<String> {
+    ids.iter()
+        .map(|id| {
+            let mut len = SHORT_ID.min(id.len());
+            while len < id.len()
+                && ids
+                    .iter()
+                    .any(|other| other != id && other.get(..len) == id.get(..len))
+            {
+                len += 1;
+            }
+            id.get(..len).unwrap_or(id).trim_end_matches('-').to_owned()
+        })
+        .collect()
+}
+
+/// The `warranty check` answer: covered or not, by which rule, the period, and why.
+pub fn warranty_text(d: &WarrantyDecision) -> String {
+    let mut text = Text::default();
+    text.line(format!("covered: {}", if d.covered { "yes" } else { "no" }));
+    text.line(format!("rule: {}", d.rule.as_str()));
+    text.line(match (d.months, d.period_end) {
+        (Some(months), Some(end)) => {
+            format!("period: {months} months, ends {end} (inclusive)")
+        }
+        _ => "period: none applies".to_owned(),
+    });
+    text.line(format!("explanation: {}", d.explanation));
+    text.into_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_ids_grow_until_unique() {
+        let ids = [
+            "0195f1c2-7b2c-7abc-8def-000000000001",
+            "0195f1c2-7b2c-7abd-8def-000000000002",
+            "0195f1c2-7b2d-7abc-8def-000000000003",
+        ];
+        let short = short_ids(&ids);
+        assert_eq!(short[0], "0195f1c2-7b2c-7abc");
+        assert_eq!(short[1], "0195f1c2-7b2c-7abd");
+        assert_eq!(short[2], "0195f1c2-7b2d");
+        for (s, id) in short.iter().zip(ids) {
+            assert!(id.starts_with(s.as_str()));
+        }
+    }
 }

@@ -2,7 +2,7 @@
 
 use fieldcore::{CancelToken, SyncConfig, SyncProgress};
 
-use crate::commands::Env;
+use crate::device::Env;
 use crate::error::Result;
 use crate::output::Printer;
 

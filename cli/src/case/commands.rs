@@ -1,98 +1,28 @@
-//! Dispatch: each command line becomes a call on the store (or on a pure rule) and its result
-//! goes to the printer. Input is parsed completely before the database is opened, so a bad
-//! value never writes anything.
-
-use std::path::{Path, PathBuf};
+//! The `case` and `warranty` commands: each command line becomes a call on the store (or on a
+//! pure rule) and its result goes to the printer. Input is parsed completely before the
+//! database is opened, so a bad value never writes anything.
 
 use fieldcore::Charge;
 use fieldcore::WarrantyInput;
+use fieldcore::{Command, ListQuery, Page, Policies};
 use fieldcore::{
-    CaseId, ConfirmationInput, DefectInput, FactsUpdate, PartInput, ProofOfPurchase, Registration,
+    ConfirmationInput, DefectInput, FactsUpdate, PartInput, ProofOfPurchase, Registration,
     Timestamp,
 };
-use fieldcore::{Command, ListQuery, Page, Policies, Store};
+use serde_json::Value;
 
+use super::text;
 use crate::args::{
-    CaseCommand, CaseRef, Cli, ConfirmArgs, ConfirmDefectArgs, DecideWarrantyArgs, ListArgs,
-    PartAddArgs, PartCommand, RegisterArgs, UpdateArgs, WarrantyCheckArgs, WarrantyCommand,
+    CaseCommand, CaseRef, ConfirmArgs, ConfirmDefectArgs, DecideWarrantyArgs, ListArgs,
+    PartAddArgs, PartCommand, RegisterArgs, UpdateArgs, WarrantyCheckArgs,
 };
-use crate::demo;
+use crate::device::{Env, execute_in};
 use crate::error::{CliError, Result};
 use crate::input;
-use crate::output::Printer;
-use crate::photo_cmd;
-use crate::sync_cmd;
+use crate::output::{Printer, to_value, view_json};
 
-const DEFAULT_DB: &str = "fieldctl.db";
-const DEFAULT_USER: &str = "engineer";
-const USER_VAR: &str = "FIELDCTL_USER";
-
-pub fn run(cli: Cli, out: &Printer) -> Result<()> {
-    let env = Env::new(cli.db, cli.user);
-    match cli.command {
-        crate::args::Command::Case(command) => case(&env, *command, out),
-        crate::args::Command::Photo(command) => photo_cmd::run(&env, command, out),
-        crate::args::Command::Warranty(WarrantyCommand::Check(args)) => warranty_check(&args, out),
-        crate::args::Command::Demo { offline: true } => demo::run(&env, out),
-        crate::args::Command::Demo { offline: false } => demo::run_with_hq(&env, out),
-        crate::args::Command::Sync(args) => sync_cmd::run(
-            &env,
-            &sync_cmd::SyncArgs {
-                hq: args.hq,
-                token: args.token,
-                pinned_certificate: args.pin_cert,
-            },
-            out,
-        ),
-    }
-}
-
-/// Where the database is and who is working.
-pub struct Env {
-    db: Option<PathBuf>,
-    pub user: String,
-}
-
-impl Env {
-    fn new(db: Option<PathBuf>, user: Option<String>) -> Env {
-        let user = user
-            .or_else(|| {
-                std::env::var(USER_VAR)
-                    .ok()
-                    .filter(|u| !u.trim().is_empty())
-            })
-            .unwrap_or_else(|| DEFAULT_USER.to_owned());
-        Env { db, user }
-    }
-
-    /// The database named by `--db`, when one was.
-    pub fn explicit_db(&self) -> Option<&Path> {
-        self.db.as_deref()
-    }
-
-    fn db_path(&self) -> PathBuf {
-        self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB))
-    }
-
-    /// Opens (or creates) the database at `path`.
-    pub fn open_at(&self, path: &Path) -> Result<Store> {
-        if self.user.trim().is_empty() {
-            return Err(CliError::invalid("user", "must not be empty"));
-        }
-        Ok(Store::open(path, &self.user)?)
-    }
-
-    /// Opens the database, which must exist: a mistyped --db must not create an empty one.
-    pub fn open_existing(&self) -> Result<Store> {
-        let path = self.db_path();
-        if !path.exists() {
-            return Err(CliError::NoDatabase(path));
-        }
-        self.open_at(&path)
-    }
-}
-
-fn case(env: &Env, command: CaseCommand, out: &Printer) -> Result<()> {
+/// Runs one `case` subcommand.
+pub fn run(env: &Env, command: CaseCommand, out: &Printer) -> Result<()> {
     match command {
         CaseCommand::Register(args) => register(env, args, out),
         CaseCommand::Show(case) => show(env, &case, out),
@@ -233,7 +163,15 @@ fn show(env: &Env, case: &CaseRef, out: &Printer) -> Result<()> {
     let view = store.case(id)?;
     let photos = store.photos(id)?;
     let sync = store.case_sync_state(id)?;
-    out.case_view(&view, &photos, sync, store.now())
+    let now = store.now();
+    if out.is_json() {
+        let mut value = view_json(&view, now)?;
+        if let Value::Object(object) = &mut value {
+            object.insert("sync_state".into(), to_value(&sync)?);
+        }
+        return out.json(&value);
+    }
+    out.text(&text::render(&view, &photos, Some(sync), now))
 }
 
 fn list(env: &Env, args: &ListArgs, out: &Printer) -> Result<()> {
@@ -254,16 +192,26 @@ fn list(env: &Env, args: &ListArgs, out: &Printer) -> Result<()> {
     let path = env.db_path();
     if !path.exists() {
         // No database yet means no cases; listing must not create one.
-        return out.page(&Page {
-            rows: Vec::new(),
-            next: None,
-        });
+        return print_page(
+            out,
+            &Page {
+                rows: Vec::new(),
+                next: None,
+            },
+        );
     }
     let store = env.open_at(&path)?;
     if args.overdue {
         query.overdue_at = Some(store.now());
     }
-    out.page(&store.list(&query)?)
+    print_page(out, &store.list(&query)?)
+}
+
+fn print_page(out: &Printer, page: &Page) -> Result<()> {
+    if out.is_json() {
+        return out.json(page);
+    }
+    out.text(&text::list_table(page))
 }
 
 /// Runs one core command on a case and prints what it did.
@@ -271,23 +219,6 @@ fn execute(env: &Env, case: &CaseRef, command: Command, out: &Printer) -> Result
     let mut store = env.open_existing()?;
     let id = store.find(&case.case)?;
     execute_in(&mut store, id, command, out)
-}
-
-/// Runs one core command on a case of an open store and prints what it did.
-pub fn execute_in(store: &mut Store, id: CaseId, command: Command, out: &Printer) -> Result<()> {
-    let (view, applied) = store.execute(id, &command)?;
-    // The core writes a readable summary into the command's audit event: show that.
-    let mut message = view
-        .events
-        .iter()
-        .rev()
-        .find(|e| e.body.action == command.name())
-        .map(|e| e.body.summary.clone())
-        .unwrap_or_else(|| command.name().replace('_', " "));
-    if let (Command::RecordPart(_), Some(line)) = (&command, &applied.entry_id) {
-        message.push_str(&format!("\nline id: {line}"));
-    }
-    out.case_changed(&view, applied.entry_id.as_deref(), &message, store.now())
 }
 
 fn defect_input(args: ConfirmDefectArgs) -> Result<(CaseRef, DefectInput)> {
@@ -368,8 +299,9 @@ fn facts_update(args: UpdateArgs) -> (CaseRef, FactsUpdate) {
     )
 }
 
-/// The warranty rule alone, with the default policy: no database is opened or created.
-fn warranty_check(args: &WarrantyCheckArgs, out: &Printer) -> Result<()> {
+/// `warranty check`: the warranty rule alone, with the default policy; no database is opened
+/// or created.
+pub fn warranty_check(args: &WarrantyCheckArgs, out: &Printer) -> Result<()> {
     let purchase_date = input::optional_date("purchase_date", args.purchase_date.as_deref())?;
     let received_date = input::date("received_date", &args.received_date)?;
     // The rule itself only checks the dates once proof and scope are settled; a complaint
@@ -398,5 +330,8 @@ fn warranty_check(args: &WarrantyCheckArgs, out: &Printer) -> Result<()> {
             cause: args.cause.into(),
         },
     )?;
-    out.warranty(&decision)
+    if out.is_json() {
+        return out.json(&decision);
+    }
+    out.text(&text::warranty_text(&decision))
 }

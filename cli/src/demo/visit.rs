@@ -1,29 +1,34 @@
-//! The demo: one complete on-site service visit, scripted with realistic data and run through
-//! the real store and clock, from the customer's call to the closed case.
+//! `demo --offline`: one complete on-site service visit on one device, scripted with realistic
+//! data and run through the real store and clock, from the customer's call to the closed case;
+//! and the parts of the script the HQ story reuses (the complaint, the defect found).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{Duration, Local, Timelike};
 use fieldcore::{
     CaseId, Cause, Channel, ConfirmationInput, CustomerRequest, DefectInput, Market, Measurement,
     Outcome, PartInput, PhotoKind, ProofOfPurchase, Registration, Timestamp,
 };
-use fieldcore::{CaseView, Command, Store};
-use uuid::Uuid;
+use fieldcore::{CaseView, Command, PhotoInfo, Store};
 
-use crate::commands::Env;
-use crate::demo_hq;
-use crate::demo_photos;
-use crate::error::{CliError, Result};
+use super::photos as demo_photos;
+use crate::device::Env;
+use crate::error::Result;
 use crate::output::Printer;
-use crate::photo_text::{dimensions, short_hash, size};
+use crate::photo::{dimensions, short_hash, size};
 
-pub fn run(env: &Env, out: &Printer) -> Result<()> {
-    let path = match env.explicit_db() {
-        Some(path) => path.to_path_buf(),
-        None => fresh_database()?,
-    };
-    let mut store = env.open_at(&path)?;
+/// What the visit leaves: its numbered steps, the final case and its photos, and the store's
+/// time at the end.
+pub struct Done {
+    pub steps: Vec<String>,
+    pub view: CaseView,
+    pub photos: Vec<PhotoInfo>,
+    pub now: Timestamp,
+}
+
+/// Runs the visit on the database at `path`, printing each step as it goes.
+pub fn run(env: &Env, path: &Path, out: &Printer) -> Result<Done> {
+    let mut store = env.open_at(path)?;
     let now = store.now();
 
     let registration = complaint(now, &env.user);
@@ -106,21 +111,12 @@ pub fn run(env: &Env, out: &Printer) -> Result<()> {
         id, steps, last, ..
     } = visit;
     let photos = store.photos(id)?;
-    out.demo(&path, &steps, &last, &photos, store.now())
-}
-
-/// The main job: the multi-device story of `demo_hq` in a fresh folder, then the final case.
-pub fn run_with_hq(env: &Env, out: &Printer) -> Result<()> {
-    let folder = match env.explicit_db() {
-        Some(path) => path.parent().map(Path::to_path_buf).unwrap_or_default(),
-        None => fresh_database()?
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default(),
-    };
-    let (database, view, mut phone) = demo_hq::run(&folder, out)?;
-    let photos = phone.photos(view.id)?;
-    out.demo(&database, &[], &view, &photos, phone.now())
+    Ok(Done {
+        steps,
+        view: last,
+        photos,
+        now: store.now(),
+    })
 }
 
 /// The visit as it goes: each step runs on the store and prints a numbered line.
@@ -173,18 +169,8 @@ impl Visit<'_> {
     }
 }
 
-/// A new folder under the system's temporary folder, so the demo can run again and again.
-fn fresh_database() -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("fieldctl-demo-{}", Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).map_err(|source| CliError::DemoFolder {
-        path: dir.clone(),
-        source,
-    })?;
-    Ok(dir.join("fieldctl.db"))
-}
-
 /// The customer's call: a 7.5 kW motor bought five months ago, running hot and noisy.
-pub(crate) fn complaint(now: Timestamp, user: &str) -> Registration {
+pub fn complaint(now: Timestamp, user: &str) -> Registration {
     let today = now.with_timezone(&Local).date_naive();
     let days_ago = |days| today - Duration::days(days);
     Registration {
@@ -219,7 +205,7 @@ fn on_the_minute(at: Timestamp) -> Timestamp {
 }
 
 /// What the engineer found, with the photo that shows it.
-pub(crate) fn confirm_defect(evidence: String) -> Command {
+pub fn confirm_defect(evidence: String) -> Command {
     Command::ConfirmDefect(DefectInput {
         cause: Cause::DesignManufacturing,
         findings: "Drive-end bearing 6308 rough and discoloured; bearing seat on the end shield \

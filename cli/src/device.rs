@@ -1,0 +1,79 @@
+//! This device: where its database is and who is working ([`Env`]), and running one core
+//! command on a case and printing what it did ([`execute_in`]), which the case and photo
+//! commands share.
+
+use std::path::{Path, PathBuf};
+
+use fieldcore::{CaseId, Command, Store};
+
+use crate::error::{CliError, Result};
+use crate::output::Printer;
+
+const DEFAULT_DB: &str = "fieldctl.db";
+const DEFAULT_USER: &str = "engineer";
+const USER_VAR: &str = "FIELDCTL_USER";
+
+/// Where the database is and who is working.
+pub struct Env {
+    db: Option<PathBuf>,
+    pub user: String,
+}
+
+impl Env {
+    /// From `--db` and `--user`; the user falls back to $FIELDCTL_USER, then "engineer".
+    pub fn new(db: Option<PathBuf>, user: Option<String>) -> Env {
+        let user = user
+            .or_else(|| {
+                std::env::var(USER_VAR)
+                    .ok()
+                    .filter(|u| !u.trim().is_empty())
+            })
+            .unwrap_or_else(|| DEFAULT_USER.to_owned());
+        Env { db, user }
+    }
+
+    /// The database named by `--db`, when one was.
+    #[cfg(feature = "demo")]
+    pub fn explicit_db(&self) -> Option<&Path> {
+        self.db.as_deref()
+    }
+
+    /// The database: `--db`, else fieldctl.db in the current folder.
+    pub fn db_path(&self) -> PathBuf {
+        self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB))
+    }
+
+    /// Opens (or creates) the database at `path`.
+    pub fn open_at(&self, path: &Path) -> Result<Store> {
+        if self.user.trim().is_empty() {
+            return Err(CliError::invalid("user", "must not be empty"));
+        }
+        Ok(Store::open(path, &self.user)?)
+    }
+
+    /// Opens the database, which must exist: a mistyped --db must not create an empty one.
+    pub fn open_existing(&self) -> Result<Store> {
+        let path = self.db_path();
+        if !path.exists() {
+            return Err(CliError::NoDatabase(path));
+        }
+        self.open_at(&path)
+    }
+}
+
+/// Runs one core command on a case of an open store and prints what it did.
+pub fn execute_in(store: &mut Store, id: CaseId, command: Command, out: &Printer) -> Result<()> {
+    let (view, applied) = store.execute(id, &command)?;
+    // The core writes a readable summary into the command's audit event: show that.
+    let mut message = view
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.body.action == command.name())
+        .map(|e| e.body.summary.clone())
+        .unwrap_or_else(|| command.name().replace('_', " "));
+    if let (Command::RecordPart(_), Some(line)) = (&command, &applied.entry_id) {
+        message.push_str(&format!("\nline id: {line}"));
+    }
+    out.case_changed(&view, applied.entry_id.as_deref(), &message, store.now())
+}
