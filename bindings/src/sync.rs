@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use fieldcore as core;
+use fieldcore::CaseSyncState;
 
 use crate::error::{FieldError, Result};
 
@@ -66,11 +67,14 @@ pub struct SyncReport {
     /// Cases holding work HQ refused because this user may no longer write them (see
     /// `CaseSyncState.Refused`).
     pub refused: u64,
+    /// Cases HQ sent that this app version could not read, set aside (see
+    /// `CaseSyncState.Quarantined`).
+    pub quarantined: u64,
     pub millis: u64,
 }
 
-/// How a case stands with HQ, for a badge on its row or screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+/// How a case stands with HQ, for a badge on its row or screen (the core's own type).
+#[uniffi::remote(Enum)]
 pub enum CaseSyncState {
     /// Work done on this device that HQ has not acknowledged yet.
     Pending,
@@ -81,17 +85,9 @@ pub enum CaseSyncState {
     /// HQ refused this device's unsent work: the case was routed or reassigned away from this
     /// user. The work stays on the device and goes up if HQ gives the case back.
     Refused,
-}
-
-impl From<core::CaseSyncState> for CaseSyncState {
-    fn from(state: core::CaseSyncState) -> CaseSyncState {
-        match state {
-            core::CaseSyncState::Pending => CaseSyncState::Pending,
-            core::CaseSyncState::Synced => CaseSyncState::Synced,
-            core::CaseSyncState::Conflict => CaseSyncState::Conflict,
-            core::CaseSyncState::Refused => CaseSyncState::Refused,
-        }
-    }
+    /// HQ sent this case in a form this app version cannot read (a value only a newer version
+    /// knows, or a damaged change): it is set aside and every other case syncs on.
+    Quarantined,
 }
 
 impl TryFrom<SyncConfig> for core::SyncConfig {
@@ -156,6 +152,7 @@ impl From<core::SyncReport> for SyncReport {
             repairs: r.repairs,
             conflicts: r.conflicts,
             refused: r.refused,
+            quarantined: r.quarantined,
             millis: r.millis,
         }
     }

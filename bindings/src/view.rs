@@ -11,7 +11,7 @@ use fieldcore::{Decided, Entry, GpsPosition, VisitBody};
 
 use crate::convert::{CaseId, LocalDate, Timestamp};
 use crate::model::{CaseAction, Milestone, Registration, WarrantyRule};
-use crate::sync::CaseSyncState;
+use fieldcore::CaseSyncState;
 
 /// The 三包 decision with the rule, the dates it used and an explanation a customer can be shown.
 #[uniffi::remote(Record)]

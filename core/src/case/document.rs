@@ -296,11 +296,17 @@ pub fn read_keyed<T: DeserializeOwned>(
     let Some(obj) = object(doc, &ROOT, container_key) else {
         return Ok(Vec::new());
     };
+    // Anything but a JSON string (an object, automerge Text, a number) is refused rather than
+    // skipped: an entry nobody can see would be work silently lost.
     doc.map_range(&obj, ..)
-        .filter_map(|item| {
-            let value = item.value.into_value();
-            let json = value.as_str()?;
-            Some(from_json(json).map(|v| (item.key.into_owned(), v)))
+        .map(|item| {
+            let key = item.key.into_owned();
+            match item.value.into_value().as_str() {
+                Some(json) => from_json(json).map(|v| (key, v)),
+                None => Err(Error::InvalidDocument(format!(
+                    "{container_key}: entry {key} is not a JSON string"
+                ))),
+            }
         })
         .collect()
 }

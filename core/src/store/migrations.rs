@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0003_sync_state.sql"),
     include_str!("../../migrations/0004_sync_refused.sql"),
     include_str!("../../migrations/0005_deadline_inputs.sql"),
+    include_str!("../../migrations/0006_sync_quarantine.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

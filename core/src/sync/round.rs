@@ -34,6 +34,11 @@ pub enum CaseSyncState {
     /// routed to another center or reassigned). The work stays on the device and is pushed
     /// again if HQ gives the case back.
     Refused,
+    /// HQ sent this case in a form this device cannot read or store (a value only a newer app
+    /// version knows, or a damaged change): it is set aside with the reason
+    /// ([`Store::quarantined_cases`]), the device's own copy and work stay as they were, and
+    /// every other case syncs on. A later pull of the case that applies cleanly lifts it.
+    Quarantined,
 }
 
 /// What one request carries from the outbox, remembered until its response arrives.
@@ -59,6 +64,9 @@ pub struct RoundOutcome {
     pub repairs: u64,
     /// Pushed cases HQ refused because this device's user may no longer write them.
     pub refused: u64,
+    /// Pulled cases this device cannot read or store, set aside (see
+    /// [`CaseSyncState::Quarantined`]).
+    pub quarantined: u64,
 }
 
 impl Store {
@@ -179,12 +187,12 @@ impl Store {
         }
         let pulled: Vec<CaseId> = response.pulls.iter().map(|p| p.case_id).collect();
         let outcome = self.with_docs(&pulled, |store, open| {
-            let (merged, repairs) = merge_pulls(store, &response.pulls, open)?;
+            let pulled = merge_pulls(store, &response.pulls, open);
             let now = store.now().to_rfc3339();
             store.write(|tx| {
                 let mut outcome = RoundOutcome::default();
                 write_acks(tx, plan, &response.acks, &now, &mut outcome)?;
-                write_pulls(tx, &merged, open, &repairs, &mut outcome)?;
+                write_pulls(tx, &pulled, open, &now, &mut outcome)?;
                 tx.prepare_cached(
                     "UPDATE sync_state SET cursor = ?1, last_sync_at = ?2 WHERE id = 1",
                 )?
@@ -248,6 +256,20 @@ impl Store {
         Ok(ids)
     }
 
+    /// Cases HQ sent that this device set aside (see [`CaseSyncState::Quarantined`]): each
+    /// with the reason it could not be read or stored, oldest first.
+    pub fn quarantined_cases(&self) -> Result<Vec<(CaseId, String)>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT case_id, reason FROM sync_quarantine ORDER BY quarantined_at, case_id",
+        )?;
+        let rows: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .map(|(id, reason)| Ok((parse_id(&id)?, reason)))
+            .collect()
+    }
+
     /// How a case stands with HQ.
     pub fn case_sync_state(&self, case_id: CaseId) -> Result<CaseSyncState> {
         let id = case_id.to_string();
@@ -258,6 +280,9 @@ impl Store {
                 .optional()?
                 .is_some())
         };
+        if has_row("SELECT 1 FROM sync_quarantine WHERE case_id = ?1")? {
+            return Ok(CaseSyncState::Quarantined);
+        }
         if has_row("SELECT 1 FROM sync_refused WHERE case_id = ?1")? {
             return Ok(CaseSyncState::Refused);
         }
@@ -330,44 +355,61 @@ struct Merged {
 
 enum Merge {
     Done(Box<(OpenCase, Merged)>),
-    /// The case cannot be applied as sent: it is asked for whole next time.
+    /// Changes that do not fit the device's copy (a dependency missing): the case is asked
+    /// for whole next time.
     Unusable(CaseId),
-    Failed(Error),
+    /// A case this device cannot read or store: set aside, and every other case syncs on.
+    Quarantined(Quarantine),
+}
+
+/// A pulled case set aside, with why and the chunks as they arrived.
+struct Quarantine {
+    case_id: CaseId,
+    reason: String,
+    changes: Vec<u8>,
+}
+
+/// What a round's pulls became: merged cases, cases to ask for whole, cases set aside.
+#[derive(Default)]
+struct Pulled {
+    merged: Vec<Merged>,
+    repairs: Vec<CaseId>,
+    quarantined: Vec<Quarantine>,
 }
 
 /// Merges every pulled case into its open document (or a new one), on every core: cases are
-/// independent. Returns what to write and the cases to ask for whole next time; the merged
-/// documents go back into `open`, for the store to cache once the write commits.
+/// independent. The merged documents go back into `open`, for the store to cache once the
+/// write commits; a document whose merge failed is dropped, so the stored copy is what the
+/// next read sees.
 fn merge_pulls(
     store: &Store,
     pulls: &[CasePull],
     open: &mut Vec<(CaseId, Option<OpenCase>)>,
-) -> Result<(Vec<Merged>, Vec<CaseId>)> {
+) -> Pulled {
     let mut jobs = Vec::with_capacity(pulls.len());
-    let mut repairs = Vec::new();
+    let mut out = Pulled::default();
     for (pull, (_, doc)) in pulls.iter().zip(open.iter_mut()) {
         match doc.take() {
             Some(doc) => jobs.push((pull, Some(doc.doc))),
             None if pull.whole => jobs.push((pull, None)),
-            None => repairs.push(pull.case_id),
+            None => out.repairs.push(pull.case_id),
         }
     }
     let actor = store.actor().clone();
     let policies = &store.policies;
-    let mut merged = Vec::with_capacity(jobs.len());
     open.clear();
     for result in parallel_map(jobs, |(pull, doc)| merge_pull(pull, doc, &actor, policies)) {
         match result {
             Merge::Done(done) => {
                 let (doc, m) = *done;
                 open.push((m.case_id, Some(doc)));
-                merged.push(m);
+                out.merged.push(m);
             }
-            Merge::Unusable(case_id) => repairs.push(case_id),
-            Merge::Failed(e) => return Err(e),
+            Merge::Unusable(case_id) => out.repairs.push(case_id),
+            Merge::Quarantined(q) => out.quarantined.push(q),
         }
     }
-    Ok((merged, repairs))
+    out
 }
 
 /// Merges one pulled case into `doc` (the device's copy), or into a new document when the
@@ -378,28 +420,51 @@ fn merge_pull(
     actor: &automerge::ActorId,
     policies: &Policies,
 ) -> Merge {
+    let quarantine = |reason: String| {
+        Merge::Quarantined(Quarantine {
+            case_id: pull.case_id,
+            reason,
+            changes: pull
+                .changes
+                .iter()
+                .flat_map(|c| c.iter().copied())
+                .collect(),
+        })
+    };
+    // Chunks that do not parse or do not fit are repaired by asking for the whole case; when
+    // the whole case itself does not, asking again would not help.
+    let unusable = |reason: &str| {
+        if pull.whole {
+            quarantine(reason.to_owned())
+        } else {
+            Merge::Unusable(pull.case_id)
+        }
+    };
     let mut changes = Vec::with_capacity(pull.changes.len());
     for chunk in &pull.changes {
         match Change::from_bytes(chunk.to_vec()) {
             Ok(change) => changes.push(change),
-            Err(_) => return Merge::Unusable(pull.case_id),
+            Err(_) => return unusable("a change HQ sent is not a readable automerge change"),
         }
     }
     let known = doc.is_some();
     let mut doc = doc.unwrap_or_else(|| Automerge::new().with_actor(actor.clone()));
     let heads = doc.get_heads();
     let origin = known.then(|| document::origin_of(&doc));
-    let applied = doc.apply_changes(changes).is_ok() && doc.get_missing_deps(&[]).is_empty();
-    let valid = applied
-        && document::check_schema(&doc).is_ok()
-        && document::case_id_of(&doc) == Some(pull.case_id)
-        && origin.is_none_or(|before| document::origin_of(&doc) == before);
-    if !valid {
-        return Merge::Unusable(pull.case_id);
+    if doc.apply_changes(changes).is_err() || !doc.get_missing_deps(&[]).is_empty() {
+        return unusable("the changes HQ sent do not apply to this device's copy");
+    }
+    if let Err(reason) = document::check_schema(&doc) {
+        return quarantine(reason);
+    }
+    if document::case_id_of(&doc) != Some(pull.case_id)
+        || origin.is_some_and(|before| document::origin_of(&doc) != before)
+    {
+        return quarantine("the document HQ sent is of another case".into());
     }
     let view = match view::build(&doc, pull.case_id, policies) {
         Ok(view) => view,
-        Err(e) => return Merge::Failed(e),
+        Err(e) => return quarantine(e.to_string()),
     };
     let bytes = if known {
         doc.save_after(&heads)
@@ -459,16 +524,16 @@ fn write_acks(
     Ok(())
 }
 
-/// Stores the merged pulls (documents and projection rows) and notes the repairs.
-/// `open` holds the merged documents in the order of `merged`.
+/// Stores the merged pulls (documents and projection rows), notes the repairs and sets aside
+/// the quarantined cases. `open` holds the merged documents in the order of `pulled.merged`.
 fn write_pulls(
     tx: &Connection,
-    merged: &[Merged],
+    pulled: &Pulled,
     open: &[(CaseId, Option<OpenCase>)],
-    repairs: &[CaseId],
+    now: &str,
     outcome: &mut RoundOutcome,
 ) -> Result<()> {
-    for (m, (_, doc)) in merged.iter().zip(open) {
+    for (m, (_, doc)) in pulled.merged.iter().zip(open) {
         let id = m.case_id.to_string();
         if let (true, Some(doc)) = (m.known, doc) {
             write_doc_delta(tx, m.case_id, &doc.doc, &m.bytes)?;
@@ -481,14 +546,28 @@ fn write_pulls(
         // HQ sends a case only to devices that may see it: refused work goes again.
         tx.prepare_cached("DELETE FROM sync_refused WHERE case_id = ?1")?
             .execute([&id])?;
+        tx.prepare_cached("DELETE FROM sync_quarantine WHERE case_id = ?1")?
+            .execute([&id])?;
         outcome.pulled += 1;
     }
-    for case_id in repairs {
+    for case_id in &pulled.repairs {
         tx.prepare_cached(
             "INSERT OR IGNORE INTO sync_repairs (case_id, repair) VALUES (?1, 'pull_whole')",
         )?
         .execute([case_id.to_string()])?;
         outcome.repairs += 1;
+    }
+    for q in &pulled.quarantined {
+        let id = q.case_id.to_string();
+        // Set aside, not asked for again at every sync: a later change to the case brings it.
+        tx.prepare_cached("DELETE FROM sync_repairs WHERE case_id = ?1 AND repair = 'pull_whole'")?
+            .execute([&id])?;
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO sync_quarantine (case_id, reason, quarantined_at, changes) \
+             VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![id, q.reason, now, q.changes])?;
+        outcome.quarantined += 1;
     }
     Ok(())
 }

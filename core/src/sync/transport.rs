@@ -110,6 +110,9 @@ pub struct SyncReport {
     /// Cases now holding work HQ refused because this user may no longer write them (kept on
     /// the device; see `CaseSyncState::Refused`).
     pub refused: u64,
+    /// Cases HQ sent that this device set aside because it cannot read or store them (see
+    /// `CaseSyncState::Quarantined`); every other case synced on.
+    pub quarantined: u64,
     pub cursor: u64,
     pub millis: u64,
 }
@@ -295,6 +298,7 @@ impl Store {
         }
         report.conflicts = self.conflict_count()?;
         report.refused = self.refused_cases()?.len() as u64;
+        report.quarantined = self.quarantined_cases()?.len() as u64;
         report.cursor = self.sync_position()?.0;
         report.millis = started.elapsed().as_millis() as u64;
         Ok(report)
