@@ -338,7 +338,7 @@ impl FieldStore {
 /// The record of a case view, with its sync state read from the same store.
 fn view_of(store: &Store, view: fieldcore::CaseView) -> Result<CaseView> {
     let state = store.case_sync_state(view.id)?;
-    Ok(CaseView::new(view, state.into()))
+    Ok(CaseView::new(view, state))
 }
 
 fn count(n: i64) -> u64 {

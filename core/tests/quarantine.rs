@@ -1,5 +1,7 @@
 //! A case HQ sends that this device cannot read is set aside with its reason, and every other
 //! case of the same response is stored: one bad case never stops the device's sync.
+// Helpers outside #[test] functions unwrap too: a fixture that fails is a failed test.
+#![allow(clippy::unwrap_used)]
 
 use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ObjType, ROOT, ReadDoc};

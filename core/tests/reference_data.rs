@@ -1,5 +1,7 @@
 //! New policies from HQ re-date every case from its projection row (no document loaded), rows
 //! an older version wrote are rebuilt once, and cached case views follow the new policies.
+// Helpers outside #[test] functions unwrap too: a fixture that fails is a failed test.
+#![allow(clippy::unwrap_used)]
 
 use fieldcore::testing::{registration_for, step_clock};
 use fieldcore::{

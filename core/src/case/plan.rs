@@ -557,7 +557,7 @@ fn attach_photo(
 
 fn remove_photo(draft: &mut Draft, view: &CaseView, hash: &str, reason: &str) -> Result<String> {
     validate::text("reason", reason)?;
-    if !view.photos.iter().any(|p| &p.hash == hash) {
+    if !view.photos.iter().any(|p| p.hash == hash) {
         return Err(Error::EntryNotFound(hash.to_owned()));
     }
     draft.writes.push(Write::RemovePhoto(hash.to_owned()));
