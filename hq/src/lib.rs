@@ -70,8 +70,11 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     /// PostgreSQL instead of the embedded SQLite database.
     pub database_url: Option<String>,
-    /// Where HQ's time comes from (case-number months); the local clock by default.
+    /// Where HQ's time comes from; the local clock by default.
     pub clock: Option<Clock>,
+    /// The company's time zone: a case number's month is the month the complaint was
+    /// received there (Asia/Shanghai by default).
+    pub time_zone: chrono_tz::Tz,
 }
 
 impl ServeConfig {
@@ -81,6 +84,7 @@ impl ServeConfig {
             data_dir: data_dir.into(),
             database_url: None,
             clock: None,
+            time_zone: state::DEFAULT_TIME_ZONE,
         }
     }
 
@@ -134,7 +138,7 @@ pub async fn serve(config: ServeConfig) -> Result<RunningHq> {
     let storage = Storage::open(&config.storage()).await?;
     let blobs = blobs::BlobStore::open(&config.data_dir)?;
     let clock = config.clock.clone().unwrap_or_else(state::system_clock);
-    let state = AppState::new(storage.clone(), blobs, clock);
+    let state = AppState::new(storage.clone(), blobs, clock).with_time_zone(config.time_zone);
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();

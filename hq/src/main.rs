@@ -34,6 +34,10 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8640")]
         addr: SocketAddr,
+        /// The company's time zone (IANA name): a case number's month is the month the
+        /// complaint was received there.
+        #[arg(long, default_value = "Asia/Shanghai", env = "FIELDHQ_TIME_ZONE")]
+        time_zone: chrono_tz::Tz,
     },
     /// Users.
     User {
@@ -157,9 +161,10 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
         data_dir: cli.data.clone(),
         database_url: cli.database_url.clone(),
     };
-    if let Command::Serve { addr } = cli.command {
+    if let Command::Serve { addr, time_zone } = cli.command {
         let mut config = ServeConfig::new(addr, cli.data);
         config.database_url = cli.database_url;
+        config.time_zone = time_zone;
         let hq = fieldhq::serve(config).await?;
         println!("fieldhq listening on {}", hq.url());
         stop_signal().await;

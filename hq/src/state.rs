@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use automerge::ActorId;
 use chrono::{DateTime, FixedOffset};
+use chrono_tz::Tz;
 
 use crate::blobs::BlobStore;
 use crate::storage::Storage;
@@ -24,12 +25,17 @@ pub struct AppState {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     storage: Storage,
     blobs: BlobStore,
     hq_actor: ActorId,
     clock: Clock,
+    time_zone: Tz,
 }
+
+/// The company's time zone unless configured: the procedures' users are in China.
+pub const DEFAULT_TIME_ZONE: Tz = chrono_tz::Asia::Shanghai;
 
 impl AppState {
     /// A new state with a fresh HQ actor: every HQ process writes (case numbers) as its own
@@ -41,8 +47,23 @@ impl AppState {
                 blobs,
                 hq_actor: ActorId::random(),
                 clock,
+                time_zone: DEFAULT_TIME_ZONE,
             }),
         }
+    }
+
+    /// The same state in another company time zone; call before the state is shared.
+    pub fn with_time_zone(self, time_zone: Tz) -> AppState {
+        let inner = Arc::unwrap_or_clone(self.inner);
+        AppState {
+            inner: Arc::new(Inner { time_zone, ..inner }),
+        }
+    }
+
+    /// The company's time zone: a case number's month is the month the complaint was received
+    /// there.
+    pub fn time_zone(&self) -> Tz {
+        self.inner.time_zone
     }
 
     pub fn storage(&self) -> &Storage {

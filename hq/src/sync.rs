@@ -57,10 +57,11 @@ pub async fn run(
     let prepare_ms = started.elapsed().as_millis() as u64;
     let hq_actor = state.hq_actor().clone();
     let now = state.now();
+    let time_zone = state.time_zone();
     let device_id = device.device_id;
     let outcome = state
         .storage()
-        .transaction(move |tx| Box::pin(apply(tx, device_id, prepared, hq_actor, now)))
+        .transaction(move |tx| Box::pin(apply(tx, device_id, prepared, hq_actor, now, time_zone)))
         .await?;
     tracing::info!(
         device = %device_id,
@@ -223,6 +224,7 @@ async fn apply(
     prepared: Prepared,
     hq_actor: ActorId,
     now: chrono::DateTime<chrono::FixedOffset>,
+    time_zone: chrono_tz::Tz,
 ) -> Result<Outcome> {
     let device = authorised_device(tx, device_id).await?;
     let mode = if prepared.pushes.is_empty() {
@@ -233,7 +235,7 @@ async fn apply(
     let current = tx.lock_log(mode).await?;
     bind_actor(tx, &device, &prepared.request_actor).await?;
     let decisions = check(tx, &device, prepared.pushes, &prepared.request_actor).await?;
-    let written = write(tx, &device, decisions, &hq_actor, &now).await?;
+    let written = write(tx, &device, decisions, &hq_actor, &now, time_zone).await?;
     let mut stats = written.stats;
     let pulled = pulls(
         tx,
@@ -307,6 +309,7 @@ async fn write(
     decisions: Vec<(Uuid, Decision)>,
     hq_actor: &ActorId,
     now: &chrono::DateTime<chrono::FixedOffset>,
+    time_zone: chrono_tz::Tz,
 ) -> Result<Written> {
     let mut stats = Stats {
         pushes: decisions.len(),
@@ -316,18 +319,28 @@ async fn write(
         new_cases: 0,
         pull_bytes: 0,
     };
-    let new_case_count = decisions
-        .iter()
-        .filter(|(_, d)| {
-            matches!(
-                d,
-                Decision::Apply {
-                    creates: Some(_),
-                    ..
-                }
-            )
-        })
-        .count();
+    // Each new case is numbered in the month its complaint was received; the running numbers
+    // of each month are taken in one allocation, in the order of the pushes.
+    let mut months: Vec<String> = Vec::new();
+    let mut per_month: HashMap<String, u32> = HashMap::new();
+    for (case_id, decision) in &decisions {
+        if let Decision::Apply {
+            creates: Some(doc), ..
+        } = decision
+        {
+            let month = numbering::case_month(doc, *case_id, time_zone)?;
+            *per_month.entry(month.clone()).or_default() += 1;
+            months.push(month);
+        }
+    }
+    let mut next_number: HashMap<String, u32> = HashMap::with_capacity(per_month.len());
+    let mut allocations: Vec<(&String, &u32)> = per_month.iter().collect();
+    // A fixed order of allocation, so concurrent requests take month counters alike.
+    allocations.sort();
+    for (month, count) in allocations {
+        next_number.insert(month.clone(), tx.allocate_numbers(month, *count).await?);
+    }
+    let mut months = months.into_iter();
     let row_count: usize = decisions
         .iter()
         .map(|(_, d)| match d {
@@ -335,13 +348,6 @@ async fn write(
             Decision::NeedFull | Decision::Forbidden => 0,
         })
         .sum();
-    let month = numbering::month_of(now);
-    let mut next_number = if new_case_count > 0 {
-        let n = u32::try_from(new_case_count).map_err(|_| Error::internal("too many cases"))?;
-        tx.allocate_numbers(&month, n).await?
-    } else {
-        0
-    };
     let mut next_seq = if row_count > 0 {
         tx.allocate_seqs(row_count as u64).await?
     } else {
@@ -383,8 +389,14 @@ async fn write(
         }
         match creates {
             Some(mut doc) => {
-                let number = numbering::format_number(&month, next_number);
-                next_number += 1;
+                let month = months
+                    .next()
+                    .ok_or_else(|| Error::internal("a new case without its month"))?;
+                let running = next_number
+                    .get_mut(&month)
+                    .ok_or_else(|| Error::internal("a month without its numbers"))?;
+                let number = numbering::format_number(&month, *running);
+                *running += 1;
                 let change = numbering::number_change(&mut doc, hq_actor, &number, now)?;
                 rows.push(LogRow {
                     seq: next_seq,

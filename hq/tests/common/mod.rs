@@ -215,6 +215,11 @@ impl TestDevice {
 
     /// Registers a case on the device (offline); its changes wait in the outbox.
     pub fn register(&mut self) -> Uuid {
+        self.register_case(&registration_for("M2406-118842"))
+    }
+
+    /// [`TestDevice::register`] with a registration of the test's own.
+    pub fn register_case(&mut self, registration: &fieldcore::Registration) -> Uuid {
         let case_id = Uuid::now_v7();
         let at = self.at();
         let policies = Policies::default();
@@ -225,13 +230,7 @@ impl TestDevice {
             at,
             policies: &policies,
         };
-        let doc = fieldcore::new_case_document(
-            &self.actor,
-            &ctx,
-            case_id,
-            &registration_for("M2406-118842"),
-        )
-        .unwrap();
+        let doc = fieldcore::new_case_document(&self.actor, &ctx, case_id, registration).unwrap();
         self.outbox
             .entry(case_id)
             .or_default()

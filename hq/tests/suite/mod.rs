@@ -430,6 +430,35 @@ pub async fn numbers_are_unique_and_gap_free_under_concurrent_first_syncs(backen
     assert_eq!(numbers, expected);
 }
 
+/// A case is numbered in the month its complaint was received in the company's time zone,
+/// not the month HQ first sees it; each month's numbers stay gap-free.
+pub async fn numbers_follow_the_month_the_complaint_was_received(backend: Backend) {
+    let mut hq = TestHq::start(backend).await; // HQ's clock: 2 November 2026, Shanghai
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let received = |at: &str| {
+        let mut r = fieldcore::testing::registration_for("M2406-118842");
+        r.received_at = chrono::DateTime::parse_from_rfc3339(at).unwrap();
+        r
+    };
+    // 01:30 on 1 November in Shanghai, still 31 October in UTC.
+    let early_november = phone.register_case(&received("2026-10-31T17:30:00+00:00"));
+    // 23:30 on 31 October in Shanghai.
+    let late_october = phone.register_case(&received("2026-10-31T15:30:00+00:00"));
+    let september = phone.register_case(&received("2026-09-15T10:00:00+08:00"));
+    phone.sync(&hq).await;
+    assert_eq!(phone.numbers[&early_november], "2611-0001");
+    assert_eq!(phone.numbers[&late_october], "2610-0001");
+    assert_eq!(phone.numbers[&september], "2609-0001");
+
+    // The same instant in a company on UTC falls in October.
+    hq.config.time_zone = chrono_tz::UTC;
+    hq.restart().await;
+    let utc_night = phone.register_case(&received("2026-10-31T17:30:00+00:00"));
+    phone.sync(&hq).await;
+    assert_eq!(phone.numbers[&utc_night], "2610-0002");
+    assert_eq!(phone.number_in_doc(utc_night).as_deref(), Some("2610-0002"));
+}
+
 // ---------------------------------------------------------------- visibility
 
 pub async fn each_role_receives_only_the_cases_it_may_see(backend: Backend) {
