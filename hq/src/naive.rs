@@ -80,7 +80,7 @@ async fn exchange(
 
     if let Some(first) = new.first() {
         let actor = first.actor_id().to_bytes().to_vec();
-        bind_actor(tx, &device, &actor).await?;
+        bind_actor(tx, &device, &actor, &hq_actor).await?;
         if new
             .iter()
             .any(|c| c.actor_id().to_bytes() != actor.as_slice())

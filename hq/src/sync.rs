@@ -233,7 +233,7 @@ async fn apply(
         LockMode::Exclusive
     };
     let current = tx.lock_log(mode).await?;
-    bind_actor(tx, &device, &prepared.request_actor).await?;
+    bind_actor(tx, &device, &prepared.request_actor, &hq_actor).await?;
     let decisions = check(tx, &device, prepared.pushes, &prepared.request_actor).await?;
     let written = write(tx, &device, decisions, &hq_actor, &now, time_zone).await?;
     let mut stats = written.stats;
@@ -422,6 +422,9 @@ async fn write(
             None => {}
         }
     }
+    if !new_cases.is_empty() {
+        tx.reserve_hq_actor(&hq_actor.to_bytes()).await?;
+    }
     tx.insert_cases(&new_cases).await?;
     tx.append(&rows).await?;
     tx.set_sync_seqs(&touched).await?;
@@ -443,15 +446,23 @@ pub(crate) async fn authorised_device(tx: &mut dyn Tx, device_id: Uuid) -> Resul
     }
 }
 
-/// Binds the request's actor on the device's first sync; refuses any other actor later, and
-/// an actor already bound to another device.
-pub(crate) async fn bind_actor(tx: &mut dyn Tx, device: &DeviceAuth, actor: &[u8]) -> Result<()> {
+/// Binds the request's actor on the device's first sync; refuses any other actor later, an
+/// actor already bound to another device, and HQ's own actors (its changes would pass for HQ's).
+pub(crate) async fn bind_actor(
+    tx: &mut dyn Tx,
+    device: &DeviceAuth,
+    actor: &[u8],
+    hq_actor: &ActorId,
+) -> Result<()> {
     match &device.actor {
         Some(bound) if bound.as_slice() == actor => Ok(()),
         Some(_) => Err(Error::forbidden(
             "this device is bound to another automerge actor",
         )),
         None => {
+            if actor == hq_actor.to_bytes() || tx.is_hq_actor(actor).await? {
+                return Err(Error::forbidden("this automerge actor is HQ's own"));
+            }
             if let Some(other) = tx.device_of_actor(actor).await?
                 && other != device.device_id
             {

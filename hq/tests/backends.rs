@@ -32,6 +32,7 @@ suites!(
     missing_wrong_and_revoked_tokens_are_refused,
     first_sync_binds_the_actor_and_others_are_refused,
     a_change_authored_by_another_devices_actor_is_refused,
+    no_device_may_bind_hqs_own_actor,
     writing_a_case_the_user_may_not_see_is_refused,
     an_oversized_body_is_refused,
     malformed_bodies_are_refused_and_nothing_is_applied,

@@ -189,6 +189,10 @@ pub trait Tx: Send {
     async fn device_by_id(&mut self, device_id: Uuid) -> Result<Option<DeviceAuth>>;
     /// The device an actor is bound to, if any.
     async fn device_of_actor(&mut self, actor: &[u8]) -> Result<Option<Uuid>>;
+    /// Records an actor HQ signs changes with, so that no device may bind it.
+    async fn reserve_hq_actor(&mut self, actor: &[u8]) -> Result<()>;
+    /// Whether HQ has signed changes with this actor.
+    async fn is_hq_actor(&mut self, actor: &[u8]) -> Result<bool>;
     /// Binds an actor to a device that has none; false if the device had one meanwhile.
     async fn bind_actor(&mut self, device_id: Uuid, actor: &[u8]) -> Result<bool>;
     /// Marks a device revoked; false if there is no such device.

@@ -38,9 +38,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/postgres/0002_naive_sync.sql"),
     ),
+    (
+        3,
+        include_str!("../../migrations/postgres/0003_hq_actors.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 2;
+pub const LATEST: i64 = 3;
 
 /// Connections per HQ node; a sync holds one for its transaction only.
 const POOL_SIZE: usize = 16;
@@ -370,6 +374,22 @@ impl Tx for PgTx<'_> {
             .await?
             .map(|row| Ok(row.try_get(0)?))
             .transpose()
+    }
+
+    async fn reserve_hq_actor(&mut self, actor: &[u8]) -> Result<()> {
+        self.exec(
+            "INSERT INTO hq_actors (actor) VALUES ($1) ON CONFLICT DO NOTHING",
+            &[&actor],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn is_hq_actor(&mut self, actor: &[u8]) -> Result<bool> {
+        Ok(self
+            .opt("SELECT 1 FROM hq_actors WHERE actor = $1", &[&actor])
+            .await?
+            .is_some())
     }
 
     async fn bind_actor(&mut self, device_id: Uuid, actor: &[u8]) -> Result<bool> {

@@ -32,9 +32,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/sqlite/0002_naive_sync.sql"),
     ),
+    (
+        3,
+        include_str!("../../migrations/sqlite/0003_hq_actors.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 2;
+pub const LATEST: i64 = 3;
 
 #[derive(Clone)]
 pub struct SqliteStorage {
@@ -408,6 +412,22 @@ impl Tx for SqliteTx<'_> {
             .query_row([actor], |r| r.get(0))
             .optional()?;
         raw.map(uuid_of).transpose()
+    }
+
+    async fn reserve_hq_actor(&mut self, actor: &[u8]) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT OR IGNORE INTO hq_actors (actor) VALUES (?1)")?
+            .execute([actor])?;
+        Ok(())
+    }
+
+    async fn is_hq_actor(&mut self, actor: &[u8]) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM hq_actors WHERE actor = ?1")?
+            .query_row([actor], |_| Ok(()))
+            .optional()?
+            .is_some())
     }
 
     async fn bind_actor(&mut self, device_id: Uuid, actor: &[u8]) -> Result<bool> {

@@ -99,6 +99,40 @@ pub async fn first_sync_binds_the_actor_and_others_are_refused(backend: Backend)
     );
 }
 
+/// HQ's own actor (seen in every number change a device pulls) can never become a device's:
+/// that device's changes would pass for HQ's.
+pub async fn no_device_may_bind_hqs_own_actor(backend: Backend) {
+    let mut hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let case = phone.register();
+    phone.sync(&hq).await;
+    let hq_actor = phone.docs[&case]
+        .get_changes(&[])
+        .into_iter()
+        .find(|c| c.message() == Some("number"))
+        .map(|c| c.actor_id().clone())
+        .expect("HQ numbered the case");
+
+    for round in 0..2 {
+        let mut intruder = hq.device("wang").await;
+        intruder.actor = hq_actor.clone();
+        intruder.register();
+        let (status, reply) = hq
+            .post_sync(Some(&intruder.token), encode(&intruder.request()))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "round {round}");
+        assert_eq!(error_code(&reply), "forbidden");
+        let devices = admin::list_devices(hq.storage()).await.unwrap();
+        assert!(
+            devices
+                .iter()
+                .any(|d| d.device_id == intruder.device_id && d.actor.is_none())
+        );
+        // After a restart HQ signs with a new actor; the old one stays reserved.
+        hq.restart().await;
+    }
+}
+
 pub async fn a_change_authored_by_another_devices_actor_is_refused(backend: Backend) {
     let hq = TestHq::start(backend).await;
     let mut phone = hq.person("wang", Role::Engineer, None).await;
@@ -712,7 +746,7 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     let config = hq.config.storage();
     // The server migrated to the latest; reopening is a no-op.
     let storage = fieldhq::Storage::open(&config).await.unwrap();
-    assert_eq!(storage.schema_version().await.unwrap(), 2);
+    assert_eq!(storage.schema_version().await.unwrap(), 3);
     drop(hq);
 
     // A fresh database, one step at a time, with data surviving the step.
@@ -737,7 +771,7 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
         .unwrap();
     drop(v1);
     let v2 = fieldhq::Storage::open(&config).await.unwrap();
-    assert_eq!(v2.schema_version().await.unwrap(), 2);
+    assert_eq!(v2.schema_version().await.unwrap(), 3);
     assert_eq!(
         v2.query_count("SELECT COUNT(*) FROM users").await.unwrap(),
         1
@@ -750,6 +784,12 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     );
     assert_eq!(
         v2.query_count("SELECT value FROM counters WHERE name = 'seq'")
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        v2.query_count("SELECT COUNT(*) FROM hq_actors")
             .await
             .unwrap(),
         0
