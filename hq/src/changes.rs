@@ -8,9 +8,62 @@
 //! scratch document instead would hide exactly what HQ must see: `Automerge::load` quietly
 //! queues changes whose dependencies are missing, where HQ must answer `NeedFull`.
 
+use std::io::Read;
+
 use automerge::{Automerge, Change, LoadOptions, OnPartialLoad, ReadDoc, VerificationMode};
 
 use crate::error::{Error, Result};
+
+/// Chunk types of automerge's binary format (after the 4-byte magic and 4-byte checksum).
+const CHUNK_CHANGE: u8 = 1;
+const CHUNK_COMPRESSED_CHANGE: u8 = 2;
+
+/// How many bytes a change chunk's body takes once inflated, found without trusting it:
+/// a compressed chunk is inflated here in a stream, into nothing, and given up on as soon as
+/// it passes `limit` — automerge itself would inflate all of it first (a 1 MiB chunk can hold
+/// 1 GiB). A plain chunk is its own size. Anything else is left to the parser to refuse.
+pub fn inflated_len(chunk: &[u8], limit: usize) -> Result<usize> {
+    let too_large = || Error::TooLarge(format!("a change chunk inflates to over {limit} bytes"));
+    let Some(&kind) = chunk.get(8) else {
+        return Ok(chunk.len());
+    };
+    if kind != CHUNK_COMPRESSED_CHANGE {
+        return if kind == CHUNK_CHANGE && chunk.len() > limit {
+            Err(too_large())
+        } else {
+            Ok(chunk.len())
+        };
+    }
+    // The body's length, an unsigned LEB128 after the type byte.
+    let mut at = 9;
+    let mut shift = 0u32;
+    loop {
+        let byte = *chunk
+            .get(at)
+            .ok_or_else(|| Error::malformed("a change chunk is cut off"))?;
+        at += 1;
+        if byte & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+        if shift > 63 {
+            return Err(Error::malformed("a change chunk's length does not parse"));
+        }
+    }
+    let bound = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    let inflated = std::io::copy(
+        &mut flate2::read::DeflateDecoder::new(&chunk[at..]).take(bound),
+        &mut std::io::sink(),
+    )
+    .map_err(|_| Error::malformed("a compressed change chunk does not inflate"))?;
+    let total = usize::try_from(inflated)
+        .unwrap_or(usize::MAX)
+        .saturating_add(at);
+    if inflated >= bound || total > limit {
+        return Err(too_large());
+    }
+    Ok(total)
+}
 
 /// Parses one change chunk.
 pub fn parse_change(chunk: &[u8]) -> Result<Change> {
@@ -108,6 +161,34 @@ mod tests {
             damaged[at] ^= 0x01;
             assert!(parse_change(&damaged).is_err(), "flipped byte {at}");
         }
+    }
+
+    #[test]
+    fn inflation_is_bounded_before_automerge_sees_a_chunk() {
+        let mut doc = Automerge::new().with_actor(ActorId::from(&[3u8; 16][..]));
+        doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(ROOT, "findings", "0".repeat(200_000))?;
+            Ok(())
+        })
+        .unwrap();
+        let mut change = doc.get_changes(&[])[0].clone();
+        let compressed = change.bytes().into_owned();
+        let plain = change.raw_bytes().len();
+        assert!(
+            compressed.len() * 20 < plain,
+            "repetitive text deflates well"
+        );
+        let measured = inflated_len(&compressed, 1 << 20).unwrap();
+        assert!(measured.abs_diff(plain) < 16, "{measured} vs {plain}");
+        assert!(matches!(
+            inflated_len(&compressed, plain / 2),
+            Err(Error::TooLarge(_))
+        ));
+        assert!(matches!(
+            inflated_len(change.raw_bytes(), plain / 2),
+            Err(Error::TooLarge(_))
+        ));
+        assert_eq!(inflated_len(change.raw_bytes(), plain).unwrap(), plain);
     }
 
     #[test]

@@ -60,6 +60,7 @@ pub use error::{Error, Result};
 pub use http::app;
 pub use state::{AppState, Clock};
 pub use storage::{Storage, StorageConfig};
+pub use sync::{MAX_CASE_INFLATED_BYTES, MAX_REQUEST_INFLATED_BYTES};
 
 /// How to run an HQ.
 #[derive(Clone)]

@@ -27,6 +27,14 @@ use crate::storage::{CaseRow, DeviceAuth, LockMode, LogRow, NewCase, PullQuery, 
 /// The longest actor id HQ binds; automerge actors made by devices are 16 bytes.
 const MAX_ACTOR_BYTES: usize = 64;
 
+/// The most one case's pushed changes may take once inflated. Compressed chunks are bounded by
+/// `MAX_CASE_BYTES` on the wire, but deflate packs a thousandfold; this bounds what HQ
+/// inflates, stores and later sends for one push.
+pub const MAX_CASE_INFLATED_BYTES: usize = 16 * 1024 * 1024;
+
+/// The most a whole request's changes may take once inflated: the work one request may cause.
+pub const MAX_REQUEST_INFLATED_BYTES: usize = 64 * 1024 * 1024;
+
 /// Pull payloads stop short of the message limit, leaving room for the framing.
 const PULL_BUDGET: usize = MAX_MESSAGE_BYTES - 256 * 1024;
 
@@ -116,6 +124,26 @@ pub fn prepare(request: SyncRequest) -> Result<Prepared> {
                 "the payload of case {} is over {MAX_CASE_BYTES} bytes",
                 push.case_id
             )));
+        }
+    }
+    // Inflated sizes first, each inflation bounded, before automerge inflates anything.
+    let mut request_budget = MAX_REQUEST_INFLATED_BYTES;
+    for push in &request.pushes {
+        if let Payload::Changes(chunks) = &push.payload {
+            let mut case_budget = MAX_CASE_INFLATED_BYTES.min(request_budget);
+            for chunk in chunks {
+                let size = changes::inflated_len(chunk, case_budget).map_err(|e| match e {
+                    Error::TooLarge(_) => Error::TooLarge(format!(
+                        "the changes of case {} inflate to over {} bytes",
+                        push.case_id,
+                        MAX_CASE_INFLATED_BYTES.min(request_budget)
+                    )),
+                    Error::Malformed(m) => Error::Malformed(format!("case {}: {m}", push.case_id)),
+                    other => other,
+                })?;
+                case_budget -= size;
+            }
+            request_budget -= MAX_CASE_INFLATED_BYTES.min(request_budget) - case_budget;
         }
     }
     let actor = ActorId::from(request.actor.as_slice());
@@ -423,7 +451,7 @@ async fn write(
         }
     }
     if !new_cases.is_empty() {
-        tx.reserve_hq_actor(&hq_actor.to_bytes()).await?;
+        tx.reserve_hq_actor(hq_actor.to_bytes()).await?;
     }
     tx.insert_cases(&new_cases).await?;
     tx.append(&rows).await?;

@@ -252,6 +252,63 @@ pub async fn an_oversized_body_is_refused(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
 }
 
+/// A compressed change chunk that is small on the wire but inflates far past the case limit
+/// (a decompression bomb) is refused before anything inflates it whole; so is a request whose
+/// cases together would.
+pub async fn decompression_bombs_are_refused_before_they_inflate(backend: Backend) {
+    use std::io::Write;
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let bomb = |inflated: usize| {
+        let mut deflate =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        deflate.write_all(&vec![0u8; inflated]).unwrap();
+        let body = deflate.finish().unwrap();
+        // magic, a checksum, type 2 (compressed change), the body's length, the body.
+        let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 2];
+        let mut len = body.len();
+        loop {
+            let byte = (len & 0x7f) as u8;
+            len >>= 7;
+            if len == 0 {
+                chunk.push(byte);
+                break;
+            }
+            chunk.push(byte | 0x80);
+        }
+        chunk.extend_from_slice(&body);
+        chunk
+    };
+    let over = bomb(fieldhq::MAX_CASE_INFLATED_BYTES + 1024);
+    assert!(over.len() < 64 * 1024, "{} bytes on the wire", over.len());
+    let case = phone.register();
+    let mut request = phone.request();
+    request.pushes = vec![CasePush {
+        case_id: case,
+        payload: Payload::Changes(vec![ByteBuf::from(over)]),
+    }];
+    let (status, reply) = hq.post_sync(Some(&phone.token), encode(&request)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error_code(&reply), "too_large");
+
+    // Five cases each under the case limit, together over the request's.
+    let under = bomb(fieldhq::MAX_CASE_INFLATED_BYTES - 1024);
+    request.pushes = (0..5)
+        .map(|_| CasePush {
+            case_id: Uuid::now_v7(),
+            payload: Payload::Changes(vec![ByteBuf::from(under.clone())]),
+        })
+        .collect();
+    let (status, reply) = hq.post_sync(Some(&phone.token), encode(&request)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error_code(&reply), "too_large");
+    assert_eq!(hq.log_len().await, 0, "nothing was applied");
+
+    // The honest push still goes through.
+    phone.sync(&hq).await;
+    assert!(phone.numbers.contains_key(&case));
+}
+
 pub async fn malformed_bodies_are_refused_and_nothing_is_applied(backend: Backend) {
     let hq = TestHq::start(backend).await;
     let mut phone = hq.person("wang", Role::Engineer, None).await;
