@@ -120,6 +120,7 @@ async fn exchange(
                     case_id,
                     hash: change.hash(),
                     actor: change.actor_id().to_bytes().to_vec(),
+                    actor_seq: change.seq(),
                     authored_by: Some(device_id),
                     bytes: changes::stored_bytes(change),
                 };
@@ -136,6 +137,7 @@ async fn exchange(
                 case_id,
                 hash: change.hash(),
                 actor: hq_actor.to_bytes().to_vec(),
+                actor_seq: change.seq(),
                 authored_by: None,
                 bytes: changes::stored_bytes(&change),
             });

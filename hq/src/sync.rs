@@ -304,6 +304,7 @@ async fn check(
     let ids: Vec<Uuid> = pushes.iter().map(|p| p.case_id).collect();
     let cases = tx.cases(&ids).await?;
     let held = held_of(tx, &pushes).await?;
+    let numbered = numbered_of(tx, &pushes).await?;
     let mut decisions = Vec::with_capacity(pushes.len());
     for push in pushes {
         let case_id = push.case_id;
@@ -314,7 +315,7 @@ async fn check(
                 tracing::info!(device = %device.device_id, case = %case_id, "push refused: no write access");
                 Decision::Forbidden
             }
-            _ => decide(push, &cases, &held, actor)?,
+            _ => decide(push, &cases, &held, &numbered, actor)?,
         };
         decisions.push((case_id, decision));
     }
@@ -410,6 +411,7 @@ async fn write(
                 case_id,
                 hash: change.hash(),
                 actor: change.actor_id().to_bytes().to_vec(),
+                actor_seq: change.seq(),
                 authored_by: Some(device.device_id),
                 bytes: changes::stored_bytes(change),
             });
@@ -431,6 +433,7 @@ async fn write(
                     case_id,
                     hash: change.hash(),
                     actor: hq_actor.to_bytes().to_vec(),
+                    actor_seq: change.seq(),
                     authored_by: None,
                     bytes: changes::stored_bytes(&change),
                 });
@@ -532,22 +535,57 @@ async fn held_of(tx: &mut dyn Tx, pushes: &[PreparedPush]) -> Result<HashSet<(Uu
     tx.held(&keys).await
 }
 
+/// A change's place among its actor's changes to a case.
+type ActorSeq = (Uuid, Vec<u8>, u64);
+
+/// The hashes HQ holds at the (actor, sequence number) places the pushed changes take.
+async fn numbered_of(
+    tx: &mut dyn Tx,
+    pushes: &[PreparedPush],
+) -> Result<HashMap<ActorSeq, ChangeHash>> {
+    let keys: Vec<ActorSeq> = pushes
+        .iter()
+        .flat_map(|p| {
+            p.changes
+                .iter()
+                .map(|c| (p.case_id, c.actor_id().to_bytes().to_vec(), c.seq()))
+        })
+        .collect();
+    tx.hashes_at(&keys).await
+}
+
 /// Spec steps 1-3 for one push, given what HQ holds.
 fn decide(
     push: PreparedPush,
     cases: &HashMap<Uuid, CaseRow>,
     held: &HashSet<(Uuid, ChangeHash)>,
+    numbered: &HashMap<ActorSeq, ChangeHash>,
     actor: &[u8],
 ) -> Result<Decision> {
     let case_id = push.case_id;
     let exists = cases.contains_key(&case_id);
     let mut accepted: HashSet<ChangeHash> = HashSet::new();
+    let mut places: HashMap<u64, ChangeHash> = HashMap::new();
     let mut new = Vec::new();
     for change in push.changes {
         let hash = change.hash();
         if held.contains(&(case_id, hash)) || accepted.contains(&hash) {
             continue;
         }
+        // Two changes of one actor with one sequence number: automerge would keep only one,
+        // and the honest edits after it would never reach the devices that got the other.
+        let place = (case_id, change.actor_id().to_bytes().to_vec(), change.seq());
+        let taken = numbered
+            .get(&place)
+            .or_else(|| places.get(&change.seq()))
+            .is_some_and(|other| *other != hash);
+        if taken {
+            return Err(Error::malformed(format!(
+                "case {case_id}: change {} of this actor was already pushed with other content",
+                change.seq()
+            )));
+        }
+        places.insert(change.seq(), hash);
         if push.is_document && change.actor_id().to_bytes() != actor {
             return Err(Error::forbidden(format!(
                 "case {case_id}: the document holds a change HQ lacks that this device did not author"

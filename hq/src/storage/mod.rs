@@ -123,6 +123,8 @@ pub struct LogRow {
     pub case_id: Uuid,
     pub hash: ChangeHash,
     pub actor: Vec<u8>,
+    /// The change's sequence number among its actor's changes to the case.
+    pub actor_seq: u64,
     /// The device that pushed it; `None` for HQ's own changes (the case number).
     pub authored_by: Option<Uuid>,
     pub bytes: Vec<u8>,
@@ -212,6 +214,11 @@ pub trait Tx: Send {
 
     // ---- the change log
 
+    /// For each (case, actor, actor_seq), the hash of the change HQ holds there, if any.
+    async fn hashes_at(
+        &mut self,
+        keys: &[(Uuid, Vec<u8>, u64)],
+    ) -> Result<HashMap<(Uuid, Vec<u8>, u64), ChangeHash>>;
     /// Which of these (case, change hash) pairs HQ holds.
     async fn held(&mut self, keys: &[(Uuid, ChangeHash)]) -> Result<HashSet<(Uuid, ChangeHash)>>;
     async fn append(&mut self, rows: &[LogRow]) -> Result<()>;

@@ -42,9 +42,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/postgres/0003_hq_actors.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_change_actor_seq.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 3;
+pub const LATEST: i64 = 4;
 
 /// Connections per HQ node; a sync holds one for its transaction only.
 const POOL_SIZE: usize = 16;
@@ -559,6 +563,42 @@ impl Tx for PgTx<'_> {
             .collect()
     }
 
+    async fn hashes_at(
+        &mut self,
+        keys: &[(Uuid, Vec<u8>, u64)],
+    ) -> Result<HashMap<(Uuid, Vec<u8>, u64), ChangeHash>> {
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<Uuid> = keys.iter().map(|(id, _, _)| *id).collect();
+        let actors: Vec<&[u8]> = keys.iter().map(|(_, a, _)| a.as_slice()).collect();
+        let seqs: Vec<i64> = keys
+            .iter()
+            .map(|(_, _, s)| to_db(*s))
+            .collect::<Result<_>>()?;
+        let rows = self
+            .rows(
+                "SELECT c.case_id, c.actor, c.actor_seq, c.hash FROM changes c \
+                 JOIN UNNEST($1::uuid[], $2::bytea[], $3::bigint[]) AS k(case_id, actor, actor_seq) \
+                 ON c.case_id = k.case_id AND c.actor = k.actor AND c.actor_seq = k.actor_seq",
+                &[&ids, &actors, &seqs],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let seq: i64 = row.try_get(2)?;
+                let seq =
+                    u64::try_from(seq).map_err(|_| Error::internal("a negative actor_seq"))?;
+                let key = (
+                    row.try_get::<_, Uuid>(0)?,
+                    row.try_get::<_, Vec<u8>>(1)?,
+                    seq,
+                );
+                Ok((key, hash_from_db(row.try_get::<_, &[u8]>(3)?)?))
+            })
+            .collect()
+    }
+
     async fn append(&mut self, rows: &[LogRow]) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
@@ -569,11 +609,15 @@ impl Tx for PgTx<'_> {
         let actors: Vec<&[u8]> = rows.iter().map(|r| r.actor.as_slice()).collect();
         let authors: Vec<Option<Uuid>> = rows.iter().map(|r| r.authored_by).collect();
         let bytes: Vec<&[u8]> = rows.iter().map(|r| r.bytes.as_slice()).collect();
+        let actor_seqs: Vec<i64> = rows
+            .iter()
+            .map(|r| to_db(r.actor_seq))
+            .collect::<Result<_>>()?;
         self.exec(
-            "INSERT INTO changes (seq, case_id, hash, actor, authored_by, bytes) \
+            "INSERT INTO changes (seq, case_id, hash, actor, authored_by, bytes, actor_seq) \
              SELECT * FROM UNNEST($1::bigint[], $2::uuid[], $3::bytea[], $4::bytea[], \
-             $5::uuid[], $6::bytea[])",
-            &[&seqs, &ids, &hashes, &actors, &authors, &bytes],
+             $5::uuid[], $6::bytea[], $7::bigint[])",
+            &[&seqs, &ids, &hashes, &actors, &authors, &bytes, &actor_seqs],
         )
         .await?;
         Ok(())

@@ -36,9 +36,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/sqlite/0003_hq_actors.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_change_actor_seq.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 3;
+pub const LATEST: i64 = 4;
 
 #[derive(Clone)]
 pub struct SqliteStorage {
@@ -604,10 +608,33 @@ impl Tx for SqliteTx<'_> {
         Ok(held)
     }
 
+    async fn hashes_at(
+        &mut self,
+        keys: &[(Uuid, Vec<u8>, u64)],
+    ) -> Result<HashMap<(Uuid, Vec<u8>, u64), ChangeHash>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT hash FROM changes WHERE case_id = ?1 AND actor = ?2 AND actor_seq = ?3",
+        )?;
+        let mut out = HashMap::new();
+        for key in keys {
+            let (case_id, actor, actor_seq) = key;
+            let hash: Option<Vec<u8>> = stmt
+                .query_row(
+                    params![case_id.as_bytes().as_slice(), actor, to_db(*actor_seq)?],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(hash) = hash {
+                out.insert(key.clone(), super::hash_from_db(&hash)?);
+            }
+        }
+        Ok(out)
+    }
+
     async fn append(&mut self, rows: &[LogRow]) -> Result<()> {
         let mut stmt = self.conn.prepare_cached(
-            "INSERT INTO changes (seq, case_id, hash, actor, authored_by, bytes) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO changes (seq, case_id, hash, actor, authored_by, bytes, actor_seq) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         for row in rows {
             stmt.execute(params![
@@ -616,7 +643,8 @@ impl Tx for SqliteTx<'_> {
                 row.hash.0.as_slice(),
                 row.actor,
                 row.authored_by.map(|d| d.as_bytes().to_vec()),
-                row.bytes
+                row.bytes,
+                to_db(row.actor_seq)?
             ])?;
         }
         Ok(())

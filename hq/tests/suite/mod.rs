@@ -309,6 +309,41 @@ pub async fn decompression_bombs_are_refused_before_they_inflate(backend: Backen
     assert!(phone.numbers.contains_key(&case));
 }
 
+/// A second change with an actor's sequence number that HQ already holds (other content) is
+/// refused: automerge would keep one of the two, and edits after it would never converge.
+pub async fn a_reused_actor_sequence_number_is_refused(backend: Backend) {
+    use automerge::transaction::Transactable;
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let case = phone.register();
+    phone.sync(&hq).await;
+    let mut forked = phone.docs[&case].clone();
+    phone.note(case, "first note");
+    phone.sync(&hq).await;
+    let before = hq.log_len().await;
+
+    // The same actor, from the state before its note, writes something else as its next change.
+    let heads = forked.get_heads();
+    let mut tx = forked.transaction();
+    tx.put(automerge::ROOT, "rogue", "other content").unwrap();
+    tx.commit();
+    let rival = forked.get_changes(&heads)[0].clone();
+    let mut request = phone.request();
+    request.pushes = vec![CasePush {
+        case_id: case,
+        payload: Payload::Changes(vec![ByteBuf::from(rival.raw_bytes().to_vec())]),
+    }];
+    let (status, reply) = hq.post_sync(Some(&phone.token), encode(&request)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&reply), "malformed");
+    assert_eq!(hq.log_len().await, before, "nothing was applied");
+
+    // Honest work goes on.
+    phone.note(case, "second note");
+    phone.sync(&hq).await;
+    assert_eq!(hq.log_len().await, before + 1);
+}
+
 pub async fn malformed_bodies_are_refused_and_nothing_is_applied(backend: Backend) {
     let hq = TestHq::start(backend).await;
     let mut phone = hq.person("wang", Role::Engineer, None).await;
@@ -803,7 +838,7 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     let config = hq.config.storage();
     // The server migrated to the latest; reopening is a no-op.
     let storage = fieldhq::Storage::open(&config).await.unwrap();
-    assert_eq!(storage.schema_version().await.unwrap(), 3);
+    assert_eq!(storage.schema_version().await.unwrap(), 4);
     drop(hq);
 
     // A fresh database, one step at a time, with data surviving the step.
@@ -828,7 +863,7 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
         .unwrap();
     drop(v1);
     let v2 = fieldhq::Storage::open(&config).await.unwrap();
-    assert_eq!(v2.schema_version().await.unwrap(), 3);
+    assert_eq!(v2.schema_version().await.unwrap(), 4);
     assert_eq!(
         v2.query_count("SELECT COUNT(*) FROM users").await.unwrap(),
         1
