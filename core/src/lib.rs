@@ -27,6 +27,7 @@ pub use model::{
 };
 
 // The rules, pure.
+pub use rules::authority::{Writer, root_key_writer};
 pub use rules::deadlines::{
     CloseRule, DeadlineInputs, DeadlinePolicy, Due, Milestone, due_at as deadline_due_at,
     is_overdue, next_due as next_deadline, pending as pending_deadlines,

@@ -194,6 +194,23 @@ pub fn prepare(request: SyncRequest) -> Result<Prepared> {
     })
 }
 
+/// The first root key of the case document that `change` writes and only HQ may write.
+fn hq_owned_key(change: &Change) -> Option<String> {
+    use automerge::legacy::{Key, ObjectId};
+    change
+        .decode()
+        .operations
+        .into_iter()
+        .find_map(|op| match (op.obj, op.key) {
+            (ObjectId::Root, Key::Map(key))
+                if fieldcore::root_key_writer(&key) == fieldcore::Writer::Hq =>
+            {
+                Some(key.to_string())
+            }
+            _ => None,
+        })
+}
+
 /// The document a push would create, if HQ does not know the case: it must be complete, be
 /// a case document of a schema HQ understands, and say it is this case.
 fn new_case_document(
@@ -586,6 +603,12 @@ fn decide(
             )));
         }
         places.insert(change.seq(), hash);
+        // Field authority (fieldcore's table): a device may not write what only HQ writes.
+        if let Some(key) = hq_owned_key(&change) {
+            return Err(Error::forbidden(format!(
+                "case {case_id}: a pushed change writes {key}, which only HQ writes"
+            )));
+        }
         if push.is_document && change.actor_id().to_bytes() != actor {
             return Err(Error::forbidden(format!(
                 "case {case_id}: the document holds a change HQ lacks that this device did not author"

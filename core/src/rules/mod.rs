@@ -2,6 +2,7 @@
 //! deadlines, and the policies that configure them. No I/O, no storage: bytes and dates in,
 //! decisions and their explanations out.
 
+pub(crate) mod authority;
 pub(crate) mod deadlines;
 pub(crate) mod lifecycle;
 pub(crate) mod policy;

@@ -344,6 +344,39 @@ pub async fn a_reused_actor_sequence_number_is_refused(backend: Backend) {
     assert_eq!(hq.log_len().await, before + 1);
 }
 
+/// The official number is HQ's alone: a device change that writes it is refused, and every
+/// device keeps showing HQ's number.
+pub async fn a_device_may_not_write_hqs_number(backend: Backend) {
+    use automerge::transaction::Transactable;
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let case = phone.register();
+    phone.sync(&hq).await;
+    let number = phone.numbers[&case].clone();
+    let before = hq.log_len().await;
+
+    let mut doc = phone.docs[&case].clone();
+    doc.set_actor(phone.actor.clone());
+    let heads = doc.get_heads();
+    let mut tx = doc.transaction();
+    tx.put(automerge::ROOT, "number", "2611-9999").unwrap();
+    tx.commit();
+    let forged = doc.get_changes(&heads)[0].clone();
+    let mut request = phone.request();
+    request.pushes = vec![CasePush {
+        case_id: case,
+        payload: Payload::Changes(vec![ByteBuf::from(forged.raw_bytes().to_vec())]),
+    }];
+    let (status, reply) = hq.post_sync(Some(&phone.token), encode(&request)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&reply), "forbidden");
+    assert_eq!(hq.log_len().await, before, "nothing was applied");
+
+    let mut desk = hq.person("li", Role::HqStaff, None).await;
+    desk.sync(&hq).await;
+    assert_eq!(desk.number_in_doc(case), Some(number));
+}
+
 pub async fn malformed_bodies_are_refused_and_nothing_is_applied(backend: Backend) {
     let hq = TestHq::start(backend).await;
     let mut phone = hq.person("wang", Role::Engineer, None).await;
