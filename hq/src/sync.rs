@@ -234,6 +234,10 @@ fn new_case_document(
     if fieldcore::case_id_of(&doc) != Some(case_id) {
         return Err("the document says it is another case".into());
     }
+    // Read with the core's own view code, as every device will read it: a case without its
+    // registration facts, or with content no device can read, never enters the log.
+    fieldcore::build_view(&doc, case_id, &fieldcore::Policies::default())
+        .map_err(|e| format!("the new case cannot be read: {e}"))?;
     Ok(doc)
 }
 

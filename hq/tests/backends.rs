@@ -38,6 +38,7 @@ suites!(
     decompression_bombs_are_refused_before_they_inflate,
     a_reused_actor_sequence_number_is_refused,
     a_device_may_not_write_hqs_number,
+    a_new_case_without_its_registration_is_refused,
     malformed_bodies_are_refused_and_nothing_is_applied,
     an_unsupported_version_is_refused,
     push_and_pull_between_two_devices,

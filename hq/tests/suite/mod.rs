@@ -377,6 +377,31 @@ pub async fn a_device_may_not_write_hqs_number(backend: Backend) {
     assert_eq!(desk.number_in_doc(case), Some(number));
 }
 
+/// A new case whose document lacks a registration fact (or holds what no device can read) is
+/// refused before it enters the log, so no staff device ever pulls it.
+pub async fn a_new_case_without_its_registration_is_refused(backend: Backend) {
+    use automerge::ReadDoc;
+    use automerge::transaction::Transactable;
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let case = phone.register();
+    let mut doc = phone.docs[&case].clone();
+    let mut tx = doc.transaction();
+    let (_, facts) = tx.get(automerge::ROOT, "facts").unwrap().unwrap();
+    tx.delete(&facts, "customer_name").unwrap();
+    tx.commit();
+    let mut request = phone.request();
+    request.pushes = vec![CasePush {
+        case_id: case,
+        payload: Payload::Document(ByteBuf::from(doc.save())),
+    }];
+    let (status, reply) = hq.post_sync(Some(&phone.token), encode(&request)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&reply), "malformed");
+    assert_eq!(hq.log_len().await, 0);
+    assert_eq!(hq.count("SELECT COUNT(*) FROM cases").await, 0);
+}
+
 pub async fn malformed_bodies_are_refused_and_nothing_is_applied(backend: Backend) {
     let hq = TestHq::start(backend).await;
     let mut phone = hq.person("wang", Role::Engineer, None).await;
