@@ -471,10 +471,10 @@ fn merge_pull(
     } else {
         doc.save()
     };
-    let mut open = OpenCase::new(doc);
-    open.keep_view(view.clone());
+    // The view is not kept with the document: a bootstrap pulls thousands of cases, and
+    // copying each view would cost more than building the few a screen opens next.
     Merge::Done(Box::new((
-        open,
+        OpenCase::new(doc),
         Merged {
             case_id: pull.case_id,
             known,
