@@ -833,6 +833,7 @@ pub async fn shutdown_is_graceful_and_data_survives_a_restart(backend: Backend) 
 
 // ---------------------------------------------------------------- naive baseline
 
+#[cfg(feature = "bench-baseline")]
 pub async fn naive_per_case_sync_round_trips_under_the_same_rules(backend: Backend) {
     use automerge::sync::{Message, State, SyncDoc};
     let hq = TestHq::start(backend).await;
