@@ -304,16 +304,6 @@ fn facts_update(args: UpdateArgs) -> (CaseRef, FactsUpdate) {
 pub fn warranty_check(args: &WarrantyCheckArgs, out: &Printer) -> Result<()> {
     let purchase_date = input::optional_date("purchase_date", args.purchase_date.as_deref())?;
     let received_date = input::date("received_date", &args.received_date)?;
-    // The rule itself only checks the dates once proof and scope are settled; a complaint
-    // before the purchase is wrong input whatever the proof.
-    if let Some(purchase) = purchase_date
-        && received_date < purchase
-    {
-        return Err(CliError::invalid(
-            "received_date",
-            format!("complaint received {received_date} is before the purchase date {purchase}"),
-        ));
-    }
     let proof = if args.proof.proof {
         ProofOfPurchase::Invoice(String::new())
     } else {
