@@ -8,8 +8,14 @@
 set -euo pipefail
 ios="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$ios")"
-lib="${1:-$("$root/bindings/build-host.sh")}"
-"$ios/generate-swift.sh" "$lib"
+if [[ $# -ge 1 ]]; then
+    "$ios/generate-swift.sh" "$1"
+else
+    # build-host.sh builds uniffi-bindgen with the library and everything else tests/run.sh
+    # needs: generate-swift.sh uses that one instead of building it on its own.
+    lib="$("$root/bindings/build-host.sh")"
+    UNIFFI_BINDGEN="$root/target/debug/uniffi-bindgen" "$ios/generate-swift.sh" "$lib"
+fi
 
 passed=0
 failed=0

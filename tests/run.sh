@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Every check CI runs: formatting, lints and all tests. Installs what it needs on a fresh
 # machine of the project's kind (Rust toolchain present; cargo-nextest installed if missing).
+#
+# Every cargo command here selects the whole workspace in the dev profile (and so do the
+# mobile scripts, through bindings/build-host.sh): cargo unifies dependency features over the
+# packages a command selects, so one selection everywhere means each crate is compiled once,
+# shared by clippy (build scripts and proc macros), the mobile checks and nextest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,23 +13,45 @@ if ! command -v cargo >/dev/null 2>&1; then
     echo "cargo not found: install the Rust toolchain (rustup) first" >&2
     exit 1
 fi
+# The toolchain of rust-toolchain.toml, when rustup is not set to install it by itself.
+if ! cargo --version >/dev/null 2>&1; then
+    rustup toolchain install
+fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 if ! cargo nextest --version >/dev/null 2>&1; then
     cargo install cargo-nextest --locked
 fi
 
 started=$(date +%s)
+step_started=$started
+timings=()
+step_done() { # step_done <name>: records how long the step since the last one took
+    local now
+    now=$(date +%s)
+    timings+=("$1 $((now - step_started)) s")
+    echo "$1 took $((now - step_started)) s"
+    step_started=$now
+}
+
 cargo fmt --all -- --check
+step_done "formatting"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+step_done "clippy"
+
+# Everything the later steps run, built once: the libraries and the binaries of the mobile
+# checks (the host library with its test hooks, uniffi-bindgen, fieldhq), then the test
+# harnesses on top of the same libraries.
+bash bindings/build-host.sh >/dev/null
+cargo nextest run --workspace --locked --no-run
+step_done "build"
 
 # The mobile bindings (bindings/, android/, ios/): the Kotlin tests on a JVM against the host
 # library, the Python smoke test, and the Swift generation check. Each prints its own
 # "N passed, M failed" line; they run before nextest so that its summary closes the output.
-mobile_started=$(date +%s)
 bash android/jvm-test/run.sh
 bash bindings/python/run.sh
 bash ios/check-swift.sh
-echo "mobile bindings checks took $(( $(date +%s) - mobile_started )) s"
+step_done "mobile bindings checks"
 
 # PostgreSQL for the HQ suite (hq/tests): a throwaway cluster in a temporary folder, listening
 # on loopback only, stopped and deleted when this script exits. Every HQ test makes its own
@@ -70,6 +97,16 @@ stop_postgres() {
     [ -n "${PG_DIR:-}" ] && rm -rf "$PG_DIR"
 }
 start_postgres
+step_done "PostgreSQL start"
+
+# Builds the workspace-wide selection does not make: fieldhq alone, as `fieldhq serve` ships
+# (its unit tests prove the benchmark's baseline route is absent without bench-baseline), and
+# the device-only fieldctl without the demo's embedded HQ.
+cargo nextest run -p fieldhq --lib --locked
+cargo clippy -p fieldctl --no-default-features --all-targets --locked -- -D warnings
+step_done "single-crate builds"
 
 cargo nextest run --workspace --locked --no-fail-fast
+step_done "tests (nextest)"
+printf '  %s\n' "${timings[@]}"
 echo "all checks passed in $(( $(date +%s) - started )) s"

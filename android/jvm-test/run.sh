@@ -4,7 +4,9 @@
 # Installs what it needs when missing (JNA and JUnit 5 from Debian, kotlinc from npm), so it
 # runs on a fresh machine of the project's kind. SyncTest syncs with a real HQ (the fieldhq
 # binary, debug build) that this script starts on a free loopback port with a fresh data
-# folder, one engineer and two enrolled devices, and stops on exit.
+# folder, one engineer and two enrolled devices, and stops on exit. bindings/build-host.sh
+# builds the library, uniffi-bindgen and fieldhq in one cargo command shared with the other
+# steps of tests/run.sh; kotlinc runs again only when a source it compiles has changed.
 # Ends with "kotlin: N passed, M failed".
 # FIELDCORE_FFI_LIB=target/release-ffi/libfieldcore_ffi.so runs the same tests against another
 # build of the library (the shipped release one, for the list timing); it has no test hooks, so
@@ -39,7 +41,8 @@ for jar in kotlin-stdlib kotlin-test kotlin-test-junit5 kotlinx-coroutines-core-
     [[ -f $kotlin_home/lib/$jar.jar ]] || { echo "kotlinc package lacks $jar.jar" >&2; exit 1; }
 done
 
-# The host library with the test hooks, and the bindings generated from it in library mode.
+# The host library with the test hooks (built with uniffi-bindgen and fieldhq), and the
+# bindings generated from it in library mode.
 lib="$(bindings/build-host.sh)"
 hooks=1
 if [[ -n ${FIELDCORE_FFI_LIB:-} ]]; then
@@ -47,9 +50,8 @@ if [[ -n ${FIELDCORE_FFI_LIB:-} ]]; then
     hooks=0
 fi
 echo "library: $lib"
-cargo build -p fieldhq --locked --quiet
-rm -rf "$out/generated" "$out/classes"
-mkdir -p "$out/generated" "$out/classes"
+rm -rf "$out/generated"
+mkdir -p "$out/generated"
 target/debug/uniffi-bindgen generate --library "$lib" --language kotlin --no-format \
     --metadata-no-deps --out-dir "$out/generated" >/dev/null
 
@@ -63,10 +65,27 @@ mapfile -t sources < <(
     find android/fieldcore/src/main/kotlin -name '*.kt' -not -path '*/com/fieldcore/android/*'
     find android/fieldcore/src/test/kotlin -name '*.kt'
 )
-started=$(date +%s)
-JAVA_OPTS="-Xss4m" "$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -cp "$compile_cp" \
-    -d "$out/classes" "${sources[@]}"
-echo "kotlinc: compiled ${#sources[@]} files in $(( $(date +%s) - started )) s"
+# kotlinc takes a minute or more: skipped when the classes were compiled from exactly these
+# sources (generated bindings included), with this compiler and class path.
+stamp="$out/classes.sha256"
+digest=$({
+    echo "$KOTLIN_VERSION $compile_cp"
+    for f in $(printf '%s\n' "${sources[@]#"$root"/}" | sort); do
+        echo "$f"
+        cat "$f"
+    done
+} | sha256sum | cut -d' ' -f1)
+if [[ -d $out/classes && -f $stamp && $(cat "$stamp") == "$digest" ]]; then
+    echo "kotlinc: ${#sources[@]} files unchanged since the last compile"
+else
+    rm -rf "$out/classes" "$stamp"
+    mkdir -p "$out/classes"
+    started=$(date +%s)
+    JAVA_OPTS="-Xss4m" "$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -cp "$compile_cp" \
+        -d "$out/classes" "${sources[@]}"
+    echo "$digest" >"$stamp"
+    echo "kotlinc: compiled ${#sources[@]} files in $(( $(date +%s) - started )) s"
+fi
 
 # HQ for SyncTest: an engineer with a phone and a tablet, then the server on port 0 (the OS
 # picks a free one). The server prints "fieldhq listening on <url>" once it accepts
