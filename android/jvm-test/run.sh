@@ -30,11 +30,15 @@ fi
 # kotlinc from the npm registry's kotlin-compiler package, cached under target/.
 if [[ ! -x $kotlin_home/bin/kotlinc ]]; then
     echo "fetching kotlin-compiler@$KOTLIN_VERSION (npm)"
+    # Fetched and unpacked in a folder of its own, then moved into place whole: a half-unpacked
+    # compiler is never mistaken for a cached one.
+    fetch="$(mktemp -d)"
+    (cd "$fetch" && npm pack --silent "kotlin-compiler@$KOTLIN_VERSION" >/dev/null &&
+        tar xzf kotlin-compiler-*.tgz)
     mkdir -p "$(dirname "$kotlin_home")"
-    (cd "$(dirname "$kotlin_home")" &&
-        npm pack --silent "kotlin-compiler@$KOTLIN_VERSION" >/dev/null &&
-        tar xzf "kotlin-compiler-$KOTLIN_VERSION.tgz" &&
-        rm "kotlin-compiler-$KOTLIN_VERSION.tgz")
+    rm -rf "$kotlin_home"
+    mv "$fetch/package" "$kotlin_home"
+    rm -rf "$fetch"
     chmod +x "$kotlin_home"/bin/*
 fi
 for jar in kotlin-stdlib kotlin-test kotlin-test-junit5 kotlinx-coroutines-core-jvm; do
