@@ -12,13 +12,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, Automerge, Change, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
-use chrono::{DateTime, Duration, NaiveDate};
+use chrono::{DateTime, Duration};
 use fieldcore::{
     AckOutcome, ByteBuf, CasePull, CasePush, Cause, Channel, Charge, CloseRule, Command,
     ConfirmationInput, Context, CustomerRequest, DefectInput, ErrorBody, GpsPosition, Market,
     Measurement, Milestone, Outcome, PROTOCOL_VERSION, PartInput, Payload, PhotoAttachment,
-    PhotoKind, Policies, ProofOfPurchase, ReferenceData, Registration, Status, SyncRequest,
-    SyncResponse, Timestamp, WarrantyRule, decode_message, encode_message, execute_on_document,
+    PhotoKind, Policies, ProofOfPurchase, ReferenceData, Status, SyncRequest, SyncResponse,
+    Timestamp, WarrantyRule, decode_message, encode_message, execute_on_document,
     new_case_document,
 };
 use serde_json::{Map, Value as Json};
@@ -723,28 +723,6 @@ fn the_documented_default_policies_are_the_codes() {
 const DEVICE_ID: &str = "0195f1c2-9a00-7c3e-8b21-5d4a3f2e1c0b";
 const USER: &str = "Li Wei";
 
-fn example_registration() -> Registration {
-    Registration {
-        customer_name: "Hebei Pump Station No. 3".into(),
-        customer_phone: "+86 311 5555 0101".into(),
-        customer_address: "12 Canal Road, Shijiazhuang".into(),
-        region: "Hebei".into(),
-        home_region: false,
-        market: Market::Domestic,
-        product_model: "YE3-132M-4".into(),
-        product_category: "motor".into(),
-        serial_number: "M2406-118842".into(),
-        manufacture_date: Some(NaiveDate::from_ymd_opt(2026, 4, 20).unwrap()),
-        purchase_date: Some(NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()),
-        proof_of_purchase: ProofOfPurchase::Invoice("INV-0099812".into()),
-        fault_description: "Motor trips the breaker two minutes after start".into(),
-        customer_request: CustomerRequest::Repair,
-        channel: Channel::Phone,
-        received_at: time("2026-11-02T09:00:00+08:00"),
-        first_responder: "Wang Fang".into(),
-    }
-}
-
 /// A case taken through a visit with every decision, every collection and a photo, by one
 /// device on a fixed clock (a minute per command), then numbered by HQ.
 fn example_case() -> (Uuid, Automerge) {
@@ -758,7 +736,13 @@ fn example_case() -> (Uuid, Automerge) {
         at: start + Duration::minutes(minutes),
         policies: &policies,
     };
-    let mut doc = new_case_document(&actor, &ctx(0), case_id, &example_registration()).unwrap();
+    let mut doc = new_case_document(
+        &actor,
+        &ctx(0),
+        case_id,
+        &fieldcore::testing::registration(),
+    )
+    .unwrap();
     let photo = fieldcore::sha256_hex(b"example photo");
     let commands = [
         Command::Acknowledge {
