@@ -6,23 +6,12 @@
 
 use automerge::{ActorId, Automerge, Change};
 use chrono::{DateTime, Datelike, FixedOffset};
-use chrono_tz::Tz;
 
 use crate::error::{Error, Result};
 
 /// The counter key of a month: `YYMM`.
 pub fn month_of(day: &impl Datelike) -> String {
     format!("{:02}{:02}", day.year().rem_euclid(100), day.month())
-}
-
-/// The month a case is numbered in: when its complaint was received (the registration fact),
-/// in the company's time zone — not when HQ first saw it, which may be days later.
-pub fn case_month(doc: &Automerge, case_id: uuid::Uuid, time_zone: Tz) -> Result<String> {
-    let view = fieldcore::build_view(doc, case_id, &fieldcore::Policies::default())
-        .map_err(|e| Error::malformed(format!("case {case_id}: {e}")))?;
-    Ok(month_of(
-        &view.registration.received_at.with_timezone(&time_zone),
-    ))
 }
 
 /// `YYMM-NNNN`; a month past 9,999 cases widens to five digits rather than wrapping.

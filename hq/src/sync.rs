@@ -106,7 +106,7 @@ struct PreparedPush {
     changes: Vec<Change>,
     /// When the push starts with a change that creates a document: that document, built
     /// from the push alone and checked, or why it is not a valid new case.
-    new_case: Option<std::result::Result<Automerge, String>>,
+    new_case: Option<std::result::Result<NewDocument, String>>,
 }
 
 /// Checks and parses a request; pure CPU, no database.
@@ -211,13 +211,19 @@ fn hq_owned_key(change: &Change) -> Option<String> {
         })
 }
 
+/// A new case's document, checked, with when its complaint was received (its number's month).
+pub struct NewDocument {
+    doc: Automerge,
+    received_at: chrono::DateTime<chrono::FixedOffset>,
+}
+
 /// The document a push would create, if HQ does not know the case: it must be complete, be
 /// a case document of a schema HQ understands, and say it is this case.
 fn new_case_document(
     case_id: Uuid,
     changes: &[Change],
     loaded: Option<Automerge>,
-) -> std::result::Result<Automerge, String> {
+) -> std::result::Result<NewDocument, String> {
     let doc = match loaded {
         Some(doc) => doc,
         None => {
@@ -236,9 +242,12 @@ fn new_case_document(
     }
     // Read with the core's own view code, as every device will read it: a case without its
     // registration facts, or with content no device can read, never enters the log.
-    fieldcore::build_view(&doc, case_id, &fieldcore::Policies::default())
+    let view = fieldcore::build_view(&doc, case_id, &fieldcore::Policies::default())
         .map_err(|e| format!("the new case cannot be read: {e}"))?;
-    Ok(doc)
+    Ok(NewDocument {
+        received_at: view.registration.received_at,
+        doc,
+    })
 }
 
 struct Stats {
@@ -262,7 +271,7 @@ enum Decision {
     /// The changes HQ does not hold yet (empty for a replay), and for a new case its document.
     Apply {
         new: Vec<Change>,
-        creates: Option<Box<Automerge>>,
+        creates: Option<Box<NewDocument>>,
     },
 }
 
@@ -373,12 +382,13 @@ async fn write(
     // of each month are taken in one allocation, in the order of the pushes.
     let mut months: Vec<String> = Vec::new();
     let mut per_month: HashMap<String, u32> = HashMap::new();
-    for (case_id, decision) in &decisions {
+    for (_, decision) in &decisions {
         if let Decision::Apply {
-            creates: Some(doc), ..
+            creates: Some(new_case),
+            ..
         } = decision
         {
-            let month = numbering::case_month(doc, *case_id, time_zone)?;
+            let month = numbering::month_of(&new_case.received_at.with_timezone(&time_zone));
             *per_month.entry(month.clone()).or_default() += 1;
             months.push(month);
         }
@@ -439,7 +449,8 @@ async fn write(
             next_seq += 1;
         }
         match creates {
-            Some(mut doc) => {
+            Some(new_case) => {
+                let mut doc = new_case.doc;
                 let month = months
                     .next()
                     .ok_or_else(|| Error::internal("a new case without its month"))?;
