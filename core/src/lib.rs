@@ -42,6 +42,7 @@ pub use rules::warranty::{
 
 // A case: its document, records, view and commands.
 pub use case::change::{execute_on_document, register as new_case_document};
+pub use case::check::check_case;
 pub use case::commands::{Applied, Command, Context};
 pub use case::document::{
     Collection, DecisionField, SCHEMA_VERSION as DOCUMENT_SCHEMA_VERSION, case_id_of, check_schema,

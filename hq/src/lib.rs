@@ -45,6 +45,7 @@ pub mod http;
 #[cfg(feature = "bench-baseline")]
 pub mod naive;
 pub mod numbering;
+pub mod pulls;
 pub mod state;
 pub mod storage;
 pub mod sync;

@@ -13,8 +13,7 @@ use std::time::Instant;
 
 use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
 use fieldcore::{
-    self, AckOutcome, ByteBuf, CasePull, MAX_CASE_BYTES, MAX_MESSAGE_BYTES, MAX_PULL_CASES,
-    PROTOCOL_VERSION, Payload, SyncRequest, SyncResponse,
+    self, AckOutcome, MAX_CASE_BYTES, PROTOCOL_VERSION, Payload, SyncRequest, SyncResponse,
 };
 use uuid::Uuid;
 
@@ -22,7 +21,7 @@ use crate::changes;
 use crate::error::{Error, Result};
 use crate::numbering;
 use crate::state::AppState;
-use crate::storage::{CaseRow, DeviceAuth, LockMode, LogRow, NewCase, PullQuery, Tx, unix_now};
+use crate::storage::{CaseRow, DeviceAuth, LockMode, LogRow, NewCase, Tx, unix_now};
 
 /// The longest actor id HQ binds; automerge actors made by devices are 16 bytes.
 const MAX_ACTOR_BYTES: usize = 64;
@@ -34,9 +33,6 @@ pub const MAX_CASE_INFLATED_BYTES: usize = 16 * 1024 * 1024;
 
 /// The most a whole request's changes may take once inflated: the work one request may cause.
 pub const MAX_REQUEST_INFLATED_BYTES: usize = 64 * 1024 * 1024;
-
-/// Pull payloads stop short of the message limit, leaving room for the framing.
-const PULL_BUDGET: usize = MAX_MESSAGE_BYTES - 256 * 1024;
 
 /// Reads the version first, so a body of a future protocol gets `426` even if the rest of
 /// it no longer decodes as version 1; then decodes the whole request.
@@ -236,14 +232,9 @@ fn new_case_document(
             doc
         }
     };
-    fieldcore::check_schema(&doc)?;
-    if fieldcore::case_id_of(&doc) != Some(case_id) {
-        return Err("the document says it is another case".into());
-    }
     // Read with the core's own view code, as every device will read it: a case without its
     // registration facts, or with content no device can read, never enters the log.
-    let view = fieldcore::build_view(&doc, case_id, &fieldcore::Policies::default())
-        .map_err(|e| format!("the new case cannot be read: {e}"))?;
+    let view = fieldcore::check_case(&doc, case_id, &fieldcore::Policies::default())?;
     Ok(NewDocument {
         received_at: view.registration.received_at,
         doc,
@@ -295,7 +286,7 @@ async fn apply(
     let decisions = check(tx, &device, prepared.pushes, &prepared.request_actor).await?;
     let written = write(tx, &device, decisions, &hq_actor, &now, time_zone).await?;
     let mut stats = written.stats;
-    let pulled = pulls(
+    let pulled = crate::pulls::pulls(
         tx,
         &device,
         &prepared.want_full,
@@ -658,130 +649,4 @@ fn decide(
         }
     };
     Ok(Decision::Apply { new, creates })
-}
-
-struct Pulled {
-    pulls: Vec<CasePull>,
-    /// Cases sent whole, with the sequence number they were sent as of.
-    documents: Vec<(Uuid, u64)>,
-    cursor: u64,
-    more: bool,
-    bytes: usize,
-}
-
-/// Spec, "What HQ sends back": `want_full` cases whole, then the visible cases touched after
-/// the cursor in sequence order, each as changes (the device holds it) or whole (it does not).
-async fn pulls(
-    tx: &mut dyn Tx,
-    device: &DeviceAuth,
-    want_full: &[Uuid],
-    cursor: u64,
-    max_pull: u32,
-    current: u64,
-) -> Result<Pulled> {
-    let cap = max_pull.clamp(1, MAX_PULL_CASES) as usize;
-    let mut out = Pulled {
-        pulls: Vec::new(),
-        documents: Vec::new(),
-        cursor,
-        more: false,
-        bytes: 0,
-    };
-    let mut sent: HashSet<Uuid> = HashSet::new();
-
-    let mut wanted: Vec<Uuid> = Vec::new();
-    for id in want_full {
-        if sent.insert(*id) {
-            wanted.push(*id);
-        }
-    }
-    let wanted_cases = tx.cases(&wanted).await?;
-    // A case the user may no longer see is silently not sent.
-    let wanted: Vec<&CaseRow> = wanted
-        .iter()
-        .filter_map(|id| wanted_cases.get(id))
-        .filter(|c| device.user.may_access(c))
-        .take(cap)
-        .collect();
-    let ids: Vec<Uuid> = wanted.iter().map(|c| c.case_id).collect();
-    let mut histories = tx.histories(&ids).await?;
-    for case in wanted {
-        let changes = histories.remove(&case.case_id).unwrap_or_default();
-        out.bytes += wire_size(&changes);
-        out.documents.push((case.case_id, case.sync_seq));
-        out.pulls.push(CasePull {
-            case_id: case.case_id,
-            changes: changes.into_iter().map(ByteBuf::from).collect(),
-            whole: true,
-            number: case.number.clone(),
-        });
-    }
-
-    let remaining = cap.saturating_sub(out.pulls.len());
-    let query = PullQuery {
-        device_id: device.device_id,
-        scope: device.user.scope()?,
-        cursor,
-        limit: u32::try_from(remaining + 1).unwrap_or(u32::MAX),
-    };
-    let mut candidates = tx.pull_candidates(&query).await?;
-    if candidates.len() > remaining {
-        out.more = true;
-        candidates.truncate(remaining);
-    }
-    let whole: Vec<Uuid> = candidates
-        .iter()
-        .filter(|c| !c.device_has_it)
-        .map(|c| c.case_id)
-        .collect();
-    let partial: Vec<Uuid> = candidates
-        .iter()
-        .filter(|c| c.device_has_it)
-        .map(|c| c.case_id)
-        .collect();
-    let mut histories = tx.histories(&whole).await?;
-    let mut after = tx.changes_after(&partial, cursor, device.device_id).await?;
-    let mut last_seq = None;
-    for candidate in candidates {
-        let id = candidate.case_id;
-        if sent.contains(&id) {
-            // Already sent whole because the device asked for it.
-            last_seq = Some(candidate.sync_seq);
-            continue;
-        }
-        let changes = if candidate.device_has_it {
-            after.remove(&id).unwrap_or_default()
-        } else {
-            histories.remove(&id).unwrap_or_default()
-        };
-        let size = wire_size(&changes);
-        if out.bytes + size > PULL_BUDGET && !out.pulls.is_empty() {
-            out.more = true;
-            break;
-        }
-        out.bytes += size;
-        if !candidate.device_has_it {
-            out.documents.push((id, candidate.sync_seq));
-        }
-        out.pulls.push(CasePull {
-            case_id: id,
-            changes: changes.into_iter().map(ByteBuf::from).collect(),
-            whole: !candidate.device_has_it,
-            number: candidate.number,
-        });
-        sent.insert(id);
-        last_seq = Some(candidate.sync_seq);
-    }
-    out.cursor = if out.more {
-        last_seq.unwrap_or(cursor)
-    } else {
-        current
-    };
-    Ok(out)
-}
-
-/// About how many bytes a pull of these chunks takes in the response: the chunks, a length
-/// prefix each, the case id, the flag and the number.
-fn wire_size(chunks: &[Vec<u8>]) -> usize {
-    chunks.iter().map(|c| c.len() + 4).sum::<usize>() + 40
 }

@@ -2,6 +2,7 @@
 //! its decisions and entries hold, the view screens read, and the commands that change it.
 
 pub(crate) mod change;
+pub(crate) mod check;
 pub(crate) mod commands;
 pub(crate) mod document;
 pub(crate) mod facts;
