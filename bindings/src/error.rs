@@ -86,7 +86,7 @@ impl From<Core> for FieldError {
                 FieldError::UnsupportedInput { reason }
             }
             Core::Network(_) => FieldError::Network { reason },
-            Core::Unauthorized(_) => FieldError::Unauthorized { reason },
+            Core::Unauthorized(_) | Core::NotPermitted(_) => FieldError::Unauthorized { reason },
             Core::Cancelled => FieldError::Cancelled,
             Core::InvalidDocument(_) | Core::Protocol(_) => FieldError::Internal { reason },
         }

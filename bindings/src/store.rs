@@ -24,6 +24,7 @@ use crate::progress::{CancelToken, Observer, ProgressListener, ProgressStage, Pr
 use crate::sync::{SyncConfig, SyncProgress, SyncReport};
 use crate::view::CaseView;
 use crate::warranty::{self, WarrantyQuestion};
+use fieldcore::Role;
 
 /// A device's case database, opened once for the app's lifetime and shared by its screens.
 ///
@@ -82,6 +83,14 @@ impl FieldStore {
     /// Who following commands are recorded as (a tablet shared by technicians).
     pub fn set_user(&self, user: String) -> Result<()> {
         self.lock()?.set_user(&user);
+        Ok(())
+    }
+
+    /// The role of the user working now, as HQ has it (`None`: not known). With a role, a
+    /// command writing a field the role may not write (say, a warranty decision from HQ
+    /// staff) fails at once with `FieldError.Unauthorized` instead of being refused at sync.
+    pub fn set_role(&self, role: Option<Role>) -> Result<()> {
+        self.lock()?.set_role(role);
         Ok(())
     }
 
@@ -338,7 +347,8 @@ impl FieldStore {
 /// The record of a case view, with its sync state read from the same store.
 fn view_of(store: &Store, view: fieldcore::CaseView) -> Result<CaseView> {
     let state = store.case_sync_state(view.id)?;
-    Ok(CaseView::new(view, state))
+    let reason = store.case_sync_reason(view.id)?;
+    Ok(CaseView::new(view, state, reason))
 }
 
 fn count(n: i64) -> u64 {

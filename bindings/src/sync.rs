@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use fieldcore as core;
-use fieldcore::CaseSyncState;
+use fieldcore::{CaseSyncState, Role};
 
 use crate::error::{FieldError, Result};
 
@@ -67,10 +67,24 @@ pub struct SyncReport {
     /// Cases holding work HQ refused because this user may no longer write them (see
     /// `CaseSyncState.Refused`).
     pub refused: u64,
+    /// Cases HQ rejected for what the push would do to them (see `CaseSyncState.Rejected`
+    /// and `CaseView.syncReason`).
+    pub rejected: u64,
     /// Cases HQ sent that this app version could not read, set aside (see
     /// `CaseSyncState.Quarantined`).
     pub quarantined: u64,
     pub millis: u64,
+}
+
+/// A user's role as HQ records it (the core's own type): which fields the user may write.
+#[uniffi::remote(Enum)]
+pub enum Role {
+    /// Field service engineer, on site.
+    Engineer,
+    /// Repair-center technician.
+    Technician,
+    /// HQ customer-service and quality staff.
+    HqStaff,
 }
 
 /// How a case stands with HQ, for a badge on its row or screen (the core's own type).
@@ -85,6 +99,9 @@ pub enum CaseSyncState {
     /// HQ refused this device's unsent work: the case was routed or reassigned away from this
     /// user. The work stays on the device and goes up if HQ gives the case back.
     Refused,
+    /// HQ refused this device's unsent work for what it would do to the case (see
+    /// `CaseView.syncReason`); the work stays and goes up again once the user changes the case.
+    Rejected,
     /// HQ sent this case in a form this app version cannot read (a value only a newer version
     /// knows, or a damaged change): it is set aside and every other case syncs on.
     Quarantined,
@@ -152,6 +169,7 @@ impl From<core::SyncReport> for SyncReport {
             repairs: r.repairs,
             conflicts: r.conflicts,
             refused: r.refused,
+            rejected: r.rejected,
             quarantined: r.quarantined,
             millis: r.millis,
         }

@@ -209,6 +209,9 @@ pub struct CaseView {
     pub number: Option<String>,
     /// How the case stands with HQ: work not sent yet, synced, in conflict, or refused.
     pub sync_state: CaseSyncState,
+    /// Why, when `sync_state` is `Rejected` (HQ's reason) or `Quarantined` (what this app
+    /// version could not read); `null` otherwise.
+    pub sync_reason: Option<String>,
     pub registration: Registration,
     pub concurrent_facts: Vec<ConcurrentFact>,
     pub status: Status,
@@ -305,12 +308,17 @@ impl From<core::CasePhoto> for CasePhoto {
 impl CaseView {
     /// The record of the core's view, with the case's sync state (read from the store by the
     /// caller, since the view itself does not know it).
-    pub(crate) fn new(v: core::CaseView, sync_state: CaseSyncState) -> CaseView {
+    pub(crate) fn new(
+        v: core::CaseView,
+        sync_state: CaseSyncState,
+        sync_reason: Option<String>,
+    ) -> CaseView {
         let status = v.status.current.value;
         CaseView {
             id: v.id,
             number: v.number,
             sync_state,
+            sync_reason,
             registration: v.registration.into(),
             concurrent_facts: v
                 .concurrent_facts

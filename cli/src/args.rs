@@ -23,6 +23,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "NAME")]
     pub user: Option<String>,
 
+    /// The user's role at HQ (engineer, technician, hq-staff) [default: $FIELDCTL_ROLE]; with
+    /// it, a command writing a field the role may not write is refused here, not at sync
+    #[arg(long, global = true, value_name = "ROLE")]
+    pub role: Option<String>,
+
     /// Print JSON on stdout (errors too, as {"error": {...}})
     #[arg(long, global = true)]
     pub json: bool,

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use fieldcore::{CaseId, Command, Store};
+use fieldcore::{CaseId, Command, Role, Store};
 
 use crate::error::{CliError, Result};
 use crate::output::Printer;
@@ -12,16 +12,25 @@ use crate::output::Printer;
 const DEFAULT_DB: &str = "fieldctl.db";
 const DEFAULT_USER: &str = "engineer";
 const USER_VAR: &str = "FIELDCTL_USER";
+const ROLE_VAR: &str = "FIELDCTL_ROLE";
 
 /// Where the database is and who is working.
 pub struct Env {
     db: Option<PathBuf>,
     pub user: String,
+    /// As typed: checked when the store opens, so a wrong one is a usage error.
+    role: Option<String>,
 }
 
 impl Env {
-    /// From `--db` and `--user`; the user falls back to $FIELDCTL_USER, then "engineer".
-    pub fn new(db: Option<PathBuf>, user: Option<String>) -> Env {
+    /// From `--db`, `--user` and `--role`; the user falls back to $FIELDCTL_USER, then
+    /// "engineer"; the role to $FIELDCTL_ROLE, then none (HQ checks at sync).
+    pub fn new(db: Option<PathBuf>, user: Option<String>, role: Option<String>) -> Env {
+        let role = role.or_else(|| {
+            std::env::var(ROLE_VAR)
+                .ok()
+                .filter(|r| !r.trim().is_empty())
+        });
         let user = user
             .or_else(|| {
                 std::env::var(USER_VAR)
@@ -29,7 +38,7 @@ impl Env {
                     .filter(|u| !u.trim().is_empty())
             })
             .unwrap_or_else(|| DEFAULT_USER.to_owned());
-        Env { db, user }
+        Env { db, user, role }
     }
 
     /// The database named by `--db`, when one was.
@@ -48,7 +57,15 @@ impl Env {
         if self.user.trim().is_empty() {
             return Err(CliError::invalid("user", "must not be empty"));
         }
-        Ok(Store::open(path, &self.user)?)
+        let role = match &self.role {
+            Some(text) => Some(Role::parse(text.trim()).ok_or_else(|| {
+                CliError::invalid("role", "must be engineer, technician or hq-staff")
+            })?),
+            None => None,
+        };
+        let mut store = Store::open(path, &self.user)?;
+        store.set_role(role);
+        Ok(store)
     }
 
     /// Opens the database, which must exist: a mistyped --db must not create an empty one.

@@ -96,6 +96,7 @@ impl CliError {
                 E::PhotoTooLarge(_) => "photo_too_large",
                 E::Network(_) => "network",
                 E::Unauthorized(_) => "unauthorized",
+                E::NotPermitted(_) => "not_permitted",
                 E::Protocol(_) => "protocol",
                 E::Cancelled => "cancelled",
             },

@@ -47,7 +47,7 @@ fn main() -> ExitCode {
 
 /// Each command line to its concern.
 fn run(cli: Cli, out: &Printer) -> Result<()> {
-    let env = Env::new(cli.db, cli.user);
+    let env = Env::new(cli.db, cli.user, cli.role);
     match cli.command {
         Command::Case(command) => case::run(&env, *command, out),
         Command::Photo(command) => photo::run(&env, command, out),

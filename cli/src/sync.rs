@@ -52,5 +52,12 @@ pub fn run(env: &Env, args: &SyncArgs, out: &Printer) -> Result<()> {
             report.refused
         ))?;
     }
+    if report.rejected > 0 {
+        out.line(&format!(
+            "HQ rejected the unsent work on {} case(s); `fieldctl case show` says why. \
+             The work is kept on this device.",
+            report.rejected
+        ))?;
+    }
     Ok(())
 }

@@ -23,6 +23,11 @@ pub enum Error {
     #[error("cannot {action} a case that is {}", .from.as_str())]
     InvalidTransition { from: Status, action: &'static str },
 
+    /// The user's role may not write this field (the table in `rules::authority`); HQ would
+    /// refuse the change at sync, so the device refuses it first. Nothing was written.
+    #[error("not permitted: {0}")]
+    NotPermitted(String),
+
     /// Two replicas set this decision concurrently; a person must resolve it first.
     #[error("{field} has concurrent values; resolve the conflict first")]
     Conflict { field: String },

@@ -27,7 +27,7 @@ pub use model::{
 };
 
 // The rules, pure.
-pub use rules::authority::{Writer, root_key_writer};
+pub use rules::authority::{Author, Role, Writer, may_write, writer_of};
 pub use rules::deadlines::{
     CloseRule, DeadlineInputs, DeadlinePolicy, Due, Milestone, due_at as deadline_due_at,
     is_overdue, next_due as next_deadline, pending as pending_deadlines,
@@ -41,6 +41,7 @@ pub use rules::warranty::{
 };
 
 // A case: its document, records, view and commands.
+pub use case::authority::{FieldPath, check_change_authority, fields_written};
 pub use case::change::{execute_on_document, register as new_case_document};
 pub use case::check::check_case;
 pub use case::commands::{Applied, Command, Context};
@@ -73,7 +74,7 @@ pub use photo::pipeline::{Resizer, StageTimings, process_profiled, process_with}
 pub use sync::protocol::{
     AckOutcome, ByteBuf, CONTENT_TYPE, CasePull, CasePush, ErrorBody, MAX_BLOB_BYTES,
     MAX_CASE_BYTES, MAX_MESSAGE_BYTES, MAX_PULL_CASES, PROTOCOL_VERSION, Payload, ReferenceData,
-    SyncRequest, SyncResponse, decode as decode_message, encode as encode_message,
+    RejectReason, SyncRequest, SyncResponse, decode as decode_message, encode as encode_message,
 };
 pub use sync::round::{CaseSyncState, PushPlan, RoundOutcome};
 pub use sync::transport::{

@@ -17,8 +17,8 @@ use fieldcore::{
     AckOutcome, ByteBuf, CasePull, CasePush, Cause, Channel, Charge, CloseRule, Command,
     ConfirmationInput, Context, CustomerRequest, DefectInput, ErrorBody, GpsPosition, Market,
     Measurement, Milestone, Outcome, PROTOCOL_VERSION, PartInput, Payload, PhotoAttachment,
-    PhotoKind, Policies, ProofOfPurchase, ReferenceData, Status, SyncRequest, SyncResponse,
-    Timestamp, WarrantyRule, decode_message, encode_message, execute_on_document,
+    PhotoKind, Policies, ProofOfPurchase, ReferenceData, RejectReason, Status, SyncRequest,
+    SyncResponse, Timestamp, WarrantyRule, decode_message, encode_message, execute_on_document,
     new_case_document,
 };
 use serde_json::{Map, Value as Json};
@@ -582,16 +582,49 @@ fn the_enum_indices_in_the_doc_are_the_codes() {
         AckOutcome::Applied,
         AckOutcome::NeedFull,
         AckOutcome::Forbidden,
+        AckOutcome::Rejected {
+            reason: RejectReason::Malformed,
+            detail: String::new(),
+        },
     ]
     .iter()
     .map(|a| {
         // Every variant is listed: adding one breaks this match.
-        match a {
-            AckOutcome::Applied | AckOutcome::NeedFull | AckOutcome::Forbidden => {}
-        }
-        (enc(a)[0], format!("{a:?}"))
+        let name = match a {
+            AckOutcome::Applied => "Applied",
+            AckOutcome::NeedFull => "NeedFull",
+            AckOutcome::Forbidden => "Forbidden",
+            AckOutcome::Rejected { .. } => "Rejected",
+        };
+        (enc(a)[0], name.to_owned())
     })
     .collect();
+    let reasons: Vec<(u8, String)> = [
+        RejectReason::Malformed,
+        RejectReason::Unreadable,
+        RejectReason::NotPermitted,
+        RejectReason::TooLarge,
+    ]
+    .iter()
+    .map(|r| {
+        match r {
+            RejectReason::Malformed
+            | RejectReason::Unreadable
+            | RejectReason::NotPermitted
+            | RejectReason::TooLarge => {}
+        }
+        (enc(r)[0], format!("{r:?}"))
+    })
+    .collect();
+    assert_eq!(rows("enum: RejectReason"), reasons);
+    // A rejection is its variant index, the reason's, then the detail as a string.
+    assert_eq!(
+        enc(&AckOutcome::Rejected {
+            reason: RejectReason::TooLarge,
+            detail: "ab".into()
+        }),
+        vec![3, 3, 2, b'a', b'b']
+    );
     assert_eq!(rows("enum: AckOutcome"), acks);
     let payloads: Vec<(u8, String)> = [Payload::Changes(vec![]), Payload::Document(ByteBuf::new())]
         .iter()
@@ -1268,4 +1301,52 @@ fn all_commands() -> Vec<Command> {
         }
     }
     commands
+}
+
+#[test]
+fn the_documented_authority_table_is_the_codes() {
+    let text = doc_text("case-document.md");
+    let tag = "<!-- table: authority -->";
+    let at = text.find(tag).expect("the authority table's marker");
+    let rows: Vec<(String, String)> = text[at + tag.len()..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let field = cells
+                .get(1)?
+                .strip_prefix('`')?
+                .split('`')
+                .next()?
+                .to_owned();
+            Some((field, cells.get(2)?.to_string()))
+        })
+        .collect();
+    assert!(rows.len() >= 10, "{rows:?}");
+    for (field, writers) in rows {
+        let (root, key) = match field.split_once('.') {
+            Some((root, key)) => (root, Some(key)),
+            None => (field.as_str(), None),
+        };
+        let code = match fieldcore::writer_of(root, key) {
+            fieldcore::Writer::Hq => "HQ only".to_owned(),
+            fieldcore::Writer::Roles(roles) => roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            fieldcore::Writer::AnyDevice => "any user who may write the case".to_owned(),
+        };
+        assert!(
+            writers.starts_with(&code),
+            "{field}: the doc says {writers:?}, the code {code:?}"
+        );
+    }
+    // Keys the table leaves to everyone.
+    assert_eq!(
+        fieldcore::writer_of("notes", Some("x")),
+        fieldcore::Writer::AnyDevice
+    );
 }

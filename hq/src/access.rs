@@ -7,44 +7,11 @@
 //!
 //! Seeing and writing are the same right: a device writes what it syncs.
 
-use std::fmt;
-
 use crate::error::{Error, Result};
 use crate::storage::CaseRow;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    Engineer,
-    Technician,
-    HqStaff,
-}
-
-impl Role {
-    /// The name stored in the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Engineer => "engineer",
-            Role::Technician => "technician",
-            Role::HqStaff => "hq_staff",
-        }
-    }
-
-    /// Accepts the stored name and the command line's `hq-staff`.
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "engineer" => Some(Role::Engineer),
-            "technician" => Some(Role::Technician),
-            "hq_staff" | "hq-staff" => Some(Role::HqStaff),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// Roles are the core's: the field-authority table there says what each may write.
+pub use fieldcore::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -139,16 +106,6 @@ mod tests {
         assert!(!tech.may_access(&own) && !tech.may_access(&others));
         for c in [&own, &assigned, &others, &routed] {
             assert!(staff.may_access(c));
-        }
-    }
-
-    #[test]
-    fn roles_parse_from_both_spellings() {
-        assert_eq!(Role::parse("hq-staff"), Some(Role::HqStaff));
-        assert_eq!(Role::parse("hq_staff"), Some(Role::HqStaff));
-        assert_eq!(Role::parse("boss"), None);
-        for r in [Role::Engineer, Role::Technician, Role::HqStaff] {
-            assert_eq!(Role::parse(r.as_str()), Some(r));
         }
     }
 }

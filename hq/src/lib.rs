@@ -22,9 +22,11 @@
 //! | module | concern |
 //! |---|---|
 //! | [`http`] | the router: routes, body limits, authentication, request logs |
-//! | [`sync`] | the batched protocol: checks, appends, numbering, pulls |
+//! | [`sync`] | the batched protocol: each push tried on its case, appends, numbering |
+//! | [`pulls`] | what a sync response sends back, within its byte budget |
 //! | `naive` | plain per-case automerge sync, the benchmark's baseline (feature `bench-baseline`) |
 //! | [`changes`] | pushed payloads into automerge changes, strictly |
+//! | [`documents`] | HQ's copy of each case as a document, on which pushes are tried |
 //! | [`numbering`] | `YYMM-NNNN` and HQ's number change |
 //! | [`access`] | roles and who may see which case |
 //! | [`admin`] | users, devices, assignment, routing, reference data |
@@ -40,6 +42,7 @@ pub mod admin;
 pub mod auth;
 pub mod blobs;
 pub mod changes;
+pub mod documents;
 pub mod error;
 pub mod http;
 #[cfg(feature = "bench-baseline")]

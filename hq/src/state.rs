@@ -1,13 +1,16 @@
 //! What every request handler shares: the storage, the blob folder, HQ's automerge actor and
 //! its clock.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use automerge::ActorId;
 use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
 
+use fieldcore::{Policies, ReferenceData};
+
 use crate::blobs::BlobStore;
+use crate::documents::{DEFAULT_CACHED_DOCUMENTS, Documents};
 use crate::storage::Storage;
 
 /// Where HQ's time comes from: the month of a case number, the time of HQ's own changes.
@@ -32,6 +35,52 @@ struct Inner {
     hq_actor: ActorId,
     clock: Clock,
     time_zone: Tz,
+    /// The most a case's stored history may take (see [`DEFAULT_CASE_LIMIT_BYTES`]).
+    case_limit_bytes: u64,
+    documents: Arc<Documents>,
+    policies: PolicyCache,
+    metrics: Arc<Metrics>,
+}
+
+/// The policies of the latest reference data, with its version, parsed once.
+type PolicyCache = Arc<Mutex<Option<(u64, Arc<Policies>)>>>;
+
+/// The per-case size limit unless configured. A case holds ~200 photos' descriptions (about
+/// 1 KiB each with their audit events) and years of notes (a few notes a day at well under
+/// 1 KiB each: ~3 MiB over three years); 8 MiB leaves room for both and still bounds what one
+/// case costs HQ to keep, check and send.
+pub const DEFAULT_CASE_LIMIT_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Timings HQ keeps for benchmarks and logs: the last [`Metrics::KEPT`] validations.
+#[derive(Default)]
+pub struct Metrics {
+    validate_us_per_change: Mutex<Vec<u32>>,
+}
+
+impl Metrics {
+    const KEPT: usize = 200_000;
+
+    /// Records that validating a push of `changes` changes took `micros`.
+    pub fn record_validation(&self, micros: u64, changes: usize) {
+        let per_change = micros / changes.max(1) as u64;
+        let mut kept = self
+            .validate_us_per_change
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if kept.len() < Self::KEPT {
+            kept.push(u32::try_from(per_change).unwrap_or(u32::MAX));
+        }
+    }
+
+    /// The recorded microseconds per validated change, and forgets them.
+    pub fn take_validations(&self) -> Vec<u32> {
+        std::mem::take(
+            &mut *self
+                .validate_us_per_change
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        )
+    }
 }
 
 /// The company's time zone unless configured: the procedures' users are in China.
@@ -48,6 +97,10 @@ impl AppState {
                 hq_actor: ActorId::random(),
                 clock,
                 time_zone: DEFAULT_TIME_ZONE,
+                case_limit_bytes: DEFAULT_CASE_LIMIT_BYTES,
+                documents: Arc::new(Documents::new(DEFAULT_CACHED_DOCUMENTS)),
+                policies: Arc::default(),
+                metrics: Arc::default(),
             }),
         }
     }
@@ -58,6 +111,57 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner { time_zone, ..inner }),
         }
+    }
+
+    /// The same state with another per-case size limit; call before the state is shared.
+    pub fn with_case_limit(self, case_limit_bytes: u64) -> AppState {
+        let inner = Arc::unwrap_or_clone(self.inner);
+        AppState {
+            inner: Arc::new(Inner {
+                case_limit_bytes,
+                ..inner
+            }),
+        }
+    }
+
+    pub fn case_limit_bytes(&self) -> u64 {
+        self.inner.case_limit_bytes
+    }
+
+    pub fn documents(&self) -> &Arc<Documents> {
+        &self.inner.documents
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    /// The policies HQ checks cases with: those of the reference data, parsed once per
+    /// version; the defaults before any reference data exists.
+    pub fn policies(&self, reference: Option<&ReferenceData>) -> Arc<Policies> {
+        let Some(reference) = reference else {
+            return Arc::new(Policies::default());
+        };
+        let mut cached = self
+            .inner
+            .policies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some((version, policies)) = cached.as_ref()
+            && *version == reference.version
+        {
+            return policies.clone();
+        }
+        // Reference data is checked when an admin sets it; unreadable policies would mean a
+        // damaged row, and checking with the defaults then is safer than refusing every sync.
+        let policies = Arc::new(
+            serde_json::from_str::<Policies>(&reference.policies_json).unwrap_or_else(|e| {
+                tracing::error!(version = reference.version, error = %e, "reference policies unreadable; using the defaults");
+                Policies::default()
+            }),
+        );
+        *cached = Some((reference.version, policies.clone()));
+        policies
     }
 
     /// The company's time zone: a case number's month is the month the complaint was received

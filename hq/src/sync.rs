@@ -1,26 +1,34 @@
-//! `POST /v1/sync`, HQ's side of docs/sync-protocol.md: authorise and store pushed changes,
-//! number new cases, and pick what the device should pull — all in one transaction.
+//! `POST /v1/sync`, HQ's side of docs/sync-protocol.md: authorise, try and store pushed
+//! changes, number new cases, and pick what the device should pull — all in one transaction.
 //!
 //! The work is split in two. [`prepare`] is pure CPU (decoding and parsing automerge chunks,
 //! building the documents of cases that may be new) and runs on the blocking pool, outside
 //! any transaction. [`apply`] runs inside the storage transaction and does the checks that
-//! need HQ's state, the writes and the pulls. Every check that can refuse the request comes
-//! before the first write, and a refusal rolls the transaction back, so a request applies
-//! entirely or not at all.
+//! need HQ's state, the writes and the pulls. Every pushed change is applied to HQ's copy of
+//! its case ([`crate::documents`]) and the result read with the core's own checks before
+//! anything is written: a push that would make its case unreadable, write a field its author
+//! may not write, or grow the case past its size limit is refused for that case alone
+//! (`Rejected`, with the reason), and the rest of the request applies. What refuses a whole
+//! request (a bad token, another device's actor, too much work) comes before the first write,
+//! and a refusal rolls the transaction back.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
+use std::sync::Arc;
+
 use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
 use fieldcore::{
-    self, AckOutcome, MAX_CASE_BYTES, PROTOCOL_VERSION, Payload, SyncRequest, SyncResponse,
+    self, AckOutcome, Author, CaseView, MAX_CASE_BYTES, PROTOCOL_VERSION, Payload, Policies,
+    RejectReason, Role, SyncRequest, SyncResponse,
 };
 use uuid::Uuid;
 
 use crate::changes;
+use crate::documents::{self, Documents, Held};
 use crate::error::{Error, Result};
 use crate::numbering;
-use crate::state::AppState;
+use crate::state::{AppState, Metrics};
 use crate::storage::{CaseRow, DeviceAuth, LockMode, LogRow, NewCase, Tx, unix_now};
 
 /// The longest actor id HQ binds; automerge actors made by devices are 16 bytes.
@@ -50,29 +58,54 @@ pub fn decode_request(body: &[u8]) -> Result<SyncRequest> {
     Ok(request)
 }
 
-/// The whole exchange: prepare off the runtime, apply in one transaction.
+/// What a request's transaction needs besides the request: HQ's actor and clock, the company's
+/// time zone, the per-case size limit and the shared case documents.
+struct Context {
+    hq_actor: ActorId,
+    now: chrono::DateTime<chrono::FixedOffset>,
+    time_zone: chrono_tz::Tz,
+    case_limit_bytes: u64,
+    documents: Arc<Documents>,
+    metrics: Arc<Metrics>,
+    state: AppState,
+}
+
+/// The whole exchange: prepare off the runtime, apply in one transaction, then keep the
+/// documents the request changed for the next push.
 pub async fn run(
     state: &AppState,
     device: DeviceAuth,
     request: SyncRequest,
 ) -> Result<SyncResponse> {
     let started = Instant::now();
-    let prepared = tokio::task::spawn_blocking(move || prepare(request)).await??;
+    let role = device.user.role;
+    let prepared = tokio::task::spawn_blocking(move || prepare(request, role)).await??;
     let prepare_ms = started.elapsed().as_millis() as u64;
-    let hq_actor = state.hq_actor().clone();
-    let now = state.now();
-    let time_zone = state.time_zone();
+    let context = Context {
+        hq_actor: state.hq_actor().clone(),
+        now: state.now(),
+        time_zone: state.time_zone(),
+        case_limit_bytes: state.case_limit_bytes(),
+        documents: state.documents().clone(),
+        metrics: state.metrics().clone(),
+        state: state.clone(),
+    };
     let device_id = device.device_id;
     let outcome = state
         .storage()
-        .transaction(move |tx| Box::pin(apply(tx, device_id, prepared, hq_actor, now, time_zone)))
+        .transaction(move |tx| Box::pin(apply(tx, device_id, prepared, context)))
         .await?;
+    // Committed: the documents now match the log.
+    for (case_id, held) in outcome.documents {
+        state.documents().put(case_id, held);
+    }
     tracing::info!(
         device = %device_id,
         pushes = outcome.stats.pushes,
         applied_changes = outcome.stats.applied_changes,
         need_full = outcome.stats.need_full,
         forbidden = outcome.stats.forbidden,
+        rejected = outcome.stats.rejected,
         new_cases = outcome.stats.new_cases,
         pulls = outcome.response.pulls.len(),
         pull_bytes = outcome.stats.pull_bytes,
@@ -85,9 +118,26 @@ pub async fn run(
     Ok(outcome.response)
 }
 
+/// A push HQ refuses for its case alone, and why.
+#[derive(Debug, Clone)]
+pub struct Rejection {
+    pub reason: RejectReason,
+    pub detail: String,
+}
+
+impl Rejection {
+    fn new(reason: RejectReason, detail: impl Into<String>) -> Rejection {
+        Rejection {
+            reason,
+            detail: detail.into(),
+        }
+    }
+}
+
 /// A request after everything that needs no database: chunks parsed, actors checked.
 pub struct Prepared {
     request_actor: Vec<u8>,
+    role: Role,
     cursor: u64,
     reference_version: u64,
     max_pull: u32,
@@ -102,11 +152,27 @@ struct PreparedPush {
     changes: Vec<Change>,
     /// When the push starts with a change that creates a document: that document, built
     /// from the push alone and checked, or why it is not a valid new case.
-    new_case: Option<std::result::Result<NewDocument, String>>,
+    new_case: Option<std::result::Result<NewDocument, Rejection>>,
+    /// Why the push is refused already, from its bytes alone.
+    rejected: Option<Rejection>,
 }
 
-/// Checks and parses a request; pure CPU, no database.
-pub fn prepare(request: SyncRequest) -> Result<Prepared> {
+impl PreparedPush {
+    fn rejected(case_id: Uuid, rejection: Rejection) -> PreparedPush {
+        PreparedPush {
+            case_id,
+            is_document: false,
+            changes: Vec::new(),
+            new_case: None,
+            rejected: Some(rejection),
+        }
+    }
+}
+
+/// Checks and parses a request; pure CPU, no database. A case whose payload is bad is
+/// refused alone; only a request that is malformed as a whole, or would make HQ inflate more
+/// than [`MAX_REQUEST_INFLATED_BYTES`], is refused whole.
+pub fn prepare(request: SyncRequest, role: Role) -> Result<Prepared> {
     let mut seen = HashSet::with_capacity(request.pushes.len());
     for push in &request.pushes {
         if !seen.insert(push.case_id) {
@@ -115,73 +181,111 @@ pub fn prepare(request: SyncRequest) -> Result<Prepared> {
                 push.case_id
             )));
         }
-        if push.payload.len() > MAX_CASE_BYTES {
-            return Err(Error::TooLarge(format!(
-                "the payload of case {} is over {MAX_CASE_BYTES} bytes",
-                push.case_id
-            )));
-        }
     }
     // Inflated sizes first, each inflation bounded, before automerge inflates anything.
     let mut request_budget = MAX_REQUEST_INFLATED_BYTES;
+    let mut too_large: HashMap<Uuid, Rejection> = HashMap::new();
     for push in &request.pushes {
+        if push.payload.len() > MAX_CASE_BYTES {
+            too_large.insert(
+                push.case_id,
+                Rejection::new(
+                    RejectReason::TooLarge,
+                    format!("the payload is over {MAX_CASE_BYTES} bytes"),
+                ),
+            );
+            continue;
+        }
         if let Payload::Changes(chunks) = &push.payload {
-            let mut case_budget = MAX_CASE_INFLATED_BYTES.min(request_budget);
+            let mut case_left = MAX_CASE_INFLATED_BYTES;
             for chunk in chunks {
-                let size = changes::inflated_len(chunk, case_budget).map_err(|e| match e {
-                    Error::TooLarge(_) => Error::TooLarge(format!(
-                        "the changes of case {} inflate to over {} bytes",
-                        push.case_id,
-                        MAX_CASE_INFLATED_BYTES.min(request_budget)
-                    )),
-                    Error::Malformed(m) => Error::Malformed(format!("case {}: {m}", push.case_id)),
-                    other => other,
-                })?;
-                case_budget -= size;
+                let limit = case_left.min(request_budget);
+                match changes::inflated_len(chunk, limit) {
+                    Ok(size) => {
+                        case_left -= size;
+                        request_budget -= size;
+                    }
+                    Err(Error::TooLarge(_)) if case_left <= request_budget => {
+                        too_large.insert(
+                            push.case_id,
+                            Rejection::new(
+                                RejectReason::TooLarge,
+                                format!(
+                                    "the changes inflate to over {MAX_CASE_INFLATED_BYTES} bytes"
+                                ),
+                            ),
+                        );
+                        break;
+                    }
+                    Err(Error::TooLarge(_)) => {
+                        return Err(Error::TooLarge(format!(
+                            "the request's changes inflate to over {MAX_REQUEST_INFLATED_BYTES} bytes"
+                        )));
+                    }
+                    // Reported per case when the chunk is parsed below.
+                    Err(_) => break,
+                }
             }
-            request_budget -= MAX_CASE_INFLATED_BYTES.min(request_budget) - case_budget;
         }
     }
     let actor = ActorId::from(request.actor.as_slice());
     let mut pushes = Vec::with_capacity(request.pushes.len());
     for push in request.pushes {
         let case_id = push.case_id;
-        let at = |e: Error| match e {
-            Error::Malformed(m) => Error::Malformed(format!("case {case_id}: {m}")),
-            other => other,
+        if let Some(rejection) = too_large.remove(&case_id) {
+            pushes.push(PreparedPush::rejected(case_id, rejection));
+            continue;
+        }
+        let malformed = |e: Error| match e {
+            Error::Malformed(m) => Rejection::new(RejectReason::Malformed, m),
+            other => Rejection::new(RejectReason::Malformed, other.to_string()),
         };
-        let (is_document, changes, loaded) = match push.payload {
-            Payload::Changes(chunks) => {
-                let changes = changes::parse_changes(&chunks).map_err(at)?;
-                // Spec, "What HQ does with pushes", 1: every pushed chunk is the device's.
-                if changes.iter().any(|c| c.actor_id() != &actor) {
-                    return Err(Error::forbidden(format!(
-                        "case {case_id}: a pushed change is not authored by this device's actor"
-                    )));
-                }
-                (false, changes, None)
-            }
-            Payload::Document(bytes) => {
-                let doc = changes::load_document(&bytes).map_err(at)?;
-                if fieldcore::case_id_of(&doc) != Some(case_id) {
-                    return Err(Error::malformed(format!(
-                        "case {case_id}: the document is of another case"
-                    )));
-                }
-                (true, doc.get_changes(&[]), Some(doc))
+        let parsed =
+            match push.payload {
+                Payload::Changes(chunks) => changes::parse_changes(&chunks)
+                    .map_err(malformed)
+                    .and_then(|changes| {
+                        // Spec, "What HQ does with pushes", 1: every pushed chunk is the device's.
+                        if changes.iter().any(|c| c.actor_id() != &actor) {
+                            return Err(Rejection::new(
+                                RejectReason::NotPermitted,
+                                "a pushed change is not authored by this device's actor",
+                            ));
+                        }
+                        Ok((false, changes, None))
+                    }),
+                Payload::Document(bytes) => changes::load_document(&bytes)
+                    .map_err(malformed)
+                    .and_then(|doc| {
+                        if fieldcore::case_id_of(&doc) != Some(case_id) {
+                            return Err(Rejection::new(
+                                RejectReason::Malformed,
+                                "the document is of another case",
+                            ));
+                        }
+                        Ok((true, doc.get_changes(&[]), Some(doc)))
+                    }),
+            };
+        let (is_document, changes, loaded) = match parsed {
+            Ok(parsed) => parsed,
+            Err(rejection) => {
+                pushes.push(PreparedPush::rejected(case_id, rejection));
+                continue;
             }
         };
         let starts_document = changes.first().is_some_and(|c| c.deps().is_empty());
-        let new_case = starts_document.then(|| new_case_document(case_id, &changes, loaded));
+        let new_case = starts_document.then(|| new_case_document(case_id, &changes, loaded, role));
         pushes.push(PreparedPush {
             case_id,
             is_document,
             changes,
             new_case,
+            rejected: None,
         });
     }
     Ok(Prepared {
         request_actor: request.actor,
+        role,
         cursor: request.cursor,
         reference_version: request.reference_version,
         max_pull: request.max_pull,
@@ -190,53 +294,51 @@ pub fn prepare(request: SyncRequest) -> Result<Prepared> {
     })
 }
 
-/// The first root key of the case document that `change` writes and only HQ may write.
-fn hq_owned_key(change: &Change) -> Option<String> {
-    use automerge::legacy::{Key, ObjectId};
-    change
-        .decode()
-        .operations
-        .into_iter()
-        .find_map(|op| match (op.obj, op.key) {
-            (ObjectId::Root, Key::Map(key))
-                if fieldcore::root_key_writer(&key) == fieldcore::Writer::Hq =>
-            {
-                Some(key.to_string())
-            }
-            _ => None,
-        })
-}
-
-/// A new case's document, checked, with when its complaint was received (its number's month).
+/// A new case's document, checked, with its view and when its complaint was received (its
+/// number's month).
 pub struct NewDocument {
     doc: Automerge,
+    view: CaseView,
     received_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
 /// The document a push would create, if HQ does not know the case: it must be complete, be
-/// a case document of a schema HQ understands, and say it is this case.
+/// a case document every device can read, say it is this case, and write only what its
+/// author may write.
 fn new_case_document(
     case_id: Uuid,
     changes: &[Change],
     loaded: Option<Automerge>,
-) -> std::result::Result<NewDocument, String> {
+    role: Role,
+) -> std::result::Result<NewDocument, Rejection> {
     let doc = match loaded {
         Some(doc) => doc,
         None => {
             let mut doc = Automerge::new();
             doc.apply_changes(changes.iter().cloned())
-                .map_err(|_| "the changes do not apply".to_owned())?;
+                .map_err(|_| Rejection::new(RejectReason::Malformed, "the changes do not apply"))?;
             if !doc.get_missing_deps(&[]).is_empty() {
-                return Err("the changes of a new case depend on changes not pushed".into());
+                return Err(Rejection::new(
+                    RejectReason::Malformed,
+                    "the changes of a new case depend on changes not pushed",
+                ));
             }
             doc
         }
     };
-    // Read with the core's own view code, as every device will read it: a case without its
-    // registration facts, or with content no device can read, never enters the log.
-    let view = fieldcore::check_case(&doc, case_id, &fieldcore::Policies::default())?;
+    for change in changes {
+        fieldcore::check_change_authority(&doc, change, Author::Device(role))
+            .map_err(|e| Rejection::new(RejectReason::NotPermitted, e))?;
+    }
+    // Read with the core's own checks, as every device will read it: a case without its
+    // registration facts, or with content no device can read, never enters the log. The
+    // policies do not decide whether a case reads; the view's derived dates are rebuilt with
+    // HQ's policies by the read model.
+    let view = fieldcore::check_case(&doc, case_id, &Policies::default())
+        .map_err(|e| Rejection::new(RejectReason::Unreadable, e))?;
     Ok(NewDocument {
         received_at: view.registration.received_at,
+        view,
         doc,
     })
 }
@@ -246,6 +348,7 @@ struct Stats {
     applied_changes: usize,
     need_full: usize,
     forbidden: usize,
+    rejected: usize,
     new_cases: usize,
     pull_bytes: usize,
 }
@@ -253,16 +356,21 @@ struct Stats {
 struct Outcome {
     response: SyncResponse,
     stats: Stats,
+    /// The documents of the cases this request changed, to cache once it committed.
+    documents: Vec<(Uuid, Held)>,
 }
 
 /// What a push turned into once HQ's state was read.
 enum Decision {
     NeedFull,
     Forbidden,
+    Rejected(Rejection),
     /// The changes HQ does not hold yet (empty for a replay), and for a new case its document.
     Apply {
         new: Vec<Change>,
         creates: Option<Box<NewDocument>>,
+        /// For an existing case that changed: HQ's document with the changes applied.
+        checked: Option<Box<(Held, CaseView)>>,
     },
 }
 
@@ -271,9 +379,7 @@ async fn apply(
     tx: &mut dyn Tx,
     device_id: Uuid,
     prepared: Prepared,
-    hq_actor: ActorId,
-    now: chrono::DateTime<chrono::FixedOffset>,
-    time_zone: chrono_tz::Tz,
+    context: Context,
 ) -> Result<Outcome> {
     let device = authorised_device(tx, device_id).await?;
     let mode = if prepared.pushes.is_empty() {
@@ -282,9 +388,12 @@ async fn apply(
         LockMode::Exclusive
     };
     let current = tx.lock_log(mode).await?;
-    bind_actor(tx, &device, &prepared.request_actor, &hq_actor).await?;
+    bind_actor(tx, &device, &prepared.request_actor, &context.hq_actor).await?;
+    let reference = tx.reference().await?;
+    let policies = context.state.policies(reference.as_ref());
     let decisions = check(tx, &device, prepared.pushes, &prepared.request_actor).await?;
-    let written = write(tx, &device, decisions, &hq_actor, &now, time_zone).await?;
+    let decisions = try_on_documents(tx, decisions, prepared.role, &policies, &context).await?;
+    let written = write(tx, &device, decisions, &context).await?;
     let mut stats = written.stats;
     let pulled = crate::pulls::pulls(
         tx,
@@ -298,10 +407,7 @@ async fn apply(
     tx.mark_held_by_device(device.device_id, &pulled.documents)
         .await?;
     stats.pull_bytes = pulled.bytes;
-    let reference = tx
-        .reference()
-        .await?
-        .filter(|r| r.version > prepared.reference_version);
+    let reference = reference.filter(|r| r.version > prepared.reference_version);
     Ok(Outcome {
         response: SyncResponse {
             version: PROTOCOL_VERSION,
@@ -312,6 +418,7 @@ async fn apply(
             reference,
         },
         stats,
+        documents: written.documents,
     })
 }
 
@@ -336,11 +443,121 @@ async fn check(
                 tracing::info!(device = %device.device_id, case = %case_id, "push refused: no write access");
                 Decision::Forbidden
             }
-            _ => decide(push, &cases, &held, &numbered, actor)?,
+            _ => decide(push, &cases, &held, &numbered, actor),
         };
+        if let Decision::Rejected(r) = &decision {
+            tracing::info!(device = %device.device_id, case = %case_id, reason = r.reason.as_str(), detail = %r.detail, "push rejected");
+        }
         decisions.push((case_id, decision));
     }
     Ok(decisions)
+}
+
+/// Applies each accepted push to HQ's document of its case and reads the result the way the
+/// devices will; a push that would break its case is turned into a rejection.
+async fn try_on_documents(
+    tx: &mut dyn Tx,
+    decisions: Vec<(Uuid, Decision)>,
+    role: Role,
+    policies: &Policies,
+    context: &Context,
+) -> Result<Vec<(Uuid, Decision)>> {
+    let changed: Vec<Uuid> = decisions
+        .iter()
+        .filter_map(|(id, d)| match d {
+            Decision::Apply {
+                new, creates: None, ..
+            } if !new.is_empty() => Some(*id),
+            _ => None,
+        })
+        .collect();
+    if changed.is_empty() {
+        return Ok(decisions);
+    }
+    let rows = tx.cases(&changed).await?;
+    let mut docs: HashMap<Uuid, Held> = HashMap::with_capacity(changed.len());
+    let mut missing = Vec::new();
+    for id in &changed {
+        let seq = rows.get(id).map(|r| r.sync_seq).unwrap_or_default();
+        match context.documents.take(*id, seq) {
+            Some(held) => {
+                docs.insert(*id, held);
+            }
+            None => missing.push((*id, seq)),
+        }
+    }
+    docs.extend(documents::load(tx, &missing).await?);
+    let mut out = Vec::with_capacity(decisions.len());
+    for (case_id, decision) in decisions {
+        let decision = match decision {
+            Decision::Apply {
+                new,
+                creates: None,
+                checked: None,
+            } if !new.is_empty() => match docs.remove(&case_id) {
+                Some(held) => {
+                    let started = Instant::now();
+                    let tried = try_push(held, case_id, &new, role, policies, context);
+                    context
+                        .metrics
+                        .record_validation(started.elapsed().as_micros() as u64, new.len());
+                    match tried {
+                        Ok(checked) => Decision::Apply {
+                            new,
+                            creates: None,
+                            checked: Some(Box::new(checked)),
+                        },
+                        Err(rejection) => {
+                            tracing::info!(case = %case_id, reason = rejection.reason.as_str(), detail = %rejection.detail, "push rejected");
+                            Decision::Rejected(rejection)
+                        }
+                    }
+                }
+                None => return Err(Error::internal(format!("case {case_id}: no document"))),
+            },
+            other => other,
+        };
+        out.push((case_id, decision));
+    }
+    Ok(out)
+}
+
+/// One case's push tried on HQ's document: size, then the changes applied, each change's
+/// fields against the author's role, then the whole case read as a device reads it.
+fn try_push(
+    mut held: Held,
+    case_id: Uuid,
+    new: &[Change],
+    role: Role,
+    policies: &Policies,
+    context: &Context,
+) -> std::result::Result<(Held, CaseView), Rejection> {
+    let added: u64 = new.iter().map(|c| c.raw_bytes().len() as u64).sum();
+    if held.bytes + added > context.case_limit_bytes {
+        let detail = format!(
+            "the case would take {} bytes, over HQ's limit of {} per case",
+            held.bytes + added,
+            context.case_limit_bytes
+        );
+        // Untouched: the document goes back as it was.
+        context.documents.put(case_id, held);
+        return Err(Rejection::new(RejectReason::TooLarge, detail));
+    }
+    // From here on a refusal drops the document: it is rebuilt from the log next time.
+    held.doc.apply_changes(new.iter().cloned()).map_err(|e| {
+        Rejection::new(
+            RejectReason::Malformed,
+            format!("the changes do not apply: {e}"),
+        )
+    })?;
+    for change in new {
+        fieldcore::check_change_authority(&held.doc, change, Author::Device(role))
+            .map_err(|e| Rejection::new(RejectReason::NotPermitted, e))?;
+    }
+    let view = fieldcore::check_case(&held.doc, case_id, policies)
+        .map_err(|e| Rejection::new(RejectReason::Unreadable, e))?;
+    held.bytes += added;
+    Ok((held, view))
 }
 
 /// What the writes of one request did.
@@ -349,6 +566,7 @@ struct Written {
     stats: Stats,
     /// The last sequence number this request took, if it appended anything.
     last_seq: Option<u64>,
+    documents: Vec<(Uuid, Held)>,
 }
 
 /// Appends the accepted changes, numbers new cases (with HQ's own change) and records which
@@ -357,15 +575,14 @@ async fn write(
     tx: &mut dyn Tx,
     device: &DeviceAuth,
     decisions: Vec<(Uuid, Decision)>,
-    hq_actor: &ActorId,
-    now: &chrono::DateTime<chrono::FixedOffset>,
-    time_zone: chrono_tz::Tz,
+    context: &Context,
 ) -> Result<Written> {
     let mut stats = Stats {
         pushes: decisions.len(),
         applied_changes: 0,
         need_full: 0,
         forbidden: 0,
+        rejected: 0,
         new_cases: 0,
         pull_bytes: 0,
     };
@@ -379,7 +596,8 @@ async fn write(
             ..
         } = decision
         {
-            let month = numbering::month_of(&new_case.received_at.with_timezone(&time_zone));
+            let month =
+                numbering::month_of(&new_case.received_at.with_timezone(&context.time_zone));
             *per_month.entry(month.clone()).or_default() += 1;
             months.push(month);
         }
@@ -395,8 +613,8 @@ async fn write(
     let row_count: usize = decisions
         .iter()
         .map(|(_, d)| match d {
-            Decision::Apply { new, creates } => new.len() + usize::from(creates.is_some()),
-            Decision::NeedFull | Decision::Forbidden => 0,
+            Decision::Apply { new, creates, .. } => new.len() + usize::from(creates.is_some()),
+            Decision::NeedFull | Decision::Forbidden | Decision::Rejected(_) => 0,
         })
         .sum();
     let mut next_seq = if row_count > 0 {
@@ -409,9 +627,10 @@ async fn write(
     let mut rows = Vec::with_capacity(row_count);
     let mut touched = Vec::new();
     let mut pushed: Vec<(Uuid, u64)> = Vec::new();
+    let mut documents = Vec::new();
     let at = unix_now();
     for (case_id, decision) in decisions {
-        let (new, creates) = match decision {
+        let (new, creates, checked) = match decision {
             Decision::NeedFull => {
                 stats.need_full += 1;
                 acks.push(AckOutcome::NeedFull);
@@ -422,12 +641,27 @@ async fn write(
                 acks.push(AckOutcome::Forbidden);
                 continue;
             }
-            Decision::Apply { new, creates } => (new, creates),
+            Decision::Rejected(rejection) => {
+                stats.rejected += 1;
+                acks.push(AckOutcome::Rejected {
+                    reason: rejection.reason,
+                    detail: rejection.detail,
+                });
+                continue;
+            }
+            Decision::Apply {
+                new,
+                creates,
+                checked,
+            } => (new, creates, checked),
         };
         acks.push(AckOutcome::Applied);
         pushed.push((case_id, 0));
         stats.applied_changes += new.len();
+        let mut added: u64 = 0;
         for change in &new {
+            let bytes = changes::stored_bytes(change);
+            added += bytes.len() as u64;
             rows.push(LogRow {
                 seq: next_seq,
                 case_id,
@@ -435,13 +669,13 @@ async fn write(
                 actor: change.actor_id().to_bytes().to_vec(),
                 actor_seq: change.seq(),
                 authored_by: Some(device.device_id),
-                bytes: changes::stored_bytes(change),
+                bytes,
             });
             next_seq += 1;
         }
-        match creates {
-            Some(new_case) => {
-                let mut doc = new_case.doc;
+        match (creates, checked) {
+            (Some(new_case), _) => {
+                let NewDocument { mut doc, .. } = *new_case;
                 let month = months
                     .next()
                     .ok_or_else(|| Error::internal("a new case without its month"))?;
@@ -450,15 +684,18 @@ async fn write(
                     .ok_or_else(|| Error::internal("a month without its numbers"))?;
                 let number = numbering::format_number(&month, *running);
                 *running += 1;
-                let change = numbering::number_change(&mut doc, hq_actor, &number, now)?;
+                let change =
+                    numbering::number_change(&mut doc, &context.hq_actor, &number, &context.now)?;
+                let bytes = changes::stored_bytes(&change);
+                added += bytes.len() as u64;
                 rows.push(LogRow {
                     seq: next_seq,
                     case_id,
                     hash: change.hash(),
-                    actor: hq_actor.to_bytes().to_vec(),
+                    actor: context.hq_actor.to_bytes().to_vec(),
                     actor_seq: change.seq(),
                     authored_by: None,
-                    bytes: changes::stored_bytes(&change),
+                    bytes,
                 });
                 new_cases.push(NewCase {
                     case_id,
@@ -469,15 +706,29 @@ async fn write(
                     sync_seq: next_seq,
                     created_at: at,
                 });
+                documents.push((
+                    case_id,
+                    Held {
+                        doc,
+                        seq: next_seq,
+                        bytes: added,
+                    },
+                ));
                 next_seq += 1;
                 stats.new_cases += 1;
             }
-            None if !new.is_empty() => touched.push((case_id, next_seq - 1)),
-            None => {}
+            (None, Some(checked)) => {
+                let (mut held, _view) = *checked;
+                held.seq = next_seq - 1;
+                touched.push((case_id, next_seq - 1));
+                documents.push((case_id, held));
+            }
+            (None, None) if !new.is_empty() => touched.push((case_id, next_seq - 1)),
+            (None, None) => {}
         }
     }
     if !new_cases.is_empty() {
-        tx.reserve_hq_actor(hq_actor.to_bytes()).await?;
+        tx.reserve_hq_actor(context.hq_actor.to_bytes()).await?;
     }
     tx.insert_cases(&new_cases).await?;
     tx.append(&rows).await?;
@@ -488,6 +739,7 @@ async fn write(
         acks,
         stats,
         last_seq: (row_count > 0).then(|| next_seq - 1),
+        documents,
     })
 }
 
@@ -584,12 +836,17 @@ fn decide(
     held: &HashSet<(Uuid, ChangeHash)>,
     numbered: &HashMap<ActorSeq, ChangeHash>,
     actor: &[u8],
-) -> Result<Decision> {
+) -> Decision {
     let case_id = push.case_id;
+    if let Some(rejection) = push.rejected {
+        return Decision::Rejected(rejection);
+    }
     let exists = cases.contains_key(&case_id);
     let mut accepted: HashSet<ChangeHash> = HashSet::new();
     let mut places: HashMap<u64, ChangeHash> = HashMap::new();
     let mut new = Vec::new();
+    let malformed =
+        |detail: String| Decision::Rejected(Rejection::new(RejectReason::Malformed, detail));
     for change in push.changes {
         let hash = change.hash();
         if held.contains(&(case_id, hash)) || accepted.contains(&hash) {
@@ -603,34 +860,27 @@ fn decide(
             .or_else(|| places.get(&change.seq()))
             .is_some_and(|other| *other != hash);
         if taken {
-            return Err(Error::malformed(format!(
-                "case {case_id}: change {} of this actor was already pushed with other content",
+            return malformed(format!(
+                "change {} of this actor was already pushed with other content",
                 change.seq()
-            )));
+            ));
         }
         places.insert(change.seq(), hash);
-        // Field authority (fieldcore's table): a device may not write what only HQ writes.
-        if let Some(key) = hq_owned_key(&change) {
-            return Err(Error::forbidden(format!(
-                "case {case_id}: a pushed change writes {key}, which only HQ writes"
-            )));
-        }
         if push.is_document && change.actor_id().to_bytes() != actor {
-            return Err(Error::forbidden(format!(
-                "case {case_id}: the document holds a change HQ lacks that this device did not author"
-            )));
+            return Decision::Rejected(Rejection::new(
+                RejectReason::NotPermitted,
+                "the document holds a change HQ lacks that this device did not author",
+            ));
         }
         if change.deps().is_empty() && (exists || !new.is_empty()) {
-            return Err(Error::malformed(format!(
-                "case {case_id}: a second change creating the document"
-            )));
+            return malformed("a second change creating the document".into());
         }
         if change
             .deps()
             .iter()
             .any(|d| !held.contains(&(case_id, *d)) && !accepted.contains(d))
         {
-            return Ok(Decision::NeedFull);
+            return Decision::NeedFull;
         }
         accepted.insert(hash);
         new.push(change);
@@ -640,13 +890,15 @@ fn decide(
     } else {
         match push.new_case {
             Some(Ok(doc)) => Some(Box::new(doc)),
-            Some(Err(reason)) => {
-                return Err(Error::malformed(format!("case {case_id}: {reason}")));
-            }
+            Some(Err(rejection)) => return Decision::Rejected(rejection),
             // Unreachable in practice: an unknown case whose first change has dependencies
             // was answered NeedFull above.
-            None => return Ok(Decision::NeedFull),
+            None => return Decision::NeedFull,
         }
     };
-    Ok(Decision::Apply { new, creates })
+    Decision::Apply {
+        new,
+        creates,
+        checked: None,
+    }
 }

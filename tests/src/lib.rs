@@ -238,6 +238,37 @@ impl TestHq {
         self.block_on(|s| async move { s.query_count(sql).await })
     }
 
+    /// Appends `changes` to case `case_id` in HQ's log directly, without any of HQ's checks:
+    /// what an older HQ that did not validate, or a newer one that knows more, holds. For tests
+    /// of what devices do with content they cannot read or do not know.
+    pub fn store_unchecked(&self, case_id: Uuid, changes: Vec<automerge::Change>) -> Result<()> {
+        self.block_on(|s| async move {
+            s.transaction(move |tx| {
+                Box::pin(async move {
+                    tx.lock_log(fieldhq::storage::LockMode::Exclusive).await?;
+                    let first = tx.allocate_seqs(changes.len() as u64).await?;
+                    let rows: Vec<fieldhq::storage::LogRow> = changes
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| fieldhq::storage::LogRow {
+                            seq: first + i as u64,
+                            case_id,
+                            hash: c.hash(),
+                            actor: c.actor_id().to_bytes().to_vec(),
+                            actor_seq: c.seq(),
+                            authored_by: None,
+                            bytes: c.raw_bytes().to_vec(),
+                        })
+                        .collect();
+                    tx.append(&rows).await?;
+                    let last = first + changes.len() as u64 - 1;
+                    tx.set_sync_seqs(&[(case_id, last)]).await
+                })
+            })
+            .await
+        })
+    }
+
     /// Rows in HQ's change log.
     pub fn log_len(&self) -> Result<i64> {
         self.count("SELECT COUNT(*) FROM changes")

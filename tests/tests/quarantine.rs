@@ -1,13 +1,14 @@
-//! Against a real HQ on loopback: a case carrying a change no device can read (written by a
-//! client of its own, which HQ does not yet validate) is quarantined on the devices that pull
-//! it, and they go on syncing every other case, round after round.
+//! Against a real HQ on loopback: a change no device could read, pushed by a client of its
+//! own, is rejected by HQ for its case alone; and a case that reaches the devices unreadable
+//! anyway (HQ's log written around its checks, as by an older HQ) is quarantined on the
+//! devices that pull it, and they go on syncing every other case, round after round.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ROOT, ReadDoc};
 use fieldcore::{
-    ByteBuf, CancelToken, CasePush, CaseSyncState, Collection, Command, HttpTransport,
-    PROTOCOL_VERSION, Payload, SyncRequest, Transport,
+    AckOutcome, ByteBuf, CancelToken, CasePush, CaseSyncState, Collection, Command, HttpTransport,
+    PROTOCOL_VERSION, Payload, RejectReason, SyncRequest, SyncResponse, Transport,
 };
 use fieldcore_e2e::{Device, TestHq};
 use fieldhq::Role;
@@ -34,9 +35,9 @@ fn a_case_no_device_can_read_is_set_aside_and_the_others_sync_on() {
     let (_, notes) = tx.get(ROOT, Collection::Notes.key()).unwrap().unwrap();
     tx.put(&notes, "0190-rogue", "{ not json").unwrap();
     tx.commit();
-    let chunks = doc
-        .get_changes(&heads)
-        .into_iter()
+    let rogue_changes = doc.get_changes(&heads);
+    let chunks = rogue_changes
+        .iter()
         .map(|c| ByteBuf::from(c.raw_bytes().to_vec()))
         .collect();
     let (cursor, reference_version) = rogue.store.sync_position().unwrap();
@@ -52,14 +53,32 @@ fn a_case_no_device_can_read_is_set_aside_and_the_others_sync_on() {
         want_full: vec![],
         max_pull: 100,
     };
-    HttpTransport::new(&rogue.config)
+    let before = hq.log_len().unwrap();
+    let reply = HttpTransport::new(&rogue.config)
         .unwrap()
         .sync(
             fieldcore::encode_message(&request).unwrap(),
             &CancelToken::new(),
             &mut 0,
         )
-        .expect("HQ does not validate changes to a known case yet");
+        .unwrap();
+    let reply: SyncResponse = fieldcore::decode_message(&reply).unwrap();
+    match &reply.acks[..] {
+        [AckOutcome::Rejected { reason, detail }] => {
+            assert_eq!(*reason, RejectReason::Unreadable, "{detail}");
+            assert!(detail.contains("unreadable entry"), "{detail}");
+        }
+        other => panic!("HQ must reject the unreadable note, got {other:?}"),
+    }
+    assert_eq!(hq.log_len().unwrap(), before, "HQ stored nothing of it");
+    desk.sync().unwrap();
+    assert_eq!(
+        desk.store.case_sync_state(spoiled).unwrap(),
+        CaseSyncState::Synced
+    );
+
+    // The same change in HQ's log anyway, as an HQ that did not check would hold it.
+    hq.store_unchecked(spoiled, rogue_changes).unwrap();
 
     // Honest work goes on meanwhile, on the other case.
     phone

@@ -7,7 +7,10 @@
 use fieldcore::CaseSyncState;
 use fieldcore::Command;
 use fieldcore::Error;
-use fieldcore::{self, ByteBuf, CasePush, MAX_CASE_BYTES, MAX_MESSAGE_BYTES, Payload};
+use fieldcore::{
+    self, AckOutcome, ByteBuf, CasePush, MAX_CASE_BYTES, MAX_MESSAGE_BYTES, Payload, RejectReason,
+    SyncResponse,
+};
 use fieldcore::{CancelToken, HttpTransport, SyncConfig, Transport};
 use fieldcore_e2e::{Device, TestHq};
 use fieldhq::Role;
@@ -99,24 +102,36 @@ fn a_change_authored_with_another_devices_actor_is_refused() {
     // own: under its own actor id, and under the desk's.
     let (mut forged, _) = desk.store.prepare_sync(1 << 20, 100).unwrap();
     assert_eq!(forged.pushes.len(), 1);
-    for actor in [
-        phone.store.actor().to_bytes().to_vec(),
-        desk.store.actor().to_bytes().to_vec(),
-    ] {
-        forged.actor = actor;
-        match send(&phone.config, fieldcore::encode_message(&forged).unwrap()) {
-            Err(Error::Unauthorized(message)) => {
-                assert!(message.starts_with("forbidden"), "{message}");
-                eprintln!("forged actor: {message}");
-            }
-            other => panic!("a change by another device's actor must be refused, got {other:?}"),
+    // Under its own actor: the request is the phone's, the change is not; refused for the case.
+    forged.actor = phone.store.actor().to_bytes().to_vec();
+    let reply = send(&phone.config, fieldcore::encode_message(&forged).unwrap()).unwrap();
+    let reply: SyncResponse = fieldcore::decode_message(&reply).unwrap();
+    match &reply.acks[..] {
+        [AckOutcome::Rejected { reason, detail }] => {
+            assert_eq!(*reason, RejectReason::NotPermitted);
+            eprintln!("forged change: {detail}");
         }
-        assert_eq!(
-            hq_state(&hq),
-            before,
-            "nothing of the forged request is applied"
-        );
+        other => panic!("a change by another device's actor must be rejected, got {other:?}"),
     }
+    assert_eq!(
+        hq_state(&hq),
+        before,
+        "nothing of the forged push is applied"
+    );
+    // Under the desk's actor: not the phone's bound actor, the whole request is refused.
+    forged.actor = desk.store.actor().to_bytes().to_vec();
+    match send(&phone.config, fieldcore::encode_message(&forged).unwrap()) {
+        Err(Error::Unauthorized(message)) => {
+            assert!(message.starts_with("forbidden"), "{message}");
+            eprintln!("forged actor: {message}");
+        }
+        other => panic!("another device's actor must be refused, got {other:?}"),
+    }
+    assert_eq!(
+        hq_state(&hq),
+        before,
+        "nothing of the forged request is applied"
+    );
 
     // HQ goes on serving: both devices sync, the desk's note arrives through the desk only.
     phone.sync().unwrap();
@@ -229,14 +244,23 @@ fn oversized_and_malformed_messages_are_refused() {
         send(&phone.config, vec![0u8; MAX_MESSAGE_BYTES + 1]),
         "too_large",
     );
-    // One case's payload over its limit, in a body under the message limit.
+    // One case's payload over its limit, in a body under the message limit: refused for
+    // that case alone.
+    let rejected = |what: &str, request: &fieldcore::SyncRequest, expected: RejectReason| {
+        let reply = send(&phone.config, fieldcore::encode_message(request).unwrap())
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let reply: SyncResponse = fieldcore::decode_message(&reply).unwrap();
+        match &reply.acks[..] {
+            [AckOutcome::Rejected { reason, detail }] => {
+                assert_eq!(*reason, expected, "{what}: {detail}");
+                eprintln!("{what}: {detail}");
+            }
+            other => panic!("{what} must be rejected, got {other:?}"),
+        }
+    };
     let mut big = valid.clone();
     big.pushes[0].payload = Payload::Changes(vec![ByteBuf::from(vec![7u8; MAX_CASE_BYTES + 1])]);
-    expect_protocol(
-        "a case payload over 4 MiB",
-        send(&phone.config, fieldcore::encode_message(&big).unwrap()),
-        "too_large",
-    );
+    rejected("a case payload over 4 MiB", &big, RejectReason::TooLarge);
     // Bodies that do not decode.
     expect_protocol(
         "an empty body",
@@ -272,11 +296,7 @@ fn oversized_and_malformed_messages_are_refused() {
     let last = chunk.len() - 1;
     chunk[last] ^= 0x55;
     chunks[0] = ByteBuf::from(chunk);
-    expect_protocol(
-        "a damaged change chunk",
-        send(&phone.config, fieldcore::encode_message(&damaged).unwrap()),
-        "malformed",
-    );
+    rejected("a damaged change chunk", &damaged, RejectReason::Malformed);
     // The same case pushed twice in one request.
     let mut twice = valid.clone();
     twice.pushes.push(CasePush {

@@ -163,15 +163,21 @@ fn show(env: &Env, case: &CaseRef, out: &Printer) -> Result<()> {
     let view = store.case(id)?;
     let photos = store.photos(id)?;
     let sync = store.case_sync_state(id)?;
+    let reason = store.case_sync_reason(id)?;
     let now = store.now();
     if out.is_json() {
         let mut value = view_json(&view, now)?;
         if let Value::Object(object) = &mut value {
             object.insert("sync_state".into(), to_value(&sync)?);
+            object.insert("sync_reason".into(), to_value(&reason)?);
         }
         return out.json(&value);
     }
-    out.text(&text::render(&view, &photos, Some(sync), now))
+    let mut shown = text::render(&view, &photos, Some(sync), now);
+    if let Some(reason) = reason {
+        shown.push_str(&format!("\nWhy: {reason}\n"));
+    }
+    out.text(&shown)
 }
 
 fn list(env: &Env, args: &ListArgs, out: &Printer) -> Result<()> {

@@ -347,6 +347,9 @@ fn sync_text(sync: CaseSyncState) -> &'static str {
         CaseSyncState::Refused => {
             "refused: HQ took this case from you; your unsent work is kept on this device"
         }
+        CaseSyncState::Rejected => {
+            "rejected: HQ refused your unsent work on this case (see why below); it is kept here and goes up again when you change the case"
+        }
         CaseSyncState::Quarantined => {
             "quarantined: HQ sent changes this app version cannot read; set aside, the rest syncs on"
         }

@@ -1,6 +1,7 @@
 //! A service case as an automerge document: its schema, the registration facts, the records
 //! its decisions and entries hold, the view screens read, and the commands that change it.
 
+pub(crate) mod authority;
 pub(crate) mod change;
 pub(crate) mod check;
 pub(crate) mod commands;

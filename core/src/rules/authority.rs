@@ -1,25 +1,136 @@
 //! Who may write what in a case document: one table, read by HQ on every pushed change and by
-//! the device before it writes. Today HQ owns the official number; approvals, RMA numbers and
-//! assignments join this table as they come into the document.
+//! the device before it stores a command, so that a user meets a refusal offline rather than
+//! at sync. HQ owns the official number and the fields HQ staff set at HQ (acceptance,
+//! assignment, routing, approvals, RMA numbers); some decisions belong to the roles the
+//! procedures give them; everything else any user who may write the case may write.
 
-/// Who writes a key.
+use std::fmt;
+
+/// A user's role, as HQ records it and the procedures name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Field service engineer (现场服务工程师), on site.
+    Engineer,
+    /// Repair-center or dealer technician (维修中心), belonging to one center.
+    Technician,
+    /// HQ customer-service and quality staff (客户服务部 / 品保部).
+    HqStaff,
+}
+
+impl Role {
+    /// The name stored and sent: `engineer`, `technician`, `hq_staff`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Engineer => "engineer",
+            Role::Technician => "technician",
+            Role::HqStaff => "hq_staff",
+        }
+    }
+
+    /// Accepts the stored name and the command line's `hq-staff`.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "engineer" => Some(Role::Engineer),
+            "technician" => Some(Role::Technician),
+            "hq_staff" | "hq-staff" => Some(Role::HqStaff),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who writes a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Writer {
     /// Only HQ, with its own actor.
     Hq,
+    /// A device whose user has one of these roles.
+    Roles(&'static [Role]),
     /// Any device whose user may write the case.
-    Device,
+    AnyDevice,
 }
 
-/// The root keys of a case document that only HQ writes.
-const HQ_ROOT_KEYS: &[&str] = &["number"];
+/// Who is writing a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Author {
+    Hq,
+    Device(Role),
+}
 
-/// Who may write the root key `key` of a case document.
-pub fn root_key_writer(key: &str) -> Writer {
-    if HQ_ROOT_KEYS.contains(&key) {
-        Writer::Hq
-    } else {
-        Writer::Device
+const ON_SITE_OR_BENCH: &[Role] = &[Role::Engineer, Role::Technician];
+
+/// The table: a root key of the case document, optionally one key inside it, and who may
+/// write there. A row with a key inside is more specific than its root key's row. The keys
+/// HQ owns but does not write yet are reserved here so that no device can take them first.
+const TABLE: &[(&str, Option<&str>, Writer)] = &[
+    ("number", None, Writer::Hq),
+    ("accepted", None, Writer::Hq),
+    ("assignment", None, Writer::Hq),
+    ("route", None, Writer::Hq),
+    ("approvals", None, Writer::Hq),
+    ("rma", None, Writer::Hq),
+    // The cause is confirmed where the product is: on site or at the repair bench.
+    ("decisions", Some("defect"), Writer::Roles(ON_SITE_OR_BENCH)),
+    // The warranty decision rests on that confirmation, by the same people.
+    (
+        "decisions",
+        Some("warranty"),
+        Writer::Roles(ON_SITE_OR_BENCH),
+    ),
+    // Parts are used and old parts collected by whoever repairs.
+    ("parts", None, Writer::Roles(ON_SITE_OR_BENCH)),
+    // Visits are planned at HQ or by the engineer, and made by the engineer.
+    (
+        "visits",
+        None,
+        Writer::Roles(&[Role::Engineer, Role::HqStaff]),
+    ),
+];
+
+/// Who may write `key` inside the root key `root` (`key` is `None` for the root key itself).
+pub fn writer_of(root: &str, key: Option<&str>) -> Writer {
+    let specific = key.and_then(|key| {
+        TABLE
+            .iter()
+            .find(|(r, k, _)| *r == root && *k == Some(key))
+            .map(|(_, _, w)| *w)
+    });
+    specific
+        .or_else(|| {
+            TABLE
+                .iter()
+                .find(|(r, k, _)| *r == root && k.is_none())
+                .map(|(_, _, w)| *w)
+        })
+        .unwrap_or(Writer::AnyDevice)
+}
+
+/// Whether `author` may write `key` in `root`; the refusal explains itself.
+pub fn may_write(author: Author, root: &str, key: Option<&str>) -> Result<(), String> {
+    let field = match key {
+        Some(key) => format!("{root}.{key}"),
+        None => root.to_owned(),
+    };
+    match (writer_of(root, key), author) {
+        (Writer::Hq, Author::Hq) => Ok(()),
+        // HQ writes only its own fields: it never decides on a device's behalf.
+        (_, Author::Hq) => Err(format!("{field} is written by devices, not by HQ")),
+        (Writer::Hq, Author::Device(_)) => Err(format!("{field} is written only by HQ")),
+        (Writer::AnyDevice, Author::Device(_)) => Ok(()),
+        (Writer::Roles(roles), Author::Device(role)) if roles.contains(&role) => Ok(()),
+        (Writer::Roles(roles), Author::Device(role)) => Err(format!(
+            "{field} is written only by {}, not by {role}",
+            roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )),
     }
 }
 
@@ -27,11 +138,76 @@ pub fn root_key_writer(key: &str) -> Writer {
 mod tests {
     use super::*;
 
+    const ROLES: [Role; 3] = [Role::Engineer, Role::Technician, Role::HqStaff];
+
     #[test]
-    fn hq_owns_the_number_and_devices_the_rest() {
-        assert_eq!(root_key_writer("number"), Writer::Hq);
-        for key in ["facts", "decisions", "notes", "photos", "schema", "case_id"] {
-            assert_eq!(root_key_writer(key), Writer::Device, "{key}");
+    fn hq_owns_its_fields_and_no_device_may_write_them() {
+        for root in [
+            "number",
+            "accepted",
+            "assignment",
+            "route",
+            "approvals",
+            "rma",
+        ] {
+            assert_eq!(may_write(Author::Hq, root, None), Ok(()));
+            for role in ROLES {
+                let refused = may_write(Author::Device(role), root, None).unwrap_err();
+                assert!(refused.contains("only by HQ"), "{refused}");
+                // A key inside an HQ field is HQ's too.
+                assert!(may_write(Author::Device(role), root, Some("x")).is_err());
+            }
         }
+    }
+
+    #[test]
+    fn decisions_belong_to_their_roles() {
+        for key in ["defect", "warranty"] {
+            assert!(may_write(Author::Device(Role::Engineer), "decisions", Some(key)).is_ok());
+            assert!(may_write(Author::Device(Role::Technician), "decisions", Some(key)).is_ok());
+            let refused =
+                may_write(Author::Device(Role::HqStaff), "decisions", Some(key)).unwrap_err();
+            assert_eq!(
+                refused,
+                format!(
+                    "decisions.{key} is written only by engineer or technician, not by hq_staff"
+                )
+            );
+        }
+        // The status and the charge are anyone's who may write the case.
+        for role in ROLES {
+            for key in ["status", "charge", "resolution"] {
+                assert!(may_write(Author::Device(role), "decisions", Some(key)).is_ok());
+            }
+        }
+        assert!(may_write(Author::Device(Role::Technician), "visits", Some("v1")).is_err());
+        assert!(may_write(Author::Device(Role::HqStaff), "parts", Some("p1")).is_err());
+    }
+
+    #[test]
+    fn every_other_key_is_any_devices_and_never_hqs() {
+        for root in [
+            "facts",
+            "notes",
+            "photos",
+            "events",
+            "rounds",
+            "confirmations",
+            "x",
+        ] {
+            for role in ROLES {
+                assert!(may_write(Author::Device(role), root, Some("k")).is_ok());
+            }
+            assert!(may_write(Author::Hq, root, Some("k")).is_err());
+        }
+    }
+
+    #[test]
+    fn roles_parse_from_both_spellings() {
+        for role in ROLES {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("hq-staff"), Some(Role::HqStaff));
+        assert_eq!(Role::parse("boss"), None);
     }
 }

@@ -54,6 +54,11 @@ pub(crate) fn write_doc_delta(
     doc: &Automerge,
     delta: &[u8],
 ) -> Result<()> {
+    // Nothing new (a pull that brought only changes this copy had): no record, since an
+    // empty one would read back as damage.
+    if delta.is_empty() {
+        return Ok(());
+    }
     let id = case_id.to_string();
     let pending: i64 = conn
         .prepare_cached("SELECT pending_changes FROM case_docs WHERE case_id = ?1")?

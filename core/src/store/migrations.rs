@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0004_sync_refused.sql"),
     include_str!("../../migrations/0005_deadline_inputs.sql"),
     include_str!("../../migrations/0006_sync_quarantine.sql"),
+    include_str!("../../migrations/0007_sync_rejected.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

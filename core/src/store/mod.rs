@@ -26,12 +26,14 @@ use lru::LruCache;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use uuid::Uuid;
 
+use crate::case::authority::check_change_authority;
 use crate::case::change;
 use crate::case::commands::{Applied, Command, Context};
 use crate::case::document;
 use crate::case::view::{self, CaseView};
 use crate::error::{Error, Result};
 use crate::model::{CaseId, Registration, Timestamp};
+use crate::rules::authority::{Author, Role};
 use crate::rules::policy::Policies;
 use checkpoint::Checkpointer;
 use projection::ProjectionRow;
@@ -62,6 +64,9 @@ pub struct Store {
     device_id: String,
     actor: ActorId,
     user: String,
+    /// The user's role, when the app has said it: commands are then checked against the
+    /// field-authority table before they are stored.
+    role: Option<Role>,
     pub(crate) policies: Policies,
     cache: LruCache<CaseId, OpenCase>,
     clock: Clock,
@@ -159,6 +164,7 @@ impl Store {
             device_id,
             actor,
             user: user.to_owned(),
+            role: None,
             policies,
             // CACHE_CASES is a non-zero constant.
             cache: LruCache::new(NonZeroUsize::new(CACHE_CASES).unwrap_or(NonZeroUsize::MIN)),
@@ -185,6 +191,17 @@ impl Store {
     /// Who the following commands are recorded as (a tablet is shared by technicians).
     pub fn set_user(&mut self, user: &str) {
         self.user = user.to_owned();
+    }
+
+    /// The role of the user working now (HQ tells the app at sign-in). With a role set, a
+    /// command that writes a field the role may not write is refused here, offline; without
+    /// one, HQ refuses it at sync.
+    pub fn set_role(&mut self, role: Option<Role>) {
+        self.role = role;
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        self.role
     }
 
     pub fn set_clock(&mut self, clock: Clock) {
@@ -280,6 +297,12 @@ impl Store {
             let before = open.take_view(case_id, &store.policies)?;
             let ctx = store.context(at);
             let applied = change::execute(&mut open.doc, &before, &ctx, command)?;
+            if let (Some(role), Some(change)) = (store.role, open.doc.get_last_local_change()) {
+                // The same check HQ makes on this change at sync. On refusal the closure
+                // fails and `with_doc` drops the changed document: nothing is stored.
+                check_change_authority(&open.doc, &change, Author::Device(role))
+                    .map_err(Error::NotPermitted)?;
+            }
             let view = view::build(&open.doc, case_id, &store.policies)?;
             store.write(|tx| {
                 write_doc_change(tx, case_id, &open.doc, &heads)?;
@@ -287,6 +310,11 @@ impl Store {
                 for (hash, size) in new_blobs {
                     record_blob(tx, hash, *size, false)?;
                 }
+                // The user changed a case HQ rejected: offer it to HQ again.
+                tx.prepare_cached(
+                    "DELETE FROM sync_refused WHERE case_id = ?1 AND reason IS NOT NULL",
+                )?
+                .execute([case_id.to_string()])?;
                 outbox::push(tx, case_id, command.name(), &open.doc, at)
             })?;
             open.keep_view(view.clone());

@@ -90,7 +90,7 @@ pub struct SyncResponse {
     pub reference: Option<ReferenceData>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AckOutcome {
     /// HQ holds every pushed change (some may have been there already: pushes are idempotent).
     Applied,
@@ -100,6 +100,41 @@ pub enum AckOutcome {
     /// or reassigned). Nothing of the push is applied. Refused per case, not per request, so
     /// that the device's work on its other cases still goes through.
     Forbidden,
+    /// HQ refused what this push would do to the case, for the reason given; nothing of the
+    /// push is applied, the rest of the request is. The device keeps its work and shows the
+    /// reason; it does not push the case again until its user changes the case.
+    Rejected {
+        reason: RejectReason,
+        /// What exactly, in English, for support: the field, the limit, the change.
+        detail: String,
+    },
+}
+
+/// Why HQ refused a push for one case (the app shows a message for each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RejectReason {
+    /// The pushed changes do not parse, are not this device's, reuse a change number of
+    /// this device with other content, or create the case a second time.
+    Malformed,
+    /// With the changes applied, the case could not be read by the apps: a value of the wrong
+    /// type, content this version does not know, a case without its registration.
+    Unreadable,
+    /// A change writes a field the user's role (or any device) may not write.
+    NotPermitted,
+    /// The case would grow past HQ's per-case size limit.
+    TooLarge,
+}
+
+impl RejectReason {
+    /// The reason's name as the protocol documentation and logs spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::Malformed => "malformed",
+            RejectReason::Unreadable => "unreadable",
+            RejectReason::NotPermitted => "not_permitted",
+            RejectReason::TooLarge => "too_large",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -34,6 +34,11 @@ pub enum CaseSyncState {
     /// routed to another center or reassigned). The work stays on the device and is pushed
     /// again if HQ gives the case back.
     Refused,
+    /// HQ refused this device's unsent work for what it would do to the case (content the
+    /// apps cannot read, a field this user's role may not write, over the size limit), with
+    /// a reason ([`Store::rejected_cases`]). The work stays on the device; the case is pushed
+    /// again once its user changes it.
+    Rejected,
     /// HQ sent this case in a form this device cannot read or store (a value only a newer app
     /// version knows, or a damaged change): it is set aside with the reason
     /// ([`Store::quarantined_cases`]), the device's own copy and work stay as they were, and
@@ -64,6 +69,9 @@ pub struct RoundOutcome {
     pub repairs: u64,
     /// Pushed cases HQ refused because this device's user may no longer write them.
     pub refused: u64,
+    /// Pushed cases HQ rejected for what the push would do to them (see
+    /// [`CaseSyncState::Rejected`]).
+    pub rejected: u64,
     /// Pulled cases this device cannot read or store, set aside (see
     /// [`CaseSyncState::Quarantined`]).
     pub quarantined: u64,
@@ -256,6 +264,38 @@ impl Store {
         Ok(ids)
     }
 
+    /// Why a case is [`CaseSyncState::Rejected`] (HQ's reason) or
+    /// [`CaseSyncState::Quarantined`] (why this device cannot read what HQ sent); `None` for
+    /// every other state.
+    pub fn case_sync_reason(&self, case_id: CaseId) -> Result<Option<String>> {
+        let id = case_id.to_string();
+        let reason = self
+            .conn()
+            .query_row(
+                "SELECT reason FROM sync_quarantine WHERE case_id = ?1 \
+                 UNION ALL SELECT reason FROM sync_refused WHERE case_id = ?1 AND reason IS NOT NULL",
+                [&id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(reason)
+    }
+
+    /// Cases whose push HQ rejected (see [`CaseSyncState::Rejected`]), each with HQ's reason,
+    /// oldest first.
+    pub fn rejected_cases(&self) -> Result<Vec<(CaseId, String)>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT case_id, reason FROM sync_refused WHERE reason IS NOT NULL \
+             ORDER BY refused_at, case_id",
+        )?;
+        let rows: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .map(|(id, reason)| Ok((parse_id(&id)?, reason)))
+            .collect()
+    }
+
     /// Cases HQ sent that this device set aside (see [`CaseSyncState::Quarantined`]): each
     /// with the reason it could not be read or stored, oldest first.
     pub fn quarantined_cases(&self) -> Result<Vec<(CaseId, String)>> {
@@ -282,6 +322,9 @@ impl Store {
         };
         if has_row("SELECT 1 FROM sync_quarantine WHERE case_id = ?1")? {
             return Ok(CaseSyncState::Quarantined);
+        }
+        if has_row("SELECT 1 FROM sync_refused WHERE case_id = ?1 AND reason IS NOT NULL")? {
+            return Ok(CaseSyncState::Rejected);
         }
         if has_row("SELECT 1 FROM sync_refused WHERE case_id = ?1")? {
             return Ok(CaseSyncState::Refused);
@@ -519,6 +562,15 @@ fn write_acks(
                 .execute(params![id, now])?;
                 outcome.refused += 1;
             }
+            AckOutcome::Rejected { reason, detail } => {
+                // Kept too: the user sees HQ's reason, and the case goes up again once they
+                // change it.
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO sync_refused (case_id, refused_at, reason) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![id, now, format!("{}: {detail}", reason.as_str())])?;
+                outcome.rejected += 1;
+            }
         }
     }
     Ok(())
@@ -543,8 +595,9 @@ fn write_pulls(
         projection::write(tx, &m.view)?;
         tx.prepare_cached("DELETE FROM sync_repairs WHERE case_id = ?1 AND repair = 'pull_whole'")?
             .execute([&id])?;
-        // HQ sends a case only to devices that may see it: refused work goes again.
-        tx.prepare_cached("DELETE FROM sync_refused WHERE case_id = ?1")?
+        // HQ sends a case only to devices that may see it: refused work goes again. A
+        // rejection stands until the user changes the case.
+        tx.prepare_cached("DELETE FROM sync_refused WHERE case_id = ?1 AND reason IS NULL")?
             .execute([&id])?;
         tx.prepare_cached("DELETE FROM sync_quarantine WHERE case_id = ?1")?
             .execute([&id])?;

@@ -110,6 +110,9 @@ pub struct SyncReport {
     /// Cases now holding work HQ refused because this user may no longer write them (kept on
     /// the device; see `CaseSyncState::Refused`).
     pub refused: u64,
+    /// Cases HQ rejected for what the push would do to them, with a reason each (kept on the
+    /// device; see `CaseSyncState::Rejected` and `Store::rejected_cases`).
+    pub rejected: u64,
     /// Cases HQ sent that this device set aside because it cannot read or store them (see
     /// `CaseSyncState::Quarantined`); every other case synced on.
     pub quarantined: u64,
@@ -275,8 +278,12 @@ impl Store {
             progress(p);
             // Go on while HQ has more to pull, or while pushes still make progress; a round
             // that moved nothing would only repeat itself.
-            let progressed =
-                round.acknowledged + round.pulled + round.need_full + round.refused > 0;
+            let progressed = round.acknowledged
+                + round.pulled
+                + round.need_full
+                + round.refused
+                + round.rejected
+                > 0;
             let go_on = response.more || (p.pending_cases > 0 && progressed);
             if !go_on {
                 break;
@@ -297,7 +304,9 @@ impl Store {
             }
         }
         report.conflicts = self.conflict_count()?;
-        report.refused = self.refused_cases()?.len() as u64;
+        let rejected = self.rejected_cases()?.len() as u64;
+        report.refused = self.refused_cases()?.len() as u64 - rejected;
+        report.rejected = rejected;
         report.quarantined = self.quarantined_cases()?.len() as u64;
         report.cursor = self.sync_position()?.0;
         report.millis = started.elapsed().as_millis() as u64;

@@ -343,7 +343,7 @@ impl TestDevice {
                     self.repair.insert(push.case_id);
                 }
                 // Kept in the outbox; tests that expect it use `exchange`, not `sync`.
-                fieldcore::AckOutcome::Forbidden => {}
+                fieldcore::AckOutcome::Forbidden | fieldcore::AckOutcome::Rejected { .. } => {}
             }
         }
         self.want_full.retain(|id| !asked_full.contains(id));

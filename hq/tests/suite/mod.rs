@@ -7,7 +7,8 @@ use std::collections::HashSet;
 
 use automerge::ActorId;
 use fieldcore::{
-    self, AckOutcome, ByteBuf, CasePush, MAX_MESSAGE_BYTES, Payload, SyncRequest, SyncResponse,
+    self, AckOutcome, ByteBuf, CasePush, MAX_MESSAGE_BYTES, Payload, RejectReason, SyncRequest,
+    SyncResponse,
 };
 use fieldhq::{Role, admin};
 use reqwest::{Method, StatusCode};
@@ -155,9 +156,8 @@ pub async fn a_change_authored_by_another_devices_actor_is_refused(backend: Back
         ),
     }];
     let before = hq.log_len().await;
-    let (status, reply) = hq.post_sync(Some(&thief.token), encode(&request)).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(error_code(&reply), "forbidden");
+    let response = thief.exchange(&hq, &request).await;
+    assert_eq!(rejection(&response, 0), Some(RejectReason::NotPermitted));
     assert_eq!(hq.log_len().await, before);
     assert_eq!(hq.count("SELECT COUNT(*) FROM cases").await, 0);
 
@@ -166,9 +166,20 @@ pub async fn a_change_authored_by_another_devices_actor_is_refused(backend: Back
         case_id: case,
         payload: Payload::Document(ByteBuf::from(forged.docs[&case].save())),
     }];
-    let (status, _) = hq.post_sync(Some(&thief.token), encode(&request)).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    let response = thief.exchange(&hq, &request).await;
+    assert_eq!(rejection(&response, 0), Some(RejectReason::NotPermitted));
     assert_eq!(hq.log_len().await, before);
+}
+
+/// The reason HQ rejected the `i`th push of a request for, if it did.
+fn rejection(response: &SyncResponse, i: usize) -> Option<RejectReason> {
+    match response.acks.get(i) {
+        Some(AckOutcome::Rejected { reason, detail }) => {
+            assert!(!detail.is_empty(), "a rejection says why");
+            Some(*reason)
+        }
+        _ => None,
+    }
 }
 
 // ---------------------------------------------------------------- write authorization
@@ -199,7 +210,7 @@ pub async fn writing_a_case_the_user_may_not_see_is_refused(backend: Backend) {
         let response = device.exchange(&hq, &request).await;
         let outcome = |id| {
             let at = request.pushes.iter().position(|p| p.case_id == id);
-            at.and_then(|i| response.acks.get(i).copied())
+            at.and_then(|i| response.acks.get(i).cloned())
         };
         assert_eq!(outcome(case), Some(AckOutcome::Forbidden));
         assert!(response.pulls.iter().all(|p| p.case_id != case));
@@ -236,18 +247,25 @@ pub async fn an_oversized_body_is_refused(backend: Backend) {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error_code(&reply), "too_large");
 
-    // One case's payload over its own limit refuses the request whole.
+    // One case's payload over its own limit is refused for that case; the good case beside
+    // it applies.
+    let mut phone = phone;
+    let good = phone.register();
     let mut request = phone.request();
-    request.pushes = vec![CasePush {
+    request.pushes.push(CasePush {
         case_id: Uuid::now_v7(),
         payload: Payload::Changes(vec![ByteBuf::from(vec![
             0u8;
             fieldcore::MAX_CASE_BYTES + 1
         ])]),
-    }];
-    let (status, reply) = hq.post_sync(Some(&phone.token), encode(&request)).await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(error_code(&reply), "too_large");
+    });
+    let response = phone.exchange(&hq, &request).await;
+    assert_eq!(response.acks[0], AckOutcome::Applied);
+    assert_eq!(rejection(&response, 1), Some(RejectReason::TooLarge));
+    assert!(
+        hq.count("SELECT COUNT(*) FROM cases").await == 1,
+        "{good} applied"
+    );
     let (status, _) = hq.send(Method::GET, "/health", None, vec![]).await;
     assert_eq!(status, StatusCode::OK);
 }
@@ -283,13 +301,18 @@ pub async fn decompression_bombs_are_refused_before_they_inflate(backend: Backen
     assert!(over.len() < 64 * 1024, "{} bytes on the wire", over.len());
     let case = phone.register();
     let mut request = phone.request();
-    request.pushes = vec![CasePush {
-        case_id: case,
+    request.pushes.push(CasePush {
+        case_id: Uuid::now_v7(),
         payload: Payload::Changes(vec![ByteBuf::from(over)]),
-    }];
-    let (status, reply) = hq.post_sync(Some(&phone.token), encode(&request)).await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(error_code(&reply), "too_large");
+    });
+    let response = phone.exchange(&hq, &request).await;
+    assert_eq!(rejection(&response, 1), Some(RejectReason::TooLarge));
+    assert_eq!(
+        response.acks[0],
+        AckOutcome::Applied,
+        "the honest case applies"
+    );
+    let before = hq.log_len().await;
 
     // Five cases each under the case limit, together over the request's.
     let under = bomb(fieldhq::MAX_CASE_INFLATED_BYTES - 1024);
@@ -302,9 +325,8 @@ pub async fn decompression_bombs_are_refused_before_they_inflate(backend: Backen
     let (status, reply) = hq.post_sync(Some(&phone.token), encode(&request)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error_code(&reply), "too_large");
-    assert_eq!(hq.log_len().await, 0, "nothing was applied");
+    assert_eq!(hq.log_len().await, before, "nothing was applied");
 
-    // The honest push still goes through.
     phone.sync(&hq).await;
     assert!(phone.numbers.contains_key(&case));
 }
@@ -333,9 +355,8 @@ pub async fn a_reused_actor_sequence_number_is_refused(backend: Backend) {
         case_id: case,
         payload: Payload::Changes(vec![ByteBuf::from(rival.raw_bytes().to_vec())]),
     }];
-    let (status, reply) = hq.post_sync(Some(&phone.token), encode(&request)).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(error_code(&reply), "malformed");
+    let response = phone.exchange(&hq, &request).await;
+    assert_eq!(rejection(&response, 0), Some(RejectReason::Malformed));
     assert_eq!(hq.log_len().await, before, "nothing was applied");
 
     // Honest work goes on.
@@ -367,9 +388,8 @@ pub async fn a_device_may_not_write_hqs_number(backend: Backend) {
         case_id: case,
         payload: Payload::Changes(vec![ByteBuf::from(forged.raw_bytes().to_vec())]),
     }];
-    let (status, reply) = hq.post_sync(Some(&phone.token), encode(&request)).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(error_code(&reply), "forbidden");
+    let response = phone.exchange(&hq, &request).await;
+    assert_eq!(rejection(&response, 0), Some(RejectReason::NotPermitted));
     assert_eq!(hq.log_len().await, before, "nothing was applied");
 
     let mut desk = hq.person("li", Role::HqStaff, None).await;
@@ -395,9 +415,8 @@ pub async fn a_new_case_without_its_registration_is_refused(backend: Backend) {
         case_id: case,
         payload: Payload::Document(ByteBuf::from(doc.save())),
     }];
-    let (status, reply) = hq.post_sync(Some(&phone.token), encode(&request)).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(error_code(&reply), "malformed");
+    let response = phone.exchange(&hq, &request).await;
+    assert_eq!(rejection(&response, 0), Some(RejectReason::Unreadable));
     assert_eq!(hq.log_len().await, 0);
     assert_eq!(hq.count("SELECT COUNT(*) FROM cases").await, 0);
 }
@@ -413,23 +432,13 @@ pub async fn malformed_bodies_are_refused_and_nothing_is_applied(backend: Backen
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&reply), "malformed");
 
-    // A good push beside a payload that is not automerge: the whole request is refused.
-    let mut request = phone.request();
-    request.pushes.push(CasePush {
-        case_id: Uuid::now_v7(),
-        payload: Payload::Changes(vec![ByteBuf::from(b"definitely not automerge".to_vec())]),
-    });
-    let (status, reply) = hq.post_sync(Some(&phone.token), encode(&request)).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(error_code(&reply), "malformed");
-
-    // A case pushed twice.
+    // A case pushed twice: the request is malformed as a whole.
     let mut request = phone.request();
     request.pushes.push(request.pushes[0].clone());
     let (status, _) = hq.post_sync(Some(&phone.token), encode(&request)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
-    // A truncated change chunk.
+    // A truncated change chunk: refused for its case.
     let mut request = phone.request();
     let Payload::Changes(chunks) = &mut request.pushes[0].payload else {
         unreachable!()
@@ -437,11 +446,21 @@ pub async fn malformed_bodies_are_refused_and_nothing_is_applied(backend: Backen
     let last = chunks.len() - 1;
     let len = chunks[last].len();
     chunks[last].truncate(len - 3);
-    let (status, _) = hq.post_sync(Some(&phone.token), encode(&request)).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-
+    let response = phone.exchange(&hq, &request).await;
+    assert_eq!(rejection(&response, 0), Some(RejectReason::Malformed));
     assert_eq!(hq.log_len().await, 0);
     assert_eq!(hq.count("SELECT COUNT(*) FROM cases").await, 0);
+
+    // A good push beside a payload that is not automerge: the bad case alone is refused.
+    let mut request = phone.request();
+    request.pushes.push(CasePush {
+        case_id: Uuid::now_v7(),
+        payload: Payload::Changes(vec![ByteBuf::from(b"definitely not automerge".to_vec())]),
+    });
+    let response = phone.exchange(&hq, &request).await;
+    assert_eq!(response.acks[0], AckOutcome::Applied);
+    assert_eq!(rejection(&response, 1), Some(RejectReason::Malformed));
+    assert_eq!(hq.count("SELECT COUNT(*) FROM cases").await, 1);
     phone.sync(&hq).await;
     assert!(phone.numbers.contains_key(&good), "HQ still serves");
 }

@@ -59,15 +59,18 @@ impl Team {
         hq.user("wang", Role::Engineer, None).unwrap();
         hq.user("li", Role::Technician, Some(CENTER)).unwrap();
         hq.user("zhou", Role::HqStaff, None).unwrap();
-        let device = |user: &str| {
+        // Each device knows its user's role, as an app does after sign-in, so the random
+        // work a role may not do (HQ staff recording parts) is refused on the device.
+        let device = |user: &str, role: Role| {
             let mut d = Device::at(hq, url, user, &hq.enrol(user).unwrap()).unwrap();
             d.config.max_attempts = max_attempts;
+            d.store.set_role(Some(role));
             d
         };
         Team {
-            phone: device("wang"),
-            tablet: device("li"),
-            desk: device("zhou"),
+            phone: device("wang", Role::Engineer),
+            tablet: device("li", Role::Technician),
+            desk: device("zhou", Role::HqStaff),
         }
     }
 
