@@ -6,8 +6,11 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use fieldcore::CaseView;
-use fieldcore::Due;
 use fieldcore::Timestamp;
+// The formatting rules every text of a case shares live with the case text in the core.
+pub use fieldcore::{
+    due_text as due, snake_name as name, time_text as time, truncate_text as truncate,
+};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -140,44 +143,6 @@ impl Text {
     }
 }
 
-/// A time as people read it, in the offset it was recorded with.
-pub fn time(at: &Timestamp) -> String {
-    at.format("%Y-%m-%d %H:%M %:z").to_string()
-}
-
-/// Minor units as a major-unit amount with two decimals: 12050 CNY → "120.50 CNY".
-pub fn money(amount_minor: i64, currency: &str) -> String {
-    let sign = if amount_minor < 0 { "-" } else { "" };
-    let abs = amount_minor.unsigned_abs();
-    format!("{sign}{}.{:02} {currency}", abs / 100, abs % 100)
-}
-
-/// "reply due 2026-03-02 09:30 +08:00", with " OVERDUE" when it has passed.
-pub fn due(due: &Option<Due>, now: Timestamp) -> String {
-    match due {
-        None => "nothing due".to_owned(),
-        Some(d) => format!(
-            "{} due {}{}",
-            d.milestone.as_str(),
-            time(&d.due_at),
-            if fieldcore::is_overdue(d, now) {
-                " OVERDUE"
-            } else {
-                ""
-            }
-        ),
-    }
-}
-
-/// The snake_case name serde gives an enum value.
-pub fn name<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::from("?"),
-    }
-}
-
 /// One line on where a case stands.
 pub fn status_line(view: &CaseView, now: Timestamp) -> String {
     let mut line = format!(
@@ -213,36 +178,5 @@ pub fn aligned<const N: usize>(text: &mut Text, rows: &[[String; N]]) {
             .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - cell.chars().count())))
             .collect();
         text.line(cells.join("  ").trim_end());
-    }
-}
-
-pub fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(max - 1).collect();
-    cut.push('…');
-    cut
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-    use super::*;
-
-    #[test]
-    fn money_has_two_decimals() {
-        assert_eq!(money(12050, "CNY"), "120.50 CNY");
-        assert_eq!(money(5, "CNY"), "0.05 CNY");
-        assert_eq!(money(0, "CNY"), "0.00 CNY");
-        assert_eq!(money(-150, "EUR"), "-1.50 EUR");
-        assert_eq!(money(i64::MIN, "X"), "-92233720368547758.08 X");
-    }
-
-    #[test]
-    fn long_names_are_cut() {
-        assert_eq!(truncate("abcdef", 4), "abc…");
-        assert_eq!(truncate("abcd", 4), "abcd");
     }
 }

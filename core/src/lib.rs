@@ -53,6 +53,10 @@ pub use case::records::{
     ConfirmationBody, Decided, DefectRecord, Entry, EventBody, NoteBody, PartBody, PhotoAttachment,
     PhotoRecord, PhotoRemoval, ResolutionRecord, RoundBody, Stamp, VisitBody, WarrantyRecord,
 };
+pub use case::text::{
+    CaseTextExtras, case_text, dimensions as photo_dimensions, due_text, money_text,
+    name as snake_name, photo_line, short_hash, time_text, truncate as truncate_text,
+};
 pub use case::view::{
     CasePhoto, CaseView, ConcurrentFact, ConflictAlternative, ConflictView, DecisionView, PartLine,
     build as build_view,

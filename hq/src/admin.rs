@@ -1,14 +1,19 @@
 //! Administration: users, device enrolment and revocation, assignment and routing, reference
-//! data, listings. The `fieldhq` binary's subcommands call these; so do tests and
+//! data, listings (the read model's included) and reindexing. The `fieldhq` binary's subcommands call these; so do tests and
 //! `fieldctl demo`, on the same [`Storage`] a running HQ uses.
 
-use fieldcore::ReferenceData;
+use chrono_tz::Tz;
+use fieldcore::{CaseView, ReferenceData};
 use uuid::Uuid;
 
 use crate::access::{Role, User};
 use crate::auth;
 use crate::error::{Error, Result};
-use crate::storage::{CaseInfo, CaseRow, DeviceInfo, LockMode, NewDevice, Storage, Tx, unix_now};
+use crate::read_model;
+use crate::storage::{
+    CaseIndexQuery, CaseIndexRow, CaseInfo, CaseRow, DeviceInfo, LockMode, NewDevice, Storage, Tx,
+    unix_now,
+};
 
 /// What enrolment returns: the token is shown once and never stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,8 +102,14 @@ pub async fn list_devices(storage: &Storage) -> Result<Vec<DeviceInfo>> {
 }
 
 /// Assigns a case (by id or number) to an engineer. The assignment takes a sequence number,
-/// so the engineer's devices pull the case, whole, at their next sync.
-pub async fn assign(storage: &Storage, case: &str, engineer: &str) -> Result<CaseRow> {
+/// so the engineer's devices pull the case, whole, at their next sync. The case's read-model
+/// row (its months counted in `time_zone`) is refreshed in the same transaction.
+pub async fn assign(
+    storage: &Storage,
+    case: &str,
+    engineer: &str,
+    time_zone: Tz,
+) -> Result<CaseRow> {
     let case = case.to_owned();
     let engineer = engineer.to_owned();
     storage
@@ -115,6 +126,7 @@ pub async fn assign(storage: &Storage, case: &str, engineer: &str) -> Result<Cas
                 let mut row = case_named(tx, &case).await?;
                 let seq = tx.allocate_seqs(1).await?;
                 tx.set_assignment(row.case_id, user.id, seq).await?;
+                read_model::refresh_cases(tx, &[row.case_id], time_zone).await?;
                 row.assigned_engineer = Some(user.id);
                 row.sync_seq = seq;
                 Ok(row)
@@ -124,8 +136,8 @@ pub async fn assign(storage: &Storage, case: &str, engineer: &str) -> Result<Cas
 }
 
 /// Routes a case (by id or number) to a repair center; like an assignment, it takes a
-/// sequence number so the center's tablets pull it.
-pub async fn route(storage: &Storage, case: &str, center: &str) -> Result<CaseRow> {
+/// sequence number so the center's tablets pull it, and refreshes the read-model row.
+pub async fn route(storage: &Storage, case: &str, center: &str, time_zone: Tz) -> Result<CaseRow> {
     let case = case.to_owned();
     let center = center.trim().to_owned();
     if center.is_empty() {
@@ -138,6 +150,7 @@ pub async fn route(storage: &Storage, case: &str, center: &str) -> Result<CaseRo
                 let mut row = case_named(tx, &case).await?;
                 let seq = tx.allocate_seqs(1).await?;
                 tx.set_route(row.case_id, &center, seq).await?;
+                read_model::refresh_cases(tx, &[row.case_id], time_zone).await?;
                 row.routed_center = Some(center);
                 row.sync_seq = seq;
                 Ok(row)
@@ -189,6 +202,61 @@ pub async fn list_cases(storage: &Storage) -> Result<Vec<CaseInfo>> {
     storage
         .transaction(|tx| Box::pin(async move { tx.list_cases().await }))
         .await
+}
+
+/// The read model's rows `query` selects (see [`CaseIndexQuery`]).
+pub async fn case_index(storage: &Storage, query: CaseIndexQuery) -> Result<Vec<CaseIndexRow>> {
+    storage
+        .transaction(move |tx| Box::pin(async move { tx.query_case_index(&query).await }))
+        .await
+}
+
+/// One case in full, for `fieldhq case show`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseDetail {
+    pub row: CaseRow,
+    pub view: CaseView,
+    /// The assigned engineer's name, if any.
+    pub engineer: Option<String>,
+    pub created_by: String,
+}
+
+/// A case (by id or number) read from its whole history with the current policies.
+pub async fn case_detail(storage: &Storage, case: &str) -> Result<CaseDetail> {
+    let case = case.to_owned();
+    storage
+        .transaction(move |tx| {
+            Box::pin(async move {
+                let row = case_named(tx, &case).await?;
+                let policies = read_model::current_policies(tx).await?;
+                let view = read_model::load_views(tx, &[row.case_id], &policies)
+                    .await?
+                    .remove(&row.case_id)
+                    .ok_or_else(|| Error::NotFound(format!("case {case} has no changes")))?
+                    .map_err(|reason| {
+                        Error::internal(format!("case {case} cannot be read: {reason}"))
+                    })?;
+                let ids: Vec<i64> = row
+                    .assigned_engineer
+                    .into_iter()
+                    .chain([row.created_by])
+                    .collect();
+                let users = tx.users_by_id(&ids).await?;
+                let name = |id: i64| users.get(&id).map(|u| u.name.clone());
+                Ok(CaseDetail {
+                    engineer: row.assigned_engineer.and_then(name),
+                    created_by: name(row.created_by).unwrap_or_default(),
+                    row,
+                    view,
+                })
+            })
+        })
+        .await
+}
+
+/// Rebuilds every case's read-model row from its document (see [`read_model::reindex`]).
+pub async fn reindex(storage: &Storage, time_zone: Tz) -> Result<read_model::Reindexed> {
+    read_model::reindex(storage, time_zone).await
 }
 
 async fn user_named(tx: &mut dyn Tx, name: &str) -> Result<User> {

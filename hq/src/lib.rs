@@ -30,6 +30,7 @@
 //! | [`numbering`] | `YYMM-NNNN` and HQ's number change |
 //! | [`access`] | roles and who may see which case |
 //! | [`admin`] | users, devices, assignment, routing, reference data |
+//! | [`read_model`] | one `case_index` row per case, from its view: lists, overdue, reindex |
 //! | [`auth`] | device tokens |
 //! | [`blobs`] | photo blobs on the filesystem |
 //! | [`storage`] | one transaction abstraction, SQLite and PostgreSQL backends |
@@ -49,6 +50,7 @@ pub mod http;
 pub mod naive;
 pub mod numbering;
 pub mod pulls;
+pub mod read_model;
 pub mod state;
 pub mod storage;
 pub mod sync;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use fieldhq::storage::{CaseIndexQuery, CaseIndexRow};
 use fieldhq::{Role, ServeConfig, Storage, StorageConfig, admin};
 
 #[derive(Parser)]
@@ -24,6 +25,15 @@ struct Cli {
     /// Log level: error, warn, info, debug, trace (also FIELDHQ_LOG).
     #[arg(long, global = true)]
     log: Option<String>,
+    /// The company's time zone (IANA name): a case number's month, and the read model's,
+    /// is the month the complaint was received there.
+    #[arg(
+        long,
+        global = true,
+        default_value = "Asia/Shanghai",
+        env = "FIELDHQ_TIME_ZONE"
+    )]
+    time_zone: chrono_tz::Tz,
     #[command(subcommand)]
     command: Command,
 }
@@ -34,10 +44,6 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8640")]
         addr: SocketAddr,
-        /// The company's time zone (IANA name): a case number's month is the month the
-        /// complaint was received there.
-        #[arg(long, default_value = "Asia/Shanghai", env = "FIELDHQ_TIME_ZONE")]
-        time_zone: chrono_tz::Tz,
     },
     /// Users.
     User {
@@ -66,11 +72,13 @@ enum Command {
         #[command(subcommand)]
         command: ReferenceCommand,
     },
-    /// Cases.
+    /// Cases, from the read model.
     Case {
         #[command(subcommand)]
         command: CaseCommand,
     },
+    /// Rebuild every case's read-model row from its document; prints how many.
+    Reindex,
 }
 
 #[derive(Subcommand)]
@@ -116,8 +124,36 @@ enum ReferenceCommand {
 
 #[derive(Subcommand)]
 enum CaseCommand {
-    /// List every case with its number, creator, assignment and routing.
-    List,
+    /// List cases (every filter given must hold), by number; overdue ones by due time.
+    List {
+        /// Only cases with an open deadline already past.
+        #[arg(long)]
+        overdue: bool,
+        /// registered, acknowledged, ..., closed, reopened.
+        #[arg(long)]
+        status: Option<String>,
+        /// The month the complaint was received, YYMM.
+        #[arg(long)]
+        month: Option<String>,
+        /// The product model.
+        #[arg(long)]
+        model: Option<String>,
+        /// The repair center the case is routed to.
+        #[arg(long)]
+        center: Option<String>,
+        /// The confirmed defect cause: design_manufacturing, storage_transport, customer_misuse.
+        #[arg(long)]
+        cause: Option<String>,
+        /// One JSON array instead of a table (times in Unix seconds).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print one case (by number or id) in full, as `fieldctl case show` does.
+    Show {
+        case: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -161,7 +197,8 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
         data_dir: cli.data.clone(),
         database_url: cli.database_url.clone(),
     };
-    if let Command::Serve { addr, time_zone } = cli.command {
+    let time_zone = cli.time_zone;
+    if let Command::Serve { addr } = cli.command {
         let mut config = ServeConfig::new(addr, cli.data);
         config.database_url = cli.database_url;
         config.time_zone = time_zone;
@@ -186,12 +223,12 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
         }
         Command::Device { command } => device(&storage, command).await,
         Command::Assign { case, engineer } => {
-            let row = admin::assign(&storage, &case, &engineer).await?;
+            let row = admin::assign(&storage, &case, &engineer, time_zone).await?;
             println!("case {} assigned to {engineer}", label(&row));
             Ok(())
         }
         Command::Route { case, center } => {
-            let row = admin::route(&storage, &case, &center).await?;
+            let row = admin::route(&storage, &case, &center, time_zone).await?;
             println!("case {} routed to {center}", label(&row));
             Ok(())
         }
@@ -202,24 +239,19 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
             let catalogs = catalogs.map(std::fs::read_to_string).transpose()?;
             let version = admin::set_reference(&storage, &policies, catalogs.as_deref()).await?;
             println!("reference data version {version} published");
+            // New deadlines re-date every case's row.
+            let done = admin::reindex(&storage, time_zone).await?;
+            println!("{} cases reindexed", done.cases);
             Ok(())
         }
-        Command::Case {
-            command: CaseCommand::List,
-        } => {
-            println!(
-                "number      case id                               created by  engineer    center      seq  changes"
-            );
-            for case in admin::list_cases(&storage).await? {
+        Command::Case { command } => case(&storage, command, time_zone).await,
+        Command::Reindex => {
+            let done = admin::reindex(&storage, time_zone).await?;
+            println!("{} cases reindexed", done.cases);
+            if done.unreadable > 0 {
                 println!(
-                    "{:<11} {}  {:<11} {:<11} {:<11} {:>4} {:>8}",
-                    case.number.unwrap_or_default(),
-                    case.case_id,
-                    case.created_by,
-                    case.assigned_engineer.unwrap_or_else(|| "-".into()),
-                    case.routed_center.unwrap_or_else(|| "-".into()),
-                    case.sync_seq,
-                    case.changes
+                    "{} cases could not be read and kept their rows (see the log)",
+                    done.unreadable
                 );
             }
             Ok(())
@@ -259,6 +291,170 @@ async fn device(storage: &Storage, command: DeviceCommand) -> fieldhq::Result<()
         }
     }
     Ok(())
+}
+
+async fn case(
+    storage: &Storage,
+    command: CaseCommand,
+    time_zone: chrono_tz::Tz,
+) -> fieldhq::Result<()> {
+    match command {
+        CaseCommand::List {
+            overdue,
+            status,
+            month,
+            model,
+            center,
+            cause,
+            json,
+        } => {
+            let now = fieldhq::read_model::now_seconds();
+            let query = CaseIndexQuery {
+                overdue_at: overdue.then_some(now),
+                status,
+                month,
+                model,
+                defect_cause: cause,
+                center,
+            };
+            let rows = admin::case_index(storage, query).await?;
+            if json {
+                print_json(&list_json(&rows, now)?)
+            } else {
+                print!("{}", list_table(&rows, now, time_zone));
+                Ok(())
+            }
+        }
+        CaseCommand::Show { case, json } => {
+            let detail = admin::case_detail(storage, &case).await?;
+            let now = chrono::Utc::now().fixed_offset();
+            if json {
+                let mut value = to_json(&detail.view)?;
+                if let serde_json::Value::Object(object) = &mut value {
+                    object.insert("overdue".into(), detail.view.is_overdue(now).into());
+                    object.insert("engineer".into(), detail.engineer.clone().into());
+                    object.insert("created_by".into(), detail.created_by.clone().into());
+                    object.insert("center".into(), detail.row.routed_center.clone().into());
+                }
+                return print_json(&value);
+            }
+            let extras = fieldcore::CaseTextExtras {
+                header: vec![
+                    (
+                        "Engineer".to_owned(),
+                        detail
+                            .engineer
+                            .clone()
+                            .unwrap_or_else(|| format!("none (created by {})", detail.created_by)),
+                    ),
+                    (
+                        "Center".to_owned(),
+                        detail
+                            .row
+                            .routed_center
+                            .clone()
+                            .unwrap_or_else(|| "none".to_owned()),
+                    ),
+                ],
+                photos: None,
+            };
+            print!("{}", fieldcore::case_text(&detail.view, &extras, now));
+            Ok(())
+        }
+    }
+}
+
+/// The read-model rows as JSON, each with `overdue` as of `now`.
+fn list_json(rows: &[CaseIndexRow], now: i64) -> fieldhq::Result<serde_json::Value> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut value = to_json(row)?;
+        if let serde_json::Value::Object(object) = &mut value {
+            object.insert("overdue".into(), row.is_overdue(now).into());
+        }
+        out.push(value);
+    }
+    Ok(serde_json::Value::Array(out))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> fieldhq::Result<serde_json::Value> {
+    serde_json::to_value(value).map_err(|e| fieldhq::Error::internal(format!("JSON: {e}")))
+}
+
+fn print_json(value: &serde_json::Value) -> fieldhq::Result<()> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| fieldhq::Error::internal(format!("JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// The `case list` table; times in the company's time zone.
+fn list_table(rows: &[CaseIndexRow], now: i64, time_zone: chrono_tz::Tz) -> String {
+    if rows.is_empty() {
+        return "no cases\n".to_owned();
+    }
+    let mut table = vec![
+        [
+            "NUMBER", "STATUS", "CUSTOMER", "MODEL", "ENGINEER", "CENTER", "NEXT DUE", "",
+        ]
+        .map(str::to_owned),
+    ];
+    for row in rows {
+        let next = match (&row.next_due_milestone, row.next_due_at) {
+            (Some(milestone), Some(at)) => format!("{milestone} {}", local_time(at, time_zone)),
+            _ => "-".to_owned(),
+        };
+        let mut flags = Vec::new();
+        if row.is_overdue(now) {
+            flags.push("OVERDUE");
+        }
+        if row.has_conflict {
+            flags.push("CONFLICT");
+        }
+        table.push([
+            row.number.clone(),
+            row.status.clone(),
+            fieldcore::truncate_text(&row.customer_name, 28),
+            row.product_model.clone(),
+            row.engineer.clone(),
+            row.center.clone().unwrap_or_else(|| "-".to_owned()),
+            next,
+            flags.join(" "),
+        ]);
+    }
+    let mut widths = [0usize; 8];
+    for line in &table {
+        for (w, cell) in widths.iter_mut().zip(line) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for line in &table {
+        let cells: Vec<String> = line
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - cell.chars().count())))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    let count = rows.len();
+    out.push_str(&format!(
+        "{count} case{}\n",
+        if count == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+/// Unix seconds as "2026-11-03 09:00" in the company's time zone.
+fn local_time(at: i64, time_zone: chrono_tz::Tz) -> String {
+    chrono::DateTime::from_timestamp(at, 0)
+        .map(|t| {
+            t.with_timezone(&time_zone)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|| at.to_string())
 }
 
 fn label(row: &fieldhq::storage::CaseRow) -> String {

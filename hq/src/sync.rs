@@ -735,6 +735,12 @@ async fn write(
     tx.set_sync_seqs(&touched).await?;
     // Before the pulls: a case the device just pushed is one it holds, so it gets changes.
     tx.mark_held_by_device(device.device_id, &pushed).await?;
+    let changed: Vec<Uuid> = new_cases
+        .iter()
+        .map(|c| c.case_id)
+        .chain(touched.iter().map(|(id, _)| *id))
+        .collect();
+    crate::read_model::refresh_cases(tx, &changed, time_zone).await?;
     Ok(Written {
         acks,
         stats,

@@ -55,6 +55,11 @@ suites!(
     shutdown_is_graceful_and_data_survives_a_restart,
     migrations_apply_step_by_step_and_refuse_a_newer_database,
     many_new_cases_apply_in_bulk,
+    the_read_model_follows_pushes_assignments_and_routes,
+    case_list_filters_overdue_status_month_and_model,
+    reindex_rebuilds_exactly_the_rows_the_syncs_wrote,
+    case_show_prints_the_number_and_status,
+    the_cli_lists_shows_and_reindexes,
 );
 
 /// The benchmark's baseline route exists only in builds with the `bench-baseline` feature

@@ -217,14 +217,18 @@ impl TestHq {
     /// Assigns a case to an engineer; their devices pull it at the next sync.
     pub fn assign(&self, case: CaseId, engineer: &str) -> Result<()> {
         let case = case.to_string();
-        self.block_on(|s| async move { admin::assign(&s, &case, engineer).await })?;
+        self.block_on(|s| async move {
+            admin::assign(&s, &case, engineer, fieldhq::state::DEFAULT_TIME_ZONE).await
+        })?;
         Ok(())
     }
 
     /// Routes a case to a repair center; its technicians' tablets pull it at the next sync.
     pub fn route(&self, case: CaseId, center: &str) -> Result<()> {
         let case = case.to_string();
-        self.block_on(|s| async move { admin::route(&s, &case, center).await })?;
+        self.block_on(|s| async move {
+            admin::route(&s, &case, center, fieldhq::state::DEFAULT_TIME_ZONE).await
+        })?;
         Ok(())
     }
 

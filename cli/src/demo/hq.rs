@@ -62,7 +62,12 @@ impl Hq {
     fn route(&self, case: &str, center: &str) -> Result<()> {
         let storage = self.running()?.storage();
         self.runtime
-            .block_on(fieldhq::admin::route(storage, case, center))
+            .block_on(fieldhq::admin::route(
+                storage,
+                case,
+                center,
+                fieldhq::state::DEFAULT_TIME_ZONE,
+            ))
             .map(|_| ())
             .map_err(hq_error)
     }

@@ -2,26 +2,15 @@
 //! `photo add`, and the short forms the case view and the demo use.
 
 use chrono::{DateTime, NaiveDateTime};
-use fieldcore::PhotoRecord;
 use fieldcore::{CaseView, Timestamp};
 use fieldcore::{PhotoInfo, UploadState};
 
 use crate::output::{Text, aligned, name, status_line, time, truncate};
 
-/// Hex digits of a hash shown in lists; the core's own summaries use as many.
-pub const SHORT_HASH: usize = 12;
+pub use fieldcore::{photo_dimensions as dimensions, short_hash};
 
 const CAPTION_WIDTH: usize = 32;
 const LABEL: usize = 12;
-
-pub fn short_hash(hash: &str) -> &str {
-    hash.get(..SHORT_HASH).unwrap_or(hash)
-}
-
-/// "2048×1536".
-pub fn dimensions(record: &PhotoRecord) -> String {
-    format!("{}×{}", record.width, record.height)
-}
 
 /// A byte count as people read it: "870 B", "41.2 KiB", "1.6 MiB".
 pub fn size(bytes: u64) -> String {
@@ -64,18 +53,7 @@ fn caption(caption: &str) -> String {
 
 /// One line of a case's photo section: kind, caption, short hash, size in pixels, upload state.
 pub fn line(info: &PhotoInfo) -> String {
-    let r = &info.record;
-    let mut line = format!("{} · ", r.kind.as_str());
-    if !r.caption.trim().is_empty() {
-        line.push_str(&format!("{} · ", truncate(&r.caption, CAPTION_WIDTH)));
-    }
-    line.push_str(&format!(
-        "{} · {} · {}",
-        short_hash(&info.hash),
-        dimensions(r),
-        upload(info.upload)
-    ));
-    line
+    fieldcore::photo_line(&info.hash, &info.record, Some(&upload(info.upload)))
 }
 
 /// The `photo list` table.

@@ -9,4 +9,5 @@ pub(crate) mod document;
 pub(crate) mod facts;
 mod plan;
 pub(crate) mod records;
+pub(crate) mod text;
 pub(crate) mod view;

@@ -255,6 +255,16 @@ pub trait Tx: Send {
     // ---- health
 
     async fn ping(&mut self) -> Result<()>;
+
+    // ---- Read model (`case_index`, see crate::read_model)
+
+    /// Writes each case's read-model row, replacing the one it has unless that one is of a
+    /// later `last_seq`.
+    async fn upsert_case_index(&mut self, rows: &[CaseIndexRow]) -> Result<()>;
+    /// The read-model rows `query` selects: by number, or by next due time for overdue.
+    async fn query_case_index(&mut self, query: &CaseIndexQuery) -> Result<Vec<CaseIndexRow>>;
+    /// Case ids in ascending order after `after`, at most `limit`: reindexing in batches.
+    async fn case_ids(&mut self, after: Option<Uuid>, limit: u32) -> Result<Vec<Uuid>>;
 }
 
 /// The configured backend. Cloning is cheap (both hold shared handles).
@@ -360,4 +370,146 @@ pub(crate) fn from_db(n: i64) -> Result<u64> {
 
 pub(crate) fn hash_from_db(bytes: &[u8]) -> Result<ChangeHash> {
     ChangeHash::try_from(bytes).map_err(|_| crate::error::Error::internal("stored hash"))
+}
+
+// ---- Read model
+
+/// One case in HQ's read model (`case_index`): what lists and reports ask about a case, taken
+/// from its view by [`crate::read_model::row_of`]. Times are Unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CaseIndexRow {
+    pub case_id: Uuid,
+    pub number: String,
+    pub status: String,
+    pub customer_name: String,
+    pub region: String,
+    pub market: String,
+    pub product_model: String,
+    pub product_category: String,
+    pub serial_number: String,
+    pub received_at: i64,
+    /// `YYMM` of `received_at` in the company's time zone.
+    pub received_month: String,
+    pub closed_at: Option<i64>,
+    pub defect_cause: Option<String>,
+    pub quality_fault: Option<bool>,
+    pub warranty_covered: Option<bool>,
+    pub warranty_rule: Option<String>,
+    pub charge_minor: Option<i64>,
+    pub charge_currency: Option<String>,
+    /// Part lines in use (removed lines are not counted).
+    pub parts_count: i64,
+    pub reply_due_at: i64,
+    pub reply_met: bool,
+    pub remedy_due_at: i64,
+    pub remedy_met: bool,
+    pub report_due_at: i64,
+    pub report_met: bool,
+    pub close_due_at: i64,
+    pub close_met: bool,
+    /// The earliest open milestone's due time; `None` when nothing is open.
+    pub next_due_at: Option<i64>,
+    pub next_due_milestone: Option<String>,
+    /// The assigned engineer's name, else the creator's.
+    pub engineer: String,
+    pub center: Option<String>,
+    pub has_conflict: bool,
+    /// The document's last recorded event.
+    pub updated_at: i64,
+    /// The case's `sync_seq` when the row was built.
+    pub last_seq: u64,
+}
+
+impl CaseIndexRow {
+    /// Open and past due at `now` (Unix seconds): a deadline met at its very moment is not.
+    pub fn is_overdue(&self, now: i64) -> bool {
+        self.next_due_at.is_some_and(|due| due < now)
+    }
+}
+
+/// What `fieldhq case list` asks the read model; every filter set must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseIndexQuery {
+    /// Only cases with an open deadline before this time (Unix seconds), earliest first.
+    pub overdue_at: Option<i64>,
+    pub status: Option<String>,
+    /// `YYMM`.
+    pub month: Option<String>,
+    pub model: Option<String>,
+    pub defect_cause: Option<String>,
+    pub center: Option<String>,
+}
+
+/// The columns of `case_index` in [`CaseIndexRow`]'s order, for both backends' SQL.
+pub(crate) const CASE_INDEX_COLUMNS: [&str; 34] = [
+    "case_id",
+    "number",
+    "status",
+    "customer_name",
+    "region",
+    "market",
+    "product_model",
+    "product_category",
+    "serial_number",
+    "received_at",
+    "received_month",
+    "closed_at",
+    "defect_cause",
+    "quality_fault",
+    "warranty_covered",
+    "warranty_rule",
+    "charge_minor",
+    "charge_currency",
+    "parts_count",
+    "reply_due_at",
+    "reply_met",
+    "remedy_due_at",
+    "remedy_met",
+    "report_due_at",
+    "report_met",
+    "close_due_at",
+    "close_met",
+    "next_due_at",
+    "next_due_milestone",
+    "engineer",
+    "center",
+    "has_conflict",
+    "updated_at",
+    "last_seq",
+];
+
+impl CaseIndexQuery {
+    /// The filters as (column and operator, value), for both backends' SQL.
+    pub(crate) fn conditions(&self) -> Vec<(&'static str, CaseIndexValue<'_>)> {
+        let mut out = Vec::new();
+        if let Some(at) = self.overdue_at {
+            out.push(("next_due_at <", CaseIndexValue::Int(at)));
+        }
+        for (column, value) in [
+            ("status =", &self.status),
+            ("received_month =", &self.month),
+            ("product_model =", &self.model),
+            ("defect_cause =", &self.defect_cause),
+            ("center =", &self.center),
+        ] {
+            if let Some(v) = value {
+                out.push((column, CaseIndexValue::Text(v)));
+            }
+        }
+        out
+    }
+
+    pub(crate) fn order_by(&self) -> &'static str {
+        if self.overdue_at.is_some() {
+            "next_due_at, number"
+        } else {
+            "number"
+        }
+    }
+}
+
+/// A filter's value.
+pub(crate) enum CaseIndexValue<'a> {
+    Int(i64),
+    Text(&'a str),
 }

@@ -27,6 +27,8 @@ use super::{
     BoxFuture, Candidate, CaseInfo, CaseRow, DeviceAuth, DeviceInfo, LockMode, LogRow, NewCase,
     NewDevice, PullQuery, Tx, from_db, hash_from_db, to_db,
 };
+// Read model
+use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue};
 use crate::access::{Role, Scope, User};
 use crate::error::{Error, Result};
 
@@ -46,9 +48,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/postgres/0004_change_actor_seq.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_case_index.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 4;
+pub const LATEST: i64 = 5;
 
 /// Connections per HQ node; a sync holds one for its transaction only.
 const POOL_SIZE: usize = 16;
@@ -787,4 +793,121 @@ impl Tx for PgTx<'_> {
         self.one("SELECT 1", &[]).await?;
         Ok(())
     }
+
+    // ---- Read model
+
+    async fn upsert_case_index(&mut self, rows: &[CaseIndexRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        // One statement for the whole batch: the rows travel as one JSON array, typed by the
+        // record definition, rather than as 34 parallel arrays.
+        let json = serde_json::to_string(rows)
+            .map_err(|e| Error::internal(format!("read-model rows as JSON: {e}")))?;
+        self.exec(&case_index_upsert_sql(), &[&json]).await?;
+        Ok(())
+    }
+
+    async fn query_case_index(&mut self, query: &CaseIndexQuery) -> Result<Vec<CaseIndexRow>> {
+        let conditions = query.conditions();
+        let mut sql = format!("SELECT {} FROM case_index", CASE_INDEX_COLUMNS.join(", "));
+        let mut params: Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> =
+            Vec::with_capacity(conditions.len());
+        for (i, (condition, value)) in conditions.iter().enumerate() {
+            sql.push_str(if i == 0 { " WHERE " } else { " AND " });
+            sql.push_str(&format!("{condition} ${}", i + 1));
+            params.push(match value {
+                CaseIndexValue::Int(n) => Box::new(*n),
+                CaseIndexValue::Text(t) => Box::new((*t).to_owned()),
+            });
+        }
+        sql.push_str(&format!(" ORDER BY {}", query.order_by()));
+        let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
+            .iter()
+            .map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))
+            .collect();
+        let rows = self.rows(&sql, &refs).await?;
+        rows.iter().map(case_index_row_of).collect()
+    }
+
+    async fn case_ids(&mut self, after: Option<Uuid>, limit: u32) -> Result<Vec<Uuid>> {
+        let rows = self
+            .rows(
+                "SELECT case_id FROM cases WHERE $1::uuid IS NULL OR case_id > $1 \
+                 ORDER BY case_id LIMIT $2",
+                &[&after, &i64::from(limit)],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get(0).map_err(Error::from))
+            .collect()
+    }
+}
+
+// ---- Read model
+
+/// The record type of a read-model row in JSON, for `jsonb_to_recordset`.
+const CASE_INDEX_RECORD: &str = "case_id uuid, number text, status text, customer_name text, \
+     region text, market text, product_model text, product_category text, serial_number text, \
+     received_at bigint, received_month text, closed_at bigint, defect_cause text, \
+     quality_fault boolean, warranty_covered boolean, warranty_rule text, charge_minor bigint, \
+     charge_currency text, parts_count bigint, reply_due_at bigint, reply_met boolean, \
+     remedy_due_at bigint, remedy_met boolean, report_due_at bigint, report_met boolean, \
+     close_due_at bigint, close_met boolean, next_due_at bigint, next_due_milestone text, \
+     engineer text, center text, has_conflict boolean, updated_at bigint, last_seq bigint";
+
+/// Upserts the rows of a JSON array; a row built from an older state of the case (a lower
+/// `last_seq`) never replaces a newer one.
+fn case_index_upsert_sql() -> String {
+    let columns = CASE_INDEX_COLUMNS.join(", ");
+    let updates: Vec<String> = CASE_INDEX_COLUMNS[1..]
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    format!(
+        "INSERT INTO case_index ({columns}) \
+         SELECT {columns} FROM jsonb_to_recordset($1::text::jsonb) AS r({CASE_INDEX_RECORD}) \
+         ON CONFLICT (case_id) DO UPDATE SET {} \
+         WHERE case_index.last_seq <= excluded.last_seq",
+        updates.join(", ")
+    )
+}
+
+fn case_index_row_of(row: &Row) -> Result<CaseIndexRow> {
+    Ok(CaseIndexRow {
+        case_id: row.try_get(0)?,
+        number: row.try_get(1)?,
+        status: row.try_get(2)?,
+        customer_name: row.try_get(3)?,
+        region: row.try_get(4)?,
+        market: row.try_get(5)?,
+        product_model: row.try_get(6)?,
+        product_category: row.try_get(7)?,
+        serial_number: row.try_get(8)?,
+        received_at: row.try_get(9)?,
+        received_month: row.try_get(10)?,
+        closed_at: row.try_get(11)?,
+        defect_cause: row.try_get(12)?,
+        quality_fault: row.try_get(13)?,
+        warranty_covered: row.try_get(14)?,
+        warranty_rule: row.try_get(15)?,
+        charge_minor: row.try_get(16)?,
+        charge_currency: row.try_get(17)?,
+        parts_count: row.try_get(18)?,
+        reply_due_at: row.try_get(19)?,
+        reply_met: row.try_get(20)?,
+        remedy_due_at: row.try_get(21)?,
+        remedy_met: row.try_get(22)?,
+        report_due_at: row.try_get(23)?,
+        report_met: row.try_get(24)?,
+        close_due_at: row.try_get(25)?,
+        close_met: row.try_get(26)?,
+        next_due_at: row.try_get(27)?,
+        next_due_milestone: row.try_get(28)?,
+        engineer: row.try_get(29)?,
+        center: row.try_get(30)?,
+        has_conflict: row.try_get(31)?,
+        updated_at: row.try_get(32)?,
+        last_seq: from_db(row.try_get(33)?)?,
+    })
 }

@@ -19,6 +19,8 @@ use super::{
     BoxFuture, Candidate, CaseInfo, CaseRow, DeviceAuth, DeviceInfo, LockMode, LogRow, NewCase,
     NewDevice, PullQuery, Tx, from_db, to_db,
 };
+// Read model
+use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue};
 use crate::access::{Role, Scope, User};
 use crate::error::{Error, Result};
 
@@ -40,9 +42,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/sqlite/0004_change_actor_seq.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/sqlite/0005_case_index.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 4;
+pub const LATEST: i64 = 5;
 
 #[derive(Clone)]
 pub struct SqliteStorage {
@@ -833,4 +839,149 @@ impl Tx for SqliteTx<'_> {
         self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
         Ok(())
     }
+
+    // ---- Read model
+
+    async fn upsert_case_index(&mut self, rows: &[CaseIndexRow]) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(&case_index_upsert_sql())?;
+        for row in rows {
+            stmt.execute(params![
+                row.case_id.as_bytes().as_slice(),
+                row.number,
+                row.status,
+                row.customer_name,
+                row.region,
+                row.market,
+                row.product_model,
+                row.product_category,
+                row.serial_number,
+                row.received_at,
+                row.received_month,
+                row.closed_at,
+                row.defect_cause,
+                row.quality_fault,
+                row.warranty_covered,
+                row.warranty_rule,
+                row.charge_minor,
+                row.charge_currency,
+                row.parts_count,
+                row.reply_due_at,
+                row.reply_met,
+                row.remedy_due_at,
+                row.remedy_met,
+                row.report_due_at,
+                row.report_met,
+                row.close_due_at,
+                row.close_met,
+                row.next_due_at,
+                row.next_due_milestone,
+                row.engineer,
+                row.center,
+                row.has_conflict,
+                row.updated_at,
+                to_db(row.last_seq)?
+            ])?;
+        }
+        Ok(())
+    }
+
+    async fn query_case_index(&mut self, query: &CaseIndexQuery) -> Result<Vec<CaseIndexRow>> {
+        let conditions = query.conditions();
+        let mut sql = format!("SELECT {} FROM case_index", CASE_INDEX_COLUMNS.join(", "));
+        let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(conditions.len());
+        for (i, (condition, value)) in conditions.iter().enumerate() {
+            sql.push_str(if i == 0 { " WHERE " } else { " AND " });
+            sql.push_str(&format!("{condition} ?{}", i + 1));
+            values.push(match value {
+                CaseIndexValue::Int(n) => rusqlite::types::Value::Integer(*n),
+                CaseIndexValue::Text(t) => rusqlite::types::Value::Text((*t).to_owned()),
+            });
+        }
+        sql.push_str(&format!(" ORDER BY {}", query.order_by()));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let raw = stmt
+            .query_map(rusqlite::params_from_iter(values), |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    CaseIndexRow {
+                        case_id: Uuid::nil(),
+                        number: r.get(1)?,
+                        status: r.get(2)?,
+                        customer_name: r.get(3)?,
+                        region: r.get(4)?,
+                        market: r.get(5)?,
+                        product_model: r.get(6)?,
+                        product_category: r.get(7)?,
+                        serial_number: r.get(8)?,
+                        received_at: r.get(9)?,
+                        received_month: r.get(10)?,
+                        closed_at: r.get(11)?,
+                        defect_cause: r.get(12)?,
+                        quality_fault: r.get(13)?,
+                        warranty_covered: r.get(14)?,
+                        warranty_rule: r.get(15)?,
+                        charge_minor: r.get(16)?,
+                        charge_currency: r.get(17)?,
+                        parts_count: r.get(18)?,
+                        reply_due_at: r.get(19)?,
+                        reply_met: r.get(20)?,
+                        remedy_due_at: r.get(21)?,
+                        remedy_met: r.get(22)?,
+                        report_due_at: r.get(23)?,
+                        report_met: r.get(24)?,
+                        close_due_at: r.get(25)?,
+                        close_met: r.get(26)?,
+                        next_due_at: r.get(27)?,
+                        next_due_milestone: r.get(28)?,
+                        engineer: r.get(29)?,
+                        center: r.get(30)?,
+                        has_conflict: r.get(31)?,
+                        updated_at: r.get(32)?,
+                        last_seq: 0,
+                    },
+                    r.get::<_, i64>(33)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        raw.into_iter()
+            .map(|(id, row, last_seq)| {
+                Ok(CaseIndexRow {
+                    case_id: uuid_of(id)?,
+                    last_seq: from_db(last_seq)?,
+                    ..row
+                })
+            })
+            .collect()
+    }
+
+    async fn case_ids(&mut self, after: Option<Uuid>, limit: u32) -> Result<Vec<Uuid>> {
+        let after = after.map(|id| id.as_bytes().to_vec()).unwrap_or_default();
+        let ids = self
+            .conn
+            .prepare_cached(
+                "SELECT case_id FROM cases WHERE case_id > ?1 ORDER BY case_id LIMIT ?2",
+            )?
+            .query_map(params![after, limit], |r| r.get::<_, Vec<u8>>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        ids.into_iter().map(uuid_of).collect()
+    }
+}
+
+/// `INSERT ... ON CONFLICT DO UPDATE` of a whole read-model row; a row built from an older
+/// state of the case (a lower `last_seq`) never replaces a newer one.
+fn case_index_upsert_sql() -> String {
+    let placeholders: Vec<String> = (1..=CASE_INDEX_COLUMNS.len())
+        .map(|i| format!("?{i}"))
+        .collect();
+    let updates: Vec<String> = CASE_INDEX_COLUMNS[1..]
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    format!(
+        "INSERT INTO case_index ({}) VALUES ({}) ON CONFLICT (case_id) DO UPDATE SET {} \
+         WHERE case_index.last_seq <= excluded.last_seq",
+        CASE_INDEX_COLUMNS.join(", "),
+        placeholders.join(", "),
+        updates.join(", ")
+    )
 }

@@ -6,10 +6,13 @@
 use std::collections::HashSet;
 
 use automerge::ActorId;
+use fieldcore::Cause;
+use fieldcore::testing::{Cmd, registration_for, t0, to_command};
 use fieldcore::{
     self, AckOutcome, ByteBuf, CasePush, MAX_MESSAGE_BYTES, Payload, RejectReason, SyncRequest,
     SyncResponse,
 };
+use fieldhq::storage::{CaseIndexQuery, CaseIndexRow};
 use fieldhq::{Role, admin};
 use reqwest::{Method, StatusCode};
 use uuid::Uuid;
@@ -229,7 +232,7 @@ pub async fn writing_a_case_the_user_may_not_see_is_refused(backend: Backend) {
     assert_eq!(wang.heads(case), heads, "wang's case is as wang left it");
 
     // Once routed to the technician's center, the same push is accepted.
-    admin::route(hq.storage(), &case.to_string(), "north")
+    admin::route(hq.storage(), &case.to_string(), "north", TZ)
         .await
         .unwrap();
     tech.sync(&hq).await;
@@ -676,7 +679,7 @@ pub async fn each_role_receives_only_the_cases_it_may_see(backend: Backend) {
     let z1 = zhao.register();
     wang.sync(&hq).await;
     zhao.sync(&hq).await;
-    admin::route(hq.storage(), &w2.to_string(), "north")
+    admin::route(hq.storage(), &w2.to_string(), "north", TZ)
         .await
         .unwrap();
     let t1 = north.register();
@@ -704,7 +707,9 @@ pub async fn an_assignment_appears_in_the_next_pull_as_a_document(backend: Backe
     assert!(zhao.docs.is_empty());
 
     let number = format!("{MONTH}-0001");
-    admin::assign(hq.storage(), &number, "zhao").await.unwrap();
+    admin::assign(hq.storage(), &number, "zhao", TZ)
+        .await
+        .unwrap();
     let responses = zhao.sync(&hq).await;
     assert_eq!(responses[0].pulls.len(), 1);
     assert!(responses[0].pulls[0].whole);
@@ -717,7 +722,7 @@ pub async fn an_assignment_appears_in_the_next_pull_as_a_document(backend: Backe
     wang.sync(&hq).await;
     assert_eq!(zhao.heads(case), wang.heads(case));
     assert!(
-        admin::assign(hq.storage(), &number, "li-does-not-exist")
+        admin::assign(hq.storage(), &number, "li-does-not-exist", TZ)
             .await
             .is_err(),
         "unknown engineer"
@@ -915,8 +920,12 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     let hq = TestHq::start(backend).await;
     let config = hq.config.storage();
     // The server migrated to the latest; reopening is a no-op.
+    let latest = match backend {
+        Backend::Sqlite => fieldhq::storage::sqlite::LATEST,
+        Backend::Postgres => fieldhq::storage::postgres::LATEST,
+    };
     let storage = fieldhq::Storage::open(&config).await.unwrap();
-    assert_eq!(storage.schema_version().await.unwrap(), 4);
+    assert_eq!(storage.schema_version().await.unwrap(), latest);
     drop(hq);
 
     // A fresh database, one step at a time, with data surviving the step.
@@ -941,7 +950,7 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
         .unwrap();
     drop(v1);
     let v2 = fieldhq::Storage::open(&config).await.unwrap();
-    assert_eq!(v2.schema_version().await.unwrap(), 4);
+    assert_eq!(v2.schema_version().await.unwrap(), latest);
     assert_eq!(
         v2.query_count("SELECT COUNT(*) FROM users").await.unwrap(),
         1
@@ -960,6 +969,12 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     );
     assert_eq!(
         v2.query_count("SELECT COUNT(*) FROM hq_actors")
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        v2.query_count("SELECT COUNT(*) FROM case_index")
             .await
             .unwrap(),
         0
@@ -1024,4 +1039,383 @@ pub async fn many_new_cases_apply_in_bulk(backend: Backend) {
         request_bytes / count
     );
     assert_eq!(responses.len(), 1, "no pulls for the device's own changes");
+}
+
+// ---------------------------------------------------------------- read model
+
+/// The company time zone of the test HQ (ServeConfig's default).
+const TZ: chrono_tz::Tz = fieldhq::state::DEFAULT_TIME_ZONE;
+
+/// Field work on one case of a device, each command made concrete against its current view.
+fn work(device: &mut TestDevice, case: Uuid, cmds: &[Cmd]) {
+    for cmd in cmds {
+        let view =
+            fieldcore::build_view(&device.docs[&case], case, &fieldcore::Policies::default())
+                .unwrap();
+        device.execute(case, &to_command(cmd, &view));
+    }
+}
+
+async fn index(hq: &TestHq, query: CaseIndexQuery) -> Vec<CaseIndexRow> {
+    admin::case_index(hq.storage(), query).await.unwrap()
+}
+
+async fn all_rows(hq: &TestHq) -> Vec<CaseIndexRow> {
+    index(hq, CaseIndexQuery::default()).await
+}
+
+async fn row_of_number(hq: &TestHq, number: &str) -> CaseIndexRow {
+    all_rows(hq)
+        .await
+        .into_iter()
+        .find(|r| r.number == number)
+        .unwrap_or_else(|| panic!("no read-model row for {number}"))
+}
+
+/// Each case's sync_seq as HQ's cases table has it.
+async fn sync_seqs(hq: &TestHq) -> std::collections::HashMap<Uuid, u64> {
+    admin::list_cases(hq.storage())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.case_id, c.sync_seq))
+        .collect()
+}
+
+pub async fn the_read_model_follows_pushes_assignments_and_routes(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut wang = hq.person("wang", Role::Engineer, None).await;
+    hq.user("zhao", Role::Engineer, None).await;
+    let first = wang.register();
+    let second = wang.register();
+    assert!(all_rows(&hq).await.is_empty(), "nothing before the push");
+    wang.sync(&hq).await;
+
+    let rows = all_rows(&hq).await;
+    assert_eq!(rows.len(), 2);
+    let one = format!("{MONTH}-0001");
+    let row = row_of_number(&hq, &one).await;
+    assert_eq!(row.case_id, first);
+    assert_eq!(row.status, "registered");
+    assert_eq!(row.customer_name, "Hebei Pump Station No. 3");
+    assert_eq!(row.product_model, "YE3-132M-4");
+    assert_eq!(row.product_category, "motor");
+    assert_eq!(row.region, "Hebei");
+    assert_eq!(row.market, "domestic");
+    assert_eq!(row.received_at, t0().timestamp());
+    assert_eq!(row.received_month, MONTH);
+    assert_eq!(
+        row.engineer, "wang",
+        "the creator until someone is assigned"
+    );
+    assert_eq!(row.center, None);
+    assert_eq!(row.defect_cause, None);
+    assert_eq!(row.parts_count, 0);
+    assert!(!row.reply_met && !row.close_met);
+    assert_eq!(row.next_due_milestone.as_deref(), Some("reply"));
+    assert_eq!(
+        row.next_due_at,
+        Some((t0() + chrono::Duration::hours(24)).timestamp())
+    );
+    assert_eq!(row.reply_due_at, row.next_due_at.unwrap());
+    assert_eq!(row.closed_at, None);
+    assert!(!row.has_conflict);
+    assert_eq!(row.last_seq, sync_seqs(&hq).await[&first]);
+
+    // Work on the first case: the row follows the push that carries it.
+    work(
+        &mut wang,
+        first,
+        &[
+            Cmd::Ack,
+            Cmd::Arrive,
+            Cmd::Confirm(Cause::DesignManufacturing),
+            Cmd::Decide(None),
+            Cmd::Part(2),
+            Cmd::Part(3),
+        ],
+    );
+    wang.sync(&hq).await;
+    let row = row_of_number(&hq, &one).await;
+    assert_eq!(row.status, "warranty_decided");
+    assert_eq!(row.defect_cause.as_deref(), Some("design_manufacturing"));
+    assert_eq!(row.quality_fault, Some(true));
+    assert_eq!(row.warranty_covered, Some(true));
+    assert_eq!(row.warranty_rule.as_deref(), Some("covered_quality_fault"));
+    assert_eq!(
+        (row.charge_minor, row.charge_currency),
+        (None, None),
+        "covered"
+    );
+    assert_eq!(row.parts_count, 2);
+    assert!(row.reply_met && row.remedy_met && row.report_met && !row.close_met);
+    assert_eq!(row.next_due_milestone.as_deref(), Some("close"));
+    assert_eq!(row.last_seq, sync_seqs(&hq).await[&first]);
+    assert!(row.updated_at > t0().timestamp());
+    let untouched = row_of_number(&hq, &format!("{MONTH}-0002")).await;
+    assert_eq!(untouched.case_id, second);
+    assert_eq!(untouched.status, "registered");
+
+    // Assignment and routing rewrite the row in their own transaction.
+    admin::assign(hq.storage(), &one, "zhao", TZ).await.unwrap();
+    let row = row_of_number(&hq, &one).await;
+    assert_eq!(row.engineer, "zhao");
+    assert_eq!(row.last_seq, sync_seqs(&hq).await[&first]);
+    admin::route(hq.storage(), &one, "north", TZ).await.unwrap();
+    let row = row_of_number(&hq, &one).await;
+    assert_eq!(row.center.as_deref(), Some("north"));
+    assert_eq!(row.last_seq, sync_seqs(&hq).await[&first]);
+
+    // To the end of the case.
+    work(
+        &mut wang,
+        first,
+        &[
+            Cmd::Resolve(fieldcore::Outcome::PartsReplaced),
+            Cmd::Customer(true),
+            Cmd::Close,
+        ],
+    );
+    wang.sync(&hq).await;
+    let row = row_of_number(&hq, &one).await;
+    assert_eq!(row.status, "closed");
+    assert!(row.closed_at.is_some_and(|at| at > t0().timestamp()));
+    assert!(row.close_met);
+    assert_eq!((row.next_due_at, row.next_due_milestone), (None, None));
+}
+
+pub async fn case_list_filters_overdue_status_month_and_model(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut wang = hq.person("wang", Role::Engineer, None).await;
+    let plain = wang.register();
+    let mut other_model = registration_for("G-1");
+    other_model.product_model = "GEN-9".into();
+    let generator = wang.register_case(&other_model);
+    // Received in September (China time): numbered, and listed, in 2609.
+    let mut earlier = registration_for("M-OLD");
+    earlier.received_at = t0() - chrono::Duration::days(40);
+    let old = wang.register_case(&earlier);
+    work(&mut wang, generator, &[Cmd::Ack]);
+    wang.sync(&hq).await;
+
+    let ids = |rows: Vec<CaseIndexRow>| rows.into_iter().map(|r| r.case_id).collect::<Vec<_>>();
+    let query = |f: fn(&mut CaseIndexQuery)| {
+        let mut q = CaseIndexQuery::default();
+        f(&mut q);
+        q
+    };
+    assert_eq!(all_rows(&hq).await.len(), 3);
+    assert_eq!(
+        ids(index(&hq, query(|q| q.model = Some("GEN-9".into()))).await),
+        vec![generator]
+    );
+    assert_eq!(
+        ids(index(&hq, query(|q| q.status = Some("acknowledged".into()))).await),
+        vec![generator]
+    );
+    let registered = ids(index(&hq, query(|q| q.status = Some("registered".into()))).await);
+    assert_eq!(registered.len(), 2);
+    assert!(registered.contains(&plain) && registered.contains(&old));
+    assert_eq!(
+        ids(index(&hq, query(|q| q.month = Some("2609".into()))).await),
+        vec![old]
+    );
+    let november = ids(index(&hq, query(|q| q.month = Some(MONTH.into()))).await);
+    assert_eq!(november.len(), 2);
+    assert!(!november.contains(&old));
+    assert!(
+        index(
+            &hq,
+            query(|q| {
+                q.month = Some(MONTH.into());
+                q.model = Some("nothing-like-it".into());
+            })
+        )
+        .await
+        .is_empty(),
+        "filters combine"
+    );
+
+    // Overdue against a clock the test sets: the reply is due 24 h after receipt, the remedy
+    // (next for the acknowledged case) 48 h after it.
+    let at = |hours: i64| (t0() + chrono::Duration::hours(hours)).timestamp();
+    let overdue_at = |now: i64| CaseIndexQuery {
+        overdue_at: Some(now),
+        ..CaseIndexQuery::default()
+    };
+    assert_eq!(
+        ids(index(&hq, overdue_at(at(1))).await),
+        vec![old],
+        "only the case received 40 days ago"
+    );
+    assert_eq!(
+        ids(index(&hq, overdue_at(at(24))).await),
+        vec![old],
+        "due at the very moment is not overdue"
+    );
+    assert_eq!(
+        ids(index(&hq, overdue_at(at(24) + 1)).await),
+        vec![old, plain],
+        "earliest due first"
+    );
+    assert_eq!(
+        ids(index(&hq, overdue_at(at(49))).await),
+        vec![old, plain, generator]
+    );
+    let rows = index(&hq, overdue_at(at(49))).await;
+    assert!(rows.iter().all(|r| r.is_overdue(at(49))));
+    assert!(!rows[2].is_overdue(at(47)));
+}
+
+pub async fn reindex_rebuilds_exactly_the_rows_the_syncs_wrote(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut wang = hq.person("wang", Role::Engineer, None).await;
+    let mut zhao = hq.person("zhao", Role::Engineer, None).await;
+    let a = wang.register();
+    let b = wang.register_case(&registration_for("M-B"));
+    let c = wang.register_case(&registration_for("M-C"));
+    work(&mut wang, a, &[Cmd::Ack, Cmd::Note(1), Cmd::Part(4)]);
+    work(
+        &mut wang,
+        b,
+        &[
+            Cmd::Ack,
+            Cmd::Confirm(Cause::CustomerMisuse),
+            Cmd::Decide(Some(30_000)),
+        ],
+    );
+    wang.sync(&hq).await;
+    admin::assign(hq.storage(), &format!("{MONTH}-0001"), "zhao", TZ)
+        .await
+        .unwrap();
+    admin::route(hq.storage(), &format!("{MONTH}-0003"), "north", TZ)
+        .await
+        .unwrap();
+    zhao.sync(&hq).await;
+    // Concurrent defect confirmations on the assigned case: a conflict.
+    work(&mut wang, a, &[Cmd::Confirm(Cause::StorageTransport)]);
+    work(
+        &mut zhao,
+        a,
+        &[Cmd::Confirm(Cause::CustomerMisuse), Cmd::Part(5)],
+    );
+    wang.sync(&hq).await;
+    zhao.sync(&hq).await;
+    work(&mut wang, c, &[Cmd::Phone(7)]);
+    wang.sync(&hq).await;
+
+    let incremental = all_rows(&hq).await;
+    assert_eq!(incremental.len(), 3);
+    let conflicted = incremental.iter().find(|r| r.case_id == a).unwrap();
+    assert!(conflicted.has_conflict);
+    assert_eq!(conflicted.engineer, "zhao");
+    assert_eq!(conflicted.parts_count, 2);
+    let paid = incremental.iter().find(|r| r.case_id == b).unwrap();
+    assert_eq!(paid.quality_fault, Some(false));
+    assert_eq!(paid.warranty_covered, Some(false));
+    assert_eq!(paid.warranty_rule.as_deref(), Some("non_quality_fault"));
+    assert_eq!(paid.charge_minor, Some(30_000));
+    assert_eq!(paid.charge_currency.as_deref(), Some("CNY"));
+    let seqs = sync_seqs(&hq).await;
+    for row in &incremental {
+        assert_eq!(row.last_seq, seqs[&row.case_id], "{}", row.number);
+    }
+
+    // From nothing: the same rows, column for column.
+    hq.storage()
+        .execute_raw("DELETE FROM case_index")
+        .await
+        .unwrap();
+    assert!(all_rows(&hq).await.is_empty());
+    let done = admin::reindex(hq.storage(), TZ).await.unwrap();
+    assert_eq!(done.cases, 3);
+    assert_eq!(done.unreadable, 0);
+    assert_eq!(all_rows(&hq).await, incremental);
+
+    // Over damaged rows: repaired.
+    hq.storage()
+        .execute_raw("UPDATE case_index SET status = 'damaged', engineer = 'nobody'")
+        .await
+        .unwrap();
+    admin::reindex(hq.storage(), TZ).await.unwrap();
+    assert_eq!(all_rows(&hq).await, incremental);
+}
+
+pub async fn case_show_prints_the_number_and_status(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut wang = hq.person("wang", Role::Engineer, None).await;
+    let case = wang.register();
+    work(&mut wang, case, &[Cmd::Ack, Cmd::Note(3)]);
+    wang.sync(&hq).await;
+    let number = format!("{MONTH}-0001");
+    let detail = admin::case_detail(hq.storage(), &number).await.unwrap();
+    assert_eq!(detail.view.id, case);
+    assert_eq!(detail.created_by, "wang");
+    let text = fieldcore::case_text(&detail.view, &fieldcore::CaseTextExtras::default(), t0());
+    assert!(text.contains(&format!("number {number}")), "{text}");
+    assert!(text.contains("acknowledged · round 1"), "{text}");
+    assert!(text.contains("note 3"), "{text}");
+    assert!(
+        admin::case_detail(hq.storage(), "2611-9999")
+            .await
+            .is_err_and(|e| matches!(e, fieldhq::Error::NotFound(_)))
+    );
+}
+
+/// The `fieldhq` binary on the same database as the running HQ: list, show, reindex.
+pub async fn the_cli_lists_shows_and_reindexes(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut wang = hq.person("wang", Role::Engineer, None).await;
+    wang.register();
+    let case = wang.register_case(&registration_for("M-2"));
+    work(&mut wang, case, &[Cmd::Ack]);
+    wang.sync(&hq).await;
+    let config = hq.config.storage();
+    let run = move |args: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fieldhq"));
+        command.arg("--data").arg(&config.data_dir);
+        if let Some(url) = &config.database_url {
+            command.arg("--database-url").arg(url);
+        }
+        command.args(args).env_remove("FIELDHQ_TIME_ZONE");
+        let output = command.output().unwrap();
+        assert!(
+            output.status.success(),
+            "fieldhq {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let (list, json, show, reindexed, filtered) = tokio::task::spawn_blocking(move || {
+        (
+            run(&["case", "list"]),
+            run(&["case", "list", "--json"]),
+            run(&["case", "show", &format!("{MONTH}-0002")]),
+            run(&["reindex"]),
+            run(&["case", "list", "--json", "--status", "acknowledged"]),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(list.starts_with("NUMBER"), "{list}");
+    assert!(
+        list.contains(&format!("{MONTH}-0001  registered")),
+        "{list}"
+    );
+    assert!(list.contains("2 cases"), "{list}");
+    let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    assert_eq!(rows[1]["number"], format!("{MONTH}-0002"));
+    assert_eq!(rows[1]["status"], "acknowledged");
+    assert!(rows[1]["overdue"].is_boolean());
+    assert!(show.contains(&format!("number {MONTH}-0002")), "{show}");
+    assert!(show.contains("acknowledged · round 1"), "{show}");
+    assert!(
+        show.contains("Engineer    none (created by wang)"),
+        "{show}"
+    );
+    assert_eq!(reindexed.trim(), "2 cases reindexed");
+    let filtered: serde_json::Value = serde_json::from_str(&filtered).unwrap();
+    assert_eq!(filtered.as_array().unwrap().len(), 1);
+    assert_eq!(filtered[0]["case_id"], case.to_string());
 }

@@ -1,0 +1,221 @@
+//! HQ's read model: one `case_index` row per case, built from the case's view, so lists and
+//! reports (overdue, by month, model, defect cause, center, status) need no documents.
+//!
+//! A row is derived from the case's view, HQ's row of the case (number, assignment, routing,
+//! `sync_seq`), the current policies' deadlines and the company's time zone — nothing else —
+//! by the pure [`row_of`]. It is rewritten in the transaction that changes the case (a sync
+//! that appends changes or creates it, an assignment, a routing), so it is never behind what
+//! was committed; [`reindex`] rebuilds every row from the documents (after new reference data,
+//! or to repair). Overdue depends on the clock, so the row keeps the next open due time and
+//! the query compares it with "now".
+
+use std::collections::HashMap;
+
+use automerge::Automerge;
+use chrono::Utc;
+use chrono_tz::Tz;
+use fieldcore::{CaseView, DeadlinePolicy, Milestone, Policies, Status};
+use uuid::Uuid;
+
+use crate::changes;
+use crate::error::{Error, Result};
+use crate::numbering;
+use crate::storage::{CaseIndexRow, CaseRow, LockMode, Storage, Tx};
+
+/// Cases per transaction when reindexing: a batch's documents are in memory at once, and a
+/// batch holds the log lock (syncs wait) while it runs.
+pub const REINDEX_BATCH: u32 = 200;
+
+/// The read-model row of a case. `engineer` is the assigned engineer's name, else the
+/// creator's; the deadlines are recomputed under `deadlines` (HQ's current policies), so the
+/// row does not depend on the policies the view was built with.
+pub fn row_of(
+    case: &CaseRow,
+    engineer: &str,
+    view: &CaseView,
+    deadlines: &DeadlinePolicy,
+    time_zone: Tz,
+) -> CaseIndexRow {
+    let r = &view.registration;
+    let status = view.status();
+    let due = |m: Milestone| {
+        fieldcore::deadline_due_at(deadlines, m, view.round_started_at, r.market).timestamp()
+    };
+    let next = fieldcore::next_deadline(deadlines, view.round_started_at, r.market, status);
+    let defect = view.defect.as_ref().map(|d| &d.current.value);
+    let warranty = view.warranty.as_ref().map(|w| &w.current.value.decision);
+    let charge = view.charge.as_ref().map(|c| &c.current.value);
+    CaseIndexRow {
+        case_id: case.case_id,
+        number: case
+            .number
+            .clone()
+            .or_else(|| view.number.clone())
+            .unwrap_or_default(),
+        status: status.as_str().to_owned(),
+        customer_name: r.customer_name.clone(),
+        region: r.region.clone(),
+        market: fieldcore::snake_name(&r.market),
+        product_model: r.product_model.clone(),
+        product_category: r.product_category.clone(),
+        serial_number: r.serial_number.clone(),
+        received_at: r.received_at.timestamp(),
+        received_month: numbering::month_of(&r.received_at.with_timezone(&time_zone)),
+        closed_at: (status == Status::Closed).then(|| view.status.current.stamp.at.timestamp()),
+        defect_cause: defect.map(|d| d.cause.as_str().to_owned()),
+        quality_fault: defect.map(|d| d.quality_fault),
+        warranty_covered: warranty.map(|w| w.covered),
+        warranty_rule: warranty.map(|w| w.rule.as_str().to_owned()),
+        charge_minor: charge.map(|c| c.amount_minor),
+        charge_currency: charge.map(|c| c.currency.clone()),
+        parts_count: view.parts.iter().filter(|p| !p.reversed).count() as i64,
+        reply_due_at: due(Milestone::Reply),
+        reply_met: Milestone::Reply.is_met(status),
+        remedy_due_at: due(Milestone::Remedy),
+        remedy_met: Milestone::Remedy.is_met(status),
+        report_due_at: due(Milestone::Report),
+        report_met: Milestone::Report.is_met(status),
+        close_due_at: due(Milestone::Close),
+        close_met: Milestone::Close.is_met(status),
+        next_due_at: next.map(|d| d.due_at.timestamp()),
+        next_due_milestone: next.map(|d| d.milestone.as_str().to_owned()),
+        engineer: engineer.to_owned(),
+        center: case.routed_center.clone(),
+        has_conflict: view.has_conflict(),
+        updated_at: view.updated_at.timestamp(),
+        last_seq: case.sync_seq,
+    }
+}
+
+/// Writes the rows of cases whose views the caller already has (a sync holds them).
+pub async fn upsert_views(
+    tx: &mut dyn Tx,
+    cases: &[(Uuid, &CaseView)],
+    time_zone: Tz,
+) -> Result<()> {
+    if cases.is_empty() {
+        return Ok(());
+    }
+    let policies = current_policies(tx).await?;
+    let ids: Vec<Uuid> = cases.iter().map(|(id, _)| *id).collect();
+    let rows = tx.cases(&ids).await?;
+    let user_ids: Vec<i64> = rows
+        .values()
+        .map(|c| c.assigned_engineer.unwrap_or(c.created_by))
+        .collect();
+    let users = tx.users_by_id(&user_ids).await?;
+    let mut index = Vec::with_capacity(cases.len());
+    for (id, view) in cases {
+        let case = rows
+            .get(id)
+            .ok_or_else(|| Error::internal(format!("read model: no case row for {id}")))?;
+        let engineer = users
+            .get(&case.assigned_engineer.unwrap_or(case.created_by))
+            .map(|u| u.name.as_str())
+            .unwrap_or_default();
+        index.push(row_of(case, engineer, view, &policies.deadlines, time_zone));
+    }
+    tx.upsert_case_index(&index).await
+}
+
+/// Rebuilds the rows of `ids` from their documents (the whole history of each) and returns
+/// how many were written. A case the core cannot read is logged and keeps its previous row:
+/// HQ stored its changes, and the read model must not refuse what sync accepted.
+pub async fn refresh_cases(tx: &mut dyn Tx, ids: &[Uuid], time_zone: Tz) -> Result<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let policies = current_policies(tx).await?;
+    let views = load_views(tx, ids, &policies).await?;
+    let readable: Vec<(Uuid, &CaseView)> = ids
+        .iter()
+        .filter_map(|id| match views.get(id) {
+            Some(Ok(view)) => Some((*id, view)),
+            Some(Err(reason)) => {
+                tracing::warn!(case = %id, %reason, "read model: the case cannot be read");
+                None
+            }
+            None => None,
+        })
+        .collect();
+    upsert_views(tx, &readable, time_zone).await?;
+    Ok(readable.len())
+}
+
+/// The view of each case HQ holds among `ids`, built from its whole history, or why the
+/// core cannot read it.
+pub async fn load_views(
+    tx: &mut dyn Tx,
+    ids: &[Uuid],
+    policies: &Policies,
+) -> Result<HashMap<Uuid, std::result::Result<CaseView, String>>> {
+    let histories = tx.histories(ids).await?;
+    Ok(histories
+        .into_iter()
+        .filter(|(_, chunks)| !chunks.is_empty())
+        .map(|(id, chunks)| {
+            let view =
+                document_of(&chunks).and_then(|doc| fieldcore::check_case(&doc, id, policies));
+            (id, view)
+        })
+        .collect())
+}
+
+/// A case's document from its stored changes, loaded strictly.
+fn document_of(chunks: &[Vec<u8>]) -> std::result::Result<Automerge, String> {
+    changes::load_document(&chunks.concat()).map_err(|e| e.to_string())
+}
+
+/// The policies devices currently receive, or the defaults before any were published.
+pub async fn current_policies(tx: &mut dyn Tx) -> Result<Policies> {
+    match tx.reference().await? {
+        Some(reference) => serde_json::from_str(&reference.policies_json)
+            .map_err(|e| Error::internal(format!("the stored policies do not parse: {e}"))),
+        None => Ok(Policies::default()),
+    }
+}
+
+/// What a reindex did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reindexed {
+    /// Rows written.
+    pub cases: usize,
+    /// Cases the core could not read; their rows were left as they were.
+    pub unreadable: usize,
+}
+
+/// Rebuilds every case's row from its document, [`REINDEX_BATCH`] cases per transaction. Each
+/// batch holds the log lock, so no sync changes its cases between reading and writing them.
+pub async fn reindex(storage: &Storage, time_zone: Tz) -> Result<Reindexed> {
+    let mut done = Reindexed::default();
+    let mut after: Option<Uuid> = None;
+    loop {
+        let (ids, written) = storage
+            .transaction(move |tx| {
+                Box::pin(async move {
+                    tx.lock_log(LockMode::Shared).await?;
+                    let ids = tx.case_ids(after, REINDEX_BATCH).await?;
+                    let written = refresh_cases(tx, &ids, time_zone).await?;
+                    Ok((ids, written))
+                })
+            })
+            .await?;
+        done.cases += written;
+        done.unreadable += ids.len() - written;
+        match ids.last() {
+            Some(last) if ids.len() == REINDEX_BATCH as usize => after = Some(*last),
+            _ => break,
+        }
+    }
+    tracing::info!(
+        cases = done.cases,
+        unreadable = done.unreadable,
+        "read model rebuilt"
+    );
+    Ok(done)
+}
+
+/// "Now" as the read model compares due times: Unix seconds.
+pub fn now_seconds() -> i64 {
+    Utc::now().timestamp()
+}
