@@ -628,6 +628,7 @@ async fn write(
     let mut touched = Vec::new();
     let mut pushed: Vec<(Uuid, u64)> = Vec::new();
     let mut documents = Vec::new();
+    let mut views: Vec<(Uuid, CaseView)> = Vec::new();
     let at = unix_now();
     for (case_id, decision) in decisions {
         let (new, creates, checked) = match decision {
@@ -675,7 +676,8 @@ async fn write(
         }
         match (creates, checked) {
             (Some(new_case), _) => {
-                let NewDocument { mut doc, .. } = *new_case;
+                let NewDocument { mut doc, view, .. } = *new_case;
+                views.push((case_id, view));
                 let month = months
                     .next()
                     .ok_or_else(|| Error::internal("a new case without its month"))?;
@@ -718,7 +720,8 @@ async fn write(
                 stats.new_cases += 1;
             }
             (None, Some(checked)) => {
-                let (mut held, _view) = *checked;
+                let (mut held, view) = *checked;
+                views.push((case_id, view));
                 held.seq = next_seq - 1;
                 touched.push((case_id, next_seq - 1));
                 documents.push((case_id, held));
@@ -735,12 +738,9 @@ async fn write(
     tx.set_sync_seqs(&touched).await?;
     // Before the pulls: a case the device just pushed is one it holds, so it gets changes.
     tx.mark_held_by_device(device.device_id, &pushed).await?;
-    let changed: Vec<Uuid> = new_cases
-        .iter()
-        .map(|c| c.case_id)
-        .chain(touched.iter().map(|(id, _)| *id))
-        .collect();
-    crate::read_model::refresh_cases(tx, &changed, time_zone).await?;
+    // The read model follows in the same transaction, from the views the checks built.
+    let views: Vec<(Uuid, &CaseView)> = views.iter().map(|(id, v)| (*id, v)).collect();
+    crate::read_model::upsert_views(tx, &views, context.time_zone).await?;
     Ok(Written {
         acks,
         stats,
