@@ -178,6 +178,16 @@ pub fn name<T: Serialize>(value: &T) -> String {
     }
 }
 
+/// The case's status as text; one this version does not know is marked, with what to do.
+pub fn status_text(view: &CaseView) -> String {
+    match view.status() {
+        fieldcore::CaseStatus::Known(status) => status.as_str().to_owned(),
+        fieldcore::CaseStatus::Unknown(text) => {
+            format!("{text} (UNKNOWN to this version: update the app)")
+        }
+    }
+}
+
 /// One line on where a case stands.
 pub fn status_line(view: &CaseView, now: Timestamp) -> String {
     let mut line = format!(
@@ -187,7 +197,7 @@ pub fn status_line(view: &CaseView, now: Timestamp) -> String {
             .as_deref()
             .map(|n| format!(" ({n})"))
             .unwrap_or_default(),
-        view.status().as_str(),
+        status_text(view),
         view.round,
         due(&view.next_due, now)
     );

@@ -23,6 +23,17 @@ pub enum Error {
     #[error("cannot {action} a case that is {}", .from.as_str())]
     InvalidTransition { from: Status, action: &'static str },
 
+    /// The case's status was written by a newer version of the app, so this version cannot
+    /// tell what the step means from it (ADR 0009). Nothing was written; updating the app
+    /// makes the step possible again.
+    #[error(
+        "cannot {action} a case whose status `{status}` comes from a newer version of the app; update the app"
+    )]
+    UnknownStatus {
+        status: String,
+        action: &'static str,
+    },
+
     /// Two replicas set this decision concurrently; a person must resolve it first.
     #[error("{field} has concurrent values; resolve the conflict first")]
     Conflict { field: String },

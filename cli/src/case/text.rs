@@ -7,7 +7,7 @@ use fieldcore::CaseSyncState;
 use fieldcore::DecisionView;
 use fieldcore::{CaseView, Page, PhotoInfo, WarrantyDecision};
 use fieldcore::{ProofOfPurchase, Timestamp};
-use fieldcore::{Stamp, VisitBody};
+use fieldcore::{Stamp, UnknownContent, VisitBody};
 
 use crate::output::{Text, aligned, due, money, name, time, truncate};
 use crate::photo;
@@ -43,7 +43,7 @@ pub fn render(
         "Status",
         format!(
             "{} · round {} (started {}){}",
-            v.status().as_str(),
+            crate::output::status_text(v),
             v.round,
             time(&v.round_started_at),
             resolved_note(&v.status.current.resolved_by)
@@ -222,6 +222,18 @@ pub fn render(
         t.line("Concurrent facts (first shown, all kept):");
         for f in &v.concurrent_facts {
             t.line(format!("  {}: {}", f.field, f.values.join(" | ")));
+        }
+    }
+
+    if !v.unknown.is_empty() {
+        t.line("");
+        t.line(format!(
+            "Unknown content ({}): written by a newer version of the app; kept and synced as it \
+             is. Update the app to see and work on it.",
+            v.unknown.len()
+        ));
+        for u in &v.unknown {
+            t.line(format!("  UNKNOWN {}", unknown_line(u)));
         }
     }
 
@@ -432,6 +444,9 @@ pub fn list_table(page: &Page) -> String {
         if c.has_conflict {
             flags.push("CONFLICT");
         }
+        if fieldcore::Status::parse(&c.status).is_none() {
+            flags.push("UNKNOWN STATUS: update the app");
+        }
         rows.push([
             c.number.clone().unwrap_or(short),
             c.status.clone(),
@@ -502,5 +517,21 @@ mod tests {
         for (s, id) in short.iter().zip(ids) {
             assert!(id.starts_with(s.as_str()));
         }
+    }
+}
+
+/// One item of unknown content: what and where, with its raw JSON where it has some.
+fn unknown_line(u: &UnknownContent) -> String {
+    match u {
+        UnknownContent::Status { value } => format!("status `{value}`"),
+        UnknownContent::Fact { key, json } => format!("fact {key} = {json}"),
+        UnknownContent::Decision { field, json } => format!("decision {field} = {json}"),
+        UnknownContent::Entry {
+            collection,
+            id,
+            entry_kind,
+            json,
+        } => format!("{collection} entry {id} of kind `{entry_kind}`: {json}"),
+        UnknownContent::RootKey { key } => format!("`{key}` (not shown by this version)"),
     }
 }
