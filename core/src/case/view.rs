@@ -156,7 +156,7 @@ pub struct CaseView {
     pub events: Vec<Entry<EventBody>>,
     pub updated_at: Timestamp,
     /// Everything a newer version of the app wrote that this one does not know, in document
-    /// order (status, facts, decisions, entries, root keys); empty on a case it fully reads.
+    /// order (facts, status, decisions, entries, root keys); empty on a case it fully reads.
     pub unknown: Vec<UnknownContent>,
 }
 
@@ -380,22 +380,22 @@ fn entries_of(doc: &impl ReadDoc, unknown: &mut Vec<UnknownContent>) -> Result<E
         .map(|(hash, record)| CasePhoto { hash, record })
         .collect();
     photos.sort_by(|a, b| (a.record.added_by.at, &a.hash).cmp(&(b.record.added_by.at, &b.hash)));
+    // Parts before visits, as `Collection::ALL` lists them, so `unknown` has one order.
+    let parts = part_lines(of_known_kinds(
+        doc,
+        Collection::Parts,
+        &PartBody::KINDS,
+        unknown,
+    )?);
+    let mut visits = of_known_kinds(doc, Collection::Visits, &VisitBody::KINDS, unknown)?;
+    sort_entries(&mut visits);
     Ok(Entries {
         events: sorted(doc, Collection::Events)?,
         notes: sorted(doc, Collection::Notes)?,
-        visits: {
-            let mut visits = of_known_kinds(doc, Collection::Visits, &VisitBody::KINDS, unknown)?;
-            sort_entries(&mut visits);
-            visits
-        },
+        visits,
         confirmations: sorted(doc, Collection::Confirmations)?,
         rounds: sorted(doc, Collection::Rounds)?,
-        parts: part_lines(of_known_kinds(
-            doc,
-            Collection::Parts,
-            &PartBody::KINDS,
-            unknown,
-        )?),
+        parts,
         photos,
     })
 }
