@@ -499,6 +499,22 @@ pub fn warranty_text(d: &WarrantyDecision) -> String {
     text.into_string()
 }
 
+/// One item of unknown content: what and where, with its raw JSON where it has some.
+fn unknown_line(u: &UnknownContent) -> String {
+    match u {
+        UnknownContent::Status { value } => format!("status `{value}`"),
+        UnknownContent::Fact { key, json } => format!("fact {key} = {json}"),
+        UnknownContent::Decision { field, json } => format!("decision {field} = {json}"),
+        UnknownContent::Entry {
+            collection,
+            id,
+            entry_kind,
+            json,
+        } => format!("{collection} entry {id} of kind `{entry_kind}`: {json}"),
+        UnknownContent::RootKey { key } => format!("`{key}` (not shown by this version)"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -518,20 +534,52 @@ mod tests {
             assert!(id.starts_with(s.as_str()));
         }
     }
-}
 
-/// One item of unknown content: what and where, with its raw JSON where it has some.
-fn unknown_line(u: &UnknownContent) -> String {
-    match u {
-        UnknownContent::Status { value } => format!("status `{value}`"),
-        UnknownContent::Fact { key, json } => format!("fact {key} = {json}"),
-        UnknownContent::Decision { field, json } => format!("decision {field} = {json}"),
-        UnknownContent::Entry {
-            collection,
-            id,
-            entry_kind,
-            json,
-        } => format!("{collection} entry {id} of kind `{entry_kind}`: {json}"),
-        UnknownContent::RootKey { key } => format!("`{key}` (not shown by this version)"),
+    #[test]
+    fn unknown_content_is_shown_marked_with_the_update_hint() {
+        use fieldcore::{
+            CaseStatus, Channel, CustomerRequest, Market, ProofOfPurchase, Registration, Store,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path().join("d.db"), "wang").unwrap();
+        let received_at = store.now();
+        let mut view = store
+            .register(&Registration {
+                customer_name: "Pump Station".into(),
+                customer_phone: "+86 311 5555 0101".into(),
+                customer_address: "12 Canal Road".into(),
+                region: "Hebei".into(),
+                home_region: true,
+                market: Market::Domestic,
+                product_model: "YE3".into(),
+                product_category: "motor".into(),
+                serial_number: "S-1".into(),
+                manufacture_date: None,
+                purchase_date: None,
+                proof_of_purchase: ProofOfPurchase::None,
+                fault_description: "trips".into(),
+                customer_request: CustomerRequest::Repair,
+                channel: Channel::Phone,
+                received_at,
+                first_responder: "Wang".into(),
+            })
+            .unwrap();
+        assert!(!render(&view, &[], None, received_at).contains("UNKNOWN"));
+        view.status.current.value = CaseStatus::Unknown("escalated".into());
+        view.unknown = vec![
+            UnknownContent::Status {
+                value: "escalated".into(),
+            },
+            UnknownContent::Fact {
+                key: "warranty_card".into(),
+                json: r#""WC-7""#.into(),
+            },
+        ];
+        let text = render(&view, &[], None, received_at);
+        assert!(text.contains("escalated (UNKNOWN to this version: update the app)"));
+        assert!(text.contains("Unknown content (2)"));
+        assert!(text.contains("Update the app"));
+        assert!(text.contains(r#"UNKNOWN fact warranty_card = "WC-7""#));
+        assert!(crate::output::status_line(&view, received_at).contains("escalated (UNKNOWN"));
     }
 }
