@@ -112,6 +112,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_unknown_status_asks_for_an_update() {
+        let e: FieldError = Core::UnknownStatus {
+            status: "escalated".into(),
+            action: "close",
+        }
+        .into();
+        assert!(
+            matches!(&e, FieldError::UpdateRequired { reason } if reason.contains("escalated") && reason.contains("update the app"))
+        );
+    }
+
+    #[test]
     fn validation_keeps_the_field() {
         let e: FieldError = Core::Validation {
             field: "customer_phone",
