@@ -20,6 +20,11 @@ pub enum FieldError {
     #[error("invalid {field}: {reason}")]
     Validation { field: String, reason: String },
 
+    /// The case's status was written by a newer version of the app, and the step depends on
+    /// it; nothing was written. Ask the user to update the app (notes and photos still work).
+    #[error("update required: {reason}")]
+    UpdateRequired { reason: String },
+
     /// The case, entry, photo or file does not exist on this device.
     #[error("not found: {reason}")]
     NotFound { reason: String },
@@ -72,6 +77,7 @@ impl From<Core> for FieldError {
                 field: "status".into(),
                 reason,
             },
+            Core::UnknownStatus { .. } => FieldError::UpdateRequired { reason },
             Core::CaseNotFound(_) | Core::EntryNotFound(_) => FieldError::NotFound { reason },
             Core::Conflict { field } => FieldError::Conflict { field, reason },
             Core::CorruptDatabase { .. }
@@ -104,6 +110,18 @@ impl FieldError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_status_asks_for_an_update() {
+        let e: FieldError = Core::UnknownStatus {
+            status: "escalated".into(),
+            action: "close",
+        }
+        .into();
+        assert!(
+            matches!(&e, FieldError::UpdateRequired { reason } if reason.contains("escalated") && reason.contains("update the app"))
+        );
+    }
 
     #[test]
     fn validation_keeps_the_field() {

@@ -43,7 +43,11 @@ pub struct ListQuery {
 pub struct ListRow {
     pub case_id: CaseId,
     pub number: Option<String>,
-    pub status: Status,
+    /// `null` when a newer version of the app wrote a status this one does not know; then
+    /// `status_text` holds it (show it, marked unknown).
+    pub status: Option<Status>,
+    /// The status as stored: the snake_case name of `status`, or the unknown value.
+    pub status_text: String,
     pub round: u32,
     pub customer_name: String,
     pub customer_phone: String,
@@ -125,7 +129,8 @@ impl TryFrom<CoreRow> for ListRow {
         Ok(ListRow {
             case_id: stored(convert::parse_case_id(&c.case_id).ok(), "case_id")?,
             number: c.number,
-            status: stored(Status::parse(&c.status), "status")?,
+            status: Status::parse(&c.status),
+            status_text: c.status,
             round: c.round,
             customer_name: c.customer_name,
             customer_phone: c.customer_phone,

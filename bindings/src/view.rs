@@ -7,7 +7,7 @@ use fieldcore::WarrantyDecision;
 use fieldcore::{
     Cause, Charge, ConfirmationInput, Measurement, Outcome, PartInput, PhotoKind, Status,
 };
-use fieldcore::{Decided, Entry, GpsPosition, VisitBody};
+use fieldcore::{Decided, Entry, GpsPosition, UnknownContent, VisitBody};
 
 use crate::convert::{CaseId, LocalDate, Timestamp};
 use crate::model::{CaseAction, Milestone, Registration, WarrantyRule};
@@ -26,6 +26,27 @@ pub struct WarrantyDecision {
     pub received_date: LocalDate,
     pub cause: Cause,
     pub explanation: String,
+}
+
+/// Content of a case written by a newer version of the app that this one does not know: shown
+/// as unknown (with an "update the app" hint), kept in the case as it is, and synced on.
+#[uniffi::remote(Enum)]
+pub enum UnknownContent {
+    /// A status value (as written), the case's own or one of a status conflict's.
+    Status { value: String },
+    /// A registration fact of a key this version does not have, with its JSON text.
+    Fact { key: String, json: String },
+    /// A decision field this version does not have, with its JSON record.
+    Decision { field: String, json: String },
+    /// An entry of a kind this version does not know, whole.
+    Entry {
+        collection: String,
+        id: String,
+        entry_kind: String,
+        json: String,
+    },
+    /// A key at the root of the case this version does not have.
+    RootKey { key: String },
 }
 
 /// Who did something, on which device, and when.
@@ -214,9 +235,14 @@ pub struct CaseView {
     pub sync_reason: Option<String>,
     pub registration: Registration,
     pub concurrent_facts: Vec<ConcurrentFact>,
-    pub status: Status,
+    /// `null` when a newer version of the app wrote a status this one does not know: then
+    /// `status_text` holds it, no status step is allowed (`FieldError.UpdateRequired`) and the
+    /// app should suggest an update.
+    pub status: Option<Status>,
+    /// The status as stored: the snake_case name of `status`, or the unknown value.
+    pub status_text: String,
     pub status_changed: Stamp,
-    /// The status steps the lifecycle allows now.
+    /// The status steps the lifecycle allows now (none when the status is unknown).
     pub allowed_actions: Vec<CaseAction>,
     pub defect: Option<DefectDecision>,
     pub warranty: Option<WarrantyOnCase>,
@@ -237,6 +263,8 @@ pub struct CaseView {
     /// The audit trail, in time order.
     pub events: Vec<Event>,
     pub updated_at: Timestamp,
+    /// What a newer version of the app wrote that this one does not know; empty normally.
+    pub unknown: Vec<UnknownContent>,
 }
 
 impl From<fieldcore::Stamp> for Stamp {
@@ -313,7 +341,8 @@ impl CaseView {
         sync_state: CaseSyncState,
         sync_reason: Option<String>,
     ) -> CaseView {
-        let status = v.status.current.value;
+        let status = v.status.current.value.known();
+        let status_text = v.status.current.value.as_str().to_owned();
         CaseView {
             id: v.id,
             number: v.number,
@@ -329,8 +358,9 @@ impl CaseView {
                 })
                 .collect(),
             status,
+            status_text,
             status_changed: v.status.current.stamp.into(),
-            allowed_actions: fieldcore::allowed_actions(status),
+            allowed_actions: status.map(fieldcore::allowed_actions).unwrap_or_default(),
             defect: decided(
                 v.defect,
                 |d: fieldcore::DefectRecord, decided, resolved_by, in_conflict| DefectDecision {
@@ -439,6 +469,7 @@ impl CaseView {
                 recorded,
             }),
             updated_at: v.updated_at,
+            unknown: v.unknown,
         }
     }
 }

@@ -84,6 +84,7 @@ impl CliError {
                 E::CaseNotFound(_) => "case_not_found",
                 E::EntryNotFound(_) => "entry_not_found",
                 E::InvalidTransition { .. } => "invalid_transition",
+                E::UnknownStatus { .. } => "unknown_status",
                 E::Conflict { .. } => "conflict",
                 E::CorruptDatabase { .. } => "corrupt_database",
                 E::NewerSchema { .. } => "newer_schema",

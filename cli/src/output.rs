@@ -152,7 +152,7 @@ pub fn status_line(view: &CaseView, now: Timestamp) -> String {
             .as_deref()
             .map(|n| format!(" ({n})"))
             .unwrap_or_default(),
-        view.status().as_str(),
+        fieldcore::case_status_text(view),
         view.round,
         due(&view.next_due, now)
     );

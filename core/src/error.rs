@@ -27,6 +27,16 @@ pub enum Error {
     /// refuse the change at sync, so the device refuses it first. Nothing was written.
     #[error("not permitted: {0}")]
     NotPermitted(String),
+    /// The case's status was written by a newer version of the app, so this version cannot
+    /// tell what the step means from it (ADR 0009). Nothing was written; updating the app
+    /// makes the step possible again.
+    #[error(
+        "cannot {action} a case whose status `{status}` comes from a newer version of the app; update the app"
+    )]
+    UnknownStatus {
+        status: String,
+        action: &'static str,
+    },
 
     /// Two replicas set this decision concurrently; a person must resolve it first.
     #[error("{field} has concurrent values; resolve the conflict first")]

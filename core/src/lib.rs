@@ -21,9 +21,9 @@ pub mod testing;
 
 // The vocabulary of a case.
 pub use model::{
-    CaseId, Cause, Channel, Charge, ConfirmationInput, CustomerRequest, DefectInput, FactsUpdate,
-    GpsPosition, Market, Measurement, Outcome, PartInput, PhotoKind, ProofOfPurchase, Registration,
-    Status, Timestamp,
+    CaseId, CaseStatus, Cause, Channel, Charge, ConfirmationInput, CustomerRequest, DefectInput,
+    FactsUpdate, GpsPosition, Market, Measurement, Outcome, PartInput, PhotoKind, ProofOfPurchase,
+    Registration, Status, Timestamp,
 };
 
 // The rules, pure.
@@ -43,7 +43,7 @@ pub use rules::warranty::{
 // A case: its document, records, view and commands.
 pub use case::authority::{FieldPath, check_change_authority, fields_written};
 pub use case::change::{execute_on_document, register as new_case_document};
-pub use case::check::check_case;
+pub use case::check::{CheckError, check_case, read_case};
 pub use case::commands::{Applied, Command, Context};
 pub use case::document::{
     Collection, DecisionField, SCHEMA_VERSION as DOCUMENT_SCHEMA_VERSION, case_id_of, check_schema,
@@ -55,11 +55,12 @@ pub use case::records::{
 };
 pub use case::text::{
     CaseTextExtras, case_text, dimensions as photo_dimensions, due_text, money_text,
-    name as snake_name, photo_line, short_hash, time_text, truncate as truncate_text,
+    name as snake_name, photo_line, short_hash, status_text as case_status_text, time_text,
+    truncate as truncate_text,
 };
 pub use case::view::{
     CasePhoto, CaseView, ConcurrentFact, ConflictAlternative, ConflictView, DecisionView, PartLine,
-    build as build_view,
+    UnknownContent, build as build_view,
 };
 
 // The device's store.

@@ -143,6 +143,78 @@ impl Status {
     }
 }
 
+/// A case's status as its document holds it: one this version knows, or a value a newer
+/// version of the app wrote (ADR 0009). An unknown status is shown and kept as its text; the
+/// commands that depend on the status refuse to run on it (`Error::UnknownStatus`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CaseStatus {
+    Known(Status),
+    /// The raw text of a status this version does not know.
+    Unknown(String),
+}
+
+impl CaseStatus {
+    /// Reads a stored status text; never fails: a text that is no [`Status`] is unknown.
+    pub fn parse(s: &str) -> CaseStatus {
+        Status::parse(s).map_or_else(|| CaseStatus::Unknown(s.to_owned()), CaseStatus::Known)
+    }
+
+    /// The text as stored: the snake_case name, or the unknown value as it was written.
+    pub fn as_str(&self) -> &str {
+        match self {
+            CaseStatus::Known(status) => status.as_str(),
+            CaseStatus::Unknown(text) => text,
+        }
+    }
+
+    /// The status, when this version knows it.
+    pub fn known(&self) -> Option<Status> {
+        match self {
+            CaseStatus::Known(status) => Some(*status),
+            CaseStatus::Unknown(_) => None,
+        }
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, CaseStatus::Unknown(_))
+    }
+}
+
+impl From<Status> for CaseStatus {
+    fn from(status: Status) -> CaseStatus {
+        CaseStatus::Known(status)
+    }
+}
+
+impl PartialEq<Status> for CaseStatus {
+    fn eq(&self, other: &Status) -> bool {
+        self.known() == Some(*other)
+    }
+}
+
+impl std::fmt::Display for CaseStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// Stored as the bare status text, exactly like `Status`, so a known value reads and writes the
+// same bytes either way and an unknown one is written back unchanged.
+impl Serialize for CaseStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for CaseStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<CaseStatus, D::Error> {
+        // Only a string is a status: a number or an object where a status belongs is a value
+        // no version wrote, and stays unreadable.
+        let text = String::deserialize(deserializer)?;
+        Ok(CaseStatus::parse(&text))
+    }
+}
+
 /// The cause found on site (故障鉴定).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -37,11 +37,16 @@ pub fn row_of(
     time_zone: Tz,
 ) -> CaseIndexRow {
     let r = &view.registration;
-    let status = view.status();
+    let status_text = view.status().as_str().to_owned();
+    // A status HQ does not know (only in a log written around its checks) has no deadline
+    // logic: nothing is met, nothing is next.
+    let status = view.status().known();
+    let met = |m: Milestone| status.is_some_and(|s| m.is_met(s));
     let due = |m: Milestone| {
         fieldcore::deadline_due_at(deadlines, m, view.round_started_at, r.market).timestamp()
     };
-    let next = fieldcore::next_deadline(deadlines, view.round_started_at, r.market, status);
+    let next = status
+        .and_then(|s| fieldcore::next_deadline(deadlines, view.round_started_at, r.market, s));
     let defect = view.defect.as_ref().map(|d| &d.current.value);
     let warranty = view.warranty.as_ref().map(|w| &w.current.value.decision);
     let charge = view.charge.as_ref().map(|c| &c.current.value);
@@ -52,7 +57,7 @@ pub fn row_of(
             .clone()
             .or_else(|| view.number.clone())
             .unwrap_or_default(),
-        status: status.as_str().to_owned(),
+        status: status_text,
         customer_name: r.customer_name.clone(),
         region: r.region.clone(),
         market: fieldcore::snake_name(&r.market),
@@ -61,7 +66,8 @@ pub fn row_of(
         serial_number: r.serial_number.clone(),
         received_at: r.received_at.timestamp(),
         received_month: numbering::month_of(&r.received_at.with_timezone(&time_zone)),
-        closed_at: (status == Status::Closed).then(|| view.status.current.stamp.at.timestamp()),
+        closed_at: (status == Some(Status::Closed))
+            .then(|| view.status.current.stamp.at.timestamp()),
         defect_cause: defect.map(|d| d.cause.as_str().to_owned()),
         quality_fault: defect.map(|d| d.quality_fault),
         warranty_covered: warranty.map(|w| w.covered),
@@ -70,13 +76,13 @@ pub fn row_of(
         charge_currency: charge.map(|c| c.currency.clone()),
         parts_count: view.parts.iter().filter(|p| !p.reversed).count() as i64,
         reply_due_at: due(Milestone::Reply),
-        reply_met: Milestone::Reply.is_met(status),
+        reply_met: met(Milestone::Reply),
         remedy_due_at: due(Milestone::Remedy),
-        remedy_met: Milestone::Remedy.is_met(status),
+        remedy_met: met(Milestone::Remedy),
         report_due_at: due(Milestone::Report),
-        report_met: Milestone::Report.is_met(status),
+        report_met: met(Milestone::Report),
         close_due_at: due(Milestone::Close),
-        close_met: Milestone::Close.is_met(status),
+        close_met: met(Milestone::Close),
         next_due_at: next.map(|d| d.due_at.timestamp()),
         next_due_milestone: next.map(|d| d.milestone.as_str().to_owned()),
         engineer: engineer.to_owned(),
@@ -154,8 +160,10 @@ pub async fn load_views(
         .into_iter()
         .filter(|(_, chunks)| !chunks.is_empty())
         .map(|(id, chunks)| {
-            let view =
-                document_of(&chunks).and_then(|doc| fieldcore::check_case(&doc, id, policies));
+            // What HQ holds, read as a device reads it (HQ's checks ran when it was stored).
+            let view = document_of(&chunks).and_then(|doc| {
+                fieldcore::build_view(&doc, id, policies).map_err(|e| e.to_string())
+            });
             (id, view)
         })
         .collect())

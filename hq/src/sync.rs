@@ -544,6 +544,7 @@ fn try_push(
         return Err(Rejection::new(RejectReason::TooLarge, detail));
     }
     // From here on a refusal drops the document: it is rebuilt from the log next time.
+    let before = held.doc.get_heads();
     held.doc.apply_changes(new.iter().cloned()).map_err(|e| {
         Rejection::new(
             RejectReason::Malformed,
@@ -554,8 +555,28 @@ fn try_push(
         fieldcore::check_change_authority(&held.doc, change, Author::Device(role))
             .map_err(|e| Rejection::new(RejectReason::NotPermitted, e))?;
     }
-    let view = fieldcore::check_case(&held.doc, case_id, policies)
-        .map_err(|e| Rejection::new(RejectReason::Unreadable, e))?;
+    let unreadable = |e: fieldcore::CheckError| Rejection::new(RejectReason::Unreadable, e);
+    let view = fieldcore::read_case(&held.doc, case_id, policies).map_err(unreadable)?;
+    if !view.unknown.is_empty() {
+        // HQ refuses content it does not know that a push brings; content it already holds
+        // (stored by a newer HQ before a downgrade) must not stop every later push.
+        let held_before = held
+            .doc
+            .fork_at(&before)
+            .ok()
+            .and_then(|doc| fieldcore::build_view(&doc, case_id, policies).ok())
+            .map(|v| v.unknown)
+            .unwrap_or_default();
+        let brought: Vec<_> = view
+            .unknown
+            .iter()
+            .filter(|u| !held_before.contains(u))
+            .cloned()
+            .collect();
+        if !brought.is_empty() {
+            return Err(unreadable(fieldcore::CheckError::UnknownContent(brought)));
+        }
+    }
     held.bytes += added;
     Ok((held, view))
 }

@@ -84,6 +84,9 @@ pub fn list_table(page: &Page) -> String {
         if c.has_conflict {
             flags.push("CONFLICT");
         }
+        if fieldcore::Status::parse(&c.status).is_none() {
+            flags.push("UNKNOWN STATUS: update the app");
+        }
         rows.push([
             c.number.clone().unwrap_or(short),
             c.status.clone(),

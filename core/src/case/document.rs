@@ -30,6 +30,22 @@ pub(crate) const DECISIONS: &str = "decisions";
 pub(crate) const PHOTOS: &str = "photos";
 const NUMBER: &str = "number";
 
+/// The root keys of schema 1; any other root key was written by a newer app (ADR 0009).
+const ROOT_KEYS: [&str; 12] = [
+    "schema",
+    "case_id",
+    NUMBER,
+    FACTS,
+    DECISIONS,
+    PHOTOS,
+    "notes",
+    "events",
+    "parts",
+    "visits",
+    "confirmations",
+    "rounds",
+];
+
 /// The append-only collections of a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Collection {
@@ -293,6 +309,14 @@ pub fn read_keyed<T: DeserializeOwned>(
     doc: &impl ReadDoc,
     container_key: &str,
 ) -> Result<Vec<(String, T)>> {
+    read_raw(doc, container_key)?
+        .into_iter()
+        .map(|(key, json)| from_json(&json).map(|v| (key, v)))
+        .collect()
+}
+
+/// Every (key, JSON text) of a keyed container, undecoded, in key order.
+pub fn read_raw(doc: &impl ReadDoc, container_key: &str) -> Result<Vec<(String, String)>> {
     let Some(obj) = object(doc, &ROOT, container_key) else {
         return Ok(Vec::new());
     };
@@ -302,10 +326,42 @@ pub fn read_keyed<T: DeserializeOwned>(
         .map(|item| {
             let key = item.key.into_owned();
             match item.value.into_value().as_str() {
-                Some(json) => from_json(json).map(|v| (key, v)),
+                Some(json) => Ok((key, json.to_owned())),
                 None => Err(Error::InvalidDocument(format!(
                     "{container_key}: entry {key} is not a JSON string"
                 ))),
+            }
+        })
+        .collect()
+}
+
+/// The root keys schema 1 does not have, in key order: content of a newer app, kept unread.
+pub fn unknown_root_keys(doc: &impl ReadDoc) -> Vec<String> {
+    doc.keys(&ROOT)
+        .filter(|key| !ROOT_KEYS.contains(&key.as_str()))
+        .collect()
+}
+
+/// The decision keys this version does not know, each with every concurrent value (winner
+/// first). Like every decision, each value must be a string holding JSON.
+pub fn read_unknown_decisions(doc: &impl ReadDoc) -> Result<Vec<(String, Vec<String>)>> {
+    let Some(decisions) = object(doc, &ROOT, DECISIONS) else {
+        return Ok(Vec::new());
+    };
+    doc.keys(&decisions)
+        .filter(|key| DecisionField::parse(key).is_none())
+        .map(|key| {
+            let values = all_strings(doc, &decisions, &key);
+            let readable = !values.is_empty()
+                && values
+                    .iter()
+                    .all(|v| serde_json::from_str::<serde_json::Value>(v).is_ok());
+            if readable {
+                Ok((key, values))
+            } else {
+                Err(Error::InvalidDocument(format!(
+                    "decisions: {key} is not a JSON string"
+                )))
             }
         })
         .collect()

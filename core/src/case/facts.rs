@@ -7,6 +7,28 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::model::{FactsUpdate, Registration};
 
+/// The fact keys of schema 1, one per registration field; any other fact key was written by a
+/// newer app and is shown as unknown (ADR 0009).
+pub const KEYS: [&str; 17] = [
+    "customer_name",
+    "customer_phone",
+    "customer_address",
+    "region",
+    "home_region",
+    "market",
+    "product_model",
+    "product_category",
+    "serial_number",
+    "manufacture_date",
+    "purchase_date",
+    "proof_of_purchase",
+    "fault_description",
+    "customer_request",
+    "channel",
+    "received_at",
+    "first_responder",
+];
+
 /// Every registration field as (key, JSON text).
 pub fn to_pairs(registration: &Registration) -> Vec<(String, String)> {
     pairs_of(serde_json::to_value(registration).unwrap_or(Value::Null))

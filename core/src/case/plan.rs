@@ -273,7 +273,7 @@ fn set_charge(
         .warranty
         .as_ref()
         .map(|w| w.current.value.decision.covered);
-    match (view.status(), covered) {
+    match (view.known_status("set the charge of")?, covered) {
         (Status::WarrantyDecided | Status::Resolved, Some(false)) => {}
         (Status::WarrantyDecided | Status::Resolved, _) if charge.amount_minor == 0 => {}
         (Status::WarrantyDecided | Status::Resolved, _) => {
@@ -342,7 +342,20 @@ fn resolve_conflict(
     let field = DecisionField::parse(field)
         .ok_or_else(|| Error::validation("field", "is not a decision field"))?;
     let json = match field {
-        DecisionField::Status => resolved_choice(&Some(view.status.clone()), choose, ctx)?,
+        DecisionField::Status => {
+            // Writing a record this version cannot read again could drop what a newer app
+            // put in it; a status conflict with an unknown value waits for an update.
+            if let Some(d) = std::iter::once(&view.status.current)
+                .chain(&view.status.conflict)
+                .find(|d| d.value.is_unknown())
+            {
+                return Err(Error::UnknownStatus {
+                    status: d.value.as_str().to_owned(),
+                    action: "resolve the status conflict of",
+                });
+            }
+            resolved_choice(&Some(view.status.clone()), choose, ctx)?
+        }
         DecisionField::Defect => resolved_choice(&view.defect, choose, ctx)?,
         DecisionField::Warranty => resolved_choice(&view.warranty, choose, ctx)?,
         DecisionField::Charge => resolved_choice(&view.charge, choose, ctx)?,
@@ -574,7 +587,7 @@ fn status_write(view: &CaseView, ctx: &Context<'_>, action: Action) -> Result<Wr
             field: "status".into(),
         });
     }
-    let next = lifecycle::next_status(view.status(), action)?;
+    let next = lifecycle::next_status(view.known_status(action.as_str())?, action)?;
     Ok(Write::Decision(
         DecisionField::Status,
         decided(ctx, next.as_str(), next)?,
@@ -604,8 +617,10 @@ fn photos_on_case(view: &CaseView, field: &'static str, hashes: &[String]) -> Re
     }
 }
 
+/// Refused when closed; also when the status is unknown, since a newer status may be one that
+/// forbids the step as `closed` does.
 fn not_closed(view: &CaseView, action: &'static str) -> Result<()> {
-    if view.status() == Status::Closed {
+    if view.known_status(action)? == Status::Closed {
         return Err(Error::InvalidTransition {
             from: Status::Closed,
             action,

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Cause, ConfirmationInput, GpsPosition, Measurement, Outcome, PartInput, PhotoKind, Status,
+    CaseStatus, Cause, ConfirmationInput, GpsPosition, Measurement, Outcome, PartInput, PhotoKind,
     Timestamp,
 };
 use crate::rules::warranty::WarrantyDecision;
@@ -89,11 +89,21 @@ pub enum PartBody {
     OldPartReturned { line: String },
 }
 
+impl PartBody {
+    /// Every `kind` this version reads; an entry of another kind is a newer app's (ADR 0009).
+    pub const KINDS: [&'static str; 3] = ["used", "reversal", "old_part_returned"];
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum VisitBody {
     Scheduled { planned_for: Timestamp },
     Arrived,
+}
+
+impl VisitBody {
+    /// Every `kind` this version reads; an entry of another kind is a newer app's (ADR 0009).
+    pub const KINDS: [&'static str; 2] = ["scheduled", "arrived"];
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -153,4 +163,4 @@ pub struct PhotoRemoval {
     pub reason: String,
 }
 
-pub type StatusRecord = Decided<Status>;
+pub type StatusRecord = Decided<CaseStatus>;

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::case::records::{PhotoRecord, Stamp, VisitBody};
-use crate::case::view::{CaseView, DecisionView};
+use crate::case::view::{CaseView, DecisionView, UnknownContent};
 use crate::model::{ProofOfPurchase, Timestamp};
 use crate::rules::deadlines::{self, Due};
 
@@ -51,7 +51,7 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> Strin
         "Status",
         format!(
             "{} · round {} (started {}){}",
-            v.status().as_str(),
+            status_text(v),
             v.round,
             time_text(&v.round_started_at),
             resolved_note(&v.status.current.resolved_by)
@@ -230,6 +230,18 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> Strin
         t.line("Concurrent facts (first shown, all kept):");
         for f in &v.concurrent_facts {
             t.line(format!("  {}: {}", f.field, f.values.join(" | ")));
+        }
+    }
+
+    if !v.unknown.is_empty() {
+        t.line("");
+        t.line(format!(
+            "Unknown content ({}): written by a newer version of the app; kept and synced as it \
+             is. Update the app to see and work on it.",
+            v.unknown.len()
+        ));
+        for u in &v.unknown {
+            t.line(format!("  UNKNOWN {}", unknown_line(u)));
         }
     }
 
@@ -478,6 +490,32 @@ impl Text {
 
     fn into_string(self) -> String {
         self.0
+    }
+}
+
+/// The case's status as text; one this version does not know is marked, with what to do.
+pub fn status_text(view: &CaseView) -> String {
+    match view.status() {
+        crate::model::CaseStatus::Known(status) => status.as_str().to_owned(),
+        crate::model::CaseStatus::Unknown(text) => {
+            format!("{text} (UNKNOWN to this version: update the app)")
+        }
+    }
+}
+
+/// One item of unknown content: what and where, with its raw JSON where it has some.
+fn unknown_line(u: &UnknownContent) -> String {
+    match u {
+        UnknownContent::Status { value } => format!("status `{value}`"),
+        UnknownContent::Fact { key, json } => format!("fact {key} = {json}"),
+        UnknownContent::Decision { field, json } => format!("decision {field} = {json}"),
+        UnknownContent::Entry {
+            collection,
+            id,
+            entry_kind,
+            json,
+        } => format!("{collection} entry {id} of kind `{entry_kind}`: {json}"),
+        UnknownContent::RootKey { key } => format!("`{key}` (not shown by this version)"),
     }
 }
 

@@ -4,6 +4,7 @@
 use automerge::ReadDoc;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::case::document::{self, Collection, DecisionField};
 use crate::case::facts;
@@ -11,8 +12,8 @@ use crate::case::records::{
     ConfirmationBody, Decided, DefectRecord, Entry, EventBody, NoteBody, PartBody, PhotoRecord,
     ResolutionRecord, RoundBody, Stamp, StatusRecord, VisitBody, WarrantyRecord,
 };
-use crate::error::Result;
-use crate::model::{CaseId, Registration, Status, Timestamp};
+use crate::error::{Error, Result};
+use crate::model::{CaseId, CaseStatus, Registration, Status, Timestamp};
 use crate::rules::deadlines::{self, DeadlineInputs, Due};
 use crate::rules::policy::Policies;
 
@@ -67,6 +68,59 @@ pub struct PartLine {
     pub old_part_returned: bool,
 }
 
+/// Content of the case this version of the app does not know: written by a newer version,
+/// shown as unknown, kept in the document as it is and synced on (ADR 0009). HQ, upgraded
+/// first, refuses every one of these (`check_case`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum UnknownContent {
+    /// A status value (the text as written), the case's own or one of a conflict's.
+    Status { value: String },
+    /// A registration fact of a key this version does not have, with its JSON text.
+    Fact { key: String, json: String },
+    /// A decision field this version does not have, with its (winning) JSON record.
+    Decision { field: String, json: String },
+    /// An entry of a kind this version does not know in one of the collections, whole.
+    Entry {
+        collection: String,
+        id: String,
+        entry_kind: String,
+        json: String,
+    },
+    /// A key at the root of the document this version does not have (a newer collection).
+    RootKey { key: String },
+}
+
+impl UnknownContent {
+    /// Where the content is, e.g. `decisions.status`, `facts.warranty_card`, `parts.<id>`.
+    pub fn place(&self) -> String {
+        match self {
+            UnknownContent::Status { .. } => "decisions.status".into(),
+            UnknownContent::Fact { key, .. } => format!("facts.{key}"),
+            UnknownContent::Decision { field, .. } => format!("decisions.{field}"),
+            UnknownContent::Entry { collection, id, .. } => format!("{collection}.{id}"),
+            UnknownContent::RootKey { key } => key.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for UnknownContent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UnknownContent::Status { value } => write!(f, "status `{value}`"),
+            UnknownContent::Fact { key, .. } => write!(f, "fact `{key}`"),
+            UnknownContent::Decision { field, .. } => write!(f, "decision `{field}`"),
+            UnknownContent::Entry {
+                collection,
+                id,
+                entry_kind,
+                ..
+            } => write!(f, "{collection} entry {id} of kind `{entry_kind}`"),
+            UnknownContent::RootKey { key } => write!(f, "root key `{key}`"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CasePhoto {
     pub hash: String,
@@ -81,7 +135,8 @@ pub struct CaseView {
     pub number: Option<String>,
     pub registration: Registration,
     pub concurrent_facts: Vec<ConcurrentFact>,
-    pub status: DecisionView<Status>,
+    /// The status; an unknown one (`CaseStatus::Unknown`) is also listed in `unknown`.
+    pub status: DecisionView<CaseStatus>,
     pub defect: Option<DecisionView<DefectRecord>>,
     pub warranty: Option<DecisionView<WarrantyRecord>>,
     pub charge: Option<DecisionView<crate::model::Charge>>,
@@ -100,24 +155,40 @@ pub struct CaseView {
     /// The audit trail: one event per command, in time order.
     pub events: Vec<Entry<EventBody>>,
     pub updated_at: Timestamp,
+    /// Everything a newer version of the app wrote that this one does not know, in document
+    /// order (facts, status, decisions, entries, root keys); empty on a case it fully reads.
+    pub unknown: Vec<UnknownContent>,
 }
 
 impl CaseView {
-    pub fn status(&self) -> Status {
-        self.status.current.value
+    pub fn status(&self) -> CaseStatus {
+        self.status.current.value.clone()
+    }
+
+    /// The status, for a step that depends on it: `Error::UnknownStatus` when a newer app wrote
+    /// a status this version does not know. `action` completes "cannot … a case".
+    pub fn known_status(&self, action: &'static str) -> Result<Status> {
+        match &self.status.current.value {
+            CaseStatus::Known(status) => Ok(*status),
+            CaseStatus::Unknown(text) => Err(Error::UnknownStatus {
+                status: text.clone(),
+                action,
+            }),
+        }
     }
 
     pub fn has_conflict(&self) -> bool {
         !self.conflicts.is_empty()
     }
 
-    /// What this case's deadlines are computed from.
-    pub fn deadline_inputs(&self) -> DeadlineInputs {
-        DeadlineInputs {
+    /// What this case's deadlines are computed from; `None` when its status is unknown to this
+    /// version, which then cannot tell which milestones it has met (no deadline is shown).
+    pub fn deadline_inputs(&self) -> Option<DeadlineInputs> {
+        Some(DeadlineInputs {
             round_started_at: self.round_started_at,
             market: self.registration.market,
-            status: self.status(),
-        }
+            status: self.status.current.value.known()?,
+        })
     }
 
     pub fn is_overdue(&self, now: Timestamp) -> bool {
@@ -130,9 +201,15 @@ impl CaseView {
 /// Builds the view of a case document: the registration, the decisions, the collections, and
 /// what follows from them (round, deadlines, last update).
 pub fn build(doc: &impl ReadDoc, case_id: CaseId, policies: &Policies) -> Result<CaseView> {
-    let (registration, concurrent_facts) = registration_of(doc)?;
-    let decisions = decisions_of(doc, &registration)?;
-    let entries = entries_of(doc)?;
+    let mut unknown = Vec::new();
+    let (registration, concurrent_facts) = registration_of(doc, &mut unknown)?;
+    let decisions = decisions_of(doc, &registration, &mut unknown)?;
+    let entries = entries_of(doc, &mut unknown)?;
+    unknown.extend(
+        document::unknown_root_keys(doc)
+            .into_iter()
+            .map(|key| UnknownContent::RootKey { key }),
+    );
 
     let round = 1 + entries.rounds.len() as u32;
     let round_started_at = entries
@@ -140,12 +217,14 @@ pub fn build(doc: &impl ReadDoc, case_id: CaseId, policies: &Policies) -> Result
         .last()
         .map(|r| r.stamp.at)
         .unwrap_or(registration.received_at);
-    let next_due = DeadlineInputs {
-        round_started_at,
-        market: registration.market,
-        status: decisions.status.current.value,
-    }
-    .next_due(&policies.deadlines);
+    let next_due = decisions.status.current.value.known().and_then(|status| {
+        DeadlineInputs {
+            round_started_at,
+            market: registration.market,
+            status,
+        }
+        .next_due(&policies.deadlines)
+    });
     let updated_at = entries
         .events
         .iter()
@@ -175,12 +254,36 @@ pub fn build(doc: &impl ReadDoc, case_id: CaseId, policies: &Policies) -> Result
         photos: entries.photos,
         events: entries.events,
         updated_at,
+        unknown,
     })
 }
 
 /// The registration as its winning facts, and the facts replicas wrote concurrently.
-fn registration_of(doc: &impl ReadDoc) -> Result<(Registration, Vec<ConcurrentFact>)> {
+/// Fact keys this version does not have are listed in `unknown` with their winning JSON text
+/// (a fact is a string holding JSON, known or not).
+fn registration_of(
+    doc: &impl ReadDoc,
+    unknown: &mut Vec<UnknownContent>,
+) -> Result<(Registration, Vec<ConcurrentFact>)> {
     let fact_values = document::read_facts(doc);
+    for (key, values) in &fact_values {
+        if facts::KEYS.contains(&key.as_str()) {
+            continue;
+        }
+        match values.first() {
+            Some(json) if serde_json::from_str::<Value>(json).is_ok() => {
+                unknown.push(UnknownContent::Fact {
+                    key: key.clone(),
+                    json: json.clone(),
+                });
+            }
+            _ => {
+                return Err(Error::InvalidDocument(format!(
+                    "fact {key} is not a string holding JSON"
+                )));
+            }
+        }
+    }
     let registration = facts::from_winners(&fact_values)?;
     let concurrent = fact_values
         .iter()
@@ -194,7 +297,7 @@ fn registration_of(doc: &impl ReadDoc) -> Result<(Registration, Vec<ConcurrentFa
 }
 
 struct Decisions {
-    status: DecisionView<Status>,
+    status: DecisionView<CaseStatus>,
     defect: Option<DecisionView<DefectRecord>>,
     warranty: Option<DecisionView<WarrantyRecord>>,
     charge: Option<DecisionView<crate::model::Charge>>,
@@ -202,15 +305,19 @@ struct Decisions {
     conflicts: Vec<ConflictView>,
 }
 
-fn decisions_of(doc: &impl ReadDoc, registration: &Registration) -> Result<Decisions> {
+fn decisions_of(
+    doc: &impl ReadDoc,
+    registration: &Registration,
+    unknown: &mut Vec<UnknownContent>,
+) -> Result<Decisions> {
     let mut conflicts = Vec::new();
-    let status: DecisionView<Status> =
-        decision::<Status>(doc, DecisionField::Status, &mut conflicts)?.unwrap_or_else(|| {
+    let status: DecisionView<CaseStatus> =
+        decision::<CaseStatus>(doc, DecisionField::Status, &mut conflicts)?.unwrap_or_else(|| {
             // A case written before its first status record is simply registered.
             DecisionView {
                 current: StatusRecord {
                     key: Status::Registered.as_str().into(),
-                    value: Status::Registered,
+                    value: CaseStatus::Known(Status::Registered),
                     stamp: Stamp {
                         by: registration.first_responder.clone(),
                         device: String::new(),
@@ -221,6 +328,25 @@ fn decisions_of(doc: &impl ReadDoc, registration: &Registration) -> Result<Decis
                 conflict: Vec::new(),
             }
         });
+    let mut unknown_statuses: Vec<&str> = std::iter::once(&status.current)
+        .chain(&status.conflict)
+        .filter(|d| d.value.is_unknown())
+        .map(|d| d.value.as_str())
+        .collect();
+    unknown_statuses.sort_unstable();
+    unknown_statuses.dedup();
+    unknown.extend(
+        unknown_statuses
+            .into_iter()
+            .map(|value| UnknownContent::Status {
+                value: value.to_owned(),
+            }),
+    );
+    for (field, values) in document::read_unknown_decisions(doc)? {
+        if let Some(json) = values.into_iter().next() {
+            unknown.push(UnknownContent::Decision { field, json });
+        }
+    }
     Ok(Decisions {
         status,
         defect: decision(doc, DecisionField::Defect, &mut conflicts)?,
@@ -241,8 +367,9 @@ struct Entries {
     photos: Vec<CasePhoto>,
 }
 
-/// The append-only collections, each in time order, and the photos.
-fn entries_of(doc: &impl ReadDoc) -> Result<Entries> {
+/// The append-only collections, each in time order, and the photos. Part and visit entries of
+/// a kind this version does not know are listed in `unknown` instead.
+fn entries_of(doc: &impl ReadDoc, unknown: &mut Vec<UnknownContent>) -> Result<Entries> {
     fn sorted<T: DeserializeOwned>(doc: &impl ReadDoc, c: Collection) -> Result<Vec<Entry<T>>> {
         let mut entries = document::read_collection(doc, c)?;
         sort_entries(&mut entries);
@@ -253,15 +380,51 @@ fn entries_of(doc: &impl ReadDoc) -> Result<Entries> {
         .map(|(hash, record)| CasePhoto { hash, record })
         .collect();
     photos.sort_by(|a, b| (a.record.added_by.at, &a.hash).cmp(&(b.record.added_by.at, &b.hash)));
+    // Parts before visits, as `Collection::ALL` lists them, so `unknown` has one order.
+    let parts = part_lines(of_known_kinds(
+        doc,
+        Collection::Parts,
+        &PartBody::KINDS,
+        unknown,
+    )?);
+    let mut visits = of_known_kinds(doc, Collection::Visits, &VisitBody::KINDS, unknown)?;
+    sort_entries(&mut visits);
     Ok(Entries {
         events: sorted(doc, Collection::Events)?,
         notes: sorted(doc, Collection::Notes)?,
-        visits: sorted(doc, Collection::Visits)?,
+        visits,
         confirmations: sorted(doc, Collection::Confirmations)?,
         rounds: sorted(doc, Collection::Rounds)?,
-        parts: part_lines(document::read_collection(doc, Collection::Parts)?),
+        parts,
         photos,
     })
+}
+
+/// The entries of a collection whose `kind` this version knows, decoded; the others, whole and
+/// undecoded, go to `unknown`. An entry that is not JSON, or of a known kind but not of its
+/// shape, is unreadable as before: only a new kind is a newer app's.
+fn of_known_kinds<T: DeserializeOwned>(
+    doc: &impl ReadDoc,
+    collection: Collection,
+    kinds: &[&str],
+    unknown: &mut Vec<UnknownContent>,
+) -> Result<Vec<Entry<T>>> {
+    let unreadable =
+        |e: serde_json::Error| Error::InvalidDocument(format!("unreadable entry: {e}"));
+    let mut known = Vec::new();
+    for (id, json) in document::read_raw(doc, collection.key())? {
+        let value: Value = serde_json::from_str(&json).map_err(unreadable)?;
+        match value.get("kind").and_then(Value::as_str) {
+            Some(kind) if !kinds.contains(&kind) => unknown.push(UnknownContent::Entry {
+                collection: collection.key().into(),
+                id,
+                entry_kind: kind.to_owned(),
+                json,
+            }),
+            _ => known.push(serde_json::from_value(value).map_err(unreadable)?),
+        }
+    }
+    Ok(known)
 }
 
 /// Reads a decision field; records a conflict when its concurrent values disagree.

@@ -32,7 +32,8 @@ pub struct ProjectionRow {
     pub has_conflict: bool,
     pub warranty_covered: Option<bool>,
     pub major_incident: bool,
-    /// [`DeadlineInputs`] as JSON; `None` only in rows an older version wrote.
+    /// [`DeadlineInputs`] as JSON, `null` when the status is unknown to this version; `None`
+    /// only in rows an older version wrote.
     pub deadline_inputs: Option<String>,
 }
 
@@ -187,9 +188,10 @@ pub fn recompute_deadlines(conn: &Connection, policy: &DeadlinePolicy) -> Result
          WHERE case_id = ?1",
     )?;
     for (case_id, json) in rows {
-        let inputs: DeadlineInputs = serde_json::from_str(&json)
+        // `null` for a case whose status this version does not know: no deadline to date.
+        let inputs: Option<DeadlineInputs> = serde_json::from_str(&json)
             .map_err(|e| Error::InvalidDocument(format!("deadline inputs of {case_id}: {e}")))?;
-        let due = inputs.next_due(policy);
+        let due = inputs.and_then(|i| i.next_due(policy));
         update.execute(params![
             case_id,
             due.map(|d| d.milestone.as_str()),

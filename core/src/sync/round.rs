@@ -41,6 +41,9 @@ pub enum CaseSyncState {
     Rejected,
     /// HQ sent this case in a form this device cannot read or store (a value only a newer app
     /// version knows, or a damaged change): it is set aside with the reason
+    /// HQ sent this case in a form this device cannot read or store (a newer schema, a value
+    /// of the wrong type, a damaged change; content a newer app wrote in schema 1 is not this
+    /// but shown as unknown, ADR 0009): it is set aside with the reason
     /// ([`Store::quarantined_cases`]), the device's own copy and work stay as they were, and
     /// every other case syncs on. A later pull of the case that applies cleanly lifts it.
     Quarantined,
