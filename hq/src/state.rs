@@ -32,6 +32,7 @@ struct Inner {
     hq_actor: ActorId,
     clock: Clock,
     time_zone: Tz,
+    pull_budget: usize,
 }
 
 /// The company's time zone unless configured: the procedures' users are in China.
@@ -48,6 +49,7 @@ impl AppState {
                 hq_actor: ActorId::random(),
                 clock,
                 time_zone: DEFAULT_TIME_ZONE,
+                pull_budget: crate::pulls::PULL_BUDGET,
             }),
         }
     }
@@ -58,6 +60,23 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner { time_zone, ..inner }),
         }
+    }
+
+    /// The same state with another pull budget (see `ServeConfig::pull_budget_bytes`); call
+    /// before the state is shared.
+    pub fn with_pull_budget(self, pull_budget: usize) -> AppState {
+        let inner = Arc::unwrap_or_clone(self.inner);
+        AppState {
+            inner: Arc::new(Inner {
+                pull_budget,
+                ..inner
+            }),
+        }
+    }
+
+    /// The most bytes of change chunks one sync response carries.
+    pub fn pull_budget(&self) -> usize {
+        self.inner.pull_budget
     }
 
     /// The company's time zone: a case number's month is the month the complaint was received

@@ -62,10 +62,21 @@ pub async fn run(
     let hq_actor = state.hq_actor().clone();
     let now = state.now();
     let time_zone = state.time_zone();
+    let pull_budget = state.pull_budget();
     let device_id = device.device_id;
     let outcome = state
         .storage()
-        .transaction(move |tx| Box::pin(apply(tx, device_id, prepared, hq_actor, now, time_zone)))
+        .transaction(move |tx| {
+            Box::pin(apply(
+                tx,
+                device_id,
+                prepared,
+                hq_actor,
+                now,
+                time_zone,
+                pull_budget,
+            ))
+        })
         .await?;
     tracing::info!(
         device = %device_id,
@@ -274,6 +285,7 @@ async fn apply(
     hq_actor: ActorId,
     now: chrono::DateTime<chrono::FixedOffset>,
     time_zone: chrono_tz::Tz,
+    pull_budget: usize,
 ) -> Result<Outcome> {
     let device = authorised_device(tx, device_id).await?;
     let mode = if prepared.pushes.is_empty() {
@@ -293,6 +305,7 @@ async fn apply(
         prepared.cursor,
         prepared.max_pull,
         written.last_seq.unwrap_or(current),
+        pull_budget,
     )
     .await?;
     tx.mark_held_by_device(device.device_id, &pulled.documents)

@@ -897,7 +897,7 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     let config = hq.config.storage();
     // The server migrated to the latest; reopening is a no-op.
     let storage = fieldhq::Storage::open(&config).await.unwrap();
-    assert_eq!(storage.schema_version().await.unwrap(), 4);
+    assert_eq!(storage.schema_version().await.unwrap(), 6);
     drop(hq);
 
     // A fresh database, one step at a time, with data surviving the step.
@@ -922,7 +922,7 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
         .unwrap();
     drop(v1);
     let v2 = fieldhq::Storage::open(&config).await.unwrap();
-    assert_eq!(v2.schema_version().await.unwrap(), 4);
+    assert_eq!(v2.schema_version().await.unwrap(), 6);
     assert_eq!(
         v2.query_count("SELECT COUNT(*) FROM users").await.unwrap(),
         1
