@@ -497,6 +497,13 @@ mod tests {
     }
 
     #[test]
+    fn the_budget_and_framing_are_the_documented_ones() {
+        // docs/sync-protocol.md, "What HQ sends back" and "Limits".
+        assert_eq!(PULL_BUDGET, 16 * 1024 * 1024 - 256 * 1024);
+        assert_eq!((CASE_FRAMING, CHUNK_FRAMING), (40, 4));
+    }
+
+    #[test]
     fn a_change_bigger_than_the_budget_goes_alone() {
         let cases = vec![vec![10], vec![1_000, 10], vec![10]];
         let responses = play(&cases, 200);

@@ -949,7 +949,10 @@ impl Tx for SqliteTx<'_> {
 const SPAN_FILTER: &str = "case_id = ?1 AND seq > ?2 AND seq <= ?3 \
      AND (?4 IS NULL OR authored_by IS NOT ?4)";
 
-fn span_params(span: &Span) -> Result<(Vec<u8>, i64, i64, Option<Vec<u8>>)> {
+/// case, after, through, the author left out.
+type SpanParams = (Vec<u8>, i64, i64, Option<Vec<u8>>);
+
+fn span_params(span: &Span) -> Result<SpanParams> {
     Ok((
         span.case_id.as_bytes().to_vec(),
         to_db(span.after)?,

@@ -751,7 +751,7 @@ async fn big_case(hq: &TestHq, phone: &mut TestDevice, notes: usize) -> Uuid {
     for i in 0..notes {
         phone.note(case, &format!("{i:03} {}", "x".repeat(96)));
     }
-    phone.sync(&hq).await;
+    phone.sync(hq).await;
     case
 }
 
@@ -1115,12 +1115,33 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     admin::add_user(&v1, "wang", Role::Engineer, None)
         .await
         .unwrap();
+    // A change stored before changes had sizes: migration 6 measures it.
+    let (id, bytes) = match backend {
+        Backend::Sqlite => ("x'0195f1c27b2c7abc8def000000000001'", "x'0102030405'"),
+        Backend::Postgres => (
+            "'0195f1c2-7b2c-7abc-8def-000000000001'",
+            "'\\x0102030405'::bytea",
+        ),
+    };
+    v1.execute_raw(&format!(
+        "INSERT INTO cases (case_id, number, created_by, sync_seq, created_at) \
+         VALUES ({id}, '2611-0001', (SELECT user_id FROM users), 1, 0); \
+         INSERT INTO changes (seq, case_id, hash, actor, bytes) \
+         VALUES (1, {id}, {bytes}, {bytes}, {bytes})"
+    ))
+    .await
+    .unwrap();
     drop(v1);
     let v2 = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(v2.schema_version().await.unwrap(), 6);
     assert_eq!(
         v2.query_count("SELECT COUNT(*) FROM users").await.unwrap(),
         1
+    );
+    assert_eq!(
+        v2.query_count("SELECT size FROM changes").await.unwrap(),
+        5,
+        "the size of a change stored before migration 6"
     );
     assert_eq!(
         v2.query_count("SELECT COUNT(*) FROM naive_sync_states")
@@ -1130,6 +1151,12 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     );
     assert_eq!(
         v2.query_count("SELECT value FROM counters WHERE name = 'seq'")
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        v2.query_count("SELECT COUNT(*) FROM device_cases WHERE sent_seq IS NOT NULL")
             .await
             .unwrap(),
         0
