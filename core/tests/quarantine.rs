@@ -222,3 +222,120 @@ fn a_known_case_keeps_its_copy_and_work_when_hq_sends_what_it_cannot_read() {
         CaseSyncState::Quarantined
     );
 }
+
+fn changes(case_id: Uuid, changes: Vec<ByteBuf>) -> CasePull {
+    CasePull {
+        case_id,
+        changes,
+        whole: false,
+        number: None,
+    }
+}
+
+/// HQ pages a case too big for one response: a prefix of its log, whole, then the rest as
+/// changes. Every prefix of a valid case's log is a readable case.
+#[test]
+fn a_case_sent_in_pages_is_readable_at_every_page() {
+    let policies = Policies::default();
+    let ctx = Context {
+        by: "li",
+        device: "tablet",
+        at: t0(),
+        policies: &policies,
+    };
+    let case_id = Uuid::now_v7();
+    let mut doc =
+        new_case_document(&ActorId::random(), &ctx, case_id, &registration_for("P-1")).unwrap();
+    for i in 0..4 {
+        let note = Command::AddNote {
+            text: format!("note {i}"),
+        };
+        fieldcore::execute_on_document(&mut doc, case_id, &ctx, &note).unwrap();
+    }
+    let log = chunks(&doc);
+    assert!(log.len() > 2);
+    for split in 1..log.len() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path().join("device.db"), "wang").unwrap();
+        store.set_clock(step_clock());
+        let mut first = response(10, vec![whole(case_id, log[..split].to_vec())]);
+        first.more = true;
+        let round = store.apply_sync(&PushPlan::default(), &first).unwrap();
+        assert_eq!((round.pulled, round.quarantined), (1, 0), "split {split}");
+        let round = store
+            .apply_sync(
+                &PushPlan::default(),
+                &response(10, vec![changes(case_id, log[split..].to_vec())]),
+            )
+            .unwrap();
+        assert_eq!((round.pulled, round.repairs), (1, 0), "split {split}");
+        assert_eq!(store.case(case_id).unwrap().notes.len(), 4);
+    }
+}
+
+/// A change HQ holds that makes the case unreadable until a later change repairs it: a first
+/// page ending between the two is set aside, and the next page lifts it, without asking HQ
+/// for the case again (which would page it the same way, forever).
+#[test]
+fn an_unreadable_first_page_is_lifted_by_the_next_page() {
+    let (case_id, _, log) = remote_case("P-2", |doc| {
+        put_raw(doc, Collection::Notes.key(), "0190-bad", "not JSON");
+        let mut tx = doc.transaction();
+        let (_, notes) = tx.get(ROOT, Collection::Notes.key()).unwrap().unwrap();
+        tx.delete(&notes, "0190-bad").unwrap();
+        tx.commit();
+    });
+    let (head, fix) = log.split_at(log.len() - 1);
+
+    // A case new to the device: the first page is whole.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("device.db"), "wang").unwrap();
+    store.set_clock(step_clock());
+    let mut first = response(10, vec![whole(case_id, head.to_vec())]);
+    first.more = true;
+    let round = store.apply_sync(&PushPlan::default(), &first).unwrap();
+    assert_eq!(round.quarantined, 1);
+    let round = store
+        .apply_sync(
+            &PushPlan::default(),
+            &response(10, vec![changes(case_id, fix.to_vec())]),
+        )
+        .unwrap();
+    assert_eq!((round.pulled, round.repairs), (1, 0));
+    assert!(store.quarantined_cases().unwrap().is_empty());
+    assert_eq!(
+        store.case(case_id).unwrap().registration.serial_number,
+        "P-2"
+    );
+    let (request, _) = store.prepare_sync(1 << 20, 100).unwrap();
+    assert!(request.want_full.is_empty(), "nothing asked for again");
+
+    // A case the device holds: the changes after its copy come in pages too.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("device.db"), "wang").unwrap();
+    store.set_clock(step_clock());
+    store
+        .apply_sync(
+            &PushPlan::default(),
+            &response(5, vec![whole(case_id, head[..1].to_vec())]),
+        )
+        .unwrap();
+    let mut first = response(10, vec![changes(case_id, head[1..].to_vec())]);
+    first.more = true;
+    let round = store.apply_sync(&PushPlan::default(), &first).unwrap();
+    assert_eq!(round.quarantined, 1);
+    let round = store
+        .apply_sync(
+            &PushPlan::default(),
+            &response(10, vec![changes(case_id, fix.to_vec())]),
+        )
+        .unwrap();
+    assert_eq!((round.pulled, round.repairs), (1, 0));
+    assert!(store.quarantined_cases().unwrap().is_empty());
+    assert_ne!(
+        store.case_sync_state(case_id).unwrap(),
+        CaseSyncState::Quarantined
+    );
+    let (request, _) = store.prepare_sync(1 << 20, 100).unwrap();
+    assert!(request.want_full.is_empty(), "nothing asked for again");
+}

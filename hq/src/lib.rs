@@ -82,6 +82,10 @@ pub struct ServeConfig {
     /// The company's time zone: a case number's month is the month the complaint was
     /// received there (Asia/Shanghai by default).
     pub time_zone: chrono_tz::Tz,
+    /// The most bytes of change chunks (with their framing) one sync response carries;
+    /// [`pulls::PULL_BUDGET`] (16 MiB − 256 KiB) by default. Tests lower it to page small
+    /// cases; a deployment keeps the default.
+    pub pull_budget_bytes: usize,
 }
 
 impl ServeConfig {
@@ -92,6 +96,7 @@ impl ServeConfig {
             database_url: None,
             clock: None,
             time_zone: state::DEFAULT_TIME_ZONE,
+            pull_budget_bytes: pulls::PULL_BUDGET,
         }
     }
 
@@ -145,7 +150,9 @@ pub async fn serve(config: ServeConfig) -> Result<RunningHq> {
     let storage = Storage::open(&config.storage()).await?;
     let blobs = blobs::BlobStore::open(&config.data_dir)?;
     let clock = config.clock.clone().unwrap_or_else(state::system_clock);
-    let state = AppState::new(storage.clone(), blobs, clock).with_time_zone(config.time_zone);
+    let state = AppState::new(storage.clone(), blobs, clock)
+        .with_time_zone(config.time_zone)
+        .with_pull_budget(config.pull_budget_bytes);
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();

@@ -40,6 +40,8 @@ struct Inner {
     documents: Arc<Documents>,
     policies: PolicyCache,
     metrics: Arc<Metrics>,
+    /// The most bytes of change chunks one sync response carries.
+    pull_budget: usize,
 }
 
 /// The policies of the latest reference data, with its version, parsed once.
@@ -101,6 +103,7 @@ impl AppState {
                 documents: Arc::new(Documents::new(DEFAULT_CACHED_DOCUMENTS)),
                 policies: Arc::default(),
                 metrics: Arc::default(),
+                pull_budget: crate::pulls::PULL_BUDGET,
             }),
         }
     }
@@ -119,6 +122,18 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 case_limit_bytes,
+                ..inner
+            }),
+        }
+    }
+
+    /// The same state with another pull budget (see `ServeConfig::pull_budget_bytes`); call
+    /// before the state is shared.
+    pub fn with_pull_budget(self, pull_budget: usize) -> AppState {
+        let inner = Arc::unwrap_or_clone(self.inner);
+        AppState {
+            inner: Arc::new(Inner {
+                pull_budget,
                 ..inner
             }),
         }
@@ -162,6 +177,11 @@ impl AppState {
         );
         *cached = Some((reference.version, policies.clone()));
         policies
+    }
+
+    /// The most bytes of change chunks one sync response carries.
+    pub fn pull_budget(&self) -> usize {
+        self.inner.pull_budget
     }
 
     /// The company's time zone: a case number's month is the month the complaint was received

@@ -67,6 +67,8 @@ struct Context {
     case_limit_bytes: u64,
     documents: Arc<Documents>,
     metrics: Arc<Metrics>,
+    /// The most bytes of change chunks one response carries.
+    pull_budget: usize,
     state: AppState,
 }
 
@@ -88,6 +90,7 @@ pub async fn run(
         case_limit_bytes: state.case_limit_bytes(),
         documents: state.documents().clone(),
         metrics: state.metrics().clone(),
+        pull_budget: state.pull_budget(),
         state: state.clone(),
     };
     let device_id = device.device_id;
@@ -402,6 +405,7 @@ async fn apply(
         prepared.cursor,
         prepared.max_pull,
         written.last_seq.unwrap_or(current),
+        context.pull_budget,
     )
     .await?;
     tx.mark_held_by_device(device.device_id, &pulled.documents)

@@ -104,10 +104,17 @@ impl TestHq {
     /// Starts HQ on a free loopback port with a fresh SQLite data folder; its clock is fixed
     /// at [`t0`], so case numbers are `2611-NNNN`.
     pub fn start() -> Result<TestHq> {
+        TestHq::start_with_pull_budget(fieldhq::pulls::PULL_BUDGET)
+    }
+
+    /// [`TestHq::start`] with another pull budget (`ServeConfig::pull_budget_bytes`): a
+    /// small one makes HQ send small cases in pages.
+    pub fn start_with_pull_budget(pull_budget_bytes: usize) -> Result<TestHq> {
         let dir = tempfile::tempdir()?;
         let data_dir = dir.path().join("hq");
         let runtime = runtime()?;
-        let config = serve_config(SocketAddr::from(([127, 0, 0, 1], 0)), &data_dir);
+        let mut config = serve_config(SocketAddr::from(([127, 0, 0, 1], 0)), &data_dir);
+        config.pull_budget_bytes = pull_budget_bytes;
         let hq = runtime.block_on(fieldhq::serve(config))?;
         let state = HqState {
             addr: hq.addr(),

@@ -197,8 +197,9 @@ impl Store {
             )));
         }
         let pulled: Vec<CaseId> = response.pulls.iter().map(|p| p.case_id).collect();
+        let kept = self.quarantined_chunks(&pulled)?;
         let outcome = self.with_docs(&pulled, |store, open| {
-            let pulled = merge_pulls(store, &response.pulls, open);
+            let pulled = merge_pulls(store, &response.pulls, &kept, open);
             let now = store.now().to_rfc3339();
             store.write(|tx| {
                 let mut outcome = RoundOutcome::default();
@@ -311,6 +312,23 @@ impl Store {
         rows.into_iter()
             .map(|(id, reason)| Ok((parse_id(&id)?, reason)))
             .collect()
+    }
+
+    /// The chunks kept aside for those of `cases` that are quarantined.
+    fn quarantined_chunks(&self, cases: &[CaseId]) -> Result<HashMap<CaseId, Vec<u8>>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT changes FROM sync_quarantine WHERE case_id = ?1")?;
+        let mut kept = HashMap::new();
+        for case_id in cases {
+            let changes: Option<Vec<u8>> = stmt
+                .query_row([case_id.to_string()], |r| r.get(0))
+                .optional()?;
+            if let Some(changes) = changes {
+                kept.insert(*case_id, changes);
+            }
+        }
+        Ok(kept)
     }
 
     /// How a case stands with HQ.
@@ -430,21 +448,26 @@ struct Pulled {
 fn merge_pulls(
     store: &Store,
     pulls: &[CasePull],
+    kept: &HashMap<CaseId, Vec<u8>>,
     open: &mut Vec<(CaseId, Option<OpenCase>)>,
 ) -> Pulled {
     let mut jobs = Vec::with_capacity(pulls.len());
     let mut out = Pulled::default();
     for (pull, (_, doc)) in pulls.iter().zip(open.iter_mut()) {
+        let kept = kept.get(&pull.case_id).map(Vec::as_slice);
         match doc.take() {
-            Some(doc) => jobs.push((pull, Some(doc.doc))),
-            None if pull.whole => jobs.push((pull, None)),
+            Some(doc) => jobs.push((pull, Some(doc.doc), kept)),
+            // A case whose first page was set aside: its next pages complete it.
+            None if pull.whole || kept.is_some() => jobs.push((pull, None, kept)),
             None => out.repairs.push(pull.case_id),
         }
     }
     let actor = store.actor().clone();
     let policies = &store.policies;
     open.clear();
-    for result in parallel_map(jobs, |(pull, doc)| merge_pull(pull, doc, &actor, policies)) {
+    for result in parallel_map(jobs, |(pull, doc, kept)| {
+        merge_pull(pull, doc, kept, &actor, policies)
+    }) {
         match result {
             Merge::Done(done) => {
                 let (doc, m) = *done;
@@ -460,8 +483,69 @@ fn merge_pulls(
 
 /// Merges one pulled case into `doc` (the device's copy), or into a new document when the
 /// device does not have the case. Pure CPU, so it runs on any thread.
+///
+/// A quarantined case's chunks kept aside (`kept`) are merged too when the pull alone does not
+/// make a readable case: HQ sends a case too big for one response in pages, and a first page
+/// (a prefix of the case's log) that the view cannot read is completed by the next pages
+/// rather than asked for again and again.
 fn merge_pull(
     pull: &CasePull,
+    doc: Option<Automerge>,
+    kept: Option<&[u8]>,
+    actor: &automerge::ActorId,
+    policies: &Policies,
+) -> Merge {
+    let pulled: Vec<&[u8]> = pull.changes.iter().map(|c| c.as_slice()).collect();
+    let Some(kept) = kept.and_then(split_chunks) else {
+        return merge_chunks(pull, &pulled, doc, actor, policies);
+    };
+    if doc.is_some() || pull.whole {
+        let alone = merge_chunks(pull, &pulled, doc.clone(), actor, policies);
+        if let Merge::Done(_) = alone {
+            return alone;
+        }
+    }
+    let mut seen = HashSet::new();
+    let combined: Vec<&[u8]> = kept
+        .into_iter()
+        .chain(pulled)
+        .filter(|chunk| seen.insert(*chunk))
+        .collect();
+    merge_chunks(pull, &combined, doc, actor, policies)
+}
+
+/// The chunks of a concatenation of automerge chunks (as quarantine keeps them), or `None`
+/// if it is not one: each is the magic bytes, a 4-byte checksum, a type byte, a uLEB128
+/// length and that many bytes.
+fn split_chunks(mut bytes: &[u8]) -> Option<Vec<&[u8]>> {
+    const HEADER: usize = 9;
+    let mut chunks = Vec::new();
+    while !bytes.is_empty() {
+        let mut len: u64 = 0;
+        let mut at = HEADER;
+        for shift in (0..64).step_by(7) {
+            let byte = *bytes.get(at)?;
+            at += 1;
+            len |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        let end = at.checked_add(usize::try_from(len).ok()?)?;
+        if end > bytes.len() {
+            return None;
+        }
+        let (chunk, rest) = bytes.split_at(end);
+        chunks.push(chunk);
+        bytes = rest;
+    }
+    Some(chunks)
+}
+
+/// [`merge_pull`] of these chunks (the pull's, or the kept ones and the pull's).
+fn merge_chunks(
+    pull: &CasePull,
+    chunks: &[&[u8]],
     doc: Option<Automerge>,
     actor: &automerge::ActorId,
     policies: &Policies,
@@ -470,11 +554,7 @@ fn merge_pull(
         Merge::Quarantined(Quarantine {
             case_id: pull.case_id,
             reason,
-            changes: pull
-                .changes
-                .iter()
-                .flat_map(|c| c.iter().copied())
-                .collect(),
+            changes: chunks.concat(),
         })
     };
     // Chunks that do not parse or do not fit are repaired by asking for the whole case; when
@@ -486,8 +566,8 @@ fn merge_pull(
             Merge::Unusable(pull.case_id)
         }
     };
-    let mut changes = Vec::with_capacity(pull.changes.len());
-    for chunk in &pull.changes {
+    let mut changes = Vec::with_capacity(chunks.len());
+    for chunk in chunks {
         match Change::from_bytes(chunk.to_vec()) {
             Ok(change) => changes.push(change),
             Err(_) => return unusable("a change HQ sent is not a readable automerge change"),

@@ -148,6 +148,13 @@ pub struct Candidate {
     pub number: Option<String>,
     /// The device holds the case as of the cursor, so changes after it are enough.
     pub device_has_it: bool,
+    /// The case is being sent to the device in pages and the device stored the last page
+    /// (its response's cursor is at most the request's): it holds the case's changes
+    /// through this sequence number and gets the rest next.
+    pub sent_seq: Option<u64>,
+    /// The device has a paging record for the case, stored or not (cleared once the case is
+    /// sent to the end).
+    pub paged: bool,
 }
 
 /// The reads and writes of one transaction. Implemented by each backend; everything above
@@ -255,6 +262,24 @@ pub trait Tx: Send {
     // ---- health
 
     async fn ping(&mut self) -> Result<()>;
+
+    // ---- Pull budgeting: sizes first, bytes only of what is sent
+
+    /// The total stored bytes of each case's history (every change); 0 for a case without
+    /// changes or unknown. Reads the size column only.
+    async fn history_sizes(&mut self, cases: &[Uuid]) -> Result<HashMap<Uuid, u64>>;
+    /// How many changes each span holds and their stored bytes, from the size column alone;
+    /// one entry per span (zero for an empty one).
+    async fn span_totals(&mut self, spans: &[Span]) -> Result<HashMap<Uuid, SpanTotal>>;
+    /// The sequence number and stored size of each change of a span, in sequence order,
+    /// without loading the changes.
+    async fn span_sizes(&mut self, span: &Span) -> Result<Vec<(u64, u64)>>;
+    /// The bytes of each span's changes, in sequence order; one entry per span.
+    async fn span_changes(&mut self, spans: &[Span]) -> Result<HashMap<Uuid, Vec<Vec<u8>>>>;
+    /// Records (`Some`) or clears (`None`) how far `device` got in each case sent in pages.
+    /// Only updates cases the device already has a row for (see
+    /// [`Tx::mark_held_by_device`]).
+    async fn set_pages(&mut self, device: Uuid, pages: &[(Uuid, Option<Page>)]) -> Result<()>;
 
     // ---- Read model (`case_index`, see crate::read_model)
 
@@ -512,4 +537,41 @@ impl CaseIndexQuery {
 pub(crate) enum CaseIndexValue<'a> {
     Int(i64),
     Text(&'a str),
+}
+
+// ---- Pull budgeting (the types of the Tx methods of that name)
+
+/// A run of one case's changes a pull may send: those with a sequence number above `after`
+/// and at most `through` (`None`: to the end), leaving out the changes `skip_author` pushed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub case_id: Uuid,
+    pub after: u64,
+    pub through: Option<u64>,
+    pub skip_author: Option<Uuid>,
+}
+
+/// How many changes a [`Span`] holds and their stored bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SpanTotal {
+    pub count: u64,
+    pub bytes: u64,
+}
+
+/// How far a device got in a case sent in pages: the changes through `sent_seq`, in the
+/// response whose cursor was `cursor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub sent_seq: u64,
+    pub cursor: u64,
+}
+
+impl Span {
+    /// `through` as the databases compare it: the end of the log when unbounded.
+    pub(crate) fn through_db(&self) -> Result<i64> {
+        self.through
+            .map(to_db)
+            .transpose()
+            .map(|t| t.unwrap_or(i64::MAX))
+    }
 }

@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use super::{
     BoxFuture, Candidate, CaseInfo, CaseRow, DeviceAuth, DeviceInfo, LockMode, LogRow, NewCase,
-    NewDevice, PullQuery, Tx, from_db, hash_from_db, to_db,
+    NewDevice, Page, PullQuery, Span, SpanTotal, Tx, from_db, hash_from_db, to_db,
 };
 // Read model
 use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue};
@@ -52,9 +52,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/postgres/0005_case_index.sql"),
     ),
+    (
+        6,
+        include_str!("../../migrations/postgres/0006_change_sizes.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 5;
+pub const LATEST: i64 = 6;
 
 /// Connections per HQ node; a sync holds one for its transaction only.
 const POOL_SIZE: usize = 16;
@@ -619,11 +623,27 @@ impl Tx for PgTx<'_> {
             .iter()
             .map(|r| to_db(r.actor_seq))
             .collect::<Result<_>>()?;
+        let sizes: Vec<i64> = rows
+            .iter()
+            .map(|r| {
+                i64::try_from(r.bytes.len())
+                    .map_err(|_| Error::internal("a change over i64::MAX bytes"))
+            })
+            .collect::<Result<_>>()?;
         self.exec(
-            "INSERT INTO changes (seq, case_id, hash, actor, authored_by, bytes, actor_seq) \
+            "INSERT INTO changes (seq, case_id, hash, actor, authored_by, bytes, actor_seq, size) \
              SELECT * FROM UNNEST($1::bigint[], $2::uuid[], $3::bytea[], $4::bytea[], \
-             $5::uuid[], $6::bytea[], $7::bigint[])",
-            &[&seqs, &ids, &hashes, &actors, &authors, &bytes, &actor_seqs],
+             $5::uuid[], $6::bytea[], $7::bigint[], $8::bigint[])",
+            &[
+                &seqs,
+                &ids,
+                &hashes,
+                &actors,
+                &authors,
+                &bytes,
+                &actor_seqs,
+                &sizes,
+            ],
         )
         .await?;
         Ok(())
@@ -662,42 +682,58 @@ impl Tx for PgTx<'_> {
     }
 
     async fn pull_candidates(&mut self, query: &PullQuery) -> Result<Vec<Candidate>> {
-        const HEAD: &str = "SELECT c.case_id, c.sync_seq, c.number, \
-                    (h.since_seq IS NOT NULL AND h.since_seq <= $2) \
+        const COLUMNS: &str = "c.case_id, c.sync_seq, c.number, \
+             (h.since_seq IS NOT NULL AND h.since_seq <= $2), \
+             CASE WHEN h.sent_cursor <= $2 THEN h.sent_seq END, h.sent_seq IS NOT NULL";
+        // Cases sent in pages whose last page the device stored come first, also when the
+        // cursor is past them (a want_full case): they are not finished yet.
+        let paged = format!(
+            "SELECT {COLUMNS} FROM device_cases h JOIN cases c ON c.case_id = h.case_id \
+             WHERE h.device_id = $1 AND h.sent_seq IS NOT NULL AND h.sent_cursor <= $2 \
+               AND c.sync_seq <= $2"
+        );
+        let touched = format!(
+            "SELECT {COLUMNS} \
              FROM cases c \
              LEFT JOIN device_cases h ON h.device_id = $1 AND h.case_id = c.case_id \
              WHERE c.sync_seq > $2 \
-               AND (h.since_seq IS NULL OR h.since_seq > $2 OR EXISTS ( \
+               AND (h.since_seq IS NULL OR h.since_seq > $2 \
+                    OR (h.sent_seq IS NOT NULL AND h.sent_cursor <= $2) OR EXISTS ( \
                     SELECT 1 FROM changes l WHERE l.case_id = c.case_id AND l.seq > $2 \
-                    AND l.authored_by IS DISTINCT FROM $1))";
+                    AND l.authored_by IS DISTINCT FROM $1))"
+        );
         let cursor = to_db(query.cursor)?;
         let limit = i64::from(query.limit);
-        let rows = match &query.scope {
-            Scope::All => {
-                self.rows(
-                    &format!("{HEAD} ORDER BY c.sync_seq LIMIT $3"),
-                    &[&query.device_id, &cursor, &limit],
-                )
-                .await?
-            }
-            Scope::Engineer(user) => {
-                self.rows(
-                    &format!(
-                        "{HEAD} AND (c.created_by = $4 OR c.assigned_engineer = $4) \
-                         ORDER BY c.sync_seq LIMIT $3"
-                    ),
-                    &[&query.device_id, &cursor, &limit, user],
-                )
-                .await?
-            }
-            Scope::Center(center) => {
-                self.rows(
-                    &format!("{HEAD} AND c.routed_center = $4 ORDER BY c.sync_seq LIMIT $3"),
-                    &[&query.device_id, &cursor, &limit, center],
-                )
-                .await?
-            }
-        };
+        let mut rows = Vec::new();
+        for head in [paged, touched] {
+            rows.extend(match &query.scope {
+                Scope::All => {
+                    self.rows(
+                        &format!("{head} ORDER BY c.sync_seq LIMIT $3"),
+                        &[&query.device_id, &cursor, &limit],
+                    )
+                    .await?
+                }
+                Scope::Engineer(user) => {
+                    self.rows(
+                        &format!(
+                            "{head} AND (c.created_by = $4 OR c.assigned_engineer = $4) \
+                             ORDER BY c.sync_seq LIMIT $3"
+                        ),
+                        &[&query.device_id, &cursor, &limit, user],
+                    )
+                    .await?
+                }
+                Scope::Center(center) => {
+                    self.rows(
+                        &format!("{head} AND c.routed_center = $4 ORDER BY c.sync_seq LIMIT $3"),
+                        &[&query.device_id, &cursor, &limit, center],
+                    )
+                    .await?
+                }
+            });
+        }
+        rows.truncate(query.limit as usize);
         rows.iter()
             .map(|row| {
                 Ok(Candidate {
@@ -705,6 +741,8 @@ impl Tx for PgTx<'_> {
                     sync_seq: from_db(row.try_get(1)?)?,
                     number: row.try_get(2)?,
                     device_has_it: row.try_get(3)?,
+                    sent_seq: row.try_get::<_, Option<i64>>(4)?.map(from_db).transpose()?,
+                    paged: row.try_get(5)?,
                 })
             })
             .collect()
@@ -842,6 +880,137 @@ impl Tx for PgTx<'_> {
             .map(|r| r.try_get(0).map_err(Error::from))
             .collect()
     }
+
+    // ---- Pull budgeting
+
+    async fn history_sizes(&mut self, cases: &[Uuid]) -> Result<HashMap<Uuid, u64>> {
+        let mut out: HashMap<Uuid, u64> = cases.iter().map(|id| (*id, 0)).collect();
+        if cases.is_empty() {
+            return Ok(out);
+        }
+        let rows = self
+            .rows(
+                "SELECT case_id, SUM(size)::bigint FROM changes WHERE case_id = ANY($1) \
+                 GROUP BY case_id",
+                &[&cases],
+            )
+            .await?;
+        for row in rows {
+            out.insert(row.try_get(0)?, from_db(row.try_get(1)?)?);
+        }
+        Ok(out)
+    }
+
+    async fn span_totals(&mut self, spans: &[Span]) -> Result<HashMap<Uuid, SpanTotal>> {
+        let mut out: HashMap<Uuid, SpanTotal> = spans
+            .iter()
+            .map(|s| (s.case_id, SpanTotal::default()))
+            .collect();
+        if spans.is_empty() {
+            return Ok(out);
+        }
+        let (ids, after, through, skip) = span_arrays(spans)?;
+        let rows = self
+            .rows(
+                &format!(
+                    "SELECT s.case_id, COUNT(*), SUM(l.size)::bigint FROM {SPAN_JOIN} \
+                     GROUP BY s.case_id"
+                ),
+                &[&ids, &after, &through, &skip],
+            )
+            .await?;
+        for row in rows {
+            out.insert(
+                row.try_get(0)?,
+                SpanTotal {
+                    count: from_db(row.try_get(1)?)?,
+                    bytes: from_db(row.try_get(2)?)?,
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    async fn span_sizes(&mut self, span: &Span) -> Result<Vec<(u64, u64)>> {
+        let rows = self
+            .rows(
+                "SELECT seq, size FROM changes WHERE case_id = $1 AND seq > $2 AND seq <= $3 \
+                 AND ($4::uuid IS NULL OR authored_by IS DISTINCT FROM $4) ORDER BY seq",
+                &[
+                    &span.case_id,
+                    &to_db(span.after)?,
+                    &span.through_db()?,
+                    &span.skip_author,
+                ],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| Ok((from_db(row.try_get(0)?)?, from_db(row.try_get(1)?)?)))
+            .collect()
+    }
+
+    async fn span_changes(&mut self, spans: &[Span]) -> Result<HashMap<Uuid, Vec<Vec<u8>>>> {
+        if spans.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let (ids, after, through, skip) = span_arrays(spans)?;
+        let rows = self
+            .rows(
+                &format!("SELECT s.case_id, l.bytes FROM {SPAN_JOIN} ORDER BY l.seq"),
+                &[&ids, &after, &through, &skip],
+            )
+            .await?;
+        grouped(rows, &ids)
+    }
+
+    async fn set_pages(&mut self, device: Uuid, pages: &[(Uuid, Option<Page>)]) -> Result<()> {
+        if pages.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<Uuid> = pages.iter().map(|(id, _)| *id).collect();
+        let seqs: Vec<Option<i64>> = pages
+            .iter()
+            .map(|(_, p)| p.map(|p| to_db(p.sent_seq)).transpose())
+            .collect::<Result<_>>()?;
+        let cursors: Vec<Option<i64>> = pages
+            .iter()
+            .map(|(_, p)| p.map(|p| to_db(p.cursor)).transpose())
+            .collect::<Result<_>>()?;
+        self.exec(
+            "UPDATE device_cases h SET sent_seq = u.seq, sent_cursor = u.cursor \
+             FROM UNNEST($2::uuid[], $3::bigint[], $4::bigint[]) AS u(case_id, seq, cursor) \
+             WHERE h.device_id = $1 AND h.case_id = u.case_id",
+            &[&device, &ids, &seqs, &cursors],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+// ---- Pull budgeting
+
+/// The changes of each span ($1 cases, $2 after, $3 through, $4 the author left out or NULL),
+/// joined as `l`, the span as `s`.
+const SPAN_JOIN: &str = "UNNEST($1::uuid[], $2::bigint[], $3::bigint[], $4::uuid[]) \
+     AS s(case_id, after, through, skip) \
+     JOIN changes l ON l.case_id = s.case_id AND l.seq > s.after AND l.seq <= s.through \
+     AND (s.skip IS NULL OR l.authored_by IS DISTINCT FROM s.skip)";
+
+type SpanArrays = (Vec<Uuid>, Vec<i64>, Vec<i64>, Vec<Option<Uuid>>);
+
+fn span_arrays(spans: &[Span]) -> Result<SpanArrays> {
+    Ok((
+        spans.iter().map(|s| s.case_id).collect(),
+        spans
+            .iter()
+            .map(|s| to_db(s.after))
+            .collect::<Result<_>>()?,
+        spans
+            .iter()
+            .map(|s| s.through_db())
+            .collect::<Result<_>>()?,
+        spans.iter().map(|s| s.skip_author).collect(),
+    ))
 }
 
 // ---- Read model

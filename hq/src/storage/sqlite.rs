@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::{
     BoxFuture, Candidate, CaseInfo, CaseRow, DeviceAuth, DeviceInfo, LockMode, LogRow, NewCase,
-    NewDevice, PullQuery, Tx, from_db, to_db,
+    NewDevice, Page, PullQuery, Span, SpanTotal, Tx, from_db, to_db,
 };
 // Read model
 use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue};
@@ -46,9 +46,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/sqlite/0005_case_index.sql"),
     ),
+    (
+        6,
+        include_str!("../../migrations/sqlite/0006_change_sizes.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 5;
+pub const LATEST: i64 = 6;
 
 #[derive(Clone)]
 pub struct SqliteStorage {
@@ -639,10 +643,12 @@ impl Tx for SqliteTx<'_> {
 
     async fn append(&mut self, rows: &[LogRow]) -> Result<()> {
         let mut stmt = self.conn.prepare_cached(
-            "INSERT INTO changes (seq, case_id, hash, actor, authored_by, bytes, actor_seq) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO changes (seq, case_id, hash, actor, authored_by, bytes, actor_seq, size) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         for row in rows {
+            let size = i64::try_from(row.bytes.len())
+                .map_err(|_| Error::internal("a change over i64::MAX bytes"))?;
             stmt.execute(params![
                 to_db(row.seq)?,
                 row.case_id.as_bytes().as_slice(),
@@ -650,7 +656,8 @@ impl Tx for SqliteTx<'_> {
                 row.actor,
                 row.authored_by.map(|d| d.as_bytes().to_vec()),
                 row.bytes,
-                to_db(row.actor_seq)?
+                to_db(row.actor_seq)?,
+                size
             ])?;
         }
         Ok(())
@@ -710,43 +717,63 @@ impl Tx for SqliteTx<'_> {
                 rusqlite::types::Value::Text(center.clone()),
             ),
         };
-        let sql = format!(
-            "SELECT c.case_id, c.sync_seq, c.number, \
-                    (h.since_seq IS NOT NULL AND h.since_seq <= ?2) \
+        const COLUMNS: &str = "c.case_id, c.sync_seq, c.number, \
+             (h.since_seq IS NOT NULL AND h.since_seq <= ?2), \
+             CASE WHEN h.sent_cursor <= ?2 THEN h.sent_seq END, h.sent_seq IS NOT NULL";
+        // Cases sent in pages whose last page the device stored come first, also when the
+        // cursor is past them (a want_full case): they are not finished yet.
+        let paged = format!(
+            "SELECT {COLUMNS} FROM device_cases h JOIN cases c ON c.case_id = h.case_id \
+             WHERE h.device_id = ?1 AND h.sent_seq IS NOT NULL AND h.sent_cursor <= ?2 \
+               AND c.sync_seq <= ?2 AND {filter} \
+             ORDER BY c.sync_seq LIMIT ?3"
+        );
+        let touched = format!(
+            "SELECT {COLUMNS} \
              FROM cases c \
              LEFT JOIN device_cases h ON h.device_id = ?1 AND h.case_id = c.case_id \
              WHERE c.sync_seq > ?2 AND {filter} \
-               AND (h.since_seq IS NULL OR h.since_seq > ?2 OR EXISTS ( \
+               AND (h.since_seq IS NULL OR h.since_seq > ?2 \
+                    OR (h.sent_seq IS NOT NULL AND h.sent_cursor <= ?2) OR EXISTS ( \
                     SELECT 1 FROM changes l WHERE l.case_id = c.case_id AND l.seq > ?2 \
                     AND l.authored_by IS NOT ?1)) \
              ORDER BY c.sync_seq LIMIT ?3"
         );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt
-            .query_map(
-                params![
-                    query.device_id.as_bytes().as_slice(),
-                    to_db(query.cursor)?,
-                    query.limit,
-                    param
-                ],
-                |r| {
-                    Ok((
-                        r.get::<_, Vec<u8>>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                        r.get::<_, bool>(3)?,
-                    ))
-                },
-            )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut rows = Vec::new();
+        for sql in [paged, touched] {
+            let mut stmt = self.conn.prepare_cached(&sql)?;
+            rows.extend(
+                stmt.query_map(
+                    params![
+                        query.device_id.as_bytes().as_slice(),
+                        to_db(query.cursor)?,
+                        query.limit,
+                        param
+                    ],
+                    |r| {
+                        Ok((
+                            r.get::<_, Vec<u8>>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, Option<String>>(2)?,
+                            r.get::<_, bool>(3)?,
+                            r.get::<_, Option<i64>>(4)?,
+                            r.get::<_, bool>(5)?,
+                        ))
+                    },
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?,
+            );
+        }
+        rows.truncate(query.limit as usize);
         rows.into_iter()
-            .map(|(id, seq, number, has)| {
+            .map(|(id, seq, number, has, sent, paged)| {
                 Ok(Candidate {
                     case_id: uuid_of(id)?,
                     sync_seq: from_db(seq)?,
                     number,
                     device_has_it: has,
+                    sent_seq: sent.map(from_db).transpose()?,
+                    paged,
                 })
             })
             .collect()
@@ -965,6 +992,105 @@ impl Tx for SqliteTx<'_> {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         ids.into_iter().map(uuid_of).collect()
     }
+
+    // ---- Pull budgeting
+
+    async fn history_sizes(&mut self, cases: &[Uuid]) -> Result<HashMap<Uuid, u64>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT COALESCE(SUM(size), 0) FROM changes WHERE case_id = ?1")?;
+        let mut out = HashMap::with_capacity(cases.len());
+        for id in cases {
+            let total: i64 = stmt.query_row([id.as_bytes().as_slice()], |r| r.get(0))?;
+            out.insert(*id, from_db(total)?);
+        }
+        Ok(out)
+    }
+
+    async fn span_totals(&mut self, spans: &[Span]) -> Result<HashMap<Uuid, SpanTotal>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM changes WHERE {SPAN_FILTER}"
+        ))?;
+        let mut out = HashMap::with_capacity(spans.len());
+        for span in spans {
+            let (count, bytes): (i64, i64) =
+                stmt.query_row(span_params(span)?, |r| Ok((r.get(0)?, r.get(1)?)))?;
+            out.insert(
+                span.case_id,
+                SpanTotal {
+                    count: from_db(count)?,
+                    bytes: from_db(bytes)?,
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    async fn span_sizes(&mut self, span: &Span) -> Result<Vec<(u64, u64)>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT seq, size FROM changes WHERE {SPAN_FILTER} ORDER BY seq"
+        ))?;
+        let rows = stmt
+            .query_map(span_params(span)?, |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(seq, size)| Ok((from_db(seq)?, from_db(size)?)))
+            .collect()
+    }
+
+    async fn span_changes(&mut self, spans: &[Span]) -> Result<HashMap<Uuid, Vec<Vec<u8>>>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT bytes FROM changes WHERE {SPAN_FILTER} ORDER BY seq"
+        ))?;
+        let mut out = HashMap::with_capacity(spans.len());
+        for span in spans {
+            let chunks = stmt
+                .query_map(span_params(span)?, |r| r.get::<_, Vec<u8>>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            out.insert(span.case_id, chunks);
+        }
+        Ok(out)
+    }
+
+    async fn set_pages(&mut self, device: Uuid, pages: &[(Uuid, Option<Page>)]) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "UPDATE device_cases SET sent_seq = ?3, sent_cursor = ?4 \
+             WHERE device_id = ?1 AND case_id = ?2",
+        )?;
+        for (case_id, page) in pages {
+            let (seq, cursor) = match page {
+                Some(p) => (Some(to_db(p.sent_seq)?), Some(to_db(p.cursor)?)),
+                None => (None, None),
+            };
+            stmt.execute(params![
+                device.as_bytes().as_slice(),
+                case_id.as_bytes().as_slice(),
+                seq,
+                cursor
+            ])?;
+        }
+        Ok(())
+    }
+}
+
+// ---- Pull budgeting
+
+/// The changes of a [`Span`]: ?1 case, ?2 after, ?3 through, ?4 the author left out (or NULL).
+const SPAN_FILTER: &str = "case_id = ?1 AND seq > ?2 AND seq <= ?3 \
+     AND (?4 IS NULL OR authored_by IS NOT ?4)";
+
+/// case, after, through, the author left out.
+type SpanParams = (Vec<u8>, i64, i64, Option<Vec<u8>>);
+
+fn span_params(span: &Span) -> Result<SpanParams> {
+    Ok((
+        span.case_id.as_bytes().to_vec(),
+        to_db(span.after)?,
+        span.through_db()?,
+        span.skip_author.map(|d| d.as_bytes().to_vec()),
+    ))
 }
 
 /// `INSERT ... ON CONFLICT DO UPDATE` of a whole read-model row; a row built from an older

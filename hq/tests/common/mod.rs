@@ -58,6 +58,11 @@ pub struct TestHq {
 
 impl TestHq {
     pub async fn start(backend: Backend) -> TestHq {
+        TestHq::start_with(backend, fieldhq::pulls::PULL_BUDGET).await
+    }
+
+    /// [`TestHq::start`] with another pull budget (bytes of chunks per response).
+    pub async fn start_with(backend: Backend, pull_budget_bytes: usize) -> TestHq {
         // The workspace builds reqwest without a crypto provider; plain HTTP still needs one set.
         let _ = rustls::crypto::ring::default_provider().install_default();
         // FIELDHQ_TEST_LOG=info shows HQ's own log lines (one per sync, with its duration).
@@ -73,6 +78,7 @@ impl TestHq {
         let dir = tempfile::tempdir().unwrap();
         let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().join("data"));
         config.clock = Some(Arc::new(t0));
+        config.pull_budget_bytes = pull_budget_bytes;
         if backend == Backend::Postgres {
             config.database_url = Some(fresh_schema_url().await);
         }
@@ -157,6 +163,16 @@ impl TestHq {
 
     pub async fn count(&self, sql: &str) -> i64 {
         self.storage().query_count(sql).await.unwrap()
+    }
+
+    /// `Tx::history_sizes` of one case.
+    pub async fn history_size(&self, case: Uuid) -> u64 {
+        self.storage()
+            .transaction(move |tx| {
+                Box::pin(async move { Ok(tx.history_sizes(&[case]).await?[&case]) })
+            })
+            .await
+            .unwrap()
     }
 
     pub async fn log_len(&self) -> i64 {

@@ -760,6 +760,201 @@ pub async fn pulls_page_with_more_and_the_cursor(backend: Backend) {
     assert!(repeat.pulls.iter().all(|p| p.whole));
 }
 
+// ---------------------------------------------------------------- paging big cases
+
+/// The pull budget of the paging tests: a few notes' worth.
+const SMALL_BUDGET: usize = 2_048;
+
+/// Response bytes besides the pulls' chunks and per-case framing (version, cursor, more,
+/// acks, the pulls' count, reference): what a response may take over the budget.
+const RESPONSE_FRAMING: usize = 32;
+
+/// A case of `notes` notes of 100 characters, pushed by `phone` (several budgets' worth).
+async fn big_case(hq: &TestHq, phone: &mut TestDevice, notes: usize) -> Uuid {
+    let case = phone.register();
+    for i in 0..notes {
+        phone.note(case, &format!("{i:03} {}", "x".repeat(96)));
+    }
+    phone.sync(hq).await;
+    case
+}
+
+fn note_count(device: &TestDevice, case: Uuid) -> usize {
+    fieldcore::read_collection::<fieldcore::NoteBody>(
+        &device.docs[&case],
+        fieldcore::Collection::Notes,
+    )
+    .unwrap()
+    .len()
+}
+
+/// Every response's encoded size is within the budget and its framing.
+fn assert_in_budget(responses: &[SyncResponse], budget: usize) {
+    for r in responses {
+        let size = encode_response(r).len();
+        assert!(
+            size <= budget + RESPONSE_FRAMING,
+            "a response of {size} bytes for a budget of {budget}"
+        );
+        assert!(
+            r.pulls.iter().map(|p| p.changes.len()).sum::<usize>() > 0,
+            "every page makes progress"
+        );
+    }
+}
+
+fn encode_response(response: &SyncResponse) -> Vec<u8> {
+    fieldcore::encode_message(response).unwrap()
+}
+
+pub async fn a_big_case_is_pulled_in_pages(backend: Backend) {
+    let hq = TestHq::start_with(backend, SMALL_BUDGET).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let case = big_case(&hq, &mut phone, 40).await;
+    let history = hq.history_size(case).await;
+    assert!(history > 4 * SMALL_BUDGET as u64, "{history}");
+
+    let mut desk = hq.person("li", Role::HqStaff, None).await;
+    let responses = desk.sync(&hq).await;
+    assert!(responses.len() > 4, "{} responses", responses.len());
+    assert_in_budget(&responses, SMALL_BUDGET);
+    assert!(responses[..responses.len() - 1].iter().all(|r| r.more));
+    assert!(!responses.last().unwrap().more);
+    // The first page is the case's beginning, whole; the rest follows as changes, each change
+    // once, and nothing of the device's asking for repairs.
+    assert!(responses[0].pulls[0].whole);
+    assert!(
+        responses[1..]
+            .iter()
+            .flat_map(|r| &r.pulls)
+            .all(|p| p.case_id == case && !p.whole)
+    );
+    let sent: Vec<usize> = responses
+        .iter()
+        .flat_map(|r| &r.pulls)
+        .flat_map(|p| p.changes.iter().map(|c| c.len()))
+        .collect();
+    assert_eq!(sent.len() as i64, hq.log_len().await, "every change once");
+    assert_eq!(sent.iter().sum::<usize>() as u64, history, "history_sizes");
+    assert!(desk.want_full.is_empty());
+    assert_eq!(
+        desk.heads(case),
+        phone.heads(case),
+        "converged to HQ's heads"
+    );
+    assert_eq!(note_count(&desk, case), 40);
+    assert_eq!(desk.number_in_doc(case), Some(format!("{MONTH}-0001")));
+    // Done: nothing more to send.
+    let again = desk.sync(&hq).await;
+    assert!(again.len() == 1 && again[0].pulls.is_empty());
+}
+
+pub async fn a_device_holding_a_big_case_gets_the_rest_as_changes_in_pages(backend: Backend) {
+    let hq = TestHq::start_with(backend, SMALL_BUDGET).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let mut desk = hq.person("li", Role::HqStaff, None).await;
+    let case = big_case(&hq, &mut phone, 1).await;
+    // Other cases after it, small, that the device gets too.
+    let small = phone.register();
+    phone.sync(&hq).await;
+    desk.sync(&hq).await;
+    assert_eq!(note_count(&desk, case), 1);
+
+    for i in 0..40 {
+        phone.note(case, &format!("{i:03} {}", "y".repeat(96)));
+    }
+    phone.note(small, "small and late");
+    phone.sync(&hq).await;
+    let responses = desk.sync(&hq).await;
+    assert!(responses.len() > 4, "{} responses", responses.len());
+    assert_in_budget(&responses, SMALL_BUDGET);
+    assert!(
+        responses.iter().flat_map(|r| &r.pulls).all(|p| !p.whole),
+        "the device holds both cases: changes only"
+    );
+    assert!(desk.want_full.is_empty());
+    assert_eq!(desk.heads(case), phone.heads(case));
+    assert_eq!(desk.heads(small), phone.heads(small));
+    assert_eq!(note_count(&desk, case), 41);
+    assert_eq!(note_count(&desk, small), 1);
+}
+
+pub async fn want_full_of_a_big_case_pages_too(backend: Backend) {
+    let hq = TestHq::start_with(backend, SMALL_BUDGET).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let mut desk = hq.person("li", Role::HqStaff, None).await;
+    let case = big_case(&hq, &mut phone, 40).await;
+    desk.sync(&hq).await;
+    // The device's cursor is past every change of the case: only the paging keeps it coming.
+    desk.docs.clear();
+    desk.want_full.push(case);
+    let responses = desk.sync(&hq).await;
+    assert!(responses.len() > 4, "{} responses", responses.len());
+    assert_in_budget(&responses, SMALL_BUDGET);
+    assert!(responses[0].pulls[0].whole);
+    assert!(
+        responses[1..]
+            .iter()
+            .flat_map(|r| &r.pulls)
+            .all(|p| !p.whole)
+    );
+    let sent: usize = responses
+        .iter()
+        .flat_map(|r| &r.pulls)
+        .map(|p| p.changes.len())
+        .sum();
+    assert_eq!(sent as i64, hq.log_len().await, "every change once");
+    assert_eq!(desk.heads(case), phone.heads(case));
+    assert_eq!(note_count(&desk, case), 40);
+}
+
+pub async fn a_lost_page_is_repaired(backend: Backend) {
+    let hq = TestHq::start_with(backend, SMALL_BUDGET).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let mut desk = hq.person("li", Role::HqStaff, None).await;
+    let case = big_case(&hq, &mut phone, 40).await;
+    // Pages are lost on the way at several points: a first page, a middle one, the last.
+    let first = desk.request();
+    desk.exchange(&hq, &first).await;
+    desk.sync_once(&hq).await;
+    desk.sync_once(&hq).await;
+    let middle = desk.request();
+    desk.exchange(&hq, &middle).await;
+    let responses = desk.sync(&hq).await;
+    assert_in_budget(&responses, SMALL_BUDGET);
+    assert_eq!(desk.heads(case), phone.heads(case));
+    assert_eq!(note_count(&desk, case), 40);
+
+    let mut tablet = hq.device("li").await;
+    loop {
+        let request = tablet.request();
+        let response = tablet.exchange(&hq, &request).await;
+        if !response.more {
+            // The last page is lost; the next sync brings the case to its end all the same.
+            break;
+        }
+        tablet.apply(&request, &response);
+    }
+    tablet.sync(&hq).await;
+    assert_eq!(tablet.heads(case), phone.heads(case));
+}
+
+pub async fn many_small_cases_pack_into_one_response(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    for _ in 0..30 {
+        let case = phone.register();
+        phone.note(case, "small");
+    }
+    phone.sync(&hq).await;
+    let mut desk = hq.person("li", Role::HqStaff, None).await;
+    let responses = desk.sync(&hq).await;
+    assert_eq!(responses.len(), 1);
+    assert_eq!(responses[0].pulls.len(), 30);
+    assert!(responses[0].pulls.iter().all(|p| p.whole));
+    assert_eq!(desk.docs.len(), 30);
+}
+
 // ---------------------------------------------------------------- reference data
 
 pub async fn reference_data_is_delivered_once_per_version(backend: Backend) {
@@ -926,6 +1121,7 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     };
     let storage = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(storage.schema_version().await.unwrap(), latest);
+    assert_eq!(storage.schema_version().await.unwrap(), 6);
     drop(hq);
 
     // A fresh database, one step at a time, with data surviving the step.
@@ -948,12 +1144,34 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     admin::add_user(&v1, "wang", Role::Engineer, None)
         .await
         .unwrap();
+    // A change stored before changes had sizes: migration 6 measures it.
+    let (id, bytes) = match backend {
+        Backend::Sqlite => ("x'0195f1c27b2c7abc8def000000000001'", "x'0102030405'"),
+        Backend::Postgres => (
+            "'0195f1c2-7b2c-7abc-8def-000000000001'",
+            "'\\x0102030405'::bytea",
+        ),
+    };
+    v1.execute_raw(&format!(
+        "INSERT INTO cases (case_id, number, created_by, sync_seq, created_at) \
+         VALUES ({id}, '2611-0001', (SELECT user_id FROM users), 1, 0); \
+         INSERT INTO changes (seq, case_id, hash, actor, bytes) \
+         VALUES (1, {id}, {bytes}, {bytes}, {bytes})"
+    ))
+    .await
+    .unwrap();
     drop(v1);
     let v2 = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(v2.schema_version().await.unwrap(), latest);
+    assert_eq!(v2.schema_version().await.unwrap(), 6);
     assert_eq!(
         v2.query_count("SELECT COUNT(*) FROM users").await.unwrap(),
         1
+    );
+    assert_eq!(
+        v2.query_count("SELECT size FROM changes").await.unwrap(),
+        5,
+        "the size of a change stored before migration 6"
     );
     assert_eq!(
         v2.query_count("SELECT COUNT(*) FROM naive_sync_states")
@@ -963,6 +1181,12 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     );
     assert_eq!(
         v2.query_count("SELECT value FROM counters WHERE name = 'seq'")
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        v2.query_count("SELECT COUNT(*) FROM device_cases WHERE sent_seq IS NOT NULL")
             .await
             .unwrap(),
         0
