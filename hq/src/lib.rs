@@ -86,6 +86,9 @@ pub struct ServeConfig {
     /// [`pulls::PULL_BUDGET`] (16 MiB − 256 KiB) by default. Tests lower it to page small
     /// cases; a deployment keeps the default.
     pub pull_budget_bytes: usize,
+    /// The most a case's stored history may take; a push that would grow a case past it is
+    /// rejected for that case ([`state::DEFAULT_CASE_LIMIT_BYTES`], 8 MiB, by default).
+    pub case_limit_bytes: u64,
 }
 
 impl ServeConfig {
@@ -97,6 +100,7 @@ impl ServeConfig {
             clock: None,
             time_zone: state::DEFAULT_TIME_ZONE,
             pull_budget_bytes: pulls::PULL_BUDGET,
+            case_limit_bytes: state::DEFAULT_CASE_LIMIT_BYTES,
         }
     }
 
@@ -112,6 +116,7 @@ impl ServeConfig {
 pub struct RunningHq {
     addr: SocketAddr,
     storage: Storage,
+    metrics: std::sync::Arc<state::Metrics>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -129,6 +134,11 @@ impl RunningHq {
 
     pub fn storage(&self) -> &Storage {
         &self.storage
+    }
+
+    /// What the server measured of itself (how long validating pushes took).
+    pub fn metrics(&self) -> &state::Metrics {
+        &self.metrics
     }
 
     /// Stops accepting connections, lets requests in flight finish, and returns when the
@@ -152,7 +162,9 @@ pub async fn serve(config: ServeConfig) -> Result<RunningHq> {
     let clock = config.clock.clone().unwrap_or_else(state::system_clock);
     let state = AppState::new(storage.clone(), blobs, clock)
         .with_time_zone(config.time_zone)
-        .with_pull_budget(config.pull_budget_bytes);
+        .with_pull_budget(config.pull_budget_bytes)
+        .with_case_limit(config.case_limit_bytes);
+    let metrics = state.metrics().clone();
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
@@ -169,6 +181,7 @@ pub async fn serve(config: ServeConfig) -> Result<RunningHq> {
     Ok(RunningHq {
         addr,
         storage,
+        metrics,
         stop: Some(stop),
         task,
     })

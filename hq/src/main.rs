@@ -44,6 +44,10 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8640")]
         addr: SocketAddr,
+        /// The most one case's stored history may take, in MiB; a push that would grow a case
+        /// past it is rejected for that case.
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        case_limit_mib: u64,
     },
     /// Users.
     User {
@@ -198,10 +202,15 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
         database_url: cli.database_url.clone(),
     };
     let time_zone = cli.time_zone;
-    if let Command::Serve { addr } = cli.command {
+    if let Command::Serve {
+        addr,
+        case_limit_mib,
+    } = cli.command
+    {
         let mut config = ServeConfig::new(addr, cli.data);
         config.database_url = cli.database_url;
         config.time_zone = time_zone;
+        config.case_limit_bytes = case_limit_mib * 1024 * 1024;
         let hq = fieldhq::serve(config).await?;
         println!("fieldhq listening on {}", hq.url());
         stop_signal().await;
