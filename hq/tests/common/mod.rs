@@ -63,6 +63,17 @@ impl TestHq {
 
     /// [`TestHq::start`] with another pull budget (bytes of chunks per response).
     pub async fn start_with(backend: Backend, pull_budget_bytes: usize) -> TestHq {
+        TestHq::start_configured(backend, |config| {
+            config.pull_budget_bytes = pull_budget_bytes;
+        })
+        .await
+    }
+
+    /// [`TestHq::start`] with its configuration changed by `configure` first.
+    pub async fn start_configured(
+        backend: Backend,
+        configure: impl FnOnce(&mut ServeConfig),
+    ) -> TestHq {
         // The workspace builds reqwest without a crypto provider; plain HTTP still needs one set.
         let _ = rustls::crypto::ring::default_provider().install_default();
         // FIELDHQ_TEST_LOG=info shows HQ's own log lines (one per sync, with its duration).
@@ -78,7 +89,7 @@ impl TestHq {
         let dir = tempfile::tempdir().unwrap();
         let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().join("data"));
         config.clock = Some(Arc::new(t0));
-        config.pull_budget_bytes = pull_budget_bytes;
+        configure(&mut config);
         if backend == Backend::Postgres {
             config.database_url = Some(fresh_schema_url().await);
         }

@@ -1643,3 +1643,234 @@ pub async fn the_cli_lists_shows_and_reindexes(backend: Backend) {
     assert_eq!(filtered.as_array().unwrap().len(), 1);
     assert_eq!(filtered[0]["case_id"], case.to_string());
 }
+
+// ---------------------------------------------------------------- every push tried on its case
+
+/// A change of `device`'s actor on its copy of `case`, made by `write` and not kept on the
+/// device: what a faulty or hostile client would push.
+fn forged(
+    device: &TestDevice,
+    case: Uuid,
+    write: impl FnOnce(&mut automerge::transaction::Transaction<'_>),
+) -> ByteBuf {
+    let mut doc = device.docs[&case].clone();
+    doc.set_actor(device.actor.clone());
+    let heads = doc.get_heads();
+    let mut tx = doc.transaction();
+    write(&mut tx);
+    tx.commit();
+    let changes = doc.get_changes(&heads);
+    assert_eq!(changes.len(), 1);
+    ByteBuf::from(changes[0].raw_bytes().to_vec())
+}
+
+/// The object id of the root map `key` of a case document.
+fn root_map(tx: &automerge::transaction::Transaction<'_>, key: &str) -> automerge::ObjId {
+    use automerge::ReadDoc;
+    tx.get(automerge::ROOT, key).unwrap().unwrap().1
+}
+
+/// Every kind of change that would leave a case no device can read, or writes what its author
+/// may not, or grows a case past its limit, is refused for its case alone, with its reason;
+/// the good case in the same request applies, and every device goes on syncing.
+pub async fn each_kind_of_bad_change_is_refused_for_its_case_alone(backend: Backend) {
+    use automerge::transaction::Transactable;
+    use automerge::{ObjType, ScalarValue};
+    let hq = TestHq::start_configured(backend, |config| {
+        config.case_limit_bytes = 16 * 1024;
+    })
+    .await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let cases: Vec<Uuid> = (0..8).map(|_| phone.register()).collect();
+    phone.sync(&hq).await;
+    let mut desk = hq.person("li", Role::HqStaff, None).await;
+    desk.sync(&hq).await;
+    let before = hq.log_len().await;
+
+    let status_record = |status: &str| {
+        format!(
+            r#"{{"key":"{status}","value":"{status}","by":"x","device":"d","at":"2026-11-02T10:00:00+08:00"}}"#
+        )
+    };
+    let bad: Vec<(&str, ByteBuf, RejectReason)> = vec![
+        (
+            "a note that is not JSON",
+            forged(&phone, cases[0], |tx| {
+                let notes = root_map(tx, "notes");
+                tx.put(&notes, "0190-bad", "{ not json").unwrap();
+            }),
+            RejectReason::Unreadable,
+        ),
+        (
+            "a status no version knows",
+            forged(&phone, cases[1], |tx| {
+                let decisions = root_map(tx, "decisions");
+                tx.put(&decisions, "status", status_record("escalated"))
+                    .unwrap();
+            }),
+            RejectReason::Unreadable,
+        ),
+        (
+            "a fact of the wrong type",
+            forged(&phone, cases[2], |tx| {
+                let facts = root_map(tx, "facts");
+                tx.put(&facts, "customer_name", ScalarValue::Int(7))
+                    .unwrap();
+            }),
+            RejectReason::Unreadable,
+        ),
+        (
+            "a note written as automerge Text",
+            forged(&phone, cases[3], |tx| {
+                let notes = root_map(tx, "notes");
+                let text = tx.put_object(&notes, "0190-text", ObjType::Text).unwrap();
+                tx.splice_text(&text, 0, 0, "invisible").unwrap();
+            }),
+            RejectReason::Unreadable,
+        ),
+        (
+            "HQ's number",
+            forged(&phone, cases[4], |tx| {
+                tx.put(automerge::ROOT, "number", "2611-9999").unwrap();
+            }),
+            RejectReason::NotPermitted,
+        ),
+        (
+            "a key reserved for HQ",
+            forged(&phone, cases[5], |tx| {
+                tx.put_object(automerge::ROOT, "assignment", ObjType::Map)
+                    .unwrap();
+            }),
+            RejectReason::NotPermitted,
+        ),
+        (
+            "a case grown past the limit",
+            forged(&phone, cases[6], |tx| {
+                let notes = root_map(tx, "notes");
+                // Incompressible text: the limit counts stored bytes.
+                let noise: String = (0..20_000u32)
+                    .map(|i| char::from(b'a' + ((i.wrapping_mul(2_654_435_761) >> 7) % 26) as u8))
+                    .collect();
+                tx.put(&notes, "0190-long", format!(r#"{{"text":"{noise}"}}"#))
+                    .unwrap();
+            }),
+            RejectReason::TooLarge,
+        ),
+    ];
+    phone.note(cases[7], "the good case");
+    let mut request = phone.request();
+    assert_eq!(request.pushes.len(), 1, "only the good case is pending");
+    for (i, (_, chunk, _)) in bad.iter().enumerate() {
+        request.pushes.push(CasePush {
+            case_id: cases[i],
+            payload: Payload::Changes(vec![chunk.clone()]),
+        });
+    }
+    let response = phone.exchange(&hq, &request).await;
+    assert_eq!(
+        response.acks[0],
+        AckOutcome::Applied,
+        "the good case applies"
+    );
+    for (i, (what, _, reason)) in bad.iter().enumerate() {
+        assert_eq!(rejection(&response, i + 1), Some(*reason), "{what}");
+    }
+    assert_eq!(
+        hq.log_len().await,
+        before + 1,
+        "only the good change is stored"
+    );
+    phone.apply(&request, &response);
+
+    // Every device syncs on and sees the good note; nothing of the bad ones.
+    desk.sync(&hq).await;
+    phone.sync(&hq).await;
+    let view = |device: &TestDevice, case| {
+        fieldcore::build_view(&device.docs[&case], case, &fieldcore::Policies::default()).unwrap()
+    };
+    assert_eq!(view(&desk, cases[7]).notes.len(), 1);
+    for case in &cases[..7] {
+        assert!(view(&desk, *case).notes.is_empty());
+        assert_eq!(desk.docs[case].get_heads(), phone.docs[case].get_heads());
+    }
+    // The rejected cases stay writable with honest changes on top of what HQ holds.
+    let mut tablet = hq.device("wang").await;
+    tablet.sync(&hq).await;
+    tablet.note(cases[0], "honest");
+    let responses = tablet.sync(&hq).await;
+    assert!(
+        responses
+            .iter()
+            .all(|r| r.acks.iter().all(|a| *a == AckOutcome::Applied))
+    );
+}
+
+/// Role-owned fields (core/src/rules/authority.rs): refused from a role that may not write
+/// them, accepted from one that may; the device checks the same table offline.
+pub async fn role_owned_fields_follow_the_authority_table(backend: Backend) {
+    use fieldcore::{Command, DefectInput};
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let mut desk = hq.person("li", Role::HqStaff, None).await;
+    let mut tech = hq.person("chen", Role::Technician, Some("north")).await;
+    let case = phone.register();
+    phone.execute(case, &Command::Acknowledge { note: None });
+    phone.sync(&hq).await;
+    admin::route(
+        hq.storage(),
+        &case.to_string(),
+        "north",
+        fieldhq::state::DEFAULT_TIME_ZONE,
+    )
+    .await
+    .unwrap();
+    desk.sync(&hq).await;
+    tech.sync(&hq).await;
+    let confirm = Command::ConfirmDefect(DefectInput {
+        cause: Cause::DesignManufacturing,
+        findings: "winding burnt".into(),
+        measurements: vec![],
+        major_incident: false,
+        evidence_photos: vec![],
+    });
+    let schedule = Command::ScheduleVisit {
+        planned_for: t0() + chrono::Duration::days(1),
+    };
+
+    // HQ staff may not confirm the defect; the technician may not plan visits.
+    desk.execute(case, &confirm);
+    let response = desk.exchange(&hq, &desk.request()).await;
+    assert_eq!(rejection(&response, 0), Some(RejectReason::NotPermitted));
+    tech.execute(case, &schedule);
+    let response = tech.exchange(&hq, &tech.request()).await;
+    assert_eq!(rejection(&response, 0), Some(RejectReason::NotPermitted));
+
+    // HQ staff may plan the visit; the engineer confirms the defect.
+    let mut desk = hq.device("li").await;
+    desk.sync(&hq).await;
+    desk.execute(case, &schedule);
+    let response = desk.exchange(&hq, &desk.request()).await;
+    assert_eq!(response.acks, vec![AckOutcome::Applied]);
+    phone.sync(&hq).await;
+    phone.execute(case, &confirm);
+    let response = phone.exchange(&hq, &phone.request()).await;
+    assert_eq!(response.acks, vec![AckOutcome::Applied]);
+
+    // The same table on the device: a store that knows its user is HQ staff refuses offline.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = fieldcore::Store::open(dir.path().join("d.db"), "li").unwrap();
+    store.set_role(Some(Role::HqStaff));
+    let view = store.register(&fieldcore::testing::registration()).unwrap();
+    store
+        .execute(view.id, &Command::Acknowledge { note: None })
+        .unwrap();
+    let outbox = store.outbox_len().unwrap();
+    let refused = store.execute(view.id, &confirm).unwrap_err();
+    assert!(
+        matches!(&refused, fieldcore::Error::NotPermitted(m) if m.contains("decisions.defect")),
+        "{refused}"
+    );
+    assert_eq!(store.outbox_len().unwrap(), outbox, "nothing was stored");
+    store.set_role(Some(Role::Engineer));
+    store.execute(view.id, &confirm).unwrap();
+}
