@@ -1856,6 +1856,66 @@ pub async fn role_owned_fields_follow_the_authority_table(backend: Backend) {
     let response = phone.exchange(&hq, &phone.request()).await;
     assert_eq!(response.acks, vec![AckOutcome::Applied]);
 
+    // The warranty decision and parts: not HQ staff's; the engineer's and the technician's.
+    let decide = Command::DecideWarranty {
+        evidence_photos: vec![],
+        charge: None,
+    };
+    let part = Command::RecordPart(fieldcore::PartInput {
+        part_number: "BRG-6205".into(),
+        specification: "bearing".into(),
+        quantity: 1,
+        new_serial: None,
+        old_part_kept: false,
+        old_part_serial: None,
+    });
+    for (command, writer) in [(&decide, "decisions.warranty"), (&part, "parts")] {
+        let mut desk = hq.device("li").await;
+        desk.sync(&hq).await;
+        desk.execute(case, command);
+        let response = desk.exchange(&hq, &desk.request()).await;
+        assert_eq!(
+            rejection(&response, 0),
+            Some(RejectReason::NotPermitted),
+            "{writer}"
+        );
+    }
+    phone.sync(&hq).await;
+    phone.execute(case, &decide);
+    let response = phone.exchange(&hq, &phone.request()).await;
+    assert_eq!(response.acks, vec![AckOutcome::Applied]);
+    let mut tech = hq.device("chen").await;
+    tech.sync(&hq).await;
+    tech.execute(case, &part);
+    let response = tech.exchange(&hq, &tech.request()).await;
+    assert_eq!(response.acks, vec![AckOutcome::Applied]);
+
+    // Every field only HQ writes, from any device: refused.
+    for key in [
+        "number",
+        "accepted",
+        "assignment",
+        "route",
+        "approvals",
+        "rma",
+    ] {
+        let chunk = forged(&desk, case, |tx| {
+            use automerge::transaction::Transactable;
+            tx.put(automerge::ROOT, key, "by a device").unwrap();
+        });
+        let mut request = desk.request();
+        request.pushes = vec![CasePush {
+            case_id: case,
+            payload: Payload::Changes(vec![chunk]),
+        }];
+        let response = desk.exchange(&hq, &request).await;
+        assert_eq!(
+            rejection(&response, 0),
+            Some(RejectReason::NotPermitted),
+            "{key}"
+        );
+    }
+
     // The same table on the device: a store that knows its user is HQ staff refuses offline.
     let dir = tempfile::tempdir().unwrap();
     let mut store = fieldcore::Store::open(dir.path().join("d.db"), "li").unwrap();
