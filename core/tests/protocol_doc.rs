@@ -586,6 +586,7 @@ fn the_enum_indices_in_the_doc_are_the_codes() {
             reason: RejectReason::Malformed,
             detail: String::new(),
         },
+        AckOutcome::Later,
     ]
     .iter()
     .map(|a| {
@@ -595,6 +596,7 @@ fn the_enum_indices_in_the_doc_are_the_codes() {
             AckOutcome::NeedFull => "NeedFull",
             AckOutcome::Forbidden => "Forbidden",
             AckOutcome::Rejected { .. } => "Rejected",
+            AckOutcome::Later => "Later",
         };
         (enc(a)[0], name.to_owned())
     })

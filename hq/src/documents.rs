@@ -15,9 +15,13 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::storage::Tx;
 
-/// How many case documents HQ keeps in memory unless configured: a busy day's cases, at a
-/// few tens of KiB each.
+/// How many case documents HQ keeps in memory at most: a busy day's cases, at a few tens of
+/// KiB each.
 pub const DEFAULT_CACHED_DOCUMENTS: usize = 4096;
+
+/// The most stored history bytes the cached documents may add up to (a document in memory
+/// takes a few times its stored size): a few big cases cannot fill the server's memory.
+pub const DEFAULT_CACHED_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A case's document as of a point of the log.
 pub struct Held {
@@ -30,15 +34,24 @@ pub struct Held {
 
 /// The cache; shared by every request of one HQ process.
 pub struct Documents {
-    cache: Mutex<LruCache<Uuid, Held>>,
+    cache: Mutex<Cache>,
+}
+
+struct Cache {
+    held: LruCache<Uuid, Held>,
+    /// The sum of `bytes` of the held documents.
+    bytes: u64,
+    max_bytes: u64,
 }
 
 impl Documents {
-    pub fn new(capacity: usize) -> Documents {
+    pub fn new(capacity: usize, max_bytes: u64) -> Documents {
         Documents {
-            cache: Mutex::new(LruCache::new(
-                NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN),
-            )),
+            cache: Mutex::new(Cache {
+                held: LruCache::new(NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN)),
+                bytes: 0,
+                max_bytes,
+            }),
         }
     }
 
@@ -47,17 +60,36 @@ impl Documents {
     /// leaves changes in the cache that the log does not have.
     pub fn take(&self, case_id: Uuid, seq: u64) -> Option<Held> {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache.pop(&case_id).filter(|held| held.seq == seq)
+        let held = cache.held.pop(&case_id)?;
+        cache.bytes -= held.bytes;
+        (held.seq == seq).then_some(held)
     }
 
+    /// Keeps a document, dropping the least recently used ones beyond the count or the bytes.
     pub fn put(&self, case_id: Uuid, held: Held) {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache.put(case_id, held);
+        if held.bytes > cache.max_bytes {
+            return;
+        }
+        cache.bytes += held.bytes;
+        if let Some((_, old)) = cache.held.push(case_id, held) {
+            cache.bytes -= old.bytes;
+        }
+        while cache.bytes > cache.max_bytes {
+            match cache.held.pop_lru() {
+                Some((_, old)) => cache.bytes -= old.bytes,
+                None => break,
+            }
+        }
     }
 
     /// How many documents are cached (for logs and tests).
     pub fn len(&self) -> usize {
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .held
+            .len()
     }
 
     pub fn is_empty(&self) -> bool {

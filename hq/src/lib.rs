@@ -89,6 +89,10 @@ pub struct ServeConfig {
     /// The most a case's stored history may take; a push that would grow a case past it is
     /// rejected for that case ([`state::DEFAULT_CASE_LIMIT_BYTES`], 8 MiB, by default).
     pub case_limit_bytes: u64,
+    /// The most stored history one request may make HQ load to try its pushes on
+    /// ([`sync::MAX_REQUEST_LOAD_BYTES`] by default); pushes past it are answered `Later`.
+    /// Tests lower it; a deployment keeps the default.
+    pub load_budget_bytes: u64,
 }
 
 impl ServeConfig {
@@ -101,6 +105,7 @@ impl ServeConfig {
             time_zone: state::DEFAULT_TIME_ZONE,
             pull_budget_bytes: pulls::PULL_BUDGET,
             case_limit_bytes: state::DEFAULT_CASE_LIMIT_BYTES,
+            load_budget_bytes: sync::MAX_REQUEST_LOAD_BYTES,
         }
     }
 
@@ -163,7 +168,8 @@ pub async fn serve(config: ServeConfig) -> Result<RunningHq> {
     let state = AppState::new(storage.clone(), blobs, clock)
         .with_time_zone(config.time_zone)
         .with_pull_budget(config.pull_budget_bytes)
-        .with_case_limit(config.case_limit_bytes);
+        .with_case_limit(config.case_limit_bytes)
+        .with_load_budget(config.load_budget_bytes);
     let metrics = state.metrics().clone();
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;

@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 use fieldcore::{Policies, ReferenceData};
 
 use crate::blobs::BlobStore;
-use crate::documents::{DEFAULT_CACHED_DOCUMENTS, Documents};
+use crate::documents::{DEFAULT_CACHED_BYTES, DEFAULT_CACHED_DOCUMENTS, Documents};
 use crate::storage::Storage;
 
 /// Where HQ's time comes from: the month of a case number, the time of HQ's own changes.
@@ -42,6 +42,8 @@ struct Inner {
     metrics: Arc<Metrics>,
     /// The most bytes of change chunks one sync response carries.
     pull_budget: usize,
+    /// The most stored history one request may load to try its pushes on.
+    load_budget_bytes: u64,
 }
 
 /// The policies of the latest reference data, with its version, parsed once.
@@ -100,10 +102,14 @@ impl AppState {
                 clock,
                 time_zone: DEFAULT_TIME_ZONE,
                 case_limit_bytes: DEFAULT_CASE_LIMIT_BYTES,
-                documents: Arc::new(Documents::new(DEFAULT_CACHED_DOCUMENTS)),
+                documents: Arc::new(Documents::new(
+                    DEFAULT_CACHED_DOCUMENTS,
+                    DEFAULT_CACHED_BYTES,
+                )),
                 policies: Arc::default(),
                 metrics: Arc::default(),
                 pull_budget: crate::pulls::PULL_BUDGET,
+                load_budget_bytes: crate::sync::MAX_REQUEST_LOAD_BYTES,
             }),
         }
     }
@@ -137,6 +143,22 @@ impl AppState {
                 ..inner
             }),
         }
+    }
+
+    /// The same state with another load budget per request (tests lower it); call before the
+    /// state is shared.
+    pub fn with_load_budget(self, load_budget_bytes: u64) -> AppState {
+        let inner = Arc::unwrap_or_clone(self.inner);
+        AppState {
+            inner: Arc::new(Inner {
+                load_budget_bytes,
+                ..inner
+            }),
+        }
+    }
+
+    pub fn load_budget_bytes(&self) -> u64 {
+        self.inner.load_budget_bytes
     }
 
     pub fn case_limit_bytes(&self) -> u64 {

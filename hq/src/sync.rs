@@ -42,6 +42,11 @@ pub const MAX_CASE_INFLATED_BYTES: usize = 16 * 1024 * 1024;
 /// The most a whole request's changes may take once inflated: the work one request may cause.
 pub const MAX_REQUEST_INFLATED_BYTES: usize = 64 * 1024 * 1024;
 
+/// The most stored history one request may make HQ load to try its pushes on (cases not in
+/// memory are rebuilt from the log); pushes past it are answered `Later`. The first case is
+/// always tried, so every request makes progress.
+pub const MAX_REQUEST_LOAD_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Reads the version first, so a body of a future protocol gets `426` even if the rest of
 /// it no longer decodes as version 1; then decodes the whole request.
 pub fn decode_request(body: &[u8]) -> Result<SyncRequest> {
@@ -69,6 +74,8 @@ struct Context {
     metrics: Arc<Metrics>,
     /// The most bytes of change chunks one response carries.
     pull_budget: usize,
+    /// The most stored history this request may load to try pushes on.
+    load_budget_bytes: u64,
     state: AppState,
 }
 
@@ -91,6 +98,7 @@ pub async fn run(
         documents: state.documents().clone(),
         metrics: state.metrics().clone(),
         pull_budget: state.pull_budget(),
+        load_budget_bytes: state.load_budget_bytes(),
         state: state.clone(),
     };
     let device_id = device.device_id;
@@ -109,6 +117,7 @@ pub async fn run(
         need_full = outcome.stats.need_full,
         forbidden = outcome.stats.forbidden,
         rejected = outcome.stats.rejected,
+        later = outcome.stats.later,
         new_cases = outcome.stats.new_cases,
         pulls = outcome.response.pulls.len(),
         pull_bytes = outcome.stats.pull_bytes,
@@ -352,6 +361,7 @@ struct Stats {
     need_full: usize,
     forbidden: usize,
     rejected: usize,
+    later: usize,
     new_cases: usize,
     pull_bytes: usize,
 }
@@ -367,6 +377,8 @@ struct Outcome {
 enum Decision {
     NeedFull,
     Forbidden,
+    /// Not tried in this request: loading its case would pass the request's load budget.
+    Later,
     Rejected(Rejection),
     /// The changes HQ does not hold yet (empty for a replay), and for a new case its document.
     Apply {
@@ -490,10 +502,32 @@ async fn try_on_documents(
             None => missing.push((*id, seq)),
         }
     }
-    docs.extend(documents::load(tx, &missing).await?);
+    // Budget what this request may load before loading anything: sizes come from the log's
+    // size column; a case over the budget waits for a later request (the first always goes).
+    let sizes = tx
+        .history_sizes(&missing.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .await?;
+    let mut budget = context.load_budget_bytes;
+    let mut deferred: HashSet<Uuid> = HashSet::new();
+    let mut admitted = Vec::with_capacity(missing.len());
+    for (id, seq) in missing {
+        let size = sizes.get(&id).copied().unwrap_or_default();
+        if size <= budget || (admitted.is_empty() && docs.is_empty()) {
+            budget = budget.saturating_sub(size);
+            admitted.push((id, seq));
+        } else {
+            deferred.insert(id);
+        }
+    }
+    docs.extend(documents::load(tx, &admitted).await?);
     let mut out = Vec::with_capacity(decisions.len());
     for (case_id, decision) in decisions {
         let decision = match decision {
+            Decision::Apply {
+                new,
+                creates: None,
+                checked: None,
+            } if !new.is_empty() && deferred.contains(&case_id) => Decision::Later,
             Decision::Apply {
                 new,
                 creates: None,
@@ -608,6 +642,7 @@ async fn write(
         need_full: 0,
         forbidden: 0,
         rejected: 0,
+        later: 0,
         new_cases: 0,
         pull_bytes: 0,
     };
@@ -639,7 +674,7 @@ async fn write(
         .iter()
         .map(|(_, d)| match d {
             Decision::Apply { new, creates, .. } => new.len() + usize::from(creates.is_some()),
-            Decision::NeedFull | Decision::Forbidden | Decision::Rejected(_) => 0,
+            Decision::NeedFull | Decision::Forbidden | Decision::Later | Decision::Rejected(_) => 0,
         })
         .sum();
     let mut next_seq = if row_count > 0 {
@@ -665,6 +700,11 @@ async fn write(
             Decision::Forbidden => {
                 stats.forbidden += 1;
                 acks.push(AckOutcome::Forbidden);
+                continue;
+            }
+            Decision::Later => {
+                stats.later += 1;
+                acks.push(AckOutcome::Later);
                 continue;
             }
             Decision::Rejected(rejection) => {

@@ -41,6 +41,7 @@ suites!(
     a_new_case_without_its_registration_is_refused,
     each_kind_of_bad_change_is_refused_for_its_case_alone,
     role_owned_fields_follow_the_authority_table,
+    pushes_past_the_load_budget_are_left_for_later,
     malformed_bodies_are_refused_and_nothing_is_applied,
     an_unsupported_version_is_refused,
     push_and_pull_between_two_devices,

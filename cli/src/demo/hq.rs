@@ -93,12 +93,16 @@ impl Device {
         name: &'static str,
         path: PathBuf,
         user: &str,
+        role: Role,
         url: &str,
         token: String,
     ) -> Result<Device> {
+        let mut store = Store::open(path, user)?;
+        // As an app does after sign-in: steps the role may not take are refused on the device.
+        store.set_role(Some(role));
         Ok(Device {
             name,
-            store: Store::open(path, user)?,
+            store,
             config: SyncConfig::new(url, &token),
         })
     }
@@ -149,6 +153,7 @@ pub fn run(folder: &Path, out: &Printer) -> Result<(PathBuf, CaseView, Store)> {
         "phone",
         folder.join("phone.db"),
         "li.wei",
+        Role::Engineer,
         &url,
         phone_token,
     )?;
@@ -156,6 +161,7 @@ pub fn run(folder: &Path, out: &Printer) -> Result<(PathBuf, CaseView, Store)> {
         "tablet",
         folder.join("tablet.db"),
         "chen.jie",
+        Role::Technician,
         &url,
         tablet_token,
     )?;
@@ -163,6 +169,7 @@ pub fn run(folder: &Path, out: &Printer) -> Result<(PathBuf, CaseView, Store)> {
         "hq desk",
         folder.join("desk.db"),
         "wang.fang",
+        Role::HqStaff,
         &url,
         desk_token,
     )?;

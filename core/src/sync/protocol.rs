@@ -108,6 +108,10 @@ pub enum AckOutcome {
         /// What exactly, in English, for support: the field, the limit, the change.
         detail: String,
     },
+    /// HQ did not get to this case in this request (the request asked for more work than HQ
+    /// does at once); nothing of it is applied. Not an error: push it again, as in any later
+    /// request.
+    Later,
 }
 
 /// Why HQ refused a push for one case (the app shows a message for each).

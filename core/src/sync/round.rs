@@ -75,6 +75,8 @@ pub struct RoundOutcome {
     /// Pushed cases HQ rejected for what the push would do to them (see
     /// [`CaseSyncState::Rejected`]).
     pub rejected: u64,
+    /// Pushed cases HQ left for a later request (`AckOutcome::Later`).
+    pub later: u64,
     /// Pulled cases this device cannot read or store, set aside (see
     /// [`CaseSyncState::Quarantined`]).
     pub quarantined: u64,
@@ -654,6 +656,8 @@ fn write_acks(
                 .execute(params![id, now, format!("{}: {detail}", reason.as_str())])?;
                 outcome.rejected += 1;
             }
+            // The outbox keeps the work; the next request pushes it.
+            AckOutcome::Later => outcome.later += 1,
         }
     }
     Ok(())

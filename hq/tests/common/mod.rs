@@ -370,7 +370,9 @@ impl TestDevice {
                     self.repair.insert(push.case_id);
                 }
                 // Kept in the outbox; tests that expect it use `exchange`, not `sync`.
-                fieldcore::AckOutcome::Forbidden | fieldcore::AckOutcome::Rejected { .. } => {}
+                fieldcore::AckOutcome::Forbidden
+                | fieldcore::AckOutcome::Rejected { .. }
+                | fieldcore::AckOutcome::Later => {}
             }
         }
         self.want_full.retain(|id| !asked_full.contains(id));

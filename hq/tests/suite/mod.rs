@@ -1934,3 +1934,37 @@ pub async fn role_owned_fields_follow_the_authority_table(backend: Backend) {
     store.set_role(Some(Role::Engineer));
     store.execute(view.id, &confirm).unwrap();
 }
+
+/// A request whose pushes would make HQ rebuild more case documents than its load budget
+/// allows gets the rest answered `Later`; the device pushes them again and everything arrives.
+pub async fn pushes_past_the_load_budget_are_left_for_later(backend: Backend) {
+    let mut hq = TestHq::start_configured(backend, |config| {
+        config.load_budget_bytes = 1;
+    })
+    .await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let cases: Vec<Uuid> = (0..3).map(|_| phone.register()).collect();
+    phone.sync(&hq).await;
+    // A restarted HQ holds no document in memory: every push needs its case rebuilt.
+    hq.restart().await;
+    let before = hq.log_len().await;
+    for case in &cases {
+        phone.note(*case, "after the restart");
+    }
+    let request = phone.request();
+    let response = phone.exchange(&hq, &request).await;
+    assert_eq!(
+        response.acks,
+        vec![AckOutcome::Applied, AckOutcome::Later, AckOutcome::Later],
+        "the first case is always tried"
+    );
+    assert_eq!(hq.log_len().await, before + 1);
+    phone.apply(&request, &response);
+    phone.sync(&hq).await;
+    assert_eq!(
+        hq.log_len().await,
+        before + 3,
+        "the rest arrived in later requests"
+    );
+    assert!(phone.outbox.is_empty());
+}

@@ -40,6 +40,21 @@ class ErrorsTest {
     }
 
     @Test
+    fun `a step the user's role may not take is refused on the device and writes nothing`() {
+        Fixtures.openStore().use { store ->
+            val id = store.register(Fixtures.registration()).id
+            store.execute(id, CaseCommand.Acknowledge())
+            val confirm = CaseCommand.ConfirmDefect(DefectInput(cause = Cause.CUSTOMER_MISUSE, findings = "Dropped"))
+            store.setRole(Role.HQ_STAFF)
+            val e = assertFailsWith<FieldException.Unauthorized> { store.execute(id, confirm) }
+            assertTrue(e.reason.contains("decisions.defect"), e.reason)
+            assertEquals(Status.ACKNOWLEDGED, store.getCase(id).status)
+            store.setRole(Role.ENGINEER)
+            assertEquals(Status.DEFECT_CONFIRMED, store.execute(id, confirm).view.status)
+        }
+    }
+
+    @Test
     fun `unknown cases and photos are not found`() {
         Fixtures.openStore().use { store ->
             assertFailsWith<FieldException.NotFound> { store.getCase(UUID.randomUUID()) }
