@@ -231,13 +231,6 @@ pub trait Tx: Send {
     async fn append(&mut self, rows: &[LogRow]) -> Result<()>;
     /// Every change of each case, in sequence order.
     async fn histories(&mut self, cases: &[Uuid]) -> Result<HashMap<Uuid, Vec<Vec<u8>>>>;
-    /// The changes of each case after `after` not pushed by `device`, in sequence order.
-    async fn changes_after(
-        &mut self,
-        cases: &[Uuid],
-        after: u64,
-        device: Uuid,
-    ) -> Result<HashMap<Uuid, Vec<Vec<u8>>>>;
     /// The cases to pull, in ascending `sync_seq`, at most `limit`.
     async fn pull_candidates(&mut self, query: &PullQuery) -> Result<Vec<Candidate>>;
     /// Records that `device` holds each case as of the given sequence number (0: since it

@@ -662,25 +662,6 @@ impl Tx for PgTx<'_> {
         grouped(rows, cases)
     }
 
-    async fn changes_after(
-        &mut self,
-        cases: &[Uuid],
-        after: u64,
-        device: Uuid,
-    ) -> Result<HashMap<Uuid, Vec<Vec<u8>>>> {
-        if cases.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let rows = self
-            .rows(
-                "SELECT case_id, bytes FROM changes WHERE case_id = ANY($1) AND seq > $2 \
-                 AND authored_by IS DISTINCT FROM $3 ORDER BY seq",
-                &[&cases, &to_db(after)?, &device],
-            )
-            .await?;
-        grouped(rows, cases)
-    }
-
     async fn pull_candidates(&mut self, query: &PullQuery) -> Result<Vec<Candidate>> {
         const COLUMNS: &str = "c.case_id, c.sync_seq, c.number, \
              (h.since_seq IS NOT NULL AND h.since_seq <= $2), \

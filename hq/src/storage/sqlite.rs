@@ -677,33 +677,6 @@ impl Tx for SqliteTx<'_> {
         Ok(out)
     }
 
-    async fn changes_after(
-        &mut self,
-        cases: &[Uuid],
-        after: u64,
-        device: Uuid,
-    ) -> Result<HashMap<Uuid, Vec<Vec<u8>>>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT bytes FROM changes WHERE case_id = ?1 AND seq > ?2 \
-             AND authored_by IS NOT ?3 ORDER BY seq",
-        )?;
-        let mut out = HashMap::with_capacity(cases.len());
-        for id in cases {
-            let chunks = stmt
-                .query_map(
-                    params![
-                        id.as_bytes().as_slice(),
-                        to_db(after)?,
-                        device.as_bytes().as_slice()
-                    ],
-                    |r| r.get::<_, Vec<u8>>(0),
-                )?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            out.insert(*id, chunks);
-        }
-        Ok(out)
-    }
-
     async fn pull_candidates(&mut self, query: &PullQuery) -> Result<Vec<Candidate>> {
         // ?1 device, ?2 cursor, ?3 limit, ?4 the scope's parameter.
         let (filter, param): (&str, rusqlite::types::Value) = match &query.scope {
