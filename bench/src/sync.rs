@@ -7,11 +7,13 @@
 //! against HQ's `/v1/naive/{case_id}` (one message exchange per case, on warmed sync states),
 //! a sync where nothing changed, and a new HQ-staff device receiving all 10,000 cases. Then
 //! HQ's throughput with 50 devices syncing changes concurrently, and 500 devices each syncing
-//! once at the same moment. Bytes are HTTP bodies (what `SyncReport` counts), for both
-//! protocols. Where the time of a batched sync goes is split by timing the transport: the HTTP
-//! round trips (HQ's work included) against everything on the device (prepare, encode, decode,
-//! apply); the bootstrap's device time is further split into the steps of applying a case new
-//! to the device.
+//! once at the same moment; during the concurrent devices, HQ's own timings of validating each
+//! case push (`Metrics::take_validations`: the push applied to HQ's copy of the case and read
+//! with the core's checks) give the per-change validation percentiles. Bytes are HTTP bodies
+//! (what `SyncReport` counts), for both protocols. Where the time of a batched sync goes is
+//! split by timing the transport: the HTTP round trips (HQ's work included) against everything
+//! on the device (prepare, encode, decode, apply); the bootstrap's device time is further split
+//! into the steps of applying a case new to the device.
 //!
 //! Untimed setup (filling stores, the 10,000 change commands) runs on a RAM folder when there
 //! is one (`/dev/shm`) and the stores move to the disk folder before anything is timed: at one
@@ -406,6 +408,14 @@ fn run(dirs: &Dirs, bench: SyncBench) -> Result<Value, BenchError> {
     let fleet = many_devices(&hq, &url, dirs, bench.devices, first_received)?;
     hq.stop()?;
 
+    let validation = |key: &str| {
+        clients
+            .pointer(&format!("/validation/{key}"))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let validate_p50 = validation("us_per_change_p50");
+    let validate_p99 = validation("us_per_change_p99");
     let per_case = |bytes: u64| bytes as f64 / cases as f64;
     let changed_bytes_per_case = per_case(changed.bytes());
     Ok(json!({
@@ -431,6 +441,8 @@ fn run(dirs: &Dirs, bench: SyncBench) -> Result<Value, BenchError> {
         "bootstrap": bootstrap.json(),
         "bootstrap_device_breakdown": breakdown,
         "hq_case_syncs_per_s": clients.get("case_syncs_per_s").cloned().unwrap_or(Value::Null),
+        "hq_validate_us_per_change_p50": validate_p50,
+        "hq_validate_us_per_change_p99": validate_p99,
         "concurrent_clients": clients,
         "devices_500_errors": fleet.get("errors").cloned().unwrap_or(Value::Null),
         "devices_500_s": fleet.get("s").cloned().unwrap_or(Value::Null),
@@ -438,7 +450,7 @@ fn run(dirs: &Dirs, bench: SyncBench) -> Result<Value, BenchError> {
         "targets": {
             "sync_10k_changed_s": 3.0, "bytes_per_changed_case": 400.0,
             "noop_sync_10k_bytes": 50_000.0, "noop_sync_10k_ms": 200.0, "bootstrap_10k_s": 5.0,
-            "devices_500_errors": 0
+            "devices_500_errors": 0, "hq_validate_us_per_change_p99": 500.0
         },
         "met": {
             "sync_10k_changed_s": changed.total.as_secs_f64() < 3.0,
@@ -446,6 +458,7 @@ fn run(dirs: &Dirs, bench: SyncBench) -> Result<Value, BenchError> {
             "noop_sync_10k_bytes": median(&mut noop_bytes) < 50_000.0,
             "noop_sync_10k_ms": median(&mut noop_ms) < 200.0,
             "bootstrap_10k_s": bootstrap.total.as_secs_f64() < 5.0,
+            "hq_validate_us_per_change_p99": validate_p99.as_f64().map(|p99| p99 < 500.0),
         },
         "load": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
     }))
@@ -728,6 +741,10 @@ fn concurrent_clients(
     }
     let run_for = Duration::from_secs(bench.client_seconds.max(1));
     let barrier = Barrier::new(clients);
+    // HQ's own validation timings of this phase only: what the earlier parts and the setup
+    // syncs above recorded is dropped here.
+    let metrics = hq.running()?.metrics();
+    metrics.take_validations();
     let started = Instant::now();
     let results: Vec<(u64, u64, u64, u64)> = std::thread::scope(|scope| {
         let handles: Vec<_> = stores
@@ -770,6 +787,11 @@ fn concurrent_clients(
             .collect()
     });
     let elapsed = started.elapsed().as_secs_f64();
+    let mut validations: Vec<f64> = metrics
+        .take_validations()
+        .into_iter()
+        .map(f64::from)
+        .collect();
     let syncs: u64 = results.iter().map(|r| r.0).sum();
     let case_syncs: u64 = results.iter().map(|r| r.1).sum();
     let errors: u64 = results.iter().map(|r| r.2).sum();
@@ -783,7 +805,20 @@ fn concurrent_clients(
         "case_syncs_per_s": round(case_syncs as f64 / elapsed),
         "syncs_per_s": round(syncs as f64 / elapsed),
         "errors": errors,
+        "validation": {
+            "samples": validations.len(),
+            "us_per_change_p50": validation_percentile(&mut validations, 0.5),
+            "us_per_change_p99": validation_percentile(&mut validations, 0.99),
+            "us_per_change_max": validation_percentile(&mut validations, 1.0),
+        },
     }))
+}
+
+/// A percentile of HQ's validation timings (one sample per validated case push: its time
+/// divided by its changes, in whole µs); none without samples, so a run that validated
+/// nothing reads as no figure rather than as 0 µs.
+fn validation_percentile(samples: &mut [f64], p: f64) -> Option<f64> {
+    (!samples.is_empty()).then(|| round(percentile(samples, p)))
 }
 
 /// `devices` devices (ten per engineer), each with a few new cases, all syncing once at the
