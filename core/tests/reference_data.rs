@@ -18,6 +18,7 @@ fn policies(reply_hours: u32, close_days: u32) -> Policies {
                 domestic: close_days,
                 foreign: close_days + 4,
             },
+            ..DeadlinePolicy::default()
         },
         ..Policies::default()
     }
