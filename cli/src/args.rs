@@ -47,6 +47,9 @@ pub enum Command {
     /// The 三包 warranty rule, without a database
     #[command(subcommand)]
     Warranty(WarrantyCommand),
+    /// The deadlines of a complaint, without a database
+    #[command(subcommand)]
+    Deadline(DeadlineCommand),
     /// The main job: an HQ on loopback, an engineer's phone and a technician's tablet work one
     /// case apart, sync, resolve their conflict and converge (--offline: one device, no HQ)
     #[cfg(feature = "demo")]
@@ -452,6 +455,22 @@ pub struct WarrantyCheckArgs {
     pub cause: CauseArg,
     #[command(flatten)]
     pub proof: CheckProofArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeadlineCommand {
+    /// Every deadline of a case received at a moment, with the default policies and the
+    /// official working-day calendar; no database is opened or created
+    Check(DeadlineCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeadlineCheckArgs {
+    /// When the complaint was received, RFC 3339 (its offset is the case's local time)
+    #[arg(long, value_name = "TIME")]
+    pub received_at: String,
+    #[arg(long, value_enum)]
+    pub market: MarketArg,
 }
 
 #[derive(Debug, Args)]

@@ -1,12 +1,13 @@
 //! fieldctl: a field device on the command line, over the fieldcore engine. `main` parses the
-//! command line and hands it to its concern: `case` (and `warranty`), `photo`, `sync`, and
-//! `demo` (with the default `demo` feature).
+//! command line and hands it to its concern: `case` (and `warranty`), `deadline`, `photo`,
+//! `sync`, and `demo` (with the default `demo` feature).
 //!
 //! Modules depend one way: `main` → the concerns (`demo` → `case` → `photo`; `sync`) →
 //! `device` → `output` → `error`, with `args` and `input` beside them.
 
 mod args;
 mod case;
+mod deadline;
 #[cfg(feature = "demo")]
 mod demo;
 mod device;
@@ -20,7 +21,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::{Cli, Command, WarrantyCommand};
+use crate::args::{Cli, Command, DeadlineCommand, WarrantyCommand};
 use crate::device::Env;
 use crate::error::{CliError, Result};
 use crate::output::Printer;
@@ -52,6 +53,7 @@ fn run(cli: Cli, out: &Printer) -> Result<()> {
         Command::Case(command) => case::run(&env, *command, out),
         Command::Photo(command) => photo::run(&env, command, out),
         Command::Warranty(WarrantyCommand::Check(args)) => case::warranty_check(&args, out),
+        Command::Deadline(DeadlineCommand::Check(args)) => deadline::check(&args, out),
         #[cfg(feature = "demo")]
         Command::Demo { offline } => demo::run(&env, offline, out),
         Command::Sync(args) => sync::run(

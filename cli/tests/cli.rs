@@ -1287,3 +1287,90 @@ fn the_main_job_syncs_a_conflicting_case_through_an_embedded_hq() {
         assert!(text.contains(want), "{want:?} missing from\n{text}");
     }
 }
+
+#[test]
+fn deadline_check_counts_the_official_calendar() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path();
+    let check = |received_at: &str, market: &str| {
+        let o = fieldctl(
+            dir,
+            &[
+                "deadline",
+                "check",
+                "--received-at",
+                received_at,
+                "--market",
+                market,
+                "--json",
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_str::<Value>(&stdout(&o)).unwrap()
+    };
+
+    // Fri 26 Sep 2025, 10:00 in UTC+8. Five working days: Sat 27 off, make-up Sun 28 (1),
+    // Mon 29 (2), Tue 30 (3), National Day 1–8 Oct, Thu 9 (4), Fri 10 (5). Closing under the
+    // default policies: 13 calendar days (domestic) to Thu 9 Oct.
+    let json = check("2025-09-26T10:00:00+08:00", "domestic");
+    let due = &json["due"];
+    assert_eq!(due["reply"], "2025-09-27T10:00:00+08:00");
+    assert_eq!(due["remedy"], "2025-09-28T10:00:00+08:00");
+    assert_eq!(due["working_days"], "2025-10-10T10:00:00+08:00");
+    assert_eq!(due["close"], "2025-10-09T10:00:00+08:00");
+    assert!(due.get("report").is_none(), "{json}");
+    assert_eq!(
+        json["after_event"]["report"],
+        "3 days after the investigation"
+    );
+    assert_eq!(json["calendar_note"], Value::Null);
+    assert_eq!(json["market"], "domestic");
+
+    // Foreign: 17 days. Wed 30 Dec 2026 runs past the calendar into 2027, and says so:
+    // Thu 31 (1), Fri 1 Jan 2027 (2, Monday to Friday), Mon 4 (3), Tue 5 (4), Wed 6 (5).
+    let json = check("2026-12-30T17:00:00+08:00", "foreign");
+    assert_eq!(json["due"]["close"], "2027-01-16T17:00:00+08:00");
+    assert_eq!(json["due"]["working_days"], "2027-01-06T17:00:00+08:00");
+    assert!(
+        json["calendar_note"].as_str().unwrap().contains("2027"),
+        "{json}"
+    );
+
+    // The text form lists the same moments.
+    let o = fieldctl(
+        dir,
+        &[
+            "deadline",
+            "check",
+            "--received-at",
+            "2025-09-26T10:00:00+08:00",
+            "--market",
+            "domestic",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("5 working days  2025-10-10T10:00:00+08:00"),
+        "{text}"
+    );
+    assert!(text.contains("3 days after the investigation"), "{text}");
+
+    // A time without an offset is refused.
+    let o = fieldctl(
+        dir,
+        &[
+            "--json",
+            "deadline",
+            "check",
+            "--received-at",
+            "2025-09-26T10:00:00",
+            "--market",
+            "domestic",
+        ],
+    );
+    assert!(!o.status.success());
+    let json: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(json["error"].to_string().contains("received_at"), "{json}");
+    assert!(!dir.join(DB).exists());
+}

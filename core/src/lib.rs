@@ -28,9 +28,14 @@ pub use model::{
 
 // The rules, pure.
 pub use rules::authority::{Author, Role, Writer, may_write, writer_of};
+pub use rules::calendar::{
+    CalendarYear, Counted as CountedWorkingDays, DayKind, Fallback as CalendarFallback, Holiday,
+    WorkingCalendar,
+};
 pub use rules::deadlines::{
-    CloseRule, DeadlineInputs, DeadlinePolicy, Due, Milestone, due_at as deadline_due_at,
-    is_overdue, next_due as next_deadline, pending as pending_deadlines,
+    CloseRule, DeadlineInputs, DeadlinePolicy, Due, Milestone, WorkingDaysDue,
+    due_at as deadline_due_at, is_overdue, next_due as next_deadline, pending as pending_deadlines,
+    working_days_due,
 };
 pub use rules::lifecycle::{Action, allowed_actions, next_status};
 pub use rules::policy::{PhotoPolicy, Policies};

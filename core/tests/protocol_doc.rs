@@ -750,6 +750,11 @@ fn the_documented_default_policies_are_the_codes() {
     )
     .unwrap();
     assert_eq!(without_photos.photos, fieldcore::PhotoPolicy::default());
+    // So may `deadlines.calendar`: the built-in schedules apply.
+    assert_eq!(
+        without_photos.deadlines.calendar,
+        fieldcore::WorkingCalendar::default()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,9 +3,11 @@
 // Helpers outside #[test] functions unwrap too: a fixture that fails is a failed test.
 #![allow(clippy::unwrap_used)]
 
+use chrono::Datelike;
 use fieldcore::testing::{registration_for, step_clock};
 use fieldcore::{
-    CloseRule, Command, DeadlinePolicy, Milestone, Policies, Store, projection_row_of,
+    CalendarYear, CloseRule, Command, DeadlinePolicy, Holiday, Milestone, Policies, Store,
+    WorkingCalendar, projection_row_of,
 };
 
 fn policies(reply_hours: u32, close_days: u32) -> Policies {
@@ -18,6 +20,7 @@ fn policies(reply_hours: u32, close_days: u32) -> Policies {
                 domestic: close_days,
                 foreign: close_days + 4,
             },
+            ..DeadlinePolicy::default()
         },
         ..Policies::default()
     }
@@ -64,6 +67,52 @@ fn new_policies_re_date_every_case_and_its_cached_view() {
     // The acknowledged case's next deadline is no longer the reply.
     let acknowledged = store.projection_row(ids[1]).unwrap().unwrap();
     assert_ne!(acknowledged.next_due_kind.as_deref(), Some("reply"));
+}
+
+/// A published calendar re-dates working-day deadlines like any other policy change.
+#[test]
+fn a_new_calendar_re_dates_working_day_deadlines() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("device.db"), "wang").unwrap();
+    store.set_clock(step_clock());
+    let id = store.register(&registration_for("C-1")).unwrap().id;
+    let mut p = policies(10_000, 0);
+    p.deadlines.close = CloseRule::WorkingDays { days: 5 };
+    p.deadlines.remedy_hours = 10_000;
+    p.deadlines.report_days = 1_000;
+    store.set_policies(p.clone()).unwrap();
+    let view = store.case(id).unwrap();
+    let before = view.next_due.unwrap();
+    assert_eq!(before.milestone, Milestone::Close);
+    let start = view.round_started_at.date_naive();
+
+    // Ten days off right after the start, in a calendar covering the start's year only.
+    let first = start.succ_opt().unwrap();
+    let last = first + chrono::Days::new(9);
+    let mut calendar = WorkingCalendar {
+        years: Default::default(),
+    };
+    calendar.years.insert(
+        start.year(),
+        CalendarYear {
+            source: "test".into(),
+            holidays: vec![Holiday {
+                name: "test".into(),
+                first,
+                last,
+            }],
+            make_up_working_days: Vec::new(),
+        },
+    );
+    p.deadlines.calendar = calendar.clone();
+    store.set_policies(p).unwrap();
+    let after = store.case(id).unwrap().next_due.unwrap();
+    assert_eq!(after.milestone, Milestone::Close);
+    let want = calendar.nth_working_day_after(start, 5).unwrap().date;
+    assert!(want > last);
+    assert_eq!(after.due_at.date_naive(), want);
+    assert!(after.due_at > before.due_at);
+    assert_rows_match_views(&mut store, &[id]);
 }
 
 #[test]

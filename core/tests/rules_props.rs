@@ -1,11 +1,11 @@
 //! Properties of the pure rules (warranty, deadlines, lifecycle) over generated inputs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate};
 use fieldcore::{Action, allowed_actions, next_status};
 use fieldcore::{Cause, Market, ProofOfPurchase, Status, Timestamp};
 use fieldcore::{
-    CloseRule, DeadlinePolicy, Milestone, deadline_due_at as due_at, is_overdue,
+    CloseRule, DeadlinePolicy, Milestone, WorkingCalendar, deadline_due_at as due_at, is_overdue,
     next_deadline as next_due, pending_deadlines as pending,
 };
 use fieldcore::{Error, Result};
@@ -66,6 +66,7 @@ fn arb_deadline_policy() -> impl Strategy<Value = DeadlinePolicy> {
             remedy_hours,
             report_days,
             close,
+            ..DeadlinePolicy::default()
         },
     )
 }
@@ -188,7 +189,7 @@ proptest! {
     }
 
     #[test]
-    fn working_day_deadlines_avoid_weekends(
+    fn working_day_deadlines_land_on_working_days(
         days in 0u32..400,
         start in arb_timestamp(),
         market in arb_market(),
@@ -198,14 +199,37 @@ proptest! {
             ..DeadlinePolicy::default()
         };
         let due = due_at(&policy, Milestone::Close, start, market);
-        prop_assert!(!matches!(due.weekday(), Weekday::Sat | Weekday::Sun), "{due}");
+        prop_assert!(policy.calendar.is_working_day(due.date_naive()), "{due}");
         prop_assert_eq!(due.time(), start.time());
         prop_assert_eq!(due.offset(), start.offset());
         prop_assert!(due >= start);
-        // n working days need at least n calendar days and at most n*7/5 + 2.
+        // n working days need at least n calendar days.
         let span = (due.date_naive() - start.date_naive()).num_days();
         prop_assert!(span >= i64::from(days));
-        prop_assert!(span <= i64::from(days) * 7 / 5 + 2);
+    }
+
+    /// For any day of the calendar's years and any N, the N-th working day after it is a
+    /// working day and exactly N working days lie in (D, due].
+    #[test]
+    fn nth_working_day_counts_exactly_n(
+        offset in 0u64..730,
+        n in 1u32..=30,
+    ) {
+        let calendar = WorkingCalendar::default();
+        let from = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + Days::new(offset);
+        let counted = calendar.nth_working_day_after(from, n).unwrap();
+        let due = counted.date;
+        prop_assert!(calendar.is_working_day(due), "{due}");
+        let mut working = 0;
+        let mut day = from;
+        while day < due {
+            day = day.succ_opt().unwrap();
+            if calendar.is_working_day(day) {
+                working += 1;
+            }
+        }
+        prop_assert_eq!(working, n, "from {} to {}", from, due);
+        prop_assert_eq!(counted.fallback.is_some(), due.year() > 2026);
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! Deadlines of a complaint round: when the reply, the remedy, the investigation report and the
 //! closure are due, and which of them a case's status still leaves open.
 
-use chrono::{Datelike, Days, Duration, Utc, Weekday};
+use chrono::{Days, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Market, Status, Timestamp};
+use crate::rules::calendar::{Fallback, WorkingCalendar};
 
 /// How the closing deadline is counted; the procedures of different companies disagree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -12,17 +13,22 @@ use crate::model::{Market, Status, Timestamp};
 pub enum CloseRule {
     /// Calendar days from the start of the round, by market.
     CalendarDays { domestic: u32, foreign: u32 },
-    /// Working days (Monday to Friday) from the start of the round, for every market.
+    /// Working days on the policy's [`WorkingCalendar`] from the start of the round, for every
+    /// market.
     WorkingDays { days: u32 },
 }
 
 /// The deadlines a deployment configures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeadlinePolicy {
     pub reply_hours: u32,
     pub remedy_hours: u32,
     pub report_days: u32,
     pub close: CloseRule,
+    /// The official working days that working-day deadlines count; absent in policies written
+    /// before it existed, which get the built-in schedules.
+    #[serde(default)]
+    pub calendar: WorkingCalendar,
 }
 
 impl Default for DeadlinePolicy {
@@ -35,6 +41,7 @@ impl Default for DeadlinePolicy {
                 domestic: 13,
                 foreign: 17,
             },
+            calendar: WorkingCalendar::default(),
         }
     }
 }
@@ -114,28 +121,38 @@ fn add_days(start: Timestamp, days: u64) -> Timestamp {
         .unwrap_or_else(far_future)
 }
 
-/// Calendar days to add to reach the `n`th working day after `start`'s local date. Zero working
-/// days from a weekend means the following Monday, so a due date never lands on a weekend.
-fn working_day_offset(weekday: Weekday, n: u32) -> u64 {
-    let n = u64::from(n);
-    // Monday = 0 .. Sunday = 6.
-    let wd = u64::from(weekday.num_days_from_monday());
-    if n == 0 {
-        return match wd {
-            5 => 2,
-            6 => 1,
-            _ => 0,
-        };
+/// A deadline counted in working days, and whether the count left the calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkingDaysDue {
+    pub due_at: Timestamp,
+    /// Set when some counted day lies in a year the calendar does not cover (counted Monday to
+    /// Friday there).
+    pub fallback: Option<Fallback>,
+}
+
+/// The moment `days` working days after `start` on `calendar`: the same local time of day, in
+/// `start`'s offset, on the `days`th working day after `start`'s local date. Zero working days
+/// from a day off means the next working day, so a deadline never falls on a day off.
+pub fn working_days_due(calendar: &WorkingCalendar, start: Timestamp, days: u32) -> WorkingDaysDue {
+    let date = start.date_naive();
+    let counted = if days == 0 {
+        calendar.working_day_on_or_after(date)
+    } else {
+        calendar.nth_working_day_after(date, days)
+    };
+    match counted {
+        Some(c) => {
+            let offset = u64::try_from((c.date - date).num_days()).unwrap_or(0);
+            WorkingDaysDue {
+                due_at: add_days(start, offset),
+                fallback: c.fallback,
+            }
+        }
+        None => WorkingDaysDue {
+            due_at: far_future(),
+            fallback: None,
+        },
     }
-    // Counting from a weekend behaves as counting from the Friday before it.
-    let back = wd.saturating_sub(4);
-    let base = wd - back;
-    let (weeks, rest) = (n / 5, n % 5);
-    let mut offset = weeks * 7 + rest;
-    if base + rest > 4 {
-        offset += 2;
-    }
-    offset - back
 }
 
 /// When `milestone` is due for a round that started at `round_started_at`. Hours are exact
@@ -163,10 +180,9 @@ pub fn due_at(
                 };
                 add_days(round_started_at, u64::from(days))
             }
-            CloseRule::WorkingDays { days } => add_days(
-                round_started_at,
-                working_day_offset(round_started_at.weekday(), days),
-            ),
+            CloseRule::WorkingDays { days } => {
+                working_days_due(&policy.calendar, round_started_at, days).due_at
+            }
         },
     }
 }
@@ -229,7 +245,7 @@ pub fn is_overdue(due: &Due, now: Timestamp) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{DateTime, NaiveDate};
+    use chrono::DateTime;
 
     fn ts(s: &str) -> Timestamp {
         DateTime::parse_from_rfc3339(s).unwrap()
@@ -289,29 +305,49 @@ mod tests {
         );
     }
 
-    /// Compares the arithmetic with a day-by-day walk.
+    /// The closing deadline counts the official calendar in the round's own offset and keeps
+    /// the time of day.
     #[test]
-    fn working_day_offset_matches_a_walk() {
-        let monday = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
-        for start_shift in 0..7u64 {
-            let start = monday + Days::new(start_shift);
-            for n in 0..40u32 {
-                let is_weekend = |d: NaiveDate| matches!(d.weekday(), Weekday::Sat | Weekday::Sun);
-                let mut day = start;
-                let mut counted = 0;
-                while counted < n {
-                    day = day + Days::new(1);
-                    if !is_weekend(day) {
-                        counted += 1;
-                    }
-                }
-                while is_weekend(day) {
-                    day = day + Days::new(1);
-                }
-                let got = start + Days::new(working_day_offset(start.weekday(), n));
-                assert_eq!(got, day, "start {start} n {n}");
-            }
-        }
+    fn working_days_follow_the_official_calendar() {
+        let p = DeadlinePolicy {
+            close: CloseRule::WorkingDays { days: 5 },
+            ..DeadlinePolicy::default()
+        };
+        let close = |start: &str| due_at(&p, Milestone::Close, ts(start), Market::Domestic);
+        // Mon 27 Jan 2025, Spring Festival 28 Jan–4 Feb, make-up Sat 8 Feb: Wed 5 (1), Thu 6
+        // (2), Fri 7 (3), Sat 8 (4), Mon 10 (5).
+        assert_eq!(
+            close("2025-01-27T10:00:00+08:00"),
+            ts("2025-02-10T10:00:00+08:00")
+        );
+        // 01:00 on Sat 14 Feb 2026 in UTC+8 (a make-up working day) is Fri 13 Feb in UTC; the
+        // local Saturday counts: holiday 15–23, Tue 24 (1) .. Fri 27 (4), make-up Sat 28 (5).
+        // Counted from the UTC Friday it would be Fri 27.
+        assert_eq!(
+            close("2026-02-14T01:00:00+08:00"),
+            ts("2026-02-28T01:00:00+08:00")
+        );
+        // Zero working days from a holiday: the first day back, Thu 9 Oct 2025.
+        let zero = DeadlinePolicy {
+            close: CloseRule::WorkingDays { days: 0 },
+            ..DeadlinePolicy::default()
+        };
+        assert_eq!(
+            due_at(
+                &zero,
+                Milestone::Close,
+                ts("2025-10-03T09:15:00+08:00"),
+                Market::Foreign
+            ),
+            ts("2025-10-09T09:15:00+08:00")
+        );
+        // Beyond the calendar, Monday to Friday with the fallback named: Wed 30 Dec 2026 to
+        // Wed 6 Jan 2027 (Fri 1 Jan 2027 counted, its holiday not yet published).
+        let due = working_days_due(&p.calendar, ts("2026-12-30T17:00:00+08:00"), 5);
+        assert_eq!(due.due_at, ts("2027-01-06T17:00:00+08:00"));
+        assert_eq!(due.fallback, Some(Fallback { year: 2027 }));
+        let due = working_days_due(&p.calendar, ts("2026-12-01T17:00:00+08:00"), 5);
+        assert_eq!(due.fallback, None);
     }
 
     #[test]
@@ -347,6 +383,7 @@ mod tests {
                 domestic: 1,
                 foreign: 1,
             },
+            ..DeadlinePolicy::default()
         };
         let start = ts("2026-01-01T08:00:00+01:00");
         let got: Vec<Milestone> = pending(&p, start, Market::Domestic, Status::Registered)
@@ -387,6 +424,7 @@ mod tests {
             remedy_hours: u32::MAX,
             report_days: u32::MAX,
             close: CloseRule::WorkingDays { days: u32::MAX },
+            ..DeadlinePolicy::default()
         };
         let start = ts("2026-01-01T08:00:00+08:00");
         for m in Milestone::ALL {

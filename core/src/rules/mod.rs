@@ -1,8 +1,9 @@
 //! The after-sales rules as pure functions: input checks, the case lifecycle, 三包 warranty,
-//! deadlines, and the policies that configure them. No I/O, no storage: bytes and dates in,
-//! decisions and their explanations out.
+//! the official working-day calendar, deadlines, and the policies that configure them. No I/O,
+//! no storage: bytes and dates in, decisions and their explanations out.
 
 pub(crate) mod authority;
+pub(crate) mod calendar;
 pub(crate) mod deadlines;
 pub(crate) mod lifecycle;
 pub(crate) mod policy;

@@ -52,3 +52,38 @@ impl Default for PhotoPolicy {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::calendar::WorkingCalendar;
+
+    /// Policies published before the calendar existed get the built-in schedules.
+    #[test]
+    fn policies_without_a_calendar_get_the_default() {
+        let json = r#"{
+            "warranty": {"category_months": {"motor": 24}, "model_months": {}},
+            "deadlines": {
+                "reply_hours": 12,
+                "remedy_hours": 48,
+                "report_days": 3,
+                "close": {"kind": "working_days", "days": 5}
+            }
+        }"#;
+        let p: Policies = serde_json::from_str(json).unwrap();
+        assert_eq!(p.deadlines.reply_hours, 12);
+        assert_eq!(p.deadlines.calendar, WorkingCalendar::default());
+        assert!(p.deadlines.calendar.covers(2025) && p.deadlines.calendar.covers(2026));
+        assert_eq!(p.photos, PhotoPolicy::default());
+        // And a published calendar replaces it.
+        let mut value = serde_json::to_value(&p).unwrap();
+        value["deadlines"]["calendar"] = serde_json::json!({"years": {"2027": {
+            "source": "test",
+            "holidays": [{"name": "New Year", "first": "2027-01-01", "last": "2027-01-03"}],
+            "make_up_working_days": []
+        }}});
+        let p: Policies = serde_json::from_value(value).unwrap();
+        assert!(p.deadlines.calendar.covers(2027));
+        assert!(!p.deadlines.calendar.covers(2026));
+    }
+}
