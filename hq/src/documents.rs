@@ -65,6 +65,15 @@ impl Documents {
         (held.seq == seq).then_some(held)
     }
 
+    /// Takes the case's document out of the cache whatever state of the case it reflects (its
+    /// `seq` says which): for trying a push before the transaction, which then checks `seq`.
+    pub fn take_any(&self, case_id: Uuid) -> Option<Held> {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let held = cache.held.pop(&case_id)?;
+        cache.bytes -= held.bytes;
+        Some(held)
+    }
+
     /// Keeps a document, dropping the least recently used ones beyond the count or the bytes.
     pub fn put(&self, case_id: Uuid, held: Held) {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());

@@ -93,16 +93,17 @@ pub fn row_of(
     }
 }
 
-/// Writes the rows of cases whose views the caller already has (a sync holds them).
+/// Writes the rows of cases whose views the caller already has (a sync holds them), with the
+/// current policies' deadlines (the caller has them too: no second read of reference data).
 pub async fn upsert_views(
     tx: &mut dyn Tx,
     cases: &[(Uuid, &CaseView)],
+    policies: &Policies,
     time_zone: Tz,
 ) -> Result<()> {
     if cases.is_empty() {
         return Ok(());
     }
-    let policies = current_policies(tx).await?;
     let ids: Vec<Uuid> = cases.iter().map(|(id, _)| *id).collect();
     let rows = tx.cases(&ids).await?;
     let user_ids: Vec<i64> = rows
@@ -144,7 +145,7 @@ pub async fn refresh_cases(tx: &mut dyn Tx, ids: &[Uuid], time_zone: Tz) -> Resu
             None => None,
         })
         .collect();
-    upsert_views(tx, &readable, time_zone).await?;
+    upsert_views(tx, &readable, &policies, time_zone).await?;
     Ok(readable.len())
 }
 

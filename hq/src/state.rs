@@ -173,31 +173,48 @@ impl AppState {
         &self.inner.metrics
     }
 
-    /// The policies HQ checks cases with: those of the reference data, parsed once per
-    /// version; the defaults before any reference data exists.
-    pub fn policies(&self, reference: Option<&ReferenceData>) -> Arc<Policies> {
-        let Some(reference) = reference else {
-            return Arc::new(Policies::default());
-        };
+    /// The policies of the latest reference data this process has read (the defaults before
+    /// any): what a push is tried with before its transaction reads the reference data; the
+    /// transaction keeps the result only if they are still the current ones.
+    pub fn latest_policies(&self) -> Arc<Policies> {
         let mut cached = self
             .inner
             .policies
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        if let Some((version, policies)) = cached.as_ref()
-            && *version == reference.version
+        cached
+            .get_or_insert_with(|| (0, Arc::new(Policies::default())))
+            .1
+            .clone()
+    }
+
+    /// The policies HQ checks cases with: those of the reference data, parsed once per
+    /// version; the defaults before any reference data exists.
+    pub fn policies(&self, reference: Option<&ReferenceData>) -> Arc<Policies> {
+        // Version 0 stands for "no reference data yet": the defaults.
+        let version = reference.map_or(0, |r| r.version);
+        let mut cached = self
+            .inner
+            .policies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some((cached_version, policies)) = cached.as_ref()
+            && *cached_version == version
         {
             return policies.clone();
         }
-        // Reference data is checked when an admin sets it; unreadable policies would mean a
-        // damaged row, and checking with the defaults then is safer than refusing every sync.
-        let policies = Arc::new(
-            serde_json::from_str::<Policies>(&reference.policies_json).unwrap_or_else(|e| {
-                tracing::error!(version = reference.version, error = %e, "reference policies unreadable; using the defaults");
-                Policies::default()
-            }),
-        );
-        *cached = Some((reference.version, policies.clone()));
+        let policies = Arc::new(match reference {
+            None => Policies::default(),
+            // Reference data is checked when an admin sets it; unreadable policies would mean
+            // a damaged row, and checking with the defaults then is safer than refusing every
+            // sync.
+            Some(reference) => serde_json::from_str::<Policies>(&reference.policies_json)
+                .unwrap_or_else(|e| {
+                    tracing::error!(version = reference.version, error = %e, "reference policies unreadable; using the defaults");
+                    Policies::default()
+                }),
+        });
+        *cached = Some((version, policies.clone()));
         policies
     }
 

@@ -65,6 +65,7 @@ pub fn decode_request(body: &[u8]) -> Result<SyncRequest> {
 
 /// What a request's transaction needs besides the request: HQ's actor and clock, the company's
 /// time zone, the per-case size limit and the shared case documents.
+#[derive(Clone)]
 struct Context {
     hq_actor: ActorId,
     now: chrono::DateTime<chrono::FixedOffset>,
@@ -88,8 +89,6 @@ pub async fn run(
 ) -> Result<SyncResponse> {
     let started = Instant::now();
     let role = device.user.role;
-    let prepared = tokio::task::spawn_blocking(move || prepare(request, role)).await??;
-    let prepare_ms = started.elapsed().as_millis() as u64;
     let context = Context {
         hq_actor: state.hq_actor().clone(),
         now: state.now(),
@@ -101,10 +100,21 @@ pub async fn run(
         load_budget_bytes: state.load_budget_bytes(),
         state: state.clone(),
     };
+    // Parsing, and trying the pushes on the cached documents, run on the blocking pool before
+    // the transaction: the transaction serialises writers, and must not wait on this CPU work.
+    let ahead = context.clone();
+    let (prepared, tried) = tokio::task::spawn_blocking(move || {
+        prepare(request, role).map(|prepared| {
+            let tried = try_ahead(&prepared, &ahead);
+            (prepared, tried)
+        })
+    })
+    .await??;
+    let prepare_ms = started.elapsed().as_millis() as u64;
     let device_id = device.device_id;
     let outcome = state
         .storage()
-        .transaction(move |tx| Box::pin(apply(tx, device_id, prepared, context)))
+        .transaction(move |tx| Box::pin(apply(tx, device_id, prepared, tried, context)))
         .await?;
     // Committed: the documents now match the log.
     for (case_id, held) in outcome.documents {
@@ -394,6 +404,7 @@ async fn apply(
     tx: &mut dyn Tx,
     device_id: Uuid,
     prepared: Prepared,
+    tried: HashMap<Uuid, Tried>,
     context: Context,
 ) -> Result<Outcome> {
     let device = authorised_device(tx, device_id).await?;
@@ -407,8 +418,9 @@ async fn apply(
     let reference = tx.reference().await?;
     let policies = context.state.policies(reference.as_ref());
     let decisions = check(tx, &device, prepared.pushes, &prepared.request_actor).await?;
-    let decisions = try_on_documents(tx, decisions, prepared.role, &policies, &context).await?;
-    let written = write(tx, &device, decisions, &context).await?;
+    let decisions =
+        try_on_documents(tx, decisions, tried, prepared.role, &policies, &context).await?;
+    let written = write(tx, &device, decisions, &policies, &context).await?;
     let mut stats = written.stats;
     let pulled = crate::pulls::pulls(
         tx,
@@ -474,8 +486,9 @@ async fn check(
 async fn try_on_documents(
     tx: &mut dyn Tx,
     decisions: Vec<(Uuid, Decision)>,
+    mut tried: HashMap<Uuid, Tried>,
     role: Role,
-    policies: &Policies,
+    policies: &Arc<Policies>,
     context: &Context,
 ) -> Result<Vec<(Uuid, Decision)>> {
     let changed: Vec<Uuid> = decisions
@@ -491,9 +504,25 @@ async fn try_on_documents(
         return Ok(decisions);
     }
     let rows = tx.cases(&changed).await?;
+    // What was tried before the transaction stands if nothing moved since: the same state of
+    // the case, the same new changes, the same policies.
+    let mut done: HashMap<Uuid, std::result::Result<(Held, CaseView), Rejection>> = HashMap::new();
+    for (id, decision) in &decisions {
+        let (Some(t), Some(row), Decision::Apply { new, .. }) =
+            (tried.remove(id), rows.get(id), decision)
+        else {
+            continue;
+        };
+        let same_changes =
+            t.new.len() == new.len() && new.iter().zip(&t.new).all(|(c, h)| c.hash() == *h);
+        if t.seq == row.sync_seq && same_changes && Arc::ptr_eq(&t.policies, policies) {
+            done.insert(*id, t.outcome);
+        }
+        // Otherwise the tried copy is dropped: the case is rebuilt from the log below.
+    }
     let mut docs: HashMap<Uuid, Held> = HashMap::with_capacity(changed.len());
     let mut missing = Vec::new();
-    for id in &changed {
+    for id in changed.iter().filter(|id| !done.contains_key(id)) {
         let seq = rows.get(id).map(|r| r.sync_seq).unwrap_or_default();
         match context.documents.take(*id, seq) {
             Some(held) => {
@@ -523,6 +552,22 @@ async fn try_on_documents(
     let mut out = Vec::with_capacity(decisions.len());
     for (case_id, decision) in decisions {
         let decision = match decision {
+            Decision::Apply {
+                new,
+                creates: None,
+                checked: None,
+            } if done.contains_key(&case_id) => match done.remove(&case_id) {
+                Some(Ok(checked)) => Decision::Apply {
+                    new,
+                    creates: None,
+                    checked: Some(Box::new(checked)),
+                },
+                Some(Err(rejection)) => {
+                    tracing::info!(case = %case_id, reason = rejection.reason.as_str(), detail = %rejection.detail, "push rejected");
+                    Decision::Rejected(rejection)
+                }
+                None => return Err(Error::internal(format!("case {case_id}: tried twice"))),
+            },
             Decision::Apply {
                 new,
                 creates: None,
@@ -558,6 +603,74 @@ async fn try_on_documents(
         out.push((case_id, decision));
     }
     Ok(out)
+}
+
+/// A push tried on HQ's cached copy of its case before the transaction.
+struct Tried {
+    /// The case's `sync_seq` the copy reflected.
+    seq: u64,
+    /// The pushed changes that were new to the copy, in push order.
+    new: Vec<ChangeHash>,
+    /// The policies the case was read with.
+    policies: Arc<Policies>,
+    outcome: std::result::Result<(Held, CaseView), Rejection>,
+}
+
+/// Tries, off the transaction, every push to a case whose document HQ has in memory: the
+/// transaction keeps the result if the case has not moved since (almost always), so the
+/// serialised part of a sync does no document work for them. A push this cannot judge alone
+/// (a new case, a whole document, changes whose dependencies the copy lacks) is left to the
+/// transaction.
+fn try_ahead(prepared: &Prepared, context: &Context) -> HashMap<Uuid, Tried> {
+    let policies = context.state.latest_policies();
+    let mut tried = HashMap::new();
+    for push in &prepared.pushes {
+        if push.rejected.is_some() || push.new_case.is_some() || push.is_document {
+            continue;
+        }
+        let Some(held) = context.documents.take_any(push.case_id) else {
+            continue;
+        };
+        let mut known: HashSet<ChangeHash> = HashSet::new();
+        let mut new = Vec::new();
+        let mut complete = true;
+        for change in &push.changes {
+            let hash = change.hash();
+            if held.doc.get_change_by_hash(&hash).is_some() || known.contains(&hash) {
+                continue;
+            }
+            if change
+                .deps()
+                .iter()
+                .any(|d| held.doc.get_change_by_hash(d).is_none() && !known.contains(d))
+            {
+                complete = false;
+                break;
+            }
+            known.insert(hash);
+            new.push(change.clone());
+        }
+        if !complete || new.is_empty() {
+            context.documents.put(push.case_id, held);
+            continue;
+        }
+        let seq = held.seq;
+        let started = Instant::now();
+        let outcome = try_push(held, push.case_id, &new, prepared.role, &policies, context);
+        context
+            .metrics
+            .record_validation(started.elapsed().as_micros() as u64, new.len());
+        tried.insert(
+            push.case_id,
+            Tried {
+                seq,
+                new: new.iter().map(Change::hash).collect(),
+                policies: policies.clone(),
+                outcome,
+            },
+        );
+    }
+    tried
 }
 
 /// One case's push tried on HQ's document: size, then the changes applied, each change's
@@ -634,6 +747,7 @@ async fn write(
     tx: &mut dyn Tx,
     device: &DeviceAuth,
     decisions: Vec<(Uuid, Decision)>,
+    policies: &Policies,
     context: &Context,
 ) -> Result<Written> {
     let mut stats = Stats {
@@ -805,7 +919,7 @@ async fn write(
     tx.mark_held_by_device(device.device_id, &pushed).await?;
     // The read model follows in the same transaction, from the views the checks built.
     let views: Vec<(Uuid, &CaseView)> = views.iter().map(|(id, v)| (*id, v)).collect();
-    crate::read_model::upsert_views(tx, &views, context.time_zone).await?;
+    crate::read_model::upsert_views(tx, &views, policies, context.time_zone).await?;
     Ok(Written {
         acks,
         stats,

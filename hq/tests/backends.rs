@@ -42,6 +42,7 @@ suites!(
     each_kind_of_bad_change_is_refused_for_its_case_alone,
     role_owned_fields_follow_the_authority_table,
     pushes_past_the_load_budget_are_left_for_later,
+    a_stale_cached_copy_is_never_trusted,
     malformed_bodies_are_refused_and_nothing_is_applied,
     an_unsupported_version_is_refused,
     push_and_pull_between_two_devices,

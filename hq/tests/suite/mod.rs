@@ -1968,3 +1968,61 @@ pub async fn pushes_past_the_load_budget_are_left_for_later(backend: Backend) {
     );
     assert!(phone.outbox.is_empty());
 }
+
+/// Two HQ instances on one database: a push tried on one instance's cached copy of a case that
+/// the other instance changed meanwhile is tried again on the case as the log has it, so the
+/// read model (and what is accepted) never rests on a stale copy.
+pub async fn a_stale_cached_copy_is_never_trusted(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let other = fieldhq::serve(hq.config.clone()).await.unwrap();
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let case = phone.register();
+    phone.sync(&hq).await;
+    // The first instance holds the case in memory now; the desk writes through the second.
+    let desk = hq.user("li", Role::HqStaff, None).await;
+    let enrolment = admin::enrol_device(hq.storage(), &desk.name, None)
+        .await
+        .unwrap();
+    let mut desk = TestDevice::new("li", enrolment.device_id, enrolment.token);
+    let request = desk.request();
+    let reply = other_exchange(&hq, &other, &desk.token, &request).await;
+    desk.apply(&request, &reply);
+    desk.execute(case, &fieldcore::Command::Acknowledge { note: None });
+    let request = desk.request();
+    let reply = other_exchange(&hq, &other, &desk.token, &request).await;
+    assert_eq!(reply.acks, vec![AckOutcome::Applied]);
+
+    // The phone's note goes to the first instance, whose copy lacks the acknowledgement.
+    phone.note(case, "concurrent with the desk");
+    let response = phone.exchange(&hq, &phone.request()).await;
+    assert_eq!(response.acks, vec![AckOutcome::Applied]);
+    let rows = admin::case_index(hq.storage(), CaseIndexQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].status, "acknowledged",
+        "the row holds the desk's step too"
+    );
+    other.shutdown().await.unwrap();
+}
+
+/// One sync exchange with the second instance `other`.
+async fn other_exchange(
+    hq: &TestHq,
+    other: &fieldhq::RunningHq,
+    token: &str,
+    request: &SyncRequest,
+) -> SyncResponse {
+    let reply = hq
+        .http
+        .post(format!("{}/v1/sync", other.url()))
+        .bearer_auth(token)
+        .header("content-type", fieldcore::CONTENT_TYPE)
+        .body(fieldcore::encode_message(request).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::OK);
+    fieldcore::decode_message(&reply.bytes().await.unwrap()).unwrap()
+}
