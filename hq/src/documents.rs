@@ -15,9 +15,9 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::storage::Tx;
 
-/// How many case documents HQ keeps in memory at most: a busy day's cases, at a few tens of
-/// KiB each.
-pub const DEFAULT_CACHED_DOCUMENTS: usize = 4096;
+/// How many case documents HQ keeps in memory at most: a busy week's cases (the bytes bound
+/// below is what bounds memory; a case's history is a few KiB typically).
+pub const DEFAULT_CACHED_DOCUMENTS: usize = 16_384;
 
 /// The most stored history bytes the cached documents may add up to (a document in memory
 /// takes a few times its stored size): a few big cases cannot fill the server's memory.
