@@ -290,24 +290,23 @@ impl Store {
     /// Cases whose push HQ rejected (see [`CaseSyncState::Rejected`]), each with HQ's reason,
     /// oldest first.
     pub fn rejected_cases(&self) -> Result<Vec<(CaseId, String)>> {
-        let mut stmt = self.conn().prepare_cached(
+        self.cases_with_reasons(
             "SELECT case_id, reason FROM sync_refused WHERE reason IS NOT NULL \
              ORDER BY refused_at, case_id",
-        )?;
-        let rows: Vec<(String, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        rows.into_iter()
-            .map(|(id, reason)| Ok((parse_id(&id)?, reason)))
-            .collect()
+        )
     }
 
     /// Cases HQ sent that this device set aside (see [`CaseSyncState::Quarantined`]): each
     /// with the reason it could not be read or stored, oldest first.
     pub fn quarantined_cases(&self) -> Result<Vec<(CaseId, String)>> {
-        let mut stmt = self.conn().prepare_cached(
+        self.cases_with_reasons(
             "SELECT case_id, reason FROM sync_quarantine ORDER BY quarantined_at, case_id",
-        )?;
+        )
+    }
+
+    /// The (case id, reason) rows `sql` selects.
+    fn cases_with_reasons(&self, sql: &str) -> Result<Vec<(CaseId, String)>> {
+        let mut stmt = self.conn().prepare_cached(sql)?;
         let rows: Vec<(String, String)> = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
