@@ -350,7 +350,7 @@ fn hq_refuses_each_kind_of_unknown_content_and_names_it() {
 fn what_no_version_can_read_stays_unreadable_for_devices_and_hq() {
     let policies = Policies::default();
     type Spoil = fn(&mut Automerge);
-    let cases: [(&str, Spoil); 5] = [
+    let cases: [(&str, Spoil); 6] = [
         ("a status that is not a string", |d| {
             put_raw(
                 d,
@@ -373,6 +373,15 @@ fn what_no_version_can_read_stays_unreadable_for_devices_and_hq() {
         ("an unknown decision that is not JSON", |d| {
             put_raw(d, Some("decisions"), "priority", "high")
         }),
+        (
+            "a warranty decision that is a number, not a JSON string",
+            |d| {
+                let mut tx = d.transaction();
+                let (_, decisions) = tx.get(ROOT, "decisions").unwrap().unwrap();
+                tx.put(&decisions, "warranty", 7_i64).unwrap();
+                tx.commit();
+            },
+        ),
         ("a note as automerge Text", |d| {
             let mut tx = d.transaction();
             let (_, notes) = tx.get(ROOT, Collection::Notes.key()).unwrap().unwrap();

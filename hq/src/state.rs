@@ -2,6 +2,7 @@
 //! its clock.
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use automerge::ActorId;
 use chrono::{DateTime, FixedOffset};
@@ -58,32 +59,71 @@ pub const DEFAULT_CASE_LIMIT_BYTES: u64 = 8 * 1024 * 1024;
 /// Timings HQ keeps for benchmarks and logs: the last [`Metrics::KEPT`] validations.
 #[derive(Default)]
 pub struct Metrics {
-    validate_us_per_change: Mutex<Vec<u32>>,
+    validations: Mutex<Vec<Validation>>,
+}
+
+/// How long validating one push took, per change it brought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Validation {
+    /// The validating thread's CPU time: the work itself.
+    pub cpu_us: u32,
+    /// The wall clock, which also counts the time the thread waited for a core.
+    pub wall_us: u32,
+}
+
+/// Times one validation on the thread that runs it (it never awaits).
+pub struct ValidationTimer {
+    wall: Instant,
+    cpu: Duration,
+}
+
+impl ValidationTimer {
+    pub fn start() -> ValidationTimer {
+        ValidationTimer {
+            wall: Instant::now(),
+            cpu: thread_cpu_time(),
+        }
+    }
+}
+
+/// The calling thread's CPU time so far. Where there is no per-thread clock the wall clock
+/// stands in, so the CPU figure is then no lower than the wall one.
+fn thread_cpu_time() -> Duration {
+    #[cfg(unix)]
+    {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+        Duration::new(
+            u64::try_from(t.tv_sec).unwrap_or_default(),
+            u32::try_from(t.tv_nsec).unwrap_or_default(),
+        )
+    }
+    #[cfg(not(unix))]
+    {
+        static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        EPOCH.get_or_init(Instant::now).elapsed()
+    }
 }
 
 impl Metrics {
     const KEPT: usize = 200_000;
 
-    /// Records that validating a push of `changes` changes took `micros`.
-    pub fn record_validation(&self, micros: u64, changes: usize) {
-        let per_change = micros / changes.max(1) as u64;
-        let mut kept = self
-            .validate_us_per_change
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+    /// Records that validating a push of `changes` changes, timed by `timer`, has ended.
+    pub fn record_validation(&self, timer: ValidationTimer, changes: usize) {
+        let per_change =
+            |d: Duration| u32::try_from(d.as_micros() / changes.max(1) as u128).unwrap_or(u32::MAX);
+        let validation = Validation {
+            cpu_us: per_change(thread_cpu_time().saturating_sub(timer.cpu)),
+            wall_us: per_change(timer.wall.elapsed()),
+        };
+        let mut kept = self.validations.lock().unwrap_or_else(|p| p.into_inner());
         if kept.len() < Self::KEPT {
-            kept.push(u32::try_from(per_change).unwrap_or(u32::MAX));
+            kept.push(validation);
         }
     }
 
-    /// The recorded microseconds per validated change, and forgets them.
-    pub fn take_validations(&self) -> Vec<u32> {
-        std::mem::take(
-            &mut *self
-                .validate_us_per_change
-                .lock()
-                .unwrap_or_else(|p| p.into_inner()),
-        )
+    /// The recorded validations, and forgets them.
+    pub fn take_validations(&self) -> Vec<Validation> {
+        std::mem::take(&mut *self.validations.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 
@@ -243,5 +283,29 @@ impl AppState {
 
     pub fn now(&self) -> DateTime<FixedOffset> {
         (self.inner.clock)()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_timings_count_the_threads_work_per_change() {
+        let metrics = Metrics::default();
+        let timer = ValidationTimer::start();
+        // Two milliseconds of this thread's CPU, spent.
+        let begun = thread_cpu_time();
+        let mut spins = 0u64;
+        while thread_cpu_time() - begun < Duration::from_millis(2) {
+            spins = std::hint::black_box(spins + 1);
+        }
+        metrics.record_validation(timer, 2);
+        let taken = metrics.take_validations();
+        assert_eq!(taken.len(), 1);
+        // Per change: at least half of the two milliseconds, and the wall clock no less.
+        assert!(taken[0].cpu_us >= 1000, "{taken:?}");
+        assert!(taken[0].wall_us >= taken[0].cpu_us, "{taken:?}");
+        assert!(metrics.take_validations().is_empty(), "taken once");
     }
 }

@@ -28,7 +28,7 @@ use crate::changes;
 use crate::documents::{self, Documents, Held};
 use crate::error::{Error, Result};
 use crate::numbering;
-use crate::state::{AppState, Metrics};
+use crate::state::{AppState, Metrics, ValidationTimer};
 use crate::storage::{CaseRow, DeviceAuth, LockMode, LogRow, NewCase, Tx, unix_now};
 
 /// The longest actor id HQ binds; automerge actors made by devices are 16 bytes.
@@ -579,11 +579,9 @@ async fn try_on_documents(
                 checked: None,
             } if !new.is_empty() => match docs.remove(&case_id) {
                 Some(held) => {
-                    let started = Instant::now();
+                    let timer = ValidationTimer::start();
                     let tried = try_push(held, case_id, &new, role, policies, context);
-                    context
-                        .metrics
-                        .record_validation(started.elapsed().as_micros() as u64, new.len());
+                    context.metrics.record_validation(timer, new.len());
                     match tried {
                         Ok(checked) => Decision::Apply {
                             new,
@@ -655,11 +653,9 @@ fn try_ahead(prepared: &Prepared, context: &Context) -> HashMap<Uuid, Tried> {
             continue;
         }
         let seq = held.seq;
-        let started = Instant::now();
+        let timer = ValidationTimer::start();
         let outcome = try_push(held, push.case_id, &new, prepared.role, &policies, context);
-        context
-            .metrics
-            .record_validation(started.elapsed().as_micros() as u64, new.len());
+        context.metrics.record_validation(timer, new.len());
         tried.insert(
             push.case_id,
             Tried {

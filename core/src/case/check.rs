@@ -5,7 +5,7 @@
 
 use automerge::Automerge;
 
-use crate::case::document::{case_id_of, check_schema};
+use crate::case::document::Root;
 use crate::case::view::{self, CaseView, UnknownContent};
 use crate::error::Error;
 use crate::model::CaseId;
@@ -66,9 +66,10 @@ pub fn read_case(
     case_id: CaseId,
     policies: &Policies,
 ) -> std::result::Result<CaseView, CheckError> {
-    check_schema(doc).map_err(CheckError::Schema)?;
-    if case_id_of(doc) != Some(case_id) {
+    let root = Root::read(doc);
+    root.check().map_err(CheckError::Schema)?;
+    if root.case_id() != Some(case_id) {
         return Err(CheckError::OtherCase);
     }
-    view::build(doc, case_id, policies).map_err(CheckError::Unreadable)
+    view::build_from(doc, &root, case_id, policies).map_err(CheckError::Unreadable)
 }

@@ -16,7 +16,7 @@
 //! strings so that two concurrent puts remain visible side by side through `get_all`.
 
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
-use automerge::{ActorId, Automerge, ObjId, ObjType, ROOT, ReadDoc, Value};
+use automerge::{ActorId, Automerge, ObjId, ObjType, ROOT, ReadDoc, Value, ValueRef};
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
@@ -29,22 +29,6 @@ pub(crate) const FACTS: &str = "facts";
 pub(crate) const DECISIONS: &str = "decisions";
 pub(crate) const PHOTOS: &str = "photos";
 const NUMBER: &str = "number";
-
-/// The root keys of schema 1; any other root key was written by a newer app (ADR 0009).
-const ROOT_KEYS: [&str; 12] = [
-    "schema",
-    "case_id",
-    NUMBER,
-    FACTS,
-    DECISIONS,
-    PHOTOS,
-    "notes",
-    "events",
-    "parts",
-    "visits",
-    "confirmations",
-    "rounds",
-];
 
 /// The append-only collections of a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -145,22 +129,95 @@ pub fn load(
     Ok(doc)
 }
 
-/// Refuses documents that are not case documents of a schema this code understands.
-pub fn check_schema(doc: &Automerge) -> std::result::Result<(), String> {
-    match get_scalar(doc, &ROOT, "schema").and_then(|v| v.as_u64()) {
-        Some(v) if v <= SCHEMA_VERSION => {}
-        Some(v) => return Err(format!("schema {v} is newer than {SCHEMA_VERSION}")),
-        None => return Err("not a case document".into()),
+/// The root of a case document, read in one pass: each point read of a key costs about as
+/// much as walking the whole root, and a case is read root-first many times per sync.
+#[derive(Debug, Clone, Default)]
+pub struct Root {
+    schema: Option<u64>,
+    case_id: Option<String>,
+    number: Option<String>,
+    /// The container maps of schema 1 that are present (`CONTAINERS` order).
+    containers: [Option<ObjId>; CONTAINERS.len()],
+    /// Root keys schema 1 does not have, in key order (ADR 0009).
+    unknown: Vec<String>,
+}
+
+/// The maps every case document holds under its root.
+const CONTAINERS: [&str; 9] = [
+    FACTS,
+    DECISIONS,
+    PHOTOS,
+    "notes",
+    "events",
+    "parts",
+    "visits",
+    "confirmations",
+    "rounds",
+];
+
+impl Root {
+    pub fn read(doc: &impl ReadDoc) -> Root {
+        let mut root = Root::default();
+        for item in doc.map_range(&ROOT, ..) {
+            let key = item.key.as_ref();
+            if let Some(slot) = CONTAINERS.iter().position(|c| *c == key) {
+                if matches!(item.value, ValueRef::Object(ObjType::Map)) {
+                    root.containers[slot] = Some(item.id());
+                }
+                continue;
+            }
+            let value = item.value.into_value();
+            match key {
+                "schema" => root.schema = value.as_u64(),
+                "case_id" => root.case_id = value.into_string().ok(),
+                NUMBER => root.number = value.into_string().ok(),
+                _ => root.unknown.push(key.to_owned()),
+            }
+        }
+        root
     }
-    for key in [FACTS, DECISIONS, PHOTOS]
-        .into_iter()
-        .chain(Collection::ALL.iter().map(|c| c.key()))
-    {
-        if object(doc, &ROOT, key).is_none() {
-            return Err(format!("missing {key}"));
+
+    /// Refuses documents that are not case documents of a schema this code understands.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        match self.schema {
+            Some(v) if v <= SCHEMA_VERSION => {}
+            Some(v) => return Err(format!("schema {v} is newer than {SCHEMA_VERSION}")),
+            None => return Err("not a case document".into()),
+        }
+        match CONTAINERS
+            .iter()
+            .zip(&self.containers)
+            .find(|(_, id)| id.is_none())
+        {
+            Some((key, _)) => Err(format!("missing {key}")),
+            None => Ok(()),
         }
     }
-    Ok(())
+
+    /// The case id the document says it is for.
+    pub fn case_id(&self) -> Option<CaseId> {
+        self.case_id.as_deref().and_then(|s| s.parse().ok())
+    }
+
+    /// The official HQ number, once HQ has given one.
+    pub fn number(&self) -> Option<&str> {
+        self.number.as_deref()
+    }
+
+    /// The root keys schema 1 does not have, in key order: content of a newer app, kept unread.
+    pub fn unknown_keys(&self) -> &[String] {
+        &self.unknown
+    }
+
+    fn object(&self, key: &str) -> Option<&ObjId> {
+        let slot = CONTAINERS.iter().position(|c| *c == key)?;
+        self.containers[slot].as_ref()
+    }
+}
+
+/// Refuses documents that are not case documents of a schema this code understands.
+pub fn check_schema(doc: &Automerge) -> std::result::Result<(), String> {
+    Root::read(doc).check()
 }
 
 /// The identity of a case document's lineage: the id of its facts object, made by the case's
@@ -199,10 +256,7 @@ pub fn create(
     doc.put(ROOT, "schema", SCHEMA_VERSION).map_err(internal)?;
     doc.put(ROOT, "case_id", case_id.to_string())
         .map_err(internal)?;
-    for key in [FACTS, DECISIONS, PHOTOS]
-        .into_iter()
-        .chain(Collection::ALL.iter().map(|c| c.key()))
-    {
+    for key in CONTAINERS {
         doc.put_object(ROOT, key, ObjType::Map).map_err(internal)?;
     }
     for (key, value) in crate::case::facts::to_pairs(registration) {
@@ -256,22 +310,20 @@ pub fn put_keyed_json(
 }
 
 /// All current facts: key → every concurrent value (the winner first).
-pub fn read_facts(doc: &impl ReadDoc) -> Vec<(String, Vec<String>)> {
-    let Some(facts) = object(doc, &ROOT, FACTS) else {
+pub fn read_facts(doc: &impl ReadDoc, root: &Root) -> Vec<(String, Vec<String>)> {
+    let Some(facts) = root.object(FACTS) else {
         return Vec::new();
     };
-    // One pass over the map; the concurrent values are looked up only where there are some
-    // (a point read per key costs about as much as the whole pass).
-    doc.map_range(&facts, ..)
+    doc.map_range(facts, ..)
         .map(|item| {
             let key = item.key.into_owned();
             let values = if item.conflict {
-                all_strings(doc, &facts, &key)
+                all_strings(doc, facts, &key, &item.value)
             } else {
                 item.value
                     .into_value()
-                    .as_str()
-                    .map(|s| vec![s.to_owned()])
+                    .into_string()
+                    .map(|s| vec![s])
                     .unwrap_or_default()
             };
             (key, values)
@@ -279,17 +331,33 @@ pub fn read_facts(doc: &impl ReadDoc) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-/// Every concurrent value of a decision field, winner first, decoded.
-pub fn read_decision<T: DeserializeOwned>(
-    doc: &impl ReadDoc,
-    field: DecisionField,
-) -> Result<Vec<T>> {
-    let Some(decisions) = object(doc, &ROOT, DECISIONS) else {
+/// Every decision field, known or not, in key order, each with every concurrent value
+/// (winner first) as the JSON text it must be: any other value is refused, not skipped.
+pub fn read_decisions(doc: &impl ReadDoc, root: &Root) -> Result<Vec<(String, Vec<String>)>> {
+    let Some(decisions) = root.object(DECISIONS) else {
         return Ok(Vec::new());
     };
-    all_strings(doc, &decisions, field.as_str())
-        .iter()
-        .map(|s| from_json(s))
+    doc.map_range(decisions, ..)
+        .map(|item| {
+            let key = item.key.into_owned();
+            let values = if item.conflict {
+                all_values(doc, decisions, &key, &item.value)
+            } else {
+                vec![item.value.into_value()]
+            };
+            values
+                .into_iter()
+                .map(|v| {
+                    v.into_string()
+                        .ok()
+                        .filter(|s| serde_json::from_str::<serde_json::Value>(s).is_ok())
+                        .ok_or_else(|| {
+                            Error::InvalidDocument(format!("decisions: {key} is not a JSON string"))
+                        })
+                })
+                .collect::<Result<Vec<String>>>()
+                .map(|values| (key, values))
+        })
         .collect()
 }
 
@@ -298,70 +366,31 @@ pub fn read_collection<T: DeserializeOwned>(
     doc: &impl ReadDoc,
     collection: Collection,
 ) -> Result<Vec<T>> {
-    Ok(read_keyed(doc, collection.key())?
+    read_raw(doc, &Root::read(doc), collection.key())?
         .into_iter()
-        .map(|(_, v)| v)
-        .collect())
-}
-
-/// Every (key, value) of a keyed container, decoded, in key order.
-pub fn read_keyed<T: DeserializeOwned>(
-    doc: &impl ReadDoc,
-    container_key: &str,
-) -> Result<Vec<(String, T)>> {
-    read_raw(doc, container_key)?
-        .into_iter()
-        .map(|(key, json)| from_json(&json).map(|v| (key, v)))
+        .map(|(_, json)| from_json(&json))
         .collect()
 }
 
 /// Every (key, JSON text) of a keyed container, undecoded, in key order.
-pub fn read_raw(doc: &impl ReadDoc, container_key: &str) -> Result<Vec<(String, String)>> {
-    let Some(obj) = object(doc, &ROOT, container_key) else {
+pub fn read_raw(
+    doc: &impl ReadDoc,
+    root: &Root,
+    container_key: &str,
+) -> Result<Vec<(String, String)>> {
+    let Some(obj) = root.object(container_key) else {
         return Ok(Vec::new());
     };
     // Anything but a JSON string (an object, automerge Text, a number) is refused rather than
     // skipped: an entry nobody can see would be work silently lost.
-    doc.map_range(&obj, ..)
+    doc.map_range(obj, ..)
         .map(|item| {
             let key = item.key.into_owned();
-            match item.value.into_value().as_str() {
-                Some(json) => Ok((key, json.to_owned())),
-                None => Err(Error::InvalidDocument(format!(
+            match item.value.into_value().into_string() {
+                Ok(json) => Ok((key, json)),
+                Err(_) => Err(Error::InvalidDocument(format!(
                     "{container_key}: entry {key} is not a JSON string"
                 ))),
-            }
-        })
-        .collect()
-}
-
-/// The root keys schema 1 does not have, in key order: content of a newer app, kept unread.
-pub fn unknown_root_keys(doc: &impl ReadDoc) -> Vec<String> {
-    doc.keys(&ROOT)
-        .filter(|key| !ROOT_KEYS.contains(&key.as_str()))
-        .collect()
-}
-
-/// The decision keys this version does not know, each with every concurrent value (winner
-/// first). Like every decision, each value must be a string holding JSON.
-pub fn read_unknown_decisions(doc: &impl ReadDoc) -> Result<Vec<(String, Vec<String>)>> {
-    let Some(decisions) = object(doc, &ROOT, DECISIONS) else {
-        return Ok(Vec::new());
-    };
-    doc.keys(&decisions)
-        .filter(|key| DecisionField::parse(key).is_none())
-        .map(|key| {
-            let values = all_strings(doc, &decisions, &key);
-            let readable = !values.is_empty()
-                && values
-                    .iter()
-                    .all(|v| serde_json::from_str::<serde_json::Value>(v).is_ok());
-            if readable {
-                Ok((key, values))
-            } else {
-                Err(Error::InvalidDocument(format!(
-                    "decisions: {key} is not a JSON string"
-                )))
             }
         })
         .collect()
@@ -392,25 +421,38 @@ fn get_scalar<'a>(doc: &'a impl ReadDoc, obj: &ObjId, key: &str) -> Option<Value
     }
 }
 
-/// Every concurrent string value at `key`, with automerge's deterministic winner first.
-fn all_strings(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Vec<String> {
-    let winner = get_scalar(doc, obj, key).and_then(|v| v.as_str().map(str::to_owned));
-    let mut values: Vec<String> = doc
+/// Every concurrent value at `key`, automerge's deterministic winner (`winner`, as a map
+/// range shows it) first.
+fn all_values<'a>(
+    doc: &'a impl ReadDoc,
+    obj: &ObjId,
+    key: &str,
+    winner: &ValueRef<'_>,
+) -> Vec<Value<'a>> {
+    let winner = winner.clone().into_value();
+    let mut values: Vec<Value<'a>> = doc
         .get_all(obj, key)
         .unwrap_or_default()
         .into_iter()
-        .filter_map(|(v, _)| v.as_str().map(str::to_owned))
+        .map(|(v, _)| v)
         .collect();
-    if let Some(w) = winner
-        && let Some(pos) = values.iter().position(|v| *v == w)
-    {
+    if let Some(pos) = values.iter().position(|v| *v == winner) {
         let w = values.remove(pos);
         values.insert(0, w);
     }
     values
 }
 
-fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
+/// [`all_values`] that are strings.
+fn all_strings(doc: &impl ReadDoc, obj: &ObjId, key: &str, winner: &ValueRef<'_>) -> Vec<String> {
+    all_values(doc, obj, key, winner)
+        .into_iter()
+        .filter_map(|v| v.into_string().ok())
+        .collect()
+}
+
+/// Decodes one JSON record of the document; a record that does not decode is unreadable.
+pub(crate) fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| Error::InvalidDocument(format!("unreadable entry: {e}")))
 }
 

@@ -2,11 +2,13 @@
 //! concurrent facts and conflicting decisions laid out so a person can see and resolve them.
 
 use automerge::ReadDoc;
+use std::collections::BTreeMap;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::case::document::{self, Collection, DecisionField};
+use crate::case::document::{self, Collection, DecisionField, Root, from_json};
 use crate::case::facts;
 use crate::case::records::{
     ConfirmationBody, Decided, DefectRecord, Entry, EventBody, NoteBody, PartBody, PhotoRecord,
@@ -201,14 +203,24 @@ impl CaseView {
 /// Builds the view of a case document: the registration, the decisions, the collections, and
 /// what follows from them (round, deadlines, last update).
 pub fn build(doc: &impl ReadDoc, case_id: CaseId, policies: &Policies) -> Result<CaseView> {
+    build_from(doc, &Root::read(doc), case_id, policies)
+}
+
+/// [`build`] from the document's root already read.
+pub fn build_from(
+    doc: &impl ReadDoc,
+    root: &Root,
+    case_id: CaseId,
+    policies: &Policies,
+) -> Result<CaseView> {
     let mut unknown = Vec::new();
-    let (registration, concurrent_facts) = registration_of(doc, &mut unknown)?;
-    let decisions = decisions_of(doc, &registration, &mut unknown)?;
-    let entries = entries_of(doc, &mut unknown)?;
+    let (registration, concurrent_facts) = registration_of(doc, root, &mut unknown)?;
+    let decisions = decisions_of(doc, root, &registration, &mut unknown)?;
+    let entries = entries_of(doc, root, &mut unknown)?;
     unknown.extend(
-        document::unknown_root_keys(doc)
-            .into_iter()
-            .map(|key| UnknownContent::RootKey { key }),
+        root.unknown_keys()
+            .iter()
+            .map(|key| UnknownContent::RootKey { key: key.clone() }),
     );
 
     let round = 1 + entries.rounds.len() as u32;
@@ -234,7 +246,7 @@ pub fn build(doc: &impl ReadDoc, case_id: CaseId, policies: &Policies) -> Result
 
     Ok(CaseView {
         id: case_id,
-        number: document::number_of(doc),
+        number: root.number().map(str::to_owned),
         registration,
         concurrent_facts,
         status: decisions.status,
@@ -263,9 +275,10 @@ pub fn build(doc: &impl ReadDoc, case_id: CaseId, policies: &Policies) -> Result
 /// (a fact is a string holding JSON, known or not).
 fn registration_of(
     doc: &impl ReadDoc,
+    root: &Root,
     unknown: &mut Vec<UnknownContent>,
 ) -> Result<(Registration, Vec<ConcurrentFact>)> {
-    let fact_values = document::read_facts(doc);
+    let fact_values = document::read_facts(doc, root);
     for (key, values) in &fact_values {
         if facts::KEYS.contains(&key.as_str()) {
             continue;
@@ -307,27 +320,38 @@ struct Decisions {
 
 fn decisions_of(
     doc: &impl ReadDoc,
+    root: &Root,
     registration: &Registration,
     unknown: &mut Vec<UnknownContent>,
 ) -> Result<Decisions> {
+    let mut raw: BTreeMap<String, Vec<String>> =
+        document::read_decisions(doc, root)?.into_iter().collect();
     let mut conflicts = Vec::new();
+    let mut take = |field: DecisionField| raw.remove(field.as_str()).unwrap_or_default();
+    let status = take(DecisionField::Status);
+    let defect = take(DecisionField::Defect);
+    let warranty = take(DecisionField::Warranty);
+    let charge = take(DecisionField::Charge);
+    let resolution = take(DecisionField::Resolution);
     let status: DecisionView<CaseStatus> =
-        decision::<CaseStatus>(doc, DecisionField::Status, &mut conflicts)?.unwrap_or_else(|| {
-            // A case written before its first status record is simply registered.
-            DecisionView {
-                current: StatusRecord {
-                    key: Status::Registered.as_str().into(),
-                    value: CaseStatus::Known(Status::Registered),
-                    stamp: Stamp {
-                        by: registration.first_responder.clone(),
-                        device: String::new(),
-                        at: registration.received_at,
+        decision::<CaseStatus>(DecisionField::Status, &status, &mut conflicts)?.unwrap_or_else(
+            || {
+                // A case written before its first status record is simply registered.
+                DecisionView {
+                    current: StatusRecord {
+                        key: Status::Registered.as_str().into(),
+                        value: CaseStatus::Known(Status::Registered),
+                        stamp: Stamp {
+                            by: registration.first_responder.clone(),
+                            device: String::new(),
+                            at: registration.received_at,
+                        },
+                        resolved_by: None,
                     },
-                    resolved_by: None,
-                },
-                conflict: Vec::new(),
-            }
-        });
+                    conflict: Vec::new(),
+                }
+            },
+        );
     let mut unknown_statuses: Vec<&str> = std::iter::once(&status.current)
         .chain(&status.conflict)
         .filter(|d| d.value.is_unknown())
@@ -342,17 +366,18 @@ fn decisions_of(
                 value: value.to_owned(),
             }),
     );
-    for (field, values) in document::read_unknown_decisions(doc)? {
+    // What is left are the fields this version does not have.
+    for (field, values) in raw {
         if let Some(json) = values.into_iter().next() {
             unknown.push(UnknownContent::Decision { field, json });
         }
     }
     Ok(Decisions {
         status,
-        defect: decision(doc, DecisionField::Defect, &mut conflicts)?,
-        warranty: decision(doc, DecisionField::Warranty, &mut conflicts)?,
-        charge: decision(doc, DecisionField::Charge, &mut conflicts)?,
-        resolution: decision(doc, DecisionField::Resolution, &mut conflicts)?,
+        defect: decision(DecisionField::Defect, &defect, &mut conflicts)?,
+        warranty: decision(DecisionField::Warranty, &warranty, &mut conflicts)?,
+        charge: decision(DecisionField::Charge, &charge, &mut conflicts)?,
+        resolution: decision(DecisionField::Resolution, &resolution, &mut conflicts)?,
         conflicts,
     })
 }
@@ -369,32 +394,46 @@ struct Entries {
 
 /// The append-only collections, each in time order, and the photos. Part and visit entries of
 /// a kind this version does not know are listed in `unknown` instead.
-fn entries_of(doc: &impl ReadDoc, unknown: &mut Vec<UnknownContent>) -> Result<Entries> {
-    fn sorted<T: DeserializeOwned>(doc: &impl ReadDoc, c: Collection) -> Result<Vec<Entry<T>>> {
-        let mut entries = document::read_collection(doc, c)?;
+fn entries_of(
+    doc: &impl ReadDoc,
+    root: &Root,
+    unknown: &mut Vec<UnknownContent>,
+) -> Result<Entries> {
+    fn sorted<T: DeserializeOwned>(
+        doc: &impl ReadDoc,
+        root: &Root,
+        c: Collection,
+    ) -> Result<Vec<Entry<T>>> {
+        let mut entries = document::read_raw(doc, root, c.key())?
+            .into_iter()
+            .map(|(_, json)| from_json(&json))
+            .collect::<Result<Vec<_>>>()?;
         sort_entries(&mut entries);
         Ok(entries)
     }
-    let mut photos: Vec<CasePhoto> = document::read_keyed::<PhotoRecord>(doc, document::PHOTOS)?
+    let mut photos: Vec<CasePhoto> = document::read_raw(doc, root, document::PHOTOS)?
         .into_iter()
-        .map(|(hash, record)| CasePhoto { hash, record })
-        .collect();
+        .map(|(hash, json)| {
+            from_json::<PhotoRecord>(&json).map(|record| CasePhoto { hash, record })
+        })
+        .collect::<Result<_>>()?;
     photos.sort_by(|a, b| (a.record.added_by.at, &a.hash).cmp(&(b.record.added_by.at, &b.hash)));
     // Parts before visits, as `Collection::ALL` lists them, so `unknown` has one order.
     let parts = part_lines(of_known_kinds(
         doc,
+        root,
         Collection::Parts,
         &PartBody::KINDS,
         unknown,
     )?);
-    let mut visits = of_known_kinds(doc, Collection::Visits, &VisitBody::KINDS, unknown)?;
+    let mut visits = of_known_kinds(doc, root, Collection::Visits, &VisitBody::KINDS, unknown)?;
     sort_entries(&mut visits);
     Ok(Entries {
-        events: sorted(doc, Collection::Events)?,
-        notes: sorted(doc, Collection::Notes)?,
+        events: sorted(doc, root, Collection::Events)?,
+        notes: sorted(doc, root, Collection::Notes)?,
         visits,
-        confirmations: sorted(doc, Collection::Confirmations)?,
-        rounds: sorted(doc, Collection::Rounds)?,
+        confirmations: sorted(doc, root, Collection::Confirmations)?,
+        rounds: sorted(doc, root, Collection::Rounds)?,
         parts,
         photos,
     })
@@ -405,6 +444,7 @@ fn entries_of(doc: &impl ReadDoc, unknown: &mut Vec<UnknownContent>) -> Result<E
 /// shape, is unreadable as before: only a new kind is a newer app's.
 fn of_known_kinds<T: DeserializeOwned>(
     doc: &impl ReadDoc,
+    root: &Root,
     collection: Collection,
     kinds: &[&str],
     unknown: &mut Vec<UnknownContent>,
@@ -412,7 +452,7 @@ fn of_known_kinds<T: DeserializeOwned>(
     let unreadable =
         |e: serde_json::Error| Error::InvalidDocument(format!("unreadable entry: {e}"));
     let mut known = Vec::new();
-    for (id, json) in document::read_raw(doc, collection.key())? {
+    for (id, json) in document::read_raw(doc, root, collection.key())? {
         let value: Value = serde_json::from_str(&json).map_err(unreadable)?;
         match value.get("kind").and_then(Value::as_str) {
             Some(kind) if !kinds.contains(&kind) => unknown.push(UnknownContent::Entry {
@@ -427,13 +467,13 @@ fn of_known_kinds<T: DeserializeOwned>(
     Ok(known)
 }
 
-/// Reads a decision field; records a conflict when its concurrent values disagree.
+/// Decodes a decision field's values (winner first); records a conflict when they disagree.
 fn decision<T: DeserializeOwned + Clone>(
-    doc: &impl ReadDoc,
     field: DecisionField,
+    json: &[String],
     conflicts: &mut Vec<ConflictView>,
 ) -> Result<Option<DecisionView<T>>> {
-    let mut values: Vec<Decided<T>> = document::read_decision(doc, field)?;
+    let mut values: Vec<Decided<T>> = json.iter().map(|s| from_json(s)).collect::<Result<_>>()?;
     if values.is_empty() {
         return Ok(None);
     }
