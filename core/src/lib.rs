@@ -11,6 +11,7 @@
 
 mod case;
 mod error;
+mod locale;
 mod model;
 mod photo;
 mod rules;
@@ -92,3 +93,4 @@ pub use sync::transport::{
 };
 
 pub use error::{Error, Result};
+pub use locale::Locale;

@@ -1,0 +1,73 @@
+//! The two languages every text the core produces for a person exists in: Chinese as the
+//! after-sales staff read it (the default), and English. A text is a typed value whose
+//! `text(Locale)` answers in either; the caller (CLI `--lang`, the bindings' parameter) picks.
+
+/// A language a message can be shown in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Locale {
+    /// Simplified Chinese, in the procedures' own terms (三包, 首问责任人, 核销).
+    #[default]
+    ZhCn,
+    En,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::ZhCn, Locale::En];
+
+    /// The tag stored and passed: `zh-CN`, `en`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Locale::ZhCn => "zh-CN",
+            Locale::En => "en",
+        }
+    }
+
+    /// Accepts a tag (`zh-CN`, `zh`, `en`, `en-US`) or a POSIX locale as `LANG` holds it
+    /// (`zh_CN.UTF-8`, `en_GB.UTF-8`); anything else is not a locale the core speaks.
+    pub fn parse(s: &str) -> Option<Locale> {
+        let language = s
+            .split(['.', '@'])
+            .next()
+            .unwrap_or_default()
+            .split(['-', '_'])
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        match language.as_str() {
+            "zh" => Some(Locale::ZhCn),
+            "en" => Some(Locale::En),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Locale {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_and_posix_locales_parse() {
+        for (s, want) in [
+            ("zh-CN", Some(Locale::ZhCn)),
+            ("zh", Some(Locale::ZhCn)),
+            ("zh_CN.UTF-8", Some(Locale::ZhCn)),
+            ("en", Some(Locale::En)),
+            ("en_GB.UTF-8", Some(Locale::En)),
+            ("EN-us", Some(Locale::En)),
+            ("C.UTF-8", None),
+            ("fr_FR", None),
+            ("", None),
+        ] {
+            assert_eq!(Locale::parse(s), want, "{s}");
+        }
+        for locale in Locale::ALL {
+            assert_eq!(Locale::parse(locale.as_str()), Some(locale));
+        }
+    }
+}
