@@ -5,7 +5,7 @@
 use fieldcore::Command;
 use fieldcore::{Charge, ConfirmationInput, DefectInput, FactsUpdate, Outcome, PartInput};
 
-use crate::convert::Timestamp;
+use crate::convert::{LocalDate, Timestamp};
 use crate::error::FieldError;
 
 /// A command on a case. Each is checked against the case and the rules first; a refused
@@ -79,6 +79,25 @@ pub enum CaseCommand {
         field: String,
         choose: u32,
     },
+    /// Passes the case on to quality (品保部); it then has no 48-hour remedy deadline.
+    PassToQa {
+        reason: String,
+    },
+    /// The remedy proposed to the customer; meets the remedy deadline of the round.
+    ProposeRemedy {
+        proposal: String,
+    },
+    /// The investigation report after the defect confirmation; meets the report deadline.
+    RecordReport {
+        findings: String,
+        cause: String,
+        handling: String,
+    },
+    /// A settlement date agreed with the customer; replaces the working-day deadline.
+    AgreeDeadline {
+        date: LocalDate,
+        with_whom: String,
+    },
 }
 
 impl TryFrom<CaseCommand> for Command {
@@ -117,6 +136,20 @@ impl TryFrom<CaseCommand> for Command {
                     reason: "is out of range".into(),
                 })?,
             },
+            CaseCommand::PassToQa { reason } => Command::PassToQa { reason },
+            CaseCommand::ProposeRemedy { proposal } => Command::ProposeRemedy { proposal },
+            CaseCommand::RecordReport {
+                findings,
+                cause,
+                handling,
+            } => Command::RecordReport {
+                findings,
+                cause,
+                handling,
+            },
+            CaseCommand::AgreeDeadline { date, with_whom } => {
+                Command::AgreeDeadline { date, with_whom }
+            }
         })
     }
 }

@@ -111,11 +111,14 @@ pub enum CaseAction {
 pub enum Milestone {
     /// Answer the customer (24 hours by default).
     Reply,
-    /// Propose a remedy (48 hours by default).
+    /// Propose a remedy (48 hours by default; none for a case passed to QA).
     Remedy,
-    /// The investigation report (3 days by default).
+    /// The investigation report (3 days after the on-site defect confirmation by default).
     Report,
-    /// Close the case (13 days domestic / 17 days foreign by default).
+    /// Settle the case within 5 working days (by default), or by the date agreed with the
+    /// customer; due at the end of that day in the company's time zone.
+    WorkingDays,
+    /// Close the case (13 days domestic / 17 days foreign from HQ's acceptance by default).
     Close,
 }
 

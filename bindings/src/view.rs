@@ -252,6 +252,10 @@ pub struct CaseView {
     pub conflicts: Vec<Conflict>,
     pub round: u32,
     pub round_started_at: Timestamp,
+    /// When HQ first received the case (the closing deadline counts from it), once known.
+    pub accepted_at: Option<Timestamp>,
+    /// Every open deadline of the round, earliest first.
+    pub deadlines: Vec<Due>,
     pub next_due: Option<Due>,
     pub parts: Vec<PartLine>,
     pub notes: Vec<Note>,
@@ -422,6 +426,8 @@ impl CaseView {
                 .collect(),
             round: v.round,
             round_started_at: v.round_started_at,
+            accepted_at: v.accepted_at,
+            deadlines: v.deadlines.into_iter().map(Into::into).collect(),
             next_due: v.next_due.map(Into::into),
             parts: v
                 .parts

@@ -146,6 +146,42 @@ pub enum CaseCommand {
     },
     /// Correct registration facts
     Update(UpdateArgs),
+    /// Pass the case on to quality (品保部); it then has no 48-hour remedy deadline
+    PassToQa {
+        #[command(flatten)]
+        case: CaseRef,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Record the remedy proposed to the customer (meets the remedy deadline)
+    ProposeRemedy {
+        #[command(flatten)]
+        case: CaseRef,
+        #[arg(long)]
+        proposal: String,
+    },
+    /// Record the investigation report after the defect confirmation (meets the report deadline)
+    Report {
+        #[command(flatten)]
+        case: CaseRef,
+        #[arg(long)]
+        findings: String,
+        #[arg(long)]
+        cause: String,
+        #[arg(long)]
+        handling: String,
+    },
+    /// Record a settlement date agreed with the customer (replaces the working-day deadline)
+    AgreeDeadline {
+        #[command(flatten)]
+        case: CaseRef,
+        /// The agreed day, YYYY-MM-DD; due at its end in the company's time zone
+        #[arg(long, value_name = "DATE")]
+        date: String,
+        /// Who on the customer's side agreed
+        #[arg(long)]
+        with_whom: String,
+    },
     /// Pick one of a conflicting decision's values (numbers as `case show` lists them)
     ResolveConflict {
         #[command(flatten)]
@@ -471,6 +507,9 @@ pub struct DeadlineCheckArgs {
     pub received_at: String,
     #[arg(long, value_enum)]
     pub market: MarketArg,
+    /// A settlement date agreed with the customer, YYYY-MM-DD (replaces the working days)
+    #[arg(long, value_name = "DATE")]
+    pub agreed_date: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -606,6 +645,10 @@ pub enum DecisionFieldArg {
     Warranty,
     Charge,
     Resolution,
+    PassedToQa,
+    Remedy,
+    Report,
+    AgreedDeadline,
 }
 
 impl DecisionFieldArg {
@@ -616,6 +659,10 @@ impl DecisionFieldArg {
             DecisionFieldArg::Warranty => "warranty",
             DecisionFieldArg::Charge => "charge",
             DecisionFieldArg::Resolution => "resolution",
+            DecisionFieldArg::PassedToQa => "passed_to_qa",
+            DecisionFieldArg::Remedy => "remedy",
+            DecisionFieldArg::Report => "report",
+            DecisionFieldArg::AgreedDeadline => "agreed_deadline",
         }
     }
 }

@@ -1,9 +1,11 @@
 //! `deadline check`: every deadline of a complaint received at a moment, computed by the same
-//! core functions the store uses, under the default policies; no database is opened or created.
+//! core functions the store uses, under the default policies (the company's time zone and
+//! working-day calendar included); no database is opened or created.
 
 use std::collections::BTreeMap;
 
-use fieldcore::{Market, Milestone, Policies, Status, Timestamp};
+use chrono::NaiveDate;
+use fieldcore::{DeadlineInputs, Market, Milestone, Policies, Timestamp};
 use serde::Serialize;
 
 use crate::args::DeadlineCheckArgs;
@@ -11,16 +13,14 @@ use crate::error::Result;
 use crate::input;
 use crate::output::{self, Printer, Text};
 
-/// The procedures' "5 working days from the first responder's acceptance" (DOMAIN), shown
-/// beside the policy's own closing rule.
-const WORKING_DAYS: u32 = 5;
-
 #[derive(Debug, Serialize)]
 struct DeadlineCheck {
     received_at: Timestamp,
     market: Market,
-    /// Milestone (and `working_days`) → due moment. Deadlines that count from a later event
-    /// are absent here and listed in `after_event`.
+    /// The date agreed with the customer, when given: it replaces the working days.
+    agreed_date: Option<NaiveDate>,
+    /// Milestone → due moment. Deadlines that count from a later event are absent here and
+    /// listed in `after_event`.
     due: BTreeMap<&'static str, Timestamp>,
     /// Milestone → what it counts from, for the deadlines not yet known.
     after_event: BTreeMap<&'static str, String>,
@@ -30,39 +30,48 @@ struct DeadlineCheck {
 
 pub fn check(args: &DeadlineCheckArgs, out: &Printer) -> Result<()> {
     let received_at = input::time("received_at", &args.received_at)?;
+    let agreed_date = input::optional_date("agreed_date", args.agreed_date.as_deref())?;
     let market = Market::from(args.market);
     let policies = Policies::default();
     let deadlines = &policies.deadlines;
+    // A newly received case, not yet accepted by HQ: the close counts from the receipt.
+    let inputs = DeadlineInputs {
+        agreed_date,
+        ..DeadlineInputs::received(received_at, market)
+    };
     let mut due = BTreeMap::new();
-    let mut after_event = BTreeMap::new();
-    // A newly received case: every milestone is open.
-    for d in fieldcore::pending_deadlines(deadlines, received_at, market, Status::Registered) {
-        if d.milestone == Milestone::Report {
-            // The report is due after the investigation, which has not happened yet.
-            after_event.insert(
-                d.milestone.as_str(),
-                format!("{} days after the investigation", deadlines.report_days),
-            );
-        } else {
-            due.insert(d.milestone.as_str(), d.due_at);
-        }
+    for d in fieldcore::pending_deadlines(deadlines, &inputs) {
+        due.insert(d.milestone.as_str(), d.due_at);
     }
-    let working = fieldcore::working_days_due(&deadlines.calendar, received_at, WORKING_DAYS);
-    due.insert("working_days", working.due_at);
+    let mut after_event = BTreeMap::new();
+    // The report is due after the investigation, which has not happened yet.
+    after_event.insert(
+        Milestone::Report.as_str(),
+        format!("{} days after the investigation", deadlines.report_days),
+    );
+    let calendar_note = match (agreed_date, deadlines.working_days) {
+        (None, Some(days)) => {
+            fieldcore::working_days_due(&deadlines.calendar, deadlines.time_zone, received_at, days)
+                .fallback
+                .map(|f| f.to_string())
+        }
+        _ => None,
+    };
     let report = DeadlineCheck {
         received_at,
         market,
+        agreed_date,
         due,
         after_event,
-        calendar_note: working.fallback.map(|f| f.to_string()),
+        calendar_note,
     };
     if out.is_json() {
         return out.json(&report);
     }
-    out.text(&text(&report))
+    out.text(&text(&report, deadlines.working_days))
 }
 
-fn text(report: &DeadlineCheck) -> String {
+fn text(report: &DeadlineCheck, working_days: Option<u32>) -> String {
     let mut text = Text::default();
     let market = match report.market {
         Market::Domestic => "domestic",
@@ -80,10 +89,10 @@ fn text(report: &DeadlineCheck) -> String {
             (None, Some(after)) => after.clone(),
             (None, None) => continue,
         };
-        let label = if name == "working_days" {
-            format!("{WORKING_DAYS} working days")
-        } else {
-            name.to_owned()
+        let label = match (name, report.agreed_date, working_days) {
+            ("working_days", Some(_), _) => "agreed date".to_owned(),
+            ("working_days", None, Some(days)) => format!("{days} working days"),
+            _ => name.to_owned(),
         };
         rows.push([label, when]);
     }

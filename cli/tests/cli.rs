@@ -1292,33 +1292,45 @@ fn the_main_job_syncs_a_conflicting_case_through_an_embedded_hq() {
 fn deadline_check_counts_the_official_calendar() {
     let tmp = TempDir::new().unwrap();
     let dir = tmp.path();
-    let check = |received_at: &str, market: &str| {
-        let o = fieldctl(
-            dir,
-            &[
-                "deadline",
-                "check",
-                "--received-at",
-                received_at,
-                "--market",
-                market,
-                "--json",
-            ],
-        );
+    let check_with = |received_at: &str, market: &str, extra: &[&str]| {
+        let mut args = vec![
+            "deadline",
+            "check",
+            "--received-at",
+            received_at,
+            "--market",
+            market,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let o = fieldctl(dir, &args);
         assert!(o.status.success(), "{}", stderr(&o));
         serde_json::from_str::<Value>(&stdout(&o)).unwrap()
     };
+    let check = |received_at: &str, market: &str| check_with(received_at, market, &[]);
 
     // Fri 26 Sep 2025, 10:00 in UTC+8. Five working days: Sat 27 off, make-up Sun 28 (1),
-    // Mon 29 (2), Tue 30 (3), National Day 1–8 Oct, Thu 9 (4), Fri 10 (5). Closing under the
-    // default policies: 13 calendar days (domestic) to Thu 9 Oct.
+    // Mon 29 (2), Tue 30 (3), National Day 1–8 Oct, Thu 9 (4), Fri 10 (5), due at the end of
+    // that day in Shanghai. Closing under the default policies: 13 calendar days (domestic)
+    // from the receipt (HQ has not accepted a case that is only being checked) to Thu 9 Oct.
     let json = check("2025-09-26T10:00:00+08:00", "domestic");
     let due = &json["due"];
     assert_eq!(due["reply"], "2025-09-27T10:00:00+08:00");
     assert_eq!(due["remedy"], "2025-09-28T10:00:00+08:00");
-    assert_eq!(due["working_days"], "2025-10-10T10:00:00+08:00");
+    assert_eq!(due["working_days"], "2025-10-10T23:59:59.999+08:00");
     assert_eq!(due["close"], "2025-10-09T10:00:00+08:00");
     assert!(due.get("report").is_none(), "{json}");
+    // Exactly the five deadlines' names, each an RFC 3339 time.
+    let names: Vec<&str> = due
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(names, ["close", "remedy", "reply", "working_days"]);
+    for at in due.as_object().unwrap().values() {
+        chrono::DateTime::parse_from_rfc3339(at.as_str().unwrap()).unwrap();
+    }
     assert_eq!(
         json["after_event"]["report"],
         "3 days after the investigation"
@@ -1330,11 +1342,26 @@ fn deadline_check_counts_the_official_calendar() {
     // Thu 31 (1), Fri 1 Jan 2027 (2, Monday to Friday), Mon 4 (3), Tue 5 (4), Wed 6 (5).
     let json = check("2026-12-30T17:00:00+08:00", "foreign");
     assert_eq!(json["due"]["close"], "2027-01-16T17:00:00+08:00");
-    assert_eq!(json["due"]["working_days"], "2027-01-06T17:00:00+08:00");
+    assert_eq!(json["due"]["working_days"], "2027-01-06T23:59:59.999+08:00");
     assert!(
         json["calendar_note"].as_str().unwrap().contains("2027"),
         "{json}"
     );
+
+    // A date agreed with the customer replaces the working days, to the end of that day; the
+    // other deadlines stay.
+    let json = check_with(
+        "2025-09-26T10:00:00+08:00",
+        "domestic",
+        &["--agreed-date", "2025-10-20"],
+    );
+    assert_eq!(json["due"]["working_days"], "2025-10-20T23:59:59.999+08:00");
+    assert_eq!(json["due"]["close"], "2025-10-09T10:00:00+08:00");
+    assert_eq!(json["agreed_date"], "2025-10-20");
+    // A device clock in UTC still counts the Shanghai day: 02:30Z on Fri 26 Sep is 10:30
+    // there, so the same working day is reached.
+    let json = check("2025-09-26T02:30:00Z", "domestic");
+    assert_eq!(json["due"]["working_days"], "2025-10-10T23:59:59.999+08:00");
 
     // The text form lists the same moments.
     let o = fieldctl(
@@ -1351,7 +1378,7 @@ fn deadline_check_counts_the_official_calendar() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(
-        text.contains("5 working days  2025-10-10T10:00:00+08:00"),
+        text.contains("5 working days  2025-10-10T23:59:59.999+08:00"),
         "{text}"
     );
     assert!(text.contains("3 days after the investigation"), "{text}");

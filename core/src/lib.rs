@@ -33,9 +33,11 @@ pub use rules::calendar::{
     CalendarYear, Counted as CountedWorkingDays, DayKind, Fallback as CalendarFallback, Holiday,
     WorkingCalendar,
 };
+pub use rules::company_time::CompanyTimeZone;
 pub use rules::deadlines::{
     CloseRule, DeadlineInputs, DeadlinePolicy, Due, Milestone, WorkingDaysDue,
-    due_at as deadline_due_at, is_overdue, next_due as next_deadline, pending as pending_deadlines,
+    due_at as deadline_due_at, far_future as far_future_deadline, is_overdue,
+    missed as missed_deadlines, next_due as next_deadline, pending as pending_deadlines,
     working_days_due,
 };
 pub use rules::lifecycle::{Action, allowed_actions, next_status};
@@ -53,11 +55,13 @@ pub use case::check::{CheckError, check_case, read_case};
 pub use case::commands::{Applied, Command, Context};
 pub use case::document::{
     Collection, DecisionField, SCHEMA_VERSION as DOCUMENT_SCHEMA_VERSION, case_id_of, check_schema,
-    commit_options, number_of, put_number, read_collection,
+    commit_options, number_of, put_accepted, put_number, read_collection,
 };
+pub use case::plan_deadlines::DeadlineRefusal;
 pub use case::records::{
-    ConfirmationBody, Decided, DefectRecord, Entry, EventBody, NoteBody, PartBody, PhotoAttachment,
-    PhotoRecord, PhotoRemoval, ResolutionRecord, RoundBody, Stamp, VisitBody, WarrantyRecord,
+    AgreedDeadlineRecord, ConfirmationBody, Decided, DefectRecord, Entry, EventBody, MissedRecord,
+    NoteBody, PartBody, PhotoAttachment, PhotoRecord, PhotoRemoval, QaHandoverRecord, RemedyRecord,
+    ReportRecord, ResolutionRecord, RoundBody, Stamp, VisitBody, WarrantyRecord,
 };
 pub use case::text::{
     CaseTextExtras, case_text, dimensions as photo_dimensions, due_text, money_text,

@@ -815,12 +815,27 @@ fn example_case() -> (Uuid, Automerge) {
             major_incident: false,
             evidence_photos: vec![photo.clone()],
         }),
+        Command::RecordReport {
+            findings: "Stator winding burnt; supply at 310 V on one phase".into(),
+            cause: "Overvoltage on the customer's supply".into(),
+            handling: "Paid rewind; the customer fixes the supply".into(),
+        },
         Command::DecideWarranty {
             evidence_photos: vec![photo],
             charge: Some(Charge {
                 amount_minor: 38_000,
                 currency: "CNY".into(),
             }),
+        },
+        Command::ProposeRemedy {
+            proposal: "Rewind the stator at production cost".into(),
+        },
+        Command::AgreeDeadline {
+            date: fieldcore::testing::date("2026-11-06"),
+            with_whom: "Zhao Min, station manager".into(),
+        },
+        Command::PassToQa {
+            reason: "Third supply-side failure in Hebei this month".into(),
         },
         Command::RecordPart(PartInput {
             part_number: "BRG-6308".into(),
@@ -849,7 +864,10 @@ fn example_case() -> (Uuid, Automerge) {
     doc.set_actor(ActorId::from(unhex(HQ_ACTOR)));
     doc.transact_with(
         |_| fieldcore::commit_options("number", time("2026-11-02T11:00:00+08:00").timestamp()),
-        |tx| fieldcore::put_number(tx, "2611-0042"),
+        |tx| {
+            fieldcore::put_number(tx, "2611-0042")?;
+            fieldcore::put_accepted(tx, time("2026-11-02T11:00:00+08:00"))
+        },
     )
     .unwrap();
     fieldcore::check_schema(&doc).unwrap();
@@ -1011,6 +1029,10 @@ fn every_key_and_field_of_a_case_document_is_documented() {
         ("warranty", "fields: warranty"),
         ("charge", "fields: charge"),
         ("resolution", "fields: resolution"),
+        ("passed_to_qa", "fields: passed_to_qa"),
+        ("remedy", "fields: remedy"),
+        ("report", "fields: report"),
+        ("agreed_deadline", "fields: agreed_deadline"),
     ] {
         let value = &decisions[field]["value"];
         assert_documented(&text, marker, &field_names([value]));
@@ -1284,6 +1306,21 @@ fn all_commands() -> Vec<Command> {
             field: String::new(),
             choose: 0,
         },
+        Command::PassToQa {
+            reason: String::new(),
+        },
+        Command::ProposeRemedy {
+            proposal: String::new(),
+        },
+        Command::RecordReport {
+            findings: String::new(),
+            cause: String::new(),
+            handling: String::new(),
+        },
+        Command::AgreeDeadline {
+            date: fieldcore::testing::date("2026-11-02"),
+            with_whom: String::new(),
+        },
     ];
     for c in &commands {
         match c {
@@ -1304,7 +1341,11 @@ fn all_commands() -> Vec<Command> {
             | Command::UpdateFacts(_)
             | Command::AttachPhoto(_)
             | Command::RemovePhoto { .. }
-            | Command::ResolveConflict { .. } => {}
+            | Command::ResolveConflict { .. }
+            | Command::PassToQa { .. }
+            | Command::ProposeRemedy { .. }
+            | Command::RecordReport { .. }
+            | Command::AgreeDeadline { .. } => {}
         }
     }
     commands

@@ -78,6 +78,8 @@ fn a_new_calendar_re_dates_working_day_deadlines() {
     let id = store.register(&registration_for("C-1")).unwrap().id;
     let mut p = policies(10_000, 0);
     p.deadlines.close = CloseRule::WorkingDays { days: 5 };
+    // Only the closing rule counts working days here.
+    p.deadlines.working_days = None;
     p.deadlines.remedy_hours = 10_000;
     p.deadlines.report_days = 1_000;
     store.set_policies(p.clone()).unwrap();

@@ -5,8 +5,8 @@ use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate};
 use fieldcore::{Action, allowed_actions, next_status};
 use fieldcore::{Cause, Market, ProofOfPurchase, Status, Timestamp};
 use fieldcore::{
-    CloseRule, DeadlinePolicy, Milestone, WorkingCalendar, deadline_due_at as due_at, is_overdue,
-    next_deadline as next_due, pending_deadlines as pending,
+    CloseRule, DeadlineInputs, DeadlinePolicy, Milestone, WorkingCalendar,
+    deadline_due_at as due_at, is_overdue, next_deadline as next_due, pending_deadlines as pending,
 };
 use fieldcore::{Error, Result};
 use fieldcore::{
@@ -69,6 +69,33 @@ fn arb_deadline_policy() -> impl Strategy<Value = DeadlinePolicy> {
             ..DeadlinePolicy::default()
         },
     )
+}
+
+fn arb_deadline_inputs() -> impl Strategy<Value = DeadlineInputs> {
+    (
+        arb_timestamp(),
+        arb_market(),
+        arb_status(),
+        proptest::option::of(0i64..1_000),
+        any::<(bool, bool, bool)>(),
+        proptest::option::of(0i64..1_000),
+        proptest::option::of(0u64..90),
+    )
+        .prop_map(
+            |(start, market, status, accepted, (qa, remedy, report), investigated, agreed)| {
+                let later = |hours: i64| start + chrono::Duration::hours(hours);
+                DeadlineInputs {
+                    accepted_at: accepted.map(later),
+                    passed_to_qa: qa,
+                    remedy_proposed: remedy,
+                    investigated_at: investigated.map(later),
+                    report_recorded: report,
+                    agreed_date: agreed.map(|d| start.date_naive() + Days::new(d)),
+                    status,
+                    ..DeadlineInputs::received(start, market)
+                }
+            },
+        )
 }
 
 fn arb_market() -> impl Strategy<Value = Market> {
@@ -167,45 +194,67 @@ proptest! {
     }
 
     #[test]
-    fn next_due_is_the_earliest_pending(
+    fn next_due_is_the_earliest_pending_and_never_before_its_anchor(
         policy in arb_deadline_policy(),
-        start in arb_timestamp(),
-        market in arb_market(),
-        status in arb_status(),
+        inputs in arb_deadline_inputs(),
     ) {
-        let all = pending(&policy, start, market, status);
-        prop_assert_eq!(all.is_empty(), status == Status::Closed);
+        let all = pending(&policy, &inputs);
+        if inputs.status == Status::Closed {
+            prop_assert!(all.is_empty());
+        }
         let min = all.iter().copied().min_by_key(|d| (d.due_at, d.milestone));
-        prop_assert_eq!(next_due(&policy, start, market, status), min);
+        prop_assert_eq!(next_due(&policy, &inputs), min);
         for pair in all.windows(2) {
             prop_assert!((pair[0].due_at, pair[0].milestone) <= (pair[1].due_at, pair[1].milestone));
         }
         for d in &all {
-            prop_assert!(!d.milestone.is_met(status));
-            prop_assert!(d.due_at >= start);
-            prop_assert_eq!(d.due_at, due_at(&policy, d.milestone, start, market));
+            prop_assert!(!inputs.is_met(d.milestone));
+            let anchor = match d.milestone {
+                Milestone::Report => inputs.investigated_at.unwrap(),
+                Milestone::Close => inputs.close_anchor(),
+                Milestone::Reply | Milestone::Remedy | Milestone::WorkingDays => {
+                    inputs.round_started_at
+                }
+            };
+            if !(d.milestone == Milestone::WorkingDays && inputs.agreed_date.is_some()) {
+                prop_assert!(d.due_at >= anchor, "{:?} {} before {}", d.milestone, d.due_at, anchor);
+            }
+            prop_assert_eq!(Some(d.due_at), due_at(&policy, d.milestone, &inputs));
             prop_assert!(!is_overdue(d, d.due_at));
+        }
+        // No remedy deadline for a case with QA; no report before the investigation.
+        if inputs.passed_to_qa {
+            prop_assert!(all.iter().all(|d| d.milestone != Milestone::Remedy));
+        }
+        if inputs.investigated_at.is_none() {
+            prop_assert!(all.iter().all(|d| d.milestone != Milestone::Report));
         }
     }
 
+    /// A working-day deadline ends the day it falls on in Shanghai, on a working day, never
+    /// before its start, and needs at least as many calendar days as working days.
     #[test]
-    fn working_day_deadlines_land_on_working_days(
+    fn working_day_deadlines_end_a_working_day_in_shanghai(
         days in 0u32..400,
         start in arb_timestamp(),
         market in arb_market(),
     ) {
         let policy = DeadlinePolicy {
             close: CloseRule::WorkingDays { days },
+            working_days: Some(days),
             ..DeadlinePolicy::default()
         };
-        let due = due_at(&policy, Milestone::Close, start, market);
-        prop_assert!(policy.calendar.is_working_day(due.date_naive()), "{due}");
-        prop_assert_eq!(due.time(), start.time());
-        prop_assert_eq!(due.offset(), start.offset());
-        prop_assert!(due >= start);
-        // n working days need at least n calendar days.
-        let span = (due.date_naive() - start.date_naive()).num_days();
-        prop_assert!(span >= i64::from(days));
+        let inputs = DeadlineInputs::received(start, market);
+        for m in [Milestone::Close, Milestone::WorkingDays] {
+            let due = due_at(&policy, m, &inputs).unwrap();
+            let local = due.with_timezone(&chrono_tz::Asia::Shanghai);
+            prop_assert!(policy.calendar.is_working_day(local.date_naive()), "{due}");
+            prop_assert_eq!(local.time(), chrono::NaiveTime::from_hms_milli_opt(23, 59, 59, 999).unwrap());
+            prop_assert!(due >= start);
+            let start_day = start.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+            let span = (local.date_naive() - start_day).num_days();
+            prop_assert!(span >= i64::from(days));
+        }
     }
 
     /// For any day of the calendar's years and any N, the N-th working day after it is a

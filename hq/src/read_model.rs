@@ -41,12 +41,18 @@ pub fn row_of(
     // A status HQ does not know (only in a log written around its checks) has no deadline
     // logic: nothing is met, nothing is next.
     let status = view.status().known();
-    let met = |m: Milestone| status.is_some_and(|s| m.is_met(s));
+    let inputs = view.deadline_inputs();
+    let met = |m: Milestone| inputs.is_some_and(|i| i.is_met(m));
+    // A deadline that does not apply or waits for a later event (the report before the
+    // investigation, the remedy of a case with QA) is stored as never due, the core's own
+    // reading of a deadline beyond reach.
     let due = |m: Milestone| {
-        fieldcore::deadline_due_at(deadlines, m, view.round_started_at, r.market).timestamp()
+        inputs
+            .and_then(|i| fieldcore::deadline_due_at(deadlines, m, &i))
+            .unwrap_or_else(fieldcore::far_future_deadline)
+            .timestamp()
     };
-    let next = status
-        .and_then(|s| fieldcore::next_deadline(deadlines, view.round_started_at, r.market, s));
+    let next = inputs.and_then(|i| fieldcore::next_deadline(deadlines, &i));
     let defect = view.defect.as_ref().map(|d| &d.current.value);
     let warranty = view.warranty.as_ref().map(|w| &w.current.value.decision);
     let charge = view.charge.as_ref().map(|c| &c.current.value);

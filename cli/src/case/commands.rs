@@ -90,6 +90,35 @@ pub fn run(env: &Env, command: CaseCommand, out: &Printer) -> Result<()> {
         CaseCommand::Reopen { case, reason } => {
             execute(env, &case, Command::Reopen { reason }, out)
         }
+        CaseCommand::PassToQa { case, reason } => {
+            execute(env, &case, Command::PassToQa { reason }, out)
+        }
+        CaseCommand::ProposeRemedy { case, proposal } => {
+            execute(env, &case, Command::ProposeRemedy { proposal }, out)
+        }
+        CaseCommand::Report {
+            case,
+            findings,
+            cause,
+            handling,
+        } => execute(
+            env,
+            &case,
+            Command::RecordReport {
+                findings,
+                cause,
+                handling,
+            },
+            out,
+        ),
+        CaseCommand::AgreeDeadline {
+            case,
+            date,
+            with_whom,
+        } => {
+            let date = input::date("date", &date)?;
+            execute(env, &case, Command::AgreeDeadline { date, with_whom }, out)
+        }
         CaseCommand::Update(args) => {
             let (case, update) = facts_update(args);
             execute(env, &case, Command::UpdateFacts(update), out)

@@ -91,6 +91,7 @@ fn write_all(tx: &mut automerge::transaction::Transaction<'_>, writes: Vec<Write
                 document::put_keyed_json(tx, document::PHOTOS, &hash, json)?
             }
             Write::RemovePhoto(hash) => document::delete_keyed(tx, document::PHOTOS, &hash)?,
+            Write::DecisionKey(key, json) => document::put_decision_key_json(tx, &key, json)?,
         }
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! The commands a person runs on a case, who runs them and what they produced: the vocabulary
 //! that `plan` checks and `change` writes.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::case::records::{PhotoAttachment, Stamp};
@@ -84,6 +85,28 @@ pub enum Command {
         field: String,
         choose: usize,
     },
+    /// Passes the case on to quality (品保部); it then has no 48-hour remedy deadline.
+    PassToQa {
+        reason: String,
+    },
+    /// Records the remedy proposed to the customer (what will be done); meets the remedy
+    /// deadline of the round.
+    ProposeRemedy {
+        proposal: String,
+    },
+    /// Records the investigation report after the defect confirmation; meets the report
+    /// deadline of the round.
+    RecordReport {
+        findings: String,
+        cause: String,
+        handling: String,
+    },
+    /// Records a settlement date agreed with the customer (and with whom); it replaces the
+    /// working-day deadline of the round.
+    AgreeDeadline {
+        date: NaiveDate,
+        with_whom: String,
+    },
 }
 
 impl Command {
@@ -108,6 +131,10 @@ impl Command {
             Command::AttachPhoto(_) => "attach_photo",
             Command::RemovePhoto { .. } => "remove_photo",
             Command::ResolveConflict { .. } => "resolve_conflict",
+            Command::PassToQa { .. } => "pass_to_qa",
+            Command::ProposeRemedy { .. } => "propose_remedy",
+            Command::RecordReport { .. } => "record_report",
+            Command::AgreeDeadline { .. } => "agree_deadline",
         }
     }
 }

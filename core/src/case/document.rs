@@ -4,9 +4,11 @@
 //! ```text
 //! ROOT
 //!   schema: 1            case_id: "<uuid>"     number: "2611-0042" (put by HQ, absent before)
+//!   accepted: "<RFC 3339>" (put by HQ with the number: when HQ first received the case)
 //!   facts: { customer_name, customer_phone, ..., received_at }   scalars, last writer wins
-//!   decisions: { status, defect, warranty, charge, resolution }  JSON records; concurrent
-//!                                                                values are a conflict
+//!   decisions: { status, defect, warranty, charge, resolution,   JSON records; concurrent
+//!                passed_to_qa, remedy, report, agreed_deadline,  values are a conflict
+//!                missed.<round>.<milestone> }                    (missed: equal keys agree)
 //!   notes | events | parts | visits | confirmations | rounds:     { <entry id>: JSON entry }
 //!   photos: { <sha256>: JSON }                                   keyed by content hash
 //! ```
@@ -29,6 +31,7 @@ pub(crate) const FACTS: &str = "facts";
 pub(crate) const DECISIONS: &str = "decisions";
 pub(crate) const PHOTOS: &str = "photos";
 const NUMBER: &str = "number";
+const ACCEPTED: &str = "accepted";
 
 /// The append-only collections of a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,15 +74,23 @@ pub enum DecisionField {
     Warranty,
     Charge,
     Resolution,
+    PassedToQa,
+    Remedy,
+    Report,
+    AgreedDeadline,
 }
 
 impl DecisionField {
-    pub const ALL: [DecisionField; 5] = [
+    pub const ALL: [DecisionField; 9] = [
         DecisionField::Status,
         DecisionField::Defect,
         DecisionField::Warranty,
         DecisionField::Charge,
         DecisionField::Resolution,
+        DecisionField::PassedToQa,
+        DecisionField::Remedy,
+        DecisionField::Report,
+        DecisionField::AgreedDeadline,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +100,10 @@ impl DecisionField {
             DecisionField::Warranty => "warranty",
             DecisionField::Charge => "charge",
             DecisionField::Resolution => "resolution",
+            DecisionField::PassedToQa => "passed_to_qa",
+            DecisionField::Remedy => "remedy",
+            DecisionField::Report => "report",
+            DecisionField::AgreedDeadline => "agreed_deadline",
         }
     }
 
@@ -136,6 +151,7 @@ pub struct Root {
     schema: Option<u64>,
     case_id: Option<String>,
     number: Option<String>,
+    accepted: Option<String>,
     /// The container maps of schema 1 that are present (`CONTAINERS` order).
     containers: [Option<ObjId>; CONTAINERS.len()],
     /// Root keys schema 1 does not have, in key order (ADR 0009).
@@ -171,6 +187,7 @@ impl Root {
                 "schema" => root.schema = value.as_u64(),
                 "case_id" => root.case_id = value.into_string().ok(),
                 NUMBER => root.number = value.into_string().ok(),
+                ACCEPTED => root.accepted = value.into_string().ok(),
                 _ => root.unknown.push(key.to_owned()),
             }
         }
@@ -202,6 +219,14 @@ impl Root {
     /// The official HQ number, once HQ has given one.
     pub fn number(&self) -> Option<&str> {
         self.number.as_deref()
+    }
+
+    /// When HQ first received the case (its acceptance), once HQ has stamped it; a value that
+    /// is not an RFC 3339 moment is not HQ's and is ignored.
+    pub fn accepted(&self) -> Option<crate::model::Timestamp> {
+        self.accepted
+            .as_deref()
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
     }
 
     /// The root keys schema 1 does not have, in key order: content of a newer app, kept unread.
@@ -274,6 +299,19 @@ pub fn put_fact(doc: &mut Transaction<'_>, key: &str, value: String) -> Result<(
 /// Sets the official number HQ gave the case.
 pub fn put_number(doc: &mut Transaction<'_>, number: &str) -> Result<()> {
     doc.put(ROOT, NUMBER, number.to_owned()).map_err(internal)
+}
+
+/// Sets HQ's acceptance time, written by HQ with the number on first receipt.
+pub fn put_accepted(doc: &mut Transaction<'_>, at: crate::model::Timestamp) -> Result<()> {
+    let text = at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+    doc.put(ROOT, ACCEPTED, text).map_err(internal)
+}
+
+/// Puts a decision record under a key that is not one of the [`DecisionField`]s (a
+/// missed-deadline record), in the same map.
+pub fn put_decision_key_json(doc: &mut Transaction<'_>, key: &str, json: String) -> Result<()> {
+    let decisions = container(doc, DECISIONS)?;
+    doc.put(&decisions, key, json).map_err(internal)
 }
 
 /// Sets a decision field to a JSON record; overwrites every value this replica has seen,

@@ -8,6 +8,7 @@ pub(crate) mod commands;
 pub(crate) mod document;
 pub(crate) mod facts;
 mod plan;
+pub(crate) mod plan_deadlines;
 pub(crate) mod records;
 pub(crate) mod text;
 pub(crate) mod view;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::case::commands::{Command, Context};
 use crate::case::document::{Collection, DecisionField};
 use crate::case::facts;
+use crate::case::plan_deadlines;
 use crate::case::records::{
     ConfirmationBody, Decided, DefectRecord, Entry, NoteBody, PartBody, PhotoAttachment,
     PhotoRecord, ResolutionRecord, RoundBody, VisitBody, WarrantyRecord,
@@ -28,6 +29,8 @@ pub(super) enum Write {
     Append(Collection, String, String),
     Photo(String, String),
     RemovePhoto(String),
+    /// A record under a decision key that is not a [`DecisionField`] (a missed deadline).
+    DecisionKey(String, String),
 }
 
 /// A command's planned writes, the entry it appends (if any) and its audit summary.
@@ -72,7 +75,23 @@ pub(super) fn plan(
         Command::UpdateFacts(update) => update_facts(&mut draft, view, ctx, update),
         Command::AttachPhoto(photo) => attach_photo(&mut draft, view, ctx, photo),
         Command::RemovePhoto { hash, reason } => remove_photo(&mut draft, view, hash, reason),
+        Command::PassToQa { reason } => plan_deadlines::pass_to_qa(&mut draft, view, ctx, reason),
+        Command::ProposeRemedy { proposal } => {
+            plan_deadlines::propose_remedy(&mut draft, view, ctx, proposal)
+        }
+        Command::RecordReport {
+            findings,
+            cause,
+            handling,
+        } => plan_deadlines::record_report(&mut draft, view, ctx, findings, cause, handling),
+        Command::AgreeDeadline { date, with_whom } => {
+            plan_deadlines::agree_deadline(&mut draft, view, ctx, *date, with_whom)
+        }
     }?;
+    // The command notices every deadline already past: it leaves the record in its change.
+    draft
+        .writes
+        .extend(plan_deadlines::missed_writes(view, ctx)?);
     Ok((draft, summary))
 }
 
@@ -360,6 +379,10 @@ fn resolve_conflict(
         DecisionField::Warranty => resolved_choice(&view.warranty, choose, ctx)?,
         DecisionField::Charge => resolved_choice(&view.charge, choose, ctx)?,
         DecisionField::Resolution => resolved_choice(&view.resolution, choose, ctx)?,
+        DecisionField::PassedToQa => resolved_choice(&view.passed_to_qa, choose, ctx)?,
+        DecisionField::Remedy => resolved_choice(&view.remedy, choose, ctx)?,
+        DecisionField::Report => resolved_choice(&view.report, choose, ctx)?,
+        DecisionField::AgreedDeadline => resolved_choice(&view.agreed_deadline, choose, ctx)?,
     };
     draft.writes.push(Write::Decision(field, json.0));
     Ok(format!(
@@ -594,7 +617,10 @@ fn status_write(view: &CaseView, ctx: &Context<'_>, action: Action) -> Result<Wr
     ))
 }
 
-fn no_conflict<T>(decision: &Option<DecisionView<T>>, field: DecisionField) -> Result<()> {
+pub(super) fn no_conflict<T>(
+    decision: &Option<DecisionView<T>>,
+    field: DecisionField,
+) -> Result<()> {
     match decision {
         Some(d) if d.in_conflict() => Err(Error::Conflict {
             field: field.as_str().into(),
@@ -619,7 +645,7 @@ fn photos_on_case(view: &CaseView, field: &'static str, hashes: &[String]) -> Re
 
 /// Refused when closed; also when the status is unknown, since a newer status may be one that
 /// forbids the step as `closed` does.
-fn not_closed(view: &CaseView, action: &'static str) -> Result<()> {
+pub(super) fn not_closed(view: &CaseView, action: &'static str) -> Result<()> {
     if view.known_status(action)? == Status::Closed {
         return Err(Error::InvalidTransition {
             from: Status::Closed,

@@ -4,10 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use chrono::NaiveDate;
+
 use crate::model::{
     CaseStatus, Cause, ConfirmationInput, GpsPosition, Measurement, Outcome, PartInput, PhotoKind,
     Timestamp,
 };
+use crate::rules::deadlines::Milestone;
 use crate::rules::warranty::WarrantyDecision;
 
 /// Who did something, where and when.
@@ -164,3 +167,60 @@ pub struct PhotoRemoval {
 }
 
 pub type StatusRecord = Decided<CaseStatus>;
+
+/// The case passed on to quality (品保部) for root-cause work: from then on there is no 48-hour
+/// remedy deadline, since quality decides the handling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QaHandoverRecord {
+    pub reason: String,
+    /// The round it was passed in.
+    pub round: u32,
+}
+
+/// A remedy proposed to the customer (what will be done): meets the remedy deadline of its
+/// round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemedyRecord {
+    pub proposal: String,
+    pub round: u32,
+}
+
+/// The investigation report after the on-site defect confirmation: meets the report deadline
+/// of its round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportRecord {
+    pub findings: String,
+    pub cause: String,
+    pub handling: String,
+    pub round: u32,
+}
+
+/// A settlement date agreed with the customer: replaces the working-day deadline of its round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgreedDeadlineRecord {
+    /// The agreed day; due at its end in the company's time zone.
+    pub date: NaiveDate,
+    /// Who on the customer's side agreed to it.
+    pub with_whom: String,
+    pub round: u32,
+}
+
+/// A deadline noticed past due: the stamp says who noticed it, where and when. Stored under
+/// the decision key `missed.<round>.<milestone>`, so every replica that notices the same miss
+/// writes the same key and a merge keeps one record per milestone per round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MissedRecord {
+    pub milestone: Milestone,
+    pub round: u32,
+    pub due_at: Timestamp,
+}
+
+impl MissedRecord {
+    /// The decision key the record is stored under.
+    pub fn key(round: u32, milestone: Milestone) -> String {
+        format!("{}{round}.{}", MissedRecord::PREFIX, milestone.as_str())
+    }
+
+    /// What every missed-deadline key starts with.
+    pub const PREFIX: &'static str = "missed.";
+}

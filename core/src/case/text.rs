@@ -206,6 +206,8 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> Strin
         }
     }
 
+    deadline_records(&mut t, v);
+
     if !v.conflicts.is_empty() {
         t.line("");
         t.line(format!(
@@ -417,6 +419,58 @@ pub fn money_text(amount_minor: i64, currency: &str) -> String {
     let sign = if amount_minor < 0 { "-" } else { "" };
     let abs = amount_minor.unsigned_abs();
     format!("{sign}{}.{:02} {currency}", abs / 100, abs % 100)
+}
+
+/// What the deadlines count from and what met them, shown only when recorded.
+fn deadline_records(t: &mut Text, v: &CaseView) {
+    if let Some(qa) = &v.passed_to_qa {
+        field(t, "Quality", format!("passed to QA · {}", decided_by(qa)));
+        detail(t, &qa.current.value.reason);
+    }
+    if let Some(r) = &v.remedy {
+        let round = r.current.value.round;
+        field(t, "Remedy", format!("round {round} · {}", decided_by(r)));
+        detail(t, &r.current.value.proposal);
+    }
+    if let Some(r) = &v.report {
+        let report = &r.current.value;
+        field(
+            t,
+            "Report",
+            format!("round {} · {}", report.round, decided_by(r)),
+        );
+        detail(t, &format!("findings: {}", report.findings));
+        detail(t, &format!("cause: {}", report.cause));
+        detail(t, &format!("handling: {}", report.handling));
+    }
+    if let Some(a) = &v.agreed_deadline {
+        let agreed = &a.current.value;
+        field(
+            t,
+            "Agreed date",
+            format!(
+                "{} with {} · round {} · {}",
+                agreed.date,
+                agreed.with_whom,
+                agreed.round,
+                decided_by(a)
+            ),
+        );
+    }
+    for m in &v.missed_deadlines {
+        field(
+            t,
+            "Missed",
+            format!(
+                "{} of round {} due {}, noticed {} by {}",
+                m.value.milestone.as_str(),
+                m.value.round,
+                time_text(&m.value.due_at),
+                time_text(&m.stamp.at),
+                m.stamp.by
+            ),
+        );
+    }
 }
 
 /// "reply due 2026-03-02 09:30 +08:00", with " OVERDUE" when it has passed.

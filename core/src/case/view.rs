@@ -11,12 +11,13 @@ use serde_json::Value;
 use crate::case::document::{self, Collection, DecisionField, Root, from_json};
 use crate::case::facts;
 use crate::case::records::{
-    ConfirmationBody, Decided, DefectRecord, Entry, EventBody, NoteBody, PartBody, PhotoRecord,
+    AgreedDeadlineRecord, ConfirmationBody, Decided, DefectRecord, Entry, EventBody, MissedRecord,
+    NoteBody, PartBody, PhotoRecord, QaHandoverRecord, RemedyRecord, ReportRecord,
     ResolutionRecord, RoundBody, Stamp, StatusRecord, VisitBody, WarrantyRecord,
 };
 use crate::error::{Error, Result};
 use crate::model::{CaseId, CaseStatus, Registration, Status, Timestamp};
-use crate::rules::deadlines::{self, DeadlineInputs, Due};
+use crate::rules::deadlines::{self, DeadlineInputs, Due, Milestone};
 use crate::rules::policy::Policies;
 
 /// A decision field's current value and, when replicas disagree, every concurrent value.
@@ -143,10 +144,24 @@ pub struct CaseView {
     pub warranty: Option<DecisionView<WarrantyRecord>>,
     pub charge: Option<DecisionView<crate::model::Charge>>,
     pub resolution: Option<DecisionView<ResolutionRecord>>,
+    /// Passed on to quality (no remedy deadline from then on).
+    pub passed_to_qa: Option<DecisionView<QaHandoverRecord>>,
+    /// The latest remedy proposal (of this round or an earlier one: see its `round`).
+    pub remedy: Option<DecisionView<RemedyRecord>>,
+    /// The latest investigation report (see its `round`).
+    pub report: Option<DecisionView<ReportRecord>>,
+    /// The latest date agreed with the customer (see its `round`).
+    pub agreed_deadline: Option<DecisionView<AgreedDeadlineRecord>>,
     pub conflicts: Vec<ConflictView>,
     pub round: u32,
     pub round_started_at: Timestamp,
+    /// When HQ first received the case (its acceptance), once HQ has stamped it.
+    pub accepted_at: Option<Timestamp>,
+    /// Every open deadline of the round, earliest first.
+    pub deadlines: Vec<Due>,
     pub next_due: Option<Due>,
+    /// Deadlines noticed past due, one per milestone per round, by round then milestone.
+    pub missed_deadlines: Vec<Decided<MissedRecord>>,
     pub parts: Vec<PartLine>,
     pub notes: Vec<Entry<NoteBody>>,
     pub visits: Vec<Entry<VisitBody>>,
@@ -186,11 +201,43 @@ impl CaseView {
     /// What this case's deadlines are computed from; `None` when its status is unknown to this
     /// version, which then cannot tell which milestones it has met (no deadline is shown).
     pub fn deadline_inputs(&self) -> Option<DeadlineInputs> {
+        let status = self.status.current.value.known()?;
+        let this_round = |round: u32| round == self.round;
         Some(DeadlineInputs {
             round_started_at: self.round_started_at,
             market: self.registration.market,
-            status: self.status.current.value.known()?,
+            status,
+            // HQ accepts a case once; a later round restarts every clock from its own start.
+            accepted_at: self.accepted_at.filter(|_| self.round == 1),
+            passed_to_qa: self.passed_to_qa.is_some(),
+            remedy_proposed: self
+                .remedy
+                .as_ref()
+                .is_some_and(|r| this_round(r.current.value.round)),
+            // The investigation ends with the on-site confirmation; one from an earlier round
+            // does not start this round's report clock.
+            investigated_at: self
+                .defect
+                .as_ref()
+                .map(|d| d.current.stamp.at)
+                .filter(|at| *at >= self.round_started_at),
+            report_recorded: self
+                .report
+                .as_ref()
+                .is_some_and(|r| this_round(r.current.value.round)),
+            agreed_date: self
+                .agreed_deadline
+                .as_ref()
+                .filter(|a| this_round(a.current.value.round))
+                .map(|a| a.current.value.date),
         })
+    }
+
+    /// Whether a missed-deadline record exists for `milestone` in the current round.
+    pub fn missed_recorded(&self, milestone: Milestone) -> bool {
+        self.missed_deadlines
+            .iter()
+            .any(|m| m.value.round == self.round && m.value.milestone == milestone)
     }
 
     pub fn is_overdue(&self, now: Timestamp) -> bool {
@@ -229,14 +276,6 @@ pub fn build_from(
         .last()
         .map(|r| r.stamp.at)
         .unwrap_or(registration.received_at);
-    let next_due = decisions.status.current.value.known().and_then(|status| {
-        DeadlineInputs {
-            round_started_at,
-            market: registration.market,
-            status,
-        }
-        .next_due(&policies.deadlines)
-    });
     let updated_at = entries
         .events
         .iter()
@@ -244,7 +283,7 @@ pub fn build_from(
         .max()
         .unwrap_or(registration.received_at);
 
-    Ok(CaseView {
+    let mut view = CaseView {
         id: case_id,
         number: root.number().map(str::to_owned),
         registration,
@@ -254,10 +293,17 @@ pub fn build_from(
         warranty: decisions.warranty,
         charge: decisions.charge,
         resolution: decisions.resolution,
+        passed_to_qa: decisions.passed_to_qa,
+        remedy: decisions.remedy,
+        report: decisions.report,
+        agreed_deadline: decisions.agreed_deadline,
         conflicts: decisions.conflicts,
         round,
         round_started_at,
-        next_due,
+        accepted_at: root.accepted(),
+        deadlines: Vec::new(),
+        next_due: None,
+        missed_deadlines: decisions.missed,
         parts: entries.parts,
         notes: entries.notes,
         visits: entries.visits,
@@ -267,7 +313,20 @@ pub fn build_from(
         events: entries.events,
         updated_at,
         unknown,
-    })
+    };
+    view.redate(&policies.deadlines);
+    Ok(view)
+}
+
+impl CaseView {
+    /// Recomputes the open deadlines under `policy` (new policies, or HQ's acceptance set).
+    pub fn redate(&mut self, policy: &deadlines::DeadlinePolicy) {
+        self.deadlines = self
+            .deadline_inputs()
+            .map(|inputs| deadlines::pending(policy, &inputs))
+            .unwrap_or_default();
+        self.next_due = self.deadlines.first().copied();
+    }
 }
 
 /// The registration as its winning facts, and the facts replicas wrote concurrently.
@@ -315,6 +374,11 @@ struct Decisions {
     warranty: Option<DecisionView<WarrantyRecord>>,
     charge: Option<DecisionView<crate::model::Charge>>,
     resolution: Option<DecisionView<ResolutionRecord>>,
+    passed_to_qa: Option<DecisionView<QaHandoverRecord>>,
+    remedy: Option<DecisionView<RemedyRecord>>,
+    report: Option<DecisionView<ReportRecord>>,
+    agreed_deadline: Option<DecisionView<AgreedDeadlineRecord>>,
+    missed: Vec<Decided<MissedRecord>>,
     conflicts: Vec<ConflictView>,
 }
 
@@ -333,6 +397,26 @@ fn decisions_of(
     let warranty = take(DecisionField::Warranty);
     let charge = take(DecisionField::Charge);
     let resolution = take(DecisionField::Resolution);
+    let passed_to_qa = take(DecisionField::PassedToQa);
+    let remedy = take(DecisionField::Remedy);
+    let report = take(DecisionField::Report);
+    let agreed_deadline = take(DecisionField::AgreedDeadline);
+    // Missed-deadline records: every replica noticing a miss writes the same key with the same
+    // `key` inside, so concurrent records agree and the winner stands for all of them.
+    let missed_keys: Vec<String> = raw
+        .keys()
+        .filter(|k| k.starts_with(MissedRecord::PREFIX))
+        .cloned()
+        .collect();
+    let mut missed = Vec::new();
+    for key in missed_keys {
+        if let Some(json) = raw.remove(&key).and_then(|v| v.into_iter().next()) {
+            missed.push(from_json::<Decided<MissedRecord>>(&json)?);
+        }
+    }
+    missed.sort_by(|a, b| {
+        (a.value.round, a.value.milestone).cmp(&(b.value.round, b.value.milestone))
+    });
     let status: DecisionView<CaseStatus> =
         decision::<CaseStatus>(DecisionField::Status, &status, &mut conflicts)?.unwrap_or_else(
             || {
@@ -378,6 +462,15 @@ fn decisions_of(
         warranty: decision(DecisionField::Warranty, &warranty, &mut conflicts)?,
         charge: decision(DecisionField::Charge, &charge, &mut conflicts)?,
         resolution: decision(DecisionField::Resolution, &resolution, &mut conflicts)?,
+        passed_to_qa: decision(DecisionField::PassedToQa, &passed_to_qa, &mut conflicts)?,
+        remedy: decision(DecisionField::Remedy, &remedy, &mut conflicts)?,
+        report: decision(DecisionField::Report, &report, &mut conflicts)?,
+        agreed_deadline: decision(
+            DecisionField::AgreedDeadline,
+            &agreed_deadline,
+            &mut conflicts,
+        )?,
+        missed,
         conflicts,
     })
 }

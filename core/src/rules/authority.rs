@@ -82,6 +82,9 @@ const TABLE: &[(&str, Option<&str>, Writer)] = &[
         Some("warranty"),
         Writer::Roles(ON_SITE_OR_BENCH),
     ),
+    // The investigation report is written by whoever confirmed the defect, on site or at
+    // the bench.
+    ("decisions", Some("report"), Writer::Roles(ON_SITE_OR_BENCH)),
     // Parts are used and old parts collected by whoever repairs.
     ("parts", None, Writer::Roles(ON_SITE_OR_BENCH)),
     // Visits are planned at HQ or by the engineer, and made by the engineer.
@@ -162,7 +165,7 @@ mod tests {
 
     #[test]
     fn decisions_belong_to_their_roles() {
-        for key in ["defect", "warranty"] {
+        for key in ["defect", "warranty", "report"] {
             assert!(may_write(Author::Device(Role::Engineer), "decisions", Some(key)).is_ok());
             assert!(may_write(Author::Device(Role::Technician), "decisions", Some(key)).is_ok());
             let refused =
@@ -176,7 +179,15 @@ mod tests {
         }
         // The status and the charge are anyone's who may write the case.
         for role in ROLES {
-            for key in ["status", "charge", "resolution"] {
+            for key in [
+                "status",
+                "charge",
+                "resolution",
+                "passed_to_qa",
+                "remedy",
+                "agreed_deadline",
+                "missed.1.reply",
+            ] {
                 assert!(may_write(Author::Device(role), "decisions", Some(key)).is_ok());
             }
         }

@@ -4,6 +4,7 @@
 
 pub(crate) mod authority;
 pub(crate) mod calendar;
+pub(crate) mod company_time;
 pub(crate) mod deadlines;
 pub(crate) mod lifecycle;
 pub(crate) mod policy;
