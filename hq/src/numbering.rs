@@ -2,7 +2,8 @@
 //! time zone, and that month's next running number. The running numbers come from the storage's
 //! per-month counter in the transaction that creates the case (see
 //! [`crate::storage::Tx::allocate_numbers`]); this module formats them and writes them into
-//! the case document as a change of HQ's own actor.
+//! the case document as a change of HQ's own actor, together with HQ's acceptance time (the
+//! root key `accepted`), from which the 13/17-day closing deadline counts.
 
 use automerge::{ActorId, Automerge, Change};
 use chrono::{DateTime, Datelike, FixedOffset};
@@ -19,7 +20,9 @@ pub fn format_number(month: &str, running: u32) -> String {
     format!("{month}-{running:04}")
 }
 
-/// Writes `number` into the case document as one change by HQ's actor and returns it.
+/// Writes `number` and the acceptance time `now` into the case document as one change by HQ's
+/// actor and returns it. It runs once, when HQ first receives the case: that moment is HQ's
+/// acceptance (受理).
 pub fn number_change(
     doc: &mut Automerge,
     hq_actor: &ActorId,
@@ -29,7 +32,10 @@ pub fn number_change(
     doc.set_actor(hq_actor.clone());
     doc.transact_with(
         |_| fieldcore::commit_options("number", now.timestamp()),
-        |tx| fieldcore::put_number(tx, number),
+        |tx| {
+            fieldcore::put_number(tx, number)?;
+            fieldcore::put_accepted(tx, *now)
+        },
     )
     .map_err(|f| Error::internal(format!("writing the case number: {}", f.error)))?;
     doc.get_last_local_change()

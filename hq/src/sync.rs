@@ -851,7 +851,12 @@ async fn write(
         }
         match (creates, checked) {
             (Some(new_case), _) => {
-                let NewDocument { mut doc, view, .. } = *new_case;
+                let NewDocument {
+                    mut doc, mut view, ..
+                } = *new_case;
+                // The number change below stamps HQ's acceptance; the read model counts the
+                // closing deadline from it at once.
+                view.accepted_at = Some(context.now);
                 views.push((case_id, view));
                 let month = months
                     .next()

@@ -51,6 +51,7 @@ suites!(
     a_replayed_request_changes_nothing,
     numbers_are_unique_and_gap_free_under_concurrent_first_syncs,
     numbers_follow_the_month_the_complaint_was_received,
+    hq_stamps_its_acceptance_on_first_receipt,
     each_role_receives_only_the_cases_it_may_see,
     an_assignment_appears_in_the_next_pull_as_a_document,
     pulls_page_with_more_and_the_cursor,

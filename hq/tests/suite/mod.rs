@@ -665,6 +665,52 @@ pub async fn numbers_follow_the_month_the_complaint_was_received(backend: Backen
     assert_eq!(phone.number_in_doc(utc_night).as_deref(), Some("2610-0002"));
 }
 
+/// HQ stamps its acceptance (the root key `accepted`) with the number when it first receives
+/// a case, and the closing deadline of its read model counts from it, not from the receipt.
+pub async fn hq_stamps_its_acceptance_on_first_receipt(backend: Backend) {
+    let hq = TestHq::start(backend).await; // HQ's clock: t0
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let mut r = fieldcore::testing::registration_for("M2406-118842");
+    // Received two days before HQ hears of it (the device was offline).
+    r.received_at = t0() - chrono::Duration::days(2);
+    let case = phone.register_case(&r);
+    let before =
+        fieldcore::build_view(&phone.docs[&case], case, &fieldcore::Policies::default()).unwrap();
+    assert_eq!(before.accepted_at, None);
+    phone.sync(&hq).await;
+
+    let view =
+        fieldcore::build_view(&phone.docs[&case], case, &fieldcore::Policies::default()).unwrap();
+    assert_eq!(view.accepted_at, Some(t0()));
+    assert!(view.unknown.is_empty(), "{:?}", view.unknown);
+    let close = view
+        .deadlines
+        .iter()
+        .find(|d| d.milestone == fieldcore::Milestone::Close)
+        .unwrap();
+    assert_eq!(close.due_at, t0() + chrono::Days::new(13));
+    let number = phone.numbers[&case].clone();
+    let row = row_of_number(&hq, &number).await;
+    assert_eq!(row.close_due_at, (t0() + chrono::Days::new(13)).timestamp());
+    // The reply still counts from the receipt: already overdue at HQ's first sight.
+    assert_eq!(
+        row.reply_due_at,
+        (t0() - chrono::Duration::days(1)).timestamp()
+    );
+
+    // Later pushes do not stamp it again: the acceptance is HQ's first receipt.
+    let heads_before = phone.heads(case);
+    work(&mut phone, case, &[Cmd::Ack]);
+    phone.sync(&hq).await;
+    assert_ne!(phone.heads(case), heads_before);
+    let hq_changes = phone.docs[&case]
+        .get_changes(&[])
+        .into_iter()
+        .filter(|c| c.message().is_some_and(|m| m == "number"))
+        .count();
+    assert_eq!(hq_changes, 1);
+}
+
 // ---------------------------------------------------------------- visibility
 
 pub async fn each_role_receives_only_the_cases_it_may_see(backend: Backend) {
@@ -1372,8 +1418,14 @@ pub async fn the_read_model_follows_pushes_assignments_and_routes(backend: Backe
         "covered"
     );
     assert_eq!(row.parts_count, 2);
-    assert!(row.reply_met && row.remedy_met && row.report_met && !row.close_met);
-    assert_eq!(row.next_due_milestone.as_deref(), Some("close"));
+    // The warranty decision meets neither the remedy (a proposal does) nor the report (due
+    // three days after the defect confirmation, met by the report).
+    assert!(row.reply_met && !row.remedy_met && !row.report_met && !row.close_met);
+    assert_eq!(row.next_due_milestone.as_deref(), Some("remedy"));
+    assert_eq!(
+        row.remedy_due_at,
+        (t0() + chrono::Duration::hours(48)).timestamp()
+    );
     assert_eq!(row.last_seq, sync_seqs(&hq).await[&first]);
     assert!(row.updated_at > t0().timestamp());
     let untouched = row_of_number(&hq, &format!("{MONTH}-0002")).await;
