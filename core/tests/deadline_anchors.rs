@@ -380,3 +380,26 @@ fn a_new_round_records_its_own_misses() {
     assert!(rounds.contains(&(1, Milestone::Reply)), "{rounds:?}");
     assert!(rounds.contains(&(2, Milestone::Reply)), "{rounds:?}");
 }
+
+#[test]
+fn the_case_text_shows_the_agreed_date_and_the_misses() {
+    let mut case = Case::new();
+    case.run(
+        25,
+        Command::AgreeDeadline {
+            date: fieldcore::testing::date("2026-11-20"),
+            with_whom: "Mr Zhao".into(),
+        },
+    );
+    let text = fieldcore::case_text(
+        &case.view(),
+        &fieldcore::CaseTextExtras::default(),
+        t0() + Duration::hours(26),
+    );
+    assert!(
+        text.contains("Agreed date 2026-11-20 with Mr Zhao · round 1"),
+        "{text}"
+    );
+    assert!(text.contains("Missed"), "{text}");
+    assert!(text.contains("reply of round 1 due"), "{text}");
+}

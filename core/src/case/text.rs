@@ -439,9 +439,9 @@ fn deadline_records(t: &mut Text, v: &CaseView) {
             "Report",
             format!("round {} · {}", report.round, decided_by(r)),
         );
-        detail(t, &format!("findings: {}", report.findings));
-        detail(t, &format!("cause: {}", report.cause));
-        detail(t, &format!("handling: {}", report.handling));
+        detail(t, format!("findings: {}", report.findings));
+        detail(t, format!("cause: {}", report.cause));
+        detail(t, format!("handling: {}", report.handling));
     }
     if let Some(a) = &v.agreed_deadline {
         let agreed = &a.current.value;
