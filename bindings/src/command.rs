@@ -7,6 +7,7 @@ use fieldcore::{Charge, ConfirmationInput, DefectInput, FactsUpdate, Outcome, Pa
 
 use crate::convert::{LocalDate, Timestamp};
 use crate::error::FieldError;
+use crate::model::FactsCorrection;
 
 /// A command on a case. Each is checked against the case and the rules first; a refused
 /// command changes nothing and throws `FieldError.Validation` (with the field) or
@@ -68,13 +69,18 @@ pub enum CaseCommand {
     UpdateFacts {
         update: FactsUpdate,
     },
+    /// Corrects the facts that decide warranty, with a reason (see `FactsCorrection`).
+    CorrectFacts {
+        correction: FactsCorrection,
+    },
     /// Takes a photo off the case; its bytes are removed once HQ has them.
     RemovePhoto {
         hash: String,
         reason: String,
     },
     /// Picks alternative `choose` (its index in `Conflict.alternatives`) of a conflicting
-    /// decision `field`.
+    /// decision `field`, or of a warranty-deciding fact corrected concurrently
+    /// (`facts.purchase_date`, ...).
     ResolveConflict {
         field: String,
         choose: u32,
@@ -128,6 +134,7 @@ impl TryFrom<CaseCommand> for Command {
             CaseCommand::Close => Command::Close,
             CaseCommand::Reopen { reason } => Command::Reopen { reason },
             CaseCommand::UpdateFacts { update } => Command::UpdateFacts(update),
+            CaseCommand::CorrectFacts { correction } => Command::CorrectFacts(correction.into()),
             CaseCommand::RemovePhoto { hash, reason } => Command::RemovePhoto { hash, reason },
             CaseCommand::ResolveConflict { field, choose } => Command::ResolveConflict {
                 field,

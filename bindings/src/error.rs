@@ -80,6 +80,11 @@ impl From<Core> for FieldError {
             Core::UnknownStatus { .. } => FieldError::UpdateRequired { reason },
             Core::CaseNotFound(_) | Core::EntryNotFound(_) => FieldError::NotFound { reason },
             Core::Conflict { field } => FieldError::Conflict { field, reason },
+            // Refused until the warranty is decided again on the corrected facts.
+            Core::StaleWarranty(_) => FieldError::Validation {
+                field: "warranty".into(),
+                reason,
+            },
             Core::CorruptDatabase { .. }
             | Core::NewerSchema { .. }
             | Core::CorruptDocument { .. }
@@ -148,6 +153,10 @@ mod tests {
                     from: fieldcore::Status::Registered,
                     action: "close",
                 },
+                "Validation",
+            ),
+            (
+                Core::StaleWarranty(fieldcore::StaleStep::Close),
                 "Validation",
             ),
             (Core::CaseNotFound(id), "NotFound"),

@@ -196,7 +196,8 @@ pub struct ConfirmationInput {
     pub signature_hash: Option<String>,
 }
 
-/// A correction of the registration's facts; a `null`/`nil` field stays as it is.
+/// An edit of the registration's facts that do not decide warranty; a `null`/`nil` field stays
+/// as it is. The facts that decide warranty change by `FactsCorrection`.
 #[uniffi::remote(Record)]
 pub struct FactsUpdate {
     #[uniffi(default)]
@@ -208,11 +209,48 @@ pub struct FactsUpdate {
     #[uniffi(default)]
     pub region: Option<String>,
     #[uniffi(default)]
-    pub product_model: Option<String>,
-    #[uniffi(default)]
     pub serial_number: Option<String>,
     #[uniffi(default)]
     pub fault_description: Option<String>,
+}
+
+/// A correction of the facts that decide warranty, with the reason; a `null`/`nil` field stays
+/// as it is. The case keeps the old values in `CaseView.corrections`, and a warranty decision
+/// made on them shows as `CaseView.warranty_stale` until it is decided again.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct FactsCorrection {
+    #[uniffi(default)]
+    pub purchase_date: Option<LocalDate>,
+    #[uniffi(default)]
+    pub proof_of_purchase: Option<ProofOfPurchase>,
+    #[uniffi(default)]
+    pub product_category: Option<String>,
+    #[uniffi(default)]
+    pub product_model: Option<String>,
+    #[uniffi(default)]
+    pub market: Option<Market>,
+    #[uniffi(default)]
+    pub received_at: Option<Timestamp>,
+    /// Why the registration was wrong; required.
+    pub reason: String,
+    /// The hash of an invoice photo already imported on the case (kind `Invoice`).
+    #[uniffi(default)]
+    pub invoice_photo: Option<String>,
+}
+
+impl From<FactsCorrection> for core::FactsCorrection {
+    fn from(c: FactsCorrection) -> core::FactsCorrection {
+        core::FactsCorrection {
+            purchase_date: c.purchase_date,
+            proof_of_purchase: c.proof_of_purchase.map(Into::into),
+            product_category: c.product_category,
+            product_model: c.product_model,
+            market: c.market,
+            received_at: c.received_at,
+            reason: c.reason,
+            invoice_photo: c.invoice_photo,
+        }
+    }
 }
 
 /// A charge for paid service, at production cost, in minor units (fen, cents).

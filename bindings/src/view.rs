@@ -7,7 +7,9 @@ use fieldcore::WarrantyDecision;
 use fieldcore::{
     Cause, Charge, ConfirmationInput, Measurement, Outcome, PartInput, PhotoKind, Status,
 };
-use fieldcore::{Decided, Entry, GpsPosition, UnknownContent, VisitBody};
+use fieldcore::{
+    Decided, Entry, FactChange, GpsPosition, StaleFact, StaleWarranty, UnknownContent, VisitBody,
+};
 
 use crate::convert::{CaseId, LocalDate, Timestamp};
 use crate::model::{CaseAction, Milestone, Registration, WarrantyRule};
@@ -47,6 +49,40 @@ pub enum UnknownContent {
     },
     /// A key at the root of the case this version does not have.
     RootKey { key: String },
+}
+
+/// A warranty decision made on facts corrected since: decide it again before resolving,
+/// setting a charge or closing (those are refused meanwhile).
+#[uniffi::remote(Record)]
+pub struct StaleWarranty {
+    pub facts: Vec<StaleFact>,
+}
+
+/// A fact the stale decision used, and its value now.
+#[uniffi::remote(Record)]
+pub struct StaleFact {
+    pub field: String,
+    pub decided_on: String,
+    /// Every concurrent value joined by ` | ` while corrections conflict.
+    pub now: String,
+}
+
+/// One fact a correction changed, as JSON texts (a date is `"2026-06-01"` with its quotes).
+#[uniffi::remote(Record)]
+pub struct FactChange {
+    pub field: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// A correction of the warranty-deciding facts in the audit trail.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Correction {
+    pub id: String,
+    pub reason: String,
+    pub changes: Vec<FactChange>,
+    pub invoice_photo: Option<String>,
+    pub corrected: Stamp,
 }
 
 /// Who did something, on which device, and when.
@@ -235,6 +271,12 @@ pub struct CaseView {
     pub sync_reason: Option<String>,
     pub registration: Registration,
     pub concurrent_facts: Vec<ConcurrentFact>,
+    /// Corrections of the warranty-deciding facts with old values, who and why; oldest first.
+    pub corrections: Vec<Correction>,
+    /// The invoice photo cited for the proof of purchase now recorded.
+    pub invoice_photo: Option<String>,
+    /// Set when the warranty decision was made on facts corrected since.
+    pub warranty_stale: Option<StaleWarranty>,
     /// `null` when a newer version of the app wrote a status this one does not know: then
     /// `status_text` holds it, no status step is allowed (`FieldError.UpdateRequired`) and the
     /// app should suggest an update.
@@ -248,7 +290,8 @@ pub struct CaseView {
     pub warranty: Option<WarrantyOnCase>,
     pub charge: Option<ChargeOnCase>,
     pub resolution: Option<Resolution>,
-    /// Decisions that must be resolved before commands depending on them run.
+    /// Decisions, and warranty-deciding facts corrected concurrently (`facts.<key>`), that must
+    /// be resolved before commands depending on them run.
     pub conflicts: Vec<Conflict>,
     pub round: u32,
     pub round_started_at: Timestamp,
@@ -361,6 +404,15 @@ impl CaseView {
                     values: f.values,
                 })
                 .collect(),
+            corrections: entries(v.corrections, |id, c, corrected| Correction {
+                id,
+                reason: c.reason,
+                changes: c.changes,
+                invoice_photo: c.invoice_photo,
+                corrected,
+            }),
+            invoice_photo: v.invoice_photo,
+            warranty_stale: v.warranty_stale,
             status,
             status_text,
             status_changed: v.status.current.stamp.into(),

@@ -144,7 +144,7 @@ pub enum CaseCommand {
         #[arg(long)]
         reason: String,
     },
-    /// Correct registration facts
+    /// Edit registration facts that do not decide warranty (customer, region, serial, fault)
     Update(UpdateArgs),
     /// Pass the case on to quality (品保部); it then has no 48-hour remedy deadline
     PassToQa {
@@ -182,7 +182,12 @@ pub enum CaseCommand {
         #[arg(long)]
         with_whom: String,
     },
-    /// Pick one of a conflicting decision's values (numbers as `case show` lists them)
+    /// Correct the facts that decide warranty (purchase date, proof of purchase, category,
+    /// model, market, received time) with a reason; the old values stay in the history and a
+    /// warranty decision made on them must be decided again
+    Correct(CorrectArgs),
+    /// Pick one of a conflicting decision's or corrected fact's values (numbers as `case show`
+    /// lists them)
     ResolveConflict {
         #[command(flatten)]
         case: CaseRef,
@@ -462,11 +467,50 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub region: Option<String>,
     #[arg(long)]
-    pub model: Option<String>,
-    #[arg(long)]
     pub serial: Option<String>,
     #[arg(long)]
     pub fault: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CorrectArgs {
+    #[command(flatten)]
+    pub case: CaseRef,
+    /// Why the registration was wrong (kept in the history)
+    #[arg(long)]
+    pub reason: String,
+    /// YYYY-MM-DD
+    #[arg(long, value_name = "DATE")]
+    pub purchase_date: Option<String>,
+    #[command(flatten)]
+    pub proof: CorrectProofArgs,
+    /// The hash of an invoice photo already on the case (`case photo add --kind invoice`)
+    #[arg(long, value_name = "HASH")]
+    pub invoice_photo: Option<String>,
+    #[arg(long)]
+    pub category: Option<String>,
+    #[arg(long)]
+    pub model: Option<String>,
+    #[arg(long, value_enum)]
+    pub market: Option<MarketArg>,
+    /// When the complaint was received (RFC 3339)
+    #[arg(long, value_name = "TIME")]
+    pub received_at: Option<String>,
+}
+
+/// A corrected proof of purchase: at most one of an invoice, a voucher, or none.
+#[derive(Debug, Args)]
+#[group(required = false, multiple = false)]
+pub struct CorrectProofArgs {
+    /// Invoice number (发票)
+    #[arg(long, value_name = "NO")]
+    pub invoice: Option<String>,
+    /// Voucher number (凭证)
+    #[arg(long, value_name = "NO")]
+    pub voucher: Option<String>,
+    /// There is no proof of purchase after all: no warranty
+    #[arg(long)]
+    pub no_proof: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -636,7 +680,8 @@ impl From<OutcomeArg> for Outcome {
     }
 }
 
-/// The decision fields a conflict can be on; the core takes the name as text.
+/// The fields a conflict can be on: the decisions, and the warranty-deciding facts corrected
+/// concurrently; the core takes the name as text.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 #[value(rename_all = "snake_case")]
 pub enum DecisionFieldArg {
@@ -649,6 +694,18 @@ pub enum DecisionFieldArg {
     Remedy,
     Report,
     AgreedDeadline,
+    #[value(name = "facts.purchase_date")]
+    PurchaseDate,
+    #[value(name = "facts.proof_of_purchase")]
+    ProofOfPurchase,
+    #[value(name = "facts.product_category")]
+    ProductCategory,
+    #[value(name = "facts.product_model")]
+    ProductModel,
+    #[value(name = "facts.market")]
+    Market,
+    #[value(name = "facts.received_at")]
+    ReceivedAt,
 }
 
 impl DecisionFieldArg {
@@ -663,6 +720,12 @@ impl DecisionFieldArg {
             DecisionFieldArg::Remedy => "remedy",
             DecisionFieldArg::Report => "report",
             DecisionFieldArg::AgreedDeadline => "agreed_deadline",
+            DecisionFieldArg::PurchaseDate => "facts.purchase_date",
+            DecisionFieldArg::ProofOfPurchase => "facts.proof_of_purchase",
+            DecisionFieldArg::ProductCategory => "facts.product_category",
+            DecisionFieldArg::ProductModel => "facts.product_model",
+            DecisionFieldArg::Market => "facts.market",
+            DecisionFieldArg::ReceivedAt => "facts.received_at",
         }
     }
 }

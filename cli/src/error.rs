@@ -86,6 +86,7 @@ impl CliError {
                 E::InvalidTransition { .. } => "invalid_transition",
                 E::UnknownStatus { .. } => "unknown_status",
                 E::Conflict { .. } => "conflict",
+                E::StaleWarranty(_) => "stale_warranty",
                 E::CorruptDatabase { .. } => "corrupt_database",
                 E::NewerSchema { .. } => "newer_schema",
                 E::CorruptDocument { .. } => "corrupt_document",

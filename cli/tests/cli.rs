@@ -1401,3 +1401,106 @@ fn deadline_check_counts_the_official_calendar() {
     assert!(json["error"].to_string().contains("received_at"), "{json}");
     assert!(!dir.join(DB).exists());
 }
+
+#[test]
+fn an_invoice_found_later_is_recorded_as_a_correction_and_the_warranty_decided_again() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path();
+    // Registered with no proof of purchase: the invoice flag and its value left out.
+    let mut args = register_args(&[("--no-proof", "")]);
+    let at = args.iter().position(|a| a == "--invoice").unwrap();
+    args.drain(at..at + 2);
+    args.push("--json".into());
+    let mut all: Vec<&str> = vec!["--db", DB];
+    all.extend(args.iter().map(String::as_str));
+    let o = fieldctl(dir, &all);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let registered: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let id = registered["case"]["id"].as_str().unwrap().to_owned();
+    let case = id.as_str();
+    for args in [
+        vec!["case", "ack", case],
+        vec!["case", "arrive", case],
+        vec![
+            "case",
+            "confirm-defect",
+            case,
+            "--cause",
+            "design_manufacturing",
+            "--findings",
+            "Stator winding short between turns",
+        ],
+        vec!["case", "decide-warranty", case],
+    ] {
+        ok(dir, &args);
+    }
+    let out = ok_json(dir, &["case", "show", case]);
+    assert_eq!(
+        out["warranty"]["current"]["value"]["rule"],
+        "no_proof_of_purchase"
+    );
+
+    // Without a reason the command line refuses before anything is written.
+    let o = fieldctl(
+        dir,
+        &["--db", DB, "case", "correct", case, "--invoice", "INV-77"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+
+    let out = ok_json(
+        dir,
+        &[
+            "case",
+            "correct",
+            case,
+            "--invoice",
+            "INV-77",
+            "--reason",
+            "Customer found the invoice",
+        ],
+    );
+    assert_eq!(
+        out["case"]["corrections"][0]["reason"],
+        "Customer found the invoice"
+    );
+    assert!(out["case"]["warranty_stale"].is_object(), "{out}");
+    let text = ok(dir, &["case", "show", case]);
+    assert!(text.contains("STALE"), "{text}");
+    assert!(text.contains("Corrections (1):"), "{text}");
+    assert!(
+        text.contains("reason: Customer found the invoice"),
+        "{text}"
+    );
+
+    // Resolving on the old decision is refused with a clear message.
+    let (stderr_text, json) = fails(
+        dir,
+        1,
+        &[
+            "case",
+            "resolve",
+            case,
+            "--outcome",
+            "repaired_on_site",
+            "--summary",
+            "Rewound",
+        ],
+    );
+    assert_eq!(json["kind"], "stale_warranty", "{stderr_text}");
+
+    let out = ok_json(dir, &["case", "decide-warranty", case]);
+    assert_eq!(out["case"]["warranty"]["current"]["value"]["covered"], true);
+    assert!(out["case"]["warranty_stale"].is_null(), "{out}");
+    ok(
+        dir,
+        &[
+            "case",
+            "resolve",
+            case,
+            "--outcome",
+            "repaired_on_site",
+            "--summary",
+            "Rewound",
+        ],
+    );
+}

@@ -42,6 +42,11 @@ pub enum Error {
     #[error("{field} has concurrent values; resolve the conflict first")]
     Conflict { field: String },
 
+    /// A step that relies on the warranty decision, refused because the decision was made on
+    /// registration facts corrected since; `StaleStep` words it in either locale.
+    #[error("{}", crate::case::correction_text::CorrectionText::RefusedWhileStale(*.0).text(crate::locale::Locale::En))]
+    StaleWarranty(crate::case::correction_text::StaleStep),
+
     /// The database file could not be opened as a database; it was moved aside, not deleted.
     #[error("database could not be opened ({reason}); it was moved to {}", .moved_to.display())]
     CorruptDatabase { moved_to: PathBuf, reason: String },

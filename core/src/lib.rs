@@ -23,8 +23,8 @@ pub mod testing;
 // The vocabulary of a case.
 pub use model::{
     CaseId, CaseStatus, Cause, Channel, Charge, ConfirmationInput, CustomerRequest, DefectInput,
-    FactsUpdate, GpsPosition, Market, Measurement, Outcome, PartInput, PhotoKind, ProofOfPurchase,
-    Registration, Status, Timestamp,
+    FactsCorrection, FactsUpdate, GpsPosition, Market, Measurement, Outcome, PartInput, PhotoKind,
+    ProofOfPurchase, Registration, Status, Timestamp,
 };
 
 // The rules, pure.
@@ -53,15 +53,18 @@ pub use case::authority::{FieldPath, check_change_authority, fields_written};
 pub use case::change::{execute_on_document, register as new_case_document};
 pub use case::check::{CheckError, check_case, read_case};
 pub use case::commands::{Applied, Command, Context};
+pub use case::correction::{StaleFact, StaleWarranty, WARRANTY_FACTS, WarrantyFacts};
+pub use case::correction_text::{CorrectionText, FactLabel, StaleStep};
 pub use case::document::{
     Collection, DecisionField, SCHEMA_VERSION as DOCUMENT_SCHEMA_VERSION, case_id_of, check_schema,
     commit_options, number_of, put_accepted, put_number, read_collection,
 };
 pub use case::plan_deadlines::DeadlineRefusal;
 pub use case::records::{
-    AgreedDeadlineRecord, ConfirmationBody, Decided, DefectRecord, Entry, EventBody, MissedRecord,
-    NoteBody, PartBody, PhotoAttachment, PhotoRecord, PhotoRemoval, QaHandoverRecord, RemedyRecord,
-    ReportRecord, ResolutionRecord, RoundBody, Stamp, VisitBody, WarrantyRecord,
+    AgreedDeadlineRecord, ConfirmationBody, CorrectionRecord, Decided, DefectRecord, Entry,
+    EventBody, FactChange, MissedRecord, NoteBody, PartBody, PhotoAttachment, PhotoRecord,
+    PhotoRemoval, QaHandoverRecord, RemedyRecord, ReportRecord, ResolutionRecord, RoundBody, Stamp,
+    VisitBody, WarrantyRecord,
 };
 pub use case::text::{
     CaseTextExtras, case_text, dimensions as photo_dimensions, due_text, money_text,

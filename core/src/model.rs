@@ -80,16 +80,35 @@ pub struct Registration {
     pub first_responder: String,
 }
 
-/// A change to the registration's scalar facts; `None` leaves a field as it is.
+/// A change to the registration's facts that do not decide warranty; `None` leaves a field as
+/// it is. The facts that decide warranty change only by a [`FactsCorrection`], with a reason.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FactsUpdate {
     pub customer_name: Option<String>,
     pub customer_phone: Option<String>,
     pub customer_address: Option<String>,
     pub region: Option<String>,
-    pub product_model: Option<String>,
     pub serial_number: Option<String>,
     pub fault_description: Option<String>,
+}
+
+/// A correction of the registration facts that decide warranty, with the reason for it; `None`
+/// leaves a field as it is. The case keeps every old value, who replaced it and why, and a
+/// warranty decision made on the old facts becomes stale.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FactsCorrection {
+    pub purchase_date: Option<NaiveDate>,
+    pub proof_of_purchase: Option<ProofOfPurchase>,
+    pub product_category: Option<String>,
+    /// The model decides warranty too, through the policy's per-model periods.
+    pub product_model: Option<String>,
+    pub market: Option<Market>,
+    pub received_at: Option<Timestamp>,
+    /// Why the registration was wrong; required.
+    pub reason: String,
+    /// A photo already on the case showing the invoice or voucher, cited as evidence of the
+    /// proof of purchase (the case's proof after the correction must be present).
+    pub invoice_photo: Option<String>,
 }
 
 /// Where a case is in its lifecycle.

@@ -15,11 +15,11 @@ use automerge::{ActorId, Automerge, Change, ObjId, ObjType, ROOT, ReadDoc, Scala
 use chrono::{DateTime, Duration};
 use fieldcore::{
     AckOutcome, ByteBuf, CasePull, CasePush, Cause, Channel, Charge, CloseRule, Command,
-    ConfirmationInput, Context, CustomerRequest, DefectInput, ErrorBody, GpsPosition, Market,
-    Measurement, Milestone, Outcome, PROTOCOL_VERSION, PartInput, Payload, PhotoAttachment,
-    PhotoKind, Policies, ProofOfPurchase, ReferenceData, RejectReason, Status, SyncRequest,
-    SyncResponse, Timestamp, WarrantyRule, decode_message, encode_message, execute_on_document,
-    new_case_document,
+    ConfirmationInput, Context, CustomerRequest, DefectInput, ErrorBody, FactsCorrection,
+    GpsPosition, Market, Measurement, Milestone, Outcome, PROTOCOL_VERSION, PartInput, Payload,
+    PhotoAttachment, PhotoKind, Policies, ProofOfPurchase, ReferenceData, RejectReason, Status,
+    SyncRequest, SyncResponse, Timestamp, WarrantyRule, decode_message, encode_message,
+    execute_on_document, new_case_document,
 };
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
@@ -820,6 +820,11 @@ fn example_case() -> (Uuid, Automerge) {
             cause: "Overvoltage on the customer's supply".into(),
             handling: "Paid rewind; the customer fixes the supply".into(),
         },
+        Command::CorrectFacts(FactsCorrection {
+            purchase_date: Some("2026-05-28".parse().unwrap()),
+            reason: "Date misread from the invoice".into(),
+            ..FactsCorrection::default()
+        }),
         Command::DecideWarranty {
             evidence_photos: vec![photo],
             charge: Some(Charge {
@@ -1037,6 +1042,8 @@ fn every_key_and_field_of_a_case_document_is_documented() {
         let value = &decisions[field]["value"];
         assert_documented(&text, marker, &field_names([value]));
     }
+    let decided_on = &decisions["warranty"]["value"]["decided_on"];
+    assert_documented(&text, "fields: warranty_facts", &field_names([decided_on]));
     let measurements = decisions["defect"]["value"]["measurements"]
         .as_array()
         .unwrap();
@@ -1068,6 +1075,25 @@ fn every_key_and_field_of_a_case_document_is_documented() {
             .collect();
         assert_documented(&text, &format!("fields: {collection}"), &own);
     }
+
+    // A correction's record inside its event, and the facts it changed.
+    let corrections: Vec<&Json> = root["events"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|e| e.get("correction"))
+        .collect();
+    assert!(!corrections.is_empty(), "the example has no correction");
+    assert_documented(
+        &text,
+        "fields: correction",
+        &field_names(corrections.clone()),
+    );
+    let changes: Vec<&Json> = corrections
+        .iter()
+        .flat_map(|c| c["changes"].as_array().unwrap())
+        .collect();
+    assert_documented(&text, "fields: fact_change", &field_names(changes));
 
     // Photos, keyed by hash.
     let photos = root["photos"].as_object().unwrap();
@@ -1286,6 +1312,7 @@ fn all_commands() -> Vec<Command> {
             reason: String::new(),
         },
         Command::UpdateFacts(Default::default()),
+        Command::CorrectFacts(Default::default()),
         Command::AttachPhoto(PhotoAttachment {
             hash: String::new(),
             kind: PhotoKind::Other,
@@ -1339,6 +1366,7 @@ fn all_commands() -> Vec<Command> {
             | Command::Close
             | Command::Reopen { .. }
             | Command::UpdateFacts(_)
+            | Command::CorrectFacts(_)
             | Command::AttachPhoto(_)
             | Command::RemovePhoto { .. }
             | Command::ResolveConflict { .. }

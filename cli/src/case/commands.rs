@@ -6,15 +6,15 @@ use fieldcore::Charge;
 use fieldcore::WarrantyInput;
 use fieldcore::{Command, ListQuery, Page, Policies};
 use fieldcore::{
-    ConfirmationInput, DefectInput, FactsUpdate, PartInput, ProofOfPurchase, Registration,
-    Timestamp,
+    ConfirmationInput, DefectInput, FactsCorrection, FactsUpdate, PartInput, ProofOfPurchase,
+    Registration, Timestamp,
 };
 use serde_json::Value;
 
 use super::text;
 use crate::args::{
-    CaseCommand, CaseRef, ConfirmArgs, ConfirmDefectArgs, DecideWarrantyArgs, ListArgs,
-    PartAddArgs, PartCommand, RegisterArgs, UpdateArgs, WarrantyCheckArgs,
+    CaseCommand, CaseRef, ConfirmArgs, ConfirmDefectArgs, CorrectArgs, DecideWarrantyArgs,
+    ListArgs, PartAddArgs, PartCommand, RegisterArgs, UpdateArgs, WarrantyCheckArgs,
 };
 use crate::device::{Env, execute_in};
 use crate::error::{CliError, Result};
@@ -122,6 +122,10 @@ pub fn run(env: &Env, command: CaseCommand, out: &Printer) -> Result<()> {
         CaseCommand::Update(args) => {
             let (case, update) = facts_update(args);
             execute(env, &case, Command::UpdateFacts(update), out)
+        }
+        CaseCommand::Correct(args) => {
+            let (case, correction) = facts_correction(args)?;
+            execute(env, &case, Command::CorrectFacts(correction), out)
         }
         CaseCommand::ResolveConflict {
             case,
@@ -327,11 +331,36 @@ fn facts_update(args: UpdateArgs) -> (CaseRef, FactsUpdate) {
             customer_phone: args.phone,
             customer_address: args.address,
             region: args.region,
-            product_model: args.model,
             serial_number: args.serial,
             fault_description: args.fault,
         },
     )
+}
+
+fn facts_correction(args: CorrectArgs) -> Result<(CaseRef, FactsCorrection)> {
+    let proof = match (args.proof.invoice, args.proof.voucher, args.proof.no_proof) {
+        (Some(number), _, _) => Some(ProofOfPurchase::Invoice(number)),
+        (None, Some(number), _) => Some(ProofOfPurchase::Voucher(number)),
+        (None, None, true) => Some(ProofOfPurchase::None),
+        (None, None, false) => None,
+    };
+    Ok((
+        args.case,
+        FactsCorrection {
+            purchase_date: args
+                .purchase_date
+                .as_deref()
+                .map(|d| input::date("purchase_date", d))
+                .transpose()?,
+            proof_of_purchase: proof,
+            product_category: args.category,
+            product_model: args.model,
+            market: args.market.map(Into::into),
+            received_at: input::optional_time("received_at", args.received_at.as_deref())?,
+            reason: args.reason,
+            invoice_photo: args.invoice_photo,
+        },
+    ))
 }
 
 /// `warranty check`: the warranty rule alone, with the default policy; no database is opened

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::case::records::{PhotoAttachment, Stamp};
 use crate::model::{
-    Charge, ConfirmationInput, DefectInput, FactsUpdate, Outcome, PartInput, Timestamp,
+    Charge, ConfirmationInput, DefectInput, FactsCorrection, FactsUpdate, Outcome, PartInput,
+    Timestamp,
 };
 use crate::rules::policy::Policies;
 
@@ -72,6 +73,9 @@ pub enum Command {
         reason: String,
     },
     UpdateFacts(FactsUpdate),
+    /// Corrects the registration facts that decide warranty, with a reason; the audit trail
+    /// keeps the old values and a warranty decision made on them becomes stale.
+    CorrectFacts(FactsCorrection),
     /// Attaches a photo the store has already processed and written to its blob folder; use
     /// `Store::import_photo`, which does both.
     AttachPhoto(PhotoAttachment),
@@ -80,7 +84,8 @@ pub enum Command {
         hash: String,
         reason: String,
     },
-    /// A person picks one of a conflicting decision's values (by its index in the view).
+    /// A person picks one of a conflicting decision's values (by its index in the view), or one
+    /// of the values of a warranty-deciding fact corrected concurrently (`facts.<key>`).
     ResolveConflict {
         field: String,
         choose: usize,
@@ -128,6 +133,7 @@ impl Command {
             Command::Close => "close",
             Command::Reopen { .. } => "reopen",
             Command::UpdateFacts(_) => "update_facts",
+            Command::CorrectFacts(_) => "correct_facts",
             Command::AttachPhoto(_) => "attach_photo",
             Command::RemovePhoto { .. } => "remove_photo",
             Command::ResolveConflict { .. } => "resolve_conflict",

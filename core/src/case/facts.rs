@@ -66,12 +66,21 @@ pub fn display(json_text: &str) -> String {
 
 /// Applies an update to a registration, for validating the result before writing it.
 pub fn apply_update(registration: &Registration, update: &FactsUpdate) -> Result<Registration> {
+    apply_pairs(registration, &update_pairs(update))
+}
+
+/// A registration with `pairs` (key, JSON text) written over it, for validating before writing.
+pub fn apply_pairs(
+    registration: &Registration,
+    pairs: &[(String, String)],
+) -> Result<Registration> {
     let mut value =
         serde_json::to_value(registration).map_err(|e| Error::InvalidDocument(e.to_string()))?;
     if let Value::Object(object) = &mut value {
-        for (key, text) in update_pairs(update) {
+        for (key, text) in pairs {
+            let key = key.clone();
             let v =
-                serde_json::from_str(&text).map_err(|e| Error::InvalidDocument(e.to_string()))?;
+                serde_json::from_str(text).map_err(|e| Error::InvalidDocument(e.to_string()))?;
             object.insert(key, v);
         }
     }

@@ -5,6 +5,8 @@ pub(crate) mod authority;
 pub(crate) mod change;
 pub(crate) mod check;
 pub(crate) mod commands;
+pub(crate) mod correction;
+pub(crate) mod correction_text;
 pub(crate) mod document;
 pub(crate) mod facts;
 mod plan;

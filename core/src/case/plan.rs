@@ -6,17 +6,21 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::case::commands::{Command, Context};
+use crate::case::correction::{self, WarrantyFacts};
+use crate::case::correction_text::{CorrectionText, StaleStep};
 use crate::case::document::{Collection, DecisionField};
 use crate::case::facts;
 use crate::case::plan_deadlines;
 use crate::case::records::{
-    ConfirmationBody, Decided, DefectRecord, Entry, NoteBody, PartBody, PhotoAttachment,
-    PhotoRecord, ResolutionRecord, RoundBody, VisitBody, WarrantyRecord,
+    ConfirmationBody, CorrectionRecord, Decided, DefectRecord, Entry, FactChange, NoteBody,
+    PartBody, PhotoAttachment, PhotoRecord, ResolutionRecord, RoundBody, VisitBody, WarrantyRecord,
 };
 use crate::case::view::{CaseView, DecisionView, PartLine};
 use crate::error::{Error, Result};
+use crate::locale::Locale;
 use crate::model::{
-    Charge, ConfirmationInput, DefectInput, FactsUpdate, Outcome, PartInput, Status, Timestamp,
+    Charge, ConfirmationInput, DefectInput, FactsCorrection, FactsUpdate, Outcome, PartInput,
+    Status, Timestamp,
 };
 use crate::rules::lifecycle::{self, Action};
 use crate::rules::validate;
@@ -38,6 +42,8 @@ pub(super) enum Write {
 pub(super) struct Draft {
     pub(super) writes: Vec<Write>,
     pub(super) entry_id: Option<String>,
+    /// What a correction replaced, for its audit event.
+    pub(super) correction: Option<CorrectionRecord>,
 }
 
 /// Plans `command` against `view`; returns the draft and the summary for the audit event.
@@ -73,6 +79,7 @@ pub(super) fn plan(
         Command::AddNote { text } => add_note(&mut draft, ctx, text),
         Command::ConfirmCustomer(input) => confirm_customer(&mut draft, view, ctx, input),
         Command::UpdateFacts(update) => update_facts(&mut draft, view, ctx, update),
+        Command::CorrectFacts(correction) => correct_facts(&mut draft, view, ctx, correction),
         Command::AttachPhoto(photo) => attach_photo(&mut draft, view, ctx, photo),
         Command::RemovePhoto { hash, reason } => remove_photo(&mut draft, view, hash, reason),
         Command::PassToQa { reason } => plan_deadlines::pass_to_qa(&mut draft, view, ctx, reason),
@@ -152,7 +159,9 @@ fn arrive_on_site(draft: &mut Draft, view: &CaseView, ctx: &Context<'_>) -> Resu
 }
 
 fn close(draft: &mut Draft, view: &CaseView, ctx: &Context<'_>) -> Result<String> {
-    draft.writes.push(status_write(view, ctx, Action::Close)?);
+    let status = status_write(view, ctx, Action::Close)?;
+    not_stale(view, StaleStep::Close)?;
+    draft.writes.push(status);
     Ok("closed".into())
 }
 
@@ -225,7 +234,8 @@ fn decide_warranty(
     photos_on_case(view, "evidence_photos", evidence_photos)?;
     no_conflict(&view.defect, DecisionField::Defect)?;
     no_conflict(&view.warranty, DecisionField::Warranty)?;
-    let status = status_write(view, ctx, Action::DecideWarranty)?;
+    no_fact_conflict(view)?;
+    let status = decide_status_write(view, ctx)?;
     let defect = view.defect.as_ref().ok_or_else(|| {
         Error::validation("defect", "confirm the defect before deciding warranty")
     })?;
@@ -266,6 +276,13 @@ fn decide_warranty(
         decision.rule.as_str()
     );
     let summary = decision.explanation.clone();
+    // The invoice photo recorded with the proof is evidence of the decision's dates.
+    let mut evidence = evidence_photos.to_vec();
+    if let Some(photo) = &view.invoice_photo
+        && !evidence.contains(photo)
+    {
+        evidence.push(photo.clone());
+    }
     draft.writes.push(Write::Decision(
         DecisionField::Warranty,
         decided(
@@ -273,7 +290,8 @@ fn decide_warranty(
             &key,
             WarrantyRecord {
                 decision,
-                evidence_photos: evidence_photos.to_vec(),
+                evidence_photos: evidence,
+                decided_on: Some(WarrantyFacts::of(r)),
             },
         )?,
     ));
@@ -308,6 +326,7 @@ fn set_charge(
             });
         }
     }
+    not_stale(view, StaleStep::SetCharge)?;
     draft.writes.push(Write::Decision(
         DecisionField::Charge,
         decided(ctx, &charge_key(charge), charge.clone())?,
@@ -325,6 +344,8 @@ fn resolve(
     validate::text("summary", summary)?;
     no_conflict(&view.warranty, DecisionField::Warranty)?;
     no_conflict(&view.resolution, DecisionField::Resolution)?;
+    let status = status_write(view, ctx, Action::Resolve)?;
+    not_stale(view, StaleStep::Resolve)?;
     let covered = view
         .warranty
         .as_ref()
@@ -335,7 +356,7 @@ fn resolve(
             "a covered case is not a paid repair",
         ));
     }
-    draft.writes.push(status_write(view, ctx, Action::Resolve)?);
+    draft.writes.push(status);
     let key = serde_key(outcome);
     draft.writes.push(Write::Decision(
         DecisionField::Resolution,
@@ -358,6 +379,9 @@ fn resolve_conflict(
     field: &str,
     choose: usize,
 ) -> Result<String> {
+    if let Some(key) = field.strip_prefix("facts.") {
+        return resolve_fact_conflict(draft, view, field, key, choose);
+    }
     let field = DecisionField::parse(field)
         .ok_or_else(|| Error::validation("field", "is not a decision field"))?;
     let json = match field {
@@ -390,6 +414,42 @@ fn resolve_conflict(
         field.as_str(),
         json.1
     ))
+}
+
+/// Picks one value of a warranty-deciding fact corrected concurrently: writing it again
+/// replaces every value this replica has seen (automerge turns a put of the shown value into
+/// the deletion of the others), so the conflict ends here and, once synced, everywhere.
+fn resolve_fact_conflict(
+    draft: &mut Draft,
+    view: &CaseView,
+    field: &str,
+    key: &str,
+    choose: usize,
+) -> Result<String> {
+    let conflict = view
+        .conflicts
+        .iter()
+        .find(|c| c.field == field)
+        .ok_or_else(|| Error::validation("field", "has no conflict to resolve"))?;
+    let chosen = conflict.alternatives.get(choose).ok_or_else(|| {
+        Error::validation(
+            "choose",
+            format!("must be below {}", conflict.alternatives.len()),
+        )
+    })?;
+    let json = view
+        .concurrent_facts
+        .iter()
+        .find(|f| f.field == key)
+        .and_then(|f| {
+            f.values
+                .iter()
+                .position(|v| *v == chosen.value)
+                .and_then(|i| f.json.get(i))
+        })
+        .ok_or_else(|| Error::validation("field", "has no conflict to resolve"))?;
+    draft.writes.push(Write::Fact(key.to_owned(), json.clone()));
+    Ok(format!("conflict on {field} resolved: {}", chosen.value))
 }
 
 // Spare parts: lines are appended and reversed, never edited.
@@ -551,6 +611,81 @@ fn update_facts(
     Ok(summary)
 }
 
+/// A correction of the warranty-deciding facts: each fact that changes is written, and the
+/// event keeps its old value with the reason. A fact in conflict counts as changed even when
+/// the correction repeats the shown value, since writing it ends the conflict.
+fn correct_facts(
+    draft: &mut Draft,
+    view: &CaseView,
+    ctx: &Context<'_>,
+    c: &FactsCorrection,
+) -> Result<String> {
+    not_closed(view, "correct the facts of")?;
+    validate::text("reason", &c.reason)?;
+    let pairs = correction::pairs(c)?;
+    let corrected = facts::apply_pairs(&view.registration, &pairs)?;
+    validate::registration(&corrected, ctx.at)?;
+    if let Some(photo) = &c.invoice_photo {
+        validate::photo_hash("invoice_photo", photo)?;
+        photos_on_case(view, "invoice_photo", std::slice::from_ref(photo))?;
+        if !corrected.proof_of_purchase.is_present() {
+            return Err(Error::validation(
+                "invoice_photo",
+                CorrectionText::PhotoWithoutProof.text(Locale::En),
+            ));
+        }
+    }
+    let shown = facts::to_pairs(&view.registration);
+    let changes: Vec<FactChange> = pairs
+        .into_iter()
+        .filter_map(|(field, to)| {
+            let from = shown
+                .iter()
+                .find(|(k, _)| *k == field)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            let in_conflict = view.concurrent_facts.iter().any(|f| f.field == field);
+            (from != to || in_conflict).then_some(FactChange { field, from, to })
+        })
+        .collect();
+    if changes.is_empty() && c.invoice_photo.is_none() {
+        return Err(Error::validation(
+            "correction",
+            CorrectionText::NoChange.text(Locale::En),
+        ));
+    }
+    let mut parts: Vec<String> = changes
+        .iter()
+        .map(|ch| {
+            CorrectionText::Changed {
+                field: &ch.field,
+                from: &facts::display(&ch.from),
+                to: &facts::display(&ch.to),
+            }
+            .text(Locale::En)
+        })
+        .collect();
+    if let Some(photo) = &c.invoice_photo {
+        parts.push(CorrectionText::InvoicePhoto(photo.get(..12).unwrap_or(photo)).text(Locale::En));
+    }
+    let summary = format!(
+        "corrected {}; {}",
+        parts.join(", "),
+        CorrectionText::Reason(&c.reason).text(Locale::En)
+    );
+    draft.writes.extend(
+        changes
+            .iter()
+            .map(|ch| Write::Fact(ch.field.clone(), ch.to.clone())),
+    );
+    draft.correction = Some(CorrectionRecord {
+        reason: c.reason.clone(),
+        changes,
+        invoice_photo: c.invoice_photo.clone(),
+    });
+    Ok(summary)
+}
+
 // Photos on the case: the document holds their descriptions, keyed by hash.
 
 fn attach_photo(
@@ -615,6 +750,49 @@ fn status_write(view: &CaseView, ctx: &Context<'_>, action: Action) -> Result<Wr
         DecisionField::Status,
         decided(ctx, next.as_str(), next)?,
     ))
+}
+
+/// The status a warranty decision writes. Deciding again a stale decision is also allowed
+/// after the case was resolved or the customer confirmed: the case goes back to
+/// `warranty_decided`, so the resolution (and the customer's answer) follow the new decision.
+fn decide_status_write(view: &CaseView, ctx: &Context<'_>) -> Result<Write> {
+    let from = view.known_status(Action::DecideWarranty.as_str())?;
+    if view.warranty_stale.is_some() && matches!(from, Status::Resolved | Status::CustomerConfirmed)
+    {
+        if view.status.in_conflict() {
+            return Err(Error::Conflict {
+                field: "status".into(),
+            });
+        }
+        let to = Status::WarrantyDecided;
+        return Ok(Write::Decision(
+            DecisionField::Status,
+            decided(ctx, to.as_str(), to)?,
+        ));
+    }
+    status_write(view, ctx, Action::DecideWarranty)
+}
+
+/// Refuses a step that relies on the warranty decision while it is stale.
+fn not_stale(view: &CaseView, step: StaleStep) -> Result<()> {
+    match &view.warranty_stale {
+        Some(_) => Err(Error::StaleWarranty(step)),
+        None => Ok(()),
+    }
+}
+
+/// A warranty decision cannot be made while a fact it rests on has concurrent values.
+fn no_fact_conflict(view: &CaseView) -> Result<()> {
+    match view
+        .conflicts
+        .iter()
+        .find(|c| c.field.strip_prefix("facts.").is_some())
+    {
+        Some(c) => Err(Error::Conflict {
+            field: c.field.clone(),
+        }),
+        None => Ok(()),
+    }
 }
 
 pub(super) fn no_conflict<T>(

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use chrono::NaiveDate;
 
+use crate::case::correction::WarrantyFacts;
 use crate::model::{
     CaseStatus, Cause, ConfirmationInput, GpsPosition, Measurement, Outcome, PartInput, PhotoKind,
     Timestamp,
@@ -61,6 +62,11 @@ pub struct WarrantyRecord {
     #[serde(flatten)]
     pub decision: WarrantyDecision,
     pub evidence_photos: Vec<String>,
+    /// The warranty-deciding facts as they stood when deciding: the view compares them with
+    /// the facts now, so a later correction (here or merged from another device) makes the
+    /// decision stale. Absent on decisions written before corrections existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_on: Option<WarrantyFacts>,
 }
 
 /// How the case was resolved.
@@ -75,6 +81,32 @@ pub struct ResolutionRecord {
 pub struct EventBody {
     pub action: String,
     pub summary: String,
+    /// On a `correct_facts` event: the old and new values and the reason, so the audit trail
+    /// keeps what a correction replaced. Absent on every other event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correction: Option<CorrectionRecord>,
+}
+
+/// What a correction of warranty-deciding facts changed and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorrectionRecord {
+    pub reason: String,
+    /// Each fact changed, in fact-key order; empty when the correction only adds an invoice
+    /// photo to the proof of purchase already recorded.
+    pub changes: Vec<FactChange>,
+    /// A photo of the invoice or voucher (a key of `photos`), cited as evidence of the proof.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_photo: Option<String>,
+}
+
+/// One fact a correction changed, as JSON texts exactly as the facts map holds them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FactChange {
+    pub field: String,
+    /// The value shown when correcting (the winner, when the fact had concurrent values: the
+    /// correction replaces all of them).
+    pub from: String,
+    pub to: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

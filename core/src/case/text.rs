@@ -4,8 +4,11 @@
 
 use serde::Serialize;
 
+use crate::case::correction_text::CorrectionText;
+use crate::case::facts;
 use crate::case::records::{PhotoRecord, Stamp, VisitBody};
 use crate::case::view::{CaseView, DecisionView, UnknownContent};
+use crate::locale::Locale;
 use crate::model::{ProofOfPurchase, Timestamp};
 use crate::rules::deadlines::{self, Due};
 
@@ -180,6 +183,25 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> Strin
             for hash in &w.current.value.evidence_photos {
                 detail(&mut t, format!("evidence photo {hash}"));
             }
+            // The case text is English until the whole of it takes a locale; the typed texts
+            // are ready for either.
+            if let Some(stale) = &v.warranty_stale {
+                detail(
+                    &mut t,
+                    format!("STALE: {}", CorrectionText::Stale.text(Locale::En)),
+                );
+                for f in &stale.facts {
+                    detail(
+                        &mut t,
+                        CorrectionText::StaleFact {
+                            field: &f.field,
+                            decided_on: &f.decided_on,
+                            now: &f.now,
+                        }
+                        .text(Locale::En),
+                    );
+                }
+            }
         }
     }
     match &v.charge {
@@ -207,6 +229,36 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> Strin
     }
 
     deadline_records(&mut t, v);
+    if !v.corrections.is_empty() {
+        section(
+            &mut t,
+            &CorrectionText::Corrections.text(Locale::En),
+            v.corrections.len(),
+        );
+        for c in &v.corrections {
+            let mut parts: Vec<String> = c
+                .body
+                .changes
+                .iter()
+                .map(|ch| {
+                    CorrectionText::Changed {
+                        field: &ch.field,
+                        from: &facts::display(&ch.from),
+                        to: &facts::display(&ch.to),
+                    }
+                    .text(Locale::En)
+                })
+                .collect();
+            if let Some(photo) = &c.body.invoice_photo {
+                parts.push(CorrectionText::InvoicePhoto(short_hash(photo)).text(Locale::En));
+            }
+            t.line(format!("  {} · {}", parts.join(", "), stamped(&c.stamp)));
+            t.line(format!(
+                "    {}",
+                CorrectionText::Reason(&c.body.reason).text(Locale::En)
+            ));
+        }
+    }
 
     if !v.conflicts.is_empty() {
         t.line("");

@@ -8,12 +8,13 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::case::correction::{self, StaleWarranty};
 use crate::case::document::{self, Collection, DecisionField, Root, from_json};
 use crate::case::facts;
 use crate::case::records::{
-    AgreedDeadlineRecord, ConfirmationBody, Decided, DefectRecord, Entry, EventBody, MissedRecord,
-    NoteBody, PartBody, PhotoRecord, QaHandoverRecord, RemedyRecord, ReportRecord,
-    ResolutionRecord, RoundBody, Stamp, StatusRecord, VisitBody, WarrantyRecord,
+    AgreedDeadlineRecord, ConfirmationBody, CorrectionRecord, Decided, DefectRecord, Entry,
+    EventBody, MissedRecord, NoteBody, PartBody, PhotoRecord, QaHandoverRecord, RemedyRecord,
+    ReportRecord, ResolutionRecord, RoundBody, Stamp, StatusRecord, VisitBody, WarrantyRecord,
 };
 use crate::error::{Error, Result};
 use crate::model::{CaseId, CaseStatus, Registration, Status, Timestamp};
@@ -39,6 +40,8 @@ impl<T> DecisionView<T> {
 pub struct ConcurrentFact {
     pub field: String,
     pub values: Vec<String>,
+    /// The same values as the facts map holds them (JSON texts), for writing one back.
+    pub json: Vec<String>,
 }
 
 /// One conflicting decision, in a shape independent of the field's type, for conflict screens.
@@ -138,6 +141,14 @@ pub struct CaseView {
     pub number: Option<String>,
     pub registration: Registration,
     pub concurrent_facts: Vec<ConcurrentFact>,
+    /// Corrections of the warranty-deciding facts, oldest first: old and new values, who, why
+    /// (the same entries are in `events`, as their `correction`).
+    pub corrections: Vec<Entry<CorrectionRecord>>,
+    /// The invoice photo cited for the proof of purchase now recorded, when one is.
+    pub invoice_photo: Option<String>,
+    /// Present when the warranty decision in force was made on facts corrected since (or now
+    /// in conflict): it must be decided again before the steps that rely on it.
+    pub warranty_stale: Option<StaleWarranty>,
     /// The status; an unknown one (`CaseStatus::Unknown`) is also listed in `unknown`.
     pub status: DecisionView<CaseStatus>,
     pub defect: Option<DecisionView<DefectRecord>>,
@@ -152,6 +163,8 @@ pub struct CaseView {
     pub report: Option<DecisionView<ReportRecord>>,
     /// The latest date agreed with the customer (see its `round`).
     pub agreed_deadline: Option<DecisionView<AgreedDeadlineRecord>>,
+    /// Conflicting decisions, then warranty-deciding facts corrected concurrently
+    /// (`facts.<key>`); a person resolves each with `ResolveConflict`.
     pub conflicts: Vec<ConflictView>,
     pub round: u32,
     pub round_started_at: Timestamp,
@@ -262,8 +275,18 @@ pub fn build_from(
 ) -> Result<CaseView> {
     let mut unknown = Vec::new();
     let (registration, concurrent_facts) = registration_of(doc, root, &mut unknown)?;
-    let decisions = decisions_of(doc, root, &registration, &mut unknown)?;
+    let mut decisions = decisions_of(doc, root, &registration, &mut unknown)?;
     let entries = entries_of(doc, root, &mut unknown)?;
+    let corrections = correction::corrections_of(&entries.events);
+    decisions.conflicts.extend(correction::fact_conflicts(
+        &concurrent_facts,
+        &corrections,
+        registration.received_at,
+    ));
+    let warranty_stale = decisions.warranty.as_ref().and_then(|w| {
+        correction::stale(&w.current, &registration, &concurrent_facts, &corrections)
+    });
+    let invoice_photo = correction::invoice_photo(&corrections, &entries.photos);
     unknown.extend(
         root.unknown_keys()
             .iter()
@@ -288,6 +311,9 @@ pub fn build_from(
         number: root.number().map(str::to_owned),
         registration,
         concurrent_facts,
+        corrections,
+        invoice_photo,
+        warranty_stale,
         status: decisions.status,
         defect: decisions.defect,
         warranty: decisions.warranty,
@@ -363,6 +389,7 @@ fn registration_of(
         .map(|(field, values)| ConcurrentFact {
             field: field.clone(),
             values: values.iter().map(|v| facts::display(v)).collect(),
+            json: values.clone(),
         })
         .collect();
     Ok((registration, concurrent))
