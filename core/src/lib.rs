@@ -39,7 +39,7 @@ pub use rules::deadlines::{
     working_days_due,
 };
 pub use rules::lifecycle::{Action, allowed_actions, next_status};
-pub use rules::policy::{PhotoPolicy, Policies};
+pub use rules::policy::{EscalationPolicy, PhotoPolicy, Policies, TripPolicy};
 pub use rules::validate::registration as validate_registration;
 pub use rules::warranty::{
     WarrantyDecision, WarrantyInput, WarrantyPolicy, WarrantyRule, decide as decide_warranty,
@@ -52,11 +52,12 @@ pub use case::change::{execute_on_document, register as new_case_document};
 pub use case::check::{CheckError, check_case, read_case};
 pub use case::commands::{Applied, Command, Context};
 pub use case::document::{
-    Collection, DecisionField, SCHEMA_VERSION as DOCUMENT_SCHEMA_VERSION, case_id_of, check_schema,
-    commit_options, number_of, put_number, read_collection,
+    APPROVALS, Collection, DecisionField, ESCALATIONS, SCHEMA_VERSION as DOCUMENT_SCHEMA_VERSION,
+    case_id_of, check_schema, commit_options, number_of, put_hq_entry, put_number, read_collection,
 };
 pub use case::records::{
-    ConfirmationBody, Decided, DefectRecord, Entry, EventBody, NoteBody, PartBody, PhotoAttachment,
+    Acknowledgement, ApprovalRecord, ConfirmationBody, Decided, DefectRecord, Entry,
+    EscalationKind, EscalationRecord, EventBody, Handover, NoteBody, PartBody, PhotoAttachment,
     PhotoRecord, PhotoRemoval, ResolutionRecord, RoundBody, Stamp, VisitBody, WarrantyRecord,
 };
 pub use case::text::{

@@ -33,6 +33,7 @@ pub fn register(
                 registration.product_model,
                 registration.serial_number
             ),
+            handover: None,
         },
     )?;
     doc.transact_with(
@@ -66,6 +67,7 @@ pub fn execute(
         EventBody {
             action: command.name().into(),
             summary,
+            handover: draft.handover,
         },
     )?;
     writes.push(Write::Append(Collection::Events, event.0, event.1));

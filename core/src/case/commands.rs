@@ -84,6 +84,23 @@ pub enum Command {
         field: String,
         choose: usize,
     },
+    /// Asks HQ to approve a site trip (出差申请); HQ answers under `approvals`.
+    RequestTrip {
+        reason: String,
+        planned_for: Option<Timestamp>,
+    },
+    /// Arrives on site without an approved trip, for an emergency, saying why.
+    EmergencyVisit {
+        reason: String,
+    },
+    /// Hands the case's first responder (首问责任人) over to another HQ user, saying why.
+    HandOverFirstResponder {
+        /// The HQ user id of the new first responder.
+        to_id: i64,
+        /// Their name as shown.
+        to: String,
+        reason: String,
+    },
 }
 
 impl Command {
@@ -108,6 +125,9 @@ impl Command {
             Command::AttachPhoto(_) => "attach_photo",
             Command::RemovePhoto { .. } => "remove_photo",
             Command::ResolveConflict { .. } => "resolve_conflict",
+            Command::RequestTrip { .. } => "request_trip",
+            Command::EmergencyVisit { .. } => "emergency_visit",
+            Command::HandOverFirstResponder { .. } => "hand_over_first_responder",
         }
     }
 }
