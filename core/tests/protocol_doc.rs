@@ -1284,6 +1284,18 @@ fn all_commands() -> Vec<Command> {
             field: String::new(),
             choose: 0,
         },
+        Command::RequestTrip {
+            reason: String::new(),
+            planned_for: None,
+        },
+        Command::EmergencyVisit {
+            reason: String::new(),
+        },
+        Command::HandOverFirstResponder {
+            to_id: 0,
+            to: String::new(),
+            reason: String::new(),
+        },
     ];
     for c in &commands {
         match c {
@@ -1304,7 +1316,10 @@ fn all_commands() -> Vec<Command> {
             | Command::UpdateFacts(_)
             | Command::AttachPhoto(_)
             | Command::RemovePhoto { .. }
-            | Command::ResolveConflict { .. } => {}
+            | Command::ResolveConflict { .. }
+            | Command::RequestTrip { .. }
+            | Command::EmergencyVisit { .. }
+            | Command::HandOverFirstResponder { .. } => {}
         }
     }
     commands
