@@ -79,6 +79,22 @@ pub enum CaseCommand {
         field: String,
         choose: u32,
     },
+    /// Asks HQ to approve a site trip (出差申请); HQ's answer arrives with a sync.
+    RequestTrip {
+        reason: String,
+        #[uniffi(default)]
+        planned_for: Option<Timestamp>,
+    },
+    /// Arrives on site for an emergency without an approved trip, saying why.
+    EmergencyVisit {
+        reason: String,
+    },
+    /// Hands the first responder (首问责任人) over to the HQ user `to_id`, named `to`.
+    HandOverFirstResponder {
+        to_id: i64,
+        to: String,
+        reason: String,
+    },
 }
 
 impl TryFrom<CaseCommand> for Command {
@@ -117,6 +133,17 @@ impl TryFrom<CaseCommand> for Command {
                     reason: "is out of range".into(),
                 })?,
             },
+            CaseCommand::RequestTrip {
+                reason,
+                planned_for,
+            } => Command::RequestTrip {
+                reason,
+                planned_for,
+            },
+            CaseCommand::EmergencyVisit { reason } => Command::EmergencyVisit { reason },
+            CaseCommand::HandOverFirstResponder { to_id, to, reason } => {
+                Command::HandOverFirstResponder { to_id, to, reason }
+            }
         })
     }
 }
