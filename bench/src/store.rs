@@ -250,6 +250,8 @@ fn registration(i: usize, first_received: Timestamp) -> Registration {
         channel: Channel::Phone,
         received_at: received,
         first_responder: "Wang Fang".into(),
+        first_responder_id: None,
+        production_batch: None,
     }
 }
 

@@ -921,6 +921,8 @@ fn registration(i: usize, first_received: Timestamp) -> Registration {
         channel: Channel::Phone,
         received_at: first_received + Days::minutes((i % 10_000) as i64 * 7),
         first_responder: "Wang Fang".into(),
+        first_responder_id: None,
+        production_batch: None,
     }
 }
 

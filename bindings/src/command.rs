@@ -104,6 +104,22 @@ pub enum CaseCommand {
         date: LocalDate,
         with_whom: String,
     },
+    /// Asks HQ to approve a site trip (出差申请); HQ's answer arrives with a sync.
+    RequestTrip {
+        reason: String,
+        #[uniffi(default)]
+        planned_for: Option<Timestamp>,
+    },
+    /// Arrives on site for an emergency without an approved trip, saying why.
+    EmergencyVisit {
+        reason: String,
+    },
+    /// Hands the first responder (首问责任人) over to the HQ user `to_id`, named `to`.
+    HandOverFirstResponder {
+        to_id: i64,
+        to: String,
+        reason: String,
+    },
 }
 
 impl TryFrom<CaseCommand> for Command {
@@ -156,6 +172,17 @@ impl TryFrom<CaseCommand> for Command {
             },
             CaseCommand::AgreeDeadline { date, with_whom } => {
                 Command::AgreeDeadline { date, with_whom }
+            }
+            CaseCommand::RequestTrip {
+                reason,
+                planned_for,
+            } => Command::RequestTrip {
+                reason,
+                planned_for,
+            },
+            CaseCommand::EmergencyVisit { reason } => Command::EmergencyVisit { reason },
+            CaseCommand::HandOverFirstResponder { to_id, to, reason } => {
+                Command::HandOverFirstResponder { to_id, to, reason }
             }
         })
     }

@@ -292,8 +292,12 @@ pub struct Registration {
     pub channel: Channel,
     /// When the complaint arrived, with the local offset.
     pub received_at: Timestamp,
-    /// 首问责任人: accountable for the case until it closes.
+    /// 首问责任人: accountable for the case until it closes (free text on older cases).
     pub first_responder: String,
+    /// The first responder's HQ user id, when known.
+    pub first_responder_id: Option<i64>,
+    /// The production batch or lot, where recorded.
+    pub production_batch: Option<String>,
 }
 
 impl From<ProofOfPurchase> for core::ProofOfPurchase {
@@ -336,6 +340,8 @@ impl From<Registration> for core::Registration {
             channel: r.channel,
             received_at: r.received_at,
             first_responder: r.first_responder,
+            first_responder_id: r.first_responder_id,
+            production_batch: r.production_batch,
         }
     }
 }
@@ -360,6 +366,8 @@ impl From<core::Registration> for Registration {
             channel: r.channel,
             received_at: r.received_at,
             first_responder: r.first_responder,
+            first_responder_id: r.first_responder_id,
+            production_batch: r.production_batch,
         }
     }
 }

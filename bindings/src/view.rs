@@ -191,8 +191,63 @@ pub struct Note {
 
 #[derive(Debug, Clone, PartialEq, uniffi::Enum)]
 pub enum VisitKind {
-    Scheduled { planned_for: Timestamp },
+    Scheduled {
+        planned_for: Timestamp,
+    },
     Arrived,
+    /// A trip request (出差申请); HQ's decision is in `CaseView.approvals` under this id.
+    TripRequested {
+        reason: String,
+        planned_for: Option<Timestamp>,
+    },
+    /// An emergency visit made without an approved trip.
+    Emergency {
+        reason: String,
+    },
+}
+
+/// An escalation HQ raised about the case (重大质量事故, 批量故障, overdue).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Escalation {
+    pub id: String,
+    /// `major_incident`, `batch_fault` or `overdue`.
+    pub kind: String,
+    pub raised_at: Timestamp,
+    /// The role told (from HQ's policy).
+    pub to_role: String,
+    pub product_model: Option<String>,
+    pub production_batch: Option<String>,
+    pub cases: u32,
+    /// For an overdue case: the deadline missed and when it was due.
+    pub milestone: Option<String>,
+    pub due_at: Option<Timestamp>,
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_at: Option<Timestamp>,
+    pub acknowledgement_note: Option<String>,
+}
+
+/// HQ's decision on a request made on the device (a trip request).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Approval {
+    /// The request's visit entry id.
+    pub request: String,
+    pub kind: String,
+    pub approved: bool,
+    pub by: String,
+    pub at: Timestamp,
+    pub reason: Option<String>,
+}
+
+/// A handover of the first responder (首问责任人).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Handover {
+    pub id: String,
+    pub from: String,
+    pub from_id: Option<i64>,
+    pub to: String,
+    pub to_id: i64,
+    pub reason: String,
+    pub recorded: Stamp,
 }
 
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -309,6 +364,14 @@ pub struct CaseView {
     pub photos: Vec<CasePhoto>,
     /// The audit trail, in time order.
     pub events: Vec<Event>,
+    /// HQ's escalations of the case, oldest first.
+    pub escalations: Vec<Escalation>,
+    /// HQ's decisions on the case's trip requests.
+    pub approvals: Vec<Approval>,
+    /// Whether HQ approved the latest trip request (arrival needs it when the policy says so).
+    pub trip_approved: bool,
+    /// Every handover of the first responder, oldest first.
+    pub handovers: Vec<Handover>,
     pub updated_at: Timestamp,
     /// What a newer version of the app wrote that this one does not know; empty normally.
     pub unknown: Vec<UnknownContent>,
@@ -390,6 +453,7 @@ impl CaseView {
     ) -> CaseView {
         let status = v.status.current.value.known();
         let status_text = v.status.current.value.as_str().to_owned();
+        let trip_approved = v.trip_approved();
         CaseView {
             id: v.id,
             number: v.number,
@@ -503,6 +567,14 @@ impl CaseView {
                 kind: match body {
                     VisitBody::Scheduled { planned_for } => VisitKind::Scheduled { planned_for },
                     VisitBody::Arrived => VisitKind::Arrived,
+                    VisitBody::TripRequested {
+                        reason,
+                        planned_for,
+                    } => VisitKind::TripRequested {
+                        reason,
+                        planned_for,
+                    },
+                    VisitBody::Emergency { reason } => VisitKind::Emergency { reason },
                 },
                 recorded,
             }),
@@ -520,6 +592,46 @@ impl CaseView {
                 started,
             }),
             photos: v.photos.into_iter().map(Into::into).collect(),
+            trip_approved,
+            escalations: v
+                .escalations
+                .into_iter()
+                .map(|e| Escalation {
+                    id: e.id,
+                    kind: e.kind.as_str().to_owned(),
+                    raised_at: e.raised_at,
+                    to_role: e.to_role,
+                    product_model: e.product_model,
+                    production_batch: e.production_batch,
+                    cases: e.cases,
+                    milestone: e.milestone,
+                    due_at: e.due_at,
+                    acknowledged_by: e.acknowledged.as_ref().map(|a| a.by.clone()),
+                    acknowledged_at: e.acknowledged.as_ref().map(|a| a.at),
+                    acknowledgement_note: e.acknowledged.and_then(|a| a.note),
+                })
+                .collect(),
+            approvals: v
+                .approvals
+                .into_iter()
+                .map(|a| Approval {
+                    request: a.request,
+                    kind: a.kind,
+                    approved: a.approved,
+                    by: a.by,
+                    at: a.at,
+                    reason: a.reason,
+                })
+                .collect(),
+            handovers: entries(v.handovers, |id, h, recorded| Handover {
+                id,
+                from: h.from,
+                from_id: h.from_id,
+                to: h.to,
+                to_id: h.to_id,
+                reason: h.reason,
+                recorded,
+            }),
             events: entries(v.events, |id, e, recorded| Event {
                 id,
                 action: e.action,

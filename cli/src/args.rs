@@ -99,8 +99,38 @@ pub enum CaseCommand {
         #[arg(long, value_name = "TIME")]
         at: String,
     },
-    /// Record arrival at the customer's site
+    /// Record arrival at the customer's site (needs an approved trip when the policy says so)
     Arrive(CaseRef),
+    /// Ask HQ to approve a site trip (出差申请)
+    RequestTrip {
+        #[command(flatten)]
+        case: CaseRef,
+        #[arg(long)]
+        reason: String,
+        /// When the trip is planned (RFC 3339)
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
+    /// Arrive on site for an emergency without an approved trip, saying why
+    EmergencyVisit {
+        #[command(flatten)]
+        case: CaseRef,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Hand the first responder (首问责任人) over to another HQ user, saying why
+    HandOver {
+        #[command(flatten)]
+        case: CaseRef,
+        /// The new first responder's HQ user id
+        #[arg(long, value_name = "USER_ID")]
+        to_id: i64,
+        /// The new first responder's name
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        reason: String,
+    },
     /// Record the defect found on site (故障鉴定)
     ConfirmDefect(ConfirmDefectArgs),
     /// Decide warranty coverage from the case's facts and its confirmed defect
@@ -305,6 +335,12 @@ pub struct RegisterArgs {
     /// 首问责任人, accountable until the case closes [default: --user]
     #[arg(long, value_name = "NAME")]
     pub first_responder: Option<String>,
+    /// The first responder's HQ user id (a known user rather than a name alone)
+    #[arg(long, value_name = "USER_ID")]
+    pub first_responder_id: Option<i64>,
+    /// The production batch or lot (生产批次) from the nameplate
+    #[arg(long, value_name = "BATCH")]
+    pub batch: Option<String>,
 }
 
 /// The proof of purchase: exactly one of an invoice, a voucher, or none.

@@ -41,7 +41,7 @@ pub use rules::deadlines::{
     working_days_due,
 };
 pub use rules::lifecycle::{Action, allowed_actions, next_status};
-pub use rules::policy::{PhotoPolicy, Policies};
+pub use rules::policy::{EscalationPolicy, PhotoPolicy, Policies, TripPolicy};
 pub use rules::validate::registration as validate_registration;
 pub use rules::warranty::{
     WarrantyDecision, WarrantyInput, WarrantyPolicy, WarrantyRule, decide as decide_warranty,
@@ -56,15 +56,17 @@ pub use case::commands::{Applied, Command, Context};
 pub use case::correction::{StaleFact, StaleWarranty, WARRANTY_FACTS, WarrantyFacts};
 pub use case::correction_text::{CorrectionText, FactLabel, StaleStep};
 pub use case::document::{
-    Collection, DecisionField, SCHEMA_VERSION as DOCUMENT_SCHEMA_VERSION, case_id_of, check_schema,
-    commit_options, number_of, put_accepted, put_number, read_collection,
+    APPROVALS, Collection, DecisionField, ESCALATIONS, SCHEMA_VERSION as DOCUMENT_SCHEMA_VERSION,
+    case_id_of, check_schema, commit_options, number_of, put_accepted, put_hq_entry, put_number,
+    read_collection,
 };
 pub use case::plan_deadlines::DeadlineRefusal;
 pub use case::records::{
-    AgreedDeadlineRecord, ConfirmationBody, CorrectionRecord, Decided, DefectRecord, Entry,
-    EventBody, FactChange, MissedRecord, NoteBody, PartBody, PhotoAttachment, PhotoRecord,
-    PhotoRemoval, QaHandoverRecord, RemedyRecord, ReportRecord, ResolutionRecord, RoundBody, Stamp,
-    VisitBody, WarrantyRecord,
+    Acknowledgement, AgreedDeadlineRecord, ApprovalRecord, ConfirmationBody, CorrectionRecord,
+    Decided, DefectRecord, Entry, EscalationKind, EscalationRecord, EventBody, FactChange,
+    Handover, MissedRecord, NoteBody, PartBody, PhotoAttachment, PhotoRecord, PhotoRemoval,
+    QaHandoverRecord, RemedyRecord, ReportRecord, ResolutionRecord, RoundBody, Stamp, VisitBody,
+    WarrantyRecord,
 };
 pub use case::text::{
     CaseTextExtras, case_text, dimensions as photo_dimensions, due_text, money_text,

@@ -76,8 +76,17 @@ pub struct Registration {
     pub customer_request: CustomerRequest,
     pub channel: Channel,
     pub received_at: Timestamp,
-    /// 首问责任人: accountable for the case until it closes.
+    /// 首问责任人: accountable for the case until it closes. The person's name as shown; on
+    /// cases registered before first responders were HQ users, free text.
     pub first_responder: String,
+    /// The first responder's HQ user id, when the first responder is a known user; absent on
+    /// older cases, whose free-text first responder stays shown as it was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_responder_id: Option<i64>,
+    /// The production batch or lot (生产批次) from the nameplate, where recorded: batch faults
+    /// are counted per model and batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production_batch: Option<String>,
 }
 
 /// A change to the registration's facts that do not decide warranty; `None` leaves a field as

@@ -66,6 +66,8 @@ pub fn registration_for(serial: &str) -> Registration {
         channel: Channel::Phone,
         received_at: t0(),
         first_responder: "Wang Fang".into(),
+        first_responder_id: None,
+        production_batch: None,
     }
 }
 

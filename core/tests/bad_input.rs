@@ -55,6 +55,8 @@ fn registration() -> Registration {
         channel: Channel::Phone,
         received_at: now() - Duration::hours(25),
         first_responder: "engineer-1".into(),
+        first_responder_id: None,
+        production_batch: None,
     }
 }
 

@@ -152,6 +152,8 @@ fn registration(serial: String) -> Registration {
         channel: Channel::Phone,
         received_at,
         first_responder: "crash-writer".into(),
+        first_responder_id: None,
+        production_batch: None,
     }
 }
 

@@ -452,6 +452,8 @@ const KNOWN_FACTS: &[&str] = &[
     "channel",
     "received_at",
     "first_responder",
+    "first_responder_id",
+    "production_batch",
 ];
 const KNOWN_PART_KINDS: &[&str] = &["used", "reversal", "old_part_returned"];
 

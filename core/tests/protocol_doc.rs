@@ -1348,6 +1348,18 @@ fn all_commands() -> Vec<Command> {
             date: fieldcore::testing::date("2026-11-02"),
             with_whom: String::new(),
         },
+        Command::RequestTrip {
+            reason: String::new(),
+            planned_for: None,
+        },
+        Command::EmergencyVisit {
+            reason: String::new(),
+        },
+        Command::HandOverFirstResponder {
+            to_id: 0,
+            to: String::new(),
+            reason: String::new(),
+        },
     ];
     for c in &commands {
         match c {
@@ -1373,7 +1385,10 @@ fn all_commands() -> Vec<Command> {
             | Command::PassToQa { .. }
             | Command::ProposeRemedy { .. }
             | Command::RecordReport { .. }
-            | Command::AgreeDeadline { .. } => {}
+            | Command::AgreeDeadline { .. }
+            | Command::RequestTrip { .. }
+            | Command::EmergencyVisit { .. }
+            | Command::HandOverFirstResponder { .. } => {}
         }
     }
     commands

@@ -266,7 +266,7 @@ async fn user_named(tx: &mut dyn Tx, name: &str) -> Result<User> {
 }
 
 /// A case by its id or its official number.
-async fn case_named(tx: &mut dyn Tx, reference: &str) -> Result<CaseRow> {
+pub(crate) async fn case_named(tx: &mut dyn Tx, reference: &str) -> Result<CaseRow> {
     let reference = reference.trim();
     let found = match reference.parse::<Uuid>() {
         Ok(id) => tx.cases(&[id]).await?.remove(&id),

@@ -30,6 +30,7 @@
 //! | [`numbering`] | `YYMM-NNNN` and HQ's number change |
 //! | [`access`] | roles and who may see which case |
 //! | [`admin`] | users, devices, assignment, routing, reference data |
+//! | [`escalation`] | major incidents, batch faults, overdue cases; trip approvals |
 //! | [`read_model`] | one `case_index` row per case, from its view: lists, overdue, reindex |
 //! | [`auth`] | device tokens |
 //! | [`blobs`] | photo blobs on the filesystem |
@@ -45,6 +46,7 @@ pub mod blobs;
 pub mod changes;
 pub mod documents;
 pub mod error;
+pub mod escalation;
 pub mod http;
 #[cfg(feature = "bench-baseline")]
 pub mod naive;
@@ -54,6 +56,7 @@ pub mod read_model;
 pub mod state;
 pub mod storage;
 pub mod sync;
+pub mod trips;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

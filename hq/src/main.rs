@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use fieldhq::storage::{CaseIndexQuery, CaseIndexRow};
+use fieldhq::storage::{CaseIndexQuery, CaseIndexRow, EscalationRow};
 use fieldhq::{Role, ServeConfig, Storage, StorageConfig, admin};
+use uuid::Uuid;
 
 #[derive(Parser)]
 #[command(
@@ -83,6 +84,63 @@ enum Command {
     },
     /// Rebuild every case's read-model row from its document; prints how many.
     Reindex,
+    /// Escalations: major quality incidents, batch faults, overdue cases.
+    Escalation {
+        #[command(subcommand)]
+        command: EscalationCommand,
+    },
+    /// Trip requests (出差申请) made on devices: approve or reject.
+    Trip {
+        #[command(subcommand)]
+        command: TripCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EscalationCommand {
+    /// List escalations, latest first.
+    List {
+        /// Only those not acknowledged yet.
+        #[arg(long)]
+        open: bool,
+        /// One JSON array instead of a table (times in Unix seconds).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Acknowledge an escalation as an HQ staff user; the cases' devices show it.
+    Ack {
+        id: String,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Escalate every case overdue by longer than the policy's delay (for a cron job).
+    Scan {
+        /// The time to scan at, RFC 3339 (now by default).
+        #[arg(long)]
+        at: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TripCommand {
+    /// Approve the case's (number or id) waiting trip request.
+    Approve {
+        case: String,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Reject the case's waiting trip request, with a reason.
+    Reject {
+        case: String,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -254,6 +312,30 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
             Ok(())
         }
         Command::Case { command } => case(&storage, command, time_zone).await,
+        Command::Escalation { command } => escalation(&storage, command, time_zone).await,
+        Command::Trip { command } => {
+            let now = chrono::Local::now().fixed_offset();
+            let (case, by, decision) = match command {
+                TripCommand::Approve { case, by, note } => {
+                    (case, by, fieldhq::trips::TripDecision::Approve { note })
+                }
+                TripCommand::Reject { case, by, reason } => {
+                    (case, by, fieldhq::trips::TripDecision::Reject { reason })
+                }
+            };
+            let record =
+                fieldhq::trips::decide(&storage, &case, &by, decision, now, time_zone).await?;
+            println!(
+                "trip request {} of case {case} {} by {by}",
+                record.request,
+                if record.approved {
+                    "approved"
+                } else {
+                    "rejected"
+                }
+            );
+            Ok(())
+        }
         Command::Reindex => {
             let done = admin::reindex(&storage, time_zone).await?;
             println!("{} cases reindexed", done.cases);
@@ -368,6 +450,77 @@ async fn case(
                 photos: None,
             };
             print!("{}", fieldcore::case_text(&detail.view, &extras, now));
+            Ok(())
+        }
+    }
+}
+
+async fn escalation(
+    storage: &Storage,
+    command: EscalationCommand,
+    time_zone: chrono_tz::Tz,
+) -> fieldhq::Result<()> {
+    match command {
+        EscalationCommand::List { open, json } => {
+            let rows: Vec<EscalationRow> = fieldhq::escalation::list(storage)
+                .await?
+                .into_iter()
+                .filter(|r| !open || r.acked_at.is_none())
+                .collect();
+            if json {
+                return print_json(&to_json(&rows)?);
+            }
+            if rows.is_empty() {
+                println!("no escalations");
+                return Ok(());
+            }
+            for row in &rows {
+                let record = fieldhq::escalation::record_of(row);
+                println!(
+                    "{}  {}  {}",
+                    row.escalation_id,
+                    local_time(row.raised_at, time_zone),
+                    record.text(fieldcore::Locale::En)
+                );
+                let cases: Vec<String> = row.cases.iter().map(Uuid::to_string).collect();
+                println!("    cases: {}", cases.join(", "));
+            }
+            println!(
+                "{} escalation{}",
+                rows.len(),
+                if rows.len() == 1 { "" } else { "s" }
+            );
+            Ok(())
+        }
+        EscalationCommand::Ack { id, by, note } => {
+            let id: Uuid = id
+                .parse()
+                .map_err(|_| fieldhq::Error::Invalid("an escalation id is a UUID".into()))?;
+            let now = chrono::Local::now().fixed_offset();
+            let row =
+                fieldhq::escalation::acknowledge(storage, id, &by, note.as_deref(), now, time_zone)
+                    .await?;
+            println!(
+                "escalation {} acknowledged by {by} ({} case{})",
+                row.escalation_id,
+                row.cases.len(),
+                if row.cases.len() == 1 { "" } else { "s" }
+            );
+            Ok(())
+        }
+        EscalationCommand::Scan { at } => {
+            let now = match at {
+                Some(at) => chrono::DateTime::parse_from_rfc3339(&at).map_err(|e| {
+                    fieldhq::Error::Invalid(format!("--at is not an RFC 3339 time: {e}"))
+                })?,
+                None => chrono::Local::now().fixed_offset(),
+            };
+            let raised = fieldhq::escalation::scan(storage, now, time_zone).await?;
+            println!(
+                "{} overdue escalation{} raised",
+                raised.len(),
+                if raised.len() == 1 { "" } else { "s" }
+            );
             Ok(())
         }
     }

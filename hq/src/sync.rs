@@ -921,10 +921,23 @@ async fn write(
     // The read model follows in the same transaction, from the views the checks built.
     let views: Vec<(Uuid, &CaseView)> = views.iter().map(|(id, v)| (*id, v)).collect();
     crate::read_model::upsert_views(tx, &views, policies, context.time_zone).await?;
+    // Escalations follow in the same transaction: what this sync stored may raise one, and its
+    // entries go out to the devices with this very response's pulls.
+    let entries = crate::escalation::raise_for_views(tx, &views, policies, &context.now).await?;
+    let escalated: Vec<Uuid> = entries.iter().map(|e| e.case_id).collect();
+    let escalation_seq = crate::escalation::write_entries(
+        tx,
+        &context.hq_actor,
+        &context.now,
+        entries,
+        &mut documents,
+    )
+    .await?;
+    crate::read_model::refresh_cases(tx, &escalated, context.time_zone).await?;
     Ok(Written {
         acks,
         stats,
-        last_seq: (row_count > 0).then(|| next_seq - 1),
+        last_seq: escalation_seq.or((row_count > 0).then(|| next_seq - 1)),
         documents,
     })
 }

@@ -70,6 +70,12 @@ suites!(
     reindex_rebuilds_exactly_the_rows_the_syncs_wrote,
     case_show_prints_the_number_and_status,
     the_cli_lists_shows_and_reindexes,
+    batch_faults_escalate_at_the_threshold_within_the_window,
+    batches_are_counted_apart_and_a_major_incident_escalates_at_once,
+    two_hq_nodes_raise_one_escalation,
+    overdue_cases_escalate_to_the_supervisor_after_the_delay,
+    arriving_needs_an_approved_trip_when_the_policy_says_so,
+    the_first_responder_is_handed_over_with_a_reason,
 );
 
 /// The benchmark's baseline route exists only in builds with the `bench-baseline` feature

@@ -33,6 +33,32 @@ pub fn run(env: &Env, command: CaseCommand, out: &Printer) -> Result<()> {
             execute(env, &case, Command::ScheduleVisit { planned_for }, out)
         }
         CaseCommand::Arrive(case) => execute(env, &case, Command::ArriveOnSite, out),
+        CaseCommand::RequestTrip { case, reason, at } => {
+            let planned_for = input::optional_time("planned_for", at.as_deref())?;
+            execute(
+                env,
+                &case,
+                Command::RequestTrip {
+                    reason,
+                    planned_for,
+                },
+                out,
+            )
+        }
+        CaseCommand::EmergencyVisit { case, reason } => {
+            execute(env, &case, Command::EmergencyVisit { reason }, out)
+        }
+        CaseCommand::HandOver {
+            case,
+            to_id,
+            to,
+            reason,
+        } => execute(
+            env,
+            &case,
+            Command::HandOverFirstResponder { to_id, to, reason },
+            out,
+        ),
         CaseCommand::ConfirmDefect(args) => {
             let (case, defect) = defect_input(args)?;
             execute(env, &case, Command::ConfirmDefect(defect), out)
@@ -187,6 +213,8 @@ fn registration_of(args: RegisterArgs, user: &str, now: Timestamp) -> Result<Reg
         received_at: input::optional_time("received_at", args.received_at.as_deref())?
             .unwrap_or(now),
         first_responder: args.first_responder.unwrap_or_else(|| user.to_owned()),
+        first_responder_id: args.first_responder_id,
+        production_batch: args.batch,
     })
 }
 

@@ -194,6 +194,8 @@ pub fn complaint(now: Timestamp, user: &str) -> Registration {
         channel: Channel::Phone,
         received_at: now - Duration::hours(3),
         first_responder: user.to_owned(),
+        first_responder_id: None,
+        production_batch: None,
     }
 }
 

@@ -34,6 +34,7 @@ pub fn register(
                 registration.serial_number
             ),
             correction: None,
+            handover: None,
         },
     )?;
     doc.transact_with(
@@ -68,6 +69,7 @@ pub fn execute(
             action: command.name().into(),
             summary,
             correction: draft.correction,
+            handover: draft.handover,
         },
     )?;
     writes.push(Write::Append(Collection::Events, event.0, event.1));

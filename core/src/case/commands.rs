@@ -112,6 +112,23 @@ pub enum Command {
         date: NaiveDate,
         with_whom: String,
     },
+    /// Asks HQ to approve a site trip (出差申请); HQ answers under `approvals`.
+    RequestTrip {
+        reason: String,
+        planned_for: Option<Timestamp>,
+    },
+    /// Arrives on site without an approved trip, for an emergency, saying why.
+    EmergencyVisit {
+        reason: String,
+    },
+    /// Hands the case's first responder (首问责任人) over to another HQ user, saying why.
+    HandOverFirstResponder {
+        /// The HQ user id of the new first responder.
+        to_id: i64,
+        /// Their name as shown.
+        to: String,
+        reason: String,
+    },
 }
 
 impl Command {
@@ -141,6 +158,9 @@ impl Command {
             Command::ProposeRemedy { .. } => "propose_remedy",
             Command::RecordReport { .. } => "record_report",
             Command::AgreeDeadline { .. } => "agree_deadline",
+            Command::RequestTrip { .. } => "request_trip",
+            Command::EmergencyVisit { .. } => "emergency_visit",
+            Command::HandOverFirstResponder { .. } => "hand_over_first_responder",
         }
     }
 }

@@ -11,6 +11,7 @@
 //!                missed.<round>.<milestone> }                    (missed: equal keys agree)
 //!   notes | events | parts | visits | confirmations | rounds:     { <entry id>: JSON entry }
 //!   photos: { <sha256>: JSON }                                   keyed by content hash
+//!   escalations | approvals: { <id>: JSON }    HQ's own, made by HQ's first write to them
 //! ```
 //! Every container is made in the case's first change, which every replica shares, so two
 //! replicas never create rival objects under the same key. Entries are immutable JSON strings
@@ -30,8 +31,17 @@ pub const SCHEMA_VERSION: u64 = 1;
 pub(crate) const FACTS: &str = "facts";
 pub(crate) const DECISIONS: &str = "decisions";
 pub(crate) const PHOTOS: &str = "photos";
+/// HQ's escalations of the case, keyed by escalation id.
+pub const ESCALATIONS: &str = "escalations";
+/// HQ's decisions on requests made on a device, keyed by the request's entry id.
+pub const APPROVALS: &str = "approvals";
 const NUMBER: &str = "number";
 const ACCEPTED: &str = "accepted";
+
+/// The maps only HQ writes, absent until HQ first writes one: a case from before them has
+/// none. Only HQ makes them, one HQ transaction at a time under the log lock, so no two
+/// replicas ever make rival maps under one of these keys.
+const HQ_MAPS: [&str; 2] = [ESCALATIONS, APPROVALS];
 
 /// The append-only collections of a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -154,6 +164,8 @@ pub struct Root {
     accepted: Option<String>,
     /// The container maps of schema 1 that are present (`CONTAINERS` order).
     containers: [Option<ObjId>; CONTAINERS.len()],
+    /// HQ's maps that are present (`HQ_MAPS` order).
+    hq_maps: [Option<ObjId>; HQ_MAPS.len()],
     /// Root keys schema 1 does not have, in key order (ADR 0009).
     unknown: Vec<String>,
 }
@@ -180,6 +192,12 @@ impl Root {
                 if matches!(item.value, ValueRef::Object(ObjType::Map)) {
                     root.containers[slot] = Some(item.id());
                 }
+                continue;
+            }
+            if let Some(slot) = HQ_MAPS.iter().position(|c| *c == key)
+                && matches!(item.value, ValueRef::Object(ObjType::Map))
+            {
+                root.hq_maps[slot] = Some(item.id());
                 continue;
             }
             let value = item.value.into_value();
@@ -235,6 +253,9 @@ impl Root {
     }
 
     fn object(&self, key: &str) -> Option<&ObjId> {
+        if let Some(slot) = HQ_MAPS.iter().position(|c| *c == key) {
+            return self.hq_maps[slot].as_ref();
+        }
         let slot = CONTAINERS.iter().position(|c| *c == key)?;
         self.containers[slot].as_ref()
     }
@@ -312,6 +333,21 @@ pub fn put_accepted(doc: &mut Transaction<'_>, at: crate::model::Timestamp) -> R
 pub fn put_decision_key_json(doc: &mut Transaction<'_>, key: &str, json: String) -> Result<()> {
     let decisions = container(doc, DECISIONS)?;
     doc.put(&decisions, key, json).map_err(internal)
+}
+
+/// Puts an HQ record under `id` in one of HQ's maps (`ESCALATIONS`, `APPROVALS`), making the
+/// map on HQ's first write to it. Only HQ calls this, with its own actor.
+pub fn put_hq_entry(doc: &mut Transaction<'_>, map: &str, id: &str, json: String) -> Result<()> {
+    if !HQ_MAPS.contains(&map) {
+        return Err(Error::InvalidDocument(format!(
+            "{map} is not one of HQ's maps"
+        )));
+    }
+    let obj = match object(doc, &ROOT, map) {
+        Some(obj) => obj,
+        None => doc.put_object(ROOT, map, ObjType::Map).map_err(internal)?,
+    };
+    doc.put(&obj, id, json).map_err(internal)
 }
 
 /// Sets a decision field to a JSON record; overwrites every value this replica has seen,

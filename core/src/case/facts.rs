@@ -9,7 +9,7 @@ use crate::model::{FactsUpdate, Registration};
 
 /// The fact keys of schema 1, one per registration field; any other fact key was written by a
 /// newer app and is shown as unknown (ADR 0009).
-pub const KEYS: [&str; 17] = [
+pub const KEYS: [&str; 19] = [
     "customer_name",
     "customer_phone",
     "customer_address",
@@ -27,6 +27,8 @@ pub const KEYS: [&str; 17] = [
     "channel",
     "received_at",
     "first_responder",
+    "first_responder_id",
+    "production_batch",
 ];
 
 /// Every registration field as (key, JSON text).

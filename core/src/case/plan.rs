@@ -12,8 +12,9 @@ use crate::case::document::{Collection, DecisionField};
 use crate::case::facts;
 use crate::case::plan_deadlines;
 use crate::case::records::{
-    ConfirmationBody, CorrectionRecord, Decided, DefectRecord, Entry, FactChange, NoteBody,
-    PartBody, PhotoAttachment, PhotoRecord, ResolutionRecord, RoundBody, VisitBody, WarrantyRecord,
+    ConfirmationBody, CorrectionRecord, Decided, DefectRecord, Entry, FactChange, Handover,
+    NoteBody, PartBody, PhotoAttachment, PhotoRecord, ResolutionRecord, RoundBody, VisitBody,
+    WarrantyRecord,
 };
 use crate::case::view::{CaseView, DecisionView, PartLine};
 use crate::error::{Error, Result};
@@ -44,6 +45,8 @@ pub(super) struct Draft {
     pub(super) entry_id: Option<String>,
     /// What a correction replaced, for its audit event.
     pub(super) correction: Option<CorrectionRecord>,
+    /// A handover of the first responder, recorded with the command's audit event.
+    pub(super) handover: Option<Handover>,
 }
 
 /// Plans `command` against `view`; returns the draft and the summary for the audit event.
@@ -93,6 +96,14 @@ pub(super) fn plan(
         } => plan_deadlines::record_report(&mut draft, view, ctx, findings, cause, handling),
         Command::AgreeDeadline { date, with_whom } => {
             plan_deadlines::agree_deadline(&mut draft, view, ctx, *date, with_whom)
+        }
+        Command::RequestTrip {
+            reason,
+            planned_for,
+        } => request_trip(&mut draft, view, ctx, reason, planned_for),
+        Command::EmergencyVisit { reason } => emergency_visit(&mut draft, view, ctx, reason),
+        Command::HandOverFirstResponder { to_id, to, reason } => {
+            hand_over(&mut draft, view, *to_id, to, reason)
         }
     }?;
     // The command notices every deadline already past: it leaves the record in its change.
@@ -146,6 +157,14 @@ fn schedule_visit(
 }
 
 fn arrive_on_site(draft: &mut Draft, view: &CaseView, ctx: &Context<'_>) -> Result<String> {
+    // Checked on the device against the policies it last received: offline, an engineer
+    // without an approved trip records an emergency visit instead.
+    if ctx.policies.trips.approval_required && !view.trip_approved() {
+        return Err(Error::validation(
+            "trip",
+            "needs a trip request approved by HQ, or an emergency visit with a reason",
+        ));
+    }
     draft
         .writes
         .push(status_write(view, ctx, Action::ArriveOnSite)?);
@@ -156,6 +175,100 @@ fn arrive_on_site(draft: &mut Draft, view: &CaseView, ctx: &Context<'_>) -> Resu
         VisitBody::Arrived,
     )?);
     Ok("arrived on site".into())
+}
+
+fn request_trip(
+    draft: &mut Draft,
+    view: &CaseView,
+    ctx: &Context<'_>,
+    reason: &str,
+    planned_for: &Option<Timestamp>,
+) -> Result<String> {
+    not_closed(view, "request a trip for")?;
+    validate::text("reason", reason)?;
+    if view
+        .trip_requests()
+        .last()
+        .is_some_and(|(_, d)| d.is_none())
+    {
+        return Err(Error::validation(
+            "trip",
+            "a trip request is already waiting for HQ",
+        ));
+    }
+    draft.entry_id = Some(push_entry(
+        &mut draft.writes,
+        ctx,
+        Collection::Visits,
+        VisitBody::TripRequested {
+            reason: reason.to_owned(),
+            planned_for: *planned_for,
+        },
+    )?);
+    Ok(format!("trip requested: {reason}"))
+}
+
+fn emergency_visit(
+    draft: &mut Draft,
+    view: &CaseView,
+    ctx: &Context<'_>,
+    reason: &str,
+) -> Result<String> {
+    validate::text("reason", reason)?;
+    draft
+        .writes
+        .push(status_write(view, ctx, Action::ArriveOnSite)?);
+    push_entry(
+        &mut draft.writes,
+        ctx,
+        Collection::Visits,
+        VisitBody::Emergency {
+            reason: reason.to_owned(),
+        },
+    )?;
+    draft.entry_id = Some(push_entry(
+        &mut draft.writes,
+        ctx,
+        Collection::Visits,
+        VisitBody::Arrived,
+    )?);
+    Ok(format!("arrived on site for an emergency: {reason}"))
+}
+
+fn hand_over(
+    draft: &mut Draft,
+    view: &CaseView,
+    to_id: i64,
+    to: &str,
+    reason: &str,
+) -> Result<String> {
+    not_closed(view, "hand over")?;
+    validate::required("to", to, validate::SHORT_TEXT)?;
+    validate::text("reason", reason)?;
+    if to_id <= 0 {
+        return Err(Error::validation("to_id", "is not an HQ user id"));
+    }
+    let r = &view.registration;
+    if r.first_responder_id == Some(to_id) {
+        return Err(Error::validation("to_id", "is already the first responder"));
+    }
+    draft
+        .writes
+        .push(Write::Fact("first_responder".into(), to_json(&to)?));
+    draft
+        .writes
+        .push(Write::Fact("first_responder_id".into(), to_json(&to_id)?));
+    draft.handover = Some(Handover {
+        from: r.first_responder.clone(),
+        from_id: r.first_responder_id,
+        to: to.to_owned(),
+        to_id,
+        reason: reason.to_owned(),
+    });
+    Ok(format!(
+        "first responder handed over from {} to {to}: {reason}",
+        r.first_responder
+    ))
 }
 
 fn close(draft: &mut Draft, view: &CaseView, ctx: &Context<'_>) -> Result<String> {

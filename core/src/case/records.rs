@@ -85,6 +85,11 @@ pub struct EventBody {
     /// keeps what a correction replaced. Absent on every other event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correction: Option<CorrectionRecord>,
+    /// On a handover of the first responder: who handed over to whom and why. The event is
+    /// the handover's record, so the history needs no collection of its own (older apps read
+    /// the event and ignore this field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handover: Option<Handover>,
 }
 
 /// What a correction of warranty-deciding facts changed and why.
@@ -107,6 +112,17 @@ pub struct FactChange {
     /// correction replaces all of them).
     pub from: String,
     pub to: String,
+}
+
+/// A handover of the first responder (首问责任人) from one person to an HQ user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Handover {
+    /// The first responder before: a name, free text on older cases.
+    pub from: String,
+    pub from_id: Option<i64>,
+    pub to: String,
+    pub to_id: i64,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,13 +148,156 @@ impl PartBody {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum VisitBody {
-    Scheduled { planned_for: Timestamp },
+    Scheduled {
+        planned_for: Timestamp,
+    },
     Arrived,
+    /// A trip request (出差申请) waiting for HQ's approval (`approvals.<this entry's id>`).
+    TripRequested {
+        reason: String,
+        planned_for: Option<Timestamp>,
+    },
+    /// An emergency visit made without an approved trip, with the engineer's reason.
+    Emergency {
+        reason: String,
+    },
 }
 
 impl VisitBody {
     /// Every `kind` this version reads; an entry of another kind is a newer app's (ADR 0009).
-    pub const KINDS: [&'static str; 2] = ["scheduled", "arrived"];
+    pub const KINDS: [&'static str; 4] = ["scheduled", "arrived", "trip_requested", "emergency"];
+}
+
+/// What HQ decided about a request made on a device, under `approvals.<request entry id>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalRecord {
+    /// The id of the request's entry (a `trip_requested` visit entry).
+    pub request: String,
+    /// What was requested: `trip`.
+    pub kind: String,
+    pub approved: bool,
+    /// The HQ user who decided.
+    pub by: String,
+    pub at: Timestamp,
+    /// Why, on a rejection (required) or an approval (optional).
+    pub reason: Option<String>,
+}
+
+/// Why HQ raised an escalation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationKind {
+    /// A major quality incident (重大质量事故) recorded with the defect: raised at once.
+    MajorIncident,
+    /// Cases of the same model (and batch) past the policy's threshold within its window.
+    BatchFault,
+    /// A deadline missed by longer than the policy's delay: to the supervisor role.
+    Overdue,
+}
+
+impl EscalationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EscalationKind::MajorIncident => "major_incident",
+            EscalationKind::BatchFault => "batch_fault",
+            EscalationKind::Overdue => "overdue",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EscalationKind> {
+        [
+            EscalationKind::MajorIncident,
+            EscalationKind::BatchFault,
+            EscalationKind::Overdue,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
+    /// The kind's name in the procedures' terms.
+    pub fn text(&self, locale: crate::Locale) -> String {
+        match (self, locale) {
+            (EscalationKind::MajorIncident, crate::Locale::ZhCn) => "重大质量事故",
+            (EscalationKind::MajorIncident, crate::Locale::En) => "major quality incident",
+            (EscalationKind::BatchFault, crate::Locale::ZhCn) => "批量故障",
+            (EscalationKind::BatchFault, crate::Locale::En) => "batch fault",
+            (EscalationKind::Overdue, crate::Locale::ZhCn) => "超期升级",
+            (EscalationKind::Overdue, crate::Locale::En) => "overdue escalation",
+        }
+        .to_owned()
+    }
+}
+
+/// An escalation as HQ writes it into each case it concerns, under `escalations.<id>`; HQ
+/// rewrites the record when a person acknowledges it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EscalationRecord {
+    pub id: String,
+    pub kind: EscalationKind,
+    pub raised_at: Timestamp,
+    /// The role told: the vice president for incidents and batch faults, the first
+    /// responder's supervisor for overdue cases (from the policy).
+    pub to_role: String,
+    pub product_model: Option<String>,
+    pub production_batch: Option<String>,
+    /// How many cases the escalation counts (one for an incident or an overdue case).
+    pub cases: u32,
+    /// For an overdue case: the deadline missed and when it was due.
+    pub milestone: Option<String>,
+    pub due_at: Option<Timestamp>,
+    pub acknowledged: Option<Acknowledgement>,
+}
+
+/// Who at HQ acknowledged an escalation, when, and with what note.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Acknowledgement {
+    pub by: String,
+    pub at: Timestamp,
+    pub note: Option<String>,
+}
+
+impl EscalationRecord {
+    /// One line for a person: what, about which product, and whether it was acknowledged.
+    pub fn text(&self, locale: crate::Locale) -> String {
+        let zh = locale == crate::Locale::ZhCn;
+        let mut line = self.kind.text(locale);
+        if let Some(model) = &self.product_model {
+            line.push_str(&format!(" {model}"));
+            if let Some(batch) = &self.production_batch {
+                line.push_str(&if zh {
+                    format!(" 批次 {batch}")
+                } else {
+                    format!(" batch {batch}")
+                });
+            }
+        }
+        if self.kind == EscalationKind::BatchFault {
+            line.push_str(&if zh {
+                format!("（{} 起）", self.cases)
+            } else {
+                format!(" ({} cases)", self.cases)
+            });
+        }
+        if let Some(milestone) = &self.milestone {
+            line.push_str(&if zh {
+                format!(" 超期：{milestone}")
+            } else {
+                format!(" overdue: {milestone}")
+            });
+        }
+        line.push_str(&if zh {
+            format!("，上报 {}", self.to_role)
+        } else {
+            format!(", to {}", self.to_role)
+        });
+        line.push_str(&match (&self.acknowledged, zh) {
+            (Some(a), true) => format!("，{} 已确认", a.by),
+            (Some(a), false) => format!(", acknowledged by {}", a.by),
+            (None, true) => "，待确认".to_owned(),
+            (None, false) => ", not acknowledged".to_owned(),
+        });
+        line
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,6 +12,14 @@ use crate::locale::Locale;
 use crate::model::{ProofOfPurchase, Timestamp};
 use crate::rules::deadlines::{self, Due};
 
+/// The first responder: an HQ user with their id, or the free text of an older case.
+fn first_responder_text(r: &crate::model::Registration) -> String {
+    match r.first_responder_id {
+        Some(id) => format!("{} (HQ user {id})", r.first_responder),
+        None => format!("{} (free text)", r.first_responder),
+    }
+}
+
 /// Width of the label column.
 const LABEL: usize = 12;
 
@@ -114,10 +122,34 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> Strin
             name(&r.customer_request),
             name(&r.channel),
             time_text(&r.received_at),
-            r.first_responder
+            first_responder_text(r)
         ),
     );
     t.line("");
+
+    if !v.escalations.is_empty() {
+        section(&mut t, "Escalations", v.escalations.len());
+        for e in &v.escalations {
+            t.line(format!(
+                "  {} {}",
+                time_text(&e.raised_at),
+                e.text(crate::Locale::En)
+            ));
+        }
+    }
+    if !v.handovers.is_empty() {
+        section(&mut t, "First responder handovers", v.handovers.len());
+        for h in &v.handovers {
+            t.line(format!(
+                "  {} {}: {} → {}: {}",
+                time_text(&h.stamp.at),
+                h.stamp.by,
+                h.body.from,
+                h.body.to,
+                h.body.reason
+            ));
+        }
+    }
 
     match &v.defect {
         None => field(&mut t, "Defect", "not confirmed yet"),
@@ -363,6 +395,30 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> Strin
                 format!("visit planned for {}", time_text(planned_for))
             }
             VisitBody::Arrived => "arrived on site".to_owned(),
+            VisitBody::TripRequested {
+                reason,
+                planned_for,
+            } => {
+                let mut what = format!("trip requested ({reason})");
+                if let Some(at) = planned_for {
+                    what.push_str(&format!(" for {}", time_text(at)));
+                }
+                what.push_str(&match v.approvals.iter().find(|a| a.request == visit.id) {
+                    None => " · waiting for HQ".to_owned(),
+                    Some(a) => format!(
+                        " · {} by {} {}{}",
+                        if a.approved { "approved" } else { "rejected" },
+                        a.by,
+                        time_text(&a.at),
+                        a.reason
+                            .as_deref()
+                            .map(|r| format!(": {r}"))
+                            .unwrap_or_default()
+                    ),
+                });
+                what
+            }
+            VisitBody::Emergency { reason } => format!("emergency visit: {reason}"),
         };
         t.line(format!(
             "  {} {}: {what}",

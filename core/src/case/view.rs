@@ -12,9 +12,10 @@ use crate::case::correction::{self, StaleWarranty};
 use crate::case::document::{self, Collection, DecisionField, Root, from_json};
 use crate::case::facts;
 use crate::case::records::{
-    AgreedDeadlineRecord, ConfirmationBody, CorrectionRecord, Decided, DefectRecord, Entry,
-    EventBody, MissedRecord, NoteBody, PartBody, PhotoRecord, QaHandoverRecord, RemedyRecord,
-    ReportRecord, ResolutionRecord, RoundBody, Stamp, StatusRecord, VisitBody, WarrantyRecord,
+    AgreedDeadlineRecord, ApprovalRecord, ConfirmationBody, CorrectionRecord, Decided,
+    DefectRecord, Entry, EscalationRecord, EventBody, Handover, MissedRecord, NoteBody, PartBody,
+    PhotoRecord, QaHandoverRecord, RemedyRecord, ReportRecord, ResolutionRecord, RoundBody, Stamp,
+    StatusRecord, VisitBody, WarrantyRecord,
 };
 use crate::error::{Error, Result};
 use crate::model::{CaseId, CaseStatus, Registration, Status, Timestamp};
@@ -184,6 +185,12 @@ pub struct CaseView {
     pub photos: Vec<CasePhoto>,
     /// The audit trail: one event per command, in time order.
     pub events: Vec<Entry<EventBody>>,
+    /// HQ's escalations of this case (重大质量事故, 批量故障, overdue), oldest first.
+    pub escalations: Vec<EscalationRecord>,
+    /// HQ's decisions on this case's requests (trip requests), by request id order.
+    pub approvals: Vec<ApprovalRecord>,
+    /// Every handover of the first responder, oldest first, with who, when and why.
+    pub handovers: Vec<Entry<Handover>>,
     pub updated_at: Timestamp,
     /// Everything a newer version of the app wrote that this one does not know, in document
     /// order (facts, status, decisions, entries, root keys); empty on a case it fully reads.
@@ -253,6 +260,23 @@ impl CaseView {
             .any(|m| m.value.round == self.round && m.value.milestone == milestone)
     }
 
+    /// The trip requests (出差申请) made on the case, oldest first, each with HQ's decision.
+    pub fn trip_requests(&self) -> Vec<(&Entry<VisitBody>, Option<&ApprovalRecord>)> {
+        self.visits
+            .iter()
+            .filter(|v| matches!(v.body, VisitBody::TripRequested { .. }))
+            .map(|v| (v, self.approvals.iter().find(|a| a.request == v.id)))
+            .collect()
+    }
+
+    /// Whether HQ approved the latest trip request: a rejection of a later request withdraws
+    /// the permission an earlier approval gave, since the engineer asked again.
+    pub fn trip_approved(&self) -> bool {
+        self.trip_requests()
+            .last()
+            .is_some_and(|(_, decision)| decision.is_some_and(|d| d.approved))
+    }
+
     pub fn is_overdue(&self, now: Timestamp) -> bool {
         self.next_due
             .as_ref()
@@ -299,6 +323,20 @@ pub fn build_from(
         .last()
         .map(|r| r.stamp.at)
         .unwrap_or(registration.received_at);
+    let handovers = entries
+        .events
+        .iter()
+        .filter_map(|e| {
+            e.body.handover.clone().map(|body| Entry {
+                id: e.id.clone(),
+                stamp: e.stamp.clone(),
+                body,
+            })
+        })
+        .collect();
+    let mut escalations: Vec<EscalationRecord> = read_hq_map(doc, root, document::ESCALATIONS)?;
+    escalations.sort_by(|a, b| (a.raised_at, &a.id).cmp(&(b.raised_at, &b.id)));
+    let approvals: Vec<ApprovalRecord> = read_hq_map(doc, root, document::APPROVALS)?;
     let updated_at = entries
         .events
         .iter()
@@ -337,6 +375,9 @@ pub fn build_from(
         rounds: entries.rounds,
         photos: entries.photos,
         events: entries.events,
+        escalations,
+        approvals,
+        handovers,
         updated_at,
         unknown,
     };
@@ -353,6 +394,14 @@ impl CaseView {
             .unwrap_or_default();
         self.next_due = self.deadlines.first().copied();
     }
+}
+
+/// The records of one of HQ's maps, in key order; none when HQ has not written it yet.
+fn read_hq_map<T: DeserializeOwned>(doc: &impl ReadDoc, root: &Root, map: &str) -> Result<Vec<T>> {
+    document::read_raw(doc, root, map)?
+        .into_iter()
+        .map(|(_, json)| from_json(&json))
+        .collect()
 }
 
 /// The registration as its winning facts, and the facts replicas wrote concurrently.

@@ -74,6 +74,8 @@ const TABLE: &[(&str, Option<&str>, Writer)] = &[
     ("route", None, Writer::Hq),
     ("approvals", None, Writer::Hq),
     ("rma", None, Writer::Hq),
+    // Escalations are raised and acknowledged at HQ; devices only show them.
+    ("escalations", None, Writer::Hq),
     // The cause is confirmed where the product is: on site or at the repair bench.
     ("decisions", Some("defect"), Writer::Roles(ON_SITE_OR_BENCH)),
     // The warranty decision rests on that confirmation, by the same people.
@@ -152,6 +154,7 @@ mod tests {
             "route",
             "approvals",
             "rma",
+            "escalations",
         ] {
             assert_eq!(may_write(Author::Hq, root, None), Ok(()));
             for role in ROLES {

@@ -13,6 +13,69 @@ pub struct Policies {
     /// How evidence photos are normalised; absent in policies written before photos existed.
     #[serde(default)]
     pub photos: PhotoPolicy,
+    /// When HQ raises escalations; absent in policies written before escalations existed.
+    #[serde(default)]
+    pub escalation: EscalationPolicy,
+    /// Whether a site trip needs an approved trip request (出差申请); absent in older policies.
+    #[serde(default)]
+    pub trips: TripPolicy,
+}
+
+/// When HQ raises an escalation (ADR 0014). A major quality incident (重大质量事故) always
+/// raises one at once; these set the batch-fault (批量故障) count and the overdue delay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EscalationPolicy {
+    /// How many cases of one product model (and batch, where recorded) make a batch fault.
+    pub batch_threshold: u32,
+    /// Within how many days of the first of them (received times) the cases must arrive.
+    pub batch_window_days: u32,
+    /// How long after a missed deadline an overdue case goes to the supervisor, in hours.
+    pub overdue_delay_hours: u32,
+    /// The role an overdue case escalates to: the first responder's supervisor.
+    pub supervisor_role: String,
+    /// The role told of a major quality incident at once.
+    pub incident_role: String,
+    /// The role told of a batch fault, who starts the root-cause analysis.
+    pub batch_role: String,
+}
+
+impl Default for EscalationPolicy {
+    fn default() -> EscalationPolicy {
+        EscalationPolicy {
+            // DOMAIN: "the same defect at several customers"; three is the least that is
+            // "several" and not a coincidence of two, within a month's reporting period.
+            batch_threshold: 3,
+            batch_window_days: 30,
+            // One working day past the deadline before the head of customer service is told.
+            overdue_delay_hours: 24,
+            supervisor_role: "cs_manager".into(),
+            // DOMAIN: the vice president in charge is "told of major incidents at once";
+            // quality does the root cause and the corrective actions of a batch fault.
+            incident_role: "vp".into(),
+            batch_role: "quality".into(),
+        }
+    }
+}
+
+/// Site trips (出差): whether `ArriveOnSite` needs an approved trip request, and who approves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TripPolicy {
+    /// Off by default: an engineer offline at a customer site must still be able to record
+    /// the visit; a deployment that wants prior approval turns it on (ADR 0014).
+    pub approval_required: bool,
+    /// The HQ role whose users may approve or reject a trip request.
+    pub approver_role: String,
+}
+
+impl Default for TripPolicy {
+    fn default() -> TripPolicy {
+        TripPolicy {
+            approval_required: false,
+            approver_role: "hq_staff".into(),
+        }
+    }
 }
 
 const MIB: usize = 1024 * 1024;
@@ -75,6 +138,8 @@ mod tests {
         assert_eq!(p.deadlines.calendar, WorkingCalendar::default());
         assert!(p.deadlines.calendar.covers(2025) && p.deadlines.calendar.covers(2026));
         assert_eq!(p.photos, PhotoPolicy::default());
+        assert_eq!(p.escalation, EscalationPolicy::default());
+        assert_eq!(p.trips, TripPolicy::default());
         // And a published calendar replaces it.
         let mut value = serde_json::to_value(&p).unwrap();
         value["deadlines"]["calendar"] = serde_json::json!({"years": {"2027": {

@@ -8,7 +8,7 @@ use crate::model::{
     Charge, ConfirmationInput, DefectInput, PartInput, ProofOfPurchase, Registration, Timestamp,
 };
 
-const SHORT_TEXT: usize = 200;
+pub(crate) const SHORT_TEXT: usize = 200;
 const LONG_TEXT: usize = 10_000;
 /// Device clocks drift; a received time a little ahead of the device clock is accepted.
 const CLOCK_SKEW_HOURS: i64 = 24;
@@ -23,6 +23,15 @@ pub fn registration(r: &Registration, now: Timestamp) -> Result<()> {
     required("serial_number", &r.serial_number, SHORT_TEXT)?;
     required("fault_description", &r.fault_description, LONG_TEXT)?;
     required("first_responder", &r.first_responder, SHORT_TEXT)?;
+    if let Some(batch) = &r.production_batch {
+        required("production_batch", batch, SHORT_TEXT)?;
+    }
+    if r.first_responder_id.is_some_and(|id| id <= 0) {
+        return Err(Error::validation(
+            "first_responder_id",
+            "is not an HQ user id",
+        ));
+    }
     match &r.proof_of_purchase {
         ProofOfPurchase::Invoice(n) | ProofOfPurchase::Voucher(n) => {
             required("proof_of_purchase", n, SHORT_TEXT)?;

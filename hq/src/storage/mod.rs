@@ -283,7 +283,98 @@ pub trait Tx: Send {
     async fn query_case_index(&mut self, query: &CaseIndexQuery) -> Result<Vec<CaseIndexRow>>;
     /// Case ids in ascending order after `after`, at most `limit`: reindexing in batches.
     async fn case_ids(&mut self, after: Option<Uuid>, limit: u32) -> Result<Vec<Uuid>>;
+
+    // ---- Escalations (see crate::escalation)
+
+    /// Counts a case with a confirmed quality fault towards batch faults of `model` and
+    /// `batch` ('' for none), received at `received_at`; false if it was counted before.
+    async fn record_batch_arrival(
+        &mut self,
+        case_id: Uuid,
+        model: &str,
+        batch: &str,
+        received_at: i64,
+    ) -> Result<bool>;
+    /// The counted cases of `model` and `batch` received in `[from, until)` that no batch
+    /// escalation counts yet, with their received times, earliest first.
+    async fn unescalated_arrivals(
+        &mut self,
+        model: &str,
+        batch: &str,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<(Uuid, i64)>>;
+    /// The batch escalation of `model` and `batch` whose window holds `at`, if any.
+    async fn batch_escalation_at(
+        &mut self,
+        model: &str,
+        batch: &str,
+        at: i64,
+    ) -> Result<Option<Uuid>>;
+    /// Stores a new escalation; false (and nothing written) when one with its `dedup_key`
+    /// exists already.
+    async fn insert_escalation(&mut self, escalation: &NewEscalation) -> Result<bool>;
+    /// Records the cases an escalation concerns; `counts_batch` also marks them counted by it.
+    async fn link_escalation(
+        &mut self,
+        escalation_id: Uuid,
+        cases: &[Uuid],
+        counts_batch: bool,
+    ) -> Result<()>;
+    /// Every escalation (or the one `id` names), latest first, with its cases.
+    async fn escalations(&mut self, id: Option<Uuid>) -> Result<Vec<EscalationRow>>;
+    /// Records an acknowledgement; false if the escalation was acknowledged already.
+    async fn acknowledge_escalation(
+        &mut self,
+        escalation_id: Uuid,
+        by: &str,
+        note: Option<&str>,
+        at: i64,
+    ) -> Result<bool>;
 }
+
+/// A new escalation row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEscalation {
+    pub escalation_id: Uuid,
+    /// What the escalation is about: one escalation per key.
+    pub dedup_key: String,
+    pub kind: String,
+    pub product_model: Option<String>,
+    pub production_batch: Option<String>,
+    /// A batch fault's window of received times, `[start, end)`, Unix seconds.
+    pub window: Option<(i64, i64)>,
+    pub milestone: Option<String>,
+    pub due_at: Option<i64>,
+    pub to_role: String,
+    pub raised_at: i64,
+}
+
+/// An escalation as `fieldhq escalation list` shows it. Times are Unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EscalationRow {
+    pub escalation_id: Uuid,
+    pub kind: String,
+    pub product_model: Option<String>,
+    pub production_batch: Option<String>,
+    pub window_start: Option<i64>,
+    pub window_end: Option<i64>,
+    pub milestone: Option<String>,
+    pub due_at: Option<i64>,
+    pub to_role: String,
+    pub raised_at: i64,
+    pub acked_by: Option<String>,
+    pub acked_at: Option<i64>,
+    pub ack_note: Option<String>,
+    /// The cases it concerns, in id order.
+    pub cases: Vec<Uuid>,
+}
+
+/// The columns of `escalations` that [`EscalationRow`] holds, in its order, for both
+/// backends' SQL.
+pub(crate) const ESCALATION_SELECT: &str = "SELECT escalation_id, kind, product_model, \
+    production_batch, window_start, window_end, milestone, due_at, to_role, raised_at, acked_by, \
+    acked_at, ack_note FROM escalations";
 
 /// The configured backend. Cloning is cheap (both hold shared handles).
 #[derive(Clone)]

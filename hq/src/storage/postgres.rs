@@ -29,6 +29,7 @@ use super::{
 };
 // Read model
 use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue};
+use super::{ESCALATION_SELECT, EscalationRow, NewEscalation};
 use crate::access::{Role, Scope, User};
 use crate::error::{Error, Result};
 
@@ -56,9 +57,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/postgres/0006_change_sizes.sql"),
     ),
+    (
+        7,
+        include_str!("../../migrations/postgres/0007_escalations.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 6;
+pub const LATEST: i64 = 7;
 
 /// Connections per HQ node; a sync holds one for its transaction only.
 const POOL_SIZE: usize = 16;
@@ -860,6 +865,170 @@ impl Tx for PgTx<'_> {
         rows.iter()
             .map(|r| r.try_get(0).map_err(Error::from))
             .collect()
+    }
+
+    // ---- Escalations
+
+    async fn record_batch_arrival(
+        &mut self,
+        case_id: Uuid,
+        model: &str,
+        batch: &str,
+        received_at: i64,
+    ) -> Result<bool> {
+        let inserted = self
+            .exec(
+                "INSERT INTO batch_arrivals (case_id, product_model, production_batch, \
+                 received_at) VALUES ($1, $2, $3, $4) ON CONFLICT (case_id) DO NOTHING",
+                &[&case_id, &model, &batch, &received_at],
+            )
+            .await?;
+        Ok(inserted == 1)
+    }
+
+    async fn unescalated_arrivals(
+        &mut self,
+        model: &str,
+        batch: &str,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<(Uuid, i64)>> {
+        let rows = self
+            .rows(
+                "SELECT case_id, received_at FROM batch_arrivals \
+                 WHERE product_model = $1 AND production_batch = $2 AND received_at >= $3 \
+                 AND received_at < $4 AND escalation_id IS NULL ORDER BY received_at, case_id",
+                &[&model, &batch, &from, &until],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    async fn batch_escalation_at(
+        &mut self,
+        model: &str,
+        batch: &str,
+        at: i64,
+    ) -> Result<Option<Uuid>> {
+        let row = self
+            .opt(
+                "SELECT escalation_id FROM escalations WHERE kind = 'batch_fault' \
+                 AND product_model = $1 AND COALESCE(production_batch, '') = $2 \
+                 AND window_start <= $3 AND $3 < window_end ORDER BY window_start LIMIT 1",
+                &[&model, &batch, &at],
+            )
+            .await?;
+        row.map(|r| r.try_get(0).map_err(Error::from)).transpose()
+    }
+
+    async fn insert_escalation(&mut self, e: &NewEscalation) -> Result<bool> {
+        let inserted = self
+            .exec(
+                "INSERT INTO escalations (escalation_id, dedup_key, kind, product_model, \
+                 production_batch, window_start, window_end, milestone, due_at, to_role, \
+                 raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 ON CONFLICT (dedup_key) DO NOTHING",
+                &[
+                    &e.escalation_id,
+                    &e.dedup_key,
+                    &e.kind,
+                    &e.product_model,
+                    &e.production_batch,
+                    &e.window.map(|w| w.0),
+                    &e.window.map(|w| w.1),
+                    &e.milestone,
+                    &e.due_at,
+                    &e.to_role,
+                    &e.raised_at,
+                ],
+            )
+            .await?;
+        Ok(inserted == 1)
+    }
+
+    async fn link_escalation(
+        &mut self,
+        escalation_id: Uuid,
+        cases: &[Uuid],
+        counts_batch: bool,
+    ) -> Result<()> {
+        self.exec(
+            "INSERT INTO escalation_cases (escalation_id, case_id) \
+             SELECT $1, c FROM UNNEST($2::uuid[]) AS c ON CONFLICT DO NOTHING",
+            &[&escalation_id, &cases],
+        )
+        .await?;
+        if counts_batch {
+            self.exec(
+                "UPDATE batch_arrivals SET escalation_id = $1 \
+                 WHERE case_id = ANY($2) AND escalation_id IS NULL",
+                &[&escalation_id, &cases],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn escalations(&mut self, id: Option<Uuid>) -> Result<Vec<EscalationRow>> {
+        let rows = self
+            .rows(
+                &format!(
+                    "{ESCALATION_SELECT} WHERE $1::uuid IS NULL OR escalation_id = $1 \
+                     ORDER BY raised_at DESC, escalation_id DESC"
+                ),
+                &[&id],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let escalation_id: Uuid = r.try_get(0)?;
+            let cases = self
+                .rows(
+                    "SELECT case_id FROM escalation_cases WHERE escalation_id = $1 \
+                     ORDER BY case_id",
+                    &[&escalation_id],
+                )
+                .await?
+                .iter()
+                .map(|c| c.try_get(0).map_err(Error::from))
+                .collect::<Result<Vec<Uuid>>>()?;
+            out.push(EscalationRow {
+                escalation_id,
+                kind: r.try_get(1)?,
+                product_model: r.try_get(2)?,
+                production_batch: r.try_get(3)?,
+                window_start: r.try_get(4)?,
+                window_end: r.try_get(5)?,
+                milestone: r.try_get(6)?,
+                due_at: r.try_get(7)?,
+                to_role: r.try_get(8)?,
+                raised_at: r.try_get(9)?,
+                acked_by: r.try_get(10)?,
+                acked_at: r.try_get(11)?,
+                ack_note: r.try_get(12)?,
+                cases,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn acknowledge_escalation(
+        &mut self,
+        escalation_id: Uuid,
+        by: &str,
+        note: Option<&str>,
+        at: i64,
+    ) -> Result<bool> {
+        let updated = self
+            .exec(
+                "UPDATE escalations SET acked_by = $2, acked_at = $3, ack_note = $4 \
+                 WHERE escalation_id = $1 AND acked_at IS NULL",
+                &[&escalation_id, &by, &at, &note],
+            )
+            .await?;
+        Ok(updated == 1)
     }
 
     // ---- Pull budgeting

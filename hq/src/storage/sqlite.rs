@@ -21,6 +21,7 @@ use super::{
 };
 // Read model
 use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue};
+use super::{ESCALATION_SELECT, EscalationRow, NewEscalation};
 use crate::access::{Role, Scope, User};
 use crate::error::{Error, Result};
 
@@ -50,9 +51,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/sqlite/0006_change_sizes.sql"),
     ),
+    (
+        7,
+        include_str!("../../migrations/sqlite/0007_escalations.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 6;
+pub const LATEST: i64 = 7;
 
 #[derive(Clone)]
 pub struct SqliteStorage {
@@ -964,6 +969,173 @@ impl Tx for SqliteTx<'_> {
             .query_map(params![after, limit], |r| r.get::<_, Vec<u8>>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         ids.into_iter().map(uuid_of).collect()
+    }
+
+    // ---- Escalations
+
+    async fn record_batch_arrival(
+        &mut self,
+        case_id: Uuid,
+        model: &str,
+        batch: &str,
+        received_at: i64,
+    ) -> Result<bool> {
+        let inserted = self.conn.execute(
+            "INSERT INTO batch_arrivals (case_id, product_model, production_batch, received_at) \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (case_id) DO NOTHING",
+            params![case_id.as_bytes().as_slice(), model, batch, received_at],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    async fn unescalated_arrivals(
+        &mut self,
+        model: &str,
+        batch: &str,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<(Uuid, i64)>> {
+        let rows = self
+            .conn
+            .prepare_cached(
+                "SELECT case_id, received_at FROM batch_arrivals \
+                 WHERE product_model = ?1 AND production_batch = ?2 AND received_at >= ?3 \
+                 AND received_at < ?4 AND escalation_id IS NULL ORDER BY received_at, case_id",
+            )?
+            .query_map(params![model, batch, from, until], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(id, at)| Ok((uuid_of(id)?, at)))
+            .collect()
+    }
+
+    async fn batch_escalation_at(
+        &mut self,
+        model: &str,
+        batch: &str,
+        at: i64,
+    ) -> Result<Option<Uuid>> {
+        let found = self
+            .conn
+            .prepare_cached(
+                "SELECT escalation_id FROM escalations WHERE kind = 'batch_fault' \
+                 AND product_model = ?1 AND COALESCE(production_batch, '') = ?2 \
+                 AND window_start <= ?3 AND ?3 < window_end ORDER BY window_start LIMIT 1",
+            )?
+            .query_row(params![model, batch, at], |r| r.get::<_, Vec<u8>>(0))
+            .optional()?;
+        found.map(uuid_of).transpose()
+    }
+
+    async fn insert_escalation(&mut self, e: &NewEscalation) -> Result<bool> {
+        let inserted = self.conn.execute(
+            "INSERT INTO escalations (escalation_id, dedup_key, kind, product_model, \
+             production_batch, window_start, window_end, milestone, due_at, to_role, raised_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+             ON CONFLICT (dedup_key) DO NOTHING",
+            params![
+                e.escalation_id.as_bytes().as_slice(),
+                e.dedup_key,
+                e.kind,
+                e.product_model,
+                e.production_batch,
+                e.window.map(|w| w.0),
+                e.window.map(|w| w.1),
+                e.milestone,
+                e.due_at,
+                e.to_role,
+                e.raised_at
+            ],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    async fn link_escalation(
+        &mut self,
+        escalation_id: Uuid,
+        cases: &[Uuid],
+        counts_batch: bool,
+    ) -> Result<()> {
+        let id = escalation_id.as_bytes().as_slice();
+        let mut link = self.conn.prepare_cached(
+            "INSERT INTO escalation_cases (escalation_id, case_id) VALUES (?1, ?2) \
+             ON CONFLICT DO NOTHING",
+        )?;
+        for case in cases {
+            link.execute(params![id, case.as_bytes().as_slice()])?;
+        }
+        if counts_batch {
+            let mut count = self.conn.prepare_cached(
+                "UPDATE batch_arrivals SET escalation_id = ?1 \
+                 WHERE case_id = ?2 AND escalation_id IS NULL",
+            )?;
+            for case in cases {
+                count.execute(params![id, case.as_bytes().as_slice()])?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn escalations(&mut self, id: Option<Uuid>) -> Result<Vec<EscalationRow>> {
+        let filter = id.map(|id| id.as_bytes().to_vec());
+        let raw = self
+            .conn
+            .prepare_cached(&format!(
+                "{ESCALATION_SELECT} WHERE ?1 IS NULL OR escalation_id = ?1 \
+                 ORDER BY raised_at DESC, escalation_id DESC"
+            ))?
+            .query_map([filter], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    EscalationRow {
+                        escalation_id: Uuid::nil(),
+                        kind: r.get(1)?,
+                        product_model: r.get(2)?,
+                        production_batch: r.get(3)?,
+                        window_start: r.get(4)?,
+                        window_end: r.get(5)?,
+                        milestone: r.get(6)?,
+                        due_at: r.get(7)?,
+                        to_role: r.get(8)?,
+                        raised_at: r.get(9)?,
+                        acked_by: r.get(10)?,
+                        acked_at: r.get(11)?,
+                        ack_note: r.get(12)?,
+                        cases: Vec::new(),
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut cases = self.conn.prepare_cached(
+            "SELECT case_id FROM escalation_cases WHERE escalation_id = ?1 ORDER BY case_id",
+        )?;
+        let mut out = Vec::with_capacity(raw.len());
+        for (id, mut row) in raw {
+            let ids = cases
+                .query_map([id.as_slice()], |r| r.get::<_, Vec<u8>>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            row.escalation_id = uuid_of(id)?;
+            row.cases = ids.into_iter().map(uuid_of).collect::<Result<_>>()?;
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    async fn acknowledge_escalation(
+        &mut self,
+        escalation_id: Uuid,
+        by: &str,
+        note: Option<&str>,
+        at: i64,
+    ) -> Result<bool> {
+        let updated = self.conn.execute(
+            "UPDATE escalations SET acked_by = ?2, acked_at = ?3, ack_note = ?4 \
+             WHERE escalation_id = ?1 AND acked_at IS NULL",
+            params![escalation_id.as_bytes().as_slice(), by, at, note],
+        )?;
+        Ok(updated == 1)
     }
 
     // ---- Pull budgeting

@@ -213,6 +213,9 @@ pub struct TestDevice {
     /// Cases HQ answered NeedFull for: the next push is the whole document.
     pub repair: HashSet<Uuid>,
     pub max_pull: u32,
+    /// The policies the device's commands run under (HQ's published ones, when a test sets
+    /// them; the defaults otherwise).
+    pub policies: Policies,
     clock_minutes: i64,
 }
 
@@ -231,6 +234,7 @@ impl TestDevice {
             want_full: Vec::new(),
             repair: HashSet::new(),
             max_pull: MAX_PULL_CASES,
+            policies: Policies::default(),
             clock_minutes: 60,
         }
     }
@@ -249,7 +253,7 @@ impl TestDevice {
     pub fn register_case(&mut self, registration: &fieldcore::Registration) -> Uuid {
         let case_id = Uuid::now_v7();
         let at = self.at();
-        let policies = Policies::default();
+        let policies = self.policies.clone();
         let device = self.device_id.to_string();
         let ctx = Context {
             by: &self.user,
@@ -268,8 +272,13 @@ impl TestDevice {
 
     /// Runs a command on a case (offline); its change waits in the outbox.
     pub fn execute(&mut self, case_id: Uuid, command: &Command) {
+        self.try_execute(case_id, command).unwrap();
+    }
+
+    /// [`TestDevice::execute`], returning the core's refusal instead of panicking on it.
+    pub fn try_execute(&mut self, case_id: Uuid, command: &Command) -> fieldcore::Result<()> {
         let at = self.at();
-        let policies = Policies::default();
+        let policies = self.policies.clone();
         let device = self.device_id.to_string();
         let user = self.user.clone();
         let doc = self
@@ -284,9 +293,15 @@ impl TestDevice {
             at,
             policies: &policies,
         };
-        fieldcore::execute_on_document(doc, case_id, &ctx, command).unwrap();
+        fieldcore::execute_on_document(doc, case_id, &ctx, command)?;
         let chunks = chunks_after(doc, &heads);
         self.outbox.entry(case_id).or_default().extend(chunks);
+        Ok(())
+    }
+
+    /// The case as the device shows it, under the device's policies.
+    pub fn view(&self, case_id: Uuid) -> fieldcore::CaseView {
+        fieldcore::build_view(&self.docs[&case_id], case_id, &self.policies).unwrap()
     }
 
     pub fn note(&mut self, case_id: Uuid, text: &str) {

@@ -19,6 +19,9 @@ use uuid::Uuid;
 
 use crate::common::{Backend, MONTH, TestDevice, TestHq, error_code};
 
+mod escalation;
+pub use escalation::*;
+
 fn encode(request: &SyncRequest) -> Vec<u8> {
     fieldcore::encode_message(request).unwrap()
 }
@@ -1167,7 +1170,7 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     };
     let storage = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(storage.schema_version().await.unwrap(), latest);
-    assert_eq!(storage.schema_version().await.unwrap(), 6);
+    assert_eq!(storage.schema_version().await.unwrap(), 7);
     drop(hq);
 
     // A fresh database, one step at a time, with data surviving the step.
@@ -1209,7 +1212,7 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     drop(v1);
     let v2 = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(v2.schema_version().await.unwrap(), latest);
-    assert_eq!(v2.schema_version().await.unwrap(), 6);
+    assert_eq!(v2.schema_version().await.unwrap(), 7);
     assert_eq!(
         v2.query_count("SELECT COUNT(*) FROM users").await.unwrap(),
         1
@@ -1949,6 +1952,7 @@ pub async fn role_owned_fields_follow_the_authority_table(backend: Backend) {
         "assignment",
         "route",
         "approvals",
+        "escalations",
         "rma",
     ] {
         let chunk = forged(&desk, case, |tx| {
