@@ -11,6 +11,7 @@
 
 mod case;
 mod error;
+mod labels;
 mod locale;
 mod model;
 mod photo;
@@ -38,7 +39,7 @@ pub use rules::deadlines::{
     due_at as deadline_due_at, is_overdue, next_due as next_deadline, pending as pending_deadlines,
     working_days_due,
 };
-pub use rules::lifecycle::{Action, allowed_actions, next_status};
+pub use rules::lifecycle::{Action, Step, allowed_actions, next_status};
 pub use rules::policy::{PhotoPolicy, Policies};
 pub use rules::validate::registration as validate_registration;
 pub use rules::warranty::{
@@ -92,5 +93,6 @@ pub use sync::transport::{
     CancelToken, HttpTransport, SyncConfig, SyncProgress, SyncReport, Transport,
 };
 
-pub use error::{Error, Result};
-pub use locale::Locale;
+pub use error::{Error, FIELD_LABELS, Invalid, Result, field_label};
+pub use labels::quality_fault_text;
+pub use locale::{Locale, Localized};

@@ -1015,6 +1015,11 @@ fn every_key_and_field_of_a_case_document_is_documented() {
         let value = &decisions[field]["value"];
         assert_documented(&text, marker, &field_names([value]));
     }
+    assert_documented(
+        &text,
+        "fields: warranty_grounds",
+        &field_names([&decisions["warranty"]["value"]["grounds"]]),
+    );
     let measurements = decisions["defect"]["value"]["measurements"]
         .as_array()
         .unwrap();

@@ -13,11 +13,11 @@ use crate::case::records::{
     PhotoRecord, ResolutionRecord, RoundBody, VisitBody, WarrantyRecord,
 };
 use crate::case::view::{CaseView, DecisionView, PartLine};
-use crate::error::{Error, Result};
+use crate::error::{Error, Invalid, Result};
 use crate::model::{
     Charge, ConfirmationInput, DefectInput, FactsUpdate, Outcome, PartInput, Status, Timestamp,
 };
-use crate::rules::lifecycle::{self, Action};
+use crate::rules::lifecycle::{self, Action, Step};
 use crate::rules::validate;
 use crate::rules::warranty::{self, WarrantyInput};
 
@@ -207,9 +207,10 @@ fn decide_warranty(
     no_conflict(&view.defect, DecisionField::Defect)?;
     no_conflict(&view.warranty, DecisionField::Warranty)?;
     let status = status_write(view, ctx, Action::DecideWarranty)?;
-    let defect = view.defect.as_ref().ok_or_else(|| {
-        Error::validation("defect", "confirm the defect before deciding warranty")
-    })?;
+    let defect = view
+        .defect
+        .as_ref()
+        .ok_or_else(|| Error::validation("defect", Invalid::DefectNotConfirmed))?;
     let r = &view.registration;
     let decision = warranty::decide(
         &ctx.policies.warranty,
@@ -225,10 +226,7 @@ fn decide_warranty(
     if let Some(charge) = charge {
         validate::charge(charge)?;
         if decision.covered && charge.amount_minor > 0 {
-            return Err(Error::validation(
-                "charge",
-                "a covered repair is not charged",
-            ));
+            return Err(Error::validation("charge", Invalid::CoveredNotCharged));
         }
         no_conflict(&view.charge, DecisionField::Charge)?;
         draft.writes.push(Write::Decision(
@@ -273,19 +271,16 @@ fn set_charge(
         .warranty
         .as_ref()
         .map(|w| w.current.value.decision.covered);
-    match (view.known_status("set the charge of")?, covered) {
+    match (view.known_status(Step::SetCharge)?, covered) {
         (Status::WarrantyDecided | Status::Resolved, Some(false)) => {}
         (Status::WarrantyDecided | Status::Resolved, _) if charge.amount_minor == 0 => {}
         (Status::WarrantyDecided | Status::Resolved, _) => {
-            return Err(Error::validation(
-                "charge",
-                "a covered repair is not charged",
-            ));
+            return Err(Error::validation("charge", Invalid::CoveredNotCharged));
         }
         (from, _) => {
             return Err(Error::InvalidTransition {
                 from,
-                action: "set the charge of",
+                action: Step::SetCharge,
             });
         }
     }
@@ -311,10 +306,7 @@ fn resolve(
         .as_ref()
         .is_some_and(|w| w.current.value.decision.covered);
     if covered && *outcome == Outcome::PaidRepair {
-        return Err(Error::validation(
-            "outcome",
-            "a covered case is not a paid repair",
-        ));
+        return Err(Error::validation("outcome", Invalid::CoveredNotPaidRepair));
     }
     draft.writes.push(status_write(view, ctx, Action::Resolve)?);
     let key = serde_key(outcome);
@@ -340,7 +332,7 @@ fn resolve_conflict(
     choose: usize,
 ) -> Result<String> {
     let field = DecisionField::parse(field)
-        .ok_or_else(|| Error::validation("field", "is not a decision field"))?;
+        .ok_or_else(|| Error::validation("field", Invalid::NotDecisionField))?;
     let json = match field {
         DecisionField::Status => {
             // Writing a record this version cannot read again could drop what a newer app
@@ -351,7 +343,7 @@ fn resolve_conflict(
             {
                 return Err(Error::UnknownStatus {
                     status: d.value.as_str().to_owned(),
-                    action: "resolve the status conflict of",
+                    action: Step::ResolveStatusConflict,
                 });
             }
             resolved_choice(&Some(view.status.clone()), choose, ctx)?
@@ -377,7 +369,7 @@ fn record_part(
     ctx: &Context<'_>,
     part: &PartInput,
 ) -> Result<String> {
-    not_closed(view, "record a part on")?;
+    not_closed(view, Step::RecordPart)?;
     validate::part(part)?;
     draft.entry_id = Some(push_entry(
         &mut draft.writes,
@@ -395,14 +387,11 @@ fn reverse_part(
     line_id: &str,
     reason: &str,
 ) -> Result<String> {
-    not_closed(view, "remove a part from")?;
+    not_closed(view, Step::RemovePart)?;
     validate::text("reason", reason)?;
     let line = part_line(view, line_id)?;
     if line.reversed {
-        return Err(Error::validation(
-            "line_id",
-            "this part line was already removed",
-        ));
+        return Err(Error::validation("line_id", Invalid::PartLineRemoved));
     }
     draft.entry_id = Some(push_entry(
         &mut draft.writes,
@@ -424,16 +413,10 @@ fn return_old_part(
 ) -> Result<String> {
     let line = part_line(view, line_id)?;
     if line.reversed || !line.part.old_part_kept {
-        return Err(Error::validation(
-            "line_id",
-            "this part line has no kept old part",
-        ));
+        return Err(Error::validation("line_id", Invalid::NoOldPartKept));
     }
     if line.old_part_returned {
-        return Err(Error::validation(
-            "line_id",
-            "the old part was already returned",
-        ));
+        return Err(Error::validation("line_id", Invalid::OldPartReturned));
     }
     draft.entry_id = Some(push_entry(
         &mut draft.writes,
@@ -513,12 +496,12 @@ fn update_facts(
     ctx: &Context<'_>,
     update: &FactsUpdate,
 ) -> Result<String> {
-    not_closed(view, "edit")?;
+    not_closed(view, Step::EditFacts)?;
     let updated = facts::apply_update(&view.registration, update)?;
     validate::registration(&updated, ctx.at)?;
     let pairs = facts::update_pairs(update);
     if pairs.is_empty() {
-        return Err(Error::validation("update", "names no field to change"));
+        return Err(Error::validation("update", Invalid::NothingToUpdate));
     }
     let fields: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
     let summary = format!("updated {}", fields.join(", "));
@@ -540,10 +523,7 @@ fn attach_photo(
     validate::photo_hash("thumbnail_hash", &photo.thumbnail_hash)?;
     validate::optional_text("caption", Some(&photo.caption))?;
     if view.photos.iter().any(|p| p.hash == photo.hash) {
-        return Err(Error::validation(
-            "hash",
-            "this photo is already on the case",
-        ));
+        return Err(Error::validation("hash", Invalid::PhotoAlreadyOnCase));
     }
     let record = PhotoRecord {
         kind: photo.kind,
@@ -587,7 +567,7 @@ fn status_write(view: &CaseView, ctx: &Context<'_>, action: Action) -> Result<Wr
             field: "status".into(),
         });
     }
-    let next = lifecycle::next_status(view.known_status(action.as_str())?, action)?;
+    let next = lifecycle::next_status(view.known_status(Step::Action(action))?, action)?;
     Ok(Write::Decision(
         DecisionField::Status,
         decided(ctx, next.as_str(), next)?,
@@ -609,17 +589,14 @@ fn photos_on_case(view: &CaseView, field: &'static str, hashes: &[String]) -> Re
         .iter()
         .find(|h| !view.photos.iter().any(|p| &p.hash == *h))
     {
-        Some(_) => Err(Error::validation(
-            field,
-            "cites a photo that is not on this case",
-        )),
+        Some(_) => Err(Error::validation(field, Invalid::PhotoNotOnCase)),
         None => Ok(()),
     }
 }
 
 /// Refused when closed; also when the status is unknown, since a newer status may be one that
 /// forbids the step as `closed` does.
-fn not_closed(view: &CaseView, action: &'static str) -> Result<()> {
+fn not_closed(view: &CaseView, action: Step) -> Result<()> {
     if view.known_status(action)? == Status::Closed {
         return Err(Error::InvalidTransition {
             from: Status::Closed,
@@ -642,10 +619,15 @@ fn resolved_choice<T: Clone + Serialize>(
     ctx: &Context<'_>,
 ) -> Result<(String, String)> {
     let Some(d) = decision.as_ref().filter(|d| d.in_conflict()) else {
-        return Err(Error::validation("field", "has no conflict to resolve"));
+        return Err(Error::validation("field", Invalid::NoConflict));
     };
     let mut chosen = d.conflict.get(choose).cloned().ok_or_else(|| {
-        Error::validation("choose", format!("must be below {}", d.conflict.len()))
+        Error::validation(
+            "choose",
+            Invalid::ChoiceOutOfRange {
+                alternatives: d.conflict.len(),
+            },
+        )
     })?;
     chosen.resolved_by = Some(ctx.stamp());
     let key = chosen.key.clone();
