@@ -1,6 +1,7 @@
 //! The CLI's one error type: core errors, input the CLI parses itself, usage errors, and how
 //! each is named in JSON and mapped to an exit code (2 for bad input, 1 for everything else).
 
+use fieldcore::Localized;
 use std::io;
 use std::path::PathBuf;
 
@@ -138,6 +139,10 @@ impl CliError {
     pub fn stderr_text(&self) -> String {
         match self {
             CliError::Usage(e) => e.render().to_string(),
+            CliError::Core(e) => {
+                let l = crate::output::locale();
+                format!("{}{}\n", l.pick("错误：", "error: "), e.text(l))
+            }
             other => format!("error: {other}\n"),
         }
     }

@@ -161,6 +161,7 @@ pub enum Invalid {
         max: u32,
     },
     NotCursor,
+    UnknownLanguage,
 }
 
 impl Invalid {
@@ -273,6 +274,7 @@ impl Invalid {
                 "不是本列表返回的翻页位置",
                 "is not a cursor this list returned",
             ),
+            UnknownLanguage => ("只能是 zh-CN 或 en", "must be zh-CN or en"),
         };
         (zh.to_owned(), en.to_owned())
     }
@@ -351,6 +353,7 @@ pub const FIELD_LABELS: &[(&str, &str)] = &[
     ("limit", "每页条数"),
     ("after", "翻页位置"),
     ("pinned_certificate_pem", "固定的总部证书"),
+    ("lang", "语言"),
 ];
 
 impl Localized for Error {

@@ -124,3 +124,37 @@ pub fn quality_fault_text(quality_fault: bool, locale: Locale) -> String {
     }
     .to_owned()
 }
+
+/// The commands as the history names them (`decide_warranty`); English keeps the recorded name.
+pub const EVENT_ACTIONS: &[(&str, &str)] = &[
+    ("register", "登记"),
+    ("acknowledge", "受理"),
+    ("schedule_visit", "安排上门"),
+    ("arrive_on_site", "到达现场"),
+    ("confirm_defect", "故障鉴定"),
+    ("decide_warranty", "判定三包"),
+    ("set_charge", "设定收费"),
+    ("resolve", "登记处理结果"),
+    ("record_part", "登记配件"),
+    ("reverse_part", "删除配件记录"),
+    ("return_old_part", "交回旧件"),
+    ("add_note", "添加备注"),
+    ("confirm_customer", "客户确认"),
+    ("close", "结案"),
+    ("reopen", "重新开启"),
+    ("update_facts", "修改登记信息"),
+    ("attach_photo", "添加照片"),
+    ("remove_photo", "删除照片"),
+    ("resolve_conflict", "解决冲突"),
+];
+
+/// A history entry's action in `locale`; one a newer app recorded is shown as recorded.
+pub fn event_action_text(action: &str, locale: Locale) -> String {
+    EVENT_ACTIONS
+        .iter()
+        .find(|(name, _)| *name == action)
+        .map_or_else(
+            || action.to_owned(),
+            |(_, zh)| locale.pick(*zh, action).to_owned(),
+        )
+}

@@ -43,8 +43,8 @@ pub use rules::lifecycle::{Action, Step, allowed_actions, next_status};
 pub use rules::policy::{PhotoPolicy, Policies};
 pub use rules::validate::registration as validate_registration;
 pub use rules::warranty::{
-    WarrantyDecision, WarrantyInput, WarrantyPolicy, WarrantyRule, decide as decide_warranty,
-    period_end as warranty_period_end,
+    WarrantyDecision, WarrantyGrounds, WarrantyInput, WarrantyPolicy, WarrantyRule,
+    decide as decide_warranty, period_end as warranty_period_end,
 };
 
 // A case: its document, records, view and commands.
@@ -61,7 +61,7 @@ pub use case::records::{
     PhotoRecord, PhotoRemoval, ResolutionRecord, RoundBody, Stamp, VisitBody, WarrantyRecord,
 };
 pub use case::text::{
-    CaseTextExtras, case_text, dimensions as photo_dimensions, due_text, money_text,
+    CaseTextExtras, case_text, dimensions as photo_dimensions, due_text, label_padded, money_text,
     name as snake_name, photo_line, short_hash, status_text as case_status_text, time_text,
     truncate as truncate_text,
 };
@@ -94,5 +94,5 @@ pub use sync::transport::{
 };
 
 pub use error::{Error, FIELD_LABELS, Invalid, Result, field_label};
-pub use labels::quality_fault_text;
+pub use labels::{EVENT_ACTIONS, event_action_text, quality_fault_text};
 pub use locale::{Locale, Localized};

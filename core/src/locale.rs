@@ -32,6 +32,16 @@ impl Locale {
         }
     }
 
+    /// The language `--lang` picks, or else the one `LANG` names: Chinese when it says zh,
+    /// English otherwise (a `C` or unset `LANG` is a server or a script, which read English).
+    /// A `--lang` the core does not speak is refused rather than ignored.
+    pub fn choose(flag: Option<&str>, lang_env: Option<&str>) -> Option<Locale> {
+        match flag {
+            Some(tag) => Locale::parse(tag),
+            None => Some(lang_env.and_then(Locale::parse).unwrap_or(Locale::En)),
+        }
+    }
+
     /// Accepts a tag (`zh-CN`, `zh`, `en`, `en-US`) or a POSIX locale as `LANG` holds it
     /// (`zh_CN.UTF-8`, `en_GB.UTF-8`); anything else is not a locale the core speaks.
     pub fn parse(s: &str) -> Option<Locale> {

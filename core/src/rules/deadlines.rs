@@ -4,6 +4,7 @@
 use chrono::{Days, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::locale::{Locale, Localized};
 use crate::model::{Market, Status, Timestamp};
 use crate::rules::calendar::{Fallback, WorkingCalendar};
 
@@ -99,6 +100,18 @@ impl Milestone {
             }
             Milestone::Close => status == Closed,
         }
+    }
+}
+
+impl Localized for Milestone {
+    fn text(&self, locale: Locale) -> String {
+        let zh = match self {
+            Milestone::Reply => "答复客户",
+            Milestone::Remedy => "提出处理方案",
+            Milestone::Report => "提交调查报告",
+            Milestone::Close => "结案",
+        };
+        locale.pick(zh, self.as_str()).to_owned()
     }
 }
 

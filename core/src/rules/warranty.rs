@@ -135,6 +135,19 @@ impl WarrantyRule {
     }
 }
 
+impl Localized for WarrantyRule {
+    fn text(&self, locale: Locale) -> String {
+        let zh = match self {
+            WarrantyRule::NoProofOfPurchase => "无购买凭证",
+            WarrantyRule::NotInScope => "不列入三包范围",
+            WarrantyRule::OutOfPeriod => "超出三包期",
+            WarrantyRule::NonQualityFault => "非质量问题",
+            WarrantyRule::CoveredQualityFault => "三包期内质量问题",
+        };
+        locale.pick(zh, self.as_str()).to_owned()
+    }
+}
+
 /// A warranty decision with everything needed to explain it later.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WarrantyDecision {
