@@ -1,5 +1,6 @@
 //! Every message kind the core produces exists in both locales: a non-empty text in each,
 //! Chinese characters in the Chinese one, the two different, and every argument in both.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
 
 use std::path::PathBuf;
 
@@ -487,4 +488,68 @@ fn every_warranty_explanation_in_both_locales() {
         assert!(has_chinese(&older.text(Locale::ZhCn)));
         assert!(older.text(Locale::ZhCn).contains(received));
     }
+}
+
+/// `case show` in both locales: the same facts, Chinese labels and the procedures' terms in
+/// one, the English text unchanged in the other.
+#[test]
+fn the_case_text_in_both_locales() {
+    use fieldcore::testing::{StepClock, registration, t0};
+    use fieldcore::{CaseTextExtras, Command, DefectInput, Store, case_text};
+
+    let dir = tempfile::tempdir().unwrap();
+    let clock = StepClock::new();
+    let mut store = Store::open(dir.path().join("device.db"), "Li Wei").unwrap();
+    store.set_clock(clock.boxed());
+    let id = store.register(&registration()).unwrap().id;
+    store
+        .execute(id, &Command::Acknowledge { note: None })
+        .unwrap();
+    store.execute(id, &Command::ArriveOnSite).unwrap();
+    store
+        .execute(
+            id,
+            &Command::ConfirmDefect(DefectInput {
+                cause: Cause::CustomerMisuse,
+                findings: "Pump run dry".into(),
+                measurements: vec![],
+                major_incident: false,
+                evidence_photos: vec![],
+            }),
+        )
+        .unwrap();
+    let (view, _) = store
+        .execute(
+            id,
+            &Command::DecideWarranty {
+                evidence_photos: vec![],
+                charge: None,
+            },
+        )
+        .unwrap();
+    let extras = CaseTextExtras::default();
+    let zh = case_text(&view, &extras, t0(), Locale::ZhCn);
+    let en = case_text(&view, &extras, t0(), Locale::En);
+    for want in [
+        "案件",
+        "状态",
+        "已判定三包",
+        "故障鉴定",
+        "非质量问题",
+        "不予三包",
+        "首问责任人",
+        "历史记录",
+        "Pump run dry",
+    ] {
+        assert!(zh.contains(want), "{want} missing from:\n{zh}");
+    }
+    for want in [
+        "Status      warranty_decided",
+        "non-quality fault",
+        "not covered",
+        "first responder",
+    ] {
+        assert!(en.contains(want), "{want} missing from:\n{en}");
+    }
+    assert_eq!(zh.lines().count(), en.lines().count());
 }
