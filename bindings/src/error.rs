@@ -1,8 +1,9 @@
 //! The one public error of the library, and the one place the core's errors map onto it.
 //!
 //! Apps branch on the variant (show the field, offer the conflict screen, retry later); the
-//! texts are for logs and support, in English, and never carry personal data: the core's
-//! messages name fields, ids, dates and statuses, not customers, phones or addresses.
+//! texts are in the language set with `setLocale` (English by default) and never carry personal
+//! data: the core's messages name fields, ids, dates and statuses, not customers, phones or
+//! addresses.
 
 use fieldcore::Error as Core;
 
@@ -16,7 +17,8 @@ use fieldcore::Error as Core;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum FieldError {
     /// An input is missing or wrong, or the case's status does not allow the step (then
-    /// `field` is `status`). Nothing was written. Show `reason` next to `field`.
+    /// `field` is `status`). Nothing was written. Show `reason` (in the `setLocale` language)
+    /// next to `field`.
     #[error("invalid {field}: {reason}")]
     Validation { field: String, reason: String },
 
@@ -66,11 +68,13 @@ pub type Result<T, E = FieldError> = std::result::Result<T, E>;
 
 impl From<Core> for FieldError {
     fn from(error: Core) -> FieldError {
-        let reason = error.to_string();
+        use fieldcore::Localized;
+        let locale = crate::locale::current_locale();
+        let reason = error.text(locale);
         match error {
             Core::Validation { field, reason } => FieldError::Validation {
                 field: field.into(),
-                reason,
+                reason: reason.text(locale),
             },
             // Refused by the lifecycle: an input problem from the app's point of view.
             Core::InvalidTransition { .. } => FieldError::Validation {
@@ -120,7 +124,7 @@ mod tests {
     fn an_unknown_status_asks_for_an_update() {
         let e: FieldError = Core::UnknownStatus {
             status: "escalated".into(),
-            action: "close",
+            action: fieldcore::Step::Action(fieldcore::Action::Close),
         }
         .into();
         assert!(
@@ -132,14 +136,14 @@ mod tests {
     fn validation_keeps_the_field() {
         let e: FieldError = Core::Validation {
             field: "customer_phone",
-            reason: "must not be empty".into(),
+            reason: fieldcore::Invalid::Required,
         }
         .into();
         assert_eq!(
             e,
             FieldError::Validation {
                 field: "customer_phone".into(),
-                reason: "must not be empty".into()
+                reason: "is required".into()
             }
         );
     }
@@ -151,7 +155,7 @@ mod tests {
             (
                 Core::InvalidTransition {
                     from: fieldcore::Status::Registered,
-                    action: "close",
+                    action: fieldcore::Step::Action(fieldcore::Action::Close),
                 },
                 "Validation",
             ),
@@ -203,7 +207,7 @@ mod tests {
         }
         let e = FieldError::from(Core::InvalidTransition {
             from: fieldcore::Status::Registered,
-            action: "close",
+            action: fieldcore::Step::Action(fieldcore::Action::Close),
         });
         assert!(matches!(e, FieldError::Validation { field, .. } if field == "status"));
     }

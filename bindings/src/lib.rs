@@ -24,6 +24,7 @@ pub mod command;
 pub mod convert;
 pub mod error;
 pub mod list;
+pub mod locale;
 pub mod model;
 pub mod photos;
 pub mod progress;

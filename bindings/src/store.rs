@@ -10,8 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::view::WarrantyDecision;
 use fieldcore::PhotoKind;
-use fieldcore::WarrantyDecision;
 use fieldcore::{Command, Store};
 
 use crate::command::CaseCommand;

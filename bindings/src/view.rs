@@ -3,7 +3,6 @@
 //! status allows. Built from the core's `CaseView`; no rule is evaluated here.
 
 use fieldcore as core;
-use fieldcore::WarrantyDecision;
 use fieldcore::{
     Cause, Charge, ConfirmationInput, Measurement, Outcome, PartInput, PhotoKind, Status,
 };
@@ -15,8 +14,9 @@ use crate::convert::{CaseId, LocalDate, Timestamp};
 use crate::model::{CaseAction, Milestone, Registration, WarrantyRule};
 use fieldcore::CaseSyncState;
 
-/// The 三包 decision with the rule, the dates it used and an explanation a customer can be shown.
-#[uniffi::remote(Record)]
+/// The 三包 decision with the rule, the dates it used and an explanation a customer can be shown,
+/// in the language set with `setLocale`.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct WarrantyDecision {
     pub covered: bool,
     pub rule: WarrantyRule,
@@ -27,7 +27,24 @@ pub struct WarrantyDecision {
     pub purchase_date: Option<LocalDate>,
     pub received_date: LocalDate,
     pub cause: Cause,
+    /// In the language set with `setLocale` (English by default).
     pub explanation: String,
+}
+
+impl From<fieldcore::WarrantyDecision> for WarrantyDecision {
+    fn from(d: fieldcore::WarrantyDecision) -> WarrantyDecision {
+        use fieldcore::Localized;
+        WarrantyDecision {
+            explanation: d.text(crate::locale::current_locale()),
+            covered: d.covered,
+            rule: d.rule,
+            months: d.months,
+            period_end: d.period_end,
+            purchase_date: d.purchase_date,
+            received_date: d.received_date,
+            cause: d.cause,
+        }
+    }
 }
 
 /// Content of a case written by a newer version of the app that this one does not know: shown
@@ -498,7 +515,7 @@ impl CaseView {
             warranty: decided(
                 v.warranty,
                 |w: fieldcore::WarrantyRecord, decided, resolved_by, in_conflict| WarrantyOnCase {
-                    decision: w.decision,
+                    decision: w.decision.into(),
                     evidence_photos: w.evidence_photos,
                     decided,
                     resolved_by,

@@ -2,11 +2,12 @@
 //! covered?" on the registration screen, or a what-if while talking to the customer.
 
 use fieldcore::Cause;
-use fieldcore::{WarrantyDecision, WarrantyInput, WarrantyPolicy};
+use fieldcore::{WarrantyInput, WarrantyPolicy};
 
 use crate::convert::LocalDate;
 use crate::error::Result;
 use crate::model::ProofOfPurchase;
+use crate::view::WarrantyDecision;
 
 /// The facts the warranty rule needs.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -44,5 +45,6 @@ pub(crate) fn decide(policy: &WarrantyPolicy, q: WarrantyQuestion) -> Result<War
             received_date: q.received_date,
             cause: q.cause,
         },
-    )?)
+    )?
+    .into())
 }

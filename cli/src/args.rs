@@ -28,6 +28,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "ROLE")]
     pub role: Option<String>,
 
+    /// The language of the output: zh-CN or en [default: zh-CN when $LANG says zh, else en]
+    #[arg(long, global = true, value_name = "LANG")]
+    pub lang: Option<String>,
+
     /// Print JSON on stdout (errors too, as {"error": {...}})
     #[arg(long, global = true)]
     pub json: bool,

@@ -1,6 +1,7 @@
 //! The CLI's one error type: core errors, input the CLI parses itself, usage errors, and how
 //! each is named in JSON and mapped to an exit code (2 for bad input, 1 for everything else).
 
+use fieldcore::Localized;
 use std::io;
 use std::path::PathBuf;
 
@@ -139,6 +140,10 @@ impl CliError {
     pub fn stderr_text(&self) -> String {
         match self {
             CliError::Usage(e) => e.render().to_string(),
+            CliError::Core(e) => {
+                let l = crate::output::locale();
+                format!("{}{}\n", l.pick("错误：", "error: "), e.text(l))
+            }
             other => format!("error: {other}\n"),
         }
     }
@@ -190,15 +195,15 @@ mod tests {
     fn validation_errors_exit_2_and_name_their_field() {
         let e = CliError::from(fieldcore::Error::Validation {
             field: "customer_phone",
-            reason: "must be digits".into(),
+            reason: fieldcore::Invalid::Required,
         });
         assert_eq!(e.exit_code(), 2);
         assert_eq!(e.kind(), "validation");
         assert_eq!(e.field().as_deref(), Some("customer_phone"));
-        assert_eq!(e.to_string(), "invalid customer_phone: must be digits");
+        assert_eq!(e.to_string(), "invalid customer_phone: is required");
         assert_eq!(
             e.stderr_text(),
-            "error: invalid customer_phone: must be digits\n"
+            "error: invalid customer_phone: is required\n"
         );
     }
 
@@ -206,7 +211,7 @@ mod tests {
     fn other_errors_exit_1() {
         let e = CliError::from(fieldcore::Error::InvalidTransition {
             from: fieldcore::Status::Registered,
-            action: "close",
+            action: fieldcore::Step::Action(fieldcore::Action::Close),
         });
         assert_eq!(e.exit_code(), 1);
         assert_eq!(e.kind(), "invalid_transition");

@@ -40,6 +40,16 @@ fn main() -> ExitCode {
         }
     };
     let out = Printer::new(cli.json);
+    let lang_env = std::env::var("LANG").ok();
+    match fieldcore::Locale::choose(cli.lang.as_deref(), lang_env.as_deref()) {
+        Some(locale) => output::set_locale(locale),
+        None => {
+            return out.error(&CliError::from(fieldcore::Error::Validation {
+                field: "lang",
+                reason: fieldcore::Invalid::UnknownLanguage,
+            }));
+        }
+    }
     match run(cli, &out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => out.error(&e),

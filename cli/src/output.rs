@@ -143,6 +143,19 @@ impl Text {
     }
 }
 
+static LOCALE: std::sync::OnceLock<fieldcore::Locale> = std::sync::OnceLock::new();
+
+/// Sets the language of everything printed, once, from `--lang` or `LANG`.
+pub fn set_locale(locale: fieldcore::Locale) {
+    let _ = LOCALE.set(locale);
+}
+
+/// The language of the output: one per run, so it is set once rather than passed to every
+/// text; English where it was never set (the tests of single texts).
+pub fn locale() -> fieldcore::Locale {
+    LOCALE.get().copied().unwrap_or(fieldcore::Locale::En)
+}
+
 /// One line on where a case stands.
 pub fn status_line(view: &CaseView, now: Timestamp) -> String {
     let mut line = format!(
@@ -152,9 +165,9 @@ pub fn status_line(view: &CaseView, now: Timestamp) -> String {
             .as_deref()
             .map(|n| format!(" ({n})"))
             .unwrap_or_default(),
-        fieldcore::case_status_text(view),
+        fieldcore::case_status_text(view, locale()),
         view.round,
-        due(&view.next_due, now)
+        due(&view.next_due, now, locale())
     );
     if view.has_conflict() {
         let fields: Vec<&str> = view.conflicts.iter().map(|c| c.field.as_str()).collect();

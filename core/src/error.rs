@@ -1,9 +1,14 @@
 //! The one error type of the core. Messages name fields and ids, never personal data, so they
-//! can be logged and shown as they are.
+//! can be logged and shown as they are: `Display` in English for logs and support,
+//! [`Localized::text`] in the user's language for screens and the CLI.
 
 use std::path::PathBuf;
 
+use chrono::NaiveDate;
+
+use crate::locale::{Locale, Localized};
 use crate::model::{CaseId, Status};
+use crate::rules::lifecycle::Step;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -11,7 +16,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// A field of a command is missing or wrong; nothing was written.
     #[error("invalid {field}: {reason}")]
-    Validation { field: &'static str, reason: String },
+    Validation {
+        field: &'static str,
+        reason: Invalid,
+    },
 
     #[error("case {0} not found")]
     CaseNotFound(CaseId),
@@ -20,8 +28,8 @@ pub enum Error {
     EntryNotFound(String),
 
     /// The lifecycle does not allow this step from the case's current status.
-    #[error("cannot {action} a case that is {}", .from.as_str())]
-    InvalidTransition { from: Status, action: &'static str },
+    #[error("cannot {} a case that is {}", .action.as_str(), .from.as_str())]
+    InvalidTransition { from: Status, action: Step },
 
     /// The user's role may not write this field (the table in `rules::authority`); HQ would
     /// refuse the change at sync, so the device refuses it first. Nothing was written.
@@ -31,12 +39,10 @@ pub enum Error {
     /// tell what the step means from it (ADR 0009). Nothing was written; updating the app
     /// makes the step possible again.
     #[error(
-        "cannot {action} a case whose status `{status}` comes from a newer version of the app; update the app"
+        "cannot {} a case whose status `{status}` comes from a newer version of the app; update the app",
+        .action.as_str()
     )]
-    UnknownStatus {
-        status: String,
-        action: &'static str,
-    },
+    UnknownStatus { status: String, action: Step },
 
     /// Two replicas set this decision concurrently; a person must resolve it first.
     #[error("{field} has concurrent values; resolve the conflict first")]
@@ -101,10 +107,343 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn validation(field: &'static str, reason: impl Into<String>) -> Error {
-        Error::Validation {
-            field,
-            reason: reason.into(),
-        }
+    pub(crate) fn validation(field: &'static str, reason: Invalid) -> Error {
+        Error::Validation { field, reason }
+    }
+}
+
+/// Why an input was refused: one variant per rule, so a form can show it in the user's
+/// language next to the field. `Display` is the English reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invalid {
+    Required,
+    TooLong {
+        max_bytes: usize,
+    },
+    RequiredWithProofOfPurchase,
+    InTheFuture,
+    AfterReceived,
+    AfterPurchase,
+    NotFinite,
+    AtLeastOne,
+    OldPartNotKept,
+    Negative,
+    NotCurrencyCode,
+    NotPhotoHash,
+    NotPhoneNumber,
+    DefectNotConfirmed,
+    CoveredNotCharged,
+    CoveredNotPaidRepair,
+    NotDecisionField,
+    PartLineRemoved,
+    NoOldPartKept,
+    OldPartReturned,
+    NothingToUpdate,
+    PhotoAlreadyOnCase,
+    PhotoNotOnCase,
+    PhotoNotImported,
+    NoConflict,
+    ChoiceOutOfRange {
+        alternatives: usize,
+    },
+    ReceivedBeforePurchase {
+        received: NaiveDate,
+        purchase: NaiveDate,
+    },
+    PeriodBeyondDates {
+        purchase: NaiveDate,
+        months: u32,
+    },
+    HashMismatch,
+    NoCertificate,
+    BadCertificate {
+        detail: String,
+    },
+    NoFolder,
+    NoCaseMatches,
+    SeveralCasesMatch,
+    PageTooLarge {
+        max: u32,
+    },
+    NotCursor,
+    UnknownLanguage,
+    /// A deadline command refused (passing to QA twice, a report before the investigation, an
+    /// agreed date before the round).
+    Deadline(crate::case::plan_deadlines::DeadlineRefusal),
+    NoCorrection,
+    InvoicePhotoWithoutProof,
+    TripNotApproved,
+    TripAlreadyWaiting,
+    NotHqUser,
+    AlreadyFirstResponder,
+}
+
+impl Invalid {
+    /// Both texts side by side, so neither can be missing: (zh-CN, en).
+    fn texts(&self) -> (String, String) {
+        use Invalid::*;
+        let (zh, en): (&str, &str) = match self {
+            Required => ("不能为空", "is required"),
+            TooLong { max_bytes } => {
+                return (
+                    format!("超过 {max_bytes} 字节"),
+                    format!("is longer than {max_bytes} bytes"),
+                );
+            }
+            RequiredWithProofOfPurchase => (
+                "有发票或凭证时必须填写",
+                "required when a proof of purchase is given",
+            ),
+            InTheFuture => ("晚于当前时间", "is in the future"),
+            AfterReceived => (
+                "晚于收到投诉的日期",
+                "is after the date the complaint was received",
+            ),
+            AfterPurchase => ("晚于购买日期", "is after the purchase date"),
+            NotFinite => ("必须是有效数值", "must be a finite number"),
+            AtLeastOne => ("至少为 1", "must be at least 1"),
+            OldPartNotKept => (
+                "旧件未留存，不应填写旧件序列号",
+                "given for an old part that was not kept",
+            ),
+            Negative => ("不能为负数", "must not be negative"),
+            NotCurrencyCode => (
+                "必须是三位 ISO 币种代码，如 CNY",
+                "must be a 3-letter ISO code such as CNY",
+            ),
+            NotPhotoHash => (
+                "必须是小写十六进制的 SHA-256 哈希值",
+                "must be a SHA-256 hash in lowercase hex",
+            ),
+            NotPhoneNumber => (
+                "必须为 5 至 20 位数字，可含 + - ( ) 和空格",
+                "must be 5 to 20 digits, optionally with + - ( ) and spaces",
+            ),
+            DefectNotConfirmed => (
+                "请先完成故障鉴定，再判定三包",
+                "confirm the defect before deciding warranty",
+            ),
+            CoveredNotCharged => (
+                "属于三包范围的维修不收费",
+                "a covered repair is not charged",
+            ),
+            CoveredNotPaidRepair => (
+                "属于三包范围的案件不能按有偿维修处理",
+                "a covered case is not a paid repair",
+            ),
+            NotDecisionField => ("不是可判定的字段", "is not a decision field"),
+            PartLineRemoved => ("该配件记录已删除", "this part line was already removed"),
+            NoOldPartKept => (
+                "该配件记录没有留存旧件",
+                "this part line has no kept old part",
+            ),
+            OldPartReturned => ("旧件已交回", "the old part was already returned"),
+            NothingToUpdate => ("未指明要修改的字段", "names no field to change"),
+            PhotoAlreadyOnCase => ("该照片已在本案件中", "this photo is already on the case"),
+            PhotoNotOnCase => (
+                "引用的照片不在本案件中",
+                "cites a photo that is not on this case",
+            ),
+            PhotoNotImported => (
+                "请先导入照片再附加到案件",
+                "import the photo before attaching it",
+            ),
+            NoConflict => ("没有需要解决的冲突", "has no conflict to resolve"),
+            ChoiceOutOfRange { alternatives } => {
+                return (
+                    format!("必须小于 {alternatives}"),
+                    format!("must be below {alternatives}"),
+                );
+            }
+            ReceivedBeforePurchase { received, purchase } => {
+                return (
+                    format!("收到投诉的日期 {received} 早于购买日期 {purchase}"),
+                    format!("complaint received {received} is before the purchase date {purchase}"),
+                );
+            }
+            PeriodBeyondDates { purchase, months } => {
+                return (
+                    format!("{purchase} 加 {months} 个月超出了支持的日期范围"),
+                    format!("{purchase} plus {months} months is beyond the supported date range"),
+                );
+            }
+            HashMismatch => ("与收到的内容不符", "does not match the bytes received"),
+            NoCertificate => ("不含证书", "holds no certificate"),
+            BadCertificate { detail } => {
+                return (format!("证书无法读取：{detail}"), detail.clone());
+            }
+            NoFolder => ("没有所在目录", "has no folder"),
+            NoCaseMatches => (
+                "没有与此编号或标识匹配的案件",
+                "no case matches this id or number",
+            ),
+            SeveralCasesMatch => (
+                "匹配到多个案件，请输入更长的标识",
+                "matches several cases; give more of the id",
+            ),
+            PageTooLarge { max } => {
+                return (format!("不能超过 {max}"), format!("must be at most {max}"));
+            }
+            NotCursor => (
+                "不是本列表返回的翻页位置",
+                "is not a cursor this list returned",
+            ),
+            UnknownLanguage => ("只能是 zh-CN 或 en", "must be zh-CN or en"),
+            Deadline(refusal) => return (refusal.text(Locale::ZhCn), refusal.text(Locale::En)),
+            NoCorrection => (
+                "未更正任何影响三包判定的登记信息，也未附发票照片",
+                "changes no fact that decides warranty and cites no invoice photo",
+            ),
+            InvoicePhotoWithoutProof => (
+                "附发票照片时须登记购买发票或凭证",
+                "an invoice photo needs an invoice or voucher recorded as proof of purchase",
+            ),
+            TripNotApproved => (
+                "需有总部批准的出差申请，或填写原因按紧急上门处理",
+                "needs a trip request approved by HQ, or an emergency visit with a reason",
+            ),
+            TripAlreadyWaiting => (
+                "已有出差申请在等待总部审批",
+                "a trip request is already waiting for HQ",
+            ),
+            NotHqUser => ("不是总部用户编号", "is not an HQ user id"),
+            AlreadyFirstResponder => ("已是首问责任人", "is already the first responder"),
+        };
+        (zh.to_owned(), en.to_owned())
+    }
+}
+
+impl Localized for Invalid {
+    fn text(&self, locale: Locale) -> String {
+        let (zh, en) = self.texts();
+        locale.pick(zh, en)
+    }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text(Locale::En))
+    }
+}
+
+/// A field a message names, as a form labels it. Unknown names (none today) are shown as
+/// they are rather than hidden.
+pub fn field_label(field: &str, locale: Locale) -> String {
+    FIELD_LABELS
+        .iter()
+        .find(|(name, _)| *name == field)
+        .map(|(_, zh)| locale.pick(*zh, field).to_owned())
+        .unwrap_or_else(|| field.to_owned())
+}
+
+/// Every field name a message of the core names, with its Chinese label. English keeps the
+/// field name, which forms and scripts match on.
+pub const FIELD_LABELS: &[(&str, &str)] = &[
+    ("customer_name", "客户名称"),
+    ("customer_phone", "客户电话"),
+    ("customer_address", "客户地址"),
+    ("region", "地区"),
+    ("product_model", "型号"),
+    ("product_category", "产品类别"),
+    ("serial_number", "出厂编号"),
+    ("fault_description", "故障描述"),
+    ("first_responder", "首问责任人"),
+    ("proof_of_purchase", "发票或凭证"),
+    ("purchase_date", "购买日期"),
+    ("received_at", "投诉收到时间"),
+    ("received_date", "投诉收到日期"),
+    ("manufacture_date", "出厂日期"),
+    ("findings", "鉴定结论"),
+    ("measurement.name", "测量项目"),
+    ("measurement.value", "测量值"),
+    ("measurement.unit", "测量单位"),
+    ("evidence_photos", "证据照片"),
+    ("part_number", "配件编号"),
+    ("specification", "规格"),
+    ("quantity", "数量"),
+    ("new_serial", "新件序列号"),
+    ("old_part_serial", "旧件序列号"),
+    ("reason", "原因"),
+    ("signature_hash", "客户签字"),
+    ("charge", "收费"),
+    ("currency", "币种"),
+    ("status", "状态"),
+    ("defect", "故障鉴定"),
+    ("warranty", "三包判定"),
+    ("resolution", "处理结果"),
+    ("outcome", "处理结果"),
+    ("summary", "处理说明"),
+    ("note", "备注"),
+    ("text", "备注内容"),
+    ("field", "字段"),
+    ("choose", "所选项"),
+    ("line_id", "配件记录"),
+    ("update", "修改内容"),
+    ("hash", "照片"),
+    ("thumbnail_hash", "缩略图"),
+    ("caption", "照片说明"),
+    ("case", "案件"),
+    ("limit", "每页条数"),
+    ("after", "翻页位置"),
+    ("pinned_certificate_pem", "固定的总部证书"),
+    ("lang", "语言"),
+];
+
+impl Localized for Error {
+    /// The message a person reads. Details that come from libraries (SQLite, the network, the
+    /// image decoder) stay as they are: they are for support, and translating them would hide
+    /// what to search for.
+    fn text(&self, locale: Locale) -> String {
+        let en = self.to_string();
+        let zh = match self {
+            Error::Validation { field, reason } => format!(
+                "{}：{}",
+                field_label(field, Locale::ZhCn),
+                reason.text(Locale::ZhCn)
+            ),
+            Error::CaseNotFound(id) => format!("未找到案件 {id}"),
+            Error::EntryNotFound(id) => format!("本案件中未找到记录 {id}"),
+            Error::InvalidTransition { from, action } => format!(
+                "案件当前状态为“{}”，不能{}",
+                from.text(Locale::ZhCn),
+                action.text(Locale::ZhCn)
+            ),
+            Error::NotPermitted(detail) => format!("无权执行此修改：{detail}"),
+            Error::StaleWarranty(step) => {
+                crate::case::correction_text::CorrectionText::RefusedWhileStale(*step)
+                    .text(Locale::ZhCn)
+            }
+            Error::UnknownStatus { status, action } => format!(
+                "案件状态“{status}”由更新版本的应用写入，本版本不能{}；请更新应用",
+                action.text(Locale::ZhCn)
+            ),
+            Error::Conflict { field } => format!(
+                "{}存在来自不同设备的并发值，请先解决冲突",
+                field_label(field, Locale::ZhCn)
+            ),
+            Error::CorruptDatabase { moved_to, reason } => format!(
+                "数据库无法打开（{reason}），已移至 {}，未删除",
+                moved_to.display()
+            ),
+            Error::NewerSchema { found, supported } => {
+                format!("数据库结构版本 {found} 高于本应用支持的版本（{supported}），请更新应用")
+            }
+            Error::CorruptDocument { case_id, reason } => {
+                format!("案件 {case_id} 的存储文档已损坏：{reason}")
+            }
+            Error::InvalidDocument(detail) => format!("文档无法合并：{detail}"),
+            Error::UnsupportedPhoto { format, hint } => {
+                format!("不支持的照片格式 {format}，请在设备上另存为标准 JPEG 后再导入（{hint}）")
+            }
+            Error::InvalidPhoto(detail) => format!("照片无法读取：{detail}"),
+            Error::PhotoTooLarge(detail) => format!("照片过大：{detail}"),
+            Error::Network(detail) => format!("无法连接总部：{detail}"),
+            Error::Unauthorized(detail) => format!("总部拒绝了本设备：{detail}"),
+            Error::Protocol(detail) => format!("同步协议错误：{detail}"),
+            Error::Cancelled => "已取消".to_owned(),
+            Error::Storage(e) => format!("存储错误：{e}"),
+            Error::Io(e) => format!("文件系统错误：{e}"),
+        };
+        locale.pick(zh, en)
     }
 }

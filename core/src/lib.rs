@@ -11,6 +11,7 @@
 
 mod case;
 mod error;
+mod labels;
 mod locale;
 mod model;
 mod photo;
@@ -40,12 +41,12 @@ pub use rules::deadlines::{
     missed as missed_deadlines, next_due as next_deadline, pending as pending_deadlines,
     working_days_due,
 };
-pub use rules::lifecycle::{Action, allowed_actions, next_status};
+pub use rules::lifecycle::{Action, Step, allowed_actions, next_status};
 pub use rules::policy::{EscalationPolicy, PhotoPolicy, Policies, TripPolicy};
 pub use rules::validate::registration as validate_registration;
 pub use rules::warranty::{
-    WarrantyDecision, WarrantyInput, WarrantyPolicy, WarrantyRule, decide as decide_warranty,
-    period_end as warranty_period_end,
+    WarrantyDecision, WarrantyGrounds, WarrantyInput, WarrantyPolicy, WarrantyRule,
+    decide as decide_warranty, period_end as warranty_period_end,
 };
 
 // A case: its document, records, view and commands.
@@ -69,7 +70,7 @@ pub use case::records::{
     WarrantyRecord,
 };
 pub use case::text::{
-    CaseTextExtras, case_text, dimensions as photo_dimensions, due_text, money_text,
+    CaseTextExtras, case_text, dimensions as photo_dimensions, due_text, label_padded, money_text,
     name as snake_name, photo_line, short_hash, status_text as case_status_text, time_text,
     truncate as truncate_text,
 };
@@ -101,5 +102,6 @@ pub use sync::transport::{
     CancelToken, HttpTransport, SyncConfig, SyncProgress, SyncReport, Transport,
 };
 
-pub use error::{Error, Result};
-pub use locale::Locale;
+pub use error::{Error, FIELD_LABELS, Invalid, Result, field_label};
+pub use labels::{EVENT_ACTIONS, event_action_text, quality_fault_text};
+pub use locale::{Locale, Localized};

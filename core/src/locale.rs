@@ -14,11 +14,31 @@ pub enum Locale {
 impl Locale {
     pub const ALL: [Locale; 2] = [Locale::ZhCn, Locale::En];
 
+    /// One of two texts written side by side. Taking both (rather than matching on the locale
+    /// at each message) means a message cannot be written in one language only: a missing
+    /// text does not compile.
+    pub fn pick<T>(self, zh_cn: T, en: T) -> T {
+        match self {
+            Locale::ZhCn => zh_cn,
+            Locale::En => en,
+        }
+    }
+
     /// The tag stored and passed: `zh-CN`, `en`.
     pub fn as_str(self) -> &'static str {
         match self {
             Locale::ZhCn => "zh-CN",
             Locale::En => "en",
+        }
+    }
+
+    /// The language `--lang` picks, or else the one `LANG` names: Chinese when it says zh,
+    /// English otherwise (a `C` or unset `LANG` is a server or a script, which read English).
+    /// A `--lang` the core does not speak is refused rather than ignored.
+    pub fn choose(flag: Option<&str>, lang_env: Option<&str>) -> Option<Locale> {
+        match flag {
+            Some(tag) => Locale::parse(tag),
+            None => Some(lang_env.and_then(Locale::parse).unwrap_or(Locale::En)),
         }
     }
 
@@ -39,6 +59,13 @@ impl Locale {
             _ => None,
         }
     }
+}
+
+/// A text for a person, in either locale. Errors, warranty explanations, validation reasons,
+/// lifecycle refusals, deadline names and labels all implement it; `Display` (where a type
+/// has one) stays English, for logs and support.
+pub trait Localized {
+    fn text(&self, locale: Locale) -> String;
 }
 
 impl std::fmt::Display for Locale {

@@ -18,6 +18,10 @@ pub enum Market {
     Foreign,
 }
 
+impl Market {
+    pub const ALL: [Market; 2] = [Market::Domestic, Market::Foreign];
+}
+
 /// How the complaint reached the company.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -30,6 +34,17 @@ pub enum Channel {
     OnSite,
 }
 
+impl Channel {
+    pub const ALL: [Channel; 6] = [
+        Channel::Phone,
+        Channel::Email,
+        Channel::Fax,
+        Channel::Letter,
+        Channel::Dealer,
+        Channel::OnSite,
+    ];
+}
+
 /// What the customer asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -38,6 +53,15 @@ pub enum CustomerRequest {
     Exchange,
     Return,
     Compensation,
+}
+
+impl CustomerRequest {
+    pub const ALL: [CustomerRequest; 4] = [
+        CustomerRequest::Repair,
+        CustomerRequest::Exchange,
+        CustomerRequest::Return,
+        CustomerRequest::Compensation,
+    ];
 }
 
 /// The document that proves the purchase date; without one there is no warranty.
@@ -256,6 +280,12 @@ pub enum Cause {
 }
 
 impl Cause {
+    pub const ALL: [Cause; 3] = [
+        Cause::DesignManufacturing,
+        Cause::StorageTransport,
+        Cause::CustomerMisuse,
+    ];
+
     /// (a) and (b) are product-quality faults; (c) is not.
     pub fn is_quality_fault(self) -> bool {
         !matches!(self, Cause::CustomerMisuse)
@@ -270,13 +300,7 @@ impl Cause {
     }
 
     pub fn parse(s: &str) -> Option<Cause> {
-        [
-            Cause::DesignManufacturing,
-            Cause::StorageTransport,
-            Cause::CustomerMisuse,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
+        Cause::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }
 
@@ -310,6 +334,17 @@ pub enum Outcome {
     Returned,
     PaidRepair,
     Rejected,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 6] = [
+        Outcome::RepairedOnSite,
+        Outcome::PartsReplaced,
+        Outcome::Exchanged,
+        Outcome::Returned,
+        Outcome::PaidRepair,
+        Outcome::Rejected,
+    ];
 }
 
 /// A charge for paid service, at production cost, in minor currency units (fen, cents).

@@ -183,7 +183,7 @@ fn a_correction_keeps_the_old_value_and_who_changed_it_when_and_why() {
         event.body.summary
     );
     // `case show` prints it.
-    let text = fieldcore::case_text(&v, &Default::default(), t0());
+    let text = fieldcore::case_text(&v, &Default::default(), t0(), fieldcore::Locale::En);
     assert!(text.contains("Corrections (1):"), "{text}");
     assert!(
         text.contains("purchase date 2026-06-01 → 2026-05-20 · by Zhang Min"),
@@ -280,7 +280,7 @@ fn a_decision_is_stale_after_a_warranty_fact_is_corrected_not_after_other_edits(
     assert_eq!(stale.facts[0].now, "2025-06-01");
     // The decision in force still says what it said; it is marked, not rewritten.
     assert!(v.warranty.as_ref().unwrap().current.value.decision.covered);
-    let text = fieldcore::case_text(&v, &Default::default(), t0());
+    let text = fieldcore::case_text(&v, &Default::default(), t0(), fieldcore::Locale::En);
     assert!(text.contains("STALE"), "{text}");
     assert!(
         text.contains("purchase date: decided on 2026-06-01, now 2025-06-01"),

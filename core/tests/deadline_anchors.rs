@@ -395,6 +395,7 @@ fn the_case_text_shows_the_agreed_date_and_the_misses() {
         &case.view(),
         &fieldcore::CaseTextExtras::default(),
         t0() + Duration::hours(26),
+        fieldcore::Locale::En,
     );
     assert!(
         text.contains("Agreed date 2026-11-20 with Mr Zhao · round 1"),

@@ -1044,6 +1044,11 @@ fn every_key_and_field_of_a_case_document_is_documented() {
     }
     let decided_on = &decisions["warranty"]["value"]["decided_on"];
     assert_documented(&text, "fields: warranty_facts", &field_names([decided_on]));
+    assert_documented(
+        &text,
+        "fields: warranty_grounds",
+        &field_names([&decisions["warranty"]["value"]["grounds"]]),
+    );
     let measurements = decisions["defect"]["value"]["measurements"]
         .as_array()
         .unwrap();

@@ -294,9 +294,9 @@ proptest! {
                     prop_assert!(allowed_actions(status).contains(&action));
                     status = next;
                 }
-                Err(Error::InvalidTransition { from, action: phrase }) => {
+                Err(Error::InvalidTransition { from, action: step }) => {
                     prop_assert_eq!(from, status);
-                    prop_assert_eq!(phrase, action.as_str());
+                    prop_assert_eq!(step, fieldcore::Step::Action(action));
                     prop_assert!(!allowed_actions(status).contains(&action));
                     // Asking again gives the same refusal: the rule has no hidden state.
                     prop_assert!(next_status(status, action).is_err());

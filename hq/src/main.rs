@@ -449,7 +449,10 @@ async fn case(
                 ],
                 photos: None,
             };
-            print!("{}", fieldcore::case_text(&detail.view, &extras, now));
+            print!(
+                "{}",
+                fieldcore::case_text(&detail.view, &extras, now, output_locale())
+            );
             Ok(())
         }
     }
@@ -651,4 +654,10 @@ async fn stop_signal() {
         () = interrupt => {}
         () = terminate => {}
     }
+}
+
+/// The language `case show` prints in: Chinese when `LANG` says zh, else English, as fieldctl.
+fn output_locale() -> fieldcore::Locale {
+    let lang = std::env::var("LANG").ok();
+    fieldcore::Locale::choose(None, lang.as_deref()).unwrap_or(fieldcore::Locale::En)
 }

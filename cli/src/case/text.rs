@@ -25,7 +25,7 @@ pub fn render(
             .unwrap_or_default(),
         photos: Some(photos.iter().map(photo::line).collect()),
     };
-    fieldcore::case_text(v, &extras, now)
+    fieldcore::case_text(v, &extras, now, crate::output::locale())
 }
 
 fn sync_text(sync: CaseSyncState) -> &'static str {

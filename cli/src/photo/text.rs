@@ -53,7 +53,12 @@ fn caption(caption: &str) -> String {
 
 /// One line of a case's photo section: kind, caption, short hash, size in pixels, upload state.
 pub fn line(info: &PhotoInfo) -> String {
-    fieldcore::photo_line(&info.hash, &info.record, Some(&upload(info.upload)))
+    fieldcore::photo_line(
+        &info.hash,
+        &info.record,
+        Some(&upload(info.upload)),
+        crate::output::locale(),
+    )
 }
 
 /// The `photo list` table.

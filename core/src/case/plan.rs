@@ -17,13 +17,13 @@ use crate::case::records::{
     WarrantyRecord,
 };
 use crate::case::view::{CaseView, DecisionView, PartLine};
-use crate::error::{Error, Result};
+use crate::error::{Error, Invalid, Result};
 use crate::locale::Locale;
 use crate::model::{
     Charge, ConfirmationInput, DefectInput, FactsCorrection, FactsUpdate, Outcome, PartInput,
     Status, Timestamp,
 };
-use crate::rules::lifecycle::{self, Action};
+use crate::rules::lifecycle::{self, Action, Step};
 use crate::rules::validate;
 use crate::rules::warranty::{self, WarrantyInput};
 
@@ -160,10 +160,7 @@ fn arrive_on_site(draft: &mut Draft, view: &CaseView, ctx: &Context<'_>) -> Resu
     // Checked on the device against the policies it last received: offline, an engineer
     // without an approved trip records an emergency visit instead.
     if ctx.policies.trips.approval_required && !view.trip_approved() {
-        return Err(Error::validation(
-            "trip",
-            "needs a trip request approved by HQ, or an emergency visit with a reason",
-        ));
+        return Err(Error::validation("trip", Invalid::TripNotApproved));
     }
     draft
         .writes
@@ -184,17 +181,14 @@ fn request_trip(
     reason: &str,
     planned_for: &Option<Timestamp>,
 ) -> Result<String> {
-    not_closed(view, "request a trip for")?;
+    not_closed(view, Step::RequestTrip)?;
     validate::text("reason", reason)?;
     if view
         .trip_requests()
         .last()
         .is_some_and(|(_, d)| d.is_none())
     {
-        return Err(Error::validation(
-            "trip",
-            "a trip request is already waiting for HQ",
-        ));
+        return Err(Error::validation("trip", Invalid::TripAlreadyWaiting));
     }
     draft.entry_id = Some(push_entry(
         &mut draft.writes,
@@ -242,15 +236,15 @@ fn hand_over(
     to: &str,
     reason: &str,
 ) -> Result<String> {
-    not_closed(view, "hand over")?;
+    not_closed(view, Step::HandOver)?;
     validate::required("to", to, validate::SHORT_TEXT)?;
     validate::text("reason", reason)?;
     if to_id <= 0 {
-        return Err(Error::validation("to_id", "is not an HQ user id"));
+        return Err(Error::validation("to_id", Invalid::NotHqUser));
     }
     let r = &view.registration;
     if r.first_responder_id == Some(to_id) {
-        return Err(Error::validation("to_id", "is already the first responder"));
+        return Err(Error::validation("to_id", Invalid::AlreadyFirstResponder));
     }
     draft
         .writes
@@ -349,9 +343,10 @@ fn decide_warranty(
     no_conflict(&view.warranty, DecisionField::Warranty)?;
     no_fact_conflict(view)?;
     let status = decide_status_write(view, ctx)?;
-    let defect = view.defect.as_ref().ok_or_else(|| {
-        Error::validation("defect", "confirm the defect before deciding warranty")
-    })?;
+    let defect = view
+        .defect
+        .as_ref()
+        .ok_or_else(|| Error::validation("defect", Invalid::DefectNotConfirmed))?;
     let r = &view.registration;
     let decision = warranty::decide(
         &ctx.policies.warranty,
@@ -367,10 +362,7 @@ fn decide_warranty(
     if let Some(charge) = charge {
         validate::charge(charge)?;
         if decision.covered && charge.amount_minor > 0 {
-            return Err(Error::validation(
-                "charge",
-                "a covered repair is not charged",
-            ));
+            return Err(Error::validation("charge", Invalid::CoveredNotCharged));
         }
         no_conflict(&view.charge, DecisionField::Charge)?;
         draft.writes.push(Write::Decision(
@@ -423,19 +415,16 @@ fn set_charge(
         .warranty
         .as_ref()
         .map(|w| w.current.value.decision.covered);
-    match (view.known_status("set the charge of")?, covered) {
+    match (view.known_status(Step::SetCharge)?, covered) {
         (Status::WarrantyDecided | Status::Resolved, Some(false)) => {}
         (Status::WarrantyDecided | Status::Resolved, _) if charge.amount_minor == 0 => {}
         (Status::WarrantyDecided | Status::Resolved, _) => {
-            return Err(Error::validation(
-                "charge",
-                "a covered repair is not charged",
-            ));
+            return Err(Error::validation("charge", Invalid::CoveredNotCharged));
         }
         (from, _) => {
             return Err(Error::InvalidTransition {
                 from,
-                action: "set the charge of",
+                action: Step::SetCharge,
             });
         }
     }
@@ -464,10 +453,7 @@ fn resolve(
         .as_ref()
         .is_some_and(|w| w.current.value.decision.covered);
     if covered && *outcome == Outcome::PaidRepair {
-        return Err(Error::validation(
-            "outcome",
-            "a covered case is not a paid repair",
-        ));
+        return Err(Error::validation("outcome", Invalid::CoveredNotPaidRepair));
     }
     draft.writes.push(status);
     let key = serde_key(outcome);
@@ -496,7 +482,7 @@ fn resolve_conflict(
         return resolve_fact_conflict(draft, view, field, key, choose);
     }
     let field = DecisionField::parse(field)
-        .ok_or_else(|| Error::validation("field", "is not a decision field"))?;
+        .ok_or_else(|| Error::validation("field", Invalid::NotDecisionField))?;
     let json = match field {
         DecisionField::Status => {
             // Writing a record this version cannot read again could drop what a newer app
@@ -507,7 +493,7 @@ fn resolve_conflict(
             {
                 return Err(Error::UnknownStatus {
                     status: d.value.as_str().to_owned(),
-                    action: "resolve the status conflict of",
+                    action: Step::ResolveStatusConflict,
                 });
             }
             resolved_choice(&Some(view.status.clone()), choose, ctx)?
@@ -543,11 +529,13 @@ fn resolve_fact_conflict(
         .conflicts
         .iter()
         .find(|c| c.field == field)
-        .ok_or_else(|| Error::validation("field", "has no conflict to resolve"))?;
+        .ok_or_else(|| Error::validation("field", Invalid::NoConflict))?;
     let chosen = conflict.alternatives.get(choose).ok_or_else(|| {
         Error::validation(
             "choose",
-            format!("must be below {}", conflict.alternatives.len()),
+            Invalid::ChoiceOutOfRange {
+                alternatives: conflict.alternatives.len(),
+            },
         )
     })?;
     let json = view
@@ -560,7 +548,7 @@ fn resolve_fact_conflict(
                 .position(|v| *v == chosen.value)
                 .and_then(|i| f.json.get(i))
         })
-        .ok_or_else(|| Error::validation("field", "has no conflict to resolve"))?;
+        .ok_or_else(|| Error::validation("field", Invalid::NoConflict))?;
     draft.writes.push(Write::Fact(key.to_owned(), json.clone()));
     Ok(format!("conflict on {field} resolved: {}", chosen.value))
 }
@@ -573,7 +561,7 @@ fn record_part(
     ctx: &Context<'_>,
     part: &PartInput,
 ) -> Result<String> {
-    not_closed(view, "record a part on")?;
+    not_closed(view, Step::RecordPart)?;
     validate::part(part)?;
     draft.entry_id = Some(push_entry(
         &mut draft.writes,
@@ -591,14 +579,11 @@ fn reverse_part(
     line_id: &str,
     reason: &str,
 ) -> Result<String> {
-    not_closed(view, "remove a part from")?;
+    not_closed(view, Step::RemovePart)?;
     validate::text("reason", reason)?;
     let line = part_line(view, line_id)?;
     if line.reversed {
-        return Err(Error::validation(
-            "line_id",
-            "this part line was already removed",
-        ));
+        return Err(Error::validation("line_id", Invalid::PartLineRemoved));
     }
     draft.entry_id = Some(push_entry(
         &mut draft.writes,
@@ -620,16 +605,10 @@ fn return_old_part(
 ) -> Result<String> {
     let line = part_line(view, line_id)?;
     if line.reversed || !line.part.old_part_kept {
-        return Err(Error::validation(
-            "line_id",
-            "this part line has no kept old part",
-        ));
+        return Err(Error::validation("line_id", Invalid::NoOldPartKept));
     }
     if line.old_part_returned {
-        return Err(Error::validation(
-            "line_id",
-            "the old part was already returned",
-        ));
+        return Err(Error::validation("line_id", Invalid::OldPartReturned));
     }
     draft.entry_id = Some(push_entry(
         &mut draft.writes,
@@ -709,12 +688,12 @@ fn update_facts(
     ctx: &Context<'_>,
     update: &FactsUpdate,
 ) -> Result<String> {
-    not_closed(view, "edit")?;
+    not_closed(view, Step::EditFacts)?;
     let updated = facts::apply_update(&view.registration, update)?;
     validate::registration(&updated, ctx.at)?;
     let pairs = facts::update_pairs(update);
     if pairs.is_empty() {
-        return Err(Error::validation("update", "names no field to change"));
+        return Err(Error::validation("update", Invalid::NothingToUpdate));
     }
     let fields: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
     let summary = format!("updated {}", fields.join(", "));
@@ -733,7 +712,7 @@ fn correct_facts(
     ctx: &Context<'_>,
     c: &FactsCorrection,
 ) -> Result<String> {
-    not_closed(view, "correct the facts of")?;
+    not_closed(view, Step::CorrectFacts)?;
     validate::text("reason", &c.reason)?;
     let pairs = correction::pairs(c)?;
     let corrected = facts::apply_pairs(&view.registration, &pairs)?;
@@ -744,7 +723,7 @@ fn correct_facts(
         if !corrected.proof_of_purchase.is_present() {
             return Err(Error::validation(
                 "invoice_photo",
-                CorrectionText::PhotoWithoutProof.text(Locale::En),
+                Invalid::InvoicePhotoWithoutProof,
             ));
         }
     }
@@ -762,10 +741,7 @@ fn correct_facts(
         })
         .collect();
     if changes.is_empty() && c.invoice_photo.is_none() {
-        return Err(Error::validation(
-            "correction",
-            CorrectionText::NoChange.text(Locale::En),
-        ));
+        return Err(Error::validation("correction", Invalid::NoCorrection));
     }
     let mut parts: Vec<String> = changes
         .iter()
@@ -811,10 +787,7 @@ fn attach_photo(
     validate::photo_hash("thumbnail_hash", &photo.thumbnail_hash)?;
     validate::optional_text("caption", Some(&photo.caption))?;
     if view.photos.iter().any(|p| p.hash == photo.hash) {
-        return Err(Error::validation(
-            "hash",
-            "this photo is already on the case",
-        ));
+        return Err(Error::validation("hash", Invalid::PhotoAlreadyOnCase));
     }
     let record = PhotoRecord {
         kind: photo.kind,
@@ -858,7 +831,7 @@ fn status_write(view: &CaseView, ctx: &Context<'_>, action: Action) -> Result<Wr
             field: "status".into(),
         });
     }
-    let next = lifecycle::next_status(view.known_status(action.as_str())?, action)?;
+    let next = lifecycle::next_status(view.known_status(Step::Action(action))?, action)?;
     Ok(Write::Decision(
         DecisionField::Status,
         decided(ctx, next.as_str(), next)?,
@@ -869,7 +842,7 @@ fn status_write(view: &CaseView, ctx: &Context<'_>, action: Action) -> Result<Wr
 /// after the case was resolved or the customer confirmed: the case goes back to
 /// `warranty_decided`, so the resolution (and the customer's answer) follow the new decision.
 fn decide_status_write(view: &CaseView, ctx: &Context<'_>) -> Result<Write> {
-    let from = view.known_status(Action::DecideWarranty.as_str())?;
+    let from = view.known_status(Step::Action(Action::DecideWarranty))?;
     if view.warranty_stale.is_some() && matches!(from, Status::Resolved | Status::CustomerConfirmed)
     {
         if view.status.in_conflict() {
@@ -926,17 +899,14 @@ fn photos_on_case(view: &CaseView, field: &'static str, hashes: &[String]) -> Re
         .iter()
         .find(|h| !view.photos.iter().any(|p| &p.hash == *h))
     {
-        Some(_) => Err(Error::validation(
-            field,
-            "cites a photo that is not on this case",
-        )),
+        Some(_) => Err(Error::validation(field, Invalid::PhotoNotOnCase)),
         None => Ok(()),
     }
 }
 
 /// Refused when closed; also when the status is unknown, since a newer status may be one that
 /// forbids the step as `closed` does.
-pub(super) fn not_closed(view: &CaseView, action: &'static str) -> Result<()> {
+pub(super) fn not_closed(view: &CaseView, action: Step) -> Result<()> {
     if view.known_status(action)? == Status::Closed {
         return Err(Error::InvalidTransition {
             from: Status::Closed,
@@ -959,10 +929,15 @@ fn resolved_choice<T: Clone + Serialize>(
     ctx: &Context<'_>,
 ) -> Result<(String, String)> {
     let Some(d) = decision.as_ref().filter(|d| d.in_conflict()) else {
-        return Err(Error::validation("field", "has no conflict to resolve"));
+        return Err(Error::validation("field", Invalid::NoConflict));
     };
     let mut chosen = d.conflict.get(choose).cloned().ok_or_else(|| {
-        Error::validation("choose", format!("must be below {}", d.conflict.len()))
+        Error::validation(
+            "choose",
+            Invalid::ChoiceOutOfRange {
+                alternatives: d.conflict.len(),
+            },
+        )
     })?;
     chosen.resolved_by = Some(ctx.stamp());
     let key = chosen.key.clone();

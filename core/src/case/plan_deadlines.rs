@@ -11,9 +11,10 @@ use crate::case::records::{
     AgreedDeadlineRecord, MissedRecord, QaHandoverRecord, RemedyRecord, ReportRecord,
 };
 use crate::case::view::CaseView;
-use crate::error::{Error, Result};
+use crate::error::{Error, Invalid, Result};
 use crate::locale::Locale;
 use crate::rules::deadlines;
+use crate::rules::lifecycle::Step;
 use crate::rules::validate;
 
 /// Why a deadline command is refused, in both languages; the error carries the English text.
@@ -53,7 +54,7 @@ impl DeadlineRefusal {
     }
 
     fn error(self, field: &'static str) -> Error {
-        Error::validation(field, self.text(Locale::En))
+        Error::validation(field, Invalid::Deadline(self))
     }
 }
 
@@ -63,7 +64,7 @@ pub(super) fn pass_to_qa(
     ctx: &Context<'_>,
     reason: &str,
 ) -> Result<String> {
-    not_closed(view, "pass to QA")?;
+    not_closed(view, Step::PassToQa)?;
     validate::text("reason", reason)?;
     if view.passed_to_qa.is_some() {
         return Err(DeadlineRefusal::AlreadyWithQa.error("passed_to_qa"));
@@ -88,7 +89,7 @@ pub(super) fn propose_remedy(
     ctx: &Context<'_>,
     proposal: &str,
 ) -> Result<String> {
-    not_closed(view, "propose a remedy for")?;
+    not_closed(view, Step::ProposeRemedy)?;
     validate::text("proposal", proposal)?;
     no_conflict(&view.remedy, DecisionField::Remedy)?;
     draft.writes.push(Write::Decision(
@@ -114,7 +115,7 @@ pub(super) fn record_report(
     cause: &str,
     handling: &str,
 ) -> Result<String> {
-    not_closed(view, "report on")?;
+    not_closed(view, Step::RecordReport)?;
     validate::text("findings", findings)?;
     validate::text("cause", cause)?;
     validate::text("handling", handling)?;
@@ -149,7 +150,7 @@ pub(super) fn agree_deadline(
     date: NaiveDate,
     with_whom: &str,
 ) -> Result<String> {
-    not_closed(view, "agree a date for")?;
+    not_closed(view, Step::AgreeDeadline)?;
     validate::required("with_whom", with_whom, 200)?;
     no_conflict(&view.agreed_deadline, DecisionField::AgreedDeadline)?;
     let zone = ctx.policies.deadlines.time_zone;

@@ -8,15 +8,20 @@ use crate::case::correction_text::CorrectionText;
 use crate::case::facts;
 use crate::case::records::{PhotoRecord, Stamp, VisitBody};
 use crate::case::view::{CaseView, DecisionView, UnknownContent};
-use crate::locale::Locale;
+use crate::labels::{event_action_text, quality_fault_text};
+use crate::locale::{Locale, Localized};
 use crate::model::{ProofOfPurchase, Timestamp};
 use crate::rules::deadlines::{self, Due};
 
 /// The first responder: an HQ user with their id, or the free text of an older case.
-fn first_responder_text(r: &crate::model::Registration) -> String {
+fn first_responder_text(r: &crate::model::Registration, l: Locale) -> String {
     match r.first_responder_id {
-        Some(id) => format!("{} (HQ user {id})", r.first_responder),
-        None => format!("{} (free text)", r.first_responder),
+        Some(id) => format!(
+            "{} ({} {id})",
+            r.first_responder,
+            l.pick("总部用户", "HQ user")
+        ),
+        None => format!("{} ({})", r.first_responder, l.pick("手填", "free text")),
     }
 }
 
@@ -41,35 +46,54 @@ pub struct CaseTextExtras {
 
 /// The whole case as text, the way `fieldctl case show` and `fieldhq case show` print it:
 /// facts, decisions with who and when, conflicts numbered for `resolve-conflict`, photos, the
-/// append-only entries and the history. `now` decides what is overdue.
-pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> String {
-    let mut t = Text::default();
+/// append-only entries and the history. `now` decides what is overdue. Recorded free text
+/// (findings, notes, history summaries) is shown as it was written.
+pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp, locale: Locale) -> String {
+    let l = locale;
+    let mut t = Text::new(l);
     let r = &v.registration;
     field(
         &mut t,
-        "Case",
+        l.pick("案件", "Case"),
         format!(
             "{} · {}",
             v.id,
             v.number
                 .as_deref()
-                .map(|n| format!("number {n}"))
-                .unwrap_or_else(|| "no official number yet".to_owned())
+                .map(|n| l.pick(format!("编号 {n}"), format!("number {n}")))
+                .unwrap_or_else(|| l.pick("尚无正式编号", "no official number yet").to_owned())
         ),
     );
     field(
         &mut t,
-        "Status",
-        format!(
-            "{} · round {} (started {}){}",
-            status_text(v),
-            v.round,
-            time_text(&v.round_started_at),
-            resolved_note(&v.status.current.resolved_by)
+        l.pick("状态", "Status"),
+        l.pick(
+            format!(
+                "{} · 第 {} 轮（{} 开始）{}",
+                status_text(v, l),
+                v.round,
+                time_text(&v.round_started_at),
+                resolved_note(&v.status.current.resolved_by, l)
+            ),
+            format!(
+                "{} · round {} (started {}){}",
+                status_text(v, l),
+                v.round,
+                time_text(&v.round_started_at),
+                resolved_note(&v.status.current.resolved_by, l)
+            ),
         ),
     );
-    field(&mut t, "Next", due_text(&v.next_due, now));
-    field(&mut t, "Updated", time_text(&v.updated_at));
+    field(
+        &mut t,
+        l.pick("下一期限", "Next"),
+        due_text(&v.next_due, now, l),
+    );
+    field(
+        &mut t,
+        l.pick("更新时间", "Updated"),
+        time_text(&v.updated_at),
+    );
     for (label, value) in &extras.header {
         field(&mut t, label, value);
     }
@@ -77,68 +101,86 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> Strin
 
     field(
         &mut t,
-        "Customer",
+        l.pick("客户", "Customer"),
         format!("{} · {}", r.customer_name, r.customer_phone),
     );
-    field(&mut t, "Address", &r.customer_address);
+    field(&mut t, l.pick("地址", "Address"), &r.customer_address);
     field(
         &mut t,
-        "Region",
+        l.pick("地区", "Region"),
         format!(
             "{}{} · {}",
             r.region,
-            if r.home_region { " (home region)" } else { "" },
-            name(&r.market)
+            if r.home_region {
+                l.pick("（本地区）", " (home region)")
+            } else {
+                ""
+            },
+            r.market.text(l)
         ),
     );
     field(
         &mut t,
-        "Product",
+        l.pick("产品", "Product"),
         format!(
-            "{} {} · serial {}",
-            r.product_category, r.product_model, r.serial_number
+            "{} {} · {} {}",
+            r.product_category,
+            r.product_model,
+            l.pick("出厂编号", "serial"),
+            r.serial_number
         ),
     );
     let proof = match &r.proof_of_purchase {
-        ProofOfPurchase::Invoice(n) => format!("invoice {n}"),
-        ProofOfPurchase::Voucher(n) => format!("voucher {n}"),
-        ProofOfPurchase::None => "no proof of purchase".to_owned(),
+        ProofOfPurchase::Invoice(n) => format!("{} {n}", l.pick("发票", "invoice")),
+        ProofOfPurchase::Voucher(n) => format!("{} {n}", l.pick("凭证", "voucher")),
+        ProofOfPurchase::None => l.pick("无购买凭证", "no proof of purchase").to_owned(),
     };
     field(
         &mut t,
-        "Dates",
+        l.pick("日期", "Dates"),
         format!(
-            "made {} · purchased {} · {proof}",
-            date_or_unknown(r.manufacture_date),
-            date_or_unknown(r.purchase_date)
+            "{} {} · {} {} · {proof}",
+            l.pick("出厂", "made"),
+            date_or_unknown(r.manufacture_date, l),
+            l.pick("购买", "purchased"),
+            date_or_unknown(r.purchase_date, l)
         ),
     );
-    field(&mut t, "Fault", &r.fault_description);
+    field(&mut t, l.pick("故障", "Fault"), &r.fault_description);
     field(
         &mut t,
-        "Request",
-        format!(
-            "{} · via {} · received {} · first responder {}",
-            name(&r.customer_request),
-            name(&r.channel),
-            time_text(&r.received_at),
-            first_responder_text(r)
+        l.pick("客户要求", "Request"),
+        l.pick(
+            format!(
+                "{} · 经{} · {} 收到 · 首问责任人 {}",
+                r.customer_request.text(l),
+                r.channel.text(l),
+                time_text(&r.received_at),
+                first_responder_text(r, l)
+            ),
+            format!(
+                "{} · via {} · received {} · first responder {}",
+                r.customer_request.text(l),
+                r.channel.text(l),
+                time_text(&r.received_at),
+                first_responder_text(r, l)
+            ),
         ),
     );
     t.line("");
 
     if !v.escalations.is_empty() {
-        section(&mut t, "Escalations", v.escalations.len());
+        section(&mut t, l.pick("升级", "Escalations"), v.escalations.len());
         for e in &v.escalations {
-            t.line(format!(
-                "  {} {}",
-                time_text(&e.raised_at),
-                e.text(crate::Locale::En)
-            ));
+            t.line(format!("  {} {}", time_text(&e.raised_at), e.text(l)));
         }
     }
     if !v.handovers.is_empty() {
-        section(&mut t, "First responder handovers", v.handovers.len());
+        section(
+            &mut t,
+            l.pick("首问责任人移交", "First responder handovers"),
+            v.handovers.len(),
+        );
         for h in &v.handovers {
             t.line(format!(
                 "  {} {}: {} → {}: {}",
@@ -152,30 +194,44 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> Strin
     }
 
     match &v.defect {
-        None => field(&mut t, "Defect", "not confirmed yet"),
+        None => field(
+            &mut t,
+            l.pick("故障鉴定", "Defect"),
+            l.pick("尚未鉴定", "not confirmed yet"),
+        ),
         Some(d) => {
             let rec = &d.current.value;
             field(
                 &mut t,
-                "Defect",
-                format!(
-                    "{} ({}) · {}",
-                    rec.cause.as_str(),
-                    if rec.quality_fault {
-                        "quality fault"
-                    } else {
-                        "non-quality fault"
-                    },
-                    decided_by(d)
+                l.pick("故障鉴定", "Defect"),
+                l.pick(
+                    format!(
+                        "{}（{}）· {}",
+                        rec.cause.text(l),
+                        quality_fault_text(rec.quality_fault, l),
+                        decided_by(d, l)
+                    ),
+                    format!(
+                        "{} ({}) · {}",
+                        rec.cause.text(l),
+                        quality_fault_text(rec.quality_fault, l),
+                        decided_by(d, l)
+                    ),
                 ),
             );
             if rec.major_incident {
                 detail(
                     &mut t,
-                    "MAJOR QUALITY INCIDENT: report to management at once",
+                    l.pick(
+                        "重大质量事故：须立即上报管理层",
+                        "MAJOR QUALITY INCIDENT: report to management at once",
+                    ),
                 );
             }
-            detail(&mut t, format!("findings: {}", rec.findings));
+            detail(
+                &mut t,
+                format!("{}{}", l.pick("鉴定结论：", "findings: "), rec.findings),
+            );
             if !rec.measurements.is_empty() {
                 let measured: Vec<String> = rec
                     .measurements
@@ -186,7 +242,14 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> Strin
                             .to_owned()
                     })
                     .collect();
-                detail(&mut t, format!("measured: {}", measured.join("; ")));
+                detail(
+                    &mut t,
+                    format!(
+                        "{}{}",
+                        l.pick("测量值：", "measured: "),
+                        measured.join("; ")
+                    ),
+                );
             }
             for hash in &rec.evidence_photos {
                 detail(&mut t, format!("evidence photo {hash}"));
@@ -194,24 +257,43 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> Strin
         }
     }
     match &v.warranty {
-        None => field(&mut t, "Warranty", "not decided yet"),
+        None => field(
+            &mut t,
+            l.pick("三包", "Warranty"),
+            l.pick("尚未判定", "not decided yet"),
+        ),
         Some(w) => {
             let d = &w.current.value.decision;
             let period = match (d.months, d.period_end) {
-                (Some(m), Some(end)) => format!(" · {m} months, ends {end}"),
+                (Some(m), Some(end)) => l.pick(
+                    format!(" · {m} 个月，{end} 届满"),
+                    format!(" · {m} months, ends {end}"),
+                ),
                 _ => String::new(),
             };
             field(
                 &mut t,
-                "Warranty",
-                format!(
-                    "{} ({}){period} · {}",
-                    if d.covered { "covered" } else { "not covered" },
-                    d.rule.as_str(),
-                    decided_by(w)
+                l.pick("三包", "Warranty"),
+                l.pick(
+                    format!(
+                        "{}（{}）{period} · {}",
+                        if d.covered {
+                            "予以三包"
+                        } else {
+                            "不予三包"
+                        },
+                        d.rule.text(l),
+                        decided_by(w, l)
+                    ),
+                    format!(
+                        "{} ({}){period} · {}",
+                        if d.covered { "covered" } else { "not covered" },
+                        d.rule.text(l),
+                        decided_by(w, l)
+                    ),
                 ),
             );
-            detail(&mut t, &d.explanation);
+            detail(&mut t, d.text(l));
             for hash in &w.current.value.evidence_photos {
                 detail(&mut t, format!("evidence photo {hash}"));
             }
@@ -220,7 +302,11 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> Strin
             if let Some(stale) = &v.warranty_stale {
                 detail(
                     &mut t,
-                    format!("STALE: {}", CorrectionText::Stale.text(Locale::En)),
+                    format!(
+                        "{}: {}",
+                        l.pick("已过时", "STALE"),
+                        CorrectionText::Stale.text(l)
+                    ),
                 );
                 for f in &stale.facts {
                     detail(
@@ -230,41 +316,49 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> Strin
                             decided_on: &f.decided_on,
                             now: &f.now,
                         }
-                        .text(Locale::En),
+                        .text(l),
                     );
                 }
             }
         }
     }
     match &v.charge {
-        None => field(&mut t, "Charge", "none"),
+        None => field(&mut t, l.pick("收费", "Charge"), l.pick("无", "none")),
         Some(c) => field(
             &mut t,
-            "Charge",
+            l.pick("收费", "Charge"),
             format!(
                 "{} · {}",
                 money_text(c.current.value.amount_minor, &c.current.value.currency),
-                decided_by(c)
+                decided_by(c, l)
             ),
         ),
     }
     match &v.resolution {
-        None => field(&mut t, "Resolution", "not resolved yet"),
+        None => field(
+            &mut t,
+            l.pick("处理结果", "Resolution"),
+            l.pick("尚未处理", "not resolved yet"),
+        ),
         Some(res) => {
             field(
                 &mut t,
-                "Resolution",
-                format!("{} · {}", name(&res.current.value.outcome), decided_by(res)),
+                l.pick("处理结果", "Resolution"),
+                format!(
+                    "{} · {}",
+                    res.current.value.outcome.text(l),
+                    decided_by(res, l)
+                ),
             );
             detail(&mut t, &res.current.value.summary);
         }
     }
 
-    deadline_records(&mut t, v);
+    deadline_records(&mut t, v, l);
     if !v.corrections.is_empty() {
         section(
             &mut t,
-            &CorrectionText::Corrections.text(Locale::En),
+            &CorrectionText::Corrections.text(l),
             v.corrections.len(),
         );
         for c in &v.corrections {
@@ -278,42 +372,60 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> Strin
                         from: &facts::display(&ch.from),
                         to: &facts::display(&ch.to),
                     }
-                    .text(Locale::En)
+                    .text(l)
                 })
                 .collect();
             if let Some(photo) = &c.body.invoice_photo {
-                parts.push(CorrectionText::InvoicePhoto(short_hash(photo)).text(Locale::En));
+                parts.push(CorrectionText::InvoicePhoto(short_hash(photo)).text(l));
             }
-            t.line(format!("  {} · {}", parts.join(", "), stamped(&c.stamp)));
+            t.line(format!("  {} · {}", parts.join(", "), stamped(&c.stamp, l)));
             t.line(format!(
                 "    {}",
-                CorrectionText::Reason(&c.body.reason).text(Locale::En)
+                CorrectionText::Reason(&c.body.reason).text(l)
             ));
         }
     }
 
     if !v.conflicts.is_empty() {
         t.line("");
-        t.line(format!(
-            "Conflicts: resolve with `fieldctl case resolve-conflict {} --field FIELD --choose N`",
-            v.id
+        t.line(l.pick(
+            format!(
+                "冲突：用 `fieldctl case resolve-conflict {} --field FIELD --choose N` 选定",
+                v.id
+            ),
+            format!(
+                "Conflicts: resolve with `fieldctl case resolve-conflict {} --field FIELD --choose N`",
+                v.id
+            ),
         ));
         for c in &v.conflicts {
             t.line(format!("  {}", c.field));
             for (i, alt) in c.alternatives.iter().enumerate() {
-                t.line(format!(
-                    "    [{i}] {} by {} on device {} at {}",
-                    alt.value,
-                    alt.by,
-                    alt.device,
-                    time_text(&alt.at)
+                t.line(l.pick(
+                    format!(
+                        "    [{i}] {} · {} 于 {} 在设备 {} 上",
+                        alt.value,
+                        alt.by,
+                        time_text(&alt.at),
+                        alt.device
+                    ),
+                    format!(
+                        "    [{i}] {} by {} on device {} at {}",
+                        alt.value,
+                        alt.by,
+                        alt.device,
+                        time_text(&alt.at)
+                    ),
                 ));
             }
         }
     }
     if !v.concurrent_facts.is_empty() {
         t.line("");
-        t.line("Concurrent facts (first shown, all kept):");
+        t.line(l.pick(
+            "并发修改的登记信息（显示第一个，全部保留）：",
+            "Concurrent facts (first shown, all kept):",
+        ));
         for f in &v.concurrent_facts {
             t.line(format!("  {}: {}", f.field, f.values.join(" | ")));
         }
@@ -321,13 +433,23 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> Strin
 
     if !v.unknown.is_empty() {
         t.line("");
-        t.line(format!(
-            "Unknown content ({}): written by a newer version of the app; kept and synced as it \
-             is. Update the app to see and work on it.",
-            v.unknown.len()
+        t.line(l.pick(
+            format!(
+                "无法识别的内容（{}）：由更新版本的应用写入，已原样保留并同步。请更新应用后查看和处理。",
+                v.unknown.len()
+            ),
+            format!(
+                "Unknown content ({}): written by a newer version of the app; kept and synced as \
+                 it is. Update the app to see and work on it.",
+                v.unknown.len()
+            ),
         ));
         for u in &v.unknown {
-            t.line(format!("  UNKNOWN {}", unknown_line(u)));
+            t.line(format!(
+                "  {} {}",
+                l.pick("无法识别", "UNKNOWN"),
+                unknown_line(u, l)
+            ));
         }
     }
 
@@ -336,15 +458,15 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> Strin
         None => v
             .photos
             .iter()
-            .map(|p| photo_line(&p.hash, &p.record, None))
+            .map(|p| photo_line(&p.hash, &p.record, None, l))
             .collect(),
     };
-    section(&mut t, "Photos", photos.len());
+    section(&mut t, l.pick("照片", "Photos"), photos.len());
     for line in &photos {
         t.line(format!("  {line}"));
     }
 
-    section(&mut t, "Parts", v.parts.len());
+    section(&mut t, l.pick("配件", "Parts"), v.parts.len());
     for p in &v.parts {
         let part = &p.part;
         let mut line = format!(
@@ -352,33 +474,42 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> Strin
             p.id, part.part_number, part.specification, part.quantity
         );
         if let Some(serial) = &part.new_serial {
-            line.push_str(&format!(" · new serial {serial}"));
+            line.push_str(&format!(
+                " · {} {serial}",
+                l.pick("新件序列号", "new serial")
+            ));
         }
         if part.old_part_kept {
-            line.push_str(" · old part kept");
+            line.push_str(l.pick(" · 旧件已留存", " · old part kept"));
             if let Some(serial) = &part.old_part_serial {
-                line.push_str(&format!(" (serial {serial})"));
+                line.push_str(&l.pick(
+                    format!("（序列号 {serial}）"),
+                    format!(" (serial {serial})"),
+                ));
             }
             line.push_str(if p.old_part_returned {
-                ", returned"
+                l.pick("，已交回", ", returned")
             } else {
-                ", not returned yet"
+                l.pick("，尚未交回", ", not returned yet")
             });
         }
-        line.push_str(&format!(" · {}", stamped(&p.stamp)));
+        line.push_str(&format!(" · {}", stamped(&p.stamp, l)));
         t.line(line);
         if p.reversed {
             detail(
                 &mut t,
                 format!(
-                    "REMOVED: {}",
-                    p.reversal_reason.as_deref().unwrap_or("no reason given")
+                    "{}{}",
+                    l.pick("已删除：", "REMOVED: "),
+                    p.reversal_reason
+                        .as_deref()
+                        .unwrap_or(l.pick("未说明原因", "no reason given"))
                 ),
             );
         }
     }
 
-    section(&mut t, "Notes", v.notes.len());
+    section(&mut t, l.pick("备注", "Notes"), v.notes.len());
     for n in &v.notes {
         t.line(format!(
             "  {} {}: {}",
@@ -388,13 +519,17 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> Strin
         ));
     }
 
-    section(&mut t, "Visits", v.visits.len());
+    section(&mut t, l.pick("上门记录", "Visits"), v.visits.len());
     for visit in &v.visits {
         let what = match &visit.body {
             VisitBody::Scheduled { planned_for } => {
-                format!("visit planned for {}", time_text(planned_for))
+                format!(
+                    "{} {}",
+                    l.pick("计划上门", "visit planned for"),
+                    time_text(planned_for)
+                )
             }
-            VisitBody::Arrived => "arrived on site".to_owned(),
+            VisitBody::Arrived => l.pick("已到达现场", "arrived on site").to_owned(),
             VisitBody::TripRequested {
                 reason,
                 planned_for,
@@ -427,58 +562,94 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp) -> Strin
         ));
     }
 
-    section(&mut t, "Confirmations", v.confirmations.len());
+    section(
+        &mut t,
+        l.pick("客户确认", "Confirmations"),
+        v.confirmations.len(),
+    );
     for c in &v.confirmations {
         let input = &c.body.input;
-        let mut line = format!(
-            "  {} {}: {} {} the outcome of round {}",
-            time_text(&c.stamp.at),
-            c.stamp.by,
-            input.customer_name,
-            if input.accepted {
-                "accepted"
-            } else {
-                "rejected"
-            },
-            c.body.round
-        );
+        let mut line = match l {
+            Locale::ZhCn => format!(
+                "  {} {}: {} {}第 {} 轮的处理结果",
+                time_text(&c.stamp.at),
+                c.stamp.by,
+                input.customer_name,
+                if input.accepted {
+                    "认可"
+                } else {
+                    "不认可"
+                },
+                c.body.round
+            ),
+            Locale::En => format!(
+                "  {} {}: {} {} the outcome of round {}",
+                time_text(&c.stamp.at),
+                c.stamp.by,
+                input.customer_name,
+                if input.accepted {
+                    "accepted"
+                } else {
+                    "rejected"
+                },
+                c.body.round
+            ),
+        };
         if let Some(reason) = &input.reason {
-            line.push_str(&format!(" ({reason})"));
+            line.push_str(&l.pick(format!("（{reason}）"), format!(" ({reason})")));
         }
         if let Some(hash) = &input.signature_hash {
-            line.push_str(&format!(" · signature {hash}"));
+            line.push_str(&format!(" · {} {hash}", l.pick("签字", "signature")));
         }
         t.line(line);
     }
 
     if !v.rounds.is_empty() {
-        section(&mut t, "Rounds", v.rounds.len());
+        section(&mut t, l.pick("处理轮次", "Rounds"), v.rounds.len());
         for round in &v.rounds {
-            t.line(format!(
-                "  round {} started {} by {}: {}",
-                round.body.round,
-                time_text(&round.stamp.at),
-                round.stamp.by,
-                round.body.reason
+            t.line(l.pick(
+                format!(
+                    "  第 {} 轮 · {} 于 {} 开始：{}",
+                    round.body.round,
+                    round.stamp.by,
+                    time_text(&round.stamp.at),
+                    round.body.reason
+                ),
+                format!(
+                    "  round {} started {} by {}: {}",
+                    round.body.round,
+                    time_text(&round.stamp.at),
+                    round.stamp.by,
+                    round.body.reason
+                ),
             ));
         }
     }
 
-    section(&mut t, "History", v.events.len());
+    section(&mut t, l.pick("历史记录", "History"), v.events.len());
     for e in &v.events {
         t.line(format!(
             "  {} {} {}: {}",
             time_text(&e.stamp.at),
             e.stamp.by,
-            e.body.action,
+            event_action_text(&e.body.action, l),
             e.body.summary
         ));
     }
     t.into_string()
 }
 
+/// A label padded to the label column; a Chinese character takes two columns in a terminal.
+pub fn label_padded(label: &str, width: usize) -> String {
+    let shown: usize = label
+        .chars()
+        .map(|c| if c.is_ascii() { 1 } else { 2 })
+        .sum();
+    format!("{label}{}", " ".repeat(width.saturating_sub(shown)))
+}
+
 fn field(t: &mut Text, label: &str, value: impl AsRef<str>) {
-    t.line(format!("{label:<LABEL$}{}", value.as_ref()));
+    t.line(format!("{}{}", label_padded(label, LABEL), value.as_ref()));
 }
 
 fn detail(t: &mut Text, value: impl AsRef<str>) {
@@ -487,34 +658,45 @@ fn detail(t: &mut Text, value: impl AsRef<str>) {
 
 fn section(t: &mut Text, title: &str, count: usize) {
     t.line("");
-    if count == 0 {
-        t.line(format!("{title}: none"));
-    } else {
-        t.line(format!("{title} ({count}):"));
+    let l = t.locale;
+    match count {
+        0 => t.line(l.pick(format!("{title}：无"), format!("{title}: none"))),
+        _ => t.line(l.pick(
+            format!("{title}（{count}）："),
+            format!("{title} ({count}):"),
+        )),
     }
 }
 
-fn stamped(stamp: &Stamp) -> String {
-    format!("by {} at {}", stamp.by, time_text(&stamp.at))
-}
-
-fn decided_by<T>(d: &DecisionView<T>) -> String {
-    format!(
-        "{}{}",
-        stamped(&d.current.stamp),
-        resolved_note(&d.current.resolved_by)
+fn stamped(stamp: &Stamp, l: Locale) -> String {
+    l.pick(
+        format!("{} 于 {}", stamp.by, time_text(&stamp.at)),
+        format!("by {} at {}", stamp.by, time_text(&stamp.at)),
     )
 }
 
-fn resolved_note(resolved_by: &Option<Stamp>) -> String {
+fn decided_by<T>(d: &DecisionView<T>, l: Locale) -> String {
+    format!(
+        "{}{}",
+        stamped(&d.current.stamp, l),
+        resolved_note(&d.current.resolved_by, l)
+    )
+}
+
+fn resolved_note(resolved_by: &Option<Stamp>, l: Locale) -> String {
     resolved_by
         .as_ref()
-        .map(|s| format!(" (chosen {})", stamped(s)))
+        .map(|s| {
+            l.pick(
+                format!("（{} 选定）", stamped(s, l)),
+                format!(" (chosen {})", stamped(s, l)),
+            )
+        })
         .unwrap_or_default()
 }
 
-fn date_or_unknown(date: Option<chrono::NaiveDate>) -> String {
-    date.map_or_else(|| "unknown".to_owned(), |d| d.to_string())
+fn date_or_unknown(date: Option<chrono::NaiveDate>, l: Locale) -> String {
+    date.map_or_else(|| l.pick("未知", "unknown").to_owned(), |d| d.to_string())
 }
 
 /// A time as people read it, in the offset it was recorded with.
@@ -530,22 +712,39 @@ pub fn money_text(amount_minor: i64, currency: &str) -> String {
 }
 
 /// What the deadlines count from and what met them, shown only when recorded.
-fn deadline_records(t: &mut Text, v: &CaseView) {
+fn deadline_records(t: &mut Text, v: &CaseView, l: Locale) {
     if let Some(qa) = &v.passed_to_qa {
-        field(t, "Quality", format!("passed to QA · {}", decided_by(qa)));
+        field(
+            t,
+            l.pick("品保", "Quality"),
+            format!(
+                "{} · {}",
+                l.pick("已转交品保部", "passed to QA"),
+                decided_by(qa, l)
+            ),
+        );
         detail(t, &qa.current.value.reason);
     }
     if let Some(r) = &v.remedy {
         let round = r.current.value.round;
-        field(t, "Remedy", format!("round {round} · {}", decided_by(r)));
+        field(
+            t,
+            l.pick("处理方案", "Remedy"),
+            format!("{} {round} · {}", l.pick("轮次", "round"), decided_by(r, l)),
+        );
         detail(t, &r.current.value.proposal);
     }
     if let Some(r) = &v.report {
         let report = &r.current.value;
         field(
             t,
-            "Report",
-            format!("round {} · {}", report.round, decided_by(r)),
+            l.pick("调查报告", "Report"),
+            format!(
+                "{} {} · {}",
+                l.pick("轮次", "round"),
+                report.round,
+                decided_by(r, l)
+            ),
         );
         detail(t, format!("findings: {}", report.findings));
         detail(t, format!("cause: {}", report.cause));
@@ -555,23 +754,23 @@ fn deadline_records(t: &mut Text, v: &CaseView) {
         let agreed = &a.current.value;
         field(
             t,
-            "Agreed date",
+            l.pick("约定日期", "Agreed date"),
             format!(
                 "{} with {} · round {} · {}",
                 agreed.date,
                 agreed.with_whom,
                 agreed.round,
-                decided_by(a)
+                decided_by(a, l)
             ),
         );
     }
     for m in &v.missed_deadlines {
         field(
             t,
-            "Missed",
+            l.pick("逾期", "Missed"),
             format!(
                 "{} of round {} due {}, noticed {} by {}",
-                m.value.milestone.as_str(),
+                m.value.milestone.text(l),
                 m.value.round,
                 time_text(&m.value.due_at),
                 time_text(&m.stamp.at),
@@ -581,16 +780,18 @@ fn deadline_records(t: &mut Text, v: &CaseView) {
     }
 }
 
-/// "reply due 2026-03-02 09:30 +08:00", with " OVERDUE" when it has passed.
-pub fn due_text(due: &Option<Due>, now: Timestamp) -> String {
+/// "reply due 2026-03-02 09:30 +08:00", with " OVERDUE" when it has passed; in Chinese
+/// "答复客户 截止 2026-03-02 09:30 +08:00 已逾期".
+pub fn due_text(due: &Option<Due>, now: Timestamp, l: Locale) -> String {
     match due {
-        None => "nothing due".to_owned(),
+        None => l.pick("无待办期限", "nothing due").to_owned(),
         Some(d) => format!(
-            "{} due {}{}",
-            d.milestone.as_str(),
+            "{} {} {}{}",
+            d.milestone.text(l),
+            l.pick("截止", "due"),
             time_text(&d.due_at),
             if deadlines::is_overdue(d, now) {
-                " OVERDUE"
+                l.pick(" 已逾期", " OVERDUE")
             } else {
                 ""
             }
@@ -628,8 +829,8 @@ pub fn dimensions(record: &PhotoRecord) -> String {
 
 /// One line of a case's photo section: kind, caption, short hash, size in pixels, and the
 /// upload state (its name) where the caller knows it.
-pub fn photo_line(hash: &str, record: &PhotoRecord, upload: Option<&str>) -> String {
-    let mut line = format!("{} · ", record.kind.as_str());
+pub fn photo_line(hash: &str, record: &PhotoRecord, upload: Option<&str>, l: Locale) -> String {
+    let mut line = format!("{} · ", record.kind.text(l));
     if !record.caption.trim().is_empty() {
         line.push_str(&format!("{} · ", truncate(&record.caption, CAPTION_WIDTH)));
     }
@@ -640,44 +841,58 @@ pub fn photo_line(hash: &str, record: &PhotoRecord, upload: Option<&str>) -> Str
     line
 }
 
-/// Lines of text built without `fmt::Result` plumbing.
-#[derive(Default)]
-struct Text(String);
+/// Lines of text built without `fmt::Result` plumbing, in one locale.
+struct Text {
+    text: String,
+    locale: Locale,
+}
 
 impl Text {
+    fn new(locale: Locale) -> Text {
+        Text {
+            text: String::new(),
+            locale,
+        }
+    }
+
     fn line(&mut self, line: impl AsRef<str>) {
-        self.0.push_str(line.as_ref());
-        self.0.push('\n');
+        self.text.push_str(line.as_ref());
+        self.text.push('\n');
     }
 
     fn into_string(self) -> String {
-        self.0
+        self.text
     }
 }
 
 /// The case's status as text; one this version does not know is marked, with what to do.
-pub fn status_text(view: &CaseView) -> String {
-    match view.status() {
-        crate::model::CaseStatus::Known(status) => status.as_str().to_owned(),
-        crate::model::CaseStatus::Unknown(text) => {
-            format!("{text} (UNKNOWN to this version: update the app)")
-        }
-    }
+pub fn status_text(view: &CaseView, locale: Locale) -> String {
+    view.status().text(locale)
 }
 
 /// One item of unknown content: what and where, with its raw JSON where it has some.
-fn unknown_line(u: &UnknownContent) -> String {
+fn unknown_line(u: &UnknownContent, l: Locale) -> String {
     match u {
-        UnknownContent::Status { value } => format!("status `{value}`"),
-        UnknownContent::Fact { key, json } => format!("fact {key} = {json}"),
-        UnknownContent::Decision { field, json } => format!("decision {field} = {json}"),
+        UnknownContent::Status { value } => format!("{} `{value}`", l.pick("状态", "status")),
+        UnknownContent::Fact { key, json } => {
+            format!("{} {key} = {json}", l.pick("登记信息", "fact"))
+        }
+        UnknownContent::Decision { field, json } => {
+            format!("{} {field} = {json}", l.pick("判定", "decision"))
+        }
         UnknownContent::Entry {
             collection,
             id,
             entry_kind,
             json,
-        } => format!("{collection} entry {id} of kind `{entry_kind}`: {json}"),
-        UnknownContent::RootKey { key } => format!("`{key}` (not shown by this version)"),
+        } => l.pick(
+            format!("{collection} 记录 {id}（类型 `{entry_kind}`）：{json}"),
+            format!("{collection} entry {id} of kind `{entry_kind}`: {json}"),
+        ),
+        UnknownContent::RootKey { key } => l.pick(
+            format!("`{key}`（本版本不显示）"),
+            format!("`{key}` (not shown by this version)"),
+        ),
     }
 }
 

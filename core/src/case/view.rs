@@ -20,6 +20,7 @@ use crate::case::records::{
 use crate::error::{Error, Result};
 use crate::model::{CaseId, CaseStatus, Registration, Status, Timestamp};
 use crate::rules::deadlines::{self, DeadlineInputs, Due, Milestone};
+use crate::rules::lifecycle::Step;
 use crate::rules::policy::Policies;
 
 /// A decision field's current value and, when replicas disagree, every concurrent value.
@@ -204,7 +205,7 @@ impl CaseView {
 
     /// The status, for a step that depends on it: `Error::UnknownStatus` when a newer app wrote
     /// a status this version does not know. `action` completes "cannot … a case".
-    pub fn known_status(&self, action: &'static str) -> Result<Status> {
+    pub fn known_status(&self, action: Step) -> Result<Status> {
         match &self.status.current.value {
             CaseStatus::Known(status) => Ok(*status),
             CaseStatus::Unknown(text) => Err(Error::UnknownStatus {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::case::commands::Command;
 use crate::case::records::{PhotoAttachment, PhotoRecord};
 use crate::case::view::CaseView;
-use crate::error::{Error, Result};
+use crate::error::{Error, Invalid, Result};
 use crate::model::{CaseId, PhotoKind};
 use crate::photo::pipeline;
 use crate::rules::validate;
@@ -175,10 +175,7 @@ impl Store {
     pub fn receive_blob(&mut self, hash: &str, bytes: &[u8]) -> Result<()> {
         validate::photo_hash("hash", hash)?;
         if pipeline::sha256_hex(bytes) != hash {
-            return Err(Error::validation(
-                "hash",
-                "does not match the bytes received",
-            ));
+            return Err(Error::validation("hash", Invalid::HashMismatch));
         }
         self.blobs.put(hash, bytes)?;
         self.write(|tx| record_blob(tx, hash, bytes.len() as u64, true))

@@ -5,7 +5,7 @@
 use chrono::{Days, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::locale::Locale;
+use crate::locale::{Locale, Localized};
 use crate::model::{Market, Status, Timestamp};
 use crate::rules::calendar::{Fallback, WorkingCalendar};
 use crate::rules::company_time::CompanyTimeZone;
@@ -104,22 +104,20 @@ impl Milestone {
     pub fn parse(s: &str) -> Option<Milestone> {
         Milestone::ALL.into_iter().find(|m| m.as_str() == s)
     }
+}
 
-    /// The deadline's name for people, in the procedures' terms.
-    pub fn text(self, locale: Locale) -> String {
-        match (self, locale) {
-            (Milestone::Reply, Locale::ZhCn) => "答复客户",
-            (Milestone::Reply, Locale::En) => "reply to the customer",
-            (Milestone::Remedy, Locale::ZhCn) => "提出补救措施",
-            (Milestone::Remedy, Locale::En) => "remedy proposal",
-            (Milestone::Report, Locale::ZhCn) => "调查报告",
-            (Milestone::Report, Locale::En) => "investigation report",
-            (Milestone::WorkingDays, Locale::ZhCn) => "工作日内处理完毕",
-            (Milestone::WorkingDays, Locale::En) => "settled within working days",
-            (Milestone::Close, Locale::ZhCn) => "结案",
-            (Milestone::Close, Locale::En) => "case closed",
-        }
-        .to_owned()
+/// The deadline's name for people: the procedures' terms in Chinese, the machine name in
+/// English (what English output and scripts have always shown).
+impl Localized for Milestone {
+    fn text(&self, locale: Locale) -> String {
+        let zh = match self {
+            Milestone::Reply => "答复客户",
+            Milestone::Remedy => "提出处理方案",
+            Milestone::Report => "提交调查报告",
+            Milestone::WorkingDays => "工作日内处理完毕",
+            Milestone::Close => "结案",
+        };
+        locale.pick(zh, self.as_str()).to_owned()
     }
 }
 

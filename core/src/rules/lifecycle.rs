@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::locale::{Locale, Localized};
 use crate::model::Status;
 use crate::{Error, Result};
 
@@ -74,6 +75,108 @@ impl Action {
     }
 }
 
+impl Localized for Action {
+    /// The verb phrase of a refusal ("不能安排上门", "cannot schedule a visit for").
+    fn text(&self, locale: Locale) -> String {
+        let zh = match self {
+            Action::Acknowledge => "受理",
+            Action::ScheduleVisit => "安排上门",
+            Action::ArriveOnSite => "登记到达现场",
+            Action::ConfirmDefect => "进行故障鉴定",
+            Action::DecideWarranty => "判定三包",
+            Action::Resolve => "登记处理结果",
+            Action::CustomerAccepts => "登记客户确认",
+            Action::CustomerRejects => "登记客户不认可处理结果",
+            Action::Close => "结案",
+            Action::Reopen => "重新开启",
+        };
+        locale.pick(zh, self.as_str()).to_owned()
+    }
+}
+
+/// A step a status can refuse: a lifecycle action, or one of the steps that do not change the
+/// status but depend on it (nothing is recorded on a closed case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    Action(Action),
+    SetCharge,
+    ResolveStatusConflict,
+    RecordPart,
+    RemovePart,
+    EditFacts,
+    PassToQa,
+    ProposeRemedy,
+    RecordReport,
+    AgreeDeadline,
+    CorrectFacts,
+    RequestTrip,
+    HandOver,
+}
+
+impl Step {
+    /// The English verb phrase completing "cannot … a case that is {status}".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Action(action) => action.as_str(),
+            Step::SetCharge => "set the charge of",
+            Step::ResolveStatusConflict => "resolve the status conflict of",
+            Step::RecordPart => "record a part on",
+            Step::RemovePart => "remove a part from",
+            Step::EditFacts => "edit",
+            Step::PassToQa => "pass to QA",
+            Step::ProposeRemedy => "propose a remedy for",
+            Step::RecordReport => "report on",
+            Step::AgreeDeadline => "agree a date for",
+            Step::CorrectFacts => "correct the facts of",
+            Step::RequestTrip => "request a trip for",
+            Step::HandOver => "hand over",
+        }
+    }
+
+    /// Every step, for screens and tests that list them.
+    pub fn all() -> Vec<Step> {
+        Action::ALL
+            .into_iter()
+            .map(Step::Action)
+            .chain([
+                Step::SetCharge,
+                Step::ResolveStatusConflict,
+                Step::RecordPart,
+                Step::RemovePart,
+                Step::EditFacts,
+                Step::PassToQa,
+                Step::ProposeRemedy,
+                Step::RecordReport,
+                Step::AgreeDeadline,
+                Step::CorrectFacts,
+                Step::RequestTrip,
+                Step::HandOver,
+            ])
+            .collect()
+    }
+}
+
+impl Localized for Step {
+    fn text(&self, locale: Locale) -> String {
+        let zh = match self {
+            Step::Action(action) => return action.text(locale),
+            Step::SetCharge => "设定收费",
+            Step::ResolveStatusConflict => "解决状态冲突",
+            Step::RecordPart => "登记配件使用",
+            Step::RemovePart => "删除配件记录",
+            Step::EditFacts => "修改登记信息",
+            Step::PassToQa => "转交品保部",
+            Step::ProposeRemedy => "提出处理方案",
+            Step::RecordReport => "提交调查报告",
+            Step::AgreeDeadline => "约定处理日期",
+            Step::CorrectFacts => "更正登记信息",
+            Step::RequestTrip => "申请出差",
+            Step::HandOver => "移交首问责任人",
+        };
+        locale.pick(zh, self.as_str()).to_owned()
+    }
+}
+
 /// The status `action` leads to from `from`, or `InvalidTransition` when the lifecycle does not
 /// allow it. Repeating scheduling, defect confirmation and warranty decision keeps the status,
 /// because a second visit or a revised finding is a normal part of a round.
@@ -96,7 +199,7 @@ pub fn next_status(from: Status, action: Action) -> Result<Status> {
     };
     to.ok_or(Error::InvalidTransition {
         from,
-        action: action.as_str(),
+        action: Step::Action(action),
     })
 }
 
@@ -161,7 +264,7 @@ mod tests {
                     }
                     (Err(Error::InvalidTransition { from: f, action: a }), None) => {
                         assert_eq!(f, from);
-                        assert_eq!(a, action.as_str());
+                        assert_eq!(a, Step::Action(action));
                     }
                     (got, want) => panic!("{from:?} --{action:?}--> got {got:?}, want {want:?}"),
                 }
@@ -221,6 +324,19 @@ mod tests {
         assert_eq!(
             msg(OnSite, Action::ArriveOnSite),
             "cannot arrive on site for a case that is on_site"
+        );
+    }
+
+    #[test]
+    fn refusals_in_chinese_use_the_procedures_terms() {
+        let msg = |from, action| next_status(from, action).unwrap_err().text(Locale::ZhCn);
+        assert_eq!(
+            msg(Closed, Action::ScheduleVisit),
+            "案件当前状态为“已结案”，不能安排上门"
+        );
+        assert_eq!(
+            msg(Registered, Action::DecideWarranty),
+            "案件当前状态为“已登记”，不能判定三包"
         );
     }
 

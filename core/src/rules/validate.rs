@@ -3,7 +3,7 @@
 
 use chrono::Duration;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Invalid, Result};
 use crate::model::{
     Charge, ConfirmationInput, DefectInput, PartInput, ProofOfPurchase, Registration, Timestamp,
 };
@@ -27,10 +27,7 @@ pub fn registration(r: &Registration, now: Timestamp) -> Result<()> {
         required("production_batch", batch, SHORT_TEXT)?;
     }
     if r.first_responder_id.is_some_and(|id| id <= 0) {
-        return Err(Error::validation(
-            "first_responder_id",
-            "is not an HQ user id",
-        ));
+        return Err(Error::validation("first_responder_id", Invalid::NotHqUser));
     }
     match &r.proof_of_purchase {
         ProofOfPurchase::Invoice(n) | ProofOfPurchase::Voucher(n) => {
@@ -38,7 +35,7 @@ pub fn registration(r: &Registration, now: Timestamp) -> Result<()> {
             if r.purchase_date.is_none() {
                 return Err(Error::validation(
                     "purchase_date",
-                    "required when a proof of purchase is given",
+                    Invalid::RequiredWithProofOfPurchase,
                 ));
             }
         }
@@ -46,22 +43,19 @@ pub fn registration(r: &Registration, now: Timestamp) -> Result<()> {
     }
     let received = r.received_at.date_naive();
     if r.received_at > now + Duration::hours(CLOCK_SKEW_HOURS) {
-        return Err(Error::validation("received_at", "is in the future"));
+        return Err(Error::validation("received_at", Invalid::InTheFuture));
     }
     if let Some(purchase) = r.purchase_date
         && purchase > received
     {
-        return Err(Error::validation(
-            "purchase_date",
-            "is after the date the complaint was received",
-        ));
+        return Err(Error::validation("purchase_date", Invalid::AfterReceived));
     }
     if let (Some(made), Some(purchase)) = (r.manufacture_date, r.purchase_date)
         && made > purchase
     {
         return Err(Error::validation(
             "manufacture_date",
-            "is after the purchase date",
+            Invalid::AfterPurchase,
         ));
     }
     if let Some(made) = r.manufacture_date
@@ -69,7 +63,7 @@ pub fn registration(r: &Registration, now: Timestamp) -> Result<()> {
     {
         return Err(Error::validation(
             "manufacture_date",
-            "is after the date the complaint was received",
+            Invalid::AfterReceived,
         ));
     }
     Ok(())
@@ -80,13 +74,15 @@ pub fn defect(d: &DefectInput) -> Result<()> {
     for m in &d.measurements {
         required("measurement.name", &m.name, SHORT_TEXT)?;
         if !m.value.is_finite() {
-            return Err(Error::validation(
-                "measurement.value",
-                "must be a finite number",
-            ));
+            return Err(Error::validation("measurement.value", Invalid::NotFinite));
         }
         if m.unit.len() > SHORT_TEXT {
-            return Err(Error::validation("measurement.unit", "is too long"));
+            return Err(Error::validation(
+                "measurement.unit",
+                Invalid::TooLong {
+                    max_bytes: SHORT_TEXT,
+                },
+            ));
         }
     }
     photo_hashes("evidence_photos", &d.evidence_photos)
@@ -96,14 +92,14 @@ pub fn part(p: &PartInput) -> Result<()> {
     required("part_number", &p.part_number, SHORT_TEXT)?;
     required("specification", &p.specification, SHORT_TEXT)?;
     if p.quantity == 0 {
-        return Err(Error::validation("quantity", "must be at least 1"));
+        return Err(Error::validation("quantity", Invalid::AtLeastOne));
     }
     optional("new_serial", p.new_serial.as_deref())?;
     optional("old_part_serial", p.old_part_serial.as_deref())?;
     if p.old_part_serial.is_some() && !p.old_part_kept {
         return Err(Error::validation(
             "old_part_serial",
-            "given for an old part that was not kept",
+            Invalid::OldPartNotKept,
         ));
     }
     Ok(())
@@ -122,13 +118,10 @@ pub fn confirmation(c: &ConfirmationInput) -> Result<()> {
 
 pub fn charge(c: &Charge) -> Result<()> {
     if c.amount_minor < 0 {
-        return Err(Error::validation("charge", "must not be negative"));
+        return Err(Error::validation("charge", Invalid::Negative));
     }
     if c.currency.len() != 3 || !c.currency.chars().all(|ch| ch.is_ascii_uppercase()) {
-        return Err(Error::validation(
-            "currency",
-            "must be a 3-letter ISO code such as CNY",
-        ));
+        return Err(Error::validation("currency", Invalid::NotCurrencyCode));
     }
     Ok(())
 }
@@ -150,21 +143,18 @@ pub fn photo_hash(field: &'static str, hash: &str) -> Result<()> {
     {
         Ok(())
     } else {
-        Err(Error::validation(
-            field,
-            "must be a SHA-256 hash in lowercase hex",
-        ))
+        Err(Error::validation(field, Invalid::NotPhotoHash))
     }
 }
 
 pub fn required(field: &'static str, value: &str, max: usize) -> Result<()> {
     if value.trim().is_empty() {
-        return Err(Error::validation(field, "is required"));
+        return Err(Error::validation(field, Invalid::Required));
     }
     if value.len() > max {
         return Err(Error::validation(
             field,
-            format!("is longer than {max} bytes"),
+            Invalid::TooLong { max_bytes: max },
         ));
     }
     Ok(())
@@ -175,7 +165,9 @@ pub fn optional_text(field: &'static str, value: Option<&str>) -> Result<()> {
     match value {
         Some(v) if v.len() > LONG_TEXT => Err(Error::validation(
             field,
-            format!("is longer than {LONG_TEXT} bytes"),
+            Invalid::TooLong {
+                max_bytes: LONG_TEXT,
+            },
         )),
         _ => Ok(()),
     }
@@ -195,10 +187,7 @@ fn phone(value: &str) -> Result<()> {
         .chars()
         .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')'));
     if !allowed || !(5..=20).contains(&digits) {
-        return Err(Error::validation(
-            "customer_phone",
-            "must be 5 to 20 digits, optionally with + - ( ) and spaces",
-        ));
+        return Err(Error::validation("customer_phone", Invalid::NotPhoneNumber));
     }
     Ok(())
 }

@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Invalid, Result};
+use crate::locale::{Locale, Localized};
 use crate::model::{Cause, ProofOfPurchase};
-use crate::{Error, Result};
 
 /// The rule that a deployment configures: warranty months per product category, with per-model
 /// overrides. Keys are stored trimmed and lowercase; lookups normalise their input the same way.
@@ -134,6 +135,19 @@ impl WarrantyRule {
     }
 }
 
+impl Localized for WarrantyRule {
+    fn text(&self, locale: Locale) -> String {
+        let zh = match self {
+            WarrantyRule::NoProofOfPurchase => "无购买凭证",
+            WarrantyRule::NotInScope => "不列入三包范围",
+            WarrantyRule::OutOfPeriod => "超出三包期",
+            WarrantyRule::NonQualityFault => "非质量问题",
+            WarrantyRule::CoveredQualityFault => "三包期内质量问题",
+        };
+        locale.pick(zh, self.as_str()).to_owned()
+    }
+}
+
 /// A warranty decision with everything needed to explain it later.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WarrantyDecision {
@@ -149,53 +163,206 @@ pub struct WarrantyDecision {
     pub purchase_date: Option<NaiveDate>,
     pub received_date: NaiveDate,
     pub cause: Cause,
+    /// The explanation in English, as recorded for the audit trail. Screens show
+    /// [`Localized::text`], which words the same facts in the reader's language.
     pub explanation: String,
+    /// The facts the explanation cites beyond the fields above; absent in decisions recorded
+    /// before explanations were worded in two languages, whose English text is then shown as
+    /// recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grounds: Option<WarrantyGrounds>,
 }
 
-const NO_WARRANTY_RULE: &str = "the rule is that a product with no proof of purchase, or outside the 三包 scope, gets no warranty";
-const PAID_SERVICE: &str = "paid service at production cost";
+/// What a warranty explanation names besides the decision's dates: the product, where its
+/// period came from, and the proof of purchase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarrantyGrounds {
+    pub category: String,
+    pub model: String,
+    /// Set when a per-model override, not the category, gave the period.
+    #[serde(default)]
+    pub model_override: bool,
+    pub proof: ProofOfPurchase,
+}
 
-fn cause_phrase(cause: Cause) -> &'static str {
-    match cause {
-        Cause::DesignManufacturing => "design/manufacturing",
-        Cause::StorageTransport => "storage/transport",
-        Cause::CustomerMisuse => "customer misuse",
+impl Localized for WarrantyDecision {
+    fn text(&self, locale: Locale) -> String {
+        match (&self.grounds, locale) {
+            (None, Locale::En) => self.explanation.clone(),
+            (grounds, _) => explain(self, grounds.as_ref(), locale),
+        }
     }
 }
 
-fn proof_phrase(proof: &ProofOfPurchase) -> String {
-    let (kind, number) = match proof {
-        ProofOfPurchase::Invoice(n) => ("invoice", n),
-        ProofOfPurchase::Voucher(n) => ("voucher", n),
-        ProofOfPurchase::None => return "no proof of purchase".to_owned(),
+/// The rule behind every "no warranty" (凡无证明与不列入三包范围的产品，一律不予三包).
+fn no_warranty_rule(locale: Locale) -> &'static str {
+    locale.pick(
+        "凡无购买证明或不列入三包范围的产品，一律不予三包",
+        "the rule is that a product with no proof of purchase, or outside the 三包 scope, gets no warranty",
+    )
+}
+
+fn paid_service(locale: Locale) -> &'static str {
+    locale.pick(
+        "按生产成本收费的有偿服务",
+        "paid service at production cost",
+    )
+}
+
+/// The cause as the explanation words it; English keeps its short phrases.
+fn cause_phrase(cause: Cause, locale: Locale) -> String {
+    let en = match cause {
+        Cause::DesignManufacturing => "design/manufacturing",
+        Cause::StorageTransport => "storage/transport",
+        Cause::CustomerMisuse => "customer misuse",
     };
-    match number.trim() {
-        "" => format!("with {kind}"),
-        n => format!("with {kind} {n}"),
+    locale.pick(cause.text(Locale::ZhCn), en.to_owned())
+}
+
+/// "with invoice F-1" / "发票 F-1"; without grounds, only that some proof was given.
+fn proof_phrase(proof: Option<&ProofOfPurchase>, locale: Locale) -> String {
+    let (kind, number) = match proof {
+        Some(ProofOfPurchase::Invoice(n)) => (locale.pick("发票", "invoice"), n.trim()),
+        Some(ProofOfPurchase::Voucher(n)) => (locale.pick("凭证", "voucher"), n.trim()),
+        Some(ProofOfPurchase::None) => {
+            return locale.pick("无购买凭证", "no proof of purchase").to_owned();
+        }
+        None => {
+            return locale
+                .pick("有发票或凭证", "with proof of purchase")
+                .to_owned();
+        }
+    };
+    match (number, locale) {
+        ("", Locale::ZhCn) => format!("有{kind}"),
+        (n, Locale::ZhCn) => format!("{kind} {n}"),
+        ("", Locale::En) => format!("with {kind}"),
+        (n, Locale::En) => format!("with {kind} {n}"),
     }
 }
 
 /// The product as the explanation's subject: "Pump", or "Model X (pump)" when a model override
 /// decided the period, so the reader sees why the category's period was not used.
-fn subject(input: &WarrantyInput, source: Option<PeriodSource>) -> String {
-    let category = input.category.trim();
-    let model = input.model.trim();
-    let mut chars = category.chars();
-    let cat = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => "Product".to_owned(),
+fn subject(grounds: Option<&WarrantyGrounds>, with_source: bool, locale: Locale) -> String {
+    let (category, model, model_override) = match grounds {
+        Some(g) => (g.category.trim(), g.model.trim(), g.model_override),
+        None => ("", "", false),
     };
-    match source {
-        Some(PeriodSource::Model) if category.is_empty() => format!("Model {model}"),
-        Some(PeriodSource::Model) => format!("Model {model} ({category})"),
-        _ => cat,
+    match (with_source && model_override, category.is_empty(), locale) {
+        (true, true, Locale::ZhCn) => format!("型号 {model}"),
+        (true, false, Locale::ZhCn) => format!("型号 {model}（{category}）"),
+        (true, true, Locale::En) => format!("Model {model}"),
+        (true, false, Locale::En) => format!("Model {model} ({category})"),
+        (false, true, _) => locale.pick("产品", "Product").to_owned(),
+        (false, false, Locale::ZhCn) => category.to_owned(),
+        (false, false, Locale::En) => {
+            let mut chars = category.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect(),
+                None => String::new(),
+            }
+        }
     }
 }
 
-fn period_phrase(months: u32, source: PeriodSource) -> String {
-    match source {
-        PeriodSource::Model => format!("{months}-month period (model override)"),
-        PeriodSource::Category => format!("{months}-month period"),
+fn period_phrase(months: u32, model_override: bool, locale: Locale) -> String {
+    match (model_override, locale) {
+        (true, Locale::ZhCn) => format!("{months} 个月三包期（按型号单独规定）"),
+        (false, Locale::ZhCn) => format!("{months} 个月三包期"),
+        (true, Locale::En) => format!("{months}-month period (model override)"),
+        (false, Locale::En) => format!("{months}-month period"),
+    }
+}
+
+/// The explanation of `d` in `locale`. The English wording is the one recorded in the document
+/// (`decide` stores it), so a recorded explanation and a re-worded one never disagree.
+fn explain(d: &WarrantyDecision, grounds: Option<&WarrantyGrounds>, locale: Locale) -> String {
+    let zh = locale == Locale::ZhCn;
+    let cause = cause_phrase(d.cause, locale);
+    let received = d.received_date;
+    let proof = grounds.map(|g| &g.proof);
+    let no_warranty = no_warranty_rule(locale);
+    let paid = paid_service(locale);
+    let (Some(purchase), true) = (d.purchase_date, d.rule != WarrantyRule::NoProofOfPurchase)
+    else {
+        let subject = subject(grounds, false, locale);
+        let present = proof.is_some_and(ProofOfPurchase::is_present);
+        let kind = match proof {
+            Some(ProofOfPurchase::Voucher(_)) => locale.pick("凭证", "voucher"),
+            _ => locale.pick("发票", "invoice"),
+        };
+        let what = match (present, zh) {
+            (true, true) => format!("{kind}上没有购买日期"),
+            (true, false) => format!("the {kind} carries no purchase date"),
+            (false, true) => "没有可证明购买日期的发票或凭证".to_owned(),
+            (false, false) => "there is no invoice or voucher proving the purchase date".to_owned(),
+        };
+        return match (d.purchase_date, zh) {
+            (p, true) => format!(
+                "{subject}{}，{received} 收到投诉（原因：{cause}）：{what}。不予三包：{no_warranty}。",
+                p.map(|p| format!("（称于 {p} 购买）")).unwrap_or_default()
+            ),
+            (p, false) => format!(
+                "{subject}{}, complaint received {received} (cause: {cause}): {what}. \
+                 Not covered: {no_warranty}.",
+                p.map(|p| format!(" said to be bought {p}"))
+                    .unwrap_or_default()
+            ),
+        };
+    };
+    let proof = proof_phrase(proof, locale);
+    let (Some(months), Some(end)) = (d.months, d.period_end) else {
+        let subject = subject(grounds, false, locale);
+        let (category, model) = grounds
+            .map(|g| (g.category.trim(), g.model.trim()))
+            .unwrap_or_default();
+        return if zh {
+            format!(
+                "{subject}于 {purchase} 购买（{proof}），{received} 收到投诉（原因：{cause}）：\
+                 三包政策中产品类别“{category}”和型号“{model}”均无三包期，该产品不列入三包范围。\
+                 不予三包：{no_warranty}。"
+            )
+        } else {
+            format!(
+                "{subject} bought {purchase} {proof}, complaint received {received} (cause: \
+                 {cause}): neither category \"{category}\" nor model \"{model}\" has a warranty \
+                 period in the policy, so the product is outside the 三包 scope. Not covered: \
+                 {no_warranty}."
+            )
+        };
+    };
+    let model_override = grounds.is_some_and(|g| g.model_override);
+    let subject = subject(grounds, true, locale);
+    let period = period_phrase(months, model_override, locale);
+    match (d.rule, zh) {
+        (WarrantyRule::OutOfPeriod, true) => format!(
+            "{subject}于 {purchase} 购买（{proof}）：{period}已于 {end} 届满（含当日）；\
+             {received} 收到投诉，已超出三包期，无论原因如何（{cause}）。不予三包：{paid}。"
+        ),
+        (WarrantyRule::OutOfPeriod, false) => format!(
+            "{subject} bought {purchase} {proof}: {period} ended {end} (inclusive); complaint \
+             received {received} is after it, so it is out of period whatever the cause \
+             ({cause}). Not covered: {paid}."
+        ),
+        (WarrantyRule::NonQualityFault, true) => format!(
+            "{subject}于 {purchase} 购买（{proof}）：{period}至 {end} 届满（含当日），\
+             {received} 收到投诉，在三包期内，但原因（{cause}）属于非质量问题。不予三包：{paid}。"
+        ),
+        (WarrantyRule::NonQualityFault, false) => format!(
+            "{subject} bought {purchase} {proof}: {period} ends {end} (inclusive) and complaint \
+             received {received} is inside it, but the cause ({cause}) is not a quality \
+             fault. Not covered: {paid}."
+        ),
+        // A recorded decision names its rule; the covered wording is the only one left.
+        (_, true) => format!(
+            "{subject}于 {purchase} 购买（{proof}）：{period}至 {end} 届满（含当日）；\
+             {received} 收到投诉，在三包期内，且原因（{cause}）属于质量问题：予以三包。"
+        ),
+        (_, false) => format!(
+            "{subject} bought {purchase} {proof}: {period} ends {end} (inclusive); complaint \
+             received {received} is inside it and the cause ({cause}) is a quality fault: \
+             covered."
+        ),
     }
 }
 
@@ -203,17 +370,22 @@ fn period_phrase(months: u32, source: PeriodSource) -> String {
 /// proof, and is refused first; then the checks run in a fixed order so the reported rule is
 /// the first that applies: proof, scope, period, cause.
 pub fn decide(policy: &WarrantyPolicy, input: &WarrantyInput) -> Result<WarrantyDecision> {
-    let cause = cause_phrase(input.cause);
     let received = input.received_date;
     if let Some(purchase) = input.purchase_date
         && received < purchase
     {
         return Err(Error::validation(
             "received_date",
-            format!("complaint received {received} is before the purchase date {purchase}"),
+            Invalid::ReceivedBeforePurchase { received, purchase },
         ));
     }
-    let base = WarrantyDecision {
+    let mut grounds = WarrantyGrounds {
+        category: input.category.trim().to_owned(),
+        model: input.model.trim().to_owned(),
+        model_override: false,
+        proof: input.proof.clone(),
+    };
+    let mut decision = WarrantyDecision {
         covered: false,
         rule: WarrantyRule::NoProofOfPurchase,
         months: None,
@@ -222,101 +394,35 @@ pub fn decide(policy: &WarrantyPolicy, input: &WarrantyInput) -> Result<Warranty
         received_date: received,
         cause: input.cause,
         explanation: String::new(),
+        grounds: None,
     };
-
-    let purchase = match input.purchase_date {
-        Some(p) if input.proof.is_present() => p,
-        purchase => {
-            let what = if input.proof.is_present() {
-                format!("the {} carries no purchase date", proof_kind(input.proof))
-            } else {
-                "there is no invoice or voucher proving the purchase date".to_owned()
-            };
-            let bought = purchase
-                .map(|p| format!(" said to be bought {p}"))
-                .unwrap_or_default();
-            let explanation = format!(
-                "{}{bought}, complaint received {received} (cause: {cause}): {what}. \
-                 Not covered: {NO_WARRANTY_RULE}.",
-                subject(input, None)
-            );
-            return Ok(WarrantyDecision {
-                explanation,
-                ..base
-            });
+    if let (Some(purchase), true) = (input.purchase_date, input.proof.is_present()) {
+        match policy.months_with_source(input.category, input.model) {
+            None => decision.rule = WarrantyRule::NotInScope,
+            Some((months, source)) => {
+                let end = period_end(purchase, months).ok_or_else(|| {
+                    Error::validation(
+                        "purchase_date",
+                        Invalid::PeriodBeyondDates { purchase, months },
+                    )
+                })?;
+                grounds.model_override = source == PeriodSource::Model;
+                decision.rule = if received > end {
+                    WarrantyRule::OutOfPeriod
+                } else if !input.cause.is_quality_fault() {
+                    WarrantyRule::NonQualityFault
+                } else {
+                    WarrantyRule::CoveredQualityFault
+                };
+                decision.covered = decision.rule == WarrantyRule::CoveredQualityFault;
+                decision.months = Some(months);
+                decision.period_end = Some(end);
+            }
         }
-    };
-
-    let proof = proof_phrase(input.proof);
-    let Some((months, source)) = policy.months_with_source(input.category, input.model) else {
-        let explanation = format!(
-            "{} bought {purchase} {proof}, complaint received {received} (cause: {cause}): \
-             neither category \"{}\" nor model \"{}\" has a warranty period in the policy, so the \
-             product is outside the 三包 scope. Not covered: {NO_WARRANTY_RULE}.",
-            subject(input, None),
-            input.category.trim(),
-            input.model.trim()
-        );
-        return Ok(WarrantyDecision {
-            rule: WarrantyRule::NotInScope,
-            explanation,
-            ..base
-        });
-    };
-
-    let end = period_end(purchase, months).ok_or_else(|| {
-        Error::validation(
-            "purchase_date",
-            format!("{purchase} plus {months} months is beyond the supported date range"),
-        )
-    })?;
-
-    let subject = subject(input, Some(source));
-    let period = period_phrase(months, source);
-    let (rule, explanation) = if received > end {
-        (
-            WarrantyRule::OutOfPeriod,
-            format!(
-                "{subject} bought {purchase} {proof}: {period} ended {end} (inclusive); complaint \
-                 received {received} is after it, so it is out of period whatever the cause \
-                 ({cause}). Not covered: {PAID_SERVICE}."
-            ),
-        )
-    } else if !input.cause.is_quality_fault() {
-        (
-            WarrantyRule::NonQualityFault,
-            format!(
-                "{subject} bought {purchase} {proof}: {period} ends {end} (inclusive) and complaint \
-                 received {received} is inside it, but the cause ({cause}) is not a quality \
-                 fault. Not covered: {PAID_SERVICE}."
-            ),
-        )
-    } else {
-        (
-            WarrantyRule::CoveredQualityFault,
-            format!(
-                "{subject} bought {purchase} {proof}: {period} ends {end} (inclusive); complaint \
-                 received {received} is inside it and the cause ({cause}) is a quality fault: \
-                 covered."
-            ),
-        )
-    };
-    Ok(WarrantyDecision {
-        covered: rule == WarrantyRule::CoveredQualityFault,
-        rule,
-        months: Some(months),
-        period_end: Some(end),
-        explanation,
-        ..base
-    })
-}
-
-fn proof_kind(proof: &ProofOfPurchase) -> &'static str {
-    match proof {
-        ProofOfPurchase::Invoice(_) => "invoice",
-        ProofOfPurchase::Voucher(_) => "voucher",
-        ProofOfPurchase::None => "proof of purchase",
     }
+    decision.explanation = explain(&decision, Some(&grounds), Locale::En);
+    decision.grounds = Some(grounds);
+    Ok(decision)
 }
 
 #[cfg(test)]
@@ -452,7 +558,7 @@ mod tests {
         assert_eq!(dec.rule, WarrantyRule::NoProofOfPurchase);
         assert!(!dec.covered && dec.period_end.is_none() && dec.months.is_none());
         assert!(dec.explanation.contains("no proof of purchase"));
-        assert!(!dec.explanation.contains(PAID_SERVICE));
+        assert!(!dec.explanation.contains(paid_service(Locale::En)));
 
         let dec = decide(
             &policy,
@@ -524,7 +630,7 @@ mod tests {
         .unwrap();
         assert_eq!(dec.rule, WarrantyRule::OutOfPeriod);
         assert_eq!(dec.period_end, Some(d("2026-03-01")));
-        assert!(dec.explanation.contains(PAID_SERVICE));
+        assert!(dec.explanation.contains(paid_service(Locale::En)));
 
         let dec = decide(
             &policy,
@@ -541,7 +647,7 @@ mod tests {
         assert_eq!(dec.rule, WarrantyRule::NonQualityFault);
         assert_eq!(dec.period_end, Some(d("2026-03-01")));
         assert!(!dec.covered);
-        assert!(dec.explanation.contains(PAID_SERVICE));
+        assert!(dec.explanation.contains(paid_service(Locale::En)));
         assert!(dec.explanation.contains("customer misuse"));
     }
 

@@ -6,7 +6,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Invalid, Result};
 use crate::rules::validate;
 
 /// Temporary files start with this; whatever is left of them after a crash is removed by
@@ -45,7 +45,7 @@ impl BlobDir {
         }
         let folder = target
             .parent()
-            .ok_or_else(|| Error::validation("hash", "has no folder"))?;
+            .ok_or_else(|| Error::validation("hash", Invalid::NoFolder))?;
         fs::create_dir_all(folder)?;
         let temp = folder.join(format!("{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple()));
         write_file_atomically(&temp, &target, bytes)?;

@@ -31,7 +31,7 @@ use crate::case::change;
 use crate::case::commands::{Applied, Command, Context};
 use crate::case::document;
 use crate::case::view::{self, CaseView};
-use crate::error::{Error, Result};
+use crate::error::{Error, Invalid, Result};
 use crate::model::{CaseId, Registration, Timestamp};
 use crate::rules::authority::{Author, Role};
 use crate::rules::policy::Policies;
@@ -272,10 +272,7 @@ impl Store {
         if let Command::AttachPhoto(photo) = command {
             for hash in [&photo.hash, &photo.thumbnail_hash] {
                 if !self.blobs.contains(hash)? {
-                    return Err(Error::validation(
-                        "hash",
-                        "import the photo before attaching it",
-                    ));
+                    return Err(Error::validation("hash", Invalid::PhotoNotImported));
                 }
             }
         }
@@ -405,7 +402,7 @@ impl Store {
                 Err(Error::CaseNotFound(id))
             };
         }
-        let not_found = || Error::validation("case", "no case matches this id or number");
+        let not_found = || Error::validation("case", Invalid::NoCaseMatches);
         if reference.len() < 4 {
             return Err(not_found());
         }
@@ -418,10 +415,7 @@ impl Store {
         match ids.as_slice() {
             [one] => one.parse().map_err(|_| not_found()),
             [] => Err(not_found()),
-            _ => Err(Error::validation(
-                "case",
-                "matches several cases; give more of the id",
-            )),
+            _ => Err(Error::validation("case", Invalid::SeveralCasesMatch)),
         }
     }
 

@@ -5,7 +5,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Invalid, Result};
 use crate::model::{Status, Timestamp};
 use crate::store::projection::{self, COLUMNS, ProjectionRow};
 
@@ -54,7 +54,7 @@ pub fn list(conn: &Connection, query: &ListQuery, now: Timestamp) -> Result<Page
         n if n > MAX_PAGE => {
             return Err(Error::validation(
                 "limit",
-                format!("must be at most {MAX_PAGE}"),
+                Invalid::PageTooLarge { max: MAX_PAGE },
             ));
         }
         n => n,
@@ -131,7 +131,7 @@ fn escape_like(s: &str) -> String {
 }
 
 fn parse_cursor(cursor: &str) -> Result<(i64, String)> {
-    let bad = || Error::validation("after", "is not a cursor this list returned");
+    let bad = || Error::validation("after", Invalid::NotCursor);
     let (ms, id) = cursor.split_once(':').ok_or_else(bad)?;
     let ms = ms.parse().map_err(|_| bad())?;
     let id: uuid::Uuid = id.parse().map_err(|_| bad())?;

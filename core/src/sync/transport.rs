@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Invalid, Result};
 use crate::store::Store;
 use crate::sync::protocol::{self, CONTENT_TYPE, ErrorBody, SyncResponse};
 
@@ -327,6 +327,15 @@ impl Store {
     }
 }
 
+fn bad_certificate(e: &dyn std::fmt::Display) -> Error {
+    Error::validation(
+        "pinned_certificate_pem",
+        Invalid::BadCertificate {
+            detail: e.to_string(),
+        },
+    )
+}
+
 /// Client TLS: rustls with the ring provider, trusting the bundled web PKI roots or only the
 /// pinned HQ certificate. Needs nothing from the platform, so it works the same on Android
 /// (no Java-side initialisation) and iOS.
@@ -337,17 +346,15 @@ fn tls_config(pinned_pem: Option<&str>) -> Result<rustls::ClientConfig> {
             let certs = rustls::pki_types::pem::PemObject::pem_slice_iter(pem.as_bytes())
                 .collect::<std::result::Result<Vec<rustls::pki_types::CertificateDer<'static>>, _>>(
                 )
-                .map_err(|e| Error::validation("pinned_certificate_pem", e.to_string()))?;
+                .map_err(|e| bad_certificate(&e))?;
             if certs.is_empty() {
                 return Err(Error::validation(
                     "pinned_certificate_pem",
-                    "holds no certificate",
+                    Invalid::NoCertificate,
                 ));
             }
             for cert in certs {
-                roots
-                    .add(cert)
-                    .map_err(|e| Error::validation("pinned_certificate_pem", e.to_string()))?;
+                roots.add(cert).map_err(|e| bad_certificate(&e))?;
             }
         }
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),

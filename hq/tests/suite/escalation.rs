@@ -527,7 +527,12 @@ pub async fn the_first_responder_is_handed_over_with_a_reason(backend: Backend) 
         "Wang Fang moved to the Shandong region"
     );
     assert_eq!(handover.stamp.by, "wang");
-    let text = fieldcore::case_text(&detail.view, &Default::default(), t0());
+    let text = fieldcore::case_text(
+        &detail.view,
+        &Default::default(),
+        t0(),
+        fieldcore::Locale::En,
+    );
     assert!(
         text.contains(&format!("first responder zhao (HQ user {})", zhao.id)),
         "{text}"

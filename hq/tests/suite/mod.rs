@@ -1630,7 +1630,12 @@ pub async fn case_show_prints_the_number_and_status(backend: Backend) {
     let detail = admin::case_detail(hq.storage(), &number).await.unwrap();
     assert_eq!(detail.view.id, case);
     assert_eq!(detail.created_by, "wang");
-    let text = fieldcore::case_text(&detail.view, &fieldcore::CaseTextExtras::default(), t0());
+    let text = fieldcore::case_text(
+        &detail.view,
+        &fieldcore::CaseTextExtras::default(),
+        t0(),
+        fieldcore::Locale::En,
+    );
     assert!(text.contains(&format!("number {number}")), "{text}");
     assert!(text.contains("acknowledged · round 1"), "{text}");
     assert!(text.contains("note 3"), "{text}");
