@@ -294,9 +294,12 @@ pub struct Registration {
     pub received_at: Timestamp,
     /// 首问责任人: accountable for the case until it closes (free text on older cases).
     pub first_responder: String,
-    /// The first responder's HQ user id, when known.
+    /// The first responder's HQ user id, when known. Optional in the constructor, so apps
+    /// written before it existed still build.
+    #[uniffi(default)]
     pub first_responder_id: Option<i64>,
     /// The production batch or lot, where recorded.
+    #[uniffi(default)]
     pub production_batch: Option<String>,
 }
 

@@ -534,15 +534,20 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp, locale: 
                 reason,
                 planned_for,
             } => {
-                let mut what = format!("trip requested ({reason})");
+                let mut what = format!("{} ({reason})", l.pick("出差申请", "trip requested"));
                 if let Some(at) = planned_for {
-                    what.push_str(&format!(" for {}", time_text(at)));
+                    what.push_str(&format!(" {} {}", l.pick("计划", "for"), time_text(at)));
                 }
                 what.push_str(&match v.approvals.iter().find(|a| a.request == visit.id) {
-                    None => " · waiting for HQ".to_owned(),
+                    None => format!(" · {}", l.pick("等待总部审批", "waiting for HQ")),
                     Some(a) => format!(
-                        " · {} by {} {}{}",
-                        if a.approved { "approved" } else { "rejected" },
+                        " · {} {} {}{}",
+                        match (a.approved, l) {
+                            (true, Locale::ZhCn) => "已批准，审批人",
+                            (false, Locale::ZhCn) => "已驳回，审批人",
+                            (true, Locale::En) => "approved by",
+                            (false, Locale::En) => "rejected by",
+                        },
                         a.by,
                         time_text(&a.at),
                         a.reason
@@ -553,7 +558,9 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp, locale: 
                 });
                 what
             }
-            VisitBody::Emergency { reason } => format!("emergency visit: {reason}"),
+            VisitBody::Emergency { reason } => {
+                format!("{}: {reason}", l.pick("紧急上门", "emergency visit"))
+            }
         };
         t.line(format!(
             "  {} {}: {what}",
