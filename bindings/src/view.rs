@@ -298,6 +298,7 @@ pub struct Round {
 pub struct Event {
     pub id: String,
     pub action: String,
+    /// The entry in the locale set by `set_locale` (English: as recorded).
     pub summary: String,
     pub recorded: Stamp,
 }
@@ -651,8 +652,8 @@ impl CaseView {
             }),
             events: entries(v.events, |id, e, recorded| Event {
                 id,
+                summary: fieldcore::history_text(&e, crate::locale::current_locale()),
                 action: e.action,
-                summary: e.summary,
                 recorded,
             }),
             updated_at: v.updated_at,

@@ -146,6 +146,14 @@ pub const EVENT_ACTIONS: &[(&str, &str)] = &[
     ("attach_photo", "添加照片"),
     ("remove_photo", "删除照片"),
     ("resolve_conflict", "解决冲突"),
+    ("correct_facts", "更正登记信息"),
+    ("pass_to_qa", "转品保部"),
+    ("propose_remedy", "提出处理方案"),
+    ("record_report", "提交调查报告"),
+    ("agree_deadline", "约定结案日期"),
+    ("request_trip", "申请出差"),
+    ("emergency_visit", "紧急到场"),
+    ("hand_over_first_responder", "移交首问责任人"),
 ];
 
 /// A history entry's action in `locale`; one a newer app recorded is shown as recorded.

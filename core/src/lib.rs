@@ -69,6 +69,7 @@ pub use case::records::{
     QaHandoverRecord, RemedyRecord, ReportRecord, ResolutionRecord, RoundBody, Stamp, VisitBody,
     WarrantyRecord,
 };
+pub use case::summary::{Summary, history_text};
 pub use case::text::{
     CaseTextExtras, case_text, dimensions as photo_dimensions, due_text, label_padded, money_text,
     name as snake_name, photo_line, short_hash, status_text as case_status_text, time_text,

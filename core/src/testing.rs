@@ -9,7 +9,8 @@
 //!   [`to_command`], the real [`Command`] it stands for against a case as a device sees it;
 //! - the two generators of random field work, with the same weights: [`arb_cmd`] (proptest,
 //!   for the merge properties) and [`random_cmd`] (`rand`, for the end-to-end scenario);
-//! - [`entry_ids`], every entry of a view, to check that a merge lost nothing.
+//! - [`entry_ids`], every entry of a view, to check that a merge lost nothing;
+//! - [`summary_samples`], one history entry of every kind.
 
 // Fixtures panic on a constant that does not parse, as the tests calling them would.
 #![allow(clippy::expect_used)]
@@ -23,8 +24,9 @@ use proptest::prelude::{Just, Strategy, any, prop_oneof};
 use rand::Rng;
 
 use crate::{
-    CaseView, Cause, Channel, Charge, Clock, Command, ConfirmationInput, CustomerRequest,
-    DefectInput, FactsUpdate, Market, Outcome, PartInput, ProofOfPurchase, Registration, Timestamp,
+    CaseView, Cause, Channel, Charge, Clock, Command, ConfirmationInput, CorrectionRecord,
+    CustomerRequest, DefectInput, FactChange, FactsUpdate, Handover, Market, Outcome, PartInput,
+    PhotoKind, ProofOfPurchase, Registration, Summary, Timestamp, WarrantyRule,
 };
 
 /// The month of every case number HQ gives in tests: its clock is fixed at [`t0`].
@@ -265,4 +267,197 @@ pub fn random_cmd(rng: &mut impl Rng) -> Cmd {
         18 => Cmd::Phone(rng.random()),
         _ => Cmd::ResolveConflict(rng.random_range(0..5), rng.random_range(0..3)),
     }
+}
+
+/// One history entry of every kind (`Summary`), with the arguments its text must carry: the
+/// locale test and the case-document test both read it. The match makes a new
+/// kind fail to compile here until it has a sample.
+pub fn summary_samples() -> Vec<(Summary, Vec<&'static str>)> {
+    let samples = vec![
+        (
+            Summary::Registered {
+                category: "pump".into(),
+                model: "QJ-200".into(),
+                serial: "P-118".into(),
+            },
+            vec!["pump", "QJ-200", "P-118"],
+        ),
+        (Summary::Acknowledged, vec![]),
+        (
+            Summary::VisitPlanned {
+                at: "2026-11-02T09:00:00+08:00".into(),
+            },
+            vec!["2026-11-02T09:00:00+08:00"],
+        ),
+        (Summary::Arrived, vec![]),
+        (
+            Summary::TripRequested {
+                reason: "pump seized".into(),
+            },
+            vec!["pump seized"],
+        ),
+        (
+            Summary::EmergencyVisit {
+                reason: "flooding".into(),
+            },
+            vec!["flooding"],
+        ),
+        (
+            Summary::HandedOver {
+                handover: Some(Handover {
+                    from: "Wang Fang".into(),
+                    from_id: Some(3),
+                    to: "Zhao Min".into(),
+                    to_id: 4,
+                    reason: "on leave".into(),
+                }),
+            },
+            vec!["Wang Fang", "Zhao Min", "on leave"],
+        ),
+        (Summary::Closed, vec![]),
+        (Summary::Reopened { round: 2 }, vec!["2"]),
+        (
+            Summary::DefectConfirmed {
+                cause: Cause::DesignManufacturing,
+                major_incident: true,
+            },
+            vec![],
+        ),
+        (
+            Summary::WarrantyDecided {
+                covered: true,
+                rule: WarrantyRule::CoveredQualityFault,
+                explanation: None,
+            },
+            vec![],
+        ),
+        (
+            Summary::ChargeSet {
+                charge: "12000 CNY".into(),
+            },
+            vec!["12000 CNY"],
+        ),
+        (
+            Summary::Resolved {
+                outcome: Outcome::Exchanged,
+            },
+            vec![],
+        ),
+        (
+            Summary::ConflictResolved {
+                field: "defect".into(),
+                value: "customer_misuse".into(),
+            },
+            vec!["customer_misuse"],
+        ),
+        (
+            Summary::PartUsed {
+                part_number: "BRG-6205".into(),
+                quantity: 2,
+            },
+            vec!["BRG-6205", "2"],
+        ),
+        (
+            Summary::PartRemoved {
+                line_id: "line-7".into(),
+            },
+            vec!["line-7"],
+        ),
+        (
+            Summary::OldPartReturned {
+                line_id: "line-8".into(),
+            },
+            vec!["line-8"],
+        ),
+        (Summary::NoteAdded, vec![]),
+        (Summary::CustomerAccepted, vec![]),
+        (Summary::CustomerRejected { round: 3 }, vec!["3"]),
+        (
+            Summary::FactsUpdated {
+                fields: vec!["customer_phone".into()],
+            },
+            vec![],
+        ),
+        (
+            Summary::FactsCorrected {
+                correction: Some(CorrectionRecord {
+                    reason: "typo on the form".into(),
+                    changes: vec![FactChange {
+                        field: "purchase_date".into(),
+                        from: "\"2026-01-02\"".into(),
+                        to: "\"2026-02-01\"".into(),
+                    }],
+                    invoice_photo: None,
+                }),
+            },
+            vec!["typo on the form", "2026-01-02", "2026-02-01"],
+        ),
+        (
+            Summary::PhotoAttached {
+                kind: PhotoKind::Defect,
+                hash: "abcdef012345".into(),
+            },
+            vec!["abcdef012345"],
+        ),
+        (
+            Summary::PhotoRemoved {
+                hash: "abcdef012345".into(),
+                reason: "blurred".into(),
+            },
+            vec!["abcdef012345", "blurred"],
+        ),
+        (
+            Summary::PassedToQa {
+                reason: "batch fault".into(),
+            },
+            vec!["batch fault"],
+        ),
+        (Summary::RemedyProposed, vec![]),
+        (
+            Summary::ReportRecorded {
+                cause: "bearing seal".into(),
+            },
+            vec!["bearing seal"],
+        ),
+        (
+            Summary::DeadlineAgreed {
+                date: "2026-11-20".into(),
+                with_whom: "Zhao Min".into(),
+            },
+            vec!["2026-11-20", "Zhao Min"],
+        ),
+    ];
+    for (s, _) in &samples {
+        match s {
+            Summary::Registered { .. }
+            | Summary::Acknowledged
+            | Summary::VisitPlanned { .. }
+            | Summary::Arrived
+            | Summary::TripRequested { .. }
+            | Summary::EmergencyVisit { .. }
+            | Summary::HandedOver { .. }
+            | Summary::Closed
+            | Summary::Reopened { .. }
+            | Summary::DefectConfirmed { .. }
+            | Summary::WarrantyDecided { .. }
+            | Summary::ChargeSet { .. }
+            | Summary::Resolved { .. }
+            | Summary::ConflictResolved { .. }
+            | Summary::PartUsed { .. }
+            | Summary::PartRemoved { .. }
+            | Summary::OldPartReturned { .. }
+            | Summary::NoteAdded
+            | Summary::CustomerAccepted
+            | Summary::CustomerRejected { .. }
+            | Summary::FactsUpdated { .. }
+            | Summary::FactsCorrected { .. }
+            | Summary::PhotoAttached { .. }
+            | Summary::PhotoRemoved { .. }
+            | Summary::PassedToQa { .. }
+            | Summary::RemedyProposed
+            | Summary::ReportRecorded { .. }
+            | Summary::DeadlineAgreed { .. } => {}
+        }
+    }
+    samples
 }

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use fieldcore::{
     Action, CaseStatus, Cause, Channel, CustomerRequest, DeadlineRefusal, EVENT_ACTIONS, Error,
     FIELD_LABELS, Invalid, Locale, Localized, Market, Milestone, Outcome, PhotoKind,
-    ProofOfPurchase, StaleStep, Status, Step, WarrantyInput, WarrantyPolicy, WarrantyRule,
+    ProofOfPurchase, StaleStep, Status, Step, Summary, WarrantyInput, WarrantyPolicy, WarrantyRule,
     decide_warranty, event_action_text, field_label, quality_fault_text,
 };
 
@@ -573,4 +573,70 @@ fn the_case_text_in_both_locales() {
         assert!(en.contains(want), "{want} missing from:\n{en}");
     }
     assert_eq!(zh.lines().count(), en.lines().count());
+    // The history in Chinese is worded from each entry's detail; English is as recorded.
+    assert!(
+        zh.contains("故障鉴定：客户使用不当或其他客户原因（非质量问题）"),
+        "{zh}"
+    );
+    assert!(!zh.contains("defect confirmed"), "{zh}");
+    assert!(
+        en.contains("defect confirmed: customer_misuse (non-quality fault)"),
+        "{en}"
+    );
+}
+
+/// Every history entry in both locales; and kept on the event, it reads back as written.
+#[test]
+fn every_history_entry_in_both_locales() {
+    let samples = fieldcore::testing::summary_samples();
+    assert_eq!(samples.len(), 28);
+    for (summary, args) in &samples {
+        both(&format!("{summary:?}"), summary, args);
+        let event = fieldcore::EventBody {
+            action: "any".into(),
+            summary: summary.text(Locale::En),
+            detail: summary.detail(),
+            correction: match summary {
+                Summary::FactsCorrected { correction } => correction.clone(),
+                _ => None,
+            },
+            handover: match summary {
+                Summary::HandedOver { handover } => handover.clone(),
+                _ => None,
+            },
+        };
+        assert_eq!(
+            fieldcore::history_text(&event, Locale::ZhCn),
+            summary.text(Locale::ZhCn)
+        );
+        assert_eq!(
+            fieldcore::history_text(&event, Locale::En),
+            summary.text(Locale::En)
+        );
+    }
+}
+
+/// An entry recorded before details existed, or with one a newer app wrote, is shown as
+/// recorded in either language rather than dropped or misread.
+#[test]
+fn history_without_a_readable_detail_shows_the_recorded_summary() {
+    for detail in [
+        None,
+        Some(serde_json::json!({"what": "repaired_by_drone", "drone": "D-1"})),
+        Some(serde_json::json!("not an object")),
+    ] {
+        let event = fieldcore::EventBody {
+            action: "repair_by_drone".into(),
+            summary: "repaired by drone D-1".into(),
+            detail,
+            correction: None,
+            handover: None,
+        };
+        for locale in Locale::ALL {
+            assert_eq!(
+                fieldcore::history_text(&event, locale),
+                "repaired by drone D-1"
+            );
+        }
+    }
 }

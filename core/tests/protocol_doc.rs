@@ -1259,7 +1259,20 @@ fn every_enum_value_is_documented() {
     let names: BTreeSet<String> = all_commands().iter().map(|c| c.name().to_owned()).collect();
     let mut with_register = names.clone();
     with_register.insert("register".into());
-    check("enum: action", with_register);
+    check("enum: action", with_register.clone());
+    // Every kind of history detail, by its `what`.
+    let details: BTreeSet<String> = fieldcore::testing::summary_samples()
+        .iter()
+        .map(|(s, _)| s.detail().unwrap()["what"].as_str().unwrap().to_owned())
+        .collect();
+    check("enum: event_detail", details);
+    for name in &with_register {
+        assert_ne!(
+            fieldcore::event_action_text(name, fieldcore::Locale::ZhCn),
+            *name,
+            "the history has no Chinese name for {name}"
+        );
+    }
 }
 
 /// One command of every kind (the match makes the list complete).

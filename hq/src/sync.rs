@@ -420,6 +420,7 @@ async fn apply(
     let decisions = check(tx, &device, prepared.pushes, &prepared.request_actor).await?;
     let decisions =
         try_on_documents(tx, decisions, tried, prepared.role, &policies, &context).await?;
+    let decisions = known_first_responders(tx, decisions).await?;
     let written = write(tx, &device, decisions, &policies, &context).await?;
     let mut stats = written.stats;
     let pulled = crate::pulls::pulls(
@@ -602,6 +603,62 @@ async fn try_on_documents(
     }
     Ok(out)
 }
+
+/// The first responder (首问责任人) is an HQ user: a push that registers a case with a
+/// `first_responder_id`, or writes one (a handover), is rejected unless HQ has that user.
+/// Devices cannot check this offline (they do not hold HQ's user list), so HQ does; a case
+/// whose first responder is free text (older cases, no id) is not touched.
+async fn known_first_responders(
+    tx: &mut dyn Tx,
+    decisions: Vec<(Uuid, Decision)>,
+) -> Result<Vec<(Uuid, Decision)>> {
+    let named = |decision: &Decision| -> Option<i64> {
+        match decision {
+            Decision::Apply {
+                creates: Some(new), ..
+            } => new.view.registration.first_responder_id,
+            Decision::Apply {
+                new,
+                checked: Some(checked),
+                ..
+            } => {
+                let (held, view) = checked.as_ref();
+                let writes_it = new.iter().any(|change| {
+                    fieldcore::fields_written(&held.doc, change).is_ok_and(|fields| {
+                        fields
+                            .iter()
+                            .any(|(root, key)| root == "facts" && key.as_deref() == Some(FIRST_RESPONDER_ID))
+                    })
+                });
+                writes_it
+                    .then_some(view.registration.first_responder_id)
+                    .flatten()
+            }
+            _ => None,
+        }
+    };
+    let ids: Vec<i64> = decisions.iter().filter_map(|(_, d)| named(d)).collect();
+    if ids.is_empty() {
+        return Ok(decisions);
+    }
+    let users = tx.users_by_id(&ids).await?;
+    Ok(decisions
+        .into_iter()
+        .map(|(case_id, decision)| match named(&decision) {
+            Some(id) if !users.contains_key(&id) => {
+                let rejection = Rejection::new(
+                    RejectReason::NotPermitted,
+                    format!("the first responder {FIRST_RESPONDER_ID} {id} is not an HQ user"),
+                );
+                tracing::info!(case = %case_id, reason = rejection.reason.as_str(), detail = %rejection.detail, "push rejected");
+                (case_id, Decision::Rejected(rejection))
+            }
+            _ => (case_id, decision),
+        })
+        .collect())
+}
+
+const FIRST_RESPONDER_ID: &str = "first_responder_id";
 
 /// A push tried on HQ's cached copy of its case before the transaction.
 struct Tried {

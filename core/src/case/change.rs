@@ -8,8 +8,10 @@ use crate::case::commands::{Applied, Command, Context};
 use crate::case::document::{self, Collection, DecisionField};
 use crate::case::plan::{self, Write, decided, entry};
 use crate::case::records::EventBody;
+use crate::case::summary::Summary;
 use crate::case::view::CaseView;
 use crate::error::Result;
+use crate::locale::{Locale, Localized};
 use crate::model::{CaseId, Registration, Status};
 use crate::rules::validate;
 
@@ -23,16 +25,17 @@ pub fn register(
     validate::registration(registration, ctx.at)?;
     let mut doc = Automerge::new().with_actor(actor.clone());
     let status = decided(ctx, Status::Registered.as_str(), Status::Registered)?;
+    let summary = Summary::Registered {
+        category: registration.product_category.clone(),
+        model: registration.product_model.clone(),
+        serial: registration.serial_number.clone(),
+    };
     let event = entry(
         ctx,
         EventBody {
             action: "register".into(),
-            summary: format!(
-                "registered {} {} ({})",
-                registration.product_category,
-                registration.product_model,
-                registration.serial_number
-            ),
+            summary: summary.text(Locale::En),
+            detail: summary.detail(),
             correction: None,
             handover: None,
         },
@@ -67,7 +70,8 @@ pub fn execute(
         ctx,
         EventBody {
             action: command.name().into(),
-            summary,
+            summary: summary.text(Locale::En),
+            detail: summary.detail(),
             correction: draft.correction,
             handover: draft.handover,
         },

@@ -12,5 +12,6 @@ pub(crate) mod facts;
 mod plan;
 pub(crate) mod plan_deadlines;
 pub(crate) mod records;
+pub(crate) mod summary;
 pub(crate) mod text;
 pub(crate) mod view;

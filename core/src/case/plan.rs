@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::case::commands::{Command, Context};
 use crate::case::correction::{self, WarrantyFacts};
-use crate::case::correction_text::{CorrectionText, StaleStep};
+use crate::case::correction_text::StaleStep;
 use crate::case::document::{Collection, DecisionField};
 use crate::case::facts;
 use crate::case::plan_deadlines;
@@ -16,9 +16,9 @@ use crate::case::records::{
     NoteBody, PartBody, PhotoAttachment, PhotoRecord, ResolutionRecord, RoundBody, VisitBody,
     WarrantyRecord,
 };
+use crate::case::summary::Summary;
 use crate::case::view::{CaseView, DecisionView, PartLine};
 use crate::error::{Error, Invalid, Result};
-use crate::locale::Locale;
 use crate::model::{
     Charge, ConfirmationInput, DefectInput, FactsCorrection, FactsUpdate, Outcome, PartInput,
     Status, Timestamp,
@@ -54,7 +54,7 @@ pub(super) fn plan(
     view: &CaseView,
     ctx: &Context<'_>,
     command: &Command,
-) -> Result<(Draft, String)> {
+) -> Result<(Draft, Summary)> {
     let mut draft = Draft::default();
     let summary = match command {
         Command::Acknowledge { note } => acknowledge(&mut draft, view, ctx, note),
@@ -120,7 +120,7 @@ fn acknowledge(
     view: &CaseView,
     ctx: &Context<'_>,
     note: &Option<String>,
-) -> Result<String> {
+) -> Result<Summary> {
     draft
         .writes
         .push(status_write(view, ctx, Action::Acknowledge)?);
@@ -133,7 +133,7 @@ fn acknowledge(
             NoteBody { text: text.clone() },
         )?);
     }
-    Ok("acknowledged to the customer".into())
+    Ok(Summary::Acknowledged)
 }
 
 fn schedule_visit(
@@ -141,7 +141,7 @@ fn schedule_visit(
     view: &CaseView,
     ctx: &Context<'_>,
     planned_for: &Timestamp,
-) -> Result<String> {
+) -> Result<Summary> {
     draft
         .writes
         .push(status_write(view, ctx, Action::ScheduleVisit)?);
@@ -153,10 +153,12 @@ fn schedule_visit(
             planned_for: *planned_for,
         },
     )?);
-    Ok(format!("visit planned for {}", planned_for.to_rfc3339()))
+    Ok(Summary::VisitPlanned {
+        at: planned_for.to_rfc3339(),
+    })
 }
 
-fn arrive_on_site(draft: &mut Draft, view: &CaseView, ctx: &Context<'_>) -> Result<String> {
+fn arrive_on_site(draft: &mut Draft, view: &CaseView, ctx: &Context<'_>) -> Result<Summary> {
     // Checked on the device against the policies it last received: offline, an engineer
     // without an approved trip records an emergency visit instead.
     if ctx.policies.trips.approval_required && !view.trip_approved() {
@@ -171,7 +173,7 @@ fn arrive_on_site(draft: &mut Draft, view: &CaseView, ctx: &Context<'_>) -> Resu
         Collection::Visits,
         VisitBody::Arrived,
     )?);
-    Ok("arrived on site".into())
+    Ok(Summary::Arrived)
 }
 
 fn request_trip(
@@ -180,7 +182,7 @@ fn request_trip(
     ctx: &Context<'_>,
     reason: &str,
     planned_for: &Option<Timestamp>,
-) -> Result<String> {
+) -> Result<Summary> {
     not_closed(view, Step::RequestTrip)?;
     validate::text("reason", reason)?;
     if view
@@ -199,7 +201,9 @@ fn request_trip(
             planned_for: *planned_for,
         },
     )?);
-    Ok(format!("trip requested: {reason}"))
+    Ok(Summary::TripRequested {
+        reason: reason.to_owned(),
+    })
 }
 
 fn emergency_visit(
@@ -207,7 +211,7 @@ fn emergency_visit(
     view: &CaseView,
     ctx: &Context<'_>,
     reason: &str,
-) -> Result<String> {
+) -> Result<Summary> {
     validate::text("reason", reason)?;
     draft
         .writes
@@ -226,7 +230,9 @@ fn emergency_visit(
         Collection::Visits,
         VisitBody::Arrived,
     )?);
-    Ok(format!("arrived on site for an emergency: {reason}"))
+    Ok(Summary::EmergencyVisit {
+        reason: reason.to_owned(),
+    })
 }
 
 fn hand_over(
@@ -235,7 +241,7 @@ fn hand_over(
     to_id: i64,
     to: &str,
     reason: &str,
-) -> Result<String> {
+) -> Result<Summary> {
     not_closed(view, Step::HandOver)?;
     validate::required("to", to, validate::SHORT_TEXT)?;
     validate::text("reason", reason)?;
@@ -259,20 +265,19 @@ fn hand_over(
         to_id,
         reason: reason.to_owned(),
     });
-    Ok(format!(
-        "first responder handed over from {} to {to}: {reason}",
-        r.first_responder
-    ))
+    Ok(Summary::HandedOver {
+        handover: draft.handover.clone(),
+    })
 }
 
-fn close(draft: &mut Draft, view: &CaseView, ctx: &Context<'_>) -> Result<String> {
+fn close(draft: &mut Draft, view: &CaseView, ctx: &Context<'_>) -> Result<Summary> {
     let status = status_write(view, ctx, Action::Close)?;
     not_stale(view, StaleStep::Close)?;
     draft.writes.push(status);
-    Ok("closed".into())
+    Ok(Summary::Closed)
 }
 
-fn reopen(draft: &mut Draft, view: &CaseView, ctx: &Context<'_>, reason: &str) -> Result<String> {
+fn reopen(draft: &mut Draft, view: &CaseView, ctx: &Context<'_>, reason: &str) -> Result<Summary> {
     validate::text("reason", reason)?;
     draft.writes.push(status_write(view, ctx, Action::Reopen)?);
     draft.entry_id = Some(push_entry(
@@ -285,7 +290,9 @@ fn reopen(draft: &mut Draft, view: &CaseView, ctx: &Context<'_>, reason: &str) -
             follows_confirmation: None,
         },
     )?);
-    Ok(format!("reopened; round {}", view.round + 1))
+    Ok(Summary::Reopened {
+        round: view.round + 1,
+    })
 }
 
 // Decisions: the defect, warranty, charge and resolution, each a record that may conflict.
@@ -295,7 +302,7 @@ fn confirm_defect(
     view: &CaseView,
     ctx: &Context<'_>,
     input: &DefectInput,
-) -> Result<String> {
+) -> Result<Summary> {
     validate::defect(input)?;
     photos_on_case(view, "evidence_photos", &input.evidence_photos)?;
     no_conflict(&view.defect, DecisionField::Defect)?;
@@ -314,20 +321,10 @@ fn confirm_defect(
         DecisionField::Defect,
         decided(ctx, input.cause.as_str(), record)?,
     ));
-    Ok(format!(
-        "defect confirmed: {} ({}){}",
-        input.cause.as_str(),
-        if input.cause.is_quality_fault() {
-            "quality fault"
-        } else {
-            "non-quality fault"
-        },
-        if input.major_incident {
-            ", major quality incident"
-        } else {
-            ""
-        }
-    ))
+    Ok(Summary::DefectConfirmed {
+        cause: input.cause,
+        major_incident: input.major_incident,
+    })
 }
 
 fn decide_warranty(
@@ -336,7 +333,7 @@ fn decide_warranty(
     ctx: &Context<'_>,
     evidence_photos: &[String],
     charge: &Option<Charge>,
-) -> Result<String> {
+) -> Result<Summary> {
     validate::photo_hashes("evidence_photos", evidence_photos)?;
     photos_on_case(view, "evidence_photos", evidence_photos)?;
     no_conflict(&view.defect, DecisionField::Defect)?;
@@ -380,7 +377,11 @@ fn decide_warranty(
         },
         decision.rule.as_str()
     );
-    let summary = decision.explanation.clone();
+    let summary = Summary::WarrantyDecided {
+        covered: decision.covered,
+        rule: decision.rule,
+        explanation: Some(decision.explanation.clone()),
+    };
     // The invoice photo recorded with the proof is evidence of the decision's dates.
     let mut evidence = evidence_photos.to_vec();
     if let Some(photo) = &view.invoice_photo
@@ -408,7 +409,7 @@ fn set_charge(
     view: &CaseView,
     ctx: &Context<'_>,
     charge: &Charge,
-) -> Result<String> {
+) -> Result<Summary> {
     validate::charge(charge)?;
     no_conflict(&view.charge, DecisionField::Charge)?;
     let covered = view
@@ -433,7 +434,9 @@ fn set_charge(
         DecisionField::Charge,
         decided(ctx, &charge_key(charge), charge.clone())?,
     ));
-    Ok(format!("charge set to {}", charge_key(charge)))
+    Ok(Summary::ChargeSet {
+        charge: charge_key(charge),
+    })
 }
 
 fn resolve(
@@ -442,7 +445,7 @@ fn resolve(
     ctx: &Context<'_>,
     outcome: &Outcome,
     summary: &str,
-) -> Result<String> {
+) -> Result<Summary> {
     validate::text("summary", summary)?;
     no_conflict(&view.warranty, DecisionField::Warranty)?;
     no_conflict(&view.resolution, DecisionField::Resolution)?;
@@ -468,7 +471,7 @@ fn resolve(
             },
         )?,
     ));
-    Ok(format!("resolved: {key}"))
+    Ok(Summary::Resolved { outcome: *outcome })
 }
 
 fn resolve_conflict(
@@ -477,7 +480,7 @@ fn resolve_conflict(
     ctx: &Context<'_>,
     field: &str,
     choose: usize,
-) -> Result<String> {
+) -> Result<Summary> {
     if let Some(key) = field.strip_prefix("facts.") {
         return resolve_fact_conflict(draft, view, field, key, choose);
     }
@@ -508,11 +511,10 @@ fn resolve_conflict(
         DecisionField::AgreedDeadline => resolved_choice(&view.agreed_deadline, choose, ctx)?,
     };
     draft.writes.push(Write::Decision(field, json.0));
-    Ok(format!(
-        "conflict on {} resolved: {}",
-        field.as_str(),
-        json.1
-    ))
+    Ok(Summary::ConflictResolved {
+        field: field.as_str().to_owned(),
+        value: json.1,
+    })
 }
 
 /// Picks one value of a warranty-deciding fact corrected concurrently: writing it again
@@ -524,7 +526,7 @@ fn resolve_fact_conflict(
     field: &str,
     key: &str,
     choose: usize,
-) -> Result<String> {
+) -> Result<Summary> {
     let conflict = view
         .conflicts
         .iter()
@@ -550,7 +552,10 @@ fn resolve_fact_conflict(
         })
         .ok_or_else(|| Error::validation("field", Invalid::NoConflict))?;
     draft.writes.push(Write::Fact(key.to_owned(), json.clone()));
-    Ok(format!("conflict on {field} resolved: {}", chosen.value))
+    Ok(Summary::ConflictResolved {
+        field: field.to_owned(),
+        value: chosen.value.clone(),
+    })
 }
 
 // Spare parts: lines are appended and reversed, never edited.
@@ -560,7 +565,7 @@ fn record_part(
     view: &CaseView,
     ctx: &Context<'_>,
     part: &PartInput,
-) -> Result<String> {
+) -> Result<Summary> {
     not_closed(view, Step::RecordPart)?;
     validate::part(part)?;
     draft.entry_id = Some(push_entry(
@@ -569,7 +574,10 @@ fn record_part(
         Collection::Parts,
         PartBody::Used(part.clone()),
     )?);
-    Ok(format!("part {} x{} used", part.part_number, part.quantity))
+    Ok(Summary::PartUsed {
+        part_number: part.part_number.clone(),
+        quantity: part.quantity,
+    })
 }
 
 fn reverse_part(
@@ -578,7 +586,7 @@ fn reverse_part(
     ctx: &Context<'_>,
     line_id: &str,
     reason: &str,
-) -> Result<String> {
+) -> Result<Summary> {
     not_closed(view, Step::RemovePart)?;
     validate::text("reason", reason)?;
     let line = part_line(view, line_id)?;
@@ -594,7 +602,9 @@ fn reverse_part(
             reason: reason.to_owned(),
         },
     )?);
-    Ok(format!("part line {line_id} removed"))
+    Ok(Summary::PartRemoved {
+        line_id: line_id.to_owned(),
+    })
 }
 
 fn return_old_part(
@@ -602,7 +612,7 @@ fn return_old_part(
     view: &CaseView,
     ctx: &Context<'_>,
     line_id: &str,
-) -> Result<String> {
+) -> Result<Summary> {
     let line = part_line(view, line_id)?;
     if line.reversed || !line.part.old_part_kept {
         return Err(Error::validation("line_id", Invalid::NoOldPartKept));
@@ -618,12 +628,14 @@ fn return_old_part(
             line: line_id.to_owned(),
         },
     )?);
-    Ok(format!("old part of line {line_id} returned"))
+    Ok(Summary::OldPartReturned {
+        line_id: line_id.to_owned(),
+    })
 }
 
 // Entries: notes, the customer's confirmation and corrected registration facts.
 
-fn add_note(draft: &mut Draft, ctx: &Context<'_>, text: &str) -> Result<String> {
+fn add_note(draft: &mut Draft, ctx: &Context<'_>, text: &str) -> Result<Summary> {
     validate::text("text", text)?;
     draft.entry_id = Some(push_entry(
         &mut draft.writes,
@@ -633,7 +645,7 @@ fn add_note(draft: &mut Draft, ctx: &Context<'_>, text: &str) -> Result<String> 
             text: text.to_owned(),
         },
     )?);
-    Ok("note added".into())
+    Ok(Summary::NoteAdded)
 }
 
 fn confirm_customer(
@@ -641,7 +653,7 @@ fn confirm_customer(
     view: &CaseView,
     ctx: &Context<'_>,
     input: &ConfirmationInput,
-) -> Result<String> {
+) -> Result<Summary> {
     validate::confirmation(input)?;
     photos_on_case(view, "signature_hash", input.signature_hash.as_slice())?;
     let action = if input.accepted {
@@ -673,12 +685,11 @@ fn confirm_customer(
     }
     draft.entry_id = Some(confirmation);
     Ok(if input.accepted {
-        "customer accepted the outcome".into()
+        Summary::CustomerAccepted
     } else {
-        format!(
-            "customer rejected the outcome; round {} opened",
-            view.round + 1
-        )
+        Summary::CustomerRejected {
+            round: view.round + 1,
+        }
     })
 }
 
@@ -687,7 +698,7 @@ fn update_facts(
     view: &CaseView,
     ctx: &Context<'_>,
     update: &FactsUpdate,
-) -> Result<String> {
+) -> Result<Summary> {
     not_closed(view, Step::EditFacts)?;
     let updated = facts::apply_update(&view.registration, update)?;
     validate::registration(&updated, ctx.at)?;
@@ -695,8 +706,9 @@ fn update_facts(
     if pairs.is_empty() {
         return Err(Error::validation("update", Invalid::NothingToUpdate));
     }
-    let fields: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
-    let summary = format!("updated {}", fields.join(", "));
+    let summary = Summary::FactsUpdated {
+        fields: pairs.iter().map(|(k, _)| k.clone()).collect(),
+    };
     draft
         .writes
         .extend(pairs.into_iter().map(|(k, v)| Write::Fact(k, v)));
@@ -711,7 +723,7 @@ fn correct_facts(
     view: &CaseView,
     ctx: &Context<'_>,
     c: &FactsCorrection,
-) -> Result<String> {
+) -> Result<Summary> {
     not_closed(view, Step::CorrectFacts)?;
     validate::text("reason", &c.reason)?;
     let pairs = correction::pairs(c)?;
@@ -743,36 +755,20 @@ fn correct_facts(
     if changes.is_empty() && c.invoice_photo.is_none() {
         return Err(Error::validation("correction", Invalid::NoCorrection));
     }
-    let mut parts: Vec<String> = changes
-        .iter()
-        .map(|ch| {
-            CorrectionText::Changed {
-                field: &ch.field,
-                from: &facts::display(&ch.from),
-                to: &facts::display(&ch.to),
-            }
-            .text(Locale::En)
-        })
-        .collect();
-    if let Some(photo) = &c.invoice_photo {
-        parts.push(CorrectionText::InvoicePhoto(photo.get(..12).unwrap_or(photo)).text(Locale::En));
-    }
-    let summary = format!(
-        "corrected {}; {}",
-        parts.join(", "),
-        CorrectionText::Reason(&c.reason).text(Locale::En)
-    );
     draft.writes.extend(
         changes
             .iter()
             .map(|ch| Write::Fact(ch.field.clone(), ch.to.clone())),
     );
-    draft.correction = Some(CorrectionRecord {
+    let correction = CorrectionRecord {
         reason: c.reason.clone(),
         changes,
         invoice_photo: c.invoice_photo.clone(),
-    });
-    Ok(summary)
+    };
+    draft.correction = Some(correction.clone());
+    Ok(Summary::FactsCorrected {
+        correction: Some(correction),
+    })
 }
 
 // Photos on the case: the document holds their descriptions, keyed by hash.
@@ -782,7 +778,7 @@ fn attach_photo(
     view: &CaseView,
     ctx: &Context<'_>,
     photo: &PhotoAttachment,
-) -> Result<String> {
+) -> Result<Summary> {
     validate::photo_hash("hash", &photo.hash)?;
     validate::photo_hash("thumbnail_hash", &photo.thumbnail_hash)?;
     validate::optional_text("caption", Some(&photo.caption))?;
@@ -805,23 +801,22 @@ fn attach_photo(
         .writes
         .push(Write::Photo(photo.hash.clone(), to_json(&record)?));
     draft.entry_id = Some(photo.hash.clone());
-    Ok(format!(
-        "{} photo {} attached",
-        photo.kind.as_str(),
-        &photo.hash[..12]
-    ))
+    Ok(Summary::PhotoAttached {
+        kind: photo.kind,
+        hash: photo.hash.get(..12).unwrap_or(&photo.hash).to_owned(),
+    })
 }
 
-fn remove_photo(draft: &mut Draft, view: &CaseView, hash: &str, reason: &str) -> Result<String> {
+fn remove_photo(draft: &mut Draft, view: &CaseView, hash: &str, reason: &str) -> Result<Summary> {
     validate::text("reason", reason)?;
     if !view.photos.iter().any(|p| p.hash == hash) {
         return Err(Error::EntryNotFound(hash.to_owned()));
     }
     draft.writes.push(Write::RemovePhoto(hash.to_owned()));
-    Ok(format!(
-        "photo {} removed: {reason}",
-        hash.get(..12).unwrap_or(hash)
-    ))
+    Ok(Summary::PhotoRemoved {
+        hash: hash.get(..12).unwrap_or(hash).to_owned(),
+        reason: reason.to_owned(),
+    })
 }
 
 /// The status record for `action`, refused while the status itself is in conflict.

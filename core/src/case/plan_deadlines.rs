@@ -10,6 +10,7 @@ use crate::case::plan::{Draft, Write, decided, no_conflict, not_closed};
 use crate::case::records::{
     AgreedDeadlineRecord, MissedRecord, QaHandoverRecord, RemedyRecord, ReportRecord,
 };
+use crate::case::summary::Summary;
 use crate::case::view::CaseView;
 use crate::error::{Error, Invalid, Result};
 use crate::locale::Locale;
@@ -63,7 +64,7 @@ pub(super) fn pass_to_qa(
     view: &CaseView,
     ctx: &Context<'_>,
     reason: &str,
-) -> Result<String> {
+) -> Result<Summary> {
     not_closed(view, Step::PassToQa)?;
     validate::text("reason", reason)?;
     if view.passed_to_qa.is_some() {
@@ -80,7 +81,9 @@ pub(super) fn pass_to_qa(
             },
         )?,
     ));
-    Ok(format!("passed to quality: {reason}"))
+    Ok(Summary::PassedToQa {
+        reason: reason.to_owned(),
+    })
 }
 
 pub(super) fn propose_remedy(
@@ -88,7 +91,7 @@ pub(super) fn propose_remedy(
     view: &CaseView,
     ctx: &Context<'_>,
     proposal: &str,
-) -> Result<String> {
+) -> Result<Summary> {
     not_closed(view, Step::ProposeRemedy)?;
     validate::text("proposal", proposal)?;
     no_conflict(&view.remedy, DecisionField::Remedy)?;
@@ -104,7 +107,7 @@ pub(super) fn propose_remedy(
             },
         )?,
     ));
-    Ok("remedy proposed".into())
+    Ok(Summary::RemedyProposed)
 }
 
 pub(super) fn record_report(
@@ -114,7 +117,7 @@ pub(super) fn record_report(
     findings: &str,
     cause: &str,
     handling: &str,
-) -> Result<String> {
+) -> Result<Summary> {
     not_closed(view, Step::RecordReport)?;
     validate::text("findings", findings)?;
     validate::text("cause", cause)?;
@@ -140,7 +143,9 @@ pub(super) fn record_report(
             },
         )?,
     ));
-    Ok(format!("investigation report recorded: {cause}"))
+    Ok(Summary::ReportRecorded {
+        cause: cause.to_owned(),
+    })
 }
 
 pub(super) fn agree_deadline(
@@ -149,7 +154,7 @@ pub(super) fn agree_deadline(
     ctx: &Context<'_>,
     date: NaiveDate,
     with_whom: &str,
-) -> Result<String> {
+) -> Result<Summary> {
     not_closed(view, Step::AgreeDeadline)?;
     validate::required("with_whom", with_whom, 200)?;
     no_conflict(&view.agreed_deadline, DecisionField::AgreedDeadline)?;
@@ -170,7 +175,10 @@ pub(super) fn agree_deadline(
             },
         )?,
     ));
-    Ok(format!("settlement date {key} agreed with {with_whom}"))
+    Ok(Summary::DeadlineAgreed {
+        date: key,
+        with_whom: with_whom.to_owned(),
+    })
 }
 
 /// One record per open milestone of this round already past due at the command's time and

@@ -80,7 +80,13 @@ pub struct ResolutionRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventBody {
     pub action: String,
+    /// The entry in English, as recorded for the audit trail.
     pub summary: String,
+    /// What the entry says as a typed value (`case::summary::Summary`), from which the
+    /// history is worded in either language. Absent on entries recorded before it existed;
+    /// kept as JSON so an entry a newer app words differently is still read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
     /// On a `correct_facts` event: the old and new values and the reason, so the audit trail
     /// keeps what a correction replaced. Absent on every other event.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::case::correction_text::CorrectionText;
 use crate::case::facts;
 use crate::case::records::{PhotoRecord, Stamp, VisitBody};
+use crate::case::summary::history_text;
 use crate::case::view::{CaseView, DecisionView, UnknownContent};
 use crate::labels::{event_action_text, quality_fault_text};
 use crate::locale::{Locale, Localized};
@@ -640,7 +641,7 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp, locale: 
             time_text(&e.stamp.at),
             e.stamp.by,
             event_action_text(&e.body.action, l),
-            e.body.summary
+            history_text(&e.body, l)
         ));
     }
     t.into_string()
