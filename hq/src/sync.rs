@@ -625,9 +625,9 @@ async fn known_first_responders(
                 let (held, view) = checked.as_ref();
                 let writes_it = new.iter().any(|change| {
                     fieldcore::fields_written(&held.doc, change).is_ok_and(|fields| {
-                        fields
-                            .iter()
-                            .any(|(root, key)| root == "facts" && key.as_deref() == Some(FIRST_RESPONDER_ID))
+                        fields.iter().any(|(root, key)| {
+                            root == "facts" && key.as_deref() == Some(FIRST_RESPONDER_ID)
+                        })
                     })
                 });
                 writes_it

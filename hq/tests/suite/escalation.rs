@@ -539,3 +539,71 @@ pub async fn the_first_responder_is_handed_over_with_a_reason(backend: Backend) 
     );
     assert!(text.contains("Wang Fang → zhao"), "{text}");
 }
+
+/// The first responder is an HQ user: a case registered with, or handed over to, a user id HQ
+/// does not have is rejected with the reason, and the device's other work goes through.
+pub async fn a_first_responder_hq_does_not_know_is_rejected(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut wang = hq.person("wang", Role::Engineer, None).await;
+    let zhao = hq.user("zhao", Role::Engineer, None).await;
+    let nobody = zhao.id + 1000;
+    let mut named = registration_for("M2406-200001");
+    named.first_responder_id = Some(nobody);
+    let registered_to_nobody = wang.register_case(&named);
+    let handed_to_nobody = wang.register();
+    let handed_to_zhao = wang.register();
+    let rejected = |response: &fieldcore::SyncResponse| {
+        response
+            .acks
+            .iter()
+            .filter_map(|a| match a {
+                fieldcore::AckOutcome::Rejected { reason, detail } => {
+                    Some((*reason, detail.clone()))
+                }
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let to = |to_id: i64| Command::HandOverFirstResponder {
+        to_id,
+        to: "someone".into(),
+        reason: "Wang Fang moved to the Shandong region".into(),
+    };
+    let response = wang.sync_once(&hq).await;
+    assert_eq!(rejected(&response).len(), 1, "{:?}", response.acks);
+    let known = admin::case_detail(hq.storage(), &handed_to_nobody.to_string()).await;
+    assert!(
+        known.is_ok(),
+        "a case with a free-text first responder is taken"
+    );
+    assert!(
+        admin::case_detail(hq.storage(), &registered_to_nobody.to_string())
+            .await
+            .is_err(),
+        "a case registered to an unknown user never entered HQ"
+    );
+
+    wang.execute(handed_to_nobody, &to(nobody));
+    wang.execute(handed_to_zhao, &to(zhao.id));
+    let response = wang.sync_once(&hq).await;
+    let refused = rejected(&response);
+    // The registration again (a rejected push stays on the device), and the handover to nobody.
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    for (reason, detail) in &refused {
+        assert_eq!(*reason, fieldcore::RejectReason::NotPermitted);
+        assert!(detail.contains(&nobody.to_string()), "{detail}");
+    }
+    let at_hq = |case: Uuid| {
+        let storage = hq.storage();
+        async move {
+            admin::case_detail(storage, &case.to_string())
+                .await
+                .unwrap()
+                .view
+                .registration
+                .first_responder_id
+        }
+    };
+    assert_eq!(at_hq(handed_to_nobody).await, None, "nothing of it applied");
+    assert_eq!(at_hq(handed_to_zhao).await, Some(zhao.id));
+}
