@@ -69,6 +69,42 @@ def test_commands_and_view():
     assert view.registration.received_at.endswith("+08:00"), view.registration.received_at
 
 
+def test_deadline_records_and_history_in_chinese():
+    store = open_store()
+    late = registration(serial="SN-LATE")
+    late.received_at = (datetime.datetime.now(TZ) - datetime.timedelta(days=20)).replace(
+        microsecond=0).isoformat()
+    case_id = store.register(late).id
+    store.execute(case_id, fc.CaseCommand.ACKNOWLEDGE(note=None))
+    store.execute(case_id, fc.CaseCommand.ARRIVE_ON_SITE())
+    defect = fc.DefectInput(cause=fc.Cause.CUSTOMER_MISUSE, findings="Run dry",
+                            measurements=[], major_incident=False, evidence_photos=[])
+    store.execute(case_id, fc.CaseCommand.CONFIRM_DEFECT(defect=defect))
+    store.execute(case_id, fc.CaseCommand.PROPOSE_REMEDY(proposal="Replace the seal"))
+    store.execute(case_id, fc.CaseCommand.RECORD_REPORT(
+        findings="Seal worn", cause="Dry running", handling="New seal, training"))
+    agreed = (datetime.datetime.now(TZ) + datetime.timedelta(days=5)).date().isoformat()
+    view = store.execute(case_id, fc.CaseCommand.AGREE_DEADLINE(
+        date=agreed, with_whom="Zhao Min")).view
+    assert view.remedy.proposal == "Replace the seal", view.remedy
+    assert view.report.cause == "Dry running", view.report
+    assert view.agreed_deadline.date == agreed and view.agreed_deadline.with_whom == "Zhao Min"
+    assert view.passed_to_qa is None
+    # Received 20 days ago: the reply deadline was missed, noticed by the first command.
+    missed = {m.milestone for m in view.missed_deadlines}
+    assert fc.Milestone.REPLY in missed, view.missed_deadlines
+    assert all(m.noticed.by == "Wang Fang" for m in view.missed_deadlines)
+    english = [e.summary for e in view.events]
+    assert "defect confirmed: customer_misuse (non-quality fault)" in english, english
+    fc.set_locale(fc.Locale.ZH_CN)
+    try:
+        chinese = [e.summary for e in store.get_case(case_id).events]
+    finally:
+        fc.set_locale(fc.Locale.EN)
+    assert "故障鉴定：客户使用不当或其他客户原因（非质量问题）" in chinese, chinese
+    assert len(chinese) == len(english)
+
+
 def test_warranty_check():
     decision = fc.check_warranty(fc.WarrantyQuestion(
         category="pump", model="", purchase_date="2025-08-31",
@@ -150,7 +186,8 @@ def test_list_timing():
 
 
 def main():
-    tests = [test_register_and_list, test_commands_and_view, test_warranty_check, test_errors,
+    tests = [test_register_and_list, test_commands_and_view,
+             test_deadline_records_and_history_in_chinese, test_warranty_check, test_errors,
              test_sync_surface, test_list_timing]
     passed = failed = 0
     for test in tests:

@@ -180,6 +180,55 @@ pub struct ConflictAlternative {
     pub at: Timestamp,
 }
 
+/// The case passed on to quality (品保部): the remedy deadline no longer applies to its round.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct PassedToQa {
+    pub reason: String,
+    pub round: u32,
+    pub decided: Stamp,
+    pub in_conflict: bool,
+}
+
+/// The remedy proposed to the customer (what will be done): meets the remedy deadline.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Remedy {
+    pub proposal: String,
+    pub round: u32,
+    pub decided: Stamp,
+    pub in_conflict: bool,
+}
+
+/// The investigation report after the on-site defect confirmation: meets the report deadline.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct InvestigationReport {
+    pub findings: String,
+    pub cause: String,
+    pub handling: String,
+    pub round: u32,
+    pub decided: Stamp,
+    pub in_conflict: bool,
+}
+
+/// A settlement date agreed with the customer, replacing the working-day deadline; due at the
+/// end of that day in the company's time zone.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct AgreedDeadline {
+    pub date: LocalDate,
+    pub with_whom: String,
+    pub round: u32,
+    pub decided: Stamp,
+    pub in_conflict: bool,
+}
+
+/// A deadline noticed past due: what, when it was due, and who noticed it when (`noticed`).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct MissedDeadline {
+    pub milestone: Milestone,
+    pub round: u32,
+    pub due_at: Timestamp,
+    pub noticed: Stamp,
+}
+
 /// The next deadline of the case's current round.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct Due {
@@ -373,6 +422,17 @@ pub struct CaseView {
     /// Every open deadline of the round, earliest first.
     pub deadlines: Vec<Due>,
     pub next_due: Option<Due>,
+    #[uniffi(default)]
+    pub passed_to_qa: Option<PassedToQa>,
+    #[uniffi(default)]
+    pub remedy: Option<Remedy>,
+    #[uniffi(default)]
+    pub report: Option<InvestigationReport>,
+    #[uniffi(default)]
+    pub agreed_deadline: Option<AgreedDeadline>,
+    /// Every deadline noticed past due, of every round.
+    #[uniffi(default)]
+    pub missed_deadlines: Vec<MissedDeadline>,
     pub parts: Vec<PartLine>,
     pub notes: Vec<Note>,
     pub visits: Vec<Visit>,
@@ -563,6 +623,45 @@ impl CaseView {
             accepted_at: v.accepted_at,
             deadlines: v.deadlines.into_iter().map(Into::into).collect(),
             next_due: v.next_due.map(Into::into),
+            passed_to_qa: decided(v.passed_to_qa, |r, decided, _, in_conflict| PassedToQa {
+                reason: r.reason,
+                round: r.round,
+                decided,
+                in_conflict,
+            }),
+            remedy: decided(v.remedy, |r, decided, _, in_conflict| Remedy {
+                proposal: r.proposal,
+                round: r.round,
+                decided,
+                in_conflict,
+            }),
+            report: decided(v.report, |r, decided, _, in_conflict| InvestigationReport {
+                findings: r.findings,
+                cause: r.cause,
+                handling: r.handling,
+                round: r.round,
+                decided,
+                in_conflict,
+            }),
+            agreed_deadline: decided(v.agreed_deadline, |r, decided, _, in_conflict| {
+                AgreedDeadline {
+                    date: r.date,
+                    with_whom: r.with_whom,
+                    round: r.round,
+                    decided,
+                    in_conflict,
+                }
+            }),
+            missed_deadlines: v
+                .missed_deadlines
+                .into_iter()
+                .map(|m| MissedDeadline {
+                    milestone: m.value.milestone,
+                    round: m.value.round,
+                    due_at: m.value.due_at,
+                    noticed: m.stamp.into(),
+                })
+                .collect(),
             parts: v
                 .parts
                 .into_iter()

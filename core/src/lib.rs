@@ -58,10 +58,10 @@ pub use case::correction::{StaleFact, StaleWarranty, WARRANTY_FACTS, WarrantyFac
 pub use case::correction_text::{CorrectionText, FactLabel, StaleStep};
 pub use case::document::{
     APPROVALS, Collection, DecisionField, ESCALATIONS, SCHEMA_VERSION as DOCUMENT_SCHEMA_VERSION,
-    case_id_of, check_schema, commit_options, number_of, put_accepted, put_hq_entry, put_number,
-    read_collection,
+    case_id_of, check_schema, commit_options, number_of, put_accepted, put_decision_key_json,
+    put_hq_entry, put_number, read_collection,
 };
-pub use case::plan_deadlines::DeadlineRefusal;
+pub use case::plan_deadlines::{DeadlineRefusal, missed_records};
 pub use case::records::{
     Acknowledgement, AgreedDeadlineRecord, ApprovalRecord, ConfirmationBody, CorrectionRecord,
     Decided, DefectRecord, Entry, EscalationKind, EscalationRecord, EventBody, FactChange,

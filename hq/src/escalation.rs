@@ -3,7 +3,8 @@
 //! (and batch, where recorded) arrive within its window, and for a case overdue by longer than
 //! the policy's delay, to the first responder's supervisor role. Each is kept in HQ's tables,
 //! listed and acknowledged at HQ, and written into every case it concerns as an HQ-owned
-//! `escalations` entry, by HQ's own actor, so the devices holding those cases show it.
+//! `escalations` entry, by HQ's own actor, so the devices holding those cases show it. The same
+//! passes record in each case the deadlines it missed that nobody recorded yet (ADR 0012).
 //!
 //! Everything here runs inside a transaction holding the exclusive log lock (a sync with
 //! pushes, or an admin command), so two HQ nodes on one database raise one after the other;
@@ -28,6 +29,12 @@ use crate::storage::{EscalationRow, LockMode, LogRow, NewEscalation, Storage, Tx
 
 const DAY_SECONDS: i64 = 24 * 60 * 60;
 
+/// Who a missed deadline HQ noticed was noticed by, in its record's stamp.
+pub const HQ_NOTICER: &str = "HQ";
+
+/// Missed-deadline records go into the case's decisions, under `missed.<round>.<milestone>`.
+const MISSED_MAP: &str = "decisions";
+
 /// One record HQ writes into one case: the map (`escalations` or `approvals`), the key in it
 /// and the record's JSON.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +53,33 @@ impl HqEntry {
             key: record.id.clone(),
             json: to_json(record)?,
         })
+    }
+
+    /// The missed-deadline records HQ notices in a case at `now` and the case does not hold
+    /// yet, stamped as noticed by HQ (`by` and `device` both [`HQ_NOTICER`]).
+    pub(crate) fn missed(
+        case_id: Uuid,
+        view: &CaseView,
+        policies: &Policies,
+        now: &DateTime<FixedOffset>,
+    ) -> Result<Vec<HqEntry>> {
+        let ctx = fieldcore::Context {
+            by: HQ_NOTICER,
+            device: HQ_NOTICER,
+            at: *now,
+            policies,
+        };
+        let records = fieldcore::missed_records(view, &ctx)
+            .map_err(|e| Error::internal(format!("case {case_id}: missed deadlines: {e}")))?;
+        Ok(records
+            .into_iter()
+            .map(|(key, json)| HqEntry {
+                case_id,
+                map: MISSED_MAP,
+                key,
+                json,
+            })
+            .collect())
     }
 
     pub(crate) fn approval(case_id: Uuid, record: &ApprovalRecord) -> Result<HqEntry> {
@@ -97,6 +131,7 @@ pub async fn raise_for_views(
         }
     }
     for (case_id, view) in views {
+        entries.extend(HqEntry::missed(*case_id, view, policies, now)?);
         if let Some(due) = &view.next_due {
             entries.extend(
                 overdue(
@@ -332,7 +367,11 @@ fn hq_change(
         |_| fieldcore::commit_options(entries[0].map, now.timestamp()),
         |tx| {
             for e in entries {
-                fieldcore::put_hq_entry(tx, e.map, &e.key, e.json.clone())?;
+                if e.map == MISSED_MAP {
+                    fieldcore::put_decision_key_json(tx, &e.key, e.json.clone())?;
+                } else {
+                    fieldcore::put_hq_entry(tx, e.map, &e.key, e.json.clone())?;
+                }
             }
             Ok::<(), fieldcore::Error>(())
         },
@@ -432,13 +471,14 @@ pub async fn scan(
                 let policies = read_model::current_policies(tx).await?;
                 let policy = &policies.escalation;
                 let delay = i64::from(policy.overdue_delay_hours) * 60 * 60;
+                // Every case past a deadline gets the record of the miss, noticed now.
+                let mut entries = missed_at(tx, &policies, &now).await?;
                 let rows = tx
                     .query_case_index(&crate::storage::CaseIndexQuery {
                         overdue_at: Some(now.timestamp().saturating_sub(delay)),
                         ..Default::default()
                     })
                     .await?;
-                let mut entries = Vec::new();
                 for row in rows {
                     if let (Some(milestone), Some(due_at)) =
                         (row.next_due_milestone.as_deref(), row.next_due_at)
@@ -448,7 +488,11 @@ pub async fn scan(
                         );
                     }
                 }
-                let mut raised: Vec<String> = entries.iter().map(|e| e.key.clone()).collect();
+                let mut raised: Vec<String> = entries
+                    .iter()
+                    .filter(|e| e.map == fieldcore::ESCALATIONS)
+                    .map(|e| e.key.clone())
+                    .collect();
                 raised.dedup();
                 write_from_admin(tx, &now, entries, time_zone).await?;
                 let all = tx.escalations(None).await?;
@@ -459,4 +503,39 @@ pub async fn scan(
             })
         })
         .await
+}
+
+/// The missed-deadline records of every case whose next deadline passed by `now` (the read
+/// model says which), read from the cases' documents: what a device would record with its
+/// next command, written by HQ as soon as its scan notices, so reports count the miss even
+/// when nobody touches the case.
+async fn missed_at(
+    tx: &mut dyn Tx,
+    policies: &Policies,
+    now: &DateTime<FixedOffset>,
+) -> Result<Vec<HqEntry>> {
+    let rows = tx
+        .query_case_index(&crate::storage::CaseIndexQuery {
+            overdue_at: Some(now.timestamp()),
+            ..Default::default()
+        })
+        .await?;
+    let wanted: Vec<(Uuid, u64)> = tx
+        .cases(&rows.iter().map(|r| r.case_id).collect::<Vec<_>>())
+        .await?
+        .values()
+        .map(|c| (c.case_id, c.sync_seq))
+        .collect();
+    let docs = documents::load(tx, &wanted).await?;
+    let mut entries = Vec::new();
+    for (case_id, held) in &docs {
+        // A case HQ cannot read is left to the read model's own report of it; the others go on.
+        match fieldcore::read_case(&held.doc, *case_id, policies) {
+            Ok(view) => entries.extend(HqEntry::missed(*case_id, &view, policies, now)?),
+            Err(e) => {
+                tracing::warn!(case = %case_id, error = %e, "case skipped by the deadline scan")
+            }
+        }
+    }
+    Ok(entries)
 }

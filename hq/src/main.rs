@@ -115,7 +115,8 @@ enum EscalationCommand {
         #[arg(long)]
         note: Option<String>,
     },
-    /// Escalate every case overdue by longer than the policy's delay (for a cron job).
+    /// Record every missed deadline in its case, and escalate every case overdue by longer
+    /// than the policy's delay (for a cron job).
     Scan {
         /// The time to scan at, RFC 3339 (now by default).
         #[arg(long)]

@@ -89,6 +89,9 @@ pub fn row_of(
         report_met: met(Milestone::Report),
         close_due_at: due(Milestone::Close),
         close_met: met(Milestone::Close),
+        working_days_due_at: due(Milestone::WorkingDays),
+        working_days_met: met(Milestone::WorkingDays),
+        missed_deadlines: view.missed_deadlines.len() as i64,
         next_due_at: next.map(|d| d.due_at.timestamp()),
         next_due_milestone: next.map(|d| d.milestone.as_str().to_owned()),
         engineer: engineer.to_owned(),
@@ -138,6 +141,11 @@ pub async fn refresh_cases(tx: &mut dyn Tx, ids: &[Uuid], time_zone: Tz) -> Resu
     if ids.is_empty() {
         return Ok(0);
     }
+    // One row per case: an upsert naming a case twice is refused by PostgreSQL.
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let ids = ids.as_slice();
     let policies = current_policies(tx).await?;
     let views = load_views(tx, ids, &policies).await?;
     let readable: Vec<(Uuid, &CaseView)> = ids

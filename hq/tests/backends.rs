@@ -77,6 +77,7 @@ suites!(
     arriving_needs_an_approved_trip_when_the_policy_says_so,
     the_first_responder_is_handed_over_with_a_reason,
     a_first_responder_hq_does_not_know_is_rejected,
+    hq_records_a_missed_deadline_nobody_noticed,
 );
 
 /// The benchmark's baseline route exists only in builds with the `bench-baseline` feature

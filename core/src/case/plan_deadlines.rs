@@ -185,6 +185,16 @@ pub(super) fn agree_deadline(
 /// not yet recorded. The record's key and `key` depend only on the round and the milestone, so
 /// two devices noticing the same miss write records that agree, and a merge keeps one.
 pub(super) fn missed_writes(view: &CaseView, ctx: &Context<'_>) -> Result<Vec<Write>> {
+    Ok(missed_records(view, ctx)?
+        .into_iter()
+        .map(|(key, json)| Write::DecisionKey(key, json))
+        .collect())
+}
+
+/// The missed-deadline records (decision key, JSON) that whoever `ctx` names would write on
+/// noticing, at `ctx.at`, the deadlines of the case's round already past: a device with any
+/// command, HQ when it scans its cases.
+pub fn missed_records(view: &CaseView, ctx: &Context<'_>) -> Result<Vec<(String, String)>> {
     let Some(inputs) = view.deadline_inputs() else {
         return Ok(Vec::new());
     };
@@ -197,7 +207,7 @@ pub(super) fn missed_writes(view: &CaseView, ctx: &Context<'_>) -> Result<Vec<Wr
                 round: view.round,
                 due_at: d.due_at,
             };
-            Ok(Write::DecisionKey(
+            Ok((
                 MissedRecord::key(view.round, d.milestone),
                 decided(ctx, d.milestone.as_str(), record)?,
             ))

@@ -97,6 +97,9 @@ const TABLE: &[(&str, Option<&str>, Writer)] = &[
     ),
 ];
 
+/// The decision keys (`missed.<round>.<milestone>`) HQ may write besides its own fields.
+const NOTICED_BY_ANYONE: &str = "missed.";
+
 /// Who may write `key` inside the root key `root` (`key` is `None` for the root key itself).
 pub fn writer_of(root: &str, key: Option<&str>) -> Writer {
     let specific = key.and_then(|key| {
@@ -123,6 +126,13 @@ pub fn may_write(author: Author, root: &str, key: Option<&str>) -> Result<(), St
     };
     match (writer_of(root, key), author) {
         (Writer::Hq, Author::Hq) => Ok(()),
+        // A missed deadline is a fact whoever notices it records (a device with any command,
+        // HQ when it scans its cases); the records of one miss agree, whoever wrote them.
+        (_, Author::Hq)
+            if root == "decisions" && key.is_some_and(|k| k.starts_with(NOTICED_BY_ANYONE)) =>
+        {
+            Ok(())
+        }
         // HQ writes only its own fields: it never decides on a device's behalf.
         (_, Author::Hq) => Err(format!("{field} is written by devices, not by HQ")),
         (Writer::Hq, Author::Device(_)) => Err(format!("{field} is written only by HQ")),
@@ -194,6 +204,11 @@ mod tests {
                 assert!(may_write(Author::Device(role), "decisions", Some(key)).is_ok());
             }
         }
+        // Missed deadlines are recorded by whoever notices them, HQ included; nothing else of
+        // the decisions is HQ's to write.
+        assert!(may_write(Author::Hq, "decisions", Some("missed.2.close")).is_ok());
+        assert!(may_write(Author::Hq, "decisions", Some("status")).is_err());
+        assert!(may_write(Author::Hq, "decisions", Some("missed")).is_err());
         assert!(may_write(Author::Device(Role::Technician), "visits", Some("v1")).is_err());
         assert!(may_write(Author::Device(Role::HqStaff), "parts", Some("p1")).is_err());
     }

@@ -516,6 +516,10 @@ pub struct CaseIndexRow {
     pub report_met: bool,
     pub close_due_at: i64,
     pub close_met: bool,
+    pub working_days_due_at: i64,
+    pub working_days_met: bool,
+    /// How many missed-deadline records the case holds, of every round.
+    pub missed_deadlines: i64,
     /// The earliest open milestone's due time; `None` when nothing is open.
     pub next_due_at: Option<i64>,
     pub next_due_milestone: Option<String>,
@@ -550,7 +554,7 @@ pub struct CaseIndexQuery {
 }
 
 /// The columns of `case_index` in [`CaseIndexRow`]'s order, for both backends' SQL.
-pub(crate) const CASE_INDEX_COLUMNS: [&str; 34] = [
+pub(crate) const CASE_INDEX_COLUMNS: [&str; 37] = [
     "case_id",
     "number",
     "status",
@@ -585,6 +589,9 @@ pub(crate) const CASE_INDEX_COLUMNS: [&str; 34] = [
     "has_conflict",
     "updated_at",
     "last_seq",
+    "working_days_due_at",
+    "working_days_met",
+    "missed_deadlines",
 ];
 
 impl CaseIndexQuery {

@@ -61,9 +61,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         7,
         include_str!("../../migrations/postgres/0007_escalations.sql"),
     ),
+    (
+        9,
+        include_str!("../../migrations/postgres/0009_case_index_working_days.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 7;
+pub const LATEST: i64 = 9;
 
 /// Connections per HQ node; a sync holds one for its transaction only.
 const POOL_SIZE: usize = 16;
@@ -1173,7 +1177,8 @@ const CASE_INDEX_RECORD: &str = "case_id uuid, number text, status text, custome
      charge_currency text, parts_count bigint, reply_due_at bigint, reply_met boolean, \
      remedy_due_at bigint, remedy_met boolean, report_due_at bigint, report_met boolean, \
      close_due_at bigint, close_met boolean, next_due_at bigint, next_due_milestone text, \
-     engineer text, center text, has_conflict boolean, updated_at bigint, last_seq bigint";
+     engineer text, center text, has_conflict boolean, updated_at bigint, last_seq bigint, \
+     working_days_due_at bigint, working_days_met boolean, missed_deadlines bigint";
 
 /// Upserts the rows of a JSON array; a row built from an older state of the case (a lower
 /// `last_seq`) never replaces a newer one.
@@ -1228,5 +1233,8 @@ fn case_index_row_of(row: &Row) -> Result<CaseIndexRow> {
         has_conflict: row.try_get(31)?,
         updated_at: row.try_get(32)?,
         last_seq: from_db(row.try_get(33)?)?,
+        working_days_due_at: row.try_get(34)?,
+        working_days_met: row.try_get(35)?,
+        missed_deadlines: row.try_get(36)?,
     })
 }

@@ -55,9 +55,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         7,
         include_str!("../../migrations/sqlite/0007_escalations.sql"),
     ),
+    (
+        9,
+        include_str!("../../migrations/sqlite/0009_case_index_working_days.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 7;
+pub const LATEST: i64 = 9;
 
 #[derive(Clone)]
 pub struct SqliteStorage {
@@ -884,7 +888,10 @@ impl Tx for SqliteTx<'_> {
                 row.center,
                 row.has_conflict,
                 row.updated_at,
-                to_db(row.last_seq)?
+                to_db(row.last_seq)?,
+                row.working_days_due_at,
+                row.working_days_met,
+                row.missed_deadlines
             ])?;
         }
         Ok(())
@@ -943,6 +950,9 @@ impl Tx for SqliteTx<'_> {
                         has_conflict: r.get(31)?,
                         updated_at: r.get(32)?,
                         last_seq: 0,
+                        working_days_due_at: r.get(34)?,
+                        working_days_met: r.get(35)?,
+                        missed_deadlines: r.get(36)?,
                     },
                     r.get::<_, i64>(33)?,
                 ))

@@ -607,3 +607,69 @@ pub async fn a_first_responder_hq_does_not_know_is_rejected(backend: Backend) {
     assert_eq!(at_hq(handed_to_nobody).await, None, "nothing of it applied");
     assert_eq!(at_hq(handed_to_zhao).await, Some(zhao.id));
 }
+
+/// A deadline past while nobody touches the case is recorded in it by HQ's scan, as noticed
+/// by HQ at the scan's time, once; the devices get the record and do not record it again.
+pub async fn hq_records_a_missed_deadline_nobody_noticed(backend: Backend) {
+    let (now, clock) = movable_clock();
+    let hq = TestHq::start_configured(backend, |config| config.clock = Some(clock)).await;
+    let mut wang = hq.person("wang", Role::Engineer, None).await;
+    let case = wang.register();
+    wang.sync(&hq).await;
+    let missed_at_hq = |case: Uuid| {
+        let storage = hq.storage();
+        async move {
+            admin::case_detail(storage, &case.to_string())
+                .await
+                .unwrap()
+                .view
+                .missed_deadlines
+        }
+    };
+    assert!(missed_at_hq(case).await.is_empty(), "nothing due yet");
+
+    // The reply is due 24 h after receipt; the scan a day and a half later notices the miss.
+    let scan_time = t0() + Duration::hours(36);
+    *now.lock().unwrap() = scan_time;
+    let log_before = hq.log_len().await;
+    escalation::scan(hq.storage(), scan_time, TZ).await.unwrap();
+    let missed = missed_at_hq(case).await;
+    assert_eq!(missed.len(), 1, "{missed:?}");
+    assert_eq!(missed[0].value.milestone, fieldcore::Milestone::Reply);
+    assert_eq!(missed[0].stamp.by, escalation::HQ_NOTICER);
+    assert_eq!(missed[0].stamp.at, scan_time);
+    assert!(missed[0].value.due_at < scan_time);
+    assert_eq!(hq.log_len().await, log_before + 1, "one HQ change");
+    // The read model counts it, and keeps the working-day deadline beside the others.
+    let row = admin::case_index(hq.storage(), Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.case_id == case)
+        .unwrap();
+    assert_eq!(row.missed_deadlines, 1);
+    let view = admin::case_detail(hq.storage(), &case.to_string())
+        .await
+        .unwrap()
+        .view;
+    let working_days = view
+        .deadlines
+        .iter()
+        .find(|d| d.milestone == fieldcore::Milestone::WorkingDays)
+        .unwrap();
+    assert_eq!(row.working_days_due_at, working_days.due_at.timestamp());
+    assert!(!row.working_days_met);
+
+    // Scanning again notices nothing new.
+    escalation::scan(hq.storage(), scan_time, TZ).await.unwrap();
+    assert_eq!(hq.log_len().await, log_before + 1);
+
+    // The device gets the record; its next command does not record the same miss again.
+    wang.sync(&hq).await;
+    assert_eq!(wang.view(case).missed_deadlines.len(), 1);
+    wang.note(case, "called the customer");
+    wang.sync(&hq).await;
+    let missed = missed_at_hq(case).await;
+    assert_eq!(missed.len(), 1, "{missed:?}");
+    assert_eq!(missed[0].stamp.by, escalation::HQ_NOTICER);
+}

@@ -1170,7 +1170,7 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     };
     let storage = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(storage.schema_version().await.unwrap(), latest);
-    assert_eq!(storage.schema_version().await.unwrap(), 7);
+    assert_eq!(storage.schema_version().await.unwrap(), 9);
     drop(hq);
 
     // A fresh database, one step at a time, with data surviving the step.
@@ -1212,7 +1212,7 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     drop(v1);
     let v2 = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(v2.schema_version().await.unwrap(), latest);
-    assert_eq!(v2.schema_version().await.unwrap(), 7);
+    assert_eq!(v2.schema_version().await.unwrap(), 9);
     assert_eq!(
         v2.query_count("SELECT COUNT(*) FROM users").await.unwrap(),
         1
