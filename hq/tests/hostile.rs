@@ -1,7 +1,8 @@
 //! HQ under hostile traffic (issue 11): each hole the attack found, against a real HQ on
 //! loopback (in-process `fieldhq::serve` with small limits so the tests are short, or the
 //! `fieldhq` binary itself where the process matters: files it creates, its log, its routes).
-//! Transport limits do not depend on the database, so these run on SQLite.
+//! Transport limits do not depend on the database, so these run on SQLite; blob access and
+//! quotas, which do, are in the suite run on both backends (suite/mod.rs).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -12,8 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::{Backend, TestHq, error_code};
-use fieldcore::{ByteBuf, CasePush, Payload, PhotoAttachment, PhotoKind};
-use fieldhq::{Limits, Role, admin};
+use fieldcore::{ByteBuf, CasePush, Payload};
+use fieldhq::{Limits, Role};
 use reqwest::{Method, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -315,186 +316,6 @@ async fn authentication_and_health_do_not_wait_for_the_write_lock() {
         .expect("a blob is read while the lock is held");
     assert_eq!(read.status(), StatusCode::OK);
     holder.execute_batch("ROLLBACK").unwrap();
-}
-
-// ---------------------------------------------------------------- blobs
-
-/// Attaches a photo (its bytes `photo`, thumbnail `thumb`) to a case on the device.
-fn attach(device: &mut common::TestDevice, case: Uuid, photo: &[u8], thumb: &[u8]) {
-    device.execute(
-        case,
-        &fieldcore::Command::AttachPhoto(PhotoAttachment {
-            hash: fieldcore::sha256_hex(photo),
-            kind: PhotoKind::Defect,
-            caption: "the cracked housing".into(),
-            taken_at: None,
-            size: photo.len() as u64,
-            width: 640,
-            height: 480,
-            thumbnail_hash: fieldcore::sha256_hex(thumb),
-            thumbnail_size: thumb.len() as u64,
-            gps: None,
-        }),
-    );
-}
-
-async fn blob_status(hq: &TestHq, method: Method, token: &str, bytes: &[u8]) -> StatusCode {
-    let path = format!("/v1/blobs/{}", fieldcore::sha256_hex(bytes));
-    hq.send(method, &path, Some(token), vec![]).await.0
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_blob_is_served_only_to_devices_that_may_see_a_case_naming_it() {
-    let hq = TestHq::start(Backend::Sqlite).await;
-    let mut phone = hq.person("wang", Role::Engineer, None).await;
-    let other = hq.person("zhao", Role::Engineer, None).await;
-    let desk = hq.person("li", Role::HqStaff, None).await;
-    let tech = hq.person("chen", Role::Technician, Some("north")).await;
-    let (photo, thumb, stray) = (b"photo".to_vec(), b"thumb".to_vec(), b"stray".to_vec());
-    let case = phone.register();
-    attach(&mut phone, case, &photo, &thumb);
-    phone.sync(&hq).await;
-    for bytes in [&photo, &thumb, &stray] {
-        let path = format!("/v1/blobs/{}", fieldcore::sha256_hex(bytes));
-        let (status, _) = hq
-            .send(Method::PUT, &path, Some(&phone.token), bytes.to_vec())
-            .await;
-        assert_eq!(status, StatusCode::CREATED);
-    }
-    // The uploader and whoever may see the case read the photo and its thumbnail.
-    for token in [&phone.token, &desk.token] {
-        for bytes in [&photo, &thumb] {
-            assert_eq!(
-                blob_status(&hq, Method::GET, token, bytes).await,
-                StatusCode::OK
-            );
-            assert_eq!(
-                blob_status(&hq, Method::HEAD, token, bytes).await,
-                StatusCode::OK
-            );
-        }
-    }
-    // Others get the answer for a blob HQ does not hold, however well they know the hash.
-    for token in [&other.token, &tech.token] {
-        for bytes in [&photo, &thumb, &stray] {
-            assert_eq!(
-                blob_status(&hq, Method::GET, token, bytes).await,
-                StatusCode::NOT_FOUND
-            );
-            assert_eq!(
-                blob_status(&hq, Method::HEAD, token, bytes).await,
-                StatusCode::NOT_FOUND
-            );
-        }
-    }
-    // A blob no case names: its uploader alone (HQ staff see cases, not uploads).
-    assert_eq!(
-        blob_status(&hq, Method::GET, &phone.token, &stray).await,
-        StatusCode::OK
-    );
-    assert_eq!(
-        blob_status(&hq, Method::GET, &desk.token, &stray).await,
-        StatusCode::NOT_FOUND
-    );
-    // Access follows the case: assigned to zhao, routed to the north center.
-    admin::assign(
-        hq.storage(),
-        &case.to_string(),
-        "zhao",
-        fieldhq::state::DEFAULT_TIME_ZONE,
-    )
-    .await
-    .unwrap();
-    admin::route(
-        hq.storage(),
-        &case.to_string(),
-        "north",
-        fieldhq::state::DEFAULT_TIME_ZONE,
-    )
-    .await
-    .unwrap();
-    for token in [&other.token, &tech.token] {
-        assert_eq!(
-            blob_status(&hq, Method::GET, token, &photo).await,
-            StatusCode::OK
-        );
-        assert_eq!(
-            blob_status(&hq, Method::GET, token, &stray).await,
-            StatusCode::NOT_FOUND
-        );
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn uploads_no_case_names_are_capped_per_device_and_removed_after_the_grace_period() {
-    let hq = start(Limits {
-        blob_quota_bytes: 1024 * 1024,
-        ..Limits::default()
-    })
-    .await;
-    let mut phone = hq.person("wang", Role::Engineer, None).await;
-    let tablet = hq.person("li", Role::HqStaff, None).await;
-    let blob = |n: u8, kib: usize| vec![n; kib * 1024];
-    let put = |bytes: Vec<u8>, token: String| {
-        let hq = &hq;
-        async move {
-            let path = format!("/v1/blobs/{}", fieldcore::sha256_hex(&bytes));
-            hq.send(Method::PUT, &path, Some(&token), bytes).await
-        }
-    };
-    let (first, second, third) = (blob(1, 400), blob(2, 400), blob(3, 400));
-    assert_eq!(
-        put(first.clone(), phone.token.clone()).await.0,
-        StatusCode::CREATED
-    );
-    assert_eq!(
-        put(second.clone(), phone.token.clone()).await.0,
-        StatusCode::CREATED
-    );
-    let (status, body) = put(third.clone(), phone.token.clone()).await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(error_code(&body), "quota_exceeded");
-    // The quota is per device, and re-sending a held blob costs nothing.
-    assert_eq!(
-        put(third.clone(), tablet.token.clone()).await.0,
-        StatusCode::CREATED
-    );
-    assert_eq!(
-        put(first.clone(), phone.token.clone()).await.0,
-        StatusCode::OK
-    );
-    // Blobs a case names do not count: once the case names the first two, room again.
-    let case = phone.register();
-    attach(&mut phone, case, &first, &second);
-    phone.sync(&hq).await;
-    let fourth = blob(4, 600);
-    assert_eq!(
-        put(fourth.clone(), phone.token.clone()).await.0,
-        StatusCode::CREATED
-    );
-    assert_eq!(hq.count("SELECT COUNT(*) FROM blob_uploads").await, 4);
-
-    // Removal: nothing before the grace period has passed, then the unnamed ones alone.
-    let blobs = fieldhq::blobs::BlobStore::open(&hq.config.data_dir).unwrap();
-    let uploaded_at = hq.count("SELECT MAX(uploaded_at) FROM blob_uploads").await;
-    let removed = fieldhq::blob_access::collect_unreferenced(hq.storage(), &blobs, uploaded_at)
-        .await
-        .unwrap();
-    assert_eq!(removed, 0);
-    let removed = fieldhq::blob_access::collect_unreferenced(hq.storage(), &blobs, uploaded_at + 1)
-        .await
-        .unwrap();
-    assert_eq!(removed, 2, "the tablet's third and the phone's fourth");
-    for (bytes, kept) in [
-        (&first, true),
-        (&second, true),
-        (&third, false),
-        (&fourth, false),
-    ] {
-        let hash = fieldcore::sha256_hex(bytes);
-        assert_eq!(blobs.size(&hash).unwrap().is_some(), kept, "{}", bytes[0]);
-    }
-    assert_eq!(hq.count("SELECT COUNT(*) FROM blob_uploads").await, 2);
 }
 
 // ---------------------------------------------------------------- the fieldhq binary
