@@ -49,7 +49,6 @@ pub fn token(args: &crate::args::SyncArgs) -> Result<String> {
 
 /// The first line of a token source, at most a few KiB (a token is 64 characters).
 fn first_line(reader: impl BufRead) -> Result<String> {
-    use std::io::Read;
     let mut line = String::new();
     reader.take(4096).read_line(&mut line)?;
     Ok(line)
