@@ -312,8 +312,9 @@ mod tests {
     use crate::state::system_clock;
     use crate::storage::{Storage, StorageConfig};
 
-    /// The status `app` answers a request without a token with, on a fresh SQLite HQ.
-    async fn status_of(method: Method, uri: &str) -> StatusCode {
+    /// The status `app` answers a request without a token with, on a fresh SQLite HQ, with
+    /// the benchmark's baseline switched on or off.
+    async fn status_of(method: Method, uri: &str, bench_baseline: bool) -> StatusCode {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let config = StorageConfig {
             data_dir: dir.path().to_owned(),
@@ -326,31 +327,35 @@ mod tests {
             .uri(uri)
             .body(Body::empty())
             .expect("a request");
-        app(AppState::new(storage, blobs, system_clock()))
+        let state =
+            AppState::new(storage, blobs, system_clock()).with_bench_baseline(bench_baseline);
+        app(state)
             .oneshot(request)
             .await
             .expect("the router answers")
             .status()
     }
 
-    /// The naive baseline route exists only where the `bench-baseline` feature is on; a
-    /// normal build answers 404 as for any unknown endpoint (with the feature, the route asks
-    /// for a token first). `cargo test -p fieldhq` runs the normal build; in a whole-workspace
-    /// build fieldbench turns the feature on for everyone (cargo unifies features).
+    /// The naive baseline route exists only where the `bench-baseline` feature is on and the
+    /// state asks for it (only fieldbench does); otherwise HQ answers 404 as for any unknown
+    /// endpoint (with both, the route asks for a token first). In a whole-workspace build
+    /// fieldbench turns the feature on for everyone (cargo unifies features): the switch keeps
+    /// the route out of `fieldhq serve` even then.
     #[tokio::test]
-    async fn the_naive_route_exists_only_with_the_bench_baseline_feature() {
-        let naive = status_of(
-            Method::POST,
-            "/v1/naive/0195f1c2-7b2c-7abc-8def-000000000001",
-        )
-        .await;
+    async fn the_naive_route_exists_only_with_the_bench_baseline_feature_and_switch() {
+        let naive = "/v1/naive/0195f1c2-7b2c-7abc-8def-000000000001";
+        let switched_on = status_of(Method::POST, naive, true).await;
         if cfg!(feature = "bench-baseline") {
-            assert_eq!(naive, StatusCode::UNAUTHORIZED);
+            assert_eq!(switched_on, StatusCode::UNAUTHORIZED);
         } else {
-            assert_eq!(naive, StatusCode::NOT_FOUND);
+            assert_eq!(switched_on, StatusCode::NOT_FOUND);
         }
         assert_eq!(
-            status_of(Method::POST, "/v1/sync").await,
+            status_of(Method::POST, naive, false).await,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            status_of(Method::POST, "/v1/sync", false).await,
             StatusCode::UNAUTHORIZED
         );
     }
