@@ -742,3 +742,46 @@ fn output_locale() -> fieldcore::Locale {
     let lang = std::env::var("LANG").ok();
     fieldcore::Locale::choose(None, lang.as_deref()).unwrap_or(fieldcore::Locale::En)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::panic)]
+
+    use super::*;
+
+    /// `fieldhq serve` with no limit flags runs with the library's defaults, so
+    /// docs/operations.md (which lists the flags' defaults) and `Limits::default()` agree.
+    #[test]
+    fn serve_flags_default_to_the_library_limits() {
+        let Ok(cli) = Cli::try_parse_from(["fieldhq", "serve"]) else {
+            panic!("`fieldhq serve` parses");
+        };
+        let Command::Serve { limits, .. } = cli.command else {
+            panic!("the serve command");
+        };
+        assert_eq!(limits.limits(), fieldhq::Limits::default());
+        let Ok(cli) = Cli::try_parse_from([
+            "fieldhq",
+            "serve",
+            "--max-connections",
+            "900",
+            "--max-connections-per-source",
+            "32",
+            "--blob-quota-mib",
+            "0",
+        ]) else {
+            panic!("the flags parse");
+        };
+        let Command::Serve { limits, .. } = cli.command else {
+            panic!("the serve command");
+        };
+        let limits = limits.limits();
+        assert_eq!(limits.max_connections, 900);
+        assert_eq!(limits.max_connections_per_source, Some(32));
+        assert_eq!(limits.blob_quota_bytes, 0);
+        assert!(
+            Cli::try_parse_from(["fieldhq", "serve", "--max-body-mib-in-flight", "8"]).is_err(),
+            "the budget holds at least one whole body"
+        );
+    }
+}
