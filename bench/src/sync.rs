@@ -164,8 +164,11 @@ impl Hq {
             .thread_name("bench-hq")
             .build()?;
         let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        let mut config = ServeConfig::new(addr, data_dir);
+        // The baseline route: only this benchmark's HQ serves it.
+        config.bench_baseline = true;
         let hq = runtime
-            .block_on(fieldhq::serve(ServeConfig::new(addr, data_dir)))
+            .block_on(fieldhq::serve(config))
             .map_err(bench_err)?;
         Ok(Hq {
             runtime,

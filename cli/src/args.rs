@@ -71,9 +71,16 @@ pub struct SyncArgs {
     /// HQ's base URL, e.g. https://hq.example.com
     #[arg(long, env = "FIELDCTL_HQ")]
     pub hq: String,
-    /// This device's token from `fieldhq device enrol`
+    /// This device's token from `fieldhq device enrol`. On the command line it shows in `ps`
+    /// to every user of the machine: prefer --token-file, --token-stdin or FIELDCTL_TOKEN
     #[arg(long, env = "FIELDCTL_TOKEN", hide_env_values = true)]
-    pub token: String,
+    pub token: Option<String>,
+    /// Read this device's token from a file (its first line); wins over FIELDCTL_TOKEN
+    #[arg(long, value_name = "FILE", conflicts_with = "token_stdin")]
+    pub token_file: Option<PathBuf>,
+    /// Read this device's token from standard input (its first line); wins over FIELDCTL_TOKEN
+    #[arg(long)]
+    pub token_stdin: bool,
     /// Trust only this certificate (PEM) for HQ instead of the bundled public roots
     #[arg(long, value_name = "PEM")]
     pub pin_cert: Option<PathBuf>,

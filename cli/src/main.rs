@@ -66,14 +66,17 @@ fn run(cli: Cli, out: &Printer) -> Result<()> {
         Command::Deadline(DeadlineCommand::Check(args)) => deadline::check(&args, out),
         #[cfg(feature = "demo")]
         Command::Demo { offline } => demo::run(&env, offline, out),
-        Command::Sync(args) => sync::run(
-            &env,
-            &sync::SyncArgs {
-                hq: args.hq,
-                token: args.token,
-                pinned_certificate: args.pin_cert,
-            },
-            out,
-        ),
+        Command::Sync(args) => {
+            let token = sync::token(&args)?;
+            sync::run(
+                &env,
+                &sync::SyncArgs {
+                    hq: args.hq,
+                    token,
+                    pinned_certificate: args.pin_cert,
+                },
+                out,
+            )
+        }
     }
 }

@@ -1504,3 +1504,88 @@ fn an_invoice_found_later_is_recorded_as_a_correction_and_the_warranty_decided_a
         ],
     );
 }
+
+/// `fieldctl sync` against a real HQ on loopback, its token never on the command line: from a
+/// file, from standard input, from FIELDCTL_TOKEN. Without any, it says where to put it.
+#[test]
+fn sync_takes_the_token_from_a_file_stdin_or_the_environment() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = TempDir::new().unwrap();
+    let hq = runtime
+        .block_on(fieldhq::serve(fieldhq::ServeConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+            dir.path().join("hq"),
+        )))
+        .unwrap();
+    let token = runtime.block_on(async {
+        fieldhq::admin::add_user(hq.storage(), "wang", fieldhq::Role::Engineer, None)
+            .await
+            .unwrap();
+        fieldhq::admin::enrol_device(hq.storage(), "wang", Some("cli"))
+            .await
+            .unwrap()
+            .token
+    });
+    register(dir.path(), &[]);
+    let url = hq.url();
+    let sync = |extra: &[&str]| {
+        let mut args = vec!["--db", DB, "sync", "--hq", url.as_str()];
+        args.extend_from_slice(extra);
+        args.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let command = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_fieldctl"));
+        c.current_dir(dir.path())
+            .env_remove("FIELDCTL_USER")
+            .env_remove("FIELDCTL_TOKEN")
+            .env_remove("FIELDCTL_HQ");
+        c
+    };
+
+    let file = dir.path().join("token");
+    std::fs::write(&file, format!("{token}\n")).unwrap();
+    let o = command()
+        .args(sync(&["--token-file", file.to_str().unwrap()]))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("1 cases pushed"), "{}", stdout(&o));
+
+    let mut child = command()
+        .args(sync(&["--token-stdin"]))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{token}").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let o = command()
+        .env("FIELDCTL_TOKEN", &token)
+        .args(sync(&[]))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // No token anywhere: bad input (exit 2) naming the ways to give one.
+    let o = command().args(sync(&[])).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--token-file"), "{}", stderr(&o));
+    // An empty file and a missing one are refused the same way.
+    std::fs::write(&file, "\n").unwrap();
+    let o = command()
+        .args(sync(&["--token-file", file.to_str().unwrap()]))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = command()
+        .args(sync(&["--token-file", "/nonexistent/token"]))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    runtime.block_on(hq.shutdown()).unwrap();
+}

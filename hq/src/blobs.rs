@@ -1,9 +1,15 @@
 //! Photo blobs on the filesystem under the data folder: `blobs/<first two hex>/<sha256>`,
 //! written atomically (temporary file, fsync, rename, fsync of the folder) so a crash never
 //! leaves a partial file under a blob's name. The name is the SHA-256 of the content, checked
-//! on arrival, so a PUT is idempotent and a GET returns exactly what was hashed.
+//! on arrival, so a PUT is idempotent and a GET returns exactly what was hashed. Folders are
+//! created 0700 and files 0600: photos show customers, their homes and their signatures.
+//!
+//! Who may read a blob and how much unreferenced upload a device may leave here is decided
+//! in the database (`blob_uploads`, `case_blobs`; see [`crate::blob_access`]); this module
+//! only keeps the bytes.
 
-use std::fs;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use fieldcore::sha256_hex;
@@ -33,7 +39,8 @@ impl BlobStore {
         if temp.exists() {
             fs::remove_dir_all(&temp)?;
         }
-        fs::create_dir_all(&temp)?;
+        crate::data_dir::private_folder(&root)?;
+        crate::data_dir::private_folder(&temp)?;
         Ok(BlobStore { root })
     }
 
@@ -85,16 +92,49 @@ impl BlobStore {
         let folder = target
             .parent()
             .ok_or_else(|| Error::internal("blob path without a folder"))?;
-        fs::create_dir_all(folder)?;
+        crate::data_dir::private_folder(folder)?;
         let temp = self
             .root
             .join(TEMP_DIR)
             .join(uuid::Uuid::new_v4().simple().to_string());
         // Two uploads of the same blob may race to the rename; both carry the same bytes, so
         // whichever lands last is as good as the first.
-        fieldcore::write_file_atomically(&temp, &target, bytes)?;
+        write_owner_only(&temp, &target, bytes)?;
         Ok(Put::Created)
     }
+
+    /// Deletes a held blob; false if there was none.
+    pub fn remove(&self, hash: &str) -> Result<bool> {
+        match fs::remove_file(self.path(hash)?) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Writes `bytes` to `temp` (mode 0600), syncs it, renames it to `target` and syncs the
+/// folder: a crash leaves either no file under the name or the whole one.
+fn write_owner_only(temp: &Path, target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let written = (|| -> std::io::Result<()> {
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(temp, target)?;
+        match target.parent() {
+            Some(folder) => File::open(folder)?.sync_all(),
+            None => Ok(()),
+        }
+    })();
+    if written.is_err() {
+        // The temporary file is garbage either way; the folder is emptied at start too.
+        let _ = fs::remove_file(temp);
+    }
+    written
 }
 
 #[cfg(test)]
@@ -114,5 +154,23 @@ mod tests {
         assert!(store.put(&hash, b"another photo").is_err());
         assert!(store.put("../../etc/passwd", bytes).is_err());
         assert_eq!(store.size(&sha256_hex(b"none")).unwrap(), None);
+        assert!(store.remove(&hash).unwrap());
+        assert!(!store.remove(&hash).unwrap());
+        assert_eq!(store.get(&hash).unwrap(), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn blobs_and_their_folders_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let hash = sha256_hex(b"a signature");
+        store.put(&hash, b"a signature").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let file = store.path(&hash).unwrap();
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(file.parent().unwrap()), 0o700);
+        assert_eq!(mode(&dir.path().join("blobs")), 0o700);
     }
 }

@@ -32,6 +32,23 @@ pub enum Error {
     #[error("protocol version {0} is not supported (HQ speaks {supported})", supported = fieldcore::PROTOCOL_VERSION)]
     UnsupportedVersion(u16),
 
+    /// HQ is at one of its limits (connections, request bodies in flight); the client retries
+    /// after `retry_after_secs`.
+    #[error("{what}; retry later")]
+    Busy {
+        what: &'static str,
+        retry_after_secs: u32,
+    },
+
+    /// Too many failed authentications from the client's address or with its token's
+    /// prefix: refused without a look at the database until the lock-out ends.
+    #[error("too many failed authentications; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u32 },
+
+    /// A device's blob uploads no case references yet are over its quota.
+    #[error("{0}")]
+    QuotaExceeded(String),
+
     /// A blob, user, device or case that does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -39,6 +56,10 @@ pub enum Error {
     /// An administrative input that is refused (a duplicate user name, a wrong role, ...).
     #[error("{0}")]
     Invalid(String),
+
+    /// A data folder other users may write to: HQ does not start on it.
+    #[error("{0}")]
+    UnsafeDataFolder(String),
 
     /// A database written by a newer fieldhq.
     #[error("database schema version {found} is newer than this fieldhq supports ({supported})")]
@@ -84,7 +105,11 @@ impl Error {
             Error::Malformed(_) | Error::Invalid(_) => (StatusCode::BAD_REQUEST, "malformed"),
             Error::UnsupportedVersion(_) => (StatusCode::UPGRADE_REQUIRED, "unsupported_version"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Error::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Error::QuotaExceeded(_) => (StatusCode::PAYLOAD_TOO_LARGE, "quota_exceeded"),
             Error::NewerSchema { .. }
+            | Error::UnsafeDataFolder(_)
             | Error::Sqlite(_)
             | Error::Postgres(_)
             | Error::Pool(_)
@@ -121,10 +146,23 @@ impl IntoResponse for Error {
         } else {
             self.to_string()
         };
+        let retry_after = match &self {
+            Error::Busy {
+                retry_after_secs, ..
+            }
+            | Error::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
         let body = ErrorBody {
             error: code.to_owned(),
             message,
         };
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }

@@ -8,45 +8,78 @@
 //!   normal `fieldhq serve`.
 //!
 //! Bodies are limited per route before they are read whole (axum's `DefaultBodyLimit`), and
-//! the device is authenticated from its bearer token before the body is read at all.
+//! the device is authenticated from its bearer token before the body is read at all. A request
+//! with a body is admitted only within the budget of body bytes in flight
+//! ([`crate::limits::admit_body`]); a body that stalls is dropped (tower-http's request-body
+//! timeout) and a request that takes too long is answered `408` (tower-http's timeout).
+//! Authentication reads the token without a write lock ([`Storage::read`]), and failed ones
+//! count towards a lock-out of their address and token prefix ([`crate::lockout`]).
+//!
+//! [`Storage::read`]: crate::storage::Storage::read
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Path, Request, State};
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, FromRequestParts, MatchedPath, Path, Request, State,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use fieldcore::{CONTENT_TYPE, MAX_BLOB_BYTES, MAX_MESSAGE_BYTES};
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
-use crate::auth;
 use crate::blobs::{BlobStore, Put};
 use crate::error::{Error, Result};
+use crate::limits::{BodyBudget, admit_body};
 use crate::state::AppState;
 use crate::storage::DeviceAuth;
 use crate::sync;
+use crate::{auth, blob_access};
 
-/// The application: every route, its body limit, and request logging.
+/// The application: every route, its body limit and share of the body budget, the request
+/// timeouts, and request logging.
 pub fn app(state: AppState) -> Router {
+    let limits = *state.limits();
+    let budget = BodyBudget::new(&limits);
     let sync_routes = Router::new().route("/v1/sync", post(sync_handler));
     #[cfg(feature = "bench-baseline")]
-    let sync_routes = sync_routes.route("/v1/naive/{case_id}", post(naive_handler));
-    let sync_routes = sync_routes.layer(DefaultBodyLimit::max(MAX_MESSAGE_BYTES));
+    let sync_routes = if state.bench_baseline() {
+        sync_routes.route("/v1/naive/{case_id}", post(naive_handler))
+    } else {
+        sync_routes
+    };
+    let sync_routes = sync_routes
+        .layer(DefaultBodyLimit::max(MAX_MESSAGE_BYTES))
+        .layer(middleware::from_fn_with_state(
+            (budget.clone(), MAX_MESSAGE_BYTES),
+            admit_body,
+        ));
     let blob_routes = Router::new()
         .route(
             "/v1/blobs/{hash}",
             put(put_blob).head(head_blob).get(get_blob),
         )
-        .layer(DefaultBodyLimit::max(MAX_BLOB_BYTES));
+        .layer(DefaultBodyLimit::max(MAX_BLOB_BYTES))
+        .layer(middleware::from_fn_with_state(
+            (budget, MAX_BLOB_BYTES),
+            admit_body,
+        ));
     Router::new()
         .route("/health", get(health))
         .merge(sync_routes)
         .merge(blob_routes)
         .fallback(|| async { Error::NotFound("no such endpoint".into()) })
+        .layer(RequestBodyTimeoutLayer::new(limits.body_stall_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -78,25 +111,40 @@ impl FromRequestParts<AppState> for Device {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Device> {
-        let header = parts
+        let source = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let presented = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or(Error::Unauthorized("a bearer token is required"))?;
-        let hash = auth::bearer(header)
-            .and_then(auth::token_hash)
-            .ok_or(Error::Unauthorized("the token is not valid"))?;
+            .and_then(auth::bearer);
+        let lockout = state.lockout();
+        if let Some(retry_after_secs) = lockout.locked(source, presented, Instant::now()) {
+            return Err(Error::RateLimited { retry_after_secs });
+        }
+        let refuse = |reason: &'static str| {
+            lockout.failed(source, presented, Instant::now());
+            Error::Unauthorized(reason)
+        };
+        let Some(token) = presented else {
+            return Err(refuse("a bearer token is required"));
+        };
+        let Some(hash) = auth::token_hash(token) else {
+            return Err(refuse("the token is not valid"));
+        };
         let device = state
             .storage()
-            .transaction(move |tx| Box::pin(async move { tx.device_by_token(&hash).await }))
+            .read(move |tx| Box::pin(async move { tx.device_by_token(&hash).await }))
             .await?;
         match device {
             Some(device) if !device.revoked => Ok(Device(device)),
             Some(device) => {
-                tracing::warn!(device = %device.device_id, "revoked device refused");
-                Err(Error::Unauthorized("the device is revoked"))
+                tracing::debug!(device = %device.device_id, "revoked device refused");
+                Err(refuse("the device is revoked"))
             }
-            None => Err(Error::Unauthorized("the token is not valid")),
+            None => Err(refuse("the token is not valid")),
         }
     }
 }
@@ -115,7 +163,7 @@ fn body(body: std::result::Result<Bytes, BytesRejection>) -> Result<Bytes> {
 async fn health(State(state): State<AppState>) -> Result<&'static str> {
     state
         .storage()
-        .transaction(|tx| Box::pin(async move { tx.ping().await }))
+        .read(|tx| Box::pin(async move { tx.ping().await }))
         .await?;
     Ok("ok")
 }
@@ -161,15 +209,39 @@ async fn naive_handler(
 
 async fn put_blob(
     State(state): State<AppState>,
-    Device(_device): Device,
+    Device(device): Device,
     Path(hash): Path<String>,
     raw: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode> {
     BlobStore::check_name(&hash)?;
     let raw = body(raw)?;
+    let size = raw.len() as u64;
     let blobs = state.blobs().clone();
-    let size = raw.len();
-    let put = tokio::task::spawn_blocking(move || blobs.put(&hash, &raw)).await??;
+    let held = {
+        let (blobs, hash) = (blobs.clone(), hash.clone());
+        tokio::task::spawn_blocking(move || blobs.size(&hash)).await??
+    };
+    if held.is_none() {
+        // Checked before the write: uploads racing each other may pass it together, by at
+        // most one body each (the body budget bounds how many are in flight).
+        let quota = state.limits().blob_quota_bytes;
+        let pending = blob_access::unreferenced_bytes(state.storage(), device.device_id).await?;
+        if pending.saturating_add(size) > quota {
+            tracing::debug!(device = %device.device_id, pending, "blob upload over quota");
+            return Err(Error::QuotaExceeded(format!(
+                "this device's uploads that no case names take {pending} bytes; \
+                 with this one they would pass the quota of {quota}"
+            )));
+        }
+    }
+    let put = {
+        let hash = hash.clone();
+        tokio::task::spawn_blocking(move || blobs.put(&hash, &raw)).await??
+    };
+    if put == Put::Created {
+        let at = state.now().timestamp();
+        blob_access::record_upload(state.storage(), device.device_id, &hash, size, at).await?;
+    }
     tracing::info!(bytes = size, created = put == Put::Created, "blob stored");
     Ok(match put {
         Put::Created => StatusCode::CREATED,
@@ -177,14 +249,24 @@ async fn put_blob(
     })
 }
 
+/// The blob's size if the device may read it and HQ holds it; `None` answers both "not
+/// held" and "not yours", alike.
+async fn readable_size(state: &AppState, device: &DeviceAuth, hash: &str) -> Result<Option<u64>> {
+    BlobStore::check_name(hash)?;
+    if !blob_access::may_read(state.storage(), device, hash).await? {
+        return Ok(None);
+    }
+    let blobs = state.blobs().clone();
+    let hash = hash.to_owned();
+    tokio::task::spawn_blocking(move || blobs.size(&hash)).await?
+}
+
 async fn head_blob(
     State(state): State<AppState>,
-    Device(_device): Device,
+    Device(device): Device,
     Path(hash): Path<String>,
 ) -> Result<Response> {
-    let blobs = state.blobs().clone();
-    let size = tokio::task::spawn_blocking(move || blobs.size(&hash)).await??;
-    match size {
+    match readable_size(&state, &device, &hash).await? {
         Some(size) => Ok(Response::builder()
             .status(StatusCode::OK)
             .header(header::CONTENT_LENGTH, size)
@@ -196,9 +278,13 @@ async fn head_blob(
 
 async fn get_blob(
     State(state): State<AppState>,
-    Device(_device): Device,
+    Device(device): Device,
     Path(hash): Path<String>,
 ) -> Result<Response> {
+    let not_held = || Error::NotFound("HQ does not hold this blob".into());
+    if readable_size(&state, &device, &hash).await?.is_none() {
+        return Err(not_held());
+    }
     let blobs = state.blobs().clone();
     let bytes = tokio::task::spawn_blocking(move || blobs.get(&hash)).await??;
     match bytes {
@@ -210,7 +296,7 @@ async fn get_blob(
             bytes,
         )
             .into_response()),
-        None => Err(Error::NotFound("HQ does not hold this blob".into())),
+        None => Err(not_held()),
     }
 }
 
@@ -226,8 +312,9 @@ mod tests {
     use crate::state::system_clock;
     use crate::storage::{Storage, StorageConfig};
 
-    /// The status `app` answers a request without a token with, on a fresh SQLite HQ.
-    async fn status_of(method: Method, uri: &str) -> StatusCode {
+    /// The status `app` answers a request without a token with, on a fresh SQLite HQ, with
+    /// the benchmark's baseline switched on or off.
+    async fn status_of(method: Method, uri: &str, bench_baseline: bool) -> StatusCode {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let config = StorageConfig {
             data_dir: dir.path().to_owned(),
@@ -240,31 +327,35 @@ mod tests {
             .uri(uri)
             .body(Body::empty())
             .expect("a request");
-        app(AppState::new(storage, blobs, system_clock()))
+        let state =
+            AppState::new(storage, blobs, system_clock()).with_bench_baseline(bench_baseline);
+        app(state)
             .oneshot(request)
             .await
             .expect("the router answers")
             .status()
     }
 
-    /// The naive baseline route exists only where the `bench-baseline` feature is on; a
-    /// normal build answers 404 as for any unknown endpoint (with the feature, the route asks
-    /// for a token first). `cargo test -p fieldhq` runs the normal build; in a whole-workspace
-    /// build fieldbench turns the feature on for everyone (cargo unifies features).
+    /// The naive baseline route exists only where the `bench-baseline` feature is on and the
+    /// state asks for it (only fieldbench does); otherwise HQ answers 404 as for any unknown
+    /// endpoint (with both, the route asks for a token first). In a whole-workspace build
+    /// fieldbench turns the feature on for everyone (cargo unifies features): the switch keeps
+    /// the route out of `fieldhq serve` even then.
     #[tokio::test]
-    async fn the_naive_route_exists_only_with_the_bench_baseline_feature() {
-        let naive = status_of(
-            Method::POST,
-            "/v1/naive/0195f1c2-7b2c-7abc-8def-000000000001",
-        )
-        .await;
+    async fn the_naive_route_exists_only_with_the_bench_baseline_feature_and_switch() {
+        let naive = "/v1/naive/0195f1c2-7b2c-7abc-8def-000000000001";
+        let switched_on = status_of(Method::POST, naive, true).await;
         if cfg!(feature = "bench-baseline") {
-            assert_eq!(naive, StatusCode::UNAUTHORIZED);
+            assert_eq!(switched_on, StatusCode::UNAUTHORIZED);
         } else {
-            assert_eq!(naive, StatusCode::NOT_FOUND);
+            assert_eq!(switched_on, StatusCode::NOT_FOUND);
         }
         assert_eq!(
-            status_of(Method::POST, "/v1/sync").await,
+            status_of(Method::POST, naive, false).await,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            status_of(Method::POST, "/v1/sync", false).await,
             StatusCode::UNAUTHORIZED
         );
     }

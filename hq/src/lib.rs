@@ -21,7 +21,10 @@
 //! # Modules
 //! | module | concern |
 //! |---|---|
-//! | [`http`] | the router: routes, body limits, authentication, request logs |
+//! | [`server`] | the accept loop: header-read and idle timeouts, the connection cap |
+//! | [`http`] | the router: routes, body limits, timeouts, authentication, request logs |
+//! | [`limits`] | the transport limits and the budget of request bodies in flight |
+//! | [`lockout`] | failed authentications counted per address and token prefix |
 //! | [`sync`] | the batched protocol: each push tried on its case, appends, numbering |
 //! | [`pulls`] | what a sync response sends back, within its byte budget |
 //! | `naive` | plain per-case automerge sync, the benchmark's baseline (feature `bench-baseline`) |
@@ -34,6 +37,8 @@
 //! | [`read_model`] | one `case_index` row per case, from its view: lists, overdue, reindex |
 //! | [`auth`] | device tokens |
 //! | [`blobs`] | photo blobs on the filesystem |
+//! | [`blob_access`] | who may read a blob, upload quotas, removal of unreferenced uploads |
+//! | [`data_dir`] | the data folder's permissions |
 //! | [`storage`] | one transaction abstraction, SQLite and PostgreSQL backends |
 //! | [`error`] | the one error type and its HTTP response |
 //!
@@ -42,17 +47,22 @@
 pub mod access;
 pub mod admin;
 pub mod auth;
+pub mod blob_access;
 pub mod blobs;
 pub mod changes;
+pub mod data_dir;
 pub mod documents;
 pub mod error;
 pub mod escalation;
 pub mod http;
+pub mod limits;
+pub mod lockout;
 #[cfg(feature = "bench-baseline")]
 pub mod naive;
 pub mod numbering;
 pub mod pulls;
 pub mod read_model;
+pub mod server;
 pub mod state;
 pub mod storage;
 pub mod sync;
@@ -67,6 +77,7 @@ use tokio::task::JoinHandle;
 pub use access::{Role, User};
 pub use error::{Error, Result};
 pub use http::app;
+pub use limits::Limits;
 pub use state::{AppState, Clock};
 pub use storage::{Storage, StorageConfig};
 pub use sync::{MAX_CASE_INFLATED_BYTES, MAX_REQUEST_INFLATED_BYTES};
@@ -96,6 +107,13 @@ pub struct ServeConfig {
     /// ([`sync::MAX_REQUEST_LOAD_BYTES`] by default); pushes past it are answered `Later`.
     /// Tests lower it; a deployment keeps the default.
     pub load_budget_bytes: u64,
+    /// Timeouts, connection and memory caps, authentication lock-out, blob quota
+    /// (docs/operations.md).
+    pub limits: Limits,
+    /// Serve the benchmark's naive route (`POST /v1/naive/{case_id}`): only fieldbench sets
+    /// it; `fieldhq serve` never does, whatever features the build has.
+    #[cfg(feature = "bench-baseline")]
+    pub bench_baseline: bool,
 }
 
 impl ServeConfig {
@@ -109,6 +127,9 @@ impl ServeConfig {
             pull_budget_bytes: pulls::PULL_BUDGET,
             case_limit_bytes: state::DEFAULT_CASE_LIMIT_BYTES,
             load_budget_bytes: sync::MAX_REQUEST_LOAD_BYTES,
+            limits: Limits::default(),
+            #[cfg(feature = "bench-baseline")]
+            bench_baseline: false,
         }
     }
 
@@ -125,6 +146,7 @@ pub struct RunningHq {
     addr: SocketAddr,
     storage: Storage,
     metrics: std::sync::Arc<state::Metrics>,
+    lockout: std::sync::Arc<lockout::Lockout>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -147,6 +169,11 @@ impl RunningHq {
     /// What the server measured of itself (how long validating pushes took).
     pub fn metrics(&self) -> &state::Metrics {
         &self.metrics
+    }
+
+    /// Authentication lock-outs begun since the server started.
+    pub fn lockouts(&self) -> u64 {
+        self.lockout.triggered()
     }
 
     /// Stops accepting connections, lets requests in flight finish, and returns when the
@@ -172,25 +199,30 @@ pub async fn serve(config: ServeConfig) -> Result<RunningHq> {
         .with_time_zone(config.time_zone)
         .with_pull_budget(config.pull_budget_bytes)
         .with_case_limit(config.case_limit_bytes)
-        .with_load_budget(config.load_budget_bytes);
+        .with_load_budget(config.load_budget_bytes)
+        .with_limits(config.limits);
+    #[cfg(feature = "bench-baseline")]
+    let state = state.with_bench_baseline(config.bench_baseline);
     let metrics = state.metrics().clone();
+    let lockout = state.lockout().clone();
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
+    // A dropped handle stops the server too: the receiver then completes with an error.
     let (stop, stopped) = oneshot::channel::<()>();
+    let collector = blob_access::spawn_collector(state.clone());
     let router = app(state);
+    let limits = config.limits;
     let task = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                // A dropped handle stops the server too.
-                let _ = stopped.await;
-            })
-            .await
+        let served = server::run(listener, router, limits, stopped).await;
+        collector.abort();
+        served
     });
     tracing::info!(%addr, storage = storage.kind(), "HQ listening");
     Ok(RunningHq {
         addr,
         storage,
         metrics,
+        lockout,
         stop: Some(stop),
         task,
     })

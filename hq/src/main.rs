@@ -49,6 +49,8 @@ enum Command {
         /// past it is rejected for that case.
         #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
         case_limit_mib: u64,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Users.
     User {
@@ -94,6 +96,67 @@ enum Command {
         #[command(subcommand)]
         command: TripCommand,
     },
+}
+
+/// The transport limits of `serve` (docs/operations.md); defaults are `Limits::default()`.
+#[derive(clap::Args, Debug, Clone, Copy, PartialEq, Eq)]
+struct LimitArgs {
+    /// Seconds a connection may take to send a request's headers; also the keep-alive idle
+    /// timeout.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout_secs: u64,
+    /// Seconds a request body may stall (no bytes arriving) before the request is dropped.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    body_stall_secs: u64,
+    /// Seconds one request may take in all, body included (then `408`).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    request_timeout_secs: u64,
+    /// Open connections at most; more are answered `503` and closed. Keep it well under the
+    /// process's open-file limit (`ulimit -n`).
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
+    /// Open connections from one address at most (none by default). Only for an HQ clients
+    /// reach directly: behind a reverse proxy every connection is the proxy's.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections_per_source: Option<u64>,
+    /// MiB of request bodies in flight at most; a request that does not fit is answered `503`.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(16..=1_048_576))]
+    max_body_mib_in_flight: u64,
+    /// Failed authentications per address (or token prefix) within a minute that lock it out.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    auth_failures: u32,
+    /// Seconds a locked-out address or token prefix is answered `429`.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    auth_lockout_secs: u64,
+    /// MiB of blob uploads no case names that one device may leave on HQ.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(0..=1_048_576))]
+    blob_quota_mib: u64,
+    /// Hours an upload no case names is kept before it is removed.
+    #[arg(long, default_value_t = 168, value_parser = clap::value_parser!(u64).range(1..=87_600))]
+    blob_grace_hours: u64,
+}
+
+impl LimitArgs {
+    fn limits(self) -> fieldhq::Limits {
+        use std::time::Duration;
+        const MIB: u64 = 1024 * 1024;
+        fieldhq::Limits {
+            header_read_timeout: Duration::from_secs(self.header_timeout_secs),
+            body_stall_timeout: Duration::from_secs(self.body_stall_secs),
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            // At most 1,000,000 by the parser: fits any usize HQ runs on.
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            max_connections_per_source: self
+                .max_connections_per_source
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            max_body_bytes_in_flight: self.max_body_mib_in_flight * MIB,
+            auth_failures: self.auth_failures,
+            auth_lockout: Duration::from_secs(self.auth_lockout_secs),
+            blob_quota_bytes: self.blob_quota_mib * MIB,
+            blob_grace: Duration::from_secs(self.blob_grace_hours * 3600),
+            ..fieldhq::Limits::default()
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -247,11 +310,27 @@ fn init_logs(level: Option<&str>) {
         .or_else(|| std::env::var("FIELDHQ_LOG").ok())
         .and_then(|l| l.parse::<tracing::Level>().ok())
         .unwrap_or(tracing::Level::INFO);
-    tracing_subscriber::fmt()
-        .with_max_level(level)
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    // automerge logs what it finds wrong in a document it loads, at ERROR for some faults; the
+    // documents are the clients', so their faults would become HQ's error lines at a client's
+    // will. HQ reports every refused push itself; automerge's own lines show only when HQ is
+    // debugged.
+    let automerge = if level >= tracing::Level::DEBUG {
+        tracing_subscriber::filter::LevelFilter::from_level(level)
+    } else {
+        tracing_subscriber::filter::LevelFilter::OFF
+    };
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_default(level)
+        .with_target("automerge", automerge);
+    let format = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
+        .with_target(false);
+    tracing_subscriber::registry()
+        .with(format)
+        .with(filter)
         .init();
 }
 
@@ -264,12 +343,14 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
     if let Command::Serve {
         addr,
         case_limit_mib,
+        limits,
     } = cli.command
     {
         let mut config = ServeConfig::new(addr, cli.data);
         config.database_url = cli.database_url;
         config.time_zone = time_zone;
         config.case_limit_bytes = case_limit_mib * 1024 * 1024;
+        config.limits = limits.limits();
         let hq = fieldhq::serve(config).await?;
         println!("fieldhq listening on {}", hq.url());
         stop_signal().await;
@@ -661,4 +742,47 @@ async fn stop_signal() {
 fn output_locale() -> fieldcore::Locale {
     let lang = std::env::var("LANG").ok();
     fieldcore::Locale::choose(None, lang.as_deref()).unwrap_or(fieldcore::Locale::En)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::panic)]
+
+    use super::*;
+
+    /// `fieldhq serve` with no limit flags runs with the library's defaults, so
+    /// docs/operations.md (which lists the flags' defaults) and `Limits::default()` agree.
+    #[test]
+    fn serve_flags_default_to_the_library_limits() {
+        let Ok(cli) = Cli::try_parse_from(["fieldhq", "serve"]) else {
+            panic!("`fieldhq serve` parses");
+        };
+        let Command::Serve { limits, .. } = cli.command else {
+            panic!("the serve command");
+        };
+        assert_eq!(limits.limits(), fieldhq::Limits::default());
+        let Ok(cli) = Cli::try_parse_from([
+            "fieldhq",
+            "serve",
+            "--max-connections",
+            "900",
+            "--max-connections-per-source",
+            "32",
+            "--blob-quota-mib",
+            "0",
+        ]) else {
+            panic!("the flags parse");
+        };
+        let Command::Serve { limits, .. } = cli.command else {
+            panic!("the serve command");
+        };
+        let limits = limits.limits();
+        assert_eq!(limits.max_connections, 900);
+        assert_eq!(limits.max_connections_per_source, Some(32));
+        assert_eq!(limits.blob_quota_bytes, 0);
+        assert!(
+            Cli::try_parse_from(["fieldhq", "serve", "--max-body-mib-in-flight", "8"]).is_err(),
+            "the budget holds at least one whole body"
+        );
+    }
 }

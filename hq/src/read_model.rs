@@ -131,7 +131,9 @@ pub async fn upsert_views(
             .unwrap_or_default();
         index.push(row_of(case, engineer, view, &policies.deadlines, time_zone));
     }
-    tx.upsert_case_index(&index).await
+    tx.upsert_case_index(&index).await?;
+    // Which blobs each case names goes with its row: who may read a photo follows the case.
+    crate::blob_access::record_named(tx, cases).await
 }
 
 /// Rebuilds the rows of `ids` from their documents (the whole history of each) and returns

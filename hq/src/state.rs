@@ -1,5 +1,5 @@
-//! What every request handler shares: the storage, the blob folder, HQ's automerge actor and
-//! its clock.
+//! What every request handler shares: the storage, the blob folder, HQ's automerge actor, its
+//! clock, its transport limits and the failed-authentication counts.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,6 +12,8 @@ use fieldcore::{Policies, ReferenceData};
 
 use crate::blobs::BlobStore;
 use crate::documents::{DEFAULT_CACHED_BYTES, DEFAULT_CACHED_DOCUMENTS, Documents};
+use crate::limits::Limits;
+use crate::lockout::Lockout;
 use crate::storage::Storage;
 
 /// Where HQ's time comes from: the month of a case number, the time of HQ's own changes.
@@ -45,6 +47,10 @@ struct Inner {
     pull_budget: usize,
     /// The most stored history one request may load to try its pushes on.
     load_budget_bytes: u64,
+    limits: Limits,
+    lockout: Arc<Lockout>,
+    /// Whether the router has the benchmark's naive route (only fieldbench turns it on).
+    bench_baseline: bool,
 }
 
 /// The policies of the latest reference data, with its version, parsed once.
@@ -150,8 +156,48 @@ impl AppState {
                 metrics: Arc::default(),
                 pull_budget: crate::pulls::PULL_BUDGET,
                 load_budget_bytes: crate::sync::MAX_REQUEST_LOAD_BYTES,
+                limits: Limits::default(),
+                lockout: Arc::new(Lockout::new(&Limits::default())),
+                bench_baseline: false,
             }),
         }
+    }
+
+    /// The same state with other transport limits (and fresh lock-out counts under them);
+    /// call before the state is shared.
+    pub fn with_limits(self, limits: Limits) -> AppState {
+        let inner = Arc::unwrap_or_clone(self.inner);
+        AppState {
+            inner: Arc::new(Inner {
+                limits,
+                lockout: Arc::new(Lockout::new(&limits)),
+                ..inner
+            }),
+        }
+    }
+
+    /// The same state with the benchmark's naive route on or off (it exists at all only with
+    /// the `bench-baseline` feature); call before the state is shared.
+    pub fn with_bench_baseline(self, bench_baseline: bool) -> AppState {
+        let inner = Arc::unwrap_or_clone(self.inner);
+        AppState {
+            inner: Arc::new(Inner {
+                bench_baseline,
+                ..inner
+            }),
+        }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    pub fn lockout(&self) -> &Arc<Lockout> {
+        &self.inner.lockout
+    }
+
+    pub fn bench_baseline(&self) -> bool {
+        self.inner.bench_baseline
     }
 
     /// The same state in another company time zone; call before the state is shared.

@@ -47,6 +47,9 @@ pub const MAX_REQUEST_INFLATED_BYTES: usize = 64 * 1024 * 1024;
 /// always tried, so every request makes progress.
 pub const MAX_REQUEST_LOAD_BYTES: u64 = 64 * 1024 * 1024;
 
+/// The largest cursor or reference version a request may carry: what the databases store.
+pub const MAX_SEQUENCE: u64 = i64::MAX as u64;
+
 /// Reads the version first, so a body of a future protocol gets `426` even if the rest of
 /// it no longer decodes as version 1; then decodes the whole request.
 pub fn decode_request(body: &[u8]) -> Result<SyncRequest> {
@@ -59,6 +62,20 @@ pub fn decode_request(body: &[u8]) -> Result<SyncRequest> {
         .map_err(|_| Error::malformed("the body does not decode as a sync request"))?;
     if request.actor.is_empty() || request.actor.len() > MAX_ACTOR_BYTES {
         return Err(Error::malformed("the actor id is empty or too long"));
+    }
+    // Sequence numbers and versions are stored as signed 64-bit integers; HQ never hands out
+    // one above that, so a larger one is a client's error, not a database failure.
+    if request.cursor > MAX_SEQUENCE {
+        return Err(Error::malformed(format!(
+            "the cursor {} is past any sequence number HQ gives (at most {MAX_SEQUENCE})",
+            request.cursor
+        )));
+    }
+    if request.reference_version > MAX_SEQUENCE {
+        return Err(Error::malformed(format!(
+            "the reference version {} is past any version HQ gives (at most {MAX_SEQUENCE})",
+            request.reference_version
+        )));
     }
     Ok(request)
 }

@@ -331,6 +331,29 @@ pub trait Tx: Send {
         note: Option<&str>,
         at: i64,
     ) -> Result<bool>;
+
+    // ---- Blob access (see crate::blob_access)
+
+    /// Records that each case's document names the blob (rows are only ever added).
+    async fn add_case_blobs(&mut self, refs: &[(Uuid, String)]) -> Result<()>;
+    /// The cases whose documents name the blob.
+    async fn cases_naming_blob(&mut self, hash: &str) -> Result<Vec<Uuid>>;
+    /// The device that first uploaded the blob, if HQ recorded one.
+    async fn blob_uploader(&mut self, hash: &str) -> Result<Option<Uuid>>;
+    /// Records an upload unless the blob has one already (false then).
+    async fn record_upload(
+        &mut self,
+        hash: &str,
+        device: Uuid,
+        bytes: u64,
+        at: i64,
+    ) -> Result<bool>;
+    /// The total size of the device's uploads no case names.
+    async fn unreferenced_upload_bytes(&mut self, device: Uuid) -> Result<u64>;
+    /// Uploads no case names that were made before `before`, oldest first, at most `limit`.
+    async fn stale_uploads(&mut self, before: i64, limit: u32) -> Result<Vec<String>>;
+    /// Forgets these uploads.
+    async fn delete_uploads(&mut self, hashes: &[String]) -> Result<()>;
 }
 
 /// A new escalation row.
@@ -386,7 +409,7 @@ pub enum Storage {
 impl Storage {
     /// Opens the database the configuration names and migrates it to the latest schema.
     pub async fn open(config: &StorageConfig) -> Result<Storage> {
-        std::fs::create_dir_all(&config.data_dir)?;
+        crate::data_dir::prepare(&config.data_dir)?;
         match &config.database_url {
             Some(url) => Ok(Storage::Postgres(
                 postgres::PgStorage::open(url, None).await?,
@@ -400,7 +423,7 @@ impl Storage {
     /// Opens the database migrated only up to `version`: for migration tests.
     #[doc(hidden)]
     pub async fn open_at_version(config: &StorageConfig, version: i64) -> Result<Storage> {
-        std::fs::create_dir_all(&config.data_dir)?;
+        crate::data_dir::prepare(&config.data_dir)?;
         match &config.database_url {
             Some(url) => Ok(Storage::Postgres(
                 postgres::PgStorage::open(url, Some(version)).await?,
@@ -433,6 +456,20 @@ impl Storage {
         match self {
             Storage::Sqlite(s) => s.transaction(work).await,
             Storage::Postgres(p) => p.transaction(work).await,
+        }
+    }
+
+    /// Runs `work` in a read-only transaction that takes no write lock (SQLite: on a separate
+    /// read-only connection; PostgreSQL: `READ ONLY`). For reads that need no stable view of
+    /// the log: a request's token, `/health`, a blob's access check.
+    pub async fn read<R, F>(&self, work: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: for<'t> FnOnce(&'t mut dyn Tx) -> BoxFuture<'t, Result<R>> + Send + 'static,
+    {
+        match self {
+            Storage::Sqlite(s) => s.read(work).await,
+            Storage::Postgres(p) => p.read(work).await,
         }
     }
 

@@ -62,6 +62,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0007_escalations.sql"),
     ),
     (
+        8,
+        include_str!("../../migrations/postgres/0008_blob_access.sql"),
+    ),
+    (
         9,
         include_str!("../../migrations/postgres/0009_case_index_working_days.sql"),
     ),
@@ -156,6 +160,23 @@ impl PgStorage {
                 Err(e)
             }
         }
+    }
+
+    /// Runs `work` in a read-only transaction: PostgreSQL readers take no lock writers wait
+    /// on, and any write fails.
+    pub(super) async fn read<R, F>(&self, work: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: for<'t> FnOnce(&'t mut dyn Tx) -> BoxFuture<'t, Result<R>> + Send + 'static,
+    {
+        let mut client = self.pool.get().await?;
+        let tx = client.build_transaction().read_only(true).start().await?;
+        let mut pg = PgTx { tx };
+        let result = work(&mut pg).await;
+        if let Err(e) = pg.tx.rollback().await {
+            tracing::warn!(error = %e, "ending a postgres read transaction failed");
+        }
+        result
     }
 
     pub(super) async fn schema_version(&self) -> Result<i64> {
@@ -1137,6 +1158,93 @@ impl Tx for PgTx<'_> {
             &[&device, &ids, &seqs, &cursors],
         )
         .await?;
+        Ok(())
+    }
+
+    // ---- Blob access
+
+    async fn add_case_blobs(&mut self, refs: &[(Uuid, String)]) -> Result<()> {
+        if refs.is_empty() {
+            return Ok(());
+        }
+        let hashes: Vec<&str> = refs.iter().map(|(_, h)| h.as_str()).collect();
+        let cases: Vec<Uuid> = refs.iter().map(|(c, _)| *c).collect();
+        self.exec(
+            "INSERT INTO case_blobs (hash, case_id) \
+             SELECT * FROM UNNEST($1::text[], $2::uuid[]) ON CONFLICT DO NOTHING",
+            &[&hashes, &cases],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn cases_naming_blob(&mut self, hash: &str) -> Result<Vec<Uuid>> {
+        let rows = self
+            .rows("SELECT case_id FROM case_blobs WHERE hash = $1", &[&hash])
+            .await?;
+        rows.iter()
+            .map(|row| Ok(row.try_get::<_, Uuid>(0)?))
+            .collect()
+    }
+
+    async fn blob_uploader(&mut self, hash: &str) -> Result<Option<Uuid>> {
+        self.opt(
+            "SELECT device_id FROM blob_uploads WHERE hash = $1",
+            &[&hash],
+        )
+        .await?
+        .map(|row| Ok(row.try_get::<_, Uuid>(0)?))
+        .transpose()
+    }
+
+    async fn record_upload(
+        &mut self,
+        hash: &str,
+        device: Uuid,
+        bytes: u64,
+        at: i64,
+    ) -> Result<bool> {
+        let inserted = self
+            .exec(
+                "INSERT INTO blob_uploads (hash, device_id, bytes, uploaded_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING",
+                &[&hash, &device, &to_db(bytes)?, &at],
+            )
+            .await?;
+        Ok(inserted == 1)
+    }
+
+    async fn unreferenced_upload_bytes(&mut self, device: Uuid) -> Result<u64> {
+        let row = self
+            .one(
+                "SELECT COALESCE(SUM(bytes), 0)::BIGINT FROM blob_uploads u WHERE device_id = $1 \
+                 AND NOT EXISTS (SELECT 1 FROM case_blobs c WHERE c.hash = u.hash)",
+                &[&device],
+            )
+            .await?;
+        from_db(row.try_get(0)?)
+    }
+
+    async fn stale_uploads(&mut self, before: i64, limit: u32) -> Result<Vec<String>> {
+        let rows = self
+            .rows(
+                "SELECT hash FROM blob_uploads u WHERE uploaded_at < $1 \
+                 AND NOT EXISTS (SELECT 1 FROM case_blobs c WHERE c.hash = u.hash) \
+                 ORDER BY uploaded_at LIMIT $2",
+                &[&before, &i64::from(limit)],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| Ok(row.try_get::<_, String>(0)?))
+            .collect()
+    }
+
+    async fn delete_uploads(&mut self, hashes: &[String]) -> Result<()> {
+        if hashes.is_empty() {
+            return Ok(());
+        }
+        self.exec("DELETE FROM blob_uploads WHERE hash = ANY($1)", &[&hashes])
+            .await?;
         Ok(())
     }
 }

@@ -1,8 +1,14 @@
 //! The embedded SQLite backend: `hq.db` in the data folder, WAL, `synchronous = FULL`.
 //!
-//! One connection does everything, behind a mutex: SQLite has a single writer anyway, and
+//! One connection does every write, behind a mutex: SQLite has a single writer anyway, and
 //! every transaction begins `IMMEDIATE`, so transactions run one after another and sequence
-//! numbers are committed in order. Work runs on tokio's blocking pool, never on the async
+//! numbers are committed in order. A second, read-only connection serves the reads that need
+//! no lock on the log (a request's token, `/health`): in WAL mode they see the last commit
+//! without waiting for the writer, so a flood of bad tokens never queues behind, or holds,
+//! the write lock.
+//!
+//! The database file is created readable and writable by its owner only (0600; SQLite gives
+//! its `-wal` and `-shm` files the same mode), and an existing one is narrowed to that. Work runs on tokio's blocking pool, never on the async
 //! runtime; the [`Tx`] futures of this backend never wait, so the blocking thread drives
 //! them to completion with `Handle::block_on`.
 
@@ -56,6 +62,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0007_escalations.sql"),
     ),
     (
+        8,
+        include_str!("../../migrations/sqlite/0008_blob_access.sql"),
+    ),
+    (
         9,
         include_str!("../../migrations/sqlite/0009_case_index_working_days.sql"),
     ),
@@ -66,6 +76,8 @@ pub const LATEST: i64 = 9;
 #[derive(Clone)]
 pub struct SqliteStorage {
     conn: Arc<Mutex<Connection>>,
+    /// Read-only: see the module's documentation.
+    reader: Arc<Mutex<Connection>>,
     path: PathBuf,
 }
 
@@ -73,15 +85,23 @@ impl SqliteStorage {
     /// Opens (or creates) the database and migrates it to `version` (the latest if `None`).
     pub async fn open(path: &Path, version: Option<i64>) -> Result<SqliteStorage> {
         let owned = path.to_owned();
-        let conn = tokio::task::spawn_blocking(move || -> Result<Connection> {
+        let (conn, reader) = tokio::task::spawn_blocking(move || -> Result<_> {
+            owner_only(&owned)?;
             let mut conn = Connection::open(&owned)?;
             configure(&conn)?;
             migrate(&mut conn, version.unwrap_or(LATEST))?;
-            Ok(conn)
+            let reader = Connection::open_with_flags(
+                &owned,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            reader.busy_timeout(std::time::Duration::from_secs(10))?;
+            Ok((conn, reader))
         })
         .await??;
         Ok(SqliteStorage {
             conn: Arc::new(Mutex::new(conn)),
+            reader: Arc::new(Mutex::new(reader)),
             path: path.to_owned(),
         })
     }
@@ -114,6 +134,26 @@ impl SqliteStorage {
                     Err(e)
                 }
             }
+        })
+        .await?
+    }
+
+    /// Runs `work` in a read transaction on the read-only connection: it takes no write
+    /// lock, and any write it tries fails.
+    pub(super) async fn read<R, F>(&self, work: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: for<'t> FnOnce(&'t mut dyn Tx) -> BoxFuture<'t, Result<R>> + Send + 'static,
+    {
+        let reader = self.reader.clone();
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = lock(&reader);
+            guard.execute_batch("BEGIN DEFERRED")?;
+            let result = handle.block_on(work(&mut SqliteTx { conn: &mut guard }));
+            // Nothing was written: ending the read is all that is left either way.
+            rollback(&guard);
+            result
         })
         .await?
     }
@@ -156,6 +196,44 @@ fn rollback(conn: &Connection) {
     if let Err(e) = conn.execute_batch("ROLLBACK") {
         tracing::error!(error = %e, "sqlite rollback failed");
     }
+}
+
+/// Creates the database file readable and writable by its owner only, or narrows an existing
+/// one to that: it holds every case, with customers' names and addresses.
+#[cfg(unix)]
+fn owner_only(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    let mode = file.metadata()?.permissions().mode() & 0o777;
+    if mode != 0o600 {
+        tracing::info!(
+            from = format!("{mode:o}"),
+            "narrowing the database file to mode 600"
+        );
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        match std::fs::metadata(&side) {
+            Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(&side, std::fs::Permissions::from_mode(0o600))?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_path: &Path) -> Result<()> {
+    Ok(())
 }
 
 fn configure(conn: &Connection) -> Result<()> {
@@ -1225,6 +1303,84 @@ impl Tx for SqliteTx<'_> {
                 seq,
                 cursor
             ])?;
+        }
+        Ok(())
+    }
+
+    // ---- Blob access
+
+    async fn add_case_blobs(&mut self, refs: &[(Uuid, String)]) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO case_blobs (hash, case_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        )?;
+        for (case_id, hash) in refs {
+            stmt.execute(params![hash, case_id.as_bytes().as_slice()])?;
+        }
+        Ok(())
+    }
+
+    async fn cases_naming_blob(&mut self, hash: &str) -> Result<Vec<Uuid>> {
+        let ids = self
+            .conn
+            .prepare_cached("SELECT case_id FROM case_blobs WHERE hash = ?1")?
+            .query_map(params![hash], |r| r.get::<_, Vec<u8>>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        ids.into_iter().map(uuid_of).collect()
+    }
+
+    async fn blob_uploader(&mut self, hash: &str) -> Result<Option<Uuid>> {
+        self.conn
+            .prepare_cached("SELECT device_id FROM blob_uploads WHERE hash = ?1")?
+            .query_row(params![hash], |r| r.get::<_, Vec<u8>>(0))
+            .optional()?
+            .map(uuid_of)
+            .transpose()
+    }
+
+    async fn record_upload(
+        &mut self,
+        hash: &str,
+        device: Uuid,
+        bytes: u64,
+        at: i64,
+    ) -> Result<bool> {
+        let inserted = self.conn.execute(
+            "INSERT INTO blob_uploads (hash, device_id, bytes, uploaded_at) \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (hash) DO NOTHING",
+            params![hash, device.as_bytes().as_slice(), to_db(bytes)?, at],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    async fn unreferenced_upload_bytes(&mut self, device: Uuid) -> Result<u64> {
+        let total: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT COALESCE(SUM(bytes), 0) FROM blob_uploads u WHERE device_id = ?1 \
+                 AND NOT EXISTS (SELECT 1 FROM case_blobs c WHERE c.hash = u.hash)",
+            )?
+            .query_row(params![device.as_bytes().as_slice()], |r| r.get(0))?;
+        from_db(total)
+    }
+
+    async fn stale_uploads(&mut self, before: i64, limit: u32) -> Result<Vec<String>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT hash FROM blob_uploads u WHERE uploaded_at < ?1 \
+                 AND NOT EXISTS (SELECT 1 FROM case_blobs c WHERE c.hash = u.hash) \
+                 ORDER BY uploaded_at LIMIT ?2",
+            )?
+            .query_map(params![before, limit], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?)
+    }
+
+    async fn delete_uploads(&mut self, hashes: &[String]) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("DELETE FROM blob_uploads WHERE hash = ?1")?;
+        for hash in hashes {
+            stmt.execute(params![hash])?;
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! Test fixtures: a real HQ on loopback for either backend, and a minimal device that keeps
 //! real case documents (made with fieldcore's commands) and speaks the sync protocol.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, unused_imports, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -89,6 +89,11 @@ impl TestHq {
         let dir = tempfile::tempdir().unwrap();
         let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().join("data"));
         config.clock = Some(Arc::new(t0));
+        // The benchmark's baseline route, in builds that have it (its suite test uses it).
+        #[cfg(feature = "bench-baseline")]
+        {
+            config.bench_baseline = true;
+        }
         configure(&mut config);
         if backend == Backend::Postgres {
             config.database_url = Some(fresh_schema_url().await);

@@ -1076,6 +1076,221 @@ pub async fn blobs_are_verified_idempotent_and_served(backend: Backend) {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
+// ---------------------------------------------------------------- blob access (issue 11)
+
+/// Attaches a photo (its bytes `photo`, thumbnail `thumb`) to a case on the device.
+fn attach(device: &mut TestDevice, case: Uuid, photo: &[u8], thumb: &[u8]) {
+    device.execute(
+        case,
+        &fieldcore::Command::AttachPhoto(fieldcore::PhotoAttachment {
+            hash: fieldcore::sha256_hex(photo),
+            kind: fieldcore::PhotoKind::Defect,
+            caption: "the cracked housing".into(),
+            taken_at: None,
+            size: photo.len() as u64,
+            width: 640,
+            height: 480,
+            thumbnail_hash: fieldcore::sha256_hex(thumb),
+            thumbnail_size: thumb.len() as u64,
+            gps: None,
+        }),
+    );
+}
+
+async fn blob_status(hq: &TestHq, method: Method, token: &str, bytes: &[u8]) -> StatusCode {
+    let path = format!("/v1/blobs/{}", fieldcore::sha256_hex(bytes));
+    hq.send(method, &path, Some(token), vec![]).await.0
+}
+
+pub async fn a_blob_is_served_only_to_devices_that_may_see_a_case_naming_it(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let other = hq.person("zhao", Role::Engineer, None).await;
+    let desk = hq.person("li", Role::HqStaff, None).await;
+    let tech = hq.person("chen", Role::Technician, Some("north")).await;
+    let (photo, thumb, stray) = (b"photo".to_vec(), b"thumb".to_vec(), b"stray".to_vec());
+    let case = phone.register();
+    attach(&mut phone, case, &photo, &thumb);
+    phone.sync(&hq).await;
+    for bytes in [&photo, &thumb, &stray] {
+        let path = format!("/v1/blobs/{}", fieldcore::sha256_hex(bytes));
+        let (status, _) = hq
+            .send(Method::PUT, &path, Some(&phone.token), bytes.to_vec())
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    // The uploader and whoever may see the case read the photo and its thumbnail.
+    for token in [&phone.token, &desk.token] {
+        for bytes in [&photo, &thumb] {
+            assert_eq!(
+                blob_status(&hq, Method::GET, token, bytes).await,
+                StatusCode::OK
+            );
+            assert_eq!(
+                blob_status(&hq, Method::HEAD, token, bytes).await,
+                StatusCode::OK
+            );
+        }
+    }
+    // Others get the answer for a blob HQ does not hold, however well they know the hash.
+    for token in [&other.token, &tech.token] {
+        for bytes in [&photo, &thumb, &stray] {
+            assert_eq!(
+                blob_status(&hq, Method::GET, token, bytes).await,
+                StatusCode::NOT_FOUND
+            );
+            assert_eq!(
+                blob_status(&hq, Method::HEAD, token, bytes).await,
+                StatusCode::NOT_FOUND
+            );
+        }
+    }
+    // A blob no case names: its uploader alone (HQ staff see cases, not uploads).
+    assert_eq!(
+        blob_status(&hq, Method::GET, &phone.token, &stray).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        blob_status(&hq, Method::GET, &desk.token, &stray).await,
+        StatusCode::NOT_FOUND
+    );
+    // Access follows the case: assigned to zhao, routed to the north center.
+    admin::assign(
+        hq.storage(),
+        &case.to_string(),
+        "zhao",
+        fieldhq::state::DEFAULT_TIME_ZONE,
+    )
+    .await
+    .unwrap();
+    admin::route(
+        hq.storage(),
+        &case.to_string(),
+        "north",
+        fieldhq::state::DEFAULT_TIME_ZONE,
+    )
+    .await
+    .unwrap();
+    for token in [&other.token, &tech.token] {
+        assert_eq!(
+            blob_status(&hq, Method::GET, token, &photo).await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            blob_status(&hq, Method::GET, token, &stray).await,
+            StatusCode::NOT_FOUND
+        );
+    }
+}
+
+pub async fn uploads_no_case_names_are_capped_per_device_and_removed_after_the_grace_period(
+    backend: Backend,
+) {
+    let hq = TestHq::start_configured(backend, |config| {
+        config.limits = fieldhq::Limits {
+            blob_quota_bytes: 1024 * 1024,
+            ..fieldhq::Limits::default()
+        }
+    })
+    .await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let tablet = hq.person("li", Role::HqStaff, None).await;
+    let blob = |n: u8, kib: usize| vec![n; kib * 1024];
+    let put = |bytes: Vec<u8>, token: String| {
+        let hq = &hq;
+        async move {
+            let path = format!("/v1/blobs/{}", fieldcore::sha256_hex(&bytes));
+            hq.send(Method::PUT, &path, Some(&token), bytes).await
+        }
+    };
+    let (first, second, third) = (blob(1, 400), blob(2, 400), blob(3, 400));
+    assert_eq!(
+        put(first.clone(), phone.token.clone()).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        put(second.clone(), phone.token.clone()).await.0,
+        StatusCode::CREATED
+    );
+    let (status, body) = put(third.clone(), phone.token.clone()).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error_code(&body), "quota_exceeded");
+    // The quota is per device, and re-sending a held blob costs nothing.
+    assert_eq!(
+        put(third.clone(), tablet.token.clone()).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        put(first.clone(), phone.token.clone()).await.0,
+        StatusCode::OK
+    );
+    // Blobs a case names do not count: once the case names the first two, room again.
+    let case = phone.register();
+    attach(&mut phone, case, &first, &second);
+    phone.sync(&hq).await;
+    let fourth = blob(4, 600);
+    assert_eq!(
+        put(fourth.clone(), phone.token.clone()).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(hq.count("SELECT COUNT(*) FROM blob_uploads").await, 4);
+
+    // Removal: nothing before the grace period has passed, then the unnamed ones alone.
+    let blobs = fieldhq::blobs::BlobStore::open(&hq.config.data_dir).unwrap();
+    let uploaded_at = hq.count("SELECT MAX(uploaded_at) FROM blob_uploads").await;
+    let removed = fieldhq::blob_access::collect_unreferenced(hq.storage(), &blobs, uploaded_at)
+        .await
+        .unwrap();
+    assert_eq!(removed, 0);
+    let removed = fieldhq::blob_access::collect_unreferenced(hq.storage(), &blobs, uploaded_at + 1)
+        .await
+        .unwrap();
+    assert_eq!(removed, 2, "the tablet's third and the phone's fourth");
+    for (bytes, kept) in [
+        (&first, true),
+        (&second, true),
+        (&third, false),
+        (&fourth, false),
+    ] {
+        let hash = fieldcore::sha256_hex(bytes);
+        assert_eq!(blobs.size(&hash).unwrap().is_some(), kept, "{}", bytes[0]);
+    }
+    assert_eq!(hq.count("SELECT COUNT(*) FROM blob_uploads").await, 2);
+}
+
+pub async fn a_reindex_records_the_blobs_of_cases_stored_before_the_upgrade(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let desk = hq.person("li", Role::HqStaff, None).await;
+    let (photo, thumb) = (b"before".to_vec(), b"before, small".to_vec());
+    let case = phone.register();
+    attach(&mut phone, case, &photo, &thumb);
+    phone.sync(&hq).await;
+    let path = format!("/v1/blobs/{}", fieldcore::sha256_hex(&photo));
+    let (status, _) = hq
+        .send(Method::PUT, &path, Some(&phone.token), photo.clone())
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(hq.count("SELECT COUNT(*) FROM case_blobs").await, 2);
+    // As a database migrated to 0008 holds them: no record of what older cases name.
+    hq.storage()
+        .execute_raw("DELETE FROM case_blobs")
+        .await
+        .unwrap();
+    assert_eq!(
+        blob_status(&hq, Method::GET, &desk.token, &photo).await,
+        StatusCode::NOT_FOUND
+    );
+    fieldhq::read_model::reindex(hq.storage(), fieldhq::state::DEFAULT_TIME_ZONE)
+        .await
+        .unwrap();
+    assert_eq!(hq.count("SELECT COUNT(*) FROM case_blobs").await, 2);
+    assert_eq!(
+        blob_status(&hq, Method::GET, &desk.token, &photo).await,
+        StatusCode::OK
+    );
+}
+
 // ---------------------------------------------------------------- lifecycle
 
 pub async fn shutdown_is_graceful_and_data_survives_a_restart(backend: Backend) {
@@ -1252,6 +1467,16 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
             .unwrap(),
         0
     );
+    // Migration 8: blob access starts empty; existing cases get theirs from a reindex.
+    for table in ["blob_uploads", "case_blobs"] {
+        assert_eq!(
+            v2.query_count(&format!("SELECT COUNT(*) FROM {table}"))
+                .await
+                .unwrap(),
+            0,
+            "{table}"
+        );
+    }
 
     // A database from a newer fieldhq is refused, not misread.
     let bump = match backend {
