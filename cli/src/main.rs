@@ -15,6 +15,7 @@ mod error;
 mod input;
 mod output;
 mod photo;
+mod reason;
 mod sync;
 
 use std::process::ExitCode;

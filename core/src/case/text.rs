@@ -648,11 +648,33 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp, locale: 
 
 /// A label padded to the label column; a Chinese character takes two columns in a terminal.
 pub fn label_padded(label: &str, width: usize) -> String {
-    let shown: usize = label
-        .chars()
-        .map(|c| if c.is_ascii() { 1 } else { 2 })
-        .sum();
-    format!("{label}{}", " ".repeat(width.saturating_sub(shown)))
+    format!(
+        "{label}{}",
+        " ".repeat(width.saturating_sub(text_width(label)))
+    )
+}
+
+/// The terminal columns a text takes: two for a CJK ideograph, a Hangul syllable or a
+/// full-width form (the Chinese punctuation `：（）` included), one for anything else, so the
+/// columns of a table line up in either language and a `°C` or `MΩ` is not padded short.
+pub fn text_width(text: &str) -> usize {
+    text.chars()
+        .map(|c| match u32::from(c) {
+            0x1100..=0x115F
+            | 0x2E80..=0x303E
+            | 0x3041..=0x33FF
+            | 0x3400..=0x4DBF
+            | 0x4E00..=0x9FFF
+            | 0xA000..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6
+            | 0x20000..=0x3FFFD => 2,
+            _ => 1,
+        })
+        .sum()
 }
 
 fn field(t: &mut Text, label: &str, value: impl AsRef<str>) {
