@@ -13,6 +13,8 @@ mod demo;
 mod device;
 mod error;
 mod input;
+#[cfg(test)]
+mod locale_check;
 mod output;
 mod photo;
 mod reason;
