@@ -401,10 +401,7 @@ fn the_sync_lines_read_in_chinese_and_in_english_against_a_real_hq() {
     let id = {
         let json = ok(dir, &["--db", DB, "--json", "case", "list"]);
         let json: Value = serde_json::from_str(&json).unwrap();
-        json["rows"][0]["case_id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        json["rows"][0]["case_id"].as_str().unwrap().to_owned()
     };
     let shown = ok(dir, &["--db", DB, "--lang", "zh-CN", "case", "show", &id]);
     assert!(shown.contains("已同步"), "{shown}");

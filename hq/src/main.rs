@@ -294,10 +294,16 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
             })?;
             let user = admin::add_user(&storage, &name, role, center.as_deref()).await?;
             let (name, role) = (&user.name, &user.role);
+            // The procedures' names for the roles; English keeps the stored name.
+            let zh_role = match role {
+                Role::Engineer => "现场服务工程师",
+                Role::Technician => "维修中心技术员",
+                Role::HqStaff => "总部人员",
+            };
             println!(
                 "{}",
                 l.pick(
-                    format!("已添加用户 {name}（{role}）"),
+                    format!("已添加用户 {name}（{zh_role}）"),
                     format!("user {name} ({role}) added")
                 )
             );
