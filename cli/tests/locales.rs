@@ -408,3 +408,146 @@ fn the_sync_lines_read_in_chinese_and_in_english_against_a_real_hq() {
     let shown = ok(dir, &["--db", DB, "--lang", "en", "case", "show", &id]);
     assert!(shown.contains("HQ          synced"), "{shown}");
 }
+
+#[test]
+fn photos_and_the_warranty_check_read_in_chinese() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path();
+    register(dir, "en");
+    let id = {
+        let json = ok(dir, &["--db", DB, "--json", "case", "list"]);
+        let json: Value = serde_json::from_str(&json).unwrap();
+        json["rows"][0]["case_id"].as_str().unwrap().to_owned()
+    };
+    let img = image::RgbImage::from_fn(640, 480, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8])
+    });
+    img.save_with_format(dir.join("plate.jpg"), image::ImageFormat::Jpeg)
+        .unwrap();
+    let added = ok(
+        dir,
+        &[
+            "--db",
+            DB,
+            "--lang",
+            "zh-CN",
+            "photo",
+            "add",
+            &id,
+            "plate.jpg",
+            "--kind",
+            "nameplate",
+            "--caption",
+            "铭牌特写",
+        ],
+    );
+    let lines: Vec<&str> = added.lines().collect();
+    assert!(lines[0].starts_with("已添加铭牌照片 "), "{added}");
+    assert!(lines[0].contains(" · 640×480 · "), "{added}");
+    let hash = lines[1].strip_prefix("哈希值：").unwrap().to_owned();
+    assert_eq!(hash.len(), 64, "{added}");
+    assert!(
+        lines[2].starts_with(&format!("案件 {id} · 状态 已登记")),
+        "{added}"
+    );
+
+    let list = ok(dir, &["--db", DB, "--lang", "zh-CN", "photo", "list", &id]);
+    let lines: Vec<&str> = list.lines().collect();
+    assert!(lines[0].starts_with("哈希值"), "{list}");
+    assert_eq!(
+        column_of(lines[0], "类型"),
+        column_of(lines[1], "铭牌"),
+        "{list}"
+    );
+    assert_eq!(
+        column_of(lines[0], "说明"),
+        column_of(lines[1], "铭牌特写"),
+        "{list}"
+    );
+    assert_eq!(
+        column_of(lines[0], "上传"),
+        column_of(lines[1], "待上传"),
+        "{list}"
+    );
+    assert_eq!(lines[2], "1 张照片");
+    let list = ok(dir, &["--db", DB, "--lang", "en", "photo", "list", &id]);
+    assert!(list.starts_with("HASH"), "{list}");
+    assert!(list.contains("  nameplate  "), "{list}");
+    assert!(list.contains("  pending  "), "{list}");
+    assert!(list.ends_with("1 photo\n"), "{list}");
+
+    let shown = ok(
+        dir,
+        &[
+            "--db",
+            DB,
+            "--lang",
+            "zh-CN",
+            "photo",
+            "show",
+            &id,
+            &hash[..8],
+        ],
+    );
+    assert!(
+        shown.starts_with(&format!("照片        {hash}\n")),
+        "{shown}"
+    );
+    assert!(shown.contains("\n类型        铭牌\n"), "{shown}");
+    assert!(shown.contains("\n上传        待上传\n"), "{shown}");
+    let shown = ok(
+        dir,
+        &["--db", DB, "--lang", "en", "photo", "show", &id, &hash[..8]],
+    );
+    assert!(
+        shown.starts_with(&format!("Photo       {hash}\n")),
+        "{shown}"
+    );
+    assert!(shown.contains("\nKind        nameplate\n"), "{shown}");
+
+    // A prefix matching nothing: fieldctl's own refusal, in Chinese, on the field `hash`.
+    let o = fieldctl(
+        dir,
+        &[
+            "--db", DB, "--lang", "zh-CN", "--json", "photo", "show", &id, "000000",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let json: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["error"]["field"], "hash");
+    assert_eq!(
+        json["error"]["message"],
+        "照片：本案件没有哈希值以 000000 开头的照片"
+    );
+
+    let check = |lang: &str| {
+        ok(
+            dir,
+            &[
+                "--lang",
+                lang,
+                "warranty",
+                "check",
+                "--category",
+                "motor",
+                "--purchase-date",
+                "2020-09-01",
+                "--received-date",
+                "2026-11-01",
+                "--cause",
+                "customer_misuse",
+                "--no-proof",
+            ],
+        )
+    };
+    let zh = check("zh-CN");
+    assert!(zh.starts_with("三包：不予三包\n依据："), "{zh}");
+    assert!(zh.contains("\n三包期：不适用\n说明："), "{zh}");
+    let en = check("en");
+    assert!(
+        en.starts_with(
+            "covered: no\nrule: no_proof_of_purchase\nperiod: none applies\nexplanation: "
+        ),
+        "{en}"
+    );
+}

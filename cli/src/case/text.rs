@@ -157,13 +157,14 @@ fn short_ids(ids: &[&str]) -> Vec<String> {
 pub fn warranty_text(d: &WarrantyDecision) -> String {
     let l = locale();
     let mut text = Text::default();
-    let (yes, no) = l.pick(("是", "否"), ("yes", "no"));
-    let covered = if d.covered { yes } else { no };
+    let covered = match (d.covered, l) {
+        (true, Locale::ZhCn) => "三包：予以三包",
+        (false, Locale::ZhCn) => "三包：不予三包",
+        (true, Locale::En) => "covered: yes",
+        (false, Locale::En) => "covered: no",
+    };
     let rule = l.pick(d.rule.text(l), d.rule.as_str().to_owned());
-    text.line(l.pick(
-        format!("予以三包：{covered}"),
-        format!("covered: {covered}"),
-    ));
+    text.line(covered);
     text.line(l.pick(format!("依据：{rule}"), format!("rule: {rule}")));
     text.line(match (d.months, d.period_end) {
         (Some(months), Some(end)) => l.pick(
