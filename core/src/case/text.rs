@@ -939,6 +939,18 @@ mod tests {
     }
 
     #[test]
+    fn chinese_takes_two_columns_and_other_letters_one() {
+        assert_eq!(text_width("status"), 6);
+        assert_eq!(text_width("状态"), 4);
+        assert_eq!(text_width("5 个工作日"), 10);
+        assert_eq!(text_width("（国外）："), 10);
+        assert_eq!(text_width("550MΩ · 96 °C"), 13);
+        assert_eq!(label_padded("状态", 6), "状态  ");
+        assert_eq!(label_padded("Status", 8), "Status  ");
+        assert_eq!(label_padded("出厂编号", 4), "出厂编号");
+    }
+
+    #[test]
     fn long_names_are_cut() {
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(truncate("abcd", 4), "abcd");
