@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use fieldcore::{DeadlineInputs, Market, Milestone, Policies, Timestamp};
+use fieldcore::{DeadlineInputs, Localized, Market, Milestone, Policies, Timestamp};
 use serde::Serialize;
 
 use crate::args::DeadlineCheckArgs;
@@ -26,6 +26,10 @@ struct DeadlineCheck {
     after_event: BTreeMap<&'static str, String>,
     /// Why the working days were counted Monday to Friday somewhere, if they were.
     calendar_note: Option<String>,
+    /// The year outside the calendar behind `calendar_note`, to word the note in either
+    /// language.
+    #[serde(skip)]
+    fallback_year: Option<i32>,
 }
 
 pub fn check(args: &DeadlineCheckArgs, out: &Printer) -> Result<()> {
@@ -49,11 +53,10 @@ pub fn check(args: &DeadlineCheckArgs, out: &Printer) -> Result<()> {
         Milestone::Report.as_str(),
         format!("{} days after the investigation", deadlines.report_days),
     );
-    let calendar_note = match (agreed_date, deadlines.working_days) {
+    let fallback = match (agreed_date, deadlines.working_days) {
         (None, Some(days)) => {
             fieldcore::working_days_due(&deadlines.calendar, deadlines.time_zone, received_at, days)
                 .fallback
-                .map(|f| f.to_string())
         }
         _ => None,
     };
@@ -63,42 +66,67 @@ pub fn check(args: &DeadlineCheckArgs, out: &Printer) -> Result<()> {
         agreed_date,
         due,
         after_event,
-        calendar_note,
+        calendar_note: fallback.map(|f| f.to_string()),
+        fallback_year: fallback.map(|f| f.year),
     };
     if out.is_json() {
         return out.json(&report);
     }
-    out.text(&text(&report, deadlines.working_days))
+    out.text(&text(
+        &report,
+        deadlines.working_days,
+        deadlines.report_days,
+    ))
 }
 
-fn text(report: &DeadlineCheck, working_days: Option<u32>) -> String {
+fn text(report: &DeadlineCheck, working_days: Option<u32>, report_days: u32) -> String {
+    let l = output::locale();
     let mut text = Text::default();
     let market = match report.market {
-        Market::Domestic => "domestic",
-        Market::Foreign => "foreign",
+        Market::Domestic => l.pick("国内", "domestic"),
+        Market::Foreign => l.pick("国外", "foreign"),
     };
-    text.line(format!(
-        "received {} ({market})",
-        report.received_at.to_rfc3339()
+    let received = report.received_at.to_rfc3339();
+    text.line(l.pick(
+        format!("收到投诉 {received}（{market}）"),
+        format!("received {received} ({market})"),
     ));
-    let mut rows = vec![["deadline".to_owned(), "due".to_owned()]];
-    let order = ["reply", "remedy", "report", "working_days", "close"];
-    for name in order {
+    let [deadline, due] = l
+        .pick(["期限", "截止"], ["deadline", "due"])
+        .map(str::to_owned);
+    let mut rows = vec![[deadline, due]];
+    for milestone in [
+        Milestone::Reply,
+        Milestone::Remedy,
+        Milestone::Report,
+        Milestone::WorkingDays,
+        Milestone::Close,
+    ] {
+        let name = milestone.as_str();
         let when = match (report.due.get(name), report.after_event.get(name)) {
             (Some(at), _) => at.to_rfc3339(),
-            (None, Some(after)) => after.clone(),
+            // The JSON keeps the English phrase; the text words it in the output's language.
+            (None, Some(_)) => l.pick(
+                format!("调查后 {report_days} 天内"),
+                format!("{report_days} days after the investigation"),
+            ),
             (None, None) => continue,
         };
-        let label = match (name, report.agreed_date, working_days) {
-            ("working_days", Some(_), _) => "agreed date".to_owned(),
-            ("working_days", None, Some(days)) => format!("{days} working days"),
-            _ => name.to_owned(),
+        let label = match (milestone, report.agreed_date, working_days) {
+            (Milestone::WorkingDays, Some(_), _) => l.pick("约定日期", "agreed date").to_owned(),
+            (Milestone::WorkingDays, None, Some(days)) => {
+                l.pick(format!("{days} 个工作日"), format!("{days} working days"))
+            }
+            _ => l.pick(milestone.text(l), name.to_owned()),
         };
         rows.push([label, when]);
     }
     output::aligned(&mut text, &rows);
-    if let Some(note) = &report.calendar_note {
-        text.line(format!("note: {note}"));
+    if let (Some(note), Some(year)) = (&report.calendar_note, report.fallback_year) {
+        text.line(l.pick(
+            format!("注：{year} 年不在工作日历中，该年按周一至周五计算工作日"),
+            format!("note: {note}"),
+        ));
     }
     text.into_string()
 }

@@ -8,6 +8,7 @@ use fieldcore::{CaseId, Command, Role, Store};
 
 use crate::error::{CliError, Result};
 use crate::output::Printer;
+use crate::reason::Reason;
 
 const DEFAULT_DB: &str = "fieldctl.db";
 const DEFAULT_USER: &str = "engineer";
@@ -55,12 +56,13 @@ impl Env {
     /// Opens (or creates) the database at `path`.
     pub fn open_at(&self, path: &Path) -> Result<Store> {
         if self.user.trim().is_empty() {
-            return Err(CliError::invalid("user", "must not be empty"));
+            return Err(CliError::invalid("user", Reason::Empty));
         }
         let role = match &self.role {
-            Some(text) => Some(Role::parse(text.trim()).ok_or_else(|| {
-                CliError::invalid("role", "must be engineer, technician or hq-staff")
-            })?),
+            Some(text) => Some(
+                Role::parse(text.trim())
+                    .ok_or_else(|| CliError::invalid("role", Reason::NotRole))?,
+            ),
             None => None,
         };
         let mut store = Store::open(path, &self.user)?;
@@ -90,7 +92,8 @@ pub fn execute_in(store: &mut Store, id: CaseId, command: Command, out: &Printer
         .map(|e| e.body.summary.clone())
         .unwrap_or_else(|| command.name().replace('_', " "));
     if let (Command::RecordPart(_), Some(line)) = (&command, &applied.entry_id) {
-        message.push_str(&format!("\nline id: {line}"));
+        let label = crate::output::locale().pick("配件记录编号", "line id");
+        message.push_str(&format!("\n{label}: {line}"));
     }
     out.case_changed(&view, applied.entry_id.as_deref(), &message, store.now())
 }

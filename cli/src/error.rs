@@ -1,11 +1,13 @@
 //! The CLI's one error type: core errors, input the CLI parses itself, usage errors, and how
 //! each is named in JSON and mapped to an exit code (2 for bad input, 1 for everything else).
 
-use fieldcore::Localized;
+use fieldcore::{Locale, Localized};
 use std::io;
 use std::path::PathBuf;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
+
+use crate::reason::{Reason, field_label};
 
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
 
@@ -16,7 +18,7 @@ pub enum CliError {
 
     /// A value the CLI parses itself (a date, an amount, a measurement) is malformed.
     #[error("invalid {field}: {reason}")]
-    Invalid { field: &'static str, reason: String },
+    Invalid { field: &'static str, reason: Reason },
 
     /// The command line does not match the commands (unknown flag, missing argument, ...).
     #[error("{}", usage_message(.0))]
@@ -54,11 +56,8 @@ pub enum CliError {
 }
 
 impl CliError {
-    pub fn invalid(field: &'static str, reason: impl Into<String>) -> CliError {
-        CliError::Invalid {
-            field,
-            reason: reason.into(),
-        }
+    pub fn invalid(field: &'static str, reason: Reason) -> CliError {
+        CliError::Invalid { field, reason }
     }
 
     /// 2 when the input was wrong and nothing was written; 1 otherwise.
@@ -136,15 +135,54 @@ impl CliError {
         }
     }
 
-    /// What stderr shows after "error: "; for usage errors, clap's whole text with its hints.
+    /// What stderr shows: "error: " and the text in the output's language; for usage errors,
+    /// clap's whole text with its hints.
     pub fn stderr_text(&self) -> String {
         match self {
             CliError::Usage(e) => e.render().to_string(),
-            CliError::Core(e) => {
+            other => {
                 let l = crate::output::locale();
-                format!("{}{}\n", l.pick("错误：", "error: "), e.text(l))
+                format!("{}{}\n", l.pick("错误：", "error: "), other.text(l))
             }
-            other => format!("error: {other}\n"),
+        }
+    }
+}
+
+impl Localized for CliError {
+    /// English is `Display`, as it always was; details from the operating system or clap stay
+    /// in their words inside the Chinese sentence (support searches for them).
+    fn text(&self, l: Locale) -> String {
+        if l == Locale::En {
+            return self.to_string();
+        }
+        match self {
+            CliError::Core(e) => e.text(l),
+            CliError::Invalid { field, reason } => {
+                format!("{}：{}", field_label(field, l), reason.text(l))
+            }
+            CliError::Usage(e) => format!("命令行有误：{}", usage_message(e)),
+            CliError::NoDatabase(path) => format!(
+                "{} 处没有数据库；请先登记案件，或用 --db 指定数据库",
+                path.display()
+            ),
+            #[cfg(feature = "demo")]
+            CliError::DemoFolder { path, source } => {
+                format!("无法创建演示文件夹 {}：{source}", path.display())
+            }
+            CliError::Output(e) => format!("无法写出结果：{e}"),
+            #[cfg(feature = "demo")]
+            CliError::DemoPhoto { what, reason } => {
+                format!("无法生成演示用的 {what} 照片：{reason}")
+            }
+            CliError::PhotoNotHere(hash) => {
+                format!("照片 {hash} 尚未到达本设备（由其他设备添加，尚未下载）")
+            }
+            CliError::WriteFile { path, source } => {
+                format!("无法写入 {}：{source}", path.display())
+            }
+            #[cfg(feature = "demo")]
+            CliError::Demo(detail) => format!("演示未能完成：{detail}"),
+            CliError::Io(e) => format!("文件系统错误：{e}"),
         }
     }
 }

@@ -5,13 +5,16 @@ use chrono::{DateTime, NaiveDate};
 use fieldcore::{Measurement, Timestamp};
 
 use crate::error::{CliError, Result};
+use crate::reason::Reason;
 
 /// A calendar date written YYYY-MM-DD.
 pub fn date(field: &'static str, text: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
         CliError::invalid(
             field,
-            format!("expected a date as YYYY-MM-DD, got \"{}\"", text.trim()),
+            Reason::NotDate {
+                got: text.trim().to_owned(),
+            },
         )
     })
 }
@@ -25,10 +28,9 @@ pub fn time(field: &'static str, text: &str) -> Result<Timestamp> {
     DateTime::parse_from_rfc3339(text.trim()).map_err(|_| {
         CliError::invalid(
             field,
-            format!(
-                "expected an RFC 3339 time such as 2026-03-01T09:30:00+08:00, got \"{}\"",
-                text.trim()
-            ),
+            Reason::NotTime {
+                got: text.trim().to_owned(),
+            },
         )
     })
 }
@@ -41,14 +43,9 @@ pub fn optional_time(field: &'static str, text: Option<&str>) -> Result<Option<T
 /// digits only, at most two decimals, no floating point on the way.
 pub fn amount_minor(field: &'static str, text: &str) -> Result<i64> {
     let t = text.trim();
-    let expected = || {
-        CliError::invalid(
-            field,
-            format!("expected an amount such as 120.50, got \"{t}\""),
-        )
-    };
+    let expected = || CliError::invalid(field, Reason::NotAmount { got: t.to_owned() });
     if t.starts_with('-') {
-        return Err(CliError::invalid(field, "must not be negative"));
+        return Err(CliError::invalid(field, Reason::Negative));
     }
     let (units, decimals) = match t.split_once('.') {
         Some((u, d)) if !d.is_empty() => (u, d),
@@ -62,10 +59,10 @@ pub fn amount_minor(field: &'static str, text: &str) -> Result<i64> {
     if decimals.len() > 2 {
         return Err(CliError::invalid(
             field,
-            format!("has more than 2 decimals: \"{t}\""),
+            Reason::TooManyDecimals { got: t.to_owned() },
         ));
     }
-    let too_large = || CliError::invalid(field, format!("is too large: \"{t}\""));
+    let too_large = || CliError::invalid(field, Reason::TooLarge { got: t.to_owned() });
     let units: i64 = units.parse().map_err(|_| too_large())?;
     let cents: i64 = match decimals.len() {
         0 => 0,
@@ -85,9 +82,9 @@ pub fn measurement(text: &str) -> Result<Measurement> {
     let (name, rest) = text.split_once('=').ok_or_else(|| {
         CliError::invalid(
             FIELD,
-            format!(
-                "expected name=value[unit] such as insulation_resistance=550MΩ, got \"{text}\""
-            ),
+            Reason::NotMeasurement {
+                got: text.to_owned(),
+            },
         )
     })?;
     let rest = rest.trim();
@@ -103,10 +100,10 @@ pub fn measurement(text: &str) -> Result<Measurement> {
         .ok_or_else(|| {
             CliError::invalid(
                 FIELD,
-                format!(
-                    "the value of \"{}\" is not a number: \"{rest}\"",
-                    name.trim()
-                ),
+                Reason::MeasurementNotNumber {
+                    name: name.trim().to_owned(),
+                    got: rest.to_owned(),
+                },
             )
         })?;
     Ok(Measurement {

@@ -13,8 +13,11 @@ mod demo;
 mod device;
 mod error;
 mod input;
+#[cfg(test)]
+mod locale_check;
 mod output;
 mod photo;
+mod reason;
 mod sync;
 
 use std::process::ExitCode;

@@ -5,8 +5,8 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use fieldcore::CaseView;
 use fieldcore::Timestamp;
+use fieldcore::{CaseView, Localized};
 // The formatting rules every text of a case shares live with the case text in the core.
 pub use fieldcore::{
     due_text as due, snake_name as name, time_text as time, truncate_text as truncate,
@@ -96,7 +96,7 @@ pub fn error_json(e: &CliError) -> Value {
     if let Some(field) = e.field() {
         error.insert("field".into(), Value::String(field));
     }
-    error.insert("message".into(), Value::String(e.to_string()));
+    error.insert("message".into(), Value::String(e.text(locale())));
     json!({ "error": error })
 }
 
@@ -158,38 +158,58 @@ pub fn locale() -> fieldcore::Locale {
 
 /// One line on where a case stands.
 pub fn status_line(view: &CaseView, now: Timestamp) -> String {
-    let mut line = format!(
-        "case {}{} · status {} · round {} · {}",
-        view.id,
-        view.number
-            .as_deref()
-            .map(|n| format!(" ({n})"))
-            .unwrap_or_default(),
-        fieldcore::case_status_text(view, locale()),
-        view.round,
-        due(&view.next_due, now, locale())
+    let l = locale();
+    let number = view
+        .number
+        .as_deref()
+        .map(|n| l.pick(format!("（{n}）"), format!(" ({n})")))
+        .unwrap_or_default();
+    let status = fieldcore::case_status_text(view, l);
+    let due = due(&view.next_due, now, l);
+    let mut line = l.pick(
+        format!(
+            "案件 {}{number} · 状态 {status} · 第 {} 轮 · {due}",
+            view.id, view.round
+        ),
+        format!(
+            "case {}{number} · status {status} · round {} · {due}",
+            view.id, view.round
+        ),
     );
     if view.has_conflict() {
         let fields: Vec<&str> = view.conflicts.iter().map(|c| c.field.as_str()).collect();
-        line.push_str(&format!(" · CONFLICT on {}", fields.join(", ")));
+        let fields = fields.join(", ");
+        line.push_str(&l.pick(
+            format!(" · 冲突字段 {fields}"),
+            format!(" · CONFLICT on {fields}"),
+        ));
     }
     line
 }
 
-/// Rows as left-aligned columns two spaces apart; the first row is the header.
+/// Rows as left-aligned columns two spaces apart; the first row is the header. Widths are
+/// terminal columns, a Chinese character taking two.
 pub fn aligned<const N: usize>(text: &mut Text, rows: &[[String; N]]) {
     let mut widths = [0usize; N];
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(fieldcore::text_width(cell));
         }
     }
     for row in rows {
         let cells: Vec<String> = row
             .iter()
             .zip(widths)
-            .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - cell.chars().count())))
+            .map(|(cell, w)| fieldcore::label_padded(cell, w))
             .collect();
         text.line(cells.join("  ").trim_end());
     }
+}
+
+/// "3 cases" / "3 个案件": a count and its noun, plural in English only.
+pub fn count(n: usize, zh: &str, en_one: &str, en_many: &str) -> String {
+    locale().pick(
+        format!("{n} {zh}"),
+        format!("{n} {}", if n == 1 { en_one } else { en_many }),
+    )
 }

@@ -14,6 +14,8 @@ fn fieldctl(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_fieldctl"))
         .current_dir(dir)
         .env_remove("FIELDCTL_USER")
+        // English, whatever the shell running the tests speaks.
+        .env_remove("LANG")
         .args(args)
         .output()
         .unwrap()

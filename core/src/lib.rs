@@ -72,8 +72,8 @@ pub use case::records::{
 pub use case::summary::{Summary, history_text};
 pub use case::text::{
     CaseTextExtras, case_text, dimensions as photo_dimensions, due_text, label_padded, money_text,
-    name as snake_name, photo_line, short_hash, status_text as case_status_text, time_text,
-    truncate as truncate_text,
+    name as snake_name, photo_line, short_hash, status_text as case_status_text, text_width,
+    time_text, truncate as truncate_text,
 };
 pub use case::view::{
     CasePhoto, CaseView, ConcurrentFact, ConflictAlternative, ConflictView, DecisionView, PartLine,

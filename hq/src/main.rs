@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use fieldcore::{Locale, Localized, label_padded, text_width};
 use fieldhq::storage::{CaseIndexQuery, CaseIndexRow, EscalationRow};
 use fieldhq::{Role, ServeConfig, Storage, StorageConfig, admin};
 use uuid::Uuid;
@@ -35,6 +36,10 @@ struct Cli {
         env = "FIELDHQ_TIME_ZONE"
     )]
     time_zone: chrono_tz::Tz,
+    /// The language of what the administration commands print: zh-CN or en [default: zh-CN
+    /// when $LANG says zh, else en]. The server's log stays English.
+    #[arg(long, global = true, value_name = "LANG")]
+    lang: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -340,6 +345,9 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
         database_url: cli.database_url.clone(),
     };
     let time_zone = cli.time_zone;
+    let lang_env = std::env::var("LANG").ok();
+    let l = Locale::choose(cli.lang.as_deref(), lang_env.as_deref())
+        .ok_or_else(|| fieldhq::Error::Invalid("--lang is zh-CN or en".into()))?;
     if let Command::Serve {
         addr,
         case_limit_mib,
@@ -367,18 +375,45 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
                 fieldhq::Error::Invalid("--role is engineer, technician or hq-staff".into())
             })?;
             let user = admin::add_user(&storage, &name, role, center.as_deref()).await?;
-            println!("user {} ({}) added", user.name, user.role);
+            let (name, role) = (&user.name, &user.role);
+            // The procedures' names for the roles; English keeps the stored name.
+            let zh_role = match role {
+                Role::Engineer => "现场服务工程师",
+                Role::Technician => "维修中心技术员",
+                Role::HqStaff => "总部人员",
+            };
+            println!(
+                "{}",
+                l.pick(
+                    format!("已添加用户 {name}（{zh_role}）"),
+                    format!("user {name} ({role}) added")
+                )
+            );
             Ok(())
         }
-        Command::Device { command } => device(&storage, command).await,
+        Command::Device { command } => device(&storage, command, l).await,
         Command::Assign { case, engineer } => {
             let row = admin::assign(&storage, &case, &engineer, time_zone).await?;
-            println!("case {} assigned to {engineer}", label(&row));
+            let case = label(&row);
+            println!(
+                "{}",
+                l.pick(
+                    format!("案件 {case} 已派给 {engineer}"),
+                    format!("case {case} assigned to {engineer}")
+                )
+            );
             Ok(())
         }
         Command::Route { case, center } => {
             let row = admin::route(&storage, &case, &center, time_zone).await?;
-            println!("case {} routed to {center}", label(&row));
+            let case = label(&row);
+            println!(
+                "{}",
+                l.pick(
+                    format!("案件 {case} 已转至维修中心 {center}"),
+                    format!("case {case} routed to {center}")
+                )
+            );
             Ok(())
         }
         Command::Reference {
@@ -387,14 +422,20 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
             let policies = std::fs::read_to_string(&policies)?;
             let catalogs = catalogs.map(std::fs::read_to_string).transpose()?;
             let version = admin::set_reference(&storage, &policies, catalogs.as_deref()).await?;
-            println!("reference data version {version} published");
+            println!(
+                "{}",
+                l.pick(
+                    format!("已发布第 {version} 版参考数据"),
+                    format!("reference data version {version} published")
+                )
+            );
             // New deadlines re-date every case's row.
             let done = admin::reindex(&storage, time_zone).await?;
-            println!("{} cases reindexed", done.cases);
+            println!("{}", reindexed(done.cases, l));
             Ok(())
         }
-        Command::Case { command } => case(&storage, command, time_zone).await,
-        Command::Escalation { command } => escalation(&storage, command, time_zone).await,
+        Command::Case { command } => case(&storage, command, time_zone, l).await,
+        Command::Escalation { command } => escalation(&storage, command, time_zone, l).await,
         Command::Trip { command } => {
             let now = chrono::Local::now().fixed_offset();
             let (case, by, decision) = match command {
@@ -407,24 +448,32 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
             };
             let record =
                 fieldhq::trips::decide(&storage, &case, &by, decision, now, time_zone).await?;
+            let request = &record.request;
+            let (zh, en) = if record.approved {
+                ("批准", "approved")
+            } else {
+                ("驳回", "rejected")
+            };
             println!(
-                "trip request {} of case {case} {} by {by}",
-                record.request,
-                if record.approved {
-                    "approved"
-                } else {
-                    "rejected"
-                }
+                "{}",
+                l.pick(
+                    format!("案件 {case} 的出差申请 {request} 已由 {by} {zh}"),
+                    format!("trip request {request} of case {case} {en} by {by}")
+                )
             );
             Ok(())
         }
         Command::Reindex => {
             let done = admin::reindex(&storage, time_zone).await?;
-            println!("{} cases reindexed", done.cases);
+            println!("{}", reindexed(done.cases, l));
             if done.unreadable > 0 {
+                let n = done.unreadable;
                 println!(
-                    "{} cases could not be read and kept their rows (see the log)",
-                    done.unreadable
+                    "{}",
+                    l.pick(
+                        format!("{n} 个案件无法读取，保留了原有的索引行（见日志）"),
+                        format!("{n} cases could not be read and kept their rows (see the log)")
+                    )
                 );
             }
             Ok(())
@@ -432,33 +481,63 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
     }
 }
 
-async fn device(storage: &Storage, command: DeviceCommand) -> fieldhq::Result<()> {
+async fn device(storage: &Storage, command: DeviceCommand, l: Locale) -> fieldhq::Result<()> {
     match command {
         DeviceCommand::Enrol { user, label } => {
             let enrolment = admin::enrol_device(storage, &user, label.as_deref()).await?;
-            println!("device {}", enrolment.device_id);
-            println!("token  {}", enrolment.token);
-            println!("(the token is shown only now; HQ keeps only its hash)");
+            let (device, token) = l.pick(("设备", "令牌"), ("device", "token"));
+            println!("{}{}", label_padded(device, 7), enrolment.device_id);
+            println!("{}{}", label_padded(token, 7), enrolment.token);
+            println!(
+                "{}",
+                l.pick(
+                    "（令牌只在此时显示一次；总部只保存它的哈希值）",
+                    "(the token is shown only now; HQ keeps only its hash)"
+                )
+            );
         }
         DeviceCommand::Revoke { device } => {
             let id = device
                 .parse()
                 .map_err(|_| fieldhq::Error::Invalid("a device id is a UUID".into()))?;
             admin::revoke_device(storage, id).await?;
-            println!("device {id} revoked");
+            println!(
+                "{}",
+                l.pick(format!("设备 {id} 已吊销"), format!("device {id} revoked"))
+            );
         }
         DeviceCommand::List => {
+            // Columns in terminal columns (a Chinese character takes two): the id's 36 and
+            // two spaces, then 11, 11 and 6 and one space each.
+            let line = |cells: [&str; 5]| {
+                format!(
+                    "{}  {} {} {} {}",
+                    label_padded(cells[0], 36),
+                    label_padded(cells[1], 11),
+                    label_padded(cells[2], 11),
+                    label_padded(cells[3], 6),
+                    cells[4]
+                )
+            };
             println!(
-                "device id                             user        label       bound  revoked"
+                "{}",
+                line(l.pick(
+                    ["设备编号", "用户", "标签", "已绑定", "已吊销"],
+                    ["device id", "user", "label", "bound", "revoked"]
+                ))
             );
+            let (yes, no) = l.pick(("是", "否"), ("yes", "no"));
             for d in admin::list_devices(storage).await? {
+                let id = d.device_id.to_string();
                 println!(
-                    "{}  {:<11} {:<11} {:<6} {}",
-                    d.device_id,
-                    d.user,
-                    d.label.unwrap_or_else(|| "-".into()),
-                    if d.actor.is_some() { "yes" } else { "no" },
-                    if d.revoked { "yes" } else { "no" }
+                    "{}",
+                    line([
+                        &id,
+                        &d.user,
+                        d.label.as_deref().unwrap_or("-"),
+                        if d.actor.is_some() { yes } else { no },
+                        if d.revoked { yes } else { no },
+                    ])
                 );
             }
         }
@@ -470,6 +549,7 @@ async fn case(
     storage: &Storage,
     command: CaseCommand,
     time_zone: chrono_tz::Tz,
+    l: Locale,
 ) -> fieldhq::Result<()> {
     match command {
         CaseCommand::List {
@@ -494,7 +574,7 @@ async fn case(
             if json {
                 print_json(&list_json(&rows, now)?)
             } else {
-                print!("{}", list_table(&rows, now, time_zone));
+                print!("{}", list_table(&rows, now, time_zone, l));
                 Ok(())
             }
         }
@@ -511,30 +591,30 @@ async fn case(
                 }
                 return print_json(&value);
             }
+            let created_by = &detail.created_by;
             let extras = fieldcore::CaseTextExtras {
                 header: vec![
                     (
-                        "Engineer".to_owned(),
-                        detail
-                            .engineer
-                            .clone()
-                            .unwrap_or_else(|| format!("none (created by {})", detail.created_by)),
+                        l.pick("工程师", "Engineer").to_owned(),
+                        detail.engineer.clone().unwrap_or_else(|| {
+                            l.pick(
+                                format!("无（由 {created_by} 创建）"),
+                                format!("none (created by {created_by})"),
+                            )
+                        }),
                     ),
                     (
-                        "Center".to_owned(),
+                        l.pick("维修中心", "Center").to_owned(),
                         detail
                             .row
                             .routed_center
                             .clone()
-                            .unwrap_or_else(|| "none".to_owned()),
+                            .unwrap_or_else(|| l.pick("无", "none").to_owned()),
                     ),
                 ],
                 photos: None,
             };
-            print!(
-                "{}",
-                fieldcore::case_text(&detail.view, &extras, now, output_locale())
-            );
+            print!("{}", fieldcore::case_text(&detail.view, &extras, now, l));
             Ok(())
         }
     }
@@ -544,6 +624,7 @@ async fn escalation(
     storage: &Storage,
     command: EscalationCommand,
     time_zone: chrono_tz::Tz,
+    l: Locale,
 ) -> fieldhq::Result<()> {
     match command {
         EscalationCommand::List { open, json } => {
@@ -556,7 +637,7 @@ async fn escalation(
                 return print_json(&to_json(&rows)?);
             }
             if rows.is_empty() {
-                println!("no escalations");
+                println!("{}", l.pick("没有升级事项", "no escalations"));
                 return Ok(());
             }
             for row in &rows {
@@ -565,15 +646,18 @@ async fn escalation(
                     "{}  {}  {}",
                     row.escalation_id,
                     local_time(row.raised_at, time_zone),
-                    record.text(fieldcore::Locale::En)
+                    record.text(l)
                 );
                 let cases: Vec<String> = row.cases.iter().map(Uuid::to_string).collect();
-                println!("    cases: {}", cases.join(", "));
+                let cases = cases.join(", ");
+                println!(
+                    "{}",
+                    l.pick(format!("    案件：{cases}"), format!("    cases: {cases}"))
+                );
             }
             println!(
-                "{} escalation{}",
-                rows.len(),
-                if rows.len() == 1 { "" } else { "s" }
+                "{}",
+                count(rows.len(), "条升级事项", "escalation", "escalations", l)
             );
             Ok(())
         }
@@ -585,11 +669,16 @@ async fn escalation(
             let row =
                 fieldhq::escalation::acknowledge(storage, id, &by, note.as_deref(), now, time_zone)
                     .await?;
-            println!(
-                "escalation {} acknowledged by {by} ({} case{})",
+            let (id, cases) = (
                 row.escalation_id,
-                row.cases.len(),
-                if row.cases.len() == 1 { "" } else { "s" }
+                count(row.cases.len(), "个案件", "case", "cases", l),
+            );
+            println!(
+                "{}",
+                l.pick(
+                    format!("升级事项 {id} 已由 {by} 确认（{cases}）"),
+                    format!("escalation {id} acknowledged by {by} ({cases})")
+                )
             );
             Ok(())
         }
@@ -601,10 +690,16 @@ async fn escalation(
                 None => chrono::Local::now().fixed_offset(),
             };
             let raised = fieldhq::escalation::scan(storage, now, time_zone).await?;
+            let n = raised.len();
             println!(
-                "{} overdue escalation{} raised",
-                raised.len(),
-                if raised.len() == 1 { "" } else { "s" }
+                "{}",
+                l.pick(
+                    format!("已发起 {n} 条逾期升级事项"),
+                    format!(
+                        "{n} overdue escalation{} raised",
+                        if n == 1 { "" } else { "s" }
+                    )
+                )
             );
             Ok(())
         }
@@ -635,32 +730,52 @@ fn print_json(value: &serde_json::Value) -> fieldhq::Result<()> {
     Ok(())
 }
 
-/// The `case list` table; times in the company's time zone.
-fn list_table(rows: &[CaseIndexRow], now: i64, time_zone: chrono_tz::Tz) -> String {
+/// The `case list` table; times in the company's time zone, widths in terminal columns.
+fn list_table(rows: &[CaseIndexRow], now: i64, time_zone: chrono_tz::Tz, l: Locale) -> String {
     if rows.is_empty() {
-        return "no cases\n".to_owned();
+        return format!("{}\n", l.pick("没有案件", "no cases"));
     }
     let mut table = vec![
-        [
-            "NUMBER", "STATUS", "CUSTOMER", "MODEL", "ENGINEER", "CENTER", "NEXT DUE", "",
-        ]
+        l.pick(
+            [
+                "编号",
+                "状态",
+                "客户",
+                "型号",
+                "工程师",
+                "维修中心",
+                "下一期限",
+                "",
+            ],
+            [
+                "NUMBER", "STATUS", "CUSTOMER", "MODEL", "ENGINEER", "CENTER", "NEXT DUE", "",
+            ],
+        )
         .map(str::to_owned),
     ];
     for row in rows {
         let next = match (&row.next_due_milestone, row.next_due_at) {
-            (Some(milestone), Some(at)) => format!("{milestone} {}", local_time(at, time_zone)),
+            (Some(milestone), Some(at)) => format!(
+                "{} {}",
+                fieldcore::Milestone::parse(milestone)
+                    .map_or_else(|| milestone.clone(), |m| m.text(l)),
+                local_time(at, time_zone)
+            ),
             _ => "-".to_owned(),
         };
         let mut flags = Vec::new();
         if row.is_overdue(now) {
-            flags.push("OVERDUE");
+            flags.push(l.pick("已逾期", "OVERDUE"));
         }
         if row.has_conflict {
-            flags.push("CONFLICT");
+            flags.push(l.pick("有冲突", "CONFLICT"));
         }
         table.push([
             row.number.clone(),
-            row.status.clone(),
+            match fieldcore::Status::parse(&row.status) {
+                Some(status) if l == Locale::ZhCn => status.text(l),
+                _ => row.status.clone(),
+            },
             fieldcore::truncate_text(&row.customer_name, 28),
             row.product_model.clone(),
             row.engineer.clone(),
@@ -672,7 +787,7 @@ fn list_table(rows: &[CaseIndexRow], now: i64, time_zone: chrono_tz::Tz) -> Stri
     let mut widths = [0usize; 8];
     for line in &table {
         for (w, cell) in widths.iter_mut().zip(line) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(text_width(cell));
         }
     }
     let mut out = String::new();
@@ -680,17 +795,30 @@ fn list_table(rows: &[CaseIndexRow], now: i64, time_zone: chrono_tz::Tz) -> Stri
         let cells: Vec<String> = line
             .iter()
             .zip(widths)
-            .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - cell.chars().count())))
+            .map(|(cell, w)| label_padded(cell, w))
             .collect();
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
     }
-    let count = rows.len();
-    out.push_str(&format!(
-        "{count} case{}\n",
-        if count == 1 { "" } else { "s" }
-    ));
+    out.push_str(&count(rows.len(), "个案件", "case", "cases", l));
+    out.push('\n');
     out
+}
+
+/// "3 cases" / "3 个案件": a count and its noun, plural in English only.
+fn count(n: usize, zh: &str, en_one: &str, en_many: &str, l: Locale) -> String {
+    l.pick(
+        format!("{n} {zh}"),
+        format!("{n} {}", if n == 1 { en_one } else { en_many }),
+    )
+}
+
+/// How many cases a reindex rebuilt.
+fn reindexed(cases: impl std::fmt::Display, l: Locale) -> String {
+    l.pick(
+        format!("已重建 {cases} 个案件的索引"),
+        format!("{cases} cases reindexed"),
+    )
 }
 
 /// Unix seconds as "2026-11-03 09:00" in the company's time zone.
@@ -736,12 +864,6 @@ async fn stop_signal() {
         () = interrupt => {}
         () = terminate => {}
     }
-}
-
-/// The language `case show` prints in: Chinese when `LANG` says zh, else English, as fieldctl.
-fn output_locale() -> fieldcore::Locale {
-    let lang = std::env::var("LANG").ok();
-    fieldcore::Locale::choose(None, lang.as_deref()).unwrap_or(fieldcore::Locale::En)
 }
 
 #[cfg(test)]

@@ -73,6 +73,7 @@ suites!(
     reindex_rebuilds_exactly_the_rows_the_syncs_wrote,
     case_show_prints_the_number_and_status,
     the_cli_lists_shows_and_reindexes,
+    the_admin_commands_print_in_chinese_and_in_english,
     batch_faults_escalate_at_the_threshold_within_the_window,
     batches_are_counted_apart_and_a_major_incident_escalates_at_once,
     two_hq_nodes_raise_one_escalation,

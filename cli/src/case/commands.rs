@@ -19,7 +19,8 @@ use crate::args::{
 use crate::device::{Env, execute_in};
 use crate::error::{CliError, Result};
 use crate::input;
-use crate::output::{Printer, to_value, view_json};
+use crate::output::{Printer, locale, to_value, view_json};
+use crate::reason::Reason;
 
 /// Runs one `case` subcommand.
 pub fn run(env: &Env, command: CaseCommand, out: &Printer) -> Result<()> {
@@ -180,7 +181,10 @@ fn register(env: &Env, args: RegisterArgs, out: &Printer) -> Result<()> {
     out.case_changed(
         &view,
         None,
-        &format!("registered case {}", view.id),
+        &locale().pick(
+            format!("已登记案件 {}", view.id),
+            format!("registered case {}", view.id),
+        ),
         store.now(),
     )
 }
@@ -236,14 +240,20 @@ fn show(env: &Env, case: &CaseRef, out: &Printer) -> Result<()> {
     }
     let mut shown = text::render(&view, &photos, Some(sync), now);
     if let Some(reason) = reason {
-        shown.push_str(&format!("\nWhy: {reason}\n"));
+        let why = locale().pick("原因：", "Why: ");
+        shown.push_str(&format!("\n{why}{reason}\n"));
     }
     out.text(&shown)
 }
 
 fn list(env: &Env, args: &ListArgs, out: &Printer) -> Result<()> {
     if args.limit == Some(0) {
-        return Err(CliError::invalid("limit", "must be between 1 and 500"));
+        return Err(CliError::invalid(
+            "limit",
+            Reason::LimitOutOfRange {
+                max: fieldcore::MAX_PAGE,
+            },
+        ));
     }
     let mut query = ListQuery {
         status: args.status,

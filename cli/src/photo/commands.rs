@@ -12,7 +12,8 @@ use super::text;
 use crate::args::{CaseRef, PhotoAddArgs, PhotoCommand, PhotoRef, PhotoShowArgs};
 use crate::device::{Env, execute_in};
 use crate::error::{CliError, Result};
-use crate::output::{Printer, to_value, view_json};
+use crate::output::{Printer, locale, to_value, view_json};
+use crate::reason::Reason;
 
 /// The shortest prefix accepted: shorter ones are easy to mistype into someone else's photo.
 const MIN_PREFIX: usize = 6;
@@ -45,12 +46,19 @@ fn add(env: &Env, args: &PhotoAddArgs, out: &Printer) -> Result<()> {
     // Checked before the database is opened: a mistyped path writes nothing. The format, the
     // size and the pixels are checked by the core before anything is stored.
     let file = &args.file;
-    let metadata = std::fs::metadata(file)
-        .map_err(|e| CliError::invalid("file", format!("{}: {e}", file.display())))?;
+    let metadata = std::fs::metadata(file).map_err(|e| {
+        CliError::invalid(
+            "file",
+            Reason::FileUnreadable {
+                path: file.clone(),
+                detail: e.to_string(),
+            },
+        )
+    })?;
     if !metadata.is_file() {
         return Err(CliError::invalid(
             "file",
-            format!("{} is not a file", file.display()),
+            Reason::NotAFile { path: file.clone() },
         ));
     }
     let (mut store, id) = open(env, &args.case)?;
@@ -115,7 +123,10 @@ fn print_photo(out: &Printer, info: &PhotoInfo, written: Option<(&Path, usize)>)
     }
     let mut text = text::record(info);
     if let Some((path, bytes)) = written {
-        text.push_str(&format!("wrote {bytes} bytes to {}\n", path.display()));
+        text.push_str(&locale().pick(
+            format!("已将 {bytes} 字节写入 {}\n", path.display()),
+            format!("wrote {bytes} bytes to {}\n", path.display()),
+        ));
     }
     out.text(&text)
 }
@@ -134,7 +145,7 @@ fn prefix(photo: &PhotoRef) -> Result<String> {
     {
         return Err(CliError::invalid(
             "hash",
-            format!("must be a photo's hash or at least {MIN_PREFIX} hex digits of it"),
+            Reason::NotHashPrefix { min: MIN_PREFIX },
         ));
     }
     Ok(prefix)
@@ -151,12 +162,11 @@ fn resolve<'a>(photos: &'a [PhotoInfo], prefix: &str) -> Result<&'a PhotoInfo> {
         }
         (None, _) => Err(CliError::invalid(
             "hash",
-            format!("no photo of this case starts with {prefix}"),
+            Reason::NoPhotoStartsWith {
+                prefix: prefix.to_owned(),
+            },
         )),
-        (Some(_), Some(_)) => Err(CliError::invalid(
-            "hash",
-            "matches several photos of this case; give more of the hash",
-        )),
+        (Some(_), Some(_)) => Err(CliError::invalid("hash", Reason::SeveralPhotosMatch)),
     }
 }
 

@@ -5,7 +5,9 @@ use chrono::{DateTime, NaiveDateTime};
 use fieldcore::{CaseView, Timestamp};
 use fieldcore::{PhotoInfo, UploadState};
 
-use crate::output::{Text, aligned, name, status_line, time, truncate};
+use fieldcore::{Localized, PhotoKind, label_padded};
+
+use crate::output::{Text, aligned, count, locale, name, status_line, time, truncate};
 
 pub use fieldcore::{photo_dimensions as dimensions, short_hash};
 
@@ -25,8 +27,20 @@ pub fn size(bytes: u64) -> String {
     }
 }
 
+/// Where a photo's bytes stand; English keeps the machine name scripts match on.
 pub fn upload(state: UploadState) -> String {
-    name(&state)
+    let zh = match state {
+        UploadState::Pending => "待上传",
+        UploadState::Uploaded => "已上传",
+        UploadState::NotHere => "不在本设备上",
+    };
+    locale().pick(zh.to_owned(), name(&state))
+}
+
+/// A photo's kind; English keeps the machine name, as `--kind` takes it.
+fn kind(kind: PhotoKind) -> String {
+    let l = locale();
+    l.pick(kind.text(l), kind.as_str().to_owned())
 }
 
 /// The camera's capture time, as the other times are shown; "-" when it recorded none.
@@ -63,29 +77,42 @@ pub fn line(info: &PhotoInfo) -> String {
 
 /// The `photo list` table.
 pub fn table(photos: &[PhotoInfo]) -> String {
+    let l = locale();
     let mut text = Text::default();
     if photos.is_empty() {
-        text.line("no photos");
+        text.line(l.pick("没有照片", "no photos"));
         return text.into_string();
     }
     let mut rows = vec![
-        [
-            "HASH",
-            "KIND",
-            "CAPTION",
-            "SIZE",
-            "WxH",
-            "TAKEN",
-            "UPLOAD",
-            "THUMBNAIL",
-        ]
+        l.pick(
+            [
+                "哈希值",
+                "类型",
+                "说明",
+                "大小",
+                "宽x高",
+                "拍摄时间",
+                "上传",
+                "缩略图",
+            ],
+            [
+                "HASH",
+                "KIND",
+                "CAPTION",
+                "SIZE",
+                "WxH",
+                "TAKEN",
+                "UPLOAD",
+                "THUMBNAIL",
+            ],
+        )
         .map(str::to_owned),
     ];
     for info in photos {
         let r = &info.record;
         rows.push([
             short_hash(&info.hash).to_owned(),
-            r.kind.as_str().to_owned(),
+            kind(r.kind),
             caption(&r.caption),
             size(r.size),
             dimensions(r),
@@ -97,62 +124,69 @@ pub fn table(photos: &[PhotoInfo]) -> String {
         ]);
     }
     aligned(&mut text, &rows);
-    let count = photos.len();
-    text.line(format!(
-        "{count} photo{}",
-        if count == 1 { "" } else { "s" }
-    ));
+    text.line(count(photos.len(), "张照片", "photo", "photos"));
     text.into_string()
 }
 
 /// A photo just attached (`photo add`): its kind, short hash, size in pixels and bytes, the
 /// whole hash, and where the case stands.
 pub fn added(view: &CaseView, hash: &str, now: Timestamp) -> String {
+    let l = locale();
     let mut text = Text::default();
     if let Some(photo) = view.photos.iter().find(|p| p.hash == hash) {
         let r = &photo.record;
-        text.line(format!(
-            "attached {} photo {} · {} · {}",
-            r.kind.as_str(),
-            short_hash(hash),
-            dimensions(r),
-            size(r.size)
+        let (kind, short, dimensions, size) =
+            (kind(r.kind), short_hash(hash), dimensions(r), size(r.size));
+        text.line(l.pick(
+            format!("已添加{kind}照片 {short} · {dimensions} · {size}"),
+            format!("attached {kind} photo {short} · {dimensions} · {size}"),
         ));
     }
-    text.line(format!("hash: {hash}"));
+    text.line(l.pick(format!("哈希值：{hash}"), format!("hash: {hash}")));
     text.line(status_line(view, now));
     text.into_string()
 }
 
 /// Everything about one photo, as `photo show` prints it.
 pub fn record(info: &PhotoInfo) -> String {
+    let l = locale();
     let mut t = Text::default();
     let r = &info.record;
-    let mut field = |label: &str, value: String| t.line(format!("{label:<LABEL$}{value}"));
-    field("Photo", info.hash.clone());
-    field("Kind", r.kind.as_str().to_owned());
-    field("Caption", caption(&r.caption));
+    let mut field = |zh: &str, en: &str, value: String| {
+        t.line(format!("{}{value}", label_padded(l.pick(zh, en), LABEL)));
+    };
+    field("照片", "Photo", info.hash.clone());
+    field("类型", "Kind", kind(r.kind));
+    field("说明", "Caption", caption(&r.caption));
     field(
+        "图像",
         "Image",
         format!("JPEG · {} · {}", dimensions(r), size(r.size)),
     );
-    field("Taken", taken(r.taken_at.as_deref()));
+    field("拍摄时间", "Taken", taken(r.taken_at.as_deref()));
     if let Some(gps) = &r.gps {
-        field("Position", format!("{:.6}, {:.6}", gps.lat, gps.lon));
+        field(
+            "位置",
+            "Position",
+            format!("{:.6}, {:.6}", gps.lat, gps.lon),
+        );
     }
+    let (by, at) = (&r.added_by.by, time(&r.added_by.at));
     field(
+        "添加",
         "Added",
-        format!("by {} at {}", r.added_by.by, time(&r.added_by.at)),
+        l.pick(format!("{by} 于 {at}"), format!("by {by} at {at}")),
     );
-    field("Upload", upload(info.upload));
+    field("上传", "Upload", upload(info.upload));
     field(
+        "缩略图",
         "Thumbnail",
         format!(
             "{} · {} · {}",
             short_hash(&r.thumbnail_hash),
             size(r.thumbnail_size),
             info.thumbnail_path.as_ref().map_or_else(
-                || "not on this device".to_owned(),
+                || l.pick("不在本设备上", "not on this device").to_owned(),
                 |p| p.display().to_string()
             )
         ),

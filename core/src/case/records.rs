@@ -286,7 +286,10 @@ impl EscalationRecord {
         }
         if let Some(milestone) = &self.milestone {
             line.push_str(&if zh {
-                format!(" 超期：{milestone}")
+                // The deadline's Chinese name; a name this version does not know, as written.
+                let name = Milestone::parse(milestone)
+                    .map_or_else(|| milestone.clone(), |m| crate::Localized::text(&m, locale));
+                format!(" 超期：{name}")
             } else {
                 format!(" overdue: {milestone}")
             });

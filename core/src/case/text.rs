@@ -649,11 +649,33 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp, locale: 
 
 /// A label padded to the label column; a Chinese character takes two columns in a terminal.
 pub fn label_padded(label: &str, width: usize) -> String {
-    let shown: usize = label
-        .chars()
-        .map(|c| if c.is_ascii() { 1 } else { 2 })
-        .sum();
-    format!("{label}{}", " ".repeat(width.saturating_sub(shown)))
+    format!(
+        "{label}{}",
+        " ".repeat(width.saturating_sub(text_width(label)))
+    )
+}
+
+/// The terminal columns a text takes: two for a CJK ideograph, a Hangul syllable or a
+/// full-width form (the Chinese punctuation `：（）` included), one for anything else, so the
+/// columns of a table line up in either language and a `°C` or `MΩ` is not padded short.
+pub fn text_width(text: &str) -> usize {
+    text.chars()
+        .map(|c| match u32::from(c) {
+            0x1100..=0x115F
+            | 0x2E80..=0x303E
+            | 0x3041..=0x33FF
+            | 0x3400..=0x4DBF
+            | 0x4E00..=0x9FFF
+            | 0xA000..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6
+            | 0x20000..=0x3FFFD => 2,
+            _ => 1,
+        })
+        .sum()
 }
 
 fn field(t: &mut Text, label: &str, value: impl AsRef<str>) {
@@ -915,6 +937,18 @@ mod tests {
         assert_eq!(money_text(0, "CNY"), "0.00 CNY");
         assert_eq!(money_text(-150, "EUR"), "-1.50 EUR");
         assert_eq!(money_text(i64::MIN, "X"), "-92233720368547758.08 X");
+    }
+
+    #[test]
+    fn chinese_takes_two_columns_and_other_letters_one() {
+        assert_eq!(text_width("status"), 6);
+        assert_eq!(text_width("状态"), 4);
+        assert_eq!(text_width("5 个工作日"), 10);
+        assert_eq!(text_width("（国外）："), 10);
+        assert_eq!(text_width("550MΩ · 96 °C"), 13);
+        assert_eq!(label_padded("状态", 6), "状态  ");
+        assert_eq!(label_padded("Status", 8), "Status  ");
+        assert_eq!(label_padded("出厂编号", 4), "出厂编号");
     }
 
     #[test]

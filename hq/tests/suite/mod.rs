@@ -1886,7 +1886,10 @@ pub async fn the_cli_lists_shows_and_reindexes(backend: Backend) {
         if let Some(url) = &config.database_url {
             command.arg("--database-url").arg(url);
         }
-        command.args(args).env_remove("FIELDHQ_TIME_ZONE");
+        command
+            .args(args)
+            .env_remove("FIELDHQ_TIME_ZONE")
+            .env_remove("LANG");
         let output = command.output().unwrap();
         assert!(
             output.status.success(),
@@ -1927,6 +1930,103 @@ pub async fn the_cli_lists_shows_and_reindexes(backend: Backend) {
     let filtered: serde_json::Value = serde_json::from_str(&filtered).unwrap();
     assert_eq!(filtered.as_array().unwrap().len(), 1);
     assert_eq!(filtered[0]["case_id"], case.to_string());
+}
+
+/// The `fieldhq` administration commands print in the language `--lang` (or `LANG`) names:
+/// a user added, an overdue scan, the escalation list and its acknowledgement, the case list;
+/// English as it always was.
+pub async fn the_admin_commands_print_in_chinese_and_in_english(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut wang = hq.person("wang", Role::Engineer, None).await;
+    let case = wang.register();
+    wang.sync(&hq).await;
+    let config = hq.config.storage();
+    let run = move |lang_env: Option<&str>, args: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fieldhq"));
+        command.arg("--data").arg(&config.data_dir);
+        if let Some(url) = &config.database_url {
+            command.arg("--database-url").arg(url);
+        }
+        command.args(args).env_remove("FIELDHQ_TIME_ZONE");
+        match lang_env {
+            Some(lang) => command.env("LANG", lang),
+            None => command.env_remove("LANG"),
+        };
+        let output = command.output().unwrap();
+        assert!(
+            output.status.success(),
+            "fieldhq {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    // Past the reply's deadline and the supervisor's delay (24 h each, by default).
+    let at = (t0() + chrono::Duration::hours(49)).to_rfc3339();
+    let number = format!("{MONTH}-0001");
+    let shown = number.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let zh = |args: &[&str]| {
+            let mut all = vec!["--lang", "zh-CN"];
+            all.extend_from_slice(args);
+            run(None, &all)
+        };
+        let en = |args: &[&str]| {
+            let mut all = vec!["--lang", "en"];
+            all.extend_from_slice(args);
+            run(None, &all)
+        };
+        let empty = (zh(&["escalation", "list"]), en(&["escalation", "list"]));
+        let users = (
+            zh(&["user", "add", "liu", "--role", "hq-staff"]),
+            en(&["user", "add", "zhao", "--role", "engineer"]),
+        );
+        let scan = zh(&["escalation", "scan", "--at", &at]);
+        let lists = (zh(&["escalation", "list"]), en(&["escalation", "list"]));
+        let by_lang_env = run(Some("zh_CN.UTF-8"), &["escalation", "list", "--open"]);
+        let id = lists.1.split_whitespace().next().unwrap().to_owned();
+        let ack = zh(&["escalation", "ack", &id, "--by", "liu"]);
+        let cases = (zh(&["case", "list"]), en(&["case", "list"]));
+        let show = zh(&["case", "show", &shown]);
+        (empty, users, scan, lists, by_lang_env, id, ack, cases, show)
+    })
+    .await
+    .unwrap();
+    let (empty, users, scan, lists, by_lang_env, id, ack, cases, show) = out;
+    assert_eq!(empty.0, "没有升级事项\n");
+    assert_eq!(empty.1, "no escalations\n");
+    assert_eq!(users.0, "已添加用户 liu（总部人员）\n");
+    assert_eq!(users.1, "user zhao (engineer) added\n");
+    assert_eq!(scan, "已发起 1 条逾期升级事项\n");
+
+    let (zh, en) = lists;
+    let zh_lines: Vec<&str> = zh.lines().collect();
+    assert_eq!(zh_lines.len(), 3, "{zh}");
+    assert!(zh_lines[0].starts_with(&id), "{zh}");
+    assert!(zh_lines[0].contains("超期：答复客户"), "{zh}");
+    assert_eq!(zh_lines[1], format!("    案件：{case}"));
+    assert_eq!(zh_lines[2], "1 条升级事项");
+    assert_eq!(by_lang_env, zh, "LANG picks Chinese without --lang");
+    let en_lines: Vec<&str> = en.lines().collect();
+    assert!(en_lines[0].starts_with(&id), "{en}");
+    assert!(en_lines[0].contains("reply"), "{en}");
+    assert_eq!(en_lines[1], format!("    cases: {case}"));
+    assert_eq!(en_lines[2], "1 escalation");
+
+    assert_eq!(ack, format!("升级事项 {id} 已由 liu 确认（1 个案件）\n"));
+
+    let (zh, en) = cases;
+    let zh_lines: Vec<&str> = zh.lines().collect();
+    assert!(zh_lines[0].starts_with("编号"), "{zh}");
+    assert!(
+        zh_lines[1].starts_with(&format!("{number}  已登记")),
+        "{zh}"
+    );
+    assert_eq!(zh_lines[2], "1 个案件");
+    assert!(en.starts_with("NUMBER"), "{en}");
+    assert!(en.contains(&format!("{number}  registered")), "{en}");
+    assert!(en.ends_with("1 case\n"), "{en}");
+    assert!(show.contains("工程师"), "{show}");
+    assert!(show.contains("无（由 wang 创建）"), "{show}");
 }
 
 // ---------------------------------------------------------------- every push tried on its case
