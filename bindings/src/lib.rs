@@ -25,13 +25,18 @@ pub mod convert;
 pub mod error;
 pub mod list;
 pub mod locale;
+pub mod log;
 pub mod model;
+pub mod observe;
 pub mod photos;
 pub mod progress;
 pub mod store;
 pub mod sync;
 pub mod view;
 pub mod warranty;
+
+#[cfg(test)]
+mod concurrency_tests;
 
 /// The version of this library, to put in bug reports.
 #[uniffi::export]

@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_deadline_inputs.sql"),
     include_str!("../../migrations/0006_sync_quarantine.sql"),
     include_str!("../../migrations/0007_sync_rejected.sql"),
+    include_str!("../../migrations/0008_case_search.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
