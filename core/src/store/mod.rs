@@ -458,6 +458,16 @@ impl Store {
         Ok(value)
     }
 
+    /// Runs `f` while this store holds an open write transaction (as a command does), for
+    /// tests of what other connections see meanwhile.
+    #[cfg(feature = "testing")]
+    pub fn with_write_for_test(&mut self, f: impl FnOnce()) -> Result<()> {
+        self.write(|_| {
+            f();
+            Ok(())
+        })
+    }
+
     /// Runs `f` on a case's open document (cached, or loaded). On `Ok` the document goes back
     /// to the cache; on `Err` it is dropped, because it may hold a change the database does not.
     pub(crate) fn with_doc<T>(
