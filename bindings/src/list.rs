@@ -22,9 +22,10 @@ pub struct ListQuery {
     /// (digits match the phone with or without its spaces and dashes); Chinese works as typed.
     #[uniffi(default)]
     pub text: Option<String>,
-    /// Newest update first (default) or earliest next deadline first.
+    /// Newest update first (`null`/`nil`, the default, or `Updated`) or earliest next
+    /// deadline first (`NextDue`).
     #[uniffi(default)]
-    pub sort: ListSort,
+    pub sort: Option<ListSort>,
     /// Only cases whose next deadline has passed (by the store's clock).
     #[uniffi(default)]
     pub overdue_only: bool,
@@ -50,10 +51,9 @@ pub struct ListQuery {
 }
 
 /// The order of a list screen.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, uniffi::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum ListSort {
     /// Newest update first.
-    #[default]
     Updated,
     /// Earliest next deadline first ("due soon"); cases without a deadline last.
     NextDue,
@@ -140,8 +140,8 @@ impl ListQuery {
             statuses: self.statuses,
             text: self.text,
             sort: match self.sort {
-                ListSort::Updated => SortOrder::Updated,
-                ListSort::NextDue => SortOrder::NextDue,
+                None | Some(ListSort::Updated) => SortOrder::Updated,
+                Some(ListSort::NextDue) => SortOrder::NextDue,
             },
             overdue_at: self.overdue_only.then_some(now),
             customer: self.customer,

@@ -158,12 +158,16 @@ impl FieldStore {
         let writer = match self.store.try_lock() {
             Ok(store) => Some(store),
             Err(TryLockError::WouldBlock) => None,
-            Err(TryLockError::Poisoned(_)) => Some(self.lock()?),
+            // The poisoned guard is released before `lock` reopens the store.
+            Err(TryLockError::Poisoned(poisoned)) => {
+                drop(poisoned);
+                Some(self.lock()?)
+            }
         };
         match writer {
             Some(mut store) => {
                 let view = store.case(case_id)?;
-                view_of(&store, view)?.with_files(|hash| store.blob_path(hash))
+                view_of(&store, view)
             }
             None => {
                 let mut reader = self.read()?;
@@ -487,11 +491,12 @@ impl FieldStore {
     }
 }
 
-/// The record of a case view, with its sync state read from the same store.
+/// The record of a case view, with its sync state read from the same store and the files of
+/// its photos that are on this device (the same whichever call returns the view).
 fn view_of(store: &Store, view: fieldcore::CaseView) -> Result<CaseView> {
     let state = store.case_sync_state(view.id)?;
     let reason = store.case_sync_reason(view.id)?;
-    Ok(CaseView::new(view, state, reason))
+    CaseView::new(view, state, reason).with_files(|hash| store.blob_path(hash))
 }
 
 fn count(n: i64) -> u64 {

@@ -241,12 +241,19 @@ final class ObservationHub: StoreObserver, @unchecked Sendable {
     private var changeContinuations: [UUID: AsyncStream<Set<CaseId>>.Continuation] = [:]
     private var statusContinuations: [UUID: AsyncStream<SyncStatus>.Continuation] = [:]
 
+    /// `work` under the lock (iOS 15 has no `NSLock.withLock`).
+    private func locked<T>(_ work: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return work()
+    }
+
     func changes() -> AsyncStream<Set<CaseId>> {
         AsyncStream(bufferingPolicy: .bufferingNewest(64)) { continuation in
             let key = UUID()
-            lock.withLock { changeContinuations[key] = continuation }
+            locked { changeContinuations[key] = continuation }
             continuation.onTermination = { [weak self] _ in
-                self?.lock.withLock { _ = self?.changeContinuations.removeValue(forKey: key) }
+                self?.locked { _ = self?.changeContinuations.removeValue(forKey: key) }
             }
         }
     }
@@ -255,22 +262,22 @@ final class ObservationHub: StoreObserver, @unchecked Sendable {
         AsyncStream(bufferingPolicy: .bufferingNewest(1)) { continuation in
             let key = UUID()
             continuation.yield(current)
-            lock.withLock { statusContinuations[key] = continuation }
+            locked { statusContinuations[key] = continuation }
             continuation.onTermination = { [weak self] _ in
-                self?.lock.withLock { _ = self?.statusContinuations.removeValue(forKey: key) }
+                self?.locked { _ = self?.statusContinuations.removeValue(forKey: key) }
             }
         }
     }
 
     func onCasesChanged(caseIds: [CaseId]) {
         let ids = Set(caseIds)
-        for continuation in lock.withLock({ Array(changeContinuations.values) }) {
+        for continuation in locked({ Array(changeContinuations.values) }) {
             continuation.yield(ids)
         }
     }
 
     func onSyncStatus(status: SyncStatus) {
-        for continuation in lock.withLock({ Array(statusContinuations.values) }) {
+        for continuation in locked({ Array(statusContinuations.values) }) {
             continuation.yield(status)
         }
     }

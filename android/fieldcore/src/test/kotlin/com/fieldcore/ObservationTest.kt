@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test
 
 class ObservationTest {
     @Test
-    fun `a list refreshes when another device's change arrives`() = runBlocking {
+    fun `a list refreshes when another device's change arrives`() = runBlocking<Unit> {
         Devices.requireHq()
         val phone = FieldCore(Devices.phone)
         val tablet = FieldCore(Devices.tablet)
