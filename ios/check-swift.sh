@@ -34,6 +34,7 @@ check() { # check <description> <command...>
 generated="$ios/Sources/FieldCore/Generated/FieldCore.swift"
 headers="$ios/build/headers/FieldCoreFFI"
 layer="$ios/Sources/FieldCore/AsyncFieldStore.swift"
+types="$ios/Sources/FieldCore/FieldTypes.swift"
 tests=("$ios"/Tests/FieldCoreTests/*.swift)
 
 check "generated Swift is in the FieldCore target" test -s "$generated"
@@ -50,8 +51,23 @@ check "build-xcframework.sh packs build/headers" grep -q -- '-headers "$out/head
 check "the shipped API has no test hook unless asked" \
     bash -c "! grep -q 'panicForTest' '$ios/Sources/FieldCore/AsyncFieldStore.swift'"
 
+# Dates, timestamps and ids are the Swift types of FieldTypes.swift (bindings/uniffi.toml), and
+# the observation, query and conflict types the layer builds on are generated.
+check "Timestamp is FieldTimestamp" grep -q 'public typealias Timestamp = FieldTimestamp' "$generated"
+check "LocalDate is FieldDate" grep -q 'public typealias LocalDate = FieldDate' "$generated"
+check "CaseId is UUID" grep -q 'public typealias CaseId = UUID' "$generated"
+check "FieldTypes.swift declares FieldTimestamp, FieldDate, CaseIdWire" \
+    bash -c "grep -q 'struct FieldTimestamp' '$types' && grep -q 'struct FieldDate' '$types' && grep -q 'enum CaseIdWire' '$types'"
+for generated_type in 'protocol StoreObserver' 'struct SyncStatus' 'enum SyncActivity' \
+    'struct SyncFailure' 'enum ConflictDecision' 'struct CaseCounts' 'enum ListSort' \
+    'protocol LogSink' 'enum LogLevel'; do
+    check "generated: $generated_type" grep -qE "public $generated_type\b" "$generated"
+done
+check "the layer's events and errors are Sendable / LocalizedError" \
+    bash -c "grep -q 'enum SyncEvent: @unchecked Sendable' '$layer' && grep -q 'extension FieldError: LocalizedError' '$layer'"
+
 # Every function the layer and the tests call on the generated API exists there.
-declared_funcs=$(grep -ohE 'func `?[A-Za-z]+`?\(' "$generated" "$layer" "${tests[@]}" |
+declared_funcs=$(grep -ohE 'func `?[A-Za-z]+`?\(' "$generated" "$layer" "$types" "${tests[@]}" |
     sed -E 's/func `?([A-Za-z]+)`?\(/\1/' | sort -u)
 called=$(grep -ohE '(store|\$0)\.[a-z][A-Za-z]+\(' "$layer" "${tests[@]}" |
     sed -E 's/.*\.([A-Za-z]+)\(/\1/' | sort -u)
@@ -64,13 +80,14 @@ done
 # Every type the layer and the tests name is declared in the generated API, the layer, the
 # tests, or is one of the platform's.
 declared_types=$(grep -ohE '(struct|class|enum|protocol|typealias) [A-Z][A-Za-z]+' \
-    "$generated" "$layer" "${tests[@]}" | awk '{print $2}' | sort -u)
+    "$generated" "$layer" "$types" "${tests[@]}" | awk '{print $2}' | sort -u)
 platform="Bool Data Date Double Error Int String URL UUID Set Task NSLock Thread Result Sendable
 CancellationError DispatchQueue DispatchTime FileManager ISO8601DateFormatter TimeZone XCTestCase
 XCTUnwrap UIColor UIGraphicsImageRenderer UIGraphicsImageRendererFormat CGSize CGRect CGFloat
 URLResourceValues AsyncThrowingStream UInt64 UInt32 UnsafeCurrentTask FieldCore Foundation XCTest UIKit
-ProcessInfo NSRegularExpression"
-used=$(grep -ohE '\b[A-Z][A-Za-z]+\b' "$layer" "${tests[@]}" | sort -u)
+ProcessInfo NSRegularExpression AsyncStream LocalizedError DateComponents Comparable Hashable
+CustomStringConvertible ExpressibleByStringLiteral"
+used=$(grep -ohE '\b[A-Z][A-Za-z]+\b' "$layer" "$types" "${tests[@]}" | sort -u)
 for name in $used; do
     case $name in XCT*|MΩ|SN|HQ|JPEG|HEIC|FIELDCORE_TEST_HOOKS|W|OLD) continue ;; esac
     if grep -qx "$name" <<<"$declared_types" || grep -qw "$name" <<<"$platform"; then

@@ -49,6 +49,8 @@ step_done "build"
 # library, the Python smoke test, and the Swift generation check. Each prints its own
 # "N passed, M failed" line; they run before nextest so that its summary closes the output.
 bash android/jvm-test/run.sh
+# docs/mobile.md's Kotlin, compiled against those bindings and stubs of the Android classes.
+bash android/jvm-test/docs.sh
 bash bindings/python/run.sh
 bash ios/check-swift.sh
 step_done "mobile bindings checks"

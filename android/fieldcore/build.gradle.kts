@@ -58,6 +58,8 @@ dependencies {
     // The AAR variant carries JNA's native part for every Android ABI.
     implementation(libs.jna) { artifact { type = "aar" } }
     implementation(libs.kotlinx.coroutines.core)
+    // @RequiresApi in the generated bindings' Android cleaner (uniffi.toml: android = true).
+    implementation(libs.androidx.annotation)
 
     testImplementation(libs.jna)
     testImplementation(libs.kotlin.test.junit5)

@@ -68,6 +68,8 @@ mapfile -t sources < <(
     find "$out/generated" -name '*.kt'
     find android/fieldcore/src/main/kotlin -name '*.kt' -not -path '*/com/fieldcore/android/*'
     find android/fieldcore/src/test/kotlin -name '*.kt'
+    # Stubs of the few Android classes the generated bindings name (uniffi.toml: android = true).
+    find android/jvm-test/stubs -name '*.kt'
 )
 # kotlinc takes a minute or more: skipped when the classes were compiled from exactly these
 # sources (generated bindings included), with this compiler and class path.

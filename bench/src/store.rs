@@ -11,7 +11,7 @@ use fieldcore::{
     CaseId, Cause, Channel, CustomerRequest, DefectInput, Market, Measurement, PartInput,
     ProofOfPurchase, Registration, Timestamp,
 };
-use fieldcore::{Command, ListQuery, Store};
+use fieldcore::{Command, ListQuery, SortOrder, Status, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
@@ -101,6 +101,60 @@ fn run_store(db: &Path, cases: usize) -> Result<Value, BenchError> {
             return Err(BenchError::Failed("search found nothing".into()));
         }
     }
+
+    // Free text as a search box sends it: a piece of a Chinese customer name, the last digits
+    // of a phone, the middle of a serial (three or more characters: the trigram index), each
+    // a page of 50 newest first.
+    let mut text_ms = Vec::new();
+    for n in 0..60 {
+        let i = rng.random_range(0..cases);
+        let text = match n % 3 {
+            0 => customer(i & !1).chars().skip(2).take(4).collect(),
+            1 => format!("{:04}", i % 10_000),
+            _ => serial(i)[3..].to_owned(),
+        };
+        let started = Instant::now();
+        let page = store.list(&ListQuery {
+            text: Some(text),
+            ..Default::default()
+        })?;
+        text_ms.push(ms(started));
+        if page.rows.is_empty() {
+            return Err(BenchError::Failed("text search found nothing".into()));
+        }
+    }
+    // Two characters (a two-character name): too short for trigrams, a scan of the columns.
+    let mut short_ms = Vec::new();
+    for _ in 0..20 {
+        let started = Instant::now();
+        let page = store.list(&ListQuery {
+            text: Some("唐山".into()),
+            ..Default::default()
+        })?;
+        short_ms.push(ms(started));
+        std::hint::black_box(page);
+    }
+    // The "due soon" tab of open cases, and the tab badges.
+    let mut due_ms = Vec::new();
+    let mut counts_ms = Vec::new();
+    for _ in 0..20 {
+        let started = Instant::now();
+        let page = store.list(&ListQuery {
+            statuses: vec![
+                Status::Registered,
+                Status::Acknowledged,
+                Status::VisitScheduled,
+            ],
+            sort: SortOrder::NextDue,
+            limit: 50,
+            ..Default::default()
+        })?;
+        due_ms.push(ms(started));
+        std::hint::black_box(page);
+        let started = Instant::now();
+        std::hint::black_box(store.counts()?);
+        counts_ms.push(ms(started));
+    }
     drop(store);
 
     let db_bytes = file_size(db) + file_size(&db.with_extension("db-wal"));
@@ -116,12 +170,17 @@ fn run_store(db: &Path, cases: usize) -> Result<Value, BenchError> {
         "open_case_p99_ms": round(percentile(&mut open_ms, 0.99)),
         "list_200_ms": round(percentile(&mut list_ms, 0.50)),
         "search_serial_ms": round(percentile(&mut search_ms, 0.50)),
+        "list_search_ms": round(percentile(&mut text_ms, 0.50)),
+        "list_search_p99_ms": round(percentile(&mut text_ms, 0.99)),
+        "list_search_2_chars_ms": round(percentile(&mut short_ms, 0.50)),
+        "list_due_soon_ms": round(percentile(&mut due_ms, 0.50)),
+        "counts_ms": round(percentile(&mut counts_ms, 0.50)),
         "rss_mb": rss.get("rss_mb").cloned().unwrap_or(Value::Null),
         "rss_probe": rss,
         "db_bytes_per_case": db_bytes / cases.max(1) as u64,
         "targets": {
             "command_p99_ms": 5.0, "open_case_p99_ms": 3.0, "list_200_ms": 5.0,
-            "search_serial_ms": 5.0, "rss_mb": 64.0
+            "search_serial_ms": 5.0, "list_search_ms": 10.0, "rss_mb": 64.0
         }
     }))
 }
@@ -220,6 +279,26 @@ fn visit(store: &mut Store, id: CaseId) -> Result<(), BenchError> {
     Ok(())
 }
 
+/// Half the customers Chinese (the search's hard case: no spaces between words), half English.
+fn customer(i: usize) -> String {
+    const CITIES: [&str; 8] = [
+        "石家庄",
+        "保定",
+        "唐山",
+        "邯郸",
+        "沧州",
+        "廊坊",
+        "衡水",
+        "邢台",
+    ];
+    const TRADES: [&str; 5] = ["水泵", "电机", "机电", "农机", "风机"];
+    if i.is_multiple_of(2) {
+        format!("{}{}{}厂", CITIES[i % 8], TRADES[(i / 8) % 5], i % 997)
+    } else {
+        format!("Customer {} Works", i % 997)
+    }
+}
+
 fn serial(i: usize) -> String {
     format!("M2406-{i:06}")
 }
@@ -229,7 +308,7 @@ fn registration(i: usize, first_received: Timestamp) -> Registration {
     let received = first_received + Duration::minutes(i as i64 * 7);
     let categories = ["motor", "generator", "pump"];
     Registration {
-        customer_name: format!("Customer {} Works", i % 997),
+        customer_name: customer(i),
         customer_phone: format!("+86 311 {:04} {:04}", i / 10_000, i % 10_000),
         customer_address: format!("{} Industrial Road, Shijiazhuang", i % 300),
         region: "Hebei".into(),

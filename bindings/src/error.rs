@@ -109,6 +109,24 @@ impl From<Core> for FieldError {
 }
 
 impl FieldError {
+    /// The variant's stable code (`validation`, `network`, ...): the same in every version and
+    /// language, for an app's own texts and for logs. Swift's `FieldError.code` and Kotlin's
+    /// `FieldException.code` (ios/, android/) return the same strings.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FieldError::Validation { .. } => "validation",
+            FieldError::UpdateRequired { .. } => "update_required",
+            FieldError::NotFound { .. } => "not_found",
+            FieldError::Conflict { .. } => "conflict",
+            FieldError::Storage { .. } => "storage",
+            FieldError::Network { .. } => "network",
+            FieldError::Unauthorized { .. } => "unauthorized",
+            FieldError::Cancelled => "cancelled",
+            FieldError::UnsupportedInput { .. } => "unsupported_input",
+            FieldError::Internal { .. } => "internal",
+        }
+    }
+
     pub(crate) fn internal(reason: impl Into<String>) -> FieldError {
         FieldError::Internal {
             reason: reason.into(),

@@ -5,7 +5,10 @@
 //!   `find_case`, `list_cases` (a list screen is one call), `execute` (every case command as
 //!   one [`CaseCommand`](command::CaseCommand)), `check_warranty`, `import_photo`,
 //!   `import_photo_file`, `import_photos` (progress + cancel), `photos`, `photo_path`,
-//!   `sync` (progress + cancel), `fetch_photo`, `collect_garbage`, `summary`, `set_user`;
+//!   `sync` (progress + cancel), `fetch_photo`, `collect_garbage`, `summary`, `set_user`,
+//!   `counts` (tab badges), `set_observer` and `sync_status` ([`observe`]: changed cases and
+//!   the sync banner's state); reads never wait for a sync's network traffic (ADR 0018);
+//! - [`set_log_sink`](log::set_log_sink), the library's log lines to logcat / os_log;
 //! - [`check_warranty`](warranty::check_warranty), the 三包 rule on its own;
 //! - [`ProgressListener`](progress::ProgressListener) and
 //!   [`CancelToken`](progress::CancelToken) for long calls (photo batches and sync);
@@ -25,13 +28,18 @@ pub mod convert;
 pub mod error;
 pub mod list;
 pub mod locale;
+pub mod log;
 pub mod model;
+pub mod observe;
 pub mod photos;
 pub mod progress;
 pub mod store;
 pub mod sync;
 pub mod view;
 pub mod warranty;
+
+#[cfg(test)]
+mod concurrency_tests;
 
 /// The version of this library, to put in bug reports.
 #[uniffi::export]

@@ -1,7 +1,8 @@
 //! List screens and search: one call returns a page of rows read from the projection table,
 //! never a case document, so a list of hundreds of cases stays a few milliseconds.
 
-use fieldcore::{ListQuery as CoreQuery, ListRow as CoreRow, Page};
+use fieldcore::SortOrder;
+use fieldcore::{CaseCounts as CoreCounts, ListQuery as CoreQuery, ListRow as CoreRow, Page};
 use fieldcore::{Market, Status};
 
 use crate::convert::{self, CaseId, Timestamp};
@@ -14,6 +15,17 @@ use crate::view::Due;
 pub struct ListQuery {
     #[uniffi(default)]
     pub status: Option<Status>,
+    /// Any of these statuses (an "open cases" tab); joined with `status` when both are set.
+    #[uniffi(default)]
+    pub statuses: Vec<Status>,
+    /// Free text found anywhere in the case number, customer name, serial number or phone
+    /// (digits match the phone with or without its spaces and dashes); Chinese works as typed.
+    #[uniffi(default)]
+    pub text: Option<String>,
+    /// Newest update first (`null`/`nil`, the default, or `Updated`) or earliest next
+    /// deadline first (`NextDue`).
+    #[uniffi(default)]
+    pub sort: Option<ListSort>,
     /// Only cases whose next deadline has passed (by the store's clock).
     #[uniffi(default)]
     pub overdue_only: bool,
@@ -38,7 +50,54 @@ pub struct ListQuery {
     pub after: Option<String>,
 }
 
-/// A row of a list screen: newest update first.
+/// The order of a list screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ListSort {
+    /// Newest update first.
+    Updated,
+    /// Earliest next deadline first ("due soon"); cases without a deadline last.
+    NextDue,
+}
+
+/// How many cases one status holds; `status` is `null`/`nil` for a status a newer app wrote.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct StatusCount {
+    pub status: Option<Status>,
+    pub status_text: String,
+    pub count: u64,
+}
+
+/// Tab badges over every case on the device.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CaseCounts {
+    /// Statuses with at least one case, by status name.
+    pub by_status: Vec<StatusCount>,
+    /// Cases whose next deadline has passed.
+    pub overdue: u64,
+    pub conflicts: u64,
+    pub total: u64,
+}
+
+impl From<CoreCounts> for CaseCounts {
+    fn from(c: CoreCounts) -> CaseCounts {
+        CaseCounts {
+            by_status: c
+                .by_status
+                .into_iter()
+                .map(|(text, count)| StatusCount {
+                    status: Status::parse(&text),
+                    status_text: text,
+                    count,
+                })
+                .collect(),
+            overdue: c.overdue,
+            conflicts: c.conflicts,
+            total: c.total,
+        }
+    }
+}
+
+/// A row of a list screen.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct ListRow {
     pub case_id: CaseId,
@@ -78,6 +137,12 @@ impl ListQuery {
     pub(crate) fn into_core(self, now: Timestamp) -> CoreQuery {
         CoreQuery {
             status: self.status,
+            statuses: self.statuses,
+            text: self.text,
+            sort: match self.sort {
+                None | Some(ListSort::Updated) => SortOrder::Updated,
+                Some(ListSort::NextDue) => SortOrder::NextDue,
+            },
             overdue_at: self.overdue_only.then_some(now),
             customer: self.customer,
             serial: self.serial,

@@ -39,9 +39,8 @@ pub struct ProgressUpdate {
 }
 
 /// Implemented by the app to follow a long call. Called on the thread that made the call,
-/// between steps; keep it quick (post to the UI, do not do I/O). Must not call back into the
-/// same `FieldStore` method, and not into the `FieldStore` at all during a sync, which holds
-/// the store until it ends (the call would wait for itself).
+/// between steps, with the store free: it may read the store (a sync holds it only while it
+/// prepares or stores a round). Keep it quick (post to the UI, do not do I/O).
 #[uniffi::export(foreign)]
 pub trait ProgressListener: Send + Sync {
     fn on_progress(&self, progress: ProgressUpdate);

@@ -1,24 +1,28 @@
 //! `FieldStore`, the object an app opens once per database: every method is one coarse,
 //! blocking call that delegates to `fieldcore::Store` and converts the result.
 //!
-//! Calls are serialised by one mutex (the core has one writer connection). A panic inside a
-//! call poisons it; the next call reopens the store from disk, which is always consistent
-//! because every command is one SQLite transaction. `sync` holds the mutex for the whole sync
-//! (the core's sync needs the store throughout); other calls wait for it, which is why apps
-//! sync from a background worker and never on a screen's critical path.
+//! Writes are serialised by one mutex over the core's writer connection; reads (lists,
+//! counts, a case whose document the writer is busy with) go through a second, read-only
+//! connection that WAL lets read the last committed state at any time. A sync holds the writer
+//! only to prepare a request and to store an answer, never during HTTP, so neither a screen
+//! nor a command waits for the network (ADR 0018). A panic inside a call poisons a mutex; the
+//! next call reopens that connection from disk, which is always consistent because every
+//! command is one SQLite transaction.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
 use crate::view::WarrantyDecision;
 use fieldcore::PhotoKind;
-use fieldcore::{Command, Store};
+use fieldcore::{Command, Reader, Store, StoreAccess, SyncEvent};
 
 use crate::command::CaseCommand;
 use crate::convert::CaseId;
-use crate::error::Result;
-use crate::list::{CasePage, ListQuery};
+use crate::error::{FieldError, Result};
+use crate::list::{CaseCounts, CasePage, ListQuery};
+use crate::log::{LogLevel, log};
 use crate::model::Registration;
+use crate::observe::{Observation, StoreObserver, SyncStatus};
 use crate::photos::{Collected, PhotoBatch, PhotoFile, PhotoImport, PhotoInfo, path_text};
 use crate::progress::{CancelToken, Observer, ProgressListener, ProgressStage, ProgressUpdate};
 use crate::sync::{SyncConfig, SyncProgress, SyncReport};
@@ -31,7 +35,8 @@ use fieldcore::Role;
 /// Every method blocks while it reads or writes the database (a list: milliseconds; a
 /// command: a few milliseconds plus an fsync; a photo: hundreds of milliseconds): call them
 /// off the main thread (Kotlin: `Dispatchers.IO`; Swift: a detached task or the async
-/// wrappers). Methods may be called from several threads; they run one at a time.
+/// wrappers). Methods may be called from several threads: writes run one at a time, reads
+/// run beside them, and none of them waits for a sync's network traffic.
 ///
 /// Release it with `close()` (Kotlin, Python: `destroy()`; Swift: when the last reference
 /// goes) when the app no longer needs it; the database closes once running calls finish.
@@ -39,6 +44,11 @@ use fieldcore::Role;
 pub struct FieldStore {
     path: PathBuf,
     store: Mutex<Store>,
+    /// The read-only connection for screens.
+    reader: Mutex<Reader>,
+    /// One sync at a time; a second waits for the first (reads and commands do not).
+    sync_gate: Mutex<()>,
+    observation: Observation,
 }
 
 /// What a command did.
@@ -74,10 +84,34 @@ impl FieldStore {
     pub fn open(path: String, user: String) -> Result<Arc<FieldStore>> {
         let path = PathBuf::from(path);
         let store = Store::open(&path, &user)?;
+        let reader = Reader::open(&path)?;
+        let observation = Observation::new(reader.last_sync_at()?);
         Ok(Arc::new(FieldStore {
             path,
             store: Mutex::new(store),
+            reader: Mutex::new(reader),
+            sync_gate: Mutex::new(()),
+            observation,
         }))
+    }
+
+    /// Registers the app's observer (one per store; `null`/`nil` removes it). It hears which
+    /// cases changed after every command and sync round, and every change of `sync_status`.
+    pub fn set_observer(&self, observer: Option<Arc<dyn StoreObserver>>) {
+        self.observation.set_observer(observer);
+    }
+
+    /// How sync stands: idle or syncing (with progress), the last success, the last failure.
+    pub fn sync_status(&self) -> SyncStatus {
+        self.observation.status()
+    }
+
+    /// Tab badges: cases per status, overdue and in conflict, over every case on the device.
+    /// Read beside any running write or sync.
+    pub fn counts(&self) -> Result<CaseCounts> {
+        let now = chrono::Local::now().fixed_offset();
+        let counts = self.read()?.counts(now)?;
+        Ok(counts.into())
     }
 
     /// Who following commands are recorded as (a tablet shared by technicians).
@@ -108,16 +142,41 @@ impl FieldStore {
     /// Registers a new complaint; the case id (UUIDv7) is made here, the official number
     /// comes from HQ on first sync.
     pub fn register(&self, registration: Registration) -> Result<CaseView> {
-        let mut store = self.lock()?;
-        let view = store.register(&registration.into())?;
-        view_of(&store, view)
+        let view = {
+            let mut store = self.lock()?;
+            let view = store.register(&registration.into())?;
+            view_of(&store, view)?
+        };
+        self.observation.cases_changed([view.id]);
+        Ok(view)
     }
 
-    /// Everything about one case.
+    /// Everything about one case, with the files of its photos and thumbnails that are on
+    /// this device. Read from the writer's cache when it is free, from the read-only
+    /// connection when a command or a sync round holds it: never waits for either.
     pub fn get_case(&self, case_id: CaseId) -> Result<CaseView> {
-        let mut store = self.lock()?;
-        let view = store.case(case_id)?;
-        view_of(&store, view)
+        let writer = match self.store.try_lock() {
+            Ok(store) => Some(store),
+            Err(TryLockError::WouldBlock) => None,
+            // The poisoned guard is released before `lock` reopens the store.
+            Err(TryLockError::Poisoned(poisoned)) => {
+                drop(poisoned);
+                Some(self.lock()?)
+            }
+        };
+        match writer {
+            Some(mut store) => {
+                let view = store.case(case_id)?;
+                view_of(&store, view)
+            }
+            None => {
+                let mut reader = self.read()?;
+                let view = reader.case(case_id)?;
+                let state = reader.case_sync_state(case_id)?;
+                let reason = reader.case_sync_reason(case_id)?;
+                CaseView::new(view, state, reason).with_files(|hash| reader.blob_path(hash))
+            }
+        }
     }
 
     /// A case by full id, an unambiguous id prefix (at least 4 characters) or its official
@@ -128,9 +187,8 @@ impl FieldStore {
 
     /// A page of a list screen, newest update first: one indexed query, no case loaded.
     pub fn list_cases(&self, query: ListQuery) -> Result<CasePage> {
-        let store = self.lock()?;
-        let page = store.list(&query.into_core(store.now()))?;
-        drop(store);
+        let now = chrono::Local::now().fixed_offset();
+        let page = self.read()?.list(&query.into_core(now), now)?;
         page.try_into()
     }
 
@@ -138,12 +196,16 @@ impl FieldStore {
     /// send to HQ, all or nothing.
     pub fn execute(&self, case_id: CaseId, command: CaseCommand) -> Result<CommandResult> {
         let command = Command::try_from(command)?;
-        let mut store = self.lock()?;
-        let (view, applied) = store.execute(case_id, &command)?;
-        Ok(CommandResult {
-            view: view_of(&store, view)?,
-            entry_id: applied.entry_id,
-        })
+        let result = {
+            let mut store = self.lock()?;
+            let (view, applied) = store.execute(case_id, &command)?;
+            CommandResult {
+                view: view_of(&store, view)?,
+                entry_id: applied.entry_id,
+            }
+        };
+        self.observation.cases_changed([case_id]);
+        Ok(result)
     }
 
     /// Decides a warranty question under this deployment's policy (HQ's reference data).
@@ -164,12 +226,16 @@ impl FieldStore {
         kind: PhotoKind,
         caption: String,
     ) -> Result<PhotoImport> {
-        let mut store = self.lock()?;
-        let (view, hash) = store.import_photo(case_id, &bytes, kind, &caption)?;
-        Ok(PhotoImport {
-            hash,
-            view: view_of(&store, view)?,
-        })
+        let import = {
+            let mut store = self.lock()?;
+            let (view, hash) = store.import_photo(case_id, &bytes, kind, &caption)?;
+            PhotoImport {
+                hash,
+                view: view_of(&store, view)?,
+            }
+        };
+        self.observation.cases_changed([case_id]);
+        Ok(import)
     }
 
     /// As `import_photo`, reading the file at `path` (refused unread when over the policy's
@@ -182,12 +248,17 @@ impl FieldStore {
         kind: PhotoKind,
         caption: String,
     ) -> Result<PhotoImport> {
-        let mut store = self.lock()?;
-        let (view, hash) = store.import_photo_file(case_id, Path::new(&path), kind, &caption)?;
-        Ok(PhotoImport {
-            hash,
-            view: view_of(&store, view)?,
-        })
+        let import = {
+            let mut store = self.lock()?;
+            let (view, hash) =
+                store.import_photo_file(case_id, Path::new(&path), kind, &caption)?;
+            PhotoImport {
+                hash,
+                view: view_of(&store, view)?,
+            }
+        };
+        self.observation.cases_changed([case_id]);
+        Ok(import)
     }
 
     /// Imports several photo files onto one case, reporting progress after each photo. Each
@@ -218,6 +289,7 @@ impl FieldStore {
                 &file.caption,
             )?;
             hashes.push(hash);
+            self.observation.cases_changed([case_id]);
             observer.report(ProgressStage::ImportingPhotos, hashes.len() as u64, total);
         }
         let mut store = self.lock()?;
@@ -266,25 +338,69 @@ impl FieldStore {
         let config = fieldcore::SyncConfig::try_from(config)?;
         let observer = Observer::new(listener, cancel);
         let token = observer.core_token();
-        let mut report = |p: &fieldcore::SyncProgress| {
-            let sync = SyncProgress::from(p);
-            // The core counts photos only once the uploads begin, after the last round trip.
-            let photos = p.photos_pending + p.photos_uploaded;
-            let (stage, completed, total) = if photos > 0 {
-                (ProgressStage::UploadingPhotos, p.photos_uploaded, photos)
-            } else {
-                let total = p.pushed_cases + p.pending_cases;
-                (ProgressStage::SyncingCases, p.pushed_cases, total)
-            };
-            observer.send(ProgressUpdate {
-                stage,
-                completed,
-                total,
-                sync: Some(sync),
-            });
+        // A second sync waits for the first; only syncs wait here.
+        let _gate = self
+            .sync_gate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.observation.sync_progress(SyncProgress::default());
+        log(LogLevel::Info, || "sync started".to_owned());
+        let mut events = |event: SyncEvent<'_>| match event {
+            SyncEvent::CasesChanged(ids) => self.observation.cases_changed(ids.iter().copied()),
+            SyncEvent::Progress(p) => {
+                log(LogLevel::Debug, || {
+                    format!(
+                        "sync: round {}, {} cases sent, {} received, {} pending, {} photos sent",
+                        p.rounds,
+                        p.pushed_cases,
+                        p.pulled_cases,
+                        p.pending_cases,
+                        p.photos_uploaded
+                    )
+                });
+                let sync = SyncProgress::from(p);
+                self.observation.sync_progress(sync);
+                // The core counts photos only once the uploads begin, after the last round
+                // trip.
+                let photos = p.photos_pending + p.photos_uploaded;
+                let (stage, completed, total) = if photos > 0 {
+                    (ProgressStage::UploadingPhotos, p.photos_uploaded, photos)
+                } else {
+                    let total = p.pushed_cases + p.pending_cases;
+                    (ProgressStage::SyncingCases, p.pushed_cases, total)
+                };
+                observer.send(ProgressUpdate {
+                    stage,
+                    completed,
+                    total,
+                    sync: Some(sync),
+                });
+            }
         };
-        let report = self.lock()?.sync(&config, &mut report, &token)?;
-        Ok(report.into())
+        match fieldcore::sync_shared(self, &config, &mut events, &token) {
+            Ok(report) => {
+                log(LogLevel::Info, || {
+                    format!(
+                        "sync finished in {} ms: {} rounds, {} conflicts",
+                        report.millis, report.progress.rounds, report.conflicts
+                    )
+                });
+                let last = self
+                    .read()
+                    .and_then(|r| Ok(r.last_sync_at()?))
+                    .ok()
+                    .flatten();
+                self.observation.sync_succeeded(last);
+                Ok(report.into())
+            }
+            Err(e) => {
+                let error = FieldError::from(e);
+                log(LogLevel::Warn, || format!("sync failed: {}", error.code()));
+                self.observation
+                    .sync_failed(&error, chrono::Local::now().fixed_offset());
+                Err(error)
+            }
+        }
     }
 
     /// Downloads a photo or thumbnail that is on a case but not on this device (taken on
@@ -300,10 +416,10 @@ impl FieldStore {
     ) -> Result<String> {
         let config = fieldcore::SyncConfig::try_from(config)?;
         let token = Observer::new(None, cancel).core_token();
-        let mut store = self.lock()?;
-        let path = store.blob_path(&hash)?;
+        let path = self.read()?.blob_path(&hash)?;
         if !path.is_file() {
-            store.fetch_blob(&config, &hash, &token)?;
+            // Downloaded with the store free; only storing the file takes it.
+            fieldcore::fetch_blob_shared(self, &config, &hash, &token)?;
         }
         path_text(path)
     }
@@ -326,9 +442,37 @@ impl FieldStore {
     }
 }
 
+/// The sync loop's door to the writer: held per prepare and per apply, never across HTTP.
+impl StoreAccess for FieldStore {
+    fn with_store<R>(
+        &self,
+        f: impl FnOnce(&mut Store) -> fieldcore::Result<R>,
+    ) -> fieldcore::Result<R> {
+        let mut store = self.lock_core()?;
+        f(&mut store)
+    }
+}
+
 impl FieldStore {
+    /// The read-only connection, reopened if a panic interrupted an earlier read.
+    fn read(&self) -> Result<MutexGuard<'_, Reader>> {
+        match self.reader.lock() {
+            Ok(reader) => Ok(reader),
+            Err(poisoned) => {
+                let mut reader = poisoned.into_inner();
+                *reader = Reader::open(&self.path)?;
+                self.reader.clear_poison();
+                Ok(reader)
+            }
+        }
+    }
+
     /// The store, reopened from disk if a panic interrupted an earlier call.
     fn lock(&self) -> Result<MutexGuard<'_, Store>> {
+        Ok(self.lock_core()?)
+    }
+
+    fn lock_core(&self) -> fieldcore::Result<MutexGuard<'_, Store>> {
         match self.store.lock() {
             Ok(store) => Ok(store),
             Err(poisoned) => {
@@ -336,6 +480,9 @@ impl FieldStore {
                 // The database is consistent (each command is one transaction); memory may not
                 // be, so the caches and the connection are replaced.
                 let user = store.user().to_owned();
+                log(LogLevel::Error, || {
+                    "reopening the store after a panic in an earlier call".to_owned()
+                });
                 *store = Store::open(&self.path, &user)?;
                 self.store.clear_poison();
                 Ok(store)
@@ -344,11 +491,12 @@ impl FieldStore {
     }
 }
 
-/// The record of a case view, with its sync state read from the same store.
+/// The record of a case view, with its sync state read from the same store and the files of
+/// its photos that are on this device (the same whichever call returns the view).
 fn view_of(store: &Store, view: fieldcore::CaseView) -> Result<CaseView> {
     let state = store.case_sync_state(view.id)?;
     let reason = store.case_sync_reason(view.id)?;
-    Ok(CaseView::new(view, state, reason))
+    CaseView::new(view, state, reason).with_files(|hash| store.blob_path(hash))
 }
 
 fn count(n: i64) -> u64 {

@@ -38,7 +38,7 @@ pub struct SyncConfig {
 }
 
 /// A sync's running counters, reported after every round trip and every photo upload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, uniffi::Record)]
 pub struct SyncProgress {
     /// Round trips to HQ so far.
     pub rounds: u32,

@@ -178,6 +178,39 @@ pub struct ConflictAlternative {
     pub by: String,
     pub device: String,
     pub at: Timestamp,
+    /// The decision itself, typed, for a conflict screen that shows each side in full;
+    /// `null`/`nil` for a concurrently corrected fact (`facts.<key>`: `value` is the fact).
+    #[uniffi(default)]
+    pub decision: Option<ConflictDecision>,
+}
+
+/// One side of a decision conflict, as the device that made it recorded it.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum ConflictDecision {
+    /// `status` is `null`/`nil` for a status a newer app wrote (`status_text` holds it).
+    Status {
+        status: Option<Status>,
+        status_text: String,
+    },
+    Defect {
+        cause: Cause,
+        quality_fault: bool,
+        findings: String,
+        measurements: Vec<Measurement>,
+        major_incident: bool,
+        evidence_photos: Vec<String>,
+    },
+    Warranty {
+        decision: WarrantyDecision,
+        evidence_photos: Vec<String>,
+    },
+    Charge {
+        charge: Charge,
+    },
+    Resolution {
+        outcome: Outcome,
+        summary: String,
+    },
 }
 
 /// The case passed on to quality (品保部): the remedy deadline no longer applies to its round.
@@ -377,6 +410,13 @@ pub struct CasePhoto {
     /// Only when the photo policy keeps positions.
     pub gps: Option<GpsPosition>,
     pub added: Stamp,
+    /// The thumbnail's file when it is on this device (a detail screen shows it without
+    /// another call); `null`/`nil` until `fetch_photo` brings it.
+    #[uniffi(default)]
+    pub thumbnail_path: Option<String>,
+    /// The photo's file when it is on this device.
+    #[uniffi(default)]
+    pub photo_path: Option<String>,
 }
 
 /// Everything about one case.
@@ -517,11 +557,33 @@ impl From<core::CasePhoto> for CasePhoto {
             thumbnail_size: r.thumbnail_size,
             gps: r.gps,
             added: r.added_by.into(),
+            thumbnail_path: None,
+            photo_path: None,
         }
     }
 }
 
 impl CaseView {
+    /// Fills in the photos' and thumbnails' files that are on this device.
+    pub(crate) fn with_files(
+        mut self,
+        path_of: impl Fn(&str) -> fieldcore::Result<std::path::PathBuf>,
+    ) -> crate::error::Result<CaseView> {
+        let on_device = |hash: &str| -> crate::error::Result<Option<String>> {
+            let path = path_of(hash)?;
+            if path.is_file() {
+                crate::photos::path_text(path).map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        for photo in &mut self.photos {
+            photo.thumbnail_path = on_device(&photo.thumbnail_hash)?;
+            photo.photo_path = on_device(&photo.hash)?;
+        }
+        Ok(self)
+    }
+
     /// The record of the core's view, with the case's sync state (read from the store by the
     /// caller, since the view itself does not know it).
     pub(crate) fn new(
@@ -531,6 +593,7 @@ impl CaseView {
     ) -> CaseView {
         let status = v.status.current.value.known();
         let status_text = v.status.current.value.as_str().to_owned();
+        let mut typed = typed_alternatives(&v);
         let trip_approved = v.trip_approved();
         CaseView {
             id: v.id,
@@ -604,18 +667,24 @@ impl CaseView {
             conflicts: v
                 .conflicts
                 .into_iter()
-                .map(|c| Conflict {
-                    field: c.field,
-                    alternatives: c
-                        .alternatives
-                        .into_iter()
-                        .map(|a| ConflictAlternative {
-                            value: a.value,
-                            by: a.by,
-                            device: a.device,
-                            at: a.at,
-                        })
-                        .collect(),
+                .map(|c| {
+                    // The core lists a decision's alternatives in the order of its values.
+                    let mut decisions = typed.remove(c.field.as_str()).unwrap_or_default();
+                    decisions.reverse();
+                    Conflict {
+                        alternatives: c
+                            .alternatives
+                            .into_iter()
+                            .map(|a| ConflictAlternative {
+                                value: a.value,
+                                by: a.by,
+                                device: a.device,
+                                at: a.at,
+                                decision: decisions.pop(),
+                            })
+                            .collect(),
+                        field: c.field,
+                    }
                 })
                 .collect(),
             round: v.round,
@@ -759,4 +828,69 @@ impl CaseView {
             unknown: v.unknown,
         }
     }
+}
+
+/// The typed values of each conflicting decision field, in the order of the conflict's
+/// alternatives (the core sorts both the same way).
+fn typed_alternatives(
+    v: &core::CaseView,
+) -> std::collections::HashMap<&'static str, Vec<ConflictDecision>> {
+    fn each<T>(
+        d: &Option<core::DecisionView<T>>,
+        f: impl Fn(&T) -> ConflictDecision,
+    ) -> Vec<ConflictDecision> {
+        d.as_ref()
+            .map(|d| d.conflict.iter().map(|c| f(&c.value)).collect())
+            .unwrap_or_default()
+    }
+    let mut typed = std::collections::HashMap::new();
+    typed.insert(
+        "status",
+        v.status
+            .conflict
+            .iter()
+            .map(|c| ConflictDecision::Status {
+                status: c.value.known(),
+                status_text: c.value.as_str().to_owned(),
+            })
+            .collect(),
+    );
+    typed.insert(
+        "defect",
+        each(&v.defect, |d: &fieldcore::DefectRecord| {
+            ConflictDecision::Defect {
+                cause: d.cause,
+                quality_fault: d.quality_fault,
+                findings: d.findings.clone(),
+                measurements: d.measurements.clone(),
+                major_incident: d.major_incident,
+                evidence_photos: d.evidence_photos.clone(),
+            }
+        }),
+    );
+    typed.insert(
+        "warranty",
+        each(&v.warranty, |w: &fieldcore::WarrantyRecord| {
+            ConflictDecision::Warranty {
+                decision: w.decision.clone().into(),
+                evidence_photos: w.evidence_photos.clone(),
+            }
+        }),
+    );
+    typed.insert(
+        "charge",
+        each(&v.charge, |c| ConflictDecision::Charge {
+            charge: c.clone(),
+        }),
+    );
+    typed.insert(
+        "resolution",
+        each(&v.resolution, |r: &fieldcore::ResolutionRecord| {
+            ConflictDecision::Resolution {
+                outcome: r.outcome,
+                summary: r.summary.clone(),
+            }
+        }),
+    );
+    typed
 }

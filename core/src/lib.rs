@@ -83,8 +83,8 @@ pub use case::view::{
 // The device's store.
 pub use store::migrations::LATEST as STORE_SCHEMA_VERSION;
 pub use store::projection::{ProjectionRow, row_of as projection_row_of};
-pub use store::query::{DEFAULT_PAGE, ListQuery, ListRow, MAX_PAGE, Page};
-pub use store::{Clock, Merged, Store, write_file_atomically};
+pub use store::query::{CaseCounts, DEFAULT_PAGE, ListQuery, ListRow, MAX_PAGE, Page, SortOrder};
+pub use store::{Clock, Merged, Reader, Store, write_file_atomically};
 
 // Photos.
 pub use photo::import::{Collected, PhotoInfo, UploadState};
@@ -93,6 +93,7 @@ pub use photo::pipeline::{ProcessedPhoto, process as process_photo, sha256_hex};
 pub use photo::pipeline::{Resizer, StageTimings, process_profiled, process_with};
 
 // Sync: the protocol's messages (shared with HQ), the round, the transport.
+pub use sync::driver::{StoreAccess, SyncEvent, drive_sync, fetch_blob_shared, sync_shared};
 pub use sync::protocol::{
     AckOutcome, ByteBuf, CONTENT_TYPE, CasePull, CasePush, ErrorBody, MAX_BLOB_BYTES,
     MAX_CASE_BYTES, MAX_MESSAGE_BYTES, MAX_PULL_CASES, PROTOCOL_VERSION, Payload, ReferenceData,

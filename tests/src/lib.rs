@@ -10,7 +10,8 @@
 //! - [`work::Ledger`] runs field work on devices and keeps what it appended, for the end
 //!   checks; the random commands themselves come from `fieldcore::testing`, like the core's
 //!   merge properties'.
-//! - [`proxy::FaultyProxy`] cuts connections at random byte offsets.
+//! - [`proxy::FaultyProxy`] cuts connections at random byte offsets; [`stall::StallingProxy`]
+//!   holds requests until the test releases them.
 //! - [`TestHq::in_process`] is the same HQ without sockets: devices enrolled at it sync through
 //!   [`in_process::InProcessTransport`], straight into `fieldhq::app`, for fast sync tests
 //!   beside the loopback ones.
@@ -20,6 +21,7 @@
 
 pub mod in_process;
 pub mod proxy;
+pub mod stall;
 pub mod work;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -205,6 +207,12 @@ impl TestHq {
 
     pub fn user(&self, name: &str, role: Role, center: Option<&str>) -> Result<User> {
         self.block_on(|s| async move { admin::add_user(&s, name, role, center).await })
+    }
+
+    /// Adds an engineer (no service center) and enrols a device for them: its token.
+    pub fn engineer_with_device(&self, name: &str) -> Result<String> {
+        self.user(name, Role::Engineer, None)?;
+        self.enrol(name)
     }
 
     /// Enrols a device for `user` and returns its token.

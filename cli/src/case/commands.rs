@@ -265,6 +265,8 @@ fn list(env: &Env, args: &ListArgs, out: &Printer) -> Result<()> {
         only_conflicts: args.conflicts,
         limit: args.limit.unwrap_or(0),
         after: args.after.clone(),
+        // Free text, several statuses and the due-soon order are the mobile screens'.
+        ..ListQuery::default()
     };
     let path = env.db_path();
     if !path.exists() {

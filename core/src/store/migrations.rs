@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_deadline_inputs.sql"),
     include_str!("../../migrations/0006_sync_quarantine.sql"),
     include_str!("../../migrations/0007_sync_rejected.sql"),
+    include_str!("../../migrations/0008_case_search.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -85,6 +86,49 @@ mod tests {
                 "{table} missing from {names:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_search_index_is_built_from_the_cases_an_older_version_stored() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 7).unwrap();
+        conn.execute_batch(
+            "INSERT INTO case_docs (case_id, snapshot) VALUES ('c1', x'00'), ('c2', x'00');
+             INSERT INTO cases (case_id, number, status, round, customer_name, customer_phone,
+                 region, market, product_model, product_category, serial_number, received_at,
+                 updated_at, updated_at_ms, has_conflict, major_incident)
+             VALUES ('c1', '2611-0001', 'registered', 1, '石家庄水泵三厂', '+86 138-0013-8000',
+                 'Hebei', 'domestic', 'YE3', 'pump', 'M2406-118842', 't', 't', 1, 0, 0),
+                    ('c2', NULL, 'registered', 1, 'Hebei Motor Works', '0311 5555 0101',
+                 'Hebei', 'domestic', 'YE3', 'motor', 'YE3-000123', 't', 't', 2, 0, 0);",
+        )
+        .unwrap();
+        migrate_to(&mut conn, 8).unwrap();
+        let find = |text: &str| -> Vec<String> {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT case_id FROM cases WHERE rowid IN \
+                     (SELECT rowid FROM cases_search WHERE cases_search MATCH ?1) ORDER BY case_id",
+                )
+                .unwrap();
+            stmt.query_map([text], |r| r.get(0))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect()
+        };
+        assert_eq!(find("\"水泵三\""), vec!["c1"]);
+        assert_eq!(find("\"2611-00\""), vec!["c1"]);
+        assert_eq!(find("phone_digits : \"13800138\""), vec!["c1"]);
+        assert_eq!(find("\"motor\""), vec!["c2"]);
+        // The triggers keep it in step: an update and a delete.
+        conn.execute_batch(
+            "UPDATE cases SET customer_name = '保定电机厂' WHERE case_id = 'c2';
+             DELETE FROM cases WHERE case_id = 'c1';",
+        )
+        .unwrap();
+        assert_eq!(find("\"保定电机\""), vec!["c2"]);
+        assert!(find("\"motor\"").is_empty());
+        assert!(find("\"水泵三\"").is_empty());
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub(crate) mod migrations;
 mod outbox;
 pub(crate) mod projection;
 pub(crate) mod query;
+mod reader;
 
 use std::num::NonZeroUsize;
 use std::path::Path;
@@ -37,12 +38,13 @@ use crate::rules::authority::{Author, Role};
 use crate::rules::policy::Policies;
 use checkpoint::Checkpointer;
 use projection::ProjectionRow;
-use query::{ListQuery, Page};
+use query::{CaseCounts, ListQuery, Page};
 
 pub(crate) use blob_files::BlobDir;
 pub use blob_files::write_file_atomically;
 pub(crate) use blob_rows::{blob_uploaded, record_blob};
 pub(crate) use docs::{insert_doc, insert_snapshot, write_doc_change, write_doc_delta};
+pub use reader::Reader;
 
 /// Open documents kept in memory; a visit touches a handful, a list screen none.
 const CACHE_CASES: usize = 64;
@@ -387,6 +389,11 @@ impl Store {
         query::list(&self.conn, query, self.now())
     }
 
+    /// Counts for tab badges (per status, overdue, in conflict); never loads a document.
+    pub fn counts(&self) -> Result<CaseCounts> {
+        query::counts(&self.conn, self.now())
+    }
+
     /// The stored projection row of a case, as lists see it.
     pub fn projection_row(&self, case_id: CaseId) -> Result<Option<ProjectionRow>> {
         projection::get(&self.conn, case_id)
@@ -449,6 +456,16 @@ impl Store {
         tx.commit()?;
         self.checkpointer.committed();
         Ok(value)
+    }
+
+    /// Runs `f` while this store holds an open write transaction (as a command does), for
+    /// tests of what other connections see meanwhile.
+    #[cfg(feature = "testing")]
+    pub fn with_write_for_test(&mut self, f: impl FnOnce()) -> Result<()> {
+        self.write(|_| {
+            f();
+            Ok(())
+        })
     }
 
     /// Runs `f` on a case's open document (cached, or loaded). On `Ok` the document goes back

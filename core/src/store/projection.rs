@@ -92,12 +92,24 @@ pub fn write(conn: &Connection, view: &CaseView) -> Result<()> {
 
 pub fn upsert(conn: &Connection, row: &ProjectionRow) -> Result<()> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO cases (case_id, number, status, round, customer_name, \
+        // An upsert, not INSERT OR REPLACE: a replace deletes the row without firing the
+        // search index's delete trigger (migration 0008), and keeps no rowid.
+        "INSERT INTO cases (case_id, number, status, round, customer_name, \
          customer_phone, region, market, product_model, product_category, serial_number, \
          received_at, updated_at, updated_at_ms, next_due_kind, next_due_at, next_due_ms, \
          has_conflict, warranty_covered, major_incident, deadline_inputs) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
-         ?19, ?20, ?21)",
+         ?19, ?20, ?21) \
+         ON CONFLICT (case_id) DO UPDATE SET number = excluded.number, status = excluded.status, \
+         round = excluded.round, customer_name = excluded.customer_name, \
+         customer_phone = excluded.customer_phone, region = excluded.region, \
+         market = excluded.market, product_model = excluded.product_model, \
+         product_category = excluded.product_category, serial_number = excluded.serial_number, \
+         received_at = excluded.received_at, updated_at = excluded.updated_at, \
+         updated_at_ms = excluded.updated_at_ms, next_due_kind = excluded.next_due_kind, \
+         next_due_at = excluded.next_due_at, next_due_ms = excluded.next_due_ms, \
+         has_conflict = excluded.has_conflict, warranty_covered = excluded.warranty_covered, \
+         major_incident = excluded.major_incident, deadline_inputs = excluded.deadline_inputs",
     )?
     .execute(params![
         row.case_id,

@@ -2,7 +2,7 @@
 //! and how to store what HQ answered, all in one SQLite transaction so that a cut at any
 //! point leaves the store consistent and the next sync simply repeats.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use automerge::{Automerge, Change, ReadDoc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -185,6 +185,17 @@ impl Store {
     /// Stores a response: acknowledged outbox entries go, pulled changes are merged, repairs
     /// are noted and the cursor moves, in one transaction. Reference data follows it.
     pub fn apply_sync(&mut self, plan: &PushPlan, response: &SyncResponse) -> Result<RoundOutcome> {
+        Ok(self.apply_sync_round(plan, response)?.0)
+    }
+
+    /// [`Store::apply_sync`], also saying which cases the round may have changed for a screen:
+    /// the pushed ones (their sync state), the pulled ones, and every case when reference data
+    /// arrived (it re-dates every deadline).
+    pub fn apply_sync_round(
+        &mut self,
+        plan: &PushPlan,
+        response: &SyncResponse,
+    ) -> Result<(RoundOutcome, BTreeSet<CaseId>)> {
         if response.version != PROTOCOL_VERSION {
             return Err(Error::Protocol(format!(
                 "HQ answered protocol version {}",
@@ -214,10 +225,22 @@ impl Store {
                 Ok(outcome)
             })
         })?;
+        let mut changed: BTreeSet<CaseId> = plan.cases.iter().map(|(id, _)| *id).collect();
+        changed.extend(pulled);
         if let Some(reference) = &response.reference {
             self.store_reference(reference)?;
+            changed.extend(self.case_ids()?);
         }
-        Ok(outcome)
+        Ok((outcome, changed))
+    }
+
+    /// Every case id in the store.
+    fn case_ids(&self) -> Result<Vec<CaseId>> {
+        let mut stmt = self.conn().prepare_cached("SELECT case_id FROM cases")?;
+        let ids: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        ids.iter().map(|id| parse_id(id)).collect()
     }
 
     /// Stores reference data from HQ: the policies (which re-date every case) and catalogs.
@@ -274,17 +297,7 @@ impl Store {
     /// [`CaseSyncState::Quarantined`] (why this device cannot read what HQ sent); `None` for
     /// every other state.
     pub fn case_sync_reason(&self, case_id: CaseId) -> Result<Option<String>> {
-        let id = case_id.to_string();
-        let reason = self
-            .conn()
-            .query_row(
-                "SELECT reason FROM sync_quarantine WHERE case_id = ?1 \
-                 UNION ALL SELECT reason FROM sync_refused WHERE case_id = ?1 AND reason IS NOT NULL",
-                [&id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(reason)
+        case_sync_reason(self.conn(), case_id)
     }
 
     /// Cases whose push HQ rejected (see [`CaseSyncState::Rejected`]), each with HQ's reason,
@@ -334,37 +347,7 @@ impl Store {
 
     /// How a case stands with HQ.
     pub fn case_sync_state(&self, case_id: CaseId) -> Result<CaseSyncState> {
-        let id = case_id.to_string();
-        let has_row = |sql: &str| -> Result<bool> {
-            Ok(self
-                .conn()
-                .query_row(sql, [&id], |_| Ok(()))
-                .optional()?
-                .is_some())
-        };
-        if has_row("SELECT 1 FROM sync_quarantine WHERE case_id = ?1")? {
-            return Ok(CaseSyncState::Quarantined);
-        }
-        if has_row("SELECT 1 FROM sync_refused WHERE case_id = ?1 AND reason IS NOT NULL")? {
-            return Ok(CaseSyncState::Rejected);
-        }
-        if has_row("SELECT 1 FROM sync_refused WHERE case_id = ?1")? {
-            return Ok(CaseSyncState::Refused);
-        }
-        let pending = has_row(
-            "SELECT 1 FROM outbox WHERE case_id = ?1 UNION SELECT 1 FROM sync_repairs WHERE case_id = ?1 LIMIT 1",
-        )?;
-        if pending {
-            return Ok(CaseSyncState::Pending);
-        }
-        let row = self
-            .projection_row(case_id)?
-            .ok_or(Error::CaseNotFound(case_id))?;
-        Ok(if row.has_conflict {
-            CaseSyncState::Conflict
-        } else {
-            CaseSyncState::Synced
-        })
+        case_sync_state(self.conn(), case_id)
     }
 
     /// Cases whose view shows a conflict.
@@ -751,4 +734,48 @@ fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> V
 fn parse_id(s: &str) -> Result<Uuid> {
     s.parse()
         .map_err(|_| Error::InvalidDocument(format!("stored case id {s}")))
+}
+
+/// How a case stands with HQ, read through any connection to the store (the writer's or a
+/// reader's).
+pub(crate) fn case_sync_state(conn: &Connection, case_id: CaseId) -> Result<CaseSyncState> {
+    let id = case_id.to_string();
+    let has_row = |sql: &str| -> Result<bool> {
+        Ok(conn
+            .prepare_cached(sql)?
+            .query_row([&id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    };
+    if has_row("SELECT 1 FROM sync_quarantine WHERE case_id = ?1")? {
+        return Ok(CaseSyncState::Quarantined);
+    }
+    if has_row("SELECT 1 FROM sync_refused WHERE case_id = ?1 AND reason IS NOT NULL")? {
+        return Ok(CaseSyncState::Rejected);
+    }
+    if has_row("SELECT 1 FROM sync_refused WHERE case_id = ?1")? {
+        return Ok(CaseSyncState::Refused);
+    }
+    if has_row(
+        "SELECT 1 FROM outbox WHERE case_id = ?1 UNION SELECT 1 FROM sync_repairs WHERE case_id = ?1 LIMIT 1",
+    )? {
+        return Ok(CaseSyncState::Pending);
+    }
+    let row = projection::get(conn, case_id)?.ok_or(Error::CaseNotFound(case_id))?;
+    Ok(if row.has_conflict {
+        CaseSyncState::Conflict
+    } else {
+        CaseSyncState::Synced
+    })
+}
+
+/// Why a case is rejected or quarantined (see [`Store::case_sync_reason`]).
+pub(crate) fn case_sync_reason(conn: &Connection, case_id: CaseId) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT reason FROM sync_quarantine WHERE case_id = ?1 \
+             UNION ALL SELECT reason FROM sync_refused WHERE case_id = ?1 AND reason IS NOT NULL",
+        )?
+        .query_row([case_id.to_string()], |r| r.get(0))
+        .optional()?)
 }

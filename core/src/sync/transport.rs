@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Invalid, Result};
 use crate::store::Store;
-use crate::sync::protocol::{self, CONTENT_TYPE, ErrorBody, SyncResponse};
+use crate::sync::driver::{Exclusive, SyncEvent, drive_sync};
+use crate::sync::protocol::{self, CONTENT_TYPE, ErrorBody};
 
 /// Where HQ is and how to talk to it.
 #[derive(Debug, Clone)]
@@ -73,7 +74,7 @@ impl CancelToken {
         self.0.load(Ordering::SeqCst)
     }
 
-    fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         if self.is_cancelled() {
             Err(Error::Cancelled)
         } else {
@@ -255,62 +256,13 @@ impl Store {
         progress: &mut dyn FnMut(&SyncProgress),
         cancel: &CancelToken,
     ) -> Result<SyncReport> {
-        let started = Instant::now();
-        let mut report = SyncReport::default();
-        let p = &mut report.progress;
-        loop {
-            cancel.check()?;
-            let (request, plan) =
-                self.prepare_sync(config.max_push_bytes, config.max_pull_cases)?;
-            let body = protocol::encode(&request)
-                .map_err(|e| Error::Protocol(format!("encoding a request: {e}")))?;
-            p.bytes_sent += body.len() as u64;
-            let answer = transport.sync(body, cancel, &mut p.retries)?;
-            p.bytes_received += answer.len() as u64;
-            let response: SyncResponse = protocol::decode(&answer)
-                .map_err(|e| Error::Protocol(format!("unreadable response: {e}")))?;
-            let round = self.apply_sync(&plan, &response)?;
-            p.rounds += 1;
-            p.pushed_cases += round.acknowledged;
-            p.pulled_cases += round.pulled;
-            report.repairs += round.need_full + round.repairs;
-            p.pending_cases = self.pending_sync_cases()?;
-            progress(p);
-            // Go on while HQ has more to pull, or while pushes still make progress; a round
-            // that moved nothing would only repeat itself.
-            let progressed = round.acknowledged
-                + round.pulled
-                + round.need_full
-                + round.refused
-                + round.rejected
-                > 0;
-            let go_on = response.more || (p.pending_cases > 0 && progressed);
-            if !go_on {
-                break;
-            }
-        }
-        if config.upload_photos {
-            let pending = self.pending_uploads()?;
-            p.photos_pending = pending.len() as u64;
-            for hash in pending {
-                cancel.check()?;
-                let bytes = self.blob(&hash)?;
-                p.bytes_sent += bytes.len() as u64;
-                transport.put_blob(&hash, bytes, cancel, &mut p.retries)?;
-                self.mark_uploaded(&hash)?;
-                p.photos_uploaded += 1;
-                p.photos_pending -= 1;
+        let exclusive = Exclusive(std::cell::RefCell::new(self));
+        let mut events = |event: SyncEvent<'_>| {
+            if let SyncEvent::Progress(p) = event {
                 progress(p);
             }
-        }
-        report.conflicts = self.conflict_count()?;
-        let rejected = self.rejected_cases()?.len() as u64;
-        report.refused = self.refused_cases()?.len() as u64 - rejected;
-        report.rejected = rejected;
-        report.quarantined = self.quarantined_cases()?.len() as u64;
-        report.cursor = self.sync_position()?.0;
-        report.millis = started.elapsed().as_millis() as u64;
-        Ok(report)
+        };
+        drive_sync(&exclusive, transport, config, &mut events, cancel)
     }
 
     /// Downloads a photo (or thumbnail) this device does not have, from HQ.

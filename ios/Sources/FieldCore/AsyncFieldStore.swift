@@ -12,17 +12,42 @@ import Foundation
 public final class AsyncFieldStore: @unchecked Sendable {
     /// The blocking API underneath, for code already on a background thread.
     public let store: FieldStore
+    /// Concurrent: the library serialises writes itself and reads beside them, so a list or a
+    /// case never queues behind a sync or a photo batch here either.
     private let queue: DispatchQueue
+    private let hub = ObservationHub()
 
-    public init(store: FieldStore, queue: DispatchQueue = DispatchQueue(label: "com.fieldcore.store", qos: .userInitiated)) {
+    public init(store: FieldStore, queue: DispatchQueue = DispatchQueue(label: "com.fieldcore.store", qos: .userInitiated, attributes: .concurrent)) {
         self.store = store
         self.queue = queue
+        store.setObserver(observer: hub)
+    }
+
+    deinit {
+        store.setObserver(observer: nil)
+    }
+
+    /// The ids of cases that changed, after every command and every sync round (other
+    /// devices' changes arriving included): a screen reloads when its cases are in the set.
+    /// Each call makes a new stream; it ends when the iterating task is cancelled.
+    public func changes() -> AsyncStream<Set<CaseId>> {
+        hub.changes()
+    }
+
+    /// The sync banner's states, starting with the current one.
+    public func syncStatuses() -> AsyncStream<SyncStatus> {
+        hub.statuses(startingWith: store.syncStatus())
+    }
+
+    /// Tab badges: cases per status, overdue, in conflict.
+    public func counts() async throws -> CaseCounts {
+        try await run { try $0.counts() }
     }
 
     /// Opens (or creates) the database at `url` (photos go to `<name>.blobs/` beside it) for
     /// `user`, off the calling thread. See `FieldCoreFiles.databaseURL()` for where it lives.
     public static func open(url: URL, user: String) async throws -> AsyncFieldStore {
-        let queue = DispatchQueue(label: "com.fieldcore.store", qos: .userInitiated)
+        let queue = DispatchQueue(label: "com.fieldcore.store", qos: .userInitiated, attributes: .concurrent)
         let store: FieldStore = try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 continuation.resume(with: Result { try FieldStore.open(path: url.path, user: user) })
@@ -199,15 +224,97 @@ public final class AsyncFieldStore: @unchecked Sendable {
 }
 
 /// What `AsyncFieldStore.importPhotoEvents` yields.
-public enum ImportEvent {
+public enum ImportEvent: @unchecked Sendable {
     case progress(ProgressUpdate)
     case done(PhotoBatch)
 }
 
 /// What `AsyncFieldStore.syncEvents` yields.
-public enum SyncEvent {
+public enum SyncEvent: @unchecked Sendable {
     case progress(ProgressUpdate)
     case done(SyncReport)
+}
+
+/// The library's `StoreObserver`, fanned out to every stream a screen asked for.
+final class ObservationHub: StoreObserver, @unchecked Sendable {
+    private let lock = NSLock()
+    private var changeContinuations: [UUID: AsyncStream<Set<CaseId>>.Continuation] = [:]
+    private var statusContinuations: [UUID: AsyncStream<SyncStatus>.Continuation] = [:]
+
+    /// `work` under the lock (iOS 15 has no `NSLock.withLock`).
+    private func locked<T>(_ work: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return work()
+    }
+
+    func changes() -> AsyncStream<Set<CaseId>> {
+        AsyncStream(bufferingPolicy: .bufferingNewest(64)) { continuation in
+            let key = UUID()
+            locked { changeContinuations[key] = continuation }
+            continuation.onTermination = { [weak self] _ in
+                self?.locked { _ = self?.changeContinuations.removeValue(forKey: key) }
+            }
+        }
+    }
+
+    func statuses(startingWith current: SyncStatus) -> AsyncStream<SyncStatus> {
+        AsyncStream(bufferingPolicy: .bufferingNewest(1)) { continuation in
+            let key = UUID()
+            continuation.yield(current)
+            locked { statusContinuations[key] = continuation }
+            continuation.onTermination = { [weak self] _ in
+                self?.locked { _ = self?.statusContinuations.removeValue(forKey: key) }
+            }
+        }
+    }
+
+    func onCasesChanged(caseIds: [CaseId]) {
+        let ids = Set(caseIds)
+        for continuation in locked({ Array(changeContinuations.values) }) {
+            continuation.yield(ids)
+        }
+    }
+
+    func onSyncStatus(status: SyncStatus) {
+        for continuation in locked({ Array(statusContinuations.values) }) {
+            continuation.yield(status)
+        }
+    }
+}
+
+/// The user-facing text of an error (in the `setLocale` language) for alerts, and a stable
+/// code for the app's own texts and logs (the same strings as `SyncFailure.code`).
+extension FieldError: LocalizedError {
+    public var code: String {
+        switch self {
+        case .Validation: return "validation"
+        case .UpdateRequired: return "update_required"
+        case .NotFound: return "not_found"
+        case .Conflict: return "conflict"
+        case .Storage: return "storage"
+        case .Network: return "network"
+        case .Unauthorized: return "unauthorized"
+        case .Cancelled: return "cancelled"
+        case .UnsupportedInput: return "unsupported_input"
+        case .Internal: return "internal"
+        }
+    }
+
+    public var errorDescription: String? {
+        switch self {
+        case let .Validation(_, reason): return reason
+        case let .UpdateRequired(reason): return reason
+        case let .NotFound(reason): return reason
+        case let .Conflict(_, reason): return reason
+        case let .Storage(reason): return reason
+        case let .Network(reason): return reason
+        case let .Unauthorized(reason): return reason
+        case .Cancelled: return currentLocale() == .zhCn ? "已取消" : "Cancelled"
+        case let .UnsupportedInput(reason): return reason
+        case let .Internal(reason): return reason
+        }
+    }
 }
 
 /// Adapts a closure to the library's `ProgressListener`.

@@ -23,12 +23,14 @@ final class ErrorsTests: XCTestCase {
 
     func testUnknownCasesAreNotFound() throws {
         let store = try Fixtures.openStore()
-        XCTAssertThrowsError(try store.getCase(caseId: UUID().uuidString.lowercased())) { error in
+        XCTAssertThrowsError(try store.getCase(caseId: UUID())) { error in
             guard case FieldError.NotFound = error else { return XCTFail("\(error)") }
         }
-        XCTAssertThrowsError(try store.getCase(caseId: "2611-0042")) { error in
+        // A malformed id cannot be written any more (`CaseId` is Foundation's `UUID`); a
+        // reference that matches no case is refused by `findCase`.
+        XCTAssertThrowsError(try store.findCase(reference: "2611-0042")) { error in
             guard case let FieldError.Validation(field, _) = error else { return XCTFail("\(error)") }
-            XCTAssertEqual(field, "case_id")
+            XCTAssertEqual(field, "case")
         }
     }
 

@@ -19,12 +19,9 @@ enum Fixtures {
         try FieldStore.open(path: tempDir().appendingPathComponent("device.db").path, user: user)
     }
 
-    /// RFC 3339 with the +08:00 offset, as the library's `Timestamp` expects.
+    /// A `Timestamp` with the +08:00 offset, as a device in the procedures records it.
     static func timestamp(_ date: Date = Date()) -> Timestamp {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = offset
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+        Timestamp(date: date, timeZone: offset)
     }
 
     static func registration(

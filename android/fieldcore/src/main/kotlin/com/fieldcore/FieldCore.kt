@@ -10,7 +10,14 @@ import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.channels.BufferOverflow
 import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.MutableSharedFlow
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.SharedFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asSharedFlow
+import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.channelFlow
 import kotlinx.coroutines.withContext
 
@@ -42,6 +49,41 @@ class FieldCore(
     }
 
     private suspend fun <T> io(block: FieldStore.() -> T): T = withContext(dispatcher) { store.block() }
+
+    private val changedCases = MutableSharedFlow<Set<UUID>>(
+        extraBufferCapacity = 64,
+        // A slow collector misses intermediate sets, never the fact that something changed:
+        // the newest set is kept, and a screen reloads what it shows anyway.
+        onBufferOverflow = BufferOverflow.DROP_OLDEST,
+    )
+    private val status = MutableStateFlow(store.syncStatus())
+
+    init {
+        // Registered once for the store's life; the native side calls it with the store free,
+        // so a collector may read the store at once.
+        store.setObserver(object : StoreObserver {
+            override fun onCasesChanged(caseIds: List<UUID>) {
+                changedCases.tryEmit(caseIds.toSet())
+            }
+
+            override fun onSyncStatus(status: SyncStatus) {
+                this@FieldCore.status.value = status
+            }
+        })
+    }
+
+    /**
+     * The ids of cases that changed, after every command (on any thread) and every sync round
+     * (including other devices' changes arriving): a list or detail screen reloads when its
+     * cases are in the set. Hot; collectors see changes made after they start collecting.
+     */
+    val changes: SharedFlow<Set<UUID>> = changedCases.asSharedFlow()
+
+    /** The sync banner: idle or syncing with progress, the last success, the last error. */
+    val syncStatus: StateFlow<SyncStatus> = status.asStateFlow()
+
+    /** Tab badges: cases per status, overdue, in conflict. */
+    suspend fun counts(): CaseCounts = io { counts() }
 
     suspend fun register(registration: Registration): CaseView = io { register(registration) }
 
@@ -146,7 +188,10 @@ class FieldCore(
     suspend fun setUser(user: String) = io { setUser(user) }
 
     /** Releases the native store; the database closes once calls in flight have finished. */
-    override fun close() = store.close()
+    override fun close() {
+        store.setObserver(null)
+        store.close()
+    }
 }
 
 /** What [FieldCore.importPhotosFlow] emits. */
