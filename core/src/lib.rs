@@ -87,7 +87,10 @@ pub use store::{Clock, Merged, Store, write_file_atomically};
 
 // Photos.
 pub use photo::import::{Collected, PhotoInfo, UploadState};
-pub use photo::pipeline::{ProcessedPhoto, process as process_photo, sha256_hex};
+pub use photo::pipeline::{
+    PlatformPixels, ProcessedPhoto, process as process_photo, process_pixels, sha256_hex,
+};
+pub use photo::text::PhotoText;
 #[doc(hidden)]
 pub use photo::pipeline::{Resizer, StageTimings, process_profiled, process_with};
 
