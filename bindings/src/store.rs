@@ -328,7 +328,7 @@ impl FieldStore {
 
 impl FieldStore {
     /// The store, reopened from disk if a panic interrupted an earlier call.
-    fn lock(&self) -> Result<MutexGuard<'_, Store>> {
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Store>> {
         match self.store.lock() {
             Ok(store) => Ok(store),
             Err(poisoned) => {
@@ -345,7 +345,7 @@ impl FieldStore {
 }
 
 /// The record of a case view, with its sync state read from the same store.
-fn view_of(store: &Store, view: fieldcore::CaseView) -> Result<CaseView> {
+pub(crate) fn view_of(store: &Store, view: fieldcore::CaseView) -> Result<CaseView> {
     let state = store.case_sync_state(view.id)?;
     let reason = store.case_sync_reason(view.id)?;
     Ok(CaseView::new(view, state, reason))

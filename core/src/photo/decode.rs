@@ -225,19 +225,25 @@ pub(crate) fn check_pixels(width: u32, height: u32, policy: &PhotoPolicy) -> Res
 }
 
 /// Refuses an import whose peak memory, estimated from the header, is over the policy's
-/// decode cap. `decode_bytes` is what the decoder holds at its peak; the resize then holds
-/// the RGB picture, its half-resized intermediate and the result.
+/// decode cap. `decode_bytes` is what the decoder holds at its peak; `held_bytes` is the
+/// pixel buffer it leaves, which the resize then reads while it holds its half-resized
+/// intermediate (the output's width by the input's height) and the result.
 pub(crate) fn check_memory(
     width: u32,
     height: u32,
     decode_bytes: u64,
+    held_bytes: u64,
     policy: &PhotoPolicy,
 ) -> Result<()> {
     let (w, h) = (u64::from(width), u64::from(height));
     let edge = u64::from(policy.max_edge.max(1));
     let long = w.max(h).max(1);
-    let out_w = if long > edge { (w * edge).div_ceil(long) } else { w };
-    let resize_bytes = w * h * 3 + out_w * h * 3 + edge * edge * 3;
+    let resize_bytes = if long > edge {
+        let (out_w, out_h) = ((w * edge).div_ceil(long), (h * edge).div_ceil(long));
+        held_bytes + out_w * h * 3 + out_w * out_h * 3
+    } else {
+        held_bytes
+    };
     let peak = decode_bytes.max(resize_bytes);
     if peak > policy.max_decode_bytes {
         return Err(Error::PhotoTooLarge(PhotoText::new(
@@ -277,7 +283,7 @@ fn decode_jpeg(bytes: &[u8], policy: &PhotoPolicy) -> Result<Decoded> {
     } else {
         0
     };
-    check_memory(width, height, pixels * 3 + coefficients, policy)?;
+    check_memory(width, height, pixels * 3 + coefficients, pixels * 3, policy)?;
     let exif = decoder.exif().cloned();
     let icc = decoder.icc_profile();
     let rgb = decoder.decode().map_err(jpeg_damaged)?;
@@ -467,8 +473,9 @@ fn decode_png(bytes: &[u8], policy: &PhotoPolicy) -> Result<Decoded> {
     let (color, _) = reader.output_color_type();
     let channels = color.samples();
     let pixels = u64::from(width) * u64::from(height);
-    let decode_bytes = pixels * channels.max(3) as u64;
-    check_memory(width, height, decode_bytes, policy)?;
+    // One buffer throughout: decoded into, narrowed in place, then resized from.
+    let buffer_bytes = pixels * channels.max(3) as u64;
+    check_memory(width, height, buffer_bytes, buffer_bytes, policy)?;
     let frame = reader
         .output_buffer_size()
         .ok_or_else(|| png_too_large(width, height))?;
@@ -569,7 +576,13 @@ fn decode_webp(bytes: &[u8], policy: &PhotoPolicy) -> Result<Decoded> {
     check_pixels(width, height, policy)?;
     let pixels = u64::from(width) * u64::from(height);
     // The decoder's own buffer, then the RGB copy.
-    check_memory(width, height, decoder.total_bytes() + pixels * 3, policy)?;
+    check_memory(
+        width,
+        height,
+        decoder.total_bytes() + pixels * 3,
+        pixels * 3,
+        policy,
+    )?;
     // Metadata is a help, not a requirement: a photo whose EXIF block is damaged is still
     // evidence, so it is imported upright-as-stored and without a capture time.
     let exif = decoder.exif_metadata().ok().flatten();
