@@ -90,9 +90,9 @@ pub use photo::import::{Collected, PhotoInfo, UploadState};
 pub use photo::pipeline::{
     PlatformPixels, ProcessedPhoto, process as process_photo, process_pixels, sha256_hex,
 };
-pub use photo::text::PhotoText;
 #[doc(hidden)]
 pub use photo::pipeline::{Resizer, StageTimings, process_profiled, process_with};
+pub use photo::text::PhotoText;
 
 // Sync: the protocol's messages (shared with HQ), the round, the transport.
 pub use sync::protocol::{

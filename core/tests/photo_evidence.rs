@@ -236,8 +236,8 @@ fn adobe_rgb_and_display_p3_photos_are_converted_to_srgb() {
                 icc: Some(icc.clone()),
                 ..PLAIN
             };
-            let stored = process_photo(&jpeg(&flat, 95, &options), &PhotoPolicy::default())
-                .unwrap();
+            let stored =
+                process_photo(&jpeg(&flat, 95, &options), &PhotoPolicy::default()).unwrap();
             let got = centre_pixel(&stored.jpeg);
             let want = reference(space, colour);
             let far = |a: [u8; 3], b: [u8; 3]| {
@@ -489,6 +489,9 @@ fn a_damaged_png_is_described_in_plain_words() {
     }
     let err = process_photo(&png, &PhotoPolicy::default()).unwrap_err();
     let en = err.text(Locale::En);
-    assert!(en.starts_with("photo could not be read: the PNG file is damaged"), "{en}");
+    assert!(
+        en.starts_with("photo could not be read: the PNG file is damaged"),
+        "{en}"
+    );
     assert!(err.text(Locale::ZhCn).contains("PNG 文件已损坏"), "{err}");
 }

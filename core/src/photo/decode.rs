@@ -35,8 +35,7 @@ const MAX_DECODE_EDGE: u32 = 65_535;
 const MAX_ZERO_RUN: usize = 1024;
 
 const HEIC_HINT: &str = "convert the photo to JPEG on the device (e.g. request JPEG from the \
-                         camera or photo picker), or import the pixels the platform decoded \
-                         (import_photo_pixels)";
+                         camera or photo picker) before importing";
 const CONVERT_HINT: &str = "export the photo as JPEG (or PNG) on the device before importing";
 
 /// A photo's pixels and what was learnt from its file besides them.
@@ -272,7 +271,9 @@ fn decode_jpeg(bytes: &[u8], policy: &PhotoPolicy) -> Result<Decoded> {
         .jpeg_set_out_colorspace(ColorSpace::RGB);
     let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
     decoder.decode_headers().map_err(jpeg_damaged)?;
-    let info = decoder.info().ok_or_else(|| jpeg_damaged("no frame header"))?;
+    let info = decoder
+        .info()
+        .ok_or_else(|| jpeg_damaged("no frame header"))?;
     let (width, height) = (u32::from(info.width), u32::from(info.height));
     check_pixels(width, height, policy)?;
     let pixels = u64::from(width) * u64::from(height);
@@ -348,9 +349,25 @@ fn check_jpeg_structure(bytes: &[u8]) -> std::result::Result<JpegLayout, PhotoTe
             at += 1;
         }
         let (Some(&0xFF), Some(&marker)) = (bytes.get(at), bytes.get(at + 1)) else {
-            return Err(truncated());
+            // A segment's length led somewhere that is not a marker: inside the file, the
+            // segment was overwritten; at its end, the file was cut off.
+            return Err(if at + 2 <= bytes.len() {
+                damaged_jpeg_text("a segment does not end where its length says")
+            } else {
+                truncated()
+            });
         };
         at += 2;
+        // After a scan only what may stand between scans can follow: anything else is scan
+        // data that was overwritten (a decoder would skip it as an unknown segment).
+        if seen_scan
+            && !matches!(marker, 0xC4 | 0xDA..=0xDD | 0xD9 | 0xE0..=0xEF | 0xFE | 0xD0..=0xD7)
+        {
+            return Err(damaged_jpeg_text(&format!(
+                "marker {marker:02X} inside the image data at byte {}",
+                at - 2
+            )));
+        }
         match marker {
             0xD9 if seen_scan => return Ok(layout),
             0xD9 => return Err(truncated()),
@@ -591,9 +608,7 @@ fn decode_webp(bytes: &[u8], policy: &PhotoPolicy) -> Result<Decoded> {
     limits.max_image_width = Some(MAX_DECODE_EDGE);
     limits.max_image_height = Some(MAX_DECODE_EDGE);
     limits.max_alloc = Some(policy.max_decode_bytes);
-    limits
-        .reserve(decoder.total_bytes())
-        .map_err(webp_error)?;
+    limits.reserve(decoder.total_bytes()).map_err(webp_error)?;
     decoder.set_limits(limits).map_err(webp_error)?;
     let image = DynamicImage::from_decoder(decoder).map_err(webp_error)?;
     Ok(Decoded {
@@ -676,7 +691,6 @@ fn into_rgb8(image: DynamicImage) -> RgbImage {
         other => other.into_rgb8(),
     }
 }
-
 
 #[cfg(test)]
 mod tests {

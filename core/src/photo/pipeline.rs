@@ -159,9 +159,7 @@ pub fn process_pixels(pixels: PlatformPixels, policy: &PhotoPolicy) -> Result<Pr
             format!("orientation {orientation} is not an EXIF orientation (1 to 8)"),
         ))
     })?;
-    let taken_at = taken_at
-        .map(|t| normalise_capture_time(&t))
-        .transpose()?;
+    let taken_at = taken_at.map(|t| normalise_capture_time(&t)).transpose()?;
     if let Some(position) = location {
         let finite = position.lat.is_finite() && position.lon.is_finite();
         if !finite || position.lat.abs() > 90.0 || position.lon.abs() > 180.0 {
@@ -585,7 +583,11 @@ mod tests {
     #[test]
     fn resizing_in_bands_matches_resizing_whole() {
         let src = RgbImage::from_fn(1203, 917, |x, y| {
-            image::Rgb([(x * 7 % 256) as u8, (y * 5 % 256) as u8, ((x ^ y) % 256) as u8])
+            image::Rgb([
+                (x * 7 % 256) as u8,
+                (y * 5 % 256) as u8,
+                ((x ^ y) % 256) as u8,
+            ])
         });
         let whole = resize_bands(&src, 401, 306, 1).unwrap();
         for bands in [2, 3, 4] {
