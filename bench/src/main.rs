@@ -5,6 +5,7 @@
 mod error;
 mod measure;
 mod photos;
+mod real_photos;
 mod store;
 mod sync;
 
@@ -47,7 +48,7 @@ enum Suite {
         store: PathBuf,
     },
     /// Photo import: a 12 MP phone photo through the pipeline into files, against the
-    /// image crate's own resize
+    /// image crate's own resize, then real photos (fetched by bench/real-photos.sh)
     Photos {
         /// How many timed imports with each resizer
         #[arg(long, default_value_t = 11)]
@@ -58,6 +59,8 @@ enum Suite {
     PhotosRssProbe {
         #[arg(long)]
         photo: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
     },
     /// Sync with a real HQ on loopback: 10,000 cases changed, unchanged and bootstrapped
     /// against plain per-case automerge sync, then 50 concurrent devices and 500 at once
@@ -103,7 +106,7 @@ fn run(suite: Suite) -> Result<Value, BenchError> {
         Suite::Store { cases } => store::store(cases),
         Suite::StoreRssProbe { store } => store::store_rss_probe(&store),
         Suite::Photos { runs } => photos::photos(runs),
-        Suite::PhotosRssProbe { photo } => photos::photos_rss_probe(&photo),
+        Suite::PhotosRssProbe { photo, runs } => photos::photos_rss_probe(&photo, runs),
         Suite::Sync {
             cases,
             clients,

@@ -1,7 +1,9 @@
 //! `fieldbench photos`: a 12 MP phone photo (shot sideways, so the orientation path runs)
 //! through the photo pipeline and into fsynced files, as an import on a device would, timed
-//! against the same pipeline with the image crate's own resize. The memory figure comes from a
-//! second process that runs only the fast imports.
+//! against the same pipeline with the image crate's own resize; then the real photos
+//! ([`real_photos`](crate::real_photos)). The memory figures come from separate processes
+//! that only import: the generated photo, the largest real one, and the worst input the
+//! policy accepts (an 8000×8000 16-bit RGBA PNG, 64 MP at the pixel limit).
 
 use std::fs::File;
 use std::io::Write;
@@ -21,6 +23,8 @@ use crate::measure::{peak_rss_mb, round};
 const WIDTH: u32 = 4000;
 const HEIGHT: u32 = 3000;
 const PROBE_RUNS: usize = 5;
+/// Timed imports of each real photo (the 18 MP progressive one takes most of a second).
+const REAL_RUNS: usize = 5;
 
 /// Makes the photo, times `runs` imports with each resizer, and asks the probe for memory.
 pub fn photos(runs: usize) -> Result<Value, BenchError> {
@@ -72,9 +76,25 @@ fn run_photos(dir: &Path, runs: usize) -> Result<Value, BenchError> {
 
     let import_ms = median(&mut fast_ms);
     let baseline = median(&mut baseline_ms);
-    let rss = rss_probe(&input_path)?;
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    Ok(json!({
+    let load_before = loadavg();
+    let rss = rss_probe(&input_path, PROBE_RUNS)?;
+    let (real, largest) = match crate::real_photos::measure(runs.min(REAL_RUNS), &blobs) {
+        Ok((real, largest)) => (real, largest),
+        Err(e) => (json!({ "real_error": e.to_string() }), None),
+    };
+    let largest_rss = match largest {
+        Some(path) => rss_probe(&path, 1)?,
+        None => Value::Null,
+    };
+    let worst = dir.join("worst-64mp-rgba16.png");
+    worst_png(&worst)?;
+    let worst_rss = rss_probe(&worst, 1)?;
+    let policy_cap_mb = policy.max_decode_bytes as f64 / (1024.0 * 1024.0);
+    let peak = [&rss, &largest_rss, &worst_rss]
+        .iter()
+        .filter_map(|v| v.get("rss_mb").and_then(Value::as_f64))
+        .fold(0.0, f64::max);
+    let mut out = json!({
         "suite": "photos",
         "runs": runs,
         "input": {
@@ -92,8 +112,12 @@ fn run_photos(dir: &Path, runs: usize) -> Result<Value, BenchError> {
         "decode_ms": round(median(&mut decode_ms)),
         "resize_ms": round(median(&mut resize_ms)),
         "encode_ms": round(median(&mut encode_ms)),
-        "peak_rss_mb": rss.get("rss_mb").cloned().unwrap_or(Value::Null),
+        // The worst of the three probes, against the policy's decode cap.
+        "peak_rss_mb": round(peak),
+        "policy_cap_mb": round(policy_cap_mb),
         "rss_probe": rss,
+        "rss_largest_real": largest_rss,
+        "rss_worst_accepted_png": worst_rss,
         "width": photo.width,
         "height": photo.height,
         "thumbnail_width": photo.thumbnail_width,
@@ -101,14 +125,65 @@ fn run_photos(dir: &Path, runs: usize) -> Result<Value, BenchError> {
         "output_bytes": photo.jpeg.len(),
         "thumbnail_bytes": photo.thumbnail.len(),
         "taken_at": photo.taken_at,
-        "loadavg_1m": load.split_whitespace().next().and_then(|l| l.parse::<f64>().ok()),
-        "targets": { "import_12mp_ms": 150.0, "speedup": 3.0 },
-    }))
+        "loadavg_1m": load_before,
+        "loadavg_1m_end": loadavg(),
+        "targets": {
+            "import_12mp_ms": 150.0, "speedup": 4.0, "real_baseline_12mp_ms": 120.0,
+            "real_progressive_ms": 180.0, "peak_rss_mb": round(policy_cap_mb),
+        },
+    });
+    if let (Some(out), Value::Object(real)) = (out.as_object_mut(), real) {
+        out.extend(real);
+    }
+    Ok(out)
+}
+
+fn loadavg() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The worst input the default policy accepts: 8000×8000 (64 MP, the pixel limit) 16-bit RGBA
+/// PNG, written row by row so that the bench itself never holds its 512 MB of samples.
+fn worst_png(path: &Path) -> Result<(), BenchError> {
+    const SIDE: u32 = 8000;
+    let failed = |e: png::EncodingError| BenchError::Failed(format!("writing the PNG: {e}"));
+    let file = std::io::BufWriter::new(File::create(path)?);
+    let mut encoder = png::Encoder::new(file, SIDE, SIDE);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Sixteen);
+    encoder.set_compression(png::Compression::Balanced);
+    // The channels step evenly along a row, so the Sub filter turns each row into a few
+    // repeating bytes: a file of a few MB, under the policy's 40 MiB input limit.
+    encoder.set_filter(png::Filter::Sub);
+    let mut writer = encoder.write_header().map_err(failed)?;
+    let mut stream = writer.stream_writer().map_err(failed)?;
+    let mut row = Vec::with_capacity(SIDE as usize * 8);
+    for y in 0..SIDE {
+        row.clear();
+        for x in 0..SIDE {
+            let alpha = if (x / 500 + y / 500) % 2 == 0 {
+                65_535
+            } else {
+                30_000
+            };
+            for v in [x * 8, y * 8, (x + y) * 4, alpha] {
+                row.extend_from_slice(&((v % 65_536) as u16).to_be_bytes());
+            }
+        }
+        stream.write_all(&row)?;
+    }
+    stream.finish().map_err(failed)?;
+    Ok(())
 }
 
 /// One import as the store would do it: the pipeline, then both files written and fsynced
 /// under a temporary name and renamed into place, then the folder fsynced.
-fn import(
+pub(crate) fn import(
     bytes: &[u8],
     policy: &PhotoPolicy,
     resizer: Resizer,
@@ -134,10 +209,16 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), BenchError> {
 }
 
 /// Runs `fieldbench photos-rss-probe` on the photo in a new process.
-fn rss_probe(photo: &Path) -> Result<Value, BenchError> {
+fn rss_probe(photo: &Path, runs: usize) -> Result<Value, BenchError> {
     let exe = std::env::current_exe()?;
     let out = Process::new(exe)
-        .args(["photos-rss-probe", "--json", "--photo"])
+        .args([
+            "photos-rss-probe",
+            "--json",
+            "--runs",
+            &runs.to_string(),
+            "--photo",
+        ])
         .arg(photo)
         .output()?;
     if !out.status.success() {
@@ -149,18 +230,25 @@ fn rss_probe(photo: &Path) -> Result<Value, BenchError> {
     serde_json::from_slice(&out.stdout).map_err(|e| BenchError::Failed(e.to_string()))
 }
 
-/// The probe: read the photo file and import it a few times with the fast pipeline, then
-/// report the process's peak resident memory.
-pub fn photos_rss_probe(photo: &Path) -> Result<Value, BenchError> {
+/// The probe: read the photo file and import it `runs` times with the fast pipeline, then
+/// report the process's peak resident memory (the file's bytes included, as on a device).
+pub fn photos_rss_probe(photo: &Path, runs: usize) -> Result<Value, BenchError> {
     let bytes = std::fs::read(photo)?;
     let blobs: PathBuf = photo.with_file_name(format!("probe-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&blobs)?;
     let policy = PhotoPolicy::default();
-    for _ in 0..PROBE_RUNS {
-        import(&bytes, &policy, Resizer::Fast, &blobs)?;
+    let runs = runs.max(1);
+    let mut size = (0, 0);
+    for _ in 0..runs {
+        let (photo, _) = import(&bytes, &policy, Resizer::Fast, &blobs)?;
+        size = (photo.width, photo.height);
     }
     let _ = std::fs::remove_dir_all(&blobs);
-    Ok(json!({ "imports": PROBE_RUNS, "rss_mb": round(peak_rss_mb()?) }))
+    let name = photo.file_name().map(|n| n.to_string_lossy().into_owned());
+    Ok(json!({
+        "input": name, "input_bytes": bytes.len(), "imports": runs, "output": [size.0, size.1],
+        "rss_mb": round(peak_rss_mb()?),
+    }))
 }
 
 /// A 12 MP photo as a phone writes it: JPEG quality 90 with 4:2:0 chroma subsampling (what
@@ -254,12 +342,12 @@ fn thread_cpu_ns() -> Option<u64> {
         .ok()
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
 /// The median; sorts the samples, so the first and last are then the min and max.
-fn median(values: &mut [f64]) -> f64 {
+pub(crate) fn median(values: &mut [f64]) -> f64 {
     if values.is_empty() {
         return f64::NAN;
     }

@@ -3,10 +3,12 @@
 
 use std::path::PathBuf;
 
-use fieldcore::PhotoKind;
 use fieldcore::UploadState;
+use fieldcore::{GpsPosition, PhotoKind};
 
+use crate::convert::CaseId;
 use crate::error::{FieldError, Result};
+use crate::store::{FieldStore, view_of};
 use crate::view::{CasePhoto, CaseView};
 
 /// A photo of a case with where its bytes stand.
@@ -44,6 +46,65 @@ pub struct PhotoBatch {
     pub hashes: Vec<String>,
     /// The case after the batch.
     pub view: CaseView,
+}
+
+/// A photo the platform decoded: HEIC (what iPhones and many Android phones shoot) through
+/// ImageIO or ImageDecoder, which decode it in hardware. See docs/mobile.md for the calls.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct PhotoPixels {
+    /// `width × height × 4` bytes, R G B A, 8 bits each, rows without padding, in sRGB (ask
+    /// the platform for sRGB: a Display P3 photo is converted by the decoder). Alpha is
+    /// composited on white.
+    pub rgba: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    /// The EXIF orientation, 1 to 8; 1 when the platform already turned the pixels upright.
+    #[uniffi(default = 1)]
+    pub orientation: u8,
+    /// When the photo was taken, `YYYY-MM-DDTHH:MM:SS` with an optional offset (`+08:00`),
+    /// as the file's EXIF says it.
+    #[uniffi(default)]
+    pub taken_at: Option<String>,
+    /// Where, only when the user allowed the app to read the photo's location; stored only
+    /// when the photo policy keeps positions.
+    #[uniffi(default)]
+    pub location: Option<GpsPosition>,
+}
+
+#[uniffi::export]
+impl FieldStore {
+    /// Imports a photo the app decoded itself (HEIC), as `import_photo` imports a file: the
+    /// same size limits, resize, orientation, thumbnail and encoding, and the same refusals
+    /// (`FieldError.UnsupportedInput` for pixels of the wrong length or over the policy's
+    /// size, `FieldError.Validation` for a capture time or location that cannot be read).
+    #[uniffi::method(default(caption = ""))]
+    pub fn import_photo_pixels(
+        &self,
+        case_id: CaseId,
+        pixels: PhotoPixels,
+        kind: PhotoKind,
+        caption: String,
+    ) -> Result<PhotoImport> {
+        let pixels = fieldcore::PlatformPixels {
+            rgba: pixels.rgba,
+            width: pixels.width,
+            height: pixels.height,
+            orientation: pixels.orientation,
+            taken_at: pixels.taken_at,
+            location: pixels.location,
+        };
+        let import = {
+            let mut store = self.lock()?;
+            let (view, hash) = store.import_photo_pixels(case_id, pixels, kind, &caption)?;
+            PhotoImport {
+                hash,
+                view: view_of(&store, view)?,
+            }
+        };
+        // Outside the lock: the observer may call the store.
+        self.observation.cases_changed([case_id]);
+        Ok(import)
+    }
 }
 
 /// What a clean-up of the blob folder removed.

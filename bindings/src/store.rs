@@ -48,7 +48,7 @@ pub struct FieldStore {
     reader: Mutex<Reader>,
     /// One sync at a time; a second waits for the first (reads and commands do not).
     sync_gate: Mutex<()>,
-    observation: Observation,
+    pub(crate) observation: Observation,
 }
 
 /// What a command did.
@@ -468,7 +468,7 @@ impl FieldStore {
     }
 
     /// The store, reopened from disk if a panic interrupted an earlier call.
-    fn lock(&self) -> Result<MutexGuard<'_, Store>> {
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Store>> {
         Ok(self.lock_core()?)
     }
 
@@ -493,7 +493,7 @@ impl FieldStore {
 
 /// The record of a case view, with its sync state read from the same store and the files of
 /// its photos that are on this device (the same whichever call returns the view).
-fn view_of(store: &Store, view: fieldcore::CaseView) -> Result<CaseView> {
+pub(crate) fn view_of(store: &Store, view: fieldcore::CaseView) -> Result<CaseView> {
     let state = store.case_sync_state(view.id)?;
     let reason = store.case_sync_reason(view.id)?;
     CaseView::new(view, state, reason).with_files(|hash| store.blob_path(hash))

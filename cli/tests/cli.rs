@@ -1250,7 +1250,7 @@ fn photos_the_device_cannot_take_exit_2_and_attach_nothing() {
         &["photo", "add", case, "whole.jpg", "--kind", "defect"],
     );
     assert_eq!(json["field"], "hash");
-    assert!(err.contains("already on the case"), "{err}");
+    assert!(err.contains("already attached to the case"), "{err}");
     assert_eq!(photo_hashes(dir, case).len(), 1);
 }
 

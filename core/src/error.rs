@@ -76,11 +76,11 @@ pub enum Error {
 
     /// Photo bytes that cannot be decoded (truncated, damaged, not an image).
     #[error("photo could not be read: {0}")]
-    InvalidPhoto(String),
+    InvalidPhoto(crate::photo::text::PhotoText),
 
     /// A photo whose size would need more pixels or memory than the policy allows.
     #[error("photo too large: {0}")]
-    PhotoTooLarge(String),
+    PhotoTooLarge(crate::photo::text::PhotoText),
 
     /// HQ could not be reached, or kept failing, after the retries.
     #[error("network error: {0}")]
@@ -139,7 +139,10 @@ pub enum Invalid {
     NoOldPartKept,
     OldPartReturned,
     NothingToUpdate,
-    PhotoAlreadyOnCase,
+    /// The same photo (the same normalised bytes) is attached already; `added_at` is when.
+    PhotoAlreadyOnCase {
+        added_at: String,
+    },
     PhotoNotOnCase,
     PhotoNotImported,
     NoConflict,
@@ -176,6 +179,11 @@ pub enum Invalid {
     TripAlreadyWaiting,
     NotHqUser,
     AlreadyFirstResponder,
+    /// A capture time the platform handed over that is not `YYYY-MM-DDTHH:MM:SS` with an
+    /// optional UTC offset.
+    NotCaptureTime,
+    /// A latitude outside ±90° or a longitude outside ±180°, or not a number.
+    NotCoordinate,
 }
 
 impl Invalid {
@@ -239,7 +247,23 @@ impl Invalid {
             ),
             OldPartReturned => ("旧件已交回", "the old part was already returned"),
             NothingToUpdate => ("未指明要修改的字段", "names no field to change"),
-            PhotoAlreadyOnCase => ("该照片已在本案件中", "this photo is already on the case"),
+            PhotoAlreadyOnCase { added_at } => {
+                return (
+                    format!("这张照片已附加在本案件中（{added_at} 添加），无需重复导入"),
+                    format!(
+                        "this photo is already attached to the case (added {added_at}); \
+                         there is no need to import it again"
+                    ),
+                );
+            }
+            NotCaptureTime => (
+                "拍摄时间格式应为 YYYY-MM-DDTHH:MM:SS，可带时区偏移（如 +08:00）",
+                "must be YYYY-MM-DDTHH:MM:SS, optionally with a UTC offset such as +08:00",
+            ),
+            NotCoordinate => (
+                "纬度须在 ±90° 之内，经度须在 ±180° 之内",
+                "must be a latitude within ±90° and a longitude within ±180°",
+            ),
             PhotoNotOnCase => (
                 "引用的照片不在本案件中",
                 "cites a photo that is not on this case",
@@ -394,6 +418,14 @@ impl Localized for Error {
     /// image decoder) stay as they are: they are for support, and translating them would hide
     /// what to search for.
     fn text(&self, locale: Locale) -> String {
+        // A duplicate photo is not a wrong field the user typed: the reason alone says it.
+        if let Error::Validation {
+            field: "hash",
+            reason: reason @ Invalid::PhotoAlreadyOnCase { .. },
+        } = self
+        {
+            return reason.text(locale);
+        }
         let en = self.to_string();
         let zh = match self {
             Error::Validation { field, reason } => format!(
@@ -435,8 +467,8 @@ impl Localized for Error {
             Error::UnsupportedPhoto { format, hint } => {
                 format!("不支持的照片格式 {format}，请在设备上另存为标准 JPEG 后再导入（{hint}）")
             }
-            Error::InvalidPhoto(detail) => format!("照片无法读取：{detail}"),
-            Error::PhotoTooLarge(detail) => format!("照片过大：{detail}"),
+            Error::InvalidPhoto(detail) => format!("照片无法读取：{}", detail.text(Locale::ZhCn)),
+            Error::PhotoTooLarge(detail) => format!("照片过大：{}", detail.text(Locale::ZhCn)),
             Error::Network(detail) => format!("无法连接总部：{detail}"),
             Error::Unauthorized(detail) => format!("总部拒绝了本设备：{detail}"),
             Error::Protocol(detail) => format!("同步协议错误：{detail}"),

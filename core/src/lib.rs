@@ -88,9 +88,12 @@ pub use store::{Clock, Merged, Reader, Store, write_file_atomically};
 
 // Photos.
 pub use photo::import::{Collected, PhotoInfo, UploadState};
-pub use photo::pipeline::{ProcessedPhoto, process as process_photo, sha256_hex};
+pub use photo::pipeline::{
+    PlatformPixels, ProcessedPhoto, process as process_photo, process_pixels, sha256_hex,
+};
 #[doc(hidden)]
 pub use photo::pipeline::{Resizer, StageTimings, process_profiled, process_with};
+pub use photo::text::PhotoText;
 
 // Sync: the protocol's messages (shared with HQ), the round, the transport.
 pub use sync::driver::{StoreAccess, SyncEvent, drive_sync, fetch_blob_shared, sync_shared};

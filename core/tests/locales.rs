@@ -64,10 +64,17 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
         (Invalid::NoOldPartKept, vec![]),
         (Invalid::OldPartReturned, vec![]),
         (Invalid::NothingToUpdate, vec![]),
-        (Invalid::PhotoAlreadyOnCase, vec![]),
+        (
+            Invalid::PhotoAlreadyOnCase {
+                added_at: "2026-11-30 10:26".into(),
+            },
+            vec!["2026-11-30 10:26"],
+        ),
         (Invalid::PhotoNotOnCase, vec![]),
         (Invalid::PhotoNotImported, vec![]),
         (Invalid::NoConflict, vec![]),
+        (Invalid::NotCaptureTime, vec![]),
+        (Invalid::NotCoordinate, vec![]),
         (Invalid::ChoiceOutOfRange { alternatives: 3 }, vec!["3"]),
         (
             Invalid::ReceivedBeforePurchase {
@@ -133,7 +140,7 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
             | Invalid::NoOldPartKept
             | Invalid::OldPartReturned
             | Invalid::NothingToUpdate
-            | Invalid::PhotoAlreadyOnCase
+            | Invalid::PhotoAlreadyOnCase { .. }
             | Invalid::PhotoNotOnCase
             | Invalid::PhotoNotImported
             | Invalid::NoConflict
@@ -155,7 +162,9 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
             | Invalid::TripNotApproved
             | Invalid::TripAlreadyWaiting
             | Invalid::NotHqUser
-            | Invalid::AlreadyFirstResponder => {}
+            | Invalid::AlreadyFirstResponder
+            | Invalid::NotCaptureTime
+            | Invalid::NotCoordinate => {}
         }
     }
     samples
@@ -164,11 +173,11 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
 #[test]
 fn every_validation_reason_in_both_locales() {
     let samples = invalid_samples();
-    // One sample per variant (three for the deadline refusals): the match above lists 44 arms.
+    // One sample per variant (three for the deadline refusals): the match above lists 46 arms.
     let distinct: std::collections::BTreeSet<String> =
         samples.iter().map(|(s, _)| format!("{s:?}")).collect();
     assert_eq!(distinct.len(), samples.len());
-    assert_eq!(samples.len(), 46);
+    assert_eq!(samples.len(), 48);
     for (reason, args) in &samples {
         both(&format!("{reason:?}"), reason, args);
         let e = Error::Validation {

@@ -782,8 +782,17 @@ fn attach_photo(
     validate::photo_hash("hash", &photo.hash)?;
     validate::photo_hash("thumbnail_hash", &photo.thumbnail_hash)?;
     validate::optional_text("caption", Some(&photo.caption))?;
-    if view.photos.iter().any(|p| p.hash == photo.hash) {
-        return Err(Error::validation("hash", Invalid::PhotoAlreadyOnCase));
+    if let Some(attached) = view.photos.iter().find(|p| p.hash == photo.hash) {
+        let added_at = attached
+            .record
+            .added_by
+            .at
+            .format("%Y-%m-%d %H:%M")
+            .to_string();
+        return Err(Error::validation(
+            "hash",
+            Invalid::PhotoAlreadyOnCase { added_at },
+        ));
     }
     let record = PhotoRecord {
         kind: photo.kind,

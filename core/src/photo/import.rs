@@ -11,7 +11,8 @@ use crate::case::records::{PhotoAttachment, PhotoRecord};
 use crate::case::view::CaseView;
 use crate::error::{Error, Invalid, Result};
 use crate::model::{CaseId, PhotoKind};
-use crate::photo::pipeline;
+use crate::photo::decode;
+use crate::photo::pipeline::{self, PlatformPixels};
 use crate::rules::validate;
 use crate::store::{Store, blob_uploaded, record_blob};
 
@@ -66,6 +67,35 @@ impl Store {
         self.case(case_id)?;
         validate::optional_text("caption", Some(caption))?;
         let processed = pipeline::process(bytes, &self.policies.photos)?;
+        self.attach_processed(case_id, processed, kind, caption)
+    }
+
+    /// Imports a photo the platform decoded (HEIC through ImageIO or ImageDecoder, which phones
+    /// do in hardware): the same resize, orientation, thumbnail, encoding and attachment as
+    /// [`Store::import_photo`], from RGBA pixels with the orientation, capture time and
+    /// location the app read from the file.
+    pub fn import_photo_pixels(
+        &mut self,
+        case_id: CaseId,
+        pixels: PlatformPixels,
+        kind: PhotoKind,
+        caption: &str,
+    ) -> Result<(CaseView, String)> {
+        self.case(case_id)?;
+        validate::optional_text("caption", Some(caption))?;
+        let processed = pipeline::process_pixels(pixels, &self.policies.photos)?;
+        self.attach_processed(case_id, processed, kind, caption)
+    }
+
+    /// Writes both blobs of a processed photo and attaches it, in that order: a crash leaves
+    /// at most an unreferenced blob, never a dangling reference.
+    fn attach_processed(
+        &mut self,
+        case_id: CaseId,
+        processed: pipeline::ProcessedPhoto,
+        kind: PhotoKind,
+        caption: &str,
+    ) -> Result<(CaseView, String)> {
         let attachment = PhotoAttachment {
             hash: processed.sha256.clone(),
             kind,
@@ -102,11 +132,7 @@ impl Store {
     ) -> Result<(CaseView, String)> {
         let limit = self.policies.photos.max_input_bytes as u64;
         let file = std::fs::File::open(path)?;
-        if file.metadata()?.len() > limit {
-            return Err(Error::PhotoTooLarge(format!(
-                "the file is over {limit} bytes"
-            )));
-        }
+        decode::check_file_size(file.metadata()?.len(), &self.policies.photos)?;
         let mut bytes = Vec::new();
         file.take(limit + 1).read_to_end(&mut bytes)?;
         self.import_photo(case_id, &bytes, kind, caption)

@@ -4,41 +4,31 @@
 //! out; storing the results is the store's job.
 //!
 //! The steps, and why they are in this order:
-//! 1. The format is sniffed from the magic bytes before any decoder runs, so HEIC (what an
-//!    iPhone shoots by default) gets an error that says how to fix it rather than "invalid".
-//! 2. The decoder reads only the header first; the pixel count is checked against the policy
-//!    before a single pixel buffer exists, so a 100000×100000 header costs nothing.
-//! 3. The pixels are decoded under [`image::Limits`], turned into RGB8 (alpha composited on
-//!    white, so a signature drawn on a transparent canvas stays dark on light), resized, and
-//!    only then turned upright: rotating the small image is much cheaper than rotating 12 MP,
-//!    and a 90° turn commutes with a separable resize.
-//! 4. The JPEG is encoded from raw pixels, so nothing of the original file (EXIF, GPS, XMP,
+//! 1. Decoding ([`decode`](crate::photo::decode)) sniffs the format, checks pixels and memory
+//!    against the policy from the header alone, refuses damaged files, and yields RGB8 (alpha
+//!    composited on white, so a signature drawn on a transparent canvas stays dark on light).
+//!    Pixels the platform decoded (HEIC on a phone) join here, through [`process_pixels`].
+//! 2. The pixels are resized, converted to sRGB when the file carried an ICC profile
+//!    ([`colour`](crate::photo::colour)), and only then turned upright: converting and
+//!    rotating the small image is much cheaper than doing it on 12 MP, and a 90° turn
+//!    commutes with a separable resize.
+//! 3. The JPEG is encoded from raw pixels, so nothing of the original file (EXIF, GPS, XMP,
 //!    ICC, comments, maker notes) can reach the output.
 
-use std::io::Cursor;
 use std::time::{Duration, Instant};
 
-use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use fast_image_resize as fr;
-use image::codecs::jpeg::JpegDecoder;
-use image::codecs::png::PngDecoder;
-use image::codecs::webp::WebPDecoder;
 use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder, ImageError, Limits, RgbImage};
+use image::{DynamicImage, RgbImage};
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Invalid, Result};
 use crate::model::GpsPosition;
+use crate::photo::colour;
+use crate::photo::decode::{self, Decoded};
+use crate::photo::text::PhotoText;
 use crate::rules::policy::PhotoPolicy;
-
-/// The widest or tallest image any decoder is allowed to start on. JPEG cannot describe more,
-/// and no phone camera or panorama mode comes near it; a PNG header claiming more is refused
-/// by the decoder itself.
-const MAX_DECODE_EDGE: u32 = 65_535;
-
-const HEIC_HINT: &str = "convert the photo to JPEG on the device (e.g. request JPEG from the \
-                         camera or photo picker) before importing";
-const CONVERT_HINT: &str = "export the photo as JPEG (or PNG) on the device before importing";
 
 /// The result of [`process`]: the bytes to store and what was learnt from the original.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,7 +48,7 @@ pub struct ProcessedPhoto {
     pub taken_at: Option<String>,
     /// Where the photo was taken; only read when the policy keeps GPS.
     pub gps: Option<GpsPosition>,
-    /// "jpeg", "png" or "webp".
+    /// "jpeg", "png", "webp", or "platform" for pixels the platform decoded.
     pub source_format: String,
 }
 
@@ -108,15 +98,134 @@ pub fn process_profiled(
     resizer: Resizer,
 ) -> Result<(ProcessedPhoto, StageTimings)> {
     let started = Instant::now();
-    let decoded = decode(bytes, policy)?;
+    let decoded = decode::decode(bytes, policy)?;
     let metadata = read_exif(decoded.exif.as_deref(), policy.keep_gps);
     let decode_time = started.elapsed();
+    finish(decoded, metadata, policy, resizer, decode_time)
+}
 
+/// A photo the platform decoded (HEIC through ImageIO or ImageDecoder): RGBA8 pixels in sRGB,
+/// row by row without padding, with what the app read from the file itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlatformPixels {
+    /// `width × height × 4` bytes, R G B A; alpha is composited on white.
+    pub rgba: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    /// The EXIF orientation, 1 to 8 (1 when the pixels are upright already).
+    pub orientation: u8,
+    /// When the photo was taken, `YYYY-MM-DDTHH:MM:SS` with an optional UTC offset.
+    pub taken_at: Option<String>,
+    /// Where, when the user allowed the app to read it; stored only when the policy keeps
+    /// positions, as for photo files.
+    pub location: Option<GpsPosition>,
+}
+
+/// Normalises pixels the platform decoded with the policy: the same resize, orientation,
+/// thumbnail and encoding as [`process`], and the same limits, so a photo is stored alike
+/// whichever way it came in. Bad input (a buffer of the wrong length, an orientation out of
+/// range, an unreadable capture time or position) is refused with a typed error.
+pub fn process_pixels(pixels: PlatformPixels, policy: &PhotoPolicy) -> Result<ProcessedPhoto> {
+    let started = Instant::now();
+    let PlatformPixels {
+        mut rgba,
+        width,
+        height,
+        orientation,
+        taken_at,
+        location,
+    } = pixels;
+    decode::check_pixels(width, height, policy)?;
+    let count = u64::from(width) * u64::from(height);
+    if rgba.len() as u64 != count * 4 {
+        return Err(Error::InvalidPhoto(PhotoText::new(
+            format!(
+                "像素数据应为 {width}×{height}×4 = {} 字节（RGBA），实际为 {} 字节",
+                count * 4,
+                rgba.len()
+            ),
+            format!(
+                "the pixels should be {width}×{height}×4 = {} bytes (RGBA), not {}",
+                count * 4,
+                rgba.len()
+            ),
+        )));
+    }
+    // The app's buffer is already here; the import adds the resize's working memory.
+    decode::check_memory(width, height, count * 4, count * 4, policy)?;
+    let orientation = Orientation::from_exif(orientation).ok_or_else(|| {
+        Error::InvalidPhoto(PhotoText::new(
+            format!("方向值 {orientation} 无效：应为 1 到 8 的 EXIF 方向"),
+            format!("orientation {orientation} is not an EXIF orientation (1 to 8)"),
+        ))
+    })?;
+    let taken_at = taken_at.map(|t| normalise_capture_time(&t)).transpose()?;
+    if let Some(position) = location {
+        let finite = position.lat.is_finite() && position.lon.is_finite();
+        if !finite || position.lat.abs() > 90.0 || position.lon.abs() > 180.0 {
+            return Err(Error::validation("location", Invalid::NotCoordinate));
+        }
+    }
+    composite_rgba_in_place(&mut rgba, count as usize);
+    rgba.truncate(count as usize * 3);
+    let rgb = RgbImage::from_raw(width, height, rgba).ok_or_else(|| {
+        Error::InvalidPhoto(PhotoText::from("the pixel buffer does not match its size"))
+    })?;
+    let decoded = Decoded {
+        source: "platform",
+        rgb,
+        exif: None,
+        icc: None,
+    };
+    let metadata = PhotoMetadata {
+        taken_at,
+        gps: if policy.keep_gps { location } else { None },
+        orientation,
+    };
+    finish(decoded, metadata, policy, Resizer::Fast, started.elapsed()).map(|(photo, _)| photo)
+}
+
+/// A capture time as the platform gives it, in the form photo files give it: RFC 3339 with
+/// the offset when there is one, else local time.
+fn normalise_capture_time(text: &str) -> Result<String> {
+    let text = text.trim();
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(at.format("%Y-%m-%dT%H:%M:%S%:z").to_string());
+    }
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
+        .map(|local| local.format("%Y-%m-%dT%H:%M:%S").to_string())
+        .map_err(|_| Error::validation("taken_at", Invalid::NotCaptureTime))
+}
+
+/// RGBA to RGB in the same buffer, alpha composited on white; the first `pixels × 3` bytes
+/// hold the result.
+fn composite_rgba_in_place(buf: &mut [u8], pixels: usize) {
+    for i in 0..pixels {
+        let a = u32::from(buf[4 * i + 3]);
+        for c in 0..3 {
+            let v = u32::from(buf[4 * i + c]);
+            // Rounded integer form of c·α + 255·(1 − α).
+            buf[3 * i + c] = ((v * a + 255 * (255 - a) + 127) / 255) as u8;
+        }
+    }
+}
+
+/// Everything after decoding: resize, colour, orientation, thumbnail, encoding, hashes.
+fn finish(
+    decoded: Decoded,
+    metadata: PhotoMetadata,
+    policy: &PhotoPolicy,
+    resizer: Resizer,
+    decode_time: Duration,
+) -> Result<(ProcessedPhoto, StageTimings)> {
     let started = Instant::now();
     let (w, h) = fit(decoded.rgb.width(), decoded.rgb.height(), policy.max_edge);
-    let resized = resize(decoded.rgb, w, h, resizer)?;
+    let mut resized = resize(decoded.rgb, w, h, resizer)?;
+    if let Some(icc) = &decoded.icc {
+        colour::to_srgb(&mut resized, icc);
+    }
     let mut upright = DynamicImage::ImageRgb8(resized);
-    upright.apply_orientation(decoded.orientation);
+    upright.apply_orientation(metadata.orientation);
     let main = upright.into_rgb8();
     let (tw, th) = fit(main.width(), main.height(), policy.thumbnail_edge);
     let thumbnail = resize_ref(&main, tw, th, resizer)?;
@@ -136,7 +245,7 @@ pub fn process_profiled(
         thumbnail_height: thumbnail.height(),
         taken_at: metadata.taken_at,
         gps: metadata.gps,
-        source_format: decoded.format.name().to_owned(),
+        source_format: decoded.source.to_owned(),
     };
     let encode_time = started.elapsed();
 
@@ -160,307 +269,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         let _ = write!(hex, "{byte:02x}");
     }
     hex
-}
-
-// ---------------------------------------------------------------------------------------------
-// Format sniffing
-
-/// The formats the decoders here accept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Jpeg,
-    Png,
-    WebP,
-}
-
-impl Format {
-    fn name(self) -> &'static str {
-        match self {
-            Format::Jpeg => "jpeg",
-            Format::Png => "png",
-            Format::WebP => "webp",
-        }
-    }
-}
-
-/// Names the format from its magic bytes, or says why it cannot be imported.
-fn sniff(bytes: &[u8]) -> Result<Format> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        return Ok(Format::Jpeg);
-    }
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        return Ok(Format::Png);
-    }
-    if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        return Ok(Format::WebP);
-    }
-    if let Some(kind) = iso_media_kind(bytes) {
-        let hint = if kind == "HEIC" || kind == "AVIF" {
-            HEIC_HINT
-        } else {
-            CONVERT_HINT
-        };
-        return Err(unsupported(&kind, hint));
-    }
-    const OTHERS: &[(&[u8], &str)] = &[
-        (b"II*\0", "TIFF"),
-        (b"MM\0*", "TIFF"),
-        (b"GIF87a", "GIF"),
-        (b"GIF89a", "GIF"),
-        (b"\xFF\x0A", "JPEG XL"),
-        (b"\0\0\0\x0CJXL \r\n\x87\n", "JPEG XL"),
-        (b"\0\0\0\x0CjP  \r\n\x87\n", "JPEG 2000"),
-        (b"8BPS", "PSD"),
-        (b"%PDF", "PDF"),
-        (b"\0\0\x01\0", "ICO"),
-    ];
-    for (magic, name) in OTHERS {
-        if bytes.starts_with(magic) {
-            return Err(unsupported(name, CONVERT_HINT));
-        }
-    }
-    // "BM" alone is too weak a signature; a BMP header also has room for its fixed fields.
-    if bytes.starts_with(b"BM") && bytes.len() >= 26 {
-        return Err(unsupported("BMP", CONVERT_HINT));
-    }
-    Err(Error::InvalidPhoto(
-        "not a photo: the bytes match no image format".into(),
-    ))
-}
-
-/// For an ISO base media file (`ftyp` box first), what kind of file its brands say it is.
-fn iso_media_kind(bytes: &[u8]) -> Option<String> {
-    if bytes.len() < 12 || &bytes[4..8] != b"ftyp" {
-        return None;
-    }
-    let box_len = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
-    let end = box_len.clamp(12, bytes.len());
-    // The major brand, then (after a 4-byte minor version) the compatible brands.
-    let mut brands = vec![&bytes[8..12]];
-    if end > 16 {
-        brands.extend(bytes[16..end].chunks_exact(4));
-    }
-    let has = |names: &[&[u8]]| brands.iter().any(|b| names.contains(b));
-    if has(&[b"avif", b"avis"]) {
-        return Some("AVIF".into());
-    }
-    if has(&[
-        b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1",
-    ]) {
-        return Some("HEIC".into());
-    }
-    // Anything else in an ISO box is a video or another container, not a photo.
-    let major: String = bytes[8..12]
-        .iter()
-        .map(|&c| {
-            if c.is_ascii_alphanumeric() {
-                c as char
-            } else {
-                '?'
-            }
-        })
-        .collect();
-    Some(format!("ISO media ({major})"))
-}
-
-fn unsupported(format: &str, hint: &str) -> Error {
-    Error::UnsupportedPhoto {
-        format: format.to_owned(),
-        hint: hint.to_owned(),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Decoding
-
-struct Decoded {
-    format: Format,
-    rgb: RgbImage,
-    orientation: Orientation,
-    exif: Option<Vec<u8>>,
-}
-
-fn decode(bytes: &[u8], policy: &PhotoPolicy) -> Result<Decoded> {
-    if bytes.is_empty() {
-        return Err(Error::InvalidPhoto("the photo is empty".into()));
-    }
-    if bytes.len() > policy.max_input_bytes {
-        return Err(Error::PhotoTooLarge(format!(
-            "{} bytes, more than the {} allowed",
-            bytes.len(),
-            policy.max_input_bytes
-        )));
-    }
-    let format = sniff(bytes)?;
-    if format == Format::Jpeg && !jpeg_has_end(bytes) {
-        return Err(Error::InvalidPhoto(
-            "truncated jpeg: the image data has no end marker".into(),
-        ));
-    }
-    if format == Format::WebP && !webp_chunks_fit(bytes) {
-        return Err(Error::InvalidPhoto(
-            "damaged or truncated webp: a chunk runs past the end of the file".into(),
-        ));
-    }
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_DECODE_EDGE);
-    limits.max_image_height = Some(MAX_DECODE_EDGE);
-    limits.max_alloc = Some(policy.max_decode_bytes);
-
-    let reader = Cursor::new(bytes);
-    let decoder: Box<dyn ImageDecoder + '_> = match format {
-        Format::Jpeg => Box::new(JpegDecoder::new(reader).map_err(|e| image_error(format, e))?),
-        Format::Png => Box::new(
-            PngDecoder::with_limits(reader, limits.clone()).map_err(|e| image_error(format, e))?,
-        ),
-        Format::WebP => Box::new(WebPDecoder::new(reader).map_err(|e| image_error(format, e))?),
-    };
-    decode_pixels(format, decoder, limits, policy)
-}
-
-fn decode_pixels(
-    format: Format,
-    mut decoder: Box<dyn ImageDecoder + '_>,
-    mut limits: Limits,
-    policy: &PhotoPolicy,
-) -> Result<Decoded> {
-    let (width, height) = decoder.dimensions();
-    let pixels = u64::from(width) * u64::from(height);
-    if pixels > policy.max_pixels {
-        return Err(Error::PhotoTooLarge(format!(
-            "{width}×{height} is {pixels} pixels, more than the {} allowed",
-            policy.max_pixels
-        )));
-    }
-    if width == 0 || height == 0 {
-        return Err(Error::InvalidPhoto(format!(
-            "the header says {width}×{height}"
-        )));
-    }
-    // Metadata is a help, not a requirement: a photo whose EXIF block is damaged is still
-    // evidence, so it is imported upright-as-stored and without a capture time.
-    let exif = decoder.exif_metadata().ok().flatten();
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-
-    // The output buffer counts against the memory limit, as `ImageReader::decode` does it; the
-    // decoder gets what is left for its own working memory.
-    limits
-        .reserve(decoder.total_bytes())
-        .map_err(|e| image_error(format, e))?;
-    decoder
-        .set_limits(limits)
-        .map_err(|e| image_error(format, e))?;
-    let image = DynamicImage::from_decoder(decoder).map_err(|e| image_error(format, e))?;
-    Ok(Decoded {
-        format,
-        rgb: into_rgb8(image),
-        orientation,
-        exif,
-    })
-}
-
-/// Whether the JPEG's image data is complete. The decoder is lenient (as browsers are) and
-/// paints the missing rest of a cut-off file grey; a half-grey photo is useless as evidence, so
-/// a file whose scan never reaches the end-of-image marker is refused. The segments before the
-/// first scan are skipped by their lengths because the EXIF block holds a whole thumbnail
-/// JPEG, end marker included. Inside scan data an 0xFF byte is always followed by 0x00 or a
-/// restart marker, so the first FF D9 after the scan starts is the real end; anything a phone
-/// appends after it (Motion Photo video, vendor trailers) does not matter.
-fn jpeg_has_end(bytes: &[u8]) -> bool {
-    let mut at = 2;
-    loop {
-        // Markers may be preceded by any number of 0xFF fill bytes.
-        while bytes.get(at) == Some(&0xFF) && bytes.get(at + 1) == Some(&0xFF) {
-            at += 1;
-        }
-        let (Some(&0xFF), Some(&marker)) = (bytes.get(at), bytes.get(at + 1)) else {
-            return false;
-        };
-        at += 2;
-        match marker {
-            0xDA => break,
-            0xD9 => return false,
-            0x01 | 0xD0..=0xD7 => continue,
-            _ => {
-                let (Some(&hi), Some(&lo)) = (bytes.get(at), bytes.get(at + 1)) else {
-                    return false;
-                };
-                at += usize::from(u16::from_be_bytes([hi, lo]));
-            }
-        }
-    }
-    bytes
-        .get(at..)
-        .is_some_and(|scan| scan.windows(2).any(|w| w == [0xFF, 0xD9]))
-}
-
-/// Whether every RIFF chunk of a WebP file lies inside the file. image-webp 0.2.4 allocates a
-/// metadata chunk (EXIF, ICC, XMP) at the size its header claims before reading it, and the
-/// image crate's wrapper sets no memory limit on it: fuzzing found a 618-byte file whose EXIF
-/// chunk claims 3.4 GB, enough to kill a phone app. Refusing chunks that claim more bytes than
-/// the file has bounds every such allocation by the input size. The walk covers the whole
-/// file, as the decoder's own walk may run past the RIFF size; a truncated image chunk is
-/// refused here too, as a truncated JPEG is.
-fn webp_chunks_fit(bytes: &[u8]) -> bool {
-    // u64 so that a size near 4 GiB cannot wrap around on a 32-bit phone.
-    let len = bytes.len() as u64;
-    let mut at: u64 = 12;
-    while at + 8 <= len {
-        let h = at as usize;
-        let size = u64::from(u32::from_le_bytes([
-            bytes[h + 4],
-            bytes[h + 5],
-            bytes[h + 6],
-            bytes[h + 7],
-        ]));
-        if at + 8 + size > len {
-            return false;
-        }
-        // Chunks are padded to an even length.
-        at += 8 + size + (size & 1);
-    }
-    true
-}
-
-/// Decoder errors become the core's photo errors; the decoder's own text names the technical
-/// fault and carries nothing from the picture.
-fn image_error(format: Format, e: ImageError) -> Error {
-    match e {
-        ImageError::Limits(e) => Error::PhotoTooLarge(format!(
-            "decoding the {} needs more than the policy allows ({e})",
-            format.name()
-        )),
-        ImageError::Unsupported(e) => Error::UnsupportedPhoto {
-            format: format!("{} ({e})", format.name().to_uppercase()),
-            hint: "re-save the photo as a standard JPEG on the device before importing".into(),
-        },
-        other => Error::InvalidPhoto(format!("damaged {}: {other}", format.name())),
-    }
-}
-
-/// Any layout to RGB8. Transparent pixels are composited on white: a signature or a marked-up
-/// screenshot with a transparent background would otherwise turn into black on black, because
-/// fully transparent pixels are usually stored as (0, 0, 0, 0).
-fn into_rgb8(image: DynamicImage) -> RgbImage {
-    match image {
-        DynamicImage::ImageRgb8(rgb) => rgb,
-        other if other.color().has_alpha() => {
-            let rgba = other.into_rgba8();
-            let (w, h) = rgba.dimensions();
-            let mut out = Vec::with_capacity(rgba.as_raw().len() / 4 * 3);
-            for px in rgba.as_raw().chunks_exact(4) {
-                let alpha = u32::from(px[3]);
-                for &c in &px[..3] {
-                    // Rounded integer form of c·α + 255·(1 − α).
-                    out.push(((u32::from(c) * alpha + 255 * (255 - alpha) + 127) / 255) as u8);
-                }
-            }
-            // The buffer has exactly w·h·3 bytes, so this is always Some; an empty image is
-            // the harmless fallback.
-            RgbImage::from_raw(w, h, out).unwrap_or_default()
-        }
-        other => other.into_rgb8(),
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -504,20 +312,73 @@ fn resize_ref(src: &RgbImage, w: u32, h: u32, resizer: Resizer) -> Result<RgbIma
     }
 }
 
-/// Lanczos3 with fast_image_resize, straight from the decoder's buffer (no copy in).
+/// Below this many source pixels one thread resizes: starting threads costs more than it saves.
+const PARALLEL_RESIZE_PIXELS: u64 = 2_000_000;
+
+/// Lanczos3 with fast_image_resize, straight from the decoder's buffer (no copy in). A large
+/// picture is resized in horizontal bands of the output, one per core (at most four): each
+/// band reads its own rows of the source plus the filter's reach beyond them (the resizer
+/// clamps the filter to the whole picture, not the band), so the bands join without a seam.
 fn resize_fast(src: &RgbImage, w: u32, h: u32) -> Result<RgbImage> {
-    let internal = |e: &dyn std::fmt::Display| Error::InvalidPhoto(format!("resize failed: {e}"));
+    let pixels = u64::from(src.width()) * u64::from(src.height());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let bands = if pixels >= PARALLEL_RESIZE_PIXELS {
+        cores.clamp(1, 4).min(h as usize)
+    } else {
+        1
+    };
+    resize_bands(src, w, h, bands.max(1) as u32)
+}
+
+fn resize_bands(src: &RgbImage, w: u32, h: u32, bands: u32) -> Result<RgbImage> {
+    let internal =
+        |e: &dyn std::fmt::Display| Error::InvalidPhoto(format!("resize failed: {e}").into());
     let view =
         fr::images::ImageRef::new(src.width(), src.height(), src.as_raw(), fr::PixelType::U8x3)
             .map_err(|e| internal(&e))?;
-    let mut dst = fr::images::Image::new(w, h, fr::PixelType::U8x3);
-    let options =
-        fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Lanczos3));
-    fr::Resizer::new()
-        .resize(&view, &mut dst, &options)
-        .map_err(|e| internal(&e))?;
-    RgbImage::from_raw(w, h, dst.into_vec())
-        .ok_or_else(|| internal(&"the resized buffer has the wrong size"))
+    let scale = f64::from(src.height()) / f64::from(h);
+    // Output rows [start, end) of each band.
+    let edges: Vec<(u32, u32)> = (0..bands)
+        .map(|b| (h * b / bands, h * (b + 1) / bands))
+        .collect();
+    let resize_band = |(start, end): (u32, u32)| {
+        let mut dst = fr::images::Image::new(w, end - start, fr::PixelType::U8x3);
+        let options = fr::ResizeOptions::new()
+            .resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Lanczos3))
+            .crop(
+                0.0,
+                f64::from(start) * scale,
+                f64::from(src.width()),
+                f64::from(end - start) * scale,
+            );
+        fr::Resizer::new()
+            .resize(&view, &mut dst, &options)
+            .map(|()| dst.into_vec())
+            .map_err(|e| internal(&e))
+    };
+    let parts: Vec<Result<Vec<u8>>> = if bands == 1 {
+        vec![resize_band((0, h))]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = edges
+                .iter()
+                .map(|&band| scope.spawn(move || resize_band(band)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|_| Err(internal(&"a resize thread panicked")))
+                })
+                .collect()
+        })
+    };
+    let mut out = Vec::with_capacity(w as usize * h as usize * 3);
+    for part in parts {
+        out.extend_from_slice(&part?);
+    }
+    RgbImage::from_raw(w, h, out).ok_or_else(|| internal(&"the resized buffer has the wrong size"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -537,8 +398,9 @@ fn encode_jpeg(rgb: &RgbImage, quality: u8) -> Result<Vec<u8>> {
     let (w16, h16) = match (u16::try_from(w), u16::try_from(h)) {
         (Ok(w), Ok(h)) => (w, h),
         _ => {
-            return Err(Error::PhotoTooLarge(format!(
-                "{w}×{h} is beyond what JPEG can store; lower max_edge"
+            return Err(Error::PhotoTooLarge(PhotoText::new(
+                format!("{w}×{h} 超出 JPEG 能保存的尺寸，请调低照片策略的最长边（max_edge）"),
+                format!("{w}×{h} is beyond what JPEG can store; lower max_edge"),
             )));
         }
     };
@@ -553,21 +415,34 @@ fn encode_jpeg(rgb: &RgbImage, quality: u8) -> Result<Vec<u8>> {
     });
     encoder
         .encode(rgb.as_raw(), w16, h16, jpeg_encoder::ColorType::Rgb)
-        .map_err(|e| Error::InvalidPhoto(format!("JPEG encoding failed: {e}")))?;
+        .map_err(|e| Error::InvalidPhoto(format!("JPEG encoding failed: {e}").into()))?;
     Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------
 // EXIF
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct PhotoMetadata {
     taken_at: Option<String>,
     gps: Option<GpsPosition>,
+    orientation: Orientation,
 }
 
-/// Capture time and (when kept) position from the raw EXIF block (TIFF structure) the decoder
-/// found. Anything missing, blank or out of range is simply absent.
+impl Default for PhotoMetadata {
+    fn default() -> PhotoMetadata {
+        PhotoMetadata {
+            taken_at: None,
+            gps: None,
+            orientation: Orientation::NoTransforms,
+        }
+    }
+}
+
+/// Orientation, capture time and (when kept) position from the raw EXIF block (TIFF
+/// structure) the decoder found. Anything missing, blank or out of range is simply absent:
+/// metadata is a help, not a requirement, so a photo whose EXIF block is damaged is still
+/// evidence, imported as stored and without a capture time.
 fn read_exif(raw: Option<&[u8]>, keep_gps: bool) -> PhotoMetadata {
     let Some(raw) = raw else {
         return PhotoMetadata::default();
@@ -581,9 +456,16 @@ fn read_exif(raw: Option<&[u8]>, keep_gps: bool) -> PhotoMetadata {
         Err(exif::Error::PartialResult(partial)) => partial.into_inner().0,
         Err(_) => return PhotoMetadata::default(),
     };
+    let orientation = exif
+        .get_field(exif::Tag::Orientation, exif::In::PRIMARY)
+        .and_then(|f| f.value.get_uint(0))
+        .and_then(|v| u8::try_from(v).ok())
+        .and_then(Orientation::from_exif)
+        .unwrap_or(Orientation::NoTransforms);
     PhotoMetadata {
         taken_at: taken_at(&exif),
         gps: if keep_gps { gps(&exif) } else { None },
+        orientation,
     }
 }
 
@@ -674,16 +556,50 @@ mod tests {
     }
 
     #[test]
-    fn iso_media_brands_name_the_format() {
-        let mut heic = vec![0, 0, 0, 24];
-        heic.extend_from_slice(b"ftypmif1\0\0\0\0mif1heic");
-        assert_eq!(iso_media_kind(&heic).as_deref(), Some("HEIC"));
-        let mut avif = vec![0, 0, 0, 24];
-        avif.extend_from_slice(b"ftypavif\0\0\0\0mif1avif");
-        assert_eq!(iso_media_kind(&avif).as_deref(), Some("AVIF"));
-        let mut mp4 = vec![0, 0, 0, 20];
-        mp4.extend_from_slice(b"ftypisom\0\0\0\0mp41");
-        assert_eq!(iso_media_kind(&mp4).as_deref(), Some("ISO media (isom)"));
+    fn capture_times_from_the_platform_are_normalised_or_refused() {
+        assert_eq!(
+            normalise_capture_time("2026-03-14T10:26:53+08:00").unwrap(),
+            "2026-03-14T10:26:53+08:00"
+        );
+        assert_eq!(
+            normalise_capture_time("2026-03-14T02:26:53Z").unwrap(),
+            "2026-03-14T02:26:53+00:00"
+        );
+        assert_eq!(
+            normalise_capture_time("2026-03-14T10:26:53").unwrap(),
+            "2026-03-14T10:26:53"
+        );
+        for bad in ["yesterday", "2026-13-01T00:00:00", "2026-03-14"] {
+            assert!(matches!(
+                normalise_capture_time(bad),
+                Err(Error::Validation {
+                    reason: Invalid::NotCaptureTime,
+                    ..
+                })
+            ));
+        }
+    }
+
+    #[test]
+    fn resizing_in_bands_matches_resizing_whole() {
+        let src = RgbImage::from_fn(1203, 917, |x, y| {
+            image::Rgb([
+                (x * 7 % 256) as u8,
+                (y * 5 % 256) as u8,
+                ((x ^ y) % 256) as u8,
+            ])
+        });
+        let whole = resize_bands(&src, 401, 306, 1).unwrap();
+        for bands in [2, 3, 4] {
+            let banded = resize_bands(&src, 401, 306, bands).unwrap();
+            let worst = whole
+                .as_raw()
+                .iter()
+                .zip(banded.as_raw())
+                .map(|(a, b)| a.abs_diff(*b))
+                .max();
+            assert!(worst <= Some(1), "{bands} bands: off by {worst:?}");
+        }
     }
 
     #[test]
