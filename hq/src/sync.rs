@@ -486,13 +486,13 @@ async fn check(
         // pushes", 2): one re-routed case must not hold back the device's work on the others.
         let decision = match cases.get(&case_id) {
             Some(case) if !device.user.may_access(case) => {
-                tracing::info!(device = %device.device_id, case = %case_id, "push refused: no write access");
+                tracing::debug!(device = %device.device_id, case = %case_id, "push refused: no write access");
                 Decision::Forbidden
             }
             _ => decide(push, &cases, &held, &numbered, actor),
         };
         if let Decision::Rejected(r) = &decision {
-            tracing::info!(device = %device.device_id, case = %case_id, reason = r.reason.as_str(), detail = %r.detail, "push rejected");
+            tracing::debug!(device = %device.device_id, case = %case_id, reason = r.reason.as_str(), detail = %r.detail, "push rejected");
         }
         decisions.push((case_id, decision));
     }
@@ -581,7 +581,7 @@ async fn try_on_documents(
                     checked: Some(Box::new(checked)),
                 },
                 Some(Err(rejection)) => {
-                    tracing::info!(case = %case_id, reason = rejection.reason.as_str(), detail = %rejection.detail, "push rejected");
+                    tracing::debug!(case = %case_id, reason = rejection.reason.as_str(), detail = %rejection.detail, "push rejected");
                     Decision::Rejected(rejection)
                 }
                 None => return Err(Error::internal(format!("case {case_id}: tried twice"))),
@@ -607,7 +607,7 @@ async fn try_on_documents(
                             checked: Some(Box::new(checked)),
                         },
                         Err(rejection) => {
-                            tracing::info!(case = %case_id, reason = rejection.reason.as_str(), detail = %rejection.detail, "push rejected");
+                            tracing::debug!(case = %case_id, reason = rejection.reason.as_str(), detail = %rejection.detail, "push rejected");
                             Decision::Rejected(rejection)
                         }
                     }
@@ -667,7 +667,7 @@ async fn known_first_responders(
                     RejectReason::NotPermitted,
                     format!("the first responder {FIRST_RESPONDER_ID} {id} is not an HQ user"),
                 );
-                tracing::info!(case = %case_id, reason = rejection.reason.as_str(), detail = %rejection.detail, "push rejected");
+                tracing::debug!(case = %case_id, reason = rejection.reason.as_str(), detail = %rejection.detail, "push rejected");
                 (case_id, Decision::Rejected(rejection))
             }
             _ => (case_id, decision),
