@@ -105,6 +105,10 @@ class FieldCore(
     suspend fun importPhoto(id: UUID, file: File, kind: PhotoKind, caption: String = ""): PhotoImport =
         io { importPhotoFile(id, file.path, kind, caption) }
 
+    /** Imports pixels the app decoded itself (HEIC through ImageDecoder), as [importPhoto]. */
+    suspend fun importPhotoPixels(id: UUID, pixels: PhotoPixels, kind: PhotoKind, caption: String = ""): PhotoImport =
+        io { importPhotoPixels(id, pixels, kind, caption) }
+
     /**
      * Imports several photo files, suspending until done. [report] is called on the worker
      * thread after each photo. Cancelling the coroutine stops the batch between photos (the
