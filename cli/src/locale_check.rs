@@ -212,7 +212,11 @@ fn error_samples() -> Vec<(CliError, Vec<&'static str>)> {
 #[test]
 fn every_reason_reads_in_both_locales() {
     let samples = reason_samples();
-    assert_eq!(samples.len(), 21, "one sample per variant (three token sources)");
+    assert_eq!(
+        samples.len(),
+        21,
+        "one sample per variant (three token sources)"
+    );
     for (reason, args) in &samples {
         check(&format!("{reason:?}"), reason, args);
         // English is what fieldctl always printed.
