@@ -12,7 +12,7 @@ use fieldhq::{Role, RunningHq, ServeConfig};
 
 use super::photos as demo_photos;
 use super::visit::{action_text, complaint, confirm_defect, status_text, summary_of};
-use crate::error::{CliError, Result};
+use crate::error::{CliError, DemoFailure, Result};
 use crate::output::{Printer, locale};
 
 const CENTER: &str = "Changzhou Authorised Repair Center";
@@ -31,7 +31,7 @@ impl Hq {
             .build()?;
         let addr = "127.0.0.1:0"
             .parse()
-            .map_err(|_| CliError::Demo("loopback address".into()))?;
+            .map_err(|_| CliError::Demo(DemoFailure::LoopbackAddress))?;
         let running = runtime
             .block_on(fieldhq::serve(ServeConfig::new(addr, data)))
             .map_err(hq_error)?;
@@ -44,7 +44,7 @@ impl Hq {
     fn running(&self) -> Result<&RunningHq> {
         self.running
             .as_ref()
-            .ok_or_else(|| CliError::Demo("HQ stopped".into()))
+            .ok_or_else(|| CliError::Demo(DemoFailure::HqStopped))
     }
 
     /// Creates a user with one device and returns that device's token.
@@ -315,9 +315,7 @@ pub fn run(folder: &Path, out: &Printer) -> Result<(PathBuf, CaseView, Store)> {
                 .position(|a| a.value == Cause::DesignManufacturing.as_str())
         })
     else {
-        return Err(CliError::Demo(
-            "the merged case shows no conflict on the defect".into(),
-        ));
+        return Err(CliError::Demo(DemoFailure::NoDefectConflict));
     };
 
     out.line(l.pick(
@@ -398,12 +396,12 @@ pub fn run(folder: &Path, out: &Printer) -> Result<(PathBuf, CaseView, Store)> {
         ),
     ))?;
     if !same {
-        return Err(CliError::Demo("the devices did not converge".into()));
+        return Err(CliError::Demo(DemoFailure::NotConverged));
     }
     drop(hq);
     Ok((folder.join("phone.db"), on_phone, phone.store))
 }
 
 fn hq_error(e: fieldhq::Error) -> CliError {
-    CliError::Demo(format!("HQ: {e}"))
+    CliError::Demo(DemoFailure::Hq(e.to_string()))
 }
