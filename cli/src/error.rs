@@ -36,8 +36,11 @@ pub enum CliError {
 
     /// The demo could not draw or encode one of its photos.
     #[cfg(feature = "demo")]
-    #[error("could not make the demo's {what} photo: {reason}")]
-    DemoPhoto { what: &'static str, reason: String },
+    #[error("could not make the demo's {} photo: {reason}", .what.as_str())]
+    DemoPhoto {
+        what: fieldcore::PhotoKind,
+        reason: String,
+    },
 
     /// The photo is on the case but its bytes have not reached this device yet.
     #[error("photo {0} is not on this device yet (attached on another device, not downloaded)")]
@@ -49,7 +52,7 @@ pub enum CliError {
     /// The scripted demo could not run to the end.
     #[cfg(feature = "demo")]
     #[error("demo failed: {0}")]
-    Demo(String),
+    Demo(DemoFailure),
 
     #[error("file system error: {0}")]
     Io(#[from] io::Error),
@@ -172,7 +175,7 @@ impl Localized for CliError {
             CliError::Output(e) => format!("无法写出结果：{e}"),
             #[cfg(feature = "demo")]
             CliError::DemoPhoto { what, reason } => {
-                format!("无法生成演示用的 {what} 照片：{reason}")
+                format!("无法生成演示用的{}照片：{reason}", what.text(l))
             }
             CliError::PhotoNotHere(hash) => {
                 format!("照片 {hash} 尚未到达本设备（由其他设备添加，尚未下载）")
@@ -181,8 +184,49 @@ impl Localized for CliError {
                 format!("无法写入 {}：{source}", path.display())
             }
             #[cfg(feature = "demo")]
-            CliError::Demo(detail) => format!("演示未能完成：{detail}"),
+            CliError::Demo(failure) => format!("演示未能完成：{}", failure.text(l)),
             CliError::Io(e) => format!("文件系统错误：{e}"),
+        }
+    }
+}
+
+/// Why the demo's story could not go on; `Display` is the English text it always printed.
+#[cfg(feature = "demo")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DemoFailure {
+    #[error("loopback address")]
+    LoopbackAddress,
+    #[error("HQ stopped")]
+    HqStopped,
+    #[error("the merged case shows no conflict on the defect")]
+    NoDefectConflict,
+    #[error("the devices did not converge")]
+    NotConverged,
+    /// The embedded HQ refused or failed; the detail is `fieldhq::Error`'s own (English) words.
+    #[error("HQ: {0}")]
+    Hq(String),
+}
+
+#[cfg(feature = "demo")]
+impl Localized for DemoFailure {
+    fn text(&self, l: Locale) -> String {
+        match self {
+            DemoFailure::LoopbackAddress => {
+                l.pick("无法使用本机回环地址", "loopback address").into()
+            }
+            DemoFailure::HqStopped => l.pick("总部服务已停止", "HQ stopped").into(),
+            DemoFailure::NoDefectConflict => l
+                .pick(
+                    "合并后的案件在故障鉴定上没有冲突",
+                    "the merged case shows no conflict on the defect",
+                )
+                .into(),
+            DemoFailure::NotConverged => l
+                .pick("各设备上的案件不一致", "the devices did not converge")
+                .into(),
+            DemoFailure::Hq(detail) => {
+                l.pick(format!("总部服务：{detail}"), format!("HQ: {detail}"))
+            }
         }
     }
 }

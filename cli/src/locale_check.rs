@@ -10,6 +10,8 @@ use std::path::PathBuf;
 use fieldcore::{Locale, Localized};
 
 use crate::error::CliError;
+#[cfg(feature = "demo")]
+use crate::error::DemoFailure;
 use crate::reason::{CLI_FIELD_LABELS, Reason, TokenSource, field_label};
 
 fn has_chinese(s: &str) -> bool {
@@ -182,14 +184,14 @@ fn error_samples() -> Vec<(CliError, Vec<&'static str>)> {
         ),
         (
             CliError::DemoPhoto {
-                what: "nameplate",
+                what: fieldcore::PhotoKind::Nameplate,
                 reason: "encoder refused".into(),
             },
-            vec!["nameplate", "encoder refused"],
+            vec!["encoder refused"],
         ),
         (
-            CliError::Demo("HQ did not start".into()),
-            vec!["HQ did not start"],
+            CliError::Demo(DemoFailure::Hq("address in use".into())),
+            vec!["address in use"],
         ),
     ]);
     for (sample, _) in &samples {
@@ -222,6 +224,56 @@ fn every_reason_reads_in_both_locales() {
         // English is what fieldctl always printed.
         assert_eq!(reason.to_string(), reason.text(Locale::En));
     }
+}
+
+/// Every way the demo can fail, with its English text as the demo always printed it.
+#[cfg(feature = "demo")]
+fn demo_failure_samples() -> Vec<(DemoFailure, Vec<&'static str>)> {
+    let samples = vec![
+        (DemoFailure::LoopbackAddress, vec![]),
+        (DemoFailure::HqStopped, vec![]),
+        (DemoFailure::NoDefectConflict, vec![]),
+        (DemoFailure::NotConverged, vec![]),
+        (
+            DemoFailure::Hq("address in use".into()),
+            vec!["address in use"],
+        ),
+    ];
+    for (sample, _) in &samples {
+        match sample {
+            DemoFailure::LoopbackAddress
+            | DemoFailure::HqStopped
+            | DemoFailure::NoDefectConflict
+            | DemoFailure::NotConverged
+            | DemoFailure::Hq(_) => {}
+        }
+    }
+    samples
+}
+
+#[cfg(feature = "demo")]
+#[test]
+fn every_demo_failure_reads_in_both_locales() {
+    let samples = demo_failure_samples();
+    assert_eq!(samples.len(), 5, "one sample per variant");
+    for (failure, args) in &samples {
+        check(&format!("{failure:?}"), failure, args);
+        assert_eq!(failure.to_string(), failure.text(Locale::En));
+    }
+    // The photo the demo could not make is named by its kind, in English as before.
+    let photo = CliError::DemoPhoto {
+        what: fieldcore::PhotoKind::Signature,
+        reason: "encoder refused".into(),
+    };
+    assert_eq!(
+        photo.text(Locale::En),
+        "could not make the demo's signature photo: encoder refused"
+    );
+    assert!(photo.text(Locale::ZhCn).contains("客户签字照片"));
+    assert_eq!(
+        CliError::Demo(DemoFailure::NotConverged).text(Locale::En),
+        "demo failed: the devices did not converge"
+    );
 }
 
 #[test]

@@ -551,3 +551,119 @@ fn photos_and_the_warranty_check_read_in_chinese() {
         "{en}"
     );
 }
+
+// The demo is built with the `demo` feature (a default).
+#[cfg(feature = "demo")]
+#[test]
+fn the_demo_narrates_in_chinese_and_in_english_as_before() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path();
+    let run = |lang: &str| {
+        let db = format!("{lang}.db");
+        let o = fieldctl(dir, &["--db", &db, "--lang", lang, "demo", "--offline"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+
+    // Chinese: the steps in the procedures' words, the statuses and the history as `case show`
+    // words them; what the engineer typed stays as typed.
+    let zh = run("zh-CN");
+    for want in [
+        "客户 Changzhou Hengyuan Water Treatment Co., Ltd. → 已登记",
+        " 2. 添加照片：铭牌照片 ",
+        " 3. 受理：已受理并答复客户 → 已受理",
+        " 5. 到达现场：已到达现场 → 现场服务中",
+        " 7. 故障鉴定：故障鉴定：设计或制造原因（质量问题） → 已完成故障鉴定",
+        " 8. 判定三包：三包判定：予以三包（三包期内质量问题） → 已判定三包",
+        " 9. 登记配件：使用配件 6308-2Z/C3 ×1（记录 ",
+        "12. 添加照片：客户签字照片 ",
+        "13. 客户确认：客户确认接受处理结果 → 客户已确认",
+        "14. 结案：已结案 → 已结案",
+        "数据库：zh-CN.db",
+    ] {
+        assert!(zh.contains(want), "{want:?} missing from\n{zh}");
+    }
+    for english in [
+        "registered case",
+        "attach_photo",
+        "→ closed",
+        "database:",
+        "nameplate photo",
+    ] {
+        assert!(!zh.contains(english), "{english:?} in\n{zh}");
+    }
+
+    // English: the lines the demo always printed.
+    let en = run("en");
+    assert!(!has_chinese(&en.replace("×", "")), "{en}");
+    let steps: Vec<&str> = en.lines().take(14).collect();
+    assert!(
+        steps[0].starts_with(" 1. registered case ")
+            && steps[0].ends_with(
+                ": motor YE3-132M-4 (serial YE3132M4-2505-01873) for Changzhou Hengyuan \
+                 Water Treatment Co., Ltd. → registered"
+            ),
+        "{}",
+        steps[0]
+    );
+    assert!(steps[1].starts_with(" 2. attach_photo: nameplate photo "));
+    assert!(steps[1].ends_with(" KiB) → registered"), "{}", steps[1]);
+    assert_eq!(
+        steps[2],
+        " 3. acknowledge: acknowledged to the customer → acknowledged"
+    );
+    assert!(steps[3].starts_with(" 4. schedule_visit: visit planned for "));
+    assert!(steps[3].ends_with(" → visit_scheduled"), "{}", steps[3]);
+    assert_eq!(steps[4], " 5. arrive_on_site: arrived on site → on_site");
+    assert!(steps[5].starts_with(" 6. attach_photo: defect photo "));
+    assert_eq!(
+        steps[6],
+        " 7. confirm_defect: defect confirmed: design_manufacturing (quality fault) → \
+         defect_confirmed"
+    );
+    assert!(steps[7].starts_with(" 8. decide_warranty: Motor bought "));
+    assert!(steps[7].ends_with(" is a quality fault: covered. → warranty_decided"));
+    assert!(steps[8].starts_with(" 9. record_part: part 6308-2Z/C3 x1 used (line "));
+    assert!(steps[8].ends_with(") → warranty_decided"), "{}", steps[8]);
+    assert_eq!(steps[9], "10. add_note: note added → warranty_decided");
+    assert_eq!(
+        steps[10],
+        "11. resolve: resolved: parts_replaced → resolved"
+    );
+    assert!(steps[11].starts_with("12. attach_photo: signature photo "));
+    assert_eq!(
+        steps[12],
+        "13. confirm_customer: customer accepted the outcome → customer_confirmed"
+    );
+    assert_eq!(steps[13], "14. close: closed → closed");
+    assert!(en.ends_with("\ndatabase: en.db\n"), "{en}");
+}
+
+// The demo is built with the `demo` feature (a default).
+#[cfg(feature = "demo")]
+#[test]
+fn the_main_job_narrates_in_chinese_when_lang_says_so() {
+    let tmp = TempDir::new().unwrap();
+    let o = fieldctl_lang(tmp.path(), Some("zh_CN.UTF-8"), &["demo"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    for want in [
+        "在本机回环地址上启动总部服务",
+        "1. 首问责任人（服务工程师）在手机上登记客户投诉并同步；总部为案件编号",
+        "    手机：受理：已受理并答复客户 → 已受理",
+        "    手机已同步：上传 1 个案件",
+        "    手机上现已显示正式案件编号 ",
+        "    平板：故障鉴定：故障鉴定：储存、运输原因（质量问题） → 已完成故障鉴定",
+        "    字段 defect 有冲突：",
+        "    平板显示 1 处冲突",
+        "    总部工作台显示 1 处冲突",
+        "    手机：结案：已结案 → 已结案",
+        "6. 数据一致性检查：手机、平板和总部工作台显示的案件是否相同：是；剩余冲突：0",
+        "\n数据库：",
+    ] {
+        assert!(text.contains(want), "{want:?} missing from\n{text}");
+    }
+    for english in ["synced", "conflict(s)", "Converged", "phone:", "database:"] {
+        assert!(!text.contains(english), "{english:?} in\n{text}");
+    }
+}

@@ -11,9 +11,9 @@ use fieldcore::{Cause, ConfirmationInput, DefectInput, Outcome, PartInput, Photo
 use fieldhq::{Role, RunningHq, ServeConfig};
 
 use super::photos as demo_photos;
-use super::visit::{complaint, confirm_defect, summary_of};
-use crate::error::{CliError, Result};
-use crate::output::Printer;
+use super::visit::{action_text, complaint, confirm_defect, status_text, summary_of};
+use crate::error::{CliError, DemoFailure, Result};
+use crate::output::{Printer, locale};
 
 const CENTER: &str = "Changzhou Authorised Repair Center";
 
@@ -31,7 +31,7 @@ impl Hq {
             .build()?;
         let addr = "127.0.0.1:0"
             .parse()
-            .map_err(|_| CliError::Demo("loopback address".into()))?;
+            .map_err(|_| CliError::Demo(DemoFailure::LoopbackAddress))?;
         let running = runtime
             .block_on(fieldhq::serve(ServeConfig::new(addr, data)))
             .map_err(hq_error)?;
@@ -44,7 +44,7 @@ impl Hq {
     fn running(&self) -> Result<&RunningHq> {
         self.running
             .as_ref()
-            .ok_or_else(|| CliError::Demo("HQ stopped".into()))
+            .ok_or_else(|| CliError::Demo(DemoFailure::HqStopped))
     }
 
     /// Creates a user with one device and returns that device's token.
@@ -81,7 +81,7 @@ impl Drop for Hq {
     }
 }
 
-/// One device of the demo: its store and how it reaches HQ.
+/// One device of the demo: its store and how it reaches HQ; `name` is in the output's language.
 struct Device {
     name: &'static str,
     store: Store,
@@ -111,14 +111,26 @@ impl Device {
         let report = self
             .store
             .sync(&self.config, &mut |_| {}, &CancelToken::new())?;
-        out.line(&format!(
-            "    {} synced: pushed {} case(s), pulled {}, {} photo(s) uploaded, {} B sent, {} B received",
-            self.name,
-            report.progress.pushed_cases,
-            report.progress.pulled_cases,
-            report.progress.photos_uploaded,
-            report.progress.bytes_sent,
-            report.progress.bytes_received
+        let p = &report.progress;
+        out.line(&locale().pick(
+            format!(
+                "    {}已同步：上传 {} 个案件，下载 {} 个，上传照片 {} 张，发送 {} B，接收 {} B",
+                self.name,
+                p.pushed_cases,
+                p.pulled_cases,
+                p.photos_uploaded,
+                p.bytes_sent,
+                p.bytes_received
+            ),
+            format!(
+                "    {} synced: pushed {} case(s), pulled {}, {} photo(s) uploaded, {} B sent, {} B received",
+                self.name,
+                p.pushed_cases,
+                p.pulled_cases,
+                p.photos_uploaded,
+                p.bytes_sent,
+                p.bytes_received
+            ),
         ))
     }
 
@@ -130,11 +142,10 @@ impl Device {
     ) -> Result<CaseView> {
         let (view, _) = self.store.execute(case, &command)?;
         let summary = summary_of(&view, &command);
-        out.line(&format!(
-            "    {}: {}: {summary} → {}",
-            self.name,
-            command.name(),
-            view.status().as_str()
+        let (action, status) = (action_text(&command), status_text(&view));
+        out.line(&locale().pick(
+            format!("    {}：{action}：{summary} → {status}", self.name),
+            format!("    {}: {action}: {summary} → {status}", self.name),
         ))?;
         Ok(view)
     }
@@ -142,15 +153,22 @@ impl Device {
 
 /// Runs the whole story in `folder`; returns the phone's database, its final case and store.
 pub fn run(folder: &Path, out: &Printer) -> Result<(PathBuf, CaseView, Store)> {
-    out.line("Starting an HQ on loopback (embedded SQLite database, blob folder)")?;
+    let l = locale();
+    out.line(l.pick(
+        "在本机回环地址上启动总部服务（内嵌 SQLite 数据库和文件夹）",
+        "Starting an HQ on loopback (embedded SQLite database, blob folder)",
+    ))?;
     let hq = Hq::start(&folder.join("hq"))?;
     let url = hq.running()?.url();
     let phone_token = hq.device_for("li.wei", Role::Engineer, None)?;
     let tablet_token = hq.device_for("chen.jie", Role::Technician, Some(CENTER))?;
     let desk_token = hq.device_for("wang.fang", Role::HqStaff, None)?;
-    out.line(&format!("    HQ at {url}; engineer li.wei (phone), technician chen.jie of {CENTER} (tablet), HQ staff wang.fang"))?;
+    out.line(&l.pick(
+        format!("    总部地址 {url}；服务工程师 li.wei（手机），{CENTER} 维修技师 chen.jie（平板），总部人员 wang.fang"),
+        format!("    HQ at {url}; engineer li.wei (phone), technician chen.jie of {CENTER} (tablet), HQ staff wang.fang"),
+    ))?;
     let mut phone = Device::open(
-        "phone",
+        l.pick("手机", "phone"),
         folder.join("phone.db"),
         "li.wei",
         Role::Engineer,
@@ -158,7 +176,7 @@ pub fn run(folder: &Path, out: &Printer) -> Result<(PathBuf, CaseView, Store)> {
         phone_token,
     )?;
     let mut tablet = Device::open(
-        "tablet",
+        l.pick("平板", "tablet"),
         folder.join("tablet.db"),
         "chen.jie",
         Role::Technician,
@@ -166,7 +184,7 @@ pub fn run(folder: &Path, out: &Printer) -> Result<(PathBuf, CaseView, Store)> {
         tablet_token,
     )?;
     let mut desk = Device::open(
-        "hq desk",
+        l.pick("总部工作台", "hq desk"),
         folder.join("desk.db"),
         "wang.fang",
         Role::HqStaff,
@@ -174,19 +192,26 @@ pub fn run(folder: &Path, out: &Printer) -> Result<(PathBuf, CaseView, Store)> {
         desk_token,
     )?;
 
-    out.line(
+    out.line(l.pick(
+        "1. 首问责任人（服务工程师）在手机上登记客户投诉并同步；总部为案件编号",
         "1. The engineer registers the complaint on the phone and syncs; HQ numbers the case",
-    )?;
+    ))?;
     let now = phone.store.now();
     let case = phone.store.register(&complaint(now, "li.wei"))?.id;
-    out.line(&format!("    phone: registered case {case}"))?;
+    out.line(&l.pick(
+        format!("    {}：登记案件 {case}", phone.name),
+        format!("    phone: registered case {case}"),
+    ))?;
     let (_, nameplate) = phone.store.import_photo(
         case,
         &demo_photos::nameplate()?,
         PhotoKind::Nameplate,
         "Nameplate on the motor housing",
     )?;
-    out.line(&format!("    phone: nameplate photo {}", &nameplate[..12]))?;
+    out.line(&l.pick(
+        format!("    {}：铭牌照片 {}", phone.name, &nameplate[..12]),
+        format!("    phone: nameplate photo {}", &nameplate[..12]),
+    ))?;
     phone.run(
         case,
         Command::Acknowledge {
@@ -200,14 +225,23 @@ pub fn run(folder: &Path, out: &Printer) -> Result<(PathBuf, CaseView, Store)> {
         .store
         .case(case)?
         .number
-        .unwrap_or_else(|| "(none)".into());
-    out.line(&format!("    phone now shows the official number {number}"))?;
+        .unwrap_or_else(|| l.pick("（无）", "(none)").into());
+    out.line(&l.pick(
+        format!("    手机上现已显示正式案件编号 {number}"),
+        format!("    phone now shows the official number {number}"),
+    ))?;
 
-    out.line("2. HQ routes the case to the repair center; the tablet syncs and gets it")?;
+    out.line(l.pick(
+        "2. 总部将案件派给特约维修中心；平板同步后收到案件",
+        "2. HQ routes the case to the repair center; the tablet syncs and gets it",
+    ))?;
     hq.route(&case.to_string(), CENTER)?;
     tablet.sync(out)?;
 
-    out.line("3. Both work offline and decide the cause differently")?;
+    out.line(l.pick(
+        "3. 双方离线工作，故障鉴定得出不同的原因",
+        "3. Both work offline and decide the cause differently",
+    ))?;
     let (_, bearing) = phone.store.import_photo(
         case,
         &demo_photos::bearing_defect()?,
@@ -229,29 +263,46 @@ pub fn run(folder: &Path, out: &Printer) -> Result<(PathBuf, CaseView, Store)> {
         out,
     )?;
 
-    out.line("4. Both sync: the merged case shows the conflict on every device")?;
+    out.line(l.pick(
+        "4. 双方同步：合并后的案件在每台设备上都显示冲突",
+        "4. Both sync: the merged case shows the conflict on every device",
+    ))?;
     phone.sync(out)?;
     tablet.sync(out)?;
     phone.sync(out)?;
     desk.sync(out)?;
     let merged = phone.store.case(case)?;
     for conflict in &merged.conflicts {
-        out.line(&format!("    conflict on {}:", conflict.field))?;
+        out.line(&l.pick(
+            format!("    字段 {} 有冲突：", conflict.field),
+            format!("    conflict on {}:", conflict.field),
+        ))?;
         for (i, alt) in conflict.alternatives.iter().enumerate() {
-            out.line(&format!(
-                "      [{i}] {} by {} at {}",
-                alt.value,
-                alt.by,
-                alt.at.to_rfc3339()
+            out.line(&l.pick(
+                format!(
+                    "      [{i}] {}，{} 于 {} 记录",
+                    alt.value,
+                    alt.by,
+                    alt.at.to_rfc3339()
+                ),
+                format!(
+                    "      [{i}] {} by {} at {}",
+                    alt.value,
+                    alt.by,
+                    alt.at.to_rfc3339()
+                ),
             ))?;
         }
     }
     for device in [&mut tablet, &mut desk] {
         let seen = device.store.case(case)?;
-        out.line(&format!(
-            "    {} shows {} conflict(s)",
-            device.name,
-            seen.conflicts.len()
+        out.line(&l.pick(
+            format!("    {}显示 {} 处冲突", device.name, seen.conflicts.len()),
+            format!(
+                "    {} shows {} conflict(s)",
+                device.name,
+                seen.conflicts.len()
+            ),
         ))?;
     }
     let Some(choice) = merged
@@ -264,12 +315,13 @@ pub fn run(folder: &Path, out: &Printer) -> Result<(PathBuf, CaseView, Store)> {
                 .position(|a| a.value == Cause::DesignManufacturing.as_str())
         })
     else {
-        return Err(CliError::Demo(
-            "the merged case shows no conflict on the defect".into(),
-        ));
+        return Err(CliError::Demo(DemoFailure::NoDefectConflict));
     };
 
-    out.line("5. The engineer resolves it and finishes the visit; everyone syncs")?;
+    out.line(l.pick(
+        "5. 服务工程师解决冲突，完成上门服务直至结案；各方同步",
+        "5. The engineer resolves it and finishes the visit; everyone syncs",
+    ))?;
     phone.run(
         case,
         Command::ResolveConflict {
@@ -331,18 +383,25 @@ pub fn run(folder: &Path, out: &Printer) -> Result<(PathBuf, CaseView, Store)> {
     let on_tablet = tablet.store.case(case)?;
     let on_desk = desk.store.case(case)?;
     let same = on_phone == on_tablet && on_tablet == on_desk;
-    out.line(&format!(
-        "6. Converged: phone, tablet and HQ desk show the same case: {}; conflicts left: {}",
-        if same { "yes" } else { "NO" },
-        on_phone.conflicts.len()
+    out.line(&l.pick(
+        format!(
+            "6. 数据一致性检查：手机、平板和总部工作台显示的案件是否相同：{}；剩余冲突：{}",
+            if same { "是" } else { "否" },
+            on_phone.conflicts.len()
+        ),
+        format!(
+            "6. Converged: phone, tablet and HQ desk show the same case: {}; conflicts left: {}",
+            if same { "yes" } else { "NO" },
+            on_phone.conflicts.len()
+        ),
     ))?;
     if !same {
-        return Err(CliError::Demo("the devices did not converge".into()));
+        return Err(CliError::Demo(DemoFailure::NotConverged));
     }
     drop(hq);
     Ok((folder.join("phone.db"), on_phone, phone.store))
 }
 
 fn hq_error(e: fieldhq::Error) -> CliError {
-    CliError::Demo(format!("HQ: {e}"))
+    CliError::Demo(DemoFailure::Hq(e.to_string()))
 }

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::case;
 use crate::device::Env;
 use crate::error::{CliError, Result};
-use crate::output::{Printer, view_json};
+use crate::output::{Printer, locale, view_json};
 
 pub fn run(env: &Env, offline: bool, out: &Printer) -> Result<()> {
     if offline {
@@ -65,9 +65,13 @@ fn print_end(
             "case": view_json(view, now)?,
         }));
     }
+    let database = database.display();
     out.text(&format!(
-        "\n{}\ndatabase: {}\n",
+        "\n{}\n{}\n",
         case::render(view, photos, None, now),
-        database.display()
+        locale().pick(
+            format!("数据库：{database}"),
+            format!("database: {database}")
+        )
     ))
 }

@@ -4,6 +4,7 @@
 //! trigonometry per pixel, and jpeg-encoder (several times faster than the `image` crate's
 //! encoder) for the JPEGs; all three take a few tens of milliseconds in a release build.
 
+use fieldcore::PhotoKind;
 use image::{Rgb, RgbImage};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
@@ -70,7 +71,7 @@ pub fn nameplate() -> Result<Vec<u8>> {
     glyphs(&mut img, Rect::new(320, 942, 560, 978), 30, 8);
 
     finish(&mut img, 6);
-    jpeg(&img, "nameplate")
+    jpeg(&img, PhotoKind::Nameplate)
 }
 
 /// Painted cast iron with cooling fins every 60 px, darker towards the bottom.
@@ -166,7 +167,7 @@ pub fn bearing_defect() -> Result<Vec<u8>> {
         }
     }
     finish(&mut img, 7);
-    jpeg(&img, "defect")
+    jpeg(&img, PhotoKind::Defect)
 }
 
 /// An 800×300 scan of the customer's signature: a dark blue cursive scribble and a flourish
@@ -193,7 +194,7 @@ pub fn signature() -> Result<Vec<u8>> {
         disc(&mut img, x, y, 1.8, ink);
     }
     finish(&mut img, 3);
-    jpeg(&img, "signature")
+    jpeg(&img, PhotoKind::Signature)
 }
 
 #[derive(Clone, Copy)]
@@ -340,7 +341,7 @@ fn finish(img: &mut RgbImage, amount: u32) {
     }
 }
 
-fn jpeg(img: &RgbImage, what: &'static str) -> Result<Vec<u8>> {
+fn jpeg(img: &RgbImage, what: PhotoKind) -> Result<Vec<u8>> {
     let (w, h) = img.dimensions();
     let error = |reason: String| CliError::DemoPhoto { what, reason };
     let (w, h) = (

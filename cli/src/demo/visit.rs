@@ -9,12 +9,12 @@ use fieldcore::{
     CaseId, Cause, Channel, ConfirmationInput, CustomerRequest, DefectInput, Market, Measurement,
     Outcome, PartInput, PhotoKind, ProofOfPurchase, Registration, Timestamp,
 };
-use fieldcore::{CaseView, Command, PhotoInfo, Store};
+use fieldcore::{CaseView, Command, Localized, PhotoInfo, Store};
 
 use super::photos as demo_photos;
 use crate::device::Env;
 use crate::error::Result;
-use crate::output::Printer;
+use crate::output::{Printer, locale};
 use crate::photo::{dimensions, short_hash, size};
 
 /// What the visit leaves: its numbered steps, the final case and its photos, and the store's
@@ -40,13 +40,23 @@ pub fn run(env: &Env, path: &Path, out: &Printer) -> Result<Done> {
         steps: Vec::new(),
         last: view,
     };
-    visit.step(format!(
-        "registered case {}: {} {} (serial {}) for {}",
-        visit.id,
-        registration.product_category,
-        registration.product_model,
-        registration.serial_number,
-        registration.customer_name,
+    visit.step(locale().pick(
+        format!(
+            "登记案件 {}：{} {}（出厂编号 {}），客户 {}",
+            visit.id,
+            registration.product_category,
+            registration.product_model,
+            registration.serial_number,
+            registration.customer_name,
+        ),
+        format!(
+            "registered case {}: {} {} (serial {}) for {}",
+            visit.id,
+            registration.product_category,
+            registration.product_model,
+            registration.serial_number,
+            registration.customer_name,
+        ),
     ))?;
 
     visit.photo(
@@ -130,7 +140,7 @@ struct Visit<'a> {
 
 impl Visit<'_> {
     fn step(&mut self, what: String) -> Result<()> {
-        let step = format!("{what} → {}", self.last.status().as_str());
+        let step = format!("{what} → {}", status_text(&self.last));
         self.out
             .line(&format!("{:>2}. {step}", self.steps.len() + 1))?;
         self.steps.push(step);
@@ -141,11 +151,17 @@ impl Visit<'_> {
         let (view, applied) = self.store.execute(self.id, &command)?;
         let summary = summary_of(&view, &command);
         let line = match (&command, &applied.entry_id) {
-            (Command::RecordPart(_), Some(line)) => format!(" (line {line})"),
+            (Command::RecordPart(_), Some(line)) => {
+                locale().pick(format!("（记录 {line}）"), format!(" (line {line})"))
+            }
             _ => String::new(),
         };
         self.last = view;
-        self.step(format!("{}: {summary}{line}", command.name()))
+        let action = action_text(&command);
+        self.step(locale().pick(
+            format!("{action}：{summary}{line}"),
+            format!("{action}: {summary}{line}"),
+        ))
     }
 
     /// Imports a photo the engineer took and gives its hash, to cite as evidence.
@@ -160,10 +176,15 @@ impl Visit<'_> {
             None => String::new(),
         };
         self.last = view;
-        self.step(format!(
-            "attach_photo: {} photo {} ({what})",
-            kind.as_str(),
-            short_hash(&hash)
+        let l = locale();
+        let (action, kind, hash_text) = (
+            fieldcore::event_action_text("attach_photo", l),
+            kind.text(l),
+            short_hash(&hash),
+        );
+        self.step(l.pick(
+            format!("{action}：{kind}照片 {hash_text}（{what}）"),
+            format!("{action}: {kind} photo {hash_text} ({what})"),
         ))?;
         Ok(hash)
     }
@@ -231,12 +252,26 @@ pub fn confirm_defect(evidence: String) -> Command {
     })
 }
 
-/// What the case's history says `command` did (its latest event of that kind), for the story.
+/// What the case's history says `command` did (its latest event of that kind), for the story,
+/// in the output's language: the core's history text, so the demo words it as `case show` does.
 pub fn summary_of(view: &CaseView, command: &Command) -> String {
     view.events
         .iter()
         .rev()
         .find(|e| e.body.action == command.name())
-        .map(|e| e.body.summary.clone())
+        .map(|e| fieldcore::history_text(&e.body, locale()))
         .unwrap_or_default()
+}
+
+/// The command's name as the history names it in the output's language (`close`, 结案).
+pub fn action_text(command: &Command) -> String {
+    fieldcore::event_action_text(command.name(), locale())
+}
+
+/// The case's status in the output's language; English keeps the machine name the demo always
+/// printed (`visit_scheduled`), also for a status a newer app wrote.
+pub fn status_text(view: &CaseView) -> String {
+    let status = view.status();
+    let l = locale();
+    l.pick(status.text(l), status.as_str().to_owned())
 }
