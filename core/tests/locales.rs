@@ -584,7 +584,7 @@ fn the_case_text_in_both_locales() {
     assert_eq!(zh.lines().count(), en.lines().count());
     // The history in Chinese is worded from each entry's detail; English is as recorded.
     assert!(
-        zh.contains("故障鉴定：客户使用不当或其他客户原因（非质量问题）"),
+        zh.contains("故障鉴定: 客户使用不当或其他客户原因（非质量问题）"),
         "{zh}"
     );
     assert!(!zh.contains("defect confirmed"), "{zh}");

@@ -197,7 +197,7 @@ impl Localized for Summary {
                 major_incident,
             } => l.pick(
                 format!(
-                    "故障鉴定：{}（{}）{}",
+                    "{}（{}）{}",
                     cause.text(l),
                     quality_fault_text(cause.is_quality_fault(), l),
                     if *major_incident {
@@ -225,7 +225,7 @@ impl Localized for Summary {
                 (Locale::En, Some(explanation)) => explanation.clone(),
                 _ => l.pick(
                     format!(
-                        "三包判定：{}（{}）",
+                        "{}（{}）",
                         if *covered {
                             "予以三包"
                         } else {
@@ -245,7 +245,7 @@ impl Localized for Summary {
                 format!("charge set to {charge}"),
             ),
             Summary::Resolved { outcome } => l.pick(
-                format!("处理完毕：{}", outcome.text(l)),
+                format!("处理方式：{}", outcome.text(l)),
                 format!("resolved: {}", outcome.text(Locale::En)),
             ),
             Summary::ConflictResolved { field, value } => l.pick(

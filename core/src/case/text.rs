@@ -253,7 +253,10 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp, locale: 
                 );
             }
             for hash in &rec.evidence_photos {
-                detail(&mut t, format!("{}{hash}", l.pick("证据照片 ", "evidence photo ")));
+                detail(
+                    &mut t,
+                    format!("{}{hash}", l.pick("证据照片 ", "evidence photo ")),
+                );
             }
         }
     }
@@ -296,7 +299,10 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp, locale: 
             );
             detail(&mut t, d.text(l));
             for hash in &w.current.value.evidence_photos {
-                detail(&mut t, format!("{}{hash}", l.pick("证据照片 ", "evidence photo ")));
+                detail(
+                    &mut t,
+                    format!("{}{hash}", l.pick("证据照片 ", "evidence photo ")),
+                );
             }
             // A decision made on facts corrected since says so, with each fact then and now.
             if let Some(stale) = &v.warranty_stale {
