@@ -2,6 +2,9 @@
 //! procedures' own terms: 三包, 购买发票或凭证) and en. Each text is a typed value; the caller
 //! picks the locale.
 
+use crate::case::facts;
+use crate::case::records::CorrectionRecord;
+use crate::case::text::short_hash;
 use crate::locale::Locale;
 
 /// A step that relies on a current warranty decision and is refused while it is stale.
@@ -147,6 +150,27 @@ impl CorrectionText<'_> {
             (CorrectionText::Corrections, Locale::ZhCn) => "更正记录".into(),
         }
     }
+}
+
+/// What a correction changed, one text per fact ("purchase date 2026-01-02 → 2026-02-01"),
+/// then the invoice photo it cites: the case text's corrections and the history both say it so.
+pub(crate) fn correction_parts(c: &CorrectionRecord, l: Locale) -> Vec<String> {
+    let mut parts: Vec<String> = c
+        .changes
+        .iter()
+        .map(|ch| {
+            CorrectionText::Changed {
+                field: &ch.field,
+                from: &facts::display(&ch.from),
+                to: &facts::display(&ch.to),
+            }
+            .text(l)
+        })
+        .collect();
+    if let Some(photo) = &c.invoice_photo {
+        parts.push(CorrectionText::InvoicePhoto(short_hash(photo)).text(l));
+    }
+    parts
 }
 
 #[cfg(test)]

@@ -5,8 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::case::correction_text::CorrectionText;
-use crate::case::facts;
+use crate::case::correction_text::{CorrectionText, correction_parts};
 use crate::case::records::{CorrectionRecord, EventBody, Handover};
 use crate::error::field_label;
 use crate::labels::quality_fault_text;
@@ -313,21 +312,7 @@ impl Localized for Summary {
 
 /// "corrected purchase date 2026-01-02 → 2026-02-01, invoice photo …; reason: …".
 fn correction_text(c: &CorrectionRecord, l: Locale) -> String {
-    let mut parts: Vec<String> = c
-        .changes
-        .iter()
-        .map(|ch| {
-            CorrectionText::Changed {
-                field: &ch.field,
-                from: &facts::display(&ch.from),
-                to: &facts::display(&ch.to),
-            }
-            .text(l)
-        })
-        .collect();
-    if let Some(photo) = &c.invoice_photo {
-        parts.push(CorrectionText::InvoicePhoto(photo.get(..12).unwrap_or(photo)).text(l));
-    }
+    let parts = correction_parts(c, l);
     let reason = CorrectionText::Reason(&c.reason).text(l);
     l.pick(
         format!("更正 {}；{reason}", parts.join("，")),

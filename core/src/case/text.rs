@@ -4,8 +4,7 @@
 
 use serde::Serialize;
 
-use crate::case::correction_text::CorrectionText;
-use crate::case::facts;
+use crate::case::correction_text::{CorrectionText, correction_parts};
 use crate::case::records::{PhotoRecord, Stamp, VisitBody};
 use crate::case::summary::history_text;
 use crate::case::view::{CaseView, DecisionView, UnknownContent};
@@ -368,22 +367,7 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp, locale: 
             v.corrections.len(),
         );
         for c in &v.corrections {
-            let mut parts: Vec<String> = c
-                .body
-                .changes
-                .iter()
-                .map(|ch| {
-                    CorrectionText::Changed {
-                        field: &ch.field,
-                        from: &facts::display(&ch.from),
-                        to: &facts::display(&ch.to),
-                    }
-                    .text(l)
-                })
-                .collect();
-            if let Some(photo) = &c.body.invoice_photo {
-                parts.push(CorrectionText::InvoicePhoto(short_hash(photo)).text(l));
-            }
+            let parts = correction_parts(&c.body, l);
             t.line(format!("  {} · {}", parts.join(", "), stamped(&c.stamp, l)));
             t.line(format!(
                 "    {}",
