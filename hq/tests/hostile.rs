@@ -7,12 +7,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{Backend, TestHq, error_code};
+use common::{Backend, ServedBinary, TestHq, enrol_with_binary, error_code, fieldhq_command};
 use fieldcore::{ByteBuf, CasePush, Payload};
 use fieldhq::{Limits, Role};
 use reqwest::{Method, StatusCode};
@@ -320,75 +318,9 @@ async fn authentication_and_health_do_not_wait_for_the_write_lock() {
 
 // ---------------------------------------------------------------- the fieldhq binary
 
-/// A `fieldhq serve` process on loopback, its stderr collected.
-struct Binary {
-    child: Child,
-    url: String,
-    stderr: std::thread::JoinHandle<String>,
-}
-
-fn fieldhq(data: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_fieldhq"));
-    command.arg("--data").arg(data);
-    command
-}
-
-impl Binary {
-    fn start(data: &Path, extra: &[&str]) -> Binary {
-        let mut child = fieldhq(data)
-            .args(["--log", "info", "serve", "--addr", "127.0.0.1:0"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = child.stderr.take().unwrap();
-        let stderr = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            text
-        });
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("fieldhq listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Binary { child, url, stderr }
-    }
-
-    /// Stops the process; everything it logged.
-    fn stop(mut self) -> String {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-        self.stderr.join().unwrap()
-    }
-}
-
 /// Enrols a device with the binary's admin commands; its token.
 fn enrol(data: &Path, user: &str) -> String {
-    // reqwest is built without a crypto provider; plain HTTP still needs one installed.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let added = fieldhq(data)
-        .args(["user", "add", user, "--role", "engineer"])
-        .output()
-        .unwrap();
-    assert!(added.status.success(), "{added:?}");
-    let enrolled = fieldhq(data)
-        .args(["device", "enrol", user])
-        .output()
-        .unwrap();
-    assert!(enrolled.status.success(), "{enrolled:?}");
-    String::from_utf8(enrolled.stdout)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("token").map(|t| t.trim().to_owned()))
-        .unwrap()
+    enrol_with_binary(data, user).1
 }
 
 #[cfg(unix)]
@@ -404,7 +336,7 @@ async fn the_database_and_blobs_are_owner_only_and_a_shared_data_folder_is_refus
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let token = enrol(&data, "wang");
-    let hq = Binary::start(&data, &[]);
+    let hq = ServedBinary::start(&data, "info", &[]);
     let photo = b"a customer's signature".to_vec();
     let url = format!("{}/v1/blobs/{}", hq.url, fieldcore::sha256_hex(&photo));
     let put = reqwest::Client::new()
@@ -431,7 +363,7 @@ async fn the_database_and_blobs_are_owner_only_and_a_shared_data_folder_is_refus
 
     // A data folder others may write to: HQ does not start, and says what to do.
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let refused = fieldhq(&data)
+    let refused = fieldhq_command(&data)
         .args(["serve", "--addr", "127.0.0.1:0"])
         .output()
         .unwrap();
@@ -445,7 +377,7 @@ async fn fieldhq_serve_has_no_naive_route_whatever_the_build() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let token = enrol(&data, "wang");
-    let hq = Binary::start(&data, &[]);
+    let hq = ServedBinary::start(&data, "info", &[]);
     let response = reqwest::Client::new()
         .post(format!("{}/v1/naive/{}", hq.url, Uuid::now_v7()))
         .bearer_auth(&token)
@@ -503,7 +435,7 @@ async fn client_faults_write_no_error_lines_to_hqs_log() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let token = enrol(&data, "wang");
-    let hq = Binary::start(&data, &[]);
+    let hq = ServedBinary::start(&data, "info", &[]);
     let mut phone = common::TestDevice::new("wang", Uuid::nil(), token.clone());
     let case = phone.register();
     let http = reqwest::Client::new();

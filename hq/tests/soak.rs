@@ -13,15 +13,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::TestDevice;
+use common::{ServedBinary, TestDevice, compressed_bomb, enrol_with_binary};
 use fieldcore::{ByteBuf, CasePush, Payload, SyncResponse};
 use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -55,32 +52,6 @@ const SERVE_FLAGS: &[&str] = &[
     "--auth-lockout-secs",
     "30",
 ];
-
-fn fieldhq(data: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_fieldhq"));
-    command.arg("--data").arg(data);
-    command
-}
-
-fn enrol(data: &Path, user: &str) -> (Uuid, String) {
-    let added = fieldhq(data)
-        .args(["user", "add", user, "--role", "engineer"])
-        .output()
-        .unwrap();
-    assert!(added.status.success(), "{added:?}");
-    let enrolled = fieldhq(data)
-        .args(["device", "enrol", user])
-        .output()
-        .unwrap();
-    assert!(enrolled.status.success(), "{enrolled:?}");
-    let text = String::from_utf8(enrolled.stdout).unwrap();
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name).map(|t| t.trim().to_owned()))
-            .unwrap()
-    };
-    (field("device").parse().unwrap(), field("token"))
-}
 
 /// HQ's resident set in KiB, from /proc.
 fn rss_kib(pid: u32) -> u64 {
@@ -145,26 +116,6 @@ async fn honest_sync(
     Err("the sync did not settle".into())
 }
 
-/// A compressed change chunk inflating to `inflated` bytes.
-fn bomb(inflated: usize) -> Vec<u8> {
-    let mut deflate = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
-    deflate.write_all(&vec![0u8; inflated]).unwrap();
-    let body = deflate.finish().unwrap();
-    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 2];
-    let mut len = body.len();
-    loop {
-        let byte = (len & 0x7f) as u8;
-        len >>= 7;
-        if len == 0 {
-            chunk.push(byte);
-            break;
-        }
-        chunk.push(byte | 0x80);
-    }
-    chunk.extend_from_slice(&body);
-    chunk
-}
-
 /// Sends one request of eight bombs; true when HQ answered it (a 4xx, or a 200 that applied
 /// none of them), false when it did not get to it (a 5xx or a connection refused).
 async fn send_bombs(http: &reqwest::Client, url: &str, bomber: &TestDevice, chunk: &[u8]) -> bool {
@@ -214,53 +165,18 @@ struct Tally {
     bombs_refused: AtomicU64,
 }
 
-struct Hq {
-    child: Child,
-    url: String,
-    addr: SocketAddr,
-}
-
-impl Drop for Hq {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn honest_devices_keep_syncing_while_hq_is_attacked() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let honest: Vec<(Uuid, String)> = (0..4)
-        .map(|i| enrol(&data, &format!("honest{i}")))
+        .map(|i| enrol_with_binary(&data, &format!("honest{i}")))
         .collect();
-    let (bomber_id, bomber_token) = enrol(&data, "bomber");
-    let mut child = fieldhq(&data)
-        .args(["--log", "warn", "serve", "--addr", "127.0.0.1:0"])
-        .args(SERVE_FLAGS)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let log = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("fieldhq listening on ")
-        .unwrap()
-        .to_owned();
-    let addr: SocketAddr = url.strip_prefix("http://").unwrap().parse().unwrap();
-    let pid = child.id();
-    let hq = Hq { child, url, addr };
+    let (bomber_id, bomber_token) = enrol_with_binary(&data, "bomber");
+    let hq = ServedBinary::start(&data, "warn", SERVE_FLAGS);
+    let addr: SocketAddr = hq.url.strip_prefix("http://").unwrap().parse().unwrap();
+    let pid = hq.child.id();
     let baseline_kib = rss_kib(pid);
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -270,7 +186,7 @@ async fn honest_devices_keep_syncing_while_hq_is_attacked() {
     // Slowloris: 200 sockets, each trickling a header byte every 500 ms until cut, then
     // coming back.
     for _ in 0..200 {
-        let (stop, tally, addr) = (stop.clone(), tally.clone(), hq.addr);
+        let (stop, tally, addr) = (stop.clone(), tally.clone(), addr);
         attackers.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
                 let Ok(mut stream) = socket_from(SLOWLORIS, addr).await else {
@@ -308,7 +224,7 @@ async fn honest_devices_keep_syncing_while_hq_is_attacked() {
     // `Expect: 100-continue` lets each see whether HQ admitted it before sending.
     let blob = Arc::new(vec![9u8; 15 * 1024 * 1024]);
     for _ in 0..12 {
-        let (stop, tally, addr, blob) = (stop.clone(), tally.clone(), hq.addr, blob.clone());
+        let (stop, tally, addr, blob) = (stop.clone(), tally.clone(), addr, blob.clone());
         let token = bomber_token.clone();
         attackers.push(tokio::spawn(async move {
             let hash = "ab".repeat(32);
@@ -391,7 +307,7 @@ async fn honest_devices_keep_syncing_while_hq_is_attacked() {
                 .local_address(BOMBS)
                 .build()
                 .unwrap();
-            let chunk = bomb(fieldhq::MAX_CASE_INFLATED_BYTES + 1024);
+            let chunk = compressed_bomb(fieldhq::MAX_CASE_INFLATED_BYTES + 1024);
             while !stop.load(Ordering::Relaxed) {
                 let mut request = bomber.request();
                 request.pushes = (0..8)
@@ -466,7 +382,7 @@ async fn honest_devices_keep_syncing_while_hq_is_attacked() {
             .build()
             .unwrap();
         let bomber = TestDevice::new("bomber", bomber_id, bomber_token.clone());
-        let chunk = bomb(fieldhq::MAX_CASE_INFLATED_BYTES + 1024);
+        let chunk = compressed_bomb(fieldhq::MAX_CASE_INFLATED_BYTES + 1024);
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if send_bombs(&http, &hq.url, &bomber, &chunk).await {
@@ -480,8 +396,7 @@ async fn honest_devices_keep_syncing_while_hq_is_attacked() {
     // HQ is still healthy, and the honest cases are all there.
     let health = reqwest::get(format!("{}/health", hq.url)).await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
-    drop(hq);
-    let logged = log.join().unwrap();
+    let logged = hq.kill();
 
     latencies.sort();
     let p = |q: f64| latencies[((latencies.len() as f64 * q).ceil() as usize).saturating_sub(1)];

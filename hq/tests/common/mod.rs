@@ -449,3 +449,132 @@ pub fn chunks_after(doc: &Automerge, heads: &[ChangeHash]) -> Vec<Vec<u8>> {
         .map(|c| c.raw_bytes().to_vec())
         .collect()
 }
+
+// ---------------------------------------------------------------- the fieldhq binary
+
+/// The built `fieldhq` binary working on the data folder `data`.
+pub fn fieldhq_command(data: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fieldhq"));
+    command.arg("--data").arg(data);
+    command
+}
+
+/// Adds the engineer `user` and enrols a device for them with the binary's admin commands:
+/// the device id and its token.
+pub fn enrol_with_binary(data: &std::path::Path, user: &str) -> (Uuid, String) {
+    // reqwest is built without a crypto provider; plain HTTP still needs one installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let added = fieldhq_command(data)
+        .args(["user", "add", user, "--role", "engineer"])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    let enrolled = fieldhq_command(data)
+        .args(["device", "enrol", user])
+        .output()
+        .unwrap();
+    assert!(enrolled.status.success(), "{enrolled:?}");
+    let text = String::from_utf8(enrolled.stdout).unwrap();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).map(|t| t.trim().to_owned()))
+            .unwrap()
+    };
+    (field("device").parse().unwrap(), field("token"))
+}
+
+/// A `fieldhq serve` process on a free loopback port, what it logs on stderr collected; killed
+/// when dropped, so a failing test leaves no server behind.
+pub struct ServedBinary {
+    pub child: std::process::Child,
+    pub url: String,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+impl ServedBinary {
+    /// Starts `fieldhq --log <log> serve` with `extra` serve flags and waits for its
+    /// "listening on" line.
+    pub fn start(data: &std::path::Path, log: &str, extra: &[&str]) -> ServedBinary {
+        use std::io::{BufRead, Read};
+        use std::process::Stdio;
+        let mut child = fieldhq_command(data)
+            .args(["--log", log, "serve", "--addr", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("fieldhq listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        ServedBinary {
+            child,
+            url,
+            stderr: Some(stderr),
+        }
+    }
+
+    /// Stops the process with SIGTERM (a graceful stop); everything it logged.
+    pub fn stop(mut self) -> String {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        self.logged()
+    }
+
+    /// Kills the process; everything it logged.
+    pub fn kill(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.logged()
+    }
+
+    fn logged(&mut self) -> String {
+        self.stderr
+            .take()
+            .map(|h| h.join().unwrap())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for ServedBinary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A compressed change chunk that inflates to `inflated` bytes (a decompression bomb): the
+/// magic, a checksum, type 2 (compressed change), the body's length, the deflated body.
+pub fn compressed_bomb(inflated: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut deflate = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    deflate.write_all(&vec![0u8; inflated]).unwrap();
+    let body = deflate.finish().unwrap();
+    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 2];
+    let mut len = body.len();
+    loop {
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            chunk.push(byte);
+            break;
+        }
+        chunk.push(byte | 0x80);
+    }
+    chunk.extend_from_slice(&body);
+    chunk
+}

@@ -280,29 +280,9 @@ pub async fn an_oversized_body_is_refused(backend: Backend) {
 /// (a decompression bomb) is refused before anything inflates it whole; so is a request whose
 /// cases together would.
 pub async fn decompression_bombs_are_refused_before_they_inflate(backend: Backend) {
-    use std::io::Write;
     let hq = TestHq::start(backend).await;
     let mut phone = hq.person("wang", Role::Engineer, None).await;
-    let bomb = |inflated: usize| {
-        let mut deflate =
-            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
-        deflate.write_all(&vec![0u8; inflated]).unwrap();
-        let body = deflate.finish().unwrap();
-        // magic, a checksum, type 2 (compressed change), the body's length, the body.
-        let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 2];
-        let mut len = body.len();
-        loop {
-            let byte = (len & 0x7f) as u8;
-            len >>= 7;
-            if len == 0 {
-                chunk.push(byte);
-                break;
-            }
-            chunk.push(byte | 0x80);
-        }
-        chunk.extend_from_slice(&body);
-        chunk
-    };
+    let bomb = crate::common::compressed_bomb;
     let over = bomb(fieldhq::MAX_CASE_INFLATED_BYTES + 1024);
     assert!(over.len() < 64 * 1024, "{} bytes on the wire", over.len());
     let case = phone.register();
