@@ -83,8 +83,16 @@ pub enum Role {
     Engineer,
     /// Repair-center technician.
     Technician,
-    /// HQ customer-service and quality staff.
+    /// HQ customer-service staff.
     HqStaff,
+    /// The customer-service manager: reviews returns, approves replenishment.
+    CsManager,
+    /// The vice president in charge: approves returns.
+    Vp,
+    /// Quality: re-inspection, the return-analysis report.
+    Quality,
+    /// The warehouse: receives returned goods and re-inspects them.
+    Warehouse,
 }
 
 /// How a case stands with HQ, for a badge on its row or screen (the core's own type).

@@ -184,6 +184,28 @@ pub enum Invalid {
     NotCaptureTime,
     /// A latitude outside ±90° or a longitude outside ±180°, or not a number.
     NotCoordinate,
+    /// The case was registered before returns existed and HQ has not prepared it yet.
+    CaseBeforeReturns,
+    TooMany {
+        max: usize,
+    },
+    OneModelPerReturn,
+    /// Outside the return window without a reason to request it anyway.
+    OutsideReturnWindow(crate::rules::returns::WindowCheck),
+    RefusalNeedsCheck,
+    ReceiptRefused,
+    UnitNotReceived,
+    UnitAlreadyInspected,
+    NotAnExchange,
+    ReturnRejected,
+    ReplenishmentAlreadyRequested,
+    ReplenishmentNotApproved,
+    ReplacementAlreadyConfirmed,
+    /// The case has a return still open; it closes once every return is done or rejected.
+    ReturnOpen {
+        rma_number: Option<String>,
+        state: crate::case::returns::ReturnState,
+    },
 }
 
 impl Invalid {
@@ -331,6 +353,78 @@ impl Invalid {
                 "a trip request is already waiting for HQ",
             ),
             NotHqUser => ("不是总部用户编号", "is not an HQ user id"),
+            CaseBeforeReturns => (
+                "该案件登记于退换货功能之前，请先同步，由总部为其开通退换货",
+                "this case was registered before returns existed; sync it once so HQ prepares it",
+            ),
+            TooMany { max } => {
+                return (
+                    format!("最多 {max} 项"),
+                    format!("has more than {max} entries"),
+                );
+            }
+            OneModelPerReturn => (
+                "一份退换货申请只能包含一个型号（一个退货编号对应一种产品），其他型号请另行申请",
+                "one request is for one product model (one RMA number, one product); request \
+                 the other model separately",
+            ),
+            OutsideReturnWindow(window) => {
+                return (
+                    format!("{}；超期申请须填写原因", window.text(Locale::ZhCn)),
+                    format!(
+                        "{}; a request outside it needs a reason",
+                        window.text(Locale::En)
+                    ),
+                );
+            }
+            RefusalNeedsCheck => (
+                "只有出现 A–D 类退货异常时才能拒收",
+                "goods may be refused at the door only for checks A to D",
+            ),
+            ReceiptRefused => (
+                "该批货物已拒收，无需复检",
+                "these goods were refused; nothing to re-inspect",
+            ),
+            UnitNotReceived => (
+                "不是该接收单上的产品（填写出厂编号，或按序号 1、2…）",
+                "is not a unit of this receipt (give its serial, or its position 1, 2, …)",
+            ),
+            UnitAlreadyInspected => ("该产品已复检", "this unit was already re-inspected"),
+            NotAnExchange => (
+                "该申请是退货，不是换货",
+                "this request is a return, not an exchange",
+            ),
+            ReturnRejected => ("该退换货申请已被驳回", "this return request was rejected"),
+            ReplenishmentAlreadyRequested => (
+                "已提交补货通知",
+                "a replenishment notice was already requested",
+            ),
+            ReplenishmentNotApproved => (
+                "补货通知尚未批准，换货不能发出",
+                "the replenishment notice is not approved; no replacement has shipped",
+            ),
+            ReplacementAlreadyConfirmed => (
+                "客户已确认收到换货",
+                "the customer already confirmed the replacement",
+            ),
+            ReturnOpen { rma_number, state } => {
+                let which = |l: Locale| match rma_number {
+                    Some(n) => l.pick(format!("退换货 {n}"), format!("return {n}")),
+                    None => l.pick("退换货申请".to_owned(), "a return request".to_owned()),
+                };
+                return (
+                    format!(
+                        "{}{}，退换货未完成的案件不能结案",
+                        which(Locale::ZhCn),
+                        state.text(Locale::ZhCn)
+                    ),
+                    format!(
+                        "{} is {}; a case cannot close while a return is open",
+                        which(Locale::En),
+                        state.text(Locale::En)
+                    ),
+                );
+            }
             AlreadyFirstResponder => ("已是首问责任人", "is already the first responder"),
         };
         (zh.to_owned(), en.to_owned())
@@ -411,6 +505,23 @@ pub const FIELD_LABELS: &[(&str, &str)] = &[
     ("after", "翻页位置"),
     ("pinned_certificate_pem", "固定的总部证书"),
     ("lang", "语言"),
+    ("items", "退换货明细"),
+    ("model", "型号"),
+    ("fault", "故障"),
+    ("why_not_on_site", "无法现场修复的原因"),
+    ("window_override", "超期申请原因"),
+    ("rma_number", "退货编号"),
+    ("counted", "实收数量"),
+    ("photos", "照片"),
+    ("notes", "异常说明"),
+    ("refusal_reason", "拒收原因"),
+    ("receipt", "接收单"),
+    ("unit", "产品"),
+    ("restocked_to", "入库位置"),
+    ("nonconformance", "不合格品单号"),
+    ("request", "退换货申请"),
+    ("cause", "原因分析"),
+    ("actions", "改善措施"),
 ];
 
 impl Localized for Error {

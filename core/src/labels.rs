@@ -154,6 +154,13 @@ pub const EVENT_ACTIONS: &[(&str, &str)] = &[
     ("request_trip", "申请出差"),
     ("emergency_visit", "紧急到场"),
     ("hand_over_first_responder", "移交首问责任人"),
+    ("request_return", "申请退换货"),
+    ("receive_return", "退货接收"),
+    ("amend_receipt", "补充接收记录"),
+    ("inspect_return_unit", "退货复检"),
+    ("request_replenishment", "申请补货通知"),
+    ("confirm_replacement", "客户确认收到换货"),
+    ("record_return_analysis", "提交退货分析改善报告"),
 ];
 
 /// A history entry's action in `locale`; one a newer app recorded is shown as recorded.

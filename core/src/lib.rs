@@ -43,6 +43,12 @@ pub use rules::deadlines::{
 };
 pub use rules::lifecycle::{Action, Step, allowed_actions, next_status};
 pub use rules::policy::{EscalationPolicy, PhotoPolicy, Policies, TripPolicy};
+pub use rules::returns::{
+    Arrival, ChainState, ChainStep, CheckReason, Counted as CountedGoods, Notice as ReturnNotice,
+    Packing, Raised as RaisedByGoods, ReceivingCheck, ReturnPolicy, StepDecision, WindowCheck,
+    chain_state, format_rma_number, is_batch as is_batch_return, receiving_checks,
+    reinspection_last_day, window as return_window,
+};
 pub use rules::validate::registration as validate_registration;
 pub use rules::warranty::{
     WarrantyDecision, WarrantyGrounds, WarrantyInput, WarrantyPolicy, WarrantyRule,
@@ -57,9 +63,10 @@ pub use case::commands::{Applied, Command, Context};
 pub use case::correction::{StaleFact, StaleWarranty, WARRANTY_FACTS, WarrantyFacts};
 pub use case::correction_text::{CorrectionText, FactLabel, StaleStep};
 pub use case::document::{
-    APPROVALS, Collection, DecisionField, ESCALATIONS, SCHEMA_VERSION as DOCUMENT_SCHEMA_VERSION,
-    case_id_of, check_schema, commit_options, number_of, put_accepted, put_decision_key_json,
-    put_hq_entry, put_number, read_collection,
+    APPROVALS, Collection, DecisionField, ESCALATIONS, RETURN_CONTAINERS, RMA,
+    SCHEMA_VERSION as DOCUMENT_SCHEMA_VERSION, add_return_containers, case_id_of, check_schema,
+    commit_options, number_of, put_accepted, put_decision_key_json, put_hq_entry, put_number,
+    read_collection,
 };
 pub use case::plan_deadlines::{DeadlineRefusal, missed_records};
 pub use case::records::{
@@ -68,6 +75,14 @@ pub use case::records::{
     Handover, MissedRecord, NoteBody, PartBody, PhotoAttachment, PhotoRecord, PhotoRemoval,
     QaHandoverRecord, RemedyRecord, ReportRecord, ResolutionRecord, RoundBody, Stamp, VisitBody,
     WarrantyRecord,
+};
+pub use case::return_records::{
+    CheckNote, CountedItem, Freight, InspectionBody, InspectionResult, ReceiptAmendment,
+    ReceiptBody, ReceiptInput, ReceiptOutcome, ReturnBody, ReturnItem, ReturnKind,
+    ReturnRequestInput, RmaRecord,
+};
+pub use case::returns::{
+    AnalysisView, RaisedCheck, ReceiptView, ReplenishmentView, ReturnState, ReturnView, StepView,
 };
 pub use case::summary::{Summary, history_text};
 pub use case::text::{

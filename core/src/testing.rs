@@ -426,6 +426,46 @@ pub fn summary_samples() -> Vec<(Summary, Vec<&'static str>)> {
             },
             vec!["2026-11-20", "Zhao Min"],
         ),
+        (
+            Summary::ReturnRequested {
+                kind: crate::ReturnKind::Exchange,
+                model: "QJ-200".into(),
+                units: 2,
+                within_window: false,
+            },
+            vec!["QJ-200", "2"],
+        ),
+        (
+            Summary::GoodsReceived {
+                rma_number: Some("R2611-0003".into()),
+                units: 2,
+                outcome: crate::ReceiptOutcome::Refused,
+                checks: "AD".into(),
+            },
+            vec!["R2611-0003", "2", "AD"],
+        ),
+        (
+            Summary::ReceiptAmended {
+                units: 3,
+                checks: "G".into(),
+            },
+            vec!["3", "G"],
+        ),
+        (
+            Summary::UnitInspected {
+                unit: "P-118".into(),
+                good: true,
+            },
+            vec!["P-118"],
+        ),
+        (Summary::ReplenishmentRequested, vec![]),
+        (Summary::ReplacementConfirmed, vec![]),
+        (
+            Summary::ReturnAnalysisRecorded {
+                cause: "bearing lot 7 undersized".into(),
+            },
+            vec!["bearing lot 7 undersized"],
+        ),
     ];
     for (s, _) in &samples {
         match s {
@@ -456,7 +496,14 @@ pub fn summary_samples() -> Vec<(Summary, Vec<&'static str>)> {
             | Summary::PassedToQa { .. }
             | Summary::RemedyProposed
             | Summary::ReportRecorded { .. }
-            | Summary::DeadlineAgreed { .. } => {}
+            | Summary::DeadlineAgreed { .. }
+            | Summary::ReturnRequested { .. }
+            | Summary::GoodsReceived { .. }
+            | Summary::ReceiptAmended { .. }
+            | Summary::UnitInspected { .. }
+            | Summary::ReplenishmentRequested
+            | Summary::ReplacementConfirmed
+            | Summary::ReturnAnalysisRecorded { .. } => {}
         }
     }
     samples

@@ -121,7 +121,7 @@ fn newer_everything(doc: &mut Automerge) {
         NEWER_VISIT,
     );
     let mut tx = doc.transaction();
-    tx.put_object(ROOT, "inspections", ObjType::Map).unwrap();
+    tx.put_object(ROOT, "surveys", ObjType::Map).unwrap();
     tx.commit();
 }
 
@@ -176,7 +176,7 @@ fn newer_content_is_shown_as_unknown_kept_and_synced_on() {
                 json: NEWER_VISIT.into()
             },
             UnknownContent::RootKey {
-                key: "inspections".into()
+                key: "surveys".into()
             },
         ]
     );
@@ -325,9 +325,7 @@ fn hq_refuses_each_kind_of_unknown_content_and_names_it() {
                 NEWER_VISIT,
             )
         }),
-        ("root key `inspections`", |d| {
-            put_raw(d, None, "inspections", "{}")
-        }),
+        ("root key `surveys`", |d| put_raw(d, None, "surveys", "{}")),
     ];
     for (named, spoil) in cases {
         let (id, mut doc) = remote_case("H-1");

@@ -116,6 +116,34 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
         (Invalid::TripAlreadyWaiting, vec![]),
         (Invalid::NotHqUser, vec![]),
         (Invalid::AlreadyFirstResponder, vec![]),
+        (Invalid::CaseBeforeReturns, vec![]),
+        (Invalid::TooMany { max: 200 }, vec!["200"]),
+        (Invalid::OneModelPerReturn, vec![]),
+        (
+            Invalid::OutsideReturnWindow(fieldcore::return_window(
+                &fieldcore::ReturnPolicy::default(),
+                true,
+                Some(d("2026-10-15")),
+                d("2026-11-20"),
+            )),
+            vec!["2026-10-15", "2026-11-15", "2026-11-20"],
+        ),
+        (Invalid::RefusalNeedsCheck, vec!["A", "D"]),
+        (Invalid::ReceiptRefused, vec![]),
+        (Invalid::UnitNotReceived, vec!["1", "2"]),
+        (Invalid::UnitAlreadyInspected, vec![]),
+        (Invalid::NotAnExchange, vec![]),
+        (Invalid::ReturnRejected, vec![]),
+        (Invalid::ReplenishmentAlreadyRequested, vec![]),
+        (Invalid::ReplenishmentNotApproved, vec![]),
+        (Invalid::ReplacementAlreadyConfirmed, vec![]),
+        (
+            Invalid::ReturnOpen {
+                rma_number: Some("R2611-0002".into()),
+                state: fieldcore::ReturnState::AwaitingInspection,
+            },
+            vec!["R2611-0002"],
+        ),
     ];
     for (sample, _) in &samples {
         match sample {
@@ -164,7 +192,21 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
             | Invalid::NotHqUser
             | Invalid::AlreadyFirstResponder
             | Invalid::NotCaptureTime
-            | Invalid::NotCoordinate => {}
+            | Invalid::NotCoordinate
+            | Invalid::CaseBeforeReturns
+            | Invalid::TooMany { .. }
+            | Invalid::OneModelPerReturn
+            | Invalid::OutsideReturnWindow(_)
+            | Invalid::RefusalNeedsCheck
+            | Invalid::ReceiptRefused
+            | Invalid::UnitNotReceived
+            | Invalid::UnitAlreadyInspected
+            | Invalid::NotAnExchange
+            | Invalid::ReturnRejected
+            | Invalid::ReplenishmentAlreadyRequested
+            | Invalid::ReplenishmentNotApproved
+            | Invalid::ReplacementAlreadyConfirmed
+            | Invalid::ReturnOpen { .. } => {}
         }
     }
     samples
@@ -173,11 +215,11 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
 #[test]
 fn every_validation_reason_in_both_locales() {
     let samples = invalid_samples();
-    // One sample per variant (three for the deadline refusals): the match above lists 46 arms.
+    // One sample per variant (three for the deadline refusals): the match above lists 60 arms.
     let distinct: std::collections::BTreeSet<String> =
         samples.iter().map(|(s, _)| format!("{s:?}")).collect();
     assert_eq!(distinct.len(), samples.len());
-    assert_eq!(samples.len(), 48);
+    assert_eq!(samples.len(), 62);
     for (reason, args) in &samples {
         both(&format!("{reason:?}"), reason, args);
         let e = Error::Validation {
@@ -325,7 +367,7 @@ fn every_error_in_both_locales() {
 #[test]
 fn every_refused_step_in_both_locales() {
     let steps = Step::all();
-    assert_eq!(steps.len(), Action::ALL.len() + 12);
+    assert_eq!(steps.len(), Action::ALL.len() + 13);
     for step in steps {
         both(&format!("{step:?}"), &step, &[]);
         for from in Status::ALL {
@@ -598,7 +640,7 @@ fn the_case_text_in_both_locales() {
 #[test]
 fn every_history_entry_in_both_locales() {
     let samples = fieldcore::testing::summary_samples();
-    assert_eq!(samples.len(), 28);
+    assert_eq!(samples.len(), 35);
     for (summary, args) in &samples {
         both(&format!("{summary:?}"), summary, args);
         let event = fieldcore::EventBody {

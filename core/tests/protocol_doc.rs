@@ -1378,6 +1378,52 @@ fn all_commands() -> Vec<Command> {
             to: String::new(),
             reason: String::new(),
         },
+        Command::RequestReturn(fieldcore::ReturnRequestInput {
+            kind: fieldcore::ReturnKind::Return,
+            items: Vec::new(),
+            freight: fieldcore::Freight::Company,
+            why_not_on_site: String::new(),
+            window_override: None,
+        }),
+        Command::ReceiveReturn(fieldcore::ReceiptInput {
+            rma_number: None,
+            counted: Vec::new(),
+            packing: fieldcore::Packing::AsRequired,
+            labelled: true,
+            sorted: true,
+            defect_marked: true,
+            photos: Vec::new(),
+            notes: Vec::new(),
+            outcome: fieldcore::ReceiptOutcome::Accepted,
+            refusal_reason: None,
+        }),
+        Command::AmendReceipt(fieldcore::ReceiptAmendment {
+            receipt: String::new(),
+            counted: Vec::new(),
+            notes: Vec::new(),
+            photos: Vec::new(),
+        }),
+        Command::InspectReturnUnit {
+            receipt: String::new(),
+            unit: String::new(),
+            result: fieldcore::InspectionResult::Good {
+                restocked_to: String::new(),
+            },
+        },
+        Command::RequestReplenishment {
+            request: String::new(),
+            note: String::new(),
+        },
+        Command::ConfirmReplacement {
+            request: String::new(),
+            note: String::new(),
+        },
+        Command::RecordReturnAnalysis {
+            request: String::new(),
+            cause: String::new(),
+            actions: String::new(),
+            photos: Vec::new(),
+        },
     ];
     for c in &commands {
         match c {
@@ -1406,7 +1452,14 @@ fn all_commands() -> Vec<Command> {
             | Command::AgreeDeadline { .. }
             | Command::RequestTrip { .. }
             | Command::EmergencyVisit { .. }
-            | Command::HandOverFirstResponder { .. } => {}
+            | Command::HandOverFirstResponder { .. }
+            | Command::RequestReturn(_)
+            | Command::ReceiveReturn(_)
+            | Command::AmendReceipt(_)
+            | Command::InspectReturnUnit { .. }
+            | Command::RequestReplenishment { .. }
+            | Command::ConfirmReplacement { .. }
+            | Command::RecordReturnAnalysis { .. } => {}
         }
     }
     commands

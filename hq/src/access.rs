@@ -35,7 +35,10 @@ pub enum Scope {
 impl User {
     pub fn scope(&self) -> Result<Scope> {
         Ok(match self.role {
-            Role::HqStaff => Scope::All,
+            // HQ's people, the HQ warehouse included, work every case.
+            Role::HqStaff | Role::CsManager | Role::Vp | Role::Quality | Role::Warehouse => {
+                Scope::All
+            }
             Role::Engineer => Scope::Engineer(self.id),
             Role::Technician => {
                 Scope::Center(self.center.clone().ok_or_else(|| {
@@ -48,7 +51,7 @@ impl User {
     /// Whether the user may see (and therefore write) an existing case.
     pub fn may_access(&self, case: &CaseRow) -> bool {
         match self.role {
-            Role::HqStaff => true,
+            Role::HqStaff | Role::CsManager | Role::Vp | Role::Quality | Role::Warehouse => true,
             Role::Engineer => case.created_by == self.id || case.assigned_engineer == Some(self.id),
             Role::Technician => {
                 self.center.is_some() && case.routed_center.as_deref() == self.center.as_deref()
@@ -61,7 +64,7 @@ impl User {
     pub fn route_of_new_case(&self) -> Option<String> {
         match self.role {
             Role::Technician => self.center.clone(),
-            Role::Engineer | Role::HqStaff => None,
+            _ => None,
         }
     }
 }

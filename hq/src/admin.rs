@@ -41,7 +41,7 @@ pub async fn add_user(
         (Role::Technician, None) => {
             return Err(Error::Invalid("a technician needs --center".into()));
         }
-        (Role::Engineer | Role::HqStaff, Some(_)) => {
+        (role, Some(_)) if role != Role::Technician => {
             return Err(Error::Invalid("only a technician has a center".into()));
         }
         _ => {}

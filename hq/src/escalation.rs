@@ -86,7 +86,7 @@ impl HqEntry {
         Ok(HqEntry {
             case_id,
             map: fieldcore::APPROVALS,
-            key: record.request.clone(),
+            key: record.key(),
             json: to_json(record)?,
         })
     }

@@ -372,16 +372,17 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
             command: UserCommand::Add { name, role, center },
         } => {
             let role = Role::parse(&role).ok_or_else(|| {
-                fieldhq::Error::Invalid("--role is engineer, technician or hq-staff".into())
+                fieldhq::Error::Invalid(format!(
+                    "--role is one of {}",
+                    fieldcore::Role::ALL
+                        .map(|r| r.as_str().replace('_', "-"))
+                        .join(", ")
+                ))
             })?;
             let user = admin::add_user(&storage, &name, role, center.as_deref()).await?;
             let (name, role) = (&user.name, &user.role);
             // The procedures' names for the roles; English keeps the stored name.
-            let zh_role = match role {
-                Role::Engineer => "现场服务工程师",
-                Role::Technician => "维修中心技术员",
-                Role::HqStaff => "总部人员",
-            };
+            let zh_role = role.text(fieldcore::Locale::ZhCn);
             println!(
                 "{}",
                 l.pick(

@@ -79,6 +79,8 @@ pub async fn decide(
                     by: by.clone(),
                     at: now,
                     reason,
+                    step: None,
+                    role: Some(user.role.as_str().to_owned()),
                 };
                 let entry = HqEntry::approval(row.case_id, &record)?;
                 write_from_admin(tx, &now, vec![entry], time_zone).await?;

@@ -5,6 +5,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::case::records::{PhotoAttachment, Stamp};
+use crate::case::return_records::{
+    InspectionResult, ReceiptAmendment, ReceiptInput, ReturnRequestInput,
+};
 use crate::model::{
     Charge, ConfirmationInput, DefectInput, FactsCorrection, FactsUpdate, Outcome, PartInput,
     Timestamp,
@@ -129,6 +132,37 @@ pub enum Command {
         to: String,
         reason: String,
     },
+    /// Requests a return or exchange (产品退换维修单); HQ's approval chain decides it and
+    /// issues the RMA number under `rma`.
+    RequestReturn(ReturnRequestInput),
+    /// Records returned goods at the door (退货产品接收单), taken in or refused (A–D only).
+    ReceiveReturn(ReceiptInput),
+    /// Adds to a receipt: more goods counted, checks noted, photos.
+    AmendReceipt(ReceiptAmendment),
+    /// Records the re-inspection of one received unit.
+    InspectReturnUnit {
+        receipt: String,
+        unit: String,
+        result: InspectionResult,
+    },
+    /// Asks HQ to approve the replenishment notice (补货通知) of an exchange.
+    RequestReplenishment {
+        /// The return request's entry id or RMA number.
+        request: String,
+        note: String,
+    },
+    /// The customer confirms receipt of the replacement of an exchange.
+    ConfirmReplacement {
+        request: String,
+        note: String,
+    },
+    /// Records the return-analysis report (退货分析改善报告) of a (batch) return.
+    RecordReturnAnalysis {
+        request: String,
+        cause: String,
+        actions: String,
+        photos: Vec<String>,
+    },
 }
 
 impl Command {
@@ -161,6 +195,13 @@ impl Command {
             Command::RequestTrip { .. } => "request_trip",
             Command::EmergencyVisit { .. } => "emergency_visit",
             Command::HandOverFirstResponder { .. } => "hand_over_first_responder",
+            Command::RequestReturn(_) => "request_return",
+            Command::ReceiveReturn(_) => "receive_return",
+            Command::AmendReceipt(_) => "amend_receipt",
+            Command::InspectReturnUnit { .. } => "inspect_return_unit",
+            Command::RequestReplenishment { .. } => "request_replenishment",
+            Command::ConfirmReplacement { .. } => "confirm_replacement",
+            Command::RecordReturnAnalysis { .. } => "record_return_analysis",
         }
     }
 }

@@ -11,7 +11,9 @@
 //!                missed.<round>.<milestone> }                    (missed: equal keys agree)
 //!   notes | events | parts | visits | confirmations | rounds:     { <entry id>: JSON entry }
 //!   photos: { <sha256>: JSON }                                   keyed by content hash
-//!   escalations | approvals: { <id>: JSON }    HQ's own, made by HQ's first write to them
+//!   returns | receipts | inspections: { <entry id>: JSON entry }  made with the others in a
+//!                        case registered since returns exist; HQ adds them to an older case
+//!   escalations | approvals | rma: { <id>: JSON }  HQ's own, made by HQ's first write to them
 //! ```
 //! Every container is made in the case's first change, which every replica shares, so two
 //! replicas never create rival objects under the same key. Entries are immutable JSON strings
@@ -33,15 +35,23 @@ pub(crate) const DECISIONS: &str = "decisions";
 pub(crate) const PHOTOS: &str = "photos";
 /// HQ's escalations of the case, keyed by escalation id.
 pub const ESCALATIONS: &str = "escalations";
-/// HQ's decisions on requests made on a device, keyed by the request's entry id.
+/// HQ's decisions on requests made on a device, keyed by the request's entry id (and step).
 pub const APPROVALS: &str = "approvals";
+/// HQ's RMA numbers, keyed by the return request's entry id.
+pub const RMA: &str = "rma";
 const NUMBER: &str = "number";
 const ACCEPTED: &str = "accepted";
 
 /// The maps only HQ writes, absent until HQ first writes one: a case from before them has
 /// none. Only HQ makes them, one HQ transaction at a time under the log lock, so no two
 /// replicas ever make rival maps under one of these keys.
-const HQ_MAPS: [&str; 2] = [ESCALATIONS, APPROVALS];
+const HQ_MAPS: [&str; 3] = [ESCALATIONS, APPROVALS, RMA];
+
+/// The containers of returns and exchanges, which cases registered before them lack. A device
+/// never makes them on such a case (two devices making one concurrently would hide each
+/// other's entries); HQ, the one writer that cannot race itself, adds them
+/// ([`add_return_containers`]) and the device writes returns once it has them.
+pub const RETURN_CONTAINERS: [&str; 3] = ["returns", "receipts", "inspections"];
 
 /// The append-only collections of a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -52,16 +62,22 @@ pub enum Collection {
     Visits,
     Confirmations,
     Rounds,
+    Returns,
+    Receipts,
+    Inspections,
 }
 
 impl Collection {
-    pub const ALL: [Collection; 6] = [
+    pub const ALL: [Collection; 9] = [
         Collection::Notes,
         Collection::Events,
         Collection::Parts,
         Collection::Visits,
         Collection::Confirmations,
         Collection::Rounds,
+        Collection::Returns,
+        Collection::Receipts,
+        Collection::Inspections,
     ];
 
     pub fn key(self) -> &'static str {
@@ -72,6 +88,9 @@ impl Collection {
             Collection::Visits => "visits",
             Collection::Confirmations => "confirmations",
             Collection::Rounds => "rounds",
+            Collection::Returns => "returns",
+            Collection::Receipts => "receipts",
+            Collection::Inspections => "inspections",
         }
     }
 }
@@ -166,6 +185,8 @@ pub struct Root {
     containers: [Option<ObjId>; CONTAINERS.len()],
     /// HQ's maps that are present (`HQ_MAPS` order).
     hq_maps: [Option<ObjId>; HQ_MAPS.len()],
+    /// The return containers that are present (`RETURN_CONTAINERS` order).
+    return_maps: [Option<ObjId>; RETURN_CONTAINERS.len()],
     /// Root keys schema 1 does not have, in key order (ADR 0009).
     unknown: Vec<String>,
 }
@@ -198,6 +219,12 @@ impl Root {
                 && matches!(item.value, ValueRef::Object(ObjType::Map))
             {
                 root.hq_maps[slot] = Some(item.id());
+                continue;
+            }
+            if let Some(slot) = RETURN_CONTAINERS.iter().position(|c| *c == key)
+                && matches!(item.value, ValueRef::Object(ObjType::Map))
+            {
+                root.return_maps[slot] = Some(item.id());
                 continue;
             }
             let value = item.value.into_value();
@@ -252,9 +279,17 @@ impl Root {
         &self.unknown
     }
 
+    /// Whether the case has the containers of returns and exchanges.
+    pub fn has_returns(&self) -> bool {
+        self.return_maps.iter().all(Option::is_some)
+    }
+
     fn object(&self, key: &str) -> Option<&ObjId> {
         if let Some(slot) = HQ_MAPS.iter().position(|c| *c == key) {
             return self.hq_maps[slot].as_ref();
+        }
+        if let Some(slot) = RETURN_CONTAINERS.iter().position(|c| *c == key) {
+            return self.return_maps[slot].as_ref();
         }
         let slot = CONTAINERS.iter().position(|c| *c == key)?;
         self.containers[slot].as_ref()
@@ -302,7 +337,7 @@ pub fn create(
     doc.put(ROOT, "schema", SCHEMA_VERSION).map_err(internal)?;
     doc.put(ROOT, "case_id", case_id.to_string())
         .map_err(internal)?;
-    for key in CONTAINERS {
+    for key in CONTAINERS.into_iter().chain(RETURN_CONTAINERS) {
         doc.put_object(ROOT, key, ObjType::Map).map_err(internal)?;
     }
     for (key, value) in crate::case::facts::to_pairs(registration) {
@@ -335,8 +370,21 @@ pub fn put_decision_key_json(doc: &mut Transaction<'_>, key: &str, json: String)
     doc.put(&decisions, key, json).map_err(internal)
 }
 
-/// Puts an HQ record under `id` in one of HQ's maps (`ESCALATIONS`, `APPROVALS`), making the
-/// map on HQ's first write to it. Only HQ calls this, with its own actor.
+/// Makes the return containers a case registered before them lacks; returns whether it made
+/// any. Only HQ calls this, with its own actor (see [`RETURN_CONTAINERS`]).
+pub fn add_return_containers(doc: &mut Transaction<'_>) -> Result<bool> {
+    let mut made = false;
+    for key in RETURN_CONTAINERS {
+        if object(doc, &ROOT, key).is_none() {
+            doc.put_object(ROOT, key, ObjType::Map).map_err(internal)?;
+            made = true;
+        }
+    }
+    Ok(made)
+}
+
+/// Puts an HQ record under `id` in one of HQ's maps (`ESCALATIONS`, `APPROVALS`, `RMA`),
+/// making the map on HQ's first write to it. Only HQ calls this, with its own actor.
 pub fn put_hq_entry(doc: &mut Transaction<'_>, map: &str, id: &str, json: String) -> Result<()> {
     if !HQ_MAPS.contains(&map) {
         return Err(Error::InvalidDocument(format!(

@@ -11,6 +11,7 @@ use crate::case::correction_text::StaleStep;
 use crate::case::document::{Collection, DecisionField};
 use crate::case::facts;
 use crate::case::plan_deadlines;
+use crate::case::plan_returns;
 use crate::case::records::{
     ConfirmationBody, CorrectionRecord, Decided, DefectRecord, Entry, FactChange, Handover,
     NoteBody, PartBody, PhotoAttachment, PhotoRecord, ResolutionRecord, RoundBody, VisitBody,
@@ -105,6 +106,28 @@ pub(super) fn plan(
         Command::HandOverFirstResponder { to_id, to, reason } => {
             hand_over(&mut draft, view, *to_id, to, reason)
         }
+        Command::RequestReturn(input) => plan_returns::request_return(&mut draft, view, ctx, input),
+        Command::ReceiveReturn(input) => plan_returns::receive_return(&mut draft, view, ctx, input),
+        Command::AmendReceipt(amendment) => {
+            plan_returns::amend_receipt(&mut draft, view, ctx, amendment)
+        }
+        Command::InspectReturnUnit {
+            receipt,
+            unit,
+            result,
+        } => plan_returns::inspect_unit(&mut draft, view, ctx, receipt, unit, result),
+        Command::RequestReplenishment { request, note } => {
+            plan_returns::request_replenishment(&mut draft, view, ctx, request, note)
+        }
+        Command::ConfirmReplacement { request, note } => {
+            plan_returns::confirm_replacement(&mut draft, view, ctx, request, note)
+        }
+        Command::RecordReturnAnalysis {
+            request,
+            cause,
+            actions,
+            photos,
+        } => plan_returns::record_analysis(&mut draft, view, ctx, request, cause, actions, photos),
     }?;
     // The command notices every deadline already past: it leaves the record in its change.
     draft
@@ -273,6 +296,7 @@ fn hand_over(
 fn close(draft: &mut Draft, view: &CaseView, ctx: &Context<'_>) -> Result<Summary> {
     let status = status_write(view, ctx, Action::Close)?;
     not_stale(view, StaleStep::Close)?;
+    plan_returns::no_open_return(view)?;
     draft.writes.push(status);
     Ok(Summary::Closed)
 }
@@ -898,7 +922,11 @@ pub(super) fn no_conflict<T>(
 }
 
 /// Evidence must be a photo of this case, so a decision never cites a picture nobody can see.
-fn photos_on_case(view: &CaseView, field: &'static str, hashes: &[String]) -> Result<()> {
+pub(super) fn photos_on_case(
+    view: &CaseView,
+    field: &'static str,
+    hashes: &[String],
+) -> Result<()> {
     match hashes
         .iter()
         .find(|h| !view.photos.iter().any(|p| &p.hash == *h))
@@ -968,7 +996,7 @@ pub(super) fn entry<T: Serialize>(ctx: &Context<'_>, body: T) -> Result<(String,
     Ok((id, json))
 }
 
-fn push_entry<T: Serialize>(
+pub(super) fn push_entry<T: Serialize>(
     writes: &mut Vec<Write>,
     ctx: &Context<'_>,
     collection: Collection,

@@ -174,12 +174,15 @@ impl VisitBody {
     pub const KINDS: [&'static str; 4] = ["scheduled", "arrived", "trip_requested", "emergency"];
 }
 
-/// What HQ decided about a request made on a device, under `approvals.<request entry id>`.
+/// What HQ decided about a request made on a device: under `approvals.<request entry id>` for
+/// a single decision (a trip), under `approvals.<request entry id>:<step>` for each step of an
+/// approval chain (a return, a replenishment notice).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApprovalRecord {
-    /// The id of the request's entry (a `trip_requested` visit entry).
+    /// The id of the request's entry (a `trip_requested` visit entry, a `requested` or
+    /// `replenishment_requested` return entry).
     pub request: String,
-    /// What was requested: `trip`.
+    /// What was requested: `trip`, `return`, `replenishment`.
     pub kind: String,
     pub approved: bool,
     /// The HQ user who decided.
@@ -187,6 +190,22 @@ pub struct ApprovalRecord {
     pub at: Timestamp,
     /// Why, on a rejection (required) or an approval (optional).
     pub reason: Option<String>,
+    /// The chain step decided (`review`, `approve`); absent on a single decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// The role the deciding user held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+impl ApprovalRecord {
+    /// The key the record is stored under in `approvals`.
+    pub fn key(&self) -> String {
+        match &self.step {
+            Some(step) => format!("{}:{step}", self.request),
+            None => self.request.clone(),
+        }
+    }
 }
 
 /// Why HQ raised an escalation.

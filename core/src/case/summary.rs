@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::case::correction_text::{CorrectionText, correction_parts};
 use crate::case::records::{CorrectionRecord, EventBody, Handover};
+use crate::case::return_records::{ReceiptOutcome, ReturnKind};
 use crate::error::field_label;
 use crate::labels::quality_fault_text;
 use crate::locale::{Locale, Localized};
@@ -108,6 +109,32 @@ pub enum Summary {
     DeadlineAgreed {
         date: String,
         with_whom: String,
+    },
+    ReturnRequested {
+        kind: ReturnKind,
+        model: String,
+        units: u32,
+        within_window: bool,
+    },
+    GoodsReceived {
+        rma_number: Option<String>,
+        units: u32,
+        outcome: ReceiptOutcome,
+        /// The receiving checks raised, as letters (`"AG"`).
+        checks: String,
+    },
+    ReceiptAmended {
+        units: u32,
+        checks: String,
+    },
+    UnitInspected {
+        unit: String,
+        good: bool,
+    },
+    ReplenishmentRequested,
+    ReplacementConfirmed,
+    ReturnAnalysisRecorded {
+        cause: String,
     },
 }
 
@@ -305,6 +332,85 @@ impl Localized for Summary {
             Summary::DeadlineAgreed { date, with_whom } => l.pick(
                 format!("与 {with_whom} 约定结案日期 {date}"),
                 format!("settlement date {date} agreed with {with_whom}"),
+            ),
+            Summary::ReturnRequested {
+                kind,
+                model,
+                units,
+                within_window,
+            } => {
+                let (zh_kind, en_kind) = match kind {
+                    ReturnKind::Return => ("退货", "return"),
+                    ReturnKind::Exchange => ("换货", "exchange"),
+                };
+                l.pick(
+                    format!(
+                        "申请{zh_kind}：{model} {units} 台{}",
+                        if *within_window {
+                            ""
+                        } else {
+                            "（超出退货期限）"
+                        }
+                    ),
+                    format!(
+                        "{en_kind} requested: {units} × {model}{}",
+                        if *within_window {
+                            ""
+                        } else {
+                            " (outside the return window)"
+                        }
+                    ),
+                )
+            }
+            Summary::GoodsReceived {
+                rma_number,
+                units,
+                outcome,
+                checks,
+            } => {
+                let number = rma_number.as_deref().unwrap_or("-");
+                let flags = |l: Locale| {
+                    if checks.is_empty() {
+                        String::new()
+                    } else {
+                        l.pick(format!("；异常 {checks}"), format!("; checks {checks}"))
+                    }
+                };
+                match outcome {
+                    ReceiptOutcome::Accepted => l.pick(
+                        format!("退货接收 {number}：{units} 台{}", flags(l)),
+                        format!("goods received for {number}: {units} units{}", flags(l)),
+                    ),
+                    ReceiptOutcome::Refused => l.pick(
+                        format!("退货拒收 {number}：{units} 台{}", flags(l)),
+                        format!("goods refused for {number}: {units} units{}", flags(l)),
+                    ),
+                }
+            }
+            Summary::ReceiptAmended { units, checks } => l.pick(
+                format!("补充接收记录：共 {units} 台；异常 {checks}"),
+                format!("receipt amended: {units} units; checks {checks}"),
+            ),
+            Summary::UnitInspected { unit, good: true } => l.pick(
+                format!("复检 {unit}：合格，标识客退并入库"),
+                format!("unit {unit} re-inspected: good, labelled customer return and restocked"),
+            ),
+            Summary::UnitInspected { unit, good: false } => l.pick(
+                format!("复检 {unit}：不合格，按不合格品程序报废"),
+                format!("unit {unit} re-inspected: bad, scrapped as nonconforming"),
+            ),
+            Summary::ReplenishmentRequested => l
+                .pick("已申请补货通知", "replenishment notice requested")
+                .into(),
+            Summary::ReplacementConfirmed => l
+                .pick(
+                    "客户确认收到换货",
+                    "customer confirmed receipt of the replacement",
+                )
+                .into(),
+            Summary::ReturnAnalysisRecorded { cause } => l.pick(
+                format!("已提交退货分析改善报告：{cause}"),
+                format!("return-analysis report recorded: {cause}"),
             ),
         }
     }

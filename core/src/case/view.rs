@@ -17,6 +17,8 @@ use crate::case::records::{
     PhotoRecord, QaHandoverRecord, RemedyRecord, ReportRecord, ResolutionRecord, RoundBody, Stamp,
     StatusRecord, VisitBody, WarrantyRecord,
 };
+use crate::case::return_records::{InspectionBody, ReceiptBody, ReturnBody, RmaRecord};
+use crate::case::returns::{self, ReceiptView, ReturnEntries, ReturnView};
 use crate::error::{Error, Result};
 use crate::model::{CaseId, CaseStatus, Registration, Status, Timestamp};
 use crate::rules::deadlines::{self, DeadlineInputs, Due, Milestone};
@@ -192,6 +194,14 @@ pub struct CaseView {
     pub approvals: Vec<ApprovalRecord>,
     /// Every handover of the first responder, oldest first, with who, when and why.
     pub handovers: Vec<Entry<Handover>>,
+    /// The case's returns and exchanges (退换货), oldest request first.
+    pub returns: Vec<ReturnView>,
+    /// Receipts of goods that belong to no return yet: no RMA number, or one this replica has
+    /// no record of (flag A until HQ's record arrives).
+    pub unmatched_receipts: Vec<ReceiptView>,
+    /// Whether the case has the containers returns are written in (a case registered before
+    /// returns existed gets them from HQ).
+    pub has_returns: bool,
     pub updated_at: Timestamp,
     /// Everything a newer version of the app wrote that this one does not know, in document
     /// order (facts, status, decisions, entries, root keys); empty on a case it fully reads.
@@ -338,6 +348,18 @@ pub fn build_from(
     let mut escalations: Vec<EscalationRecord> = read_hq_map(doc, root, document::ESCALATIONS)?;
     escalations.sort_by(|a, b| (a.raised_at, &a.id).cmp(&(b.raised_at, &b.id)));
     let approvals: Vec<ApprovalRecord> = read_hq_map(doc, root, document::APPROVALS)?;
+    let rma: Vec<RmaRecord> = read_hq_map(doc, root, document::RMA)?;
+    let (returns, unmatched_receipts) = returns::returns_of(
+        &ReturnEntries {
+            returns: &entries.returns,
+            receipts: &entries.receipts,
+            inspections: &entries.inspections,
+            approvals: &approvals,
+            rma: &rma,
+            escalations: &escalations,
+        },
+        policies,
+    );
     let updated_at = entries
         .events
         .iter()
@@ -379,6 +401,9 @@ pub fn build_from(
         escalations,
         approvals,
         handovers,
+        returns,
+        unmatched_receipts,
+        has_returns: root.has_returns(),
         updated_at,
         unknown,
     };
@@ -560,6 +585,9 @@ struct Entries {
     rounds: Vec<Entry<RoundBody>>,
     parts: Vec<PartLine>,
     photos: Vec<CasePhoto>,
+    returns: Vec<Entry<ReturnBody>>,
+    receipts: Vec<Entry<ReceiptBody>>,
+    inspections: Vec<Entry<InspectionBody>>,
 }
 
 /// The append-only collections, each in time order, and the photos. Part and visit entries of
@@ -598,6 +626,16 @@ fn entries_of(
     )?);
     let mut visits = of_known_kinds(doc, root, Collection::Visits, &VisitBody::KINDS, unknown)?;
     sort_entries(&mut visits);
+    let mut returns = of_known_kinds(doc, root, Collection::Returns, &ReturnBody::KINDS, unknown)?;
+    sort_entries(&mut returns);
+    let mut receipts = of_known_kinds(
+        doc,
+        root,
+        Collection::Receipts,
+        &ReceiptBody::KINDS,
+        unknown,
+    )?;
+    sort_entries(&mut receipts);
     Ok(Entries {
         events: sorted(doc, root, Collection::Events)?,
         notes: sorted(doc, root, Collection::Notes)?,
@@ -606,6 +644,9 @@ fn entries_of(
         rounds: sorted(doc, root, Collection::Rounds)?,
         parts,
         photos,
+        returns,
+        receipts,
+        inspections: sorted(doc, root, Collection::Inspections)?,
     })
 }
 

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::locale::{Locale, Localized};
+
 /// A user's role, as HQ records it and the procedures name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
@@ -13,28 +15,67 @@ pub enum Role {
     Engineer,
     /// Repair-center or dealer technician (维修中心), belonging to one center.
     Technician,
-    /// HQ customer-service and quality staff (客户服务部 / 品保部).
+    /// HQ customer-service staff (客户服务部).
     HqStaff,
+    /// The customer-service manager (客户服务部经理): reviews returns, approves replenishment.
+    CsManager,
+    /// The vice president in charge (主管副总经理): approves returns, told of major incidents.
+    Vp,
+    /// Quality (品保部): root causes, re-inspection, the return-analysis report.
+    Quality,
+    /// The warehouse (仓库): receives returned goods and re-inspects them.
+    Warehouse,
 }
 
 impl Role {
-    /// The name stored and sent: `engineer`, `technician`, `hq_staff`.
+    pub const ALL: [Role; 7] = [
+        Role::Engineer,
+        Role::Technician,
+        Role::HqStaff,
+        Role::CsManager,
+        Role::Vp,
+        Role::Quality,
+        Role::Warehouse,
+    ];
+
+    /// The name stored and sent: `engineer`, `technician`, `hq_staff`, `cs_manager`, `vp`,
+    /// `quality`, `warehouse`.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Engineer => "engineer",
             Role::Technician => "technician",
             Role::HqStaff => "hq_staff",
+            Role::CsManager => "cs_manager",
+            Role::Vp => "vp",
+            Role::Quality => "quality",
+            Role::Warehouse => "warehouse",
         }
     }
 
-    /// Accepts the stored name and the command line's `hq-staff`.
+    /// Accepts the stored name and the command line's spelling with `-` (`hq-staff`).
     pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "engineer" => Some(Role::Engineer),
-            "technician" => Some(Role::Technician),
-            "hq_staff" | "hq-staff" => Some(Role::HqStaff),
-            _ => None,
-        }
+        let s = s.trim().replace('-', "_");
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Whether the role works at HQ (sees every case) rather than in the field or at a center.
+    pub fn at_hq(self) -> bool {
+        !matches!(self, Role::Engineer | Role::Technician)
+    }
+}
+
+impl Localized for Role {
+    fn text(&self, l: Locale) -> String {
+        let zh = match self {
+            Role::Engineer => "现场服务工程师",
+            Role::Technician => "维修中心技术员",
+            Role::HqStaff => "总部客服人员",
+            Role::CsManager => "客户服务部经理",
+            Role::Vp => "主管副总经理",
+            Role::Quality => "品保部",
+            Role::Warehouse => "仓库",
+        };
+        l.pick(zh, self.as_str()).into()
     }
 }
 
@@ -89,6 +130,18 @@ const TABLE: &[(&str, Option<&str>, Writer)] = &[
     ("decisions", Some("report"), Writer::Roles(ON_SITE_OR_BENCH)),
     // Parts are used and old parts collected by whoever repairs.
     ("parts", None, Writer::Roles(ON_SITE_OR_BENCH)),
+    // Returned goods are received at the door of the warehouse or the repair center, and
+    // re-inspected there or by quality; the request itself is anyone's who may write the case.
+    (
+        "receipts",
+        None,
+        Writer::Roles(&[Role::Warehouse, Role::Technician]),
+    ),
+    (
+        "inspections",
+        None,
+        Writer::Roles(&[Role::Warehouse, Role::Technician, Role::Quality]),
+    ),
     // Visits are planned at HQ or by the engineer, and made by the engineer.
     (
         "visits",
@@ -153,7 +206,7 @@ pub fn may_write(author: Author, root: &str, key: Option<&str>) -> Result<(), St
 mod tests {
     use super::*;
 
-    const ROLES: [Role; 3] = [Role::Engineer, Role::Technician, Role::HqStaff];
+    const ROLES: [Role; 7] = Role::ALL;
 
     #[test]
     fn hq_owns_its_fields_and_no_device_may_write_them() {
@@ -232,11 +285,35 @@ mod tests {
     }
 
     #[test]
+    fn returned_goods_are_received_and_reinspected_by_their_roles() {
+        for role in ROLES {
+            let receives = matches!(role, Role::Warehouse | Role::Technician);
+            assert_eq!(
+                may_write(Author::Device(role), "receipts", Some("r1")).is_ok(),
+                receives,
+                "{role}"
+            );
+            let inspects = receives || role == Role::Quality;
+            assert_eq!(
+                may_write(Author::Device(role), "inspections", Some("i1")).is_ok(),
+                inspects,
+                "{role}"
+            );
+            // The request is anyone's who may write the case; the decisions on it are HQ's.
+            assert!(may_write(Author::Device(role), "returns", Some("q1")).is_ok());
+            assert!(may_write(Author::Device(role), "rma", Some("q1")).is_err());
+        }
+        assert!(may_write(Author::Hq, "rma", Some("q1")).is_ok());
+        assert!(may_write(Author::Hq, "receipts", Some("r1")).is_err());
+    }
+
+    #[test]
     fn roles_parse_from_both_spellings() {
         for role in ROLES {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
         assert_eq!(Role::parse("hq-staff"), Some(Role::HqStaff));
+        assert_eq!(Role::parse("cs-manager"), Some(Role::CsManager));
         assert_eq!(Role::parse("boss"), None);
     }
 }

@@ -111,6 +111,7 @@ pub enum Step {
     CorrectFacts,
     RequestTrip,
     HandOver,
+    RequestReturn,
 }
 
 impl Step {
@@ -130,6 +131,7 @@ impl Step {
             Step::CorrectFacts => "correct the facts of",
             Step::RequestTrip => "request a trip for",
             Step::HandOver => "hand over",
+            Step::RequestReturn => "request a return for",
         }
     }
 
@@ -151,6 +153,7 @@ impl Step {
                 Step::CorrectFacts,
                 Step::RequestTrip,
                 Step::HandOver,
+                Step::RequestReturn,
             ])
             .collect()
     }
@@ -172,6 +175,7 @@ impl Localized for Step {
             Step::CorrectFacts => "更正登记信息",
             Step::RequestTrip => "申请出差",
             Step::HandOver => "移交首问责任人",
+            Step::RequestReturn => "申请退换货",
         };
         locale.pick(zh, self.as_str()).to_owned()
     }

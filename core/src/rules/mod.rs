@@ -8,5 +8,6 @@ pub(crate) mod company_time;
 pub(crate) mod deadlines;
 pub(crate) mod lifecycle;
 pub(crate) mod policy;
+pub(crate) mod returns;
 pub(crate) mod validate;
 pub(crate) mod warranty;

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::rules::deadlines::DeadlinePolicy;
+use crate::rules::returns::ReturnPolicy;
 use crate::rules::warranty::WarrantyPolicy;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -19,6 +20,9 @@ pub struct Policies {
     /// Whether a site trip needs an approved trip request (出差申请); absent in older policies.
     #[serde(default)]
     pub trips: TripPolicy,
+    /// Returns and exchanges: window, approval chains, re-inspection; absent in older policies.
+    #[serde(default)]
+    pub returns: ReturnPolicy,
 }
 
 /// When HQ raises an escalation (ADR 0014). A major quality incident (重大质量事故) always
@@ -140,6 +144,7 @@ mod tests {
         assert_eq!(p.photos, PhotoPolicy::default());
         assert_eq!(p.escalation, EscalationPolicy::default());
         assert_eq!(p.trips, TripPolicy::default());
+        assert_eq!(p.returns, ReturnPolicy::default());
         // And a published calendar replaces it.
         let mut value = serde_json::to_value(&p).unwrap();
         value["deadlines"]["calendar"] = serde_json::json!({"years": {"2027": {
