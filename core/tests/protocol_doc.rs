@@ -826,7 +826,7 @@ fn example_case() -> (Uuid, Automerge) {
             ..FactsCorrection::default()
         }),
         Command::DecideWarranty {
-            evidence_photos: vec![photo],
+            evidence_photos: vec![photo.clone()],
             charge: Some(Charge {
                 amount_minor: 38_000,
                 currency: "CNY".into(),
@@ -865,6 +865,78 @@ fn example_case() -> (Uuid, Automerge) {
         execute_on_document(&mut doc, case_id, &ctx(i as i64 + 1), command)
             .unwrap_or_else(|e| panic!("{}: {e}", command.name()));
     }
+    // An exchange requested, and the goods received offline on a tablet that has no record of
+    // the RMA number typed yet (check A), with no defect tag (check G), then re-inspected.
+    let minute = commands.len() as i64 + 1;
+    let mut run = |offset: i64, command: Command| {
+        execute_on_document(&mut doc, case_id, &ctx(minute + offset), &command)
+            .unwrap_or_else(|e| panic!("{}: {e}", command.name()))
+            .entry_id
+            .expect("an entry")
+    };
+    run(
+        0,
+        Command::RequestReturn(fieldcore::ReturnRequestInput {
+            kind: fieldcore::ReturnKind::Exchange,
+            items: vec![fieldcore::ReturnItem {
+                model: "YE3-132M-4".into(),
+                serial: Some("M2406-118842".into()),
+                quantity: 1,
+                reason: "Second winding failure in five months".into(),
+                fault: "Stator winding burnt".into(),
+            }],
+            freight: fieldcore::Freight::Company,
+            why_not_on_site: "The customer asks for a new motor; a rewind needs the factory".into(),
+            window_override: None,
+        }),
+    );
+    let receipt = run(
+        1,
+        Command::ReceiveReturn(fieldcore::ReceiptInput {
+            rma_number: Some("R2611-0007".into()),
+            counted: vec![fieldcore::CountedItem {
+                model: "YE3-132M-4".into(),
+                serial: Some("M2406-118842".into()),
+                quantity: 1,
+            }],
+            packing: fieldcore::Packing::AsRequired,
+            labelled: true,
+            sorted: true,
+            defect_marked: false,
+            photos: vec![photo.clone()],
+            notes: vec![fieldcore::CheckNote {
+                check: fieldcore::ReceivingCheck::G,
+                note: "No defect tag on the motor".into(),
+                photo: Some(photo.clone()),
+            }],
+            outcome: fieldcore::ReceiptOutcome::Accepted,
+            refusal_reason: None,
+        }),
+    );
+    run(
+        2,
+        Command::AmendReceipt(fieldcore::ReceiptAmendment {
+            receipt: receipt.clone(),
+            counted: vec![],
+            notes: vec![fieldcore::CheckNote {
+                check: fieldcore::ReceivingCheck::D,
+                note: "Crate cracked at one corner".into(),
+                photo: None,
+            }],
+            photos: vec![],
+        }),
+    );
+    run(
+        3,
+        Command::InspectReturnUnit {
+            receipt,
+            unit: "M2406-118842".into(),
+            result: fieldcore::InspectionResult::Bad {
+                reason: "Stator insulation burnt through".into(),
+                nonconformance: Some("NC-2611-07".into()),
+            },
+        },
+    );
     // HQ's number, as HQ writes it.
     doc.set_actor(ActorId::from(unhex(HQ_ACTOR)));
     doc.transact_with(
@@ -880,7 +952,7 @@ fn example_case() -> (Uuid, Automerge) {
 }
 
 /// Containers whose string values hold JSON records, shown decoded in the example.
-const JSON_CONTAINERS: [&str; 8] = [
+const JSON_CONTAINERS: [&str; 11] = [
     "decisions",
     "notes",
     "events",
@@ -889,6 +961,9 @@ const JSON_CONTAINERS: [&str; 8] = [
     "confirmations",
     "rounds",
     "photos",
+    "returns",
+    "receipts",
+    "inspections",
 ];
 
 /// The document as JSON: maps as objects, strings as strings, except that the JSON records
@@ -1063,6 +1138,9 @@ fn every_key_and_field_of_a_case_document_is_documented() {
         "visits",
         "confirmations",
         "rounds",
+        "returns",
+        "receipts",
+        "inspections",
     ] {
         let entries = root[collection].as_object().unwrap();
         assert!(!entries.is_empty(), "the example has no {collection}");
@@ -1080,6 +1158,41 @@ fn every_key_and_field_of_a_case_document_is_documented() {
             .collect();
         assert_documented(&text, &format!("fields: {collection}"), &own);
     }
+
+    // The records inside the return entries.
+    let first = |collection: &str| {
+        root[collection]
+            .as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap()
+            .clone()
+    };
+    let request = first("returns");
+    let receipt = first("receipts");
+    let inspection = first("inspections");
+    assert_documented(
+        &text,
+        "fields: return_item",
+        &field_names(request["items"].as_array().unwrap()),
+    );
+    assert_documented(&text, "fields: window", &field_names([&request["window"]]));
+    assert_documented(
+        &text,
+        "fields: counted",
+        &field_names(receipt["counted"].as_array().unwrap()),
+    );
+    assert_documented(
+        &text,
+        "fields: check_note",
+        &field_names(receipt["notes"].as_array().unwrap()),
+    );
+    assert_documented(
+        &text,
+        "fields: inspection_result",
+        &field_names([&inspection["result"]]),
+    );
 
     // A correction's record inside its event, and the facts it changed.
     let corrections: Vec<&Json> = root["events"]
@@ -1266,6 +1379,11 @@ fn every_enum_value_is_documented() {
         .map(|(s, _)| s.detail().unwrap()["what"].as_str().unwrap().to_owned())
         .collect();
     check("enum: event_detail", details);
+    check(
+        "enum: receiving_check",
+        strings(&fieldcore::ReceivingCheck::ALL),
+    );
+    check("enum: packing", strings(&fieldcore::Packing::ALL));
     for name in &with_register {
         assert_ne!(
             fieldcore::event_action_text(name, fieldcore::Locale::ZhCn),

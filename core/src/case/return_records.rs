@@ -151,7 +151,7 @@ pub struct ReceiptAmendment {
 /// The re-inspection of one unit: good units are re-qualified, labelled 客退 and restocked;
 /// bad units are scrapped under the nonconforming-product procedure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "result", rename_all = "snake_case")]
+#[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum InspectionResult {
     Good {
         /// Where the re-qualified unit was restocked.
