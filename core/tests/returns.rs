@@ -314,6 +314,11 @@ fn an_exchange_goes_from_request_to_the_customers_receipt_on_every_replica() {
         .map(|i| r.view(i).returns[0].rma.as_ref().map(|n| n.number.clone()))
         .collect();
     assert_eq!(numbers, vec![Some("R2611-0001".to_owned()); 4]);
+    // The number is in the search text of the case's list row, for the warehouse's scanner.
+    assert_eq!(
+        fieldcore::projection_row_of(&r.view(TABLET_A)).rma_numbers,
+        "R2611-0001"
+    );
 }
 
 #[test]

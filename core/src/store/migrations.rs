@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_sync_quarantine.sql"),
     include_str!("../../migrations/0007_sync_rejected.sql"),
     include_str!("../../migrations/0008_case_search.sql"),
+    include_str!("../../migrations/0010_return_search.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -104,7 +105,7 @@ mod tests {
         )
         .unwrap();
         migrate_to(&mut conn, 8).unwrap();
-        let find = |text: &str| -> Vec<String> {
+        fn find(conn: &Connection, text: &str) -> Vec<String> {
             let mut stmt = conn
                 .prepare(
                     "SELECT case_id FROM cases WHERE rowid IN \
@@ -115,20 +116,28 @@ mod tests {
                 .unwrap()
                 .map(|r| r.unwrap())
                 .collect()
-        };
-        assert_eq!(find("\"水泵三\""), vec!["c1"]);
-        assert_eq!(find("\"2611-00\""), vec!["c1"]);
-        assert_eq!(find("phone_digits : \"13800138\""), vec!["c1"]);
-        assert_eq!(find("\"motor\""), vec!["c2"]);
+        }
+        assert_eq!(find(&conn, "\"水泵三\""), vec!["c1"]);
+        assert_eq!(find(&conn, "\"2611-00\""), vec!["c1"]);
+        assert_eq!(find(&conn, "phone_digits : \"13800138\""), vec!["c1"]);
+        assert_eq!(find(&conn, "\"motor\""), vec!["c2"]);
         // The triggers keep it in step: an update and a delete.
         conn.execute_batch(
             "UPDATE cases SET customer_name = '保定电机厂' WHERE case_id = 'c2';
              DELETE FROM cases WHERE case_id = 'c1';",
         )
         .unwrap();
-        assert_eq!(find("\"保定电机\""), vec!["c2"]);
-        assert!(find("\"motor\"").is_empty());
-        assert!(find("\"水泵三\"").is_empty());
+        assert_eq!(find(&conn, "\"保定电机\""), vec!["c2"]);
+        assert!(find(&conn, "\"motor\"").is_empty());
+        assert!(find(&conn, "\"水泵三\"").is_empty());
+
+        // The rebuilt index keeps what was there and adds the RMA numbers.
+        migrate_to(&mut conn, LATEST).unwrap();
+        assert_eq!(find(&conn, "\"保定电机\""), vec!["c2"]);
+        conn.execute_batch("UPDATE cases SET rma_numbers = 'R2611-0007' WHERE case_id = 'c2';")
+            .unwrap();
+        assert_eq!(find(&conn, "\"r2611-0007\""), vec!["c2"]);
+        assert_eq!(find(&conn, "\"R2611\""), vec!["c2"]);
     }
 
     #[test]

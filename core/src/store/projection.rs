@@ -35,6 +35,9 @@ pub struct ProjectionRow {
     /// [`DeadlineInputs`] as JSON, `null` when the status is unknown to this version; `None`
     /// only in rows an older version wrote.
     pub deadline_inputs: Option<String>,
+    /// The RMA numbers of the case's returns, separated by spaces, for search.
+    #[serde(default)]
+    pub rma_numbers: String,
 }
 
 /// What the projection row of a case must be.
@@ -71,6 +74,12 @@ pub fn row_of(view: &CaseView) -> ProjectionRow {
             .as_ref()
             .is_some_and(|d| d.current.value.major_incident),
         deadline_inputs: serde_json::to_string(&view.deadline_inputs()).ok(),
+        rma_numbers: view
+            .returns
+            .iter()
+            .filter_map(|r| r.rma.as_ref().map(|n| n.number.as_str()))
+            .collect::<Vec<_>>()
+            .join(" "),
     }
 }
 
@@ -97,9 +106,9 @@ pub fn upsert(conn: &Connection, row: &ProjectionRow) -> Result<()> {
         "INSERT INTO cases (case_id, number, status, round, customer_name, \
          customer_phone, region, market, product_model, product_category, serial_number, \
          received_at, updated_at, updated_at_ms, next_due_kind, next_due_at, next_due_ms, \
-         has_conflict, warranty_covered, major_incident, deadline_inputs) \
+         has_conflict, warranty_covered, major_incident, deadline_inputs, rma_numbers) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
-         ?19, ?20, ?21) \
+         ?19, ?20, ?21, ?22) \
          ON CONFLICT (case_id) DO UPDATE SET number = excluded.number, status = excluded.status, \
          round = excluded.round, customer_name = excluded.customer_name, \
          customer_phone = excluded.customer_phone, region = excluded.region, \
@@ -109,7 +118,8 @@ pub fn upsert(conn: &Connection, row: &ProjectionRow) -> Result<()> {
          updated_at_ms = excluded.updated_at_ms, next_due_kind = excluded.next_due_kind, \
          next_due_at = excluded.next_due_at, next_due_ms = excluded.next_due_ms, \
          has_conflict = excluded.has_conflict, warranty_covered = excluded.warranty_covered, \
-         major_incident = excluded.major_incident, deadline_inputs = excluded.deadline_inputs",
+         major_incident = excluded.major_incident, deadline_inputs = excluded.deadline_inputs, \
+         rma_numbers = excluded.rma_numbers",
     )?
     .execute(params![
         row.case_id,
@@ -133,6 +143,7 @@ pub fn upsert(conn: &Connection, row: &ProjectionRow) -> Result<()> {
         row.warranty_covered,
         row.major_incident,
         row.deadline_inputs,
+        row.rma_numbers,
     ])?;
     Ok(())
 }
@@ -140,7 +151,7 @@ pub fn upsert(conn: &Connection, row: &ProjectionRow) -> Result<()> {
 pub const COLUMNS: &str = "case_id, number, status, round, customer_name, customer_phone, \
     region, market, product_model, product_category, serial_number, received_at, updated_at, \
     updated_at_ms, next_due_kind, next_due_at, next_due_ms, has_conflict, warranty_covered, \
-    major_incident, deadline_inputs";
+    major_incident, deadline_inputs, rma_numbers";
 
 pub fn from_row(row: &Row<'_>) -> rusqlite::Result<ProjectionRow> {
     Ok(ProjectionRow {
@@ -165,6 +176,7 @@ pub fn from_row(row: &Row<'_>) -> rusqlite::Result<ProjectionRow> {
         warranty_covered: row.get(18)?,
         major_incident: row.get(19)?,
         deadline_inputs: row.get(20)?,
+        rma_numbers: row.get(21)?,
     })
 }
 

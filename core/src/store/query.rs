@@ -208,8 +208,8 @@ fn parse_cursor(cursor: &str) -> Result<(i64, String)> {
 }
 
 /// Adds the free-text condition: three characters or more through the trigram index (the
-/// phone also matched without its separators), fewer by scanning the four columns, which the
-/// index cannot answer.
+/// phone also matched without its separators; RMA numbers too), fewer by scanning the four
+/// columns, which the index cannot answer.
 fn search_filter(text: &str, sql: &mut String, args: &mut Vec<Value>) {
     let digits: String = text
         .chars()
