@@ -4,7 +4,7 @@
 //!
 //! Each code is written once, in the tables below: the macro turns a table into the `code()`
 //! match (exhaustive, so a new variant does not compile without its code) and into the list
-//! of every code ([`ERROR_CODES`]), which docs/mobile.md's table is checked against. A code
+//! of every code ([`all_codes`]), which docs/mobile.md's table is checked against. A code
 //! is never reused for another meaning nor renamed; a new refusal gets a new code.
 
 use crate::case::plan_deadlines::DeadlineRefusal;
