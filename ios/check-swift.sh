@@ -66,6 +66,16 @@ done
 check "the layer's events and errors are Sendable / LocalizedError" \
     bash -c "grep -q 'enum SyncEvent: @unchecked Sendable' '$layer' && grep -q 'extension FieldError: LocalizedError' '$layer'"
 
+# Every error code the library can produce (docs/mobile.md's table, which a Rust test checks
+# against core/src/codes.rs) is declared as a FieldErrorCode constant where the layer maps
+# errors, and the generated FieldError carries the code in each case.
+codes=$(sed -n '/<!-- error codes -->/,/^$/p' "$root/docs/mobile.md" | grep -oE '^\| `[a-z_.]+`' | tr -d '|` ')
+check "docs/mobile.md has the error code table" test -n "$codes"
+for code in $codes; do
+    check "FieldErrorCode declares $code" grep -q "rawValue: \"$code\")" "$layer"
+done
+check "generated FieldError cases carry a code" grep -qE 'case Validation\(.*code: String' "$generated"
+
 # Every function the layer and the tests call on the generated API exists there.
 declared_funcs=$(grep -ohE 'func `?[A-Za-z]+`?\(' "$generated" "$layer" "$types" "${tests[@]}" |
     sed -E 's/func `?([A-Za-z]+)`?\(/\1/' | sort -u)
@@ -86,7 +96,7 @@ CancellationError DispatchQueue DispatchTime FileManager ISO8601DateFormatter Ti
 XCTUnwrap UIColor UIGraphicsImageRenderer UIGraphicsImageRendererFormat CGSize CGRect CGFloat
 URLResourceValues AsyncThrowingStream UInt64 UInt32 UnsafeCurrentTask FieldCore Foundation XCTest UIKit
 ProcessInfo NSRegularExpression AsyncStream LocalizedError DateComponents Comparable Hashable
-CustomStringConvertible ExpressibleByStringLiteral"
+CustomStringConvertible ExpressibleByStringLiteral RawRepresentable"
 used=$(grep -ohE '\b[A-Z][A-Za-z]+\b' "$layer" "$types" "${tests[@]}" | sort -u)
 for name in $used; do
     case $name in XCT*|MΩ|SN|HQ|JPEG|HEIC|FIELDCORE_TEST_HOOKS|W|OLD) continue ;; esac

@@ -121,6 +121,7 @@ def test_errors():
         store.register(registration(phone=""))
     except fc.FieldError.Validation as e:
         assert e.field == "customer_phone", e
+        assert e.code == "validation.required", e
     else:
         raise AssertionError("an empty phone was accepted")
     try:
@@ -130,14 +131,23 @@ def test_errors():
             cause=fc.Cause.CUSTOMER_MISUSE))
     except fc.FieldError.Validation as e:
         assert e.field == "date", e
+        assert e.code == "validation.not_date", e
     else:
         raise AssertionError("a malformed date was accepted")
     try:
         store.get_case("0190f5d2-0000-7000-8000-000000000000")
-    except fc.FieldError.NotFound:
-        pass
+    except fc.FieldError.NotFound as e:
+        assert e.code == "not_found.case", e
     else:
         raise AssertionError("an unknown case was found")
+    # Counts and indexes are signed; a negative one is refused before anything runs.
+    try:
+        store.list_cases(fc.ListQuery(limit=-1))
+    except fc.FieldError.Validation as e:
+        assert (e.field, e.code) == ("limit", "validation.negative"), e
+    else:
+        raise AssertionError("a negative page size was accepted")
+    assert store.summary().case_count == 0
 
 
 def test_sync_surface():
@@ -149,10 +159,12 @@ def test_sync_surface():
     nowhere = fc.SyncConfig(hq_url="http://127.0.0.1:1", token="t", max_attempts=1)
     try:
         store.sync(nowhere, None, None)
-    except fc.FieldError.Network:
-        pass
+    except fc.FieldError.Network as e:
+        assert e.code == "sync.network", e
     else:
         raise AssertionError("a sync to a closed port succeeded")
+    failure = store.sync_status().last_error
+    assert failure is not None and failure.code == "sync.network", failure
     try:
         store.sync(fc.SyncConfig(hq_url="http://127.0.0.1:1", token="t", max_attempts=0), None, None)
     except fc.FieldError.Validation as e:

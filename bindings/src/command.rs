@@ -3,11 +3,11 @@
 //! processes the image first; everything else is here.
 
 use fieldcore::Command;
-use fieldcore::{Charge, ConfirmationInput, DefectInput, FactsUpdate, Outcome, PartInput};
+use fieldcore::{Charge, ConfirmationInput, DefectInput, FactsUpdate, Outcome};
 
-use crate::convert::{LocalDate, Timestamp};
+use crate::convert::{self, LocalDate, Timestamp};
 use crate::error::FieldError;
-use crate::model::FactsCorrection;
+use crate::model::{FactsCorrection, PartInput};
 
 /// A command on a case. Each is checked against the case and the rules first; a refused
 /// command changes nothing and throws `FieldError.Validation` (with the field) or
@@ -83,7 +83,7 @@ pub enum CaseCommand {
     /// (`facts.purchase_date`, ...).
     ResolveConflict {
         field: String,
-        choose: u32,
+        choose: i32,
     },
     /// Passes the case on to quality (品保部); it then has no 48-hour remedy deadline.
     PassToQa {
@@ -140,7 +140,7 @@ impl TryFrom<CaseCommand> for Command {
             },
             CaseCommand::SetCharge { charge } => Command::SetCharge(charge),
             CaseCommand::Resolve { outcome, summary } => Command::Resolve { outcome, summary },
-            CaseCommand::RecordPart { part } => Command::RecordPart(part),
+            CaseCommand::RecordPart { part } => Command::RecordPart(part.try_into()?),
             CaseCommand::ReversePart { line_id, reason } => {
                 Command::ReversePart { line_id, reason }
             }
@@ -154,10 +154,7 @@ impl TryFrom<CaseCommand> for Command {
             CaseCommand::RemovePhoto { hash, reason } => Command::RemovePhoto { hash, reason },
             CaseCommand::ResolveConflict { field, choose } => Command::ResolveConflict {
                 field,
-                choose: usize::try_from(choose).map_err(|_| FieldError::Validation {
-                    field: "choose".into(),
-                    reason: "is out of range".into(),
-                })?,
+                choose: convert::unsigned("choose", choose)?,
             },
             CaseCommand::PassToQa { reason } => Command::PassToQa { reason },
             CaseCommand::ProposeRemedy { proposal } => Command::ProposeRemedy { proposal },

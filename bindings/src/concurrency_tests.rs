@@ -178,7 +178,7 @@ fn reads_and_commands_do_not_wait_for_a_stalled_sync() {
 }
 
 #[test]
-fn a_failed_sync_is_the_status_until_one_succeeds() {
+fn a_failed_sync_is_the_status_until_one_succeeds_also_after_a_restart() {
     let hq = TestHq::start().unwrap();
     let token = hq.engineer_with_device("wang").unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -189,17 +189,37 @@ fn a_failed_sync_is_the_status_until_one_succeeds() {
         .unwrap_err();
     let status = store.sync_status();
     let failure = status.last_error.unwrap();
-    assert_eq!(failure.code, "unauthorized");
+    assert_eq!(failure.code, "sync.unauthorized");
     assert_eq!(failure.code, error.code());
     assert_eq!(status.activity, SyncActivity::Idle);
     assert!(status.last_success_at.is_none());
+
+    // The app is killed and started again: the banner still says the last sync failed, in
+    // the language the app is set to now.
+    drop(store);
+    crate::locale::set_locale(fieldcore::Locale::ZhCn);
+    let store = open(&dir);
+    let kept = store.sync_status().last_error.unwrap();
+    assert_eq!(kept.code, "sync.unauthorized");
+    assert_eq!(kept.at, failure.at);
+    assert!(
+        kept.message.contains("总部拒绝了本设备"),
+        "{}",
+        kept.message
+    );
+    crate::locale::set_locale(fieldcore::Locale::En);
+    assert_eq!(
+        store.sync_status().last_error.unwrap().message,
+        failure.message
+    );
 
     store.sync(config(&hq.url(), &token), None, None).unwrap();
     let status = store.sync_status();
     assert!(status.last_error.is_none());
     let at = status.last_success_at.unwrap();
-    // Kept in the database: a store opened again knows it.
+    // Kept in the database: a store opened again knows it, and no failure.
     drop(store);
     let reopened = open(&dir);
     assert_eq!(reopened.sync_status().last_success_at, Some(at));
+    assert!(reopened.sync_status().last_error.is_none());
 }

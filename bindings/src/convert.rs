@@ -1,4 +1,5 @@
-//! The one place where chrono dates, timestamps and UUIDs cross the FFI, as strings.
+//! The one place where chrono dates, timestamps and UUIDs cross the FFI, as strings, and where
+//! the core's unsigned numbers cross as signed ones.
 //!
 //! The wire forms, chosen so that every language can read them without a library and no
 //! information is lost:
@@ -11,10 +12,18 @@
 //! - [`CaseId`] (UUIDv7 made on the device) is the hyphenated lowercase UUID. Kotlin sees
 //!   `java.util.UUID`; Swift and Python see the string.
 //!
+//! - Counts, sizes, indexes and round numbers are signed (`i32`, `i64`): uniffi would show
+//!   the core's `u32`/`u64` as Kotlin's `UInt`/`ULong`, which Java callers cannot use and
+//!   Kotlin code has to convert at every `size`, `coerceIn` or literal. Out: [`signed`] and
+//!   [`signed32`] (a value beyond the signed range, which no count reaches, saturates). In:
+//!   [`unsigned`], which refuses a negative number with `validation.negative` (and one too big
+//!   for the core's type with `validation.at_most`) before the call runs, so nothing is written.
+//!
 //! The Kotlin mappings are in `bindings/uniffi.toml`. A malformed string from Swift or Python
 //! is refused as [`FieldError::Validation`] naming the type, before the call runs.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
+use fieldcore::{Error as Core, Invalid};
 use uuid::Uuid;
 
 use crate::error::FieldError;
@@ -50,11 +59,14 @@ pub fn format_date(date: &LocalDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
+/// A refusal of an input, worded and coded by the core's catalogue.
+fn refused(field: &'static str, reason: Invalid) -> FieldError {
+    Core::Validation { field, reason }.into()
+}
+
 pub fn parse_date(text: &str) -> Result<LocalDate, FieldError> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| FieldError::Validation {
-        field: "date".into(),
-        reason: "is not a date in the form YYYY-MM-DD".into(),
-    })
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| refused("date", Invalid::NotDate))
 }
 
 /// RFC 3339 with as many fractional digits as the instant needs (none for whole seconds).
@@ -74,20 +86,57 @@ pub fn parse_timestamp(text: &str) -> Result<Timestamp, FieldError> {
             text.strip_suffix('Z')
                 .and_then(|t| whole_minutes(&format!("{t}+00:00")))
         })
-        .ok_or_else(|| FieldError::Validation {
-            field: "timestamp".into(),
-            reason: "is not an RFC 3339 timestamp with an offset (2026-11-23T09:30:00+08:00)"
-                .into(),
-        })
+        .ok_or_else(|| refused("timestamp", Invalid::NotTimestamp))
 }
 
 pub fn parse_case_id(text: &str) -> Result<CaseId, FieldError> {
     text.trim()
         .parse::<Uuid>()
-        .map_err(|_| FieldError::Validation {
-            field: "case_id".into(),
-            reason: "is not a UUID".into(),
-        })
+        .map_err(|_| refused("case_id", Invalid::NotCaseId))
+}
+
+/// A count or size of the core as the signed 64-bit number the apps see.
+pub fn signed(n: impl TryInto<i64>) -> i64 {
+    // Saturates: no count on a device comes near 2^63.
+    n.try_into().unwrap_or(i64::MAX)
+}
+
+/// A small number of the core (a round, a pixel size, a month count) as a signed 32-bit one.
+pub fn signed32(n: u32) -> i32 {
+    // Saturates: none of these comes near 2^31.
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// An unsigned type of the core that an app's signed number is converted to.
+pub trait Unsigned: TryFrom<i64> {
+    /// The largest value, as an `i64` (for the refusal's text).
+    const MAX: i64;
+}
+
+impl Unsigned for u8 {
+    const MAX: i64 = u8::MAX as i64;
+}
+
+impl Unsigned for u32 {
+    const MAX: i64 = u32::MAX as i64;
+}
+
+impl Unsigned for usize {
+    const MAX: i64 = if usize::BITS >= 64 {
+        i64::MAX
+    } else {
+        usize::MAX as i64
+    };
+}
+
+/// An app's signed number as the core's unsigned `T`: negative is refused
+/// (`validation.negative`), and so is a number `T` cannot hold (`validation.at_most`).
+pub fn unsigned<T: Unsigned>(field: &'static str, value: impl Into<i64>) -> Result<T, FieldError> {
+    let value = value.into();
+    if value < 0 {
+        return Err(refused(field, Invalid::Negative));
+    }
+    T::try_from(value).map_err(|_| refused(field, Invalid::AtMost { max: T::MAX }))
 }
 
 #[cfg(test)]
@@ -127,6 +176,24 @@ mod tests {
             parse_timestamp("2026-11-23T09:30:00").is_err(),
             "an offset is required"
         );
+    }
+
+    #[test]
+    fn numbers_cross_signed_and_negative_ones_are_refused() {
+        assert_eq!(signed(7u64), 7);
+        assert_eq!(signed(u64::MAX), i64::MAX);
+        assert_eq!(signed32(u32::MAX), i32::MAX);
+        assert_eq!(unsigned::<u32>("quantity", 3).unwrap(), 3);
+        assert_eq!(unsigned::<usize>("choose", 0).unwrap(), 0);
+        let negative = unsigned::<u32>("quantity", -1).unwrap_err();
+        assert_eq!(negative.code(), "validation.negative");
+        assert!(
+            matches!(&negative, FieldError::Validation { field, .. } if field == "quantity"),
+            "{negative:?}"
+        );
+        let too_big = unsigned::<u8>("orientation", 300).unwrap_err();
+        assert_eq!(too_big.code(), "validation.at_most");
+        assert!(too_big.to_string().contains("255"), "{too_big}");
     }
 
     #[test]

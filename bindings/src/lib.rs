@@ -15,7 +15,8 @@
 //! - sync's records in [`sync`]: [`SyncConfig`](sync::SyncConfig) in,
 //!   [`SyncReport`](sync::SyncReport) out, and each case's [`CaseSyncState`](sync::CaseSyncState);
 //! - one error, [`FieldError`](error::FieldError), mapped from the core's in one place;
-//! - dates, timestamps and case ids as strings on the wire, converted in [`convert`] only.
+//! - dates, timestamps and case ids as strings on the wire, and counts, sizes and indexes as
+//!   signed numbers (no `UInt`/`ULong` in Kotlin), converted in [`convert`] only.
 //!
 //! Every call blocks; call it off the main thread. The Kotlin and Swift layers in `android/`
 //! and `ios/` add coroutine and async wrappers. A panic inside a call reaches the app as an

@@ -42,9 +42,9 @@ pub struct ListQuery {
     pub updated_since: Option<Timestamp>,
     #[uniffi(default)]
     pub only_conflicts: bool,
-    /// Rows per page, 1 to 500; 0 means 50.
+    /// Rows per page, 1 to 500; 0 means 50 (negative is refused).
     #[uniffi(default)]
-    pub limit: u32,
+    pub limit: i32,
     /// `CasePage.next` of the previous page.
     #[uniffi(default)]
     pub after: Option<String>,
@@ -64,7 +64,7 @@ pub enum ListSort {
 pub struct StatusCount {
     pub status: Option<Status>,
     pub status_text: String,
-    pub count: u64,
+    pub count: i64,
 }
 
 /// Tab badges over every case on the device.
@@ -73,9 +73,9 @@ pub struct CaseCounts {
     /// Statuses with at least one case, by status name.
     pub by_status: Vec<StatusCount>,
     /// Cases whose next deadline has passed.
-    pub overdue: u64,
-    pub conflicts: u64,
-    pub total: u64,
+    pub overdue: i64,
+    pub conflicts: i64,
+    pub total: i64,
 }
 
 impl From<CoreCounts> for CaseCounts {
@@ -87,12 +87,12 @@ impl From<CoreCounts> for CaseCounts {
                 .map(|(text, count)| StatusCount {
                     status: Status::parse(&text),
                     status_text: text,
-                    count,
+                    count: convert::signed(count),
                 })
                 .collect(),
-            overdue: c.overdue,
-            conflicts: c.conflicts,
-            total: c.total,
+            overdue: convert::signed(c.overdue),
+            conflicts: convert::signed(c.conflicts),
+            total: convert::signed(c.total),
         }
     }
 }
@@ -107,7 +107,7 @@ pub struct ListRow {
     pub status: Option<Status>,
     /// The status as stored: the snake_case name of `status`, or the unknown value.
     pub status_text: String,
-    pub round: u32,
+    pub round: i32,
     pub customer_name: String,
     pub customer_phone: String,
     pub region: String,
@@ -134,8 +134,9 @@ pub struct CasePage {
 }
 
 impl ListQuery {
-    pub(crate) fn into_core(self, now: Timestamp) -> CoreQuery {
-        CoreQuery {
+    /// The core's query; a negative `limit` is refused before anything is read.
+    pub(crate) fn into_core(self, now: Timestamp) -> Result<CoreQuery> {
+        Ok(CoreQuery {
             status: self.status,
             statuses: self.statuses,
             text: self.text,
@@ -149,9 +150,9 @@ impl ListQuery {
             model: self.model,
             updated_since: self.updated_since,
             only_conflicts: self.only_conflicts,
-            limit: self.limit,
+            limit: convert::unsigned("limit", self.limit)?,
             after: self.after,
-        }
+        })
     }
 }
 
@@ -196,7 +197,7 @@ impl TryFrom<CoreRow> for ListRow {
             number: c.number,
             status: Status::parse(&c.status),
             status_text: c.status,
-            round: c.round,
+            round: convert::signed32(c.round),
             customer_name: c.customer_name,
             customer_phone: c.customer_phone,
             region: c.region,

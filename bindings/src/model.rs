@@ -8,10 +8,11 @@ pub use fieldcore::UploadState;
 pub use fieldcore::WarrantyRule;
 use fieldcore::{
     self as core, Cause, Channel, Charge, ConfirmationInput, CustomerRequest, DefectInput,
-    FactsUpdate, Market, Measurement, Outcome, PartInput, PhotoKind, Status,
+    FactsUpdate, Market, Measurement, Outcome, PhotoKind, Status,
 };
 
-use crate::convert::{LocalDate, Timestamp};
+use crate::convert::{self, LocalDate, Timestamp};
+use crate::error::FieldError;
 
 /// A step a person takes that moves a case to another status; `CaseView.allowed_actions`
 /// lists the ones the case's status allows, so a screen can enable exactly those buttons.
@@ -169,11 +170,12 @@ pub struct DefectInput {
 }
 
 /// A spare part used on the case (三包配件).
-#[uniffi::remote(Record)]
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct PartInput {
     pub part_number: String,
     pub specification: String,
-    pub quantity: u32,
+    /// At least 1; negative is refused (`validation.negative`).
+    pub quantity: i32,
     #[uniffi(default)]
     pub new_serial: Option<String>,
     /// The replaced old part is kept, to be returned and written off.
@@ -181,6 +183,34 @@ pub struct PartInput {
     pub old_part_kept: bool,
     #[uniffi(default)]
     pub old_part_serial: Option<String>,
+}
+
+impl TryFrom<PartInput> for core::PartInput {
+    type Error = FieldError;
+
+    fn try_from(p: PartInput) -> Result<core::PartInput, FieldError> {
+        Ok(core::PartInput {
+            part_number: p.part_number,
+            specification: p.specification,
+            quantity: convert::unsigned("quantity", p.quantity)?,
+            new_serial: p.new_serial,
+            old_part_kept: p.old_part_kept,
+            old_part_serial: p.old_part_serial,
+        })
+    }
+}
+
+impl From<core::PartInput> for PartInput {
+    fn from(p: core::PartInput) -> PartInput {
+        PartInput {
+            part_number: p.part_number,
+            specification: p.specification,
+            quantity: convert::signed32(p.quantity),
+            new_serial: p.new_serial,
+            old_part_kept: p.old_part_kept,
+            old_part_serial: p.old_part_serial,
+        }
+    }
 }
 
 /// The customer's answer to the outcome.

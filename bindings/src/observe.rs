@@ -10,8 +10,9 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use fieldcore::{Localized, SyncStanding};
+
 use crate::convert::{self, CaseId, Timestamp};
-use crate::error::FieldError;
 use crate::sync::SyncProgress;
 
 /// Implemented by the app; register it with `FieldStore.set_observer`. Called on the thread
@@ -35,9 +36,9 @@ pub enum SyncActivity {
     },
 }
 
-/// Why the last sync failed: `code` is the `FieldError` variant (`network`, `unauthorized`,
-/// `cancelled`, ...), stable across versions and languages; `message` is the text in the
-/// `setLocale` language.
+/// Why the last sync failed: `code` is the error's stable code (`sync.network`,
+/// `sync.unauthorized`, `cancelled`, ...; the table in docs/mobile.md), the same across
+/// versions and languages; `message` is the text in the `setLocale` language.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncFailure {
     pub code: String,
@@ -51,24 +52,53 @@ pub struct SyncStatus {
     pub activity: SyncActivity,
     /// When a sync last finished a round with HQ (kept in the database across restarts).
     pub last_success_at: Option<Timestamp>,
-    /// The last sync's failure; cleared by the next successful sync.
+    /// The last sync's failure, kept in the database across restarts; cleared by the next
+    /// successful sync.
     pub last_error: Option<SyncFailure>,
 }
 
 /// The observer and the status, shared by the store's calls.
 pub(crate) struct Observation {
     observer: Mutex<Option<Arc<dyn StoreObserver>>>,
-    status: Mutex<SyncStatus>,
+    state: Mutex<State>,
+}
+
+/// The status as kept between calls: the failure in both languages, so the banner follows a
+/// later `setLocale`.
+struct State {
+    activity: SyncActivity,
+    standing: SyncStanding,
+}
+
+impl State {
+    fn status(&self) -> SyncStatus {
+        let locale = crate::locale::current_locale();
+        let time = |at: &str| convert::parse_timestamp(at).ok();
+        SyncStatus {
+            activity: self.activity.clone(),
+            last_success_at: self.standing.last_success_at.as_deref().and_then(time),
+            // A failure whose time does not read back is not shown rather than shown undated;
+            // the core writes RFC 3339, so it always reads.
+            last_error: self.standing.last_failure.as_ref().and_then(|f| {
+                Some(SyncFailure {
+                    code: f.code.clone(),
+                    message: f.text(locale),
+                    at: time(&f.at)?,
+                })
+            }),
+        }
+    }
 }
 
 impl Observation {
-    pub(crate) fn new(last_success_at: Option<String>) -> Observation {
+    /// Starts from how sync stands in the database (the last success and failure survive a
+    /// restart).
+    pub(crate) fn new(standing: SyncStanding) -> Observation {
         Observation {
             observer: Mutex::new(None),
-            status: Mutex::new(SyncStatus {
+            state: Mutex::new(State {
                 activity: SyncActivity::Idle,
-                last_success_at: last_success_at.and_then(|at| convert::parse_timestamp(&at).ok()),
-                last_error: None,
+                standing,
             }),
         }
     }
@@ -86,10 +116,10 @@ impl Observation {
     }
 
     pub(crate) fn status(&self) -> SyncStatus {
-        self.status
+        self.state
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+            .status()
     }
 
     /// Tells the observer about changed cases (nothing when none changed).
@@ -104,11 +134,11 @@ impl Observation {
     }
 
     /// Changes the status and tells the observer.
-    fn update(&self, change: impl FnOnce(&mut SyncStatus)) {
+    fn update(&self, change: impl FnOnce(&mut State)) {
         let status = {
-            let mut status = self.status.lock().unwrap_or_else(PoisonError::into_inner);
-            change(&mut status);
-            status.clone()
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            change(&mut state);
+            state.status()
         };
         if let Some(observer) = self.observer() {
             observer.on_sync_status(status);
@@ -119,25 +149,26 @@ impl Observation {
         self.update(|s| s.activity = SyncActivity::Syncing { progress });
     }
 
-    pub(crate) fn sync_succeeded(&self, last_success_at: Option<String>) {
+    /// A sync ended; `standing` is how the core recorded it in the database.
+    pub(crate) fn sync_ended(&self, standing: SyncStanding) {
         self.update(|s| {
             s.activity = SyncActivity::Idle;
-            s.last_error = None;
-            if let Some(at) = last_success_at.and_then(|at| convert::parse_timestamp(&at).ok()) {
-                s.last_success_at = Some(at);
-            }
+            s.standing = standing;
         });
     }
 
-    pub(crate) fn sync_failed(&self, error: &FieldError, at: Timestamp) {
-        let failure = SyncFailure {
+    /// A sync ended but its record could not be read back (the database failing): the
+    /// banner shows the outcome as known here, a failure worded in both languages by the core.
+    pub(crate) fn sync_ended_unread(&self, error: Option<&fieldcore::Error>, at: Timestamp) {
+        let failure = error.map(|error| fieldcore::SyncFailure {
             code: error.code().to_owned(),
-            message: error.to_string(),
-            at,
-        };
+            zh_cn: error.text(fieldcore::Locale::ZhCn),
+            en: error.text(fieldcore::Locale::En),
+            at: convert::format_timestamp(&at),
+        });
         self.update(|s| {
             s.activity = SyncActivity::Idle;
-            s.last_error = Some(failure);
+            s.standing.last_failure = failure;
         });
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use fieldcore::UploadState;
 use fieldcore::{GpsPosition, PhotoKind};
 
-use crate::convert::CaseId;
+use crate::convert::{self, CaseId};
 use crate::error::{FieldError, Result};
 use crate::store::{FieldStore, view_of};
 use crate::view::{CasePhoto, CaseView};
@@ -56,11 +56,11 @@ pub struct PhotoPixels {
     /// the platform for sRGB: a Display P3 photo is converted by the decoder). Alpha is
     /// composited on white.
     pub rgba: Vec<u8>,
-    pub width: u32,
-    pub height: u32,
+    pub width: i32,
+    pub height: i32,
     /// The EXIF orientation, 1 to 8; 1 when the platform already turned the pixels upright.
     #[uniffi(default = 1)]
-    pub orientation: u8,
+    pub orientation: i32,
     /// When the photo was taken, `YYYY-MM-DDTHH:MM:SS` with an optional offset (`+08:00`),
     /// as the file's EXIF says it.
     #[uniffi(default)]
@@ -87,9 +87,9 @@ impl FieldStore {
     ) -> Result<PhotoImport> {
         let pixels = fieldcore::PlatformPixels {
             rgba: pixels.rgba,
-            width: pixels.width,
-            height: pixels.height,
-            orientation: pixels.orientation,
+            width: convert::unsigned("width", pixels.width)?,
+            height: convert::unsigned("height", pixels.height)?,
+            orientation: convert::unsigned("orientation", pixels.orientation)?,
             taken_at: pixels.taken_at,
             location: pixels.location,
         };
@@ -111,19 +111,19 @@ impl FieldStore {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 pub struct Collected {
     /// Uploaded photos no case references any more.
-    pub blobs: u64,
+    pub blobs: i64,
     /// Files left by an import that crashed before it was recorded.
-    pub orphans: u64,
+    pub orphans: i64,
     /// Temporary files left by a crash mid-write.
-    pub temporaries: u64,
+    pub temporaries: i64,
 }
 
 impl From<fieldcore::Collected> for Collected {
     fn from(c: fieldcore::Collected) -> Collected {
         Collected {
-            blobs: c.blobs as u64,
-            orphans: c.orphans as u64,
-            temporaries: c.temporaries as u64,
+            blobs: convert::signed(c.blobs),
+            orphans: convert::signed(c.orphans),
+            temporaries: convert::signed(c.temporaries),
         }
     }
 }

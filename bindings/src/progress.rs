@@ -31,8 +31,8 @@ pub enum ProgressStage {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ProgressUpdate {
     pub stage: ProgressStage,
-    pub completed: u64,
-    pub total: u64,
+    pub completed: i64,
+    pub total: i64,
     /// The sync's running counters, for the two sync stages; `null`/`nil` otherwise.
     #[uniffi(default)]
     pub sync: Option<SyncProgress>,
@@ -103,7 +103,7 @@ impl Observer {
             .unwrap_or_default()
     }
 
-    pub(crate) fn report(&self, stage: ProgressStage, completed: u64, total: u64) {
+    pub(crate) fn report(&self, stage: ProgressStage, completed: i64, total: i64) {
         self.send(ProgressUpdate {
             stage,
             completed,

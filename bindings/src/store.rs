@@ -17,8 +17,8 @@ use fieldcore::PhotoKind;
 use fieldcore::{Command, Reader, Store, StoreAccess, SyncEvent};
 
 use crate::command::CaseCommand;
-use crate::convert::CaseId;
-use crate::error::{FieldError, Result};
+use crate::convert::{CaseId, signed};
+use crate::error::Result;
 use crate::list::{CaseCounts, CasePage, ListQuery};
 use crate::log::{LogLevel, log};
 use crate::model::Registration;
@@ -67,11 +67,11 @@ pub struct StoreSummary {
     pub device_id: String,
     /// Who commands are recorded as.
     pub user: String,
-    pub case_count: u64,
+    pub case_count: i64,
     /// Changes recorded here and not yet sent to HQ.
-    pub unsynced_changes: u64,
+    pub unsynced_changes: i64,
     /// Photos (and thumbnails) on this device that HQ has not confirmed yet.
-    pub photos_to_upload: u64,
+    pub photos_to_upload: i64,
 }
 
 #[uniffi::export]
@@ -85,7 +85,7 @@ impl FieldStore {
         let path = PathBuf::from(path);
         let store = Store::open(&path, &user)?;
         let reader = Reader::open(&path)?;
-        let observation = Observation::new(reader.last_sync_at()?);
+        let observation = Observation::new(reader.sync_standing()?);
         Ok(Arc::new(FieldStore {
             path,
             store: Mutex::new(store),
@@ -133,9 +133,9 @@ impl FieldStore {
         Ok(StoreSummary {
             device_id: store.device_id().to_owned(),
             user: store.user().to_owned(),
-            case_count: count(store.case_count()?),
-            unsynced_changes: count(store.outbox_len()?),
-            photos_to_upload: store.pending_uploads()?.len() as u64,
+            case_count: store.case_count()?,
+            unsynced_changes: store.outbox_len()?,
+            photos_to_upload: signed(store.pending_uploads()?.len()),
         })
     }
 
@@ -188,7 +188,8 @@ impl FieldStore {
     /// A page of a list screen, newest update first: one indexed query, no case loaded.
     pub fn list_cases(&self, query: ListQuery) -> Result<CasePage> {
         let now = chrono::Local::now().fixed_offset();
-        let page = self.read()?.list(&query.into_core(now), now)?;
+        let query = query.into_core(now)?;
+        let page = self.read()?.list(&query, now)?;
         page.try_into()
     }
 
@@ -275,7 +276,7 @@ impl FieldStore {
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<PhotoBatch> {
         let observer = Observer::new(listener, cancel);
-        let total = files.len() as u64;
+        let total = signed(files.len());
         // An unknown case fails before any photo is read.
         self.lock()?.case(case_id)?;
         let mut hashes = Vec::with_capacity(files.len());
@@ -290,7 +291,7 @@ impl FieldStore {
             )?;
             hashes.push(hash);
             self.observation.cases_changed([case_id]);
-            observer.report(ProgressStage::ImportingPhotos, hashes.len() as u64, total);
+            observer.report(ProgressStage::ImportingPhotos, signed(hashes.len()), total);
         }
         let mut store = self.lock()?;
         let view = store.case(case_id)?;
@@ -371,13 +372,22 @@ impl FieldStore {
                 };
                 observer.send(ProgressUpdate {
                     stage,
-                    completed,
-                    total,
+                    completed: signed(completed),
+                    total: signed(total),
                     sync: Some(sync),
                 });
             }
         };
-        match fieldcore::sync_shared(self, &config, &mut events, &token) {
+        let result = fieldcore::sync_shared(self, &config, &mut events, &token);
+        // The core recorded how the sync ended in the database; the banner shows that record
+        // (or, should the database fail to read it back, the outcome as it is known here).
+        match self.read().and_then(|r| Ok(r.sync_standing()?)) {
+            Ok(standing) => self.observation.sync_ended(standing),
+            Err(_) => self
+                .observation
+                .sync_ended_unread(result.as_ref().err(), chrono::Local::now().fixed_offset()),
+        }
+        match result {
             Ok(report) => {
                 log(LogLevel::Info, || {
                     format!(
@@ -385,20 +395,11 @@ impl FieldStore {
                         report.millis, report.progress.rounds, report.conflicts
                     )
                 });
-                let last = self
-                    .read()
-                    .and_then(|r| Ok(r.last_sync_at()?))
-                    .ok()
-                    .flatten();
-                self.observation.sync_succeeded(last);
                 Ok(report.into())
             }
             Err(e) => {
-                let error = FieldError::from(e);
-                log(LogLevel::Warn, || format!("sync failed: {}", error.code()));
-                self.observation
-                    .sync_failed(&error, chrono::Local::now().fixed_offset());
-                Err(error)
+                log(LogLevel::Warn, || format!("sync failed: {}", e.code()));
+                Err(e.into())
             }
         }
     }
@@ -497,8 +498,4 @@ pub(crate) fn view_of(store: &Store, view: fieldcore::CaseView) -> Result<CaseVi
     let state = store.case_sync_state(view.id)?;
     let reason = store.case_sync_reason(view.id)?;
     CaseView::new(view, state, reason).with_files(|hash| store.blob_path(hash))
-}
-
-fn count(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or_default()
 }

@@ -6,8 +6,9 @@
 use std::time::Duration;
 
 use fieldcore as core;
-use fieldcore::{CaseSyncState, Role};
+use fieldcore::{CaseSyncState, Invalid, Role};
 
+use crate::convert::{self, signed, signed32};
 use crate::error::{FieldError, Result};
 
 /// Where HQ is and how to reach it. Only `hq_url` and `token` are needed; the rest have
@@ -26,11 +27,11 @@ pub struct SyncConfig {
     pub pinned_certificate_pem: Option<String>,
     /// Seconds one request may take before it counts as failed and is retried (default 60).
     #[uniffi(default)]
-    pub request_timeout_seconds: Option<u32>,
+    pub request_timeout_seconds: Option<i32>,
     /// Attempts per request before the sync gives up with `FieldError.Network` (default 6,
     /// with exponential backoff and jitter between them).
     #[uniffi(default)]
-    pub max_attempts: Option<u32>,
+    pub max_attempts: Option<i32>,
     /// Upload the photos HQ does not have yet after the cases. Turn off on a metered network
     /// to send only the (small) case changes.
     #[uniffi(default = true)]
@@ -41,19 +42,19 @@ pub struct SyncConfig {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, uniffi::Record)]
 pub struct SyncProgress {
     /// Round trips to HQ so far.
-    pub rounds: u32,
+    pub rounds: i32,
     /// Cases whose changes HQ has acknowledged.
-    pub pushed_cases: u64,
+    pub pushed_cases: i64,
     /// Cases received from HQ (new ones, and others' changes to known ones).
-    pub pulled_cases: u64,
+    pub pulled_cases: i64,
     /// Cases with changes still waiting to go up.
-    pub pending_cases: u64,
-    pub photos_uploaded: u64,
-    pub photos_pending: u64,
-    pub bytes_sent: u64,
-    pub bytes_received: u64,
+    pub pending_cases: i64,
+    pub photos_uploaded: i64,
+    pub photos_pending: i64,
+    pub bytes_sent: i64,
+    pub bytes_received: i64,
     /// Failed attempts that were retried.
-    pub retries: u32,
+    pub retries: i32,
 }
 
 /// What a finished sync did.
@@ -61,19 +62,19 @@ pub struct SyncProgress {
 pub struct SyncReport {
     pub progress: SyncProgress,
     /// Cases that needed a repair round (a whole document sent or received).
-    pub repairs: u64,
+    pub repairs: i64,
     /// Cases now showing a conflict for a person to resolve (`CaseView.conflicts`).
-    pub conflicts: u64,
+    pub conflicts: i64,
     /// Cases holding work HQ refused because this user may no longer write them (see
     /// `CaseSyncState.Refused`).
-    pub refused: u64,
+    pub refused: i64,
     /// Cases HQ rejected for what the push would do to them (see `CaseSyncState.Rejected`
     /// and `CaseView.syncReason`).
-    pub rejected: u64,
+    pub rejected: i64,
     /// Cases HQ sent that this app version could not read, set aside (see
     /// `CaseSyncState.Quarantined`).
-    pub quarantined: u64,
-    pub millis: u64,
+    pub quarantined: i64,
+    pub millis: i64,
 }
 
 /// A user's role as HQ records it (the core's own type): which fields the user may write.
@@ -123,22 +124,24 @@ impl TryFrom<SyncConfig> for core::SyncConfig {
     /// fail in a way that looks like a network fault.
     fn try_from(config: SyncConfig) -> Result<core::SyncConfig> {
         if config.hq_url.trim().is_empty() {
-            return Err(invalid("hq_url", "must not be empty"));
+            return Err(invalid("hq_url", Invalid::Required));
         }
         if config.token.trim().is_empty() {
-            return Err(invalid("token", "must not be empty"));
+            return Err(invalid("token", Invalid::Required));
         }
         let mut core = core::SyncConfig::new(config.hq_url.trim(), config.token.trim());
         core.pinned_certificate_pem = config.pinned_certificate_pem;
         if let Some(seconds) = config.request_timeout_seconds {
+            let seconds: u32 = convert::unsigned("request_timeout_seconds", seconds)?;
             if seconds == 0 {
-                return Err(invalid("request_timeout_seconds", "must be at least 1"));
+                return Err(invalid("request_timeout_seconds", Invalid::AtLeastOne));
             }
             core.request_timeout = Duration::from_secs(seconds.into());
         }
         if let Some(attempts) = config.max_attempts {
+            let attempts: u32 = convert::unsigned("max_attempts", attempts)?;
             if attempts == 0 {
-                return Err(invalid("max_attempts", "must be at least 1"));
+                return Err(invalid("max_attempts", Invalid::AtLeastOne));
             }
             core.max_attempts = attempts;
         }
@@ -147,25 +150,23 @@ impl TryFrom<SyncConfig> for core::SyncConfig {
     }
 }
 
-fn invalid(field: &str, reason: &str) -> FieldError {
-    FieldError::Validation {
-        field: field.into(),
-        reason: reason.into(),
-    }
+/// A refusal worded and coded by the core's catalogue.
+fn invalid(field: &'static str, reason: Invalid) -> FieldError {
+    core::Error::Validation { field, reason }.into()
 }
 
 impl From<&core::SyncProgress> for SyncProgress {
     fn from(p: &core::SyncProgress) -> SyncProgress {
         SyncProgress {
-            rounds: p.rounds,
-            pushed_cases: p.pushed_cases,
-            pulled_cases: p.pulled_cases,
-            pending_cases: p.pending_cases,
-            photos_uploaded: p.photos_uploaded,
-            photos_pending: p.photos_pending,
-            bytes_sent: p.bytes_sent,
-            bytes_received: p.bytes_received,
-            retries: p.retries,
+            rounds: signed32(p.rounds),
+            pushed_cases: signed(p.pushed_cases),
+            pulled_cases: signed(p.pulled_cases),
+            pending_cases: signed(p.pending_cases),
+            photos_uploaded: signed(p.photos_uploaded),
+            photos_pending: signed(p.photos_pending),
+            bytes_sent: signed(p.bytes_sent),
+            bytes_received: signed(p.bytes_received),
+            retries: signed32(p.retries),
         }
     }
 }
@@ -174,12 +175,12 @@ impl From<core::SyncReport> for SyncReport {
     fn from(r: core::SyncReport) -> SyncReport {
         SyncReport {
             progress: (&r.progress).into(),
-            repairs: r.repairs,
-            conflicts: r.conflicts,
-            refused: r.refused,
-            rejected: r.rejected,
-            quarantined: r.quarantined,
-            millis: r.millis,
+            repairs: signed(r.repairs),
+            conflicts: signed(r.conflicts),
+            refused: signed(r.refused),
+            rejected: signed(r.rejected),
+            quarantined: signed(r.quarantined),
+            millis: signed(r.millis),
         }
     }
 }
@@ -229,6 +230,9 @@ mod tests {
         assert!(
             matches!(e, FieldError::Validation { field, .. } if field == "request_timeout_seconds")
         );
+        c.request_timeout_seconds = Some(-5);
+        let e = core::SyncConfig::try_from(c.clone()).unwrap_err();
+        assert_eq!(e.code(), "validation.negative");
         c.request_timeout_seconds = None;
         c.token = " ".into();
         let e = core::SyncConfig::try_from(c).unwrap_err();

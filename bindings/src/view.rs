@@ -3,15 +3,13 @@
 //! status allows. Built from the core's `CaseView`; no rule is evaluated here.
 
 use fieldcore as core;
-use fieldcore::{
-    Cause, Charge, ConfirmationInput, Measurement, Outcome, PartInput, PhotoKind, Status,
-};
+use fieldcore::{Cause, Charge, ConfirmationInput, Measurement, Outcome, PhotoKind, Status};
 use fieldcore::{
     Decided, Entry, FactChange, GpsPosition, StaleFact, StaleWarranty, UnknownContent, VisitBody,
 };
 
-use crate::convert::{CaseId, LocalDate, Timestamp};
-use crate::model::{CaseAction, Milestone, Registration, WarrantyRule};
+use crate::convert::{self, CaseId, LocalDate, Timestamp};
+use crate::model::{CaseAction, Milestone, PartInput, Registration, WarrantyRule};
 use fieldcore::CaseSyncState;
 
 /// The 三包 decision with the rule, the dates it used and an explanation a customer can be shown,
@@ -21,7 +19,7 @@ pub struct WarrantyDecision {
     pub covered: bool,
     pub rule: WarrantyRule,
     /// The warranty period in months, when the product is in scope.
-    pub months: Option<u32>,
+    pub months: Option<i32>,
     /// The last covered day (inclusive).
     pub period_end: Option<LocalDate>,
     pub purchase_date: Option<LocalDate>,
@@ -38,7 +36,7 @@ impl From<fieldcore::WarrantyDecision> for WarrantyDecision {
             explanation: d.text(crate::locale::current_locale()),
             covered: d.covered,
             rule: d.rule,
-            months: d.months,
+            months: d.months.map(convert::signed32),
             period_end: d.period_end,
             purchase_date: d.purchase_date,
             received_date: d.received_date,
@@ -217,7 +215,7 @@ pub enum ConflictDecision {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct PassedToQa {
     pub reason: String,
-    pub round: u32,
+    pub round: i32,
     pub decided: Stamp,
     pub in_conflict: bool,
 }
@@ -226,7 +224,7 @@ pub struct PassedToQa {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct Remedy {
     pub proposal: String,
-    pub round: u32,
+    pub round: i32,
     pub decided: Stamp,
     pub in_conflict: bool,
 }
@@ -237,7 +235,7 @@ pub struct InvestigationReport {
     pub findings: String,
     pub cause: String,
     pub handling: String,
-    pub round: u32,
+    pub round: i32,
     pub decided: Stamp,
     pub in_conflict: bool,
 }
@@ -248,7 +246,7 @@ pub struct InvestigationReport {
 pub struct AgreedDeadline {
     pub date: LocalDate,
     pub with_whom: String,
-    pub round: u32,
+    pub round: i32,
     pub decided: Stamp,
     pub in_conflict: bool,
 }
@@ -257,7 +255,7 @@ pub struct AgreedDeadline {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct MissedDeadline {
     pub milestone: Milestone,
-    pub round: u32,
+    pub round: i32,
     pub due_at: Timestamp,
     pub noticed: Stamp,
 }
@@ -316,7 +314,7 @@ pub struct Escalation {
     pub to_role: String,
     pub product_model: Option<String>,
     pub production_batch: Option<String>,
-    pub cases: u32,
+    pub cases: i32,
     /// For an overdue case: the deadline missed and when it was due.
     pub milestone: Option<String>,
     pub due_at: Option<Timestamp>,
@@ -361,7 +359,7 @@ pub struct Confirmation {
     pub id: String,
     pub confirmation: ConfirmationInput,
     /// The round the customer answered for.
-    pub round: u32,
+    pub round: i32,
     pub recorded: Stamp,
 }
 
@@ -369,7 +367,7 @@ pub struct Confirmation {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct Round {
     pub id: String,
-    pub round: u32,
+    pub round: i32,
     pub reason: String,
     pub follows_confirmation: Option<String>,
     pub started: Stamp,
@@ -402,11 +400,11 @@ pub struct CasePhoto {
     pub caption: String,
     /// The camera's capture time as it recorded it (no offset), when it did.
     pub taken_at: Option<String>,
-    pub size: u64,
-    pub width: u32,
-    pub height: u32,
+    pub size: i64,
+    pub width: i32,
+    pub height: i32,
     pub thumbnail_hash: String,
-    pub thumbnail_size: u64,
+    pub thumbnail_size: i64,
     /// Only when the photo policy keeps positions.
     pub gps: Option<GpsPosition>,
     pub added: Stamp,
@@ -455,7 +453,7 @@ pub struct CaseView {
     /// Decisions, and warranty-deciding facts corrected concurrently (`facts.<key>`), that must
     /// be resolved before commands depending on them run.
     pub conflicts: Vec<Conflict>,
-    pub round: u32,
+    pub round: i32,
     pub round_started_at: Timestamp,
     /// When HQ first received the case (the closing deadline counts from it), once known.
     pub accepted_at: Option<Timestamp>,
@@ -550,11 +548,11 @@ impl From<core::CasePhoto> for CasePhoto {
             kind: r.kind,
             caption: r.caption,
             taken_at: r.taken_at,
-            size: r.size,
-            width: r.width,
-            height: r.height,
+            size: convert::signed(r.size),
+            width: convert::signed32(r.width),
+            height: convert::signed32(r.height),
             thumbnail_hash: r.thumbnail_hash,
-            thumbnail_size: r.thumbnail_size,
+            thumbnail_size: convert::signed(r.thumbnail_size),
             gps: r.gps,
             added: r.added_by.into(),
             thumbnail_path: None,
@@ -687,20 +685,20 @@ impl CaseView {
                     }
                 })
                 .collect(),
-            round: v.round,
+            round: convert::signed32(v.round),
             round_started_at: v.round_started_at,
             accepted_at: v.accepted_at,
             deadlines: v.deadlines.into_iter().map(Into::into).collect(),
             next_due: v.next_due.map(Into::into),
             passed_to_qa: decided(v.passed_to_qa, |r, decided, _, in_conflict| PassedToQa {
                 reason: r.reason,
-                round: r.round,
+                round: convert::signed32(r.round),
                 decided,
                 in_conflict,
             }),
             remedy: decided(v.remedy, |r, decided, _, in_conflict| Remedy {
                 proposal: r.proposal,
-                round: r.round,
+                round: convert::signed32(r.round),
                 decided,
                 in_conflict,
             }),
@@ -708,7 +706,7 @@ impl CaseView {
                 findings: r.findings,
                 cause: r.cause,
                 handling: r.handling,
-                round: r.round,
+                round: convert::signed32(r.round),
                 decided,
                 in_conflict,
             }),
@@ -716,7 +714,7 @@ impl CaseView {
                 AgreedDeadline {
                     date: r.date,
                     with_whom: r.with_whom,
-                    round: r.round,
+                    round: convert::signed32(r.round),
                     decided,
                     in_conflict,
                 }
@@ -726,7 +724,7 @@ impl CaseView {
                 .into_iter()
                 .map(|m| MissedDeadline {
                     milestone: m.value.milestone,
-                    round: m.value.round,
+                    round: convert::signed32(m.value.round),
                     due_at: m.value.due_at,
                     noticed: m.stamp.into(),
                 })
@@ -736,7 +734,7 @@ impl CaseView {
                 .into_iter()
                 .map(|l| PartLine {
                     id: l.id,
-                    part: l.part,
+                    part: l.part.into(),
                     recorded: l.stamp.into(),
                     reversed: l.reversed,
                     reversal_reason: l.reversal_reason,
@@ -767,12 +765,12 @@ impl CaseView {
             confirmations: entries(v.confirmations, |id, c, recorded| Confirmation {
                 id,
                 confirmation: c.input,
-                round: c.round,
+                round: convert::signed32(c.round),
                 recorded,
             }),
             rounds: entries(v.rounds, |id, r, started| Round {
                 id,
-                round: r.round,
+                round: convert::signed32(r.round),
                 reason: r.reason,
                 follows_confirmation: r.follows_confirmation,
                 started,
@@ -789,7 +787,7 @@ impl CaseView {
                     to_role: e.to_role,
                     product_model: e.product_model,
                     production_batch: e.production_batch,
-                    cases: e.cases,
+                    cases: convert::signed32(e.cases),
                     milestone: e.milestone,
                     due_at: e.due_at,
                     acknowledged_by: e.acknowledged.as_ref().map(|a| a.by.clone()),

@@ -126,11 +126,22 @@ pub enum Invalid {
     AfterPurchase,
     NotFinite,
     AtLeastOne,
+    /// A number above what the field can hold (a platform's signed number for an unsigned
+    /// one, say an EXIF orientation of 300).
+    AtMost {
+        max: i64,
+    },
     OldPartNotKept,
     Negative,
     NotCurrencyCode,
     NotPhotoHash,
     NotPhoneNumber,
+    /// A date that is not `YYYY-MM-DD`.
+    NotDate,
+    /// A timestamp that is not RFC 3339 with a UTC offset.
+    NotTimestamp,
+    /// A case id that is not a UUID.
+    NotCaseId,
     DefectNotConfirmed,
     CoveredNotCharged,
     CoveredNotPaidRepair,
@@ -232,6 +243,9 @@ impl Invalid {
             AfterPurchase => ("晚于购买日期", "is after the purchase date"),
             NotFinite => ("必须是有效数值", "must be a finite number"),
             AtLeastOne => ("至少为 1", "must be at least 1"),
+            AtMost { max } => {
+                return (format!("不能超过 {max}"), format!("must be at most {max}"));
+            }
             OldPartNotKept => (
                 "旧件未留存，不应填写旧件序列号",
                 "given for an old part that was not kept",
@@ -249,6 +263,15 @@ impl Invalid {
                 "必须为 5 至 20 位数字，可含 + - ( ) 和空格",
                 "must be 5 to 20 digits, optionally with + - ( ) and spaces",
             ),
+            NotDate => (
+                "应为 YYYY-MM-DD 格式的日期",
+                "is not a date in the form YYYY-MM-DD",
+            ),
+            NotTimestamp => (
+                "应为带时区偏移的 RFC 3339 时间（如 2026-11-23T09:30:00+08:00）",
+                "is not an RFC 3339 timestamp with an offset (2026-11-23T09:30:00+08:00)",
+            ),
+            NotCaseId => ("不是有效的案件标识（UUID）", "is not a UUID"),
             DefectNotConfirmed => (
                 "请先完成故障鉴定，再判定三包",
                 "confirm the defect before deciding warranty",
@@ -522,6 +545,16 @@ pub const FIELD_LABELS: &[(&str, &str)] = &[
     ("request", "退换货申请"),
     ("cause", "原因分析"),
     ("actions", "改善措施"),
+    ("width", "宽度"),
+    ("height", "高度"),
+    ("orientation", "方向"),
+    ("date", "日期"),
+    ("timestamp", "时间"),
+    ("case_id", "案件标识"),
+    ("hq_url", "总部地址"),
+    ("token", "设备令牌"),
+    ("request_timeout_seconds", "请求超时秒数"),
+    ("max_attempts", "最多尝试次数"),
 ];
 
 impl Localized for Error {

@@ -10,6 +10,7 @@
 //! The modules are private; everything an app, HQ or a test may use is listed below.
 
 mod case;
+mod codes;
 mod error;
 mod labels;
 mod locale;
@@ -118,10 +119,12 @@ pub use sync::protocol::{
     RejectReason, SyncRequest, SyncResponse, decode as decode_message, encode as encode_message,
 };
 pub use sync::round::{CaseSyncState, PushPlan, RoundOutcome};
+pub use sync::standing::{SyncFailure, SyncStanding};
 pub use sync::transport::{
     CancelToken, HttpTransport, SyncConfig, SyncProgress, SyncReport, Transport,
 };
 
+pub use codes::{FAILURE_CODES, INTERNAL_CODE, VALIDATION_CODES, all_codes};
 pub use error::{Error, FIELD_LABELS, Invalid, Result, field_label};
 pub use labels::{EVENT_ACTIONS, event_action_text, quality_fault_text};
 pub use locale::{Locale, Localized};

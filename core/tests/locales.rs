@@ -2,6 +2,7 @@
 //! Chinese characters in the Chinese one, the two different, and every argument in both.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
@@ -51,6 +52,10 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
         (Invalid::AfterPurchase, vec![]),
         (Invalid::NotFinite, vec![]),
         (Invalid::AtLeastOne, vec!["1"]),
+        (Invalid::AtMost { max: 255 }, vec!["255"]),
+        (Invalid::NotDate, vec!["YYYY-MM-DD"]),
+        (Invalid::NotTimestamp, vec!["RFC 3339"]),
+        (Invalid::NotCaseId, vec!["UUID"]),
         (Invalid::OldPartNotKept, vec![]),
         (Invalid::Negative, vec![]),
         (Invalid::NotCurrencyCode, vec!["CNY"]),
@@ -155,6 +160,10 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
             | Invalid::AfterPurchase
             | Invalid::NotFinite
             | Invalid::AtLeastOne
+            | Invalid::AtMost { .. }
+            | Invalid::NotDate
+            | Invalid::NotTimestamp
+            | Invalid::NotCaseId
             | Invalid::OldPartNotKept
             | Invalid::Negative
             | Invalid::NotCurrencyCode
@@ -215,11 +224,11 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
 #[test]
 fn every_validation_reason_in_both_locales() {
     let samples = invalid_samples();
-    // One sample per variant (three for the deadline refusals): the match above lists 60 arms.
+    // One sample per variant (three for the deadline refusals): the match above lists 64 arms.
     let distinct: std::collections::BTreeSet<String> =
         samples.iter().map(|(s, _)| format!("{s:?}")).collect();
     assert_eq!(distinct.len(), samples.len());
-    assert_eq!(samples.len(), 62);
+    assert_eq!(samples.len(), 66);
     for (reason, args) in &samples {
         both(&format!("{reason:?}"), reason, args);
         let e = Error::Validation {
@@ -352,6 +361,29 @@ fn error_samples() -> Vec<(Error, Vec<&'static str>)> {
         }
     }
     samples
+}
+
+/// Every stable code (`fieldcore::all_codes`) is produced by a sample above, and every sample's
+/// code is listed: the list docs/mobile.md's table is checked against is the one the code
+/// produces.
+#[test]
+fn every_code_is_produced_and_listed() {
+    let mut produced: BTreeSet<&'static str> = invalid_samples()
+        .iter()
+        .map(|(reason, _)| reason.code())
+        .collect();
+    produced.extend(error_samples().iter().map(|(error, _)| error.code()));
+    produced.extend(Status::ALL.into_iter().map(|from| {
+        Error::InvalidTransition {
+            from,
+            action: Step::Action(Action::Close),
+        }
+        .code()
+    }));
+    produced.insert(Error::Io(std::io::ErrorKind::NotFound.into()).code());
+    produced.insert(fieldcore::INTERNAL_CODE);
+    let listed: BTreeSet<&'static str> = fieldcore::all_codes().into_iter().collect();
+    assert_eq!(produced, listed);
 }
 
 #[test]

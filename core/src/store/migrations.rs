@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_sync_quarantine.sql"),
     include_str!("../../migrations/0007_sync_rejected.sql"),
     include_str!("../../migrations/0008_case_search.sql"),
+    include_str!("../../migrations/0009_sync_last_error.sql"),
     include_str!("../../migrations/0010_return_search.sql"),
 ];
 
@@ -138,6 +139,52 @@ mod tests {
             .unwrap();
         assert_eq!(find(&conn, "\"r2611-0007\""), vec!["c2"]);
         assert_eq!(find(&conn, "\"R2611\""), vec!["c2"]);
+    }
+
+    #[test]
+    fn the_last_sync_error_columns_start_empty_beside_the_kept_position() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 8).unwrap();
+        conn.execute_batch(
+            "UPDATE sync_state SET cursor = 42, last_sync_at = '2026-11-23T09:30:00+08:00'",
+        )
+        .unwrap();
+        migrate_to(&mut conn, 9).unwrap();
+        let row: (
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        ) = conn
+            .query_row(
+                "SELECT cursor, last_sync_at, last_error_code, last_error_zh_cn, last_error_en, \
+                 last_error_at FROM sync_state WHERE id = 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            row,
+            (
+                42,
+                "2026-11-23T09:30:00+08:00".into(),
+                None,
+                None,
+                None,
+                None
+            )
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::store::blob_files::BlobDir;
 use crate::store::docs;
 use crate::store::query::{self, CaseCounts, ListQuery, Page};
 use crate::sync::round::{self, CaseSyncState};
+use crate::sync::standing::SyncStanding;
 
 /// Reads the database a [`crate::Store`] writes, through its own read-only connection. Open
 /// it after the store (which creates and migrates the file); like the store it is used by one
@@ -91,6 +92,12 @@ impl Reader {
             )
             .optional()?
             .flatten())
+    }
+
+    /// How sync stands: the last success and the last failure, as the sync loop recorded
+    /// them (kept across restarts).
+    pub fn sync_standing(&self) -> Result<SyncStanding> {
+        crate::sync::standing::read(&self.conn)
     }
 
     /// The stored policies, read again only when the database changed since.

@@ -61,8 +61,28 @@ pub enum SyncEvent<'a> {
 }
 
 /// A sync over `transport` with the store held only to prepare and to apply each round, and
-/// to read and mark each photo: the loop of [`Store::sync`] for a shared store.
+/// to read and mark each photo: the loop of [`Store::sync`] for a shared store. How it ended
+/// is recorded in the store ([`Store::sync_standing`]): a failure with its code and messages
+/// until a later sync succeeds, so the sync banner survives a restart.
 pub fn drive_sync<A: StoreAccess + ?Sized>(
+    access: &A,
+    transport: &dyn Transport,
+    config: &SyncConfig,
+    events: &mut dyn FnMut(SyncEvent<'_>),
+    cancel: &CancelToken,
+) -> Result<SyncReport> {
+    let result = run_sync(access, transport, config, events, cancel);
+    let recorded = access.with_store(|s| s.record_sync_end(result.as_ref().err()));
+    match (result, recorded) {
+        (Ok(report), Ok(())) => Ok(report),
+        (Ok(_), Err(e)) => Err(e),
+        // The sync's own failure is what the caller must hear about; when even recording it
+        // failed, the store is failing and the next call says so.
+        (Err(e), _) => Err(e),
+    }
+}
+
+fn run_sync<A: StoreAccess + ?Sized>(
     access: &A,
     transport: &dyn Transport,
     config: &SyncConfig,
@@ -155,4 +175,50 @@ pub fn fetch_blob_shared<A: StoreAccess + ?Sized>(
     let transport = HttpTransport::new(config)?;
     let bytes = transport.get_blob(hash, cancel, &mut 0)?;
     access.with_store(|s| s.receive_blob(hash, &bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// HQ out of reach: every call fails as the retries' last attempt would.
+    struct Unreachable;
+
+    impl Transport for Unreachable {
+        fn sync(&self, _: Vec<u8>, _: &CancelToken, _: &mut u32) -> Result<Vec<u8>> {
+            Err(Error::Network("connection refused".into()))
+        }
+        fn put_blob(&self, _: &str, _: Vec<u8>, _: &CancelToken, _: &mut u32) -> Result<()> {
+            Err(Error::Network("connection refused".into()))
+        }
+        fn get_blob(&self, _: &str, _: &CancelToken, _: &mut u32) -> Result<Vec<u8>> {
+            Err(Error::Network("connection refused".into()))
+        }
+    }
+
+    #[test]
+    fn a_failed_sync_is_recorded_for_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("field.db");
+        let store = Mutex::new(Store::open(&path, "wang").unwrap());
+        let config = SyncConfig::new("http://127.0.0.1:1", "token");
+        let error = drive_sync(
+            &store,
+            &Unreachable,
+            &config,
+            &mut |_| {},
+            &CancelToken::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(error, Error::Network(_)), "{error}");
+        drop(store);
+
+        let reader = crate::Reader::open(&path).unwrap();
+        let standing = reader.sync_standing().unwrap();
+        assert_eq!(standing.last_success_at, None);
+        let failure = standing.last_failure.unwrap();
+        assert_eq!(failure.code, "sync.network");
+        assert_eq!(failure.en, "network error: connection refused");
+        assert!(failure.zh_cn.contains("无法连接总部"), "{}", failure.zh_cn);
+    }
 }

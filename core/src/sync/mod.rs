@@ -4,4 +4,5 @@
 pub(crate) mod driver;
 pub(crate) mod protocol;
 pub(crate) mod round;
+pub(crate) mod standing;
 pub(crate) mod transport;

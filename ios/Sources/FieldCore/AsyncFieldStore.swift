@@ -7,7 +7,7 @@ import Foundation
 /// A `FieldStore` for async code. Open one per database for the app's lifetime and keep it
 /// (an app-wide service object); the database closes when the last reference goes.
 ///
-/// Errors are `FieldError` (for example `.Validation(field:reason:)`); a panic inside the
+/// Errors are `FieldError` (for example `.Validation(field:reason:code:)`); a panic inside the
 /// library arrives as another `Error` whose description holds the panic message.
 public final class AsyncFieldStore: @unchecked Sendable {
     /// The blocking API underneath, for code already on a background thread.
@@ -283,36 +283,154 @@ final class ObservationHub: StoreObserver, @unchecked Sendable {
     }
 }
 
-/// The user-facing text of an error (in the `setLocale` language) for alerts, and a stable
-/// code for the app's own texts and logs (the same strings as `SyncFailure.code`).
+/// The stable code of an error's reason, one constant per code the library can produce (the
+/// table in docs/mobile.md, from core/src/codes.rs; ios/check-swift.sh checks that every code
+/// there is declared here). Compare `error.errorCode == .lifecycleCaseClosed`; a code a newer
+/// library adds still arrives, as a value without a constant.
+public struct FieldErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+
+    public init(rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    public var description: String { rawValue }
+
+    public static let validationAfterPurchase = FieldErrorCode(rawValue: "validation.after_purchase")
+    public static let validationAfterReceived = FieldErrorCode(rawValue: "validation.after_received")
+    public static let validationAgreedBeforeStart = FieldErrorCode(rawValue: "validation.agreed_before_start")
+    public static let validationAlreadyFirstResponder = FieldErrorCode(rawValue: "validation.already_first_responder")
+    public static let validationAlreadyWithQa = FieldErrorCode(rawValue: "validation.already_with_qa")
+    public static let validationAtLeastOne = FieldErrorCode(rawValue: "validation.at_least_one")
+    public static let validationAtMost = FieldErrorCode(rawValue: "validation.at_most")
+    public static let validationBadCertificate = FieldErrorCode(rawValue: "validation.bad_certificate")
+    public static let validationChoiceOutOfRange = FieldErrorCode(rawValue: "validation.choice_out_of_range")
+    public static let validationCoveredNotCharged = FieldErrorCode(rawValue: "validation.covered_not_charged")
+    public static let validationCoveredNotPaidRepair = FieldErrorCode(rawValue: "validation.covered_not_paid_repair")
+    public static let validationDefectNotConfirmed = FieldErrorCode(rawValue: "validation.defect_not_confirmed")
+    public static let validationHashMismatch = FieldErrorCode(rawValue: "validation.hash_mismatch")
+    public static let validationInTheFuture = FieldErrorCode(rawValue: "validation.in_the_future")
+    public static let validationInvoicePhotoWithoutProof = FieldErrorCode(rawValue: "validation.invoice_photo_without_proof")
+    public static let validationNegative = FieldErrorCode(rawValue: "validation.negative")
+    public static let validationNoCaseMatches = FieldErrorCode(rawValue: "validation.no_case_matches")
+    public static let validationNoCertificate = FieldErrorCode(rawValue: "validation.no_certificate")
+    public static let validationNoConflict = FieldErrorCode(rawValue: "validation.no_conflict")
+    public static let validationNoCorrection = FieldErrorCode(rawValue: "validation.no_correction")
+    public static let validationNoFolder = FieldErrorCode(rawValue: "validation.no_folder")
+    public static let validationNoInvestigation = FieldErrorCode(rawValue: "validation.no_investigation")
+    public static let validationNoOldPartKept = FieldErrorCode(rawValue: "validation.no_old_part_kept")
+    public static let validationNotCaptureTime = FieldErrorCode(rawValue: "validation.not_capture_time")
+    public static let validationNotCaseId = FieldErrorCode(rawValue: "validation.not_case_id")
+    public static let validationNotCoordinate = FieldErrorCode(rawValue: "validation.not_coordinate")
+    public static let validationCaseBeforeReturns = FieldErrorCode(rawValue: "validation.case_before_returns")
+    public static let validationTooMany = FieldErrorCode(rawValue: "validation.too_many")
+    public static let validationOneModelPerReturn = FieldErrorCode(rawValue: "validation.one_model_per_return")
+    public static let validationOutsideReturnWindow = FieldErrorCode(rawValue: "validation.outside_return_window")
+    public static let validationRefusalNeedsCheck = FieldErrorCode(rawValue: "validation.refusal_needs_check")
+    public static let validationReceiptRefused = FieldErrorCode(rawValue: "validation.receipt_refused")
+    public static let validationUnitNotReceived = FieldErrorCode(rawValue: "validation.unit_not_received")
+    public static let validationUnitAlreadyInspected = FieldErrorCode(rawValue: "validation.unit_already_inspected")
+    public static let validationNotAnExchange = FieldErrorCode(rawValue: "validation.not_an_exchange")
+    public static let validationReturnRejected = FieldErrorCode(rawValue: "validation.return_rejected")
+    public static let validationReplenishmentAlreadyRequested = FieldErrorCode(rawValue: "validation.replenishment_already_requested")
+    public static let validationReplenishmentNotApproved = FieldErrorCode(rawValue: "validation.replenishment_not_approved")
+    public static let validationReplacementAlreadyConfirmed = FieldErrorCode(rawValue: "validation.replacement_already_confirmed")
+    public static let validationNotCurrencyCode = FieldErrorCode(rawValue: "validation.not_currency_code")
+    public static let validationNotCursor = FieldErrorCode(rawValue: "validation.not_cursor")
+    public static let validationNotDate = FieldErrorCode(rawValue: "validation.not_date")
+    public static let validationNotDecisionField = FieldErrorCode(rawValue: "validation.not_decision_field")
+    public static let validationNotFinite = FieldErrorCode(rawValue: "validation.not_finite")
+    public static let validationNotHqUser = FieldErrorCode(rawValue: "validation.not_hq_user")
+    public static let validationNotPhoneNumber = FieldErrorCode(rawValue: "validation.not_phone_number")
+    public static let validationNotPhotoHash = FieldErrorCode(rawValue: "validation.not_photo_hash")
+    public static let validationNotTimestamp = FieldErrorCode(rawValue: "validation.not_timestamp")
+    public static let validationNothingToUpdate = FieldErrorCode(rawValue: "validation.nothing_to_update")
+    public static let validationOldPartNotKept = FieldErrorCode(rawValue: "validation.old_part_not_kept")
+    public static let validationOldPartReturned = FieldErrorCode(rawValue: "validation.old_part_returned")
+    public static let validationPageTooLarge = FieldErrorCode(rawValue: "validation.page_too_large")
+    public static let validationPartLineRemoved = FieldErrorCode(rawValue: "validation.part_line_removed")
+    public static let validationPeriodBeyondDates = FieldErrorCode(rawValue: "validation.period_beyond_dates")
+    public static let validationPhotoAlreadyOnCase = FieldErrorCode(rawValue: "validation.photo_already_on_case")
+    public static let validationPhotoNotImported = FieldErrorCode(rawValue: "validation.photo_not_imported")
+    public static let validationPhotoNotOnCase = FieldErrorCode(rawValue: "validation.photo_not_on_case")
+    public static let validationReceivedBeforePurchase = FieldErrorCode(rawValue: "validation.received_before_purchase")
+    public static let validationRequired = FieldErrorCode(rawValue: "validation.required")
+    public static let validationRequiredWithProofOfPurchase = FieldErrorCode(rawValue: "validation.required_with_proof_of_purchase")
+    public static let validationSeveralCasesMatch = FieldErrorCode(rawValue: "validation.several_cases_match")
+    public static let validationTooLong = FieldErrorCode(rawValue: "validation.too_long")
+    public static let validationTripAlreadyWaiting = FieldErrorCode(rawValue: "validation.trip_already_waiting")
+    public static let validationTripNotApproved = FieldErrorCode(rawValue: "validation.trip_not_approved")
+    public static let validationUnknownLanguage = FieldErrorCode(rawValue: "validation.unknown_language")
+    public static let authorityNotPermitted = FieldErrorCode(rawValue: "authority.not_permitted")
+    public static let cancelled = FieldErrorCode(rawValue: "cancelled")
+    public static let conflictUnresolved = FieldErrorCode(rawValue: "conflict.unresolved")
+    public static let lifecycleCaseAcknowledged = FieldErrorCode(rawValue: "lifecycle.case_acknowledged")
+    public static let lifecycleCaseClosed = FieldErrorCode(rawValue: "lifecycle.case_closed")
+    public static let lifecycleReturnOpen = FieldErrorCode(rawValue: "lifecycle.return_open")
+    public static let lifecycleCaseCustomerConfirmed = FieldErrorCode(rawValue: "lifecycle.case_customer_confirmed")
+    public static let lifecycleCaseDefectConfirmed = FieldErrorCode(rawValue: "lifecycle.case_defect_confirmed")
+    public static let lifecycleCaseOnSite = FieldErrorCode(rawValue: "lifecycle.case_on_site")
+    public static let lifecycleCaseRegistered = FieldErrorCode(rawValue: "lifecycle.case_registered")
+    public static let lifecycleCaseReopened = FieldErrorCode(rawValue: "lifecycle.case_reopened")
+    public static let lifecycleCaseResolved = FieldErrorCode(rawValue: "lifecycle.case_resolved")
+    public static let lifecycleCaseVisitScheduled = FieldErrorCode(rawValue: "lifecycle.case_visit_scheduled")
+    public static let lifecycleCaseWarrantyDecided = FieldErrorCode(rawValue: "lifecycle.case_warranty_decided")
+    public static let lifecycleUnknownStatus = FieldErrorCode(rawValue: "lifecycle.unknown_status")
+    public static let lifecycleWarrantyStale = FieldErrorCode(rawValue: "lifecycle.warranty_stale")
+    public static let notFoundCase = FieldErrorCode(rawValue: "not_found.case")
+    public static let notFoundEntry = FieldErrorCode(rawValue: "not_found.entry")
+    public static let notFoundFile = FieldErrorCode(rawValue: "not_found.file")
+    public static let photoTooLarge = FieldErrorCode(rawValue: "photo.too_large")
+    public static let photoUnreadable = FieldErrorCode(rawValue: "photo.unreadable")
+    public static let photoUnsupportedFormat = FieldErrorCode(rawValue: "photo.unsupported_format")
+    public static let storageCorruptDatabase = FieldErrorCode(rawValue: "storage.corrupt_database")
+    public static let storageCorruptDocument = FieldErrorCode(rawValue: "storage.corrupt_document")
+    public static let storageDatabase = FieldErrorCode(rawValue: "storage.database")
+    public static let storageFileSystem = FieldErrorCode(rawValue: "storage.file_system")
+    public static let storageNewerSchema = FieldErrorCode(rawValue: "storage.newer_schema")
+    public static let syncInvalidDocument = FieldErrorCode(rawValue: "sync.invalid_document")
+    public static let syncNetwork = FieldErrorCode(rawValue: "sync.network")
+    public static let syncProtocol = FieldErrorCode(rawValue: "sync.protocol")
+    public static let syncUnauthorized = FieldErrorCode(rawValue: "sync.unauthorized")
+    public static let `internal` = FieldErrorCode(rawValue: "internal")
+}
+
+/// The user-facing text of an error (in the `setLocale` language) for alerts, and the stable
+/// code of its reason for the app's own texts and logs: `validation.negative`,
+/// `lifecycle.case_closed`, `authority.not_permitted`, `sync.network`, ... (every code with its
+/// Chinese and English message is in docs/mobile.md; the same strings as `SyncFailure.code`).
+/// Each case carries its code; `Cancelled`'s is `cancelled`.
 extension FieldError: LocalizedError {
+    /// The code as a typed value, to compare with the declared constants.
+    public var errorCode: FieldErrorCode { FieldErrorCode(rawValue: code) }
+
     public var code: String {
         switch self {
-        case .Validation: return "validation"
-        case .UpdateRequired: return "update_required"
-        case .NotFound: return "not_found"
-        case .Conflict: return "conflict"
-        case .Storage: return "storage"
-        case .Network: return "network"
-        case .Unauthorized: return "unauthorized"
-        case .Cancelled: return "cancelled"
-        case .UnsupportedInput: return "unsupported_input"
-        case .Internal: return "internal"
+        case let .Validation(_, _, code): return code
+        case let .UpdateRequired(_, code): return code
+        case let .NotFound(_, code): return code
+        case let .Conflict(_, _, code): return code
+        case let .Storage(_, code): return code
+        case let .Network(_, code): return code
+        case let .Unauthorized(_, code): return code
+        case .Cancelled: return FieldErrorCode.cancelled.rawValue
+        case let .UnsupportedInput(_, code): return code
+        case let .Internal(_, code): return code
         }
     }
 
     public var errorDescription: String? {
         switch self {
-        case let .Validation(_, reason): return reason
-        case let .UpdateRequired(reason): return reason
-        case let .NotFound(reason): return reason
-        case let .Conflict(_, reason): return reason
-        case let .Storage(reason): return reason
-        case let .Network(reason): return reason
-        case let .Unauthorized(reason): return reason
+        case let .Validation(_, reason, _): return reason
+        case let .UpdateRequired(reason, _): return reason
+        case let .NotFound(reason, _): return reason
+        case let .Conflict(_, reason, _): return reason
+        case let .Storage(reason, _): return reason
+        case let .Network(reason, _): return reason
+        case let .Unauthorized(reason, _): return reason
         case .Cancelled: return currentLocale() == .zhCn ? "已取消" : "Cancelled"
-        case let .UnsupportedInput(reason): return reason
-        case let .Internal(reason): return reason
+        case let .UnsupportedInput(reason, _): return reason
+        case let .Internal(reason, _): return reason
         }
     }
 }

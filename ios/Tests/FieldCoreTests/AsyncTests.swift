@@ -28,7 +28,7 @@ final class AsyncTests: XCTestCase {
     func testAPhotoBatchStreamsProgress() async throws {
         let store = try openAsync()
         let id = try await store.register(Fixtures.registration()).id
-        var completed: [UInt64] = []
+        var completed: [Int64] = []
         var batch: PhotoBatch?
         for try await event in store.importPhotoEvents(try photoFiles(3), to: id) {
             switch event {

@@ -6,7 +6,7 @@ final class ErrorsTests: XCTestCase {
     func testValidationNamesTheFieldAndWritesNothing() throws {
         let store = try Fixtures.openStore()
         XCTAssertThrowsError(try store.register(registration: Fixtures.registration(phone: ""))) { error in
-            guard case let FieldError.Validation(field, _) = error else { return XCTFail("\(error)") }
+            guard case let FieldError.Validation(field, _, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(field, "customer_phone")
         }
         XCTAssertEqual(try store.summary().caseCount, 0)
@@ -16,8 +16,10 @@ final class ErrorsTests: XCTestCase {
         let store = try Fixtures.openStore()
         let id = try store.register(registration: Fixtures.registration()).id
         XCTAssertThrowsError(try store.execute(caseId: id, command: .close)) { error in
-            guard case let FieldError.Validation(field, _) = error else { return XCTFail("\(error)") }
+            guard case let FieldError.Validation(field, _, code) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(field, "status")
+            XCTAssertEqual(code, "lifecycle.case_registered")
+            XCTAssertEqual((error as? FieldError)?.errorCode, .lifecycleCaseRegistered)
         }
     }
 
@@ -29,7 +31,7 @@ final class ErrorsTests: XCTestCase {
         // A malformed id cannot be written any more (`CaseId` is Foundation's `UUID`); a
         // reference that matches no case is refused by `findCase`.
         XCTAssertThrowsError(try store.findCase(reference: "2611-0042")) { error in
-            guard case let FieldError.Validation(field, _) = error else { return XCTFail("\(error)") }
+            guard case let FieldError.Validation(field, _, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(field, "case")
         }
     }
@@ -41,7 +43,7 @@ final class ErrorsTests: XCTestCase {
         heic.append("ftypheic".data(using: .ascii)!)
         heic.append(Data(count: 64))
         XCTAssertThrowsError(try store.importPhoto(caseId: id, bytes: heic, kind: .defect, caption: "")) { error in
-            guard case let FieldError.UnsupportedInput(reason) = error else { return XCTFail("\(error)") }
+            guard case let FieldError.UnsupportedInput(reason, _) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(reason.contains("JPEG"))
         }
     }

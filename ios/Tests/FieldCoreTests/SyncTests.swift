@@ -22,7 +22,7 @@ enum Devices {
     static var tabletConfig: SyncConfig { config(token: tabletToken ?? "") }
 
     /// Records are immutable in the generated Swift: a changed setting is a new record.
-    static func config(token: String, maxAttempts: UInt32? = nil) -> SyncConfig {
+    static func config(token: String, maxAttempts: Int32? = nil) -> SyncConfig {
         SyncConfig(hqUrl: url ?? "", token: token, maxAttempts: maxAttempts)
     }
 
@@ -174,7 +174,7 @@ final class SyncTests: XCTestCase {
         }
         let zero = Devices.config(token: Devices.phoneToken ?? "", maxAttempts: 0)
         XCTAssertThrowsError(try store.sync(config: zero, listener: nil, cancel: nil)) { error in
-            guard case FieldError.Validation(let field, _) = error else { return XCTFail("got \(error)") }
+            guard case FieldError.Validation(let field, _, _) = error else { return XCTFail("got \(error)") }
             XCTAssertEqual(field, "max_attempts")
         }
     }

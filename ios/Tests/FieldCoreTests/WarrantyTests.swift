@@ -29,7 +29,7 @@ final class WarrantyTests: XCTestCase {
 
     func testAMalformedDateIsRefusedWithTheField() {
         XCTAssertThrowsError(try ask("pump", "31/08/2025", "2026-02-28", .designManufacturing)) { error in
-            guard case let FieldError.Validation(field, _) = error else { return XCTFail("\(error)") }
+            guard case let FieldError.Validation(field, _, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(field, "date")
         }
     }

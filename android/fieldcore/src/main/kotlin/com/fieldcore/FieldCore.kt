@@ -79,7 +79,11 @@ class FieldCore(
      */
     val changes: SharedFlow<Set<UUID>> = changedCases.asSharedFlow()
 
-    /** The sync banner: idle or syncing with progress, the last success, the last error. */
+    /**
+     * The sync banner: idle or syncing with progress, the last success, the last error. The
+     * last success and the last error are kept in the database: a store opened after a restart
+     * starts with them ("last sync failed: …" until a sync succeeds).
+     */
     val syncStatus: StateFlow<SyncStatus> = status.asStateFlow()
 
     /** Tab badges: cases per status, overdue, in conflict. */
@@ -197,6 +201,44 @@ class FieldCore(
         store.close()
     }
 }
+
+/**
+ * The stable code of the error's reason (`validation.negative`, `lifecycle.case_closed`,
+ * `authority.not_permitted`, `sync.network`, ...; every code with its Chinese and English
+ * message is in docs/mobile.md): the same in every version and language, for the app's own
+ * texts and its logs. Each case of [FieldException] carries it; this reads it from any of them.
+ */
+val FieldException.code: String
+    get() = when (this) {
+        is FieldException.Validation -> code
+        is FieldException.UpdateRequired -> code
+        is FieldException.NotFound -> code
+        is FieldException.Conflict -> code
+        is FieldException.Storage -> code
+        is FieldException.Network -> code
+        is FieldException.Unauthorized -> code
+        is FieldException.Cancelled -> "cancelled"
+        is FieldException.UnsupportedInput -> code
+        is FieldException.Internal -> code
+    }
+
+/**
+ * The text to show the user: the reason, in the language set with `setLocale` (what Swift's
+ * `errorDescription` is). `message` is a debug dump of the fields, for logs.
+ */
+val FieldException.userMessage: String
+    get() = when (this) {
+        is FieldException.Validation -> reason
+        is FieldException.UpdateRequired -> reason
+        is FieldException.NotFound -> reason
+        is FieldException.Conflict -> reason
+        is FieldException.Storage -> reason
+        is FieldException.Network -> reason
+        is FieldException.Unauthorized -> reason
+        is FieldException.Cancelled -> if (currentLocale() == Locale.ZH_CN) "已取消" else "cancelled"
+        is FieldException.UnsupportedInput -> reason
+        is FieldException.Internal -> reason
+    }
 
 /** What [FieldCore.importPhotosFlow] emits. */
 sealed interface ImportEvent {

@@ -58,7 +58,7 @@ class CoroutinesTest {
             val files = photoFiles(6)
             // Stop collecting after the first photo is in: the batch is cancelled, and the
             // flow completes only once the native call has stopped.
-            core.importPhotosFlow(id, files).first { it is ImportEvent.Progress && it.progress.completed == 1uL }
+            core.importPhotosFlow(id, files).first { it is ImportEvent.Progress && it.progress.completed == 1L }
             val imported = core.photos(id).size
             assertTrue(imported in 1 until files.size, "imported $imported of ${files.size}")
         }
@@ -71,7 +71,7 @@ class CoroutinesTest {
             val token = CancelToken()
             val listener = object : ProgressListener {
                 override fun onProgress(progress: ProgressUpdate) {
-                    if (progress.completed == 2uL) token.cancel()
+                    if (progress.completed == 2L) token.cancel()
                 }
             }
             kotlin.test.assertFailsWith<FieldException.Cancelled> {

@@ -19,13 +19,66 @@ class ErrorsTest {
             }
             assertEquals("customer_phone", e.field)
             assertTrue(e.message!!.contains("customer_phone"))
-            assertEquals(0uL, store.summary().caseCount)
+            assertEquals(0L, store.summary().caseCount)
 
             val id = store.register(Fixtures.registration()).id
             val part = assertFailsWith<FieldException.Validation> {
-                store.execute(id, CaseCommand.RecordPart(PartInput("BRG-6309", "Bearing", quantity = 0u)))
+                store.execute(id, CaseCommand.RecordPart(PartInput("BRG-6309", "Bearing", quantity = 0)))
             }
             assertEquals("quantity", part.field)
+        }
+    }
+
+    @Test
+    fun `a refusal carries its stable code and its message in either language`() {
+        Fixtures.openStore().use { store ->
+            val id = store.register(Fixtures.registration()).id
+            val zh: FieldException.Validation
+            val en: FieldException.Validation
+            try {
+                setLocale(Locale.ZH_CN)
+                zh = assertFailsWith { store.execute(id, CaseCommand.Close) }
+                setLocale(Locale.EN)
+                en = assertFailsWith { store.execute(id, CaseCommand.Close) }
+            } finally {
+                setLocale(Locale.EN)
+            }
+            assertEquals("lifecycle.case_registered", zh.code)
+            assertEquals(zh.code, en.code)
+            assertEquals("案件当前状态为“已登记”，不能结案", zh.reason)
+            assertEquals("cannot close a case that is registered", en.reason)
+            // Read through the base class, as an app's one error handler does.
+            val any: FieldException = en
+            assertEquals("lifecycle.case_registered", any.code)
+            assertEquals(en.reason, any.userMessage)
+            assertEquals(Status.REGISTERED, store.getCase(id).status)
+        }
+    }
+
+    @Test
+    fun `a negative count or index is refused with its code and writes nothing`() {
+        Fixtures.openStore().use { store ->
+            val id = store.register(Fixtures.registration()).id
+            val part = assertFailsWith<FieldException.Validation> {
+                store.execute(id, CaseCommand.RecordPart(PartInput("BRG-6309", "Bearing", quantity = -2)))
+            }
+            assertEquals("quantity", part.field)
+            assertEquals("validation.negative", part.code)
+            assertEquals("must not be negative", part.reason)
+            assertEquals(0, store.getCase(id).parts.size)
+
+            val page = assertFailsWith<FieldException.Validation> { store.listCases(ListQuery(limit = -1)) }
+            assertEquals("limit", page.field)
+            assertEquals("validation.negative", page.code)
+            val choice = assertFailsWith<FieldException.Validation> {
+                store.execute(id, CaseCommand.ResolveConflict("defect", -1))
+            }
+            assertEquals("validation.negative", choice.code)
+            val timeout = assertFailsWith<FieldException.Validation> {
+                store.sync(SyncConfig(hqUrl = "http://127.0.0.1:1", token = "t", requestTimeoutSeconds = -1), null, null)
+            }
+            assertEquals("request_timeout_seconds", timeout.field)
+            assertEquals(1L, store.summary().unsyncedChanges, "only the registration was written")
         }
     }
 

@@ -44,11 +44,11 @@ class ListTest {
 
             // Paging: 12 + 12 + 6, no row twice.
             val seen = mutableListOf<java.util.UUID>()
-            var page = store.listCases(ListQuery(limit = 12u))
+            var page = store.listCases(ListQuery(limit = 12))
             while (true) {
                 seen += page.rows.map { it.caseId }
                 val next = page.next ?: break
-                page = store.listCases(ListQuery(limit = 12u, after = next))
+                page = store.listCases(ListQuery(limit = 12, after = next))
             }
             assertEquals(ids.toSet(), seen.toSet())
             assertEquals(30, seen.size)
@@ -68,7 +68,7 @@ class ListTest {
     fun `a 200-row list call takes a few milliseconds`() {
         Fixtures.openStore().use { store ->
             repeat(220) { i -> store.register(Fixtures.registration(serial = "SN-%05d".format(i))) }
-            val query = ListQuery(limit = 200u)
+            val query = ListQuery(limit = 200)
             repeat(50) { assertEquals(200, store.listCases(query).rows.size) } // warm-up (JIT, caches)
             // Wall time, and the calling thread's CPU time, which other load on the machine does
             // not inflate (the native call runs on this thread).

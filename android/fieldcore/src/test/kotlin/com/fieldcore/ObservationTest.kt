@@ -94,7 +94,7 @@ class ObservationTest {
         }
         assertEquals(CaseSyncState.CONFLICT, view.syncState)
 
-        val resolved = phone.execute(id, CaseCommand.ResolveConflict("defect", quality.toUInt())).view
+        val resolved = phone.execute(id, CaseCommand.ResolveConflict("defect", quality)).view
         assertTrue(resolved.conflicts.none { it.field == "defect" }, "${resolved.conflicts}")
         assertEquals(Cause.DESIGN_MANUFACTURING, resolved.defect?.cause)
         phone.sync(Devices.phoneConfig, null, null)

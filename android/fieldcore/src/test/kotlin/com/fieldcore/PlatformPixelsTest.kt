@@ -50,17 +50,17 @@ class PlatformPixelsTest {
             val decoded = ImageIO.read(ByteArrayInputStream(png(640, 480)))
             val pixels = PhotoPixels(
                 rgba = rgba(decoded),
-                width = decoded.width.toUInt(),
-                height = decoded.height.toUInt(),
-                orientation = 6u,
+                width = decoded.width,
+                height = decoded.height,
+                orientation = 6,
                 takenAt = "2026-03-14T10:26:53+08:00",
             )
             val imported = store.importPhotoPixels(id, pixels, PhotoKind.DEFECT, "Scorched winding")
             assertEquals(64, imported.hash.length)
             val photo = imported.view.photos.single()
             // Orientation 6: shot with the phone turned, stored upright.
-            assertEquals(480u, photo.width)
-            assertEquals(640u, photo.height)
+            assertEquals(480, photo.width)
+            assertEquals(640, photo.height)
             assertEquals("2026-03-14T10:26:53+08:00", photo.takenAt)
             assertNull(photo.gps, "the default policy keeps no position")
 
@@ -81,16 +81,16 @@ class PlatformPixelsTest {
             val bytes = rgba(decoded)
             val imported = store.importPhotoPixels(
                 id,
-                PhotoPixels(bytes, decoded.width.toUInt(), decoded.height.toUInt()),
+                PhotoPixels(bytes, decoded.width, decoded.height),
                 PhotoKind.NAMEPLATE,
             )
-            assertEquals(800u, imported.view.photos.single().width)
+            assertEquals(800, imported.view.photos.single().width)
 
-            val short = PhotoPixels(bytes.copyOf(bytes.size - 4), 800u, 600u)
+            val short = PhotoPixels(bytes.copyOf(bytes.size - 4), 800, 600)
             assertFailsWith<FieldException.UnsupportedInput> {
                 store.importPhotoPixels(id, short, PhotoKind.NAMEPLATE)
             }
-            val badTime = PhotoPixels(bytes, 800u, 600u, takenAt = "yesterday")
+            val badTime = PhotoPixels(bytes, 800, 600, takenAt = "yesterday")
             val refused = assertFailsWith<FieldException.Validation> {
                 store.importPhotoPixels(id, badTime, PhotoKind.NAMEPLATE)
             }

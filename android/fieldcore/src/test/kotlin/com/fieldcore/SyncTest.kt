@@ -64,12 +64,12 @@ class SyncTest {
 
         val recorder = Recorder()
         val report = phone.sync(Devices.phoneConfig, recorder, null)
-        assertTrue(report.progress.pushedCases >= 1uL, "$report")
-        assertEquals(0uL, report.progress.pendingCases)
+        assertTrue(report.progress.pushedCases >= 1L, "$report")
+        assertEquals(0L, report.progress.pendingCases)
         assertTrue(recorder.updates.isNotEmpty(), "progress was reported")
         val first = recorder.updates.first()
         assertEquals(ProgressStage.SYNCING_CASES, first.stage)
-        assertNotNull(first.sync).also { assertTrue(it.rounds >= 1u) }
+        assertNotNull(first.sync).also { assertTrue(it.rounds >= 1) }
         assertTrue(recorder.updates.all { it.completed <= it.total }, "${recorder.updates}")
 
         // HQ numbers the case in the round that brings it; the number comes back to the phone in
@@ -83,12 +83,12 @@ class SyncTest {
         assertTrue(number.matches(official), official)
         assertEquals(CaseSyncState.SYNCED, view.syncState)
         assertEquals(registered.id, phone.findCase(official))
-        assertEquals(0uL, phone.summary().unsyncedChanges)
+        assertEquals(0L, phone.summary().unsyncedChanges)
 
         // A second sync with nothing new costs one round trip and moves nothing.
         val idle = phone.sync(Devices.phoneConfig, null, null)
-        assertEquals(1u, idle.progress.rounds)
-        assertEquals(0uL, idle.progress.pushedCases)
+        assertEquals(1, idle.progress.rounds)
+        assertEquals(0L, idle.progress.pushedCases)
     }
 
     @Test
@@ -101,17 +101,17 @@ class SyncTest {
         val recorder = Recorder()
         val report = phone.sync(Devices.phoneConfig, recorder, null)
         // Each photo is uploaded with its thumbnail.
-        assertEquals(4uL, report.progress.photosUploaded)
+        assertEquals(4L, report.progress.photosUploaded)
         val uploads = recorder.updates.filter { it.stage == ProgressStage.UPLOADING_PHOTOS }
-        assertEquals((1..4).map { it.toULong() }, uploads.map { it.completed })
-        assertTrue(uploads.all { it.total == 4uL }, "$uploads")
-        assertEquals(0uL, phone.summary().photosToUpload)
+        assertEquals((1..4).map { it.toLong() }, uploads.map { it.completed })
+        assertTrue(uploads.all { it.total == 4L }, "$uploads")
+        assertEquals(0L, phone.summary().photosToUpload)
 
         // The engineer's tablet receives the case, with the photos' descriptions but not their
         // bytes, until a screen asks for one.
         val tablet = Devices.tablet
         val pulled = tablet.sync(Devices.tabletConfig, null, null)
-        assertTrue(pulled.progress.pulledCases >= 1uL, "$pulled")
+        assertTrue(pulled.progress.pulledCases >= 1L, "$pulled")
         val onTablet = tablet.getCase(id)
         assertEquals(hashes.toSet(), onTablet.photos.map { it.hash }.toSet())
         assertEquals(CaseSyncState.SYNCED, onTablet.syncState)
@@ -144,12 +144,12 @@ class SyncTest {
         assertFailsWith<FieldException.Cancelled> { phone.sync(Devices.phoneConfig, listener, token) }
         token.close()
         assertEquals(CaseSyncState.SYNCED, phone.getCase(id).syncState, "the acknowledged push stays")
-        assertEquals(2uL, phone.summary().photosToUpload, "the photo and its thumbnail wait")
+        assertEquals(2L, phone.summary().photosToUpload, "the photo and its thumbnail wait")
 
         // The next sync resumes with the uploads.
         val resumed = phone.sync(Devices.phoneConfig, null, null)
-        assertEquals(2uL, resumed.progress.photosUploaded)
-        assertEquals(0uL, phone.summary().photosToUpload)
+        assertEquals(2L, resumed.progress.photosUploaded)
+        assertEquals(0L, phone.summary().photosToUpload)
     }
 
     @Test
@@ -161,7 +161,7 @@ class SyncTest {
         val caller = Thread.currentThread()
         var ranOn: Thread? = null
         val report = core.sync(Devices.phoneConfig) { ranOn = Thread.currentThread() }
-        assertTrue(report.progress.pushedCases >= 1uL)
+        assertTrue(report.progress.pushedCases >= 1L)
         assertTrue(ranOn != null && ranOn != caller, "progress came from the worker thread")
         assertEquals(CaseSyncState.SYNCED, core.case(id).syncState)
 
@@ -176,20 +176,52 @@ class SyncTest {
     }
 
     @Test
+    fun `the last sync error is still the banner after a restart`() = runBlocking<Unit> {
+        Devices.requireHq()
+        val path = java.io.File(Fixtures.tempDir(), "device.db").path
+        val wrong = Devices.phoneConfig.copy(token = "fhq_this-token-was-never-issued")
+        FieldCore.open(path, "Wang Fang").use { core ->
+            core.register(Fixtures.registration(serial = "SYNC-BANNER"))
+            val refused = runCatching { core.sync(wrong) }.exceptionOrNull()
+            assertIs<FieldException.Unauthorized>(refused)
+            assertEquals("sync.unauthorized", refused.code)
+            val failure = assertNotNull(core.syncStatus.value.lastError)
+            assertEquals("sync.unauthorized", failure.code)
+        }
+        // The app is killed and started again: the store opens with the failure it recorded.
+        FieldCore.open(path, "Wang Fang").use { core ->
+            val status = core.syncStatus.value
+            assertEquals(SyncActivity.Idle, status.activity)
+            assertNull(status.lastSuccessAt)
+            val failure = assertNotNull(status.lastError, "the banner says the last sync failed")
+            assertEquals("sync.unauthorized", failure.code)
+            assertTrue(failure.message.startsWith("refused by HQ"), failure.message)
+            try {
+                setLocale(Locale.ZH_CN)
+                val zh = assertNotNull(core.store.syncStatus().lastError)
+                assertTrue(zh.message.startsWith("总部拒绝了本设备"), zh.message)
+                assertEquals(failure.at, zh.at)
+            } finally {
+                setLocale(Locale.EN)
+            }
+        }
+    }
+
+    @Test
     fun `a wrong token is Unauthorized and an unreachable HQ is Network`() {
         Devices.requireHq()
         Fixtures.openStore().use { store ->
             store.register(Fixtures.registration(serial = "SYNC-REFUSED"))
             val wrong = Devices.phoneConfig.copy(token = "fhq_this-token-was-never-issued")
             assertFailsWith<FieldException.Unauthorized> { store.sync(wrong, null, null) }
-            assertEquals(1uL, store.summary().unsyncedChanges, "the work stays for the next sync")
+            assertEquals(1L, store.summary().unsyncedChanges, "the work stays for the next sync")
 
             // Port 1 on loopback refuses connections; one attempt, so no backoff to wait for.
-            val nowhere = SyncConfig(hqUrl = "http://127.0.0.1:1", token = "t", maxAttempts = 1u)
+            val nowhere = SyncConfig(hqUrl = "http://127.0.0.1:1", token = "t", maxAttempts = 1)
             assertFailsWith<FieldException.Network> { store.sync(nowhere, null, null) }
 
             val bad = assertFailsWith<FieldException.Validation> {
-                store.sync(Devices.phoneConfig.copy(maxAttempts = 0u), null, null)
+                store.sync(Devices.phoneConfig.copy(maxAttempts = 0), null, null)
             }
             assertEquals("max_attempts", bad.field)
         }

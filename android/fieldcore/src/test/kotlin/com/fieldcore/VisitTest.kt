@@ -63,7 +63,7 @@ class VisitTest {
                     PartInput(
                         partNumber = "BRG-6309",
                         specification = "Bearing 6309-2RS",
-                        quantity = 2u,
+                        quantity = 2,
                         oldPartKept = true,
                         oldPartSerial = "OLD-1",
                     ),
@@ -102,9 +102,9 @@ class VisitTest {
             assertTrue(File(assertNotNull(store.photoPath(nameplate.hash))).isFile)
 
             val summary = store.summary()
-            assertEquals(1uL, summary.caseCount)
-            assertEquals(6uL, summary.photosToUpload, "three photos and three thumbnails")
-            assertTrue(summary.unsyncedChanges >= 12uL)
+            assertEquals(1L, summary.caseCount)
+            assertEquals(6L, summary.photosToUpload, "three photos and three thumbnails")
+            assertTrue(summary.unsyncedChanges >= 12L)
 
             // Reopened from disk, the case reads the same.
             val again = store.getCase(id)
