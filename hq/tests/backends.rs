@@ -88,6 +88,7 @@ suites!(
     devices_may_not_write_receipts_or_hqs_return_records,
     hq_adds_the_return_containers_to_an_older_case,
     the_forms_print_as_html_and_pdf_with_the_number,
+    the_rma_commands_decide_list_and_print_in_both_languages,
 );
 
 /// The benchmark's baseline route exists only in builds with the `bench-baseline` feature

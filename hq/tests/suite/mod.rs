@@ -1990,7 +1990,7 @@ pub async fn the_admin_commands_print_in_chinese_and_in_english(backend: Backend
     let (empty, users, scan, lists, by_lang_env, id, ack, cases, show) = out;
     assert_eq!(empty.0, "没有升级事项\n");
     assert_eq!(empty.1, "no escalations\n");
-    assert_eq!(users.0, "已添加用户 liu（总部人员）\n");
+    assert_eq!(users.0, "已添加用户 liu（总部客服人员）\n");
     assert_eq!(users.1, "user zhao (engineer) added\n");
     assert_eq!(scan, "已发起 1 条逾期升级事项\n");
 

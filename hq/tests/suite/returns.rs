@@ -374,7 +374,9 @@ fn older_case(device: &mut TestDevice) -> Uuid {
     let mut tx = old.transaction();
     copy_map(&current, &automerge::ROOT, &mut tx, &automerge::ROOT, true);
     tx.commit();
-    device.outbox.insert(case, vec![old.save()]);
+    device
+        .outbox
+        .insert(case, crate::common::chunks_after(&old, &[]));
     device.docs.insert(case, old);
     case
 }
@@ -416,6 +418,9 @@ pub async fn hq_adds_the_return_containers_to_an_older_case(backend: Backend) {
             .is_err(),
         "no device makes the containers itself"
     );
+    let first = wang.exchange(&hq, &wang.request()).await;
+    assert_eq!(first.acks, vec![AckOutcome::Applied], "{first:?}");
+    wang.apply(&wang.request(), &first);
     wang.sync(&hq).await;
     let view = wang.view(case);
     assert!(view.has_returns, "HQ made them and the phone pulled them");
@@ -546,4 +551,139 @@ pub async fn the_forms_print_as_html_and_pdf_with_the_number(backend: Backend) {
         ),
         "a missing font is a clear refusal"
     );
+}
+
+/// `fieldhq rma` in both languages: the list, a refusal of the wrong role, the chain's two
+/// approvals with the number issued, `show`, and `print` as HTML and PDF.
+pub async fn the_rma_commands_decide_list_and_print_in_both_languages(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let mut wang = hq.person("wang", Role::Engineer, None).await;
+    let case = requested(&hq, &mut wang, ReturnKind::Exchange).await;
+    let case_number = wang.numbers[&case].clone();
+    let config = hq.config.storage();
+    let out_dir = tempfile::tempdir().unwrap();
+    let html_file = out_dir.path().join("forms.html");
+    let pdf_file = out_dir.path().join("forms.pdf");
+    let (html_path, pdf_path) = (html_file.clone(), pdf_file.clone());
+    let outputs = tokio::task::spawn_blocking(move || {
+        let run = |lang: &str, args: &[&str]| {
+            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fieldhq"));
+            command
+                .arg("--data")
+                .arg(&config.data_dir)
+                .args(["--lang", lang]);
+            if let Some(url) = &config.database_url {
+                command.arg("--database-url").arg(url);
+            }
+            let output = command
+                .args(args)
+                .env_remove("FIELDHQ_TIME_ZONE")
+                .output()
+                .unwrap();
+            (
+                output.status.success(),
+                String::from_utf8(output.stdout).unwrap(),
+                String::from_utf8(output.stderr).unwrap(),
+            )
+        };
+        let ok = |lang: &str, args: &[&str]| {
+            let (success, out, err) = run(lang, args);
+            assert!(success, "fieldhq {args:?}: {err}");
+            out
+        };
+        ok("en", &["user", "add", "wu", "--role", "cs-manager"]);
+        ok("zh-CN", &["user", "add", "he", "--role", "vp"]);
+        let waiting = ok("zh-CN", &["rma", "list", "--waiting-for", "cs-manager"]);
+        let refused = (
+            run("zh-CN", &["rma", "approve", &case_number, "--by", "he"]),
+            run("en", &["rma", "approve", &case_number, "--by", "he"]),
+        );
+        let review = ok("en", &["rma", "approve", &case_number, "--by", "wu"]);
+        let approve = ok("zh-CN", &["rma", "approve", &case_number, "--by", "he"]);
+        let number = approve
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("已发放退货编号（RMA）"))
+            .map(str::to_owned)
+            .unwrap_or_default();
+        let show = ok("en", &["rma", "show", &number]);
+        let listed = ok("en", &["rma", "list", "--json"]);
+        let html = ok(
+            "zh-CN",
+            &[
+                "rma",
+                "print",
+                &number,
+                "--out",
+                html_path.to_str().unwrap(),
+            ],
+        );
+        let pdf = ok(
+            "en",
+            &[
+                "rma",
+                "print",
+                &number,
+                "--format",
+                "pdf",
+                "--out",
+                pdf_path.to_str().unwrap(),
+            ],
+        );
+        let no_font = run(
+            "zh-CN",
+            &[
+                "rma",
+                "print",
+                &number,
+                "--format",
+                "pdf",
+                "--font",
+                "/nonexistent.ttf",
+            ],
+        );
+        (
+            waiting, refused, review, approve, number, show, listed, html, pdf, no_font,
+        )
+    })
+    .await
+    .unwrap();
+    let (waiting, refused, review, approve, number, show, listed, html, pdf, no_font) = outputs;
+    assert!(
+        waiting.contains("待审批") && waiting.contains("客户服务部经理"),
+        "{waiting}"
+    );
+    assert!(waiting.ends_with("1 条退换货\n"), "{waiting}");
+    let ((zh_ok, _, zh_err), (en_ok, _, en_err)) = refused;
+    assert!(!zh_ok && !en_ok);
+    assert!(zh_err.contains("总部拒绝了错误角色的审批"), "{zh_err}");
+    assert!(
+        en_err.contains("approval by the wrong role refused at HQ"),
+        "{en_err}"
+    );
+    assert!(
+        review.starts_with("step review of return request"),
+        "{review}"
+    );
+    assert!(review.contains("approved by wu"), "{review}");
+    assert!(approve.contains("已由 he 批准"), "{approve}");
+    assert!(
+        number.starts_with('R') && number.ends_with("-0001"),
+        "{approve}"
+    );
+    assert!(show.contains("Return, exchange and repair slip"), "{show}");
+    assert!(show.contains(&number), "{show}");
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed[0]["rma_number"], number.as_str());
+    assert_eq!(listed[0]["state"], "awaiting_goods");
+    assert!(html.contains(html_file.to_str().unwrap()), "{html}");
+    let html = std::fs::read_to_string(&html_file).unwrap();
+    assert!(html.contains("产品退换维修单") && html.contains(&number));
+    assert!(
+        pdf.starts_with(&format!("the forms of {number} written to")),
+        "{pdf}"
+    );
+    assert!(std::fs::read(&pdf_file).unwrap().starts_with(b"%PDF"));
+    let (font_ok, _, font_err) = no_font;
+    assert!(!font_ok);
+    assert!(font_err.contains("找不到含中文字形的字体"), "{font_err}");
 }
