@@ -288,7 +288,7 @@ enum UserCommand {
     /// Create a user.
     Add {
         name: String,
-        /// engineer, technician or hq-staff.
+        /// engineer, technician, hq-staff, cs-manager, vp, quality or warehouse.
         #[arg(long)]
         role: String,
         /// The repair center of a technician.
