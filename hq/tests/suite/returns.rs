@@ -490,6 +490,22 @@ pub async fn the_forms_print_as_html_and_pdf_with_the_number(backend: Backend) {
         assert!(status.is_success(), "{status}");
     }
 
+    // Taken in: re-inspection is due within 5 days, overdue only after them.
+    let overdue_at = |at: chrono::DateTime<chrono::FixedOffset>| ReturnFilter {
+        reinspection_overdue_at: Some(at.timestamp()),
+        ..Default::default()
+    };
+    let listed = returns::list(hq.storage(), overdue_at(t0() + chrono::Duration::days(5)))
+        .await
+        .unwrap();
+    assert!(listed.is_empty(), "{listed:?}");
+    let listed = returns::list(hq.storage(), overdue_at(t0() + chrono::Duration::days(6)))
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].state, "awaiting_inspection");
+    assert_eq!(listed[0].units_received, 2);
+
     let detail = returns::detail(hq.storage(), &number).await.unwrap();
     assert_eq!(detail.case_id, case);
     let blobs = fieldhq::blobs::BlobStore::reader(&hq.config.data_dir);
