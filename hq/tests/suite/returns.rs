@@ -217,7 +217,7 @@ pub async fn a_rejection_ends_the_request_and_the_requester_sees_why(backend: Ba
 /// Many cases approved at once by several HQ sessions: the month's numbers are 1..=N, none
 /// missing and none twice.
 pub async fn rma_numbers_are_gap_free_under_concurrent_approvals(backend: Backend) {
-    const CASES: usize = 12;
+    const CASES: usize = 24;
     let hq = TestHq::start(backend).await;
     approvers(&hq).await;
     let mut wang = hq.person("wang", Role::Engineer, None).await;
