@@ -13,6 +13,10 @@
 //!
 //! The Kotlin mappings are in `bindings/uniffi.toml`. A malformed string from Swift or Python
 //! is refused as [`FieldError::Validation`] naming the type, before the call runs.
+//!
+//! Counts (quantities, units, months) cross as `i64`, since Kotlin and Swift have no idiomatic
+//! unsigned type: [`count_in`] refuses a negative one with `FieldError.Validation` naming the
+//! field, and [`count_out`] widens the core's `u32` without loss.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use uuid::Uuid;
@@ -81,6 +85,25 @@ pub fn parse_timestamp(text: &str) -> Result<Timestamp, FieldError> {
         })
 }
 
+/// A count the app passes in, as the core's `u32`: a negative one (or one past `u32::MAX`) is
+/// refused with `FieldError.Validation` naming `field`, in the `setLocale` language.
+pub fn count_in(field: &'static str, value: i64) -> Result<u32, FieldError> {
+    let refused = |reason| fieldcore::Error::Validation { field, reason }.into();
+    if value < 0 {
+        return Err(refused(fieldcore::Invalid::Negative));
+    }
+    u32::try_from(value).map_err(|_| {
+        refused(fieldcore::Invalid::TooMany {
+            max: u32::MAX as usize,
+        })
+    })
+}
+
+/// A count of the core's, as the app reads it: every `u32` fits an `i64`.
+pub fn count_out(value: u32) -> i64 {
+    i64::from(value)
+}
+
 pub fn parse_case_id(text: &str) -> Result<CaseId, FieldError> {
     text.trim()
         .parse::<Uuid>()
@@ -127,6 +150,23 @@ mod tests {
             parse_timestamp("2026-11-23T09:30:00").is_err(),
             "an offset is required"
         );
+    }
+
+    #[test]
+    fn counts_refuse_negatives_and_round_trip() {
+        assert_eq!(count_in("quantity", 0).unwrap(), 0);
+        assert_eq!(count_in("quantity", 7).unwrap(), 7);
+        assert_eq!(count_out(u32::MAX), 4_294_967_295);
+        assert_eq!(count_in("quantity", count_out(u32::MAX)).unwrap(), u32::MAX);
+        assert!(matches!(
+            count_in("quantity", -1),
+            Err(FieldError::Validation { field, reason })
+                if field == "quantity" && reason == "must not be negative"
+        ));
+        assert!(matches!(
+            count_in("quantity", i64::from(u32::MAX) + 1),
+            Err(FieldError::Validation { field, .. }) if field == "quantity"
+        ));
     }
 
     #[test]
