@@ -52,7 +52,7 @@ check "the shipped API has no test hook unless asked" \
     bash -c "! grep -q 'panicForTest' '$ios/Sources/FieldCore/AsyncFieldStore.swift'"
 
 # Dates, timestamps and ids are the Swift types of FieldTypes.swift (bindings/uniffi.toml), and
-# the observation, query and conflict types the layer builds on are generated.
+# the observation, query, conflict and return types the layer builds on are generated.
 check "Timestamp is FieldTimestamp" grep -q 'public typealias Timestamp = FieldTimestamp' "$generated"
 check "LocalDate is FieldDate" grep -q 'public typealias LocalDate = FieldDate' "$generated"
 check "CaseId is UUID" grep -q 'public typealias CaseId = UUID' "$generated"
@@ -60,7 +60,9 @@ check "FieldTypes.swift declares FieldTimestamp, FieldDate, CaseIdWire" \
     bash -c "grep -q 'struct FieldTimestamp' '$types' && grep -q 'struct FieldDate' '$types' && grep -q 'enum CaseIdWire' '$types'"
 for generated_type in 'protocol StoreObserver' 'struct SyncStatus' 'enum SyncActivity' \
     'struct SyncFailure' 'enum ConflictDecision' 'struct CaseCounts' 'enum ListSort' \
-    'protocol LogSink' 'enum LogLevel'; do
+    'protocol LogSink' 'enum LogLevel' 'struct CaseReturn' 'struct ReturnReceipt' 'struct RaisedCheck' \
+    'enum ReceivingCheck' 'enum ReturnState' 'struct ReturnRequest' 'struct ReceiptInput' \
+    'enum InspectionResult'; do
     check "generated: $generated_type" grep -qE "public $generated_type\b" "$generated"
 done
 check "the layer's events and errors are Sendable / LocalizedError" \

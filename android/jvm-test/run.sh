@@ -2,11 +2,13 @@
 # The Kotlin tests of android/fieldcore on a plain JVM, against the host build of the library:
 # generated Kotlin + the Kotlin layer + the tests, compiled with kotlinc, run with JUnit 5.
 # Installs what it needs when missing (JNA and JUnit 5 from Debian, kotlinc from npm), so it
-# runs on a fresh machine of the project's kind. SyncTest syncs with a real HQ (the fieldhq
-# binary, debug build) that this script starts on a free loopback port with a fresh data
-# folder, one engineer and two enrolled devices, and stops on exit. bindings/build-host.sh
-# builds the library, uniffi-bindgen and fieldhq in one cargo command shared with the other
-# steps of tests/run.sh; kotlinc runs again only when a source it compiles has changed.
+# runs on a fresh machine of the project's kind. SyncTest and ReturnsTest sync with a real HQ
+# (the fieldhq binary, debug build) that this script starts on a free loopback port with a fresh
+# data folder, one engineer with two enrolled devices, a warehouse receiver with one, and the
+# return approvers (ReturnsTest runs the binary on that folder to approve), and stops on exit.
+# bindings/build-host.sh builds the library, uniffi-bindgen and fieldhq in one cargo command
+# shared with the other steps of tests/run.sh; kotlinc runs again only when a source it
+# compiles has changed.
 # Ends with "kotlin: N passed, M failed".
 # FIELDCORE_FFI_LIB=target/release-ffi/libfieldcore_ffi.so runs the same tests against another
 # build of the library (the shipped release one, for the list timing); it has no test hooks, so
@@ -119,11 +121,18 @@ stop_hq() {
     rm -rf "$hq_data"
 }
 trap stop_hq EXIT
+# ReturnsTest adds the warehouse's receiver with a tablet, and the return approval chain's
+# customer-service manager and vice president, who decide at HQ through this binary.
 "$hq" --data "$hq_data" --log warn user add "Wang Fang" --role engineer >/dev/null
-enrol() { "$hq" --data "$hq_data" --log warn device enrol "Wang Fang" --label "$1" | sed -nE 's/^token +//p'; }
-phone_token="$(enrol phone)"
-tablet_token="$(enrol tablet)"
-[[ -n $phone_token && -n $tablet_token ]] || { echo "fieldhq printed no device token" >&2; exit 1; }
+"$hq" --data "$hq_data" --log warn user add "Zhou Qiang" --role warehouse >/dev/null
+"$hq" --data "$hq_data" --log warn user add "Li Na" --role cs-manager >/dev/null
+"$hq" --data "$hq_data" --log warn user add "Chen Gang" --role vp >/dev/null
+enrol() { "$hq" --data "$hq_data" --log warn device enrol "$1" --label "$2" | sed -nE 's/^token +//p'; }
+phone_token="$(enrol "Wang Fang" phone)"
+tablet_token="$(enrol "Wang Fang" tablet)"
+warehouse_token="$(enrol "Zhou Qiang" warehouse-tablet)"
+[[ -n $phone_token && -n $tablet_token && -n $warehouse_token ]] ||
+    { echo "fieldhq printed no device token" >&2; exit 1; }
 coproc HQ { exec "$hq" --data "$hq_data" --log warn serve --addr 127.0.0.1:0 2>"$hq_data/serve.log"; }
 hq_pid=$HQ_PID
 hq_url=""
@@ -143,6 +152,7 @@ report="$out/junit.txt"
 set +e
 RUST_BACKTRACE=0 FIELDCORE_TEST_HOOKS=$hooks FIELDCORE_BENCH_OUT="$out/list-bench.txt" \
     FIELDCORE_HQ_URL="$hq_url" FIELDCORE_HQ_TOKEN="$phone_token" FIELDCORE_HQ_TOKEN_TABLET="$tablet_token" \
+    FIELDCORE_HQ_TOKEN_WAREHOUSE="$warehouse_token" FIELDCORE_HQ_BIN="$hq" FIELDCORE_HQ_DATA="$hq_data" \
     java -Djna.library.path="$(dirname "$lib")" -Djna.nosys=false \
     -cp "$run_cp" org.junit.platform.console.ConsoleLauncher \
     --disable-banner --disable-ansi-colors --details=tree \

@@ -183,6 +183,67 @@ def test_sync_surface():
     assert store.get_case(view.id).sync_state == fc.CaseSyncState.PENDING
 
 
+def test_return_request_and_receipt_checks():
+    store = open_store()
+    case_id = store.register(registration(serial="RMA-PY-1")).id
+    item = fc.ReturnItem(model="YE3-132M-4", serial="RMA-PY-1", quantity=1,
+                         reason="Burnt winding", fault="Insulation failure")
+    request = fc.ReturnRequest(kind=fc.ReturnKind.RETURN, items=[item], freight=fc.Freight.COMPANY,
+                               why_not_on_site="The stator must be rewound at the factory",
+                               window_override=None)
+    # Bought 2026-06-01 in the home region: outside the one-month window without a reason.
+    try:
+        store.execute(case_id, fc.CaseCommand.REQUEST_RETURN(request=request))
+    except fc.FieldError.Validation as e:
+        assert e.field == "window_override", e
+        assert "outside the return window" in e.reason, e.reason
+    else:
+        raise AssertionError("a request outside the window was accepted without a reason")
+    request.window_override = "Goodwill for a key account"
+    result = store.execute(case_id, fc.CaseCommand.REQUEST_RETURN(request=request))
+    (asked,) = result.view.returns
+    assert asked.id == result.entry_id, (asked.id, result.entry_id)
+    assert asked.state == fc.ReturnState.AWAITING_APPROVAL, asked.state
+    assert asked.waiting_for == fc.ChainStep(step="review", role="cs_manager"), asked.waiting_for
+    assert not asked.window.within and asked.window.months == 1, asked.window
+    assert asked.rma is None and asked.units == 1
+
+    # Goods typed with a number this device has no record of, loose, unlabelled, unmarked.
+    receipt = fc.ReceiptInput(
+        rma_number="R2612-0001", counted=[fc.CountedItem(model="YE3-132M-4", serial=None, quantity=2)],
+        packing=fc.Packing.LOOSE, labelled=False, sorted=False, defect_marked=False, photos=[],
+        notes=[fc.CheckNote(check=fc.ReceivingCheck.D, note="Carton crushed", photo=None)],
+        outcome=fc.ReceiptOutcome.ACCEPTED, refusal_reason=None)
+    view = store.execute(case_id, fc.CaseCommand.RECEIVE_RETURN(receipt=receipt)).view
+    assert view.returns[0].receipts == []
+    (unmatched,) = view.unmatched_receipts
+    checks = {c.check: c for c in unmatched.checks}
+    assert list(checks) == [fc.ReceivingCheck.A, fc.ReceivingCheck.C, fc.ReceivingCheck.D,
+                            fc.ReceivingCheck.G], list(checks)
+    assert checks[fc.ReceivingCheck.A].reasons == [
+        "no record of RMA number R2612-0001 here (HQ confirms it at sync)"], checks[fc.ReceivingCheck.A]
+    assert checks[fc.ReceivingCheck.D].reasons == []
+    assert [n.note for n in checks[fc.ReceivingCheck.D].notes] == ["Carton crushed"]
+    assert unmatched.units == 2
+    fc.set_locale(fc.Locale.ZH_CN)
+    try:
+        zh = store.get_case(case_id).unmatched_receipts[0].checks[0]
+    finally:
+        fc.set_locale(fc.Locale.EN)
+    assert zh.title == "A 无退货编号或无该编号记录", zh.title
+    assert zh.reasons == ["本设备没有退货编号 R2612-0001 的记录（同步后由总部核对）"], zh.reasons
+
+    # A negative count is refused before the call reaches the case.
+    receipt.counted = [fc.CountedItem(model="YE3-132M-4", serial=None, quantity=-1)]
+    try:
+        store.execute(case_id, fc.CaseCommand.RECEIVE_RETURN(receipt=receipt))
+    except fc.FieldError.Validation as e:
+        assert e.field == "quantity", e
+    else:
+        raise AssertionError("a negative quantity was accepted")
+    assert len(store.get_case(case_id).unmatched_receipts) == 1
+
+
 def test_list_timing():
     store = open_store()
     for i in range(200):
@@ -200,7 +261,7 @@ def test_list_timing():
 def main():
     tests = [test_register_and_list, test_commands_and_view,
              test_deadline_records_and_history_in_chinese, test_warranty_check, test_errors,
-             test_sync_surface, test_list_timing]
+             test_sync_surface, test_return_request_and_receipt_checks, test_list_timing]
     passed = failed = 0
     for test in tests:
         try:

@@ -8,6 +8,8 @@ use fieldcore::{Charge, ConfirmationInput, DefectInput, FactsUpdate, Outcome};
 use crate::convert::{self, LocalDate, Timestamp};
 use crate::error::FieldError;
 use crate::model::{FactsCorrection, PartInput};
+use crate::returns::{ReceiptAmendment, ReceiptInput, ReturnRequest};
+use fieldcore::InspectionResult;
 
 /// A command on a case. Each is checked against the case and the rules first; a refused
 /// command changes nothing and throws `FieldError.Validation` (with the field) or
@@ -120,6 +122,47 @@ pub enum CaseCommand {
         to: String,
         reason: String,
     },
+    /// Requests a return or exchange (产品退换维修单), checking the return window; HQ's approval
+    /// chain decides it and issues the RMA number, which arrives with a sync
+    /// (`CaseView.returns`). The request's id is `CommandResult.entry_id`.
+    RequestReturn {
+        request: ReturnRequest,
+    },
+    /// Records returned goods at the door (退货产品接收单), taken in or refused (checks A–D
+    /// only). Works offline; the receipt's id is `CommandResult.entry_id`.
+    ReceiveReturn {
+        receipt: ReceiptInput,
+    },
+    /// Adds to a receipt: more goods counted, checks noted, photos.
+    AmendReceipt {
+        amendment: ReceiptAmendment,
+    },
+    /// Records the re-inspection of one received unit (its serial, or its position 1, 2, …).
+    InspectReturnUnit {
+        receipt: String,
+        unit: String,
+        result: InspectionResult,
+    },
+    /// Asks HQ to approve the replenishment notice (补货通知) of an exchange; `request` is the
+    /// return's id or its RMA number.
+    RequestReplenishment {
+        request: String,
+        note: String,
+    },
+    /// The customer confirms receipt of an exchange's replacement.
+    ConfirmReplacement {
+        request: String,
+        #[uniffi(default)]
+        note: String,
+    },
+    /// Records the return-analysis report (退货分析改善报告) a batch return needs.
+    RecordReturnAnalysis {
+        request: String,
+        cause: String,
+        actions: String,
+        #[uniffi(default)]
+        photos: Vec<String>,
+    },
 }
 
 impl TryFrom<CaseCommand> for Command {
@@ -181,6 +224,35 @@ impl TryFrom<CaseCommand> for Command {
             CaseCommand::HandOverFirstResponder { to_id, to, reason } => {
                 Command::HandOverFirstResponder { to_id, to, reason }
             }
+            CaseCommand::RequestReturn { request } => Command::RequestReturn(request.try_into()?),
+            CaseCommand::ReceiveReturn { receipt } => Command::ReceiveReturn(receipt.try_into()?),
+            CaseCommand::AmendReceipt { amendment } => Command::AmendReceipt(amendment.try_into()?),
+            CaseCommand::InspectReturnUnit {
+                receipt,
+                unit,
+                result,
+            } => Command::InspectReturnUnit {
+                receipt,
+                unit,
+                result,
+            },
+            CaseCommand::RequestReplenishment { request, note } => {
+                Command::RequestReplenishment { request, note }
+            }
+            CaseCommand::ConfirmReplacement { request, note } => {
+                Command::ConfirmReplacement { request, note }
+            }
+            CaseCommand::RecordReturnAnalysis {
+                request,
+                cause,
+                actions,
+                photos,
+            } => Command::RecordReturnAnalysis {
+                request,
+                cause,
+                actions,
+                photos,
+            },
         })
     }
 }

@@ -14,6 +14,8 @@
 //!   [`CancelToken`](progress::CancelToken) for long calls (photo batches and sync);
 //! - sync's records in [`sync`]: [`SyncConfig`](sync::SyncConfig) in,
 //!   [`SyncReport`](sync::SyncReport) out, and each case's [`CaseSyncState`](sync::CaseSyncState);
+//! - returns and exchanges in [`returns`]: the request and receipt forms the `CaseCommand`s
+//!   take, and each return of a case (`CaseView.returns`) with its checks A–G;
 //! - one error, [`FieldError`](error::FieldError), mapped from the core's in one place;
 //! - dates, timestamps and case ids as strings on the wire, and counts, sizes and indexes as
 //!   signed numbers (no `UInt`/`ULong` in Kotlin), converted in [`convert`] only.
@@ -34,6 +36,7 @@ pub mod model;
 pub mod observe;
 pub mod photos;
 pub mod progress;
+pub mod returns;
 pub mod store;
 pub mod sync;
 pub mod view;

@@ -10,6 +10,7 @@ use fieldcore::{
 
 use crate::convert::{self, CaseId, LocalDate, Timestamp};
 use crate::model::{CaseAction, Milestone, PartInput, Registration, WarrantyRule};
+use crate::returns::{CaseReturn, ReturnReceipt};
 use fieldcore::CaseSyncState;
 
 /// The 三包 decision with the rule, the dates it used and an explanation a customer can be shown,
@@ -488,6 +489,18 @@ pub struct CaseView {
     pub trip_approved: bool,
     /// Every handover of the first responder, oldest first.
     pub handovers: Vec<Handover>,
+    /// The case's returns and exchanges (退换货), oldest request first.
+    #[uniffi(default)]
+    pub returns: Vec<CaseReturn>,
+    /// Receipts that belong to no return here: goods without an RMA number while not exactly
+    /// one return waits for goods, or with a number this device has no record of yet (check
+    /// A; the receipt moves to its return when a sync brings HQ's record).
+    #[uniffi(default)]
+    pub unmatched_receipts: Vec<ReturnReceipt>,
+    /// Whether returns can be recorded on the case: a case registered before returns existed
+    /// gets what they need from HQ (until then return commands are refused).
+    #[uniffi(default)]
+    pub has_returns: bool,
     pub updated_at: Timestamp,
     /// What a newer version of the app wrote that this one does not know; empty normally.
     pub unknown: Vec<UnknownContent>,
@@ -593,6 +606,7 @@ impl CaseView {
         let status_text = v.status.current.value.as_str().to_owned();
         let mut typed = typed_alternatives(&v);
         let trip_approved = v.trip_approved();
+        let now = chrono::Local::now().fixed_offset();
         CaseView {
             id: v.id,
             number: v.number,
@@ -822,6 +836,13 @@ impl CaseView {
                 action: e.action,
                 recorded,
             }),
+            returns: v
+                .returns
+                .into_iter()
+                .map(|r| CaseReturn::new(r, now))
+                .collect(),
+            unmatched_receipts: v.unmatched_receipts.into_iter().map(Into::into).collect(),
+            has_returns: v.has_returns,
             updated_at: v.updated_at,
             unknown: v.unknown,
         }

@@ -87,6 +87,45 @@ public final class AsyncFieldStore: @unchecked Sendable {
         try await run { try $0.execute(caseId: id, command: command) }
     }
 
+    // Returns and exchanges (退换货): each is one `execute` of the matching `CaseCommand`; the
+    // return's state, checks A–G and deadlines are in `CaseView.returns` of the result.
+
+    /// Requests a return or exchange (产品退换维修单); HQ's approval chain decides it and the RMA
+    /// number arrives with a sync. The request's id is `CommandResult.entryId`.
+    @discardableResult
+    public func requestReturn(_ request: ReturnRequest, on id: CaseId) async throws -> CommandResult {
+        try await execute(.requestReturn(request: request), on: id)
+    }
+
+    /// Records returned goods at the door (退货产品接收单), offline too: checks A–G are made
+    /// against the RMA numbers this device holds, and again when a sync brings more.
+    @discardableResult
+    public func receiveReturn(_ receipt: ReceiptInput, on id: CaseId) async throws -> CommandResult {
+        try await execute(.receiveReturn(receipt: receipt), on: id)
+    }
+
+    @discardableResult
+    public func amendReceipt(_ amendment: ReceiptAmendment, on id: CaseId) async throws -> CommandResult {
+        try await execute(.amendReceipt(amendment: amendment), on: id)
+    }
+
+    /// The re-inspection of one received unit (its serial, or its position 1, 2, …).
+    @discardableResult
+    public func inspectReturnUnit(receipt: String, unit: String, result: InspectionResult, on id: CaseId) async throws -> CommandResult {
+        try await execute(.inspectReturnUnit(receipt: receipt, unit: unit, result: result), on: id)
+    }
+
+    /// The case's returns, oldest request first.
+    public func returns(of id: CaseId) async throws -> [CaseReturn] {
+        try await view(of: id).returns
+    }
+
+    /// The role of the user working now, as HQ has it (`nil`: not known): a command the role
+    /// may not run (a receipt from an engineer's phone) then fails at once.
+    public func setRole(_ role: Role?) async throws {
+        try await run { try $0.setRole(role: role) }
+    }
+
     public func checkWarranty(_ question: WarrantyQuestion) async throws -> WarrantyDecision {
         try await run { try $0.checkWarranty(question: question) }
     }

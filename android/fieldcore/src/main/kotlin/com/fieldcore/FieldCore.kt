@@ -103,6 +103,53 @@ class FieldCore(
 
     suspend fun checkWarranty(question: WarrantyQuestion): WarrantyDecision = io { checkWarranty(question) }
 
+    // Returns and exchanges (退换货): each is one [execute] of the matching [CaseCommand]; the
+    // return's state, checks A–G and deadlines are in [CaseView.returns] of the result.
+
+    /**
+     * Requests a return or exchange (产品退换维修单). HQ's approval chain decides it and issues
+     * the RMA number, which arrives with a sync. The request's id is [CommandResult.entryId].
+     * Outside the return window without [ReturnRequest.windowOverride]:
+     * [FieldException.Validation] on `window_override`, explaining the window.
+     */
+    suspend fun requestReturn(id: UUID, request: ReturnRequest): CommandResult =
+        execute(id, CaseCommand.RequestReturn(request))
+
+    /**
+     * Records returned goods at the door (退货产品接收单), offline too: the checks A–G are made
+     * against the RMA numbers this device holds and made again when a sync brings more. The
+     * receipt's id is [CommandResult.entryId].
+     */
+    suspend fun receiveReturn(id: UUID, receipt: ReceiptInput): CommandResult =
+        execute(id, CaseCommand.ReceiveReturn(receipt))
+
+    suspend fun amendReceipt(id: UUID, amendment: ReceiptAmendment): CommandResult =
+        execute(id, CaseCommand.AmendReceipt(amendment))
+
+    /** The re-inspection of one received [unit] (its serial, or its position 1, 2, …). */
+    suspend fun inspectReturnUnit(id: UUID, receipt: String, unit: String, result: InspectionResult): CommandResult =
+        execute(id, CaseCommand.InspectReturnUnit(receipt, unit, result))
+
+    /** Asks HQ to approve the replenishment notice (补货通知) of an exchange ([request]: id or RMA number). */
+    suspend fun requestReplenishment(id: UUID, request: String, note: String): CommandResult =
+        execute(id, CaseCommand.RequestReplenishment(request, note))
+
+    /** The customer confirms receipt of an exchange's replacement. */
+    suspend fun confirmReplacement(id: UUID, request: String, note: String = ""): CommandResult =
+        execute(id, CaseCommand.ConfirmReplacement(request, note))
+
+    /** The return-analysis report (退货分析改善报告) a batch return needs before the case closes. */
+    suspend fun recordReturnAnalysis(
+        id: UUID,
+        request: String,
+        cause: String,
+        actions: String,
+        photos: List<String> = emptyList(),
+    ): CommandResult = execute(id, CaseCommand.RecordReturnAnalysis(request, cause, actions, photos))
+
+    /** The case's returns, oldest request first (a return screen's one read). */
+    suspend fun returns(id: UUID): List<CaseReturn> = case(id).returns
+
     suspend fun importPhoto(id: UUID, jpeg: ByteArray, kind: PhotoKind, caption: String = ""): PhotoImport =
         io { importPhoto(id, jpeg, kind, caption) }
 
@@ -194,6 +241,13 @@ class FieldCore(
     suspend fun summary(): StoreSummary = io { summary() }
 
     suspend fun setUser(user: String) = io { setUser(user) }
+
+    /**
+     * The role of the user working now, as HQ has it (null: not known): a command writing what
+     * the role may not write (a receipt from an engineer's phone) then fails at once with
+     * [FieldException.Unauthorized] instead of being refused at sync.
+     */
+    suspend fun setRole(role: Role?) = io { setRole(role) }
 
     /** Releases the native store; the database closes once calls in flight have finished. */
     override fun close() {
