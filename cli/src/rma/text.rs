@@ -128,7 +128,7 @@ fn steps_text(text: &mut Text, label: &str, steps: &[StepView]) {
             None => l.pick("待决定", "waiting").to_owned(),
             Some(d) => {
                 let verdict = match (d.approved, l) {
-                    (true, Locale::ZhCn) => "批准",
+                    (true, Locale::ZhCn) => "通过",
                     (false, Locale::ZhCn) => "驳回",
                     (true, Locale::En) => "approved",
                     (false, Locale::En) => "rejected",
