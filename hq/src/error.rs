@@ -57,6 +57,11 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 
+    /// An administrative decision refused, worded for the person at the command in both of
+    /// the product's languages (`Display` is the English one).
+    #[error("{en}")]
+    Refused { en: String, zh: String },
+
     /// A data folder other users may write to: HQ does not start on it.
     #[error("{0}")]
     UnsafeDataFolder(String),
@@ -96,13 +101,31 @@ impl Error {
         Error::Internal(message.into())
     }
 
+    /// A refusal in both languages.
+    pub fn refused(en: impl Into<String>, zh: impl Into<String>) -> Error {
+        Error::Refused {
+            en: en.into(),
+            zh: zh.into(),
+        }
+    }
+
+    /// The message in `locale`: a refusal's own wording, else the English message.
+    pub fn text(&self, locale: fieldcore::Locale) -> String {
+        match self {
+            Error::Refused { en, zh } => locale.pick(zh, en).clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// The HTTP status and the stable machine code of the spec's error table.
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            Error::Malformed(_) | Error::Invalid(_) => (StatusCode::BAD_REQUEST, "malformed"),
+            Error::Malformed(_) | Error::Invalid(_) | Error::Refused { .. } => {
+                (StatusCode::BAD_REQUEST, "malformed")
+            }
             Error::UnsupportedVersion(_) => (StatusCode::UPGRADE_REQUIRED, "unsupported_version"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),

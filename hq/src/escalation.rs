@@ -35,8 +35,12 @@ pub const HQ_NOTICER: &str = "HQ";
 /// Missed-deadline records go into the case's decisions, under `missed.<round>.<milestone>`.
 const MISSED_MAP: &str = "decisions";
 
-/// One record HQ writes into one case: the map (`escalations` or `approvals`), the key in it
-/// and the record's JSON.
+/// The pseudo-map of an entry that adds the return containers to a case lacking them.
+const RETURN_CONTAINERS_ENTRY: &str = "returns";
+
+/// One record HQ writes into one case: the map (`escalations`, `approvals`, `rma`, the
+/// decisions' missed deadlines, or the return containers of an older case), the key in it and
+/// the record's JSON.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HqEntry {
     pub case_id: Uuid,
@@ -80,6 +84,26 @@ impl HqEntry {
                 json,
             })
             .collect())
+    }
+
+    /// An RMA number, under `rma.<request id>`.
+    pub(crate) fn rma(case_id: Uuid, record: &fieldcore::RmaRecord) -> Result<HqEntry> {
+        Ok(HqEntry {
+            case_id,
+            map: fieldcore::RMA,
+            key: record.request.clone(),
+            json: to_json(record)?,
+        })
+    }
+
+    /// The containers of returns for a case registered before them (no key, no JSON).
+    pub(crate) fn return_containers(case_id: Uuid) -> HqEntry {
+        HqEntry {
+            case_id,
+            map: RETURN_CONTAINERS_ENTRY,
+            key: String::new(),
+            json: String::new(),
+        }
     }
 
     pub(crate) fn approval(case_id: Uuid, record: &ApprovalRecord) -> Result<HqEntry> {
@@ -369,6 +393,8 @@ fn hq_change(
             for e in entries {
                 if e.map == MISSED_MAP {
                     fieldcore::put_decision_key_json(tx, &e.key, e.json.clone())?;
+                } else if e.map == RETURN_CONTAINERS_ENTRY {
+                    fieldcore::add_return_containers(tx)?;
                 } else {
                     fieldcore::put_hq_entry(tx, e.map, &e.key, e.json.clone())?;
                 }

@@ -34,6 +34,8 @@
 //! | [`access`] | roles and who may see which case |
 //! | [`admin`] | users, devices, assignment, routing, reference data |
 //! | [`escalation`] | major incidents, batch faults, overdue cases; trip approvals |
+//! | [`returns`] | returns and exchanges: the approval chain, RMA numbers, the read model's list |
+//! | [`forms`] | the printed forms of a return, HTML and PDF (`fieldhq rma print`) |
 //! | [`read_model`] | one `case_index` row per case, from its view: lists, overdue, reindex |
 //! | [`auth`] | device tokens |
 //! | [`blobs`] | photo blobs on the filesystem |
@@ -54,6 +56,7 @@ pub mod data_dir;
 pub mod documents;
 pub mod error;
 pub mod escalation;
+pub mod forms;
 pub mod http;
 pub mod limits;
 pub mod lockout;
@@ -62,6 +65,7 @@ pub mod naive;
 pub mod numbering;
 pub mod pulls;
 pub mod read_model;
+pub mod returns;
 pub mod server;
 pub mod state;
 pub mod storage;

@@ -101,6 +101,11 @@ enum Command {
         #[command(subcommand)]
         command: TripCommand,
     },
+    /// Returns and exchanges (退换货): the approval chain, RMA numbers, printed forms.
+    Rma {
+        #[command(subcommand)]
+        command: RmaCommand,
+    },
 }
 
 /// The transport limits of `serve` (docs/operations.md); defaults are `Limits::default()`.
@@ -213,6 +218,72 @@ enum TripCommand {
 }
 
 #[derive(Subcommand)]
+enum RmaCommand {
+    /// List returns and exchanges (every filter given must hold), oldest request first.
+    List {
+        /// Only those waiting for a decision of this role (cs-manager, vp, ...).
+        #[arg(long)]
+        waiting_for: Option<String>,
+        /// awaiting_approval, rejected, awaiting_goods, awaiting_inspection,
+        /// awaiting_analysis, awaiting_replenishment, awaiting_customer, done.
+        #[arg(long)]
+        state: Option<String>,
+        /// The case (number or id).
+        #[arg(long)]
+        case: Option<String>,
+        /// The product model.
+        #[arg(long)]
+        model: Option<String>,
+        /// Only those whose re-inspection is past due.
+        #[arg(long)]
+        overdue: bool,
+        /// One JSON array instead of a table (times in Unix seconds).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve the step waiting in the case (number or id): a return request's, else a
+    /// replenishment notice's. The final approval of a request issues its RMA number.
+    Approve {
+        case: String,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Reject the step waiting in the case, with the reason the requester sees; the request
+    /// ends.
+    Reject {
+        case: String,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Print one return (by RMA number, or the latest of a case by its number or id).
+    Show {
+        number: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the forms of a return: the return/exchange/repair slip, the return receipt, the
+    /// exchange slip, with the photos' thumbnails.
+    Print {
+        /// The RMA number (or the case's number or id: its latest return).
+        number: String,
+        /// html or pdf.
+        #[arg(long, default_value = "html")]
+        format: String,
+        /// The file to write [default: <RMA number>.<format>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// A TrueType/OpenType font (or collection) with Chinese glyphs, for PDF
+        /// [default: fieldhq::forms::DEFAULT_FONTS, the first present].
+        #[arg(long)]
+        font: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum UserCommand {
     /// Create a user.
     Add {
@@ -300,10 +371,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Refusals are worded in both languages; an unknown --lang is reported by `run`.
+    let lang_env = std::env::var("LANG").ok();
+    let locale = Locale::choose(cli.lang.as_deref(), lang_env.as_deref()).unwrap_or(Locale::En);
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("fieldhq: {e}");
+            eprintln!("fieldhq: {}", e.text(locale));
             ExitCode::FAILURE
         }
     }
@@ -464,6 +538,7 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
             );
             Ok(())
         }
+        Command::Rma { command } => rma(&storage, &cli.data, command, time_zone, l).await,
         Command::Reindex => {
             let done = admin::reindex(&storage, time_zone).await?;
             println!("{}", reindexed(done.cases, l));
@@ -705,6 +780,241 @@ async fn escalation(
             Ok(())
         }
     }
+}
+
+async fn rma(
+    storage: &Storage,
+    data: &std::path::Path,
+    command: RmaCommand,
+    time_zone: chrono_tz::Tz,
+    l: Locale,
+) -> fieldhq::Result<()> {
+    use fieldhq::returns::{self, ReturnDecision, ReturnFilter};
+    match command {
+        RmaCommand::List {
+            waiting_for,
+            state,
+            case,
+            model,
+            overdue,
+            json,
+        } => {
+            let now = fieldhq::read_model::now_seconds();
+            let rows = returns::list(
+                storage,
+                ReturnFilter {
+                    waiting_for,
+                    state,
+                    rma_number: None,
+                    case,
+                    model,
+                    reinspection_overdue_at: overdue.then_some(now),
+                },
+            )
+            .await?;
+            if json {
+                let mut out = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let mut value = to_json(row)?;
+                    if let serde_json::Value::Object(object) = &mut value {
+                        object.insert(
+                            "reinspection_overdue".into(),
+                            row.reinspection_overdue(now).into(),
+                        );
+                    }
+                    out.push(value);
+                }
+                return print_json(&serde_json::Value::Array(out));
+            }
+            print!("{}", rma_table(&rows, now, time_zone, l));
+            Ok(())
+        }
+        RmaCommand::Approve { case, by, note } => {
+            let now = chrono::Local::now().fixed_offset();
+            let decided = returns::decide(
+                storage,
+                &case,
+                &by,
+                ReturnDecision::Approve { note },
+                now,
+                time_zone,
+            )
+            .await?;
+            println!("{}", decided_text(&case, &decided, l));
+            Ok(())
+        }
+        RmaCommand::Reject { case, by, reason } => {
+            let now = chrono::Local::now().fixed_offset();
+            let decided = returns::decide(
+                storage,
+                &case,
+                &by,
+                ReturnDecision::Reject { reason },
+                now,
+                time_zone,
+            )
+            .await?;
+            println!("{}", decided_text(&case, &decided, l));
+            Ok(())
+        }
+        RmaCommand::Show { number, json } => {
+            let detail = returns::detail(storage, &number).await?;
+            if json {
+                return print_json(&to_json(&detail.ret)?);
+            }
+            print!("{}", fieldhq::forms::text(&detail, time_zone, l));
+            Ok(())
+        }
+        RmaCommand::Print {
+            number,
+            format,
+            out,
+            font,
+        } => {
+            let format = fieldhq::forms::Format::parse(&format).ok_or_else(|| {
+                fieldhq::Error::refused("--format is html or pdf", "--format 须为 html 或 pdf")
+            })?;
+            let detail = returns::detail(storage, &number).await?;
+            let blobs = fieldhq::blobs::BlobStore::open(data)?;
+            let photos = fieldhq::forms::thumbnails(&detail, &blobs)?;
+            let bytes = match format {
+                fieldhq::forms::Format::Html => {
+                    fieldhq::forms::html(&detail, &photos, time_zone).into_bytes()
+                }
+                fieldhq::forms::Format::Pdf => {
+                    let font = fieldhq::forms::load_font(font.as_deref())?;
+                    fieldhq::forms::pdf(&detail, &photos, &font, time_zone)?
+                }
+            };
+            let name = detail
+                .ret
+                .rma
+                .as_ref()
+                .map(|r| r.number.clone())
+                .unwrap_or_else(|| detail.ret.id.clone());
+            let out = out.unwrap_or_else(|| PathBuf::from(format!("{name}.{}", format.as_str())));
+            std::fs::write(&out, &bytes)?;
+            let path = out.display();
+            println!(
+                "{}",
+                l.pick(
+                    format!("已将 {name} 的单据写入 {path}"),
+                    format!("the forms of {name} written to {path}")
+                )
+            );
+            Ok(())
+        }
+    }
+}
+
+/// What `fieldhq rma approve|reject` prints.
+fn decided_text(case: &str, decided: &fieldhq::returns::ReturnDecided, l: Locale) -> String {
+    let r = &decided.record;
+    let case = decided.case_number.as_deref().unwrap_or(case);
+    let step = r.step.as_deref().unwrap_or("");
+    let (what_zh, what_en) = if r.kind == "replenishment" {
+        ("补货通知", "replenishment notice")
+    } else {
+        ("退换货申请", "return request")
+    };
+    let (zh, en) = if r.approved {
+        ("批准", "approved")
+    } else {
+        ("驳回", "rejected")
+    };
+    let by = &r.by;
+    let mut text = l.pick(
+        format!(
+            "案件 {case} 的{what_zh} {} 的“{step}”步骤已由 {by} {zh}",
+            r.request
+        ),
+        format!(
+            "step {step} of {what_en} {} of case {case} {en} by {by}",
+            r.request
+        ),
+    );
+    if let Some(number) = &decided.rma_number {
+        text.push('\n');
+        text.push_str(&l.pick(
+            format!("已发放退货编号（RMA）{number}"),
+            format!("RMA number {number} issued"),
+        ));
+    }
+    text
+}
+
+/// The returns as a table, one line each.
+fn rma_table(
+    rows: &[fieldhq::returns::ReturnSummary],
+    now: i64,
+    time_zone: chrono_tz::Tz,
+    l: Locale,
+) -> String {
+    if rows.is_empty() {
+        return format!("{}\n", l.pick("没有退换货", "no returns"));
+    }
+    let widths = [11, 10, 8, 22, 12, 14, 6, 16];
+    let head = l.pick(
+        [
+            "退货编号",
+            "案件编号",
+            "类型",
+            "状态",
+            "待审批",
+            "型号",
+            "数量",
+            "申请时间",
+        ],
+        [
+            "RMA",
+            "case",
+            "kind",
+            "state",
+            "waiting for",
+            "model",
+            "units",
+            "requested",
+        ],
+    );
+    let line = |cells: &[String]| {
+        let mut out: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| label_padded(c, w))
+            .collect();
+        out.extend(cells.iter().skip(widths.len()).cloned());
+        format!("{}\n", out.join(" ").trim_end())
+    };
+    let mut out = line(&head.map(str::to_owned));
+    for r in rows {
+        let kind = match r.kind.as_str() {
+            "exchange" => l.pick("换货", "exchange"),
+            _ => l.pick("退货", "return"),
+        };
+        let state = fieldhq::forms::state_text(&r.state, l);
+        let waiting = r
+            .waiting_role
+            .as_deref()
+            .map(|role| fieldhq::forms::role_text(role, l))
+            .unwrap_or_else(|| "-".into());
+        let mut cells = vec![
+            r.rma_number.clone().unwrap_or_else(|| "-".into()),
+            r.case_number.clone(),
+            kind.to_owned(),
+            state,
+            waiting,
+            r.model.clone(),
+            r.units.to_string(),
+            local_time(r.requested_at, time_zone),
+        ];
+        if r.reinspection_overdue(now) {
+            cells.push(l.pick("复检已逾期", "RE-INSPECTION OVERDUE").to_owned());
+        }
+        out.push_str(&line(&cells));
+    }
+    out.push_str(&count(rows.len(), "条退换货", "return", "returns", l));
+    out.push('\n');
+    out
 }
 
 /// The read-model rows as JSON, each with `overdue` as of `now`.

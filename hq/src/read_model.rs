@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::changes;
 use crate::error::{Error, Result};
 use crate::numbering;
-use crate::storage::{CaseIndexRow, CaseRow, LockMode, Storage, Tx};
+use crate::storage::{CaseIndexRow, CaseRow, LockMode, ReturnSummary, Storage, Tx};
 
 /// Cases per transaction when reindexing: a batch's documents are in memory at once, and a
 /// batch holds the log lock (syncs wait) while it runs.
@@ -102,6 +102,41 @@ pub fn row_of(
     }
 }
 
+/// The read-model rows of the returns of a case (`case_returns`), from its view.
+pub fn returns_of(case_id: Uuid, case_number: &str, view: &CaseView) -> Vec<ReturnSummary> {
+    view.returns
+        .iter()
+        .map(|r| {
+            // The request's own chain first; once through, a replenishment notice waiting.
+            let waiting = r.waiting_for().map(|step| ("return", step)).or_else(|| {
+                r.replenishment_waiting().and_then(|n| {
+                    n.steps
+                        .iter()
+                        .find(|s| s.decision.is_none())
+                        .map(|s| ("replenishment", &s.step))
+                })
+            });
+            ReturnSummary {
+                case_id,
+                request: r.id.clone(),
+                case_number: case_number.to_owned(),
+                kind: r.kind.as_str().to_owned(),
+                state: r.state.as_str().to_owned(),
+                waiting_kind: waiting.map(|(k, _)| k.to_owned()),
+                waiting_step: waiting.map(|(_, s)| s.step.clone()),
+                waiting_role: waiting.map(|(_, s)| s.role.clone()),
+                rma_number: r.rma.as_ref().map(|x| x.number.clone()),
+                model: r.model().to_owned(),
+                units: i64::from(r.units()),
+                units_received: i64::from(r.units_received()),
+                units_inspected: i64::from(r.units_inspected()),
+                requested_at: r.requested.at.timestamp(),
+                reinspection_due_at: r.reinspection_due.map(|d| d.timestamp()),
+            }
+        })
+        .collect()
+}
+
 /// Writes the rows of cases whose views the caller already has (a sync holds them), with the
 /// current policies' deadlines (the caller has them too: no second read of reference data).
 pub async fn upsert_views(
@@ -132,6 +167,13 @@ pub async fn upsert_views(
         index.push(row_of(case, engineer, view, &policies.deadlines, time_zone));
     }
     tx.upsert_case_index(&index).await?;
+    // The returns of each case go with its row, from the same view.
+    let returns: Vec<ReturnSummary> = index
+        .iter()
+        .zip(cases)
+        .flat_map(|(row, (id, view))| returns_of(*id, &row.number, view))
+        .collect();
+    tx.replace_case_returns(&ids, &returns).await?;
     // Which blobs each case names goes with its row: who may read a photo follows the case.
     crate::blob_access::record_named(tx, cases).await
 }

@@ -997,8 +997,17 @@ async fn write(
     crate::read_model::upsert_views(tx, &views, policies, context.time_zone).await?;
     // Escalations follow in the same transaction: what this sync stored may raise one, and its
     // entries go out to the devices with this very response's pulls.
-    let entries = crate::escalation::raise_for_views(tx, &views, policies, &context.now).await?;
+    let mut entries =
+        crate::escalation::raise_for_views(tx, &views, policies, &context.now).await?;
     let escalated: Vec<Uuid> = entries.iter().map(|e| e.case_id).collect();
+    // A case registered before returns existed gets their containers from HQ, the one writer
+    // that cannot race itself, so its devices can record returns once they pull them.
+    entries.extend(
+        views
+            .iter()
+            .filter(|(_, view)| !view.has_returns)
+            .map(|(id, _)| crate::escalation::HqEntry::return_containers(*id)),
+    );
     let escalation_seq = crate::escalation::write_entries(
         tx,
         &context.hq_actor,

@@ -182,6 +182,11 @@ pub trait Tx: Send {
     /// have no gaps and no duplicates even under concurrent first syncs.
     async fn allocate_numbers(&mut self, month: &str, n: u32) -> Result<u32>;
 
+    /// Takes the next RMA running number of `month` (`YYMM`, the month of the final approval)
+    /// and returns it. Called under the exclusive log lock, in the transaction that writes the
+    /// number into the case, so a month's RMA numbers have no gaps and no duplicates.
+    async fn allocate_rma_number(&mut self, month: &str) -> Result<u32>;
+
     // ---- users and devices
 
     async fn insert_user(
@@ -283,6 +288,10 @@ pub trait Tx: Send {
     async fn query_case_index(&mut self, query: &CaseIndexQuery) -> Result<Vec<CaseIndexRow>>;
     /// Case ids in ascending order after `after`, at most `limit`: reindexing in batches.
     async fn case_ids(&mut self, after: Option<Uuid>, limit: u32) -> Result<Vec<Uuid>>;
+    /// Replaces the return rows of each case of `cases` by `rows` (those of these cases).
+    async fn replace_case_returns(&mut self, cases: &[Uuid], rows: &[ReturnSummary]) -> Result<()>;
+    /// Every return row, or those of one RMA number, oldest request first.
+    async fn case_returns(&mut self, rma_number: Option<&str>) -> Result<Vec<ReturnSummary>>;
 
     // ---- Escalations (see crate::escalation)
 
@@ -577,6 +586,42 @@ impl CaseIndexRow {
     }
 }
 
+/// One return or exchange request of a case as the read model keeps it (`case_returns`),
+/// for `fieldhq rma list`: where it stands, who it waits for, its RMA number.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReturnSummary {
+    pub case_id: Uuid,
+    /// The request's entry id.
+    pub request: String,
+    pub case_number: String,
+    /// `return` or `exchange`.
+    pub kind: String,
+    /// fieldcore's `ReturnState` name: `awaiting_approval`, ..., `done`.
+    pub state: String,
+    /// What waits for an HQ decision: `return` (the request's chain) or `replenishment` (a
+    /// replenishment notice of the exchange); `None` when nothing does.
+    pub waiting_kind: Option<String>,
+    pub waiting_step: Option<String>,
+    /// The role the waiting step is decided by.
+    pub waiting_role: Option<String>,
+    pub rma_number: Option<String>,
+    pub model: String,
+    pub units: i64,
+    pub units_received: i64,
+    pub units_inspected: i64,
+    /// When the request was made (Unix seconds).
+    pub requested_at: i64,
+    /// The end of the re-inspection's last day (Unix seconds), once goods were taken in.
+    pub reinspection_due_at: Option<i64>,
+}
+
+impl ReturnSummary {
+    /// Whether re-inspection is past due at `now` (Unix seconds).
+    pub fn reinspection_overdue(&self, now: i64) -> bool {
+        self.state == "awaiting_inspection" && self.reinspection_due_at.is_some_and(|d| now > d)
+    }
+}
+
 /// What `fieldhq case list` asks the read model; every filter set must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CaseIndexQuery {
@@ -589,6 +634,9 @@ pub struct CaseIndexQuery {
     pub defect_cause: Option<String>,
     pub center: Option<String>,
 }
+
+/// The columns of `case_returns` in [`ReturnSummary`]'s order, for both backends' SQL.
+pub(crate) const CASE_RETURNS_COLUMNS: &str = "case_id, request, case_number, kind, state, waiting_kind, waiting_step, waiting_role, rma_number, model, units, units_received, units_inspected, requested_at, reinspection_due_at";
 
 /// The columns of `case_index` in [`CaseIndexRow`]'s order, for both backends' SQL.
 pub(crate) const CASE_INDEX_COLUMNS: [&str; 37] = [

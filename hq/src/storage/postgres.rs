@@ -29,6 +29,7 @@ use super::{
 };
 // Read model
 use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue};
+use super::{CASE_RETURNS_COLUMNS, ReturnSummary};
 use super::{ESCALATION_SELECT, EscalationRow, NewEscalation};
 use crate::access::{Role, Scope, User};
 use crate::error::{Error, Result};
@@ -69,9 +70,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         9,
         include_str!("../../migrations/postgres/0009_case_index_working_days.sql"),
     ),
+    (
+        10,
+        include_str!("../../migrations/postgres/0010_returns.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 9;
+pub const LATEST: i64 = 10;
 
 /// Connections per HQ node; a sync holds one for its transaction only.
 const POOL_SIZE: usize = 16;
@@ -325,6 +330,19 @@ impl Tx for PgTx<'_> {
             .try_get(0)?;
         let last = u32::try_from(last).map_err(|_| Error::internal("number counter"))?;
         Ok(last + 1 - n)
+    }
+
+    async fn allocate_rma_number(&mut self, month: &str) -> Result<u32> {
+        let last: i64 = self
+            .one(
+                "INSERT INTO rma_counters (month, last) VALUES ($1, 1) \
+                 ON CONFLICT (month) DO UPDATE SET last = rma_counters.last + 1 \
+                 RETURNING last",
+                &[&month],
+            )
+            .await?
+            .try_get(0)?;
+        u32::try_from(last).map_err(|_| Error::internal("RMA number counter"))
     }
 
     async fn insert_user(
@@ -877,6 +895,78 @@ impl Tx for PgTx<'_> {
             .collect();
         let rows = self.rows(&sql, &refs).await?;
         rows.iter().map(case_index_row_of).collect()
+    }
+
+    async fn replace_case_returns(&mut self, cases: &[Uuid], rows: &[ReturnSummary]) -> Result<()> {
+        if !cases.is_empty() {
+            self.exec(
+                "DELETE FROM case_returns WHERE case_id = ANY($1)",
+                &[&cases],
+            )
+            .await?;
+        }
+        let sql = format!(
+            "INSERT INTO case_returns ({CASE_RETURNS_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        );
+        for r in rows {
+            self.exec(
+                &sql,
+                &[
+                    &r.case_id,
+                    &r.request,
+                    &r.case_number,
+                    &r.kind,
+                    &r.state,
+                    &r.waiting_kind,
+                    &r.waiting_step,
+                    &r.waiting_role,
+                    &r.rma_number,
+                    &r.model,
+                    &r.units,
+                    &r.units_received,
+                    &r.units_inspected,
+                    &r.requested_at,
+                    &r.reinspection_due_at,
+                ],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn case_returns(&mut self, rma_number: Option<&str>) -> Result<Vec<ReturnSummary>> {
+        let rows = self
+            .rows(
+                &format!(
+                    "SELECT {CASE_RETURNS_COLUMNS} FROM case_returns \
+                     WHERE $1::text IS NULL OR rma_number = $1 \
+                     ORDER BY requested_at, case_number, request"
+                ),
+                &[&rma_number],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReturnSummary {
+                    case_id: r.try_get(0)?,
+                    request: r.try_get(1)?,
+                    case_number: r.try_get(2)?,
+                    kind: r.try_get(3)?,
+                    state: r.try_get(4)?,
+                    waiting_kind: r.try_get(5)?,
+                    waiting_step: r.try_get(6)?,
+                    waiting_role: r.try_get(7)?,
+                    rma_number: r.try_get(8)?,
+                    model: r.try_get(9)?,
+                    units: r.try_get(10)?,
+                    units_received: r.try_get(11)?,
+                    units_inspected: r.try_get(12)?,
+                    requested_at: r.try_get(13)?,
+                    reinspection_due_at: r.try_get(14)?,
+                })
+            })
+            .collect()
     }
 
     async fn case_ids(&mut self, after: Option<Uuid>, limit: u32) -> Result<Vec<Uuid>> {

@@ -27,6 +27,7 @@ use super::{
 };
 // Read model
 use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue};
+use super::{CASE_RETURNS_COLUMNS, ReturnSummary};
 use super::{ESCALATION_SELECT, EscalationRow, NewEscalation};
 use crate::access::{Role, Scope, User};
 use crate::error::{Error, Result};
@@ -69,9 +70,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         9,
         include_str!("../../migrations/sqlite/0009_case_index_working_days.sql"),
     ),
+    (10, include_str!("../../migrations/sqlite/0010_returns.sql")),
 ];
 
-pub const LATEST: i64 = 9;
+pub const LATEST: i64 = 10;
 
 #[derive(Clone)]
 pub struct SqliteStorage {
@@ -391,6 +393,18 @@ impl Tx for SqliteTx<'_> {
             .query_row(params![month, n], |r| r.get(0))?;
         let last = u32::try_from(last).map_err(|_| Error::internal("number counter"))?;
         Ok(last + 1 - n)
+    }
+
+    async fn allocate_rma_number(&mut self, month: &str) -> Result<u32> {
+        let last: i64 = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO rma_counters (month, last) VALUES (?1, 1) \
+                 ON CONFLICT (month) DO UPDATE SET last = rma_counters.last + 1 \
+                 RETURNING last",
+            )?
+            .query_row(params![month], |r| r.get(0))?;
+        u32::try_from(last).map_err(|_| Error::internal("RMA number counter"))
     }
 
     async fn insert_user(
@@ -1043,6 +1057,78 @@ impl Tx for SqliteTx<'_> {
                     last_seq: from_db(last_seq)?,
                     ..row
                 })
+            })
+            .collect()
+    }
+
+    async fn replace_case_returns(&mut self, cases: &[Uuid], rows: &[ReturnSummary]) -> Result<()> {
+        let mut delete = self
+            .conn
+            .prepare_cached("DELETE FROM case_returns WHERE case_id = ?1")?;
+        for id in cases {
+            delete.execute([id.as_bytes().as_slice()])?;
+        }
+        let mut insert = self.conn.prepare_cached(&format!(
+            "INSERT INTO case_returns ({CASE_RETURNS_COLUMNS}) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+        ))?;
+        for r in rows {
+            insert.execute(params![
+                r.case_id.as_bytes().as_slice(),
+                r.request,
+                r.case_number,
+                r.kind,
+                r.state,
+                r.waiting_kind,
+                r.waiting_step,
+                r.waiting_role,
+                r.rma_number,
+                r.model,
+                r.units,
+                r.units_received,
+                r.units_inspected,
+                r.requested_at,
+                r.reinspection_due_at,
+            ])?;
+        }
+        Ok(())
+    }
+
+    async fn case_returns(&mut self, rma_number: Option<&str>) -> Result<Vec<ReturnSummary>> {
+        let raw = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {CASE_RETURNS_COLUMNS} FROM case_returns \
+                 WHERE ?1 IS NULL OR rma_number = ?1 \
+                 ORDER BY requested_at, case_number, request"
+            ))?
+            .query_map(params![rma_number], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    ReturnSummary {
+                        case_id: Uuid::nil(),
+                        request: r.get(1)?,
+                        case_number: r.get(2)?,
+                        kind: r.get(3)?,
+                        state: r.get(4)?,
+                        waiting_kind: r.get(5)?,
+                        waiting_step: r.get(6)?,
+                        waiting_role: r.get(7)?,
+                        rma_number: r.get(8)?,
+                        model: r.get(9)?,
+                        units: r.get(10)?,
+                        units_received: r.get(11)?,
+                        units_inspected: r.get(12)?,
+                        requested_at: r.get(13)?,
+                        reinspection_due_at: r.get(14)?,
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        raw.into_iter()
+            .map(|(id, mut row)| {
+                row.case_id = uuid_of(id)?;
+                Ok(row)
             })
             .collect()
     }

@@ -1,0 +1,30 @@
+-- Returns and exchanges (退换货). The RMA number (R + YYMM-NNNN) is HQ's: the last running
+-- number given out per month of the final approval ('2611' -> 42), taken in the transaction
+-- that writes the number into the case, so a month's numbers have no gap and no duplicate.
+CREATE TABLE rma_counters (
+    month TEXT PRIMARY KEY,
+    last  BIGINT NOT NULL
+);
+
+-- The read model of returns: one row per return request of a case, rewritten with the case's
+-- `case_index` row from its view, so `fieldhq rma list` needs no documents. Cases stored before
+-- get their rows from `fieldhq reindex`.
+CREATE TABLE case_returns (
+    case_id             UUID NOT NULL REFERENCES cases (case_id),
+    request             TEXT NOT NULL,
+    case_number         TEXT NOT NULL,
+    kind                TEXT NOT NULL,
+    state               TEXT NOT NULL,
+    waiting_kind        TEXT,
+    waiting_step        TEXT,
+    waiting_role        TEXT,
+    rma_number          TEXT,
+    model               TEXT NOT NULL,
+    units               BIGINT NOT NULL,
+    units_received      BIGINT NOT NULL,
+    units_inspected     BIGINT NOT NULL,
+    requested_at        BIGINT NOT NULL,
+    reinspection_due_at BIGINT,
+    PRIMARY KEY (case_id, request)
+);
+CREATE INDEX case_returns_by_rma ON case_returns (rma_number);
