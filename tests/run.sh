@@ -101,6 +101,14 @@ stop_postgres() {
 start_postgres
 step_done "PostgreSQL start"
 
+# `fieldhq rma print --format pdf` embeds a font with Chinese glyphs (ADR 0020): WenQuanYi
+# Micro Hei at its Debian path, fieldhq's first default; the HQ suite reads the PDF back with
+# pdftotext (poppler-utils).
+if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || ! command -v pdftotext >/dev/null; then
+    apt-get update && apt-get install -y fonts-wqy-microhei poppler-utils
+fi
+step_done "fonts for printed forms"
+
 # Builds the workspace-wide selection does not make: fieldhq alone, as `fieldhq serve` ships
 # (its unit tests prove the benchmark's baseline route is absent without bench-baseline), and
 # the device-only fieldctl without the demo's embedded HQ.

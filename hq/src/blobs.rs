@@ -44,6 +44,14 @@ impl BlobStore {
         Ok(BlobStore { root })
     }
 
+    /// The blob folder of `data_dir` for reading only, beside a running server (`fieldhq rma
+    /// print`): nothing is created or removed, so the server's uploads in flight are left be.
+    pub fn reader(data_dir: &Path) -> BlobStore {
+        BlobStore {
+            root: data_dir.join("blobs"),
+        }
+    }
+
     /// Refuses anything but 64 lowercase hex digits, so a name can never walk out of the
     /// folder.
     pub fn check_name(hash: &str) -> Result<()> {

@@ -598,11 +598,11 @@ pub fn thumbnails(detail: &ReturnDetail, blobs: &BlobStore) -> Result<BTreeMap<S
                     if BlobStore::check_name(candidate).is_err() {
                         continue;
                     }
-                    if let Some(bytes) = blobs.get(candidate)? {
-                        if let Some(mime) = image_type(&bytes) {
-                            found = Some(Thumbnail { mime, bytes });
-                            break;
-                        }
+                    if let Some(bytes) = blobs.get(candidate)?
+                        && let Some(mime) = image_type(&bytes)
+                    {
+                        found = Some(Thumbnail { mime, bytes });
+                        break;
                     }
                 }
                 if let Some(t) = found {
@@ -990,13 +990,16 @@ impl Layout {
                 match sizes.get(hash) {
                     Some((w, h)) => {
                         let scale = (THUMB / *w as f32).min(THUMB / *h as f32);
+                        let (w, h) = (*w as f32 * scale, *h as f32 * scale);
                         self.push(Op::Image {
                             x,
                             y: top,
-                            w: *w as f32 * scale,
-                            h: *h as f32 * scale,
+                            w,
+                            h,
                             hash: hash.clone(),
                         });
+                        // A frame, so a pale photo still shows where it is on the page.
+                        self.push(Op::Frame { x, y: top, w, h });
                     }
                     None => self.push(Op::Frame {
                         x,

@@ -875,7 +875,7 @@ async fn rma(
                 fieldhq::Error::refused("--format is html or pdf", "--format 须为 html 或 pdf")
             })?;
             let detail = returns::detail(storage, &number).await?;
-            let blobs = fieldhq::blobs::BlobStore::open(data)?;
+            let blobs = fieldhq::blobs::BlobStore::reader(data);
             let photos = fieldhq::forms::thumbnails(&detail, &blobs)?;
             let bytes = match format {
                 fieldhq::forms::Format::Html => {

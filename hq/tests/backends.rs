@@ -82,6 +82,13 @@ suites!(
     the_first_responder_is_handed_over_with_a_reason,
     a_first_responder_hq_does_not_know_is_rejected,
     hq_records_a_missed_deadline_nobody_noticed,
+    the_return_chain_is_decided_in_order_by_its_roles,
+    a_rejection_ends_the_request_and_the_requester_sees_why,
+    rma_numbers_are_gap_free_under_concurrent_approvals,
+    devices_may_not_write_receipts_or_hqs_return_records,
+    hq_adds_the_return_containers_to_an_older_case,
+    the_forms_print_as_html_and_pdf_with_the_number,
+    the_rma_commands_decide_list_and_print_in_both_languages,
 );
 
 /// The benchmark's baseline route exists only in builds with the `bench-baseline` feature

@@ -1,3 +1,9 @@
+-- The roles of returns and exchanges besides the field's and HQ staff: the customer-service
+-- manager and the vice president decide the approval chain, quality and the warehouse receive
+-- and re-inspect returned goods.
+ALTER TABLE users DROP CONSTRAINT users_role_check;
+ALTER TABLE users ADD CONSTRAINT users_role_check CHECK (role IN ('engineer', 'technician', 'hq_staff', 'cs_manager', 'vp', 'quality', 'warehouse'));
+
 -- Returns and exchanges (退换货). The RMA number (R + YYMM-NNNN) is HQ's: the last running
 -- number given out per month of the final approval ('2611' -> 42), taken in the transaction
 -- that writes the number into the case, so a month's numbers have no gap and no duplicate.

@@ -1,3 +1,20 @@
+-- The roles of returns and exchanges besides the field's and HQ staff: the customer-service
+-- manager and the vice president decide the approval chain, quality and the warehouse receive
+-- and re-inspect returned goods. SQLite cannot change a CHECK in place: the table is rebuilt
+-- (foreign keys are off while migrations run; see `migrate`).
+CREATE TABLE users_new (
+    user_id    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    role       TEXT NOT NULL CHECK (role IN ('engineer', 'technician', 'hq_staff', 'cs_manager', 'vp', 'quality', 'warehouse')),
+    -- A technician works for one repair center; nobody else has one.
+    center     TEXT CHECK ((role = 'technician') = (center IS NOT NULL)),
+    created_at INTEGER NOT NULL
+);
+INSERT INTO users_new (user_id, name, role, center, created_at)
+    SELECT user_id, name, role, center, created_at FROM users;
+DROP TABLE users;
+ALTER TABLE users_new RENAME TO users;
+
 -- Returns and exchanges (退换货). The RMA number (R + YYMM-NNNN) is HQ's: the last running
 -- number given out per month of the final approval ('2611' -> 42), taken in the transaction
 -- that writes the number into the case, so a month's numbers have no gap and no duplicate.

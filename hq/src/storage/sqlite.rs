@@ -250,6 +250,17 @@ fn configure(conn: &Connection) -> Result<()> {
 }
 
 fn migrate(conn: &mut Connection, target: i64) -> Result<()> {
+    // Foreign keys are off while migrations run, as SQLite's own procedure for rebuilding a
+    // table asks (migration 10 rebuilds `users`, which devices and cases reference); the
+    // references are checked before the commit instead. The pragma is a no-op inside a
+    // transaction, hence here.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let migrated = migrate_steps(conn, target);
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    migrated
+}
+
+fn migrate_steps(conn: &mut Connection, target: i64) -> Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let current: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if current > LATEST {
@@ -264,6 +275,14 @@ fn migrate(conn: &mut Connection, target: i64) -> Result<()> {
             tx.pragma_update(None, "user_version", version)?;
             tracing::info!(version, "sqlite migration applied");
         }
+    }
+    let broken: i64 = tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+        r.get(0)
+    })?;
+    if broken > 0 {
+        return Err(Error::internal(format!(
+            "the migration left {broken} broken references"
+        )));
     }
     tx.commit()?;
     Ok(())

@@ -21,6 +21,8 @@ use crate::common::{Backend, MONTH, TestDevice, TestHq, error_code};
 
 mod escalation;
 pub use escalation::*;
+mod returns;
+pub use returns::*;
 
 fn encode(request: &SyncRequest) -> Vec<u8> {
     fieldcore::encode_message(request).unwrap()
@@ -1365,7 +1367,7 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     };
     let storage = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(storage.schema_version().await.unwrap(), latest);
-    assert_eq!(storage.schema_version().await.unwrap(), 9);
+    assert_eq!(storage.schema_version().await.unwrap(), 10);
     drop(hq);
 
     // A fresh database, one step at a time, with data surviving the step.
@@ -1407,7 +1409,7 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     drop(v1);
     let v2 = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(v2.schema_version().await.unwrap(), latest);
-    assert_eq!(v2.schema_version().await.unwrap(), 9);
+    assert_eq!(v2.schema_version().await.unwrap(), 10);
     assert_eq!(
         v2.query_count("SELECT COUNT(*) FROM users").await.unwrap(),
         1
@@ -1447,6 +1449,20 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
             .unwrap(),
         0
     );
+    // Migration 10: the roles of the return chain may be stored; the devices of the user from
+    // before still reference it.
+    admin::add_user(&v2, "he", Role::Vp, None).await.unwrap();
+    admin::enrol_device(&v2, "wang", None).await.unwrap();
+    // Migration 10: no RMA number given out, no return rows until a reindex.
+    for table in ["rma_counters", "case_returns"] {
+        assert_eq!(
+            v2.query_count(&format!("SELECT COUNT(*) FROM {table}"))
+                .await
+                .unwrap(),
+            0,
+            "{table}"
+        );
+    }
     // Migration 8: blob access starts empty; existing cases get theirs from a reindex.
     for table in ["blob_uploads", "case_blobs"] {
         assert_eq!(
@@ -1974,7 +1990,7 @@ pub async fn the_admin_commands_print_in_chinese_and_in_english(backend: Backend
     let (empty, users, scan, lists, by_lang_env, id, ack, cases, show) = out;
     assert_eq!(empty.0, "没有升级事项\n");
     assert_eq!(empty.1, "no escalations\n");
-    assert_eq!(users.0, "已添加用户 liu（总部人员）\n");
+    assert_eq!(users.0, "已添加用户 liu（总部客服人员）\n");
     assert_eq!(users.1, "user zhao (engineer) added\n");
     assert_eq!(scan, "已发起 1 条逾期升级事项\n");
 
