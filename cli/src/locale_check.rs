@@ -291,6 +291,8 @@ fn demo_failure_samples() -> Vec<(DemoFailure, Vec<&'static str>)> {
         (DemoFailure::HqStopped, vec![]),
         (DemoFailure::NoDefectConflict, vec![]),
         (DemoFailure::NotConverged, vec![]),
+        (DemoFailure::NoRmaNumber, vec![]),
+        (DemoFailure::ReturnNotDone, vec![]),
         (
             DemoFailure::Hq("address in use".into()),
             vec!["address in use"],
@@ -302,6 +304,8 @@ fn demo_failure_samples() -> Vec<(DemoFailure, Vec<&'static str>)> {
             | DemoFailure::HqStopped
             | DemoFailure::NoDefectConflict
             | DemoFailure::NotConverged
+            | DemoFailure::NoRmaNumber
+            | DemoFailure::ReturnNotDone
             | DemoFailure::Hq(_) => {}
         }
     }
@@ -312,7 +316,7 @@ fn demo_failure_samples() -> Vec<(DemoFailure, Vec<&'static str>)> {
 #[test]
 fn every_demo_failure_reads_in_both_locales() {
     let samples = demo_failure_samples();
-    assert_eq!(samples.len(), 5, "one sample per variant");
+    assert_eq!(samples.len(), 7, "one sample per variant");
     for (failure, args) in &samples {
         check(&format!("{failure:?}"), failure, args);
         assert_eq!(failure.to_string(), failure.text(Locale::En));

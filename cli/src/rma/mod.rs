@@ -7,3 +7,5 @@ mod text;
 
 pub use commands::{return_json, run};
 pub use text::returns_text;
+#[cfg(feature = "demo")]
+pub use text::{receipt_text, return_line};
