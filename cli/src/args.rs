@@ -6,7 +6,10 @@ use std::path::PathBuf;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use fieldcore::{Cause, Channel, CustomerRequest, Market, Outcome, PhotoKind, Status};
+use fieldcore::{
+    Cause, Channel, CustomerRequest, Freight, Market, Outcome, Packing, PhotoKind, ReturnKind,
+    Status,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -23,8 +26,9 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "NAME")]
     pub user: Option<String>,
 
-    /// The user's role at HQ (engineer, technician, hq-staff) [default: $FIELDCTL_ROLE]; with
-    /// it, a command writing a field the role may not write is refused here, not at sync
+    /// The user's role at HQ (engineer, technician, hq-staff, cs-manager, vp, quality,
+    /// warehouse) [default: $FIELDCTL_ROLE]; with it, a command writing a field the role may
+    /// not write is refused here, not at sync
     #[arg(long, global = true, value_name = "ROLE")]
     pub role: Option<String>,
 
@@ -48,6 +52,10 @@ pub enum Command {
     /// Evidence photos on a case: attach, list, show and export, remove
     #[command(subcommand)]
     Photo(PhotoCommand),
+    /// Returns and exchanges (退换货, RMA): request, receive with checks A–G, re-inspect,
+    /// replenish, confirm the replacement, the analysis report, show
+    #[command(subcommand)]
+    Rma(Box<RmaCommand>),
     /// The 三包 warranty rule, without a database
     #[command(subcommand)]
     Warranty(WarrantyCommand),
@@ -237,6 +245,190 @@ pub enum CaseCommand {
         #[arg(long, value_name = "N")]
         choose: usize,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RmaCommand {
+    /// Request a return or exchange of the case's product (产品退换维修单); HQ's approval chain
+    /// decides it and issues the RMA number
+    Request(RmaRequestArgs),
+    /// Record returned goods at the door (退货产品接收单): counted, packing, checks A–G noted;
+    /// prints the checks the goods raise
+    Receive(RmaReceiveArgs),
+    /// Add to a receipt: more goods counted, checks noted, photos
+    Amend(RmaAmendArgs),
+    /// Record the re-inspection of one received unit: restocked as a customer return (客退)
+    /// or scrapped
+    Inspect(RmaInspectArgs),
+    /// Ask HQ to approve the replenishment notice (补货通知) of an exchange
+    Replenish {
+        #[command(flatten)]
+        case: CaseRef,
+        #[command(flatten)]
+        request: ReturnRef,
+        #[arg(long)]
+        note: String,
+    },
+    /// The customer confirms receipt of the replacement of an exchange
+    Replacement {
+        #[command(flatten)]
+        case: CaseRef,
+        #[command(flatten)]
+        request: ReturnRef,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Record the return-analysis report (退货分析改善报告) of a return
+    Analysis {
+        #[command(flatten)]
+        case: CaseRef,
+        #[command(flatten)]
+        request: ReturnRef,
+        /// The root cause found
+        #[arg(long)]
+        cause: String,
+        /// The corrective and preventive actions
+        #[arg(long)]
+        actions: String,
+        /// Hash of a photo on the case (repeatable)
+        #[arg(long = "photo", value_name = "HASH")]
+        photos: Vec<String>,
+    },
+    /// Show the case's returns: state and what each waits for, approvals, RMA number,
+    /// receipts with their checks, re-inspections and when they are due
+    Show(CaseRef),
+}
+
+/// Which return of the case: its RMA number or request id; the case's only return when left
+/// out.
+#[derive(Debug, Args)]
+pub struct ReturnRef {
+    /// The RMA number or the request's id [default: the case's only return]
+    #[arg(long = "request", value_name = "RMA_OR_ID")]
+    pub request: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RmaRequestArgs {
+    #[command(flatten)]
+    pub case: CaseRef,
+    #[arg(long, value_enum)]
+    pub kind: ReturnKindArg,
+    /// The product model [default: the case's model]
+    #[arg(long)]
+    pub model: Option<String>,
+    /// A unit's serial number, one unit each (repeatable) [default: the case's serial with
+    /// --qty 1]
+    #[arg(long = "serial", value_name = "SERIAL")]
+    pub serials: Vec<String>,
+    /// How many units without serial numbers
+    #[arg(long, value_name = "N", conflicts_with = "serials")]
+    pub qty: Option<u32>,
+    /// Why the goods go back
+    #[arg(long)]
+    pub reason: String,
+    /// The fault found [default: the case's fault as registered]
+    #[arg(long)]
+    pub fault: Option<String>,
+    /// Why the product cannot be fixed on site
+    #[arg(long)]
+    pub why_not_on_site: String,
+    #[arg(long, value_enum, default_value = "company")]
+    pub freight: FreightArg,
+    /// Why the request is made although it is outside the return window
+    #[arg(long, value_name = "REASON")]
+    pub override_window: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RmaReceiveArgs {
+    #[command(flatten)]
+    pub case: CaseRef,
+    /// The RMA number on the goods, scanned or typed; leave out when they carry none
+    #[arg(long = "rma", value_name = "NUMBER")]
+    pub rma_number: Option<String>,
+    /// Goods counted: model=M[,serial=S][,qty=N] (repeatable)
+    #[arg(long = "counted", value_name = "model=M[,serial=S][,qty=N]")]
+    pub counted: Vec<String>,
+    #[arg(long, value_enum, default_value = "as_required")]
+    pub packing: PackingArg,
+    /// Loose units carry no label with their return reason
+    #[arg(long)]
+    pub unlabelled: bool,
+    /// Loose units are not sorted by product
+    #[arg(long)]
+    pub unsorted: bool,
+    /// The units carry no defect marking
+    #[arg(long)]
+    pub no_defect_marking: bool,
+    #[command(flatten)]
+    pub notes: CheckNoteArgs,
+    /// Refuse the goods at the door, saying why (only for checks A–D)
+    #[arg(long, value_name = "REASON")]
+    pub refuse: Option<String>,
+}
+
+/// Checks raised by hand with their notes, and photos.
+#[derive(Debug, Args)]
+pub struct CheckNoteArgs {
+    /// A check raised by hand: LETTER=NOTE, e.g. G="no tag on the pump" (repeatable)
+    #[arg(long = "note", value_name = "LETTER=NOTE")]
+    pub notes: Vec<String>,
+    /// The photo of a noted check: LETTER=HASH (repeatable)
+    #[arg(long = "note-photo", value_name = "LETTER=HASH")]
+    pub note_photos: Vec<String>,
+    /// Hash of a photo of the goods as they arrived (repeatable)
+    #[arg(long = "photo", value_name = "HASH")]
+    pub photos: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RmaAmendArgs {
+    #[command(flatten)]
+    pub case: CaseRef,
+    #[command(flatten)]
+    pub receipt: ReceiptRef,
+    /// More goods counted: model=M[,serial=S][,qty=N] (repeatable)
+    #[arg(long = "counted", value_name = "model=M[,serial=S][,qty=N]")]
+    pub counted: Vec<String>,
+    #[command(flatten)]
+    pub notes: CheckNoteArgs,
+}
+
+/// Which receipt: its id or a prefix of it; the case's only receipt when left out.
+#[derive(Debug, Args)]
+pub struct ReceiptRef {
+    /// The receipt's id or a prefix of it [default: the case's only receipt]
+    #[arg(long = "receipt", value_name = "ID")]
+    pub receipt: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RmaInspectArgs {
+    #[command(flatten)]
+    pub case: CaseRef,
+    #[command(flatten)]
+    pub receipt: ReceiptRef,
+    /// The unit: its serial, or its position (1, 2, …) among the units received
+    #[arg(long, value_name = "SERIAL_OR_N")]
+    pub unit: String,
+    #[command(flatten)]
+    pub result: InspectResultArgs,
+    /// With --scrap: the nonconforming-product report number
+    #[arg(long, value_name = "NO", requires = "scrap")]
+    pub nonconformance: Option<String>,
+}
+
+/// Good (re-qualified, labelled 客退, restocked) or bad (scrapped).
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct InspectResultArgs {
+    /// The unit is good: re-qualified, labelled customer return (客退) and restocked here
+    #[arg(long, value_name = "LOCATION")]
+    pub restock: Option<String>,
+    /// The unit is bad: scrapped under the nonconforming-product procedure, for this reason
+    #[arg(long, value_name = "REASON")]
+    pub scrap: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -623,6 +815,56 @@ fn status_parser() -> impl TypedValueParser<Value = Status> {
 fn photo_kind_parser() -> impl TypedValueParser<Value = PhotoKind> {
     PossibleValuesParser::new(PhotoKind::ALL.map(PhotoKind::as_str))
         .try_map(|s| PhotoKind::parse(&s).ok_or("is not a photo kind"))
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum ReturnKindArg {
+    Return,
+    Exchange,
+}
+
+impl From<ReturnKindArg> for ReturnKind {
+    fn from(a: ReturnKindArg) -> ReturnKind {
+        match a {
+            ReturnKindArg::Return => ReturnKind::Return,
+            ReturnKindArg::Exchange => ReturnKind::Exchange,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum FreightArg {
+    Company,
+    Customer,
+}
+
+impl From<FreightArg> for Freight {
+    fn from(a: FreightArg) -> Freight {
+        match a {
+            FreightArg::Company => Freight::Company,
+            FreightArg::Customer => Freight::Customer,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum PackingArg {
+    AsRequired,
+    NotAsRequired,
+    Loose,
+}
+
+impl From<PackingArg> for Packing {
+    fn from(a: PackingArg) -> Packing {
+        match a {
+            PackingArg::AsRequired => Packing::AsRequired,
+            PackingArg::NotAsRequired => Packing::NotAsRequired,
+            PackingArg::Loose => Packing::Loose,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

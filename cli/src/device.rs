@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use fieldcore::{CaseId, Command, Role, Store};
+use fieldcore::{CaseId, CaseView, Command, Role, Store};
 
 use crate::error::{CliError, Result};
 use crate::output::Printer;
@@ -96,4 +96,15 @@ pub fn execute_in(store: &mut Store, id: CaseId, command: Command, out: &Printer
         message.push_str(&format!("\n{label}: {line}"));
     }
     out.case_changed(&view, applied.entry_id.as_deref(), &message, store.now())
+}
+
+/// What `command` did, worded from its audit event (its latest) in the output's language, as
+/// the case's history words it.
+pub fn event_summary(view: &CaseView, command: &Command) -> String {
+    view.events
+        .iter()
+        .rev()
+        .find(|e| e.body.action == command.name())
+        .map(|e| fieldcore::history_text(&e.body, crate::output::locale()))
+        .unwrap_or_else(|| command.name().replace('_', " "))
 }

@@ -202,6 +202,12 @@ pub enum DemoFailure {
     NoDefectConflict,
     #[error("the devices did not converge")]
     NotConverged,
+    /// HQ's final approval of the exchange issued no RMA number.
+    #[error("HQ issued no RMA number for the exchange")]
+    NoRmaNumber,
+    /// The exchange is not done after the customer confirmed the replacement.
+    #[error("the exchange is not done")]
+    ReturnNotDone,
     /// The embedded HQ refused or failed; the detail is `fieldhq::Error`'s own (English) words.
     #[error("HQ: {0}")]
     Hq(String),
@@ -224,6 +230,15 @@ impl Localized for DemoFailure {
             DemoFailure::NotConverged => l
                 .pick("各设备上的案件不一致", "the devices did not converge")
                 .into(),
+            DemoFailure::NoRmaNumber => l
+                .pick(
+                    "总部批准换货后没有签发退货编号",
+                    "HQ issued no RMA number for the exchange",
+                )
+                .into(),
+            DemoFailure::ReturnNotDone => {
+                l.pick("换货流程未完成", "the exchange is not done").into()
+            }
             DemoFailure::Hq(detail) => {
                 l.pick(format!("总部服务：{detail}"), format!("HQ: {detail}"))
             }

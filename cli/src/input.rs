@@ -2,7 +2,7 @@
 //! each failure naming the field it is about.
 
 use chrono::{DateTime, NaiveDate};
-use fieldcore::{Measurement, Timestamp};
+use fieldcore::{CheckNote, CountedItem, Measurement, ReceivingCheck, Timestamp};
 
 use crate::error::{CliError, Result};
 use crate::reason::Reason;
@@ -113,6 +113,99 @@ pub fn measurement(text: &str) -> Result<Measurement> {
     })
 }
 
+/// Goods counted at the door, written model=M[,serial=S][,qty=N] (a bare model counts one).
+/// Quantities are left to the core to bound, so a zero reads as the core words it.
+pub fn counted(text: &str) -> Result<CountedItem> {
+    const FIELD: &str = "counted";
+    let t = text.trim();
+    let bad = || CliError::invalid(FIELD, Reason::NotCounted { got: t.to_owned() });
+    if !t.contains('=') {
+        if t.is_empty() || t.contains(',') {
+            return Err(bad());
+        }
+        return Ok(CountedItem {
+            model: t.to_owned(),
+            serial: None,
+            quantity: 1,
+        });
+    }
+    let (mut model, mut serial, mut quantity) = (None, None, None);
+    for part in t.split(',') {
+        let (key, value) = part.split_once('=').ok_or_else(bad)?;
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(bad());
+        }
+        let slot = match key.trim() {
+            "model" => &mut model,
+            "serial" => &mut serial,
+            "qty" => &mut quantity,
+            _ => return Err(bad()),
+        };
+        if slot.replace(value.to_owned()).is_some() {
+            return Err(bad());
+        }
+    }
+    let quantity = match quantity {
+        Some(q) => q.parse::<u32>().map_err(|_| bad())?,
+        None => 1,
+    };
+    Ok(CountedItem {
+        model: model.ok_or_else(bad)?,
+        serial,
+        quantity,
+    })
+}
+
+/// Checks raised by hand, `LETTER=NOTE` each, and their photos, `LETTER=HASH` each: a photo
+/// goes with the first note of its letter that has none yet.
+pub fn check_notes(notes: &[String], photos: &[String]) -> Result<Vec<CheckNote>> {
+    const FIELD: &str = "notes";
+    let split = |text: &str| {
+        text.split_once('=')
+            .and_then(|(letter, rest)| {
+                let rest = rest.trim();
+                (!rest.is_empty())
+                    .then_some(())
+                    .and(ReceivingCheck::parse(letter))
+                    .map(|check| (check, rest.to_owned()))
+            })
+            .ok_or_else(|| {
+                CliError::invalid(
+                    FIELD,
+                    Reason::NotCheckNote {
+                        got: text.trim().to_owned(),
+                    },
+                )
+            })
+    };
+    let mut out = Vec::new();
+    for text in notes {
+        let (check, note) = split(text)?;
+        out.push(CheckNote {
+            check,
+            note,
+            photo: None,
+        });
+    }
+    for text in photos {
+        let (check, hash) = split(text)?;
+        let note = out
+            .iter_mut()
+            .find(|n| n.check == check && n.photo.is_none())
+            .ok_or_else(|| {
+                CliError::invalid(
+                    FIELD,
+                    Reason::PhotoWithoutNote {
+                        letter: check.letter(),
+                    },
+                )
+            })?;
+        note.photo = Some(hash);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -185,6 +278,67 @@ mod tests {
         assert!(measurement("x=abc").is_err());
         assert!(measurement("x=").is_err());
         assert!(measurement("x=.").is_err());
+    }
+
+    #[test]
+    fn counted_goods_read_model_serial_and_quantity() {
+        let c = counted("model=QJ-200,serial=P-1").unwrap();
+        assert_eq!(
+            (c.model.as_str(), c.serial.as_deref(), c.quantity),
+            ("QJ-200", Some("P-1"), 1)
+        );
+        let c = counted(" model = QJ-200 , qty = 3 ").unwrap();
+        assert_eq!(
+            (c.model.as_str(), c.serial, c.quantity),
+            ("QJ-200", None, 3)
+        );
+        assert_eq!(counted("QJ-200").unwrap().quantity, 1);
+        for bad in [
+            "",
+            "qty=2",
+            "model=QJ-200,qty=two",
+            "model=QJ-200,qty=-1",
+            "model=QJ-200,colour=red",
+            "model=QJ-200,model=Y2",
+            "model=",
+            "QJ-200,2",
+        ] {
+            let e = counted(bad).unwrap_err();
+            assert_eq!(e.field().as_deref(), Some("counted"), "{bad:?}");
+            assert!(matches!(
+                e,
+                CliError::Invalid {
+                    reason: Reason::NotCounted { .. },
+                    ..
+                }
+            ));
+        }
+    }
+
+    #[test]
+    fn check_notes_take_a_letter_and_their_photos() {
+        let notes = check_notes(
+            &["g=no tag on the pump".into(), "D=carton torn".into()],
+            &["G=abcdef".into()],
+        )
+        .unwrap();
+        assert_eq!(notes.len(), 2);
+        assert_eq!(notes[0].check, ReceivingCheck::G);
+        assert_eq!(notes[0].note, "no tag on the pump");
+        assert_eq!(notes[0].photo.as_deref(), Some("abcdef"));
+        assert_eq!(notes[1].photo, None);
+        for bad in ["H=what", "G=", "no letter", "=x"] {
+            let e = check_notes(&[bad.into()], &[]).unwrap_err();
+            assert_eq!(e.field().as_deref(), Some("notes"), "{bad:?}");
+        }
+        let e = check_notes(&[], &["G=abcdef".into()]).unwrap_err();
+        assert!(matches!(
+            e,
+            CliError::Invalid {
+                reason: Reason::PhotoWithoutNote { letter: 'G' },
+                ..
+            }
+        ));
     }
 
     #[test]

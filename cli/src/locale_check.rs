@@ -78,7 +78,18 @@ fn reason_samples() -> Vec<(Reason, Vec<&'static str>)> {
             vec!["ratio", "high"],
         ),
         (Reason::Empty, vec![]),
-        (Reason::NotRole, vec!["engineer", "technician", "hq-staff"]),
+        (
+            Reason::NotRole,
+            vec![
+                "engineer",
+                "technician",
+                "hq-staff",
+                "cs-manager",
+                "vp",
+                "quality",
+                "warehouse",
+            ],
+        ),
         (Reason::LimitOutOfRange { max: 500 }, vec!["1", "500"]),
         (
             Reason::FileUnreadable {
@@ -112,6 +123,43 @@ fn reason_samples() -> Vec<(Reason, Vec<&'static str>)> {
         (Reason::EmptyToken(TokenSource::File), vec![]),
         (Reason::EmptyToken(TokenSource::Stdin), vec![]),
         (Reason::EmptyToken(TokenSource::Flag), vec!["--token"]),
+        (
+            Reason::NotCounted {
+                got: "QJ-200,2".into(),
+            },
+            vec!["QJ-200,2", "model=", "qty="],
+        ),
+        (
+            Reason::NotCheckNote {
+                got: "H=odd smell".into(),
+            },
+            vec!["H=odd smell", "A", "G"],
+        ),
+        (
+            Reason::PhotoWithoutNote { letter: 'G' },
+            vec!["G", "--note"],
+        ),
+        (Reason::NoReturn, vec!["fieldctl rma request"]),
+        (
+            Reason::WhichReturn {
+                choices: vec!["R2612-0001".into(), "R2612-0004".into()],
+            },
+            vec!["--request", "R2612-0001", "R2612-0004"],
+        ),
+        (Reason::NoReceipt, vec!["fieldctl rma receive"]),
+        (
+            Reason::WhichReceipt {
+                choices: vec!["01a2-r1".into(), "01a2-r2".into()],
+            },
+            vec!["--receipt", "01a2-r1", "01a2-r2"],
+        ),
+        (
+            Reason::NoReceiptStartsWith {
+                prefix: "01a2ff".into(),
+            },
+            vec!["01a2ff"],
+        ),
+        (Reason::SeveralReceiptsMatch, vec![]),
     ];
     for (sample, _) in &samples {
         match sample {
@@ -133,7 +181,16 @@ fn reason_samples() -> Vec<(Reason, Vec<&'static str>)> {
             | Reason::SeveralPhotosMatch
             | Reason::TokenFileUnreadable { .. }
             | Reason::NoToken
-            | Reason::EmptyToken(_) => {}
+            | Reason::EmptyToken(_)
+            | Reason::NotCounted { .. }
+            | Reason::NotCheckNote { .. }
+            | Reason::PhotoWithoutNote { .. }
+            | Reason::NoReturn
+            | Reason::WhichReturn { .. }
+            | Reason::NoReceipt
+            | Reason::WhichReceipt { .. }
+            | Reason::NoReceiptStartsWith { .. }
+            | Reason::SeveralReceiptsMatch => {}
         }
     }
     samples
@@ -216,7 +273,7 @@ fn every_reason_reads_in_both_locales() {
     let samples = reason_samples();
     assert_eq!(
         samples.len(),
-        21,
+        30,
         "one sample per variant (three token sources)"
     );
     for (reason, args) in &samples {
@@ -234,6 +291,8 @@ fn demo_failure_samples() -> Vec<(DemoFailure, Vec<&'static str>)> {
         (DemoFailure::HqStopped, vec![]),
         (DemoFailure::NoDefectConflict, vec![]),
         (DemoFailure::NotConverged, vec![]),
+        (DemoFailure::NoRmaNumber, vec![]),
+        (DemoFailure::ReturnNotDone, vec![]),
         (
             DemoFailure::Hq("address in use".into()),
             vec!["address in use"],
@@ -245,6 +304,8 @@ fn demo_failure_samples() -> Vec<(DemoFailure, Vec<&'static str>)> {
             | DemoFailure::HqStopped
             | DemoFailure::NoDefectConflict
             | DemoFailure::NotConverged
+            | DemoFailure::NoRmaNumber
+            | DemoFailure::ReturnNotDone
             | DemoFailure::Hq(_) => {}
         }
     }
@@ -255,7 +316,7 @@ fn demo_failure_samples() -> Vec<(DemoFailure, Vec<&'static str>)> {
 #[test]
 fn every_demo_failure_reads_in_both_locales() {
     let samples = demo_failure_samples();
-    assert_eq!(samples.len(), 5, "one sample per variant");
+    assert_eq!(samples.len(), 7, "one sample per variant");
     for (failure, args) in &samples {
         check(&format!("{failure:?}"), failure, args);
         assert_eq!(failure.to_string(), failure.text(Locale::En));
@@ -325,6 +386,10 @@ fn every_field_fieldctl_names_has_a_chinese_label() {
         "limit",
         "file",
         "hash",
+        "counted",
+        "notes",
+        "request",
+        "receipt",
     ];
     for field in fields {
         let zh = field_label(field, Locale::ZhCn);

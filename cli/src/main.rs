@@ -1,8 +1,8 @@
 //! fieldctl: a field device on the command line, over the fieldcore engine. `main` parses the
 //! command line and hands it to its concern: `case` (and `warranty`), `deadline`, `photo`,
-//! `sync`, and `demo` (with the default `demo` feature).
+//! `rma`, `sync`, and `demo` (with the default `demo` feature).
 //!
-//! Modules depend one way: `main` → the concerns (`demo` → `case` → `photo`; `sync`) →
+//! Modules depend one way: `main` → the concerns (`demo` → `case` → `rma`, `photo`; `sync`) →
 //! `device` → `output` → `error`, with `args` and `input` beside them.
 
 mod args;
@@ -18,6 +18,7 @@ mod locale_check;
 mod output;
 mod photo;
 mod reason;
+mod rma;
 mod sync;
 
 use std::process::ExitCode;
@@ -65,6 +66,7 @@ fn run(cli: Cli, out: &Printer) -> Result<()> {
     match cli.command {
         Command::Case(command) => case::run(&env, *command, out),
         Command::Photo(command) => photo::run(&env, command, out),
+        Command::Rma(command) => rma::run(&env, *command, out),
         Command::Warranty(WarrantyCommand::Check(args)) => case::warranty_check(&args, out),
         Command::Deadline(DeadlineCommand::Check(args)) => deadline::check(&args, out),
         #[cfg(feature = "demo")]

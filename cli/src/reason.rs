@@ -69,6 +69,34 @@ pub enum Reason {
     NoToken,
     /// The token source named holds no token.
     EmptyToken(TokenSource),
+    /// Not `model=M[,serial=S][,qty=N]`.
+    NotCounted {
+        got: String,
+    },
+    /// Not `LETTER=TEXT` with a receiving check's letter A to G.
+    NotCheckNote {
+        got: String,
+    },
+    /// A photo for a check that has no note on the same command line.
+    PhotoWithoutNote {
+        letter: char,
+    },
+    /// The case has no return or exchange yet.
+    NoReturn,
+    /// The case has several returns; `--request` must name one.
+    WhichReturn {
+        choices: Vec<String>,
+    },
+    /// The case has no receipt of returned goods yet.
+    NoReceipt,
+    /// The case has several receipts; `--receipt` must name one.
+    WhichReceipt {
+        choices: Vec<String>,
+    },
+    NoReceiptStartsWith {
+        prefix: String,
+    },
+    SeveralReceiptsMatch,
 }
 
 /// Where `fieldctl sync` read the device token from.
@@ -119,8 +147,10 @@ impl Localized for Reason {
             Reason::Empty => l.pick("不能为空", "must not be empty").to_owned(),
             Reason::NotRole => l
                 .pick(
-                    "应为 engineer（工程师）、technician（维修中心技术员）或 hq-staff（总部人员）",
-                    "must be engineer, technician or hq-staff",
+                    "应为 engineer（工程师）、technician（维修中心技术员）、hq-staff（总部人员）、\
+                     cs-manager（客户服务部经理）、vp（主管副总经理）、quality（品保部）或 \
+                     warehouse（仓库）",
+                    "must be engineer, technician, hq-staff, cs-manager, vp, quality or warehouse",
                 )
                 .to_owned(),
             Reason::LimitOutOfRange { max } => l.pick(
@@ -167,6 +197,65 @@ impl Localized for Reason {
                 };
                 l.pick(format!("{zh} 中没有令牌"), format!("{en} holds no token"))
             }
+            Reason::NotCounted { got } => l.pick(
+                format!("应为 model=型号[,serial=出厂编号][,qty=数量]，如 model=QJ-200,qty=2，实际为“{got}”"),
+                format!(
+                    "expected model=M[,serial=S][,qty=N] such as model=QJ-200,qty=2, got \"{got}\""
+                ),
+            ),
+            Reason::NotCheckNote { got } => l.pick(
+                format!("应为 检查项字母=内容，字母为 A 到 G，如 G=无故障标签，实际为“{got}”"),
+                format!(
+                    "expected LETTER=TEXT with a check letter A to G, such as G=no defect tag, \
+                     got \"{got}\""
+                ),
+            ),
+            Reason::PhotoWithoutNote { letter } => l.pick(
+                format!("检查项 {letter} 有照片但没有说明：请同时给出 --note {letter}=说明"),
+                format!("check {letter} has a photo but no note: give --note {letter}=TEXT too"),
+            ),
+            Reason::NoReturn => l
+                .pick(
+                    "本案件还没有退换货申请；请先用 fieldctl rma request 申请",
+                    "the case has no return or exchange yet; request one with fieldctl rma request",
+                )
+                .to_owned(),
+            Reason::WhichReturn { choices } => l.pick(
+                format!(
+                    "本案件有多个退换货申请，请用 --request 指定其一：{}",
+                    choices.join("、")
+                ),
+                format!(
+                    "the case has several returns; name one with --request: {}",
+                    choices.join(", ")
+                ),
+            ),
+            Reason::NoReceipt => l
+                .pick(
+                    "本案件还没有退货接收记录；请先用 fieldctl rma receive 接收",
+                    "the case has no receipt of returned goods yet; record one with fieldctl rma receive",
+                )
+                .to_owned(),
+            Reason::WhichReceipt { choices } => l.pick(
+                format!(
+                    "本案件有多张接收单，请用 --receipt 指定其一：{}",
+                    choices.join("、")
+                ),
+                format!(
+                    "the case has several receipts; name one with --receipt: {}",
+                    choices.join(", ")
+                ),
+            ),
+            Reason::NoReceiptStartsWith { prefix } => l.pick(
+                format!("本案件没有编号以 {prefix} 开头的接收单"),
+                format!("no receipt of this case starts with {prefix}"),
+            ),
+            Reason::SeveralReceiptsMatch => l
+                .pick(
+                    "与本案件的多张接收单相符；请多给出几位编号",
+                    "matches several receipts of this case; give more of the id",
+                )
+                .to_owned(),
         }
     }
 }

@@ -1285,6 +1285,24 @@ fn the_main_job_syncs_a_conflicting_case_through_an_embedded_hq() {
         "hq desk shows 1 conflict(s)",
         "show the same case: yes; conflicts left: 0",
         "Status      closed",
+        // The exchange of a pump: approvals at HQ, the RMA number, the warehouse's receipt
+        // with its check, the re-inspection and its due time, the replacement, the close.
+        "7. A pump at another customer cannot be fixed on site",
+        "    phone: request_return: exchange requested: 1 × QJ-200 → warranty_decided",
+        "    HQ: zhao.min (cs_manager) approved the exchange request at the review step",
+        "    HQ: liu.yang (vp) approved the exchange request at the approve step",
+        "    HQ issued the RMA number R",
+        "    phone now shows the RMA number R",
+        "    warehouse tablet: receive_return: goods received for R",
+        "      G no defect marking at all\n        raised by: no defect marking\n        note: No defect tag on the pump",
+        " · awaiting_inspection · re-inspection due ",
+        "    warehouse tablet: inspect_return_unit: unit QJ200-2609-0042 re-inspected: bad, scrapped as nonconforming",
+        "    phone: request_replenishment: replenishment notice requested",
+        "    HQ: zhao.min (cs_manager) approved the replenishment notice at the approve step",
+        "    phone: confirm_replacement: customer confirmed receipt of the replacement",
+        "    phone: close: closed → closed\n",
+        "12. Converged: phone, warehouse tablet and HQ desk show the same exchange: yes; exchange R",
+        " done\n  Exchange R",
     ] {
         assert!(text.contains(want), "{want:?} missing from\n{text}");
     }

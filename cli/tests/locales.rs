@@ -659,11 +659,36 @@ fn the_main_job_narrates_in_chinese_when_lang_says_so() {
         "    总部工作台显示 1 处冲突",
         "    手机：结案：已结案 → 已结案",
         "6. 数据一致性检查：手机、平板和总部工作台显示的案件是否相同：是；剩余冲突：0",
+        "7. 另一位客户的水泵无法在现场修复：服务工程师在手机上申请换货并同步",
+        "    总部用户：客户服务部经理 zhao.min，主管副总经理 liu.yang；仓库 sun.li（仓库平板）",
+        "    手机：申请退换货：申请换货：QJ-200 1 台 → 已判定三包",
+        "    总部：客户服务部经理 zhao.min 审核换货申请：通过",
+        "    总部：主管副总经理 liu.yang 批准换货申请：通过",
+        "    总部签发退货编号 R",
+        "    仓库平板：退货接收：退货接收 R",
+        "      G 无任何故障标识\n        原因：无故障标识\n        说明：",
+        " · 待复检 · 复检期限 ",
+        "    仓库平板：退货复检：复检 QJ200-2609-0042：不合格，按不合格品程序报废",
+        "    总部：客户服务部经理 zhao.min 批准补货通知：通过",
+        "    手机：客户确认收到换货：客户确认收到换货",
+        "12. 数据一致性检查：手机、仓库平板和总部工作台显示的换货案件是否相同：是；换货 R",
+        " 已完成\n  换货 R",
         "\n数据库：",
     ] {
         assert!(text.contains(want), "{want:?} missing from\n{text}");
     }
-    for english in ["synced", "conflict(s)", "Converged", "phone:", "database:"] {
+    for english in [
+        "synced",
+        "conflict(s)",
+        "Converged",
+        "phone:",
+        "database:",
+        "warehouse tablet",
+        "raised by",
+        "awaiting_",
+        "RMA number",
+        "HQ:",
+    ] {
         assert!(!text.contains(english), "{english:?} in\n{text}");
     }
 }

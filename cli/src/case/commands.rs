@@ -235,6 +235,13 @@ fn show(env: &Env, case: &CaseRef, out: &Printer) -> Result<()> {
         if let Value::Object(object) = &mut value {
             object.insert("sync_state".into(), to_value(&sync)?);
             object.insert("sync_reason".into(), to_value(&reason)?);
+            // Each return with what it waits for and whether re-inspection is overdue.
+            let returns = view
+                .returns
+                .iter()
+                .map(|r| crate::rma::return_json(r, now))
+                .collect::<Result<Vec<_>>>()?;
+            object.insert("returns".into(), Value::Array(returns));
         }
         return out.json(&value);
     }

@@ -30,7 +30,17 @@ pub fn render(
             .unwrap_or_default(),
         photos: Some(photos.iter().map(photo::line).collect()),
     };
-    fieldcore::case_text(v, &extras, now, crate::output::locale())
+    let mut text = fieldcore::case_text(v, &extras, now, crate::output::locale());
+    // The case text of the core does not word returns yet; they follow it.
+    if !v.returns.is_empty() || !v.unmatched_receipts.is_empty() {
+        let l = crate::output::locale();
+        text.push_str(&format!(
+            "\n{}\n{}",
+            l.pick("退换货", "Returns and exchanges"),
+            crate::rma::returns_text(v, now)
+        ));
+    }
+    text
 }
 
 fn sync_text(sync: CaseSyncState) -> &'static str {

@@ -1,7 +1,8 @@
 //! The main job: an HQ on loopback, an engineer's phone and a repair-center technician's tablet
 //! working the same case apart. Both record a defect cause while offline, both sync, the
 //! merged case shows the conflict on every device, the engineer resolves it, and the visit
-//! finishes with phone, tablet and HQ holding the same case.
+//! finishes with phone, tablet and HQ holding the same case. Then the exchange of a pump
+//! ([`super::exchange`]) goes through HQ's approvals and the warehouse's tablet.
 
 use std::path::{Path, PathBuf};
 
@@ -18,7 +19,7 @@ use crate::output::{Printer, locale};
 const CENTER: &str = "Changzhou Authorised Repair Center";
 
 /// An embedded HQ with its own runtime; stopped gracefully when dropped.
-struct Hq {
+pub(super) struct Hq {
     runtime: tokio::runtime::Runtime,
     running: Option<RunningHq>,
 }
@@ -47,8 +48,43 @@ impl Hq {
             .ok_or_else(|| CliError::Demo(DemoFailure::HqStopped))
     }
 
+    /// Creates an HQ user who works at HQ's console, without a device.
+    pub(super) fn add_user(&self, user: &str, role: Role) -> Result<()> {
+        let storage = self.running()?.storage();
+        self.runtime
+            .block_on(fieldhq::admin::add_user(storage, user, role, None))
+            .map(|_| ())
+            .map_err(hq_error)
+    }
+
+    /// `by` decides the step of the case's return or replenishment that waits for HQ.
+    pub(super) fn decide_return(
+        &self,
+        case: &str,
+        by: &str,
+        decision: fieldhq::returns::ReturnDecision,
+        now: fieldcore::Timestamp,
+    ) -> Result<fieldhq::returns::ReturnDecided> {
+        let storage = self.running()?.storage();
+        self.runtime
+            .block_on(fieldhq::returns::decide(
+                storage,
+                case,
+                by,
+                decision,
+                now,
+                fieldhq::state::DEFAULT_TIME_ZONE,
+            ))
+            .map_err(hq_error)
+    }
+
     /// Creates a user with one device and returns that device's token.
-    fn device_for(&self, user: &str, role: Role, center: Option<&str>) -> Result<String> {
+    pub(super) fn device_for(
+        &self,
+        user: &str,
+        role: Role,
+        center: Option<&str>,
+    ) -> Result<String> {
         let storage = self.running()?.storage();
         self.runtime
             .block_on(async {
@@ -82,14 +118,14 @@ impl Drop for Hq {
 }
 
 /// One device of the demo: its store and how it reaches HQ; `name` is in the output's language.
-struct Device {
-    name: &'static str,
-    store: Store,
+pub(super) struct Device {
+    pub(super) name: &'static str,
+    pub(super) store: Store,
     config: SyncConfig,
 }
 
 impl Device {
-    fn open(
+    pub(super) fn open(
         name: &'static str,
         path: PathBuf,
         user: &str,
@@ -107,7 +143,7 @@ impl Device {
         })
     }
 
-    fn sync(&mut self, out: &Printer) -> Result<()> {
+    pub(super) fn sync(&mut self, out: &Printer) -> Result<()> {
         let report = self
             .store
             .sync(&self.config, &mut |_| {}, &CancelToken::new())?;
@@ -134,7 +170,7 @@ impl Device {
         ))
     }
 
-    fn run(
+    pub(super) fn run(
         &mut self,
         case: fieldcore::CaseId,
         command: Command,
@@ -398,10 +434,11 @@ pub fn run(folder: &Path, out: &Printer) -> Result<(PathBuf, CaseView, Store)> {
     if !same {
         return Err(CliError::Demo(DemoFailure::NotConverged));
     }
+    super::exchange::run(&hq, &url, folder, &mut phone, &mut desk, out)?;
     drop(hq);
     Ok((folder.join("phone.db"), on_phone, phone.store))
 }
 
-fn hq_error(e: fieldhq::Error) -> CliError {
+pub(super) fn hq_error(e: fieldhq::Error) -> CliError {
     CliError::Demo(DemoFailure::Hq(e.to_string()))
 }

@@ -1,8 +1,10 @@
 //! `fieldctl demo`: the main job, a field visit synced through an HQ embedded on loopback
-//! ([`hq`]), or with `--offline` the same visit on one device ([`visit`]); each run in fresh
+//! ([`hq`]) and the exchange of a pump through HQ's approvals and the warehouse ([`exchange`]),
+//! or with `--offline` the same visit on one device ([`visit`]); each run in fresh
 //! databases, and the final case printed at the end. Built with the `demo` feature (a
 //! default), the only part of fieldctl that needs the HQ server.
 
+mod exchange;
 mod hq;
 mod photos;
 mod visit;
