@@ -1,7 +1,8 @@
 //! The real-photo half of `fieldbench photos`: full-size JPEGs from Debian's wallpaper
 //! packages (fetched by `bench/real-photos.sh`, never committed), each imported as a device
-//! would, and each also damaged the two ways a failing card or an interrupted copy damages a
-//! file, to show the damage is refused on real scans as well as on generated ones.
+//! would, and each also damaged three ways in its scan data (zeroed, random bytes, random
+//! bytes without 0xFF), as a failing card or an interrupted copy damages a file, to show the
+//! damage is refused on real scans as well as on generated ones.
 
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
@@ -117,7 +118,7 @@ pub fn measure(runs: usize, blobs: &Path) -> Result<(Value, Option<PathBuf>), Be
             .map(|(kind, _)| kind)
             .collect();
         damaged.0 += refused.len();
-        damaged.1 += 2;
+        damaged.1 += 3;
         let progressive = name.starts_with("prog-");
         let megapixels = pixels as f64 / 1e6;
         rows.push(json!({
@@ -170,20 +171,51 @@ pub fn measure(runs: usize, blobs: &Path) -> Result<(Value, Option<PathBuf>), Be
     ))
 }
 
-/// The two damages of the issue, in the middle of the scan data with the length and the end
-/// marker intact: 64 KiB zeroed, and 8 KiB of random bytes.
+/// The two damages of the issue, in the middle of the scan data (from the first scan to the
+/// end marker) with the length and the end marker intact: 64 KiB zeroed, and 8 KiB of random
+/// bytes; and 8 KiB of random bytes without 0xFF, which makes no marker the structure walk
+/// could notice (only decoding the scan shows it). The middle of the file is not good enough: a photo with megabytes of XMP in front
+/// (Rhythm) has it in a metadata segment, which the stored photo never carries.
 fn damaged_copies(photo: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
-    let middle = photo.len() / 2;
-    let zero_len = (64 * 1024).min(photo.len() / 4);
+    let start = scan_data_start(photo).unwrap_or(0);
+    let end = photo.len().saturating_sub(2).max(start);
+    let span = end - start;
+    let zero_len = (64 * 1024).min(span / 4);
+    let random_len = (8 * 1024).min(span / 4);
+    let middle = start + span / 2;
     let mut zeroed = photo.to_vec();
     zeroed[middle..middle + zero_len].fill(0);
     let mut random = photo.to_vec();
     let mut rng = StdRng::seed_from_u64(middle as u64);
-    let random_len = (8 * 1024).min(photo.len() / 4);
     for b in &mut random[middle..middle + random_len] {
         *b = rng.random();
     }
-    vec![("zeroed_64k", zeroed), ("random_8k", random)]
+    let mut unmarked = photo.to_vec();
+    for b in &mut unmarked[middle..middle + random_len] {
+        *b = rng.random_range(0..=0xFE);
+    }
+    vec![
+        ("zeroed_64k", zeroed),
+        ("random_8k", random),
+        ("random_8k_no_ff", unmarked),
+    ]
+}
+
+/// Where the first scan's entropy-coded data starts: after its SOS segment.
+fn scan_data_start(jpeg: &[u8]) -> Option<usize> {
+    let mut at = 2;
+    while at + 4 <= jpeg.len() {
+        if jpeg[at] != 0xFF {
+            return None;
+        }
+        let marker = jpeg[at + 1];
+        let len = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
+        at += 2 + len;
+        if marker == 0xDA {
+            return Some(at);
+        }
+    }
+    None
 }
 
 /// User plus system CPU time of this process so far, in ms, from /proc (clock ticks of 10 ms).

@@ -159,6 +159,171 @@ fn a_black_photo_with_optimised_tables_is_not_mistaken_for_a_zeroed_one() {
     assert_eq!((photo.width, photo.height), (2048, 2048));
 }
 
+/// Where each scan's entropy-coded data lies: from after its SOS segment to the marker that
+/// ends it (restart markers belong to the scan).
+fn scans(jpeg: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = 2;
+    while at + 4 <= jpeg.len() {
+        let marker = jpeg[at + 1];
+        if marker == 0xD9 {
+            break;
+        }
+        let len = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
+        at += 2 + len;
+        if marker == 0xDA {
+            let start = at;
+            while jpeg[at] != 0xFF || matches!(jpeg[at + 1], 0x00 | 0xD0..=0xD7) {
+                at += 1;
+            }
+            out.push((start, at));
+        }
+    }
+    out
+}
+
+/// A progressive JPEG from jpeg-encoder: DC first, then AC bands per component.
+fn progressive(image: &RgbImage, sampling: jpeg_encoder::SamplingFactor) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, 92);
+    encoder.set_progressive(true);
+    encoder.set_sampling_factor(sampling);
+    encoder
+        .encode(
+            image.as_raw(),
+            image.width() as u16,
+            image.height() as u16,
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .unwrap();
+    out
+}
+
+/// The stored photo when half the picture is still at least `max_edge`: decoded at half size.
+fn reduced_policy() -> PhotoPolicy {
+    PhotoPolicy {
+        max_edge: 800,
+        ..PhotoPolicy::default()
+    }
+}
+
+#[test]
+fn random_bytes_in_any_scan_are_refused() {
+    // zune-jpeg, even strict, skips what is left of a scan before the next marker and reads
+    // zeros past it: random bytes in scan data decoded to wrong pixels silently (in 15 of 19
+    // scans of the progressive photos below, and half of the baseline positions). The bytes
+    // here hold no 0xFF, so they make no marker the structure walk could see; only decoding
+    // the scan shows the damage. Every scan is damaged in turn (a baseline one at three
+    // places), at full size (zune-jpeg's pixels, the core's check) and at half size (the
+    // core's own decoding).
+    let image = scene(1600, 1200, 5);
+    let mut photos = Vec::new();
+    for sampling in [
+        jpeg_encoder::SamplingFactor::F_1_1,
+        jpeg_encoder::SamplingFactor::F_2_2,
+    ] {
+        photos.push((
+            format!("progressive {sampling:?}"),
+            progressive(&image, sampling),
+        ));
+    }
+    photos.push(("baseline".into(), jpeg(&image, 92, &PLAIN)));
+    let restarts = JpegOptions {
+        restart_interval: Some(8),
+        ..PLAIN
+    };
+    photos.push(("baseline with restarts".into(), jpeg(&image, 92, &restarts)));
+    for (name, photo) in &photos {
+        for policy in [PhotoPolicy::default(), reduced_policy()] {
+            let intact = process_photo(photo, &policy).unwrap();
+            assert!(intact.width >= 800, "{name}");
+        }
+        let big_scans: Vec<(usize, usize)> = scans(photo)
+            .into_iter()
+            .filter(|(start, end)| end - start >= 2048)
+            .collect();
+        assert!(!big_scans.is_empty(), "{name}");
+        for (i, &(start, end)) in big_scans.iter().enumerate() {
+            let len = ((end - start) / 2).min(8 * 1024);
+            let middle = start + (end - start - len) / 2;
+            let places = if big_scans.len() == 1 {
+                vec![start, start + (end - start) / 4, middle]
+            } else {
+                vec![middle]
+            };
+            for at in places {
+                let mut rng = StdRng::seed_from_u64(i as u64);
+                let mut copy = photo.clone();
+                for b in &mut copy[at..at + len] {
+                    *b = rng.random_range(0..=0xFE);
+                }
+                for policy in [PhotoPolicy::default(), reduced_policy()] {
+                    assert_damaged(
+                        process_photo(&copy, &policy),
+                        &format!(
+                            "{name}, scan at {start}, damage at {at}, max_edge {}",
+                            policy.max_edge
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Mean and largest difference of two pictures of the same size, per channel.
+fn difference(a: &RgbImage, b: &RgbImage) -> (f64, u8) {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let diffs = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| x.abs_diff(*y));
+    let (sum, max) = diffs.fold((0u64, 0u8), |(s, m), d| (s + u64::from(d), m.max(d)));
+    (sum as f64 / a.as_raw().len() as f64, max)
+}
+
+#[test]
+fn a_progressive_photo_decoded_at_half_size_is_stored_as_when_decoded_whole() {
+    // Progressive and baseline coding of one picture hold the same coefficients; the baseline
+    // one is decoded at full size by zune-jpeg and resized, the progressive one (half of it
+    // is still the stored size) reconstructed at half size in the DCT domain.
+    let image = scene(1600, 1200, 6);
+    for (sampling, name) in [
+        (jpeg_encoder::SamplingFactor::F_1_1, "4:4:4"),
+        (jpeg_encoder::SamplingFactor::F_2_1, "4:2:2"),
+        (jpeg_encoder::SamplingFactor::F_2_2, "4:2:0"),
+    ] {
+        let mut whole = Vec::new();
+        let mut encoder = jpeg_encoder::Encoder::new(&mut whole, 92);
+        encoder.set_sampling_factor(sampling);
+        encoder
+            .encode(image.as_raw(), 1600, 1200, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+        let half = progressive(&image, sampling);
+        let a = process_photo(&whole, &reduced_policy()).unwrap();
+        let b = process_photo(&half, &reduced_policy()).unwrap();
+        assert_eq!((a.width, a.height), (800, 600), "{name}");
+        assert_eq!((b.width, b.height), (800, 600), "{name}");
+        let a = image::load_from_memory(&a.jpeg).unwrap().into_rgb8();
+        let b = image::load_from_memory(&b.jpeg).unwrap().into_rgb8();
+        // Against the picture itself resized: the half-size decoding is as close as the
+        // whole one (the noise of the scene is what both filters differ on).
+        let reference =
+            image::imageops::resize(&image, 800, 600, image::imageops::FilterType::Lanczos3);
+        let (whole_mean, _) = difference(&a, &reference);
+        let (half_mean, half_max) = difference(&b, &reference);
+        let (between, _) = difference(&a, &b);
+        println!(
+            "{name}: whole {whole_mean:.2}, half {half_mean:.2} (max {half_max}), between {between:.2}"
+        );
+        assert!(
+            half_mean <= whole_mean + 1.0 && half_max < 80,
+            "{name}: half {half_mean:.2} (max {half_max}), whole {whole_mean:.2}"
+        );
+    }
+}
+
 #[test]
 fn a_cut_off_jpeg_says_so_in_both_languages() {
     let photo = jpeg(&scene(640, 480, 4), 90, &PLAIN);

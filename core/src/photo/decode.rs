@@ -6,9 +6,11 @@
 //!   iPhone shoots by default) gets an error that says how to fix it rather than "invalid".
 //! - Only the header is read first: the pixel count and the memory the whole import will need
 //!   are checked against the policy before a single pixel buffer exists (ADR 0017).
-//! - JPEG is decoded with zune-jpeg in strict mode, after a walk over the file's structure
-//!   that refuses a scan without an end and a long run of zero bytes no encoder writes: a
-//!   photo that silently lost part of its content is worse evidence than a refusal.
+//! - JPEG: a walk over the file's structure refuses a scan without an end and a long run of
+//!   zero bytes no encoder writes; every scan is then Huffman-decoded strictly by the core
+//!   ([`progressive`]), which either becomes the picture at half size ([`reduced`]) or checks
+//!   the scans beside zune-jpeg (strict mode) making it at full size: a photo that silently
+//!   lost part of its content is worse evidence than a refusal.
 //! - PNG is decoded with the png crate straight to 8 bits per channel, and converted to RGB in
 //!   the decoder's own buffer, so a 16-bit RGBA PNG never exists at its full width in memory.
 
@@ -22,6 +24,7 @@ use zune_core::options::DecoderOptions;
 
 use crate::error::{Error, Result};
 use crate::photo::text::{PhotoText, megabytes};
+use crate::photo::{progressive, reduced};
 use crate::rules::policy::PhotoPolicy;
 
 /// The widest or tallest image any decoder is allowed to start on. JPEG cannot describe more,
@@ -43,6 +46,9 @@ pub(crate) struct Decoded {
     /// The format's name: "jpeg", "png", "webp" or "platform".
     pub source: &'static str,
     pub rgb: RgbImage,
+    /// The picture's size in the file; `rgb` is smaller when it was decoded at a reduced
+    /// scale for a stored photo smaller than that.
+    pub size: (u32, u32),
     /// The raw EXIF block (TIFF structure), when the file has one.
     pub exif: Option<Vec<u8>>,
     /// The embedded ICC colour profile, when the file has one.
@@ -287,22 +293,68 @@ fn decode_jpeg(bytes: &[u8], policy: &PhotoPolicy) -> Result<Decoded> {
     check_memory(width, height, pixels * 3 + coefficients, pixels * 3, policy)?;
     let exif = decoder.exif().cloned();
     let icc = decoder.icc_profile();
-    let rgb = decoder.decode().map_err(jpeg_damaged)?;
-    let rgb = RgbImage::from_raw(width, height, rgb)
-        .ok_or_else(|| jpeg_damaged("the decoder returned fewer pixels than the header says"))?;
+    let rgb = decode_huffman(bytes, decoder, policy)?;
+    let rgb = match rgb {
+        Pixels::Full(rgb) => RgbImage::from_raw(width, height, rgb),
+        Pixels::Reduced(rgb) => Some(rgb),
+    }
+    .ok_or_else(|| jpeg_damaged("the decoder returned fewer pixels than the header says"))?;
     Ok(Decoded {
         source: Format::Jpeg.name(),
         rgb,
+        size: (width, height),
         exif,
         icc,
     })
+}
+
+/// A JPEG's pixels: at full size from zune-jpeg, or reduced by the core's own decoder.
+enum Pixels {
+    Full(Vec<u8>),
+    Reduced(RgbImage),
+}
+
+/// Every scan is decoded by the core's own strict decoder ([`progressive`]): zune-jpeg, even
+/// strict, skips bytes left between a scan and the next marker and reads zeros past it, so
+/// random bytes in scan data (without an 0xFF that the structure walk would see) were decoded
+/// as wrong pixels. When half the picture is still at least the stored size, the
+/// coefficients become the half-size picture ([`reduced`]): a quarter of the pixels to
+/// reconstruct, colour and resize. Otherwise zune-jpeg makes the full-size pixels while the
+/// core's decoder checks the scans on the other core.
+fn decode_huffman(
+    bytes: &[u8],
+    mut decoder: zune_jpeg::JpegDecoder<ZCursor<&[u8]>>,
+    policy: &PhotoPolicy,
+) -> Result<Pixels> {
+    let damaged = |e: Box<PhotoText>| Error::InvalidPhoto(*e);
+    let info = decoder.info();
+    let long = info.map_or(0, |i| usize::from(i.width.max(i.height)));
+    let half_fits = long.div_ceil(2) >= policy.max_edge as usize;
+    let parsed = progressive::parse(bytes).map_err(damaged)?;
+    if half_fits && reduced::supported(&parsed) {
+        let sizes = reduced::transform_sizes(&parsed);
+        let coefficients = progressive::decode_scans(&parsed, &sizes, true).map_err(damaged)?;
+        return reduced::reconstruct(&parsed, &coefficients)
+            .map(Pixels::Reduced)
+            .ok_or_else(|| jpeg_damaged("the picture could not be reconstructed"));
+    }
+    let (pixels, checked) = std::thread::scope(|scope| {
+        let check = scope.spawn(|| progressive::decode_scans(&parsed, &[], false).map(|_| ()));
+        let pixels = decoder.decode();
+        let checked = check
+            .join()
+            .unwrap_or_else(|_| Err(Box::new(damaged_jpeg_text("the check of the scans failed"))));
+        (pixels, checked)
+    });
+    checked.map_err(damaged)?;
+    pixels.map(Pixels::Full).map_err(jpeg_damaged)
 }
 
 fn jpeg_damaged(detail: impl std::fmt::Display) -> Error {
     Error::InvalidPhoto(damaged_jpeg_text(&detail.to_string()))
 }
 
-fn damaged_jpeg_text(detail: &str) -> PhotoText {
+pub(crate) fn damaged_jpeg_text(detail: &str) -> PhotoText {
     PhotoText::new(
         format!(
             "JPEG 文件已损坏：部分图像数据缺失或被覆盖（常见于复制中断或存储卡故障），请从相机重新导入原始照片（{detail}）"
@@ -508,6 +560,7 @@ fn decode_png(bytes: &[u8], policy: &PhotoPolicy) -> Result<Decoded> {
     Ok(Decoded {
         source: Format::Png.name(),
         rgb,
+        size: (width, height),
         exif,
         icc,
     })
@@ -614,6 +667,7 @@ fn decode_webp(bytes: &[u8], policy: &PhotoPolicy) -> Result<Decoded> {
     Ok(Decoded {
         source: Format::WebP.name(),
         rgb: into_rgb8(image),
+        size: (width, height),
         exif,
         icc,
     })

@@ -5,4 +5,6 @@ pub(crate) mod colour;
 pub(crate) mod decode;
 pub(crate) mod import;
 pub(crate) mod pipeline;
+pub(crate) mod progressive;
+pub(crate) mod reduced;
 pub(crate) mod text;

@@ -174,6 +174,7 @@ pub fn process_pixels(pixels: PlatformPixels, policy: &PhotoPolicy) -> Result<Pr
     let decoded = Decoded {
         source: "platform",
         rgb,
+        size: (width, height),
         exif: None,
         icc: None,
     };
@@ -219,7 +220,8 @@ fn finish(
     decode_time: Duration,
 ) -> Result<(ProcessedPhoto, StageTimings)> {
     let started = Instant::now();
-    let (w, h) = fit(decoded.rgb.width(), decoded.rgb.height(), policy.max_edge);
+    // The stored size follows the picture in the file, also when it was decoded reduced.
+    let (w, h) = fit(decoded.size.0, decoded.size.1, policy.max_edge);
     let mut resized = resize(decoded.rgb, w, h, resizer)?;
     if let Some(icc) = &decoded.icc {
         colour::to_srgb(&mut resized, icc);
