@@ -691,3 +691,36 @@ fn a_case_from_before_returns_waits_for_hq_to_prepare_it() {
         Command::RequestReturn(request(ReturnKind::Return, 1)),
     );
 }
+
+#[test]
+fn a_unit_of_a_receipt_without_its_return_yet_is_inspected_once() {
+    let mut r = Replicas::new(registration());
+    r.approved(ReturnKind::Return, 1);
+    r.merge(PHONE, TABLET_A);
+    let view = r.ok(
+        TABLET_A,
+        Command::ReceiveReturn(receipt(Some("R2611-0001"), 1)),
+    );
+    let early = view.unmatched_receipts[0].id.clone();
+    let good = Command::InspectReturnUnit {
+        receipt: early,
+        unit: "1".into(),
+        result: InspectionResult::Good {
+            restocked_to: "WH-A".into(),
+        },
+    };
+    let view = r.ok(TABLET_A, good.clone());
+    assert_eq!(view.unmatched_inspections.len(), 1);
+    assert!(matches!(
+        r.run(TABLET_A, &good),
+        Err(Error::Validation {
+            reason: Invalid::UnitAlreadyInspected,
+            ..
+        })
+    ));
+    // Once HQ's number arrives, the receipt and its inspection belong to the return.
+    r.merge(HQ, TABLET_A);
+    let view = r.view(TABLET_A);
+    assert!(view.unmatched_inspections.is_empty());
+    assert_eq!(view.returns[0].state, ReturnState::Done);
+}

@@ -228,6 +228,7 @@ pub(super) fn inspect_unit(
         .returns
         .iter()
         .flat_map(|r| &r.inspections)
+        .chain(&view.unmatched_inspections)
         .any(|i| i.body.receipt == receipt.id && i.body.unit == unit);
     if inspected {
         return Err(Error::validation("unit", Invalid::UnitAlreadyInspected));

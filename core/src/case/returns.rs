@@ -250,12 +250,17 @@ pub(crate) struct ReturnEntries<'a> {
     pub escalations: &'a [EscalationRecord],
 }
 
-/// Every return of the case, oldest request first, and the receipts that belong to none
-/// (no number, or a number this replica has no record of: flag A).
+/// Every return of the case, oldest request first, the receipts that belong to none (no
+/// number, or a number this replica has no record of: flag A) and the re-inspections of
+/// those receipts' units.
 pub(crate) fn returns_of(
     e: &ReturnEntries<'_>,
     policies: &Policies,
-) -> (Vec<ReturnView>, Vec<ReceiptView>) {
+) -> (
+    Vec<ReturnView>,
+    Vec<ReceiptView>,
+    Vec<Entry<InspectionBody>>,
+) {
     let policy = &policies.returns;
     let zone = policies.deadlines.time_zone;
     let batch_fault = e
@@ -393,7 +398,13 @@ pub(crate) fn returns_of(
             .and_then(|last| zone.end_of_day(last));
         view.state = state_of(view);
     }
-    (views, unmatched)
+    let unmatched_inspections = e
+        .inspections
+        .iter()
+        .filter(|i| unmatched.iter().any(|r| r.id == i.body.receipt))
+        .cloned()
+        .collect();
+    (views, unmatched, unmatched_inspections)
 }
 
 /// The receipt `input` would be if recorded now with `stamp`, checked against the returns

@@ -199,6 +199,9 @@ pub struct CaseView {
     /// Receipts of goods that belong to no return yet: no RMA number, or one this replica has
     /// no record of (flag A until HQ's record arrives).
     pub unmatched_receipts: Vec<ReceiptView>,
+    /// Re-inspections of the units of `unmatched_receipts`; they join their return's with
+    /// the receipt.
+    pub unmatched_inspections: Vec<Entry<InspectionBody>>,
     /// Whether the case has the containers returns are written in (a case registered before
     /// returns existed gets them from HQ).
     pub has_returns: bool,
@@ -349,7 +352,7 @@ pub fn build_from(
     escalations.sort_by(|a, b| (a.raised_at, &a.id).cmp(&(b.raised_at, &b.id)));
     let approvals: Vec<ApprovalRecord> = read_hq_map(doc, root, document::APPROVALS)?;
     let rma: Vec<RmaRecord> = read_hq_map(doc, root, document::RMA)?;
-    let (returns, unmatched_receipts) = returns::returns_of(
+    let (returns, unmatched_receipts, unmatched_inspections) = returns::returns_of(
         &ReturnEntries {
             returns: &entries.returns,
             receipts: &entries.receipts,
@@ -403,6 +406,7 @@ pub fn build_from(
         handovers,
         returns,
         unmatched_receipts,
+        unmatched_inspections,
         has_returns: root.has_returns(),
         updated_at,
         unknown,
