@@ -127,10 +127,7 @@ pub(super) fn receive_return(
     if let Some(number) = &input.rma_number {
         validate::required("rma_number", number, SHORT_TEXT)?;
     }
-    counted_lines(&input.counted)?;
-    check_notes(view, &input.notes)?;
-    validate::photo_hashes("photos", &input.photos)?;
-    photos_on_case(view, "photos", &input.photos)?;
+    goods(view, &input.counted, &input.notes, &input.photos)?;
     let mut input = input.clone();
     input.rma_number = input.rma_number.map(|n| n.trim().to_owned());
     match input.outcome {
@@ -177,10 +174,12 @@ pub(super) fn amend_receipt(
     if amendment.counted.is_empty() && amendment.notes.is_empty() && amendment.photos.is_empty() {
         return Err(Error::validation("update", Invalid::NothingToUpdate));
     }
-    counted_lines(&amendment.counted)?;
-    check_notes(view, &amendment.notes)?;
-    validate::photo_hashes("photos", &amendment.photos)?;
-    photos_on_case(view, "photos", &amendment.photos)?;
+    goods(
+        view,
+        &amendment.counted,
+        &amendment.notes,
+        &amendment.photos,
+    )?;
     let units = receipt.units() + amendment.counted.iter().map(|c| c.quantity).sum::<u32>();
     let mut letters_now: Vec<ReceivingCheck> = receipt.checks.iter().map(|c| c.check).collect();
     letters_now.extend(amendment.notes.iter().map(|n| n.check));
@@ -347,8 +346,7 @@ pub(super) fn record_analysis(
     let r = return_of(view, request)?;
     validate::text("cause", cause)?;
     validate::text("actions", actions)?;
-    validate::photo_hashes("photos", photos)?;
-    photos_on_case(view, "photos", photos)?;
+    case_photos(view, photos)?;
     draft.entry_id = Some(push_entry(
         &mut draft.writes,
         ctx,
@@ -431,6 +429,23 @@ fn counted_lines(counted: &[CountedItem]) -> Result<()> {
         units("quantity", c.quantity)?;
     }
     Ok(())
+}
+
+/// What a receipt or an amendment records of the goods: counted lines, notes, photos.
+fn goods(
+    view: &CaseView,
+    counted: &[CountedItem],
+    notes: &[CheckNote],
+    photos: &[String],
+) -> Result<()> {
+    counted_lines(counted)?;
+    check_notes(view, notes)?;
+    case_photos(view, photos)
+}
+
+fn case_photos(view: &CaseView, photos: &[String]) -> Result<()> {
+    validate::photo_hashes("photos", photos)?;
+    photos_on_case(view, "photos", photos)
 }
 
 fn check_notes(view: &CaseView, notes: &[CheckNote]) -> Result<()> {
