@@ -116,6 +116,11 @@ impl Localized for WindowCheck {
             l.pick("外地客户", "customers elsewhere")
         };
         let months = self.months;
+        let span = if months == 1 {
+            "1 month".to_owned()
+        } else {
+            format!("{months} months")
+        };
         match (self.from, self.last_day) {
             (Some(from), Some(last)) if self.within => l.pick(
                 format!(
@@ -123,7 +128,7 @@ impl Localized for WindowCheck {
                     self.requested
                 ),
                 format!(
-                    "within the return window: {months} months from {from} for {region}, \
+                    "within the return window: {span} from {from} for {region}, \
                      until {last}; requested {}",
                     self.requested
                 ),
@@ -134,7 +139,7 @@ impl Localized for WindowCheck {
                     self.requested
                 ),
                 format!(
-                    "outside the return window: {months} months from {from} for {region} \
+                    "outside the return window: {span} from {from} for {region} \
                      ended {last}; requested {}",
                     self.requested
                 ),
@@ -143,7 +148,7 @@ impl Localized for WindowCheck {
                 format!("无法核对退货期限：案件没有购买或交货日期（{region} {months} 个月）"),
                 format!(
                     "the return window cannot be checked: the case has no purchase or \
-                     delivery date ({months} months for {region})"
+                     delivery date ({span} for {region})"
                 ),
             ),
         }
@@ -595,7 +600,7 @@ mod tests {
         let w = window(&p, true, Some(d("2026-10-15")), d("2026-11-16"));
         assert_eq!(
             w.text(Locale::En),
-            "outside the return window: 1 months from 2026-10-15 for customers in the home \
+            "outside the return window: 1 month from 2026-10-15 for customers in the home \
              region ended 2026-11-15; requested 2026-11-16"
         );
         assert!(w.text(Locale::ZhCn).contains("超出退货期限"));
