@@ -5,15 +5,16 @@
 //! writes nothing.
 
 use fieldcore::{
-    CaseId, CaseView, Command, InspectionResult, ReceiptAmendment, ReceiptInput, ReceiptOutcome,
-    ReceiptView, ReturnItem, ReturnRequestInput, ReturnView, Store, Timestamp,
+    CaseId, CaseView, CheckNote, Command, CountedItem, InspectionResult, ReceiptAmendment,
+    ReceiptInput, ReceiptOutcome, ReceiptView, ReturnItem, ReturnRequestInput, ReturnView, Store,
+    Timestamp,
 };
 use serde_json::{Map, Value, json};
 
 use super::text;
 use crate::args::{
-    CaseRef, ReceiptRef, ReturnRef, RmaAmendArgs, RmaCommand, RmaInspectArgs, RmaReceiveArgs,
-    RmaRequestArgs,
+    CaseRef, CheckNoteArgs, ReceiptRef, ReturnRef, RmaAmendArgs, RmaCommand, RmaInspectArgs,
+    RmaReceiveArgs, RmaRequestArgs,
 };
 use crate::device::{Env, event_summary};
 use crate::error::{CliError, Result};
@@ -106,12 +107,7 @@ fn request(env: &Env, args: RmaRequestArgs, out: &Printer) -> Result<()> {
 }
 
 fn receive(env: &Env, args: RmaReceiveArgs, out: &Printer) -> Result<()> {
-    let counted = args
-        .counted
-        .iter()
-        .map(|c| input::counted(c))
-        .collect::<Result<Vec<_>>>()?;
-    let notes = input::check_notes(&args.notes.notes, &args.notes.note_photos)?;
+    let (counted, notes) = goods(&args.counted, &args.notes)?;
     let input = ReceiptInput {
         rma_number: args.rma_number,
         counted,
@@ -136,12 +132,7 @@ fn receive(env: &Env, args: RmaReceiveArgs, out: &Printer) -> Result<()> {
 }
 
 fn amend(env: &Env, args: RmaAmendArgs, out: &Printer) -> Result<()> {
-    let counted = args
-        .counted
-        .iter()
-        .map(|c| input::counted(c))
-        .collect::<Result<Vec<_>>>()?;
-    let notes = input::check_notes(&args.notes.notes, &args.notes.note_photos)?;
+    let (counted, notes) = goods(&args.counted, &args.notes)?;
     let (mut store, id, view) = open(env, &args.case)?;
     let receipt = receipt_of(&view, &args.receipt)?;
     let command = Command::AmendReceipt(ReceiptAmendment {
@@ -211,6 +202,18 @@ fn on_return(
         entry.as_deref(),
         &Focus::Return(request),
     )
+}
+
+/// The counted goods and the check notes a receipt or an amendment was given.
+fn goods(counted: &[String], notes: &CheckNoteArgs) -> Result<(Vec<CountedItem>, Vec<CheckNote>)> {
+    let counted = counted
+        .iter()
+        .map(|c| input::counted(c))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((
+        counted,
+        input::check_notes(&notes.notes, &notes.note_photos)?,
+    ))
 }
 
 fn execute(store: &mut Store, id: CaseId, command: &Command) -> Result<(CaseView, Option<String>)> {
