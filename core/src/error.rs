@@ -197,6 +197,14 @@ pub enum Invalid {
     NotCoordinate,
     /// The case was registered before returns existed and HQ has not prepared it yet.
     CaseBeforeReturns,
+    /// A count correction of zero units.
+    NotZero,
+    /// A stock transfer to or from the holder itself.
+    TransferToSelf,
+    /// One old-part tag listed twice on a shipment.
+    DuplicateTag,
+    /// An amount of money that is not yuan with at most two decimals (`35.50`).
+    NotMoney,
     TooMany {
         max: usize,
     },
@@ -449,6 +457,19 @@ impl Invalid {
                 );
             }
             AlreadyFirstResponder => ("已是首问责任人", "is already the first responder"),
+            NotZero => ("盘点调整数量不能为零", "must not be zero"),
+            TransferToSelf => (
+                "不能调拨给本库存持有方自己",
+                "must be another stock holder, not this one",
+            ),
+            DuplicateTag => (
+                "同一旧件标签在发运单上重复",
+                "lists the same old-part tag twice",
+            ),
+            NotMoney => (
+                "须为人民币金额，最多两位小数（如 35.50）",
+                "must be an amount in yuan with at most two decimals (35.50)",
+            ),
         };
         (zh.to_owned(), en.to_owned())
     }

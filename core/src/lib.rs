@@ -17,6 +17,7 @@ mod locale;
 mod model;
 mod photo;
 mod rules;
+mod stock;
 mod store;
 mod sync;
 #[cfg(feature = "testing")]
@@ -44,17 +45,36 @@ pub use rules::deadlines::{
 };
 pub use rules::lifecycle::{Action, Step, allowed_actions, next_status};
 pub use rules::policy::{EscalationPolicy, PhotoPolicy, Policies, TripPolicy};
+pub use rules::quarter::{NotQuarter, Quarter};
 pub use rules::returns::{
     Arrival, ChainState, ChainStep, CheckReason, Counted as CountedGoods, Notice as ReturnNotice,
     Packing, Raised as RaisedByGoods, ReceivingCheck, ReturnPolicy, StepDecision, WindowCheck,
     chain_state, format_rma_number, is_batch as is_batch_return, receiving_checks,
     reinspection_last_day, window as return_window,
 };
+pub use rules::stock::{BalanceInput, PartBalance, PartsPolicy, balances, booking};
 pub use rules::validate::registration as validate_registration;
 pub use rules::warranty::{
     WarrantyDecision, WarrantyGrounds, WarrantyInput, WarrantyPolicy, WarrantyRule,
     decide as decide_warranty, period_end as warranty_period_end,
 };
+pub use stock::commands::{StockCommand, money as check_money};
+pub use stock::document::{
+    DEVICE_MAPS as LEDGER_DEVICE_MAPS, HQ_MAPS as LEDGER_HQ_MAPS, LedgerRoot,
+    genesis as ledger_genesis, keys as ledger_keys, open_new as open_new_ledger,
+    put_entry as put_ledger_entry,
+};
+pub use stock::holder::{
+    Holder, HolderKind, NotHolder, is_ledger_actor, is_ledger_id, ledger_actor, ledger_id,
+};
+pub use stock::records::{
+    Closing, Movement, MovementKind, Requisition, Shipment, ShipmentCheck, ShippedPart,
+};
+pub use stock::view::{
+    Approval as StockApproval, LedgerView, MovementEntry, RequisitionEntry, ShipmentEntry,
+    read as read_ledger,
+};
+pub use store::ledgers::{HeldLedger, StockRecorded};
 
 // A case: its document, records, view and commands.
 pub use case::authority::{FieldPath, check_change_authority, fields_written};

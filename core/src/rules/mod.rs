@@ -8,6 +8,8 @@ pub(crate) mod company_time;
 pub(crate) mod deadlines;
 pub(crate) mod lifecycle;
 pub(crate) mod policy;
+pub(crate) mod quarter;
 pub(crate) mod returns;
+pub(crate) mod stock;
 pub(crate) mod validate;
 pub(crate) mod warranty;

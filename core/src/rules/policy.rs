@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::rules::deadlines::DeadlinePolicy;
 use crate::rules::returns::ReturnPolicy;
+use crate::rules::stock::PartsPolicy;
 use crate::rules::warranty::WarrantyPolicy;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -23,6 +24,9 @@ pub struct Policies {
     /// Returns and exchanges: window, approval chains, re-inspection; absent in older policies.
     #[serde(default)]
     pub returns: ReturnPolicy,
+    /// Spare parts: who approves requisitions and emergency purchases; absent in older policies.
+    #[serde(default)]
+    pub parts: PartsPolicy,
 }
 
 /// When HQ raises an escalation (ADR 0014). A major quality incident (重大质量事故) always

@@ -22,7 +22,7 @@ pub struct ChainStep {
 }
 
 impl ChainStep {
-    fn new(step: &str, role: &str) -> ChainStep {
+    pub(crate) fn new(step: &str, role: &str) -> ChainStep {
         ChainStep {
             step: step.into(),
             role: role.into(),

@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0008_case_search.sql"),
     include_str!("../../migrations/0009_sync_last_error.sql"),
     include_str!("../../migrations/0010_return_search.sql"),
+    include_str!("../../migrations/0011_stock_ledgers.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

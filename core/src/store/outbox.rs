@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::model::{CaseId, Timestamp};
 
 /// Queues a local command for HQ: its change chunk, ready to push without loading the case.
-pub(super) fn push(
+pub(crate) fn push(
     conn: &Connection,
     case_id: CaseId,
     command: &str,

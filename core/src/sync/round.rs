@@ -14,8 +14,9 @@ use crate::case::view::{self, CaseView};
 use crate::error::{Error, Result};
 use crate::model::CaseId;
 use crate::rules::policy::Policies;
-use crate::store::projection;
+use crate::stock::holder::is_ledger_id;
 use crate::store::{OpenCase, Store, insert_snapshot, write_doc_delta};
+use crate::store::{ledgers, projection};
 use crate::sync::protocol::{
     AckOutcome, ByteBuf, CasePull, CasePush, PROTOCOL_VERSION, Payload, ReferenceData, SyncRequest,
     SyncResponse,
@@ -80,6 +81,8 @@ pub struct RoundOutcome {
     /// Pulled cases this device cannot read or store, set aside (see
     /// [`CaseSyncState::Quarantined`]).
     pub quarantined: u64,
+    /// Pulled stock ledgers (merged, repaired or set aside).
+    pub ledgers: u64,
 }
 
 impl Store {
@@ -98,7 +101,7 @@ impl Store {
         for (case, queued) in batch {
             let case_id: CaseId = parse_id(&case)?;
             let payload = if queued.missing_change || push_document.contains(&case) {
-                Payload::Document(ByteBuf::from(self.export_document(case_id)?))
+                Payload::Document(ByteBuf::from(self.export_any(case_id)?))
             } else {
                 Payload::Changes(queued.changes)
             };
@@ -111,7 +114,7 @@ impl Store {
             if !plan.cases.iter().any(|(id, _)| *id == case_id) && !refused.contains(&case) {
                 pushes.push(CasePush {
                     case_id,
-                    payload: Payload::Document(ByteBuf::from(self.export_document(case_id)?)),
+                    payload: Payload::Document(ByteBuf::from(self.export_any(case_id)?)),
                 });
                 plan.cases.push((case_id, 0));
             }
@@ -209,15 +212,30 @@ impl Store {
                 plan.cases.len()
             )));
         }
-        let pulled: Vec<CaseId> = response.pulls.iter().map(|p| p.case_id).collect();
+        // Stock ledgers travel beside the cases (ADR 0021) and are stored apart from them.
+        let (ledger_pulls, case_pulls): (Vec<&CasePull>, Vec<&CasePull>) =
+            response.pulls.iter().partition(|p| is_ledger_id(p.case_id));
+        let mut ledgers = Vec::with_capacity(ledger_pulls.len());
+        for pull in &ledger_pulls {
+            let chunks: Vec<&[u8]> = pull.changes.iter().map(|c| c.as_slice()).collect();
+            ledgers.push(ledgers::merge_pull(
+                self,
+                pull.case_id,
+                pull.whole,
+                &chunks,
+            )?);
+        }
+        let pulled: Vec<CaseId> = case_pulls.iter().map(|p| p.case_id).collect();
         let kept = self.quarantined_chunks(&pulled)?;
         let outcome = self.with_docs(&pulled, |store, open| {
-            let pulled = merge_pulls(store, &response.pulls, &kept, open);
+            let pulled = merge_pulls(store, &case_pulls, &kept, open);
             let now = store.now().to_rfc3339();
             store.write(|tx| {
                 let mut outcome = RoundOutcome::default();
                 write_acks(tx, plan, &response.acks, &now, &mut outcome)?;
                 write_pulls(tx, &pulled, open, &now, &mut outcome)?;
+                ledgers::write_merges(tx, &ledgers, &now)?;
+                outcome.ledgers = ledgers.len() as u64;
                 tx.prepare_cached(
                     "UPDATE sync_state SET cursor = ?1, last_sync_at = ?2 WHERE id = 1",
                 )?
@@ -225,13 +243,27 @@ impl Store {
                 Ok(outcome)
             })
         })?;
-        let mut changed: BTreeSet<CaseId> = plan.cases.iter().map(|(id, _)| *id).collect();
+        let mut changed: BTreeSet<CaseId> = plan
+            .cases
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| !is_ledger_id(*id))
+            .collect();
         changed.extend(pulled);
         if let Some(reference) = &response.reference {
             self.store_reference(reference)?;
             changed.extend(self.case_ids()?);
         }
         Ok((outcome, changed))
+    }
+
+    /// A document's whole save for a push HQ answered `NeedFull`: a case's or a ledger's.
+    fn export_any(&mut self, id: CaseId) -> Result<Vec<u8>> {
+        if is_ledger_id(id) {
+            self.export_ledger(id)
+        } else {
+            self.export_document(id)
+        }
     }
 
     /// Every case id in the store.
@@ -431,7 +463,7 @@ struct Pulled {
 /// next read sees.
 fn merge_pulls(
     store: &Store,
-    pulls: &[CasePull],
+    pulls: &[&CasePull],
     kept: &HashMap<CaseId, Vec<u8>>,
     open: &mut Vec<(CaseId, Option<OpenCase>)>,
 ) -> Pulled {
