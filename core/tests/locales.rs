@@ -122,6 +122,10 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
         (Invalid::NotHqUser, vec![]),
         (Invalid::AlreadyFirstResponder, vec![]),
         (Invalid::CaseBeforeReturns, vec![]),
+        (Invalid::NotZero, vec![]),
+        (Invalid::TransferToSelf, vec![]),
+        (Invalid::DuplicateTag, vec![]),
+        (Invalid::NotMoney, vec![]),
         (Invalid::TooMany { max: 200 }, vec!["200"]),
         (Invalid::OneModelPerReturn, vec![]),
         (
@@ -203,6 +207,10 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
             | Invalid::NotCaptureTime
             | Invalid::NotCoordinate
             | Invalid::CaseBeforeReturns
+            | Invalid::NotZero
+            | Invalid::TransferToSelf
+            | Invalid::DuplicateTag
+            | Invalid::NotMoney
             | Invalid::TooMany { .. }
             | Invalid::OneModelPerReturn
             | Invalid::OutsideReturnWindow(_)
@@ -228,7 +236,7 @@ fn every_validation_reason_in_both_locales() {
     let distinct: std::collections::BTreeSet<String> =
         samples.iter().map(|(s, _)| format!("{s:?}")).collect();
     assert_eq!(distinct.len(), samples.len());
-    assert_eq!(samples.len(), 66);
+    assert_eq!(samples.len(), 70);
     for (reason, args) in &samples {
         both(&format!("{reason:?}"), reason, args);
         let e = Error::Validation {
