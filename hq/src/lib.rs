@@ -58,6 +58,7 @@ pub mod error;
 pub mod escalation;
 pub mod forms;
 pub mod http;
+pub mod ledgers;
 pub mod limits;
 pub mod lockout;
 #[cfg(feature = "bench-baseline")]

@@ -165,7 +165,7 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    fn new(reason: RejectReason, detail: impl Into<String>) -> Rejection {
+    pub(crate) fn new(reason: RejectReason, detail: impl Into<String>) -> Rejection {
         Rejection {
             reason,
             detail: detail.into(),
@@ -284,8 +284,14 @@ pub fn prepare(request: SyncRequest, role: Role) -> Result<Prepared> {
                 Payload::Changes(chunks) => changes::parse_changes(&chunks)
                     .map_err(malformed)
                     .and_then(|changes| {
-                        // Spec, "What HQ does with pushes", 1: every pushed chunk is the device's.
-                        if changes.iter().any(|c| c.actor_id() != &actor) {
+                        // Spec, "What HQ does with pushes", 1: every pushed chunk is the device's
+                        // (a ledger's first change, which every replica makes alike, aside).
+                        let first = fieldcore::is_ledger_id(case_id)
+                            .then(|| fieldcore::ledger_actor(case_id));
+                        if changes
+                            .iter()
+                            .any(|c| c.actor_id() != &actor && Some(c.actor_id()) != first.as_ref())
+                        {
                             return Err(Rejection::new(
                                 RejectReason::NotPermitted,
                                 "a pushed change is not authored by this device's actor",
@@ -296,7 +302,9 @@ pub fn prepare(request: SyncRequest, role: Role) -> Result<Prepared> {
                 Payload::Document(bytes) => changes::load_document(&bytes)
                     .map_err(malformed)
                     .and_then(|doc| {
-                        if fieldcore::case_id_of(&doc) != Some(case_id) {
+                        if !fieldcore::is_ledger_id(case_id)
+                            && fieldcore::case_id_of(&doc) != Some(case_id)
+                        {
                             return Err(Rejection::new(
                                 RejectReason::Malformed,
                                 "the document is of another case",
@@ -312,7 +320,8 @@ pub fn prepare(request: SyncRequest, role: Role) -> Result<Prepared> {
                 continue;
             }
         };
-        let starts_document = changes.first().is_some_and(|c| c.deps().is_empty());
+        let starts_document = changes.first().is_some_and(|c| c.deps().is_empty())
+            && !fieldcore::is_ledger_id(case_id);
         let new_case = starts_document.then(|| new_case_document(case_id, &changes, loaded, role));
         pushes.push(PreparedPush {
             case_id,
@@ -434,11 +443,54 @@ async fn apply(
     bind_actor(tx, &device, &prepared.request_actor, &context.hq_actor).await?;
     let reference = tx.reference().await?;
     let policies = context.state.policies(reference.as_ref());
-    let decisions = check(tx, &device, prepared.pushes, &prepared.request_actor).await?;
+    // Stock ledgers take their own path (crate::ledgers); the acks keep the request's order.
+    let total = prepared.pushes.len();
+    let mut case_order = Vec::with_capacity(total);
+    let mut case_pushes = Vec::with_capacity(total);
+    let mut ledger_pushes = Vec::new();
+    for (index, push) in prepared.pushes.into_iter().enumerate() {
+        if fieldcore::is_ledger_id(push.case_id) {
+            ledger_pushes.push(crate::ledgers::LedgerPush {
+                index,
+                id: push.case_id,
+                changes: push.changes,
+                rejected: push.rejected,
+            });
+        } else {
+            case_order.push(index);
+            case_pushes.push(push);
+        }
+    }
+    let decisions = check(tx, &device, case_pushes, &prepared.request_actor).await?;
     let decisions =
         try_on_documents(tx, decisions, tried, prepared.role, &policies, &context).await?;
     let decisions = known_first_responders(tx, decisions).await?;
-    let written = write(tx, &device, decisions, &policies, &context).await?;
+    let mut written = write(tx, &device, decisions, &policies, &context).await?;
+    let ledgers = crate::ledgers::apply_pushes(
+        tx,
+        &device,
+        &prepared.request_actor,
+        ledger_pushes,
+        &policies.parts,
+        context.case_limit_bytes,
+        &context.documents,
+    )
+    .await?;
+    if !ledgers.acks.is_empty() {
+        let mut acks: Vec<Option<AckOutcome>> = vec![None; total];
+        for (index, ack) in case_order.into_iter().zip(written.acks.drain(..)) {
+            acks[index] = Some(ack);
+        }
+        for (index, ack) in ledgers.acks {
+            acks[index] = Some(ack);
+        }
+        written.acks = acks
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| Error::internal("a push without its acknowledgement"))?;
+        written.last_seq = written.last_seq.max(ledgers.last_seq);
+        written.documents.extend(ledgers.documents);
+    }
     let mut stats = written.stats;
     let pulled = crate::pulls::pulls(
         tx,
@@ -697,7 +749,11 @@ fn try_ahead(prepared: &Prepared, context: &Context) -> HashMap<Uuid, Tried> {
     let policies = context.state.latest_policies();
     let mut tried = HashMap::new();
     for push in &prepared.pushes {
-        if push.rejected.is_some() || push.new_case.is_some() || push.is_document {
+        if push.rejected.is_some()
+            || push.new_case.is_some()
+            || push.is_document
+            || fieldcore::is_ledger_id(push.case_id)
+        {
             continue;
         }
         let Some(held) = context.documents.take_any(push.case_id) else {
@@ -1048,7 +1104,10 @@ pub(crate) async fn bind_actor(
             "this device is bound to another automerge actor",
         )),
         None => {
-            if actor == hq_actor.to_bytes() || tx.is_hq_actor(actor).await? {
+            if actor == hq_actor.to_bytes()
+                || fieldcore::is_ledger_actor(actor)
+                || tx.is_hq_actor(actor).await?
+            {
                 return Err(Error::forbidden("this automerge actor is HQ's own"));
             }
             if let Some(other) = tx.device_of_actor(actor).await?

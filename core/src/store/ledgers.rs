@@ -59,10 +59,21 @@ impl Store {
             m.correction_of = correction_of;
         }
         let id = ledger_id(holder, quarter);
-        let mut doc = match load(&self.conn, id, &self.actor)? {
-            Some(doc) => doc,
-            None => document::open_new(holder, quarter, &self.actor),
+        let (mut doc, created) = match load(&self.conn, id, &self.actor)? {
+            Some(doc) => (doc, false),
+            None => (document::open_new(holder, quarter, &self.actor), true),
         };
+        // A ledger new to this device: its first change goes to HQ with the first entry (HQ
+        // already holds it when another replica made the ledger first: it is the same change).
+        let first = created.then(|| {
+            let heads: Vec<String> = doc.get_heads().iter().map(ToString::to_string).collect();
+            let chunks: Vec<Vec<u8>> = doc
+                .get_changes(&[])
+                .into_iter()
+                .map(|mut c| c.bytes().into_owned())
+                .collect();
+            (heads, chunks)
+        });
         let heads = doc.get_heads();
         let root = LedgerRoot::read(&doc).map_err(|reason| corrupt(id, reason))?;
         let entry_id = Uuid::now_v7().to_string();
@@ -92,6 +103,11 @@ impl Store {
                 "DELETE FROM sync_refused WHERE case_id = ?1 AND reason IS NOT NULL",
             )?
             .execute([id.to_string()])?;
+            if let Some((heads, chunks)) = &first {
+                for chunk in chunks {
+                    outbox::push_chunk(tx, id, "ledger", heads, Some(chunk.clone()), now)?;
+                }
+            }
             outbox::push(tx, id, command.name(), &doc, now)
         })?;
         Ok(StockRecorded {

@@ -20,6 +20,19 @@ pub(crate) fn push(
     let change = doc
         .get_last_local_change()
         .map(|mut c| c.bytes().into_owned());
+    push_chunk(conn, case_id, command, &heads, change, at)
+}
+
+/// Queues one change chunk as it is (a stock ledger's first change, which is not this
+/// device's own but must reach HQ with the device's first entry).
+pub(crate) fn push_chunk(
+    conn: &Connection,
+    case_id: CaseId,
+    command: &str,
+    heads: &[String],
+    change: Option<Vec<u8>>,
+    at: Timestamp,
+) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO outbox (case_id, command, heads, created_at, change) \
          VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -793,6 +793,14 @@ pub(crate) fn case_sync_state(conn: &Connection, case_id: CaseId) -> Result<Case
     )? {
         return Ok(CaseSyncState::Pending);
     }
+    if is_ledger_id(case_id) {
+        // A ledger has no conflicts: its entries are all kept side by side.
+        return if has_row("SELECT 1 FROM ledger_docs WHERE ledger_id = ?1")? {
+            Ok(CaseSyncState::Synced)
+        } else {
+            Err(Error::CaseNotFound(case_id))
+        };
+    }
     let row = projection::get(conn, case_id)?.ok_or(Error::CaseNotFound(case_id))?;
     Ok(if row.has_conflict {
         CaseSyncState::Conflict

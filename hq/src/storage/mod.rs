@@ -116,6 +116,99 @@ pub struct NewCase {
     pub created_at: i64,
 }
 
+/// A stock ledger new to HQ: its row among the documents (kind `ledger`, named
+/// `"<holder> <quarter>"`, routed or assigned to its holder for the pull rules) and its row in
+/// the read model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLedger {
+    pub ledger_id: Uuid,
+    pub holder: String,
+    pub quarter: String,
+    pub created_by: i64,
+    pub created_device: Option<Uuid>,
+    pub routed_center: Option<String>,
+    pub assigned_engineer: Option<i64>,
+    pub sync_seq: u64,
+    pub created_at: i64,
+}
+
+/// A ledger in the read model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerInfo {
+    pub ledger_id: Uuid,
+    pub holder: String,
+    pub quarter: String,
+    /// Unix seconds of the approved write-off, once the quarter is closed.
+    pub closed_at: Option<i64>,
+}
+
+/// One movement in the read model (`ledger_movements`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovementRow {
+    pub ledger_id: Uuid,
+    pub movement_id: String,
+    pub holder: String,
+    /// The quarter it counts in: its ledger's, or the next one for a correction.
+    pub booked_quarter: String,
+    pub correction_of: Option<String>,
+    pub kind: String,
+    pub part_number: String,
+    pub quantity: i64,
+    pub delta: i64,
+    /// Unix seconds.
+    pub at: i64,
+    pub by_user: String,
+    pub case_id: Option<String>,
+    pub line: Option<String>,
+}
+
+/// A requisition or emergency purchase and where it stands with HQ's approvers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRow {
+    pub ledger_id: Uuid,
+    pub entry_id: String,
+    pub holder: String,
+    /// `requisition` or `purchase`.
+    pub kind: String,
+    pub part_number: String,
+    pub specification: String,
+    pub quantity: i64,
+    pub at: i64,
+    pub by_user: String,
+    /// `waiting`, `approved` or `rejected`.
+    pub state: String,
+    pub waiting_step: Option<String>,
+    pub waiting_role: Option<String>,
+    /// The receipt movement HQ recorded when it issued a requisition's stock.
+    pub dispatched: Option<String>,
+}
+
+/// An old part on a return shipment, with HQ's check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipmentPartRow {
+    pub ledger_id: Uuid,
+    pub shipment_id: String,
+    pub holder: String,
+    pub tag: String,
+    pub part_number: String,
+    pub case_id: Option<String>,
+    pub line: Option<String>,
+    pub shipped_at: i64,
+    /// `None` until HQ checked the shipment; then whether the part was in it.
+    pub received: Option<bool>,
+}
+
+/// What one ledger's change brings to the read model: movements new to it (movements never
+/// change), and the ledger's requests and shipment parts whole (few, and their states move).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerModel {
+    pub ledger_id: Uuid,
+    pub closed_at: Option<i64>,
+    pub new_movements: Vec<MovementRow>,
+    pub requests: Vec<RequestRow>,
+    pub shipment_parts: Vec<ShipmentPartRow>,
+}
+
 /// One row of the change log.
 #[derive(Debug, Clone)]
 pub struct LogRow {
@@ -292,6 +385,26 @@ pub trait Tx: Send {
     async fn replace_case_returns(&mut self, cases: &[Uuid], rows: &[ReturnSummary]) -> Result<()>;
     /// Every return row, or those of one RMA number, oldest request first.
     async fn case_returns(&mut self, rma_number: Option<&str>) -> Result<Vec<ReturnSummary>>;
+
+    // ---- Stock ledgers (see crate::ledgers)
+
+    /// Records a ledger new to HQ (its document row and its read-model row).
+    async fn insert_ledger(&mut self, ledger: &NewLedger) -> Result<()>;
+    /// Applies one ledger's read-model update.
+    async fn write_ledger_model(&mut self, model: &LedgerModel) -> Result<()>;
+    /// The ledgers, of one holder or all, by holder and quarter.
+    async fn ledger_infos(&mut self, holder: Option<&str>) -> Result<Vec<LedgerInfo>>;
+    /// The movements of a holder, of one booked quarter or all, in time order.
+    async fn ledger_movements(
+        &mut self,
+        holder: &str,
+        booked_quarter: Option<&str>,
+    ) -> Result<Vec<MovementRow>>;
+    /// The old parts a holder shipped (every holder's with `None`), oldest first.
+    async fn ledger_shipment_parts(&mut self, holder: Option<&str>)
+    -> Result<Vec<ShipmentPartRow>>;
+    /// Requisitions and purchases, only those waiting for an approver with `waiting_only`.
+    async fn ledger_requests(&mut self, waiting_only: bool) -> Result<Vec<RequestRow>>;
 
     // ---- Escalations (see crate::escalation)
 

@@ -31,6 +31,7 @@ use super::{
 use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue};
 use super::{CASE_RETURNS_COLUMNS, ReturnSummary};
 use super::{ESCALATION_SELECT, EscalationRow, NewEscalation};
+use super::{LedgerInfo, LedgerModel, MovementRow, NewLedger, RequestRow, ShipmentPartRow};
 use crate::access::{Role, Scope, User};
 use crate::error::{Error, Result};
 
@@ -74,9 +75,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/postgres/0010_returns.sql"),
     ),
+    (
+        11,
+        include_str!("../../migrations/postgres/0011_stock_ledgers.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 10;
+pub const LATEST: i64 = 11;
 
 /// Connections per HQ node; a sync holds one for its transaction only.
 const POOL_SIZE: usize = 16;
@@ -578,7 +583,7 @@ impl Tx for PgTx<'_> {
                         (SELECT COUNT(*) FROM changes l WHERE l.case_id = c.case_id) \
                  FROM cases c JOIN users cu ON cu.user_id = c.created_by \
                  LEFT JOIN users au ON au.user_id = c.assigned_engineer \
-                 ORDER BY c.number",
+                 WHERE c.kind = 'case' ORDER BY c.number",
                 &[],
             )
             .await?;
@@ -972,13 +977,247 @@ impl Tx for PgTx<'_> {
     async fn case_ids(&mut self, after: Option<Uuid>, limit: u32) -> Result<Vec<Uuid>> {
         let rows = self
             .rows(
-                "SELECT case_id FROM cases WHERE $1::uuid IS NULL OR case_id > $1 \
-                 ORDER BY case_id LIMIT $2",
+                "SELECT case_id FROM cases WHERE ($1::uuid IS NULL OR case_id > $1) \
+                 AND kind = 'case' ORDER BY case_id LIMIT $2",
                 &[&after, &i64::from(limit)],
             )
             .await?;
         rows.iter()
             .map(|r| r.try_get(0).map_err(Error::from))
+            .collect()
+    }
+
+    // ---- Stock ledgers
+
+    async fn insert_ledger(&mut self, ledger: &NewLedger) -> Result<()> {
+        self.exec(
+            "INSERT INTO cases (case_id, number, created_by, created_device, assigned_engineer, \
+             routed_center, sync_seq, created_at, kind) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'ledger')",
+            &[
+                &ledger.ledger_id,
+                &format!("{} {}", ledger.holder, ledger.quarter),
+                &ledger.created_by,
+                &ledger.created_device,
+                &ledger.assigned_engineer,
+                &ledger.routed_center,
+                &to_db(ledger.sync_seq)?,
+                &ledger.created_at,
+            ],
+        )
+        .await?;
+        self.exec(
+            "INSERT INTO ledgers (ledger_id, holder, quarter) VALUES ($1, $2, $3)",
+            &[&ledger.ledger_id, &ledger.holder, &ledger.quarter],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn write_ledger_model(&mut self, model: &LedgerModel) -> Result<()> {
+        let id = &model.ledger_id;
+        self.exec(
+            "UPDATE ledgers SET closed_at = $2 WHERE ledger_id = $1",
+            &[id, &model.closed_at],
+        )
+        .await?;
+        // Movements in bounded batches of one statement each: a quarter of a busy center is
+        // thousands of rows, sent as arrays rather than one round trip per row.
+        for batch in model.new_movements.chunks(2_000) {
+            let col = |f: fn(&MovementRow) -> String| batch.iter().map(f).collect::<Vec<_>>();
+            let opt =
+                |f: fn(&MovementRow) -> Option<String>| batch.iter().map(f).collect::<Vec<_>>();
+            let num = |f: fn(&MovementRow) -> i64| batch.iter().map(f).collect::<Vec<_>>();
+            let ids: Vec<Uuid> = batch.iter().map(|m| m.ledger_id).collect();
+            self.exec(
+                "INSERT INTO ledger_movements (ledger_id, movement_id, holder, booked_quarter, \
+                 correction_of, kind, part_number, quantity, delta, at, by_user, case_id, line) \
+                 SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], \
+                 $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], \
+                 $12::text[], $13::text[]) ON CONFLICT DO NOTHING",
+                &[
+                    &ids,
+                    &col(|m| m.movement_id.clone()),
+                    &col(|m| m.holder.clone()),
+                    &col(|m| m.booked_quarter.clone()),
+                    &opt(|m| m.correction_of.clone()),
+                    &col(|m| m.kind.clone()),
+                    &col(|m| m.part_number.clone()),
+                    &num(|m| m.quantity),
+                    &num(|m| m.delta),
+                    &num(|m| m.at),
+                    &col(|m| m.by_user.clone()),
+                    &opt(|m| m.case_id.clone()),
+                    &opt(|m| m.line.clone()),
+                ],
+            )
+            .await?;
+        }
+        self.exec("DELETE FROM ledger_requests WHERE ledger_id = $1", &[id])
+            .await?;
+        for r in &model.requests {
+            self.exec(
+                "INSERT INTO ledger_requests (ledger_id, entry_id, holder, kind, part_number, \
+                 specification, quantity, at, by_user, state, waiting_step, waiting_role, \
+                 dispatched) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                &[
+                    id,
+                    &r.entry_id,
+                    &r.holder,
+                    &r.kind,
+                    &r.part_number,
+                    &r.specification,
+                    &r.quantity,
+                    &r.at,
+                    &r.by_user,
+                    &r.state,
+                    &r.waiting_step,
+                    &r.waiting_role,
+                    &r.dispatched,
+                ],
+            )
+            .await?;
+        }
+        self.exec(
+            "DELETE FROM ledger_shipment_parts WHERE ledger_id = $1",
+            &[id],
+        )
+        .await?;
+        for p in &model.shipment_parts {
+            let received: Option<i64> = p.received.map(i64::from);
+            self.exec(
+                "INSERT INTO ledger_shipment_parts (ledger_id, shipment_id, holder, tag, \
+                 part_number, case_id, line, shipped_at, received) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                &[
+                    id,
+                    &p.shipment_id,
+                    &p.holder,
+                    &p.tag,
+                    &p.part_number,
+                    &p.case_id,
+                    &p.line,
+                    &p.shipped_at,
+                    &received,
+                ],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn ledger_infos(&mut self, holder: Option<&str>) -> Result<Vec<LedgerInfo>> {
+        let rows = self
+            .rows(
+                "SELECT ledger_id, holder, quarter, closed_at FROM ledgers \
+                 WHERE $1::text IS NULL OR holder = $1 ORDER BY holder, quarter",
+                &[&holder],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LedgerInfo {
+                    ledger_id: r.try_get(0)?,
+                    holder: r.try_get(1)?,
+                    quarter: r.try_get(2)?,
+                    closed_at: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn ledger_movements(
+        &mut self,
+        holder: &str,
+        booked_quarter: Option<&str>,
+    ) -> Result<Vec<MovementRow>> {
+        let rows = self
+            .rows(
+                "SELECT ledger_id, movement_id, holder, booked_quarter, correction_of, kind, \
+                 part_number, quantity, delta, at, by_user, case_id, line FROM ledger_movements \
+                 WHERE holder = $1 AND ($2::text IS NULL OR booked_quarter = $2) \
+                 ORDER BY at, movement_id",
+                &[&holder, &booked_quarter],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MovementRow {
+                    ledger_id: r.try_get(0)?,
+                    movement_id: r.try_get(1)?,
+                    holder: r.try_get(2)?,
+                    booked_quarter: r.try_get(3)?,
+                    correction_of: r.try_get(4)?,
+                    kind: r.try_get(5)?,
+                    part_number: r.try_get(6)?,
+                    quantity: r.try_get(7)?,
+                    delta: r.try_get(8)?,
+                    at: r.try_get(9)?,
+                    by_user: r.try_get(10)?,
+                    case_id: r.try_get(11)?,
+                    line: r.try_get(12)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn ledger_shipment_parts(
+        &mut self,
+        holder: Option<&str>,
+    ) -> Result<Vec<ShipmentPartRow>> {
+        let rows = self
+            .rows(
+                "SELECT ledger_id, shipment_id, holder, tag, part_number, case_id, line, \
+                 shipped_at, received FROM ledger_shipment_parts \
+                 WHERE $1::text IS NULL OR holder = $1 ORDER BY shipped_at, shipment_id, tag",
+                &[&holder],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let received: Option<i64> = r.try_get(8)?;
+                Ok(ShipmentPartRow {
+                    ledger_id: r.try_get(0)?,
+                    shipment_id: r.try_get(1)?,
+                    holder: r.try_get(2)?,
+                    tag: r.try_get(3)?,
+                    part_number: r.try_get(4)?,
+                    case_id: r.try_get(5)?,
+                    line: r.try_get(6)?,
+                    shipped_at: r.try_get(7)?,
+                    received: received.map(|v| v != 0),
+                })
+            })
+            .collect()
+    }
+
+    async fn ledger_requests(&mut self, waiting_only: bool) -> Result<Vec<RequestRow>> {
+        let rows = self
+            .rows(
+                "SELECT ledger_id, entry_id, holder, kind, part_number, specification, quantity, \
+                 at, by_user, state, waiting_step, waiting_role, dispatched FROM ledger_requests \
+                 WHERE NOT $1 OR state = 'waiting' ORDER BY at, entry_id",
+                &[&waiting_only],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RequestRow {
+                    ledger_id: r.try_get(0)?,
+                    entry_id: r.try_get(1)?,
+                    holder: r.try_get(2)?,
+                    kind: r.try_get(3)?,
+                    part_number: r.try_get(4)?,
+                    specification: r.try_get(5)?,
+                    quantity: r.try_get(6)?,
+                    at: r.try_get(7)?,
+                    by_user: r.try_get(8)?,
+                    state: r.try_get(9)?,
+                    waiting_step: r.try_get(10)?,
+                    waiting_role: r.try_get(11)?,
+                    dispatched: r.try_get(12)?,
+                })
+            })
             .collect()
     }
 

@@ -28,7 +28,9 @@ use super::{
 // Read model
 use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue};
 use super::{CASE_RETURNS_COLUMNS, ReturnSummary};
+// Stock ledgers
 use super::{ESCALATION_SELECT, EscalationRow, NewEscalation};
+use super::{LedgerInfo, LedgerModel, MovementRow, NewLedger, RequestRow, ShipmentPartRow};
 use crate::access::{Role, Scope, User};
 use crate::error::{Error, Result};
 
@@ -71,9 +73,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0009_case_index_working_days.sql"),
     ),
     (10, include_str!("../../migrations/sqlite/0010_returns.sql")),
+    (
+        11,
+        include_str!("../../migrations/sqlite/0011_stock_ledgers.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 10;
+pub const LATEST: i64 = 11;
 
 #[derive(Clone)]
 pub struct SqliteStorage {
@@ -688,7 +694,7 @@ impl Tx for SqliteTx<'_> {
                     (SELECT COUNT(*) FROM changes l WHERE l.case_id = c.case_id) \
              FROM cases c JOIN users cu ON cu.user_id = c.created_by \
              LEFT JOIN users au ON au.user_id = c.assigned_engineer \
-             ORDER BY c.number",
+             WHERE c.kind = 'case' ORDER BY c.number",
         )?;
         let rows = stmt
             .query_map([], |r| {
@@ -1157,11 +1163,256 @@ impl Tx for SqliteTx<'_> {
         let ids = self
             .conn
             .prepare_cached(
-                "SELECT case_id FROM cases WHERE case_id > ?1 ORDER BY case_id LIMIT ?2",
+                "SELECT case_id FROM cases WHERE case_id > ?1 AND kind = 'case' \
+                 ORDER BY case_id LIMIT ?2",
             )?
             .query_map(params![after, limit], |r| r.get::<_, Vec<u8>>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         ids.into_iter().map(uuid_of).collect()
+    }
+
+    // ---- Stock ledgers
+
+    async fn insert_ledger(&mut self, ledger: &NewLedger) -> Result<()> {
+        let id = ledger.ledger_id.as_bytes().as_slice();
+        self.conn.execute(
+            "INSERT INTO cases (case_id, number, created_by, created_device, assigned_engineer, \
+             routed_center, sync_seq, created_at, kind) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'ledger')",
+            params![
+                id,
+                format!("{} {}", ledger.holder, ledger.quarter),
+                ledger.created_by,
+                ledger.created_device.map(|d| d.as_bytes().to_vec()),
+                ledger.assigned_engineer,
+                ledger.routed_center,
+                to_db(ledger.sync_seq)?,
+                ledger.created_at
+            ],
+        )?;
+        self.conn.execute(
+            "INSERT INTO ledgers (ledger_id, holder, quarter) VALUES (?1, ?2, ?3)",
+            params![id, ledger.holder, ledger.quarter],
+        )?;
+        Ok(())
+    }
+
+    async fn write_ledger_model(&mut self, model: &LedgerModel) -> Result<()> {
+        let id = model.ledger_id.as_bytes().as_slice();
+        self.conn
+            .prepare_cached("UPDATE ledgers SET closed_at = ?2 WHERE ledger_id = ?1")?
+            .execute(params![id, model.closed_at])?;
+        let mut insert = self.conn.prepare_cached(
+            "INSERT OR IGNORE INTO ledger_movements (ledger_id, movement_id, holder, \
+             booked_quarter, correction_of, kind, part_number, quantity, delta, at, by_user, \
+             case_id, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )?;
+        for m in &model.new_movements {
+            insert.execute(params![
+                id,
+                m.movement_id,
+                m.holder,
+                m.booked_quarter,
+                m.correction_of,
+                m.kind,
+                m.part_number,
+                m.quantity,
+                m.delta,
+                m.at,
+                m.by_user,
+                m.case_id,
+                m.line
+            ])?;
+        }
+        self.conn
+            .prepare_cached("DELETE FROM ledger_requests WHERE ledger_id = ?1")?
+            .execute([id])?;
+        let mut insert = self.conn.prepare_cached(
+            "INSERT INTO ledger_requests (ledger_id, entry_id, holder, kind, part_number, \
+             specification, quantity, at, by_user, state, waiting_step, waiting_role, dispatched) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )?;
+        for r in &model.requests {
+            insert.execute(params![
+                id,
+                r.entry_id,
+                r.holder,
+                r.kind,
+                r.part_number,
+                r.specification,
+                r.quantity,
+                r.at,
+                r.by_user,
+                r.state,
+                r.waiting_step,
+                r.waiting_role,
+                r.dispatched
+            ])?;
+        }
+        self.conn
+            .prepare_cached("DELETE FROM ledger_shipment_parts WHERE ledger_id = ?1")?
+            .execute([id])?;
+        let mut insert = self.conn.prepare_cached(
+            "INSERT INTO ledger_shipment_parts (ledger_id, shipment_id, holder, tag, part_number, \
+             case_id, line, shipped_at, received) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        for p in &model.shipment_parts {
+            insert.execute(params![
+                id,
+                p.shipment_id,
+                p.holder,
+                p.tag,
+                p.part_number,
+                p.case_id,
+                p.line,
+                p.shipped_at,
+                p.received
+            ])?;
+        }
+        Ok(())
+    }
+
+    async fn ledger_infos(&mut self, holder: Option<&str>) -> Result<Vec<LedgerInfo>> {
+        let raw = self
+            .conn
+            .prepare_cached(
+                "SELECT ledger_id, holder, quarter, closed_at FROM ledgers \
+                 WHERE ?1 IS NULL OR holder = ?1 ORDER BY holder, quarter",
+            )?
+            .query_map(params![holder], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        raw.into_iter()
+            .map(|(id, holder, quarter, closed_at)| {
+                Ok(LedgerInfo {
+                    ledger_id: uuid_of(id)?,
+                    holder,
+                    quarter,
+                    closed_at,
+                })
+            })
+            .collect()
+    }
+
+    async fn ledger_movements(
+        &mut self,
+        holder: &str,
+        booked_quarter: Option<&str>,
+    ) -> Result<Vec<MovementRow>> {
+        let raw = self
+            .conn
+            .prepare_cached(
+                "SELECT ledger_id, movement_id, holder, booked_quarter, correction_of, kind, \
+                 part_number, quantity, delta, at, by_user, case_id, line FROM ledger_movements \
+                 WHERE holder = ?1 AND (?2 IS NULL OR booked_quarter = ?2) \
+                 ORDER BY at, movement_id",
+            )?
+            .query_map(params![holder, booked_quarter], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    MovementRow {
+                        ledger_id: Uuid::nil(),
+                        movement_id: r.get(1)?,
+                        holder: r.get(2)?,
+                        booked_quarter: r.get(3)?,
+                        correction_of: r.get(4)?,
+                        kind: r.get(5)?,
+                        part_number: r.get(6)?,
+                        quantity: r.get(7)?,
+                        delta: r.get(8)?,
+                        at: r.get(9)?,
+                        by_user: r.get(10)?,
+                        case_id: r.get(11)?,
+                        line: r.get(12)?,
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        raw.into_iter()
+            .map(|(id, mut row)| {
+                row.ledger_id = uuid_of(id)?;
+                Ok(row)
+            })
+            .collect()
+    }
+
+    async fn ledger_shipment_parts(
+        &mut self,
+        holder: Option<&str>,
+    ) -> Result<Vec<ShipmentPartRow>> {
+        let raw = self
+            .conn
+            .prepare_cached(
+                "SELECT ledger_id, shipment_id, holder, tag, part_number, case_id, line, \
+                 shipped_at, received FROM ledger_shipment_parts \
+                 WHERE ?1 IS NULL OR holder = ?1 ORDER BY shipped_at, shipment_id, tag",
+            )?
+            .query_map(params![holder], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    ShipmentPartRow {
+                        ledger_id: Uuid::nil(),
+                        shipment_id: r.get(1)?,
+                        holder: r.get(2)?,
+                        tag: r.get(3)?,
+                        part_number: r.get(4)?,
+                        case_id: r.get(5)?,
+                        line: r.get(6)?,
+                        shipped_at: r.get(7)?,
+                        received: r.get(8)?,
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        raw.into_iter()
+            .map(|(id, mut row)| {
+                row.ledger_id = uuid_of(id)?;
+                Ok(row)
+            })
+            .collect()
+    }
+
+    async fn ledger_requests(&mut self, waiting_only: bool) -> Result<Vec<RequestRow>> {
+        let raw = self
+            .conn
+            .prepare_cached(
+                "SELECT ledger_id, entry_id, holder, kind, part_number, specification, quantity, \
+                 at, by_user, state, waiting_step, waiting_role, dispatched FROM ledger_requests \
+                 WHERE ?1 = 0 OR state = 'waiting' ORDER BY at, entry_id",
+            )?
+            .query_map(params![waiting_only], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    RequestRow {
+                        ledger_id: Uuid::nil(),
+                        entry_id: r.get(1)?,
+                        holder: r.get(2)?,
+                        kind: r.get(3)?,
+                        part_number: r.get(4)?,
+                        specification: r.get(5)?,
+                        quantity: r.get(6)?,
+                        at: r.get(7)?,
+                        by_user: r.get(8)?,
+                        state: r.get(9)?,
+                        waiting_step: r.get(10)?,
+                        waiting_role: r.get(11)?,
+                        dispatched: r.get(12)?,
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        raw.into_iter()
+            .map(|(id, mut row)| {
+                row.ledger_id = uuid_of(id)?;
+                Ok(row)
+            })
+            .collect()
     }
 
     // ---- Escalations

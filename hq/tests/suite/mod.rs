@@ -1367,7 +1367,7 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     };
     let storage = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(storage.schema_version().await.unwrap(), latest);
-    assert_eq!(storage.schema_version().await.unwrap(), 10);
+    assert_eq!(storage.schema_version().await.unwrap(), 11);
     drop(hq);
 
     // A fresh database, one step at a time, with data surviving the step.
@@ -1409,10 +1409,17 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     drop(v1);
     let v2 = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(v2.schema_version().await.unwrap(), latest);
-    assert_eq!(v2.schema_version().await.unwrap(), 10);
+    assert_eq!(v2.schema_version().await.unwrap(), 11);
     assert_eq!(
         v2.query_count("SELECT COUNT(*) FROM users").await.unwrap(),
         1
+    );
+    assert_eq!(
+        v2.query_count("SELECT COUNT(*) FROM cases WHERE kind = 'case'")
+            .await
+            .unwrap(),
+        1,
+        "a case stored before stock ledgers is a case (migration 11)"
     );
     assert_eq!(
         v2.query_count("SELECT size FROM changes").await.unwrap(),
