@@ -64,6 +64,7 @@ pub mod lockout;
 #[cfg(feature = "bench-baseline")]
 pub mod naive;
 pub mod numbering;
+pub mod parts;
 pub mod pulls;
 pub mod read_model;
 pub mod returns;

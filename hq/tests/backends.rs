@@ -28,6 +28,9 @@ macro_rules! suites {
 }
 
 suites!(
+    requisitions_are_approved_by_their_role_and_issued_once,
+    old_part_shipments_are_checked_once_against_their_list,
+    ledger_entries_are_immutable_and_only_the_holder_writes_them,
     health_needs_no_token,
     missing_wrong_and_revoked_tokens_are_refused,
     first_sync_binds_the_actor_and_others_are_refused,

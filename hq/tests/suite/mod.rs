@@ -23,6 +23,8 @@ mod escalation;
 pub use escalation::*;
 mod returns;
 pub use returns::*;
+mod parts;
+pub use parts::*;
 
 fn encode(request: &SyncRequest) -> Vec<u8> {
     fieldcore::encode_message(request).unwrap()
