@@ -11,6 +11,8 @@ use fieldhq::storage::{CaseIndexQuery, CaseIndexRow, EscalationRow};
 use fieldhq::{Role, ServeConfig, Storage, StorageConfig, admin};
 use uuid::Uuid;
 
+mod parts_cli;
+
 #[derive(Parser)]
 #[command(
     name = "fieldhq",
@@ -105,6 +107,12 @@ enum Command {
     Rma {
         #[command(subcommand)]
         command: RmaCommand,
+    },
+    /// Warranty spare parts (三包配件): requisitions and purchases, issuing stock, old-part
+    /// shipments, balances.
+    Parts {
+        #[command(subcommand)]
+        command: parts_cli::PartsCommand,
     },
 }
 
@@ -539,6 +547,7 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
             Ok(())
         }
         Command::Rma { command } => rma(&storage, &cli.data, command, time_zone, l).await,
+        Command::Parts { command } => parts_cli::run(&storage, command, time_zone, l).await,
         Command::Reindex => {
             let done = admin::reindex(&storage, time_zone).await?;
             println!("{}", reindexed(done.cases, l));

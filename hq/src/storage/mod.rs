@@ -133,7 +133,7 @@ pub struct NewLedger {
 }
 
 /// A ledger in the read model.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LedgerInfo {
     pub ledger_id: Uuid,
     pub holder: String,
@@ -143,7 +143,7 @@ pub struct LedgerInfo {
 }
 
 /// One movement in the read model (`ledger_movements`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MovementRow {
     pub ledger_id: Uuid,
     pub movement_id: String,
@@ -163,7 +163,7 @@ pub struct MovementRow {
 }
 
 /// A requisition or emergency purchase and where it stands with HQ's approvers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RequestRow {
     pub ledger_id: Uuid,
     pub entry_id: String,
@@ -184,7 +184,7 @@ pub struct RequestRow {
 }
 
 /// An old part on a return shipment, with HQ's check.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ShipmentPartRow {
     pub ledger_id: Uuid,
     pub shipment_id: String,
