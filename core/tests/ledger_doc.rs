@@ -36,7 +36,11 @@ fn the_documented_first_change_is_the_codes() {
     let changes = genesis.get_changes(&[]);
     assert_eq!(changes.len(), 1);
     let change = &changes[0];
-    let hex: String = change.raw_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = change
+        .raw_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let lines: Vec<String> = hex
         .as_bytes()
         .chunks(64)
@@ -63,7 +67,14 @@ fn every_entry_field_is_documented() {
             .lines()
             .skip(3)
             .take_while(|l| l.starts_with('|'))
-            .map(|l| l.split('|').nth(1).unwrap().trim().trim_matches('`').to_owned())
+            .map(|l| {
+                l.split('|')
+                    .nth(1)
+                    .unwrap()
+                    .trim()
+                    .trim_matches('`')
+                    .to_owned()
+            })
             .collect()
     };
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-30T10:00:00+08:00").unwrap();
@@ -125,7 +136,10 @@ fn every_entry_field_is_documented() {
         ("movement", serde_json::to_value(&movement).unwrap()),
         ("requisition", serde_json::to_value(&requisition).unwrap()),
         ("shipment", serde_json::to_value(&shipment).unwrap()),
-        ("shipped part", serde_json::to_value(&shipment.parts[0]).unwrap()),
+        (
+            "shipped part",
+            serde_json::to_value(&shipment.parts[0]).unwrap(),
+        ),
         ("check", serde_json::to_value(&check).unwrap()),
         ("closing", serde_json::to_value(&closing).unwrap()),
     ] {

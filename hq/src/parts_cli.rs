@@ -83,7 +83,10 @@ pub async fn run(
                 return print_json(&to_json(&rows)?);
             }
             if rows.is_empty() {
-                println!("{}", l.pick("没有待审批的领用单或紧急采购", "nothing is waiting"));
+                println!(
+                    "{}",
+                    l.pick("没有待审批的领用单或紧急采购", "nothing is waiting")
+                );
             }
             for r in rows {
                 let kind = match r.kind.as_str() {
@@ -108,12 +111,14 @@ pub async fn run(
             Ok(())
         }
         PartsCommand::Approve { entry, by, note } => {
-            let d = parts::decide(storage, &entry, &by, PartsDecision::Approve { note }, now).await?;
+            let d =
+                parts::decide(storage, &entry, &by, PartsDecision::Approve { note }, now).await?;
             println!("{}", decided(&d, l));
             Ok(())
         }
         PartsCommand::Reject { entry, by, reason } => {
-            let d = parts::decide(storage, &entry, &by, PartsDecision::Reject { reason }, now).await?;
+            let d =
+                parts::decide(storage, &entry, &by, PartsDecision::Reject { reason }, now).await?;
             println!("{}", decided(&d, l));
             Ok(())
         }
@@ -174,7 +179,10 @@ pub async fn run(
             }
             for b in rows {
                 let flag = if b.negative() {
-                    l.pick("  ⚠ 账面为负（离线领用未入库）", "  ⚠ below zero (issued without stock on record)")
+                    l.pick(
+                        "  ⚠ 账面为负（离线领用未入库）",
+                        "  ⚠ below zero (issued without stock on record)",
+                    )
                 } else {
                     ""
                 };
@@ -189,7 +197,10 @@ pub async fn run(
                 } else {
                     l.pick("未核销", "open")
                 };
-                println!("{}  {}  {state}  {}", info.holder, info.quarter, info.ledger_id);
+                println!(
+                    "{}  {}  {state}  {}",
+                    info.holder, info.quarter, info.ledger_id
+                );
             }
             Ok(())
         }

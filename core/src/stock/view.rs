@@ -139,7 +139,18 @@ pub fn read(doc: &impl ReadDoc, policy: &PartsPolicy) -> Result<LedgerView, Stri
         .into_iter()
         .find(|(key, _)| key == WRITEOFF)
         .map(|(_, c)| c);
-    let mut movements: Vec<MovementEntry> = document::entries::<Movement>(doc, &root, MOVEMENTS)?
+    let movements = document::entries::<Movement>(doc, &root, MOVEMENTS)?;
+    // HQ's read model joins movements to cases by this id: only a case id is one.
+    if let Some((id, _)) = movements.iter().find(|(_, m)| {
+        m.case_id.as_deref().is_some_and(|c| {
+            c.parse::<Uuid>()
+                .map(|u| u.to_string() != c)
+                .unwrap_or(true)
+        })
+    }) {
+        return Err(format!("movements.{id}: case_id is not a case id"));
+    }
+    let mut movements: Vec<MovementEntry> = movements
         .into_iter()
         .map(|(id, movement)| MovementEntry {
             approval: (movement.kind == MovementKind::Purchase)

@@ -70,3 +70,20 @@ CREATE TABLE ledger_shipment_parts (
     PRIMARY KEY (ledger_id, shipment_id, tag)
 );
 CREATE INDEX ledger_shipment_parts_by_holder ON ledger_shipment_parts (holder);
+
+-- The part lines of each case (removed lines left out) with what became of their old parts,
+-- rewritten with the case's `case_index` row from its view: what the write-off reconciles
+-- the ledgers' issues against, without opening documents.
+CREATE TABLE case_part_lines (
+    -- Text, as the ledgers' movements name their cases.
+    case_id     TEXT NOT NULL,
+    line_id     TEXT NOT NULL,
+    case_number TEXT NOT NULL,
+    -- The case's 三包 warranty decision covers it (1) or not (0).
+    covered     BIGINT NOT NULL,
+    part_number TEXT NOT NULL,
+    quantity    BIGINT NOT NULL,
+    -- The old part's fate as JSON ({"fate": "kept", "tag": "T-1"}, ...: docs/stock-ledger.md).
+    old_part    TEXT NOT NULL,
+    PRIMARY KEY (case_id, line_id)
+);

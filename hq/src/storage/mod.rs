@@ -209,6 +209,29 @@ pub struct LedgerModel {
     pub shipment_parts: Vec<ShipmentPartRow>,
 }
 
+/// A part line of a case in the read model (`case_part_lines`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PartLineRow {
+    /// The case id as hyphenated text, as movements name it.
+    pub case_id: String,
+    pub line_id: String,
+    pub case_number: String,
+    pub covered: bool,
+    pub part_number: String,
+    pub quantity: i64,
+    /// The old part's fate as JSON (`fieldcore::OldPart`).
+    pub old_part: String,
+}
+
+/// A case a holder's issues of a quarter went to, as the read model knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedCase {
+    pub case_id: Uuid,
+    pub number: String,
+    /// The 三包 warranty decision: `None` before it is made.
+    pub covered: Option<bool>,
+}
+
 /// One row of the change log.
 #[derive(Debug, Clone)]
 pub struct LogRow {
@@ -405,6 +428,13 @@ pub trait Tx: Send {
     -> Result<Vec<ShipmentPartRow>>;
     /// Requisitions and purchases, only those waiting for an approver with `waiting_only`.
     async fn ledger_requests(&mut self, waiting_only: bool) -> Result<Vec<RequestRow>>;
+    /// Replaces the part lines of each case of `cases` by `rows` (those of these cases).
+    async fn replace_case_part_lines(&mut self, cases: &[Uuid], rows: &[PartLineRow])
+    -> Result<()>;
+    /// The cases `holder`'s issues booked in `quarter` went to, with their warranty decision.
+    async fn issued_cases(&mut self, holder: &str, quarter: &str) -> Result<Vec<IssuedCase>>;
+    /// The part lines of the cases `holder`'s issues booked in `quarter` went to.
+    async fn issued_part_lines(&mut self, holder: &str, quarter: &str) -> Result<Vec<PartLineRow>>;
 
     // ---- Escalations (see crate::escalation)
 

@@ -31,7 +31,10 @@ use super::{
 use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue};
 use super::{CASE_RETURNS_COLUMNS, ReturnSummary};
 use super::{ESCALATION_SELECT, EscalationRow, NewEscalation};
-use super::{LedgerInfo, LedgerModel, MovementRow, NewLedger, RequestRow, ShipmentPartRow};
+use super::{
+    IssuedCase, LedgerInfo, LedgerModel, MovementRow, NewLedger, PartLineRow, RequestRow,
+    ShipmentPartRow,
+};
 use crate::access::{Role, Scope, User};
 use crate::error::{Error, Result};
 
@@ -1216,6 +1219,88 @@ impl Tx for PgTx<'_> {
                     waiting_step: r.try_get(10)?,
                     waiting_role: r.try_get(11)?,
                     dispatched: r.try_get(12)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn replace_case_part_lines(
+        &mut self,
+        cases: &[Uuid],
+        rows: &[PartLineRow],
+    ) -> Result<()> {
+        if !cases.is_empty() {
+            let ids: Vec<String> = cases.iter().map(Uuid::to_string).collect();
+            self.exec(
+                "DELETE FROM case_part_lines WHERE case_id = ANY($1)",
+                &[&ids],
+            )
+            .await?;
+        }
+        for batch in rows.chunks(2_000) {
+            let text = |f: fn(&PartLineRow) -> &str| batch.iter().map(f).collect::<Vec<_>>();
+            let covered: Vec<i64> = batch.iter().map(|r| i64::from(r.covered)).collect();
+            let quantity: Vec<i64> = batch.iter().map(|r| r.quantity).collect();
+            self.exec(
+                "INSERT INTO case_part_lines (case_id, line_id, case_number, covered, \
+                 part_number, quantity, old_part) SELECT * FROM UNNEST($1::text[], $2::text[], \
+                 $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[])",
+                &[
+                    &text(|r| &r.case_id),
+                    &text(|r| &r.line_id),
+                    &text(|r| &r.case_number),
+                    &covered,
+                    &text(|r| &r.part_number),
+                    &quantity,
+                    &text(|r| &r.old_part),
+                ],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn issued_cases(&mut self, holder: &str, quarter: &str) -> Result<Vec<IssuedCase>> {
+        let rows = self
+            .rows(
+                "SELECT case_id, number, warranty_covered FROM case_index WHERE case_id IN \
+                 (SELECT case_id::uuid FROM ledger_movements \
+                 WHERE holder = $1 AND booked_quarter = $2 AND kind = 'issue')",
+                &[&holder, &quarter],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(IssuedCase {
+                    case_id: r.try_get(0)?,
+                    number: r.try_get(1)?,
+                    covered: r.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn issued_part_lines(&mut self, holder: &str, quarter: &str) -> Result<Vec<PartLineRow>> {
+        let rows = self
+            .rows(
+                "SELECT case_id, line_id, case_number, covered, part_number, quantity, old_part \
+                 FROM case_part_lines WHERE case_id IN (SELECT case_id FROM ledger_movements \
+                 WHERE holder = $1 AND booked_quarter = $2 AND kind = 'issue') \
+                 ORDER BY case_id, line_id",
+                &[&holder, &quarter],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let covered: i64 = r.try_get(3)?;
+                Ok(PartLineRow {
+                    case_id: r.try_get(0)?,
+                    line_id: r.try_get(1)?,
+                    case_number: r.try_get(2)?,
+                    covered: covered != 0,
+                    part_number: r.try_get(4)?,
+                    quantity: r.try_get(5)?,
+                    old_part: r.try_get(6)?,
                 })
             })
             .collect()

@@ -30,7 +30,10 @@ use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue};
 use super::{CASE_RETURNS_COLUMNS, ReturnSummary};
 // Stock ledgers
 use super::{ESCALATION_SELECT, EscalationRow, NewEscalation};
-use super::{LedgerInfo, LedgerModel, MovementRow, NewLedger, RequestRow, ShipmentPartRow};
+use super::{
+    IssuedCase, LedgerInfo, LedgerModel, MovementRow, NewLedger, PartLineRow, RequestRow,
+    ShipmentPartRow,
+};
 use crate::access::{Role, Scope, User};
 use crate::error::{Error, Result};
 
@@ -1413,6 +1416,86 @@ impl Tx for SqliteTx<'_> {
                 Ok(row)
             })
             .collect()
+    }
+
+    async fn replace_case_part_lines(
+        &mut self,
+        cases: &[Uuid],
+        rows: &[PartLineRow],
+    ) -> Result<()> {
+        let mut delete = self
+            .conn
+            .prepare_cached("DELETE FROM case_part_lines WHERE case_id = ?1")?;
+        for id in cases {
+            delete.execute([id.to_string()])?;
+        }
+        let mut insert = self.conn.prepare_cached(
+            "INSERT INTO case_part_lines (case_id, line_id, case_number, covered, part_number, \
+             quantity, old_part) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for r in rows {
+            insert.execute(params![
+                r.case_id,
+                r.line_id,
+                r.case_number,
+                r.covered,
+                r.part_number,
+                r.quantity,
+                r.old_part
+            ])?;
+        }
+        Ok(())
+    }
+
+    async fn issued_cases(&mut self, holder: &str, quarter: &str) -> Result<Vec<IssuedCase>> {
+        // Movements name cases as text; the index keys them as 16 bytes (unhex: SQLite 3.41).
+        let raw = self
+            .conn
+            .prepare_cached(
+                "SELECT case_id, number, warranty_covered FROM case_index WHERE case_id IN \
+                 (SELECT unhex(replace(case_id, '-', '')) FROM ledger_movements \
+                 WHERE holder = ?1 AND booked_quarter = ?2 AND kind = 'issue')",
+            )?
+            .query_map(params![holder, quarter], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<bool>>(2)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        raw.into_iter()
+            .map(|(id, number, covered)| {
+                Ok(IssuedCase {
+                    case_id: uuid_of(id)?,
+                    number,
+                    covered,
+                })
+            })
+            .collect()
+    }
+
+    async fn issued_part_lines(&mut self, holder: &str, quarter: &str) -> Result<Vec<PartLineRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT case_id, line_id, case_number, covered, part_number, quantity, old_part \
+                 FROM case_part_lines WHERE case_id IN (SELECT case_id FROM ledger_movements \
+                 WHERE holder = ?1 AND booked_quarter = ?2 AND kind = 'issue') \
+                 ORDER BY case_id, line_id",
+            )?
+            .query_map(params![holder, quarter], |r| {
+                Ok(PartLineRow {
+                    case_id: r.get(0)?,
+                    line_id: r.get(1)?,
+                    case_number: r.get(2)?,
+                    covered: r.get(3)?,
+                    part_number: r.get(4)?,
+                    quantity: r.get(5)?,
+                    old_part: r.get(6)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     // ---- Escalations
