@@ -71,6 +71,15 @@ CREATE TABLE ledger_shipment_parts (
 );
 CREATE INDEX ledger_shipment_parts_by_holder ON ledger_shipment_parts (holder);
 
+-- Each case's number and 三包 warranty decision (covered 1, not 0, NULL undecided), keyed
+-- by the case id as text, as the ledgers' movements name cases: what the write-off needs of
+-- the cases a holder's issues went to. Rewritten with the case's `case_index` row.
+CREATE TABLE case_warranty (
+    case_id     TEXT PRIMARY KEY,
+    case_number TEXT NOT NULL,
+    covered     INTEGER
+);
+
 -- The part lines of each case (removed lines left out) with what became of their old parts,
 -- rewritten with the case's `case_index` row from its view: what the write-off reconciles
 -- the ledgers' issues against, without opening documents.

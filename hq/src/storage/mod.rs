@@ -226,7 +226,8 @@ pub struct PartLineRow {
 /// A case a holder's issues of a quarter went to, as the read model knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuedCase {
-    pub case_id: Uuid,
+    /// The case id as hyphenated text, as movements name it.
+    pub case_id: String,
     pub number: String,
     /// The 三包 warranty decision: `None` before it is made.
     pub covered: Option<bool>,
@@ -428,9 +429,13 @@ pub trait Tx: Send {
     -> Result<Vec<ShipmentPartRow>>;
     /// Requisitions and purchases, only those waiting for an approver with `waiting_only`.
     async fn ledger_requests(&mut self, waiting_only: bool) -> Result<Vec<RequestRow>>;
-    /// Replaces the part lines of each case of `cases` by `rows` (those of these cases).
-    async fn replace_case_part_lines(&mut self, cases: &[Uuid], rows: &[PartLineRow])
-    -> Result<()>;
+    /// Replaces the warranty row and the part lines of each case of `cases` (`rows` are those
+    /// of these cases).
+    async fn replace_case_part_lines(
+        &mut self,
+        cases: &[IssuedCase],
+        rows: &[PartLineRow],
+    ) -> Result<()>;
     /// The cases `holder`'s issues booked in `quarter` went to, with their warranty decision.
     async fn issued_cases(&mut self, holder: &str, quarter: &str) -> Result<Vec<IssuedCase>>;
     /// The part lines of the cases `holder`'s issues booked in `quarter` went to.

@@ -1226,14 +1226,25 @@ impl Tx for PgTx<'_> {
 
     async fn replace_case_part_lines(
         &mut self,
-        cases: &[Uuid],
+        cases: &[IssuedCase],
         rows: &[PartLineRow],
     ) -> Result<()> {
         if !cases.is_empty() {
-            let ids: Vec<String> = cases.iter().map(Uuid::to_string).collect();
+            let ids: Vec<&str> = cases.iter().map(|c| c.case_id.as_str()).collect();
+            let numbers: Vec<&str> = cases.iter().map(|c| c.number.as_str()).collect();
+            let covered: Vec<Option<i64>> =
+                cases.iter().map(|c| c.covered.map(i64::from)).collect();
             self.exec(
                 "DELETE FROM case_part_lines WHERE case_id = ANY($1)",
                 &[&ids],
+            )
+            .await?;
+            self.exec(
+                "INSERT INTO case_warranty (case_id, case_number, covered) \
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[]) \
+                 ON CONFLICT (case_id) DO UPDATE SET case_number = EXCLUDED.case_number, \
+                 covered = EXCLUDED.covered",
+                &[&ids, &numbers, &covered],
             )
             .await?;
         }
@@ -1263,18 +1274,19 @@ impl Tx for PgTx<'_> {
     async fn issued_cases(&mut self, holder: &str, quarter: &str) -> Result<Vec<IssuedCase>> {
         let rows = self
             .rows(
-                "SELECT case_id, number, warranty_covered FROM case_index WHERE case_id IN \
-                 (SELECT case_id::uuid FROM ledger_movements \
+                "SELECT case_id, case_number, covered FROM case_warranty WHERE case_id IN \
+                 (SELECT case_id FROM ledger_movements \
                  WHERE holder = $1 AND booked_quarter = $2 AND kind = 'issue')",
                 &[&holder, &quarter],
             )
             .await?;
         rows.iter()
             .map(|r| {
+                let covered: Option<i64> = r.try_get(2)?;
                 Ok(IssuedCase {
                     case_id: r.try_get(0)?,
                     number: r.try_get(1)?,
-                    covered: r.try_get(2)?,
+                    covered: covered.map(|c| c != 0),
                 })
             })
             .collect()

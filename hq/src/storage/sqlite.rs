@@ -1420,14 +1420,19 @@ impl Tx for SqliteTx<'_> {
 
     async fn replace_case_part_lines(
         &mut self,
-        cases: &[Uuid],
+        cases: &[IssuedCase],
         rows: &[PartLineRow],
     ) -> Result<()> {
         let mut delete = self
             .conn
             .prepare_cached("DELETE FROM case_part_lines WHERE case_id = ?1")?;
-        for id in cases {
-            delete.execute([id.to_string()])?;
+        let mut warranty = self.conn.prepare_cached(
+            "INSERT OR REPLACE INTO case_warranty (case_id, case_number, covered) \
+             VALUES (?1, ?2, ?3)",
+        )?;
+        for case in cases {
+            delete.execute([&case.case_id])?;
+            warranty.execute(params![case.case_id, case.number, case.covered])?;
         }
         let mut insert = self.conn.prepare_cached(
             "INSERT INTO case_part_lines (case_id, line_id, case_number, covered, part_number, \
@@ -1448,31 +1453,21 @@ impl Tx for SqliteTx<'_> {
     }
 
     async fn issued_cases(&mut self, holder: &str, quarter: &str) -> Result<Vec<IssuedCase>> {
-        // Movements name cases as text; the index keys them as 16 bytes (unhex: SQLite 3.41).
-        let raw = self
+        Ok(self
             .conn
             .prepare_cached(
-                "SELECT case_id, number, warranty_covered FROM case_index WHERE case_id IN \
-                 (SELECT unhex(replace(case_id, '-', '')) FROM ledger_movements \
+                "SELECT case_id, case_number, covered FROM case_warranty WHERE case_id IN \
+                 (SELECT case_id FROM ledger_movements \
                  WHERE holder = ?1 AND booked_quarter = ?2 AND kind = 'issue')",
             )?
             .query_map(params![holder, quarter], |r| {
-                Ok((
-                    r.get::<_, Vec<u8>>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<bool>>(2)?,
-                ))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        raw.into_iter()
-            .map(|(id, number, covered)| {
                 Ok(IssuedCase {
-                    case_id: uuid_of(id)?,
-                    number,
-                    covered,
+                    case_id: r.get(0)?,
+                    number: r.get(1)?,
+                    covered: r.get(2)?,
                 })
-            })
-            .collect()
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     async fn issued_part_lines(&mut self, holder: &str, quarter: &str) -> Result<Vec<PartLineRow>> {
