@@ -1,9 +1,10 @@
 //! fieldbench: FieldCore's benchmark suites. Each measures one concern in a release build and
-//! prints one JSON object: `cargo run --release -p fieldbench -- <store|photos|sync> --json`
+//! prints one JSON object: `cargo run --release -p fieldbench -- <store|photos|parts|sync> --json`
 //! (docs/benchmarks.md holds the numbers measured and what each figure means).
 
 mod error;
 mod measure;
+mod parts;
 mod photos;
 mod real_photos;
 mod store;
@@ -62,6 +63,9 @@ enum Suite {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Warranty parts: a center's balance over a quarter of 5,000 movements on the tablet, and
+    /// HQ's write-off of 50 such centers on SQLite and PostgreSQL
+    Parts,
     /// Sync with a real HQ on loopback: 10,000 cases changed, unchanged and bootstrapped
     /// against plain per-case automerge sync, then 50 concurrent devices and 500 at once
     Sync {
@@ -106,6 +110,7 @@ fn run(suite: Suite) -> Result<Value, BenchError> {
         Suite::Store { cases } => store::store(cases),
         Suite::StoreRssProbe { store } => store::store_rss_probe(&store),
         Suite::Photos { runs } => photos::photos(runs),
+        Suite::Parts => parts::parts(),
         Suite::PhotosRssProbe { photo, runs } => photos::photos_rss_probe(&photo, runs),
         Suite::Sync {
             cases,

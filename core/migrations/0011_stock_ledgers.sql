@@ -31,4 +31,5 @@ CREATE TABLE stock_movements (
     case_id TEXT,
     PRIMARY KEY (ledger_id, movement_id)
 );
-CREATE INDEX stock_movements_by_holder ON stock_movements (holder, part_number, at_ms);
+-- The balance reads only this index: sums and running sums per part in time order.
+CREATE INDEX stock_movements_by_holder ON stock_movements (holder, part_number, at_ms, movement_id, delta);

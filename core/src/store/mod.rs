@@ -72,6 +72,9 @@ pub struct Store {
     role: Option<Role>,
     pub(crate) policies: Policies,
     cache: LruCache<CaseId, OpenCase>,
+    /// The stock ledger last written, kept open: a tablet records one movement after another
+    /// into the same quarter's ledger, which would otherwise be loaded for each.
+    pub(crate) open_ledger: Option<(Uuid, Automerge)>,
     clock: Clock,
     checkpointer: Checkpointer,
 }
@@ -171,6 +174,7 @@ impl Store {
             policies,
             // CACHE_CASES is a non-zero constant.
             cache: LruCache::new(NonZeroUsize::new(CACHE_CASES).unwrap_or(NonZeroUsize::MIN)),
+            open_ledger: None,
             clock: Box::new(|| chrono::Local::now().fixed_offset()),
             checkpointer,
         })

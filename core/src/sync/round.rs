@@ -215,6 +215,8 @@ impl Store {
         // Stock ledgers travel beside the cases (ADR 0021) and are stored apart from them.
         let (ledger_pulls, case_pulls): (Vec<&CasePull>, Vec<&CasePull>) =
             response.pulls.iter().partition(|p| is_ledger_id(p.case_id));
+        // The ledger kept open may be the one a pull changes: read them all from the store.
+        self.open_ledger = None;
         let mut ledgers = Vec::with_capacity(ledger_pulls.len());
         for pull in &ledger_pulls {
             let chunks: Vec<&[u8]> = pull.changes.iter().map(|c| c.as_slice()).collect();
