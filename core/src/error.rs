@@ -190,6 +190,20 @@ pub enum Invalid {
     TripAlreadyWaiting,
     NotHqUser,
     AlreadyFirstResponder,
+    /// A quarter that is not written `YYYYQn` (`2026Q4`).
+    NotQuarter,
+    /// A stock movement of a write-off dated outside the quarter it is booked in (or, for a
+    /// correction, outside the earlier quarter it corrects).
+    OutsideQuarter {
+        at: String,
+        quarter: String,
+    },
+    /// An id given twice where each must be unique (a movement, a part line, an old-part tag).
+    DuplicateId {
+        id: String,
+    },
+    /// An amount of money that is not a decimal number of yuan with at most two places.
+    NotAmount,
     /// A capture time the platform handed over that is not `YYYY-MM-DDTHH:MM:SS` with an
     /// optional UTC offset.
     NotCaptureTime,
@@ -203,8 +217,6 @@ pub enum Invalid {
     TransferToSelf,
     /// One old-part tag listed twice on a shipment.
     DuplicateTag,
-    /// An amount of money that is not yuan with at most two decimals (`35.50`).
-    NotMoney,
     TooMany {
         max: usize,
     },
@@ -466,9 +478,22 @@ impl Invalid {
                 "同一旧件标签在发运单上重复",
                 "lists the same old-part tag twice",
             ),
-            NotMoney => (
-                "须为人民币金额，最多两位小数（如 35.50）",
-                "must be an amount in yuan with at most two decimals (35.50)",
+            NotQuarter => (
+                "应为 YYYYQn 格式的季度（如 2026Q4）",
+                "is not a quarter in the form YYYYQn (2026Q4)",
+            ),
+            OutsideQuarter { at, quarter } => {
+                return (
+                    format!("{at} 不在 {quarter} 季度内"),
+                    format!("{at} is outside the quarter {quarter}"),
+                );
+            }
+            DuplicateId { id } => {
+                return (format!("{id} 重复出现"), format!("{id} is given twice"));
+            }
+            NotAmount => (
+                "应为以元计的金额，最多两位小数（如 12.50）",
+                "is not an amount in yuan with at most two decimals (12.50)",
             ),
         };
         (zh.to_owned(), en.to_owned())
@@ -585,6 +610,11 @@ pub const FIELD_LABELS: &[(&str, &str)] = &[
     ("token", "设备令牌"),
     ("request_timeout_seconds", "请求超时秒数"),
     ("max_attempts", "最多尝试次数"),
+    ("quarter", "季度"),
+    ("holder", "库存持有方"),
+    ("movement_id", "出库记录"),
+    ("tag", "旧件标签"),
+    ("unit_cost", "单价"),
 ];
 
 impl Localized for Error {

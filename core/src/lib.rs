@@ -45,7 +45,7 @@ pub use rules::deadlines::{
 };
 pub use rules::lifecycle::{Action, Step, allowed_actions, next_status};
 pub use rules::policy::{EscalationPolicy, PhotoPolicy, Policies, TripPolicy};
-pub use rules::quarter::{NotQuarter, Quarter};
+pub use rules::quarter::Quarter;
 pub use rules::returns::{
     Arrival, ChainState, ChainStep, CheckReason, Counted as CountedGoods, Notice as ReturnNotice,
     Packing, Raised as RaisedByGoods, ReceivingCheck, ReturnPolicy, StepDecision, WindowCheck,
@@ -57,6 +57,11 @@ pub use rules::validate::registration as validate_registration;
 pub use rules::warranty::{
     WarrantyDecision, WarrantyGrounds, WarrantyInput, WarrantyPolicy, WarrantyRule,
     decide as decide_warranty, period_end as warranty_period_end,
+};
+pub use rules::writeoff::{
+    CaseLine, CaseParts, Discrepancy, DiscrepancyKind, IssuedPart, LineStatus, MissingWhy, OldPart,
+    ReceivedOldPart, ReconciledLine, Reconciliation, Totals as WriteoffTotals, WriteoffInput,
+    parse_yuan, reconcile as reconcile_writeoff, yuan_text,
 };
 pub use stock::commands::{StockCommand, money as check_money};
 pub use stock::document::{

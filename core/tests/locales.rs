@@ -121,11 +121,20 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
         (Invalid::TripAlreadyWaiting, vec![]),
         (Invalid::NotHqUser, vec![]),
         (Invalid::AlreadyFirstResponder, vec![]),
+        (Invalid::NotQuarter, vec!["2026Q4"]),
+        (
+            Invalid::OutsideQuarter {
+                at: "2026-09-30T23:00:00+08:00".into(),
+                quarter: "2026Q4".into(),
+            },
+            vec!["2026-09-30T23:00:00+08:00", "2026Q4"],
+        ),
+        (Invalid::DuplicateId { id: "m-17".into() }, vec!["m-17"]),
+        (Invalid::NotAmount, vec!["12.50"]),
         (Invalid::CaseBeforeReturns, vec![]),
         (Invalid::NotZero, vec![]),
         (Invalid::TransferToSelf, vec![]),
         (Invalid::DuplicateTag, vec![]),
-        (Invalid::NotMoney, vec![]),
         (Invalid::TooMany { max: 200 }, vec!["200"]),
         (Invalid::OneModelPerReturn, vec![]),
         (
@@ -204,13 +213,16 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
             | Invalid::TripAlreadyWaiting
             | Invalid::NotHqUser
             | Invalid::AlreadyFirstResponder
+            | Invalid::NotQuarter
+            | Invalid::OutsideQuarter { .. }
+            | Invalid::DuplicateId { .. }
+            | Invalid::NotAmount
             | Invalid::NotCaptureTime
             | Invalid::NotCoordinate
             | Invalid::CaseBeforeReturns
             | Invalid::NotZero
             | Invalid::TransferToSelf
             | Invalid::DuplicateTag
-            | Invalid::NotMoney
             | Invalid::TooMany { .. }
             | Invalid::OneModelPerReturn
             | Invalid::OutsideReturnWindow(_)
@@ -232,11 +244,11 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
 #[test]
 fn every_validation_reason_in_both_locales() {
     let samples = invalid_samples();
-    // One sample per variant (three for the deadline refusals): the match above lists 64 arms.
+    // One sample per variant (three for the deadline refusals): the match above lists 68 arms.
     let distinct: std::collections::BTreeSet<String> =
         samples.iter().map(|(s, _)| format!("{s:?}")).collect();
     assert_eq!(distinct.len(), samples.len());
-    assert_eq!(samples.len(), 70);
+    assert_eq!(samples.len(), 73);
     for (reason, args) in &samples {
         both(&format!("{reason:?}"), reason, args);
         let e = Error::Validation {

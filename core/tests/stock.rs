@@ -98,7 +98,7 @@ fn a_refused_stock_command_writes_nothing() {
                 at: None,
             },
             "unit_cost",
-            Invalid::NotMoney,
+            Invalid::NotAmount,
         ),
         (
             StockCommand::ShipOldParts {

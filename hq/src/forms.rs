@@ -5,6 +5,8 @@
 //! plain blocks ([`forms`]) from the return's view, and rendered as text (`rma show`), as a
 //! self-contained HTML page (thumbnails inlined as `data:` URIs) or as a PDF embedding the
 //! subset of a CJK font it uses, so the three always say the same.
+//! The page and PDF layouts ([`render_html`], [`render_pdf`]) take any forms: the quarterly
+//! write-off's voucher ([`crate::voucher`]) prints through them too.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -665,12 +667,16 @@ fn base64(bytes: &[u8]) -> String {
 /// page, thumbnails inlined.
 pub fn html(detail: &ReturnDetail, photos: &BTreeMap<String, Thumbnail>, tz: Tz) -> String {
     let l = Locale::ZhCn;
+    render_html(&rma_text(detail, l), &forms(detail, tz, l), photos)
+}
+
+/// `forms` as one self-contained printable HTML page titled `title`, one form per printed
+/// page, thumbnails inlined: the layout every printed form of HQ shares (return forms, the
+/// write-off voucher).
+pub fn render_html(title: &str, forms: &[Form], photos: &BTreeMap<String, Thumbnail>) -> String {
     let mut out =
         String::from("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n");
-    out.push_str(&format!(
-        "<title>{}</title>\n",
-        escape(&rma_text(detail, l))
-    ));
+    out.push_str(&format!("<title>{}</title>\n", escape(title)));
     out.push_str(
         "<style>\n\
          body { font-family: \"WenQuanYi Micro Hei\", \"Noto Sans CJK SC\", sans-serif; \
@@ -688,7 +694,7 @@ pub fn html(detail: &ReturnDetail, photos: &BTreeMap<String, Thumbnail>, tz: Tz)
          .missing { border: 1px dashed #000; width: 150px; height: 100px; }\n\
          </style>\n</head>\n<body>\n",
     );
-    for form in forms(detail, tz, l) {
+    for form in forms {
         out.push_str(&format!("<section>\n<h1>{}</h1>\n", escape(&form.title)));
         let mut fields_open = false;
         for block in &form.blocks {
@@ -1036,6 +1042,16 @@ pub fn pdf(
     font: &[u8],
     tz: Tz,
 ) -> Result<Vec<u8>> {
+    render_pdf(&forms(detail, tz, Locale::ZhCn), photos, font)
+}
+
+/// `forms` as an A4 PDF, each form from a new page, text in `font` (its used subset
+/// embedded), thumbnails as images: the layout every printed form of HQ shares.
+pub fn render_pdf(
+    forms: &[Form],
+    photos: &BTreeMap<String, Thumbnail>,
+    font: &[u8],
+) -> Result<Vec<u8>> {
     use krilla::Document;
     use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
     use krilla::image::Image;
@@ -1071,7 +1087,7 @@ pub fn pdf(
         .collect();
 
     let mut layout = Layout::new();
-    for (n, form) in forms(detail, tz, Locale::ZhCn).iter().enumerate() {
+    for (n, form) in forms.iter().enumerate() {
         if n > 0 {
             layout.page();
         }

@@ -390,7 +390,10 @@ fn model_of(view: &LedgerView, before: &HashSet<String>) -> LedgerModel {
         .map(|m| {
             // Late in a closed ledger: counted in the next quarter, as its correction.
             let (booked, correction_of) = if m.late {
-                (view.quarter.next(), Some(view.quarter))
+                (
+                    view.quarter.next().unwrap_or(view.quarter),
+                    Some(view.quarter),
+                )
             } else {
                 (view.quarter, m.movement.correction_of)
             };

@@ -36,6 +36,8 @@
 //! | [`escalation`] | major incidents, batch faults, overdue cases; trip approvals |
 //! | [`returns`] | returns and exchanges: the approval chain, RMA numbers, the read model's list |
 //! | [`forms`] | the printed forms of a return, HTML and PDF (`fieldhq rma print`) |
+//! | [`writeoff`] | the quarterly write-off of spare parts: runs, approval, the archive |
+//! | [`voucher`] | the write-off's voucher: Excel workbook, printable HTML, PDF |
 //! | [`read_model`] | one `case_index` row per case, from its view: lists, overdue, reindex |
 //! | [`auth`] | device tokens |
 //! | [`blobs`] | photo blobs on the filesystem |
@@ -73,6 +75,8 @@ pub mod state;
 pub mod storage;
 pub mod sync;
 pub mod trips;
+pub mod voucher;
+pub mod writeoff;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

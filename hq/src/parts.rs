@@ -90,8 +90,11 @@ pub fn parse_holder(holder: &str) -> Result<Holder> {
 }
 
 pub fn parse_quarter(quarter: &str) -> Result<Quarter> {
-    quarter.parse().map_err(|e: fieldcore::NotQuarter| {
-        Error::refused(e.to_string(), format!("“{quarter}”不是季度（例如 2026Q4）"))
+    quarter.parse().map_err(|_: fieldcore::Error| {
+        Error::refused(
+            format!("`{quarter}` is not a quarter like 2026Q4"),
+            format!("“{quarter}”不是季度（例如 2026Q4）"),
+        )
     })
 }
 

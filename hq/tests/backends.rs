@@ -92,6 +92,7 @@ suites!(
     hq_adds_the_return_containers_to_an_older_case,
     the_forms_print_as_html_and_pdf_with_the_number,
     the_rma_commands_decide_list_and_print_in_both_languages,
+    a_writeoff_is_approved_once_by_its_roles_and_its_voucher_archived,
 );
 
 /// The benchmark's baseline route exists only in builds with the `bench-baseline` feature

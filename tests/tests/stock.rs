@@ -172,7 +172,7 @@ fn a_closed_quarter_sends_later_movements_to_the_next_as_corrections() {
         .store
         .record_stock(&center(), &issue(1, "2026-09-28T09:00:00+08:00"))
         .unwrap();
-    assert_eq!(late.quarter, q3().next());
+    assert_eq!(late.quarter, q3().next().unwrap());
     assert_eq!(late.correction_of, Some(q3()));
     // One that does not know writes it into the closed ledger; HQ books it into Q4 too.
     let unaware = offline
@@ -212,7 +212,7 @@ fn a_closed_quarter_sends_later_movements_to_the_next_as_corrections() {
         1
     );
     assert_eq!(
-        ledger_id(&center(), q3().next()),
+        ledger_id(&center(), q3().next().unwrap()),
         late.ledger_id,
         "the correction lives in the next quarter's ledger"
     );

@@ -1,6 +1,7 @@
 //! The after-sales rules as pure functions: input checks, the case lifecycle, 三包 warranty,
-//! the official working-day calendar, deadlines, and the policies that configure them. No I/O,
-//! no storage: bytes and dates in, decisions and their explanations out.
+//! the official working-day calendar, deadlines, the quarterly write-off of spare parts, and
+//! the policies that configure them. No I/O, no storage: bytes and dates in, decisions and
+//! their explanations out.
 
 pub(crate) mod authority;
 pub(crate) mod calendar;
@@ -13,3 +14,4 @@ pub(crate) mod returns;
 pub(crate) mod stock;
 pub(crate) mod validate;
 pub(crate) mod warranty;
+pub(crate) mod writeoff;

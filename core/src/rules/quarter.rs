@@ -1,4 +1,6 @@
-//! Calendar quarters (`2026Q4`): the period a stock ledger covers and a write-off (核销) closes.
+//! The calendar quarter (季度) that stock is reconciled and written off by (核销): `2026Q4` is
+//! October to December 2026. The stock ledger and the write-off both count in it, so it is a
+//! plain value with one written form.
 
 use std::fmt;
 use std::str::FromStr;
@@ -6,73 +8,81 @@ use std::str::FromStr;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// One calendar quarter: Q1 is January to March, Q4 October to December.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+use crate::error::{Error, Invalid};
+
+/// A calendar quarter: `q` is 1 (January–March) to 4 (October–December). Ordered in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Quarter {
-    pub year: i32,
-    /// 1 ..= 4.
-    pub q: u8,
+    year: i32,
+    q: u8,
 }
 
-/// Text that is not a quarter in the form `YYYYQn`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a quarter like 2026Q4")]
-pub struct NotQuarter(pub String);
-
 impl Quarter {
-    /// `None` for a quarter number outside 1 ..= 4 or a year chrono cannot date.
+    /// The quarter `q` (1..=4) of `year`; `None` for any other `q`, or a year whose quarter
+    /// has no representable dates.
     pub fn new(year: i32, q: u8) -> Option<Quarter> {
         let quarter = Quarter { year, q };
-        ((1..=4).contains(&q) && NaiveDate::from_ymd_opt(year, 1, 1).is_some()).then_some(quarter)
+        ((1..=4).contains(&q) && quarter.bounds().is_some()).then_some(quarter)
     }
 
-    /// The quarter a date falls in.
+    /// The quarter `date` falls in.
     pub fn of(date: NaiveDate) -> Quarter {
+        // month0 is 0..=11, so the quotient is 0..=3 and fits u8.
         Quarter {
             year: date.year(),
-            // month0 is 0 ..= 11, so the quotient is 0 ..= 3.
             q: (date.month0() / 3) as u8 + 1,
         }
     }
 
+    pub fn year(self) -> i32 {
+        self.year
+    }
+
+    /// 1 to 4.
+    pub fn q(self) -> u8 {
+        self.q
+    }
+
+    fn bounds(self) -> Option<(NaiveDate, NaiveDate)> {
+        let first_month = u32::from(self.q) * 3 - 2;
+        let first = NaiveDate::from_ymd_opt(self.year, first_month, 1)?;
+        let last = match self.q {
+            4 => NaiveDate::from_ymd_opt(self.year, 12, 31)?,
+            _ => NaiveDate::from_ymd_opt(self.year, first_month + 3, 1)?.pred_opt()?,
+        };
+        Some((first, last))
+    }
+
+    /// The quarter's first day (1 January, April, July or October).
     pub fn first_day(self) -> NaiveDate {
-        NaiveDate::from_ymd_opt(self.year, u32::from(self.q) * 3 - 2, 1).unwrap_or(NaiveDate::MIN)
+        // `new`, `of` and parsing only make quarters whose bounds exist.
+        self.bounds().map_or(NaiveDate::MIN, |(first, _)| first)
     }
 
+    /// The quarter's last day (31 March, 30 June, 30 September or 31 December).
     pub fn last_day(self) -> NaiveDate {
-        self.next().first_day().pred_opt().unwrap_or(NaiveDate::MAX)
+        self.bounds().map_or(NaiveDate::MAX, |(_, last)| last)
     }
 
-    pub fn next(self) -> Quarter {
-        if self.q == 4 {
-            Quarter {
-                year: self.year + 1,
-                q: 1,
-            }
-        } else {
-            Quarter {
-                year: self.year,
-                q: self.q + 1,
-            }
-        }
-    }
-
-    pub fn previous(self) -> Quarter {
-        if self.q == 1 {
-            Quarter {
-                year: self.year - 1,
-                q: 4,
-            }
-        } else {
-            Quarter {
-                year: self.year,
-                q: self.q - 1,
-            }
-        }
-    }
-
+    /// Whether `date` is inside the quarter, both ends included.
     pub fn contains(self, date: NaiveDate) -> bool {
-        Quarter::of(date) == self
+        self.first_day() <= date && date <= self.last_day()
+    }
+
+    /// The quarter after this one (`2026Q4` → `2027Q1`); `None` past chrono's last date.
+    pub fn next(self) -> Option<Quarter> {
+        match self.q {
+            4 => Quarter::new(self.year.checked_add(1)?, 1),
+            q => Quarter::new(self.year, q + 1),
+        }
+    }
+
+    /// The quarter before this one (`2027Q1` → `2026Q4`).
+    pub fn previous(self) -> Option<Quarter> {
+        match self.q {
+            1 => Quarter::new(self.year.checked_sub(1)?, 4),
+            q => Quarter::new(self.year, q - 1),
+        }
     }
 }
 
@@ -83,17 +93,20 @@ impl fmt::Display for Quarter {
 }
 
 impl FromStr for Quarter {
-    type Err = NotQuarter;
+    type Err = Error;
 
-    fn from_str(s: &str) -> Result<Quarter, NotQuarter> {
-        let not = || NotQuarter(s.to_owned());
-        let (year, q) = s.split_once(['Q', 'q']).ok_or_else(not)?;
-        if year.len() != 4 || q.len() != 1 {
-            return Err(not());
+    /// `2026Q4` (a lowercase `q` and surrounding spaces are accepted); anything else is
+    /// refused as [`Invalid::NotQuarter`].
+    fn from_str(s: &str) -> Result<Quarter, Error> {
+        let refused = || Error::validation("quarter", Invalid::NotQuarter);
+        let s = s.trim();
+        let (year, q) = s.split_once(['Q', 'q']).ok_or_else(refused)?;
+        if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) || q.len() != 1 {
+            return Err(refused());
         }
-        let year: i32 = year.parse().map_err(|_| not())?;
-        let q: u8 = q.parse().map_err(|_| not())?;
-        Quarter::new(year, q).ok_or_else(not)
+        let year: i32 = year.parse().map_err(|_| refused())?;
+        let q: u8 = q.parse().map_err(|_| refused())?;
+        Quarter::new(year, q).ok_or_else(refused)
     }
 }
 
@@ -104,50 +117,91 @@ impl Serialize for Quarter {
 }
 
 impl<'de> Deserialize<'de> for Quarter {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Quarter, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
     #[test]
-    fn quarters_have_their_calendar_bounds() {
+    fn quarters_parse_format_and_bound_their_days() {
         let q4: Quarter = "2026Q4".parse().unwrap();
-        assert_eq!(q4.first_day(), date(2026, 10, 1));
-        assert_eq!(q4.last_day(), date(2026, 12, 31));
-        assert_eq!(q4.next().to_string(), "2027Q1");
-        assert_eq!(q4.next().previous(), q4);
-        assert_eq!(Quarter::of(date(2026, 3, 31)).to_string(), "2026Q1");
-        assert_eq!(Quarter::of(date(2026, 4, 1)).to_string(), "2026Q2");
+        assert_eq!((q4.year(), q4.q()), (2026, 4));
+        assert_eq!(q4.to_string(), "2026Q4");
+        assert_eq!(q4.first_day(), d("2026-10-01"));
+        assert_eq!(q4.last_day(), d("2026-12-31"));
+        let q1 = q4.next().unwrap();
+        assert_eq!(q1.to_string(), "2027Q1");
+        assert_eq!(q1.previous(), Some(q4));
+        assert_eq!(q1.last_day(), d("2027-03-31"));
+        assert_eq!(
+            " 2024q1 ".parse::<Quarter>().unwrap().last_day(),
+            d("2024-03-31")
+        );
+        let q2: Quarter = "2026Q2".parse().unwrap();
+        assert_eq!(
+            (q2.first_day(), q2.last_day()),
+            (d("2026-04-01"), d("2026-06-30"))
+        );
+        let q3: Quarter = "2026Q3".parse().unwrap();
+        assert_eq!(
+            (q3.first_day(), q3.last_day()),
+            (d("2026-07-01"), d("2026-09-30"))
+        );
+        assert!(q2 < q3 && q3 < q4 && q4 < q1);
+        assert_eq!(Quarter::of(d("2026-09-30")), q3);
+        assert_eq!(Quarter::of(d("2026-10-01")), q4);
+        assert!(q4.contains(d("2026-12-31")) && !q4.contains(d("2027-01-01")));
     }
 
     #[test]
-    fn text_that_is_no_quarter_is_refused() {
+    fn anything_but_yyyyqn_is_refused_with_its_code() {
         for bad in [
-            "2026Q5", "2026Q0", "26Q1", "2026-Q1", "2026Q", "Q1", "2026Q12", "",
+            "",
+            "2026",
+            "2026Q0",
+            "2026Q5",
+            "2026Q44",
+            "26Q4",
+            "Q4",
+            "2026-Q4",
+            "２０２６Q4",
         ] {
-            assert!(bad.parse::<Quarter>().is_err(), "{bad}");
+            let err = bad.parse::<Quarter>().unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    Error::Validation {
+                        field: "quarter",
+                        reason: Invalid::NotQuarter
+                    }
+                ),
+                "{bad}: {err}"
+            );
+            assert_eq!(
+                match err {
+                    Error::Validation { reason, .. } => reason.code(),
+                    _ => "",
+                },
+                "validation.not_quarter"
+            );
         }
+        assert_eq!(Quarter::new(2026, 0), None);
     }
 
-    proptest! {
-        #[test]
-        fn every_day_is_in_exactly_its_quarter(days in 0i64..40_000) {
-            let day = date(1990, 1, 1) + chrono::Duration::days(days);
-            let q = Quarter::of(day);
-            prop_assert!(q.first_day() <= day && day <= q.last_day());
-            prop_assert!(!q.next().contains(day) && !q.previous().contains(day));
-            prop_assert_eq!(q.to_string().parse::<Quarter>().unwrap(), q);
-        }
+    #[test]
+    fn a_quarter_is_its_text_in_json() {
+        let q: Quarter = "2026Q3".parse().unwrap();
+        assert_eq!(serde_json::to_string(&q).unwrap(), "\"2026Q3\"");
+        assert_eq!(serde_json::from_str::<Quarter>("\"2026Q3\"").unwrap(), q);
+        assert!(serde_json::from_str::<Quarter>("\"2026Q9\"").is_err());
     }
 }

@@ -318,16 +318,7 @@ fn other_holder(field: &'static str, holder: &Holder, other: &Holder) -> Result<
 
 /// A decimal amount of yuan with at most two places (`35`, `35.5`, `35.50`), never negative.
 pub fn money(field: &'static str, value: &str) -> Result<()> {
-    let (whole, cents) = value.split_once('.').unwrap_or((value, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty()
-        || whole.len() > 12
-        || !digits(whole)
-        || cents.len() > 2
-        || !digits(cents)
-        || (value.contains('.') && cents.is_empty())
-    {
-        return Err(Error::validation(field, Invalid::NotMoney));
-    }
-    Ok(())
+    crate::rules::writeoff::parse_yuan(value)
+        .map(|_| ())
+        .map_err(|_| Error::validation(field, Invalid::NotAmount))
 }

@@ -115,7 +115,7 @@ impl LedgerRoot {
         let quarter: Quarter = text("quarter")
             .ok_or("the ledger has no quarter")?
             .parse()
-            .map_err(|e: crate::rules::quarter::NotQuarter| e.to_string())?;
+            .map_err(|e: crate::error::Error| e.to_string())?;
         let id: Uuid = text("ledger_id")
             .and_then(|s| s.parse().ok())
             .ok_or("the ledger has no id")?;
@@ -217,7 +217,7 @@ mod tests {
         let b = open_new(&holder, q, &ActorId::random());
         assert_eq!(a.get_heads(), b.get_heads());
         assert_eq!(a.get_heads().len(), 1);
-        let other = genesis(&holder, q.next());
+        let other = genesis(&holder, q.next().unwrap());
         assert_ne!(a.get_heads(), other.get_heads());
         let root = LedgerRoot::read(&a).unwrap();
         assert_eq!(root.holder, holder);

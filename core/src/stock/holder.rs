@@ -158,7 +158,7 @@ mod tests {
         let q = Quarter::new(2026, 4).unwrap();
         assert_eq!(ledger_id(&c01, q), ledger_id(&c01, q));
         assert_ne!(ledger_id(&c01, q), ledger_id(&c02, q));
-        assert_ne!(ledger_id(&c01, q), ledger_id(&c01, q.next()));
+        assert_ne!(ledger_id(&c01, q), ledger_id(&c01, q.next().unwrap()));
         assert!(is_ledger_id(ledger_id(&c01, q)));
         assert!(!is_ledger_id(Uuid::now_v7()));
         let actor = ledger_actor(ledger_id(&c01, q));

@@ -145,16 +145,19 @@ impl Store {
             })?
             .collect::<rusqlite::Result<_>>()?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT part_number, movement_id FROM (SELECT part_number, movement_id, at_ms, \
-             SUM(delta) OVER (PARTITION BY part_number ORDER BY at_ms, movement_id \
+            "SELECT part_number, movement_id, at_ms FROM (SELECT part_number, movement_id, \
+             at_ms, SUM(delta) OVER (PARTITION BY part_number ORDER BY at_ms, movement_id \
              ROWS UNBOUNDED PRECEDING) AS running FROM stock_movements WHERE holder = ?1) \
-             WHERE running < 0 ORDER BY part_number, at_ms, movement_id",
+             WHERE running < 0",
         )?;
-        let mut rows = stmt.query([&holder])?;
-        while let Some(row) = rows.next()? {
-            let part: String = row.get(0)?;
+        let mut flagged: Vec<(String, i64, String)> = stmt
+            .query_map([&holder], |r| Ok((r.get(0)?, r.get(2)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        // Few rows (only those below zero): ordered here rather than by a sort in SQL.
+        flagged.sort();
+        for (part, _, movement) in flagged {
             if let Some(b) = parts.iter_mut().find(|b| b.part_number == part) {
-                b.went_negative.push(row.get(1)?);
+                b.went_negative.push(movement);
             }
         }
         Ok(parts)

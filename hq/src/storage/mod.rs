@@ -511,7 +511,65 @@ pub trait Tx: Send {
     async fn stale_uploads(&mut self, before: i64, limit: u32) -> Result<Vec<String>>;
     /// Forgets these uploads.
     async fn delete_uploads(&mut self, hashes: &[String]) -> Result<()>;
+
+    // ---- Quarterly write-offs (see crate::writeoff)
+
+    /// Stores a run of the write-off of `holder` and `quarter`, replacing an earlier run;
+    /// false, and nothing written, when that write-off is approved already.
+    async fn put_writeoff_run(&mut self, run: &WriteoffRun) -> Result<bool>;
+    /// Marks the run of `holder` and `quarter` approved, with its vouchers' hashes; false,
+    /// and nothing written, when there is no run or it is approved already.
+    async fn approve_writeoff(&mut self, approval: &WriteoffApproval) -> Result<bool>;
+    /// The write-off of `holder` and `quarter`, if it was run.
+    async fn writeoff(&mut self, holder: &str, quarter: &str) -> Result<Option<WriteoffRow>>;
+    /// Every write-off (or a holder's), by holder and quarter.
+    async fn writeoffs(&mut self, holder: Option<&str>) -> Result<Vec<WriteoffRow>>;
 }
+
+/// A run of a write-off to store: the reconciliation as the core's JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteoffRun {
+    pub holder: String,
+    /// `2026Q4`.
+    pub quarter: String,
+    pub reconciliation_json: String,
+    pub run_at: i64,
+    pub run_by: Option<String>,
+}
+
+/// The approval of a run: who, when, and the SHA-256 of the vouchers archived as blobs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteoffApproval {
+    pub holder: String,
+    pub quarter: String,
+    pub approved_by: String,
+    pub approved_at: i64,
+    pub voucher_xlsx_sha256: String,
+    pub voucher_pdf_sha256: String,
+    pub voucher_html_sha256: String,
+}
+
+/// A write-off as stored (`writeoffs`). Times are Unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct WriteoffRow {
+    pub holder: String,
+    pub quarter: String,
+    /// `run` or `approved`.
+    pub status: String,
+    pub reconciliation_json: String,
+    pub run_at: i64,
+    pub run_by: Option<String>,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<i64>,
+    pub voucher_xlsx_sha256: Option<String>,
+    pub voucher_pdf_sha256: Option<String>,
+    pub voucher_html_sha256: Option<String>,
+}
+
+/// The columns of `writeoffs` in [`WriteoffRow`]'s order, for both backends' SQL.
+pub(crate) const WRITEOFF_SELECT: &str = "SELECT holder, quarter, status, reconciliation_json, \
+    run_at, run_by, approved_by, approved_at, voucher_xlsx_sha256, voucher_pdf_sha256, \
+    voucher_html_sha256 FROM writeoffs";
 
 /// A new escalation row.
 #[derive(Debug, Clone, PartialEq, Eq)]

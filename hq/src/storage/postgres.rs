@@ -35,6 +35,7 @@ use super::{
     IssuedCase, LedgerInfo, LedgerModel, MovementRow, NewLedger, PartLineRow, RequestRow,
     ShipmentPartRow,
 };
+use super::{WRITEOFF_SELECT, WriteoffApproval, WriteoffRow, WriteoffRun};
 use crate::access::{Role, Scope, User};
 use crate::error::{Error, Result};
 
@@ -82,9 +83,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../migrations/postgres/0011_stock_ledgers.sql"),
     ),
+    (
+        12,
+        include_str!("../../migrations/postgres/0012_writeoffs.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 11;
+pub const LATEST: i64 = 12;
 
 /// Connections per HQ node; a sync holds one for its transaction only.
 const POOL_SIZE: usize = 16;
@@ -1673,6 +1678,86 @@ impl Tx for PgTx<'_> {
             .await?;
         Ok(())
     }
+
+    async fn put_writeoff_run(&mut self, run: &WriteoffRun) -> Result<bool> {
+        // The upsert's WHERE leaves an approved row as it is: no row changes then.
+        let changed = self
+            .exec(
+                "INSERT INTO writeoffs (holder, quarter, status, reconciliation_json, run_at, \
+                 run_by) VALUES ($1, $2, 'run', $3, $4, $5) \
+                 ON CONFLICT (holder, quarter) DO UPDATE SET \
+                 reconciliation_json = excluded.reconciliation_json, run_at = excluded.run_at, \
+                 run_by = excluded.run_by WHERE writeoffs.status = 'run'",
+                &[
+                    &run.holder,
+                    &run.quarter,
+                    &run.reconciliation_json,
+                    &run.run_at,
+                    &run.run_by,
+                ],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn approve_writeoff(&mut self, a: &WriteoffApproval) -> Result<bool> {
+        let changed = self
+            .exec(
+                "UPDATE writeoffs SET status = 'approved', approved_by = $3, approved_at = $4, \
+                 voucher_xlsx_sha256 = $5, voucher_pdf_sha256 = $6, voucher_html_sha256 = $7 \
+                 WHERE holder = $1 AND quarter = $2 AND status = 'run'",
+                &[
+                    &a.holder,
+                    &a.quarter,
+                    &a.approved_by,
+                    &a.approved_at,
+                    &a.voucher_xlsx_sha256,
+                    &a.voucher_pdf_sha256,
+                    &a.voucher_html_sha256,
+                ],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn writeoff(&mut self, holder: &str, quarter: &str) -> Result<Option<WriteoffRow>> {
+        self.opt(
+            &format!("{WRITEOFF_SELECT} WHERE holder = $1 AND quarter = $2"),
+            &[&holder, &quarter],
+        )
+        .await?
+        .map(|row| writeoff_row(&row))
+        .transpose()
+    }
+
+    async fn writeoffs(&mut self, holder: Option<&str>) -> Result<Vec<WriteoffRow>> {
+        self.rows(
+            &format!(
+                "{WRITEOFF_SELECT} WHERE $1::text IS NULL OR holder = $1 ORDER BY holder, quarter"
+            ),
+            &[&holder],
+        )
+        .await?
+        .iter()
+        .map(writeoff_row)
+        .collect()
+    }
+}
+
+fn writeoff_row(row: &Row) -> Result<WriteoffRow> {
+    Ok(WriteoffRow {
+        holder: row.try_get(0)?,
+        quarter: row.try_get(1)?,
+        status: row.try_get(2)?,
+        reconciliation_json: row.try_get(3)?,
+        run_at: row.try_get(4)?,
+        run_by: row.try_get(5)?,
+        approved_by: row.try_get(6)?,
+        approved_at: row.try_get(7)?,
+        voucher_xlsx_sha256: row.try_get(8)?,
+        voucher_pdf_sha256: row.try_get(9)?,
+        voucher_html_sha256: row.try_get(10)?,
+    })
 }
 
 // ---- Pull budgeting

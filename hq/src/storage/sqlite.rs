@@ -28,12 +28,13 @@ use super::{
 // Read model
 use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue};
 use super::{CASE_RETURNS_COLUMNS, ReturnSummary};
-// Stock ledgers
 use super::{ESCALATION_SELECT, EscalationRow, NewEscalation};
+// Stock ledgers and their write-off
 use super::{
     IssuedCase, LedgerInfo, LedgerModel, MovementRow, NewLedger, PartLineRow, RequestRow,
     ShipmentPartRow,
 };
+use super::{WRITEOFF_SELECT, WriteoffApproval, WriteoffRow, WriteoffRun};
 use crate::access::{Role, Scope, User};
 use crate::error::{Error, Result};
 
@@ -80,9 +81,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../migrations/sqlite/0011_stock_ledgers.sql"),
     ),
+    (
+        12,
+        include_str!("../../migrations/sqlite/0012_writeoffs.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 11;
+pub const LATEST: i64 = 12;
 
 #[derive(Clone)]
 pub struct SqliteStorage {
@@ -1818,6 +1823,81 @@ impl Tx for SqliteTx<'_> {
         }
         Ok(())
     }
+
+    async fn put_writeoff_run(&mut self, run: &WriteoffRun) -> Result<bool> {
+        // The upsert's WHERE leaves an approved row as it is: no row changes then.
+        let changed = self.conn.prepare_cached(
+            "INSERT INTO writeoffs (holder, quarter, status, reconciliation_json, run_at, run_by) \
+             VALUES (?1, ?2, 'run', ?3, ?4, ?5) \
+             ON CONFLICT (holder, quarter) DO UPDATE SET \
+             reconciliation_json = excluded.reconciliation_json, run_at = excluded.run_at, \
+             run_by = excluded.run_by WHERE writeoffs.status = 'run'",
+        )?
+        .execute(params![
+            run.holder,
+            run.quarter,
+            run.reconciliation_json,
+            run.run_at,
+            run.run_by
+        ])?;
+        Ok(changed == 1)
+    }
+
+    async fn approve_writeoff(&mut self, a: &WriteoffApproval) -> Result<bool> {
+        let changed = self
+            .conn
+            .prepare_cached(
+                "UPDATE writeoffs SET status = 'approved', approved_by = ?3, approved_at = ?4, \
+             voucher_xlsx_sha256 = ?5, voucher_pdf_sha256 = ?6, voucher_html_sha256 = ?7 \
+             WHERE holder = ?1 AND quarter = ?2 AND status = 'run'",
+            )?
+            .execute(params![
+                a.holder,
+                a.quarter,
+                a.approved_by,
+                a.approved_at,
+                a.voucher_xlsx_sha256,
+                a.voucher_pdf_sha256,
+                a.voucher_html_sha256
+            ])?;
+        Ok(changed == 1)
+    }
+
+    async fn writeoff(&mut self, holder: &str, quarter: &str) -> Result<Option<WriteoffRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "{WRITEOFF_SELECT} WHERE holder = ?1 AND quarter = ?2"
+            ))?
+            .query_row(params![holder, quarter], writeoff_row)
+            .optional()?)
+    }
+
+    async fn writeoffs(&mut self, holder: Option<&str>) -> Result<Vec<WriteoffRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "{WRITEOFF_SELECT} WHERE ?1 IS NULL OR holder = ?1 ORDER BY holder, quarter"
+            ))?
+            .query_map(params![holder], writeoff_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+fn writeoff_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WriteoffRow> {
+    Ok(WriteoffRow {
+        holder: r.get(0)?,
+        quarter: r.get(1)?,
+        status: r.get(2)?,
+        reconciliation_json: r.get(3)?,
+        run_at: r.get(4)?,
+        run_by: r.get(5)?,
+        approved_by: r.get(6)?,
+        approved_at: r.get(7)?,
+        voucher_xlsx_sha256: r.get(8)?,
+        voucher_pdf_sha256: r.get(9)?,
+        voucher_html_sha256: r.get(10)?,
+    })
 }
 
 // ---- Pull budgeting

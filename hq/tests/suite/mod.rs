@@ -25,6 +25,8 @@ mod returns;
 pub use returns::*;
 mod parts;
 pub use parts::*;
+mod writeoff;
+pub use writeoff::*;
 
 fn encode(request: &SyncRequest) -> Vec<u8> {
     fieldcore::encode_message(request).unwrap()
@@ -1369,7 +1371,7 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     };
     let storage = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(storage.schema_version().await.unwrap(), latest);
-    assert_eq!(storage.schema_version().await.unwrap(), 11);
+    assert_eq!(storage.schema_version().await.unwrap(), 12);
     drop(hq);
 
     // A fresh database, one step at a time, with data surviving the step.
@@ -1411,7 +1413,7 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     drop(v1);
     let v2 = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(v2.schema_version().await.unwrap(), latest);
-    assert_eq!(v2.schema_version().await.unwrap(), 11);
+    assert_eq!(v2.schema_version().await.unwrap(), 12);
     assert_eq!(
         v2.query_count("SELECT COUNT(*) FROM users").await.unwrap(),
         1
@@ -1472,6 +1474,13 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
             "{table}"
         );
     }
+    // Migration 12: no write-off run yet.
+    assert_eq!(
+        v2.query_count("SELECT COUNT(*) FROM writeoffs")
+            .await
+            .unwrap(),
+        0
+    );
     // Migration 8: blob access starts empty; existing cases get theirs from a reindex.
     for table in ["blob_uploads", "case_blobs"] {
         assert_eq!(
