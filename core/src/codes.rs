@@ -99,6 +99,8 @@ code_table! {
     Invalid::TransferToSelf => "validation.transfer_to_self",
     Invalid::DuplicateTag => "validation.duplicate_tag",
     Invalid::NotMoney => "validation.not_money",
+    Invalid::NotStockHolder => "validation.not_stock_holder",
+    Invalid::NotQuarter => "validation.not_quarter",
     Invalid::TooMany { .. } => "validation.too_many",
     Invalid::OneModelPerReturn => "validation.one_model_per_return",
     Invalid::OutsideReturnWindow(_) => "validation.outside_return_window",

@@ -205,6 +205,10 @@ pub enum Invalid {
     DuplicateTag,
     /// An amount of money that is not yuan with at most two decimals (`35.50`).
     NotMoney,
+    /// Text that is not a stock holder (`center:C01`, `dealer:D07`, `van:wang`).
+    NotStockHolder,
+    /// Text that is not a calendar quarter (`2026Q4`).
+    NotQuarter,
     TooMany {
         max: usize,
     },
@@ -470,6 +474,11 @@ impl Invalid {
                 "须为人民币金额，最多两位小数（如 35.50）",
                 "must be an amount in yuan with at most two decimals (35.50)",
             ),
+            NotStockHolder => (
+                "须为库存持有方，如 center:C01（维修中心）、dealer:D07（经销商）或 van:wang（工程师随车库存）",
+                "must be a stock holder like center:C01, dealer:D07 or van:wang",
+            ),
+            NotQuarter => ("须为季度，如 2026Q4", "must be a quarter like 2026Q4"),
         };
         (zh.to_owned(), en.to_owned())
     }
@@ -527,6 +536,8 @@ pub const FIELD_LABELS: &[(&str, &str)] = &[
     ("old_part_serial", "旧件序列号"),
     ("reason", "原因"),
     ("supplier", "供应商"),
+    ("holder", "库存持有方"),
+    ("quarter", "季度"),
     ("unit_cost", "单价"),
     ("tag", "旧件标签"),
     ("waybill", "运单号"),

@@ -126,6 +126,8 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
         (Invalid::TransferToSelf, vec![]),
         (Invalid::DuplicateTag, vec![]),
         (Invalid::NotMoney, vec![]),
+        (Invalid::NotStockHolder, vec![]),
+        (Invalid::NotQuarter, vec![]),
         (Invalid::TooMany { max: 200 }, vec!["200"]),
         (Invalid::OneModelPerReturn, vec![]),
         (
@@ -211,6 +213,8 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
             | Invalid::TransferToSelf
             | Invalid::DuplicateTag
             | Invalid::NotMoney
+            | Invalid::NotStockHolder
+            | Invalid::NotQuarter
             | Invalid::TooMany { .. }
             | Invalid::OneModelPerReturn
             | Invalid::OutsideReturnWindow(_)
@@ -236,7 +240,7 @@ fn every_validation_reason_in_both_locales() {
     let distinct: std::collections::BTreeSet<String> =
         samples.iter().map(|(s, _)| format!("{s:?}")).collect();
     assert_eq!(distinct.len(), samples.len());
-    assert_eq!(samples.len(), 70);
+    assert_eq!(samples.len(), 72);
     for (reason, args) in &samples {
         both(&format!("{reason:?}"), reason, args);
         let e = Error::Validation {
