@@ -366,6 +366,8 @@ public struct FieldErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let validationTransferToSelf = FieldErrorCode(rawValue: "validation.transfer_to_self")
     public static let validationDuplicateTag = FieldErrorCode(rawValue: "validation.duplicate_tag")
     public static let validationNotMoney = FieldErrorCode(rawValue: "validation.not_money")
+    public static let validationNotStockHolder = FieldErrorCode(rawValue: "validation.not_stock_holder")
+    public static let validationNotQuarter = FieldErrorCode(rawValue: "validation.not_quarter")
     public static let validationTooMany = FieldErrorCode(rawValue: "validation.too_many")
     public static let validationOneModelPerReturn = FieldErrorCode(rawValue: "validation.one_model_per_return")
     public static let validationOutsideReturnWindow = FieldErrorCode(rawValue: "validation.outside_return_window")
