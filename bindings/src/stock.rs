@@ -96,9 +96,10 @@ pub enum StockCommand {
         part_number: String,
         quantity: i64,
         supplier: String,
+        reason: String,
+        // After every field without a default: Python's generated constructor needs that.
         #[uniffi(default)]
         unit_cost: Option<String>,
-        reason: String,
         #[uniffi(default)]
         at: Option<Timestamp>,
     },
@@ -364,8 +365,8 @@ impl TryFrom<StockCommand> for core::StockCommand {
                 part_number,
                 quantity,
                 supplier,
-                unit_cost,
                 reason,
+                unit_cost,
                 at,
             } => core::StockCommand::Purchase {
                 part_number,
