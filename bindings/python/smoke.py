@@ -244,6 +244,24 @@ def test_return_request_and_receipt_checks():
     assert len(store.get_case(case_id).unmatched_receipts) == 1
 
 
+def test_stock():
+    """An issue without stock is recorded and flagged below zero; a bad holder is refused."""
+    store = open_store()
+    recorded = store.record_stock("center:C01", fc.StockCommand.ISSUE(
+        part_number="B-6205", quantity=2, case_id="0190f5d2-0000-7000-8000-000000000000",
+        line=None, at=None))
+    (balance,) = store.stock_balance("center:C01")
+    assert (balance.quantity, balance.negative) == (-2, True), balance
+    assert balance.went_negative == [recorded.entry_id], balance
+    assert store.stock_ledger("center:C01", recorded.quarter).movements[0].delta == -2
+    try:
+        store.stock_balance("C01")
+    except fc.FieldError.Validation as e:
+        assert (e.field, e.code) == ("holder", "validation.not_stock_holder"), e
+    else:
+        raise AssertionError("a holder without its kind was accepted")
+
+
 def test_list_timing():
     store = open_store()
     for i in range(200):
@@ -261,7 +279,7 @@ def test_list_timing():
 def main():
     tests = [test_register_and_list, test_commands_and_view,
              test_deadline_records_and_history_in_chinese, test_warranty_check, test_errors,
-             test_sync_surface, test_return_request_and_receipt_checks, test_list_timing]
+             test_sync_surface, test_return_request_and_receipt_checks, test_stock, test_list_timing]
     passed = failed = 0
     for test in tests:
         try:

@@ -19,6 +19,9 @@
 //!   [`unsigned`], which refuses a negative number with `validation.negative` (and one too big
 //!   for the core's type with `validation.at_most`) before the call runs, so nothing is written.
 //!
+//! - Stock holders (`center:C01`) and quarters (`2026Q4`) cross as their text, parsed by
+//!   [`parse_holder`] and [`parse_quarter`].
+//!
 //! The Kotlin mappings are in `bindings/uniffi.toml`. A malformed string from Swift or Python
 //! is refused as [`FieldError::Validation`] naming the type, before the call runs.
 
@@ -67,6 +70,21 @@ fn refused(field: &'static str, reason: Invalid) -> FieldError {
 pub fn parse_date(text: &str) -> Result<LocalDate, FieldError> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map_err(|_| refused("date", Invalid::NotDate))
+}
+
+/// A stock holder (`center:C01`, `dealer:D07`, `van:wang`), refused with
+/// `validation.not_stock_holder` on `field`.
+pub fn parse_holder(field: &'static str, text: &str) -> Result<fieldcore::Holder, FieldError> {
+    text.trim()
+        .parse()
+        .map_err(|_| refused(field, Invalid::NotStockHolder))
+}
+
+/// A calendar quarter (`2026Q4`), refused with `validation.not_quarter`.
+pub fn parse_quarter(text: &str) -> Result<fieldcore::Quarter, FieldError> {
+    text.trim()
+        .parse()
+        .map_err(|_| refused("quarter", Invalid::NotQuarter))
 }
 
 /// RFC 3339 with as many fractional digits as the instant needs (none for whole seconds).

@@ -16,6 +16,9 @@
 //!   [`SyncReport`](sync::SyncReport) out, and each case's [`CaseSyncState`](sync::CaseSyncState);
 //! - returns and exchanges in [`returns`]: the request and receipt forms the `CaseCommand`s
 //!   take, and each return of a case (`CaseView.returns`) with its checks A–G;
+//! - warranty spare parts in [`stock`]: `record_stock` (a holder's movements, requisitions
+//!   and old-part shipments, recorded offline), `stock_balance` (negative balances flagged),
+//!   `stock_ledger` and `stock_ledgers`;
 //! - one error, [`FieldError`](error::FieldError), mapped from the core's in one place;
 //! - dates, timestamps and case ids as strings on the wire, and counts, sizes and indexes as
 //!   signed numbers (no `UInt`/`ULong` in Kotlin), converted in [`convert`] only.
@@ -37,6 +40,7 @@ pub mod observe;
 pub mod photos;
 pub mod progress;
 pub mod returns;
+pub mod stock;
 pub mod store;
 pub mod sync;
 pub mod view;

@@ -56,6 +56,11 @@ pub enum Command {
     /// replenish, confirm the replacement, the analysis report, show
     #[command(subcommand)]
     Rma(Box<RmaCommand>),
+    /// Warranty spare parts (三包配件) held by a repair center, a dealer or a van: issues to
+    /// cases, transfers, returns, purchases, count adjustments, requisitions, old-part
+    /// shipments, the balance and the quarter's ledger
+    #[command(subcommand)]
+    Stock(Box<StockCommand>),
     /// The 三包 warranty rule, without a database
     #[command(subcommand)]
     Warranty(WarrantyCommand),
@@ -297,6 +302,143 @@ pub enum RmaCommand {
     /// Show the case's returns: state and what each waits for, approvals, RMA number,
     /// receipts with their checks, re-inspections and when they are due
     Show(CaseRef),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StockCommand {
+    /// Parts fitted on a case, taken from the holder's stock; allowed offline without stock
+    /// on hand (the balance then shows the part below zero)
+    Issue {
+        #[command(flatten)]
+        movement: MovementArgs,
+        /// The case: its id, an unambiguous id prefix, or its official number
+        #[arg(long, value_name = "CASE")]
+        case: String,
+        /// The case's part line (as `case part add` printed it)
+        #[arg(long, value_name = "ID")]
+        line: Option<String>,
+    },
+    /// Parts handed to another holder
+    TransferOut {
+        #[command(flatten)]
+        movement: MovementArgs,
+        /// The holder receiving them
+        #[arg(long, value_name = "HOLDER")]
+        to: String,
+    },
+    /// Parts taken over from another holder
+    TransferIn {
+        #[command(flatten)]
+        movement: MovementArgs,
+        /// The holder that sent them
+        #[arg(long, value_name = "HOLDER")]
+        from: String,
+        /// The sender's transfer-out entry id, when the slip names it
+        #[arg(long, value_name = "ID")]
+        transfer: Option<String>,
+    },
+    /// Defective new parts sent back
+    ReturnDefective {
+        #[command(flatten)]
+        movement: MovementArgs,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Parts bought locally in an emergency; they count at once, the approver approves later
+    Purchase {
+        #[command(flatten)]
+        movement: MovementArgs,
+        #[arg(long)]
+        supplier: String,
+        /// The price paid per unit in yuan (35.50)
+        #[arg(long, value_name = "YUAN")]
+        unit_cost: Option<String>,
+        #[arg(long)]
+        reason: String,
+    },
+    /// A count correction: --delta units more (positive) or fewer (negative)
+    Adjust {
+        #[command(flatten)]
+        holder: HolderArg,
+        #[arg(long, value_name = "PART")]
+        part: String,
+        /// Units more (5) or fewer (-2); never 0
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        delta: i64,
+        #[arg(long)]
+        reason: String,
+        /// When it happened (RFC 3339) [default: now]
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
+    /// A warranty parts requisition (三包配件领用单) for the customer-service head to approve
+    /// before HQ issues the stock
+    Requisition {
+        #[command(flatten)]
+        holder: HolderArg,
+        #[arg(long, value_name = "PART")]
+        part: String,
+        /// The part's specification
+        #[arg(long, value_name = "SPEC")]
+        spec: String,
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        qty: i64,
+        #[arg(long)]
+        reason: Option<String>,
+        /// The case the parts are for: its id, an id prefix, or its official number
+        #[arg(long, value_name = "CASE")]
+        case: Option<String>,
+    },
+    /// Old parts sent back to HQ on one shipment
+    Ship {
+        #[command(flatten)]
+        holder: HolderArg,
+        /// One old part: its tag, part number, and the case and part line it came off
+        /// (repeatable)
+        #[arg(long = "tag", value_name = "TAG:PART[:CASE[:LINE]]", required = true)]
+        tags: Vec<String>,
+        /// The carrier's waybill number
+        #[arg(long, value_name = "NO")]
+        waybill: Option<String>,
+    },
+    /// The holder's balance of every part, flagging a part below zero with the movements
+    /// that drove it there
+    Balance(HolderArg),
+    /// One quarter's ledger: movements (late ones and corrections marked), requisitions with
+    /// their approval, shipments with HQ's check, and whether the quarter is written off
+    Ledger {
+        #[command(flatten)]
+        holder: HolderArg,
+        /// The quarter, e.g. 2026Q4
+        #[arg(long, value_name = "QUARTER")]
+        quarter: String,
+    },
+    /// Every stock ledger on this device
+    Ledgers,
+}
+
+/// The stock holder a command is about.
+#[derive(Debug, Args)]
+pub struct HolderArg {
+    /// The stock holder: center:C01, dealer:D07 or van:wang
+    #[arg(long, value_name = "HOLDER")]
+    pub holder: String,
+}
+
+/// What every movement names: the holder, the part, how many and when.
+#[derive(Debug, Args)]
+pub struct MovementArgs {
+    #[command(flatten)]
+    pub holder: HolderArg,
+    /// The part number
+    #[arg(long, value_name = "PART")]
+    pub part: String,
+    /// How many units, at least 1
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub qty: i64,
+    /// When it happened (RFC 3339); decides the quarter it is booked in [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
 }
 
 /// Which return of the case: its RMA number or request id; the case's only return when left

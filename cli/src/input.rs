@@ -2,7 +2,9 @@
 //! each failure naming the field it is about.
 
 use chrono::{DateTime, NaiveDate};
-use fieldcore::{CheckNote, CountedItem, Measurement, ReceivingCheck, Timestamp};
+use fieldcore::{
+    CheckNote, CountedItem, Holder, Invalid, Measurement, Quarter, ReceivingCheck, Timestamp,
+};
 
 use crate::error::{CliError, Result};
 use crate::reason::Reason;
@@ -37,6 +39,53 @@ pub fn time(field: &'static str, text: &str) -> Result<Timestamp> {
 
 pub fn optional_time(field: &'static str, text: Option<&str>) -> Result<Option<Timestamp>> {
     text.map(|t| time(field, t)).transpose()
+}
+
+/// A stock holder written `center:C01`, `dealer:D07` or `van:wang`; refused with the core's
+/// reason, so the CLI and the apps word and code it alike.
+pub fn holder(field: &'static str, text: &str) -> Result<Holder> {
+    text.trim().parse().map_err(|_| {
+        CliError::from(fieldcore::Error::Validation {
+            field,
+            reason: Invalid::NotStockHolder,
+        })
+    })
+}
+
+/// A calendar quarter written `2026Q4`.
+pub fn quarter(text: &str) -> Result<Quarter> {
+    text.trim().parse().map_err(|_| {
+        CliError::from(fieldcore::Error::Validation {
+            field: "quarter",
+            reason: Invalid::NotQuarter,
+        })
+    })
+}
+
+/// One old part on a shipment as typed: its tag, part number, and the case reference and
+/// part line it came off, written `TAG:PART[:CASE[:LINE]]`. The case is resolved later,
+/// against the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OldPartTag {
+    pub tag: String,
+    pub part_number: String,
+    pub case: Option<String>,
+    pub line: Option<String>,
+}
+
+pub fn old_part_tag(text: &str) -> Result<OldPartTag> {
+    let t = text.trim();
+    let parts: Vec<&str> = t.split(':').map(str::trim).collect();
+    let bad = || CliError::invalid("tag", Reason::NotOldPartTag { got: t.to_owned() });
+    if parts.len() < 2 || parts.len() > 4 || parts.iter().any(|p| p.is_empty()) {
+        return Err(bad());
+    }
+    Ok(OldPartTag {
+        tag: parts[0].to_owned(),
+        part_number: parts[1].to_owned(),
+        case: parts.get(2).map(|c| (*c).to_owned()),
+        line: parts.get(3).map(|l| (*l).to_owned()),
+    })
 }
 
 /// An amount in major units ("120.50", "7", "0.5") as minor units (12050, 700, 50), exactly:
@@ -339,6 +388,33 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn old_part_tags_read_tag_part_case_and_line() {
+        let t = old_part_tag("T-7:B-6205:2611-0042:L1").unwrap();
+        assert_eq!(t.tag, "T-7");
+        assert_eq!(t.part_number, "B-6205");
+        assert_eq!(t.case.as_deref(), Some("2611-0042"));
+        assert_eq!(t.line.as_deref(), Some("L1"));
+        let t = old_part_tag("T-8:B-6205").unwrap();
+        assert_eq!((t.case, t.line), (None, None));
+        for bad in ["T-9", "T-9:", ":B-6205", "a:b:c:d:e", "T:P::L"] {
+            assert!(old_part_tag(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn holders_and_quarters_are_refused_with_the_core_reason() {
+        assert_eq!(
+            holder("holder", " center:C01 ").unwrap().to_string(),
+            "center:C01"
+        );
+        let e = holder("to", "C01").unwrap_err();
+        assert_eq!(e.field().as_deref(), Some("to"));
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(quarter("2026q4").unwrap().to_string(), "2026Q4");
+        assert!(quarter("2026Q5").is_err());
     }
 
     #[test]

@@ -160,6 +160,12 @@ fn reason_samples() -> Vec<(Reason, Vec<&'static str>)> {
             vec!["01a2ff"],
         ),
         (Reason::SeveralReceiptsMatch, vec![]),
+        (
+            Reason::NotOldPartTag {
+                got: "T-0007".into(),
+            },
+            vec!["T-0007", "T-0007:B-6205:2611-0042"],
+        ),
     ];
     for (sample, _) in &samples {
         match sample {
@@ -190,7 +196,8 @@ fn reason_samples() -> Vec<(Reason, Vec<&'static str>)> {
             | Reason::NoReceipt
             | Reason::WhichReceipt { .. }
             | Reason::NoReceiptStartsWith { .. }
-            | Reason::SeveralReceiptsMatch => {}
+            | Reason::SeveralReceiptsMatch
+            | Reason::NotOldPartTag { .. } => {}
         }
     }
     samples
@@ -273,7 +280,7 @@ fn every_reason_reads_in_both_locales() {
     let samples = reason_samples();
     assert_eq!(
         samples.len(),
-        30,
+        31,
         "one sample per variant (three token sources)"
     );
     for (reason, args) in &samples {

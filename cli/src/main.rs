@@ -1,8 +1,8 @@
 //! fieldctl: a field device on the command line, over the fieldcore engine. `main` parses the
 //! command line and hands it to its concern: `case` (and `warranty`), `deadline`, `photo`,
-//! `rma`, `sync`, and `demo` (with the default `demo` feature).
+//! `rma`, `stock`, `sync`, and `demo` (with the default `demo` feature).
 //!
-//! Modules depend one way: `main` → the concerns (`demo` → `case` → `rma`, `photo`; `sync`) →
+//! Modules depend one way: `main` → the concerns (`demo` → `case` → `rma`, `photo`; `stock`; `sync`) →
 //! `device` → `output` → `error`, with `args` and `input` beside them.
 
 mod args;
@@ -19,6 +19,7 @@ mod output;
 mod photo;
 mod reason;
 mod rma;
+mod stock;
 mod sync;
 
 use std::process::ExitCode;
@@ -67,6 +68,7 @@ fn run(cli: Cli, out: &Printer) -> Result<()> {
         Command::Case(command) => case::run(&env, *command, out),
         Command::Photo(command) => photo::run(&env, command, out),
         Command::Rma(command) => rma::run(&env, *command, out),
+        Command::Stock(command) => stock::run(&env, *command, out),
         Command::Warranty(WarrantyCommand::Check(args)) => case::warranty_check(&args, out),
         Command::Deadline(DeadlineCommand::Check(args)) => deadline::check(&args, out),
         #[cfg(feature = "demo")]

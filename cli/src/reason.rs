@@ -97,6 +97,10 @@ pub enum Reason {
         prefix: String,
     },
     SeveralReceiptsMatch,
+    /// Not `TAG:PART[:CASE[:LINE]]`.
+    NotOldPartTag {
+        got: String,
+    },
 }
 
 /// Where `fieldctl sync` read the device token from.
@@ -256,6 +260,14 @@ impl Localized for Reason {
                     "matches several receipts of this case; give more of the id",
                 )
                 .to_owned(),
+            Reason::NotOldPartTag { got } => l.pick(
+                format!(
+                    "应为 旧件标签:配件编号[:案件[:配件记录]]，如 T-0007:B-6205:2611-0042，实际为“{got}”"
+                ),
+                format!(
+                    "expected TAG:PART[:CASE[:LINE]] such as T-0007:B-6205:2611-0042, got \"{got}\""
+                ),
+            ),
         }
     }
 }

@@ -102,6 +102,7 @@ code_table! {
     Invalid::NotZero => "validation.not_zero",
     Invalid::TransferToSelf => "validation.transfer_to_self",
     Invalid::DuplicateTag => "validation.duplicate_tag",
+    Invalid::NotStockHolder => "validation.not_stock_holder",
     Invalid::TooMany { .. } => "validation.too_many",
     Invalid::OneModelPerReturn => "validation.one_model_per_return",
     Invalid::OutsideReturnWindow(_) => "validation.outside_return_window",

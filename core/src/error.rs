@@ -217,6 +217,8 @@ pub enum Invalid {
     TransferToSelf,
     /// One old-part tag listed twice on a shipment.
     DuplicateTag,
+    /// Text that is not a stock holder (`center:C01`, `dealer:D07`, `van:wang`).
+    NotStockHolder,
     TooMany {
         max: usize,
     },
@@ -495,6 +497,10 @@ impl Invalid {
                 "应为以元计的金额，最多两位小数（如 12.50）",
                 "is not an amount in yuan with at most two decimals (12.50)",
             ),
+            NotStockHolder => (
+                "须为库存持有方，如 center:C01（维修中心）、dealer:D07（经销商）或 van:wang（工程师随车库存）",
+                "must be a stock holder like center:C01, dealer:D07 or van:wang",
+            ),
         };
         (zh.to_owned(), en.to_owned())
     }
@@ -552,6 +558,8 @@ pub const FIELD_LABELS: &[(&str, &str)] = &[
     ("old_part_serial", "旧件序列号"),
     ("reason", "原因"),
     ("supplier", "供应商"),
+    ("holder", "库存持有方"),
+    ("quarter", "季度"),
     ("unit_cost", "单价"),
     ("tag", "旧件标签"),
     ("waybill", "运单号"),

@@ -135,6 +135,7 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
         (Invalid::NotZero, vec![]),
         (Invalid::TransferToSelf, vec![]),
         (Invalid::DuplicateTag, vec![]),
+        (Invalid::NotStockHolder, vec![]),
         (Invalid::TooMany { max: 200 }, vec!["200"]),
         (Invalid::OneModelPerReturn, vec![]),
         (
@@ -223,6 +224,7 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
             | Invalid::NotZero
             | Invalid::TransferToSelf
             | Invalid::DuplicateTag
+            | Invalid::NotStockHolder
             | Invalid::TooMany { .. }
             | Invalid::OneModelPerReturn
             | Invalid::OutsideReturnWindow(_)
@@ -248,7 +250,7 @@ fn every_validation_reason_in_both_locales() {
     let distinct: std::collections::BTreeSet<String> =
         samples.iter().map(|(s, _)| format!("{s:?}")).collect();
     assert_eq!(distinct.len(), samples.len());
-    assert_eq!(samples.len(), 73);
+    assert_eq!(samples.len(), 74);
     for (reason, args) in &samples {
         both(&format!("{reason:?}"), reason, args);
         let e = Error::Validation {

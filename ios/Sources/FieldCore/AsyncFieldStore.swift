@@ -369,6 +369,7 @@ public struct FieldErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let validationOutsideQuarter = FieldErrorCode(rawValue: "validation.outside_quarter")
     public static let validationDuplicateId = FieldErrorCode(rawValue: "validation.duplicate_id")
     public static let validationNotAmount = FieldErrorCode(rawValue: "validation.not_amount")
+    public static let validationNotStockHolder = FieldErrorCode(rawValue: "validation.not_stock_holder")
     public static let validationTooMany = FieldErrorCode(rawValue: "validation.too_many")
     public static let validationOneModelPerReturn = FieldErrorCode(rawValue: "validation.one_model_per_return")
     public static let validationOutsideReturnWindow = FieldErrorCode(rawValue: "validation.outside_return_window")

@@ -150,6 +150,24 @@ class FieldCore(
     /** The case's returns, oldest request first (a return screen's one read). */
     suspend fun returns(id: UUID): List<CaseReturn> = case(id).returns
 
+    // Warranty spare parts (三包配件): a holder's ledger per quarter, recorded offline.
+
+    /**
+     * Records a stock command in [holder]'s ledger (`center:C01`, `dealer:D07`, `van:wang`). An
+     * issue without stock on hand is recorded and shows in [stockBalance] below zero, never
+     * refused. A bad holder: [FieldException.Validation] with code `validation.not_stock_holder`.
+     */
+    suspend fun recordStock(holder: String, command: StockCommand): StockRecorded =
+        io { recordStock(holder, command) }
+
+    /** The holder's balance per part; [PartBalance.negative] flags a part below zero. */
+    suspend fun stockBalance(holder: String): List<PartBalance> = io { stockBalance(holder) }
+
+    /** One quarter's ledger (`2026Q4`), or `null` when this device holds none. */
+    suspend fun stockLedger(holder: String, quarter: String): LedgerView? = io { stockLedger(holder, quarter) }
+
+    suspend fun stockLedgers(): List<HeldLedger> = io { stockLedgers() }
+
     suspend fun importPhoto(id: UUID, jpeg: ByteArray, kind: PhotoKind, caption: String = ""): PhotoImport =
         io { importPhoto(id, jpeg, kind, caption) }
 
