@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use fieldcore::{Locale, Localized, label_padded, text_width};
+use fieldhq::old_parts::LossDecision;
 use fieldhq::storage::{CaseIndexQuery, CaseIndexRow, EscalationRow};
 use fieldhq::{Role, ServeConfig, Storage, StorageConfig, admin};
 use uuid::Uuid;
@@ -105,6 +106,35 @@ enum Command {
     Rma {
         #[command(subcommand)]
         command: RmaCommand,
+    },
+    /// Warranty parts (三包配件): decide old parts reported lost on cases.
+    Parts {
+        #[command(subcommand)]
+        command: PartsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PartsCommand {
+    /// Approve the loss of an old part: ENTRY is the `old_part_lost` entry's id (or a unique
+    /// end of it, as `fieldctl case show` shows it) on the case (number or id). cs_manager only.
+    ApproveLoss {
+        case: String,
+        entry: String,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Reject the loss of an old part, with the reason the engineer sees: the old part must
+    /// be found and its fate recorded before the case closes. cs_manager only.
+    RejectLoss {
+        case: String,
+        entry: String,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -539,6 +569,40 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
             Ok(())
         }
         Command::Rma { command } => rma(&storage, &cli.data, command, time_zone, l).await,
+        Command::Parts { command } => {
+            let now = chrono::Local::now().fixed_offset();
+            let (case, entry, by, decision) = match command {
+                PartsCommand::ApproveLoss {
+                    case,
+                    entry,
+                    by,
+                    note,
+                } => (case, entry, by, LossDecision::Approve { note }),
+                PartsCommand::RejectLoss {
+                    case,
+                    entry,
+                    by,
+                    reason,
+                } => (case, entry, by, LossDecision::Reject { reason }),
+            };
+            let decided =
+                fieldhq::old_parts::decide(&storage, &case, &entry, &by, decision, now, time_zone)
+                    .await?;
+            let part = &decided.part_number;
+            let (zh, en) = if decided.record.approved {
+                ("已批准", "approved")
+            } else {
+                ("已驳回", "rejected")
+            };
+            println!(
+                "{}",
+                l.pick(
+                    format!("案件 {case} 配件 {part} 的旧件丢失{zh}（{by}）"),
+                    format!("loss of the old part {part} on case {case} {en} by {by}")
+                )
+            );
+            Ok(())
+        }
         Command::Reindex => {
             let done = admin::reindex(&storage, time_zone).await?;
             println!("{}", reindexed(done.cases, l));

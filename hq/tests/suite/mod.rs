@@ -23,6 +23,8 @@ mod escalation;
 pub use escalation::*;
 mod returns;
 pub use returns::*;
+mod old_parts;
+pub use old_parts::*;
 
 fn encode(request: &SyncRequest) -> Vec<u8> {
     fieldcore::encode_message(request).unwrap()
@@ -995,13 +997,13 @@ pub async fn reference_data_is_delivered_once_per_version(backend: Backend) {
     assert!(response.reference.is_none(), "no reference data yet");
 
     let policies = serde_json::to_string(&fieldcore::Policies::default()).unwrap();
-    let v1 = admin::set_reference(hq.storage(), &policies, Some(r#"{"parts":["bearing"]}"#))
+    let v1 = admin::set_reference(hq.storage(), &policies, Some(r#"{"products":["YE3"]}"#))
         .await
         .unwrap();
     let response = phone.sync_once(&hq).await;
     let reference = response.reference.expect("delivered");
     assert_eq!(reference.version, v1);
-    assert_eq!(reference.catalogs_json, r#"{"parts":["bearing"]}"#);
+    assert_eq!(reference.catalogs_json, r#"{"products":["YE3"]}"#);
     assert!(phone.sync_once(&hq).await.reference.is_none(), "only once");
 
     let v2 = admin::set_reference(hq.storage(), &policies, None)
@@ -1014,7 +1016,7 @@ pub async fn reference_data_is_delivered_once_per_version(backend: Backend) {
         .reference
         .expect("the new version");
     assert_eq!(
-        reference.catalogs_json, r#"{"parts":["bearing"]}"#,
+        reference.catalogs_json, r#"{"products":["YE3"]}"#,
         "catalogs kept"
     );
     assert!(admin::set_reference(hq.storage(), "{", None).await.is_err());
@@ -2249,6 +2251,7 @@ pub async fn role_owned_fields_follow_the_authority_table(backend: Backend) {
         new_serial: None,
         old_part_kept: false,
         old_part_serial: None,
+        off_catalog_reason: None,
     });
     for (command, writer) in [(&decide, "decisions.warranty"), (&part, "parts")] {
         let mut desk = hq.device("li").await;
