@@ -268,6 +268,7 @@ fn visit(store: &mut Store, id: CaseId) -> Result<(), BenchError> {
             new_serial: None,
             old_part_kept: true,
             old_part_serial: None,
+            off_catalog_reason: None,
         }),
     )?;
     store.execute(

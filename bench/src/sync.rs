@@ -645,6 +645,7 @@ fn naive(hq: &Hq, url: &str, phone: &mut Store, ids: &[CaseId]) -> Result<Naive,
             device: &device,
             at: at + Days::seconds(n as i64),
             policies: &policies,
+            parts_catalog: None,
         };
         fieldcore::execute_on_document(
             doc,

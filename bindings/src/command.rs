@@ -57,6 +57,22 @@ pub enum CaseCommand {
     ReturnOldPart {
         line_id: String,
     },
+    /// The old part of a line is kept at the holder under a tag number (旧件留存).
+    KeepOldPart {
+        line_id: String,
+        tag: String,
+    },
+    /// The old part of a line was sent back to HQ on a return shipment.
+    ShipOldPart {
+        line_id: String,
+        shipment: String,
+        tag: String,
+    },
+    /// The old part of a line was lost, saying why; HQ's CS manager approves the loss.
+    ReportOldPartLost {
+        line_id: String,
+        reason: String,
+    },
     AddNote {
         text: String,
     },
@@ -188,6 +204,19 @@ impl TryFrom<CaseCommand> for Command {
                 Command::ReversePart { line_id, reason }
             }
             CaseCommand::ReturnOldPart { line_id } => Command::ReturnOldPart { line_id },
+            CaseCommand::KeepOldPart { line_id, tag } => Command::KeepOldPart { line_id, tag },
+            CaseCommand::ShipOldPart {
+                line_id,
+                shipment,
+                tag,
+            } => Command::ShipOldPart {
+                line_id,
+                shipment,
+                tag,
+            },
+            CaseCommand::ReportOldPartLost { line_id, reason } => {
+                Command::ReportOldPartLost { line_id, reason }
+            }
             CaseCommand::AddNote { text } => Command::AddNote { text },
             CaseCommand::ConfirmCustomer { confirmation } => Command::ConfirmCustomer(confirmation),
             CaseCommand::Close => Command::Close,

@@ -183,6 +183,10 @@ pub struct PartInput {
     pub old_part_kept: bool,
     #[uniffi(default)]
     pub old_part_serial: Option<String>,
+    /// Why a part off the parts catalog (not listed, or not for this product) is used:
+    /// required then (`validation.off_catalog_needs_reason`), dropped for a catalog part.
+    #[uniffi(default)]
+    pub off_catalog_reason: Option<String>,
 }
 
 impl TryFrom<PartInput> for core::PartInput {
@@ -196,6 +200,7 @@ impl TryFrom<PartInput> for core::PartInput {
             new_serial: p.new_serial,
             old_part_kept: p.old_part_kept,
             old_part_serial: p.old_part_serial,
+            off_catalog_reason: p.off_catalog_reason,
         })
     }
 }
@@ -209,6 +214,7 @@ impl From<core::PartInput> for PartInput {
             new_serial: p.new_serial,
             old_part_kept: p.old_part_kept,
             old_part_serial: p.old_part_serial,
+            off_catalog_reason: p.off_catalog_reason,
         }
     }
 }

@@ -278,6 +278,79 @@ pub struct PartLine {
     pub reversed: bool,
     pub reversal_reason: Option<String>,
     pub old_part_returned: bool,
+    /// The part was off the parts catalog when recorded (`part.off_catalog_reason` says why).
+    #[uniffi(default)]
+    pub off_catalog: bool,
+    /// Where the old part is (kept, shipped, lost, returned), from its custody entries and
+    /// HQ's decision on a loss.
+    pub custody: OldPartCustody,
+    /// The custody in the app's language, with what is still needed.
+    pub custody_text: String,
+    /// On a covered case: the old part must be accounted for before the case closes.
+    pub custody_needed: bool,
+}
+
+/// Where a part line's old part is (旧件去向, ADR 0022).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum OldPartCustody {
+    /// Nothing recorded yet.
+    Unrecorded,
+    /// Kept at the holder under a tag number.
+    Kept {
+        tag: String,
+    },
+    /// Sent back to HQ on a return shipment.
+    Shipped {
+        shipment: String,
+        tag: String,
+    },
+    /// Reported lost (`entry` is the report's id); HQ has not decided.
+    LostAwaitingApproval {
+        entry: String,
+        reason: String,
+    },
+    LostApproved {
+        entry: String,
+        reason: String,
+        by: String,
+    },
+    /// HQ rejected the loss: the part must be found and its fate recorded.
+    LostRejected {
+        entry: String,
+        reason: String,
+        by: String,
+        rejection: Option<String>,
+    },
+    Returned,
+}
+
+impl From<fieldcore::OldPartCustody> for OldPartCustody {
+    fn from(c: fieldcore::OldPartCustody) -> OldPartCustody {
+        use fieldcore::OldPartCustody as C;
+        match c {
+            C::Unrecorded => OldPartCustody::Unrecorded,
+            C::Kept { tag } => OldPartCustody::Kept { tag },
+            C::Shipped { shipment, tag } => OldPartCustody::Shipped { shipment, tag },
+            C::LostAwaitingApproval { entry, reason } => {
+                OldPartCustody::LostAwaitingApproval { entry, reason }
+            }
+            C::LostApproved { entry, reason, by } => {
+                OldPartCustody::LostApproved { entry, reason, by }
+            }
+            C::LostRejected {
+                entry,
+                reason,
+                by,
+                rejection,
+            } => OldPartCustody::LostRejected {
+                entry,
+                reason,
+                by,
+                rejection,
+            },
+            C::Returned => OldPartCustody::Returned,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -501,6 +574,14 @@ pub struct CaseView {
     /// gets what they need from HQ (until then return commands are refused).
     #[uniffi(default)]
     pub has_returns: bool,
+    /// Whether the warranty decision says covered (三包): every old part must then be
+    /// accounted for before the case closes.
+    #[uniffi(default)]
+    pub covered: bool,
+    /// The part lines whose old part still needs its fate recorded (or a loss approved) before
+    /// the case can close; empty on a case not covered.
+    #[uniffi(default)]
+    pub unaccounted_old_parts: Vec<String>,
     pub updated_at: Timestamp,
     /// What a newer version of the app wrote that this one does not know; empty normally.
     pub unknown: Vec<UnknownContent>,
@@ -604,6 +685,12 @@ impl CaseView {
     ) -> CaseView {
         let status = v.status.current.value.known();
         let status_text = v.status.current.value.as_str().to_owned();
+        let covered = v.covered();
+        let unaccounted: Vec<String> = v
+            .unaccounted_old_parts()
+            .into_iter()
+            .map(|p| p.line_id)
+            .collect();
         let mut typed = typed_alternatives(&v);
         let trip_approved = v.trip_approved();
         let now = chrono::Local::now().fixed_offset();
@@ -747,12 +834,19 @@ impl CaseView {
                 .parts
                 .into_iter()
                 .map(|l| PartLine {
+                    custody_text: fieldcore::Localized::text(
+                        &l.custody,
+                        crate::locale::current_locale(),
+                    ),
+                    custody_needed: unaccounted.contains(&l.id),
                     id: l.id,
                     part: l.part.into(),
                     recorded: l.stamp.into(),
                     reversed: l.reversed,
                     reversal_reason: l.reversal_reason,
                     old_part_returned: l.old_part_returned,
+                    off_catalog: l.off_catalog,
+                    custody: l.custody.into(),
                 })
                 .collect(),
             notes: entries(v.notes, |id, n, written| Note {
@@ -843,6 +937,8 @@ impl CaseView {
                 .collect(),
             unmatched_receipts: v.unmatched_receipts.into_iter().map(Into::into).collect(),
             has_returns: v.has_returns,
+            covered,
+            unaccounted_old_parts: unaccounted.clone(),
             updated_at: v.updated_at,
             unknown: v.unknown,
         }

@@ -784,6 +784,33 @@ pub enum PartCommand {
         case: CaseRef,
         line: String,
     },
+    /// Record a line's old part kept at this holder under a tag number (旧件留存)
+    KeepOld {
+        #[command(flatten)]
+        case: CaseRef,
+        line: String,
+        #[arg(long)]
+        tag: String,
+    },
+    /// Record a line's old part sent back to HQ on a return shipment
+    ShipOld {
+        #[command(flatten)]
+        case: CaseRef,
+        line: String,
+        #[arg(long)]
+        shipment: String,
+        #[arg(long)]
+        tag: String,
+    },
+    /// Report a line's old part lost, saying why; HQ's CS manager approves the loss
+    /// (`fieldhq parts approve-loss`)
+    LostOld {
+        #[command(flatten)]
+        case: CaseRef,
+        line: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -805,6 +832,10 @@ pub struct PartAddArgs {
     /// Serial number of the kept old part
     #[arg(long)]
     pub old_serial: Option<String>,
+    /// Why a part off the parts catalog (not listed, or not for this product) is used;
+    /// required for such a part, and the line is flagged
+    #[arg(long)]
+    pub off_catalog_reason: Option<String>,
 }
 
 #[derive(Debug, Args)]

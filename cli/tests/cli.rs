@@ -748,7 +748,7 @@ fn the_demo_runs_a_whole_visit() {
     let tmp = TempDir::new().unwrap();
     let out = ok_json(tmp.path(), &["demo", "--offline"]);
     assert_eq!(out["case"]["status"]["current"]["value"], "closed");
-    assert_eq!(out["steps"].as_array().unwrap().len(), 14);
+    assert_eq!(out["steps"].as_array().unwrap().len(), 15);
     let photos = out["case"]["photos"].as_array().unwrap();
     let kinds: Vec<&str> = photos.iter().map(|p| p["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["nameplate", "defect", "signature"]);
@@ -1608,4 +1608,130 @@ fn sync_takes_the_token_from_a_file_stdin_or_the_environment() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     runtime.block_on(hq.shutdown()).unwrap();
+}
+
+#[test]
+fn a_covered_case_closes_once_its_old_parts_are_accounted_for() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path();
+    let id = register(dir, &[]);
+    let case = id.as_str();
+    ok(dir, &["case", "ack", case]);
+    ok(dir, &["case", "arrive", case]);
+    ok(
+        dir,
+        &[
+            "case",
+            "confirm-defect",
+            case,
+            "--cause",
+            "design_manufacturing",
+            "--findings",
+            "bearing seized",
+        ],
+    );
+    ok(dir, &["case", "decide-warranty", case]);
+    let add = |number: &str| {
+        ok_json(
+            dir,
+            &[
+                "case",
+                "part",
+                "add",
+                case,
+                "--part-number",
+                number,
+                "--spec",
+                "bearing 6308-2RS",
+                "--qty",
+                "2",
+            ],
+        )["entry_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let kept_line = add("BRG-6308");
+    let lost_line = add("BRG-6205");
+    ok(
+        dir,
+        &[
+            "case",
+            "resolve",
+            case,
+            "--outcome",
+            "parts_replaced",
+            "--summary",
+            "bearings replaced",
+        ],
+    );
+    ok(
+        dir,
+        &["case", "confirm", case, "--name", "Chen Jie", "--accepted"],
+    );
+
+    // Refused, naming both lines; the screen says what is needed.
+    let (err, json) = fails(dir, 2, &["case", "close", case]);
+    assert_eq!(json["field"], "status", "{json}");
+    for (number, line) in [("BRG-6308", &kept_line), ("BRG-6205", &lost_line)] {
+        assert!(err.contains(number), "{err}");
+        assert!(err.contains(&line[line.len() - 8..]), "{err}");
+    }
+    let text = ok(dir, &["case", "show", case]);
+    assert!(text.contains("needed before closing"), "{text}");
+
+    ok(
+        dir,
+        &[
+            "case", "part", "keep-old", case, &kept_line, "--tag", "T-0042",
+        ],
+    );
+    ok(
+        dir,
+        &[
+            "case",
+            "part",
+            "lost-old",
+            case,
+            &lost_line,
+            "--reason",
+            "dropped into the sump",
+        ],
+    );
+    // The loss waits for HQ: still refused, for that line only.
+    let (err, _) = fails(dir, 2, &["case", "close", case]);
+    assert!(
+        err.contains("BRG-6205") && !err.contains("BRG-6308"),
+        "{err}"
+    );
+    assert!(err.contains("awaiting"), "{err}");
+    let shown = ok_json(dir, &["case", "show", case]);
+    assert_eq!(shown["parts"][0]["custody"]["state"], "kept");
+    assert_eq!(shown["parts"][0]["custody"]["tag"], "T-0042");
+    assert_eq!(
+        shown["parts"][1]["custody"]["state"],
+        "lost_awaiting_approval"
+    );
+    let text = ok(dir, &["case", "show", case]);
+    assert!(text.contains("old part kept, tag T-0042"), "{text}");
+
+    // The part is found after all and shipped back: the case closes.
+    ok(
+        dir,
+        &[
+            "case",
+            "part",
+            "ship-old",
+            case,
+            &lost_line,
+            "--shipment",
+            "SHP-2611-07",
+            "--tag",
+            "T-0043",
+        ],
+    );
+    let out = ok_json(dir, &["case", "close", case]);
+    assert_eq!(status(&out), "closed");
+    let text = ok(dir, &["case", "show", case]);
+    assert!(text.contains("shipment SHP-2611-07"), "{text}");
 }

@@ -576,9 +576,10 @@ fn the_demo_narrates_in_chinese_and_in_english_as_before() {
         " 7. 故障鉴定：设计或制造原因（质量问题） → 已完成故障鉴定",
         " 8. 判定三包：予以三包（三包期内质量问题） → 已判定三包",
         " 9. 登记配件：使用配件 6308-2Z/C3 ×1（记录 ",
-        "12. 添加照片：客户签字照片 ",
-        "13. 客户确认：客户确认接受处理结果 → 客户已确认",
-        "14. 结案：已结案 → 已结案",
+        "旧件已留存，标签号 JS-2611-0042 → 已判定三包",
+        "13. 添加照片：客户签字照片 ",
+        "14. 客户确认：客户确认接受处理结果 → 客户已确认",
+        "15. 结案：已结案 → 已结案",
         "数据库：zh-CN.db",
     ] {
         assert!(zh.contains(want), "{want:?} missing from\n{zh}");
@@ -596,7 +597,7 @@ fn the_demo_narrates_in_chinese_and_in_english_as_before() {
     // English: the lines the demo always printed.
     let en = run("en");
     assert!(!has_chinese(&en.replace("×", "")), "{en}");
-    let steps: Vec<&str> = en.lines().take(14).collect();
+    let steps: Vec<&str> = en.lines().take(15).collect();
     assert!(
         steps[0].starts_with(" 1. registered case ")
             && steps[0].ends_with(
@@ -625,17 +626,23 @@ fn the_demo_narrates_in_chinese_and_in_english_as_before() {
     assert!(steps[7].ends_with(" is a quality fault: covered. → warranty_decided"));
     assert!(steps[8].starts_with(" 9. record_part: part 6308-2Z/C3 x1 used (line "));
     assert!(steps[8].ends_with(") → warranty_decided"), "{}", steps[8]);
-    assert_eq!(steps[9], "10. add_note: note added → warranty_decided");
-    assert_eq!(
-        steps[10],
-        "11. resolve: resolved: parts_replaced → resolved"
+    assert!(
+        steps[9].starts_with("10. keep_old_part: old part of line ")
+            && steps[9].ends_with(" kept, tag JS-2611-0042 → warranty_decided"),
+        "{}",
+        steps[9]
     );
-    assert!(steps[11].starts_with("12. attach_photo: signature photo "));
+    assert_eq!(steps[10], "11. add_note: note added → warranty_decided");
     assert_eq!(
-        steps[12],
-        "13. confirm_customer: customer accepted the outcome → customer_confirmed"
+        steps[11],
+        "12. resolve: resolved: parts_replaced → resolved"
     );
-    assert_eq!(steps[13], "14. close: closed → closed");
+    assert!(steps[12].starts_with("13. attach_photo: signature photo "));
+    assert_eq!(
+        steps[13],
+        "14. confirm_customer: customer accepted the outcome → customer_confirmed"
+    );
+    assert_eq!(steps[14], "15. close: closed → closed");
     assert!(en.ends_with("\ndatabase: en.db\n"), "{en}");
 }
 

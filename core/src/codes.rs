@@ -116,6 +116,10 @@ code_table! {
     Invalid::ReplenishmentNotApproved => "validation.replenishment_not_approved",
     Invalid::ReplacementAlreadyConfirmed => "validation.replacement_already_confirmed",
     Invalid::ReturnOpen { .. } => "lifecycle.return_open",
+    Invalid::PartsCatalog(_) => "validation.parts_catalog",
+    Invalid::OffCatalogNeedsReason { .. } => "validation.off_catalog_needs_reason",
+    Invalid::LossAwaitingApproval => "validation.loss_awaiting_approval",
+    Invalid::OldPartsUnaccounted { .. } => "lifecycle.old_part_unaccounted",
 }
 
 code_table! {

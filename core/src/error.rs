@@ -239,6 +239,20 @@ pub enum Invalid {
         rma_number: Option<String>,
         state: crate::case::returns::ReturnState,
     },
+    /// HQ's `parts` catalog is malformed (HQ refuses to publish it).
+    PartsCatalog(crate::rules::parts_catalog::CatalogProblem),
+    /// A part off the catalog (`listed`: in it, but not for this product) needs a reason.
+    OffCatalogNeedsReason {
+        part_number: String,
+        listed: bool,
+    },
+    /// A loss of this old part is already waiting for HQ's approval.
+    LossAwaitingApproval,
+    /// A covered case cannot close while an old part's fate is unrecorded or its loss is not
+    /// approved: every such line, in line order.
+    OldPartsUnaccounted {
+        parts: Vec<crate::rules::custody::PartCustody>,
+    },
 }
 
 impl Invalid {
@@ -501,6 +515,53 @@ impl Invalid {
                 "须为库存持有方，如 center:C01（维修中心）、dealer:D07（经销商）或 van:wang（工程师随车库存）",
                 "must be a stock holder like center:C01, dealer:D07 or van:wang",
             ),
+            PartsCatalog(problem) => {
+                return (problem.text(Locale::ZhCn), problem.text(Locale::En));
+            }
+            OffCatalogNeedsReason {
+                part_number,
+                listed,
+            } => {
+                return if *listed {
+                    (
+                        format!(
+                            "配件 {part_number} 不适用于该产品的类别或型号，使用目录外配件须填写原因"
+                        ),
+                        format!(
+                            "part {part_number} is not for this product's category or model; \
+                             a part off the catalog needs a reason"
+                        ),
+                    )
+                } else {
+                    (
+                        format!("配件 {part_number} 不在配件目录中，使用目录外配件须填写原因"),
+                        format!(
+                            "part {part_number} is not in the parts catalog; a part off the \
+                             catalog needs a reason"
+                        ),
+                    )
+                };
+            }
+            LossAwaitingApproval => (
+                "该旧件的丢失已在等待总部审批",
+                "a loss of this old part is already waiting for HQ's approval",
+            ),
+            OldPartsUnaccounted { parts } => {
+                let list = |l: Locale| {
+                    parts
+                        .iter()
+                        .map(|p| p.text(l))
+                        .collect::<Vec<_>>()
+                        .join(l.pick("；", "; "))
+                };
+                return (
+                    format!("三包案件的旧件去向未落实，不能结案：{}", list(Locale::ZhCn)),
+                    format!(
+                        "a covered case cannot close while an old part is unaccounted for: {}",
+                        list(Locale::En)
+                    ),
+                );
+            }
         };
         (zh.to_owned(), en.to_owned())
     }
@@ -556,6 +617,10 @@ pub const FIELD_LABELS: &[(&str, &str)] = &[
     ("quantity", "数量"),
     ("new_serial", "新件序列号"),
     ("old_part_serial", "旧件序列号"),
+    ("off_catalog_reason", "目录外配件原因"),
+    ("catalogs", "目录"),
+    ("tag", "旧件标签号"),
+    ("shipment", "发运单号"),
     ("reason", "原因"),
     ("supplier", "供应商"),
     ("holder", "库存持有方"),

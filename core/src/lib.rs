@@ -37,6 +37,10 @@ pub use rules::calendar::{
     WorkingCalendar,
 };
 pub use rules::company_time::CompanyTimeZone;
+pub use rules::custody::{
+    CustodyEntry, CustodyMark, LossDecision, OldPartCustody, PartCustody,
+    custody as old_part_custody,
+};
 pub use rules::deadlines::{
     CloseRule, DeadlineInputs, DeadlinePolicy, Due, Milestone, WorkingDaysDue,
     due_at as deadline_due_at, far_future as far_future_deadline, is_overdue,
@@ -44,6 +48,7 @@ pub use rules::deadlines::{
     working_days_due,
 };
 pub use rules::lifecycle::{Action, Step, allowed_actions, next_status};
+pub use rules::parts_catalog::{CatalogFit, CatalogPart, CatalogProblem, PartsCatalog};
 pub use rules::policy::{EscalationPolicy, PhotoPolicy, Policies, TripPolicy};
 pub use rules::quarter::Quarter;
 pub use rules::returns::{
@@ -99,8 +104,8 @@ pub use case::records::{
     Acknowledgement, AgreedDeadlineRecord, ApprovalRecord, ConfirmationBody, CorrectionRecord,
     Decided, DefectRecord, Entry, EscalationKind, EscalationRecord, EventBody, FactChange,
     Handover, MissedRecord, NoteBody, PartBody, PhotoAttachment, PhotoRecord, PhotoRemoval,
-    QaHandoverRecord, RemedyRecord, ReportRecord, ResolutionRecord, RoundBody, Stamp, VisitBody,
-    WarrantyRecord,
+    QaHandoverRecord, RemedyRecord, ReportRecord, ResolutionRecord, RoundBody, Stamp, UsedPart,
+    VisitBody, WarrantyRecord,
 };
 pub use case::return_records::{
     CheckNote, CountedItem, Freight, InspectionBody, InspectionResult, ReceiptAmendment,
@@ -117,8 +122,8 @@ pub use case::text::{
     time_text, truncate as truncate_text,
 };
 pub use case::view::{
-    CasePhoto, CaseView, ConcurrentFact, ConflictAlternative, ConflictView, DecisionView, PartLine,
-    UnknownContent, build as build_view,
+    CasePhoto, CaseView, ConcurrentFact, ConflictAlternative, ConflictView, DecisionView,
+    LOSS as LOSS_APPROVAL, PartLine, UnknownContent, build as build_view,
 };
 
 // The device's store.

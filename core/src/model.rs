@@ -364,6 +364,10 @@ pub struct PartInput {
     /// The replaced old part is kept to be returned and written off.
     pub old_part_kept: bool,
     pub old_part_serial: Option<String>,
+    /// Why a part off the parts catalog (not listed, or not for this product) was used:
+    /// required then, dropped for a catalog part or when the device has no catalog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub off_catalog_reason: Option<String>,
 }
 
 /// The customer's answer to the outcome.

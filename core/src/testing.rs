@@ -173,6 +173,7 @@ pub fn to_command(cmd: &Cmd, view: &CaseView) -> Command {
             new_serial: None,
             old_part_kept: n % 2 == 0,
             old_part_serial: None,
+            off_catalog_reason: None,
         }),
         Cmd::ReversePart(i) => Command::ReversePart {
             line_id: view
@@ -369,6 +370,28 @@ pub fn summary_samples() -> Vec<(Summary, Vec<&'static str>)> {
             },
             vec!["line-8"],
         ),
+        (
+            Summary::OldPartKept {
+                line_id: "line-9".into(),
+                tag: "TAG-31".into(),
+            },
+            vec!["line-9", "TAG-31"],
+        ),
+        (
+            Summary::OldPartShipped {
+                line_id: "line-10".into(),
+                shipment: "SHP-2611-4".into(),
+                tag: "TAG-32".into(),
+            },
+            vec!["line-10", "SHP-2611-4", "TAG-32"],
+        ),
+        (
+            Summary::OldPartLost {
+                line_id: "line-11".into(),
+                reason: "fell into the sump".into(),
+            },
+            vec!["line-11", "fell into the sump"],
+        ),
         (Summary::NoteAdded, vec![]),
         (Summary::CustomerAccepted, vec![]),
         (Summary::CustomerRejected { round: 3 }, vec!["3"]),
@@ -486,6 +509,9 @@ pub fn summary_samples() -> Vec<(Summary, Vec<&'static str>)> {
             | Summary::PartUsed { .. }
             | Summary::PartRemoved { .. }
             | Summary::OldPartReturned { .. }
+            | Summary::OldPartKept { .. }
+            | Summary::OldPartShipped { .. }
+            | Summary::OldPartLost { .. }
             | Summary::NoteAdded
             | Summary::CustomerAccepted
             | Summary::CustomerRejected { .. }

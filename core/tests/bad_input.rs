@@ -316,6 +316,7 @@ fn part() -> PartInput {
         new_serial: Some("NEW-1".into()),
         old_part_kept: true,
         old_part_serial: Some("OLD-1".into()),
+        off_catalog_reason: None,
     }
 }
 
@@ -617,6 +618,7 @@ fn invalid_part_lines_are_refused_by_field_and_write_nothing() {
         (
             PartInput {
                 old_part_serial: Some(" ".into()),
+                off_catalog_reason: None,
                 ..part()
             },
             "old_part_serial",
@@ -1637,6 +1639,7 @@ fn a_new_case_with_unreadable_facts_is_refused_and_writes_nothing() {
         device: "hq",
         at: now(),
         policies: &policies,
+        parts_catalog: None,
     };
     let mut doc = fieldcore::new_case_document(
         &ActorId::random(),
@@ -1677,6 +1680,7 @@ fn a_rival_document_for_an_existing_case_hides_nothing() {
         device: "elsewhere",
         at: now(),
         policies: &policies,
+        parts_catalog: None,
     };
     // The highest actor id wins automerge's conflicts on the root keys.
     let actor = ActorId::from([0xff_u8; 16].as_slice());

@@ -35,6 +35,7 @@ impl Devices {
             device: "phone-0",
             at: t0() + Duration::minutes(1),
             policies: &policies,
+            parts_catalog: None,
         };
         let origin = fieldcore::new_case_document(&actor(0), &ctx, case_id, &registration).unwrap();
         let docs = (0..2)
@@ -64,6 +65,7 @@ impl Devices {
             device: ["phone-0", "phone-1"][r],
             at: t0() + Duration::minutes(self.minutes),
             policies: &self.policies,
+            parts_catalog: None,
         };
         let heads = self.docs[r].get_heads();
         match fieldcore::execute_on_document(&mut self.docs[r], self.case_id, &ctx, command) {

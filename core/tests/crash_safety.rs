@@ -86,6 +86,7 @@ fn child_main(path: &Path) -> ! {
                     new_serial: None,
                     old_part_kept: true,
                     old_part_serial: None,
+                    off_catalog_reason: None,
                 }),
             ),
             _ => ("ack", Command::Acknowledge { note: None }),

@@ -32,6 +32,7 @@ impl Case {
             device: "device-a",
             at: t0() + Duration::minutes(1),
             policies: &policies,
+            parts_catalog: None,
         };
         let doc = new_case_document(&actor(1), &ctx, id, &registration()).unwrap();
         Case { id, doc, policies }
@@ -43,6 +44,7 @@ impl Case {
             device: "device-a",
             at,
             policies: &self.policies,
+            parts_catalog: None,
         };
         execute_on_document(&mut self.doc, self.id, &ctx, &command).map(|_| ())
     }
@@ -291,6 +293,7 @@ fn two_devices_noticing_the_same_miss_merge_into_one_record() {
             device,
             at: t0() + Duration::hours(hours),
             policies,
+            parts_catalog: None,
         };
         execute_on_document(
             doc,

@@ -26,6 +26,7 @@ fn ctx(policies: &Policies) -> Context<'_> {
         device: "tablet",
         at: t0(),
         policies,
+        parts_catalog: None,
     }
 }
 
@@ -223,6 +224,7 @@ fn commands_that_depend_on_an_unknown_status_are_refused_and_others_run() {
             new_serial: None,
             old_part_kept: false,
             old_part_serial: None,
+            off_catalog_reason: None,
         }),
         Command::SetCharge(fieldcore::Charge {
             amount_minor: 100,

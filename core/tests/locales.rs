@@ -163,6 +163,56 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
             },
             vec!["R2611-0002"],
         ),
+        (
+            Invalid::PartsCatalog(fieldcore::CatalogProblem::BadUnitCost {
+                part_number: "BRG-6308".into(),
+                value: "12,5".into(),
+            }),
+            vec!["BRG-6308", "12,5"],
+        ),
+        (
+            Invalid::OffCatalogNeedsReason {
+                part_number: "SEAL-40".into(),
+                listed: false,
+            },
+            vec!["SEAL-40"],
+        ),
+        (
+            Invalid::OffCatalogNeedsReason {
+                part_number: "SEAL-41".into(),
+                listed: true,
+            },
+            vec!["SEAL-41"],
+        ),
+        (Invalid::LossAwaitingApproval, vec![]),
+        (
+            Invalid::OldPartsUnaccounted {
+                parts: vec![
+                    fieldcore::PartCustody {
+                        line_id: "0193aaaa-bbbb-7ccc-8ddd-eeee12345678".into(),
+                        part_number: "BRG-6308".into(),
+                        quantity: 2,
+                        custody: fieldcore::OldPartCustody::Unrecorded,
+                    },
+                    fieldcore::PartCustody {
+                        line_id: "0193aaaa-bbbb-7ccc-8ddd-eeee87654321".into(),
+                        part_number: "SEAL-40".into(),
+                        quantity: 1,
+                        custody: fieldcore::OldPartCustody::LostAwaitingApproval {
+                            entry: "x".into(),
+                            reason: "dropped in the sump".into(),
+                        },
+                    },
+                ],
+            },
+            vec![
+                "BRG-6308",
+                "12345678",
+                "SEAL-40",
+                "87654321",
+                "dropped in the sump",
+            ],
+        ),
     ];
     for (sample, _) in &samples {
         match sample {
@@ -237,7 +287,11 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
             | Invalid::ReplenishmentAlreadyRequested
             | Invalid::ReplenishmentNotApproved
             | Invalid::ReplacementAlreadyConfirmed
-            | Invalid::ReturnOpen { .. } => {}
+            | Invalid::ReturnOpen { .. }
+            | Invalid::PartsCatalog(_)
+            | Invalid::OffCatalogNeedsReason { .. }
+            | Invalid::LossAwaitingApproval
+            | Invalid::OldPartsUnaccounted { .. } => {}
         }
     }
     samples
@@ -246,11 +300,11 @@ fn invalid_samples() -> Vec<(Invalid, Vec<&'static str>)> {
 #[test]
 fn every_validation_reason_in_both_locales() {
     let samples = invalid_samples();
-    // One sample per variant (three for the deadline refusals): the match above lists 68 arms.
+    // One sample per variant (three for the deadline refusals, two for off-catalog parts).
     let distinct: std::collections::BTreeSet<String> =
         samples.iter().map(|(s, _)| format!("{s:?}")).collect();
     assert_eq!(distinct.len(), samples.len());
-    assert_eq!(samples.len(), 74);
+    assert_eq!(samples.len(), 79);
     for (reason, args) in &samples {
         both(&format!("{reason:?}"), reason, args);
         let e = Error::Validation {
@@ -694,7 +748,7 @@ fn the_case_text_in_both_locales() {
 #[test]
 fn every_history_entry_in_both_locales() {
     let samples = fieldcore::testing::summary_samples();
-    assert_eq!(samples.len(), 35);
+    assert_eq!(samples.len(), 38);
     for (summary, args) in &samples {
         both(&format!("{summary:?}"), summary, args);
         let event = fieldcore::EventBody {

@@ -120,6 +120,7 @@ fn ctx(policies: &Policies, r: usize, minutes: i64) -> Context<'_> {
         device: ["phone", "tablet", "hq"][r],
         at: t0() + Duration::minutes(minutes),
         policies,
+        parts_catalog: None,
     }
 }
 

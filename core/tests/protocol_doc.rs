@@ -775,6 +775,7 @@ fn example_case() -> (Uuid, Automerge) {
         device: DEVICE_ID,
         at: start + Duration::minutes(minutes),
         policies: &policies,
+        parts_catalog: None,
     };
     let mut doc = new_case_document(
         &actor,
@@ -849,6 +850,7 @@ fn example_case() -> (Uuid, Automerge) {
             new_serial: None,
             old_part_kept: true,
             old_part_serial: Some("B-55102".into()),
+            off_catalog_reason: None,
         }),
         Command::Resolve {
             outcome: Outcome::PaidRepair,
@@ -1426,6 +1428,7 @@ fn all_commands() -> Vec<Command> {
             new_serial: None,
             old_part_kept: false,
             old_part_serial: None,
+            off_catalog_reason: None,
         }),
         Command::ReversePart {
             line_id: String::new(),
@@ -1433,6 +1436,19 @@ fn all_commands() -> Vec<Command> {
         },
         Command::ReturnOldPart {
             line_id: String::new(),
+        },
+        Command::KeepOldPart {
+            line_id: String::new(),
+            tag: String::new(),
+        },
+        Command::ShipOldPart {
+            line_id: String::new(),
+            shipment: String::new(),
+            tag: String::new(),
+        },
+        Command::ReportOldPartLost {
+            line_id: String::new(),
+            reason: String::new(),
         },
         Command::AddNote {
             text: String::new(),
@@ -1555,6 +1571,9 @@ fn all_commands() -> Vec<Command> {
             | Command::RecordPart(_)
             | Command::ReversePart { .. }
             | Command::ReturnOldPart { .. }
+            | Command::KeepOldPart { .. }
+            | Command::ShipOldPart { .. }
+            | Command::ReportOldPartLost { .. }
             | Command::AddNote { .. }
             | Command::ConfirmCustomer(_)
             | Command::Close

@@ -31,6 +31,7 @@ fn remote_case(
         device: "tablet",
         at: t0(),
         policies: &policies,
+        parts_catalog: None,
     };
     let case_id = Uuid::now_v7();
     let mut doc = new_case_document(
@@ -242,6 +243,7 @@ fn a_case_sent_in_pages_is_readable_at_every_page() {
         device: "tablet",
         at: t0(),
         policies: &policies,
+        parts_catalog: None,
     };
     let case_id = Uuid::now_v7();
     let mut doc =

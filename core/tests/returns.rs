@@ -41,6 +41,7 @@ impl Replicas {
             device: "phone",
             at: t0() + Duration::minutes(1),
             policies: &policies,
+            parts_catalog: None,
         };
         let origin = fieldcore::new_case_document(&actor(0), &ctx, case_id, &registration).unwrap();
         let docs = (0..4)
@@ -69,6 +70,7 @@ impl Replicas {
             device: ["phone", "tablet-a", "tablet-b", "hq"][r],
             at: t0() + Duration::minutes(self.minutes),
             policies: &self.policies,
+            parts_catalog: None,
         };
         let heads = self.docs[r].get_heads();
         match fieldcore::execute_on_document(&mut self.docs[r], self.case_id, &ctx, command) {

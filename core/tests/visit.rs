@@ -73,6 +73,7 @@ fn a_full_visit_ends_closed_with_every_record_kept() {
             new_serial: None,
             old_part_kept: true,
             old_part_serial: None,
+            off_catalog_reason: None,
         }),
     );
     let line = applied.entry_id.unwrap();

@@ -160,7 +160,8 @@ pub async fn route(storage: &Storage, case: &str, center: &str, time_zone: Tz) -
 }
 
 /// Publishes new reference data and returns its version. The policies must be
-/// `fieldcore::Policies` as JSON; without new catalogs the current ones are kept.
+/// `fieldcore::Policies` as JSON; the catalogs a JSON whose `parts` key, if any, is a parts
+/// catalog (docs/sync-protocol.md); without new catalogs the current ones are kept.
 pub async fn set_reference(
     storage: &Storage,
     policies_json: &str,
@@ -171,6 +172,23 @@ pub async fn set_reference(
     if let Some(catalogs) = catalogs_json {
         serde_json::from_str::<serde_json::Value>(catalogs)
             .map_err(|e| Error::Invalid(format!("the catalogs are not JSON: {e}")))?;
+        // The `parts` key is the parts catalog devices check part lines against (ADR 0022):
+        // a malformed one is refused here, so no device ever receives it.
+        if let Err(e) = fieldcore::PartsCatalog::from_catalogs_json(catalogs) {
+            let text = |l| match &e {
+                fieldcore::Error::Validation { reason, .. } => {
+                    fieldcore::Localized::text(reason, l)
+                }
+                other => fieldcore::Localized::text(other, l),
+            };
+            return Err(Error::refused(
+                format!(
+                    "the parts catalog is not valid: {}",
+                    text(fieldcore::Locale::En)
+                ),
+                format!("配件目录无效：{}", text(fieldcore::Locale::ZhCn)),
+            ));
+        }
     }
     let policies = policies_json.to_owned();
     let catalogs = catalogs_json.map(str::to_owned);

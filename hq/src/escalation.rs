@@ -72,6 +72,7 @@ impl HqEntry {
             device: HQ_NOTICER,
             at: *now,
             policies,
+            parts_catalog: None,
         };
         let records = fieldcore::missed_records(view, &ctx)
             .map_err(|e| Error::internal(format!("case {case_id}: missed deadlines: {e}")))?;

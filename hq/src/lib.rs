@@ -66,6 +66,7 @@ pub mod lockout;
 #[cfg(feature = "bench-baseline")]
 pub mod naive;
 pub mod numbering;
+pub mod old_parts;
 pub mod parts;
 pub mod pulls;
 pub mod read_model;

@@ -4,6 +4,7 @@
 use clap::Subcommand;
 use fieldcore::{Locale, Localized};
 use fieldhq::Storage;
+use fieldhq::old_parts::LossDecision;
 use fieldhq::parts::{self, PartsDecision};
 
 use crate::{print_json, to_json};
@@ -66,6 +67,26 @@ pub enum PartsCommand {
     Ledgers {
         #[arg(long)]
         holder: Option<String>,
+    },
+    /// Approve the loss of an old part: ENTRY is the `old_part_lost` entry's id (or a unique
+    /// end of it, as `fieldctl case show` shows it) on the case (number or id). cs_manager only.
+    ApproveLoss {
+        case: String,
+        entry: String,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Reject the loss of an old part, with the reason the engineer sees: the old part must
+    /// be found and its fate recorded before the case closes. cs_manager only.
+    RejectLoss {
+        case: String,
+        entry: String,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -190,6 +211,40 @@ pub async fn run(
             }
             Ok(())
         }
+        PartsCommand::ApproveLoss {
+            case,
+            entry,
+            by,
+            note,
+        } => {
+            loss(
+                storage,
+                case,
+                entry,
+                by,
+                LossDecision::Approve { note },
+                time_zone,
+                l,
+            )
+            .await
+        }
+        PartsCommand::RejectLoss {
+            case,
+            entry,
+            by,
+            reason,
+        } => {
+            loss(
+                storage,
+                case,
+                entry,
+                by,
+                LossDecision::Reject { reason },
+                time_zone,
+                l,
+            )
+            .await
+        }
         PartsCommand::Ledgers { holder } => {
             for info in parts::ledgers(storage, holder).await? {
                 let state = if info.closed_at.is_some() {
@@ -205,6 +260,34 @@ pub async fn run(
             Ok(())
         }
     }
+}
+
+async fn loss(
+    storage: &Storage,
+    case: String,
+    entry: String,
+    by: String,
+    decision: LossDecision,
+    time_zone: chrono_tz::Tz,
+    l: Locale,
+) -> fieldhq::Result<()> {
+    let now = chrono::Local::now().fixed_offset();
+    let decided =
+        fieldhq::old_parts::decide(storage, &case, &entry, &by, decision, now, time_zone).await?;
+    let part = &decided.part_number;
+    let (zh, en) = if decided.record.approved {
+        ("已批准", "approved")
+    } else {
+        ("已驳回", "rejected")
+    };
+    println!(
+        "{}",
+        l.pick(
+            format!("案件 {case} 配件 {part} 的旧件丢失{zh}（{by}）"),
+            format!("loss of the old part {part} on case {case} {en} by {by}")
+        )
+    );
+    Ok(())
 }
 
 fn missing(tags: &[String]) -> String {

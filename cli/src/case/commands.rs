@@ -108,6 +108,33 @@ pub fn run(env: &Env, command: CaseCommand, out: &Printer) -> Result<()> {
         CaseCommand::Part(PartCommand::ReturnOld { case, line }) => {
             execute(env, &case, Command::ReturnOldPart { line_id: line }, out)
         }
+        CaseCommand::Part(PartCommand::KeepOld { case, line, tag }) => {
+            execute(env, &case, Command::KeepOldPart { line_id: line, tag }, out)
+        }
+        CaseCommand::Part(PartCommand::ShipOld {
+            case,
+            line,
+            shipment,
+            tag,
+        }) => execute(
+            env,
+            &case,
+            Command::ShipOldPart {
+                line_id: line,
+                shipment,
+                tag,
+            },
+            out,
+        ),
+        CaseCommand::Part(PartCommand::LostOld { case, line, reason }) => execute(
+            env,
+            &case,
+            Command::ReportOldPartLost {
+                line_id: line,
+                reason,
+            },
+            out,
+        ),
         CaseCommand::Note { case, text } => execute(env, &case, Command::AddNote { text }, out),
         CaseCommand::Confirm(args) => {
             let (case, confirmation) = confirmation_input(args);
@@ -354,6 +381,7 @@ fn part_input(args: PartAddArgs) -> (CaseRef, PartInput) {
             new_serial: args.new_serial,
             old_part_kept: args.old_kept,
             old_part_serial: args.old_serial,
+            off_catalog_reason: args.off_catalog_reason,
         },
     )
 }

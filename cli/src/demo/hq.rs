@@ -374,7 +374,7 @@ pub fn run(folder: &Path, out: &Printer) -> Result<(PathBuf, CaseView, Store)> {
         },
         out,
     )?;
-    phone.run(
+    let view = phone.run(
         case,
         Command::RecordPart(PartInput {
             part_number: "6308-2Z/C3".into(),
@@ -383,9 +383,21 @@ pub fn run(folder: &Path, out: &Printer) -> Result<(PathBuf, CaseView, Store)> {
             new_serial: None,
             old_part_kept: true,
             old_part_serial: None,
+            off_catalog_reason: None,
         }),
         out,
     )?;
+    // A covered case closes only with its old part accounted for: kept under a tag.
+    if let Some(line) = view.parts.last().map(|l| l.id.clone()) {
+        phone.run(
+            case,
+            Command::KeepOldPart {
+                line_id: line,
+                tag: "JS-2611-0042".into(),
+            },
+            out,
+        )?;
+    }
     phone.run(
         case,
         Command::Resolve {

@@ -92,7 +92,15 @@ pub fn run(env: &Env, path: &Path, out: &Printer) -> Result<Done> {
         new_serial: None,
         old_part_kept: true,
         old_part_serial: None,
+        off_catalog_reason: None,
     }))?;
+    // A covered case closes only with its old part accounted for: kept under a tag.
+    if let Some(line) = visit.last.parts.last().map(|l| l.id.clone()) {
+        visit.command(Command::KeepOldPart {
+            line_id: line,
+            tag: "JS-2611-0042".into(),
+        })?;
+    }
     visit.command(Command::AddNote {
         text: "Old bearing bagged and labelled with the case id for return and write-off; end \
                shield sleeved to nominal fit."

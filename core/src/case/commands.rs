@@ -12,6 +12,7 @@ use crate::model::{
     Charge, ConfirmationInput, DefectInput, FactsCorrection, FactsUpdate, Outcome, PartInput,
     Timestamp,
 };
+use crate::rules::parts_catalog::PartsCatalog;
 use crate::rules::policy::Policies;
 
 /// Who runs a command, on which device, when, under which policies.
@@ -21,6 +22,8 @@ pub struct Context<'a> {
     pub device: &'a str,
     pub at: Timestamp,
     pub policies: &'a Policies,
+    /// The parts catalog HQ last sent, when it sent one: part lines are checked against it.
+    pub parts_catalog: Option<&'a PartsCatalog>,
 }
 
 impl Context<'_> {
@@ -66,6 +69,22 @@ pub enum Command {
     },
     ReturnOldPart {
         line_id: String,
+    },
+    /// Records the old part of a line kept at the holder under a tag number.
+    KeepOldPart {
+        line_id: String,
+        tag: String,
+    },
+    /// Records the old part of a line sent back to HQ on a return shipment.
+    ShipOldPart {
+        line_id: String,
+        shipment: String,
+        tag: String,
+    },
+    /// Reports the old part of a line lost, saying why; HQ (cs_manager) approves the loss.
+    ReportOldPartLost {
+        line_id: String,
+        reason: String,
     },
     AddNote {
         text: String,
@@ -179,6 +198,9 @@ impl Command {
             Command::RecordPart(_) => "record_part",
             Command::ReversePart { .. } => "reverse_part",
             Command::ReturnOldPart { .. } => "return_old_part",
+            Command::KeepOldPart { .. } => "keep_old_part",
+            Command::ShipOldPart { .. } => "ship_old_part",
+            Command::ReportOldPartLost { .. } => "report_old_part_lost",
             Command::AddNote { .. } => "add_note",
             Command::ConfirmCustomer(_) => "confirm_customer",
             Command::Close => "close",

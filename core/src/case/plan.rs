@@ -14,8 +14,8 @@ use crate::case::plan_deadlines;
 use crate::case::plan_returns;
 use crate::case::records::{
     ConfirmationBody, CorrectionRecord, Decided, DefectRecord, Entry, FactChange, Handover,
-    NoteBody, PartBody, PhotoAttachment, PhotoRecord, ResolutionRecord, RoundBody, VisitBody,
-    WarrantyRecord,
+    NoteBody, PartBody, PhotoAttachment, PhotoRecord, ResolutionRecord, RoundBody, UsedPart,
+    VisitBody, WarrantyRecord,
 };
 use crate::case::summary::Summary;
 use crate::case::view::{CaseView, DecisionView, PartLine};
@@ -24,7 +24,9 @@ use crate::model::{
     Charge, ConfirmationInput, DefectInput, FactsCorrection, FactsUpdate, Outcome, PartInput,
     Status, Timestamp,
 };
+use crate::rules::custody::OldPartCustody;
 use crate::rules::lifecycle::{self, Action, Step};
+use crate::rules::parts_catalog::CatalogFit;
 use crate::rules::validate;
 use crate::rules::warranty::{self, WarrantyInput};
 
@@ -80,6 +82,36 @@ pub(super) fn plan(
             reverse_part(&mut draft, view, ctx, line_id, reason)
         }
         Command::ReturnOldPart { line_id } => return_old_part(&mut draft, view, ctx, line_id),
+        Command::KeepOldPart { line_id, tag } => {
+            validate::required("tag", tag, validate::SHORT_TEXT)?;
+            let body = PartBody::OldPartKept {
+                line: line_id.clone(),
+                tag: tag.trim().to_owned(),
+            };
+            record_custody(&mut draft, view, ctx, line_id, body)
+        }
+        Command::ShipOldPart {
+            line_id,
+            shipment,
+            tag,
+        } => {
+            validate::required("shipment", shipment, validate::SHORT_TEXT)?;
+            validate::required("tag", tag, validate::SHORT_TEXT)?;
+            let body = PartBody::OldPartShipped {
+                line: line_id.clone(),
+                shipment: shipment.trim().to_owned(),
+                tag: tag.trim().to_owned(),
+            };
+            record_custody(&mut draft, view, ctx, line_id, body)
+        }
+        Command::ReportOldPartLost { line_id, reason } => {
+            validate::text("reason", reason)?;
+            let body = PartBody::OldPartLost {
+                line: line_id.clone(),
+                reason: reason.clone(),
+            };
+            record_custody(&mut draft, view, ctx, line_id, body)
+        }
         Command::AddNote { text } => add_note(&mut draft, ctx, text),
         Command::ConfirmCustomer(input) => confirm_customer(&mut draft, view, ctx, input),
         Command::UpdateFacts(update) => update_facts(&mut draft, view, ctx, update),
@@ -297,6 +329,7 @@ fn close(draft: &mut Draft, view: &CaseView, ctx: &Context<'_>) -> Result<Summar
     let status = status_write(view, ctx, Action::Close)?;
     not_stale(view, StaleStep::Close)?;
     plan_returns::no_open_return(view)?;
+    all_old_parts_accounted(view)?;
     draft.writes.push(status);
     Ok(Summary::Closed)
 }
@@ -592,11 +625,12 @@ fn record_part(
 ) -> Result<Summary> {
     not_closed(view, Step::RecordPart)?;
     validate::part(part)?;
+    let used = catalog_checked(view, ctx, part)?;
     draft.entry_id = Some(push_entry(
         &mut draft.writes,
         ctx,
         Collection::Parts,
-        PartBody::Used(part.clone()),
+        PartBody::Used(used),
     )?);
     Ok(Summary::PartUsed {
         part_number: part.part_number.clone(),
@@ -631,6 +665,92 @@ fn reverse_part(
     })
 }
 
+/// The line as it will be stored: a part off the device's catalog (not listed, or not for
+/// this product) is flagged and needs a reason; without a catalog nothing is flagged, since
+/// the device cannot tell (ADR 0022). A reason given for a catalog part is not kept.
+fn catalog_checked(view: &CaseView, ctx: &Context<'_>, part: &PartInput) -> Result<UsedPart> {
+    let r = &view.registration;
+    let fit = ctx
+        .parts_catalog
+        .map(|c| c.fit(&part.part_number, &r.product_category, &r.product_model));
+    let off_catalog = matches!(fit, Some(CatalogFit::Unknown | CatalogFit::NotForProduct));
+    let mut part = part.clone();
+    if off_catalog {
+        match part.off_catalog_reason.as_deref() {
+            Some(reason) if !reason.trim().is_empty() => {
+                validate::text("off_catalog_reason", reason)?;
+            }
+            _ => {
+                return Err(Error::validation(
+                    "off_catalog_reason",
+                    Invalid::OffCatalogNeedsReason {
+                        part_number: part.part_number.clone(),
+                        listed: fit == Some(CatalogFit::NotForProduct),
+                    },
+                ));
+            }
+        }
+    } else {
+        part.off_catalog_reason = None;
+    }
+    Ok(UsedPart { part, off_catalog })
+}
+
+/// A custody entry for a line's old part (kept, shipped, lost). Allowed on a closed case too:
+/// a kept old part is shipped back to HQ long after its case closed.
+fn record_custody(
+    draft: &mut Draft,
+    view: &CaseView,
+    ctx: &Context<'_>,
+    line_id: &str,
+    body: PartBody,
+) -> Result<Summary> {
+    let line = part_line(view, line_id)?;
+    if line.reversed {
+        return Err(Error::validation("line_id", Invalid::PartLineRemoved));
+    }
+    match (&line.custody, &body) {
+        (OldPartCustody::Returned, _) => {
+            return Err(Error::validation("line_id", Invalid::OldPartReturned));
+        }
+        (OldPartCustody::LostAwaitingApproval { .. }, PartBody::OldPartLost { .. }) => {
+            return Err(Error::validation("line_id", Invalid::LossAwaitingApproval));
+        }
+        _ => {}
+    }
+    let summary = match &body {
+        PartBody::OldPartKept { tag, .. } => Summary::OldPartKept {
+            line_id: line_id.to_owned(),
+            tag: tag.clone(),
+        },
+        PartBody::OldPartShipped { shipment, tag, .. } => Summary::OldPartShipped {
+            line_id: line_id.to_owned(),
+            shipment: shipment.clone(),
+            tag: tag.clone(),
+        },
+        PartBody::OldPartLost { reason, .. } => Summary::OldPartLost {
+            line_id: line_id.to_owned(),
+            reason: reason.clone(),
+        },
+        // Only the three custody kinds come here.
+        _ => return Err(Error::InvalidDocument("not a custody entry".into())),
+    };
+    draft.entry_id = Some(push_entry(&mut draft.writes, ctx, Collection::Parts, body)?);
+    Ok(summary)
+}
+
+/// A covered case closes only with every old part accounted for, naming those that are not.
+fn all_old_parts_accounted(view: &CaseView) -> Result<()> {
+    let parts = view.unaccounted_old_parts();
+    if parts.is_empty() {
+        return Ok(());
+    }
+    Err(Error::validation(
+        "status",
+        Invalid::OldPartsUnaccounted { parts },
+    ))
+}
+
 fn return_old_part(
     draft: &mut Draft,
     view: &CaseView,
@@ -638,10 +758,17 @@ fn return_old_part(
     line_id: &str,
 ) -> Result<Summary> {
     let line = part_line(view, line_id)?;
-    if line.reversed || !line.part.old_part_kept {
+    // A line's old part is returned when it was kept at recording (older apps) or is kept or
+    // shipped by its custody entries.
+    let held = line.part.old_part_kept
+        || matches!(
+            line.custody,
+            OldPartCustody::Kept { .. } | OldPartCustody::Shipped { .. }
+        );
+    if line.reversed || !held {
         return Err(Error::validation("line_id", Invalid::NoOldPartKept));
     }
-    if line.old_part_returned {
+    if line.old_part_returned || line.custody == OldPartCustody::Returned {
         return Err(Error::validation("line_id", Invalid::OldPartReturned));
     }
     draft.entry_id = Some(push_entry(

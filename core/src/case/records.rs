@@ -136,19 +136,59 @@ pub struct NoteBody {
     pub text: String,
 }
 
-/// A part-usage ledger line. Lines are never edited: a removal is a `Reversal` entry and the
-/// return of a kept old part is an `OldPartReturned` entry, both pointing at the line.
+/// A part-usage ledger line. Lines are never edited: a removal is a `Reversal` entry, and the
+/// old part's fate (kept, shipped, lost, returned) is a custody entry, all pointing at the line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PartBody {
-    Used(PartInput),
-    Reversal { line: String, reason: String },
-    OldPartReturned { line: String },
+    Used(UsedPart),
+    Reversal {
+        line: String,
+        reason: String,
+    },
+    OldPartReturned {
+        line: String,
+    },
+    /// The old part is kept at the holder under a tag number (ADR 0022).
+    OldPartKept {
+        line: String,
+        tag: String,
+    },
+    /// The old part was sent back to HQ on a return shipment.
+    OldPartShipped {
+        line: String,
+        shipment: String,
+        tag: String,
+    },
+    /// The old part was lost; HQ approves the loss under `approvals.<this entry's id>:loss`.
+    OldPartLost {
+        line: String,
+        reason: String,
+    },
 }
 
 impl PartBody {
     /// Every `kind` this version reads; an entry of another kind is a newer app's (ADR 0009).
-    pub const KINDS: [&'static str; 3] = ["used", "reversal", "old_part_returned"];
+    pub const KINDS: [&'static str; 6] = [
+        "used",
+        "reversal",
+        "old_part_returned",
+        "old_part_kept",
+        "old_part_shipped",
+        "old_part_lost",
+    ];
+}
+
+/// A `used` part line: the part as entered, and whether it was off the device's parts catalog
+/// when recorded (then `off_catalog_reason` says why it was used anyway).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsedPart {
+    #[serde(flatten)]
+    pub part: PartInput,
+    /// Set by the core: the part number was not in the catalog, or not for this product.
+    /// Absent (false) on lines recorded before the catalog, or without one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub off_catalog: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -182,7 +222,7 @@ pub struct ApprovalRecord {
     /// The id of the request's entry (a `trip_requested` visit entry, a `requested` or
     /// `replenishment_requested` return entry).
     pub request: String,
-    /// What was requested: `trip`, `return`, `replenishment`.
+    /// What was requested: `trip`, `return`, `replenishment`, `loss` (of an old part).
     pub kind: String,
     pub approved: bool,
     /// The HQ user who decided.

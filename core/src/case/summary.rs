@@ -77,6 +77,19 @@ pub enum Summary {
     OldPartReturned {
         line_id: String,
     },
+    OldPartKept {
+        line_id: String,
+        tag: String,
+    },
+    OldPartShipped {
+        line_id: String,
+        shipment: String,
+        tag: String,
+    },
+    OldPartLost {
+        line_id: String,
+        reason: String,
+    },
     NoteAdded,
     CustomerAccepted,
     CustomerRejected {
@@ -292,6 +305,22 @@ impl Localized for Summary {
             Summary::OldPartReturned { line_id } => l.pick(
                 format!("配件记录 {line_id} 的旧件已交回"),
                 format!("old part of line {line_id} returned"),
+            ),
+            Summary::OldPartKept { line_id, tag } => l.pick(
+                format!("配件记录 {line_id} 的旧件已留存，标签号 {tag}"),
+                format!("old part of line {line_id} kept, tag {tag}"),
+            ),
+            Summary::OldPartShipped {
+                line_id,
+                shipment,
+                tag,
+            } => l.pick(
+                format!("配件记录 {line_id} 的旧件随发运单 {shipment} 寄回总部，标签号 {tag}"),
+                format!("old part of line {line_id} shipped to HQ on {shipment}, tag {tag}"),
+            ),
+            Summary::OldPartLost { line_id, reason } => l.pick(
+                format!("配件记录 {line_id} 的旧件丢失：{reason}"),
+                format!("old part of line {line_id} reported lost: {reason}"),
             ),
             Summary::NoteAdded => l.pick("添加备注", "note added").into(),
             Summary::CustomerAccepted => l

@@ -11,6 +11,7 @@ use crate::case::view::{CaseView, DecisionView, UnknownContent};
 use crate::labels::{event_action_text, quality_fault_text};
 use crate::locale::{Locale, Localized};
 use crate::model::{ProofOfPurchase, Timestamp};
+use crate::rules::custody::OldPartCustody;
 use crate::rules::deadlines::{self, Due};
 
 /// The first responder: an HQ user with their id, or the free text of an older case.
@@ -457,6 +458,7 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp, locale: 
     }
 
     section(&mut t, l.pick("配件", "Parts"), v.parts.len());
+    let unaccounted = v.unaccounted_old_parts();
     for p in &v.parts {
         let part = &p.part;
         let mut line = format!(
@@ -485,6 +487,38 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp, locale: 
         }
         line.push_str(&format!(" · {}", stamped(&p.stamp, l)));
         t.line(line);
+        if p.off_catalog {
+            detail(
+                &mut t,
+                format!(
+                    "{}{}",
+                    l.pick("目录外配件：", "OFF CATALOG: "),
+                    p.part.off_catalog_reason.as_deref().unwrap_or("")
+                ),
+            );
+        }
+        // Custody is shown once recorded, or when the case cannot close without it; a return
+        // is already on the line itself.
+        let needed = unaccounted.iter().any(|u| u.line_id == p.id);
+        let recorded = !matches!(
+            p.custody,
+            OldPartCustody::Unrecorded | OldPartCustody::Returned
+        );
+        if !p.reversed && (recorded || needed) {
+            detail(
+                &mut t,
+                format!(
+                    "{}{}{}",
+                    l.pick("旧件：", "old part: "),
+                    p.custody.text(l),
+                    if needed {
+                        l.pick("（结案前须落实）", " (needed before closing)")
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
         if p.reversed {
             detail(
                 &mut t,

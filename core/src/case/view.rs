@@ -21,6 +21,9 @@ use crate::case::return_records::{InspectionBody, ReceiptBody, ReturnBody, RmaRe
 use crate::case::returns::{self, ReceiptView, ReturnEntries, ReturnView};
 use crate::error::{Error, Result};
 use crate::model::{CaseId, CaseStatus, Registration, Status, Timestamp};
+use crate::rules::custody::{
+    self, CustodyEntry, CustodyMark, LossDecision, OldPartCustody, PartCustody,
+};
 use crate::rules::deadlines::{self, DeadlineInputs, Due, Milestone};
 use crate::rules::lifecycle::Step;
 use crate::rules::policy::Policies;
@@ -76,6 +79,10 @@ pub struct PartLine {
     pub reversed: bool,
     pub reversal_reason: Option<String>,
     pub old_part_returned: bool,
+    /// The part was off the parts catalog when recorded (`part.off_catalog_reason` says why).
+    pub off_catalog: bool,
+    /// Where the old part is, from the line's custody entries and HQ's loss decisions.
+    pub custody: OldPartCustody,
 }
 
 /// Content of the case this version of the app does not know: written by a newer version,
@@ -394,7 +401,7 @@ pub fn build_from(
         deadlines: Vec::new(),
         next_due: None,
         missed_deadlines: decisions.missed,
-        parts: entries.parts,
+        parts: part_lines(entries.parts, &approvals),
         notes: entries.notes,
         visits: entries.visits,
         confirmations: entries.confirmations,
@@ -587,7 +594,7 @@ struct Entries {
     visits: Vec<Entry<VisitBody>>,
     confirmations: Vec<Entry<ConfirmationBody>>,
     rounds: Vec<Entry<RoundBody>>,
-    parts: Vec<PartLine>,
+    parts: Vec<Entry<PartBody>>,
     photos: Vec<CasePhoto>,
     returns: Vec<Entry<ReturnBody>>,
     receipts: Vec<Entry<ReceiptBody>>,
@@ -621,7 +628,7 @@ fn entries_of(
         .collect::<Result<_>>()?;
     photos.sort_by(|a, b| (a.record.added_by.at, &a.hash).cmp(&(b.record.added_by.at, &b.hash)));
     // Parts before visits, as `Collection::ALL` lists them, so `unknown` has one order.
-    let parts = part_lines(of_known_kinds(
+    let parts = part_entries(of_known_kinds(
         doc,
         root,
         Collection::Parts,
@@ -727,22 +734,39 @@ fn sort_entries<T>(entries: &mut [Entry<T>]) {
     entries.sort_by(|a, b| (a.stamp.at, &a.id).cmp(&(b.stamp.at, &b.id)));
 }
 
-fn part_lines(mut entries: Vec<Entry<PartBody>>) -> Vec<PartLine> {
+fn part_entries(mut entries: Vec<Entry<PartBody>>) -> Vec<Entry<PartBody>> {
     sort_entries(&mut entries);
+    entries
+}
+
+/// The part lines with what later entries say about them: a reversal, the old part's custody
+/// (read with HQ's decisions on reported losses, `approvals.<lost entry id>:loss`).
+fn part_lines(entries: Vec<Entry<PartBody>>, approvals: &[ApprovalRecord]) -> Vec<PartLine> {
     let mut lines: Vec<PartLine> = entries
         .iter()
         .filter_map(|e| match &e.body {
-            PartBody::Used(part) => Some(PartLine {
+            PartBody::Used(used) => Some(PartLine {
                 id: e.id.clone(),
                 stamp: e.stamp.clone(),
-                part: part.clone(),
+                part: used.part.clone(),
                 reversed: false,
                 reversal_reason: None,
                 old_part_returned: false,
+                off_catalog: used.off_catalog,
+                custody: OldPartCustody::Unrecorded,
             }),
             _ => None,
         })
         .collect();
+    let mut marks: BTreeMap<String, Vec<CustodyEntry>> = BTreeMap::new();
+    let mut mark = |line: &str, e: &Entry<PartBody>, mark: CustodyMark| {
+        let entry = CustodyEntry {
+            id: e.id.clone(),
+            at: e.stamp.at,
+            mark,
+        };
+        marks.entry(line.to_owned()).or_default().push(entry);
+    };
     for e in &entries {
         match &e.body {
             PartBody::Reversal { line, reason } => {
@@ -755,9 +779,91 @@ fn part_lines(mut entries: Vec<Entry<PartBody>>) -> Vec<PartLine> {
                 if let Some(l) = lines.iter_mut().find(|l| &l.id == line) {
                     l.old_part_returned = true;
                 }
+                mark(line, e, CustodyMark::Returned);
             }
+            PartBody::OldPartKept { line, tag } => {
+                mark(line, e, CustodyMark::Kept { tag: tag.clone() })
+            }
+            PartBody::OldPartShipped {
+                line,
+                shipment,
+                tag,
+            } => mark(
+                line,
+                e,
+                CustodyMark::Shipped {
+                    shipment: shipment.clone(),
+                    tag: tag.clone(),
+                },
+            ),
+            PartBody::OldPartLost { line, reason } => mark(
+                line,
+                e,
+                CustodyMark::Lost {
+                    reason: reason.clone(),
+                },
+            ),
             PartBody::Used(_) => {}
         }
     }
+    let loss_decision = |entry: &str| {
+        approvals
+            .iter()
+            .find(|a| a.request == entry && a.kind == LOSS)
+            .map(|a| LossDecision {
+                approved: a.approved,
+                by: a.by.clone(),
+                reason: a.reason.clone(),
+            })
+    };
+    for l in &mut lines {
+        if let Some(entries) = marks.get(&l.id) {
+            l.custody = custody::custody(entries, loss_decision);
+        }
+    }
     lines
+}
+
+/// The `kind` (and step) of HQ's decision on a reported old-part loss.
+pub const LOSS: &str = "loss";
+
+impl CaseView {
+    /// Whether the warranty decision in force says the case is covered (三包); while the
+    /// decision is in conflict, whether any of its values does, so no old part goes
+    /// unaccounted because of a conflict not yet resolved.
+    pub fn covered(&self) -> bool {
+        self.warranty.as_ref().is_some_and(|w| {
+            std::iter::once(&w.current)
+                .chain(&w.conflict)
+                .any(|d| d.value.decision.covered)
+        })
+    }
+
+    /// Every part line not reversed, with its old part's custody: what the quarterly
+    /// write-off reconciles against the old parts received back.
+    pub fn old_part_custody(&self) -> Vec<PartCustody> {
+        self.parts
+            .iter()
+            .filter(|l| !l.reversed)
+            .map(|l| PartCustody {
+                line_id: l.id.clone(),
+                part_number: l.part.part_number.clone(),
+                quantity: l.part.quantity,
+                custody: l.custody.clone(),
+            })
+            .collect()
+    }
+
+    /// The lines whose old part must still be accounted for before the case closes: on a
+    /// covered case, every line not reversed whose old part is unrecorded or lost without an
+    /// approval. None on a case not covered.
+    pub fn unaccounted_old_parts(&self) -> Vec<PartCustody> {
+        if !self.covered() {
+            return Vec::new();
+        }
+        self.old_part_custody()
+            .into_iter()
+            .filter(|p| !p.custody.accounted())
+            .collect()
+    }
 }

@@ -36,6 +36,7 @@ use crate::case::view::{self, CaseView};
 use crate::error::{Error, Invalid, Result};
 use crate::model::{CaseId, Registration, Timestamp};
 use crate::rules::authority::{Author, Role};
+use crate::rules::parts_catalog::PartsCatalog;
 use crate::rules::policy::Policies;
 use checkpoint::Checkpointer;
 use projection::ProjectionRow;
@@ -71,6 +72,8 @@ pub struct Store {
     /// field-authority table before they are stored.
     role: Option<Role>,
     pub(crate) policies: Policies,
+    /// The parts catalog of the catalogs HQ last sent, when they have one.
+    pub(crate) parts_catalog: Option<PartsCatalog>,
     cache: LruCache<CaseId, OpenCase>,
     /// The stock ledger last written, kept open: a tablet records one movement after another
     /// into the same quarter's ledger, which would otherwise be loaded for each.
@@ -164,6 +167,14 @@ impl Store {
             .transpose()
             .map_err(|e| Error::InvalidDocument(format!("stored policies: {e}")))?
             .unwrap_or_default();
+        let catalogs: Option<String> = conn
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'catalogs'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let parts_catalog = catalogs.as_deref().and_then(parts_catalog_of);
         Ok(Store {
             conn,
             blobs,
@@ -172,6 +183,7 @@ impl Store {
             user: user.to_owned(),
             role: None,
             policies,
+            parts_catalog,
             // CACHE_CASES is a non-zero constant.
             cache: LruCache::new(NonZeroUsize::new(CACHE_CASES).unwrap_or(NonZeroUsize::MIN)),
             open_ledger: None,
@@ -532,6 +544,20 @@ impl Store {
             device: &self.device_id,
             at,
             policies: &self.policies,
+            parts_catalog: self.parts_catalog.as_ref(),
         }
     }
+
+    /// The parts catalog HQ last sent (`None` before the first sync, or when HQ has none).
+    pub fn parts_catalog(&self) -> Option<&PartsCatalog> {
+        self.parts_catalog.as_ref()
+    }
+}
+
+/// The parts catalog of stored catalogs JSON. A malformed one (HQ refuses to publish it, but
+/// an older HQ did not check) counts as no catalog: the device never blocks on it.
+pub(crate) fn parts_catalog_of(catalogs_json: &str) -> Option<PartsCatalog> {
+    PartsCatalog::from_catalogs_json(catalogs_json)
+        .ok()
+        .flatten()
 }

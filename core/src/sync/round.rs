@@ -13,6 +13,7 @@ use crate::case::document;
 use crate::case::view::{self, CaseView};
 use crate::error::{Error, Result};
 use crate::model::CaseId;
+use crate::rules::parts_catalog::PartsCatalog;
 use crate::rules::policy::Policies;
 use crate::stock::holder::is_ledger_id;
 use crate::store::{OpenCase, Store, insert_snapshot, write_doc_delta};
@@ -292,7 +293,24 @@ impl Store {
                 [reference.version as i64],
             )?;
             Ok(())
-        })
+        })?;
+        self.parts_catalog = crate::store::parts_catalog_of(&reference.catalogs_json);
+        Ok(())
+    }
+
+    /// Replaces the catalogs as HQ would send them (a device set up without HQ, a test): a
+    /// malformed `parts` key is refused with its reason and nothing is stored.
+    pub fn set_catalogs_json(&mut self, catalogs_json: &str) -> Result<()> {
+        let catalog = PartsCatalog::from_catalogs_json(catalogs_json)?;
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES ('catalogs', ?1)",
+                [catalogs_json],
+            )?;
+            Ok(())
+        })?;
+        self.parts_catalog = catalog;
+        Ok(())
     }
 
     /// The cursor and reference version this device holds.

@@ -265,6 +265,7 @@ impl TestDevice {
             device: &device,
             at,
             policies: &policies,
+            parts_catalog: None,
         };
         let doc = fieldcore::new_case_document(&self.actor, &ctx, case_id, registration).unwrap();
         self.outbox
@@ -297,6 +298,7 @@ impl TestDevice {
             device: &device,
             at,
             policies: &policies,
+            parts_catalog: None,
         };
         fieldcore::execute_on_document(doc, case_id, &ctx, command)?;
         let chunks = chunks_after(doc, &heads);

@@ -27,6 +27,8 @@ mod parts;
 pub use parts::*;
 mod writeoff;
 pub use writeoff::*;
+mod old_parts;
+pub use old_parts::*;
 
 fn encode(request: &SyncRequest) -> Vec<u8> {
     fieldcore::encode_message(request).unwrap()
@@ -999,13 +1001,13 @@ pub async fn reference_data_is_delivered_once_per_version(backend: Backend) {
     assert!(response.reference.is_none(), "no reference data yet");
 
     let policies = serde_json::to_string(&fieldcore::Policies::default()).unwrap();
-    let v1 = admin::set_reference(hq.storage(), &policies, Some(r#"{"parts":["bearing"]}"#))
+    let v1 = admin::set_reference(hq.storage(), &policies, Some(r#"{"products":["YE3"]}"#))
         .await
         .unwrap();
     let response = phone.sync_once(&hq).await;
     let reference = response.reference.expect("delivered");
     assert_eq!(reference.version, v1);
-    assert_eq!(reference.catalogs_json, r#"{"parts":["bearing"]}"#);
+    assert_eq!(reference.catalogs_json, r#"{"products":["YE3"]}"#);
     assert!(phone.sync_once(&hq).await.reference.is_none(), "only once");
 
     let v2 = admin::set_reference(hq.storage(), &policies, None)
@@ -1018,7 +1020,7 @@ pub async fn reference_data_is_delivered_once_per_version(backend: Backend) {
         .reference
         .expect("the new version");
     assert_eq!(
-        reference.catalogs_json, r#"{"parts":["bearing"]}"#,
+        reference.catalogs_json, r#"{"products":["YE3"]}"#,
         "catalogs kept"
     );
     assert!(admin::set_reference(hq.storage(), "{", None).await.is_err());
@@ -1684,7 +1686,22 @@ pub async fn the_read_model_follows_pushes_assignments_and_routes(backend: Backe
     assert_eq!(row.center.as_deref(), Some("north"));
     assert_eq!(row.last_seq, sync_seqs(&hq).await[&first]);
 
-    // To the end of the case.
+    // To the end of the case: the covered case's old parts kept under tags, then closed.
+    let lines: Vec<String> = wang
+        .view(first)
+        .parts
+        .iter()
+        .map(|l| l.id.clone())
+        .collect();
+    for (n, line_id) in lines.into_iter().enumerate() {
+        wang.execute(
+            first,
+            &fieldcore::Command::KeepOldPart {
+                line_id,
+                tag: format!("T-{n}"),
+            },
+        );
+    }
     work(
         &mut wang,
         first,
@@ -2267,6 +2284,7 @@ pub async fn role_owned_fields_follow_the_authority_table(backend: Backend) {
         new_serial: None,
         old_part_kept: false,
         old_part_serial: None,
+        off_catalog_reason: None,
     });
     for (command, writer) in [(&decide, "decisions.warranty"), (&part, "parts")] {
         let mut desk = hq.device("li").await;
