@@ -78,6 +78,7 @@ pub mod sync;
 pub mod trips;
 pub mod voucher;
 pub mod writeoff;
+pub mod writeoff_input;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

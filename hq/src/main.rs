@@ -12,6 +12,7 @@ use fieldhq::{Role, ServeConfig, Storage, StorageConfig, admin};
 use uuid::Uuid;
 
 mod parts_cli;
+mod writeoff_cli;
 
 #[derive(Parser)]
 #[command(
@@ -113,6 +114,11 @@ enum Command {
     Parts {
         #[command(subcommand)]
         command: parts_cli::PartsCommand,
+    },
+    /// The quarterly write-off (核销) of a holder's warranty parts: run, approve, export.
+    Writeoff {
+        #[command(subcommand)]
+        command: writeoff_cli::WriteoffCommand,
     },
 }
 
@@ -548,6 +554,9 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
         }
         Command::Rma { command } => rma(&storage, &cli.data, command, time_zone, l).await,
         Command::Parts { command } => parts_cli::run(&storage, command, time_zone, l).await,
+        Command::Writeoff { command } => {
+            writeoff_cli::run(&storage, &cli.data, command, time_zone, l).await
+        }
         Command::Reindex => {
             let done = admin::reindex(&storage, time_zone).await?;
             println!("{}", reindexed(done.cases, l));

@@ -174,6 +174,15 @@ pub async fn upsert_views(
         .flat_map(|(row, (id, view))| returns_of(*id, &row.number, view))
         .collect();
     tx.replace_case_returns(&ids, &returns).await?;
+    // So do its part lines and their old parts, which the quarterly write-off reconciles.
+    let mut warranty = Vec::with_capacity(cases.len());
+    let mut lines = Vec::new();
+    for (row, (id, view)) in index.iter().zip(cases) {
+        let (case, case_lines) = crate::writeoff_input::part_lines_of(*id, &row.number, view)?;
+        warranty.push(case);
+        lines.extend(case_lines);
+    }
+    tx.replace_case_part_lines(&warranty, &lines).await?;
     // Which blobs each case names goes with its row: who may read a photo follows the case.
     crate::blob_access::record_named(tx, cases).await
 }

@@ -217,3 +217,150 @@ fn a_closed_quarter_sends_later_movements_to_the_next_as_corrections() {
         "the correction lives in the next quarter's ledger"
     );
 }
+
+/// Runs field work on a case of the tablet.
+fn work(device: &mut Device, case: Uuid, cmds: &[fieldcore::testing::Cmd]) {
+    for cmd in cmds {
+        let view = device.store.case(case).unwrap();
+        let command = fieldcore::testing::to_command(cmd, &view);
+        device.store.execute(case, &command).unwrap();
+    }
+}
+
+#[test]
+fn the_write_off_finds_each_discrepancy_and_closes_the_quarter() {
+    use fieldcore::testing::Cmd;
+    use fieldcore::{Cause, Command, DiscrepancyKind};
+    let hq = TestHq::start().unwrap();
+    hq.user("zhao", Role::Technician, Some("C01")).unwrap();
+    let cs = hq.user("wu", Role::CsManager, None).unwrap();
+    let mut tablet = Device::enrolled(&hq, "zhao").unwrap();
+    // A covered case with two parts: the old bearing kept under a tag, the seal's unrecorded.
+    let covered = tablet.register("M-COVERED").unwrap();
+    work(
+        &mut tablet,
+        covered,
+        &[
+            Cmd::Ack,
+            Cmd::Confirm(Cause::DesignManufacturing),
+            Cmd::Decide(None),
+            Cmd::Part(2),
+            Cmd::Part(4),
+        ],
+    );
+    let lines = tablet.store.case(covered).unwrap().parts;
+    tablet
+        .store
+        .execute(
+            covered,
+            &Command::KeepOldPart {
+                line_id: lines[0].id.clone(),
+                tag: "T-1".into(),
+            },
+        )
+        .unwrap();
+    // A case the customer caused: not covered, charged.
+    let charged = tablet.register("M-CHARGED").unwrap();
+    work(
+        &mut tablet,
+        charged,
+        &[
+            Cmd::Ack,
+            Cmd::Confirm(Cause::CustomerMisuse),
+            Cmd::Decide(Some(5_000)),
+        ],
+    );
+    let issue_to = |case: Uuid, part: &str, quantity: i64| StockCommand::Issue {
+        part_number: part.into(),
+        quantity,
+        case_id: case,
+        line: None,
+        at: at("2026-11-20T10:00:00+08:00"),
+    };
+    for command in [
+        issue_to(covered, "P-2", 3),
+        issue_to(covered, "P-4", 1),
+        issue_to(charged, "P-9", 1),
+    ] {
+        tablet.store.record_stock(&center(), &command).unwrap();
+    }
+    tablet.sync().unwrap();
+    assert!(tablet.store.rejected_cases().unwrap().is_empty());
+
+    let q4: Quarter = "2026Q4".parse().unwrap();
+    let tz = fieldhq::state::DEFAULT_TIME_ZONE;
+    let reconciliation = hq
+        .block_on(|storage| async move {
+            storage
+                .transaction(move |tx| {
+                    Box::pin(async move {
+                        let input =
+                            fieldhq::writeoff_input::input(tx, "center:C01", q4, tz).await?;
+                        fieldhq::writeoff::run_recorded(
+                            tx,
+                            &input,
+                            Some("wu"),
+                            at("2026-12-01T09:00:00+08:00").unwrap(),
+                        )
+                        .await
+                    })
+                })
+                .await
+        })
+        .unwrap();
+    let mut found: Vec<(DiscrepancyKind, String, String)> = reconciliation
+        .discrepancies
+        .iter()
+        .map(|d| (d.kind(), d.case_id().to_owned(), d.part_number().to_owned()))
+        .collect();
+    found.sort();
+    found.dedup();
+    let mut expected = vec![
+        (
+            DiscrepancyKind::MissingOldPart,
+            covered.to_string(),
+            "P-4".to_owned(),
+        ),
+        (
+            DiscrepancyKind::IssuedToNonCoveredCase,
+            charged.to_string(),
+            "P-9".to_owned(),
+        ),
+        (
+            DiscrepancyKind::CountMismatch,
+            covered.to_string(),
+            "P-4".to_owned(),
+        ),
+        (
+            DiscrepancyKind::CountMismatch,
+            charged.to_string(),
+            "P-9".to_owned(),
+        ),
+    ];
+    expected.sort();
+    assert_eq!(found, expected, "{:#?}", reconciliation.discrepancies);
+
+    // Approval closes the quarter's ledger; the tablet learns it at its next sync.
+    let approval = fieldhq::writeoff::Approval {
+        by: cs,
+        at: at("2026-12-02T09:00:00+08:00").unwrap(),
+        hq_name: "总部客户服务部".into(),
+        time_zone: tz,
+        font: fieldhq::forms::load_font(None).unwrap(),
+    };
+    let data = hq.data_dir().to_owned();
+    hq.block_on(|storage| async move {
+        let blobs = fieldhq::blobs::BlobStore::open(&data)?;
+        fieldhq::writeoff_input::approve_and_close(&storage, blobs, center(), q4, approval).await
+    })
+    .unwrap();
+    tablet.sync().unwrap();
+    let ledger = tablet.store.stock_ledger(&center(), q4).unwrap().unwrap();
+    let closing = ledger.closing.expect("the quarter is closed");
+    assert_eq!(closing.movements.len(), 3);
+    let late = tablet
+        .store
+        .record_stock(&center(), &issue_to(covered, "P-4", 1))
+        .unwrap();
+    assert_eq!(late.correction_of, Some(q4));
+}
