@@ -1,4 +1,4 @@
-//! The benchmarks' one error type: the engine's errors, file system errors, and a suite that
+//! The benchmarks' one error type: the engine's and HQ's errors, file system errors, and a suite that
 //! could not run to the end.
 
 use std::io;
@@ -7,6 +7,9 @@ use std::io;
 pub enum BenchError {
     #[error(transparent)]
     Core(#[from] fieldcore::Error),
+
+    #[error(transparent)]
+    Hq(#[from] fieldhq::Error),
 
     #[error("file system error: {0}")]
     Io(#[from] io::Error),

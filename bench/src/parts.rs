@@ -7,7 +7,11 @@
 use std::time::Instant;
 
 use chrono::{DateTime, Duration};
-use fieldcore::{Holder, StockCommand, Store};
+use fieldcore::{Holder, Quarter, StockCommand, Store};
+use fieldhq::storage::{
+    IssuedCase, LedgerModel, MovementRow, NewLedger, PartLineRow, ShipmentPartRow,
+};
+use fieldhq::{Storage, StorageConfig};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
@@ -22,11 +26,186 @@ const PARTS: usize = 60;
 /// Timed balance reads.
 const READS: usize = 101;
 
+/// Centers HQ writes off, each with a quarter of [`MOVEMENTS`] movements.
+const CENTERS: usize = 50;
+
 pub fn parts() -> Result<Value, BenchError> {
     let stock_balance_ms = stock_balance()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let dir = std::env::temp_dir().join(format!("fieldbench-writeoff-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir)?;
+    let sqlite = runtime.block_on(writeoff(StorageConfig {
+        data_dir: dir.clone(),
+        database_url: None,
+    }));
+    let pg = match std::env::var("FIELDHQ_TEST_PG_URL") {
+        Ok(url) => Some(runtime.block_on(async {
+            let url = fresh_schema(&url).await?;
+            writeoff(StorageConfig {
+                data_dir: dir.clone(),
+                database_url: Some(url),
+            })
+            .await
+        })),
+        Err(_) => {
+            eprintln!("parts: FIELDHQ_TEST_PG_URL is not set; no PostgreSQL figure");
+            None
+        }
+    };
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(json!({
         "stock_balance_ms": stock_balance_ms,
+        "writeoff_50x5000_s": sqlite?,
+        "writeoff_50x5000_pg_s": pg.transpose()?,
     }))
+}
+
+/// A PostgreSQL URL whose connections use a fresh schema of their own.
+async fn fresh_schema(url: &str) -> Result<String, BenchError> {
+    let failed = |e: tokio_postgres::Error| BenchError::Failed(format!("PostgreSQL: {e}"));
+    let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .map_err(failed)?;
+    let task = tokio::spawn(connection);
+    client
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .map_err(failed)?;
+    drop(client);
+    let _ = task.await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{sep}options=-csearch_path%3D{schema}"))
+}
+
+/// Fills HQ's read model with [`CENTERS`] centers' quarters (issues to covered cases whose
+/// old parts are mostly kept or shipped and checked, some not), then times the write-off of
+/// every center: the input read from the read model, reconciled and recorded.
+async fn writeoff(config: StorageConfig) -> Result<f64, BenchError> {
+    let storage = Storage::open(&config).await?;
+    let user = fieldhq::admin::add_user(&storage, "wu", fieldhq::Role::CsManager, None).await?;
+    let quarter: Quarter = "2026Q4"
+        .parse()
+        .map_err(|e: fieldcore::Error| BenchError::Failed(e.to_string()))?;
+    let start = DateTime::parse_from_rfc3339("2026-10-01T09:00:00+08:00")
+        .map_err(|e| BenchError::Failed(e.to_string()))?;
+    let mut rng = StdRng::seed_from_u64(50);
+    for c in 0..CENTERS {
+        let holder: Holder = format!("center:C{c:02}")
+            .parse()
+            .map_err(|e: fieldcore::NotHolder| BenchError::Failed(e.to_string()))?;
+        let ledger = fieldcore::ledger_id(&holder, quarter);
+        let mut movements = Vec::with_capacity(MOVEMENTS);
+        let mut cases = Vec::new();
+        let mut lines = Vec::new();
+        let mut shipped = Vec::new();
+        for i in 0..MOVEMENTS {
+            let case_id = uuid::Uuid::now_v7().to_string();
+            let part_number = format!("P-{:03}", rng.random_range(0..PARTS));
+            let quantity = rng.random_range(1..3);
+            let at = (start + Duration::minutes(i as i64 * 25)).timestamp();
+            let tag = format!("T-{c}-{i}");
+            let old_part = match i % 4 {
+                0 => json!({"fate": "kept", "tag": tag}),
+                1 | 2 => {
+                    shipped.push(ShipmentPartRow {
+                        ledger_id: ledger,
+                        shipment_id: format!("S-{}", i / 100),
+                        holder: holder.to_string(),
+                        tag: tag.clone(),
+                        part_number: part_number.clone(),
+                        case_id: Some(case_id.clone()),
+                        line: Some(format!("L-{i}")),
+                        shipped_at: at,
+                        received: Some(i % 50 != 1),
+                    });
+                    json!({"fate": "shipped", "shipment_id": format!("S-{}", i / 100), "tag": tag})
+                }
+                _ => json!({"fate": "unrecorded"}),
+            };
+            movements.push(MovementRow {
+                ledger_id: ledger,
+                movement_id: uuid::Uuid::now_v7().to_string(),
+                holder: holder.to_string(),
+                booked_quarter: quarter.to_string(),
+                correction_of: None,
+                kind: "issue".into(),
+                part_number: part_number.clone(),
+                quantity,
+                delta: -quantity,
+                at,
+                by_user: "zhao".into(),
+                case_id: Some(case_id.clone()),
+                line: Some(format!("L-{i}")),
+            });
+            cases.push(IssuedCase {
+                case_id: case_id.clone(),
+                number: format!("2611-{i:04}"),
+                covered: Some(i % 20 != 3),
+            });
+            lines.push(PartLineRow {
+                case_id,
+                line_id: format!("L-{i}"),
+                case_number: format!("2611-{i:04}"),
+                covered: i % 20 != 3,
+                part_number,
+                quantity: if i % 40 == 7 { quantity + 1 } else { quantity },
+                old_part: old_part.to_string(),
+            });
+        }
+        let new = NewLedger {
+            ledger_id: ledger,
+            holder: holder.to_string(),
+            quarter: quarter.to_string(),
+            created_by: user.id,
+            created_device: None,
+            routed_center: Some(holder.id.clone()),
+            assigned_engineer: None,
+            sync_seq: 0,
+            created_at: start.timestamp(),
+        };
+        let model = LedgerModel {
+            ledger_id: ledger,
+            closed_at: None,
+            new_movements: movements,
+            requests: Vec::new(),
+            shipment_parts: shipped,
+        };
+        storage
+            .transaction(move |tx| {
+                Box::pin(async move {
+                    tx.insert_ledger(&new).await?;
+                    tx.write_ledger_model(&model).await?;
+                    tx.replace_case_part_lines(&cases, &lines).await
+                })
+            })
+            .await?;
+    }
+    let tz = fieldhq::state::DEFAULT_TIME_ZONE;
+    let timed = Instant::now();
+    let mut discrepancies = 0;
+    for c in 0..CENTERS {
+        let holder = format!("center:C{c:02}");
+        let r = storage
+            .transaction(move |tx| {
+                Box::pin(async move {
+                    let input = fieldhq::writeoff_input::input(tx, &holder, quarter, tz).await?;
+                    fieldhq::writeoff::run_recorded(tx, &input, Some("wu"), start).await
+                })
+            })
+            .await?;
+        discrepancies += r.discrepancies.len();
+    }
+    let seconds = timed.elapsed().as_secs_f64();
+    if discrepancies == 0 {
+        return Err(BenchError::Failed(
+            "the planted discrepancies were not found".into(),
+        ));
+    }
+    Ok(round(seconds))
 }
 
 /// The median time of the holder's balance over a quarter of [`MOVEMENTS`] movements, on a
