@@ -495,6 +495,26 @@ pub struct HqAuthor<'a> {
     pub now: DateTime<FixedOffset>,
 }
 
+/// [`write_hq_entries`] of one entry by `user` at `now`, with an actor of its own and the
+/// policies HQ publishes: what each of HQ's ledger commands does.
+pub async fn write_hq_entry(
+    tx: &mut dyn Tx,
+    user: &User,
+    now: DateTime<FixedOffset>,
+    holder: &Holder,
+    quarter: Quarter,
+    entry: HqLedgerEntry,
+) -> Result<LedgerView> {
+    let policies = crate::read_model::current_policies(tx).await?;
+    let actor = ActorId::random();
+    let author = HqAuthor {
+        actor: &actor,
+        user,
+        now,
+    };
+    write_hq_entries(tx, &author, holder, quarter, vec![entry], &policies.parts).await
+}
+
 /// One entry HQ puts into a ledger.
 pub struct HqLedgerEntry {
     pub map: &'static str,

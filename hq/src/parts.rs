@@ -4,7 +4,6 @@
 //! Each writes HQ's entry into the holder's ledger ([`crate::ledgers::write_hq_entries`]) in
 //! one transaction, so the devices pull it with their next sync.
 
-use automerge::ActorId;
 use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
 use fieldcore::{
@@ -17,8 +16,7 @@ use uuid::Uuid;
 use crate::Role;
 use crate::access::User;
 use crate::error::{Error, Result};
-use crate::ledgers::{HqAuthor, HqLedgerEntry, write_hq_entries};
-use crate::read_model::current_policies;
+use crate::ledgers::{HqLedgerEntry, write_hq_entry};
 use crate::storage::{LedgerInfo, RequestRow, Storage, Tx};
 
 /// A decision on a waiting requisition or purchase.
@@ -197,16 +195,13 @@ pub async fn decide(
                     role: Some(role),
                 };
                 let (holder, quarter) = ledger_of(tx, request.ledger_id).await?;
-                let policies = current_policies(tx).await?;
-                let actor = ActorId::random();
-                let author = HqAuthor { actor: &actor, user: &user, now };
-                let view = write_hq_entries(
+                let view = write_hq_entry(
                     tx,
-                    &author,
+                    &user,
+                    now,
                     &holder,
                     quarter,
-                    vec![HqLedgerEntry::new("approvals", format!("{entry}:{step}"), &record)?],
-                    &policies.parts,
+                    HqLedgerEntry::new("approvals", format!("{entry}:{step}"), &record)?,
                 )
                 .await?;
                 let state = view
@@ -311,16 +306,13 @@ pub async fn dispatch(
                     unit_cost: None,
                     correction_of: None,
                 };
-                let policies = current_policies(tx).await?;
-                let actor = ActorId::random();
-                let author = HqAuthor { actor: &actor, user: &user, now };
-                write_hq_entries(
+                write_hq_entry(
                     tx,
-                    &author,
+                    &user,
+                    now,
                     &holder,
                     quarter,
-                    vec![HqLedgerEntry::new("movements", receipt.clone(), &movement)?],
-                    &policies.parts,
+                    HqLedgerEntry::new("movements", receipt.clone(), &movement)?,
                 )
                 .await?;
                 Ok(Dispatched {
@@ -404,16 +396,13 @@ pub async fn check_shipment(
                     by: by.clone(),
                 };
                 let (holder, quarter) = ledger_of(tx, ledger).await?;
-                let policies = current_policies(tx).await?;
-                let actor = ActorId::random();
-                let author = HqAuthor { actor: &actor, user: &user, now };
-                write_hq_entries(
+                write_hq_entry(
                     tx,
-                    &author,
+                    &user,
+                    now,
                     &holder,
                     quarter,
-                    vec![HqLedgerEntry::new("checks", shipment.clone(), &check)?],
-                    &policies.parts,
+                    HqLedgerEntry::new("checks", shipment.clone(), &check)?,
                 )
                 .await?;
                 Ok(Checked {

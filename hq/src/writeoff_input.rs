@@ -190,22 +190,13 @@ pub async fn approve_and_close(
                     at: approval.at,
                     by: approval.by.name.clone(),
                 };
-                let policies = crate::read_model::current_policies(tx).await?;
-                let actor = automerge::ActorId::random();
-                let author = crate::ledgers::HqAuthor {
-                    actor: &actor,
-                    user: &approval.by,
-                    now: approval.at,
-                };
-                crate::ledgers::write_hq_entries(
+                crate::ledgers::write_hq_entry(
                     tx,
-                    &author,
+                    &approval.by,
+                    approval.at,
                     &holder,
                     quarter,
-                    vec![crate::ledgers::HqLedgerEntry::new(
-                        "closing", "writeoff", &closing,
-                    )?],
-                    &policies.parts,
+                    crate::ledgers::HqLedgerEntry::new("closing", "writeoff", &closing)?,
                 )
                 .await?;
                 Ok(approved)
