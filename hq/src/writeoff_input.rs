@@ -4,6 +4,8 @@
 //! the holder's shipments, and the catalog's unit costs. Also the read-model rows of a case's
 //! part lines that the write-off reads, written from each case's view.
 
+use std::collections::HashMap;
+
 use chrono_tz::Tz;
 use fieldcore::{
     CaseLine, CaseParts, CaseView, CompanyTimeZone, IssuedPart, OldPart, OldPartCustody,
@@ -50,6 +52,12 @@ pub async fn input(
             lines: Vec::new(),
         })
         .collect();
+    // A center's quarter has thousands of cases: look them up by id, not by a scan per line.
+    let index: HashMap<String, usize> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.case_id.clone(), i))
+        .collect();
     for line in lines {
         let old_part: OldPart = serde_json::from_str(&line.old_part).map_err(|e| {
             Error::internal(format!(
@@ -57,7 +65,7 @@ pub async fn input(
                 line.case_id, line.line_id
             ))
         })?;
-        if let Some(case) = cases.iter_mut().find(|c| c.case_id == line.case_id) {
+        if let Some(case) = index.get(&line.case_id).map(|&i| &mut cases[i]) {
             case.lines.push(CaseLine {
                 line_id: line.line_id,
                 part_number: line.part_number,

@@ -744,11 +744,12 @@ pub fn reconcile(input: &WriteoffInput) -> Result<Reconciliation> {
             kinds,
         });
     }
-    lines.sort_by(|a, b| {
-        let label = |l: &ReconciledLine| l.number.clone().unwrap_or_else(|| l.case_id.clone());
-        (label(a), &a.part_number).cmp(&(label(b), &b.part_number))
+    // Cached keys: a center's quarter has thousands of lines, and a key is built of strings.
+    lines.sort_by_cached_key(|l| {
+        let label = l.number.clone().unwrap_or_else(|| l.case_id.clone());
+        (label, l.part_number.clone())
     });
-    discrepancies.sort_by_key(Discrepancy::sort_key);
+    discrepancies.sort_by_cached_key(Discrepancy::sort_key);
     totals.cases = lines
         .iter()
         .map(|l| l.case_id.as_str())
