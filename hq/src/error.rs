@@ -73,7 +73,9 @@ pub enum Error {
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
 
-    #[error("postgres: {0}")]
+    /// Displayed with its whole cause ([`postgres_cause`]): the client library's own text
+    /// for a server error is only "db error".
+    #[error("postgres: {}", postgres_cause(.0))]
     Postgres(#[from] tokio_postgres::Error),
 
     #[error("postgres pool: {0}")]
@@ -187,5 +189,97 @@ impl IntoResponse for Error {
                 .insert(axum::http::header::RETRY_AFTER, secs.into());
         }
         response
+    }
+}
+
+/// A PostgreSQL error with its cause chain: for an error the server reported, its SQLSTATE,
+/// message, detail, hint, context and the table, column and constraint it names; otherwise
+/// each source in turn (a refused connection, a closed socket). Values of rows are left out
+/// (`Key (number)=(…)`, `Failing row contains (…)`): they can be a customer's data, and the
+/// log is read by operators.
+pub fn postgres_cause(e: &tokio_postgres::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(db) = e.as_db_error() {
+        text = format!(
+            "SQLSTATE {} {}: {}",
+            db.code().code(),
+            db.severity(),
+            without_values(db.message())
+        );
+        let parts = [
+            ("detail", db.detail()),
+            ("hint", db.hint()),
+            ("context", db.where_()),
+            ("table", db.table()),
+            ("column", db.column()),
+            ("constraint", db.constraint()),
+        ];
+        for (name, part) in parts {
+            if let Some(part) = part {
+                text.push_str(&format!("; {name}: {}", without_values(part)));
+            }
+        }
+        return text;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+/// `text` with the values PostgreSQL quotes from rows replaced by `…`: the parenthesised
+/// value after `=` in a key, and the row after "Failing row contains".
+fn without_values(text: &str) -> String {
+    if let Some(at) = text.find("Failing row contains") {
+        return format!("{}Failing row contains (…)", &text[..at]);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("=(") {
+        out.push_str(&rest[..at]);
+        out.push_str("=(…)");
+        // The value ends at the parenthesis that closes it; values may nest parentheses.
+        let mut depth = 0usize;
+        let mut end = rest.len();
+        for (i, c) in rest[at + 1..].char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = at + 1 + i + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_values;
+
+    #[test]
+    fn row_values_are_left_out_of_database_errors() {
+        assert_eq!(
+            without_values("Key (number)=(2611-0001) already exists."),
+            "Key (number)=(…) already exists."
+        );
+        assert_eq!(
+            without_values("Key (a, b)=(x (y), z) conflicts with key (a, b)=(p, q)."),
+            "Key (a, b)=(…) conflicts with key (a, b)=(…)."
+        );
+        assert_eq!(
+            without_values("Failing row contains (1, 张伟, 13800000000)."),
+            "Failing row contains (…)"
+        );
+        assert_eq!(without_values("no values here"), "no values here");
     }
 }

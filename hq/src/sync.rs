@@ -129,10 +129,18 @@ pub async fn run(
     .await??;
     let prepare_ms = started.elapsed().as_millis() as u64;
     let device_id = device.device_id;
-    let outcome = state
-        .storage()
-        .transaction(move |tx| Box::pin(apply(tx, device_id, prepared, tried, context)))
-        .await?;
+    let storage = state.storage();
+    // A pull-only request reads the log in a snapshot: it never waits for another device's
+    // push, however long that push's transaction runs.
+    let outcome = if prepared.pushes.is_empty() {
+        storage
+            .snapshot(move |tx| Box::pin(apply(tx, device_id, prepared, tried, context)))
+            .await?
+    } else {
+        storage
+            .transaction(move |tx| Box::pin(apply(tx, device_id, prepared, tried, context)))
+            .await?
+    };
     // Committed: the documents now match the log.
     for (case_id, held) in outcome.documents {
         state.documents().put(case_id, held);
@@ -435,7 +443,7 @@ async fn apply(
 ) -> Result<Outcome> {
     let device = authorised_device(tx, device_id).await?;
     let mode = if prepared.pushes.is_empty() {
-        LockMode::Shared
+        LockMode::Snapshot
     } else {
         LockMode::Exclusive
     };

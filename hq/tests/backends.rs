@@ -27,6 +27,16 @@ macro_rules! suites {
     };
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_empty_sync_does_not_wait_for_a_push_in_progress() {
+    crate::suite::an_empty_sync_does_not_wait_for_a_push_in_progress().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_database_error_names_its_cause_but_no_values() {
+    crate::suite::a_database_error_names_its_cause_but_no_values().await;
+}
+
 suites!(
     requisitions_are_approved_by_their_role_and_issued_once,
     old_part_shipments_are_checked_once_against_their_list,

@@ -47,6 +47,9 @@ pub enum LockMode {
     Exclusive,
     /// The transaction only reads the log, but needs a stable view of it.
     Shared,
+    /// The transaction runs in [`Storage::snapshot`] and only reads the log: its snapshot is
+    /// the stable view, so it takes no lock and never waits for a writer.
+    Snapshot,
 }
 
 /// A device as authentication and the sync see it.
@@ -289,6 +292,9 @@ pub trait Tx: Send {
     /// transaction begins `IMMEDIATE`); PostgreSQL from a row lock on the counter row
     /// (`FOR UPDATE` for [`LockMode::Exclusive`], `FOR SHARE` for readers, which therefore
     /// see no half-committed range and read every later statement against the same log).
+    /// A [`LockMode::Snapshot`] reader on PostgreSQL reads the counter without a lock: its
+    /// `REPEATABLE READ` snapshot shows the counter as the last committed writer left it and
+    /// every row up to it, and nothing a writer commits afterwards.
     async fn lock_log(&mut self, mode: LockMode) -> Result<u64>;
 
     /// Takes `n` sequence numbers and returns the first; needs the exclusive log lock.
@@ -671,6 +677,24 @@ impl Storage {
         match self {
             Storage::Sqlite(s) => s.transaction(work).await,
             Storage::Postgres(p) => p.transaction(work).await,
+        }
+    }
+
+    /// Runs `work` in one transaction that sees the database as of its first statement and
+    /// takes no lock a writer holds, for requests that only read the log but write rows of
+    /// their own (a pull-only sync marks what its device holds). PostgreSQL: `REPEATABLE
+    /// READ`, so one device's empty sync does not wait for another device's long push; a
+    /// write that meets a row another transaction changed since the snapshot fails as
+    /// [`Error::Busy`](crate::Error::Busy) and the client retries. SQLite: as
+    /// [`Storage::transaction`] (its one writer is the lock).
+    pub async fn snapshot<R, F>(&self, work: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: for<'t> FnOnce(&'t mut dyn Tx) -> BoxFuture<'t, Result<R>> + Send + 'static,
+    {
+        match self {
+            Storage::Sqlite(s) => s.transaction(work).await,
+            Storage::Postgres(p) => p.snapshot(work).await,
         }
     }
 

@@ -20,7 +20,7 @@ use automerge::ChangeHash;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use fieldcore::ReferenceData;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::{IsolationLevel, NoTls, Row};
 use uuid::Uuid;
 
 use super::{
@@ -180,6 +180,39 @@ impl PgStorage {
         }
     }
 
+    /// Runs `work` in a `REPEATABLE READ` transaction ([`super::Storage::snapshot`]).
+    pub(super) async fn snapshot<R, F>(&self, work: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: for<'t> FnOnce(&'t mut dyn Tx) -> BoxFuture<'t, Result<R>> + Send + 'static,
+    {
+        let mut client = self.pool.get().await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .start()
+            .await?;
+        let mut pg = PgTx { tx };
+        let result = match work(&mut pg).await {
+            Ok(value) => pg.tx.commit().await.map(|()| value).map_err(Error::from),
+            Err(e) => {
+                if let Err(rollback) = pg.tx.rollback().await {
+                    tracing::error!(error = %rollback, "postgres rollback failed");
+                }
+                Err(e)
+            }
+        };
+        result.map_err(|e| match e {
+            Error::Postgres(e) if e.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE) => {
+                Error::Busy {
+                    what: "a concurrent request changed the same records",
+                    retry_after_secs: 1,
+                }
+            }
+            e => e,
+        })
+    }
+
     /// Runs `work` in a read-only transaction: PostgreSQL readers take no lock writers wait
     /// on, and any write fails.
     pub(super) async fn read<R, F>(&self, work: F) -> Result<R>
@@ -316,6 +349,7 @@ impl Tx for PgTx<'_> {
         let sql = match mode {
             LockMode::Exclusive => "SELECT value FROM counters WHERE name = 'seq' FOR UPDATE",
             LockMode::Shared => "SELECT value FROM counters WHERE name = 'seq' FOR SHARE",
+            LockMode::Snapshot => "SELECT value FROM counters WHERE name = 'seq'",
         };
         from_db(self.one(sql, &[]).await?.try_get(0)?)
     }

@@ -29,6 +29,8 @@ mod writeoff;
 pub use writeoff::*;
 mod old_parts;
 pub use old_parts::*;
+mod postgres_only;
+pub use postgres_only::*;
 
 fn encode(request: &SyncRequest) -> Vec<u8> {
     fieldcore::encode_message(request).unwrap()
