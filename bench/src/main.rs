@@ -1,5 +1,5 @@
 //! fieldbench: FieldCore's benchmark suites. Each measures one concern in a release build and
-//! prints one JSON object: `cargo run --release -p fieldbench -- <store|photos|parts|sync> --json`
+//! prints one JSON object: `cargo run --release -p fieldbench -- <store|photos|parts|sync|console> --json`
 //! (docs/benchmarks.md holds the numbers measured and what each figure means).
 
 mod error;
@@ -7,6 +7,7 @@ mod measure;
 mod parts;
 mod photos;
 mod real_photos;
+mod report;
 mod store;
 mod sync;
 
@@ -66,6 +67,9 @@ enum Suite {
     /// Warranty parts: a center's balance over a quarter of 5,000 movements on the tablet, and
     /// HQ's write-off of 50 such centers on SQLite and PostgreSQL
     Parts,
+    /// HQ's console at 100,000 cases: the monthly quality report generated and exported to
+    /// Excel, on SQLite and PostgreSQL
+    Console,
     /// Sync with a real HQ on loopback: 10,000 cases changed, unchanged and bootstrapped
     /// against plain per-case automerge sync, then 50 concurrent devices and 500 at once
     Sync {
@@ -111,6 +115,7 @@ fn run(suite: Suite) -> Result<Value, BenchError> {
         Suite::StoreRssProbe { store } => store::store_rss_probe(&store),
         Suite::Photos { runs } => photos::photos(runs),
         Suite::Parts => parts::parts(),
+        Suite::Console => report::report().map(Value::Object),
         Suite::PhotosRssProbe { photo, runs } => photos::photos_rss_probe(&photo, runs),
         Suite::Sync {
             cases,

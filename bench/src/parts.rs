@@ -64,7 +64,7 @@ pub fn parts() -> Result<Value, BenchError> {
 }
 
 /// A PostgreSQL URL whose connections use a fresh schema of their own.
-async fn fresh_schema(url: &str) -> Result<String, BenchError> {
+pub(crate) async fn fresh_schema(url: &str) -> Result<String, BenchError> {
     let failed = |e: tokio_postgres::Error| BenchError::Failed(format!("PostgreSQL: {e}"));
     let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
