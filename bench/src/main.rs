@@ -1,5 +1,5 @@
 //! fieldbench: FieldCore's benchmark suites. Each measures one concern in a release build and
-//! prints one JSON object: `cargo run --release -p fieldbench -- <store|photos|parts|scale|sync> --json`
+//! prints one JSON object: `cargo run --release -p fieldbench -- <store|photos|parts|scale|sync|console> --json`
 //! (docs/benchmarks.md holds the numbers measured and what each figure means).
 
 mod error;
@@ -8,6 +8,7 @@ mod parts;
 mod photos;
 mod real_photos;
 mod scale;
+mod report;
 mod store;
 mod sync;
 
@@ -70,6 +71,9 @@ enum Suite {
     /// HQ on PostgreSQL under load: an empty sync's latency while another device pushes
     /// 100 MB (needs FIELDHQ_TEST_PG_URL)
     Scale,
+    /// HQ's console at 100,000 cases: the monthly quality report generated and exported to
+    /// Excel, on SQLite and PostgreSQL
+    Console,
     /// Sync with a real HQ on loopback: 10,000 cases changed, unchanged and bootstrapped
     /// against plain per-case automerge sync, then 50 concurrent devices and 500 at once
     Sync {
@@ -116,6 +120,7 @@ fn run(suite: Suite) -> Result<Value, BenchError> {
         Suite::Photos { runs } => photos::photos(runs),
         Suite::Parts => parts::parts(),
         Suite::Scale => scale::scale(),
+        Suite::Console => report::report().map(Value::Object),
         Suite::PhotosRssProbe { photo, runs } => photos::photos_rss_probe(&photo, runs),
         Suite::Sync {
             cases,

@@ -62,6 +62,11 @@ pub enum Error {
     #[error("{en}")]
     Refused { en: String, zh: String },
 
+    /// A line of an imported file that is refused (line numbers from 1), worded in both of
+    /// the product's languages; nothing of the file is written.
+    #[error("line {line}: {en}")]
+    BadLine { line: usize, en: String, zh: String },
+
     /// A data folder other users may write to: HQ does not start on it.
     #[error("{0}")]
     UnsafeDataFolder(String),
@@ -115,6 +120,9 @@ impl Error {
     pub fn text(&self, locale: fieldcore::Locale) -> String {
         match self {
             Error::Refused { en, zh } => locale.pick(zh, en).clone(),
+            Error::BadLine { line, en, zh } => {
+                locale.pick(format!("第 {line} 行：{zh}"), format!("line {line}: {en}"))
+            }
             other => other.to_string(),
         }
     }
@@ -125,9 +133,10 @@ impl Error {
             Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            Error::Malformed(_) | Error::Invalid(_) | Error::Refused { .. } => {
-                (StatusCode::BAD_REQUEST, "malformed")
-            }
+            Error::Malformed(_)
+            | Error::Invalid(_)
+            | Error::Refused { .. }
+            | Error::BadLine { .. } => (StatusCode::BAD_REQUEST, "malformed"),
             Error::UnsupportedVersion(_) => (StatusCode::UPGRADE_REQUIRED, "unsupported_version"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),

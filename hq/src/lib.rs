@@ -39,6 +39,12 @@
 //! | [`writeoff`] | the quarterly write-off of spare parts: runs, approval, the archive |
 //! | [`voucher`] | the write-off's voucher: Excel workbook, printable HTML, PDF |
 //! | [`read_model`] | one `case_index` row per case, from its view: lists, overdue, reindex |
+//! | [`report`] | the monthly product-quality report: generate, issue, re-open, view |
+//! | [`report_sections`] | the report's sections, computed purely from read-model rows |
+//! | [`report_tables`] | the report's sections as localized tables, which both exports print |
+//! | [`report_html`] | the report as a print-friendly HTML page with SVG charts |
+//! | [`report_excel`] | the report as an Excel workbook with native charts |
+//! | [`shipments`] | delivered quantities imported from CSV, for PPM |
 //! | [`auth`] | device tokens |
 //! | [`blobs`] | photo blobs on the filesystem |
 //! | [`blob_access`] | who may read a blob, upload quotas, removal of unreferenced uploads |
@@ -70,8 +76,14 @@ pub mod old_parts;
 pub mod parts;
 pub mod pulls;
 pub mod read_model;
+pub mod report;
+pub mod report_excel;
+pub mod report_html;
+pub mod report_sections;
+pub mod report_tables;
 pub mod returns;
 pub mod server;
+pub mod shipments;
 pub mod state;
 pub mod storage;
 pub mod sync;

@@ -12,6 +12,7 @@ use fieldhq::{Role, ServeConfig, Storage, StorageConfig, admin};
 use uuid::Uuid;
 
 mod parts_cli;
+mod report_cli;
 mod writeoff_cli;
 
 #[derive(Parser)]
@@ -119,6 +120,16 @@ enum Command {
     Writeoff {
         #[command(subcommand)]
         command: writeoff_cli::WriteoffCommand,
+    },
+    /// The monthly product-quality report (产品质量信息月报): generate, issue, re-open, export.
+    Report {
+        #[command(subcommand)]
+        command: report_cli::ReportCommand,
+    },
+    /// Delivered quantities per month and model, for the report's PPM.
+    Shipments {
+        #[command(subcommand)]
+        command: report_cli::ShipmentsCommand,
     },
 }
 
@@ -557,6 +568,8 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
         Command::Writeoff { command } => {
             writeoff_cli::run(&storage, &cli.data, command, time_zone, l).await
         }
+        Command::Report { command } => report_cli::run(&storage, command, time_zone, l).await,
+        Command::Shipments { command } => report_cli::shipments(&storage, command, l).await,
         Command::Reindex => {
             let done = admin::reindex(&storage, time_zone).await?;
             println!("{}", reindexed(done.cases, l));

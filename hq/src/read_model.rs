@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::changes;
 use crate::error::{Error, Result};
 use crate::numbering;
-use crate::storage::{CaseIndexRow, CaseRow, LockMode, ReturnSummary, Storage, Tx};
+use crate::storage::{CaseIndexRow, CaseReportRow, CaseRow, LockMode, ReturnSummary, Storage, Tx};
 
 /// Cases per transaction when reindexing: a batch's documents are in memory at once, and a
 /// batch holds the log lock (syncs wait) while it runs.
@@ -102,6 +102,25 @@ pub fn row_of(
     }
 }
 
+/// The monthly report's row of a case (`case_report`), from its view and its `case_index`
+/// row (whose `last_seq` it shares).
+pub fn report_row_of(row: &CaseIndexRow, view: &CaseView) -> CaseReportRow {
+    let r = &view.registration;
+    CaseReportRow {
+        case_id: row.case_id,
+        channel: fieldcore::snake_name(&r.channel),
+        customer_request: fieldcore::snake_name(&r.customer_request),
+        fault: crate::report_sections::fault_key(&r.fault_description),
+        production_batch: r.production_batch.clone(),
+        major_incident: view.defect.as_ref().map(|d| d.current.value.major_incident),
+        outcome: view
+            .resolution
+            .as_ref()
+            .map(|o| fieldcore::snake_name(&o.current.value.outcome)),
+        last_seq: row.last_seq,
+    }
+}
+
 /// The read-model rows of the returns of a case (`case_returns`), from its view.
 pub fn returns_of(case_id: Uuid, case_number: &str, view: &CaseView) -> Vec<ReturnSummary> {
     view.returns
@@ -167,6 +186,13 @@ pub async fn upsert_views(
         index.push(row_of(case, engineer, view, &policies.deadlines, time_zone));
     }
     tx.upsert_case_index(&index).await?;
+    // The monthly report's facts of each case go with its row, from the same view.
+    let report: Vec<CaseReportRow> = index
+        .iter()
+        .zip(cases)
+        .map(|(row, (_, view))| report_row_of(row, view))
+        .collect();
+    tx.upsert_case_report(&report).await?;
     // The returns of each case go with its row, from the same view.
     let returns: Vec<ReturnSummary> = index
         .iter()

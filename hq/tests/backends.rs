@@ -38,6 +38,9 @@ async fn postgres_a_database_error_names_its_cause_but_no_values() {
 }
 
 suites!(
+    the_report_counts_a_generated_year,
+    a_late_case_amends_the_issued_month_and_joins_the_next_report,
+    a_bad_shipments_file_is_refused_whole,
     requisitions_are_approved_by_their_role_and_issued_once,
     old_part_shipments_are_checked_once_against_their_list,
     ledger_entries_are_immutable_and_only_the_holder_writes_them,

@@ -530,6 +530,161 @@ pub trait Tx: Send {
     async fn writeoff(&mut self, holder: &str, quarter: &str) -> Result<Option<WriteoffRow>>;
     /// Every write-off (or a holder's), by holder and quarter.
     async fn writeoffs(&mut self, holder: Option<&str>) -> Result<Vec<WriteoffRow>>;
+
+    // ---- The monthly quality report (see crate::report)
+
+    /// Writes each case's report row, replacing the one it has unless that one is of a later
+    /// `last_seq` (as [`Tx::upsert_case_index`]).
+    async fn upsert_case_report(&mut self, rows: &[CaseReportRow]) -> Result<()>;
+    /// The read model's rows of the cases received in these months (`YYMM`), by number; a
+    /// case without a `case_report` row has its report fields `None`.
+    async fn report_cases(&mut self, months: &[String]) -> Result<Vec<ReportCaseRow>>;
+    /// The part lines of the cases received in `month` (`YYMM`).
+    async fn report_part_lines(&mut self, month: &str) -> Result<Vec<PartLineRow>>;
+    /// The return and exchange requests of the cases received in `month` (`YYMM`).
+    async fn report_returns(&mut self, month: &str) -> Result<Vec<ReturnSummary>>;
+    /// Complaints per received month (`YYMM`), all and quality faults, in month order.
+    async fn month_counts(&mut self) -> Result<Vec<MonthCount>>;
+    /// What repeats are found by, of the cases received in these months (`YYMM`).
+    async fn report_keys(&mut self, months: &[String]) -> Result<Vec<ReportKey>>;
+    /// Stores delivered quantities (a month and model given again replaces its quantity).
+    async fn put_shipments(&mut self, rows: &[ShipmentRow], at: i64) -> Result<()>;
+    /// The delivered quantities of these months (`YYMM`), by month and model.
+    async fn shipments(&mut self, months: &[String]) -> Result<Vec<ShipmentRow>>;
+    /// The report of `month` (`YYYY-MM`) as stored, issued or re-opened.
+    async fn quality_report(&mut self, month: &str) -> Result<Option<QualityReportRow>>;
+    /// Every issued (not re-opened) report, by month.
+    async fn issued_quality_reports(&mut self) -> Result<Vec<QualityReportRow>>;
+    /// Stores an issued report (replacing a re-opened one) and logs it; false, and nothing
+    /// written, when the month is issued already.
+    async fn issue_quality_report(&mut self, row: &QualityReportRow) -> Result<bool>;
+    /// Marks the issued report of `month` re-opened and logs who and why; false, and nothing
+    /// written, when the month is not issued.
+    async fn reopen_quality_report(
+        &mut self,
+        month: &str,
+        by: &str,
+        reason: &str,
+        at: i64,
+    ) -> Result<bool>;
+    /// The issues and re-openings of `month`, oldest first.
+    async fn quality_report_log(&mut self, month: &str) -> Result<Vec<ReportLogRow>>;
+}
+
+/// What the monthly report asks of a case beyond its `case_index` row (`case_report`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CaseReportRow {
+    pub case_id: Uuid,
+    /// fieldcore's `Channel` name: `phone`, `email`, `fax`, `letter`, `dealer`, `on_site`.
+    pub channel: String,
+    /// fieldcore's `CustomerRequest` name: `repair`, `exchange`, `return`, `compensation`.
+    pub customer_request: String,
+    /// The fault description folded (see `report_sections::fault_key`).
+    pub fault: String,
+    pub production_batch: Option<String>,
+    /// `None` until the defect is confirmed.
+    pub major_incident: Option<bool>,
+    /// fieldcore's `Outcome` name once resolved.
+    pub outcome: Option<String>,
+    pub last_seq: u64,
+}
+
+/// A case as the monthly report reads it: its `case_index` row joined with its `case_report`
+/// row. Times are Unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReportCaseRow {
+    pub case_id: Uuid,
+    pub number: String,
+    pub status: String,
+    pub customer_name: String,
+    pub region: String,
+    pub market: String,
+    pub product_model: String,
+    pub product_category: String,
+    pub serial_number: String,
+    pub received_at: i64,
+    /// `YYMM`.
+    pub received_month: String,
+    pub closed_at: Option<i64>,
+    pub defect_cause: Option<String>,
+    pub quality_fault: Option<bool>,
+    pub warranty_covered: Option<bool>,
+    pub charge_minor: Option<i64>,
+    pub charge_currency: Option<String>,
+    pub missed_deadlines: i64,
+    pub next_due_at: Option<i64>,
+    pub center: Option<String>,
+    pub engineer: String,
+    pub channel: Option<String>,
+    pub customer_request: Option<String>,
+    pub fault: Option<String>,
+    pub production_batch: Option<String>,
+    pub major_incident: Option<bool>,
+    pub outcome: Option<String>,
+}
+
+/// The columns [`ReportCaseRow`] reads, in its order (`i` is `case_index`, `r` `case_report`).
+pub(crate) const REPORT_CASE_SELECT: &str = "SELECT i.case_id, i.number, i.status, \
+    i.customer_name, i.region, i.market, i.product_model, i.product_category, i.serial_number, \
+    i.received_at, i.received_month, i.closed_at, i.defect_cause, i.quality_fault, \
+    i.warranty_covered, i.charge_minor, i.charge_currency, i.missed_deadlines, i.next_due_at, \
+    i.center, i.engineer, r.channel, r.customer_request, r.fault, r.production_batch, \
+    r.major_incident, r.outcome FROM case_index i LEFT JOIN case_report r ON r.case_id = i.case_id";
+
+/// Complaints received in one month (`YYMM`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthCount {
+    pub month: String,
+    pub total: i64,
+    /// Confirmed product-quality faults (causes a and b).
+    pub quality: i64,
+}
+
+/// What a repeat is found by: model and fault, serial, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportKey {
+    pub case_id: Uuid,
+    pub product_model: String,
+    /// `None` for a case without a `case_report` row (stored before schema 13, not reindexed).
+    pub fault: Option<String>,
+    pub serial_number: String,
+    pub received_at: i64,
+}
+
+/// Units of a model delivered in a month.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ShipmentRow {
+    /// `YYMM`.
+    pub month: String,
+    pub product_model: String,
+    pub quantity: i64,
+}
+
+/// A stored report (`quality_reports`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QualityReportRow {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// `issued` or `reopened`.
+    pub status: String,
+    pub snapshot_json: String,
+    pub issued_by: String,
+    pub issued_at: i64,
+}
+
+/// The columns of `quality_reports` in [`QualityReportRow`]'s order, for both backends' SQL.
+pub(crate) const QUALITY_REPORT_SELECT: &str =
+    "SELECT month, status, snapshot_json, issued_by, issued_at FROM quality_reports";
+
+/// One issue or re-opening (`quality_report_log`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReportLogRow {
+    pub month: String,
+    /// `issue` or `reopen`.
+    pub action: String,
+    pub by_user: String,
+    pub at: i64,
+    pub reason: Option<String>,
 }
 
 /// A run of a write-off to store: the reconciliation as the core's JSON.

@@ -30,6 +30,10 @@ use super::{
 // Read model
 use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue};
 use super::{CASE_RETURNS_COLUMNS, ReturnSummary};
+use super::{
+    CaseReportRow, MonthCount, QUALITY_REPORT_SELECT, QualityReportRow, REPORT_CASE_SELECT,
+    ReportCaseRow, ReportKey, ReportLogRow, ShipmentRow,
+};
 use super::{ESCALATION_SELECT, EscalationRow, NewEscalation};
 use super::{
     IssuedCase, LedgerInfo, LedgerModel, MovementRow, NewLedger, PartLineRow, RequestRow,
@@ -87,9 +91,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("../../migrations/postgres/0012_writeoffs.sql"),
     ),
+    (
+        13,
+        include_str!("../../migrations/postgres/0013_quality_report.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 12;
+pub const LATEST: i64 = 13;
 
 /// Connections per HQ node; a sync holds one for its transaction only.
 const POOL_SIZE: usize = 16;
@@ -1776,6 +1784,326 @@ impl Tx for PgTx<'_> {
         .map(writeoff_row)
         .collect()
     }
+
+    // ---- The monthly quality report
+
+    async fn upsert_case_report(&mut self, rows: &[CaseReportRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        // One statement for the batch, as the case_index rows travel.
+        let json = serde_json::to_string(rows)
+            .map_err(|e| Error::internal(format!("report rows as JSON: {e}")))?;
+        self.exec(
+            "INSERT INTO case_report (case_id, channel, customer_request, fault, \
+             production_batch, major_incident, outcome, last_seq) \
+             SELECT case_id, channel, customer_request, fault, production_batch, \
+             major_incident, outcome, last_seq FROM jsonb_to_recordset($1::text::jsonb) AS \
+             r(case_id uuid, channel text, customer_request text, fault text, \
+             production_batch text, major_incident boolean, outcome text, last_seq bigint) \
+             ON CONFLICT (case_id) DO UPDATE SET channel = excluded.channel, \
+             customer_request = excluded.customer_request, fault = excluded.fault, \
+             production_batch = excluded.production_batch, \
+             major_incident = excluded.major_incident, outcome = excluded.outcome, \
+             last_seq = excluded.last_seq WHERE case_report.last_seq <= excluded.last_seq",
+            &[&json],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn report_cases(&mut self, months: &[String]) -> Result<Vec<ReportCaseRow>> {
+        let months = months.to_vec();
+        let rows = self
+            .rows(
+                &format!(
+                    "{REPORT_CASE_SELECT} WHERE i.received_month = ANY($1::text[]) \
+                     ORDER BY i.number"
+                ),
+                &[&months],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReportCaseRow {
+                    case_id: r.try_get(0)?,
+                    number: r.try_get(1)?,
+                    status: r.try_get(2)?,
+                    customer_name: r.try_get(3)?,
+                    region: r.try_get(4)?,
+                    market: r.try_get(5)?,
+                    product_model: r.try_get(6)?,
+                    product_category: r.try_get(7)?,
+                    serial_number: r.try_get(8)?,
+                    received_at: r.try_get(9)?,
+                    received_month: r.try_get(10)?,
+                    closed_at: r.try_get(11)?,
+                    defect_cause: r.try_get(12)?,
+                    quality_fault: r.try_get(13)?,
+                    warranty_covered: r.try_get(14)?,
+                    charge_minor: r.try_get(15)?,
+                    charge_currency: r.try_get(16)?,
+                    missed_deadlines: r.try_get(17)?,
+                    next_due_at: r.try_get(18)?,
+                    center: r.try_get(19)?,
+                    engineer: r.try_get(20)?,
+                    channel: r.try_get(21)?,
+                    customer_request: r.try_get(22)?,
+                    fault: r.try_get(23)?,
+                    production_batch: r.try_get(24)?,
+                    major_incident: r.try_get(25)?,
+                    outcome: r.try_get(26)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn report_part_lines(&mut self, month: &str) -> Result<Vec<PartLineRow>> {
+        let rows = self
+            .rows(
+                "SELECT l.case_id, l.line_id, l.case_number, l.covered, l.part_number, \
+                 l.quantity, l.old_part FROM case_part_lines l \
+                 JOIN case_index i ON i.number = l.case_number \
+                 WHERE i.received_month = $1 ORDER BY l.case_number, l.line_id",
+                &[&month],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let covered: i64 = r.try_get(3)?;
+                Ok(PartLineRow {
+                    case_id: r.try_get(0)?,
+                    line_id: r.try_get(1)?,
+                    case_number: r.try_get(2)?,
+                    covered: covered != 0,
+                    part_number: r.try_get(4)?,
+                    quantity: r.try_get(5)?,
+                    old_part: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn report_returns(&mut self, month: &str) -> Result<Vec<ReturnSummary>> {
+        let columns: Vec<String> = CASE_RETURNS_COLUMNS
+            .split(", ")
+            .map(|c| format!("c.{c}"))
+            .collect();
+        let rows = self
+            .rows(
+                &format!(
+                    "SELECT {} FROM case_returns c JOIN case_index i ON i.case_id = c.case_id \
+                     WHERE i.received_month = $1 \
+                     ORDER BY c.requested_at, c.case_number, c.request",
+                    columns.join(", ")
+                ),
+                &[&month],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReturnSummary {
+                    case_id: r.try_get(0)?,
+                    request: r.try_get(1)?,
+                    case_number: r.try_get(2)?,
+                    kind: r.try_get(3)?,
+                    state: r.try_get(4)?,
+                    waiting_kind: r.try_get(5)?,
+                    waiting_step: r.try_get(6)?,
+                    waiting_role: r.try_get(7)?,
+                    rma_number: r.try_get(8)?,
+                    model: r.try_get(9)?,
+                    units: r.try_get(10)?,
+                    units_received: r.try_get(11)?,
+                    units_inspected: r.try_get(12)?,
+                    requested_at: r.try_get(13)?,
+                    reinspection_due_at: r.try_get(14)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn month_counts(&mut self) -> Result<Vec<MonthCount>> {
+        let rows = self
+            .rows(
+                "SELECT received_month, COUNT(*), COUNT(*) FILTER (WHERE quality_fault) \
+                 FROM case_index GROUP BY received_month ORDER BY received_month",
+                &[],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MonthCount {
+                    month: r.try_get(0)?,
+                    total: r.try_get(1)?,
+                    quality: r.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn report_keys(&mut self, months: &[String]) -> Result<Vec<ReportKey>> {
+        let months = months.to_vec();
+        let rows = self
+            .rows(
+                "SELECT i.case_id, i.product_model, r.fault, i.serial_number, i.received_at \
+                 FROM case_index i LEFT JOIN case_report r ON r.case_id = i.case_id \
+                 WHERE i.received_month = ANY($1::text[])",
+                &[&months],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReportKey {
+                    case_id: r.try_get(0)?,
+                    product_model: r.try_get(1)?,
+                    fault: r.try_get(2)?,
+                    serial_number: r.try_get(3)?,
+                    received_at: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn put_shipments(&mut self, rows: &[ShipmentRow], at: i64) -> Result<()> {
+        for row in rows {
+            self.exec(
+                "INSERT INTO shipments (month, product_model, quantity, imported_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (month, product_model) DO UPDATE SET \
+                 quantity = excluded.quantity, imported_at = excluded.imported_at",
+                &[&row.month, &row.product_model, &row.quantity, &at],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn shipments(&mut self, months: &[String]) -> Result<Vec<ShipmentRow>> {
+        let months = months.to_vec();
+        let rows = self
+            .rows(
+                "SELECT month, product_model, quantity FROM shipments \
+                 WHERE month = ANY($1::text[]) ORDER BY month, product_model",
+                &[&months],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ShipmentRow {
+                    month: r.try_get(0)?,
+                    product_model: r.try_get(1)?,
+                    quantity: r.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn quality_report(&mut self, month: &str) -> Result<Option<QualityReportRow>> {
+        self.opt(
+            &format!("{QUALITY_REPORT_SELECT} WHERE month = $1"),
+            &[&month],
+        )
+        .await?
+        .map(|row| quality_report_row(&row))
+        .transpose()
+    }
+
+    async fn issued_quality_reports(&mut self) -> Result<Vec<QualityReportRow>> {
+        self.rows(
+            &format!("{QUALITY_REPORT_SELECT} WHERE status = 'issued' ORDER BY month"),
+            &[],
+        )
+        .await?
+        .iter()
+        .map(quality_report_row)
+        .collect()
+    }
+
+    async fn issue_quality_report(&mut self, row: &QualityReportRow) -> Result<bool> {
+        // The upsert's WHERE leaves an issued report as it is: no row changes then.
+        let changed = self
+            .exec(
+                "INSERT INTO quality_reports (month, status, snapshot_json, issued_by, issued_at) \
+                 VALUES ($1, 'issued', $2, $3, $4) ON CONFLICT (month) DO UPDATE SET \
+                 status = 'issued', snapshot_json = excluded.snapshot_json, \
+                 issued_by = excluded.issued_by, issued_at = excluded.issued_at \
+                 WHERE quality_reports.status = 'reopened'",
+                &[
+                    &row.month,
+                    &row.snapshot_json,
+                    &row.issued_by,
+                    &row.issued_at,
+                ],
+            )
+            .await?;
+        if changed != 1 {
+            return Ok(false);
+        }
+        self.exec(
+            "INSERT INTO quality_report_log (month, action, by_user, at) \
+             VALUES ($1, 'issue', $2, $3)",
+            &[&row.month, &row.issued_by, &row.issued_at],
+        )
+        .await?;
+        Ok(true)
+    }
+
+    async fn reopen_quality_report(
+        &mut self,
+        month: &str,
+        by: &str,
+        reason: &str,
+        at: i64,
+    ) -> Result<bool> {
+        let changed = self
+            .exec(
+                "UPDATE quality_reports SET status = 'reopened' \
+                 WHERE month = $1 AND status = 'issued'",
+                &[&month],
+            )
+            .await?;
+        if changed != 1 {
+            return Ok(false);
+        }
+        self.exec(
+            "INSERT INTO quality_report_log (month, action, by_user, at, reason) \
+             VALUES ($1, 'reopen', $2, $3, $4)",
+            &[&month, &by, &at, &reason],
+        )
+        .await?;
+        Ok(true)
+    }
+
+    async fn quality_report_log(&mut self, month: &str) -> Result<Vec<ReportLogRow>> {
+        let rows = self
+            .rows(
+                "SELECT month, action, by_user, at, reason FROM quality_report_log \
+                 WHERE month = $1 ORDER BY id",
+                &[&month],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReportLogRow {
+                    month: r.try_get(0)?,
+                    action: r.try_get(1)?,
+                    by_user: r.try_get(2)?,
+                    at: r.try_get(3)?,
+                    reason: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn quality_report_row(row: &Row) -> Result<QualityReportRow> {
+    Ok(QualityReportRow {
+        month: row.try_get(0)?,
+        status: row.try_get(1)?,
+        snapshot_json: row.try_get(2)?,
+        issued_by: row.try_get(3)?,
+        issued_at: row.try_get(4)?,
+    })
 }
 
 fn writeoff_row(row: &Row) -> Result<WriteoffRow> {

@@ -31,6 +31,10 @@ use super::{CASE_RETURNS_COLUMNS, ReturnSummary};
 use super::{ESCALATION_SELECT, EscalationRow, NewEscalation};
 // Stock ledgers and their write-off
 use super::{
+    CaseReportRow, MonthCount, QUALITY_REPORT_SELECT, QualityReportRow, REPORT_CASE_SELECT,
+    ReportCaseRow, ReportKey, ReportLogRow, ShipmentRow,
+};
+use super::{
     IssuedCase, LedgerInfo, LedgerModel, MovementRow, NewLedger, PartLineRow, RequestRow,
     ShipmentPartRow,
 };
@@ -85,9 +89,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("../../migrations/sqlite/0012_writeoffs.sql"),
     ),
+    (
+        13,
+        include_str!("../../migrations/sqlite/0013_quality_report.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 12;
+pub const LATEST: i64 = 13;
 
 #[derive(Clone)]
 pub struct SqliteStorage {
@@ -1892,6 +1900,339 @@ impl Tx for SqliteTx<'_> {
             .query_map(params![holder], writeoff_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?)
     }
+
+    // ---- The monthly quality report
+
+    async fn upsert_case_report(&mut self, rows: &[CaseReportRow]) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO case_report (case_id, channel, customer_request, fault, \
+             production_batch, major_incident, outcome, last_seq) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (case_id) DO UPDATE SET \
+             channel = excluded.channel, customer_request = excluded.customer_request, \
+             fault = excluded.fault, production_batch = excluded.production_batch, \
+             major_incident = excluded.major_incident, outcome = excluded.outcome, \
+             last_seq = excluded.last_seq WHERE case_report.last_seq <= excluded.last_seq",
+        )?;
+        for row in rows {
+            stmt.execute(params![
+                row.case_id.as_bytes().as_slice(),
+                row.channel,
+                row.customer_request,
+                row.fault,
+                row.production_batch,
+                row.major_incident,
+                row.outcome,
+                to_db(row.last_seq)?,
+            ])?;
+        }
+        Ok(())
+    }
+
+    async fn report_cases(&mut self, months: &[String]) -> Result<Vec<ReportCaseRow>> {
+        let months = months_json(months)?;
+        let raw = self
+            .conn
+            .prepare_cached(&format!(
+                "{REPORT_CASE_SELECT} WHERE i.received_month IN \
+                 (SELECT value FROM json_each(?1)) ORDER BY i.number"
+            ))?
+            .query_map([months], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    ReportCaseRow {
+                        case_id: Uuid::nil(),
+                        number: r.get(1)?,
+                        status: r.get(2)?,
+                        customer_name: r.get(3)?,
+                        region: r.get(4)?,
+                        market: r.get(5)?,
+                        product_model: r.get(6)?,
+                        product_category: r.get(7)?,
+                        serial_number: r.get(8)?,
+                        received_at: r.get(9)?,
+                        received_month: r.get(10)?,
+                        closed_at: r.get(11)?,
+                        defect_cause: r.get(12)?,
+                        quality_fault: r.get(13)?,
+                        warranty_covered: r.get(14)?,
+                        charge_minor: r.get(15)?,
+                        charge_currency: r.get(16)?,
+                        missed_deadlines: r.get(17)?,
+                        next_due_at: r.get(18)?,
+                        center: r.get(19)?,
+                        engineer: r.get(20)?,
+                        channel: r.get(21)?,
+                        customer_request: r.get(22)?,
+                        fault: r.get(23)?,
+                        production_batch: r.get(24)?,
+                        major_incident: r.get(25)?,
+                        outcome: r.get(26)?,
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        raw.into_iter()
+            .map(|(id, row)| {
+                Ok(ReportCaseRow {
+                    case_id: uuid_of(id)?,
+                    ..row
+                })
+            })
+            .collect()
+    }
+
+    async fn report_part_lines(&mut self, month: &str) -> Result<Vec<PartLineRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT l.case_id, l.line_id, l.case_number, l.covered, l.part_number, \
+                 l.quantity, l.old_part FROM case_part_lines l \
+                 JOIN case_index i ON i.number = l.case_number \
+                 WHERE i.received_month = ?1 ORDER BY l.case_number, l.line_id",
+            )?
+            .query_map([month], |r| {
+                Ok(PartLineRow {
+                    case_id: r.get(0)?,
+                    line_id: r.get(1)?,
+                    case_number: r.get(2)?,
+                    covered: r.get(3)?,
+                    part_number: r.get(4)?,
+                    quantity: r.get(5)?,
+                    old_part: r.get(6)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    async fn report_returns(&mut self, month: &str) -> Result<Vec<ReturnSummary>> {
+        let columns: Vec<String> = CASE_RETURNS_COLUMNS
+            .split(", ")
+            .map(|c| format!("c.{c}"))
+            .collect();
+        let raw = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {} FROM case_returns c JOIN case_index i ON i.case_id = c.case_id \
+                 WHERE i.received_month = ?1 ORDER BY c.requested_at, c.case_number, c.request",
+                columns.join(", ")
+            ))?
+            .query_map([month], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    ReturnSummary {
+                        case_id: Uuid::nil(),
+                        request: r.get(1)?,
+                        case_number: r.get(2)?,
+                        kind: r.get(3)?,
+                        state: r.get(4)?,
+                        waiting_kind: r.get(5)?,
+                        waiting_step: r.get(6)?,
+                        waiting_role: r.get(7)?,
+                        rma_number: r.get(8)?,
+                        model: r.get(9)?,
+                        units: r.get(10)?,
+                        units_received: r.get(11)?,
+                        units_inspected: r.get(12)?,
+                        requested_at: r.get(13)?,
+                        reinspection_due_at: r.get(14)?,
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        raw.into_iter()
+            .map(|(id, mut row)| {
+                row.case_id = uuid_of(id)?;
+                Ok(row)
+            })
+            .collect()
+    }
+
+    async fn month_counts(&mut self) -> Result<Vec<MonthCount>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT received_month, COUNT(*), \
+                 COALESCE(SUM(CASE WHEN quality_fault = 1 THEN 1 ELSE 0 END), 0) \
+                 FROM case_index GROUP BY received_month ORDER BY received_month",
+            )?
+            .query_map([], |r| {
+                Ok(MonthCount {
+                    month: r.get(0)?,
+                    total: r.get(1)?,
+                    quality: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    async fn report_keys(&mut self, months: &[String]) -> Result<Vec<ReportKey>> {
+        let months = months_json(months)?;
+        let raw = self
+            .conn
+            .prepare_cached(
+                "SELECT i.case_id, i.product_model, r.fault, i.serial_number, i.received_at \
+                 FROM case_index i LEFT JOIN case_report r ON r.case_id = i.case_id \
+                 WHERE i.received_month IN (SELECT value FROM json_each(?1))",
+            )?
+            .query_map([months], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    ReportKey {
+                        case_id: Uuid::nil(),
+                        product_model: r.get(1)?,
+                        fault: r.get(2)?,
+                        serial_number: r.get(3)?,
+                        received_at: r.get(4)?,
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        raw.into_iter()
+            .map(|(id, row)| {
+                Ok(ReportKey {
+                    case_id: uuid_of(id)?,
+                    ..row
+                })
+            })
+            .collect()
+    }
+
+    async fn put_shipments(&mut self, rows: &[ShipmentRow], at: i64) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO shipments (month, product_model, quantity, imported_at) \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (month, product_model) DO UPDATE SET \
+             quantity = excluded.quantity, imported_at = excluded.imported_at",
+        )?;
+        for row in rows {
+            stmt.execute(params![row.month, row.product_model, row.quantity, at])?;
+        }
+        Ok(())
+    }
+
+    async fn shipments(&mut self, months: &[String]) -> Result<Vec<ShipmentRow>> {
+        let months = months_json(months)?;
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT month, product_model, quantity FROM shipments \
+                 WHERE month IN (SELECT value FROM json_each(?1)) ORDER BY month, product_model",
+            )?
+            .query_map([months], |r| {
+                Ok(ShipmentRow {
+                    month: r.get(0)?,
+                    product_model: r.get(1)?,
+                    quantity: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    async fn quality_report(&mut self, month: &str) -> Result<Option<QualityReportRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!("{QUALITY_REPORT_SELECT} WHERE month = ?1"))?
+            .query_row([month], quality_report_row)
+            .optional()?)
+    }
+
+    async fn issued_quality_reports(&mut self) -> Result<Vec<QualityReportRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "{QUALITY_REPORT_SELECT} WHERE status = 'issued' ORDER BY month"
+            ))?
+            .query_map([], quality_report_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    async fn issue_quality_report(&mut self, row: &QualityReportRow) -> Result<bool> {
+        // The upsert's WHERE leaves an issued report as it is: no row changes then.
+        let changed = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO quality_reports (month, status, snapshot_json, issued_by, issued_at) \
+                 VALUES (?1, 'issued', ?2, ?3, ?4) ON CONFLICT (month) DO UPDATE SET \
+                 status = 'issued', snapshot_json = excluded.snapshot_json, \
+                 issued_by = excluded.issued_by, issued_at = excluded.issued_at \
+                 WHERE quality_reports.status = 'reopened'",
+            )?
+            .execute(params![
+                row.month,
+                row.snapshot_json,
+                row.issued_by,
+                row.issued_at
+            ])?;
+        if changed != 1 {
+            return Ok(false);
+        }
+        self.conn
+            .prepare_cached(
+                "INSERT INTO quality_report_log (month, action, by_user, at) \
+                 VALUES (?1, 'issue', ?2, ?3)",
+            )?
+            .execute(params![row.month, row.issued_by, row.issued_at])?;
+        Ok(true)
+    }
+
+    async fn reopen_quality_report(
+        &mut self,
+        month: &str,
+        by: &str,
+        reason: &str,
+        at: i64,
+    ) -> Result<bool> {
+        let changed = self
+            .conn
+            .prepare_cached(
+                "UPDATE quality_reports SET status = 'reopened' \
+                 WHERE month = ?1 AND status = 'issued'",
+            )?
+            .execute([month])?;
+        if changed != 1 {
+            return Ok(false);
+        }
+        self.conn
+            .prepare_cached(
+                "INSERT INTO quality_report_log (month, action, by_user, at, reason) \
+                 VALUES (?1, 'reopen', ?2, ?3, ?4)",
+            )?
+            .execute(params![month, by, at, reason])?;
+        Ok(true)
+    }
+
+    async fn quality_report_log(&mut self, month: &str) -> Result<Vec<ReportLogRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT month, action, by_user, at, reason FROM quality_report_log \
+                 WHERE month = ?1 ORDER BY id",
+            )?
+            .query_map([month], |r| {
+                Ok(ReportLogRow {
+                    month: r.get(0)?,
+                    action: r.get(1)?,
+                    by_user: r.get(2)?,
+                    at: r.get(3)?,
+                    reason: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+/// Months as the JSON array `json_each` reads: one statement for any number of months.
+fn months_json(months: &[String]) -> Result<String> {
+    serde_json::to_string(months).map_err(|e| Error::internal(format!("months as JSON: {e}")))
+}
+
+fn quality_report_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QualityReportRow> {
+    Ok(QualityReportRow {
+        month: r.get(0)?,
+        status: r.get(1)?,
+        snapshot_json: r.get(2)?,
+        issued_by: r.get(3)?,
+        issued_at: r.get(4)?,
+    })
 }
 
 fn writeoff_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WriteoffRow> {

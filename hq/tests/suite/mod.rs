@@ -31,6 +31,8 @@ mod old_parts;
 pub use old_parts::*;
 mod postgres_only;
 pub use postgres_only::*;
+mod report;
+pub use report::*;
 
 fn encode(request: &SyncRequest) -> Vec<u8> {
     fieldcore::encode_message(request).unwrap()
@@ -1375,7 +1377,7 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     };
     let storage = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(storage.schema_version().await.unwrap(), latest);
-    assert_eq!(storage.schema_version().await.unwrap(), 12);
+    assert_eq!(storage.schema_version().await.unwrap(), 13);
     drop(hq);
 
     // A fresh database, one step at a time, with data surviving the step.
@@ -1417,7 +1419,7 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     drop(v1);
     let v2 = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(v2.schema_version().await.unwrap(), latest);
-    assert_eq!(v2.schema_version().await.unwrap(), 12);
+    assert_eq!(v2.schema_version().await.unwrap(), 13);
     assert_eq!(
         v2.query_count("SELECT COUNT(*) FROM users").await.unwrap(),
         1
@@ -1485,6 +1487,21 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
             .unwrap(),
         0
     );
+    // Migration 13: the report's rows come from a reindex; nothing imported or issued yet.
+    for table in [
+        "case_report",
+        "shipments",
+        "quality_reports",
+        "quality_report_log",
+    ] {
+        assert_eq!(
+            v2.query_count(&format!("SELECT COUNT(*) FROM {table}"))
+                .await
+                .unwrap(),
+            0,
+            "{table}"
+        );
+    }
     // Migration 8: blob access starts empty; existing cases get theirs from a reindex.
     for table in ["blob_uploads", "case_blobs"] {
         assert_eq!(
