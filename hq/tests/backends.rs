@@ -28,6 +28,14 @@ macro_rules! suites {
 }
 
 suites!(
+    console_sign_in_sets_a_guarded_session_kept_in_the_database,
+    console_sign_in_locks_a_name_out_after_repeated_failures,
+    console_sessions_expire,
+    console_cookies_are_secure_behind_a_tls_proxy,
+    console_pages_refuse_the_roles_that_may_not_see_them,
+    console_forms_need_the_csrf_token_and_call_the_commands_functions,
+    console_revokes_a_lost_phone_for_customer_service_only,
+    console_lists_filters_and_shows_cases_with_their_photos,
     requisitions_are_approved_by_their_role_and_issued_once,
     old_part_shipments_are_checked_once_against_their_list,
     ledger_entries_are_immutable_and_only_the_holder_writes_them,
