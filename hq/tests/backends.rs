@@ -36,6 +36,8 @@ suites!(
     console_forms_need_the_csrf_token_and_call_the_commands_functions,
     console_revokes_a_lost_phone_for_customer_service_only,
     console_lists_filters_and_shows_cases_with_their_photos,
+    console_passwords_are_set_with_the_user_commands,
+    console_decides_a_trip_and_acknowledges_an_escalation,
     requisitions_are_approved_by_their_role_and_issued_once,
     old_part_shipments_are_checked_once_against_their_list,
     ledger_entries_are_immutable_and_only_the_holder_writes_them,

@@ -624,3 +624,173 @@ pub async fn console_lists_filters_and_shows_cases_with_their_photos(backend: Ba
     assert_eq!(css.status, StatusCode::OK);
     assert!(css.body.contains("@font-face"));
 }
+
+/// `fieldhq user …` with `input` on standard input, against the HQ's own database.
+fn user_command(hq: &TestHq, args: &[&str], input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut command = crate::common::fieldhq_command(&hq.config.data_dir);
+    if let Some(url) = &hq.config.database_url {
+        command.arg("--database-url").arg(url);
+    }
+    let mut child = command
+        .arg("--lang")
+        .arg("en")
+        .arg("user")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+pub async fn console_passwords_are_set_with_the_user_commands(backend: Backend) {
+    let (hq, _clock) = start(backend).await;
+    let line = format!("{PASSWORD}\n");
+    let added = user_command(
+        &hq,
+        &["add", "chen", "--role", "quality", "--password-stdin"],
+        &line,
+    );
+    assert!(added.status.success(), "{added:?}");
+    let mut browser = signed_in(&hq, "chen").await;
+    assert_eq!(browser.get("/console/cases").await.status, StatusCode::OK);
+
+    // A field role gets no password, and no user is added.
+    let refused = user_command(
+        &hq,
+        &["add", "wang", "--role", "engineer", "--password-stdin"],
+        &line,
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no console password"));
+    assert_eq!(
+        hq.count("SELECT COUNT(*) FROM users WHERE name = 'wang'")
+            .await,
+        0
+    );
+    // Too short: refused, the old password stays.
+    let short = user_command(&hq, &["password", "chen", "--password-stdin"], "short\n");
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10"));
+
+    // A new password ends the open sessions; the old password no longer signs in.
+    let reset = user_command(
+        &hq,
+        &["password", "chen", "--password-stdin"],
+        "another long password\n",
+    );
+    assert!(reset.status.success(), "{reset:?}");
+    assert_eq!(
+        browser.get("/console/cases").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let mut browser = Browser::new(&hq);
+    assert_eq!(
+        browser.sign_in("chen", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        browser
+            .sign_in("chen", "another long password")
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+pub async fn console_decides_a_trip_and_acknowledges_an_escalation(backend: Backend) {
+    let (hq, _clock) = start(backend).await;
+    person(&hq, "li", Role::HqStaff).await;
+    person(&hq, "he", Role::Vp).await;
+    let mut wang = hq.person("wang", Role::Engineer, None).await;
+    let case = wang.register();
+    wang.execute(case, &Command::Acknowledge { note: None });
+    wang.execute(
+        case,
+        &Command::RequestTrip {
+            reason: "motor trips the breaker; needs on-site tests".into(),
+            planned_for: Some(t0() + chrono::Duration::days(1)),
+        },
+    );
+    // A major quality incident on another case escalates to the vice president at once.
+    let major = wang.register();
+    wang.execute(major, &Command::Acknowledge { note: None });
+    wang.execute(major, &Command::ArriveOnSite);
+    wang.execute(
+        major,
+        &Command::ConfirmDefect(fieldcore::DefectInput {
+            cause: fieldcore::Cause::DesignManufacturing,
+            findings: "housing cracked".into(),
+            measurements: vec![],
+            major_incident: true,
+            evidence_photos: vec![],
+        }),
+    );
+    wang.sync(&hq).await;
+
+    // The trip waits on the case's page; the VP is not the policy's approver.
+    let path = format!("/console/cases/{case}/trip");
+    let mut he = signed_in(&hq, "he").await;
+    let page = he.get(&format!("/console/cases/{case}")).await;
+    assert!(
+        page.body.contains(&path),
+        "the trip form is on the case's page"
+    );
+    let csrf = hidden(&page.body, "csrf").unwrap();
+    let answer = he
+        .post(&path, &[("csrf", &csrf), ("decision", "approve")])
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(answer.body.contains("出差申请须由"), "{}", answer.body);
+    let mut li = signed_in(&hq, "li").await;
+    let csrf = li.csrf().await;
+    assert_eq!(
+        li.post(&path, &[("decision", "approve")]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let answer = li
+        .post(&path, &[("csrf", &csrf), ("decision", "approve")])
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let page = li.get(&location(&answer)).await;
+    assert!(page.body.contains("已批准") && !page.body.contains(&path));
+    wang.sync(&hq).await;
+    let approvals = wang.view(case).approvals;
+    assert!(
+        approvals
+            .iter()
+            .any(|a| a.kind == "trip" && a.approved && a.by == "li"),
+        "the phone got the approval: {approvals:?}"
+    );
+
+    // The escalation: listed, acknowledged by HQ staff through the form.
+    let page = li.get("/console/escalations").await;
+    assert!(page.body.contains("重大质量事故"), "{}", page.body);
+    let rows = fieldhq::escalation::list(hq.storage()).await.unwrap();
+    let ack = format!("/console/escalations/{}/ack", rows[0].escalation_id);
+    assert!(page.body.contains(&ack));
+    assert_eq!(
+        li.post(&ack, &[("note", "8D opened")]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(
+        fieldhq::escalation::list(hq.storage()).await.unwrap()[0]
+            .acked_by
+            .is_none()
+    );
+    let answer = li
+        .post(&ack, &[("csrf", &csrf), ("note", "8D opened")])
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let acked = &fieldhq::escalation::list(hq.storage()).await.unwrap()[0];
+    assert_eq!(acked.acked_by.as_deref(), Some("li"));
+    assert_eq!(acked.ack_note.as_deref(), Some("8D opened"));
+}
