@@ -217,6 +217,19 @@ impl Driver {
             .to_owned()
     }
 
+    /// The page's address once it satisfies `wanted`: a click that submits a form returns
+    /// before the answer has loaded, so the test waits for the navigation, up to 20 s.
+    async fn url_when(&self, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let url = self.url().await;
+            if wanted(&url) || std::time::Instant::now() > deadline {
+                return url;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     async fn text(&self) -> String {
         self.script("return document.body.innerText;")
             .await
@@ -351,11 +364,13 @@ async fn a_person_signs_in_finds_an_overdue_case_sees_its_photo_approves_and_sig
     driver.type_into("#name", "wu").await;
     driver.type_into("#password", PASSWORD).await;
     driver.click("#sign-in").await;
-    assert!(driver.url().await.ends_with("/console/cases"));
+    let at = driver.url_when(|u| u.ends_with("/console/cases")).await;
+    assert!(at.ends_with("/console/cases"), "{at}");
 
     driver.click("#overdue").await;
     driver.click("#filter").await;
-    assert!(driver.url().await.contains("overdue=1"));
+    let at = driver.url_when(|u| u.contains("overdue=1")).await;
+    assert!(at.contains("overdue=1"), "{at}");
     let text = driver.text().await;
     assert!(text.contains(&number) && text.contains("已逾期"), "{text}");
     driver.screenshot(&dir, "cases").await;
@@ -363,6 +378,10 @@ async fn a_person_signs_in_finds_an_overdue_case_sees_its_photo_approves_and_sig
     driver
         .click(&format!("a.case-link[href='/console/cases/{case}']"))
         .await;
+    let at = driver
+        .url_when(|u| u.ends_with(&format!("/console/cases/{case}")))
+        .await;
+    assert!(at.ends_with(&format!("/console/cases/{case}")), "{at}");
     let width = driver
         .script(
             "const img = document.querySelector('img.thumb'); \
@@ -401,7 +420,8 @@ async fn a_person_signs_in_finds_an_overdue_case_sees_its_photo_approves_and_sig
     driver.go(&format!("{url}/console/parts?lang=en")).await;
     driver.screenshot(&dir, "parts-en").await;
     driver.click("#sign-out").await;
-    assert!(driver.url().await.ends_with("/console/login"));
+    let at = driver.url_when(|u| u.ends_with("/console/login")).await;
+    assert!(at.ends_with("/console/login"), "{at}");
     driver.go(&format!("{url}/console/cases")).await;
     assert!(driver.url().await.ends_with("/console/login"), "signed out");
     driver.call(reqwest::Method::DELETE, "", Value::Null).await;

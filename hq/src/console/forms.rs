@@ -17,6 +17,7 @@ use super::lang::Lang;
 use super::pages::{encode, login_page};
 use super::view::ConsoleError;
 use crate::error::Error;
+use crate::old_parts::{self, LossDecision};
 use crate::parts::PartsDecision;
 use crate::returns::ReturnDecision;
 use crate::state::AppState;
@@ -194,6 +195,34 @@ pub async fn trip(
     )
     .await?;
     tracing::debug!(request = %record.request, "trip decided in the console");
+    Ok(done(&format!("/console/cases/{}", encode(&case)), ok))
+}
+
+/// An old part reported lost on the case (`fieldhq parts approve-loss|reject-loss`).
+pub async fn loss(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(case): Path<String>,
+    Form(fields): Fields,
+) -> FormResult {
+    signed.check_csrf(fields.get("csrf").map(String::as_str))?;
+    signed.may_open(Page::Cases)?;
+    let d = decision(&fields)?;
+    let ok = ok_word(&d);
+    let decision = match d {
+        Decision::Approve(note) => LossDecision::Approve { note },
+        Decision::Reject(reason) => LossDecision::Reject { reason },
+    };
+    old_parts::decide(
+        state.storage(),
+        &case,
+        field(&fields, "entry"),
+        &signed.user.name,
+        decision,
+        state.now(),
+        state.time_zone(),
+    )
+    .await?;
     Ok(done(&format!("/console/cases/{}", encode(&case)), ok))
 }
 

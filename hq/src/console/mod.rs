@@ -67,6 +67,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/cases", get(pages::cases))
         .route("/console/cases/{case}", get(pages::case_detail))
         .route("/console/cases/{case}/trip", post(forms::trip))
+        .route("/console/cases/{case}/loss", post(forms::loss))
         .route("/console/photos/{hash}", get(pages::photo))
         .route("/console/escalations", get(pages::escalations))
         .route("/console/escalations/{id}/ack", post(forms::acknowledge))

@@ -309,8 +309,17 @@ pub struct CaseTemplate {
     pub overdue: bool,
     pub photos: Vec<PhotoLine>,
     pub trip_waiting: bool,
+    /// Old parts reported lost, waiting for HQ's decision.
+    pub losses: Vec<LossLine>,
     pub text: String,
     pub notice: Option<String>,
+}
+
+/// An old part reported lost on a part line, waiting for the CS manager.
+pub struct LossLine {
+    pub entry: String,
+    pub part: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -379,6 +388,21 @@ pub async fn case_detail(
         .trip_requests()
         .iter()
         .any(|(_, decided)| decided.is_none());
+    let losses = view
+        .parts
+        .iter()
+        .filter(|l| !l.reversed)
+        .filter_map(|l| match &l.custody {
+            fieldcore::OldPartCustody::LostAwaitingApproval { entry, reason, .. } => {
+                Some(LossLine {
+                    entry: entry.clone(),
+                    part: format!("{} {}", l.part.part_number, l.part.specification),
+                    reason: reason.clone(),
+                })
+            }
+            _ => None,
+        })
+        .collect();
     let number = view.number.clone().unwrap_or_else(|| view.id.to_string());
     let r = &view.registration;
     html(&CaseTemplate {
@@ -392,6 +416,7 @@ pub async fn case_detail(
         number,
         photos,
         trip_waiting,
+        losses,
         text,
         notice: notice_text(&notice.ok, l),
     })

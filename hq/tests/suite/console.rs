@@ -794,3 +794,63 @@ pub async fn console_decides_a_trip_and_acknowledges_an_escalation(backend: Back
     assert_eq!(acked.acked_by.as_deref(), Some("li"));
     assert_eq!(acked.ack_note.as_deref(), Some("8D opened"));
 }
+
+pub async fn console_decides_an_old_part_loss_on_the_cases_page(backend: Backend) {
+    let (hq, _clock) = start(backend).await;
+    person(&hq, "wu", Role::CsManager).await;
+    person(&hq, "li", Role::HqStaff).await;
+    let mut wang = hq.person("wang", Role::Engineer, None).await;
+    let case = wang.register();
+    wang.execute(
+        case,
+        &Command::RecordPart(fieldcore::PartInput {
+            part_number: "BRG-6308".into(),
+            specification: "6308-2RS".into(),
+            quantity: 1,
+            new_serial: None,
+            old_part_kept: false,
+            old_part_serial: None,
+            off_catalog_reason: None,
+        }),
+    );
+    let line = wang.view(case).parts[0].id.clone();
+    wang.execute(
+        case,
+        &Command::ReportOldPartLost {
+            line_id: line,
+            reason: "dropped into the sump at the pump station".into(),
+        },
+    );
+    wang.sync(&hq).await;
+    let path = format!("/console/cases/{case}/loss");
+    let mut li = signed_in(&hq, "li").await;
+    let page = li.get(&format!("/console/cases/{case}")).await;
+    assert!(page.body.contains(&path) && page.body.contains("dropped into the sump"));
+    let entry = hidden(&page.body, "entry").unwrap();
+    let csrf = hidden(&page.body, "csrf").unwrap();
+    let pairs = [
+        ("csrf", csrf.as_str()),
+        ("entry", entry.as_str()),
+        ("decision", "approve"),
+    ];
+    // HQ staff are not the loss's approver: the command's refusal.
+    let answer = li.post(&path, &pairs).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(answer.body.contains("旧件丢失须由"), "{}", answer.body);
+    let mut wu = signed_in(&hq, "wu").await;
+    let csrf = wu.csrf().await;
+    let answer = wu
+        .post(
+            &path,
+            &[("csrf", &csrf), ("entry", &entry), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let page = wu.get(&format!("/console/cases/{case}")).await;
+    assert!(!page.body.contains(&path), "decided: the form is gone");
+    wang.sync(&hq).await;
+    assert!(matches!(
+        wang.view(case).parts[0].custody,
+        fieldcore::OldPartCustody::LostApproved { .. }
+    ));
+}
