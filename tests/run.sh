@@ -109,6 +109,15 @@ if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || ! command -v pdfto
 fi
 step_done "fonts for printed forms"
 
+# The HQ console's browser test (hq/tests/browser.rs) drives Debian's chromium through
+# chromedriver; with FIELDHQ_REQUIRE_BROWSER set it fails rather than skips when they are
+# missing. Its screenshots go to target/console-screenshots (CI keeps them as artifacts).
+if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
+    apt-get update && apt-get install -y chromium chromium-driver
+fi
+export FIELDHQ_REQUIRE_BROWSER=1
+step_done "browser for the console test"
+
 # Builds the workspace-wide selection does not make: fieldhq alone, as `fieldhq serve` ships
 # (its unit tests prove the benchmark's baseline route is absent without bench-baseline), and
 # the device-only fieldctl without the demo's embedded HQ.

@@ -454,10 +454,16 @@ pub async fn acknowledge(
                     .await?
                     .ok_or_else(|| Error::NotFound(format!("no user named {by:?}")))?;
                 if user.role != crate::Role::HqStaff {
-                    return Err(Error::Invalid(format!(
-                        "{by} is a {}; escalations are acknowledged by HQ staff",
-                        user.role
-                    )));
+                    return Err(Error::refused(
+                        format!(
+                            "{by} is a {}; escalations are acknowledged by HQ staff",
+                            user.role
+                        ),
+                        format!(
+                            "{by} 是{}；升级事项须由总部客服人员确认",
+                            fieldcore::Localized::text(&user.role, fieldcore::Locale::ZhCn)
+                        ),
+                    ));
                 }
                 tx.lock_log(LockMode::Exclusive).await?;
                 escalation(tx, id).await?;
@@ -465,9 +471,10 @@ pub async fn acknowledge(
                     .acknowledge_escalation(id, &by, note.as_deref(), now.timestamp())
                     .await?
                 {
-                    return Err(Error::Invalid(format!(
-                        "escalation {id} was acknowledged already"
-                    )));
+                    return Err(Error::refused(
+                        format!("escalation {id} was acknowledged already"),
+                        format!("升级事项 {id} 已确认过"),
+                    ));
                 }
                 let row = escalation(tx, id).await?;
                 let record = record_of(&row);

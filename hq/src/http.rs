@@ -3,6 +3,7 @@
 //! - `GET /health`: `200 ok` when the server and its database answer; no token needed.
 //! - `POST /v1/sync`: the batched protocol (docs/sync-protocol.md).
 //! - `PUT|HEAD|GET /v1/blobs/{sha256}`: photo blobs.
+//! - `/console/...`: the HQ console in the browser ([`crate::console`]).
 //! - `POST /v1/naive/{case_id}`: plain automerge sync of one case, the sync benchmark's
 //!   baseline; only in a build with the `bench-baseline` feature (fieldbench's), never in a
 //!   normal `fieldhq serve`.
@@ -74,6 +75,7 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(health))
         .merge(sync_routes)
         .merge(blob_routes)
+        .merge(crate::console::routes())
         .fallback(|| async { Error::NotFound("no such endpoint".into()) })
         .layer(RequestBodyTimeoutLayer::new(limits.body_stall_timeout))
         .layer(TimeoutLayer::with_status_code(

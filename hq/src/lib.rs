@@ -38,6 +38,7 @@
 //! | [`forms`] | the printed forms of a return, HTML and PDF (`fieldhq rma print`) |
 //! | [`writeoff`] | the quarterly write-off of spare parts: runs, approval, the archive |
 //! | [`voucher`] | the write-off's voucher: Excel workbook, printable HTML, PDF |
+//! | [`console`] | the HQ console in the browser: sign-in, sessions, pages, forms (ADR 0024) |
 //! | [`read_model`] | one `case_index` row per case, from its view: lists, overdue, reindex |
 //! | [`report`] | the monthly product-quality report: generate, issue, re-open, view |
 //! | [`report_sections`] | the report's sections, computed purely from read-model rows |
@@ -60,6 +61,7 @@ pub mod auth;
 pub mod blob_access;
 pub mod blobs;
 pub mod changes;
+pub mod console;
 pub mod data_dir;
 pub mod documents;
 pub mod error;
@@ -134,6 +136,8 @@ pub struct ServeConfig {
     /// Timeouts, connection and memory caps, authentication lock-out, blob quota
     /// (docs/operations.md).
     pub limits: Limits,
+    /// The browser console's sign-in settings (session lifetime, lock-out, Secure cookies).
+    pub console: console::ConsoleSettings,
     /// Serve the benchmark's naive route (`POST /v1/naive/{case_id}`): only fieldbench sets
     /// it; `fieldhq serve` never does, whatever features the build has.
     #[cfg(feature = "bench-baseline")]
@@ -152,6 +156,7 @@ impl ServeConfig {
             case_limit_bytes: state::DEFAULT_CASE_LIMIT_BYTES,
             load_budget_bytes: sync::MAX_REQUEST_LOAD_BYTES,
             limits: Limits::default(),
+            console: console::ConsoleSettings::default(),
             #[cfg(feature = "bench-baseline")]
             bench_baseline: false,
         }
@@ -224,7 +229,8 @@ pub async fn serve(config: ServeConfig) -> Result<RunningHq> {
         .with_pull_budget(config.pull_budget_bytes)
         .with_case_limit(config.case_limit_bytes)
         .with_load_budget(config.load_budget_bytes)
-        .with_limits(config.limits);
+        .with_limits(config.limits)
+        .with_console(config.console.clone());
     #[cfg(feature = "bench-baseline")]
     let state = state.with_bench_baseline(config.bench_baseline);
     let metrics = state.metrics().clone();

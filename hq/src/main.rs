@@ -60,6 +60,10 @@ enum Command {
         case_limit_mib: u64,
         #[command(flatten)]
         limits: LimitArgs,
+        /// Mark the console's cookies Secure on every response, not only on requests a TLS
+        /// proxy forwarded with `X-Forwarded-Proto: https`.
+        #[arg(long)]
+        console_secure_cookies: bool,
     },
     /// Users.
     User {
@@ -319,6 +323,17 @@ enum UserCommand {
         /// The repair center of a technician.
         #[arg(long)]
         center: Option<String>,
+        /// Read a console password from standard input (one line) and set it: HQ roles
+        /// only; the user can then sign in at /console.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set or reset a user's console password, read from standard input (one line); the
+    /// user's open console sessions end.
+    Password {
+        name: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
     },
 }
 
@@ -408,6 +423,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// One line of standard input: a password given with `--password-stdin`, never on the command
+/// line (where `ps` and the shell history would show it).
+fn read_password() -> fieldhq::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
 fn init_logs(level: Option<&str>) {
     let level = level
         .map(str::to_owned)
@@ -451,6 +474,7 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
         addr,
         case_limit_mib,
         limits,
+        console_secure_cookies,
     } = cli.command
     {
         let mut config = ServeConfig::new(addr, cli.data);
@@ -458,6 +482,7 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
         config.time_zone = time_zone;
         config.case_limit_bytes = case_limit_mib * 1024 * 1024;
         config.limits = limits.limits();
+        config.console.secure_cookies = console_secure_cookies;
         let hq = fieldhq::serve(config).await?;
         println!("fieldhq listening on {}", hq.url());
         stop_signal().await;
@@ -468,7 +493,13 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
     match cli.command {
         Command::Serve { .. } => Ok(()),
         Command::User {
-            command: UserCommand::Add { name, role, center },
+            command:
+                UserCommand::Add {
+                    name,
+                    role,
+                    center,
+                    password_stdin,
+                },
         } => {
             let role = Role::parse(&role).ok_or_else(|| {
                 fieldhq::Error::Invalid(format!(
@@ -478,7 +509,23 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
                         .join(", ")
                 ))
             })?;
+            // The password is read and checked first, so a refused one adds no user.
+            let password = if password_stdin {
+                if !fieldhq::console::access::CONSOLE_ROLES.contains(&role) {
+                    return Err(fieldhq::Error::refused(
+                        format!("a {role} works on a device and has no console password"),
+                        format!("{}在设备上工作，没有控制台密码", role.text(Locale::ZhCn)),
+                    ));
+                }
+                Some(read_password()?)
+            } else {
+                None
+            };
             let user = admin::add_user(&storage, &name, role, center.as_deref()).await?;
+            if let Some(password) = password {
+                let at = chrono::Utc::now().timestamp();
+                fieldhq::console::auth::set_password(&storage, &user.name, &password, at).await?;
+            }
             let (name, role) = (&user.name, &user.role);
             // The procedures' names for the roles; English keeps the stored name.
             let zh_role = role.text(fieldcore::Locale::ZhCn);
@@ -487,6 +534,22 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
                 l.pick(
                     format!("已添加用户 {name}（{zh_role}）"),
                     format!("user {name} ({role}) added")
+                )
+            );
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Password { name, .. },
+        } => {
+            let password = read_password()?;
+            let at = chrono::Utc::now().timestamp();
+            let user = fieldhq::console::auth::set_password(&storage, &name, &password, at).await?;
+            let name = &user.name;
+            println!(
+                "{}",
+                l.pick(
+                    format!("已设置 {name} 的控制台密码"),
+                    format!("console password of {name} set")
                 )
             );
             Ok(())
@@ -676,6 +739,7 @@ async fn case(
                 model,
                 defect_cause: cause,
                 center,
+                ..CaseIndexQuery::default()
             };
             let rows = admin::case_index(storage, query).await?;
             if json {

@@ -51,6 +51,8 @@ struct Inner {
     lockout: Arc<Lockout>,
     /// Whether the router has the benchmark's naive route (only fieldbench turns it on).
     bench_baseline: bool,
+    /// The browser console's sign-in settings.
+    console: crate::console::ConsoleSettings,
 }
 
 /// The policies of the latest reference data, with its version, parsed once.
@@ -159,8 +161,21 @@ impl AppState {
                 limits: Limits::default(),
                 lockout: Arc::new(Lockout::new(&Limits::default())),
                 bench_baseline: false,
+                console: crate::console::ConsoleSettings::default(),
             }),
         }
+    }
+
+    /// The same state with other console settings; call before the state is shared.
+    pub fn with_console(self, console: crate::console::ConsoleSettings) -> AppState {
+        let inner = Arc::unwrap_or_clone(self.inner);
+        AppState {
+            inner: Arc::new(Inner { console, ..inner }),
+        }
+    }
+
+    pub fn console(&self) -> &crate::console::ConsoleSettings {
+        &self.inner.console
     }
 
     /// The same state with other transport limits (and fresh lock-out counts under them);

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
-use fieldcore::ApprovalRecord;
+use fieldcore::{ApprovalRecord, Locale, Localized};
 
 use crate::admin::case_named;
 use crate::error::{Error, Result};
@@ -49,10 +49,19 @@ pub async fn decide(
                 let policies = read_model::current_policies(tx).await?;
                 let approver = &policies.trips.approver_role;
                 if user.role.as_str() != approver.as_str() {
-                    return Err(Error::Invalid(format!(
-                        "{by} is a {}; trip requests are decided by {approver}",
-                        user.role
-                    )));
+                    let approver_zh = fieldcore::Role::parse(approver)
+                        .map(|r| r.text(Locale::ZhCn))
+                        .unwrap_or_else(|| approver.clone());
+                    return Err(Error::refused(
+                        format!(
+                            "{by} is a {}; trip requests are decided by {approver}",
+                            user.role
+                        ),
+                        format!(
+                            "{by} 是{}；出差申请须由{approver_zh}审批",
+                            user.role.text(Locale::ZhCn)
+                        ),
+                    ));
                 }
                 tx.lock_log(LockMode::Exclusive).await?;
                 let row = case_named(tx, &case).await?;
@@ -70,7 +79,10 @@ pub async fn decide(
                     .find(|(_, decided)| decided.is_none())
                     .map(|(request, _)| request.id.clone())
                     .ok_or_else(|| {
-                        Error::Invalid(format!("case {case} has no trip request waiting"))
+                        Error::refused(
+                            format!("case {case} has no trip request waiting"),
+                            format!("案件 {case} 没有待审批的出差申请"),
+                        )
                     })?;
                 let record = ApprovalRecord {
                     request: waiting,

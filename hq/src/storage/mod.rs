@@ -524,6 +524,52 @@ pub trait Tx: Send {
     /// false, and nothing written, when that write-off is approved already.
     async fn put_writeoff_run(&mut self, run: &WriteoffRun) -> Result<bool>;
     /// Marks the run of `holder` and `quarter` approved, with its vouchers' hashes; false,
+
+    // ---- Console sign-in (see crate::console::auth)
+
+    /// Sets (or replaces) a user's console password, as its argon2 PHC string.
+    async fn set_console_password(&mut self, user_id: i64, phc: &str, at: i64) -> Result<()>;
+    /// A user's console password (PHC string), if one was set.
+    async fn console_password(&mut self, user_id: i64) -> Result<Option<String>>;
+    async fn insert_console_session(&mut self, session: &NewConsoleSession) -> Result<()>;
+    /// The user of a session and when it expires, by the SHA-256 of its token.
+    async fn console_session(&mut self, token_hash: &[u8; 32]) -> Result<Option<(User, i64)>>;
+    async fn delete_console_session(&mut self, token_hash: &[u8; 32]) -> Result<()>;
+    /// Deletes every session of a user (a new password signs out everywhere).
+    async fn delete_user_sessions(&mut self, user_id: i64) -> Result<()>;
+    /// Deletes the sessions expired at `now`.
+    async fn delete_expired_sessions(&mut self, now: i64) -> Result<()>;
+    /// The failed sign-ins counted against a (lower-cased) name.
+    async fn sign_in_failures(&mut self, name: &str) -> Result<Option<SignInFailures>>;
+    async fn put_sign_in_failures(&mut self, name: &str, failures: &SignInFailures) -> Result<()>;
+    async fn clear_sign_in_failures(&mut self, name: &str) -> Result<()>;
+    /// Every user, by name, with whether they have a console password.
+    async fn console_users(&mut self) -> Result<Vec<ConsoleUser>>;
+}
+
+/// A new console session; the token itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConsoleSession {
+    pub token_hash: [u8; 32],
+    pub user_id: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// Failed sign-ins of one name: how many since `window_start`, and a lock-out's end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInFailures {
+    pub failures: i64,
+    pub window_start: i64,
+    pub locked_until: Option<i64>,
+}
+
+/// A user as the console's users page lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleUser {
+    pub user: User,
+    pub has_password: bool,
+    pub created_at: i64,
     /// and nothing written, when there is no run or it is approved already.
     async fn approve_writeoff(&mut self, approval: &WriteoffApproval) -> Result<bool>;
     /// The write-off of `holder` and `quarter`, if it was run.
@@ -1018,6 +1064,16 @@ pub struct CaseIndexQuery {
     pub model: Option<String>,
     pub defect_cause: Option<String>,
     pub center: Option<String>,
+    /// The product category.
+    pub category: Option<String>,
+    /// The engineer's name as the row has it (the assigned engineer, else the creator).
+    pub engineer: Option<String>,
+    /// Part of the case number, the serial number or the customer's name (the console's
+    /// search box).
+    pub search: Option<String>,
+    /// At most this many rows, after skipping `offset` (a page of the console's list).
+    pub limit: Option<u32>,
+    pub offset: u32,
 }
 
 /// The columns of `case_returns` in [`ReturnSummary`]'s order, for both backends' SQL.
@@ -1065,24 +1121,52 @@ pub(crate) const CASE_INDEX_COLUMNS: [&str; 37] = [
 ];
 
 impl CaseIndexQuery {
-    /// The filters as (column and operator, value), for both backends' SQL.
-    pub(crate) fn conditions(&self) -> Vec<(&'static str, CaseIndexValue<'_>)> {
+    /// The filters as (SQL condition, value), for both backends' SQL: each `{}` in the
+    /// condition stands for the value's placeholder.
+    pub(crate) fn conditions(&self) -> Vec<(&'static str, CaseIndexValue)> {
         let mut out = Vec::new();
         if let Some(at) = self.overdue_at {
-            out.push(("next_due_at <", CaseIndexValue::Int(at)));
+            out.push(("next_due_at < {}", CaseIndexValue::Int(at)));
         }
         for (column, value) in [
-            ("status =", &self.status),
-            ("received_month =", &self.month),
-            ("product_model =", &self.model),
-            ("defect_cause =", &self.defect_cause),
-            ("center =", &self.center),
+            ("status = {}", &self.status),
+            ("received_month = {}", &self.month),
+            ("product_model = {}", &self.model),
+            ("defect_cause = {}", &self.defect_cause),
+            ("center = {}", &self.center),
+            ("product_category = {}", &self.category),
+            ("engineer = {}", &self.engineer),
         ] {
             if let Some(v) = value {
-                out.push((column, CaseIndexValue::Text(v)));
+                out.push((column, CaseIndexValue::Text(v.clone())));
             }
         }
+        if let Some(term) = self
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            // The term is matched literally: LIKE's wildcards in it are escaped.
+            let escaped = term
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            out.push((
+                "(number LIKE {} ESCAPE '\\' OR serial_number LIKE {} ESCAPE '\\' \
+                 OR customer_name LIKE {} ESCAPE '\\')",
+                CaseIndexValue::Text(format!("%{escaped}%")),
+            ));
+        }
         out
+    }
+
+    /// `LIMIT`/`OFFSET` for a page, empty without a limit.
+    pub(crate) fn page_sql(&self) -> String {
+        match self.limit {
+            Some(limit) => format!(" LIMIT {limit} OFFSET {}", self.offset),
+            None => String::new(),
+        }
     }
 
     pub(crate) fn order_by(&self) -> &'static str {
@@ -1095,9 +1179,9 @@ impl CaseIndexQuery {
 }
 
 /// A filter's value.
-pub(crate) enum CaseIndexValue<'a> {
+pub(crate) enum CaseIndexValue {
     Int(i64),
-    Text(&'a str),
+    Text(String),
 }
 
 // ---- Pull budgeting (the types of the Tx methods of that name)

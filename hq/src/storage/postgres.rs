@@ -30,6 +30,7 @@ use super::{
 // Read model
 use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue};
 use super::{CASE_RETURNS_COLUMNS, ReturnSummary};
+use super::{ConsoleUser, NewConsoleSession, SignInFailures};
 use super::{
     CaseReportRow, MonthCount, QUALITY_REPORT_SELECT, QualityReportRow, REPORT_CASE_SELECT,
     ReportCaseRow, ReportKey, ReportLogRow, ShipmentRow,
@@ -95,9 +96,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         13,
         include_str!("../../migrations/postgres/0013_quality_report.sql"),
     ),
+    (
+        14,
+        include_str!("../../migrations/postgres/0014_console_sign_in.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 13;
+pub const LATEST: i64 = 14;
 
 /// Connections per HQ node; a sync holds one for its transaction only.
 const POOL_SIZE: usize = 16;
@@ -937,13 +942,14 @@ impl Tx for PgTx<'_> {
             Vec::with_capacity(conditions.len());
         for (i, (condition, value)) in conditions.iter().enumerate() {
             sql.push_str(if i == 0 { " WHERE " } else { " AND " });
-            sql.push_str(&format!("{condition} ${}", i + 1));
+            sql.push_str(&condition.replace("{}", &format!("${}", i + 1)));
             params.push(match value {
                 CaseIndexValue::Int(n) => Box::new(*n),
-                CaseIndexValue::Text(t) => Box::new((*t).to_owned()),
+                CaseIndexValue::Text(t) => Box::new(t.clone()),
             });
         }
         sql.push_str(&format!(" ORDER BY {}", query.order_by()));
+        sql.push_str(&query.page_sql());
         let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
             .iter()
             .map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))
@@ -2090,6 +2096,143 @@ impl Tx for PgTx<'_> {
                     by_user: r.try_get(2)?,
                     at: r.try_get(3)?,
                     reason: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_console_password(&mut self, user_id: i64, phc: &str, at: i64) -> Result<()> {
+        self.exec(
+            "INSERT INTO console_passwords (user_id, phc, set_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET phc = excluded.phc, set_at = excluded.set_at",
+            &[&user_id, &phc, &at],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn console_password(&mut self, user_id: i64) -> Result<Option<String>> {
+        self.opt(
+            "SELECT phc FROM console_passwords WHERE user_id = $1",
+            &[&user_id],
+        )
+        .await?
+        .map(|row| Ok(row.try_get(0)?))
+        .transpose()
+    }
+
+    async fn insert_console_session(&mut self, session: &NewConsoleSession) -> Result<()> {
+        self.exec(
+            "INSERT INTO console_sessions (token_hash, user_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+            &[
+                &session.token_hash.as_slice(),
+                &session.user_id,
+                &session.created_at,
+                &session.expires_at,
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn console_session(&mut self, token_hash: &[u8; 32]) -> Result<Option<(User, i64)>> {
+        self.opt(
+            "SELECT u.user_id, u.name, u.role, u.center, s.expires_at \
+             FROM console_sessions s JOIN users u ON u.user_id = s.user_id \
+             WHERE s.token_hash = $1",
+            &[&token_hash.as_slice()],
+        )
+        .await?
+        .map(|row| Ok((user_of(&row, 0)?, row.try_get(4)?)))
+        .transpose()
+    }
+
+    async fn delete_console_session(&mut self, token_hash: &[u8; 32]) -> Result<()> {
+        self.exec(
+            "DELETE FROM console_sessions WHERE token_hash = $1",
+            &[&token_hash.as_slice()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_user_sessions(&mut self, user_id: i64) -> Result<()> {
+        self.exec(
+            "DELETE FROM console_sessions WHERE user_id = $1",
+            &[&user_id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_expired_sessions(&mut self, now: i64) -> Result<()> {
+        self.exec(
+            "DELETE FROM console_sessions WHERE expires_at <= $1",
+            &[&now],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn sign_in_failures(&mut self, name: &str) -> Result<Option<SignInFailures>> {
+        self.opt(
+            "SELECT failures, window_start, locked_until FROM console_sign_in_failures \
+             WHERE name = $1",
+            &[&name],
+        )
+        .await?
+        .map(|row| {
+            Ok(SignInFailures {
+                failures: row.try_get(0)?,
+                window_start: row.try_get(1)?,
+                locked_until: row.try_get(2)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn put_sign_in_failures(&mut self, name: &str, failures: &SignInFailures) -> Result<()> {
+        self.exec(
+            "INSERT INTO console_sign_in_failures (name, failures, window_start, locked_until) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO UPDATE SET \
+             failures = excluded.failures, window_start = excluded.window_start, \
+             locked_until = excluded.locked_until",
+            &[
+                &name,
+                &failures.failures,
+                &failures.window_start,
+                &failures.locked_until,
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn clear_sign_in_failures(&mut self, name: &str) -> Result<()> {
+        self.exec(
+            "DELETE FROM console_sign_in_failures WHERE name = $1",
+            &[&name],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn console_users(&mut self) -> Result<Vec<ConsoleUser>> {
+        let rows = self
+            .rows(
+                "SELECT u.user_id, u.name, u.role, u.center, u.created_at, \
+                 p.user_id IS NOT NULL FROM users u \
+                 LEFT JOIN console_passwords p ON p.user_id = u.user_id ORDER BY u.name",
+                &[],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ConsoleUser {
+                    user: user_of(row, 0)?,
+                    created_at: row.try_get(4)?,
+                    has_password: row.try_get(5)?,
                 })
             })
             .collect()

@@ -30,6 +30,7 @@ use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue};
 use super::{CASE_RETURNS_COLUMNS, ReturnSummary};
 use super::{ESCALATION_SELECT, EscalationRow, NewEscalation};
 // Stock ledgers and their write-off
+use super::{ConsoleUser, NewConsoleSession, SignInFailures};
 use super::{
     CaseReportRow, MonthCount, QUALITY_REPORT_SELECT, QualityReportRow, REPORT_CASE_SELECT,
     ReportCaseRow, ReportKey, ReportLogRow, ShipmentRow,
@@ -93,9 +94,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         13,
         include_str!("../../migrations/sqlite/0013_quality_report.sql"),
     ),
+    (
+        14,
+        include_str!("../../migrations/sqlite/0014_console_sign_in.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 13;
+pub const LATEST: i64 = 14;
 
 #[derive(Clone)]
 pub struct SqliteStorage {
@@ -1046,13 +1051,14 @@ impl Tx for SqliteTx<'_> {
         let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(conditions.len());
         for (i, (condition, value)) in conditions.iter().enumerate() {
             sql.push_str(if i == 0 { " WHERE " } else { " AND " });
-            sql.push_str(&format!("{condition} ?{}", i + 1));
+            sql.push_str(&condition.replace("{}", &format!("?{}", i + 1)));
             values.push(match value {
                 CaseIndexValue::Int(n) => rusqlite::types::Value::Integer(*n),
-                CaseIndexValue::Text(t) => rusqlite::types::Value::Text((*t).to_owned()),
+                CaseIndexValue::Text(t) => rusqlite::types::Value::Text(t.clone()),
             });
         }
         sql.push_str(&format!(" ORDER BY {}", query.order_by()));
+        sql.push_str(&query.page_sql());
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let raw = stmt
             .query_map(rusqlite::params_from_iter(values), |r| {
@@ -2217,6 +2223,165 @@ impl Tx for SqliteTx<'_> {
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    async fn set_console_password(&mut self, user_id: i64, phc: &str, at: i64) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO console_passwords (user_id, phc, set_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (user_id) DO UPDATE SET phc = excluded.phc, set_at = excluded.set_at",
+            params![user_id, phc, at],
+        )?;
+        Ok(())
+    }
+
+    async fn console_password(&mut self, user_id: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT phc FROM console_passwords WHERE user_id = ?1")?
+            .query_row([user_id], |r| r.get(0))
+            .optional()?)
+    }
+
+    async fn insert_console_session(&mut self, session: &NewConsoleSession) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO console_sessions (token_hash, user_id, created_at, expires_at) \
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                session.token_hash.as_slice(),
+                session.user_id,
+                session.created_at,
+                session.expires_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    async fn console_session(&mut self, token_hash: &[u8; 32]) -> Result<Option<(User, i64)>> {
+        let raw = self
+            .conn
+            .prepare_cached(
+                "SELECT u.user_id, u.name, u.role, u.center, s.expires_at \
+                 FROM console_sessions s JOIN users u ON u.user_id = s.user_id \
+                 WHERE s.token_hash = ?1",
+            )?
+            .query_row([token_hash.as_slice()], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })
+            .optional()?;
+        raw.map(|(id, name, role, center, expires_at)| {
+            Ok((
+                User {
+                    id,
+                    name,
+                    role: role_of(&role)?,
+                    center,
+                },
+                expires_at,
+            ))
+        })
+        .transpose()
+    }
+
+    async fn delete_console_session(&mut self, token_hash: &[u8; 32]) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM console_sessions WHERE token_hash = ?1",
+            [token_hash.as_slice()],
+        )?;
+        Ok(())
+    }
+
+    async fn delete_user_sessions(&mut self, user_id: i64) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM console_sessions WHERE user_id = ?1", [user_id])?;
+        Ok(())
+    }
+
+    async fn delete_expired_sessions(&mut self, now: i64) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM console_sessions WHERE expires_at <= ?1", [now])?;
+        Ok(())
+    }
+
+    async fn sign_in_failures(&mut self, name: &str) -> Result<Option<SignInFailures>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT failures, window_start, locked_until FROM console_sign_in_failures \
+                 WHERE name = ?1",
+            )?
+            .query_row([name], |r| {
+                Ok(SignInFailures {
+                    failures: r.get(0)?,
+                    window_start: r.get(1)?,
+                    locked_until: r.get(2)?,
+                })
+            })
+            .optional()?)
+    }
+
+    async fn put_sign_in_failures(&mut self, name: &str, failures: &SignInFailures) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO console_sign_in_failures (name, failures, window_start, locked_until) \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO UPDATE SET \
+             failures = excluded.failures, window_start = excluded.window_start, \
+             locked_until = excluded.locked_until",
+            params![
+                name,
+                failures.failures,
+                failures.window_start,
+                failures.locked_until
+            ],
+        )?;
+        Ok(())
+    }
+
+    async fn clear_sign_in_failures(&mut self, name: &str) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM console_sign_in_failures WHERE name = ?1",
+            [name],
+        )?;
+        Ok(())
+    }
+
+    async fn console_users(&mut self) -> Result<Vec<ConsoleUser>> {
+        let raw = self
+            .conn
+            .prepare_cached(
+                "SELECT u.user_id, u.name, u.role, u.center, u.created_at, \
+                 p.user_id IS NOT NULL FROM users u \
+                 LEFT JOIN console_passwords p ON p.user_id = u.user_id ORDER BY u.name",
+            )?
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, bool>(5)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        raw.into_iter()
+            .map(|(id, name, role, center, created_at, has_password)| {
+                Ok(ConsoleUser {
+                    user: User {
+                        id,
+                        name,
+                        role: role_of(&role)?,
+                        center,
+                    },
+                    has_password,
+                    created_at,
+                })
+            })
+            .collect()
     }
 }
 
