@@ -1895,9 +1895,27 @@ pub async fn reindex_rebuilds_exactly_the_rows_the_syncs_wrote(backend: Backend)
         assert_eq!(row.last_seq, seqs[&row.case_id], "{}", row.number);
     }
 
+    // The monthly report's rows (case_report) were written beside them.
+    let report_rows = |hq: &TestHq| {
+        let storage = hq.storage().clone();
+        async move {
+            storage
+                .read(|tx| Box::pin(async move { tx.report_cases(&[MONTH.to_owned()]).await }))
+                .await
+                .unwrap()
+        }
+    };
+    let report_incremental = report_rows(&hq).await;
+    assert_eq!(report_incremental.len(), 3);
+    assert!(
+        report_incremental
+            .iter()
+            .all(|r| r.channel.as_deref() == Some("phone") && r.fault.is_some())
+    );
+
     // From nothing: the same rows, column for column.
     hq.storage()
-        .execute_raw("DELETE FROM case_index")
+        .execute_raw("DELETE FROM case_report; DELETE FROM case_index")
         .await
         .unwrap();
     assert!(all_rows(&hq).await.is_empty());
@@ -1905,6 +1923,7 @@ pub async fn reindex_rebuilds_exactly_the_rows_the_syncs_wrote(backend: Backend)
     assert_eq!(done.cases, 3);
     assert_eq!(done.unreadable, 0);
     assert_eq!(all_rows(&hq).await, incremental);
+    assert_eq!(report_rows(&hq).await, report_incremental);
 
     // Over damaged rows: repaired.
     hq.storage()
