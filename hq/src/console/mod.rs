@@ -17,6 +17,7 @@ pub mod auth;
 pub mod forms;
 pub mod lang;
 pub mod pages;
+pub mod report;
 pub mod view;
 
 use std::time::Duration;
@@ -81,6 +82,11 @@ pub fn routes() -> Router<AppState> {
             get(pages::voucher),
         )
         .route("/console/devices", get(pages::devices))
+        .route("/console/report", get(report::page))
+        .route("/console/report/print", get(report::print))
+        .route("/console/report/xlsx", get(report::workbook))
+        .route("/console/report/issue", post(report::issue))
+        .route("/console/report/reopen", post(report::reopen))
         .route("/console/devices/{id}/revoke", post(forms::revoke))
         .route("/console/assets/console.css", get(assets::css))
         .route("/console/assets/cjk-font", get(assets::font))

@@ -524,52 +524,6 @@ pub trait Tx: Send {
     /// false, and nothing written, when that write-off is approved already.
     async fn put_writeoff_run(&mut self, run: &WriteoffRun) -> Result<bool>;
     /// Marks the run of `holder` and `quarter` approved, with its vouchers' hashes; false,
-
-    // ---- Console sign-in (see crate::console::auth)
-
-    /// Sets (or replaces) a user's console password, as its argon2 PHC string.
-    async fn set_console_password(&mut self, user_id: i64, phc: &str, at: i64) -> Result<()>;
-    /// A user's console password (PHC string), if one was set.
-    async fn console_password(&mut self, user_id: i64) -> Result<Option<String>>;
-    async fn insert_console_session(&mut self, session: &NewConsoleSession) -> Result<()>;
-    /// The user of a session and when it expires, by the SHA-256 of its token.
-    async fn console_session(&mut self, token_hash: &[u8; 32]) -> Result<Option<(User, i64)>>;
-    async fn delete_console_session(&mut self, token_hash: &[u8; 32]) -> Result<()>;
-    /// Deletes every session of a user (a new password signs out everywhere).
-    async fn delete_user_sessions(&mut self, user_id: i64) -> Result<()>;
-    /// Deletes the sessions expired at `now`.
-    async fn delete_expired_sessions(&mut self, now: i64) -> Result<()>;
-    /// The failed sign-ins counted against a (lower-cased) name.
-    async fn sign_in_failures(&mut self, name: &str) -> Result<Option<SignInFailures>>;
-    async fn put_sign_in_failures(&mut self, name: &str, failures: &SignInFailures) -> Result<()>;
-    async fn clear_sign_in_failures(&mut self, name: &str) -> Result<()>;
-    /// Every user, by name, with whether they have a console password.
-    async fn console_users(&mut self) -> Result<Vec<ConsoleUser>>;
-}
-
-/// A new console session; the token itself is never stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewConsoleSession {
-    pub token_hash: [u8; 32],
-    pub user_id: i64,
-    pub created_at: i64,
-    pub expires_at: i64,
-}
-
-/// Failed sign-ins of one name: how many since `window_start`, and a lock-out's end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SignInFailures {
-    pub failures: i64,
-    pub window_start: i64,
-    pub locked_until: Option<i64>,
-}
-
-/// A user as the console's users page lists them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConsoleUser {
-    pub user: User,
-    pub has_password: bool,
-    pub created_at: i64,
     /// and nothing written, when there is no run or it is approved already.
     async fn approve_writeoff(&mut self, approval: &WriteoffApproval) -> Result<bool>;
     /// The write-off of `holder` and `quarter`, if it was run.
@@ -615,6 +569,27 @@ pub struct ConsoleUser {
     ) -> Result<bool>;
     /// The issues and re-openings of `month`, oldest first.
     async fn quality_report_log(&mut self, month: &str) -> Result<Vec<ReportLogRow>>;
+
+    // ---- Console sign-in (see crate::console::auth)
+
+    /// Sets (or replaces) a user's console password, as its argon2 PHC string.
+    async fn set_console_password(&mut self, user_id: i64, phc: &str, at: i64) -> Result<()>;
+    /// A user's console password (PHC string), if one was set.
+    async fn console_password(&mut self, user_id: i64) -> Result<Option<String>>;
+    async fn insert_console_session(&mut self, session: &NewConsoleSession) -> Result<()>;
+    /// The user of a session and when it expires, by the SHA-256 of its token.
+    async fn console_session(&mut self, token_hash: &[u8; 32]) -> Result<Option<(User, i64)>>;
+    async fn delete_console_session(&mut self, token_hash: &[u8; 32]) -> Result<()>;
+    /// Deletes every session of a user (a new password signs out everywhere).
+    async fn delete_user_sessions(&mut self, user_id: i64) -> Result<()>;
+    /// Deletes the sessions expired at `now`.
+    async fn delete_expired_sessions(&mut self, now: i64) -> Result<()>;
+    /// The failed sign-ins counted against a (lower-cased) name.
+    async fn sign_in_failures(&mut self, name: &str) -> Result<Option<SignInFailures>>;
+    async fn put_sign_in_failures(&mut self, name: &str, failures: &SignInFailures) -> Result<()>;
+    async fn clear_sign_in_failures(&mut self, name: &str) -> Result<()>;
+    /// Every user, by name, with whether they have a console password.
+    async fn console_users(&mut self) -> Result<Vec<ConsoleUser>>;
 }
 
 /// What the monthly report asks of a case beyond its `case_index` row (`case_report`).
@@ -731,6 +706,31 @@ pub struct ReportLogRow {
     pub by_user: String,
     pub at: i64,
     pub reason: Option<String>,
+}
+
+/// A new console session; the token itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConsoleSession {
+    pub token_hash: [u8; 32],
+    pub user_id: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// Failed sign-ins of one name: how many since `window_start`, and a lock-out's end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInFailures {
+    pub failures: i64,
+    pub window_start: i64,
+    pub locked_until: Option<i64>,
+}
+
+/// A user as the console's users page lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleUser {
+    pub user: User,
+    pub has_password: bool,
+    pub created_at: i64,
 }
 
 /// A run of a write-off to store: the reconciliation as the core's JSON.

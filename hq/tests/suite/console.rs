@@ -10,7 +10,7 @@ use fieldcore::{Command, Freight, ReturnItem, ReturnKind, ReturnRequestInput};
 use fieldhq::Role;
 use fieldhq::returns::{self, ReturnFilter};
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, SET_COOKIE};
 
 use crate::common::{Backend, TestHq};
 
@@ -853,4 +853,96 @@ pub async fn console_decides_an_old_part_loss_on_the_cases_page(backend: Backend
         wang.view(case).parts[0].custody,
         fieldcore::OldPartCustody::LostApproved { .. }
     ));
+}
+
+pub async fn console_shows_issues_reopens_and_exports_the_monthly_report(backend: Backend) {
+    let (hq, _clock) = start(backend).await;
+    person(&hq, "li", Role::HqStaff).await;
+    person(&hq, "he", Role::Vp).await;
+    person(&hq, "qa", Role::Quality).await;
+    let mut wang = hq.person("wang", Role::Engineer, None).await;
+    wang.register();
+    wang.sync(&hq).await;
+    let month = t0().format("%Y-%m").to_string();
+    let page_path = format!("/console/report?month={month}");
+
+    // Every console role opens the month: a draft with the complaint counted.
+    let mut he = signed_in(&hq, "he").await;
+    let page = he.get(&page_path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("草稿"), "{}", page.body);
+    assert!(page.body.contains("/console/report/print?month="));
+    let print = he.get(&format!("/console/report/print?month={month}")).await;
+    assert_eq!(print.status, StatusCode::OK);
+    assert!(print.body.contains("<svg"), "the print page draws its charts");
+
+    // Issuing needs the CSRF token, and a role that issues: the VP's refusal changes nothing.
+    let csrf = hidden(&page.body, "csrf").unwrap();
+    assert_eq!(
+        he.post("/console/report/issue", &[("month", &month)])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let refused = he
+        .post("/console/report/issue", &[("csrf", &csrf), ("month", &month)])
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("无权签发"), "{}", refused.body);
+    let view = fieldhq::report::view(hq.storage(), &month).await.unwrap();
+    assert_eq!(view.state, fieldhq::report::ReportState::Draft);
+
+    let mut li = signed_in(&hq, "li").await;
+    let csrf = hidden(&li.get(&page_path).await.body, "csrf").unwrap();
+    let issued = li
+        .post("/console/report/issue", &[("csrf", &csrf), ("month", &month)])
+        .await;
+    assert_eq!(issued.status, StatusCode::SEE_OTHER, "{}", issued.body);
+    let page = li.get(&location(&issued)).await;
+    assert!(page.body.contains("月报已签发"), "{}", page.body);
+    assert!(page.body.contains("已由 li"), "{}", page.body);
+    let view = fieldhq::report::view(hq.storage(), &month).await.unwrap();
+    assert!(matches!(
+        view.state,
+        fieldhq::report::ReportState::Issued { ref by, .. } if by == "li"
+    ));
+    assert_eq!(view.report.complaints.len(), 1);
+
+    // The workbook downloads as Excel.
+    let mut request = li
+        .http
+        .get(format!("{}/console/report/xlsx?month={month}", li.url))
+        .header(COOKIE, li.cookie_header());
+    request = request.header("accept", "*/*");
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    let bytes = response.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PK"), "an xlsx file is a zip archive");
+
+    // Only quality re-opens, with a reason.
+    let reopened = li
+        .post(
+            "/console/report/reopen",
+            &[("csrf", &csrf), ("month", &month), ("reason", "late case")],
+        )
+        .await;
+    assert_eq!(reopened.status, StatusCode::BAD_REQUEST, "{}", reopened.body);
+    let mut qa = signed_in(&hq, "qa").await;
+    let csrf = hidden(&qa.get(&page_path).await.body, "csrf").unwrap();
+    let reopened = qa
+        .post(
+            "/console/report/reopen",
+            &[("csrf", &csrf), ("month", &month), ("reason", "late case")],
+        )
+        .await;
+    assert_eq!(reopened.status, StatusCode::SEE_OTHER, "{}", reopened.body);
+    let view = fieldhq::report::view(hq.storage(), &month).await.unwrap();
+    assert_eq!(view.state, fieldhq::report::ReportState::Draft);
+    assert!(view.log.iter().any(|l| l.action == "reopen" && l.by_user == "qa"));
 }
