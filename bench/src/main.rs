@@ -7,8 +7,8 @@ mod measure;
 mod parts;
 mod photos;
 mod real_photos;
-mod scale;
 mod report;
+mod scale;
 mod store;
 mod sync;
 

@@ -1,7 +1,8 @@
 //! The console in a real browser: Debian's chromium, driven over W3C WebDriver by chromedriver,
 //! against a real HQ on loopback. A person of customer service signs in, finds an overdue
-//! case, opens it and sees its photo's thumbnail load, approves the return waiting for them
-//! and signs out. Screenshots of the pages go to $FIELDHQ_SCREENSHOTS (default
+//! case, opens it and sees its photo's thumbnail load, approves the return waiting for them,
+//! issues the month's quality report and downloads its workbook, and signs out. Screenshots
+//! of the pages go to $FIELDHQ_SCREENSHOTS (default
 //! target/console-screenshots).
 //!
 //! The WebDriver client is a handful of JSON requests over the reqwest the tests already use,
@@ -273,7 +274,8 @@ fn base64_decode(text: &str) -> Vec<u8> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_person_signs_in_finds_an_overdue_case_sees_its_photo_approves_and_signs_out() {
+async fn a_person_signs_in_finds_an_overdue_case_sees_its_photo_approves_issues_the_report_and_signs_out()
+ {
     let Some(chromedriver) = find_on_path("chromedriver") else {
         if std::env::var_os("FIELDHQ_REQUIRE_BROWSER").is_some() {
             panic!("chromedriver is not installed and FIELDHQ_REQUIRE_BROWSER is set");
@@ -416,6 +418,41 @@ async fn a_person_signs_in_finds_an_overdue_case_sees_its_photo_approves_and_sig
     .await
     .unwrap();
     assert_eq!(waiting_for_vp.len(), 1, "approved through the browser");
+
+    // The month's quality report: issued from the console, its workbook downloaded with the
+    // session (the file's bytes fetched by the page, as the link's download would).
+    let month = t0().format("%Y-%m").to_string();
+    driver
+        .go(&format!("{url}/console/report?month={month}"))
+        .await;
+    driver.screenshot(&dir, "report").await;
+    driver.click("#report-issue").await;
+    let at = driver.url_when(|u| u.contains("ok=issued")).await;
+    assert!(at.contains("ok=issued"), "{at}");
+    assert!(driver.text().await.contains("月报已签发"));
+    let view = fieldhq::report::view(hq.storage(), &month).await.unwrap();
+    assert!(
+        matches!(view.state, fieldhq::report::ReportState::Issued { ref by, .. } if by == "wu"),
+        "issued through the browser"
+    );
+    let download = driver
+        .script(
+            "return fetch(document.querySelector('#report-xlsx').href).then(r => \
+             r.arrayBuffer().then(b => { const u = new Uint8Array(b); \
+             return [r.status, r.headers.get('content-type'), b.byteLength, u[0], u[1]]; }));",
+        )
+        .await;
+    assert_eq!(download[0], json!(200), "{download}");
+    assert!(
+        download[1].as_str().unwrap_or("").contains("spreadsheetml"),
+        "{download}"
+    );
+    assert!(download[2].as_u64().unwrap_or(0) > 1000, "{download}");
+    assert_eq!(
+        (download[3].clone(), download[4].clone()),
+        (json!(80), json!(75)),
+        "PK: a zip"
+    );
 
     driver.go(&format!("{url}/console/parts?lang=en")).await;
     driver.screenshot(&dir, "parts-en").await;

@@ -38,7 +38,9 @@ fn month_of(asked: &str, state: &AppState) -> Result<Month, ConsoleError> {
     if !asked.trim().is_empty() {
         return Ok(Month::parse(asked)?);
     }
-    let now = state.time_zone().from_utc_datetime(&state.now().naive_utc());
+    let now = state
+        .time_zone()
+        .from_utc_datetime(&state.now().naive_utc());
     Ok(Month {
         year: now.year(),
         month: now.month(),
@@ -78,7 +80,10 @@ pub async fn page(
     let view = report::view_with(state.storage(), &month.to_string(), options(&state)).await?;
     let tz = state.time_zone();
     let (status, issued) = match &view.state {
-        ReportState::Draft => (l.t("草稿（未签发）", "Draft (not issued)").to_owned(), false),
+        ReportState::Draft => (
+            l.t("草稿（未签发）", "Draft (not issued)").to_owned(),
+            false,
+        ),
         ReportState::Issued { by, at } => (
             l.0.pick(
                 format!("已由 {by} 于 {} 签发", local_time(*at, tz)),
@@ -110,7 +115,12 @@ pub async fn page(
         _ => None,
     };
     html(&ReportTemplate {
-        chrome: Chrome::new(&signed, l, Some(Page::Report), l.t("质量月报", "Monthly report")),
+        chrome: Chrome::new(
+            &signed,
+            l,
+            Some(Page::Report),
+            l.t("质量月报", "Monthly report"),
+        ),
         l,
         month: month.to_string(),
         status,
@@ -178,11 +188,21 @@ fn back(month: Month, ok: &str) -> Response {
 }
 
 /// Issues (freezes) the month's report (`fieldhq report issue`).
-pub async fn issue(State(state): State<AppState>, signed: Signed, Form(fields): Fields) -> PageResult {
+pub async fn issue(
+    State(state): State<AppState>,
+    signed: Signed,
+    Form(fields): Fields,
+) -> PageResult {
     signed.check_csrf(fields.get("csrf").map(String::as_str))?;
     signed.may_open(Page::Report)?;
     let month = month_field(&fields)?;
-    report::issue_with(state.storage(), &month.to_string(), &signed.user, options(&state)).await?;
+    report::issue_with(
+        state.storage(),
+        &month.to_string(),
+        &signed.user,
+        options(&state),
+    )
+    .await?;
     Ok(back(month, "issued"))
 }
 

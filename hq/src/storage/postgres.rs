@@ -30,11 +30,11 @@ use super::{
 // Read model
 use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue};
 use super::{CASE_RETURNS_COLUMNS, ReturnSummary};
-use super::{ConsoleUser, NewConsoleSession, SignInFailures};
 use super::{
     CaseReportRow, MonthCount, QUALITY_REPORT_SELECT, QualityReportRow, REPORT_CASE_SELECT,
     ReportCaseRow, ReportKey, ReportLogRow, ShipmentRow,
 };
+use super::{ConsoleUser, NewConsoleSession, SignInFailures};
 use super::{ESCALATION_SELECT, EscalationRow, NewEscalation};
 use super::{
     IssuedCase, LedgerInfo, LedgerModel, MovementRow, NewLedger, PartLineRow, RequestRow,

@@ -872,9 +872,14 @@ pub async fn console_shows_issues_reopens_and_exports_the_monthly_report(backend
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("草稿"), "{}", page.body);
     assert!(page.body.contains("/console/report/print?month="));
-    let print = he.get(&format!("/console/report/print?month={month}")).await;
+    let print = he
+        .get(&format!("/console/report/print?month={month}"))
+        .await;
     assert_eq!(print.status, StatusCode::OK);
-    assert!(print.body.contains("<svg"), "the print page draws its charts");
+    assert!(
+        print.body.contains("<svg"),
+        "the print page draws its charts"
+    );
 
     // Issuing needs the CSRF token, and a role that issues: the VP's refusal changes nothing.
     let csrf = hidden(&page.body, "csrf").unwrap();
@@ -885,7 +890,10 @@ pub async fn console_shows_issues_reopens_and_exports_the_monthly_report(backend
         StatusCode::FORBIDDEN
     );
     let refused = he
-        .post("/console/report/issue", &[("csrf", &csrf), ("month", &month)])
+        .post(
+            "/console/report/issue",
+            &[("csrf", &csrf), ("month", &month)],
+        )
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(refused.body.contains("无权签发"), "{}", refused.body);
@@ -895,7 +903,10 @@ pub async fn console_shows_issues_reopens_and_exports_the_monthly_report(backend
     let mut li = signed_in(&hq, "li").await;
     let csrf = hidden(&li.get(&page_path).await.body, "csrf").unwrap();
     let issued = li
-        .post("/console/report/issue", &[("csrf", &csrf), ("month", &month)])
+        .post(
+            "/console/report/issue",
+            &[("csrf", &csrf), ("month", &month)],
+        )
         .await;
     assert_eq!(issued.status, StatusCode::SEE_OTHER, "{}", issued.body);
     let page = li.get(&location(&issued)).await;
@@ -932,7 +943,12 @@ pub async fn console_shows_issues_reopens_and_exports_the_monthly_report(backend
             &[("csrf", &csrf), ("month", &month), ("reason", "late case")],
         )
         .await;
-    assert_eq!(reopened.status, StatusCode::BAD_REQUEST, "{}", reopened.body);
+    assert_eq!(
+        reopened.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        reopened.body
+    );
     let mut qa = signed_in(&hq, "qa").await;
     let csrf = hidden(&qa.get(&page_path).await.body, "csrf").unwrap();
     let reopened = qa
@@ -944,5 +960,9 @@ pub async fn console_shows_issues_reopens_and_exports_the_monthly_report(backend
     assert_eq!(reopened.status, StatusCode::SEE_OTHER, "{}", reopened.body);
     let view = fieldhq::report::view(hq.storage(), &month).await.unwrap();
     assert_eq!(view.state, fieldhq::report::ReportState::Draft);
-    assert!(view.log.iter().any(|l| l.action == "reopen" && l.by_user == "qa"));
+    assert!(
+        view.log
+            .iter()
+            .any(|l| l.action == "reopen" && l.by_user == "qa")
+    );
 }
