@@ -18,7 +18,7 @@ use super::auth::Signed;
 use super::lang::Lang;
 use super::pages::{encode, local_time};
 use super::view::{Chrome, ConsoleError, html};
-use crate::report::{self, ReportOptions, ReportState};
+use crate::report::{self, ReportOptions, ReportState, ReportView};
 use crate::report_sections::Month;
 use crate::state::AppState;
 
@@ -48,6 +48,18 @@ fn month_of(asked: &str, state: &AppState) -> Result<Month, ConsoleError> {
     .minus(1))
 }
 
+/// The month asked for and its report, for a role that may open the page.
+async fn month_view(
+    state: &AppState,
+    signed: &Signed,
+    asked: &str,
+) -> Result<(Month, ReportView), ConsoleError> {
+    signed.may_open(Page::Report)?;
+    let month = month_of(asked, state)?;
+    let view = report::view_with(state.storage(), &month.to_string(), options(state)).await?;
+    Ok((month, view))
+}
+
 fn options(state: &AppState) -> ReportOptions {
     ReportOptions {
         time_zone: state.time_zone(),
@@ -75,9 +87,7 @@ pub async fn page(
     l: Lang,
     Query(query): Query<MonthQuery>,
 ) -> PageResult {
-    signed.may_open(Page::Report)?;
-    let month = month_of(&query.month, &state)?;
-    let view = report::view_with(state.storage(), &month.to_string(), options(&state)).await?;
+    let (month, view) = month_view(&state, &signed, &query.month).await?;
     let tz = state.time_zone();
     let (status, issued) = match &view.state {
         ReportState::Draft => (
@@ -140,9 +150,7 @@ pub async fn print(
     l: Lang,
     Query(query): Query<MonthQuery>,
 ) -> PageResult {
-    signed.may_open(Page::Report)?;
-    let month = month_of(&query.month, &state)?;
-    let view = report::view_with(state.storage(), &month.to_string(), options(&state)).await?;
+    let (_, view) = month_view(&state, &signed, &query.month).await?;
     Ok(Html(report::html(&view, l.0)).into_response())
 }
 
@@ -153,9 +161,7 @@ pub async fn workbook(
     l: Lang,
     Query(query): Query<MonthQuery>,
 ) -> PageResult {
-    signed.may_open(Page::Report)?;
-    let month = month_of(&query.month, &state)?;
-    let view = report::view_with(state.storage(), &month.to_string(), options(&state)).await?;
+    let (month, view) = month_view(&state, &signed, &query.month).await?;
     let bytes = report::excel(&view, l.0)?;
     let disposition = format!("attachment; filename=\"quality-report-{month}.xlsx\"");
     Ok((
