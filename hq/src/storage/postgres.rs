@@ -266,6 +266,27 @@ impl PgStorage {
     }
 }
 
+/// A row of [`CASE_RETURNS_COLUMNS`].
+fn return_summary_of(r: &Row) -> Result<ReturnSummary> {
+    Ok(ReturnSummary {
+        case_id: r.try_get(0)?,
+        request: r.try_get(1)?,
+        case_number: r.try_get(2)?,
+        kind: r.try_get(3)?,
+        state: r.try_get(4)?,
+        waiting_kind: r.try_get(5)?,
+        waiting_step: r.try_get(6)?,
+        waiting_role: r.try_get(7)?,
+        rma_number: r.try_get(8)?,
+        model: r.try_get(9)?,
+        units: r.try_get(10)?,
+        units_received: r.try_get(11)?,
+        units_inspected: r.try_get(12)?,
+        requested_at: r.try_get(13)?,
+        reinspection_due_at: r.try_get(14)?,
+    })
+}
+
 struct PgTx<'c> {
     tx: deadpool_postgres::Transaction<'c>,
 }
@@ -1007,27 +1028,7 @@ impl Tx for PgTx<'_> {
                 &[&rma_number],
             )
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ReturnSummary {
-                    case_id: r.try_get(0)?,
-                    request: r.try_get(1)?,
-                    case_number: r.try_get(2)?,
-                    kind: r.try_get(3)?,
-                    state: r.try_get(4)?,
-                    waiting_kind: r.try_get(5)?,
-                    waiting_step: r.try_get(6)?,
-                    waiting_role: r.try_get(7)?,
-                    rma_number: r.try_get(8)?,
-                    model: r.try_get(9)?,
-                    units: r.try_get(10)?,
-                    units_received: r.try_get(11)?,
-                    units_inspected: r.try_get(12)?,
-                    requested_at: r.try_get(13)?,
-                    reinspection_due_at: r.try_get(14)?,
-                })
-            })
-            .collect()
+        rows.iter().map(return_summary_of).collect()
     }
 
     async fn case_ids(&mut self, after: Option<Uuid>, limit: u32) -> Result<Vec<Uuid>> {
@@ -1906,27 +1907,7 @@ impl Tx for PgTx<'_> {
                 &[&month],
             )
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ReturnSummary {
-                    case_id: r.try_get(0)?,
-                    request: r.try_get(1)?,
-                    case_number: r.try_get(2)?,
-                    kind: r.try_get(3)?,
-                    state: r.try_get(4)?,
-                    waiting_kind: r.try_get(5)?,
-                    waiting_step: r.try_get(6)?,
-                    waiting_role: r.try_get(7)?,
-                    rma_number: r.try_get(8)?,
-                    model: r.try_get(9)?,
-                    units: r.try_get(10)?,
-                    units_received: r.try_get(11)?,
-                    units_inspected: r.try_get(12)?,
-                    requested_at: r.try_get(13)?,
-                    reinspection_due_at: r.try_get(14)?,
-                })
-            })
-            .collect()
+        rows.iter().map(return_summary_of).collect()
     }
 
     async fn month_counts(&mut self) -> Result<Vec<MonthCount>> {

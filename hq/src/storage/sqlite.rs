@@ -266,6 +266,30 @@ fn owner_only(_path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A row of [`CASE_RETURNS_COLUMNS`] (the case id still as bytes).
+fn return_summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, ReturnSummary)> {
+    Ok((
+        r.get(0)?,
+        ReturnSummary {
+            case_id: Uuid::nil(),
+            request: r.get(1)?,
+            case_number: r.get(2)?,
+            kind: r.get(3)?,
+            state: r.get(4)?,
+            waiting_kind: r.get(5)?,
+            waiting_step: r.get(6)?,
+            waiting_role: r.get(7)?,
+            rma_number: r.get(8)?,
+            model: r.get(9)?,
+            units: r.get(10)?,
+            units_received: r.get(11)?,
+            units_inspected: r.get(12)?,
+            requested_at: r.get(13)?,
+            reinspection_due_at: r.get(14)?,
+        },
+    ))
+}
+
 fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
     // FULL: a device deletes its outbox once HQ acknowledged, so an acknowledged push must
@@ -1159,28 +1183,7 @@ impl Tx for SqliteTx<'_> {
                  WHERE ?1 IS NULL OR rma_number = ?1 \
                  ORDER BY requested_at, case_number, request"
             ))?
-            .query_map(params![rma_number], |r| {
-                Ok((
-                    r.get::<_, Vec<u8>>(0)?,
-                    ReturnSummary {
-                        case_id: Uuid::nil(),
-                        request: r.get(1)?,
-                        case_number: r.get(2)?,
-                        kind: r.get(3)?,
-                        state: r.get(4)?,
-                        waiting_kind: r.get(5)?,
-                        waiting_step: r.get(6)?,
-                        waiting_role: r.get(7)?,
-                        rma_number: r.get(8)?,
-                        model: r.get(9)?,
-                        units: r.get(10)?,
-                        units_received: r.get(11)?,
-                        units_inspected: r.get(12)?,
-                        requested_at: r.get(13)?,
-                        reinspection_due_at: r.get(14)?,
-                    },
-                ))
-            })?
+            .query_map(params![rma_number], return_summary_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         raw.into_iter()
             .map(|(id, mut row)| {
@@ -2022,28 +2025,7 @@ impl Tx for SqliteTx<'_> {
                  WHERE i.received_month = ?1 ORDER BY c.requested_at, c.case_number, c.request",
                 columns.join(", ")
             ))?
-            .query_map([month], |r| {
-                Ok((
-                    r.get::<_, Vec<u8>>(0)?,
-                    ReturnSummary {
-                        case_id: Uuid::nil(),
-                        request: r.get(1)?,
-                        case_number: r.get(2)?,
-                        kind: r.get(3)?,
-                        state: r.get(4)?,
-                        waiting_kind: r.get(5)?,
-                        waiting_step: r.get(6)?,
-                        waiting_role: r.get(7)?,
-                        rma_number: r.get(8)?,
-                        model: r.get(9)?,
-                        units: r.get(10)?,
-                        units_received: r.get(11)?,
-                        units_inspected: r.get(12)?,
-                        requested_at: r.get(13)?,
-                        reinspection_due_at: r.get(14)?,
-                    },
-                ))
-            })?
+            .query_map([month], return_summary_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         raw.into_iter()
             .map(|(id, mut row)| {
