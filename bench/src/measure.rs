@@ -29,6 +29,17 @@ pub fn peak_rss_mb() -> Result<f64, BenchError> {
         .ok_or_else(|| BenchError::Failed("VmHWM not in /proc/self/status".into()))
 }
 
+/// This process's CPU time so far (user and system, all threads), in milliseconds, from
+/// `/proc/self/stat`; `None` where there is no such file.
+pub fn process_cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // Linux counts in clock ticks of 10 ms (USER_HZ 100).
+    Some(ticks * 10.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -185,21 +185,22 @@ async fn writeoff(config: StorageConfig) -> Result<f64, BenchError> {
             .await?;
     }
     let tz = fieldhq::state::DEFAULT_TIME_ZONE;
+    let cpu_before = crate::measure::process_cpu_ms();
     let timed = Instant::now();
-    let mut discrepancies = 0;
-    for c in 0..CENTERS {
-        let holder = format!("center:C{c:02}");
-        let r = storage
-            .transaction(move |tx| {
-                Box::pin(async move {
-                    let input = fieldhq::writeoff_input::input(tx, &holder, quarter, tz).await?;
-                    fieldhq::writeoff::run_recorded(tx, &input, Some("wu"), start).await
-                })
-            })
+    let runs =
+        fieldhq::writeoff_quarter::run_quarter(&storage, quarter, Some("wu".into()), start, tz)
             .await?;
-        discrepancies += r.discrepancies.len();
+    let mut discrepancies = 0;
+    for run in runs {
+        discrepancies += run.outcome?.discrepancies;
     }
     let seconds = timed.elapsed().as_secs_f64();
+    if let (Some(before), Some(after)) = (cpu_before, crate::measure::process_cpu_ms()) {
+        eprintln!(
+            "parts: write-off of {CENTERS} centers: {seconds:.2} s, {:.2} s of CPU",
+            (after - before) / 1000.0
+        );
+    }
     if discrepancies == 0 {
         return Err(BenchError::Failed(
             "the planted discrepancies were not found".into(),

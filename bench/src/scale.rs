@@ -1,8 +1,11 @@
-//! `fieldbench scale`: HQ on PostgreSQL under load. So far: how long a device's empty sync
-//! takes while another device pushes 100 MB of case changes
-//! (`pg_empty_sync_wait_during_big_push_s`, the slowest of the empty syncs that started while
-//! the push ran). The figures of several HQ instances and of S3 storage are not measured yet
-//! and print as `null`. Needs `FIELDHQ_TEST_PG_URL`; without it every figure is `null`.
+//! `fieldbench scale`: HQ on PostgreSQL under load. How long a device's empty sync takes
+//! while another device pushes 100 MB of case changes (`pg_empty_sync_wait_during_big_push_s`,
+//! the slowest of the empty syncs that started while the push ran), and how many case syncs a
+//! second HQ serves with one instance and with three on the same database
+//! (`pg_case_syncs_per_s_1`, `pg_case_syncs_per_s_3`: the same devices and work, each sync
+//! sent to the next instance in turn; on one machine this shows whether instances convoy on a
+//! lock, not how far they scale). The S3 figures are not measured yet and print as `null`.
+//! Needs `FIELDHQ_TEST_PG_URL`; without it every PostgreSQL figure is `null`.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -35,24 +38,134 @@ fn failed(e: impl std::fmt::Display) -> BenchError {
 }
 
 pub fn scale() -> Result<Value, BenchError> {
-    let wait = match std::env::var("FIELDHQ_TEST_PG_URL") {
-        Ok(url) => Some(empty_sync_during_big_push(&url)?),
+    let (wait, one, three) = match std::env::var("FIELDHQ_TEST_PG_URL") {
+        Ok(url) => (
+            Some(empty_sync_during_big_push(&url)?),
+            Some(case_syncs_per_s(&url, 1)?),
+            Some(case_syncs_per_s(&url, 3)?),
+        ),
         Err(_) => {
             eprintln!("scale: FIELDHQ_TEST_PG_URL is not set; no PostgreSQL figure");
-            None
+            (None, None, None)
         }
     };
-    eprintln!(
-        "scale: pg_case_syncs_per_s_1, pg_case_syncs_per_s_3, s3_upload_mb_per_s and \
-         folder_upload_mb_per_s are not measured yet"
-    );
+    eprintln!("scale: s3_upload_mb_per_s and folder_upload_mb_per_s are not measured yet");
     Ok(json!({
         "pg_empty_sync_wait_during_big_push_s": wait,
-        "pg_case_syncs_per_s_1": null,
-        "pg_case_syncs_per_s_3": null,
+        "pg_case_syncs_per_s_1": one,
+        "pg_case_syncs_per_s_3": three,
         "s3_upload_mb_per_s": null,
         "folder_upload_mb_per_s": null,
     }))
+}
+
+/// Devices syncing at once in [`case_syncs_per_s`], the cases each holds, and the timed syncs
+/// each makes (one note on one case before each).
+const DEVICES: usize = 8;
+const DEVICE_CASES: usize = 10;
+const DEVICE_SYNCS: usize = 25;
+
+/// Case syncs per second HQ serves with `instances` instances on one fresh database: every
+/// device registers its cases and syncs them once (not timed), then makes [`DEVICE_SYNCS`]
+/// syncs of one changed case each, all devices at once, sending each sync to the next
+/// instance in turn.
+fn case_syncs_per_s(pg_url: &str, instances: usize) -> Result<f64, BenchError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("bench-hq")
+        .build()?;
+    let name = format!("fieldbench-instances-{}", uuid::Uuid::now_v7());
+    let devices_dir = std::env::temp_dir().join(format!("{name}-devices"));
+    let data = std::env::temp_dir().join(&name);
+    std::fs::create_dir_all(&devices_dir)?;
+    let result = (|| {
+        let database_url = runtime.block_on(crate::parts::fresh_schema(pg_url))?;
+        let mut servers = Vec::new();
+        for _ in 0..instances {
+            let mut config = ServeConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)), &data);
+            config.database_url = Some(database_url.clone());
+            servers.push(runtime.block_on(fieldhq::serve(config)).map_err(failed)?);
+        }
+        let urls: Vec<String> = servers.iter().map(|s| s.url()).collect();
+        let storage = servers[0].storage().clone();
+        let tokens = runtime
+            .block_on(async {
+                let mut tokens = Vec::new();
+                for d in 0..DEVICES {
+                    let user = format!("engineer{d}");
+                    admin::add_user(&storage, &user, Role::Engineer, None).await?;
+                    tokens.push(
+                        admin::enrol_device(&storage, &user, Some("bench"))
+                            .await?
+                            .token,
+                    );
+                }
+                Ok::<_, fieldhq::Error>(tokens)
+            })
+            .map_err(failed)?;
+        let mut devices = Vec::new();
+        for (d, token) in tokens.iter().enumerate() {
+            let mut store =
+                Store::open(devices_dir.join(format!("{d}.db")), &format!("engineer{d}"))?;
+            let cases = (0..DEVICE_CASES)
+                .map(|c| Ok(store.register(&registration(d * DEVICE_CASES + c))?.id))
+                .collect::<Result<Vec<_>, BenchError>>()?;
+            store.sync(
+                &sync_config(&urls[d % urls.len()], token),
+                &mut |_| {},
+                &CancelToken::new(),
+            )?;
+            devices.push((store, cases));
+        }
+        let started = Instant::now();
+        let synced = std::thread::scope(|scope| {
+            let handles: Vec<_> = devices
+                .iter_mut()
+                .zip(&tokens)
+                .enumerate()
+                .map(|(d, ((store, cases), token))| {
+                    let urls = &urls;
+                    scope.spawn(move || {
+                        let mut pushed = 0;
+                        for i in 0..DEVICE_SYNCS {
+                            let text = format!("reading {i}: vibration 4.{d} mm/s");
+                            store.execute(cases[i % cases.len()], &Command::AddNote { text })?;
+                            let via = &urls[(d + i) % urls.len()];
+                            let report = store.sync(
+                                &sync_config(via, token),
+                                &mut |_| {},
+                                &CancelToken::new(),
+                            )?;
+                            pushed += report.progress.pushed_cases;
+                        }
+                        Ok::<u64, BenchError>(pushed)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().map_err(|_| failed("a device panicked"))?)
+                .sum::<Result<u64, BenchError>>()
+        })?;
+        let seconds = started.elapsed().as_secs_f64();
+        let expected = (DEVICES * DEVICE_SYNCS) as u64;
+        if synced != expected {
+            return Err(failed(format!(
+                "{synced} of {expected} case syncs acknowledged"
+            )));
+        }
+        eprintln!(
+            "scale: {instances} instance(s): {synced} case syncs by {DEVICES} devices in {seconds:.2} s"
+        );
+        for server in servers {
+            runtime.block_on(server.shutdown()).map_err(failed)?;
+        }
+        Ok(round(synced as f64 / seconds))
+    })();
+    let _ = std::fs::remove_dir_all(&devices_dir);
+    let _ = std::fs::remove_dir_all(&data);
+    result
 }
 
 fn registration(i: usize) -> Registration {

@@ -37,6 +37,7 @@
 //! | [`returns`] | returns and exchanges: the approval chain, RMA numbers, the read model's list |
 //! | [`forms`] | the printed forms of a return, HTML and PDF (`fieldhq rma print`) |
 //! | [`writeoff`] | the quarterly write-off of spare parts: runs, approval, the archive |
+//! | [`writeoff_quarter`] | a quarter's write-off run for every holder, pipelined |
 //! | [`voucher`] | the write-off's voucher: Excel workbook, printable HTML, PDF |
 //! | [`console`] | the HQ console in the browser: sign-in, sessions, pages, forms (ADR 0024) |
 //! | [`read_model`] | one `case_index` row per case, from its view: lists, overdue, reindex |
@@ -93,6 +94,7 @@ pub mod trips;
 pub mod voucher;
 pub mod writeoff;
 pub mod writeoff_input;
+pub mod writeoff_quarter;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -93,6 +93,18 @@ pub async fn run_recorded(
     run_by: Option<&str>,
     at: Timestamp,
 ) -> Result<Reconciliation> {
+    let (reconciliation, run) = reconcile(input, run_by, at)?;
+    record(tx, &run, reconciliation.discrepancies.len()).await?;
+    Ok(reconciliation)
+}
+
+/// Reconciles `input` and makes the row a run records, touching no database: a quarter's run
+/// of every holder ([`crate::writeoff_quarter`]) does this beside the others' reads and writes.
+pub fn reconcile(
+    input: &WriteoffInput,
+    run_by: Option<&str>,
+    at: Timestamp,
+) -> Result<(Reconciliation, WriteoffRun)> {
     let reconciliation = fieldcore::reconcile_writeoff(input).map_err(refused_input)?;
     let json = serde_json::to_string(&reconciliation)
         .map_err(|e| Error::internal(format!("the reconciliation as JSON: {e}")))?;
@@ -103,7 +115,13 @@ pub async fn run_recorded(
         run_at: at.timestamp(),
         run_by: run_by.map(str::to_owned),
     };
-    if !tx.put_writeoff_run(&run).await? {
+    Ok((reconciliation, run))
+}
+
+/// Records `run` (with its count of `discrepancies`, for the log), replacing an earlier run;
+/// refused, with nothing written, when the quarter's write-off is approved already.
+pub async fn record(tx: &mut dyn Tx, run: &WriteoffRun, discrepancies: usize) -> Result<()> {
+    if !tx.put_writeoff_run(run).await? {
         let row = tx
             .writeoff(&run.holder, &run.quarter)
             .await?
@@ -113,10 +131,10 @@ pub async fn run_recorded(
     tracing::info!(
         holder = %run.holder,
         quarter = %run.quarter,
-        discrepancies = reconciliation.discrepancies.len(),
+        discrepancies,
         "write-off run recorded"
     );
-    Ok(reconciliation)
+    Ok(())
 }
 
 fn time_of(secs: i64) -> Result<Timestamp> {

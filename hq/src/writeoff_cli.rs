@@ -15,8 +15,13 @@ pub enum WriteoffCommand {
     /// Reconcile a holder's quarter: parts issued to cases against old parts accounted for;
     /// lists every discrepancy. May run again until approved.
     Run {
-        #[arg(long)]
-        holder: String,
+        /// The holder (center:ID, dealer:ID, van:ID).
+        #[arg(long, required_unless_present = "all")]
+        holder: Option<String>,
+        /// Every holder with a ledger or movements in the quarter, one line each; a holder
+        /// refused (an approved quarter) is reported and the others run.
+        #[arg(long, conflicts_with = "holder")]
+        all: bool,
         #[arg(long)]
         quarter: String,
         #[arg(long)]
@@ -65,10 +70,18 @@ pub async fn run(
     let now = chrono::Local::now().fixed_offset();
     match command {
         WriteoffCommand::Run {
-            holder,
+            holder: None,
             quarter,
             by,
             json,
+            ..
+        } => run_all(storage, &quarter, by, now, time_zone, json, l).await,
+        WriteoffCommand::Run {
+            holder: Some(holder),
+            quarter,
+            by,
+            json,
+            ..
         } => {
             let holder = parse_holder(&holder)?.to_string();
             let quarter = parse_quarter(&quarter)?;
@@ -194,4 +207,58 @@ pub async fn run(
             Ok(())
         }
     }
+}
+
+/// `writeoff run --all`: every holder's run of the quarter, one line (or JSON object) each;
+/// fails at the end when any holder's run was refused, after all have been tried.
+async fn run_all(
+    storage: &Storage,
+    quarter: &str,
+    by: Option<String>,
+    now: fieldcore::Timestamp,
+    time_zone: chrono_tz::Tz,
+    json: bool,
+    l: Locale,
+) -> fieldhq::Result<()> {
+    let quarter = parse_quarter(quarter)?;
+    let runs = fieldhq::writeoff_quarter::run_quarter(storage, quarter, by, now, time_zone).await?;
+    let refused = runs.iter().filter(|r| r.outcome.is_err()).count();
+    if json {
+        let rows: Vec<serde_json::Value> = runs
+            .iter()
+            .map(|r| match &r.outcome {
+                Ok(c) => serde_json::json!({
+                    "holder": r.holder, "lines": c.lines, "discrepancies": c.discrepancies
+                }),
+                Err(e) => serde_json::json!({"holder": r.holder, "error": e.text(l)}),
+            })
+            .collect();
+        print_json(&serde_json::Value::Array(rows))?;
+    } else {
+        for r in &runs {
+            match &r.outcome {
+                Ok(c) => println!(
+                    "{}",
+                    l.pick(
+                        format!(
+                            "{} {quarter}：{} 行，{} 处差异",
+                            r.holder, c.lines, c.discrepancies
+                        ),
+                        format!(
+                            "{} {quarter}: {} lines, {} discrepancies",
+                            r.holder, c.lines, c.discrepancies
+                        )
+                    )
+                ),
+                Err(e) => println!("{} {quarter}: {}", r.holder, e.text(l)),
+            }
+        }
+    }
+    if refused > 0 {
+        return Err(fieldhq::Error::Refused {
+            zh: format!("{refused} 个持有方的核销未能运行（见上）"),
+            en: format!("{refused} holders' write-offs could not run (see above)"),
+        });
+    }
+    Ok(())
 }

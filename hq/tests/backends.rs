@@ -118,6 +118,7 @@ suites!(
     the_forms_print_as_html_and_pdf_with_the_number,
     the_rma_commands_decide_list_and_print_in_both_languages,
     a_writeoff_is_approved_once_by_its_roles_and_its_voucher_archived,
+    a_quarters_run_of_every_holder_records_each_and_reports_the_refused,
     only_a_cs_manager_decides_an_old_part_loss,
     a_malformed_parts_catalog_is_not_published,
 );

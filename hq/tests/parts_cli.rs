@@ -79,6 +79,27 @@ fn parts_and_writeoff_commands_answer_and_refuse_in_both_languages() {
         ],
     );
     assert!(!ok && text.contains("has not been run"), "{text}");
+    // A quarter without ledgers: nothing to run for any holder.
+    let (ok, text) = run(
+        data,
+        "en",
+        &["writeoff", "run", "--all", "--quarter", "2026Q4"],
+    );
+    assert!(ok && text.trim().is_empty(), "{text}");
+    let (ok, text) = run(
+        data,
+        "en",
+        &[
+            "writeoff",
+            "run",
+            "--all",
+            "--holder",
+            "center:C01",
+            "--quarter",
+            "2026Q4",
+        ],
+    );
+    assert!(!ok && text.contains("cannot be used with"), "{text}");
     let (ok, text) = run(data, "en", &["parts", "ledgers"]);
     assert!(ok && text.trim().is_empty(), "nothing written: {text}");
 }

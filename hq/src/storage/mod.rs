@@ -424,6 +424,9 @@ pub trait Tx: Send {
     async fn write_ledger_model(&mut self, model: &LedgerModel) -> Result<()>;
     /// The ledgers, of one holder or all, by holder and quarter.
     async fn ledger_infos(&mut self, holder: Option<&str>) -> Result<Vec<LedgerInfo>>;
+    /// The holders with a write-off to run for `quarter`: those with a ledger of it and those
+    /// with movements booked in it (corrections of a closed quarter), sorted.
+    async fn quarter_holders(&mut self, quarter: &str) -> Result<Vec<String>>;
     /// The movements of a holder, of one booked quarter or all, in time order.
     async fn ledger_movements(
         &mut self,
@@ -899,9 +902,10 @@ impl Storage {
         }
     }
 
-    /// Runs `work` in a read-only transaction that takes no write lock (SQLite: on a separate
-    /// read-only connection; PostgreSQL: `READ ONLY`). For reads that need no stable view of
-    /// the log: a request's token, `/health`, a blob's access check.
+    /// Runs `work` in a read-only transaction that takes no write lock and sees one snapshot
+    /// throughout (SQLite: on a separate read-only connection; PostgreSQL: `REPEATABLE READ,
+    /// READ ONLY`). For reads beside the writers: a request's token, `/health`, a blob's access
+    /// check, a write-off's input.
     pub async fn read<R, F>(&self, work: F) -> Result<R>
     where
         R: Send + 'static,

@@ -234,7 +234,14 @@ impl PgStorage {
         F: for<'t> FnOnce(&'t mut dyn Tx) -> BoxFuture<'t, Result<R>> + Send + 'static,
     {
         let mut client = self.pool.get().await?;
-        let tx = client.build_transaction().read_only(true).start().await?;
+        // Repeatable read: every statement sees the same snapshot, as SQLite's read transaction
+        // does, so a multi-query read (a write-off's input) is consistent.
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
         let mut pg = PgTx { tx };
         let result = work(&mut pg).await;
         if let Err(e) = pg.tx.rollback().await {
@@ -1161,6 +1168,18 @@ impl Tx for PgTx<'_> {
             .await?;
         }
         Ok(())
+    }
+
+    async fn quarter_holders(&mut self, quarter: &str) -> Result<Vec<String>> {
+        let rows = self
+            .rows(
+                "SELECT holder FROM ledgers WHERE quarter = $1 \
+                 UNION SELECT holder FROM ledger_movements WHERE booked_quarter = $1 \
+                 ORDER BY holder",
+                &[&quarter],
+            )
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
     async fn ledger_infos(&mut self, holder: Option<&str>) -> Result<Vec<LedgerInfo>> {

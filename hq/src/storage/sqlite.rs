@@ -1307,6 +1307,18 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    async fn quarter_holders(&mut self, quarter: &str) -> Result<Vec<String>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT holder FROM ledgers WHERE quarter = ?1 \
+                 UNION SELECT holder FROM ledger_movements WHERE booked_quarter = ?1 \
+                 ORDER BY holder",
+            )?
+            .query_map(params![quarter], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     async fn ledger_infos(&mut self, holder: Option<&str>) -> Result<Vec<LedgerInfo>> {
         let raw = self
             .conn

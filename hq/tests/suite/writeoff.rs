@@ -304,3 +304,162 @@ pub async fn a_writeoff_is_approved_once_by_its_roles_and_its_voucher_archived(b
         "{failed}"
     );
 }
+
+/// Puts `holder`'s quarter into the read model as syncs would: a ledger, one issue per case
+/// with its part line; `paid` cases are not covered (a discrepancy each), the others keep
+/// their old part under a tag.
+async fn seed_ledger(hq: &TestHq, holder: &str, quarter: &str, cases: usize, paid: usize) {
+    use fieldhq::storage::{IssuedCase, LedgerModel, MovementRow, NewLedger, PartLineRow};
+    let user = hq
+        .user(&format!("seed-{holder}-{quarter}"), Role::HqStaff, None)
+        .await;
+    let parsed: fieldcore::Holder = holder.parse().unwrap();
+    let ledger = fieldcore::ledger_id(&parsed, quarter.parse().unwrap());
+    let start = at("2026-10-08T09:00:00+08:00").timestamp();
+    let (holder, quarter) = (holder.to_owned(), quarter.to_owned());
+    let mut movements = Vec::new();
+    let mut issued = Vec::new();
+    let mut lines = Vec::new();
+    for i in 0..cases {
+        let case_id = uuid::Uuid::now_v7().to_string();
+        let covered = i >= paid;
+        movements.push(MovementRow {
+            ledger_id: ledger,
+            movement_id: uuid::Uuid::now_v7().to_string(),
+            holder: holder.clone(),
+            booked_quarter: quarter.clone(),
+            correction_of: None,
+            kind: "issue".into(),
+            part_number: "BRG-6205".into(),
+            quantity: 1,
+            delta: -1,
+            at: start + i as i64 * 3600,
+            by_user: "zhao".into(),
+            case_id: Some(case_id.clone()),
+            line: Some(format!("L{i}")),
+        });
+        issued.push(IssuedCase {
+            case_id: case_id.clone(),
+            number: format!("2610-{i:04}"),
+            covered: Some(covered),
+        });
+        lines.push(PartLineRow {
+            case_id,
+            line_id: format!("L{i}"),
+            case_number: format!("2610-{i:04}"),
+            covered,
+            part_number: "BRG-6205".into(),
+            quantity: 1,
+            old_part: serde_json::json!({"fate": "kept", "tag": format!("T-{i}")}).to_string(),
+        });
+    }
+    let new = NewLedger {
+        ledger_id: ledger,
+        holder: holder.clone(),
+        quarter: quarter.clone(),
+        created_by: user.id,
+        created_device: None,
+        routed_center: None,
+        assigned_engineer: None,
+        sync_seq: 0,
+        created_at: start,
+    };
+    let model = LedgerModel {
+        ledger_id: ledger,
+        closed_at: None,
+        new_movements: movements,
+        requests: Vec::new(),
+        shipment_parts: Vec::new(),
+    };
+    hq.storage()
+        .transaction(move |tx| {
+            Box::pin(async move {
+                tx.insert_ledger(&new).await?;
+                tx.write_ledger_model(&model).await?;
+                tx.replace_case_part_lines(&issued, &lines).await
+            })
+        })
+        .await
+        .unwrap();
+}
+
+pub async fn a_quarters_run_of_every_holder_records_each_and_reports_the_refused(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let wu = hq.user("wu", Role::CsManager, None).await;
+    let blobs = BlobStore::open(&hq.config.data_dir).unwrap();
+    let font = fieldhq::forms::load_font(None).expect("a CJK font (tests/run.sh installs one)");
+    let tz = fieldhq::state::DEFAULT_TIME_ZONE;
+    seed_ledger(&hq, "center:C01", "2026Q4", 6, 2).await;
+    seed_ledger(&hq, "center:C02", "2026Q4", 3, 1).await;
+    seed_ledger(&hq, "dealer:wuxi", "2026Q4", 4, 0).await;
+    // Another quarter's ledger is not this quarter's to run.
+    seed_ledger(&hq, "center:C09", "2026Q3", 2, 1).await;
+
+    // C02's quarter is approved already: its run is refused, the others still run.
+    let input = |holder: &'static str| {
+        hq.storage().read(move |tx| {
+            Box::pin(async move { fieldhq::writeoff_input::input(tx, holder, q4(), tz).await })
+        })
+    };
+    let c02 = input("center:C02").await.unwrap();
+    run(&hq, c02, "2027-01-04T09:00:00+08:00").await.unwrap();
+    let approval = Approval {
+        by: wu.clone(),
+        at: at("2027-01-04T10:00:00+08:00"),
+        hq_name: "华东电机总部".into(),
+        time_zone: tz,
+        font,
+    };
+    let approver = blobs.clone();
+    hq.storage()
+        .transaction(move |tx| {
+            Box::pin(async move {
+                writeoff::approve(tx, &approver, "center:C02", q4(), &approval).await
+            })
+        })
+        .await
+        .unwrap();
+
+    let when = at("2027-01-05T09:00:00+08:00");
+    let runs =
+        fieldhq::writeoff_quarter::run_quarter(hq.storage(), q4(), Some("wu".into()), when, tz)
+            .await
+            .unwrap();
+    let holders: Vec<&str> = runs.iter().map(|r| r.holder.as_str()).collect();
+    assert_eq!(holders, ["center:C01", "center:C02", "dealer:wuxi"]);
+    let c01 = runs[0].outcome.as_ref().unwrap();
+    assert_eq!((c01.lines, c01.discrepancies), (6, 2));
+    let refused = runs[1].outcome.as_ref().unwrap_err();
+    assert!(matches!(refused, Error::Refused { .. }), "{refused}");
+    let wuxi = runs[2].outcome.as_ref().unwrap();
+    assert_eq!((wuxi.lines, wuxi.discrepancies), (4, 0));
+
+    // Each recorded run is the one a single run of that holder records.
+    for holder in ["center:C01", "dealer:wuxi"] {
+        let stored = hq
+            .storage()
+            .read(move |tx| Box::pin(async move { writeoff::get(tx, holder, q4()).await }))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.status, writeoff::RUN);
+        assert_eq!(stored.run_by.as_deref(), Some("wu"));
+        let (_, single) =
+            writeoff::reconcile(&input(holder).await.unwrap(), Some("wu"), when).unwrap();
+        assert_eq!(
+            stored.reconciliation_json, single.reconciliation_json,
+            "{holder}"
+        );
+    }
+    let approved = hq
+        .storage()
+        .read(|tx| Box::pin(async move { writeoff::get(tx, "center:C02", q4()).await }))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        approved.status,
+        writeoff::APPROVED,
+        "an approved run is never replaced"
+    );
+}
