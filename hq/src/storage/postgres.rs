@@ -1241,11 +1241,21 @@ impl Tx for PgTx<'_> {
         &mut self,
         holder: Option<&str>,
     ) -> Result<Vec<ShipmentPartRow>> {
+        // Two statements, not `$1::text IS NULL OR holder = $1`: with the OR the
+        // planner cannot use the holder's index, and each holder's write-off read every
+        // holder's old parts.
+        let filter = if holder.is_some() {
+            "WHERE holder = $1"
+        } else {
+            "WHERE $1::text IS NULL"
+        };
         let rows = self
             .rows(
-                "SELECT ledger_id, shipment_id, holder, tag, part_number, case_id, line, \
-                 shipped_at, received FROM ledger_shipment_parts \
-                 WHERE $1::text IS NULL OR holder = $1 ORDER BY shipped_at, shipment_id, tag",
+                &format!(
+                    "SELECT ledger_id, shipment_id, holder, tag, part_number, case_id, line, \
+                     shipped_at, received FROM ledger_shipment_parts \
+                     {filter} ORDER BY shipped_at, shipment_id, tag"
+                ),
                 &[&holder],
             )
             .await?;

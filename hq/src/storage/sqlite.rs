@@ -1393,13 +1393,21 @@ impl Tx for SqliteTx<'_> {
         &mut self,
         holder: Option<&str>,
     ) -> Result<Vec<ShipmentPartRow>> {
+        // Two statements, not `?1 IS NULL OR holder = ?1`: with the OR the
+        // planner cannot use the holder's index, and each holder's write-off read every
+        // holder's old parts.
+        let filter = if holder.is_some() {
+            "WHERE holder = ?1"
+        } else {
+            "WHERE ?1 IS NULL"
+        };
         let raw = self
             .conn
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT ledger_id, shipment_id, holder, tag, part_number, case_id, line, \
                  shipped_at, received FROM ledger_shipment_parts \
-                 WHERE ?1 IS NULL OR holder = ?1 ORDER BY shipped_at, shipment_id, tag",
-            )?
+                 {filter} ORDER BY shipped_at, shipment_id, tag"
+            ))?
             .query_map(params![holder], |r| {
                 Ok((
                     r.get::<_, Vec<u8>>(0)?,
