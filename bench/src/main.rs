@@ -2,6 +2,7 @@
 //! prints one JSON object: `cargo run --release -p fieldbench -- <store|photos|parts|scale|sync|console> --json`
 //! (docs/benchmarks.md holds the numbers measured and what each figure means).
 
+mod console_list;
 mod error;
 mod measure;
 mod parts;
@@ -71,8 +72,8 @@ enum Suite {
     /// HQ on PostgreSQL under load: an empty sync's latency while another device pushes
     /// 100 MB (needs FIELDHQ_TEST_PG_URL)
     Scale,
-    /// HQ's console at 100,000 cases: the monthly quality report generated and exported to
-    /// Excel, on SQLite and PostgreSQL
+    /// HQ's console at 100,000 cases: the case list's server time over its filters, the
+    /// monthly quality report generated and exported to Excel, on SQLite and PostgreSQL
     Console,
     /// Sync with a real HQ on loopback: 10,000 cases changed, unchanged and bootstrapped
     /// against plain per-case automerge sync, then 50 concurrent devices and 500 at once

@@ -1,8 +1,9 @@
-//! The monthly quality report at HQ scale, the `report` part of `fieldbench console`: HQ's
-//! read model filled with 100,000 cases over two years (written through the storage API, as
-//! syncs would leave them), then the report of one month generated (`report_month_s`) and
-//! exported to Excel (`report_excel_s`), on SQLite and, when `FIELDHQ_BENCH_PG_URL` (or
-//! `FIELDHQ_TEST_PG_URL`) names a server, on PostgreSQL (`…_pg`; `null` otherwise).
+//! `fieldbench console`: HQ's read model filled with 100,000 cases over two years (written
+//! through the storage API, as syncs would leave them), then the console's case list timed
+//! over a mix of its filters (`console_list_p95_ms`, [`crate::console_list`]), the report of
+//! one month generated (`report_month_s`) and exported to Excel (`report_excel_s`), on SQLite
+//! and, when `FIELDHQ_BENCH_PG_URL` (or `FIELDHQ_TEST_PG_URL`) names a server, on PostgreSQL
+//! (`…_pg`; `null` otherwise).
 
 use std::time::Instant;
 
@@ -28,6 +29,20 @@ const MONTHS: u32 = 24;
 const BATCH: usize = 2_000;
 const MODELS: usize = 40;
 const CUSTOMERS: usize = 600;
+/// Engineers the cases are assigned to, and centers a third of them are routed to.
+const ENGINEERS: usize = 30;
+const CENTERS: usize = 12;
+/// Cities of the customers with Chinese names (every other customer).
+const CITIES: [&str; 8] = [
+    "杭州",
+    "郑州",
+    "济南",
+    "南京",
+    "广州",
+    "成都",
+    "武汉",
+    "石家庄",
+];
 const REGIONS: [&str; 8] = [
     "Hebei",
     "Henan",
@@ -77,21 +92,76 @@ pub fn report() -> Result<Map<String, Value>, BenchError> {
         }
     };
     let _ = std::fs::remove_dir_all(&dir);
-    let (month_s, excel_s) = sqlite?;
+    let (month_s, excel_s, list) = sqlite?;
     let pg = pg.transpose()?;
     let mut out = Map::new();
     out.insert("report_cases".into(), json!(CASES));
+    out.insert("console_list_p95_ms".into(), json!(list.p95_ms));
+    out.insert(
+        "console_list_p95_ms_pg".into(),
+        json!(pg.as_ref().map(|p| p.2.p95_ms)),
+    );
+    out.insert(
+        "console_short_search_p95_ms".into(),
+        json!(list.short_search_p95_ms),
+    );
+    out.insert(
+        "console_short_search_p95_ms_pg".into(),
+        json!(pg.as_ref().map(|p| p.2.short_search_p95_ms)),
+    );
     out.insert("report_month_s".into(), json!(month_s));
     out.insert("report_excel_s".into(), json!(excel_s));
-    out.insert("report_month_s_pg".into(), json!(pg.map(|p| p.0)));
-    out.insert("report_excel_s_pg".into(), json!(pg.map(|p| p.1)));
+    out.insert("report_month_s_pg".into(), json!(pg.as_ref().map(|p| p.0)));
+    out.insert("report_excel_s_pg".into(), json!(pg.as_ref().map(|p| p.1)));
     Ok(out)
 }
 
-/// Fills the read model, then times the month's report and its workbook (seconds).
-async fn measure(config: StorageConfig) -> Result<(f64, f64), BenchError> {
+/// A customer's name: every other one Chinese (a city and a running number), as HQ's read
+/// model holds both.
+pub fn customer(c: usize) -> String {
+    if c % 2 == 1 {
+        format!("{}客户{c}有限公司", CITIES[c % CITIES.len()])
+    } else {
+        format!("Customer {c}")
+    }
+}
+
+/// Fills the read model, then times the case list (p95 ms), the month's report and its
+/// workbook (seconds).
+async fn measure(
+    config: StorageConfig,
+) -> Result<(f64, f64, crate::console_list::ListTimes), BenchError> {
     let storage = Storage::open(&config).await?;
-    fill(&storage).await?;
+    let (numbers, overdue_keys) = fill(&storage).await?;
+    let now = fieldhq::state::DEFAULT_TIME_ZONE
+        .with_ymd_and_hms(2026, 12, 5, 9, 0, 0)
+        .single()
+        .map(|t| t.fixed_offset())
+        .ok_or_else(|| BenchError::Failed("the bench's now".into()))?;
+    let months: Vec<String> = (0..MONTHS)
+        .map(|m| {
+            let (y, mm) = (2024 + (11 + m) / 12, (11 + m) % 12 + 1);
+            format!("{y}-{mm:02}")
+        })
+        .collect();
+    let engineers: Vec<String> = (0..ENGINEERS).map(engineer).collect();
+    let centers: Vec<String> = (0..CENTERS).map(center).collect();
+    let list = crate::console_list::list_p95(
+        &storage,
+        &config.data_dir,
+        now,
+        &crate::console_list::Filled {
+            months: &months,
+            models: MODELS,
+            engineers: &engineers,
+            centers: &centers,
+            customers: CUSTOMERS,
+            serials: CASES as u32,
+            numbers: &numbers,
+            overdue_keys: &overdue_keys,
+        },
+    )
+    .await?;
     let options = ReportOptions {
         time_zone: fieldhq::state::DEFAULT_TIME_ZONE,
         now: fieldhq::state::DEFAULT_TIME_ZONE
@@ -112,13 +182,24 @@ async fn measure(config: StorageConfig) -> Result<(f64, f64), BenchError> {
         view.report.total,
         bytes.len() / 1024
     );
-    Ok((round(month_s), round(excel_s)))
+    Ok((round(month_s), round(excel_s), list))
+}
+
+fn engineer(e: usize) -> String {
+    format!("eng{e:02}")
+}
+
+fn center(c: usize) -> String {
+    format!("center-{c:02}")
 }
 
 /// [`CASES`] cases received evenly over [`MONTHS`] months, each with its `case_index` and
 /// `case_report` rows; one in ten with a part line, one in twenty with a return; shipments of
-/// every model for the report's month.
-async fn fill(storage: &Storage) -> Result<(), BenchError> {
+/// every model for the report's month. Returns case numbers to search for and page from (one
+/// in 500), and the paging keys of open cases (one in 100).
+async fn fill(storage: &Storage) -> Result<(Vec<String>, Vec<String>), BenchError> {
+    let mut numbers = Vec::new();
+    let mut overdue_keys = Vec::new();
     let user = fieldhq::admin::add_user(storage, "wang", fieldhq::Role::Engineer, None).await?;
     let tz = fieldhq::state::DEFAULT_TIME_ZONE;
     let first = tz
@@ -142,11 +223,17 @@ async fn fill(storage: &Storage) -> Result<(), BenchError> {
             let running = counters.entry(month.clone()).or_insert(0);
             *running += 1;
             let number = fieldhq::numbering::format_number(&month, *running);
+            if i % 500 == 0 {
+                numbers.push(number.clone());
+            }
             let model = format!("YE3-{:03}", rng.random_range(0..MODELS));
             let confirmed = rng.random_range(0..10) < 7;
             let cause = CAUSES[rng.random_range(0..CAUSES.len())];
             let closed = rng.random_range(0..10) < 6;
             let received_at = received.timestamp();
+            if !closed && i % 100 == 0 {
+                overdue_keys.push(format!("{}~{number}", received_at + 13 * 86_400));
+            }
             cases.push(NewCase {
                 case_id,
                 number: number.clone(),
@@ -161,7 +248,7 @@ async fn fill(storage: &Storage) -> Result<(), BenchError> {
                 case_id,
                 number: number.clone(),
                 status: if closed { "closed" } else { "acknowledged" }.into(),
-                customer_name: format!("Customer {}", rng.random_range(0..CUSTOMERS)),
+                customer_name: customer(rng.random_range(0..CUSTOMERS)),
                 region: REGIONS[rng.random_range(0..REGIONS.len())].into(),
                 market: "domestic".into(),
                 product_model: model.clone(),
@@ -195,8 +282,8 @@ async fn fill(storage: &Storage) -> Result<(), BenchError> {
                 missed_deadlines: i64::from(i % 7 == 0),
                 next_due_at: (!closed).then_some(received_at + 13 * 86_400),
                 next_due_milestone: (!closed).then(|| "close".into()),
-                engineer: "wang".into(),
-                center: None,
+                engineer: engineer(rng.random_range(0..ENGINEERS)),
+                center: (i % 3 == 0).then(|| center(rng.random_range(0..CENTERS))),
                 has_conflict: false,
                 updated_at: received_at,
                 last_seq: 0,
@@ -209,6 +296,9 @@ async fn fill(storage: &Storage) -> Result<(), BenchError> {
                 production_batch: None,
                 major_incident: confirmed.then_some(false),
                 outcome: None,
+                // One case in 200 with compensation paid.
+                compensation_minor: (i % 200 == 0).then_some(200_000),
+                compensation_currency: (i % 200 == 0).then(|| "CNY".into()),
                 last_seq: 0,
             });
             if i % 10 == 0 {
@@ -285,5 +375,5 @@ async fn fill(storage: &Storage) -> Result<(), BenchError> {
         Some(&json!({ "parts": parts }).to_string()),
     )
     .await?;
-    Ok(())
+    Ok((numbers, overdue_keys))
 }

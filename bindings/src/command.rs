@@ -40,6 +40,11 @@ pub enum CaseCommand {
     SetCharge {
         charge: Charge,
     },
+    /// Compensation (赔偿) paid to the customer, in a charge's shape; any status. 0 withdraws
+    /// a wrongly recorded one.
+    SetCompensation {
+        compensation: Charge,
+    },
     Resolve {
         outcome: Outcome,
         summary: String,
@@ -198,6 +203,7 @@ impl TryFrom<CaseCommand> for Command {
                 charge,
             },
             CaseCommand::SetCharge { charge } => Command::SetCharge(charge),
+            CaseCommand::SetCompensation { compensation } => Command::SetCompensation(compensation),
             CaseCommand::Resolve { outcome, summary } => Command::Resolve { outcome, summary },
             CaseCommand::RecordPart { part } => Command::RecordPart(part.try_into()?),
             CaseCommand::ReversePart { line_id, reason } => {

@@ -523,6 +523,9 @@ pub struct CaseView {
     pub defect: Option<DefectDecision>,
     pub warranty: Option<WarrantyOnCase>,
     pub charge: Option<ChargeOnCase>,
+    /// Compensation paid to the customer (赔偿), in a charge's shape.
+    #[uniffi(default)]
+    pub compensation: Option<ChargeOnCase>,
     pub resolution: Option<Resolution>,
     /// Decisions, and warranty-deciding facts corrected concurrently (`facts.<key>`), that must
     /// be resolved before commands depending on them run.
@@ -753,6 +756,15 @@ impl CaseView {
                     in_conflict,
                 }
             }),
+            compensation: decided(
+                v.compensation,
+                |charge, decided, resolved_by, in_conflict| ChargeOnCase {
+                    charge,
+                    decided,
+                    resolved_by,
+                    in_conflict,
+                },
+            ),
             resolution: decided(
                 v.resolution,
                 |r: fieldcore::ResolutionRecord, decided, resolved_by, in_conflict| Resolution {

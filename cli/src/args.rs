@@ -169,6 +169,16 @@ pub enum CaseCommand {
         #[arg(long, default_value = "CNY")]
         currency: String,
     },
+    /// Record the compensation (赔偿) paid to the customer; 0 withdraws a wrong one
+    SetCompensation {
+        #[command(flatten)]
+        case: CaseRef,
+        /// Amount in major units, at most 2 decimals (800.00)
+        #[arg(long, allow_negative_numbers = true)]
+        amount: String,
+        #[arg(long, default_value = "CNY")]
+        currency: String,
+    },
     /// Record how the case was resolved
     Resolve {
         #[command(flatten)]
@@ -1156,6 +1166,7 @@ pub enum DecisionFieldArg {
     Remedy,
     Report,
     AgreedDeadline,
+    Compensation,
     #[value(name = "facts.purchase_date")]
     PurchaseDate,
     #[value(name = "facts.proof_of_purchase")]
@@ -1182,6 +1193,7 @@ impl DecisionFieldArg {
             DecisionFieldArg::Remedy => "remedy",
             DecisionFieldArg::Report => "report",
             DecisionFieldArg::AgreedDeadline => "agreed_deadline",
+            DecisionFieldArg::Compensation => "compensation",
             DecisionFieldArg::PurchaseDate => "facts.purchase_date",
             DecisionFieldArg::ProofOfPurchase => "facts.proof_of_purchase",
             DecisionFieldArg::ProductCategory => "facts.product_category",

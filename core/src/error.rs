@@ -635,6 +635,7 @@ pub const FIELD_LABELS: &[(&str, &str)] = &[
     ("parts", "旧件清单"),
     ("signature_hash", "客户签字"),
     ("charge", "收费"),
+    ("compensation", "赔偿"),
     ("currency", "币种"),
     ("status", "状态"),
     ("defect", "故障鉴定"),

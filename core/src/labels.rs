@@ -134,6 +134,7 @@ pub const EVENT_ACTIONS: &[(&str, &str)] = &[
     ("confirm_defect", "故障鉴定"),
     ("decide_warranty", "判定三包"),
     ("set_charge", "设定收费"),
+    ("set_compensation", "设定赔偿"),
     ("resolve", "登记处理结果"),
     ("record_part", "登记配件"),
     ("reverse_part", "删除配件记录"),

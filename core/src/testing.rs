@@ -339,6 +339,12 @@ pub fn summary_samples() -> Vec<(Summary, Vec<&'static str>)> {
             vec!["12000 CNY"],
         ),
         (
+            Summary::CompensationSet {
+                compensation: "50000 CNY".into(),
+            },
+            vec!["50000 CNY"],
+        ),
+        (
             Summary::Resolved {
                 outcome: Outcome::Exchanged,
             },
@@ -504,6 +510,7 @@ pub fn summary_samples() -> Vec<(Summary, Vec<&'static str>)> {
             | Summary::DefectConfirmed { .. }
             | Summary::WarrantyDecided { .. }
             | Summary::ChargeSet { .. }
+            | Summary::CompensationSet { .. }
             | Summary::Resolved { .. }
             | Summary::ConflictResolved { .. }
             | Summary::PartUsed { .. }

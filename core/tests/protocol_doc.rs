@@ -862,6 +862,10 @@ fn example_case() -> (Uuid, Automerge) {
             reason: Some("Disputes the charge".into()),
             signature_hash: None,
         }),
+        Command::SetCompensation(Charge {
+            amount_minor: 50_000,
+            currency: "CNY".into(),
+        }),
     ];
     for (i, command) in commands.iter().enumerate() {
         execute_on_document(&mut doc, case_id, &ctx(i as i64 + 1), command)
@@ -1110,6 +1114,7 @@ fn every_key_and_field_of_a_case_document_is_documented() {
         ("defect", "fields: defect"),
         ("warranty", "fields: warranty"),
         ("charge", "fields: charge"),
+        ("compensation", "fields: charge"),
         ("resolution", "fields: resolution"),
         ("passed_to_qa", "fields: passed_to_qa"),
         ("remedy", "fields: remedy"),
@@ -1417,6 +1422,10 @@ fn all_commands() -> Vec<Command> {
             amount_minor: 0,
             currency: "CNY".into(),
         }),
+        Command::SetCompensation(Charge {
+            amount_minor: 0,
+            currency: "CNY".into(),
+        }),
         Command::Resolve {
             outcome: Outcome::Rejected,
             summary: String::new(),
@@ -1567,6 +1576,7 @@ fn all_commands() -> Vec<Command> {
             | Command::ConfirmDefect(_)
             | Command::DecideWarranty { .. }
             | Command::SetCharge(_)
+            | Command::SetCompensation(_)
             | Command::Resolve { .. }
             | Command::RecordPart(_)
             | Command::ReversePart { .. }

@@ -20,7 +20,9 @@ use uuid::Uuid;
 use crate::changes;
 use crate::error::{Error, Result};
 use crate::numbering;
-use crate::storage::{CaseIndexRow, CaseReportRow, CaseRow, LockMode, ReturnSummary, Storage, Tx};
+use crate::storage::{
+    CaseIndexRow, CaseReportRow, CaseRow, CaseWaitingRow, LockMode, ReturnSummary, Storage, Tx,
+};
 
 /// Cases per transaction when reindexing: a batch's documents are in memory at once, and a
 /// batch holds the log lock (syncs wait) while it runs.
@@ -117,6 +119,14 @@ pub fn report_row_of(row: &CaseIndexRow, view: &CaseView) -> CaseReportRow {
             .resolution
             .as_ref()
             .map(|o| fieldcore::snake_name(&o.current.value.outcome)),
+        compensation_minor: view
+            .compensation
+            .as_ref()
+            .map(|c| c.current.value.amount_minor),
+        compensation_currency: view
+            .compensation
+            .as_ref()
+            .map(|c| c.current.value.currency.clone()),
         last_seq: row.last_seq,
     }
 }
@@ -154,6 +164,71 @@ pub fn returns_of(case_id: Uuid, case_number: &str, view: &CaseView) -> Vec<Retu
             }
         })
         .collect()
+}
+
+/// What waits for an HQ decision on a case besides its returns (`case_waiting`): its trip
+/// request not decided yet, decided by `trip_approver` (the policies' role), and each old part
+/// reported lost and not decided, by [`crate::old_parts::LOSS_APPROVER`]. The same requests
+/// `trips::decide` and `old_parts::decide` accept.
+pub fn waiting_of(
+    case_id: Uuid,
+    case_number: &str,
+    view: &CaseView,
+    trip_approver: &str,
+) -> Vec<CaseWaitingRow> {
+    let mut out = Vec::new();
+    // `trips::decide` decides the latest request without a decision.
+    if let Some((request, _)) = view
+        .trip_requests()
+        .into_iter()
+        .rev()
+        .find(|(_, decided)| decided.is_none())
+    {
+        let (reason, planned_for) = match &request.body {
+            fieldcore::VisitBody::TripRequested {
+                reason,
+                planned_for,
+            } => (reason.clone(), planned_for.map(|p| p.timestamp())),
+            _ => (String::new(), None),
+        };
+        out.push(CaseWaitingRow {
+            case_id,
+            entry: request.id.clone(),
+            kind: "trip".into(),
+            case_number: case_number.to_owned(),
+            waiting_role: trip_approver.to_owned(),
+            subject: reason,
+            reason: None,
+            planned_for,
+            requested_by: request.stamp.by.clone(),
+            requested_at: request.stamp.at.timestamp(),
+        });
+    }
+    for line in view.parts.iter().filter(|l| !l.reversed) {
+        if let fieldcore::OldPartCustody::LostAwaitingApproval { entry, reason } = &line.custody {
+            // The loss entry's id is a UUIDv7: its time is when the device recorded the loss.
+            let at = Uuid::parse_str(entry)
+                .ok()
+                .and_then(|id| id.get_timestamp())
+                .map(|t| t.to_unix().0 as i64)
+                .unwrap_or_else(|| line.stamp.at.timestamp());
+            out.push(CaseWaitingRow {
+                case_id,
+                entry: entry.clone(),
+                kind: "loss".into(),
+                case_number: case_number.to_owned(),
+                waiting_role: crate::old_parts::LOSS_APPROVER.as_str().to_owned(),
+                subject: format!("{} {}", line.part.part_number, line.part.specification)
+                    .trim()
+                    .to_owned(),
+                reason: Some(reason.clone()),
+                planned_for: None,
+                requested_by: line.stamp.by.clone(),
+                requested_at: at,
+            });
+        }
+    }
+    out
 }
 
 /// Writes the rows of cases whose views the caller already has (a sync holds them), with the
@@ -200,6 +275,15 @@ pub async fn upsert_views(
         .flat_map(|(row, (id, view))| returns_of(*id, &row.number, view))
         .collect();
     tx.replace_case_returns(&ids, &returns).await?;
+    // So do its trip requests and old-part losses waiting for HQ: the approvals inbox.
+    let waiting: Vec<CaseWaitingRow> = index
+        .iter()
+        .zip(cases)
+        .flat_map(|(row, (id, view))| {
+            waiting_of(*id, &row.number, view, &policies.trips.approver_role)
+        })
+        .collect();
+    tx.replace_case_waiting(&ids, &waiting).await?;
     // So do its part lines and their old parts, which the quarterly write-off reconciles.
     let mut warranty = Vec::with_capacity(cases.len());
     let mut lines = Vec::new();

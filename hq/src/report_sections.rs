@@ -245,12 +245,22 @@ pub struct CostOfQuality {
     pub paid_parts_fen: i64,
     /// Part lines whose part number the catalog does not list: not costed.
     pub uncosted_lines: i64,
-    /// Complaints asking for compensation (the case documents record no amount).
+    /// Complaints asking for compensation.
     pub compensation_requests: i64,
+    /// Compensation paid in CNY on the month's complaints (`decisions.compensation`).
+    /// Reports issued before it was recorded read 0.
+    #[serde(default)]
+    pub compensation_fen: i64,
+    #[serde(default)]
+    pub compensated_cases: i64,
+    /// Compensation in another currency, counted but not summed.
+    #[serde(default)]
+    pub other_currency_compensations: i64,
     /// Units replaced by exchange or taken back by return (from the returns section).
     pub exchanged_units: i64,
     pub returned_units: i64,
-    /// warranty_parts_fen + paid_parts_fen − charges_fen: parts spent, less what customers paid.
+    /// warranty_parts_fen + paid_parts_fen + compensation_fen − charges_fen: parts spent and
+    /// compensation paid, less what customers paid.
     pub net_fen: i64,
 }
 
@@ -691,6 +701,16 @@ fn cost(input: &Inputs<'_>, returns: &Returns) -> CostOfQuality {
         if case.customer_request.as_deref() == Some("compensation") {
             c.compensation_requests += 1;
         }
+        // A compensation of 0 is one withdrawn: not a compensated case.
+        if let Some(amount) = case.compensation_minor.filter(|a| *a > 0) {
+            match case.compensation_currency.as_deref() {
+                None | Some("CNY") => {
+                    c.compensation_fen += amount;
+                    c.compensated_cases += 1;
+                }
+                Some(_) => c.other_currency_compensations += 1,
+            }
+        }
     }
     for line in input.part_lines {
         match input.catalog.get(&line.part_number) {
@@ -701,7 +721,7 @@ fn cost(input: &Inputs<'_>, returns: &Returns) -> CostOfQuality {
     }
     c.exchanged_units = returns.exchanged_units;
     c.returned_units = returns.returned_units;
-    c.net_fen = c.warranty_parts_fen + c.paid_parts_fen - c.charges_fen;
+    c.net_fen = c.warranty_parts_fen + c.paid_parts_fen + c.compensation_fen - c.charges_fen;
     c
 }
 
@@ -789,6 +809,8 @@ mod tests {
             warranty_covered: None,
             charge_minor: None,
             charge_currency: None,
+            compensation_minor: None,
+            compensation_currency: None,
             missed_deadlines: 0,
             next_due_at: None,
             center: None,

@@ -452,6 +452,21 @@ pub fn tables(view: &ReportView, l: Locale) -> Vec<Table> {
                     "compensation requests",
                     Cell::Int(c.compensation_requests),
                 ),
+                (
+                    "赔偿（元）",
+                    "compensation paid (CNY)",
+                    Cell::Fen(c.compensation_fen),
+                ),
+                (
+                    "赔偿案件",
+                    "compensated cases",
+                    Cell::Int(c.compensated_cases),
+                ),
+                (
+                    "其他币种赔偿",
+                    "compensation in another currency",
+                    Cell::Int(c.other_currency_compensations),
+                ),
                 ("换货数量", "exchanged units", Cell::Int(c.exchanged_units)),
                 ("退货数量", "returned units", Cell::Int(c.returned_units)),
                 (

@@ -52,6 +52,8 @@ suites!(
     console_passwords_are_set_with_the_user_commands,
     console_decides_a_trip_and_acknowledges_an_escalation,
     console_decides_an_old_part_loss_on_the_cases_page,
+    console_inbox_lists_trips_and_losses_for_their_roles_and_decides_them,
+    console_searches_through_the_index_and_pages_by_key,
     console_shows_issues_reopens_and_exports_the_monthly_report,
     requisitions_are_approved_by_their_role_and_issued_once,
     old_part_shipments_are_checked_once_against_their_list,

@@ -79,6 +79,17 @@ pub fn run(env: &Env, command: CaseCommand, out: &Printer) -> Result<()> {
             };
             execute(env, &case, Command::SetCharge(charge), out)
         }
+        CaseCommand::SetCompensation {
+            case,
+            amount,
+            currency,
+        } => {
+            let compensation = Charge {
+                amount_minor: input::amount_minor("compensation", &amount)?,
+                currency,
+            };
+            execute(env, &case, Command::SetCompensation(compensation), out)
+        }
         CaseCommand::Resolve {
             case,
             outcome,

@@ -58,6 +58,10 @@ pub enum Command {
         charge: Option<Charge>,
     },
     SetCharge(Charge),
+    /// Compensation (赔偿) agreed with and paid to the customer, in the same shape as a charge:
+    /// the monthly report counts it in the cost of quality. Recorded in any status, since a
+    /// payment often follows the settlement; 0 withdraws a wrongly recorded one.
+    SetCompensation(Charge),
     Resolve {
         outcome: Outcome,
         summary: String,
@@ -194,6 +198,7 @@ impl Command {
             Command::ConfirmDefect(_) => "confirm_defect",
             Command::DecideWarranty { .. } => "decide_warranty",
             Command::SetCharge(_) => "set_charge",
+            Command::SetCompensation(_) => "set_compensation",
             Command::Resolve { .. } => "resolve",
             Command::RecordPart(_) => "record_part",
             Command::ReversePart { .. } => "reverse_part",

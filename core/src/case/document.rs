@@ -107,10 +107,11 @@ pub enum DecisionField {
     Remedy,
     Report,
     AgreedDeadline,
+    Compensation,
 }
 
 impl DecisionField {
-    pub const ALL: [DecisionField; 9] = [
+    pub const ALL: [DecisionField; 10] = [
         DecisionField::Status,
         DecisionField::Defect,
         DecisionField::Warranty,
@@ -120,6 +121,7 @@ impl DecisionField {
         DecisionField::Remedy,
         DecisionField::Report,
         DecisionField::AgreedDeadline,
+        DecisionField::Compensation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -133,6 +135,7 @@ impl DecisionField {
             DecisionField::Remedy => "remedy",
             DecisionField::Report => "report",
             DecisionField::AgreedDeadline => "agreed_deadline",
+            DecisionField::Compensation => "compensation",
         }
     }
 

@@ -73,6 +73,7 @@ pub(super) fn plan(
             charge,
         } => decide_warranty(&mut draft, view, ctx, evidence_photos, charge),
         Command::SetCharge(charge) => set_charge(&mut draft, view, ctx, charge),
+        Command::SetCompensation(amount) => set_compensation(&mut draft, view, ctx, amount),
         Command::Resolve { outcome, summary } => resolve(&mut draft, view, ctx, outcome, summary),
         Command::ResolveConflict { field, choose } => {
             resolve_conflict(&mut draft, view, ctx, field, *choose)
@@ -496,6 +497,25 @@ fn set_charge(
     })
 }
 
+/// Compensation paid to the customer: a decision like the charge (a concurrent different
+/// amount is a conflict for a person), in any status.
+fn set_compensation(
+    draft: &mut Draft,
+    view: &CaseView,
+    ctx: &Context<'_>,
+    amount: &Charge,
+) -> Result<Summary> {
+    validate::money("compensation", amount)?;
+    no_conflict(&view.compensation, DecisionField::Compensation)?;
+    draft.writes.push(Write::Decision(
+        DecisionField::Compensation,
+        decided(ctx, &charge_key(amount), amount.clone())?,
+    ));
+    Ok(Summary::CompensationSet {
+        compensation: charge_key(amount),
+    })
+}
+
 fn resolve(
     draft: &mut Draft,
     view: &CaseView,
@@ -566,6 +586,7 @@ fn resolve_conflict(
         DecisionField::Remedy => resolved_choice(&view.remedy, choose, ctx)?,
         DecisionField::Report => resolved_choice(&view.report, choose, ctx)?,
         DecisionField::AgreedDeadline => resolved_choice(&view.agreed_deadline, choose, ctx)?,
+        DecisionField::Compensation => resolved_choice(&view.compensation, choose, ctx)?,
     };
     draft.writes.push(Write::Decision(field, json.0));
     Ok(Summary::ConflictResolved {

@@ -60,6 +60,10 @@ pub enum Summary {
         /// Amount in minor units and currency, as the charge's decision key writes it.
         charge: String,
     },
+    CompensationSet {
+        /// Amount in minor units and currency, as the decision's key writes it.
+        compensation: String,
+    },
     Resolved {
         outcome: Outcome,
     },
@@ -282,6 +286,10 @@ impl Localized for Summary {
             Summary::ChargeSet { charge } => l.pick(
                 format!("收费金额设为 {charge}"),
                 format!("charge set to {charge}"),
+            ),
+            Summary::CompensationSet { compensation } => l.pick(
+                format!("赔偿金额设为 {compensation}"),
+                format!("compensation set to {compensation}"),
             ),
             Summary::Resolved { outcome } => l.pick(
                 format!("处理方式：{}", outcome.text(l)),

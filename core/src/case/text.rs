@@ -340,6 +340,18 @@ pub fn case_text(v: &CaseView, extras: &CaseTextExtras, now: Timestamp, locale: 
             ),
         ),
     }
+    // Compensation only when recorded: most cases have none.
+    if let Some(c) = &v.compensation {
+        field(
+            &mut t,
+            l.pick("赔偿", "Compensation"),
+            format!(
+                "{} · {}",
+                money_text(c.current.value.amount_minor, &c.current.value.currency),
+                decided_by(c, l)
+            ),
+        );
+    }
     match &v.resolution {
         None => field(
             &mut t,

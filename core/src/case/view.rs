@@ -165,6 +165,8 @@ pub struct CaseView {
     pub defect: Option<DecisionView<DefectRecord>>,
     pub warranty: Option<DecisionView<WarrantyRecord>>,
     pub charge: Option<DecisionView<crate::model::Charge>>,
+    /// Compensation paid to the customer (赔偿), in a charge's shape.
+    pub compensation: Option<DecisionView<crate::model::Charge>>,
     pub resolution: Option<DecisionView<ResolutionRecord>>,
     /// Passed on to quality (no remedy deadline from then on).
     pub passed_to_qa: Option<DecisionView<QaHandoverRecord>>,
@@ -389,6 +391,7 @@ pub fn build_from(
         defect: decisions.defect,
         warranty: decisions.warranty,
         charge: decisions.charge,
+        compensation: decisions.compensation,
         resolution: decisions.resolution,
         passed_to_qa: decisions.passed_to_qa,
         remedy: decisions.remedy,
@@ -486,6 +489,7 @@ struct Decisions {
     defect: Option<DecisionView<DefectRecord>>,
     warranty: Option<DecisionView<WarrantyRecord>>,
     charge: Option<DecisionView<crate::model::Charge>>,
+    compensation: Option<DecisionView<crate::model::Charge>>,
     resolution: Option<DecisionView<ResolutionRecord>>,
     passed_to_qa: Option<DecisionView<QaHandoverRecord>>,
     remedy: Option<DecisionView<RemedyRecord>>,
@@ -514,6 +518,7 @@ fn decisions_of(
     let remedy = take(DecisionField::Remedy);
     let report = take(DecisionField::Report);
     let agreed_deadline = take(DecisionField::AgreedDeadline);
+    let compensation = take(DecisionField::Compensation);
     // Missed-deadline records: every replica noticing a miss writes the same key with the same
     // `key` inside, so concurrent records agree and the winner stands for all of them.
     let missed_keys: Vec<String> = raw
@@ -574,6 +579,7 @@ fn decisions_of(
         defect: decision(DecisionField::Defect, &defect, &mut conflicts)?,
         warranty: decision(DecisionField::Warranty, &warranty, &mut conflicts)?,
         charge: decision(DecisionField::Charge, &charge, &mut conflicts)?,
+        compensation: decision(DecisionField::Compensation, &compensation, &mut conflicts)?,
         resolution: decision(DecisionField::Resolution, &resolution, &mut conflicts)?,
         passed_to_qa: decision(DecisionField::PassedToQa, &passed_to_qa, &mut conflicts)?,
         remedy: decision(DecisionField::Remedy, &remedy, &mut conflicts)?,

@@ -117,8 +117,14 @@ pub fn confirmation(c: &ConfirmationInput) -> Result<()> {
 }
 
 pub fn charge(c: &Charge) -> Result<()> {
+    money("charge", c)
+}
+
+/// An amount of money (a charge, a compensation) named `field`: not negative, in a
+/// three-capital-letter currency.
+pub fn money(field: &'static str, c: &Charge) -> Result<()> {
     if c.amount_minor < 0 {
-        return Err(Error::validation("charge", Invalid::Negative));
+        return Err(Error::validation(field, Invalid::Negative));
     }
     if c.currency.len() != 3 || !c.currency.chars().all(|ch| ch.is_ascii_uppercase()) {
         return Err(Error::validation("currency", Invalid::NotCurrencyCode));

@@ -54,6 +54,15 @@ fn done(to: &str, ok: &str) -> Response {
     Redirect::to(&format!("{to}{sep}ok={ok}")).into_response()
 }
 
+/// Where a case's decision form returns to: the approvals inbox when it was sent from there
+/// (`back=approvals`), else the case's page.
+fn back_from_case(fields: &HashMap<String, String>, case: &str) -> String {
+    match field(fields, "back") {
+        "approvals" => "/console/approvals".to_owned(),
+        _ => format!("/console/cases/{}", encode(case)),
+    }
+}
+
 fn ok_word(d: &Decision) -> &'static str {
     match d {
         Decision::Approve(_) => "approved",
@@ -170,7 +179,8 @@ pub async fn decide_parts(
     Ok(done("/console/approvals", ok))
 }
 
-/// A case's waiting trip request (`fieldhq trip approve|reject`).
+/// A case's waiting trip request (`fieldhq trip approve|reject`), from the case's page or
+/// the approvals inbox.
 pub async fn trip(
     State(state): State<AppState>,
     signed: Signed,
@@ -195,10 +205,11 @@ pub async fn trip(
     )
     .await?;
     tracing::debug!(request = %record.request, "trip decided in the console");
-    Ok(done(&format!("/console/cases/{}", encode(&case)), ok))
+    Ok(done(&back_from_case(&fields, &case), ok))
 }
 
-/// An old part reported lost on the case (`fieldhq parts approve-loss|reject-loss`).
+/// An old part reported lost on the case (`fieldhq parts approve-loss|reject-loss`), from the
+/// case's page or the approvals inbox.
 pub async fn loss(
     State(state): State<AppState>,
     signed: Signed,
@@ -223,7 +234,7 @@ pub async fn loss(
         state.time_zone(),
     )
     .await?;
-    Ok(done(&format!("/console/cases/{}", encode(&case)), ok))
+    Ok(done(&back_from_case(&fields, &case), ok))
 }
 
 /// A write-off run (`fieldhq writeoff approve`): the voucher is made and archived, the

@@ -19,7 +19,7 @@ use crate::blobs::BlobStore;
 use crate::error::Error;
 use crate::returns::ReturnFilter;
 use crate::state::AppState;
-use crate::storage::CaseIndexQuery;
+use crate::storage::{CaseIndexQuery, CaseIndexRow, PageKey};
 use crate::{admin, escalation, parts, returns, writeoff};
 
 /// Rows of the case list per page.
@@ -125,8 +125,42 @@ pub struct CaseFilters {
     pub engineer: String,
     #[serde(default)]
     pub q: String,
+    /// Which page this is, for its heading only: pages are found by `after` and `before`.
     #[serde(default)]
     pub page: u32,
+    /// The page after the row of this key (the next-page link), or before it (previous).
+    #[serde(default)]
+    pub after: String,
+    #[serde(default)]
+    pub before: String,
+}
+
+/// A row's place in the list as the paging links carry it: its number, with its next due
+/// time first in the overdue list (`1780000000~2611-0042`).
+fn page_key_text(row: &CaseIndexRow, overdue: bool) -> String {
+    match (overdue, row.next_due_at) {
+        (true, Some(due)) => format!("{due}~{}", row.number),
+        _ => row.number.clone(),
+    }
+}
+
+fn parse_page_key(text: &str) -> PageKey {
+    match text.split_once('~') {
+        Some((due, number)) => match due.parse() {
+            Ok(due) => PageKey {
+                next_due_at: Some(due),
+                number: number.to_owned(),
+            },
+            Err(_) => PageKey {
+                next_due_at: None,
+                number: text.to_owned(),
+            },
+        },
+        None => PageKey {
+            next_due_at: None,
+            number: text.to_owned(),
+        },
+    }
 }
 
 fn some(s: &str) -> Option<String> {
@@ -153,12 +187,25 @@ impl CaseFilters {
             engineer: some(&self.engineer),
             search: some(&self.q),
             limit: Some(PAGE_ROWS + 1),
-            offset: self.page.saturating_mul(PAGE_ROWS),
+            // Keyset paging: a deep page reads no more rows than the first.
+            offset: 0,
+            after: self.cursor().map(|(key, _)| parse_page_key(key)),
+            backwards: self.cursor().is_some_and(|(_, backwards)| backwards),
         }
     }
 
-    /// The filters as a query string, for the paging links.
-    fn query_string(&self, page: u32) -> String {
+    /// The paging cursor and whether it pages backwards.
+    fn cursor(&self) -> Option<(&str, bool)> {
+        match (self.after.trim(), self.before.trim()) {
+            ("", "") => None,
+            (after, "") => Some((after, false)),
+            (_, before) => Some((before, true)),
+        }
+    }
+
+    /// The filters as a query string, for the paging links: `cursor` is `after=…` or
+    /// `before=…`.
+    fn query_string(&self, page: u32, cursor: (&str, &str)) -> String {
         let mut pairs = Vec::new();
         for (k, v) in [
             ("status", &self.status),
@@ -175,6 +222,7 @@ impl CaseFilters {
                 pairs.push(format!("{k}={}", encode(v.trim())));
             }
         }
+        pairs.push(format!("{}={}", cursor.0, encode(cursor.1)));
         pairs.push(format!("page={page}"));
         pairs.join("&")
     }
@@ -231,9 +279,24 @@ pub async fn cases(
     signed.may_open(Page::Cases)?;
     let now = state.now().timestamp();
     let tz = state.time_zone();
-    let mut rows = admin::case_index(state.storage(), filters.query(now)).await?;
-    let has_next = rows.len() > PAGE_ROWS as usize;
+    let query = filters.query(now);
+    let overdue = query.overdue_at.is_some();
+    let backwards = query.backwards;
+    let mut rows = admin::case_index(state.storage(), query).await?;
+    // One row more than a page says whether there is a page beyond, in the paging direction.
+    let more = rows.len() > PAGE_ROWS as usize;
     rows.truncate(PAGE_ROWS as usize);
+    if backwards {
+        rows.reverse();
+    }
+    let has_next = if backwards { true } else { more };
+    let has_prev = if backwards {
+        more
+    } else {
+        filters.cursor().is_some()
+    };
+    let first_key = rows.first().map(|r| page_key_text(r, overdue));
+    let last_key = rows.last().map(|r| page_key_text(r, overdue));
     let lines = rows
         .iter()
         .map(|r| CaseLine {
@@ -274,9 +337,17 @@ pub async fn cases(
             selected: filters.cause == c.as_str(),
         })
         .collect();
-    let page = filters.page;
-    let prev = (page > 0).then(|| filters.query_string(page - 1));
-    let next = has_next.then(|| filters.query_string(page + 1));
+    let page = if filters.cursor().is_some() {
+        filters.page
+    } else {
+        0
+    };
+    let prev = first_key
+        .filter(|_| has_prev)
+        .map(|key| filters.query_string(page.saturating_sub(1), ("before", &key)));
+    let next = last_key
+        .filter(|_| has_next)
+        .map(|key| filters.query_string(page + 1, ("after", &key)));
     html(&CasesTemplate {
         chrome: Chrome::new(&signed, l, Some(Page::Cases), l.t("客诉/服务单", "Cases")),
         l,
@@ -564,6 +635,18 @@ pub struct RequestLine {
     pub at: String,
 }
 
+/// A trip request or an old part reported lost, waiting for the person's role.
+pub struct WaitingLine {
+    pub case: String,
+    pub case_id: String,
+    pub entry: String,
+    pub subject: String,
+    pub reason: String,
+    pub planned: String,
+    pub by: String,
+    pub at: String,
+}
+
 pub struct WriteoffLine {
     pub holder: String,
     pub quarter: String,
@@ -578,6 +661,8 @@ pub struct ApprovalsTemplate {
     pub role: String,
     pub returns: Vec<ReturnLine>,
     pub requests: Vec<RequestLine>,
+    pub trips: Vec<WaitingLine>,
+    pub losses: Vec<WaitingLine>,
     pub writeoffs: Vec<WriteoffLine>,
     pub notice: Option<String>,
 }
@@ -636,6 +721,31 @@ pub async fn approvals(
             at: local_time(r.at, tz),
         })
         .collect();
+    // Trip requests and old-part losses from the read model; each is decided by the form
+    // the case's page has (the function `fieldhq trip` and `fieldhq parts` call).
+    let role_name = role.as_str().to_owned();
+    let waiting = state
+        .storage()
+        .read(move |tx| Box::pin(async move { tx.case_waiting(Some(&role_name)).await }))
+        .await?;
+    let (mut trips, mut losses) = (Vec::new(), Vec::new());
+    for w in waiting {
+        let line = WaitingLine {
+            case: w.case_number,
+            case_id: w.case_id.to_string(),
+            entry: w.entry,
+            subject: w.subject,
+            reason: w.reason.unwrap_or_default(),
+            planned: w.planned_for.map(|p| local_time(p, tz)).unwrap_or_default(),
+            by: w.requested_by,
+            at: local_time(w.requested_at, tz),
+        };
+        if w.kind == "trip" {
+            trips.push(line);
+        } else {
+            losses.push(line);
+        }
+    }
     let writeoffs = if writeoff::APPROVER_ROLES.contains(&role) {
         state
             .storage()
@@ -663,6 +773,8 @@ pub async fn approvals(
         role: role.text(l.0),
         returns,
         requests,
+        trips,
+        losses,
         writeoffs,
         notice: notice_text(&notice.ok, l),
     })

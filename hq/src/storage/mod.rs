@@ -415,6 +415,11 @@ pub trait Tx: Send {
     async fn replace_case_returns(&mut self, cases: &[Uuid], rows: &[ReturnSummary]) -> Result<()>;
     /// Every return row, or those of one RMA number, oldest request first.
     async fn case_returns(&mut self, rma_number: Option<&str>) -> Result<Vec<ReturnSummary>>;
+    /// Replaces the waiting trip requests and losses of each case of `cases` by `rows`.
+    async fn replace_case_waiting(&mut self, cases: &[Uuid], rows: &[CaseWaitingRow])
+    -> Result<()>;
+    /// The trip requests and losses waiting for `role` (every one without), oldest first.
+    async fn case_waiting(&mut self, role: Option<&str>) -> Result<Vec<CaseWaitingRow>>;
 
     // ---- Stock ledgers (see crate::ledgers)
 
@@ -610,6 +615,9 @@ pub struct CaseReportRow {
     pub major_incident: Option<bool>,
     /// fieldcore's `Outcome` name once resolved.
     pub outcome: Option<String>,
+    /// Compensation paid to the customer (`decisions.compensation`), in minor units.
+    pub compensation_minor: Option<i64>,
+    pub compensation_currency: Option<String>,
     pub last_seq: u64,
 }
 
@@ -645,6 +653,11 @@ pub struct ReportCaseRow {
     pub production_batch: Option<String>,
     pub major_incident: Option<bool>,
     pub outcome: Option<String>,
+    /// Reports issued before compensation was recorded read as none.
+    #[serde(default)]
+    pub compensation_minor: Option<i64>,
+    #[serde(default)]
+    pub compensation_currency: Option<String>,
 }
 
 /// The columns [`ReportCaseRow`] reads, in its order (`i` is `case_index`, `r` `case_report`).
@@ -653,7 +666,8 @@ pub(crate) const REPORT_CASE_SELECT: &str = "SELECT i.case_id, i.number, i.statu
     i.received_at, i.received_month, i.closed_at, i.defect_cause, i.quality_fault, \
     i.warranty_covered, i.charge_minor, i.charge_currency, i.missed_deadlines, i.next_due_at, \
     i.center, i.engineer, r.channel, r.customer_request, r.fault, r.production_batch, \
-    r.major_incident, r.outcome FROM case_index i LEFT JOIN case_report r ON r.case_id = i.case_id";
+    r.major_incident, r.outcome, r.compensation_minor, r.compensation_currency \
+    FROM case_index i LEFT JOIN case_report r ON r.case_id = i.case_id";
 
 /// Complaints received in one month (`YYMM`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1057,6 +1071,32 @@ impl ReturnSummary {
     }
 }
 
+/// A trip request or an old part reported lost that waits for an HQ decision
+/// (`case_waiting`), for the console's approvals inbox.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CaseWaitingRow {
+    pub case_id: Uuid,
+    /// The visit entry of the trip request, or the custody entry of the loss.
+    pub entry: String,
+    /// `trip` or `loss`.
+    pub kind: String,
+    pub case_number: String,
+    /// The role that decides it (the policies' trip approver; `cs_manager` for a loss).
+    pub waiting_role: String,
+    /// A trip: the engineer's reason; a loss: the part number and specification.
+    pub subject: String,
+    /// A loss: why the old part is missing.
+    pub reason: Option<String>,
+    /// A trip: when it is planned (Unix seconds).
+    pub planned_for: Option<i64>,
+    pub requested_by: String,
+    pub requested_at: i64,
+}
+
+/// The columns of `case_waiting` in [`CaseWaitingRow`]'s order, for both backends' SQL.
+pub(crate) const CASE_WAITING_COLUMNS: &str = "case_id, entry, kind, case_number, \
+    waiting_role, subject, reason, planned_for, requested_by, requested_at";
+
 /// What `fieldhq case list` asks the read model; every filter set must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CaseIndexQuery {
@@ -1075,9 +1115,23 @@ pub struct CaseIndexQuery {
     /// Part of the case number, the serial number or the customer's name (the console's
     /// search box).
     pub search: Option<String>,
-    /// At most this many rows, after skipping `offset` (a page of the console's list).
+    /// At most this many rows, after skipping `offset`.
     pub limit: Option<u32>,
     pub offset: u32,
+    /// Keyset paging (the console's list): only the rows after this one in the list's order,
+    /// or before it when `backwards` (the rows then come last first). A deep page costs what
+    /// the first does, where an offset reads every row it skips.
+    pub after: Option<PageKey>,
+    pub backwards: bool,
+}
+
+/// Where a page of the case list starts: the sort key of the row before it (of the row after
+/// it, paging backwards).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageKey {
+    /// The row's next due time: the overdue list is in (due time, number) order.
+    pub next_due_at: Option<i64>,
+    pub number: String,
 }
 
 /// The columns of `case_returns` in [`ReturnSummary`]'s order, for both backends' SQL.
@@ -1125,12 +1179,37 @@ pub(crate) const CASE_INDEX_COLUMNS: [&str; 37] = [
 ];
 
 impl CaseIndexQuery {
-    /// The filters as (SQL condition, value), for both backends' SQL: each `{}` in the
-    /// condition stands for the value's placeholder.
-    pub(crate) fn conditions(&self) -> Vec<(&'static str, CaseIndexValue)> {
+    /// The `WHERE` clause (empty without filters) for `search`'s backend and its values in
+    /// placeholder order; `placeholder(n)` writes the n-th placeholder (from 1).
+    pub(crate) fn where_sql(
+        &self,
+        search: SearchIndex,
+        placeholder: impl Fn(usize) -> String,
+    ) -> (String, Vec<CaseIndexValue>) {
+        let mut sql = String::new();
+        let mut values = Vec::new();
+        for (i, (condition, mut condition_values)) in
+            self.conditions(search).into_iter().enumerate()
+        {
+            sql.push_str(if i == 0 { " WHERE " } else { " AND " });
+            let mut parts = condition.split("{}");
+            sql.push_str(parts.next().unwrap_or_default());
+            // Each `{}` takes the condition's next value.
+            for (part, value) in parts.zip(condition_values.drain(..)) {
+                values.push(value);
+                sql.push_str(&placeholder(values.len()));
+                sql.push_str(part);
+            }
+        }
+        (sql, values)
+    }
+
+    /// The filters as (SQL condition, values), each `{}` in the condition standing for the
+    /// next of its values.
+    fn conditions(&self, search: SearchIndex) -> Vec<(&'static str, Vec<CaseIndexValue>)> {
         let mut out = Vec::new();
         if let Some(at) = self.overdue_at {
-            out.push(("next_due_at < {}", CaseIndexValue::Int(at)));
+            out.push(("next_due_at < {}", vec![CaseIndexValue::Int(at)]));
         }
         for (column, value) in [
             ("status = {}", &self.status),
@@ -1142,7 +1221,7 @@ impl CaseIndexQuery {
             ("engineer = {}", &self.engineer),
         ] {
             if let Some(v) = value {
-                out.push((column, CaseIndexValue::Text(v.clone())));
+                out.push((column, vec![CaseIndexValue::Text(v.clone())]));
             }
         }
         if let Some(term) = self
@@ -1151,16 +1230,23 @@ impl CaseIndexQuery {
             .map(str::trim)
             .filter(|t| !t.is_empty())
         {
-            // The term is matched literally: LIKE's wildcards in it are escaped.
-            let escaped = term
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            out.push((
-                "(number LIKE {} ESCAPE '\\' OR serial_number LIKE {} ESCAPE '\\' \
-                 OR customer_name LIKE {} ESCAPE '\\')",
-                CaseIndexValue::Text(format!("%{escaped}%")),
-            ));
+            out.push(search_condition(term, search));
+        }
+        if let Some(key) = &self.after {
+            let number = CaseIndexValue::Text(key.number.clone());
+            out.push(match (self.overdue_at, key.next_due_at, self.backwards) {
+                // Both backends compare row values in index order.
+                (Some(_), Some(due), false) => (
+                    "(next_due_at, number) > ({}, {})",
+                    vec![CaseIndexValue::Int(due), number],
+                ),
+                (Some(_), Some(due), true) => (
+                    "(next_due_at, number) < ({}, {})",
+                    vec![CaseIndexValue::Int(due), number],
+                ),
+                (_, _, false) => ("number > {}", vec![number]),
+                (_, _, true) => ("number < {}", vec![number]),
+            });
         }
         out
     }
@@ -1174,15 +1260,62 @@ impl CaseIndexQuery {
     }
 
     pub(crate) fn order_by(&self) -> &'static str {
-        if self.overdue_at.is_some() {
-            "next_due_at, number"
-        } else {
-            "number"
+        match (self.overdue_at.is_some(), self.backwards) {
+            (true, false) => "next_due_at, number",
+            (true, true) => "next_due_at DESC, number DESC",
+            (false, false) => "number",
+            (false, true) => "number DESC",
         }
     }
 }
 
+/// How a backend's read model finds part of a case number, serial number or customer name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SearchIndex {
+    /// SQLite: the FTS5 trigram table `case_search` (migration 15).
+    Fts5Trigram,
+    /// PostgreSQL: pg_trgm GIN indexes on the three columns (migration 15), which `ILIKE`
+    /// uses as it is.
+    PgTrigram,
+}
+
+/// The search box's condition. A trigram index needs three characters: a shorter term (a
+/// two-character Chinese surname and given name) is matched by `LIKE` over the rows the
+/// other filters leave, as before the index.
+fn search_condition(term: &str, search: SearchIndex) -> (&'static str, Vec<CaseIndexValue>) {
+    if search == SearchIndex::Fts5Trigram && term.chars().count() >= 3 {
+        // One FTS5 phrase: its trigrams in a row, i.e. the term anywhere in one column,
+        // case folded as `LIKE` folds it. Quotes in the term are doubled, so any input is
+        // one literal phrase.
+        let phrase = format!("\"{}\"", term.replace('"', "\"\""));
+        return (
+            "rowid IN (SELECT rowid FROM case_search WHERE case_search MATCH {})",
+            vec![CaseIndexValue::Text(phrase)],
+        );
+    }
+    // The term is matched literally: LIKE's wildcards in it are escaped.
+    let escaped = term
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let pattern = CaseIndexValue::Text(format!("%{escaped}%"));
+    let condition = match search {
+        // SQLite's LIKE folds ASCII case; PostgreSQL's ILIKE does the same (and more), and
+        // its trigram indexes serve it.
+        SearchIndex::Fts5Trigram => {
+            "(number LIKE {} ESCAPE '\\' OR serial_number LIKE {} ESCAPE '\\' \
+             OR customer_name LIKE {} ESCAPE '\\')"
+        }
+        SearchIndex::PgTrigram => {
+            "(number ILIKE {} ESCAPE '\\' OR serial_number ILIKE {} ESCAPE '\\' \
+             OR customer_name ILIKE {} ESCAPE '\\')"
+        }
+    };
+    (condition, vec![pattern.clone(), pattern.clone(), pattern])
+}
+
 /// A filter's value.
+#[derive(Clone)]
 pub(crate) enum CaseIndexValue {
     Int(i64),
     Text(String),

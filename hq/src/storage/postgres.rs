@@ -28,8 +28,9 @@ use super::{
     NewDevice, Page, PullQuery, Span, SpanTotal, Tx, from_db, hash_from_db, to_db,
 };
 // Read model
-use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue};
+use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue, SearchIndex};
 use super::{CASE_RETURNS_COLUMNS, ReturnSummary};
+use super::{CASE_WAITING_COLUMNS, CaseWaitingRow};
 use super::{
     CaseReportRow, MonthCount, QUALITY_REPORT_SELECT, QualityReportRow, REPORT_CASE_SELECT,
     ReportCaseRow, ReportKey, ReportLogRow, ShipmentRow,
@@ -100,9 +101,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         14,
         include_str!("../../migrations/postgres/0014_console_sign_in.sql"),
     ),
+    (
+        15,
+        include_str!("../../migrations/postgres/0015_console_search_and_inbox.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 14;
+pub const LATEST: i64 = 15;
 
 /// Connections per HQ node; a sync holds one for its transaction only.
 const POOL_SIZE: usize = 16;
@@ -964,18 +969,22 @@ impl Tx for PgTx<'_> {
     }
 
     async fn query_case_index(&mut self, query: &CaseIndexQuery) -> Result<Vec<CaseIndexRow>> {
-        let conditions = query.conditions();
-        let mut sql = format!("SELECT {} FROM case_index", CASE_INDEX_COLUMNS.join(", "));
-        let mut params: Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> =
-            Vec::with_capacity(conditions.len());
-        for (i, (condition, value)) in conditions.iter().enumerate() {
-            sql.push_str(if i == 0 { " WHERE " } else { " AND " });
-            sql.push_str(&condition.replace("{}", &format!("${}", i + 1)));
-            params.push(match value {
-                CaseIndexValue::Int(n) => Box::new(*n),
-                CaseIndexValue::Text(t) => Box::new(t.clone()),
-            });
-        }
+        let (filter, filter_values) = query.where_sql(SearchIndex::PgTrigram, |n| format!("${n}"));
+        let mut sql = format!(
+            "SELECT {} FROM case_index{filter}",
+            CASE_INDEX_COLUMNS.join(", ")
+        );
+        let params: Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> = filter_values
+            .into_iter()
+            .map(
+                |value| -> Box<dyn tokio_postgres::types::ToSql + Sync + Send> {
+                    match value {
+                        CaseIndexValue::Int(n) => Box::new(n),
+                        CaseIndexValue::Text(t) => Box::new(t),
+                    }
+                },
+            )
+            .collect();
         sql.push_str(&format!(" ORDER BY {}", query.order_by()));
         sql.push_str(&query.page_sql());
         let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
@@ -1022,6 +1031,72 @@ impl Tx for PgTx<'_> {
             .await?;
         }
         Ok(())
+    }
+
+    async fn replace_case_waiting(
+        &mut self,
+        cases: &[Uuid],
+        rows: &[CaseWaitingRow],
+    ) -> Result<()> {
+        if !cases.is_empty() {
+            self.exec(
+                "DELETE FROM case_waiting WHERE case_id = ANY($1)",
+                &[&cases],
+            )
+            .await?;
+        }
+        let sql = format!(
+            "INSERT INTO case_waiting ({CASE_WAITING_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        );
+        for r in rows {
+            self.exec(
+                &sql,
+                &[
+                    &r.case_id,
+                    &r.entry,
+                    &r.kind,
+                    &r.case_number,
+                    &r.waiting_role,
+                    &r.subject,
+                    &r.reason,
+                    &r.planned_for,
+                    &r.requested_by,
+                    &r.requested_at,
+                ],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn case_waiting(&mut self, role: Option<&str>) -> Result<Vec<CaseWaitingRow>> {
+        let rows = self
+            .rows(
+                &format!(
+                    "SELECT {CASE_WAITING_COLUMNS} FROM case_waiting \
+                     WHERE $1::text IS NULL OR waiting_role = $1 \
+                     ORDER BY requested_at, case_number, entry"
+                ),
+                &[&role],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CaseWaitingRow {
+                    case_id: r.try_get(0)?,
+                    entry: r.try_get(1)?,
+                    kind: r.try_get(2)?,
+                    case_number: r.try_get(3)?,
+                    waiting_role: r.try_get(4)?,
+                    subject: r.try_get(5)?,
+                    reason: r.try_get(6)?,
+                    planned_for: r.try_get(7)?,
+                    requested_by: r.try_get(8)?,
+                    requested_at: r.try_get(9)?,
+                })
+            })
+            .collect()
     }
 
     async fn case_returns(&mut self, rma_number: Option<&str>) -> Result<Vec<ReturnSummary>> {
@@ -1832,15 +1907,20 @@ impl Tx for PgTx<'_> {
             .map_err(|e| Error::internal(format!("report rows as JSON: {e}")))?;
         self.exec(
             "INSERT INTO case_report (case_id, channel, customer_request, fault, \
-             production_batch, major_incident, outcome, last_seq) \
+             production_batch, major_incident, outcome, compensation_minor, \
+             compensation_currency, last_seq) \
              SELECT case_id, channel, customer_request, fault, production_batch, \
-             major_incident, outcome, last_seq FROM jsonb_to_recordset($1::text::jsonb) AS \
+             major_incident, outcome, compensation_minor, compensation_currency, last_seq \
+             FROM jsonb_to_recordset($1::text::jsonb) AS \
              r(case_id uuid, channel text, customer_request text, fault text, \
-             production_batch text, major_incident boolean, outcome text, last_seq bigint) \
+             production_batch text, major_incident boolean, outcome text, \
+             compensation_minor bigint, compensation_currency text, last_seq bigint) \
              ON CONFLICT (case_id) DO UPDATE SET channel = excluded.channel, \
              customer_request = excluded.customer_request, fault = excluded.fault, \
              production_batch = excluded.production_batch, \
              major_incident = excluded.major_incident, outcome = excluded.outcome, \
+             compensation_minor = excluded.compensation_minor, \
+             compensation_currency = excluded.compensation_currency, \
              last_seq = excluded.last_seq WHERE case_report.last_seq <= excluded.last_seq",
             &[&json],
         )
@@ -1889,6 +1969,8 @@ impl Tx for PgTx<'_> {
                     production_batch: r.try_get(24)?,
                     major_incident: r.try_get(25)?,
                     outcome: r.try_get(26)?,
+                    compensation_minor: r.try_get(27)?,
+                    compensation_currency: r.try_get(28)?,
                 })
             })
             .collect()

@@ -26,8 +26,9 @@ use super::{
     NewDevice, Page, PullQuery, Span, SpanTotal, Tx, from_db, to_db,
 };
 // Read model
-use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue};
+use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue, SearchIndex};
 use super::{CASE_RETURNS_COLUMNS, ReturnSummary};
+use super::{CASE_WAITING_COLUMNS, CaseWaitingRow};
 use super::{ESCALATION_SELECT, EscalationRow, NewEscalation};
 // Stock ledgers and their write-off
 use super::{
@@ -98,9 +99,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         14,
         include_str!("../../migrations/sqlite/0014_console_sign_in.sql"),
     ),
+    (
+        15,
+        include_str!("../../migrations/sqlite/0015_console_search_and_inbox.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 14;
+pub const LATEST: i64 = 15;
 
 #[derive(Clone)]
 pub struct SqliteStorage {
@@ -1070,17 +1075,19 @@ impl Tx for SqliteTx<'_> {
     }
 
     async fn query_case_index(&mut self, query: &CaseIndexQuery) -> Result<Vec<CaseIndexRow>> {
-        let conditions = query.conditions();
-        let mut sql = format!("SELECT {} FROM case_index", CASE_INDEX_COLUMNS.join(", "));
-        let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(conditions.len());
-        for (i, (condition, value)) in conditions.iter().enumerate() {
-            sql.push_str(if i == 0 { " WHERE " } else { " AND " });
-            sql.push_str(&condition.replace("{}", &format!("?{}", i + 1)));
-            values.push(match value {
-                CaseIndexValue::Int(n) => rusqlite::types::Value::Integer(*n),
-                CaseIndexValue::Text(t) => rusqlite::types::Value::Text(t.clone()),
-            });
-        }
+        let (filter, filter_values) =
+            query.where_sql(SearchIndex::Fts5Trigram, |n| format!("?{n}"));
+        let mut sql = format!(
+            "SELECT {} FROM case_index{filter}",
+            CASE_INDEX_COLUMNS.join(", ")
+        );
+        let values: Vec<rusqlite::types::Value> = filter_values
+            .into_iter()
+            .map(|value| match value {
+                CaseIndexValue::Int(n) => rusqlite::types::Value::Integer(n),
+                CaseIndexValue::Text(t) => rusqlite::types::Value::Text(t),
+            })
+            .collect();
         sql.push_str(&format!(" ORDER BY {}", query.order_by()));
         sql.push_str(&query.page_sql());
         let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -1173,6 +1180,72 @@ impl Tx for SqliteTx<'_> {
             ])?;
         }
         Ok(())
+    }
+
+    async fn replace_case_waiting(
+        &mut self,
+        cases: &[Uuid],
+        rows: &[CaseWaitingRow],
+    ) -> Result<()> {
+        let mut delete = self
+            .conn
+            .prepare_cached("DELETE FROM case_waiting WHERE case_id = ?1")?;
+        for id in cases {
+            delete.execute([id.as_bytes().as_slice()])?;
+        }
+        let mut insert = self.conn.prepare_cached(&format!(
+            "INSERT INTO case_waiting ({CASE_WAITING_COLUMNS}) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        ))?;
+        for r in rows {
+            insert.execute(params![
+                r.case_id.as_bytes().as_slice(),
+                r.entry,
+                r.kind,
+                r.case_number,
+                r.waiting_role,
+                r.subject,
+                r.reason,
+                r.planned_for,
+                r.requested_by,
+                r.requested_at,
+            ])?;
+        }
+        Ok(())
+    }
+
+    async fn case_waiting(&mut self, role: Option<&str>) -> Result<Vec<CaseWaitingRow>> {
+        let raw = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {CASE_WAITING_COLUMNS} FROM case_waiting \
+                 WHERE ?1 IS NULL OR waiting_role = ?1 \
+                 ORDER BY requested_at, case_number, entry"
+            ))?
+            .query_map(params![role], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    CaseWaitingRow {
+                        case_id: Uuid::nil(),
+                        entry: r.get(1)?,
+                        kind: r.get(2)?,
+                        case_number: r.get(3)?,
+                        waiting_role: r.get(4)?,
+                        subject: r.get(5)?,
+                        reason: r.get(6)?,
+                        planned_for: r.get(7)?,
+                        requested_by: r.get(8)?,
+                        requested_at: r.get(9)?,
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        raw.into_iter()
+            .map(|(id, mut row)| {
+                row.case_id = uuid_of(id)?;
+                Ok(row)
+            })
+            .collect()
     }
 
     async fn case_returns(&mut self, rma_number: Option<&str>) -> Result<Vec<ReturnSummary>> {
@@ -1935,11 +2008,14 @@ impl Tx for SqliteTx<'_> {
     async fn upsert_case_report(&mut self, rows: &[CaseReportRow]) -> Result<()> {
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO case_report (case_id, channel, customer_request, fault, \
-             production_batch, major_incident, outcome, last_seq) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (case_id) DO UPDATE SET \
+             production_batch, major_incident, outcome, compensation_minor, \
+             compensation_currency, last_seq) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (case_id) DO UPDATE SET \
              channel = excluded.channel, customer_request = excluded.customer_request, \
              fault = excluded.fault, production_batch = excluded.production_batch, \
              major_incident = excluded.major_incident, outcome = excluded.outcome, \
+             compensation_minor = excluded.compensation_minor, \
+             compensation_currency = excluded.compensation_currency, \
              last_seq = excluded.last_seq WHERE case_report.last_seq <= excluded.last_seq",
         )?;
         for row in rows {
@@ -1951,6 +2027,8 @@ impl Tx for SqliteTx<'_> {
                 row.production_batch,
                 row.major_incident,
                 row.outcome,
+                row.compensation_minor,
+                row.compensation_currency,
                 to_db(row.last_seq)?,
             ])?;
         }
@@ -1996,6 +2074,8 @@ impl Tx for SqliteTx<'_> {
                         production_batch: r.get(24)?,
                         major_incident: r.get(25)?,
                         outcome: r.get(26)?,
+                        compensation_minor: r.get(27)?,
+                        compensation_currency: r.get(28)?,
                     },
                 ))
             })?

@@ -855,6 +855,235 @@ pub async fn console_decides_an_old_part_loss_on_the_cases_page(backend: Backend
     ));
 }
 
+/// The case links of a list page, in order.
+fn listed(body: &str) -> Vec<String> {
+    body.split("class=\"case-link\">")
+        .skip(1)
+        .filter_map(|rest| rest.split('<').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The query string of a paging link (`← 上一页` or `下一页 →`).
+fn paging_link(body: &str, label: &str) -> Option<String> {
+    let end = body.find(label)?;
+    let start = body[..end].rfind("href=\"/console/cases?")? + "href=\"".len();
+    let href = &body[start..];
+    // As a browser reads the attribute: the template escapes `&`.
+    Some(
+        href[..href.find('"')?]
+            .replace("&#38;", "&")
+            .replace("&amp;", "&"),
+    )
+}
+
+pub async fn console_searches_through_the_index_and_pages_by_key(backend: Backend) {
+    let (hq, clock) = start(backend).await;
+    person(&hq, "li", Role::HqStaff).await;
+    let mut wang = hq.person("wang", Role::Engineer, None).await;
+    for i in 1..=55 {
+        let serial = format!("SER-{i:03}");
+        wang.register_case(&fieldcore::testing::registration_for(&serial));
+    }
+    wang.sync(&hq).await;
+    let number = |i: u32| format!("{}-{i:04}", &listed_month(&hq));
+    let mut li = signed_in(&hq, "li").await;
+
+    // The first page, its next page from the last row's key, and back.
+    let first = li.get("/console/cases").await;
+    let rows = listed(&first.body);
+    assert_eq!(rows.len(), 50);
+    assert_eq!((rows[0].clone(), rows[49].clone()), (number(1), number(50)));
+    assert!(paging_link(&first.body, "上一页").is_none());
+    let next = paging_link(&first.body, "下一页").unwrap();
+    assert!(next.contains(&format!("after={}", number(50))), "{next}");
+    let second = li.get(&next).await;
+    assert_eq!(
+        listed(&second.body),
+        (51..=55).map(number).collect::<Vec<_>>()
+    );
+    assert!(paging_link(&second.body, "下一页").is_none());
+    let prev = paging_link(&second.body, "上一页").unwrap();
+    assert!(prev.contains(&format!("before={}", number(51))), "{prev}");
+    assert_eq!(listed(&li.get(&prev).await.body), rows);
+
+    // Search: part of a number or serial through the index; a short term, quotes and LIKE's
+    // wildcards are taken literally.
+    let found = |body: &str| listed(body);
+    let page = li
+        .get(&format!("/console/cases?q={}", &number(53)[5..]))
+        .await;
+    assert_eq!(found(&page.body), vec![number(53)]);
+    let page = li.get("/console/cases?q=ser-012").await;
+    assert_eq!(
+        found(&page.body),
+        vec![number(12)],
+        "case folded as LIKE is"
+    );
+    let page = li.get("/console/cases?q=05").await;
+    assert_eq!(
+        found(&page.body),
+        [5, 50, 51, 52, 53, 54, 55].map(number).to_vec(),
+        "two characters, matched without the index"
+    );
+    for odd in ["%22SER%22", "SER%25", "a%22b", "S_R-0"] {
+        let page = li.get(&format!("/console/cases?q={odd}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{odd}");
+        assert!(
+            page.body.contains("没有案件"),
+            "{odd}: {:?}",
+            found(&page.body)
+        );
+    }
+
+    // The overdue list pages by (due time, number).
+    clock.store(2 * 24 * 3600, Ordering::SeqCst);
+    let mut li = signed_in(&hq, "li").await;
+    let page = li.get("/console/cases?overdue=1").await;
+    assert_eq!(listed(&page.body).len(), 50);
+    let next = paging_link(&page.body, "下一页").unwrap();
+    assert!(next.contains("overdue=1") && next.contains("~"), "{next}");
+    let first_rows = listed(&page.body);
+    let page = li.get(&next).await;
+    assert_eq!(
+        listed(&page.body).len(),
+        5,
+        "{next}: {first_rows:?} then {:?}",
+        listed(&page.body)
+    );
+}
+
+/// The `YYMM` month the test's cases are numbered in.
+fn listed_month(_hq: &TestHq) -> String {
+    let t = t0().with_timezone(&fieldhq::state::DEFAULT_TIME_ZONE);
+    t.format("%y%m").to_string()
+}
+
+pub async fn console_inbox_lists_trips_and_losses_for_their_roles_and_decides_them(
+    backend: Backend,
+) {
+    let (hq, _clock) = start(backend).await;
+    person(&hq, "li", Role::HqStaff).await;
+    person(&hq, "wu", Role::CsManager).await;
+    let mut wang = hq.person("wang", Role::Engineer, None).await;
+    let trip_case = wang.register();
+    wang.execute(trip_case, &Command::Acknowledge { note: None });
+    wang.execute(
+        trip_case,
+        &Command::RequestTrip {
+            reason: "pump loses pressure; needs on-site tests".into(),
+            planned_for: Some(t0() + chrono::Duration::days(2)),
+        },
+    );
+    let loss_case = wang.register();
+    wang.execute(
+        loss_case,
+        &Command::RecordPart(fieldcore::PartInput {
+            part_number: "SEAL-45".into(),
+            specification: "mechanical seal 45 mm".into(),
+            quantity: 1,
+            new_serial: None,
+            old_part_kept: false,
+            old_part_serial: None,
+            off_catalog_reason: None,
+        }),
+    );
+    let line = wang.view(loss_case).parts[0].id.clone();
+    wang.execute(
+        loss_case,
+        &Command::ReportOldPartLost {
+            line_id: line,
+            reason: "washed away in the flooded pit".into(),
+        },
+    );
+    wang.sync(&hq).await;
+    assert_eq!(hq.count("SELECT COUNT(*) FROM case_waiting").await, 2);
+
+    // A reindex rebuilds what the inbox lists from the documents.
+    let ids = [trip_case, loss_case];
+    hq.storage()
+        .transaction(move |tx| Box::pin(async move { tx.replace_case_waiting(&ids, &[]).await }))
+        .await
+        .unwrap();
+    assert_eq!(hq.count("SELECT COUNT(*) FROM case_waiting").await, 0);
+    fieldhq::read_model::reindex(hq.storage(), fieldhq::state::DEFAULT_TIME_ZONE)
+        .await
+        .unwrap();
+    assert_eq!(hq.count("SELECT COUNT(*) FROM case_waiting").await, 2);
+
+    // Each role sees what it decides, linked to its case.
+    let trip_path = format!("/console/cases/{trip_case}/trip");
+    let loss_path = format!("/console/cases/{loss_case}/loss");
+    let mut li = signed_in(&hq, "li").await;
+    let inbox = li.get("/console/approvals").await;
+    assert_eq!(inbox.status, StatusCode::OK);
+    assert!(
+        inbox.body.contains("needs on-site tests")
+            && inbox.body.contains(&trip_path)
+            && inbox
+                .body
+                .contains(&format!("href=\"/console/cases/{trip_case}\"")),
+        "{}",
+        inbox.body
+    );
+    assert!(!inbox.body.contains("washed away") && !inbox.body.contains(&loss_path));
+    let mut wu = signed_in(&hq, "wu").await;
+    let inbox = wu.get("/console/approvals").await;
+    assert!(
+        inbox.body.contains("SEAL-45 mechanical seal 45 mm")
+            && inbox.body.contains("washed away in the flooded pit")
+            && inbox.body.contains(&loss_path),
+        "{}",
+        inbox.body
+    );
+    assert!(!inbox.body.contains("needs on-site tests"));
+
+    // Decided from the inbox, through the case's forms: back to the inbox, gone from it.
+    let csrf = hidden(&li.get("/console/approvals").await.body, "csrf").unwrap();
+    let answer = li
+        .post(
+            &trip_path,
+            &[
+                ("csrf", &csrf),
+                ("back", "approvals"),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    assert_eq!(location(&answer), "/console/approvals?ok=approved");
+    let inbox = li.get(&location(&answer)).await;
+    assert!(inbox.body.contains("已批准") && !inbox.body.contains(&trip_path));
+
+    let inbox = wu.get("/console/approvals").await;
+    let entry = hidden(&inbox.body, "entry").unwrap();
+    let csrf = hidden(&inbox.body, "csrf").unwrap();
+    let answer = wu
+        .post(
+            &loss_path,
+            &[
+                ("csrf", csrf.as_str()),
+                ("back", "approvals"),
+                ("entry", entry.as_str()),
+                ("decision", "reject"),
+                ("note", "search the pit once it is pumped dry"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    assert_eq!(location(&answer), "/console/approvals?ok=rejected");
+    let inbox = wu.get(&location(&answer)).await;
+    assert!(inbox.body.contains("已驳回") && !inbox.body.contains(&loss_path));
+    assert_eq!(hq.count("SELECT COUNT(*) FROM case_waiting").await, 0);
+
+    wang.sync(&hq).await;
+    assert!(wang.view(trip_case).trip_approved());
+    assert!(matches!(
+        wang.view(loss_case).parts[0].custody,
+        fieldcore::OldPartCustody::LostRejected { .. }
+    ));
+}
+
 pub async fn console_shows_issues_reopens_and_exports_the_monthly_report(backend: Backend) {
     let (hq, _clock) = start(backend).await;
     person(&hq, "li", Role::HqStaff).await;

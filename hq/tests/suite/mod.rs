@@ -1389,8 +1389,9 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     };
     let storage = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(storage.schema_version().await.unwrap(), latest);
-    // 14: the console's sign-in (13 is the monthly report's, merged beside it).
-    assert_eq!(storage.schema_version().await.unwrap(), 14);
+    // 15: the console's search, its approvals inbox and compensation (14 its sign-in, 13
+    // the monthly report's, merged beside it).
+    assert_eq!(storage.schema_version().await.unwrap(), 15);
     drop(hq);
 
     // A fresh database, one step at a time, with data surviving the step.
@@ -1432,13 +1433,23 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     drop(v1);
     let v2 = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(v2.schema_version().await.unwrap(), latest);
-    assert_eq!(v2.schema_version().await.unwrap(), 14);
+    assert_eq!(v2.schema_version().await.unwrap(), 15);
     assert_eq!(
         v2.query_count("SELECT COUNT(*) FROM console_sessions")
             .await
             .unwrap(),
         0,
         "the console's tables (migration 14)"
+    );
+    assert_eq!(
+        v2.query_count(
+            "SELECT (SELECT COUNT(*) FROM case_waiting) \
+             + (SELECT COUNT(compensation_minor) FROM case_report)"
+        )
+        .await
+        .unwrap(),
+        0,
+        "the approvals inbox and compensation (migration 15)"
     );
     assert_eq!(
         v2.query_count("SELECT COUNT(*) FROM users").await.unwrap(),

@@ -225,6 +225,21 @@ async fn a_year(hq: &TestHq) -> Vec<Uuid> {
     c5.customer = "Gamma Farms";
     c5.request = CustomerRequest::Compensation;
     let c5 = wang.register_case(&registration(&c5));
+    // Compensation paid: ¥800 on c5 (first recorded wrongly, then corrected), and one in
+    // another currency on c4, counted but not summed.
+    let cny = |amount_minor| Charge {
+        amount_minor,
+        currency: "CNY".into(),
+    };
+    wang.execute(c5, &Command::SetCompensation(cny(8_000)));
+    wang.execute(c5, &Command::SetCompensation(cny(80_000)));
+    wang.execute(
+        c4,
+        &Command::SetCompensation(Charge {
+            amount_minor: 5_000,
+            currency: "USD".into(),
+        }),
+    );
     wang.sync(hq).await;
     vec![c1, c2, c3, c4, c5]
 }
@@ -381,8 +396,16 @@ pub async fn the_report_counts_a_generated_year(backend: Backend) {
     );
     assert_eq!(c.uncosted_lines, 0);
     assert_eq!(c.compensation_requests, 1);
+    assert_eq!(
+        (
+            c.compensation_fen,
+            c.compensated_cases,
+            c.other_currency_compensations
+        ),
+        (80_000, 1, 1)
+    );
     assert_eq!((c.exchanged_units, c.returned_units), (2, 0));
-    assert_eq!(c.net_fen, 7100 + 3550 - 12_000);
+    assert_eq!(c.net_fen, 7100 + 3550 + 80_000 - 12_000);
 
     // Deadlines, by the definition, from the read model's rows of the month.
     let rows = admin::case_index(
@@ -526,6 +549,24 @@ fn workbook_matches(bytes: &[u8], view: &ReportView, locale: Locale) {
     assert_eq!(
         value(locale.pick("质量成本（元）", "cost of quality (CNY)")),
         Data::Float(r.cost.net_fen as f64 / 100.0)
+    );
+    // The compensation paid, read back from the cost sheet: ¥800.
+    let cost = book
+        .worksheet_range(locale.pick("质量成本", "Cost of quality"))
+        .unwrap();
+    let cost_value = |label: &str| {
+        (0..cost.height() as u32)
+            .find(|&r| cost.get_value((r, 0)) == Some(&Data::String(label.into())))
+            .and_then(|r| cost.get_value((r, 1)).cloned())
+            .unwrap()
+    };
+    assert_eq!(
+        cost_value(locale.pick("赔偿（元）", "compensation paid (CNY)")),
+        Data::Float(800.0)
+    );
+    assert_eq!(
+        cost_value(locale.pick("赔偿案件", "compensated cases")),
+        Data::Float(1.0)
     );
     let trend = book.worksheet_range(locale.pick("趋势", "Trend")).unwrap();
     for (i, p) in r.trend.iter().enumerate() {
