@@ -1,8 +1,10 @@
 //! `fieldbench scale`: HQ on PostgreSQL under load. So far: how long a device's empty sync
 //! takes while another device pushes 100 MB of case changes
 //! (`pg_empty_sync_wait_during_big_push_s`, the slowest of the empty syncs that started while
-//! the push ran). The figures of several HQ instances and of S3 storage are not measured yet
-//! and print as `null`. Needs `FIELDHQ_TEST_PG_URL`; without it every figure is `null`.
+//! the push ran). Needs `FIELDHQ_TEST_PG_URL`; without it that figure is `null`. Photo
+//! uploads through HQ with its blobs in its folder and in S3-compatible storage
+//! (`folder_upload_mb_per_s`, `s3_upload_mb_per_s`, see [`crate::blob_upload`]). The figures
+//! of several HQ instances are not measured yet and print as `null`.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -42,16 +44,14 @@ pub fn scale() -> Result<Value, BenchError> {
             None
         }
     };
-    eprintln!(
-        "scale: pg_case_syncs_per_s_1, pg_case_syncs_per_s_3, s3_upload_mb_per_s and \
-         folder_upload_mb_per_s are not measured yet"
-    );
+    let (folder_upload, s3_upload) = crate::blob_upload::upload_figures()?;
+    eprintln!("scale: pg_case_syncs_per_s_1 and pg_case_syncs_per_s_3 are not measured yet");
     Ok(json!({
         "pg_empty_sync_wait_during_big_push_s": wait,
         "pg_case_syncs_per_s_1": null,
         "pg_case_syncs_per_s_3": null,
-        "s3_upload_mb_per_s": null,
-        "folder_upload_mb_per_s": null,
+        "s3_upload_mb_per_s": s3_upload,
+        "folder_upload_mb_per_s": folder_upload,
     }))
 }
 
