@@ -76,7 +76,7 @@ start_postgres() {
     fi
     "${PG_AS[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U fieldhq --auth=trust -E UTF8 \
         >"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log" >&2; return 1; }
-    trap stop_postgres EXIT
+    trap stop_servers EXIT
     local port
     for port in $(seq 55432 55532); do
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
@@ -98,8 +98,64 @@ stop_postgres() {
     fi
     [ -n "${PG_DIR:-}" ] && rm -rf "$PG_DIR"
 }
+stop_servers() {
+    stop_s3
+    stop_postgres
+}
 start_postgres
 step_done "PostgreSQL start"
+
+# S3-compatible object storage for the HQ blob tests (ADR 0027): s3s-fs, a real S3 server
+# (the s3s project's protocol implementation over a folder), installed once with cargo and
+# started on loopback with its own credentials in a temporary folder, stopped and deleted when
+# this script exits. The tests of blob users run against it as well as against the folder;
+# FIELDHQ_REQUIRE_S3 makes them fail rather than skip when it is missing.
+S3S_FS_VERSION=0.14.1
+if [ "$(s3s-fs --version 2>/dev/null)" != "s3s-fs $S3S_FS_VERSION" ]; then
+    cargo install --locked s3s-fs --version "$S3S_FS_VERSION" --features binary
+fi
+step_done "S3 server install"
+start_s3() {
+    S3_DIR=$(mktemp -d /tmp/fieldhq-s3.XXXXXX)
+    # A bucket of s3s-fs is a folder of its root.
+    mkdir -p "$S3_DIR/root/fieldhq-test"
+    local port attempt
+    for port in $(seq 55600 55700); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
+        s3s-fs --host 127.0.0.1 --port "$port" --access-key fieldhq-test \
+            --secret-key fieldhq-test-secret "$S3_DIR/root" >"$S3_DIR/server.log" 2>&1 &
+        S3_PID=$!
+        # Until it accepts connections; if it exits first, the port was taken: the next one.
+        for attempt in $(seq 1 200); do
+            if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+                export FIELDHQ_TEST_S3_URL=s3://fieldhq-test
+                export FIELDHQ_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
+                export FIELDHQ_TEST_S3_ACCESS_KEY=fieldhq-test
+                export FIELDHQ_TEST_S3_SECRET_KEY=fieldhq-test-secret
+                export FIELDHQ_REQUIRE_S3=1
+                echo "S3 server (s3s-fs) for the HQ tests on 127.0.0.1:$port"
+                return 0
+            fi
+            kill -0 "$S3_PID" 2>/dev/null || break
+            sleep 0.05
+        done
+        kill "$S3_PID" 2>/dev/null || true
+        wait "$S3_PID" 2>/dev/null || true
+        S3_PID=
+    done
+    cat "$S3_DIR/server.log" >&2
+    return 1
+}
+stop_s3() {
+    if [ -n "${S3_PID:-}" ]; then
+        kill "$S3_PID" 2>/dev/null || true
+        wait "$S3_PID" 2>/dev/null || true
+    fi
+    [ -n "${S3_DIR:-}" ] && rm -rf "$S3_DIR"
+    return 0
+}
+start_s3
+step_done "S3 server start"
 
 # `fieldhq rma print --format pdf` embeds a font with Chinese glyphs (ADR 0020): WenQuanYi
 # Micro Hei at its Debian path, fieldhq's first default; the HQ suite reads the PDF back with

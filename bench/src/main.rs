@@ -2,6 +2,7 @@
 //! prints one JSON object: `cargo run --release -p fieldbench -- <store|photos|parts|scale|sync|console> --json`
 //! (docs/benchmarks.md holds the numbers measured and what each figure means).
 
+mod blob_upload;
 mod console_list;
 mod error;
 mod measure;

@@ -4,8 +4,10 @@
 //! second HQ serves with one instance and with three on the same database
 //! (`pg_case_syncs_per_s_1`, `pg_case_syncs_per_s_3`: the same devices and work, each sync
 //! sent to the next instance in turn; on one machine this shows whether instances convoy on a
-//! lock, not how far they scale). The S3 figures are not measured yet and print as `null`.
-//! Needs `FIELDHQ_TEST_PG_URL`; without it every PostgreSQL figure is `null`.
+//! lock, not how far they scale). Needs `FIELDHQ_TEST_PG_URL`; without it every PostgreSQL
+//! figure is `null`. Photo uploads through HQ with its blobs in its folder and in
+//! S3-compatible storage (`folder_upload_mb_per_s`, `s3_upload_mb_per_s`, see
+//! [`crate::blob_upload`]).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -49,13 +51,13 @@ pub fn scale() -> Result<Value, BenchError> {
             (None, None, None)
         }
     };
-    eprintln!("scale: s3_upload_mb_per_s and folder_upload_mb_per_s are not measured yet");
+    let (folder_upload, s3_upload) = crate::blob_upload::upload_figures()?;
     Ok(json!({
         "pg_empty_sync_wait_during_big_push_s": wait,
         "pg_case_syncs_per_s_1": one,
         "pg_case_syncs_per_s_3": three,
-        "s3_upload_mb_per_s": null,
-        "folder_upload_mb_per_s": null,
+        "s3_upload_mb_per_s": s3_upload,
+        "folder_upload_mb_per_s": folder_upload,
     }))
 }
 

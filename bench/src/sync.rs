@@ -694,7 +694,7 @@ fn naive(hq: &Hq, url: &str, phone: &mut Store, ids: &[CaseId]) -> Result<Naive,
 
 /// A plain HTTP client (HQ is on loopback without TLS; rustls is set up only because the
 /// client insists on a TLS configuration).
-fn naive_client() -> Result<reqwest::blocking::Client, BenchError> {
+pub(crate) fn naive_client() -> Result<reqwest::blocking::Client, BenchError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

@@ -127,17 +127,11 @@ pub async fn collect_unreferenced(
                     tx.lock_log(LockMode::Exclusive).await?;
                     let stale = tx.stale_uploads(before, COLLECT_BATCH).await?;
                     tx.delete_uploads(&stale).await?;
-                    // Files go while the lock is held; a failed commit leaves records of
-                    // files already gone, which the next run removes again.
-                    let files = blobs.clone();
-                    let hashes = stale.clone();
-                    tokio::task::spawn_blocking(move || -> Result<()> {
-                        for hash in &hashes {
-                            files.remove(hash)?;
-                        }
-                        Ok(())
-                    })
-                    .await??;
+                    // Blobs go while the lock is held; a failed commit leaves records of
+                    // blobs already gone, which the next run removes again.
+                    for hash in &stale {
+                        blobs.remove(hash).await?;
+                    }
                     Ok(stale.len())
                 })
             })

@@ -89,6 +89,11 @@ pub enum Error {
     #[error("file system: {0}")]
     Io(#[from] std::io::Error),
 
+    /// S3-compatible object storage failed (unreachable, refused the credentials, an error
+    /// of its own).
+    #[error("object storage: {0}")]
+    ObjectStore(#[from] object_store::Error),
+
     /// Anything else HQ failed at (a background task that died, an automerge failure on
     /// data HQ itself produced).
     #[error("internal: {0}")]
@@ -148,6 +153,7 @@ impl Error {
             | Error::Postgres(_)
             | Error::Pool(_)
             | Error::Io(_)
+            | Error::ObjectStore(_)
             | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -578,7 +578,10 @@ pub fn text(detail: &ReturnDetail, tz: Tz, l: Locale) -> String {
 /// The thumbnails of every photo the forms show, from HQ's blobs: the photo's thumbnail
 /// blob, else the photo itself; a photo whose blobs HQ does not hold (not uploaded yet) is
 /// left out and printed as a placeholder.
-pub fn thumbnails(detail: &ReturnDetail, blobs: &BlobStore) -> Result<BTreeMap<String, Thumbnail>> {
+pub async fn thumbnails(
+    detail: &ReturnDetail,
+    blobs: &BlobStore,
+) -> Result<BTreeMap<String, Thumbnail>> {
     let mut out = BTreeMap::new();
     for form in forms(detail, chrono_tz::UTC, Locale::En) {
         for block in form.blocks {
@@ -600,7 +603,7 @@ pub fn thumbnails(detail: &ReturnDetail, blobs: &BlobStore) -> Result<BTreeMap<S
                     if BlobStore::check_name(candidate).is_err() {
                         continue;
                     }
-                    if let Some(bytes) = blobs.get(candidate)?
+                    if let Some(bytes) = blobs.get(candidate).await?
                         && let Some(mime) = image_type(&bytes)
                     {
                         found = Some(Thumbnail { mime, bytes });

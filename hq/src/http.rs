@@ -35,6 +35,8 @@ use axum::routing::{get, post, put};
 use fieldcore::{CONTENT_TYPE, MAX_BLOB_BYTES, MAX_MESSAGE_BYTES};
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
+use futures::StreamExt;
+
 use crate::blobs::{BlobStore, Put};
 use crate::error::{Error, Result};
 use crate::limits::{BodyBudget, admit_body};
@@ -209,23 +211,31 @@ async fn naive_handler(
         .into_response())
 }
 
+/// Stores a blob as its body streams in (never read whole first): hashed on the way, visible
+/// under its name only once the hash is its name ([`crate::blobs`]). The route's body limit
+/// is enforced here, on the bytes that arrive, since a streamed body passes no extractor.
 async fn put_blob(
     State(state): State<AppState>,
     Device(device): Device,
     Path(hash): Path<String>,
-    raw: std::result::Result<Bytes, BytesRejection>,
+    request: Request,
 ) -> Result<StatusCode> {
     BlobStore::check_name(&hash)?;
-    let raw = body(raw)?;
-    let size = raw.len() as u64;
+    let max = MAX_BLOB_BYTES as u64;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return Err(Error::TooLarge("the body is over the limit".into()));
+    }
     let blobs = state.blobs().clone();
-    let held = {
-        let (blobs, hash) = (blobs.clone(), hash.clone());
-        tokio::task::spawn_blocking(move || blobs.size(&hash)).await??
-    };
-    if held.is_none() {
+    if blobs.size(&hash).await?.is_none() {
         // Checked before the write: uploads racing each other may pass it together, by at
-        // most one body each (the body budget bounds how many are in flight).
+        // most one body each (the body budget bounds how many are in flight). A body of no
+        // declared length counts as the largest a blob may be.
+        let size = declared.unwrap_or(max);
         let quota = state.limits().blob_quota_bytes;
         let pending = blob_access::unreferenced_bytes(state.storage(), device.device_id).await?;
         if pending.saturating_add(size) > quota {
@@ -236,16 +246,23 @@ async fn put_blob(
             )));
         }
     }
-    let put = {
-        let hash = hash.clone();
-        tokio::task::spawn_blocking(move || blobs.put(&hash, &raw)).await??
-    };
-    if put == Put::Created {
+    let stream = request
+        .into_body()
+        .into_data_stream()
+        .map(|chunk| chunk.map_err(|_| Error::malformed("the body could not be read")))
+        .boxed();
+    let stored = blobs.put_stream(&hash, stream, max).await?;
+    if stored.put == Put::Created {
         let at = state.now().timestamp();
-        blob_access::record_upload(state.storage(), device.device_id, &hash, size, at).await?;
+        blob_access::record_upload(state.storage(), device.device_id, &hash, stored.bytes, at)
+            .await?;
     }
-    tracing::info!(bytes = size, created = put == Put::Created, "blob stored");
-    Ok(match put {
+    tracing::info!(
+        bytes = stored.bytes,
+        created = stored.put == Put::Created,
+        "blob stored"
+    );
+    Ok(match stored.put {
         Put::Created => StatusCode::CREATED,
         Put::AlreadyHeld => StatusCode::OK,
     })
@@ -258,9 +275,7 @@ async fn readable_size(state: &AppState, device: &DeviceAuth, hash: &str) -> Res
     if !blob_access::may_read(state.storage(), device, hash).await? {
         return Ok(None);
     }
-    let blobs = state.blobs().clone();
-    let hash = hash.to_owned();
-    tokio::task::spawn_blocking(move || blobs.size(&hash)).await?
+    state.blobs().size(hash).await
 }
 
 async fn head_blob(
@@ -278,28 +293,23 @@ async fn head_blob(
     }
 }
 
+/// Sends a blob as it is read from the store, chunk by chunk.
 async fn get_blob(
     State(state): State<AppState>,
     Device(device): Device,
     Path(hash): Path<String>,
 ) -> Result<Response> {
     let not_held = || Error::NotFound("HQ does not hold this blob".into());
-    if readable_size(&state, &device, &hash).await?.is_none() {
+    let Some(size) = readable_size(&state, &device, &hash).await? else {
         return Err(not_held());
-    }
-    let blobs = state.blobs().clone();
-    let bytes = tokio::task::spawn_blocking(move || blobs.get(&hash)).await??;
-    match bytes {
-        Some(bytes) => Ok((
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/octet-stream"),
-            )],
-            bytes,
-        )
-            .into_response()),
-        None => Err(not_held()),
-    }
+    };
+    let stream = state.blobs().read(&hash).await?.ok_or_else(not_held)?;
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .header(header::CONTENT_LENGTH, size)
+        .body(Body::from_stream(stream))
+        .map_err(|e| Error::internal(e.to_string()))
 }
 
 #[cfg(test)]

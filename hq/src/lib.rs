@@ -48,7 +48,9 @@
 //! | [`report_excel`] | the report as an Excel workbook with native charts |
 //! | [`shipments`] | delivered quantities imported from CSV, for PPM |
 //! | [`auth`] | device tokens |
-//! | [`blobs`] | photo blobs on the filesystem |
+//! | [`blobs`] | the blob store: photos and vouchers by SHA-256, behind one trait |
+//! | [`blob_folder`] | blobs in a folder on HQ's disk (the default) |
+//! | [`blob_s3`] | blobs in S3-compatible object storage |
 //! | [`blob_access`] | who may read a blob, upload quotas, removal of unreferenced uploads |
 //! | [`data_dir`] | the data folder's permissions |
 //! | [`storage`] | one transaction abstraction, SQLite and PostgreSQL backends |
@@ -60,6 +62,8 @@ pub mod access;
 pub mod admin;
 pub mod auth;
 pub mod blob_access;
+pub mod blob_folder;
+pub mod blob_s3;
 pub mod blobs;
 pub mod changes;
 pub mod console;
@@ -119,6 +123,8 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     /// PostgreSQL instead of the embedded SQLite database.
     pub database_url: Option<String>,
+    /// Where the blobs are kept; `None` is the `blobs` folder inside the data folder.
+    pub blobs: Option<blobs::BlobLocation>,
     /// Where HQ's time comes from; the local clock by default.
     pub clock: Option<Clock>,
     /// The company's time zone: a case number's month is the month the complaint was
@@ -152,6 +158,7 @@ impl ServeConfig {
             addr,
             data_dir: data_dir.into(),
             database_url: None,
+            blobs: None,
             clock: None,
             time_zone: state::DEFAULT_TIME_ZONE,
             pull_budget_bytes: pulls::PULL_BUDGET,
@@ -162,6 +169,13 @@ impl ServeConfig {
             #[cfg(feature = "bench-baseline")]
             bench_baseline: false,
         }
+    }
+
+    /// Where the blobs are: the configured location, else the data folder's `blobs`.
+    pub fn blob_location(&self) -> blobs::BlobLocation {
+        self.blobs
+            .clone()
+            .unwrap_or_else(|| blobs::BlobLocation::in_data_dir(&self.data_dir))
     }
 
     pub fn storage(&self) -> StorageConfig {
@@ -224,7 +238,9 @@ impl RunningHq {
 /// [`RunningHq::shutdown`].
 pub async fn serve(config: ServeConfig) -> Result<RunningHq> {
     let storage = Storage::open(&config.storage()).await?;
-    let blobs = blobs::BlobStore::open(&config.data_dir)?;
+    let location = config.blob_location();
+    let blobs = blobs::BlobStore::connect(&location, true).await?;
+    let blob_place = blobs.describe();
     let clock = config.clock.clone().unwrap_or_else(state::system_clock);
     let state = AppState::new(storage.clone(), blobs, clock)
         .with_time_zone(config.time_zone)
@@ -249,7 +265,7 @@ pub async fn serve(config: ServeConfig) -> Result<RunningHq> {
         collector.abort();
         served
     });
-    tracing::info!(%addr, storage = storage.kind(), "HQ listening");
+    tracing::info!(%addr, storage = storage.kind(), blobs = %blob_place, "HQ listening");
     Ok(RunningHq {
         addr,
         storage,

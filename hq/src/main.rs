@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use fieldcore::{Locale, Localized, label_padded, text_width};
+use fieldhq::blob_s3::S3Config;
+use fieldhq::blobs::{BlobLocation, BlobStore};
 use fieldhq::storage::{CaseIndexQuery, CaseIndexRow, EscalationRow};
 use fieldhq::{Role, ServeConfig, Storage, StorageConfig, admin};
 use uuid::Uuid;
@@ -28,6 +30,33 @@ struct Cli {
     /// Use PostgreSQL (postgres://user@host/db) instead of the embedded SQLite database.
     #[arg(long, global = true)]
     database_url: Option<String>,
+    /// Where the blobs (photos, signatures, vouchers) are kept: a folder, or
+    /// s3://BUCKET/PREFIX for S3-compatible object storage, whose credentials come from
+    /// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) [default: the
+    /// data folder's `blobs`].
+    #[arg(
+        long,
+        global = true,
+        env = "FIELDHQ_BLOBS",
+        value_name = "DIR|s3://BUCKET/PREFIX"
+    )]
+    blobs: Option<String>,
+    /// The object storage's URL when it is not AWS S3 (MinIO, Garage, Ceph, Alibaba Cloud
+    /// OSS), e.g. http://127.0.0.1:3900 or https://oss-cn-hangzhou.aliyuncs.com.
+    #[arg(long, global = true, env = "FIELDHQ_S3_ENDPOINT", value_name = "URL")]
+    s3_endpoint: Option<String>,
+    /// The object storage's region.
+    #[arg(
+        long,
+        global = true,
+        env = "FIELDHQ_S3_REGION",
+        default_value = "us-east-1"
+    )]
+    s3_region: String,
+    /// Path-style requests (ENDPOINT/BUCKET/KEY) instead of virtual-hosted ones
+    /// (BUCKET.ENDPOINT/KEY): what MinIO, Garage and most self-hosted services need.
+    #[arg(long, global = true, env = "FIELDHQ_S3_PATH_STYLE")]
+    s3_path_style: bool,
     /// Log level: error, warn, info, debug, trace (also FIELDHQ_LOG).
     #[arg(long, global = true)]
     log: Option<String>,
@@ -461,12 +490,30 @@ fn init_logs(level: Option<&str>) {
         .init();
 }
 
+/// Where `--blobs` says the blobs are; an S3 location takes its credentials from the
+/// environment.
+fn blob_location(cli: &Cli) -> fieldhq::Result<BlobLocation> {
+    match cli.blobs.as_deref() {
+        None => Ok(BlobLocation::in_data_dir(&cli.data)),
+        Some(url) if url.starts_with("s3://") => Ok(BlobLocation::S3(S3Config::from_env(
+            url,
+            cli.s3_endpoint.clone(),
+            cli.s3_region.clone(),
+            cli.s3_path_style,
+            |name| std::env::var(name).ok(),
+        )?)),
+        Some(folder) => Ok(BlobLocation::Folder(PathBuf::from(folder))),
+    }
+}
+
 async fn run(cli: Cli) -> fieldhq::Result<()> {
     let storage_config = StorageConfig {
         data_dir: cli.data.clone(),
         database_url: cli.database_url.clone(),
     };
     let time_zone = cli.time_zone;
+    // Asked for only by the commands that touch blobs: the others run without S3 credentials.
+    let blobs = blob_location(&cli);
     let lang_env = std::env::var("LANG").ok();
     let l = Locale::choose(cli.lang.as_deref(), lang_env.as_deref())
         .ok_or_else(|| fieldhq::Error::Invalid("--lang is zh-CN or en".into()))?;
@@ -479,6 +526,7 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
     {
         let mut config = ServeConfig::new(addr, cli.data);
         config.database_url = cli.database_url;
+        config.blobs = Some(blobs?);
         config.time_zone = time_zone;
         config.case_limit_bytes = case_limit_mib * 1024 * 1024;
         config.limits = limits.limits();
@@ -626,10 +674,10 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
             );
             Ok(())
         }
-        Command::Rma { command } => rma(&storage, &cli.data, command, time_zone, l).await,
+        Command::Rma { command } => rma(&storage, &blobs?, command, time_zone, l).await,
         Command::Parts { command } => parts_cli::run(&storage, command, time_zone, l).await,
         Command::Writeoff { command } => {
-            writeoff_cli::run(&storage, &cli.data, command, time_zone, l).await
+            writeoff_cli::run(&storage, &blobs?, command, time_zone, l).await
         }
         Command::Report { command } => report_cli::run(&storage, command, time_zone, l).await,
         Command::Shipments { command } => report_cli::shipments(&storage, command, l).await,
@@ -879,7 +927,7 @@ async fn escalation(
 
 async fn rma(
     storage: &Storage,
-    data: &std::path::Path,
+    blobs: &BlobLocation,
     command: RmaCommand,
     time_zone: chrono_tz::Tz,
     l: Locale,
@@ -970,8 +1018,8 @@ async fn rma(
                 fieldhq::Error::refused("--format is html or pdf", "--format 须为 html 或 pdf")
             })?;
             let detail = returns::detail(storage, &number).await?;
-            let blobs = fieldhq::blobs::BlobStore::reader(data);
-            let photos = fieldhq::forms::thumbnails(&detail, &blobs)?;
+            let blobs = BlobStore::connect(blobs, false).await?;
+            let photos = fieldhq::forms::thumbnails(&detail, &blobs).await?;
             let bytes = match format {
                 fieldhq::forms::Format::Html => {
                     fieldhq::forms::html(&detail, &photos, time_zone).into_bytes()

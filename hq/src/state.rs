@@ -1,4 +1,4 @@
-//! What every request handler shares: the storage, the blob folder, HQ's automerge actor, its
+//! What every request handler shares: the storage, the blob store, HQ's automerge actor, its
 //! clock, its transport limits and the failed-authentication counts.
 
 use std::sync::{Arc, Mutex};

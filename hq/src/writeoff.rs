@@ -201,7 +201,7 @@ pub async fn approve(
     let mut hashes = Vec::new();
     for bytes in [&xlsx, &pdf, html.as_bytes()] {
         let hash = fieldcore::sha256_hex(bytes);
-        blobs.put(&hash, bytes)?;
+        blobs.put(&hash, bytes).await?;
         hashes.push(hash);
     }
     let [xlsx_hash, pdf_hash, html_hash] =
@@ -255,11 +255,11 @@ pub async fn export(
             format!("{holder} {quarter} 季度的核销尚未批准，批准后才生成核销凭证"),
         ));
     }
-    let read = |hash: &Option<String>| -> Result<Vec<u8>> {
+    let read = async |hash: &Option<String>| -> Result<Vec<u8>> {
         let hash = hash
             .as_deref()
             .ok_or_else(|| Error::internal("an approved write-off without its voucher"))?;
-        let bytes = blobs.get(hash)?.ok_or_else(|| {
+        let bytes = blobs.get(hash).await?.ok_or_else(|| {
             Error::internal(format!(
                 "the archived voucher {hash} is missing from the blobs"
             ))
@@ -271,9 +271,9 @@ pub async fn export(
         }
         Ok(bytes)
     };
-    let xlsx = read(&row.voucher_xlsx_sha256)?;
-    let pdf = read(&row.voucher_pdf_sha256)?;
-    let html = String::from_utf8(read(&row.voucher_html_sha256)?)
+    let xlsx = read(&row.voucher_xlsx_sha256).await?;
+    let pdf = read(&row.voucher_pdf_sha256).await?;
+    let html = String::from_utf8(read(&row.voucher_html_sha256).await?)
         .map_err(|_| Error::internal("the archived HTML voucher is not UTF-8"))?;
     Ok(Voucher {
         reconciliation: reconciliation_of(&row)?,

@@ -62,7 +62,7 @@ pub enum WriteoffCommand {
 
 pub async fn run(
     storage: &Storage,
-    data: &std::path::Path,
+    blobs: &fieldhq::blobs::BlobLocation,
     command: WriteoffCommand,
     time_zone: chrono_tz::Tz,
     l: Locale,
@@ -147,7 +147,7 @@ pub async fn run(
                 time_zone,
                 font: fieldhq::forms::load_font(font.as_deref())?,
             };
-            let blobs = fieldhq::blobs::BlobStore::open(data)?;
+            let blobs = fieldhq::blobs::BlobStore::connect(blobs, false).await?;
             let approved = fieldhq::writeoff_input::approve_and_close(
                 storage, blobs, holder, quarter, approval,
             )
@@ -175,7 +175,7 @@ pub async fn run(
         } => {
             let holder = parse_holder(&holder)?.to_string();
             let quarter = parse_quarter(&quarter)?;
-            let blobs = fieldhq::blobs::BlobStore::open(data)?;
+            let blobs = fieldhq::blobs::BlobStore::connect(blobs, false).await?;
             let key = holder.clone();
             let voucher = storage
                 .read(move |tx| {

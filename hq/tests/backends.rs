@@ -1,6 +1,8 @@
 //! Runs the HQ suite (suite/mod.rs) against each storage backend: the embedded SQLite
 //! database and PostgreSQL (FIELDHQ_TEST_PG_URL, set by tests/run.sh; without it the
-//! PostgreSQL tests fail and say so).
+//! PostgreSQL tests fail and say so). The tests of blob users run once more with the blobs
+//! in S3-compatible object storage (FIELDHQ_TEST_S3_URL, set by tests/run.sh; without it
+//! they are skipped, unless FIELDHQ_REQUIRE_S3 is set).
 
 mod common;
 mod suite;
@@ -37,7 +39,90 @@ async fn postgres_a_database_error_names_its_cause_but_no_values() {
     crate::suite::a_database_error_names_its_cause_but_no_values().await;
 }
 
+/// The blob users' tests again, their HQ keeping its blobs in the tests' S3 server (on
+/// SQLite: where the rows are is the suite's other axis).
+macro_rules! s3_suite {
+    ($($test:ident),* $(,)?) => {
+        mod s3 {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    crate::common::with_s3_blobs(crate::suite::$test(
+                        crate::common::Backend::Sqlite,
+                    ))
+                    .await;
+                }
+            )*
+        }
+    };
+}
+
+s3_suite!(
+    blobs_are_verified_idempotent_and_served,
+    a_wrong_body_is_refused_and_nothing_becomes_visible,
+    a_large_photo_streams_up_and_down_once,
+    a_blob_is_served_only_to_devices_that_may_see_a_case_naming_it,
+    uploads_no_case_names_are_capped_per_device_and_removed_after_the_grace_period,
+    a_reindex_records_the_blobs_of_cases_stored_before_the_upgrade,
+    console_lists_filters_and_shows_cases_with_their_photos,
+    the_forms_print_as_html_and_pdf_with_the_number,
+    a_writeoff_is_approved_once_by_its_roles_and_its_voucher_archived,
+);
+
+/// `fieldhq serve --blobs s3://…` without credentials in its environment does not start, and
+/// says which variables to set, in the language asked for.
+#[test]
+fn serve_without_s3_credentials_stops_at_start_up_naming_the_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    for (lang, expected) in [("en", "no credentials were given"), ("zh-CN", "未提供凭证")] {
+        let output = crate::common::fieldhq_command(dir.path())
+            .args(["--lang", lang, "serve", "--addr", "127.0.0.1:0"])
+            .args([
+                "--blobs",
+                "s3://photos/hq",
+                "--s3-endpoint",
+                "http://127.0.0.1:9",
+            ])
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("FIELDHQ_BLOBS")
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(
+            stderr.contains("AWS_ACCESS_KEY_ID") && stderr.contains("AWS_SECRET_ACCESS_KEY"),
+            "{stderr}"
+        );
+    }
+}
+
+/// HQ asks the bucket once at start-up: wrong credentials stop it there, with the reason,
+/// not at the first photo a device uploads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_with_wrong_s3_credentials_stops_at_start_up() {
+    let Some(mut s3) = crate::common::test_s3_config() else {
+        return;
+    };
+    s3.secret_access_key = fieldhq::blob_s3::Secret("not-the-secret".into());
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = fieldhq::ServeConfig::new("127.0.0.1:0".parse().unwrap(), dir.path());
+    config.blobs = Some(fieldhq::blobs::BlobLocation::S3(s3));
+    let Err(refused) = fieldhq::serve(config).await else {
+        panic!("HQ started with wrong credentials");
+    };
+    assert!(
+        refused
+            .to_string()
+            .contains("does not answer with the credentials given"),
+        "{refused}"
+    );
+}
+
 suites!(
+    a_wrong_body_is_refused_and_nothing_becomes_visible,
+    a_large_photo_streams_up_and_down_once,
     the_report_counts_a_generated_year,
     a_late_case_amends_the_issued_month_and_joins_the_next_report,
     a_bad_shipments_file_is_refused_whole,

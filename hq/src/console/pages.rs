@@ -511,11 +511,7 @@ pub async fn photo(
     if named.is_empty() {
         return Err(not_held());
     }
-    let blobs = state.blobs().clone();
-    let bytes = tokio::task::spawn_blocking(move || blobs.get(&hash))
-        .await
-        .map_err(Error::from)??
-        .ok_or_else(not_held)?;
+    let bytes = state.blobs().get(&hash).await?.ok_or_else(not_held)?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg"),

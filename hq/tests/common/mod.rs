@@ -48,6 +48,57 @@ pub async fn fresh_schema_url() -> String {
     format!("{url}{sep}options=-csearch_path%3D{schema}")
 }
 
+tokio::task_local! {
+    /// Set by [`with_s3_blobs`]: every HQ the test starts keeps its blobs in the S3 server.
+    static S3_BLOBS: bool;
+}
+
+/// The S3 server of the tests: `FIELDHQ_TEST_S3_URL` (`s3://bucket`), its endpoint
+/// `FIELDHQ_TEST_S3_ENDPOINT` and credentials `FIELDHQ_TEST_S3_ACCESS_KEY` and
+/// `FIELDHQ_TEST_S3_SECRET_KEY` (tests/run.sh starts one and sets them), under a fresh prefix
+/// per call. `None` when the variables are unset; with `FIELDHQ_REQUIRE_S3` set that fails
+/// the test instead, as in CI.
+pub fn test_s3_config() -> Option<fieldhq::blob_s3::S3Config> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let Some(url) = var("FIELDHQ_TEST_S3_URL") else {
+        assert!(
+            var("FIELDHQ_REQUIRE_S3").is_none(),
+            "FIELDHQ_TEST_S3_URL is not set but FIELDHQ_REQUIRE_S3 is: run tests/run.sh, \
+             which installs and starts an S3 server on loopback"
+        );
+        eprintln!("FIELDHQ_TEST_S3_URL is not set: the S3 half of this test is skipped");
+        return None;
+    };
+    let url = format!(
+        "{}/t-{}",
+        url.trim_end_matches('/'),
+        Uuid::new_v4().simple()
+    );
+    let env = |name: &str| match name {
+        fieldhq::blob_s3::ACCESS_KEY_VAR => var("FIELDHQ_TEST_S3_ACCESS_KEY"),
+        fieldhq::blob_s3::SECRET_KEY_VAR => var("FIELDHQ_TEST_S3_SECRET_KEY"),
+        _ => None,
+    };
+    let endpoint = var("FIELDHQ_TEST_S3_ENDPOINT");
+    Some(
+        fieldhq::blob_s3::S3Config::from_env(&url, endpoint, "us-east-1".into(), true, env)
+            .unwrap(),
+    )
+}
+
+/// Runs `test` with every HQ it starts keeping its blobs in the tests' S3 server; skipped
+/// (see [`test_s3_config`]) when there is none.
+pub async fn with_s3_blobs(test: impl std::future::Future<Output = ()>) {
+    if test_s3_config().is_some() {
+        S3_BLOBS.scope(true, test).await;
+    }
+}
+
+/// Whether the running test keeps its blobs in S3 ([`with_s3_blobs`]).
+pub fn blobs_in_s3() -> bool {
+    S3_BLOBS.try_with(|on| *on).unwrap_or(false)
+}
+
 pub struct TestHq {
     pub backend: Backend,
     pub hq: Option<RunningHq>,
@@ -94,6 +145,9 @@ impl TestHq {
         {
             config.bench_baseline = true;
         }
+        if blobs_in_s3() {
+            config.blobs = test_s3_config().map(fieldhq::blobs::BlobLocation::S3);
+        }
         configure(&mut config);
         if backend == Backend::Postgres {
             config.database_url = Some(fresh_schema_url().await);
@@ -118,6 +172,41 @@ impl TestHq {
 
     pub fn storage(&self) -> &Storage {
         self.running().storage()
+    }
+
+    /// The blob store this HQ keeps its blobs in (folder or S3), opened beside it.
+    pub async fn blobs(&self) -> fieldhq::blobs::BlobStore {
+        fieldhq::blobs::BlobStore::connect(&self.config.blob_location(), false)
+            .await
+            .unwrap()
+    }
+
+    /// How many blobs HQ holds, wherever it keeps them.
+    pub async fn blob_count(&self) -> usize {
+        use futures::StreamExt;
+        use object_store::ObjectStore;
+        match self.config.blob_location() {
+            fieldhq::blobs::BlobLocation::Folder(folder) => std::fs::read_dir(&folder)
+                .unwrap()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_name() != ".tmp" && e.path().is_dir())
+                .map(|e| std::fs::read_dir(e.path()).unwrap().count())
+                .sum(),
+            fieldhq::blobs::BlobLocation::S3(s3) => {
+                let store = object_store::aws::AmazonS3Builder::new()
+                    .with_bucket_name(&s3.bucket)
+                    .with_region(&s3.region)
+                    .with_access_key_id(&s3.access_key_id)
+                    .with_secret_access_key(&s3.secret_access_key.0)
+                    .with_endpoint(s3.endpoint.clone().unwrap())
+                    .with_allow_http(true)
+                    .build()
+                    .unwrap();
+                let prefix = object_store::path::Path::from(s3.prefix.clone());
+                let listed: Vec<_> = store.list(Some(&prefix)).collect().await;
+                listed.into_iter().map(Result::unwrap).count()
+            }
+        }
     }
 
     pub async fn stop(&mut self) {

@@ -1080,6 +1080,136 @@ pub async fn blobs_are_verified_idempotent_and_served(backend: Backend) {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
+/// Bytes that do not compress or repeat, like a camera's JPEG.
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// `bytes` as a request body of no declared length, in 64 KiB chunks.
+fn chunked(bytes: Vec<u8>) -> reqwest::Body {
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        bytes.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+    reqwest::Body::wrap_stream(futures::stream::iter(chunks))
+}
+
+async fn put_chunked(hq: &TestHq, token: &str, hash: &str, bytes: Vec<u8>) -> StatusCode {
+    hq.http
+        .put(format!("{}/v1/blobs/{hash}", hq.url()))
+        .bearer_auth(token)
+        .body(chunked(bytes))
+        .send()
+        .await
+        .expect("HQ answers")
+        .status()
+}
+
+/// A body whose SHA-256 is not its name is refused, whether it fits in one write or takes a
+/// multipart upload in object storage, and nothing is readable under the name afterwards, in
+/// the store or over HTTP; no upload is recorded.
+pub async fn a_wrong_body_is_refused_and_nothing_becomes_visible(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let phone = hq.person("wang", Role::Engineer, None).await;
+    let blobs = hq.blobs().await;
+    let before = hq.blob_count().await;
+    for (len, seed) in [(2_000, 1), (7 * 1024 * 1024, 2)] {
+        let photo = noise(len, seed);
+        let hash = fieldcore::sha256_hex(&photo);
+        let mut damaged = photo.clone();
+        damaged[len / 2] ^= 0x40;
+        let (status, reply) = hq
+            .send(
+                Method::PUT,
+                &format!("/v1/blobs/{hash}"),
+                Some(&phone.token),
+                damaged.clone(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{len} bytes");
+        assert_eq!(error_code(&reply), "malformed");
+        assert_eq!(
+            put_chunked(&hq, &phone.token, &hash, damaged).await,
+            StatusCode::BAD_REQUEST,
+            "{len} bytes, chunked"
+        );
+        assert_eq!(blobs.size(&hash).await.unwrap(), None, "{len} bytes");
+        assert_eq!(
+            blob_status(&hq, Method::GET, &phone.token, &photo).await,
+            StatusCode::NOT_FOUND
+        );
+    }
+    assert_eq!(hq.blob_count().await, before);
+    assert_eq!(hq.count("SELECT COUNT(*) FROM blob_uploads").await, 0);
+}
+
+/// A 12 MiB original (a 12 MP camera's) sent in chunks with no declared length is stored
+/// once and comes back byte for byte with its length; sent again, whole, it is no error and
+/// no second copy; a chunked body that grows past the blob limit is refused and leaves
+/// nothing.
+pub async fn a_large_photo_streams_up_and_down_once(backend: Backend) {
+    let hq = TestHq::start(backend).await;
+    let phone = hq.person("wang", Role::Engineer, None).await;
+    let blobs = hq.blobs().await;
+    let before = hq.blob_count().await;
+    let photo = noise(12 * 1024 * 1024, 3);
+    let hash = fieldcore::sha256_hex(&photo);
+    assert_eq!(
+        put_chunked(&hq, &phone.token, &hash, photo.clone()).await,
+        StatusCode::CREATED
+    );
+    let (status, _) = hq
+        .send(
+            Method::PUT,
+            &format!("/v1/blobs/{hash}"),
+            Some(&phone.token),
+            photo.clone(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "the same blob again");
+    assert_eq!(
+        put_chunked(&hq, &phone.token, &hash, photo.clone()).await,
+        StatusCode::OK,
+        "the same blob again, chunked"
+    );
+    assert_eq!(hq.blob_count().await, before + 1);
+    assert_eq!(hq.count("SELECT COUNT(*) FROM blob_uploads").await, 1);
+    assert_eq!(
+        hq.count("SELECT MAX(bytes) FROM blob_uploads").await,
+        photo.len() as i64
+    );
+    assert_eq!(blobs.size(&hash).await.unwrap(), Some(photo.len() as u64));
+
+    let response = hq
+        .http
+        .get(format!("{}/v1/blobs/{hash}", hq.url()))
+        .bearer_auth(&phone.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.content_length(), Some(photo.len() as u64));
+    assert!(
+        response.bytes().await.unwrap() == photo,
+        "the same bytes back"
+    );
+
+    let too_big = noise(fieldcore::MAX_BLOB_BYTES + 1, 4);
+    let big_hash = fieldcore::sha256_hex(&too_big);
+    assert_eq!(
+        put_chunked(&hq, &phone.token, &big_hash, too_big).await,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    assert_eq!(blobs.size(&big_hash).await.unwrap(), None);
+    assert_eq!(hq.blob_count().await, before + 1);
+}
+
 // ---------------------------------------------------------------- blob access (issue 11)
 
 /// Attaches a photo (its bytes `photo`, thumbnail `thumb`) to a case on the device.
@@ -1240,7 +1370,7 @@ pub async fn uploads_no_case_names_are_capped_per_device_and_removed_after_the_g
     assert_eq!(hq.count("SELECT COUNT(*) FROM blob_uploads").await, 4);
 
     // Removal: nothing before the grace period has passed, then the unnamed ones alone.
-    let blobs = fieldhq::blobs::BlobStore::open(&hq.config.data_dir).unwrap();
+    let blobs = hq.blobs().await;
     let uploaded_at = hq.count("SELECT MAX(uploaded_at) FROM blob_uploads").await;
     let removed = fieldhq::blob_access::collect_unreferenced(hq.storage(), &blobs, uploaded_at)
         .await
@@ -1257,7 +1387,12 @@ pub async fn uploads_no_case_names_are_capped_per_device_and_removed_after_the_g
         (&fourth, false),
     ] {
         let hash = fieldcore::sha256_hex(bytes);
-        assert_eq!(blobs.size(&hash).unwrap().is_some(), kept, "{}", bytes[0]);
+        assert_eq!(
+            blobs.size(&hash).await.unwrap().is_some(),
+            kept,
+            "{}",
+            bytes[0]
+        );
     }
     assert_eq!(hq.count("SELECT COUNT(*) FROM blob_uploads").await, 2);
 }

@@ -508,8 +508,8 @@ pub async fn the_forms_print_as_html_and_pdf_with_the_number(backend: Backend) {
 
     let detail = returns::detail(hq.storage(), &number).await.unwrap();
     assert_eq!(detail.case_id, case);
-    let blobs = fieldhq::blobs::BlobStore::reader(&hq.config.data_dir);
-    let photos = fieldhq::forms::thumbnails(&detail, &blobs).unwrap();
+    let blobs = hq.blobs().await;
+    let photos = fieldhq::forms::thumbnails(&detail, &blobs).await.unwrap();
     assert_eq!(photos.get(&hash).map(|t| t.mime), Some("image/png"));
     let html = fieldhq::forms::html(&detail, &photos, TZ);
     for label in [

@@ -138,23 +138,12 @@ async fn row(hq: &TestHq) -> Option<writeoff::WriteoffRow> {
         .unwrap()
 }
 
-fn blob_files(dir: &std::path::Path) -> usize {
-    let blobs = dir.join("blobs");
-    std::fs::read_dir(&blobs)
-        .unwrap()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name() != ".tmp" && e.path().is_dir())
-        .map(|e| std::fs::read_dir(e.path()).unwrap().count())
-        .sum()
-}
-
 pub async fn a_writeoff_is_approved_once_by_its_roles_and_its_voucher_archived(backend: Backend) {
     let hq = TestHq::start(backend).await;
     let wu = hq.user("wu", Role::CsManager, None).await;
     let li = hq.user("li", Role::Quality, None).await;
     let wang = hq.user("wang", Role::Engineer, None).await;
-    let data = hq.config.data_dir.clone();
-    let blobs = BlobStore::open(&data).unwrap();
+    let blobs = hq.blobs().await;
     let Ok(font) = fieldhq::forms::load_font(None) else {
         panic!("no CJK font: install fonts-wqy-microhei (tests/run.sh does)");
     };
@@ -199,7 +188,7 @@ pub async fn a_writeoff_is_approved_once_by_its_roles_and_its_voucher_archived(b
     assert_eq!(stored.approved_by, None);
 
     // The wrong role: refused in both languages, nothing written, no voucher made.
-    let files = blob_files(&data);
+    let files = hq.blob_count().await;
     let refused = approve(&hq, &blobs, &wang, &font).await.unwrap_err();
     assert!(
         refused
@@ -214,7 +203,7 @@ pub async fn a_writeoff_is_approved_once_by_its_roles_and_its_voucher_archived(b
         "{refused:?}"
     );
     assert_eq!(row(&hq).await.unwrap(), stored);
-    assert_eq!(blob_files(&data), files);
+    assert_eq!(hq.blob_count().await, files);
 
     // The CS manager approves; the voucher's three files are archived under their hashes.
     let approved = approve(&hq, &blobs, &wu, &font).await.unwrap();
@@ -224,7 +213,7 @@ pub async fn a_writeoff_is_approved_once_by_its_roles_and_its_voucher_archived(b
         approved.row.approved_at,
         Some(at("2027-01-06T10:15:00+08:00").timestamp())
     );
-    assert_eq!(blob_files(&data), files + 3);
+    assert_eq!(hq.blob_count().await, files + 3);
     assert_eq!(row(&hq).await.unwrap(), approved.row);
 
     // Approved once: quality's approval and a new run are refused, the row unchanged.
@@ -287,9 +276,13 @@ pub async fn a_writeoff_is_approved_once_by_its_roles_and_its_voucher_archived(b
         .await
         .unwrap();
     assert_eq!(listed, vec![approved.row]);
-    // A corrupted archive is noticed, not exported.
+    // A corrupted archive is noticed, not exported (a file damaged in the folder; a bucket's
+    // objects are written only through the checked upload).
+    let fieldhq::blobs::BlobLocation::Folder(folder) = hq.config.blob_location() else {
+        return;
+    };
     let hash = voucher.row.voucher_pdf_sha256.clone().unwrap();
-    let path = data.join("blobs").join(&hash[..2]).join(&hash);
+    let path = folder.join(&hash[..2]).join(&hash);
     std::fs::write(&path, b"%PDF-1.7 damaged").unwrap();
     let reader = blobs.clone();
     let failed = hq
