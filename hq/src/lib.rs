@@ -46,6 +46,10 @@
 //! | [`report_html`] | the report as a print-friendly HTML page with SVG charts |
 //! | [`report_excel`] | the report as an Excel workbook with native charts |
 //! | [`shipments`] | delivered quantities imported from CSV, for PPM |
+//! | [`archive`] | closed cases moved to an archive and restored; tombstones (ADR 0028) |
+//! | [`archive_dest`] | where an archive is written: a folder today, one trait for more |
+//! | [`archive_record`] | an archived case's printable HTML record |
+//! | [`backup`] | an online copy of the embedded database and the blob folder |
 //! | [`auth`] | device tokens |
 //! | [`blobs`] | photo blobs on the filesystem |
 //! | [`blob_access`] | who may read a blob, upload quotas, removal of unreferenced uploads |
@@ -57,7 +61,11 @@
 
 pub mod access;
 pub mod admin;
+pub mod archive;
+pub mod archive_dest;
+pub mod archive_record;
 pub mod auth;
+pub mod backup;
 pub mod blob_access;
 pub mod blobs;
 pub mod changes;

@@ -38,6 +38,8 @@ async fn postgres_a_database_error_names_its_cause_but_no_values() {
 }
 
 suites!(
+    a_backup_taken_while_serving_restores_and_devices_sync_on,
+    closed_cases_are_archived_answered_archived_and_restored,
     the_report_counts_a_generated_year,
     a_late_case_amends_the_issued_month_and_joins_the_next_report,
     a_bad_shipments_file_is_refused_whole,

@@ -35,6 +35,8 @@ mod report;
 pub use report::*;
 mod console;
 pub use console::*;
+mod archive;
+pub use archive::*;
 
 fn encode(request: &SyncRequest) -> Vec<u8> {
     fieldcore::encode_message(request).unwrap()
@@ -1389,8 +1391,8 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     };
     let storage = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(storage.schema_version().await.unwrap(), latest);
-    // 14: the console's sign-in (13 is the monthly report's, merged beside it).
-    assert_eq!(storage.schema_version().await.unwrap(), 14);
+    // 17: archived cases (15 and 16 are numbers given to work merged beside it).
+    assert_eq!(storage.schema_version().await.unwrap(), 17);
     drop(hq);
 
     // A fresh database, one step at a time, with data surviving the step.
@@ -1432,7 +1434,13 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     drop(v1);
     let v2 = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(v2.schema_version().await.unwrap(), latest);
-    assert_eq!(v2.schema_version().await.unwrap(), 14);
+    assert_eq!(v2.schema_version().await.unwrap(), 17);
+    assert_eq!(
+        v2.query_count("SELECT COUNT(*) FROM archived_cases")
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(
         v2.query_count("SELECT COUNT(*) FROM console_sessions")
             .await
