@@ -114,6 +114,9 @@ pub enum CaseSyncState {
     /// HQ sent this case in a form this app version cannot read (a value only a newer version
     /// knows, or a damaged change): it is set aside and every other case syncs on.
     Quarantined,
+    /// HQ archived this closed case and takes no changes to it; the device keeps its copy and
+    /// any unsent work, which goes up again once HQ restores the case.
+    Archived,
 }
 
 impl TryFrom<SyncConfig> for core::SyncConfig {

@@ -587,6 +587,7 @@ fn the_enum_indices_in_the_doc_are_the_codes() {
             detail: String::new(),
         },
         AckOutcome::Later,
+        AckOutcome::Archived,
     ]
     .iter()
     .map(|a| {
@@ -597,6 +598,7 @@ fn the_enum_indices_in_the_doc_are_the_codes() {
             AckOutcome::Forbidden => "Forbidden",
             AckOutcome::Rejected { .. } => "Rejected",
             AckOutcome::Later => "Later",
+            AckOutcome::Archived => "Archived",
         };
         (enc(a)[0], name.to_owned())
     })

@@ -47,6 +47,10 @@
 //! | [`report_html`] | the report as a print-friendly HTML page with SVG charts |
 //! | [`report_excel`] | the report as an Excel workbook with native charts |
 //! | [`shipments`] | delivered quantities imported from CSV, for PPM |
+//! | [`archive`] | closed cases moved to an archive and restored; tombstones (ADR 0028) |
+//! | [`archive_dest`] | where an archive is written: a folder today, one trait for more |
+//! | [`archive_record`] | an archived case's printable HTML record |
+//! | [`backup`] | an online copy of the embedded database and the blob folder |
 //! | [`auth`] | device tokens |
 //! | [`blobs`] | the blob store: photos and vouchers by SHA-256, behind one trait |
 //! | [`blob_folder`] | blobs in a folder on HQ's disk (the default) |
@@ -60,7 +64,11 @@
 
 pub mod access;
 pub mod admin;
+pub mod archive;
+pub mod archive_dest;
+pub mod archive_record;
 pub mod auth;
+pub mod backup;
 pub mod blob_access;
 pub mod blob_folder;
 pub mod blob_s3;

@@ -13,6 +13,7 @@ use fieldhq::storage::{CaseIndexQuery, CaseIndexRow, EscalationRow};
 use fieldhq::{Role, ServeConfig, Storage, StorageConfig, admin};
 use uuid::Uuid;
 
+mod archive_cli;
 mod parts_cli;
 mod report_cli;
 mod writeoff_cli;
@@ -163,6 +164,13 @@ enum Command {
     Shipments {
         #[command(subcommand)]
         command: report_cli::ShipmentsCommand,
+    },
+    /// Move closed cases to an archive folder (`archive restore NUMBER` puts one back).
+    Archive(archive_cli::ArchiveArgs),
+    /// Copy the embedded database (online) and the photo folder into an empty folder.
+    Backup {
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
     },
 }
 
@@ -537,9 +545,13 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
         tracing::info!("stop signal received; finishing requests in flight");
         return hq.shutdown().await;
     }
+    if let Command::Backup { to } = &cli.command {
+        return archive_cli::backup(&cli.data, cli.database_url.as_deref(), to, l);
+    }
     let storage = Storage::open(&storage_config).await?;
     match cli.command {
-        Command::Serve { .. } => Ok(()),
+        Command::Serve { .. } | Command::Backup { .. } => Ok(()),
+        Command::Archive(args) => archive_cli::run(&storage, &cli.data, args, time_zone, l).await,
         Command::User {
             command:
                 UserCommand::Add {

@@ -153,6 +153,7 @@ pub async fn run(
         forbidden = outcome.stats.forbidden,
         rejected = outcome.stats.rejected,
         later = outcome.stats.later,
+        archived = outcome.stats.archived,
         new_cases = outcome.stats.new_cases,
         pulls = outcome.response.pulls.len(),
         pull_bytes = outcome.stats.pull_bytes,
@@ -406,6 +407,7 @@ struct Stats {
     forbidden: usize,
     rejected: usize,
     later: usize,
+    archived: usize,
     new_cases: usize,
     pull_bytes: usize,
 }
@@ -424,6 +426,8 @@ enum Decision {
     /// Not tried in this request: loading its case would pass the request's load budget.
     Later,
     Rejected(Rejection),
+    /// The case was archived (`crate::archive`): HQ takes nothing for it until it is restored.
+    Archived,
     /// The changes HQ does not hold yet (empty for a replay), and for a new case its document.
     Apply {
         new: Vec<Change>,
@@ -539,12 +543,19 @@ async fn check(
     let cases = tx.cases(&ids).await?;
     let held = held_of(tx, &pushes).await?;
     let numbered = numbered_of(tx, &pushes).await?;
+    // An archived case has no row, so it would read as new: its tombstone answers instead,
+    // and a push of its whole document never creates it a second time.
+    let archived = tx.tombstones(&ids).await?;
     let mut decisions = Vec::with_capacity(pushes.len());
     for push in pushes {
         let case_id = push.case_id;
         // A case the user may not write is refused on its own (spec, "What HQ does with
         // pushes", 2): one re-routed case must not hold back the device's work on the others.
         let decision = match cases.get(&case_id) {
+            None if archived.contains(&case_id) => {
+                tracing::debug!(device = %device.device_id, case = %case_id, "push refused: the case is archived");
+                Decision::Archived
+            }
             Some(case) if !device.user.may_access(case) => {
                 tracing::debug!(device = %device.device_id, case = %case_id, "push refused: no write access");
                 Decision::Forbidden
@@ -891,6 +902,7 @@ async fn write(
         forbidden: 0,
         rejected: 0,
         later: 0,
+        archived: 0,
         new_cases: 0,
         pull_bytes: 0,
     };
@@ -922,7 +934,11 @@ async fn write(
         .iter()
         .map(|(_, d)| match d {
             Decision::Apply { new, creates, .. } => new.len() + usize::from(creates.is_some()),
-            Decision::NeedFull | Decision::Forbidden | Decision::Later | Decision::Rejected(_) => 0,
+            Decision::NeedFull
+            | Decision::Forbidden
+            | Decision::Later
+            | Decision::Archived
+            | Decision::Rejected(_) => 0,
         })
         .sum();
     let mut next_seq = if row_count > 0 {
@@ -953,6 +969,11 @@ async fn write(
             Decision::Later => {
                 stats.later += 1;
                 acks.push(AckOutcome::Later);
+                continue;
+            }
+            Decision::Archived => {
+                stats.archived += 1;
+                acks.push(AckOutcome::Archived);
                 continue;
             }
             Decision::Rejected(rejection) => {

@@ -123,6 +123,8 @@ async fn serve_with_wrong_s3_credentials_stops_at_start_up() {
 suites!(
     a_wrong_body_is_refused_and_nothing_becomes_visible,
     a_large_photo_streams_up_and_down_once,
+    a_backup_taken_while_serving_restores_and_devices_sync_on,
+    closed_cases_are_archived_answered_archived_and_restored,
     the_report_counts_a_generated_year,
     a_late_case_amends_the_issued_month_and_joins_the_next_report,
     a_bad_shipments_file_is_refused_whole,

@@ -67,6 +67,10 @@ fn sync_text(sync: CaseSyncState) -> &'static str {
             "已隔离：总部发来的修改本版本应用无法读取；已搁置，其余照常同步",
             "quarantined: HQ sent changes this app version cannot read; set aside, the rest syncs on",
         ),
+        CaseSyncState::Archived => l.pick(
+            "已归档：总部已将此结案案件移入档案，暂不接收新的修改；你的工作保留在本机，案件恢复后会再次上传",
+            "archived: HQ moved this closed case to its archive and takes no changes to it; your work is kept here and goes up if HQ restores the case",
+        ),
     }
 }
 

@@ -119,9 +119,13 @@ fn run_sync<A: StoreAccess + ?Sized>(
         // Go on while HQ has more to pull, or while pushes still make progress; a round that
         // moved nothing would only repeat itself. Work added during the round counts as
         // pending, so it goes up in the next one.
-        let progressed =
-            round.acknowledged + round.pulled + round.need_full + round.refused + round.rejected
-                > 0;
+        let progressed = round.acknowledged
+            + round.pulled
+            + round.need_full
+            + round.refused
+            + round.rejected
+            + round.archived
+            > 0;
         if !(response.more || (p.pending_cases > 0 && progressed)) {
             break;
         }
@@ -143,8 +147,10 @@ fn run_sync<A: StoreAccess + ?Sized>(
     access.with_store(|s| {
         report.conflicts = s.conflict_count()?;
         let rejected = s.rejected_cases()?.len() as u64;
-        report.refused = s.refused_cases()?.len() as u64 - rejected;
+        let archived = s.archived_cases()?.len() as u64;
+        report.refused = s.refused_cases()?.len() as u64 - rejected - archived;
         report.rejected = rejected;
+        report.archived = archived;
         report.quarantined = s.quarantined_cases()?.len() as u64;
         report.cursor = s.sync_position()?.0;
         Ok(())

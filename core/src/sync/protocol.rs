@@ -112,6 +112,11 @@ pub enum AckOutcome {
     /// does at once); nothing of it is applied. Not an error: push it again, as in any later
     /// request.
     Later,
+    /// HQ archived the case (it was closed long enough ago that HQ moved it out of its live
+    /// database; its number stays reserved). Nothing of the push is applied. The device keeps
+    /// its work and shows the case as archived; once HQ restores the case, its pull brings
+    /// the case back and the work goes up again.
+    Archived,
 }
 
 /// Why HQ refused a push for one case (the app shows a message for each).

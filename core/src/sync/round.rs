@@ -49,7 +49,15 @@ pub enum CaseSyncState {
     /// ([`Store::quarantined_cases`]), the device's own copy and work stay as they were, and
     /// every other case syncs on. A later pull of the case that applies cleanly lifts it.
     Quarantined,
+    /// HQ archived this case (closed long ago, moved out of its live database, its number
+    /// kept): HQ takes no more work on it until it restores the case. The device keeps its
+    /// copy and any unsent work; a pull of the restored case lifts the state.
+    Archived,
 }
+
+/// The `sync_refused.reason` that marks a case HQ answered [`AckOutcome::Archived`]: a
+/// rejection's reason is always `"<Reason>: <detail>"`, so it can never read like this.
+pub(crate) const ARCHIVED_REASON: &str = "archived";
 
 /// What one request carries from the outbox, remembered until its response arrives.
 #[derive(Debug, Clone, Default)]
@@ -84,6 +92,9 @@ pub struct RoundOutcome {
     pub quarantined: u64,
     /// Pulled stock ledgers (merged, repaired or set aside).
     pub ledgers: u64,
+    /// Pushed cases HQ answered were archived (see [`CaseSyncState::Archived`]).
+    #[serde(default)]
+    pub archived: u64,
 }
 
 impl Store {
@@ -357,8 +368,20 @@ impl Store {
     pub fn rejected_cases(&self) -> Result<Vec<(CaseId, String)>> {
         self.cases_with_reasons(
             "SELECT case_id, reason FROM sync_refused WHERE reason IS NOT NULL \
-             ORDER BY refused_at, case_id",
+             AND reason <> 'archived' ORDER BY refused_at, case_id",
         )
+    }
+
+    /// Cases HQ answered were archived (see [`CaseSyncState::Archived`]), oldest first.
+    pub fn archived_cases(&self) -> Result<Vec<CaseId>> {
+        Ok(self
+            .cases_with_reasons(
+                "SELECT case_id, reason FROM sync_refused WHERE reason = 'archived' \
+                 ORDER BY refused_at, case_id",
+            )?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect())
     }
 
     /// Cases HQ sent that this device set aside (see [`CaseSyncState::Quarantined`]): each
@@ -692,6 +715,15 @@ fn write_acks(
             }
             // The outbox keeps the work; the next request pushes it.
             AckOutcome::Later => outcome.later += 1,
+            AckOutcome::Archived => {
+                // Kept like a refusal: the work waits on the device until HQ restores the
+                // case, whose pull lifts the mark (`write_pulls`).
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO sync_refused (case_id, refused_at, reason) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![id, now, ARCHIVED_REASON])?;
+                outcome.archived += 1;
+            }
         }
     }
     Ok(())
@@ -717,9 +749,12 @@ fn write_pulls(
         tx.prepare_cached("DELETE FROM sync_repairs WHERE case_id = ?1 AND repair = 'pull_whole'")?
             .execute([&id])?;
         // HQ sends a case only to devices that may see it: refused work goes again. A
-        // rejection stands until the user changes the case.
-        tx.prepare_cached("DELETE FROM sync_refused WHERE case_id = ?1 AND reason IS NULL")?
-            .execute([&id])?;
+        // rejection stands until the user changes the case. A case HQ sends again after it
+        // archived it was restored: its waiting work goes up too.
+        tx.prepare_cached(
+            "DELETE FROM sync_refused WHERE case_id = ?1 AND (reason IS NULL OR reason = 'archived')",
+        )?
+        .execute([&id])?;
         tx.prepare_cached("DELETE FROM sync_quarantine WHERE case_id = ?1")?
             .execute([&id])?;
         outcome.pulled += 1;
@@ -802,6 +837,9 @@ pub(crate) fn case_sync_state(conn: &Connection, case_id: CaseId) -> Result<Case
     if has_row("SELECT 1 FROM sync_quarantine WHERE case_id = ?1")? {
         return Ok(CaseSyncState::Quarantined);
     }
+    if has_row("SELECT 1 FROM sync_refused WHERE case_id = ?1 AND reason = 'archived'")? {
+        return Ok(CaseSyncState::Archived);
+    }
     if has_row("SELECT 1 FROM sync_refused WHERE case_id = ?1 AND reason IS NOT NULL")? {
         return Ok(CaseSyncState::Rejected);
     }
@@ -834,7 +872,8 @@ pub(crate) fn case_sync_reason(conn: &Connection, case_id: CaseId) -> Result<Opt
     Ok(conn
         .prepare_cached(
             "SELECT reason FROM sync_quarantine WHERE case_id = ?1 \
-             UNION ALL SELECT reason FROM sync_refused WHERE case_id = ?1 AND reason IS NOT NULL",
+             UNION ALL SELECT reason FROM sync_refused WHERE case_id = ?1 AND reason IS NOT NULL \
+             AND reason <> 'archived'",
         )?
         .query_row([case_id.to_string()], |r| r.get(0))
         .optional()?)

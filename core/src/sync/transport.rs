@@ -117,6 +117,9 @@ pub struct SyncReport {
     /// Cases HQ sent that this device set aside because it cannot read or store them (see
     /// `CaseSyncState::Quarantined`); every other case synced on.
     pub quarantined: u64,
+    /// Cases HQ archived that hold this device's unsent work or were pushed to (kept on the
+    /// device; see `CaseSyncState::Archived` and `Store::archived_cases`).
+    pub archived: u64,
     pub cursor: u64,
     pub millis: u64,
 }

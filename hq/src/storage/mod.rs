@@ -250,6 +250,31 @@ pub struct LogRow {
     pub bytes: Vec<u8>,
 }
 
+/// HQ's own facts of a case that its document does not hold, kept in the archive so a
+/// restore writes the case's row back as it was.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CaseOrigin {
+    pub created_by: i64,
+    pub created_device: Option<Uuid>,
+    pub assigned_engineer: Option<i64>,
+    pub routed_center: Option<String>,
+    pub created_at: i64,
+}
+
+/// What stays of an archived case in the live database: its number, reserved, and where it
+/// went, so a device pushing to it is told "archived" rather than "unknown".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tombstone {
+    pub case_id: Uuid,
+    pub number: String,
+    /// Unix seconds the case was closed, as the read model had it.
+    pub closed_at: Option<i64>,
+    /// Unix seconds.
+    pub archived_at: i64,
+    /// The archive it was written to (a folder, later a bucket URL).
+    pub location: String,
+}
+
 /// What a pull asks the log for.
 #[derive(Debug, Clone)]
 pub struct PullQuery {
@@ -598,6 +623,29 @@ pub trait Tx: Send {
     async fn clear_sign_in_failures(&mut self, name: &str) -> Result<()>;
     /// Every user, by name, with whether they have a console password.
     async fn console_users(&mut self) -> Result<Vec<ConsoleUser>>;
+
+    // ---- Archive (crate::archive)
+
+    /// Closed cases (by the read model) closed before `closed_before` (Unix seconds), after
+    /// `after` in id order, at most `limit`, each with when it closed.
+    async fn archive_candidates(
+        &mut self,
+        closed_before: i64,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, i64)>>;
+    /// HQ's row of a case beyond [`CaseRow`], for the archive.
+    async fn case_origin(&mut self, case_id: Uuid) -> Result<Option<CaseOrigin>>;
+    /// Every stored change of a case, in log order, as the log holds it.
+    async fn case_log(&mut self, case_id: Uuid) -> Result<Vec<LogRow>>;
+    /// Removes a case and every row derived from it, and leaves its tombstone.
+    async fn remove_case(&mut self, tombstone: &Tombstone) -> Result<()>;
+    /// Which of `ids` are archived.
+    async fn tombstones(&mut self, ids: &[Uuid]) -> Result<HashSet<Uuid>>;
+    /// The tombstone of the case numbered `number`, if it is archived.
+    async fn tombstone_by_number(&mut self, number: &str) -> Result<Option<Tombstone>>;
+    /// Lifts a tombstone (the case is being restored).
+    async fn delete_tombstone(&mut self, case_id: Uuid) -> Result<()>;
 }
 
 /// What the monthly report asks of a case beyond its `case_index` row (`case_report`).

@@ -24,8 +24,9 @@ use tokio_postgres::{IsolationLevel, NoTls, Row};
 use uuid::Uuid;
 
 use super::{
-    BoxFuture, Candidate, CaseInfo, CaseRow, DeviceAuth, DeviceInfo, LockMode, LogRow, NewCase,
-    NewDevice, Page, PullQuery, Span, SpanTotal, Tx, from_db, hash_from_db, to_db,
+    BoxFuture, Candidate, CaseInfo, CaseOrigin, CaseRow, DeviceAuth, DeviceInfo, LockMode, LogRow,
+    NewCase, NewDevice, Page, PullQuery, Span, SpanTotal, Tombstone, Tx, from_db, hash_from_db,
+    to_db,
 };
 // Read model
 use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue, SearchIndex};
@@ -105,9 +106,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         15,
         include_str!("../../migrations/postgres/0015_console_search_and_inbox.sql"),
     ),
+    (
+        16,
+        include_str!("../../migrations/postgres/0016_archive.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 15;
+pub const LATEST: i64 = 16;
 
 /// Connections per HQ node; a sync holds one for its transaction only.
 const POOL_SIZE: usize = 16;
@@ -2328,6 +2333,149 @@ impl Tx for PgTx<'_> {
                 })
             })
             .collect()
+    }
+
+    // ---- Archive
+
+    async fn archive_candidates(
+        &mut self,
+        closed_before: i64,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, i64)>> {
+        let rows = self
+            .rows(
+                "SELECT case_id, closed_at FROM case_index WHERE status = 'closed' \
+                 AND closed_at < $1 AND ($2::uuid IS NULL OR case_id > $2) \
+                 ORDER BY case_id LIMIT $3",
+                &[&closed_before, &after, &i64::from(limit)],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    async fn case_origin(&mut self, case_id: Uuid) -> Result<Option<CaseOrigin>> {
+        self.opt(
+            "SELECT created_by, created_device, assigned_engineer, routed_center, created_at \
+             FROM cases WHERE case_id = $1",
+            &[&case_id],
+        )
+        .await?
+        .map(|row| {
+            Ok(CaseOrigin {
+                created_by: row.try_get(0)?,
+                created_device: row.try_get(1)?,
+                assigned_engineer: row.try_get(2)?,
+                routed_center: row.try_get(3)?,
+                created_at: row.try_get(4)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn case_log(&mut self, case_id: Uuid) -> Result<Vec<LogRow>> {
+        let rows = self
+            .rows(
+                "SELECT seq, hash, actor, actor_seq, authored_by, bytes FROM changes \
+                 WHERE case_id = $1 ORDER BY seq",
+                &[&case_id],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(LogRow {
+                    seq: from_db(row.try_get(0)?)?,
+                    case_id,
+                    hash: hash_from_db(row.try_get::<_, &[u8]>(1)?)?,
+                    actor: row.try_get(2)?,
+                    actor_seq: from_db(row.try_get::<_, Option<i64>>(3)?.unwrap_or(0))?,
+                    authored_by: row.try_get(4)?,
+                    bytes: row.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn remove_case(&mut self, tombstone: &Tombstone) -> Result<()> {
+        let id = tombstone.case_id;
+        let text = id.to_string();
+        // Rows derived from the case first, the case's own row last (foreign keys).
+        for table in [
+            "changes",
+            "device_cases",
+            "naive_sync_states",
+            "case_index",
+            "escalation_cases",
+            "batch_arrivals",
+            "case_blobs",
+            "case_returns",
+            "case_report",
+        ] {
+            self.exec(&format!("DELETE FROM {table} WHERE case_id = $1"), &[&id])
+                .await?;
+        }
+        // The write-off's tables name a case by its text id.
+        for table in ["case_warranty", "case_part_lines"] {
+            self.exec(&format!("DELETE FROM {table} WHERE case_id = $1"), &[&text])
+                .await?;
+        }
+        self.exec("DELETE FROM cases WHERE case_id = $1", &[&id])
+            .await?;
+        self.exec(
+            "INSERT INTO archived_cases (case_id, number, closed_at, archived_at, location) \
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &id,
+                &tombstone.number,
+                &tombstone.closed_at,
+                &tombstone.archived_at,
+                &tombstone.location,
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn tombstones(&mut self, ids: &[Uuid]) -> Result<HashSet<Uuid>> {
+        if ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let rows = self
+            .rows(
+                "SELECT case_id FROM archived_cases WHERE case_id = ANY($1)",
+                &[&ids],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get(0).map_err(Error::from))
+            .collect()
+    }
+
+    async fn tombstone_by_number(&mut self, number: &str) -> Result<Option<Tombstone>> {
+        self.opt(
+            "SELECT case_id, number, closed_at, archived_at, location FROM archived_cases \
+             WHERE number = $1",
+            &[&number],
+        )
+        .await?
+        .map(|row| {
+            Ok(Tombstone {
+                case_id: row.try_get(0)?,
+                number: row.try_get(1)?,
+                closed_at: row.try_get(2)?,
+                archived_at: row.try_get(3)?,
+                location: row.try_get(4)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn delete_tombstone(&mut self, case_id: Uuid) -> Result<()> {
+        self.exec("DELETE FROM archived_cases WHERE case_id = $1", &[&case_id])
+            .await?;
+        Ok(())
     }
 }
 

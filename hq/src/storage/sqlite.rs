@@ -22,8 +22,9 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use uuid::Uuid;
 
 use super::{
-    BoxFuture, Candidate, CaseInfo, CaseRow, DeviceAuth, DeviceInfo, LockMode, LogRow, NewCase,
-    NewDevice, Page, PullQuery, Span, SpanTotal, Tx, from_db, to_db,
+    BoxFuture, Candidate, CaseInfo, CaseOrigin, CaseRow, DeviceAuth, DeviceInfo, LockMode, LogRow,
+    NewCase, NewDevice, Page, PullQuery, Span, SpanTotal, Tombstone, Tx, from_db, hash_from_db,
+    to_db,
 };
 // Read model
 use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue, SearchIndex};
@@ -103,9 +104,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         15,
         include_str!("../../migrations/sqlite/0015_console_search_and_inbox.sql"),
     ),
+    (16, include_str!("../../migrations/sqlite/0016_archive.sql")),
 ];
 
-pub const LATEST: i64 = 15;
+pub const LATEST: i64 = 16;
 
 #[derive(Clone)]
 pub struct SqliteStorage {
@@ -2464,6 +2466,191 @@ impl Tx for SqliteTx<'_> {
                 })
             })
             .collect()
+    }
+
+    // ---- Archive
+
+    async fn archive_candidates(
+        &mut self,
+        closed_before: i64,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, i64)>> {
+        let after = after.map(|id| id.as_bytes().to_vec()).unwrap_or_default();
+        let ids = self
+            .conn
+            .prepare_cached(
+                "SELECT case_id, closed_at FROM case_index WHERE status = 'closed' \
+                 AND closed_at < ?1 AND case_id > ?2 ORDER BY case_id LIMIT ?3",
+            )?
+            .query_map(params![closed_before, after, limit], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        ids.into_iter()
+            .map(|(id, at)| Ok((uuid_of(id)?, at)))
+            .collect()
+    }
+
+    async fn case_origin(&mut self, case_id: Uuid) -> Result<Option<CaseOrigin>> {
+        let raw = self
+            .conn
+            .prepare_cached(
+                "SELECT created_by, created_device, assigned_engineer, routed_center, created_at \
+                 FROM cases WHERE case_id = ?1",
+            )?
+            .query_row([case_id.as_bytes().as_slice()], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Option<Vec<u8>>>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })
+            .optional()?;
+        raw.map(
+            |(created_by, device, assigned_engineer, routed_center, created_at)| {
+                Ok(CaseOrigin {
+                    created_by,
+                    created_device: device.map(uuid_of).transpose()?,
+                    assigned_engineer,
+                    routed_center,
+                    created_at,
+                })
+            },
+        )
+        .transpose()
+    }
+
+    async fn case_log(&mut self, case_id: Uuid) -> Result<Vec<LogRow>> {
+        type Raw = (i64, Vec<u8>, Vec<u8>, Option<i64>, Option<Vec<u8>>, Vec<u8>);
+        let raw: Vec<Raw> = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, hash, actor, actor_seq, authored_by, bytes FROM changes \
+                 WHERE case_id = ?1 ORDER BY seq",
+            )?
+            .query_map([case_id.as_bytes().as_slice()], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        raw.into_iter()
+            .map(|(seq, hash, actor, actor_seq, authored_by, bytes)| {
+                Ok(LogRow {
+                    seq: from_db(seq)?,
+                    case_id,
+                    hash: hash_from_db(&hash)?,
+                    actor,
+                    actor_seq: from_db(actor_seq.unwrap_or(0))?,
+                    authored_by: authored_by.map(uuid_of).transpose()?,
+                    bytes,
+                })
+            })
+            .collect()
+    }
+
+    async fn remove_case(&mut self, tombstone: &Tombstone) -> Result<()> {
+        let id = tombstone.case_id.as_bytes().as_slice();
+        let text = tombstone.case_id.to_string();
+        // Rows derived from the case first, the case's own row last (foreign keys).
+        for table in [
+            "changes",
+            "device_cases",
+            "naive_sync_states",
+            "case_index",
+            "escalation_cases",
+            "batch_arrivals",
+            "case_blobs",
+            "case_returns",
+            "case_report",
+        ] {
+            self.conn
+                .prepare_cached(&format!("DELETE FROM {table} WHERE case_id = ?1"))?
+                .execute([id])?;
+        }
+        // The write-off's tables name a case by its text id.
+        for table in ["case_warranty", "case_part_lines"] {
+            self.conn
+                .prepare_cached(&format!("DELETE FROM {table} WHERE case_id = ?1"))?
+                .execute([&text])?;
+        }
+        self.conn
+            .prepare_cached("DELETE FROM cases WHERE case_id = ?1")?
+            .execute([id])?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO archived_cases (case_id, number, closed_at, archived_at, location) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                id,
+                tombstone.number,
+                tombstone.closed_at,
+                tombstone.archived_at,
+                tombstone.location
+            ])?;
+        Ok(())
+    }
+
+    async fn tombstones(&mut self, ids: &[Uuid]) -> Result<HashSet<Uuid>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM archived_cases WHERE case_id = ?1")?;
+        let mut found = HashSet::new();
+        for id in ids {
+            if stmt
+                .query_row([id.as_bytes().as_slice()], |_| Ok(()))
+                .optional()?
+                .is_some()
+            {
+                found.insert(*id);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn tombstone_by_number(&mut self, number: &str) -> Result<Option<Tombstone>> {
+        let raw = self
+            .conn
+            .prepare_cached(
+                "SELECT case_id, number, closed_at, archived_at, location FROM archived_cases \
+                 WHERE number = ?1",
+            )?
+            .query_row([number], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .optional()?;
+        raw.map(|(id, number, closed_at, archived_at, location)| {
+            Ok(Tombstone {
+                case_id: uuid_of(id)?,
+                number,
+                closed_at,
+                archived_at,
+                location,
+            })
+        })
+        .transpose()
+    }
+
+    async fn delete_tombstone(&mut self, case_id: Uuid) -> Result<()> {
+        self.conn
+            .prepare_cached("DELETE FROM archived_cases WHERE case_id = ?1")?
+            .execute([case_id.as_bytes().as_slice()])?;
+        Ok(())
     }
 }
 

@@ -483,7 +483,8 @@ impl TestDevice {
                 // Kept in the outbox; tests that expect it use `exchange`, not `sync`.
                 fieldcore::AckOutcome::Forbidden
                 | fieldcore::AckOutcome::Rejected { .. }
-                | fieldcore::AckOutcome::Later => {}
+                | fieldcore::AckOutcome::Later
+                | fieldcore::AckOutcome::Archived => {}
             }
         }
         self.want_full.retain(|id| !asked_full.contains(id));

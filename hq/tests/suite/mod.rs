@@ -35,6 +35,8 @@ mod report;
 pub use report::*;
 mod console;
 pub use console::*;
+mod archive;
+pub use archive::*;
 
 fn encode(request: &SyncRequest) -> Vec<u8> {
     fieldcore::encode_message(request).unwrap()
@@ -1524,9 +1526,9 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     };
     let storage = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(storage.schema_version().await.unwrap(), latest);
-    // 15: the console's search, its approvals inbox and compensation (14 its sign-in, 13
-    // the monthly report's, merged beside it).
-    assert_eq!(storage.schema_version().await.unwrap(), 15);
+    // 16: archived cases (15 the console's search, its approvals inbox and compensation; 14
+    // its sign-in; 13 the monthly report's).
+    assert_eq!(storage.schema_version().await.unwrap(), 16);
     drop(hq);
 
     // A fresh database, one step at a time, with data surviving the step.
@@ -1568,7 +1570,14 @@ pub async fn migrations_apply_step_by_step_and_refuse_a_newer_database(backend: 
     drop(v1);
     let v2 = fieldhq::Storage::open(&config).await.unwrap();
     assert_eq!(v2.schema_version().await.unwrap(), latest);
-    assert_eq!(v2.schema_version().await.unwrap(), 15);
+    assert_eq!(v2.schema_version().await.unwrap(), 16);
+    assert_eq!(
+        v2.query_count("SELECT COUNT(*) FROM archived_cases")
+            .await
+            .unwrap(),
+        0,
+        "archived cases (migration 16)"
+    );
     assert_eq!(
         v2.query_count("SELECT COUNT(*) FROM console_sessions")
             .await
