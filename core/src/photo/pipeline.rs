@@ -69,9 +69,10 @@ pub enum Resizer {
 pub struct StageTimings {
     /// Sniffing, header, metadata, pixel decoding and conversion to RGB8.
     pub decode: Duration,
-    /// Both resizes and the orientation.
+    /// The main resize, the colour conversion and the orientation.
     pub resize: Duration,
-    /// Both JPEG encodes and their hashes.
+    /// Both JPEG encodes and their hashes, with the thumbnail's resize (made on a second core
+    /// while the stored image is encoded).
     pub encode: Duration,
 }
 
@@ -229,13 +230,33 @@ fn finish(
     let mut upright = DynamicImage::ImageRgb8(resized);
     upright.apply_orientation(metadata.orientation);
     let main = upright.into_rgb8();
-    let (tw, th) = fit(main.width(), main.height(), policy.thumbnail_edge);
-    let thumbnail = resize_ref(&main, tw, th, resizer)?;
     let resize_time = started.elapsed();
 
     let started = Instant::now();
-    let jpeg = encode_jpeg(&main, policy.jpeg_quality)?;
-    let thumb_jpeg = encode_jpeg(&thumbnail, policy.jpeg_quality)?;
+    // The thumbnail is made and encoded on a second core while the stored image is encoded:
+    // they only read `main`.
+    let (tw, th) = fit(main.width(), main.height(), policy.thumbnail_edge);
+    let make_thumbnail = || -> Result<(RgbImage, Vec<u8>)> {
+        let thumbnail = resize_ref(&main, tw, th, resizer)?;
+        let jpeg = encode_jpeg(&thumbnail, policy.jpeg_quality)?;
+        Ok((thumbnail, jpeg))
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (jpeg, thumb) = if cores >= 2 {
+        std::thread::scope(|scope| {
+            let thumb = scope.spawn(make_thumbnail);
+            let jpeg = encode_jpeg(&main, policy.jpeg_quality);
+            let thumb = thumb.join().unwrap_or_else(|_| {
+                Err(Error::InvalidPhoto(PhotoText::from(
+                    "the thumbnail thread stopped",
+                )))
+            });
+            (jpeg, thumb)
+        })
+    } else {
+        (encode_jpeg(&main, policy.jpeg_quality), make_thumbnail())
+    };
+    let (jpeg, (thumbnail, thumb_jpeg)) = (jpeg?, thumb?);
     let photo = ProcessedPhoto {
         sha256: sha256_hex(&jpeg),
         jpeg,

@@ -9,7 +9,9 @@
 //! per block (the refinement scans' bits depend on it), and the top-left `nh × nv`
 //! coefficients for the reduced-size inverse DCT in [`reduced`](crate::photo::reduced), or
 //! none when the scans are only being verified. Scans of the first component and the rest
-//! are decoded on two threads: progressive scans of different components share no state.
+//! are decoded on two threads: progressive scans of different components share no state. A
+//! baseline photo's one scan is decoded in bands of MCU rows ([`decode_bands`]), each handed
+//! on for reconstruction as soon as it is decoded.
 
 use crate::photo::decode::damaged_jpeg_text;
 use crate::photo::text::PhotoText;
@@ -37,6 +39,11 @@ const FAST_BITS: u32 = 9;
 pub(crate) struct Huffman {
     /// `length << 8 | symbol` for codes up to 9 bits, by their bits padded; 0 = longer.
     fast: Box<[u16; 1 << FAST_BITS]>,
+    /// For AC coefficients whose code and value bits fit in 9 bits together: `value << 16 |
+    /// run << 8 | bits used`, by those bits padded; 0 = not that simple (longer, end of
+    /// band, a run of 16 zeros). One lookup then does the work of a code and its value,
+    /// which is most of a photo's coefficients.
+    fast_ac: Box<[i32; 1 << FAST_BITS]>,
     /// The largest code of each length (1–16), -1 when none.
     maxcode: [i32; 17],
     /// Added to a code of that length, the index of its symbol.
@@ -78,8 +85,18 @@ impl Huffman {
             }
             code <<= 1;
         }
+        let mut fast_ac = Box::new([0i32; 1 << FAST_BITS]);
+        for (i, (slot, &entry)) in fast_ac.iter_mut().zip(fast.iter()).enumerate() {
+            let (len, rs) = (u32::from(entry >> 8), entry & 0xFF);
+            let (run, size) = (i32::from(rs >> 4), u32::from(rs & 15));
+            if entry != 0 && size != 0 && len + size <= FAST_BITS {
+                let raw = (i as u32 >> (FAST_BITS - len - size)) & ((1 << size) - 1);
+                *slot = extend(raw, size) << 16 | run << 8 | (len + size) as i32;
+            }
+        }
         Ok(Huffman {
             fast,
+            fast_ac,
             maxcode,
             offset,
             values: symbols[..k].to_vec(),
@@ -174,6 +191,21 @@ impl<'a> Bits<'a> {
             }
         }
         Err(damaged("bad Huffman code"))
+    }
+
+    /// One AC coefficient by the combined lookup: `(run, value)` with its bits consumed, or
+    /// `None` (nothing consumed) when [`Bits::decode`] must read it.
+    #[inline(always)]
+    fn fast_ac(&mut self, table: &Huffman) -> Option<(usize, i32)> {
+        if self.n < 32 {
+            self.refill();
+        }
+        let entry = table.fast_ac[(self.acc >> (64 - FAST_BITS)) as usize];
+        if entry == 0 {
+            return None;
+        }
+        self.consume((entry & 0xFF) as u32);
+        Some((((entry >> 8) & 0xFF) as usize, entry >> 16))
     }
 
     /// The interval's data must be used up to its last byte, whose unused bits are the 1s an
@@ -686,6 +718,93 @@ pub(crate) fn decode_scans(
     Ok(Coefficients { dc, ac })
 }
 
+/// A band of whole MCU rows of a sequential frame, decoded: its blocks' coefficients,
+/// numbered from the band's first block row.
+pub(crate) struct Band {
+    pub first_mcu: usize,
+    pub last_mcu: usize,
+    pub coefficients: Coefficients,
+}
+
+/// Whether [`decode_bands`] can decode this frame: sequential, one scan holding every
+/// component (what cameras write for a baseline photo).
+pub(crate) fn in_bands(parsed: &Parsed) -> bool {
+    let frame = &parsed.frame;
+    !frame.progressive
+        && frame.geometry.len() > 1
+        && matches!(&parsed.scans[..], [scan] if scan.comps.len() == frame.geometry.len())
+}
+
+fn new_band(frame: &Frame, keep: &[(usize, usize)], first_mcu: usize, rows: usize) -> Band {
+    let last_mcu = (first_mcu + rows).min(frame.mcuy);
+    let rows = last_mcu - first_mcu;
+    let dc = frame
+        .geometry
+        .iter()
+        .map(|g| vec![0; g.bw * g.v * rows])
+        .collect();
+    let ac = frame
+        .geometry
+        .iter()
+        .enumerate()
+        .map(|(c, g)| {
+            let (nh, nv) = keep.get(c).copied().unwrap_or((0, 0));
+            AcPlane::new(g.bw * g.v * rows, nh, nv)
+        })
+        .collect();
+    Band {
+        first_mcu,
+        last_mcu,
+        coefficients: Coefficients { dc, ac },
+    }
+}
+
+/// Decodes the one scan of a sequential frame ([`in_bands`]) band by band, `rows` MCU rows
+/// each, handing each band to `done` as soon as its last block is decoded, so that another
+/// thread can reconstruct it while the next is decoded. `done` returning false stops the
+/// decoding (the other side has gone). The checks are those of [`decode_scans`]; a band
+/// handed on before damage further on is found is thrown away with the rest.
+pub(crate) fn decode_bands(
+    parsed: &Parsed,
+    keep: &[(usize, usize)],
+    rows: usize,
+    mut done: impl FnMut(Band) -> bool,
+) -> Result<(), Fail> {
+    let frame = &parsed.frame;
+    let [scan] = &parsed.scans[..] else {
+        return Err(damaged("a scan is missing"));
+    };
+    let (dc_tables, ac_tables) = (tables(&scan.dc)?, tables(&scan.ac)?);
+    let rows = rows.max(1);
+    let mut band = new_band(frame, keep, 0, rows);
+    each_mcu(scan, frame.mcux, frame.mcuy, |bits, mx, my, state| {
+        if my >= band.last_mcu {
+            let next = new_band(frame, keep, band.last_mcu, rows);
+            if !done(std::mem::replace(&mut band, next)) {
+                return Err(damaged("the reconstruction stopped"));
+            }
+        }
+        let local = my - band.first_mcu;
+        let Coefficients { dc, ac } = &mut band.coefficients;
+        for (k, &c) in scan.comps.iter().enumerate() {
+            let g = frame.geometry[c];
+            for y in 0..g.v {
+                for x in 0..g.h {
+                    let block = (local * g.v + y) * g.bw + mx * g.h + x;
+                    let pred = &mut state.preds[k];
+                    let (dct, act) = (dc_tables[k], ac_tables[k]);
+                    sequential_block(bits, dct, act, pred, dc, c, &mut ac[c], block)?;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    if !done(band) {
+        return Err(damaged("the reconstruction stopped"));
+    }
+    Ok(())
+}
+
 /// What a restart interval starts afresh.
 #[derive(Default)]
 struct Interval {
@@ -693,13 +812,17 @@ struct Interval {
     preds: [i32; 4],
 }
 
-/// Iterates the restart intervals of a scan: calls `mcu(bits, index, state)` for each MCU,
-/// checks each interval's end.
+/// Iterates the restart intervals of a scan of `width × height` MCUs: calls
+/// `mcu(bits, x, y, state)` for each MCU, checks each interval's end. The position is
+/// counted rather than divided out of the MCU's index: a division per block was a
+/// measurable part of decoding a photo's many scans.
 fn each_mcu(
     scan: &Scan,
-    mcus: usize,
-    mut mcu: impl FnMut(&mut Bits<'_>, usize, &mut Interval) -> Result<(), Fail>,
+    width: usize,
+    height: usize,
+    mut mcu: impl FnMut(&mut Bits<'_>, usize, usize, &mut Interval) -> Result<(), Fail>,
 ) -> Result<(), Fail> {
+    let mcus = width * height;
     let per = if scan.restart == 0 {
         mcus
     } else {
@@ -712,12 +835,20 @@ fn each_mcu(
             scan.ends.len()
         )));
     }
+    let width = width.max(1);
     let mut begin = 0;
     for (i, &end) in scan.ends.iter().enumerate() {
         let mut bits = Bits::new(&scan.data[begin..end]);
         let mut state = Interval::default();
-        for m in i * per..((i + 1) * per).min(mcus) {
-            mcu(&mut bits, m, &mut state)?;
+        let first = i * per;
+        let (mut x, mut y) = (first % width, first / width);
+        for _ in first..((i + 1) * per).min(mcus) {
+            mcu(&mut bits, x, y, &mut state)?;
+            x += 1;
+            if x == width {
+                x = 0;
+                y += 1;
+            }
         }
         if state.eobrun > 0 {
             return Err(damaged("an end-of-band run runs past its scan"));
@@ -764,13 +895,12 @@ fn decode_dc_scan(scan: &Scan, frame: &Frame, dc: &mut [Vec<i16>]) -> Result<(),
     };
     if let [c] = scan.comps[..] {
         let g = frame.geometry[c];
-        each_mcu(scan, g.nbw * g.nbh, |bits, m, state| {
-            let block = (m / g.nbw) * g.bw + m % g.nbw;
+        each_mcu(scan, g.nbw, g.nbh, |bits, x, y, state| {
+            let block = y * g.bw + x;
             one(bits, &mut state.preds[0], 0, dc, c, block)
         })
     } else {
-        each_mcu(scan, frame.mcux * frame.mcuy, |bits, m, state| {
-            let (mx, my) = (m % frame.mcux, m / frame.mcux);
+        each_mcu(scan, frame.mcux, frame.mcuy, |bits, mx, my, state| {
             for (k, &c) in scan.comps.iter().enumerate() {
                 let g = frame.geometry[c];
                 for y in 0..g.v {
@@ -804,8 +934,8 @@ fn decode_sequential_scan(
     let (dc_tables, ac_tables) = (tables(&scan.dc)?, tables(&scan.ac)?);
     if let [c] = scan.comps[..] {
         let g = frame.geometry[c];
-        each_mcu(scan, g.nbw * g.nbh, |bits, m, state| {
-            let block = (m / g.nbw) * g.bw + m % g.nbw;
+        each_mcu(scan, g.nbw, g.nbh, |bits, x, y, state| {
+            let block = y * g.bw + x;
             let pred = &mut state.preds[0];
             sequential_block(
                 bits,
@@ -819,8 +949,7 @@ fn decode_sequential_scan(
             )
         })
     } else {
-        each_mcu(scan, frame.mcux * frame.mcuy, |bits, m, state| {
-            let (mx, my) = (m % frame.mcux, m / frame.mcux);
+        each_mcu(scan, frame.mcux, frame.mcuy, |bits, mx, my, state| {
             for (k, &c) in scan.comps.iter().enumerate() {
                 let g = frame.geometry[c];
                 for y in 0..g.v {
@@ -857,6 +986,15 @@ fn sequential_block(
     dc[c][block] = *pred as i16;
     let mut k = 1;
     while k < 64 {
+        if let Some((r, value)) = bits.fast_ac(ac_table) {
+            k += r;
+            if k > 63 {
+                return Err(damaged("a coefficient past the end of its block"));
+            }
+            plane.set(block, k, value);
+            k += 1;
+            continue;
+        }
         let rs = bits.decode(ac_table)?;
         let (r, s) = (usize::from(rs >> 4), u32::from(rs & 15));
         if s != 0 {
@@ -887,8 +1025,8 @@ fn decode_ac_scan(scan: &Scan, frame: &Frame, plane: &mut AcPlane) -> Result<(),
     let g = frame.geometry[scan.comps[0]];
     let (ss, se, al) = (scan.ss, scan.se, scan.al);
     let refine = scan.ah > 0;
-    each_mcu(scan, g.nbw * g.nbh, |bits, m, state| {
-        let block = (m / g.nbw) * g.bw + m % g.nbw;
+    each_mcu(scan, g.nbw, g.nbh, |bits, x, y, state| {
+        let block = y * g.bw + x;
         if refine {
             ac_refine(bits, table, plane, block, ss, se, al, &mut state.eobrun)
         } else {
@@ -915,6 +1053,15 @@ fn ac_first(
     }
     let mut k = ss;
     while k <= se {
+        if let Some((r, value)) = bits.fast_ac(table) {
+            k += r;
+            if k > se {
+                return Err(damaged("a coefficient outside its scan's band"));
+            }
+            plane.set(block, k, value << al);
+            k += 1;
+            continue;
+        }
         let rs = bits.decode(table)?;
         let (r, s) = (usize::from(rs >> 4), u32::from(rs & 15));
         if s != 0 {
