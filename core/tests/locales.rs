@@ -748,7 +748,7 @@ fn the_case_text_in_both_locales() {
 #[test]
 fn every_history_entry_in_both_locales() {
     let samples = fieldcore::testing::summary_samples();
-    assert_eq!(samples.len(), 38);
+    assert_eq!(samples.len(), 39);
     for (summary, args) in &samples {
         both(&format!("{summary:?}"), summary, args);
         let event = fieldcore::EventBody {
