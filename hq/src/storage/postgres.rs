@@ -2416,6 +2416,7 @@ impl Tx for PgTx<'_> {
             "case_blobs",
             "case_returns",
             "case_report",
+            "case_waiting",
         ] {
             self.exec(&format!("DELETE FROM {table} WHERE case_id = $1"), &[&id])
                 .await?;

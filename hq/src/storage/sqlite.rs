@@ -2571,6 +2571,7 @@ impl Tx for SqliteTx<'_> {
             "case_blobs",
             "case_returns",
             "case_report",
+            "case_waiting",
         ] {
             self.conn
                 .prepare_cached(&format!("DELETE FROM {table} WHERE case_id = ?1"))?
