@@ -31,9 +31,25 @@ pub async fn closed_cases_are_archived_answered_archived_and_restored(backend: B
     let mut wang = hq.person("wang", Role::Engineer, None).await;
     let closed = wang.register();
     let open = wang.register_case(&registration_for("M-OPEN"));
-    work(&mut wang, closed, &close_all());
+    // A trip requested and never decided: the closed case still waits in the approvals
+    // inbox (`case_waiting`), which the archive removes with the case's other rows.
+    let steps = close_all();
+    work(&mut wang, closed, &steps[..1]);
+    wang.execute(
+        closed,
+        &fieldcore::Command::RequestTrip {
+            reason: "bearing noise; needs on-site tests".into(),
+            planned_for: None,
+        },
+    );
+    work(&mut wang, closed, &steps[1..]);
     work(&mut wang, open, &[Cmd::Ack]);
     wang.sync(&hq).await;
+    assert_eq!(
+        hq.count("SELECT COUNT(*) FROM case_waiting WHERE kind = 'trip'")
+            .await,
+        1
+    );
     let number = format!("{MONTH}-0001");
     let before = admin::case_detail(hq.storage(), &number).await.unwrap();
     let changes_before = hq.count("SELECT COUNT(*) FROM changes").await;
@@ -48,6 +64,7 @@ pub async fn closed_cases_are_archived_answered_archived_and_restored(backend: B
         .unwrap();
     assert_eq!(done.archived, vec![number.clone()]);
     assert!(done.failed.is_empty(), "{:?}", done.failed);
+    assert_eq!(hq.count("SELECT COUNT(*) FROM case_waiting").await, 0);
     // The archive holds the document, the record and the manifest, each verified.
     for file in [
         "document.automerge",
