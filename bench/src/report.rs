@@ -140,7 +140,7 @@ async fn measure(
         .ok_or_else(|| BenchError::Failed("the bench's now".into()))?;
     let months: Vec<String> = (0..MONTHS)
         .map(|m| {
-            let (y, mm) = (2024 + (11 + m) / 12, (11 + m) % 12 + 1);
+            let (y, mm) = (2024 + m.div_ceil(12), (11 + m) % 12 + 1);
             format!("{y}-{mm:02}")
         })
         .collect();
