@@ -224,18 +224,26 @@ fn empty_sync_during_big_push(pg_url: &str) -> Result<f64, BenchError> {
         config.database_url = Some(runtime.block_on(crate::parts::fresh_schema(pg_url))?);
         let hq = runtime.block_on(fieldhq::serve(config)).map_err(failed)?;
         let storage = hq.storage().clone();
-        let (wang, zhao) = runtime
+        let (wang, zhao, chen) = runtime
             .block_on(async {
-                admin::add_user(&storage, "wang", Role::Engineer, None).await?;
-                admin::add_user(&storage, "zhao", Role::Engineer, None).await?;
-                let wang = admin::enrol_device(&storage, "wang", Some("bench")).await?;
-                let zhao = admin::enrol_device(&storage, "zhao", Some("bench")).await?;
-                Ok::<_, fieldhq::Error>((wang.token, zhao.token))
+                let mut tokens = Vec::new();
+                for name in ["wang", "zhao", "chen"] {
+                    admin::add_user(&storage, name, Role::Engineer, None).await?;
+                    tokens.push(
+                        admin::enrol_device(&storage, name, Some("bench"))
+                            .await?
+                            .token,
+                    );
+                }
+                let [wang, zhao, chen] = <[String; 3]>::try_from(tokens)
+                    .map_err(|_| fieldhq::Error::internal("three devices"))?;
+                Ok::<_, fieldhq::Error>((wang, zhao, chen))
             })
             .map_err(failed)?;
         let url = hq.url();
         let phone_config = sync_config(&url, &wang);
         let desk_config = sync_config(&url, &zhao);
+        let fitter_config = sync_config(&url, &chen);
 
         let mut phone = Store::open(devices.join("phone.db"), "wang")?;
         let mut rng = StdRng::seed_from_u64(16);
@@ -258,14 +266,35 @@ fn empty_sync_during_big_push(pg_url: &str) -> Result<f64, BenchError> {
         // Another engineer: the phone's cases are not his, so his sync has nothing to push or pull.
         let mut desk = Store::open(devices.join("desk.db"), "zhao")?;
         desk.sync(&desk_config, &mut |_| {}, &CancelToken::new())?;
+        // A third engineer pushes a note on a case of his own again and again meanwhile: not
+        // in the figure the issue names, but what shows whether writers wait for each other.
+        let mut fitter = Store::open(devices.join("fitter.db"), "chen")?;
+        let fitter_case = fitter.register(&registration(CASES))?.id;
+        fitter.sync(&fitter_config, &mut |_| {}, &CancelToken::new())?;
 
         let pushing = AtomicBool::new(true);
-        let (push, waits) = std::thread::scope(|scope| {
+        let (push, waits, small_pushes) = std::thread::scope(|scope| {
             let pusher = scope.spawn(|| {
                 let started = Instant::now();
                 let report = phone.sync(&phone_config, &mut |_| {}, &CancelToken::new());
                 pushing.store(false, Ordering::SeqCst);
                 report.map(|r| (r, started.elapsed()))
+            });
+            let small = scope.spawn(|| {
+                let mut pushes = Vec::new();
+                let mut i = 0;
+                while pushing.load(Ordering::SeqCst) {
+                    i += 1;
+                    let text = format!("reading {i}: bearing 71 °C");
+                    fitter.execute(fitter_case, &Command::AddNote { text })?;
+                    let started = Instant::now();
+                    let report = fitter.sync(&fitter_config, &mut |_| {}, &CancelToken::new())?;
+                    if report.progress.pushed_cases != 1 {
+                        return Err(failed("a small push was not acknowledged"));
+                    }
+                    pushes.push(started.elapsed().as_secs_f64());
+                }
+                Ok::<_, BenchError>(pushes)
             });
             let mut waits = Vec::new();
             while pushing.load(Ordering::SeqCst) {
@@ -274,8 +303,10 @@ fn empty_sync_during_big_push(pg_url: &str) -> Result<f64, BenchError> {
                 // Only the syncs that ran wholly or partly during the push count.
                 waits.push((started.elapsed().as_secs_f64(), report.is_ok()));
             }
-            (pusher.join(), waits)
+            (pusher.join(), waits, small.join())
         });
+        let mut small_pushes =
+            small_pushes.map_err(|_| failed("the fitter's device panicked"))??;
         let (report, pushed_in) = push
             .map_err(|_| failed("the pushing device panicked"))?
             .map_err(failed)?;
@@ -297,6 +328,12 @@ fn empty_sync_during_big_push(pg_url: &str) -> Result<f64, BenchError> {
             pushed_in.as_secs_f64(),
             seconds.len(),
             percentile(&mut seconds, 0.5),
+        );
+        eprintln!(
+            "scale: {} small pushes of another case meanwhile, median {:.3} s, slowest {:.3} s",
+            small_pushes.len(),
+            percentile(&mut small_pushes, 0.5),
+            small_pushes.iter().copied().fold(0.0, f64::max),
         );
         runtime.block_on(hq.shutdown()).map_err(failed)?;
         Ok(round(slowest))

@@ -122,8 +122,7 @@ pub async fn assign(
                         user.role
                     )));
                 }
-                tx.lock_log(LockMode::Exclusive).await?;
-                let mut row = case_named(tx, &case).await?;
+                let mut row = lock_case_named(tx, &case).await?;
                 let seq = tx.allocate_seqs(1).await?;
                 tx.set_assignment(row.case_id, user.id, seq).await?;
                 read_model::refresh_cases(tx, &[row.case_id], time_zone).await?;
@@ -146,8 +145,7 @@ pub async fn route(storage: &Storage, case: &str, center: &str, time_zone: Tz) -
     storage
         .transaction(move |tx| {
             Box::pin(async move {
-                tx.lock_log(LockMode::Exclusive).await?;
-                let mut row = case_named(tx, &case).await?;
+                let mut row = lock_case_named(tx, &case).await?;
                 let seq = tx.allocate_seqs(1).await?;
                 tx.set_route(row.case_id, &center, seq).await?;
                 read_model::refresh_cases(tx, &[row.case_id], time_zone).await?;
@@ -281,6 +279,15 @@ async fn user_named(tx: &mut dyn Tx, name: &str) -> Result<User> {
     tx.user_by_name(name)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no user named {name:?}")))
+}
+
+/// A case by its id or its official number, locked for writing with the log after it (the
+/// order [`Tx::lock_cases`] asks for), as it is under the locks.
+pub(crate) async fn lock_case_named(tx: &mut dyn Tx, reference: &str) -> Result<CaseRow> {
+    let id = case_named(tx, reference).await?.case_id;
+    tx.lock_cases(&[id]).await?;
+    tx.lock_log(LockMode::Exclusive).await?;
+    case_named(tx, reference).await
 }
 
 /// A case by its id or its official number.

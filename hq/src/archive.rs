@@ -219,6 +219,7 @@ async fn archive_case(
         .transaction(move |tx| {
             Box::pin(async move {
                 // No sync may add to the case between the check and the delete.
+                tx.lock_cases(&[case_id]).await?;
                 tx.lock_log(LockMode::Exclusive).await?;
                 let now = tx.cases(&[case_id]).await?.remove(&case_id);
                 if now.map(|c| c.sync_seq) != Some(seq) {
@@ -353,6 +354,7 @@ pub async fn restore(
     storage
         .transaction(move |tx| {
             Box::pin(async move {
+                tx.lock_cases(&[case_id]).await?;
                 tx.lock_log(LockMode::Exclusive).await?;
                 // Checked again under the lock: two restores at once write the case once.
                 if tx.tombstones(&[case_id]).await?.is_empty() {

@@ -102,8 +102,13 @@ pub fn load_document(bytes: &[u8]) -> Result<Automerge> {
 }
 
 /// The bytes a change is stored and pulled as: its chunk, uncompressed.
+pub fn stored(change: &Change) -> &[u8] {
+    change.raw_bytes()
+}
+
+/// [`stored`], owned, for a log row.
 pub fn stored_bytes(change: &Change) -> Vec<u8> {
-    change.raw_bytes().to_vec()
+    stored(change).to_vec()
 }
 
 #[cfg(test)]

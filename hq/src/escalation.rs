@@ -465,8 +465,9 @@ pub async fn acknowledge(
                         ),
                     ));
                 }
+                let cases = escalation(tx, id).await?.cases;
+                tx.lock_cases(&cases).await?;
                 tx.lock_log(LockMode::Exclusive).await?;
-                escalation(tx, id).await?;
                 if !tx
                     .acknowledge_escalation(id, &by, note.as_deref(), now.timestamp())
                     .await?
@@ -501,6 +502,11 @@ pub async fn scan(
     storage
         .transaction(move |tx| {
             Box::pin(async move {
+                // The cases past a deadline now (those overdue by the policy's delay among
+                // them) are locked before the log; one that passes its deadline in between
+                // is left to the next scan.
+                let due: Vec<Uuid> = overdue_cases(tx, now.timestamp()).await?;
+                tx.lock_cases(&due).await?;
                 tx.lock_log(LockMode::Exclusive).await?;
                 let policies = read_model::current_policies(tx).await?;
                 let policy = &policies.escalation;
@@ -522,6 +528,7 @@ pub async fn scan(
                         );
                     }
                 }
+                entries.retain(|e| due.contains(&e.case_id));
                 let mut raised: Vec<String> = entries
                     .iter()
                     .filter(|e| e.map == fieldcore::ESCALATIONS)
@@ -539,6 +546,17 @@ pub async fn scan(
         .await
 }
 
+/// The cases whose next deadline passed by `at` (the read model says which).
+async fn overdue_cases(tx: &mut dyn Tx, at: i64) -> Result<Vec<Uuid>> {
+    let rows = tx
+        .query_case_index(&crate::storage::CaseIndexQuery {
+            overdue_at: Some(at),
+            ..Default::default()
+        })
+        .await?;
+    Ok(rows.into_iter().map(|r| r.case_id).collect())
+}
+
 /// The missed-deadline records of every case whose next deadline passed by `now` (the read
 /// model says which), read from the cases' documents: what a device would record with its
 /// next command, written by HQ as soon as its scan notices, so reports count the miss even
@@ -548,14 +566,9 @@ async fn missed_at(
     policies: &Policies,
     now: &DateTime<FixedOffset>,
 ) -> Result<Vec<HqEntry>> {
-    let rows = tx
-        .query_case_index(&crate::storage::CaseIndexQuery {
-            overdue_at: Some(now.timestamp()),
-            ..Default::default()
-        })
-        .await?;
+    let ids = overdue_cases(tx, now.timestamp()).await?;
     let wanted: Vec<(Uuid, u64)> = tx
-        .cases(&rows.iter().map(|r| r.case_id).collect::<Vec<_>>())
+        .cases(&ids)
         .await?
         .values()
         .map(|c| (c.case_id, c.sync_seq))

@@ -548,8 +548,9 @@ pub async fn write_hq_entries(
     policy: &PartsPolicy,
 ) -> Result<LedgerView> {
     let (hq_actor, by, now) = (author.actor, author.user, &author.now);
-    tx.lock_log(LockMode::Exclusive).await?;
     let id = ledger_id(holder, quarter);
+    tx.lock_cases(&[id]).await?;
+    tx.lock_log(LockMode::Exclusive).await?;
     let rows = tx.cases(&[id]).await?;
     let mut log_changes: Vec<Change> = Vec::new();
     let (mut doc, created, before) = match rows.get(&id) {

@@ -45,6 +45,7 @@ async fn exchange(
     now: chrono::DateTime<chrono::FixedOffset>,
 ) -> Result<Vec<u8>> {
     let device = authorised_device(tx, device_id).await?;
+    tx.lock_cases(&[case_id]).await?;
     tx.lock_log(LockMode::Exclusive).await?;
     let case = tx.cases(&[case_id]).await?.remove(&case_id);
     if let Some(case) = &case

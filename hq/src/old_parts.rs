@@ -8,11 +8,11 @@ use chrono_tz::Tz;
 use fieldcore::{ApprovalRecord, Locale, Localized, OldPartCustody};
 
 use crate::access::Role;
-use crate::admin::case_named;
+use crate::admin::lock_case_named;
 use crate::error::{Error, Result};
 use crate::escalation::{HqEntry, write_from_admin};
 use crate::read_model;
-use crate::storage::{LockMode, Storage};
+use crate::storage::Storage;
 
 /// The role that decides a loss: the head of customer service keeps the parts ledger.
 pub const LOSS_APPROVER: Role = Role::CsManager;
@@ -91,8 +91,7 @@ pub async fn decide(
                     ));
                 }
                 let policies = read_model::current_policies(tx).await?;
-                tx.lock_log(LockMode::Exclusive).await?;
-                let row = case_named(tx, &case).await?;
+                let row = lock_case_named(tx, &case).await?;
                 let view = read_model::load_views(tx, &[row.case_id], &policies)
                     .await?
                     .remove(&row.case_id)

@@ -13,13 +13,13 @@ use fieldcore::{ApprovalRecord, CaseView, ChainStep, Locale, Localized, ReturnVi
 use uuid::Uuid;
 
 use crate::access::Role;
-use crate::admin::case_named;
+use crate::admin::{case_named, lock_case_named};
 use crate::error::{Error, Result};
 use crate::escalation::{HqEntry, write_from_admin};
 use crate::numbering;
 use crate::read_model;
 pub use crate::storage::ReturnSummary;
-use crate::storage::{CaseRow, LockMode, Storage, Tx};
+use crate::storage::{CaseRow, Storage, Tx};
 
 /// What an HQ user decides about the step of a case's return or replenishment that waits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +101,7 @@ pub async fn decide(
                     )
                 })?;
                 let policies = read_model::current_policies(tx).await?;
-                tx.lock_log(LockMode::Exclusive).await?;
+                lock_case_named(tx, &case).await?;
                 let (row, view) = case_view(tx, &case, &policies).await?;
                 let waiting = waiting_step(&view).ok_or_else(|| {
                     Error::refused(

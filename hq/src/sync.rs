@@ -446,12 +446,16 @@ async fn apply(
     context: Context,
 ) -> Result<Outcome> {
     let device = authorised_device(tx, device_id).await?;
-    let mode = if prepared.pushes.is_empty() {
-        LockMode::Snapshot
+    // A pull-only sync reads its snapshot (ADR 0026). A push locks its cases (and ledgers)
+    // first, so that everything below reads them as they stay until the commit, and takes
+    // the log lock only for the writes (Tx::lock_cases, Tx::lock_log).
+    let (snapshot, locked) = if prepared.pushes.is_empty() {
+        (Some(tx.lock_log(LockMode::Snapshot).await?), HashMap::new())
     } else {
-        LockMode::Exclusive
+        let ids: Vec<Uuid> = prepared.pushes.iter().map(|p| p.case_id).collect();
+        tx.lock_cases(&ids).await?;
+        (None, case_seqs(tx, &ids).await?)
     };
-    let current = tx.lock_log(mode).await?;
     bind_actor(tx, &device, &prepared.request_actor, &context.hq_actor).await?;
     let reference = tx.reference().await?;
     let policies = context.state.policies(reference.as_ref());
@@ -477,6 +481,23 @@ async fn apply(
     let decisions =
         try_on_documents(tx, decisions, tried, prepared.role, &policies, &context).await?;
     let decisions = known_first_responders(tx, decisions).await?;
+    let current = match snapshot {
+        Some(current) => current,
+        None => {
+            stage_big_push(tx, &decisions).await?;
+            let current = tx.lock_log(LockMode::Exclusive).await?;
+            let ids: Vec<Uuid> = locked.keys().copied().collect();
+            if case_seqs(tx, &ids).await? != locked {
+                // Only a batch escalation, raised in another sync's tail, writes a case it has
+                // not locked; what this request read of that case is then not current.
+                return Err(Error::Busy {
+                    what: "another request changed one of these cases meanwhile",
+                    retry_after_secs: 1,
+                });
+            }
+            current
+        }
+    };
     let mut written = write(tx, &device, decisions, &policies, &context).await?;
     let ledgers = crate::ledgers::apply_pushes(
         tx,
@@ -530,6 +551,45 @@ async fn apply(
         stats,
         documents: written.documents,
     })
+}
+
+/// Each case's `sync_seq` (`None` for a case HQ does not hold).
+async fn case_seqs(tx: &mut dyn Tx, ids: &[Uuid]) -> Result<HashMap<Uuid, Option<u64>>> {
+    let rows = tx.cases(ids).await?;
+    Ok(ids
+        .iter()
+        .map(|id| (*id, rows.get(id).map(|row| row.sync_seq)))
+        .collect())
+}
+
+/// From how many bytes of new changes a request's are written before the log lock
+/// ([`Tx::stage_bodies`]): below it, writing them with their log rows is quicker than a
+/// second table, and keeps the log lock just as briefly.
+const STAGE_FROM_BYTES: usize = 1024 * 1024;
+
+/// Writes the bytes of a big push's new changes before the log lock, so the other writers
+/// wait for its few log rows only, not for its megabytes.
+async fn stage_big_push(tx: &mut dyn Tx, decisions: &[(Uuid, Decision)]) -> Result<()> {
+    let bodies: Vec<(Uuid, ChangeHash, &[u8])> = decisions
+        .iter()
+        .filter_map(|(case_id, decision)| match decision {
+            Decision::Apply { new, .. } => Some(
+                new.iter()
+                    .map(|change| (*case_id, change.hash(), changes::stored(change))),
+            ),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    if bodies
+        .iter()
+        .map(|(_, _, bytes)| bytes.len())
+        .sum::<usize>()
+        < STAGE_FROM_BYTES
+    {
+        return Ok(());
+    }
+    tx.stage_bodies(&bodies).await
 }
 
 /// Decides every push against HQ's state (access, what HQ holds), before anything is written.

@@ -7,11 +7,11 @@ use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
 use fieldcore::{ApprovalRecord, Locale, Localized};
 
-use crate::admin::case_named;
+use crate::admin::lock_case_named;
 use crate::error::{Error, Result};
 use crate::escalation::{HqEntry, write_from_admin};
 use crate::read_model;
-use crate::storage::{LockMode, Storage};
+use crate::storage::Storage;
 
 /// What an approver decides about a case's waiting trip request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,8 +63,7 @@ pub async fn decide(
                         ),
                     ));
                 }
-                tx.lock_log(LockMode::Exclusive).await?;
-                let row = case_named(tx, &case).await?;
+                let row = lock_case_named(tx, &case).await?;
                 let view = read_model::load_views(tx, &[row.case_id], &policies)
                     .await?
                     .remove(&row.case_id)

@@ -35,6 +35,16 @@ async fn postgres_an_empty_sync_does_not_wait_for_a_push_in_progress() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_push_waits_only_for_a_push_of_the_same_case() {
+    crate::suite::a_push_waits_only_for_a_push_of_the_same_case().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_big_push_writes_its_bytes_before_the_log_lock() {
+    crate::suite::a_big_push_writes_its_bytes_before_the_log_lock().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_database_error_names_its_cause_but_no_values() {
     crate::suite::a_database_error_names_its_cause_but_no_values().await;
 }

@@ -1,4 +1,4 @@
--- HQ schema 17 (PostgreSQL): archived cases. `fieldhq archive` moves a closed case out of the live
+-- HQ schema 16 (PostgreSQL): archived cases. `fieldhq archive` moves a closed case out of the live
 -- tables into an archive folder; its tombstone stays here so the case's number remains
 -- reserved (no new case is ever given it) and a device pushing to the case is told
 -- "archived" rather than treated as bringing an unknown case. `fieldhq archive restore`

@@ -10,7 +10,8 @@
 //!   deployments with several HQ nodes over one database.
 //!
 //! How both keep the global sequence gap-free and commit-ordered is explained on
-//! [`Tx::lock_log`].
+//! [`Tx::lock_log`]; how writers of different cases avoid waiting for each other, on
+//! [`Tx::lock_cases`].
 
 pub mod postgres;
 pub mod sqlite;
@@ -320,7 +321,29 @@ pub trait Tx: Send {
     /// A [`LockMode::Snapshot`] reader on PostgreSQL reads the counter without a lock: its
     /// `REPEATABLE READ` snapshot shows the counter as the last committed writer left it and
     /// every row up to it, and nothing a writer commits afterwards.
+    ///
+    /// A writer holds this lock only for the short tail of its work (taking sequence numbers,
+    /// writing the log rows and what derives from them, committing): everything it reads and
+    /// decides before is guarded by [`Tx::lock_cases`], and the bulk of a big push is written
+    /// before the lock by [`Tx::stage_bodies`].
     async fn lock_log(&mut self, mode: LockMode) -> Result<u64>;
+
+    /// Takes the write locks of these cases (stock ledgers are cases here too) until the
+    /// transaction ends: two transactions that change the same case run one after the other,
+    /// while transactions of different cases overlap. Order, so that no two transactions wait
+    /// for each other: one call per transaction, with every case it will change, before
+    /// [`Tx::lock_log`] in [`LockMode::Exclusive`]. SQLite's single writer already serialises
+    /// every write transaction, so there it takes nothing; PostgreSQL takes transaction-scoped
+    /// advisory locks, in a fixed order.
+    async fn lock_cases(&mut self, ids: &[Uuid]) -> Result<()>;
+
+    /// Writes the stored bytes of changes the transaction will [`Tx::append`], before it takes
+    /// the log lock: [`Tx::append`] then writes only their log rows. A big push thus writes its
+    /// megabytes while other writers go on, and holds the log lock for a few small rows.
+    /// Each change needs the lock of its case ([`Tx::lock_cases`]). SQLite writes the bytes
+    /// with the log row (its single writer gains nothing from staging), so there it does
+    /// nothing.
+    async fn stage_bodies(&mut self, bodies: &[(Uuid, ChangeHash, &[u8])]) -> Result<()>;
 
     /// Takes `n` sequence numbers and returns the first; needs the exclusive log lock.
     async fn allocate_seqs(&mut self, n: u64) -> Result<u64>;

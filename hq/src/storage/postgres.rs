@@ -6,12 +6,16 @@
 //! is one `UNNEST` statement instead of thousands of round trips; it brings no macros or
 //! offline query cache; and sqlx's SQLite driver would link a second SQLite beside rusqlite's.
 //!
-//! Ordering: transactions run at READ COMMITTED and begin with [`Tx::lock_log`], a row lock on
-//! the `seq` counter row (`FOR UPDATE` when the transaction may allocate sequence numbers,
-//! `FOR SHARE` when it only reads the log). Writers therefore commit one after another in
-//! sequence order, a reader never overlaps a writer, and since READ COMMITTED reads every
-//! statement against what was committed when it started — after the lock was granted —
-//! everything a transaction reads is consistent with the counter value it read.
+//! Ordering: transactions run at READ COMMITTED. A writer first takes the advisory locks of
+//! the cases it changes ([`Tx::lock_cases`]), reads and decides under them, writes the bytes
+//! of a big push ([`Tx::stage_bodies`]), and only then takes [`Tx::lock_log`], a row lock on
+//! the `seq` counter row (`FOR UPDATE`), for the short tail that numbers and writes the log
+//! rows. Writers therefore commit one after another in sequence order, while their long
+//! parts overlap; pull-only syncs read a `REPEATABLE READ` snapshot and wait for nobody
+//! (ADR 0026). Since READ COMMITTED reads every statement against what was committed when it
+//! started, everything a writer reads after the counter lock is consistent with the value it
+//! read, and everything it read of its cases before is still current: no one else may change
+//! them meanwhile.
 
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
@@ -110,9 +114,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         16,
         include_str!("../../migrations/postgres/0016_archive.sql"),
     ),
+    (
+        17,
+        include_str!("../../migrations/postgres/0017_change_bodies.sql"),
+    ),
 ];
 
-pub const LATEST: i64 = 16;
+pub const LATEST: i64 = 17;
 
 /// Connections per HQ node; a sync holds one for its transaction only.
 const POOL_SIZE: usize = 16;
@@ -188,19 +196,17 @@ impl PgStorage {
     {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        let mut pg = PgTx { tx };
-        match work(&mut pg).await {
-            Ok(value) => {
-                pg.tx.commit().await?;
-                Ok(value)
-            }
+        let mut pg = PgTx::new(tx);
+        let result = match work(&mut pg).await {
+            Ok(value) => pg.tx.commit().await.map(|()| value).map_err(Error::from),
             Err(e) => {
                 if let Err(rollback) = pg.tx.rollback().await {
                     tracing::error!(error = %rollback, "postgres rollback failed");
                 }
                 Err(e)
             }
-        }
+        };
+        result.map_err(busy_on_conflict)
     }
 
     /// Runs `work` in a `REPEATABLE READ` transaction ([`super::Storage::snapshot`]).
@@ -215,7 +221,7 @@ impl PgStorage {
             .isolation_level(IsolationLevel::RepeatableRead)
             .start()
             .await?;
-        let mut pg = PgTx { tx };
+        let mut pg = PgTx::new(tx);
         let result = match work(&mut pg).await {
             Ok(value) => pg.tx.commit().await.map(|()| value).map_err(Error::from),
             Err(e) => {
@@ -225,15 +231,7 @@ impl PgStorage {
                 Err(e)
             }
         };
-        result.map_err(|e| match e {
-            Error::Postgres(e) if e.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE) => {
-                Error::Busy {
-                    what: "a concurrent request changed the same records",
-                    retry_after_secs: 1,
-                }
-            }
-            e => e,
-        })
+        result.map_err(busy_on_conflict)
     }
 
     /// Runs `work` in a read-only transaction: PostgreSQL readers take no lock writers wait
@@ -252,7 +250,7 @@ impl PgStorage {
             .read_only(true)
             .start()
             .await?;
-        let mut pg = PgTx { tx };
+        let mut pg = PgTx::new(tx);
         let result = work(&mut pg).await;
         if let Err(e) = pg.tx.rollback().await {
             tracing::warn!(error = %e, "ending a postgres read transaction failed");
@@ -304,8 +302,38 @@ fn return_summary_of(r: &Row) -> Result<ReturnSummary> {
     })
 }
 
+/// A transaction PostgreSQL ended because of a concurrent one (a snapshot's serialization
+/// failure, or a deadlock between lock orders HQ does not foresee) is answered "busy, try
+/// again": the retry finds the other one committed.
+fn busy_on_conflict(e: Error) -> Error {
+    match e {
+        Error::Postgres(e)
+            if e.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE)
+                || e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED) =>
+        {
+            Error::Busy {
+                what: "a concurrent request changed the same records",
+                retry_after_secs: 1,
+            }
+        }
+        e => e,
+    }
+}
+
 struct PgTx<'c> {
     tx: deadpool_postgres::Transaction<'c>,
+    /// The changes whose bytes [`Tx::stage_bodies`] wrote in this transaction: `append`
+    /// writes their log rows without the bytes.
+    staged: HashSet<(Uuid, ChangeHash)>,
+}
+
+impl<'c> PgTx<'c> {
+    fn new(tx: deadpool_postgres::Transaction<'c>) -> PgTx<'c> {
+        PgTx {
+            tx,
+            staged: HashSet::new(),
+        }
+    }
 }
 
 impl PgTx<'_> {
@@ -403,6 +431,45 @@ impl Tx for PgTx<'_> {
             LockMode::Snapshot => "SELECT value FROM counters WHERE name = 'seq'",
         };
         from_db(self.one(sql, &[]).await?.try_get(0)?)
+    }
+
+    async fn lock_cases(&mut self, ids: &[Uuid]) -> Result<()> {
+        // One key per case within this schema's lock space (HQ tests share a database, one
+        // schema each). Sorted and distinct, so every transaction takes its locks in the same
+        // order; two cases folding to one key only wait for each other.
+        let mut keys: Vec<i32> = ids.iter().map(|id| case_lock_key(*id)).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        // unnest yields the array in order and the locks are taken row by row in that order.
+        self.exec(
+            "SELECT pg_advisory_xact_lock(hashtext(current_schema()), k) \
+             FROM unnest($1::int4[]) AS k",
+            &[&keys],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn stage_bodies(&mut self, bodies: &[(Uuid, ChangeHash, &[u8])]) -> Result<()> {
+        for batch in by_statement_bytes(bodies, |(_, _, bytes)| bytes.len()) {
+            let ids: Vec<Uuid> = batch.iter().map(|(id, _, _)| *id).collect();
+            let hashes: Vec<&[u8]> = batch.iter().map(|(_, h, _)| h.0.as_slice()).collect();
+            let bytes: Vec<&[u8]> = batch.iter().map(|(_, _, b)| *b).collect();
+            // A body staged already (a retried request) is the same bytes: its hash says so.
+            self.exec(
+                "INSERT INTO change_bodies (case_id, hash, bytes) \
+                 SELECT * FROM UNNEST($1::uuid[], $2::bytea[], $3::bytea[]) \
+                 ON CONFLICT (case_id, hash) DO NOTHING",
+                &[&ids, &hashes, &bytes],
+            )
+            .await?;
+        }
+        self.staged
+            .extend(bodies.iter().map(|(id, hash, _)| (*id, *hash)));
+        Ok(())
     }
 
     async fn allocate_seqs(&mut self, n: u64) -> Result<u64> {
@@ -756,42 +823,49 @@ impl Tx for PgTx<'_> {
     }
 
     async fn append(&mut self, rows: &[LogRow]) -> Result<()> {
-        if rows.is_empty() {
-            return Ok(());
+        let staged = &self.staged;
+        let is_staged = |r: &LogRow| staged.contains(&(r.case_id, r.hash));
+        let inline = |r: &LogRow| if is_staged(r) { 0 } else { r.bytes.len() };
+        for batch in by_statement_bytes(rows, inline) {
+            let seqs: Vec<i64> = batch.iter().map(|r| to_db(r.seq)).collect::<Result<_>>()?;
+            let ids: Vec<Uuid> = batch.iter().map(|r| r.case_id).collect();
+            let hashes: Vec<&[u8]> = batch.iter().map(|r| r.hash.0.as_slice()).collect();
+            let actors: Vec<&[u8]> = batch.iter().map(|r| r.actor.as_slice()).collect();
+            let authors: Vec<Option<Uuid>> = batch.iter().map(|r| r.authored_by).collect();
+            // A staged change's bytes are in `change_bodies` already.
+            let bytes: Vec<Option<&[u8]>> = batch
+                .iter()
+                .map(|r| (!is_staged(r)).then_some(r.bytes.as_slice()))
+                .collect();
+            let actor_seqs: Vec<i64> = batch
+                .iter()
+                .map(|r| to_db(r.actor_seq))
+                .collect::<Result<_>>()?;
+            let sizes: Vec<i64> = batch
+                .iter()
+                .map(|r| {
+                    i64::try_from(r.bytes.len())
+                        .map_err(|_| Error::internal("a change over i64::MAX bytes"))
+                })
+                .collect::<Result<_>>()?;
+            self.exec(
+                "INSERT INTO changes \
+                 (seq, case_id, hash, actor, authored_by, bytes, actor_seq, size) \
+                 SELECT * FROM UNNEST($1::bigint[], $2::uuid[], $3::bytea[], $4::bytea[], \
+                 $5::uuid[], $6::bytea[], $7::bigint[], $8::bigint[])",
+                &[
+                    &seqs,
+                    &ids,
+                    &hashes,
+                    &actors,
+                    &authors,
+                    &bytes,
+                    &actor_seqs,
+                    &sizes,
+                ],
+            )
+            .await?;
         }
-        let seqs: Vec<i64> = rows.iter().map(|r| to_db(r.seq)).collect::<Result<_>>()?;
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.case_id).collect();
-        let hashes: Vec<&[u8]> = rows.iter().map(|r| r.hash.0.as_slice()).collect();
-        let actors: Vec<&[u8]> = rows.iter().map(|r| r.actor.as_slice()).collect();
-        let authors: Vec<Option<Uuid>> = rows.iter().map(|r| r.authored_by).collect();
-        let bytes: Vec<&[u8]> = rows.iter().map(|r| r.bytes.as_slice()).collect();
-        let actor_seqs: Vec<i64> = rows
-            .iter()
-            .map(|r| to_db(r.actor_seq))
-            .collect::<Result<_>>()?;
-        let sizes: Vec<i64> = rows
-            .iter()
-            .map(|r| {
-                i64::try_from(r.bytes.len())
-                    .map_err(|_| Error::internal("a change over i64::MAX bytes"))
-            })
-            .collect::<Result<_>>()?;
-        self.exec(
-            "INSERT INTO changes (seq, case_id, hash, actor, authored_by, bytes, actor_seq, size) \
-             SELECT * FROM UNNEST($1::bigint[], $2::uuid[], $3::bytea[], $4::bytea[], \
-             $5::uuid[], $6::bytea[], $7::bigint[], $8::bigint[])",
-            &[
-                &seqs,
-                &ids,
-                &hashes,
-                &actors,
-                &authors,
-                &bytes,
-                &actor_seqs,
-                &sizes,
-            ],
-        )
-        .await?;
         Ok(())
     }
 
@@ -801,7 +875,10 @@ impl Tx for PgTx<'_> {
         }
         let rows = self
             .rows(
-                "SELECT case_id, bytes FROM changes WHERE case_id = ANY($1) ORDER BY seq",
+                &format!(
+                    "SELECT l.case_id, {BYTES} FROM changes l {BODY_JOIN} \
+                     WHERE l.case_id = ANY($1) ORDER BY l.seq"
+                ),
                 &[&cases],
             )
             .await?;
@@ -1724,7 +1801,7 @@ impl Tx for PgTx<'_> {
         let (ids, after, through, skip) = span_arrays(spans)?;
         let rows = self
             .rows(
-                &format!("SELECT s.case_id, l.bytes FROM {SPAN_JOIN} ORDER BY l.seq"),
+                &format!("SELECT s.case_id, {BYTES} FROM {SPAN_JOIN} {BODY_JOIN} ORDER BY l.seq"),
                 &[&ids, &after, &through, &skip],
             )
             .await?;
@@ -2382,8 +2459,10 @@ impl Tx for PgTx<'_> {
     async fn case_log(&mut self, case_id: Uuid) -> Result<Vec<LogRow>> {
         let rows = self
             .rows(
-                "SELECT seq, hash, actor, actor_seq, authored_by, bytes FROM changes \
-                 WHERE case_id = $1 ORDER BY seq",
+                &format!(
+                    "SELECT l.seq, l.hash, l.actor, l.actor_seq, l.authored_by, {BYTES} \
+                     FROM changes l {BODY_JOIN} WHERE l.case_id = $1 ORDER BY l.seq"
+                ),
                 &[&case_id],
             )
             .await?;
@@ -2408,6 +2487,7 @@ impl Tx for PgTx<'_> {
         // Rows derived from the case first, the case's own row last (foreign keys).
         for table in [
             "changes",
+            "change_bodies",
             "device_cases",
             "naive_sync_states",
             "case_index",
@@ -2508,6 +2588,49 @@ fn writeoff_row(row: &Row) -> Result<WriteoffRow> {
         voucher_pdf_sha256: row.try_get(9)?,
         voucher_html_sha256: row.try_get(10)?,
     })
+}
+
+// ---- Change bytes
+
+/// A change's bytes, from its log row `l` or, when staged, from [`BODY_JOIN`]'s `b`.
+const BYTES: &str = "COALESCE(l.bytes, b.bytes)";
+
+/// Joins the staged bytes of the log rows `l` that have none (see [`Tx::stage_bodies`]).
+const BODY_JOIN: &str = "LEFT JOIN change_bodies b \
+     ON l.bytes IS NULL AND b.case_id = l.case_id AND b.hash = l.hash";
+
+/// The most bytes one statement sends: PostgreSQL refuses any single allocation over 1 GB,
+/// and a statement's array parameter is one (twice over while it is converted), so a push of
+/// hundreds of megabytes goes in several statements.
+const STATEMENT_BYTES: usize = 64 * 1024 * 1024;
+
+/// Splits `items` into consecutive batches of at most [`STATEMENT_BYTES`] (an item bigger
+/// than that alone in its batch).
+fn by_statement_bytes<T>(items: &[T], size: impl Fn(&T) -> usize) -> Vec<&[T]> {
+    let mut batches = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, item) in items.iter().enumerate() {
+        let n = size(item);
+        if i > start && bytes + n > STATEMENT_BYTES {
+            batches.push(&items[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += n;
+    }
+    if start < items.len() {
+        batches.push(&items[start..]);
+    }
+    batches
+}
+
+/// A case's advisory-lock key ([`Tx::lock_cases`]): its 128 bits folded to 32. Taken with
+/// `pg_advisory_xact_lock(hashtext(current_schema()), key)`; public so an operator (or a
+/// test) can tell which case a waiting lock in `pg_locks` (its `objid`) is for.
+pub fn case_lock_key(id: Uuid) -> i32 {
+    let bits = id.as_u128();
+    let folded = (bits ^ (bits >> 64)) as u64;
+    // Truncation is the point: the fold keeps every bit's influence in 32.
+    ((folded ^ (folded >> 32)) as u32) as i32
 }
 
 // ---- Pull budgeting

@@ -459,6 +459,16 @@ impl Tx for SqliteTx<'_> {
         from_db(value)
     }
 
+    async fn lock_cases(&mut self, _ids: &[Uuid]) -> Result<()> {
+        // BEGIN IMMEDIATE: no other write transaction runs beside this one.
+        Ok(())
+    }
+
+    async fn stage_bodies(&mut self, _bodies: &[(Uuid, ChangeHash, &[u8])]) -> Result<()> {
+        // Written with their log rows by `append`, under the same single writer.
+        Ok(())
+    }
+
     async fn allocate_seqs(&mut self, n: u64) -> Result<u64> {
         let last: i64 = self
             .conn

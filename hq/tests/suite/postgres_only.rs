@@ -1,6 +1,7 @@
 //! What only the PostgreSQL backend does: a pull-only sync reads the log in a snapshot and
-//! never waits for a push in progress (SQLite has one writer, so there an empty sync waits by
-//! design), and a database error carries its whole cause without the rows' values.
+//! never waits for a push in progress, and a push waits only for pushes of the same case
+//! (SQLite has one writer, so there both wait by design); a database error carries its whole
+//! cause without the rows' values.
 
 use fieldhq::Role;
 use std::time::Duration;
@@ -84,4 +85,186 @@ pub async fn a_database_error_names_its_cause_but_no_values() {
     assert!(text.contains("constraint: "), "{text}");
     assert!(text.contains("Key (name)=(…)"), "{text}");
     assert!(!text.contains("=(seq)"), "{text}");
+}
+
+pub async fn a_push_waits_only_for_a_push_of_the_same_case() {
+    let hq = TestHq::start(Backend::Postgres).await;
+    let mut wang = hq.person("wang", Role::Engineer, None).await;
+    let pump = wang.register();
+    wang.sync(&hq).await;
+    let mut zhao = hq.person("zhao", Role::Engineer, None).await;
+    let motor = zhao.register();
+    zhao.sync(&hq).await;
+
+    // A push of the pump's case in its long part (reading, checking, writing its bytes) holds
+    // the case's lock and not the log's: hold it the same way from a connection of our own.
+    let url = hq.config.database_url.clone().expect("a PostgreSQL HQ");
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let driver = tokio::spawn(connection);
+    client.batch_execute("BEGIN").await.unwrap();
+    let key = fieldhq::storage::postgres::case_lock_key(pump);
+    client
+        .execute(
+            "SELECT pg_advisory_xact_lock(hashtext(current_schema()), $1)",
+            &[&key],
+        )
+        .await
+        .unwrap();
+
+    // Another case's push goes through meanwhile.
+    zhao.note(motor, "the winding smells burnt");
+    let other = tokio::time::timeout(STUCK, zhao.sync_once(&hq))
+        .await
+        .expect("a push of another case waited for the pump's");
+    assert!(
+        matches!(other.acks.as_slice(), [fieldcore::AckOutcome::Applied]),
+        "{:?}",
+        other.acks
+    );
+
+    // A second push of the pump's case waits for the first: PostgreSQL shows it waiting on
+    // that very lock; once the lock goes, it applies.
+    wang.note(pump, "the impeller is cracked");
+    let same = wang.sync_once(&hq);
+    let watch_then_release = async {
+        let waiting = tokio::time::timeout(STUCK, async {
+            loop {
+                let row = client
+                    .query_one(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+                         AND objsubid = 2 AND NOT granted AND objid = $1::int4::oid",
+                        &[&key],
+                    )
+                    .await
+                    .unwrap();
+                if row.get::<_, i64>(0) > 0 {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+        .await;
+        client.batch_execute("ROLLBACK").await.unwrap();
+        waiting.expect("the second push of the pump's case never waited for the first")
+    };
+    let (pushed, ()) = tokio::join!(same, watch_then_release);
+    assert!(
+        matches!(pushed.acks.as_slice(), [fieldcore::AckOutcome::Applied]),
+        "{:?}",
+        pushed.acks
+    );
+    drop(client);
+    let _ = driver.await;
+
+    // Both notes are at HQ, each once.
+    let mut desk = hq.person("li", Role::HqStaff, None).await;
+    desk.sync(&hq).await;
+    for (case, note) in [
+        (pump, "the impeller is cracked"),
+        (motor, "the winding smells burnt"),
+    ] {
+        let notes: Vec<String> = desk
+            .view(case)
+            .notes
+            .into_iter()
+            .map(|n| n.body.text)
+            .collect();
+        assert_eq!(
+            notes.iter().filter(|n| *n == note).count(),
+            1,
+            "{case}: {notes:?}"
+        );
+    }
+}
+
+pub async fn a_big_push_writes_its_bytes_before_the_log_lock() {
+    let hq = TestHq::start(Backend::Postgres).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let case = phone.register();
+    // Notes of letters at random (what a device pushes, not what compresses well), 1.3 MB in
+    // all: past the size from which a request's bytes are staged.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..160 {
+        let text: String = (0..8000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                char::from(b'a' + (state % 26) as u8)
+            })
+            .collect();
+        phone.note(case, &text);
+    }
+
+    // Another writer's tail holds the log lock: hold it the same way from our own connection.
+    let url = hq.config.database_url.clone().expect("a PostgreSQL HQ");
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let driver = tokio::spawn(connection);
+    client.batch_execute("BEGIN").await.unwrap();
+    client
+        .query_one(
+            "SELECT value FROM counters WHERE name = 'seq' FOR UPDATE",
+            &[],
+        )
+        .await
+        .unwrap();
+    let push = phone.sync_once(&hq);
+    // Once the push waits for the log lock, its bytes are in the table already (uncommitted,
+    // so only the table's size shows them).
+    let watch_then_release = async {
+        let staged = tokio::time::timeout(STUCK, async {
+            loop {
+                let waiting: i64 = client
+                    .query_one(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' \
+                         AND NOT granted AND transactionid = xid(pg_current_xact_id())",
+                        &[],
+                    )
+                    .await
+                    .unwrap()
+                    .get(0);
+                if waiting > 0 {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+            client
+                .query_one("SELECT pg_total_relation_size('change_bodies')", &[])
+                .await
+                .unwrap()
+                .get::<_, i64>(0)
+        })
+        .await;
+        client.batch_execute("ROLLBACK").await.unwrap();
+        staged.expect("the push never waited for the log lock")
+    };
+    let (pushed, staged) = tokio::join!(push, watch_then_release);
+    assert!(
+        staged > 1_000_000,
+        "{staged} bytes staged before the log lock"
+    );
+    assert!(
+        matches!(pushed.acks.as_slice(), [fieldcore::AckOutcome::Applied]),
+        "{:?}",
+        pushed.acks
+    );
+    drop(client);
+    let _ = driver.await;
+
+    // The log rows carry no bytes of their own; every reader finds them.
+    let bodies = hq.count("SELECT COUNT(*) FROM change_bodies").await;
+    assert!(bodies >= 160, "{bodies}");
+    assert_eq!(
+        hq.count("SELECT COUNT(*) FROM changes WHERE bytes IS NULL")
+            .await,
+        bodies
+    );
+    let mut desk = hq.person("li", Role::HqStaff, None).await;
+    desk.sync(&hq).await;
+    assert_eq!(desk.heads(case), phone.heads(case), "the desk has it whole");
+    assert_eq!(desk.view(case).notes.len(), 160);
 }
