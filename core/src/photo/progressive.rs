@@ -375,6 +375,30 @@ impl AcPlane {
         }
     }
 
+    /// An empty plane of the same size keeping the same coefficients.
+    fn empty_like(&self) -> AcPlane {
+        AcPlane {
+            mask: vec![0; self.mask.len()],
+            coef: vec![0; self.coef.len()],
+            keep: self.keep,
+            slot: self.slot,
+            kept: self.kept,
+        }
+    }
+
+    /// Takes in what first scans of other bands decoded into `other` (made by
+    /// [`AcPlane::empty_like`]): their coefficients are where this plane has none.
+    fn absorb(&mut self, other: AcPlane) {
+        for (a, b) in self.mask.iter_mut().zip(&other.mask) {
+            *a |= *b;
+        }
+        for (a, b) in self.coef.iter_mut().zip(&other.coef) {
+            if *b != 0 {
+                *a = *b;
+            }
+        }
+    }
+
     #[inline(always)]
     fn set(&mut self, block: usize, zz: usize, value: i32) {
         self.mask[block] |= 1 << zz;
@@ -680,16 +704,11 @@ pub(crate) fn decode_scans(
     }
     let (first, rest) = ac.split_at_mut(1);
     let first = &mut first[0];
-    let luma_ac = |plane: &mut AcPlane| -> Result<(), Fail> {
-        for scan in parsed
-            .scans
-            .iter()
-            .filter(|s| !s.is_dc() && s.comps[0] == 0)
-        {
-            decode_ac_scan(scan, frame, plane)?;
-        }
-        Ok(())
-    };
+    let luma: Vec<&Scan> = parsed
+        .scans
+        .iter()
+        .filter(|s| !s.is_dc() && s.comps[0] == 0)
+        .collect();
     let others = |dc: &mut Vec<Vec<i16>>, rest: &mut [AcPlane]| -> Result<(), Fail> {
         for scan in &parsed.scans {
             if scan.is_dc() {
@@ -701,10 +720,49 @@ pub(crate) fn decode_scans(
         Ok(())
     };
     if threads && frame.width * frame.height >= 1_000_000 {
+        // The luma scans are most of the work. Its leading first scans of other bands than
+        // the very first one (libjpeg's 6–63 beside 1–5) need nothing from it: they go on the
+        // second thread, into a plane of their own taken in before the refinement scans,
+        // and the second thread goes on with the other components.
+        let side_count = beside_first(&luma);
+        let (main_first, after) = luma.split_at(1.min(luma.len()));
+        let (side_scans, refinements) = after.split_at(side_count);
         let (a, b) = std::thread::scope(|scope| {
-            let luma = scope.spawn(|| luma_ac(first));
-            let b = others(&mut dc, rest);
-            let a = luma
+            let (send, receive) = std::sync::mpsc::sync_channel(1);
+            let mut side_plane = (!side_scans.is_empty()).then(|| first.empty_like());
+            let dc = &mut dc;
+            let side = scope.spawn(move || {
+                if let Some(mut plane) = side_plane.take() {
+                    let decoded = side_scans
+                        .iter()
+                        .try_for_each(|scan| decode_ac_scan(scan, frame, &mut plane))
+                        .map(|()| plane);
+                    let failed = decoded.is_err();
+                    // The receiver waits for this one message; it is gone only if the
+                    // other thread failed already, and then the error is reported there.
+                    let _ = send.send(decoded);
+                    if failed {
+                        return Ok(());
+                    }
+                }
+                others(dc, rest)
+            });
+            let a = (|| -> Result<(), Fail> {
+                for scan in main_first {
+                    decode_ac_scan(scan, frame, first)?;
+                }
+                if !side_scans.is_empty() {
+                    let plane = receive
+                        .recv()
+                        .map_err(|_| damaged("a decoding thread failed"))??;
+                    first.absorb(plane);
+                }
+                for scan in refinements {
+                    decode_ac_scan(scan, frame, first)?;
+                }
+                Ok(())
+            })();
+            let b = side
                 .join()
                 .unwrap_or_else(|_| Err(damaged("a decoding thread failed")));
             (a, b)
@@ -712,10 +770,33 @@ pub(crate) fn decode_scans(
         a?;
         b?;
     } else {
-        luma_ac(first)?;
+        for scan in &luma {
+            decode_ac_scan(scan, frame, first)?;
+        }
         others(&mut dc, rest)?;
     }
     Ok(Coefficients { dc, ac })
+}
+
+/// How many of the luma AC scans after the first may be decoded beside it: the first scans
+/// (no refinement) that follow it directly, of bands apart from its own and each other's.
+/// Each writes coefficients no other of them writes, and reads none, so their order does not
+/// matter.
+fn beside_first(luma: &[&Scan]) -> usize {
+    let Some(first) = luma.first().filter(|s| s.ah == 0) else {
+        return 0;
+    };
+    let mut taken = band(first.ss, first.se);
+    let mut count = 0;
+    for scan in &luma[1..] {
+        let own = band(scan.ss, scan.se);
+        if scan.ah != 0 || own & taken != 0 {
+            break;
+        }
+        taken |= own;
+        count += 1;
+    }
+    count
 }
 
 /// A band of whole MCU rows of a sequential frame, decoded: its blocks' coefficients,
