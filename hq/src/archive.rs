@@ -1,15 +1,17 @@
 //! Data lifetime: closed cases moved out of the live database into an archive, and back.
 //!
 //! The procedures keep records two years; the live database need not. [`archive_closed`]
-//! writes each case closed before a date to an [`ArchiveDestination`] (its change log as one
-//! loadable automerge document, the rendered record as JSON and printable HTML, its photos,
-//! and a manifest with every file's SHA-256, written last), reads every file back to verify
-//! it, and only then removes the case from the live tables in one transaction, leaving a
-//! tombstone: the number stays reserved and a device pushing to the case is answered
-//! `Archived`. [`restore`] puts the case back: the same change bytes under new sequence
-//! numbers (so every device in scope pulls it again), its row as it was, the read model by
-//! the same indexing as `fieldhq reindex`, its photos into the blob folder. The reasoning is
-//! in ADR 0028.
+//! writes each case closed before a date to an [`ArchiveDestination`] (a folder or a bucket
+//! of S3-compatible storage: its change log as one loadable automerge document, the rendered
+//! record as JSON and printable HTML, every blob the case names (photos, their thumbnails,
+//! signatures), and a manifest with every file's SHA-256, written last), reads every file
+//! back to verify it, and only then removes the case from the live tables in one
+//! transaction, leaving a tombstone: the number stays reserved and a device pushing to the
+//! case is answered `Archived`. A blob no live case names any more then leaves the blob
+//! store. [`restore`] puts the case back: the same change bytes under new sequence numbers
+//! (so every device in scope pulls it again), its row as it was, the read model by the same
+//! indexing as `fieldhq reindex`, its blobs into the blob store. The reasoning is in ADR
+//! 0028.
 
 use std::collections::BTreeSet;
 
@@ -61,7 +63,7 @@ pub struct Manifest {
     pub origin: CaseOrigin,
     pub changes: Vec<ArchivedChange>,
     pub files: Vec<ArchivedFile>,
-    /// Photos the case names that HQ never received (a visible state, not an error).
+    /// Blobs the case names that HQ never received (a visible state, not an error).
     pub missing_photos: Vec<String>,
 }
 
@@ -164,7 +166,9 @@ async fn archive_case(
         format!("{number}/record.html"),
         crate::archive_record::html(&number, &view).into_bytes(),
     ));
-    let hashes: BTreeSet<String> = view.photos.iter().map(|p| p.hash.clone()).collect();
+    // Every blob the case names, as blob access records them: thumbnails and signatures too,
+    // which no live case would name after the archive either.
+    let hashes: BTreeSet<String> = crate::blob_access::named_blobs(&view);
     let mut missing_photos = Vec::new();
     for hash in &hashes {
         match blobs.get(hash).await? {
@@ -199,13 +203,14 @@ async fn archive_case(
         missing_photos,
     };
     for (key, bytes) in &files {
-        dest.put(key, bytes)?;
+        dest.put(key, bytes).await?;
     }
     let manifest_bytes = serde_json::to_vec_pretty(&manifest)
         .map_err(|e| Error::internal(format!("a manifest as JSON: {e}")))?;
-    dest.put(&format!("{number}/manifest.json"), &manifest_bytes)?;
+    dest.put(&format!("{number}/manifest.json"), &manifest_bytes)
+        .await?;
     // Read back before anything is deleted: what the archive holds is what it should.
-    verify(dest, &manifest)?;
+    verify(dest, &manifest).await?;
 
     let seq = case.sync_seq;
     let tombstone = Tombstone {
@@ -232,8 +237,8 @@ async fn archive_case(
             })
         })
         .await?;
-    // Photos no live case names any more leave the blob folder; the archive has them.
-    // Best effort: the case is archived already, and a photo left behind costs only space.
+    // Blobs no live case names any more leave the blob store; the archive has them.
+    // Best effort: the case is archived already, and a blob left behind costs only space.
     for hash in &hashes {
         let key = hash.clone();
         let named = storage
@@ -242,7 +247,7 @@ async fn archive_case(
         if matches!(&named, Ok(cases) if cases.is_empty())
             && let Err(e) = blobs.remove(hash).await
         {
-            tracing::warn!(photo = %hash, error = %e, "an archived photo stayed in the blob folder");
+            tracing::warn!(blob = %hash, error = %e, "an archived blob stayed in the blob store");
         }
     }
     tracing::info!(case = %case_id, %number, "case archived");
@@ -250,10 +255,11 @@ async fn archive_case(
 }
 
 /// Reads back every file of a manifest and compares it with its digest.
-pub fn verify(dest: &dyn ArchiveDestination, manifest: &Manifest) -> Result<()> {
+pub async fn verify(dest: &dyn ArchiveDestination, manifest: &Manifest) -> Result<()> {
     for file in &manifest.files {
         let bytes = dest
-            .get(&file.key)?
+            .get(&file.key)
+            .await?
             .ok_or_else(|| Error::Invalid(format!("the archive lacks {}", file.key)))?;
         if bytes.len() as u64 != file.bytes || sha256_hex(&bytes) != file.sha256 {
             return Err(Error::Invalid(format!(
@@ -266,7 +272,7 @@ pub fn verify(dest: &dyn ArchiveDestination, manifest: &Manifest) -> Result<()> 
 }
 
 /// Puts the archived case numbered `number` back from `dest`: its changes (the same bytes, new
-/// sequence numbers, so devices in scope pull it whole), its row, its read model and photos.
+/// sequence numbers, so devices in scope pull it whole), its row, its read model and blobs.
 /// A case that is live already is left as it is.
 pub async fn restore(
     storage: &Storage,
@@ -293,7 +299,8 @@ pub async fn restore(
         };
     };
     let manifest_bytes = dest
-        .get(&format!("{number}/manifest.json"))?
+        .get(&format!("{number}/manifest.json"))
+        .await?
         .ok_or_else(|| Error::Invalid(format!("the archive has no case {number}")))?;
     let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
         .map_err(|e| Error::Invalid(format!("the manifest of {number} does not read: {e}")))?;
@@ -302,9 +309,10 @@ pub async fn restore(
             "the archive's {number} is not the case HQ archived under that number"
         )));
     }
-    verify(dest, &manifest)?;
+    verify(dest, &manifest).await?;
     let document = dest
-        .get(&format!("{number}/document.automerge"))?
+        .get(&format!("{number}/document.automerge"))
+        .await?
         .ok_or_else(|| Error::Invalid(format!("the archive lacks {number}'s document")))?;
     // Split the document back into the stored changes, each checked against its hash.
     let mut rows = Vec::with_capacity(manifest.changes.len());
@@ -337,12 +345,13 @@ pub async fn restore(
             "{number}'s document does not match its manifest"
         )));
     }
-    // Photos first: a restored case whose photos are not there yet would show them missing.
+    // Blobs first: a restored case whose photos are not there yet would show them missing.
     let prefix = format!("{number}/photos/");
     for file in &manifest.files {
         if let Some(hash) = file.key.strip_prefix(&prefix) {
             let bytes = dest
-                .get(&file.key)?
+                .get(&file.key)
+                .await?
                 .ok_or_else(|| Error::Invalid(format!("the archive lacks {}", file.key)))?;
             blobs.put(hash, &bytes).await?;
         }

@@ -1,15 +1,17 @@
-//! `fieldhq archive` (closed cases out to an archive folder, and `archive restore` back) and
-//! `fieldhq backup` (an online copy of the embedded HQ).
+//! `fieldhq archive` (closed cases out to an archive folder or bucket, and `archive restore`
+//! back) and `fieldhq backup` (an online copy of the embedded HQ).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{NaiveDate, TimeZone};
 use clap::{Args, Subcommand};
 use fieldcore::Locale;
 use fieldhq::archive::{self, Restored};
-use fieldhq::archive_dest::DirDestination;
-use fieldhq::blobs::BlobStore;
+use fieldhq::archive_dest::{ArchiveDestination, DirDestination, S3Destination};
+use fieldhq::blobs::{BlobLocation, BlobStore};
 use fieldhq::{Error, Storage};
+
+use crate::S3Settings;
 
 #[derive(Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -19,9 +21,11 @@ pub struct ArchiveArgs {
     /// Archive the cases closed before this day (YYYY-MM-DD, in the company's time zone).
     #[arg(long, value_name = "DATE")]
     closed_before: Option<NaiveDate>,
-    /// The archive folder.
-    #[arg(long, value_name = "DIR")]
-    to: Option<PathBuf>,
+    /// The archive: a folder, or s3://BUCKET/PREFIX (with --s3-endpoint, --s3-region,
+    /// --s3-path-style and the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
+    /// as for --blobs).
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+    to: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -30,24 +34,38 @@ pub enum ArchiveCommand {
     Restore {
         /// The case number (YYMM-NNNN).
         number: String,
-        /// The archive folder it was written to.
-        #[arg(long, value_name = "DIR")]
-        from: PathBuf,
+        /// The archive it was written to: a folder or s3://BUCKET/PREFIX, as --to.
+        #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+        from: String,
     },
+}
+
+/// The archive at `location` (a folder or an `s3://` URL), an object store asked once whether
+/// it answers.
+async fn destination(
+    location: &str,
+    s3: &S3Settings,
+) -> fieldhq::Result<Box<dyn ArchiveDestination>> {
+    Ok(match s3.location(location)? {
+        BlobLocation::Folder(folder) => Box::new(DirDestination::open(&folder)?),
+        BlobLocation::S3(config) => Box::new(S3Destination::connect(&config).await?),
+    })
 }
 
 pub async fn run(
     storage: &Storage,
-    data: &Path,
+    blobs: &BlobLocation,
+    s3: &S3Settings,
     args: ArchiveArgs,
     time_zone: chrono_tz::Tz,
     l: Locale,
 ) -> fieldhq::Result<()> {
-    let blobs = BlobStore::reader(data);
+    // Beside a running server: nothing of its uploads in flight is touched.
+    let blobs = BlobStore::connect(blobs, false).await?;
     match args.command {
         Some(ArchiveCommand::Restore { number, from }) => {
-            let dest = DirDestination::open(&from)?;
-            match archive::restore(storage, &blobs, &dest, &number, time_zone).await? {
+            let dest = destination(&from, s3).await?;
+            match archive::restore(storage, &blobs, dest.as_ref(), &number, time_zone).await? {
                 Restored::Restored { changes } => println!(
                     "{}",
                     l.pick(
@@ -68,23 +86,25 @@ pub async fn run(
         None => {
             let (Some(day), Some(to)) = (args.closed_before, args.to) else {
                 return Err(Error::Invalid(l.pick(
-                    "需要 --closed-before 日期 和 --to 文件夹".to_owned(),
-                    "give --closed-before DATE and --to DIR".to_owned(),
+                    "需要 --closed-before 日期 和 --to 文件夹或 s3://存储桶/前缀".to_owned(),
+                    "give --closed-before DATE and --to DIR|s3://BUCKET/PREFIX".to_owned(),
                 )));
             };
             let midnight = day
                 .and_hms_opt(0, 0, 0)
                 .and_then(|t| time_zone.from_local_datetime(&t).earliest())
                 .ok_or_else(|| Error::Invalid(format!("{day} has no midnight in {time_zone}")))?;
-            let dest = DirDestination::open(&to)?;
+            let dest = destination(&to, s3).await?;
             let done =
-                archive::archive_closed(storage, &blobs, &dest, midnight.timestamp()).await?;
+                archive::archive_closed(storage, &blobs, dest.as_ref(), midnight.timestamp())
+                    .await?;
             let n = done.archived.len();
+            let at = dest.location();
             println!(
                 "{}",
                 l.pick(
-                    format!("已归档 {n} 个结案案件到 {}", to.display()),
-                    format!("{n} closed cases archived to {}", to.display())
+                    format!("已归档 {n} 个结案案件到 {at}"),
+                    format!("{n} closed cases archived to {at}")
                 )
             );
             for (case, why) in &done.failed {

@@ -9,7 +9,8 @@
 //! completed, so a refused body is never visible. The same name twice stores it once.
 //!
 //! Credentials come from the environment only ([`S3Config::from_env`]), never from the command
-//! line, where other users of the machine could read them.
+//! line, where other users of the machine could read them. The same [`S3Config`] reaches the
+//! bucket of an archive ([`crate::archive_dest::S3Destination`]).
 
 use std::sync::Arc;
 
@@ -103,11 +104,11 @@ impl S3Config {
         let (Some(access_key_id), Some(secret)) = (var(ACCESS_KEY_VAR), var(SECRET_KEY_VAR)) else {
             return Err(Error::refused(
                 format!(
-                    "the blobs are in {url} but no credentials were given: set \
+                    "{url} is in S3-compatible storage but no credentials were given: set \
                      {ACCESS_KEY_VAR} and {SECRET_KEY_VAR} in HQ's environment"
                 ),
                 format!(
-                    "照片存储在 {url}，但未提供凭证：请在总部服务的环境中设置 \
+                    "{url} 位于对象存储，但未提供凭证：请在总部服务的环境中设置 \
                      {ACCESS_KEY_VAR} 和 {SECRET_KEY_VAR}"
                 ),
             ));
@@ -124,10 +125,71 @@ impl S3Config {
         })
     }
 
-    /// `s3://bucket/prefix` (and the endpoint), for the log.
+    /// `s3://bucket/prefix`: where the store is (an archived case's tombstone records it).
+    pub fn url(&self) -> String {
+        if self.prefix.is_empty() {
+            format!("s3://{}", self.bucket)
+        } else {
+            format!("s3://{}/{}", self.bucket, self.prefix)
+        }
+    }
+
+    /// `s3://bucket/prefix` and the endpoint, for the log.
     pub fn describe(&self) -> String {
         let at = self.endpoint.as_deref().unwrap_or("AWS");
-        format!("s3://{}/{} at {at}", self.bucket, self.prefix)
+        format!("{} at {at}", self.url())
+    }
+
+    /// The key `name` under the prefix.
+    pub fn key(&self, name: &str) -> Key {
+        if self.prefix.is_empty() {
+            Key::from(name)
+        } else {
+            Key::from(format!("{}/{name}", self.prefix))
+        }
+    }
+
+    /// The bucket's client, built without asking the service anything. `what` names the
+    /// store in messages (English, Chinese): the blob store, the archive.
+    pub fn client(&self, what: (&str, &str)) -> Result<AmazonS3> {
+        let mut builder = AmazonS3Builder::new()
+            .with_bucket_name(&self.bucket)
+            .with_region(&self.region)
+            .with_access_key_id(&self.access_key_id)
+            .with_secret_access_key(&self.secret_access_key.0)
+            .with_virtual_hosted_style_request(!self.path_style);
+        if let Some(token) = &self.session_token {
+            builder = builder.with_token(&token.0);
+        }
+        if let Some(endpoint) = &self.endpoint {
+            builder = builder
+                .with_endpoint(endpoint)
+                .with_allow_http(endpoint.starts_with("http://"));
+        }
+        builder.build().map_err(|e| {
+            Error::refused(
+                format!("{} {} is misconfigured: {e}", what.0, self.describe()),
+                format!("{} {} 配置有误：{e}", what.1, self.describe()),
+            )
+        })
+    }
+
+    /// [`S3Config::client`], then one request for a key that is never written: "not found"
+    /// proves the endpoint, the bucket and the credentials; anything else is refused with the
+    /// service's answer, so a wrong setting stops a command before it does any work.
+    pub async fn connect(&self, what: (&str, &str)) -> Result<AmazonS3> {
+        let store = self.client(what)?;
+        match store.head(&self.key(".fieldhq-probe")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(store),
+            Err(e) => Err(Error::refused(
+                format!(
+                    "{} {} does not answer with the credentials given: {e}",
+                    what.0,
+                    self.describe()
+                ),
+                format!("{} {} 用所给凭证无法访问：{e}", what.1, self.describe()),
+            )),
+        }
     }
 }
 
@@ -142,49 +204,16 @@ impl S3Blobs {
     /// found" proves the endpoint, the bucket and the credentials; anything else stops HQ
     /// with the reason.
     pub async fn connect(config: &S3Config) -> Result<S3Blobs> {
-        let mut builder = AmazonS3Builder::new()
-            .with_bucket_name(&config.bucket)
-            .with_region(&config.region)
-            .with_access_key_id(&config.access_key_id)
-            .with_secret_access_key(&config.secret_access_key.0)
-            .with_virtual_hosted_style_request(!config.path_style);
-        if let Some(token) = &config.session_token {
-            builder = builder.with_token(&token.0);
-        }
-        if let Some(endpoint) = &config.endpoint {
-            builder = builder
-                .with_endpoint(endpoint)
-                .with_allow_http(endpoint.starts_with("http://"));
-        }
-        let store = builder.build().map_err(|e| {
-            Error::refused(
-                format!("the blob store {} is misconfigured: {e}", config.describe()),
-                format!("照片存储 {} 配置有误：{e}", config.describe()),
-            )
-        })?;
-        let blobs = S3Blobs {
+        let store = config.connect(("the blob store", "照片存储")).await?;
+        Ok(S3Blobs {
             store: Arc::new(store),
             config: config.clone(),
-        };
-        match blobs.store.head(&blobs.key(".fieldhq-probe")).await {
-            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(blobs),
-            Err(e) => Err(Error::refused(
-                format!(
-                    "the blob store {} does not answer with the credentials given: {e}",
-                    config.describe()
-                ),
-                format!("照片存储 {} 用所给凭证无法访问：{e}", config.describe()),
-            )),
-        }
+        })
     }
 
     fn key(&self, name: &str) -> Key {
         let fan = name.get(..2).unwrap_or(name);
-        if self.config.prefix.is_empty() {
-            Key::from(format!("{fan}/{name}"))
-        } else {
-            Key::from(format!("{}/{fan}/{name}", self.config.prefix))
-        }
+        self.config.key(&format!("{fan}/{name}"))
     }
 
     /// Reads the rest of a body only to check it: a re-upload of a held blob is answered

@@ -59,7 +59,8 @@ pub trait BlobBackend: Send + Sync + 'static {
     fn describe(&self) -> String;
 }
 
-/// Where HQ keeps its blobs.
+/// Where HQ keeps its blobs. `fieldhq archive --to|--from` takes the same two kinds of place,
+/// parsed by the same code, for its [`crate::archive_dest::ArchiveDestination`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlobLocation {
     /// A folder on HQ's own disk.

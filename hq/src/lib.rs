@@ -48,7 +48,7 @@
 //! | [`report_excel`] | the report as an Excel workbook with native charts |
 //! | [`shipments`] | delivered quantities imported from CSV, for PPM |
 //! | [`archive`] | closed cases moved to an archive and restored; tombstones (ADR 0028) |
-//! | [`archive_dest`] | where an archive is written: a folder today, one trait for more |
+//! | [`archive_dest`] | where an archive is written: a folder or an S3-compatible bucket, one trait |
 //! | [`archive_record`] | an archived case's printable HTML record |
 //! | [`backup`] | an online copy of the embedded database and the blob folder |
 //! | [`auth`] | device tokens |

@@ -165,7 +165,8 @@ enum Command {
         #[command(subcommand)]
         command: report_cli::ShipmentsCommand,
     },
-    /// Move closed cases to an archive folder (`archive restore NUMBER` puts one back).
+    /// Move closed cases to an archive folder or bucket (`archive restore NUMBER` puts one
+    /// back).
     Archive(archive_cli::ArchiveArgs),
     /// Copy the embedded database (online) and the photo folder into an empty folder.
     Backup {
@@ -498,19 +499,46 @@ fn init_logs(level: Option<&str>) {
         .init();
 }
 
-/// Where `--blobs` says the blobs are; an S3 location takes its credentials from the
-/// environment.
+/// The `--s3-*` settings, shared by every location a command takes (`--blobs`, `archive
+/// --to`, `archive restore --from`).
+#[derive(Debug, Clone)]
+pub struct S3Settings {
+    endpoint: Option<String>,
+    region: String,
+    path_style: bool,
+}
+
+impl S3Settings {
+    fn of(cli: &Cli) -> S3Settings {
+        S3Settings {
+            endpoint: cli.s3_endpoint.clone(),
+            region: cli.s3_region.clone(),
+            path_style: cli.s3_path_style,
+        }
+    }
+
+    /// A folder, or an `s3://BUCKET/PREFIX` location with these settings and the credentials
+    /// from the environment.
+    pub fn location(&self, value: &str) -> fieldhq::Result<BlobLocation> {
+        if value.starts_with("s3://") {
+            Ok(BlobLocation::S3(S3Config::from_env(
+                value,
+                self.endpoint.clone(),
+                self.region.clone(),
+                self.path_style,
+                |name| std::env::var(name).ok(),
+            )?))
+        } else {
+            Ok(BlobLocation::Folder(PathBuf::from(value)))
+        }
+    }
+}
+
+/// Where `--blobs` says the blobs are.
 fn blob_location(cli: &Cli) -> fieldhq::Result<BlobLocation> {
     match cli.blobs.as_deref() {
         None => Ok(BlobLocation::in_data_dir(&cli.data)),
-        Some(url) if url.starts_with("s3://") => Ok(BlobLocation::S3(S3Config::from_env(
-            url,
-            cli.s3_endpoint.clone(),
-            cli.s3_region.clone(),
-            cli.s3_path_style,
-            |name| std::env::var(name).ok(),
-        )?)),
-        Some(folder) => Ok(BlobLocation::Folder(PathBuf::from(folder))),
+        Some(value) => S3Settings::of(cli).location(value),
     }
 }
 
@@ -522,6 +550,7 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
     let time_zone = cli.time_zone;
     // Asked for only by the commands that touch blobs: the others run without S3 credentials.
     let blobs = blob_location(&cli);
+    let s3 = S3Settings::of(&cli);
     let lang_env = std::env::var("LANG").ok();
     let l = Locale::choose(cli.lang.as_deref(), lang_env.as_deref())
         .ok_or_else(|| fieldhq::Error::Invalid("--lang is zh-CN or en".into()))?;
@@ -551,7 +580,9 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
     let storage = Storage::open(&storage_config).await?;
     match cli.command {
         Command::Serve { .. } | Command::Backup { .. } => Ok(()),
-        Command::Archive(args) => archive_cli::run(&storage, &cli.data, args, time_zone, l).await,
+        Command::Archive(args) => {
+            archive_cli::run(&storage, &blobs?, &s3, args, time_zone, l).await
+        }
         Command::User {
             command:
                 UserCommand::Add {

@@ -2,7 +2,8 @@
 //! database and PostgreSQL (FIELDHQ_TEST_PG_URL, set by tests/run.sh; without it the
 //! PostgreSQL tests fail and say so). The tests of blob users run once more with the blobs
 //! in S3-compatible object storage (FIELDHQ_TEST_S3_URL, set by tests/run.sh; without it
-//! they are skipped, unless FIELDHQ_REQUIRE_S3 is set).
+//! they are skipped, unless FIELDHQ_REQUIRE_S3 is set), as do the archive's tests with the
+//! archive in S3.
 
 mod common;
 mod suite;
@@ -77,7 +78,15 @@ s3_suite!(
     console_lists_filters_and_shows_cases_with_their_photos,
     the_forms_print_as_html_and_pdf_with_the_number,
     a_writeoff_is_approved_once_by_its_roles_and_its_voucher_archived,
+    closed_cases_are_archived_to_s3_and_restored,
 );
+
+/// `fieldhq archive --to s3://…` and `archive restore --from s3://…` through the binary
+/// (skipped without the tests' S3 server, unless FIELDHQ_REQUIRE_S3 is set).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_archive_commands_take_an_s3_location() {
+    crate::suite::the_archive_commands_take_an_s3_location().await;
+}
 
 /// `fieldhq serve --blobs s3://…` without credentials in its environment does not start, and
 /// says which variables to set, in the language asked for.
@@ -135,6 +144,7 @@ suites!(
     a_large_photo_streams_up_and_down_once,
     a_backup_taken_while_serving_restores_and_devices_sync_on,
     closed_cases_are_archived_answered_archived_and_restored,
+    closed_cases_are_archived_to_s3_and_restored,
     the_report_counts_a_generated_year,
     a_late_case_amends_the_issued_month_and_joins_the_next_report,
     a_bad_shipments_file_is_refused_whole,

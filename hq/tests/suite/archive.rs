@@ -4,12 +4,12 @@
 use fieldcore::testing::{Cmd, registration_for};
 use fieldcore::{AckOutcome, Cause, Outcome};
 use fieldhq::archive::{self, Restored};
-use fieldhq::archive_dest::{ArchiveDestination, DirDestination};
-use fieldhq::blobs::BlobStore;
+use fieldhq::archive_dest::{ArchiveDestination, DirDestination, S3Destination};
 use fieldhq::{Role, admin};
+use reqwest::{Method, StatusCode};
 
-use super::work;
-use crate::common::{Backend, MONTH, TestHq};
+use super::{attach_photo, work};
+use crate::common::{Backend, MONTH, TestDevice, TestHq};
 
 /// Far past every test case's close: "archive everything closed".
 const LATER: i64 = 4_102_444_800;
@@ -26,11 +26,49 @@ fn close_all() -> Vec<Cmd> {
     ]
 }
 
+/// The archive in a folder.
 pub async fn closed_cases_are_archived_answered_archived_and_restored(backend: Backend) {
+    let folder = tempfile::tempdir().unwrap();
+    let dest = DirDestination::open(folder.path()).unwrap();
+    archive_and_restore(backend, &dest).await;
+    // What the archive holds is plain files in the folder.
+    assert!(
+        folder
+            .path()
+            .join(format!("{MONTH}-0001/manifest.json"))
+            .is_file()
+    );
+}
+
+/// The archive in the tests' S3 server (skipped without one, see `test_s3_config`).
+pub async fn closed_cases_are_archived_to_s3_and_restored(backend: Backend) {
+    let Some(config) = crate::common::test_s3_config() else {
+        return;
+    };
+    let dest = S3Destination::connect(&config).await.unwrap();
+    assert_eq!(dest.location(), config.url());
+    archive_and_restore(backend, &dest).await;
+}
+
+/// A device's GET of a blob: the status and the body.
+async fn download(hq: &TestHq, device: &TestDevice, bytes: &[u8]) -> (StatusCode, Vec<u8>) {
+    let path = format!("/v1/blobs/{}", fieldcore::sha256_hex(bytes));
+    hq.send(Method::GET, &path, Some(&device.token), vec![])
+        .await
+}
+
+/// Archives a closed case with a photo to `dest`, checks that a device pushing to it is told
+/// "archived", restores it and checks it came back exactly, its photo downloadable again.
+async fn archive_and_restore(backend: Backend, dest: &dyn ArchiveDestination) {
     let hq = TestHq::start(backend).await;
     let mut wang = hq.person("wang", Role::Engineer, None).await;
     let closed = wang.register();
     let open = wang.register_case(&registration_for("M-OPEN"));
+    let (photo, thumb) = (
+        b"\xff\xd8 the cracked housing".to_vec(),
+        b"\xff\xd8 its thumbnail".to_vec(),
+    );
+    attach_photo(&mut wang, closed, &photo, &thumb);
     // A trip requested and never decided: the closed case still waits in the approvals
     // inbox (`case_waiting`), which the archive removes with the case's other rows.
     let steps = close_all();
@@ -45,6 +83,13 @@ pub async fn closed_cases_are_archived_answered_archived_and_restored(backend: B
     work(&mut wang, closed, &steps[1..]);
     work(&mut wang, open, &[Cmd::Ack]);
     wang.sync(&hq).await;
+    for bytes in [&photo, &thumb] {
+        let path = format!("/v1/blobs/{}", fieldcore::sha256_hex(bytes));
+        let (status, _) = hq
+            .send(Method::PUT, &path, Some(&wang.token), bytes.to_vec())
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
     assert_eq!(
         hq.count("SELECT COUNT(*) FROM case_waiting WHERE kind = 'trip'")
             .await,
@@ -56,10 +101,9 @@ pub async fn closed_cases_are_archived_answered_archived_and_restored(backend: B
     // HQ's number change included: the device pulled it.
     let closed_changes = wang.docs[&closed].get_changes(&[]).len() as i64;
 
-    let folder = tempfile::tempdir().unwrap();
-    let dest = DirDestination::open(folder.path()).unwrap();
-    let blobs = BlobStore::reader(&hq.config.storage().data_dir);
-    let done = archive::archive_closed(hq.storage(), &blobs, &dest, LATER)
+    // Wherever this HQ keeps its blobs (a folder, or S3 under `with_s3_blobs`).
+    let blobs = hq.blobs().await;
+    let done = archive::archive_closed(hq.storage(), &blobs, dest, LATER)
         .await
         .unwrap();
     assert_eq!(done.archived, vec![number.clone()]);
@@ -73,12 +117,40 @@ pub async fn closed_cases_are_archived_answered_archived_and_restored(backend: B
         "manifest.json",
     ] {
         assert!(
-            dest.get(&format!("{number}/{file}")).unwrap().is_some(),
+            dest.get(&format!("{number}/{file}"))
+                .await
+                .unwrap()
+                .is_some(),
             "{file}"
         );
     }
-    let html =
-        String::from_utf8(dest.get(&format!("{number}/record.html")).unwrap().unwrap()).unwrap();
+    // The photo and its thumbnail are in the archive, listed in its manifest. Only the
+    // archived case named them, so they left the live blob store: even their uploader is
+    // answered as for a blob HQ does not hold.
+    let manifest: archive::Manifest = serde_json::from_slice(
+        &dest
+            .get(&format!("{number}/manifest.json"))
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(manifest.missing_photos.is_empty(), "{manifest:?}");
+    for bytes in [&photo, &thumb] {
+        let hash = fieldcore::sha256_hex(bytes);
+        let key = format!("{number}/photos/{hash}");
+        assert_eq!(dest.get(&key).await.unwrap().as_ref(), Some(bytes));
+        assert!(manifest.files.iter().any(|f| f.key == key), "{key}");
+        assert_eq!(blobs.size(&hash).await.unwrap(), None);
+        assert_eq!(download(&hq, &wang, bytes).await.0, StatusCode::NOT_FOUND);
+    }
+    let html = String::from_utf8(
+        dest.get(&format!("{number}/record.html"))
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
     assert!(
         html.contains(&number) && html.contains("M2406-118842"),
         "{html}"
@@ -91,9 +163,18 @@ pub async fn closed_cases_are_archived_answered_archived_and_restored(backend: B
     assert_eq!(hq.count("SELECT COUNT(*) FROM cases").await, 1);
     assert_eq!(hq.count("SELECT COUNT(*) FROM case_index").await, 1);
     assert_eq!(hq.count("SELECT COUNT(*) FROM archived_cases").await, 1);
+    // The tombstone says where the case went: the folder, or the s3:// URL.
+    let wanted = number.clone();
+    let tombstone = hq
+        .storage()
+        .read(move |tx| Box::pin(async move { tx.tombstone_by_number(&wanted).await }))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(tombstone.location, dest.location());
     assert!(admin::case_detail(hq.storage(), &number).await.is_err());
     // Idempotent: nothing more to archive.
-    let again = archive::archive_closed(hq.storage(), &blobs, &dest, LATER)
+    let again = archive::archive_closed(hq.storage(), &blobs, dest, LATER)
         .await
         .unwrap();
     assert!(again.archived.is_empty() && again.failed.is_empty());
@@ -116,7 +197,7 @@ pub async fn closed_cases_are_archived_answered_archived_and_restored(backend: B
     assert_eq!(wang.numbers[&newer], format!("{MONTH}-0003"));
 
     // Restored exactly: the same changes, the same read model as a reindex builds.
-    let restored = archive::restore(hq.storage(), &blobs, &dest, &number, hq.config.time_zone)
+    let restored = archive::restore(hq.storage(), &blobs, dest, &number, hq.config.time_zone)
         .await
         .unwrap();
     assert_eq!(
@@ -126,7 +207,7 @@ pub async fn closed_cases_are_archived_answered_archived_and_restored(backend: B
         }
     );
     assert_eq!(
-        archive::restore(hq.storage(), &blobs, &dest, &number, hq.config.time_zone)
+        archive::restore(hq.storage(), &blobs, dest, &number, hq.config.time_zone)
             .await
             .unwrap(),
         Restored::AlreadyLive
@@ -149,6 +230,22 @@ pub async fn closed_cases_are_archived_answered_archived_and_restored(backend: B
         heads.sort();
         heads
     });
+    // The photo is back in the live store: the new device, which did not upload it, may
+    // download it because the restored case names it.
+    for bytes in [&photo, &thumb] {
+        assert_eq!(
+            blobs
+                .get(&fieldcore::sha256_hex(bytes))
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(bytes)
+        );
+        assert_eq!(
+            download(&hq, &phone, bytes).await,
+            (StatusCode::OK, bytes.to_vec())
+        );
+    }
     wang.outbox.insert(closed, std::mem::take(&mut pending));
     let responses = wang.sync(&hq).await;
     assert!(
@@ -296,4 +393,104 @@ fn pg_url_and_schema(hq: &TestHq) -> (String, String) {
         base.trim_end_matches(['?', '&']).to_owned(),
         schema.to_owned(),
     )
+}
+
+/// `fieldhq archive --to s3://…` and `archive restore --from s3://…`: the same `--s3-*`
+/// settings as `--blobs`, the credentials from the environment only (refused, naming the
+/// variables, without them), the tombstone recording the s3:// URL.
+pub async fn the_archive_commands_take_an_s3_location() {
+    let Some(config) = crate::common::test_s3_config() else {
+        return;
+    };
+    let hq = TestHq::start(Backend::Sqlite).await;
+    let mut wang = hq.person("wang", Role::Engineer, None).await;
+    let closed = wang.register();
+    work(&mut wang, closed, &close_all());
+    wang.sync(&hq).await;
+    let number = format!("{MONTH}-0001");
+    let data = hq.config.storage().data_dir;
+    let url = config.url();
+    let endpoint = config.endpoint.clone().unwrap();
+    let run = |args: &[&str], credentials: bool| {
+        let mut command = crate::common::fieldhq_command(&data);
+        command
+            .args([
+                "--lang",
+                "en",
+                "--s3-endpoint",
+                &endpoint,
+                "--s3-path-style",
+            ])
+            .args(args)
+            .env_remove("FIELDHQ_BLOBS")
+            .env_remove(fieldhq::blob_s3::SESSION_TOKEN_VAR);
+        if credentials {
+            command
+                .env(fieldhq::blob_s3::ACCESS_KEY_VAR, &config.access_key_id)
+                .env(
+                    fieldhq::blob_s3::SECRET_KEY_VAR,
+                    &config.secret_access_key.0,
+                );
+        } else {
+            command
+                .env_remove(fieldhq::blob_s3::ACCESS_KEY_VAR)
+                .env_remove(fieldhq::blob_s3::SECRET_KEY_VAR);
+        }
+        command.output().unwrap()
+    };
+    let archive = ["archive", "--closed-before", "2100-01-01", "--to", &url];
+
+    let refused = run(&archive, false);
+    assert!(!refused.status.success(), "{refused:?}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("no credentials were given")
+            && stderr.contains(fieldhq::blob_s3::ACCESS_KEY_VAR)
+            && stderr.contains(fieldhq::blob_s3::SECRET_KEY_VAR),
+        "{stderr}"
+    );
+    assert_eq!(hq.count("SELECT COUNT(*) FROM archived_cases").await, 0);
+
+    let archived = run(&archive, true);
+    assert!(archived.status.success(), "{archived:?}");
+    let stdout = String::from_utf8_lossy(&archived.stdout);
+    assert!(
+        stdout.contains(&format!("1 closed cases archived to {url}")),
+        "{stdout}"
+    );
+    let wanted = number.clone();
+    let tombstone = hq
+        .storage()
+        .read(move |tx| Box::pin(async move { tx.tombstone_by_number(&wanted).await }))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(tombstone.location, url);
+    let bucket = S3Destination::connect(&config).await.unwrap();
+    assert!(
+        bucket
+            .get(&format!("{number}/manifest.json"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(admin::case_detail(hq.storage(), &number).await.is_err());
+
+    let restored = run(&["archive", "restore", &number, "--from", &url], true);
+    assert!(restored.status.success(), "{restored:?}");
+    let stdout = String::from_utf8_lossy(&restored.stdout);
+    assert!(
+        stdout.contains(&format!("case {number} restored from the archive")),
+        "{stdout}"
+    );
+    assert_eq!(hq.count("SELECT COUNT(*) FROM archived_cases").await, 0);
+    assert_eq!(
+        admin::case_detail(hq.storage(), &number)
+            .await
+            .unwrap()
+            .view
+            .number
+            .as_deref(),
+        Some(number.as_str())
+    );
 }
