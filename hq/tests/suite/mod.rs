@@ -1076,10 +1076,31 @@ pub async fn blobs_are_verified_idempotent_and_served(backend: Backend) {
         .send(Method::GET, "/v1/blobs/..%2Fhq.db", token, vec![])
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let big = vec![1u8; fieldcore::MAX_BLOB_BYTES + 1];
-    let big_path = format!("/v1/blobs/{}", fieldcore::sha256_hex(&big));
-    let (status, _) = hq.send(Method::PUT, &big_path, token, big).await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    // A body declared over the limit is refused from its headers, before any of it is read:
+    // said over a raw connection that sends no body (an HTTP client sending the 16 MiB would
+    // see the connection closed under its writes instead of the answer).
+    let big_path = format!("/v1/blobs/{}", "ab".repeat(32));
+    let head = format!(
+        "PUT {big_path} HTTP/1.1\r\nHost: hq\r\nAuthorization: Bearer {}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        phone.token,
+        fieldcore::MAX_BLOB_BYTES + 1
+    );
+    let addr = hq.url().trim_start_matches("http://").to_owned();
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut socket, head.as_bytes())
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut socket, &mut answer)
+        .await
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 413"),
+        "{}",
+        answer.lines().next().unwrap_or_default()
+    );
 }
 
 /// Bytes that do not compress or repeat, like a camera's JPEG.
