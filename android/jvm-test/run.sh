@@ -2,10 +2,11 @@
 # The Kotlin tests of android/fieldcore on a plain JVM, against the host build of the library:
 # generated Kotlin + the Kotlin layer + the tests, compiled with kotlinc, run with JUnit 5.
 # Installs what it needs when missing (JNA and JUnit 5 from Debian, kotlinc from npm), so it
-# runs on a fresh machine of the project's kind. SyncTest and ReturnsTest sync with a real HQ
-# (the fieldhq binary, debug build) that this script starts on a free loopback port with a fresh
-# data folder, one engineer with two enrolled devices, a warehouse receiver with one, and the
-# return approvers (ReturnsTest runs the binary on that folder to approve), and stops on exit.
+# runs on a fresh machine of the project's kind. SyncTest, ReturnsTest and EvictionTest sync
+# with a real HQ (the fieldhq binary, debug build) that this script starts on a free loopback
+# port with a fresh data folder, one engineer with three enrolled devices (EvictionTest has
+# the third to itself), a warehouse receiver with one, and the return approvers (ReturnsTest
+# runs the binary on that folder to approve), and stops on exit.
 # bindings/build-host.sh builds the library, uniffi-bindgen and fieldhq in one cargo command
 # shared with the other steps of tests/run.sh; kotlinc runs again only when a source it
 # compiles has changed.
@@ -131,7 +132,9 @@ enrol() { "$hq" --data "$hq_data" --log warn device enrol "$1" --label "$2" | se
 phone_token="$(enrol "Wang Fang" phone)"
 tablet_token="$(enrol "Wang Fang" tablet)"
 warehouse_token="$(enrol "Zhou Qiang" warehouse-tablet)"
-[[ -n $phone_token && -n $tablet_token && -n $warehouse_token ]] ||
+# EvictionTest's own phone: evicting every closed case must not touch the shared phone's.
+evict_token="$(enrol "Wang Fang" evict-phone)"
+[[ -n $phone_token && -n $tablet_token && -n $warehouse_token && -n $evict_token ]] ||
     { echo "fieldhq printed no device token" >&2; exit 1; }
 coproc HQ { exec "$hq" --data "$hq_data" --log warn serve --addr 127.0.0.1:0 2>"$hq_data/serve.log"; }
 hq_pid=$HQ_PID
@@ -152,7 +155,8 @@ report="$out/junit.txt"
 set +e
 RUST_BACKTRACE=0 FIELDCORE_TEST_HOOKS=$hooks FIELDCORE_BENCH_OUT="$out/list-bench.txt" \
     FIELDCORE_HQ_URL="$hq_url" FIELDCORE_HQ_TOKEN="$phone_token" FIELDCORE_HQ_TOKEN_TABLET="$tablet_token" \
-    FIELDCORE_HQ_TOKEN_WAREHOUSE="$warehouse_token" FIELDCORE_HQ_BIN="$hq" FIELDCORE_HQ_DATA="$hq_data" \
+    FIELDCORE_HQ_TOKEN_WAREHOUSE="$warehouse_token" FIELDCORE_HQ_TOKEN_EVICT="$evict_token" \
+    FIELDCORE_HQ_BIN="$hq" FIELDCORE_HQ_DATA="$hq_data" \
     java -Djna.library.path="$(dirname "$lib")" -Djna.nosys=false \
     -cp "$run_cp" org.junit.platform.console.ConsoleLauncher \
     --disable-banner --disable-ansi-colors --details=tree \

@@ -41,6 +41,16 @@ pub enum FieldError {
     #[error("not found: {reason}")]
     NotFound { reason: String, code: String },
 
+    /// The case was removed from this device after it closed (`evict_closed_cases`); HQ
+    /// still holds it. Call `request_case(case_id)` and sync: the case comes back whole, and
+    /// `get_case` reads it again.
+    #[error("evicted: {reason}")]
+    Evicted {
+        case_id: crate::convert::CaseId,
+        reason: String,
+        code: String,
+    },
+
     /// `field` has concurrent values from different devices; a person must pick one
     /// (`CaseCommand.ResolveConflict`) before commands that depend on it run again.
     #[error("{field} has concurrent values: {reason}")]
@@ -103,6 +113,11 @@ impl From<Core> for FieldError {
             },
             Core::UnknownStatus { .. } => FieldError::UpdateRequired { reason, code },
             Core::CaseNotFound(_) | Core::EntryNotFound(_) => FieldError::NotFound { reason, code },
+            Core::Evicted(case_id) => FieldError::Evicted {
+                case_id,
+                reason,
+                code,
+            },
             Core::Conflict { field } => FieldError::Conflict {
                 field,
                 reason,
@@ -144,6 +159,7 @@ impl FieldError {
             FieldError::Validation { code, .. }
             | FieldError::UpdateRequired { code, .. }
             | FieldError::NotFound { code, .. }
+            | FieldError::Evicted { code, .. }
             | FieldError::Conflict { code, .. }
             | FieldError::Storage { code, .. }
             | FieldError::Network { code, .. }
@@ -214,6 +230,7 @@ mod tests {
             ),
             (Core::CaseNotFound(id), "NotFound"),
             (Core::EntryNotFound("x".into()), "NotFound"),
+            (Core::Evicted(id), "Evicted"),
             (
                 Core::Conflict {
                     field: "warranty".into(),

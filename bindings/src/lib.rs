@@ -8,6 +8,8 @@
 //!   `sync` (progress + cancel), `fetch_photo`, `collect_garbage`, `summary`, `set_user`,
 //!   `counts` (tab badges), `set_observer` and `sync_status` ([`observe`]: changed cases and
 //!   the sync banner's state); reads never wait for a sync's network traffic (ADR 0018);
+//! - device eviction in [`evict`]: `evict_closed_cases`, `evicted_cases`, `request_case`
+//!   (an evicted case is `FieldError.Evicted` until fetched again);
 //! - [`set_log_sink`](log::set_log_sink), the library's log lines to logcat / os_log;
 //! - [`check_warranty`](warranty::check_warranty), the 三包 rule on its own;
 //! - [`ProgressListener`](progress::ProgressListener) and
@@ -32,6 +34,7 @@ uniffi::setup_scaffolding!();
 pub mod command;
 pub mod convert;
 pub mod error;
+pub mod evict;
 pub mod list;
 pub mod locale;
 pub mod log;

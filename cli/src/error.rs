@@ -86,6 +86,7 @@ impl CliError {
                 E::Validation { .. } => "validation",
                 E::CaseNotFound(_) => "case_not_found",
                 E::EntryNotFound(_) => "entry_not_found",
+                E::Evicted(_) => "evicted",
                 E::InvalidTransition { .. } => "invalid_transition",
                 E::UnknownStatus { .. } => "unknown_status",
                 E::Conflict { .. } => "conflict",

@@ -143,6 +143,7 @@ code_table! {
     Error::Conflict { .. } => "conflict.unresolved",
     Error::CaseNotFound(_) => "not_found.case",
     Error::EntryNotFound(_) => "not_found.entry",
+    Error::Evicted(_) => "not_found.evicted",
     Error::Io(e) if e.kind() == std::io::ErrorKind::NotFound => "not_found.file",
     Error::Io(_) => "storage.file_system",
     Error::Storage(_) => "storage.database",

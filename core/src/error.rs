@@ -27,6 +27,11 @@ pub enum Error {
     #[error("entry {0} not found on this case")]
     EntryNotFound(String),
 
+    /// The case was evicted from this device (closed and synced long ago, ADR 0028): its id
+    /// is kept, its document is not. `Store::request_case` has the next sync fetch it whole.
+    #[error("case {0} was removed from this device after it closed; fetch it again from HQ")]
+    Evicted(CaseId),
+
     /// The lifecycle does not allow this step from the case's current status.
     #[error("cannot {} a case that is {}", .action.as_str(), .from.as_str())]
     InvalidTransition { from: Status, action: Step },
@@ -713,6 +718,7 @@ impl Localized for Error {
             ),
             Error::CaseNotFound(id) => format!("未找到案件 {id}"),
             Error::EntryNotFound(id) => format!("本案件中未找到记录 {id}"),
+            Error::Evicted(id) => format!("案件 {id} 结案已久，已从本设备移除；请重新从总部获取"),
             Error::InvalidTransition { from, action } => format!(
                 "案件当前状态为“{}”，不能{}",
                 from.text(Locale::ZhCn),

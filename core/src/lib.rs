@@ -127,6 +127,7 @@ pub use case::view::{
 };
 
 // The device's store.
+pub use store::evict::{DEFAULT_EVICTION_AGE_DAYS, EvictedCase, Eviction};
 pub use store::migrations::LATEST as STORE_SCHEMA_VERSION;
 pub use store::projection::{ProjectionRow, row_of as projection_row_of};
 pub use store::query::{CaseCounts, DEFAULT_PAGE, ListQuery, ListRow, MAX_PAGE, Page, SortOrder};

@@ -343,6 +343,10 @@ fn error_samples() -> Vec<(Error, Vec<&'static str>)> {
         ),
         (Error::EntryNotFound("line-7".into()), vec!["line-7"]),
         (
+            Error::Evicted(id),
+            vec!["0195f1c2-9a00-7c3e-8b21-5d4a3f2e1c0b"],
+        ),
+        (
             Error::InvalidTransition {
                 from: Status::Closed,
                 action: Step::Action(Action::ScheduleVisit),
@@ -416,6 +420,7 @@ fn error_samples() -> Vec<(Error, Vec<&'static str>)> {
             Error::Validation { .. }
             | Error::CaseNotFound(_)
             | Error::EntryNotFound(_)
+            | Error::Evicted(_)
             | Error::InvalidTransition { .. }
             | Error::NotPermitted(_)
             | Error::UnknownStatus { .. }
@@ -465,7 +470,7 @@ fn every_code_is_produced_and_listed() {
 #[test]
 fn every_error_in_both_locales() {
     let samples = error_samples();
-    assert_eq!(samples.len(), 21);
+    assert_eq!(samples.len(), 22);
     for (error, args) in &samples {
         both(&format!("{error:?}"), error, args);
         assert_eq!(error.text(Locale::En), error.to_string());

@@ -12,14 +12,22 @@ use crate::model::CaseId;
 /// appending is cheap per command, and compacting bounds load time and size.
 const COMPACT_AFTER: i64 = 64;
 
-/// Loads a stored case document.
+/// Loads a stored case document. A case evicted from the device is `Error::Evicted`, not
+/// "not found": every reader (commands, the case screen, the read-only connection) then tells
+/// the user it can be fetched again.
 pub(super) fn load(conn: &Connection, case_id: CaseId, actor: &ActorId) -> Result<Automerge> {
     let id = case_id.to_string();
-    let snapshot: Vec<u8> = conn
+    let snapshot: Option<Vec<u8>> = conn
         .prepare_cached("SELECT snapshot FROM case_docs WHERE case_id = ?1")?
         .query_row([&id], |r| r.get(0))
-        .optional()?
-        .ok_or(Error::CaseNotFound(case_id))?;
+        .optional()?;
+    let Some(snapshot) = snapshot else {
+        return Err(if crate::store::evict::is_evicted(conn, case_id)? {
+            Error::Evicted(case_id)
+        } else {
+            Error::CaseNotFound(case_id)
+        });
+    };
     let changes: Vec<Vec<u8>> = conn
         .prepare_cached("SELECT bytes FROM case_changes WHERE case_id = ?1 ORDER BY id")?
         .query_map([&id], |r| r.get(0))?
@@ -85,11 +93,16 @@ pub(crate) fn insert_doc(conn: &Connection, case_id: CaseId, doc: &Automerge) ->
     insert_snapshot(conn, case_id, &doc.save())
 }
 
-/// [`insert_doc`] with the save already made.
+/// [`insert_doc`] with the save already made. A case evicted earlier and now stored again
+/// (HQ sent it whole, or another replica's document was merged) is no longer evicted: the
+/// mark goes in the same transaction as the document, here where every way in passes.
 pub(crate) fn insert_snapshot(conn: &Connection, case_id: CaseId, snapshot: &[u8]) -> Result<()> {
+    let id = case_id.to_string();
     conn.prepare_cached(
         "INSERT INTO case_docs (case_id, snapshot, pending_changes) VALUES (?1, ?2, 0)",
     )?
-    .execute(params![case_id.to_string(), snapshot])?;
+    .execute(params![id, snapshot])?;
+    conn.prepare_cached("DELETE FROM evicted_cases WHERE case_id = ?1")?
+        .execute([&id])?;
     Ok(())
 }

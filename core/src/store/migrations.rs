@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0009_sync_last_error.sql"),
     include_str!("../../migrations/0010_return_search.sql"),
     include_str!("../../migrations/0011_stock_ledgers.sql"),
+    include_str!("../../migrations/0012_evicted_cases.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -185,6 +186,44 @@ mod tests {
                 None,
                 None
             )
+        );
+    }
+
+    #[test]
+    fn the_evicted_cases_table_starts_empty_beside_the_kept_cases() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 11).unwrap();
+        conn.execute_batch(
+            "INSERT INTO case_docs (case_id, snapshot) VALUES ('c1', x'00');
+             INSERT INTO sync_repairs (case_id, repair) VALUES ('c1', 'pull_whole');",
+        )
+        .unwrap();
+        assert!(!tables(&conn).iter().any(|n| n == "evicted_cases"));
+        migrate_to(&mut conn, 12).unwrap();
+        assert_eq!(version(&conn).unwrap(), 12);
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(count("SELECT COUNT(*) FROM evicted_cases"), 0);
+        assert_eq!(count("SELECT COUNT(*) FROM case_docs"), 1);
+        assert_eq!(count("SELECT COUNT(*) FROM sync_repairs"), 1);
+        conn.execute_batch(
+            "INSERT INTO evicted_cases (case_id, number, closed_at, evicted_at)
+             VALUES ('c2', '2611-0002', '2026-08-01T10:00:00+08:00', '2026-11-02T09:00:00+08:00');",
+        )
+        .unwrap();
+        let found: String = conn
+            .query_row(
+                "SELECT case_id FROM evicted_cases WHERE number = '2611-0002'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(found, "c2");
+        // The id is the key: a case is evicted once.
+        assert!(
+            conn.execute_batch(
+                "INSERT INTO evicted_cases (case_id, closed_at, evicted_at) VALUES ('c2', 't', 't')"
+            )
+            .is_err()
         );
     }
 

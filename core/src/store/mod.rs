@@ -11,6 +11,7 @@ mod blob_files;
 mod blob_rows;
 mod checkpoint;
 mod docs;
+pub(crate) mod evict;
 mod file;
 pub(crate) mod ledgers;
 pub(crate) mod migrations;
@@ -416,11 +417,13 @@ impl Store {
         projection::get(&self.conn, case_id)
     }
 
-    /// Finds a case by full id, an unambiguous id prefix, or its official number.
+    /// Finds a case by full id, an unambiguous id prefix, or its official number. A case
+    /// evicted from the device is found too (by the number on the paperwork, say): opening it
+    /// then says it must be fetched ([`Error::Evicted`], [`Store::request_case`]).
     pub fn find(&self, reference: &str) -> Result<CaseId> {
         let reference = reference.trim();
         if let Ok(id) = reference.parse::<Uuid>() {
-            return if self.exists(id)? {
+            return if self.exists(id)? || evict::is_evicted(&self.conn, id)? {
                 Ok(id)
             } else {
                 Err(Error::CaseNotFound(id))
@@ -431,7 +434,9 @@ impl Store {
             return Err(not_found());
         }
         let mut stmt = self.conn.prepare_cached(
-            "SELECT case_id FROM cases WHERE number = ?1 OR case_id LIKE ?2 || '%' LIMIT 2",
+            "SELECT case_id FROM cases WHERE number = ?1 OR case_id LIKE ?2 || '%' \
+             UNION ALL SELECT case_id FROM evicted_cases WHERE number = ?1 OR case_id LIKE ?2 || '%' \
+             LIMIT 2",
         )?;
         let ids: Vec<String> = stmt
             .query_map(params![reference, reference.to_lowercase()], |r| r.get(0))?

@@ -118,9 +118,12 @@ fn run_sync<A: StoreAccess + ?Sized>(
         events(SyncEvent::Progress(p));
         // Go on while HQ has more to pull, or while pushes still make progress; a round that
         // moved nothing would only repeat itself. Work added during the round counts as
-        // pending, so it goes up in the next one.
+        // pending, so it goes up in the next one. A pull this device could not apply (changes
+        // of a case it evicted, say) is asked for whole in the next round of the same sync;
+        // a round in which HQ does not send it notes no new repair, so this ends.
         let progressed = round.acknowledged
             + round.pulled
+            + round.repairs
             + round.need_full
             + round.refused
             + round.rejected

@@ -859,7 +859,13 @@ pub(crate) fn case_sync_state(conn: &Connection, case_id: CaseId) -> Result<Case
             Err(Error::CaseNotFound(case_id))
         };
     }
-    let row = projection::get(conn, case_id)?.ok_or(Error::CaseNotFound(case_id))?;
+    let Some(row) = projection::get(conn, case_id)? else {
+        return Err(if crate::store::evict::is_evicted(conn, case_id)? {
+            Error::Evicted(case_id)
+        } else {
+            Error::CaseNotFound(case_id)
+        });
+    };
     Ok(if row.has_conflict {
         CaseSyncState::Conflict
     } else {

@@ -237,6 +237,22 @@ public final class AsyncFieldStore: @unchecked Sendable {
         try await run { try $0.collectGarbage() }
     }
 
+    /// Removes cases closed at least `maxAgeDays` ago that are synced and have nothing left to
+    /// send (documents, list rows, photo files no kept case shows); for a background task.
+    public func evictClosedCases(maxAgeDays: Int32 = 90) async throws -> EvictionReport {
+        try await run { try $0.evictClosedCases(maxAgeDays: maxAgeDays) }
+    }
+
+    /// Cases removed from this device; `find` still finds them by number.
+    public func evictedCases() async throws -> [EvictedCase] {
+        try await run { try $0.evictedCases() }
+    }
+
+    /// Asks for a case `FieldError.Evicted` named: the next sync fetches it whole.
+    public func requestCase(_ id: CaseId) async throws {
+        try await run { try $0.requestCase(caseId: id) }
+    }
+
     public func summary() async throws -> StoreSummary {
         try await run { try $0.summary() }
     }
@@ -430,6 +446,7 @@ public struct FieldErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let lifecycleWarrantyStale = FieldErrorCode(rawValue: "lifecycle.warranty_stale")
     public static let notFoundCase = FieldErrorCode(rawValue: "not_found.case")
     public static let notFoundEntry = FieldErrorCode(rawValue: "not_found.entry")
+    public static let notFoundEvicted = FieldErrorCode(rawValue: "not_found.evicted")
     public static let notFoundFile = FieldErrorCode(rawValue: "not_found.file")
     public static let photoTooLarge = FieldErrorCode(rawValue: "photo.too_large")
     public static let photoUnreadable = FieldErrorCode(rawValue: "photo.unreadable")
@@ -460,6 +477,7 @@ extension FieldError: LocalizedError {
         case let .Validation(_, _, code): return code
         case let .UpdateRequired(_, code): return code
         case let .NotFound(_, code): return code
+        case let .Evicted(_, _, code): return code
         case let .Conflict(_, _, code): return code
         case let .Storage(_, code): return code
         case let .Network(_, code): return code
@@ -475,6 +493,7 @@ extension FieldError: LocalizedError {
         case let .Validation(_, reason, _): return reason
         case let .UpdateRequired(reason, _): return reason
         case let .NotFound(reason, _): return reason
+        case let .Evicted(_, reason, _): return reason
         case let .Conflict(_, reason, _): return reason
         case let .Storage(reason, _): return reason
         case let .Network(reason, _): return reason

@@ -256,6 +256,21 @@ class FieldCore(
 
     suspend fun collectGarbage(): Collected = io { collectGarbage() }
 
+    /**
+     * Removes cases closed at least [maxAgeDays] ago that are synced and have nothing left to
+     * send (documents, list rows, photo files no kept case shows); for a periodic job.
+     */
+    suspend fun evictClosedCases(maxAgeDays: Int = 90): EvictionReport = io { evictClosedCases(maxAgeDays) }
+
+    /** Cases removed from this device; [find] still finds them by number. */
+    suspend fun evictedCases(): List<EvictedCase> = io { evictedCases() }
+
+    /**
+     * Asks for a case [FieldException.Evicted] named: the next sync fetches it whole, after
+     * which [case] reads it again.
+     */
+    suspend fun requestCase(id: UUID) = io { requestCase(id) }
+
     suspend fun summary(): StoreSummary = io { summary() }
 
     suspend fun setUser(user: String) = io { setUser(user) }
@@ -285,6 +300,7 @@ val FieldException.code: String
         is FieldException.Validation -> code
         is FieldException.UpdateRequired -> code
         is FieldException.NotFound -> code
+        is FieldException.Evicted -> code
         is FieldException.Conflict -> code
         is FieldException.Storage -> code
         is FieldException.Network -> code
@@ -303,6 +319,7 @@ val FieldException.userMessage: String
         is FieldException.Validation -> reason
         is FieldException.UpdateRequired -> reason
         is FieldException.NotFound -> reason
+        is FieldException.Evicted -> reason
         is FieldException.Conflict -> reason
         is FieldException.Storage -> reason
         is FieldException.Network -> reason
