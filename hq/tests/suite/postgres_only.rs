@@ -12,6 +12,49 @@ use crate::common::{Backend, TestHq};
 /// test calls it stuck: far above an empty sync's milliseconds, far below a test timeout.
 const STUCK: Duration = Duration::from_secs(20);
 
+/// The log lock as a writer's tail holds it.
+const LOG_LOCK: &str = "SELECT value FROM counters WHERE name = 'seq' FOR UPDATE";
+
+/// A connection of the test's own to HQ's schema, inside a transaction that ran `lock` (one
+/// statement taking a lock), with the task driving it; `ROLLBACK` lets the lock go.
+async fn holding(
+    hq: &TestHq,
+    lock: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> (tokio_postgres::Client, tokio::task::JoinHandle<()>) {
+    let url = hq.config.database_url.clone().expect("a PostgreSQL HQ");
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let driver = tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    client.batch_execute("BEGIN").await.unwrap();
+    client.execute(lock, params).await.unwrap();
+    (client, driver)
+}
+
+/// Waits, within [`STUCK`], until `count` (a `SELECT count(*)` on `client`) is above zero:
+/// PostgreSQL's own view of who waits for what, asked again and again rather than slept on.
+async fn until_counted(
+    client: &tokio_postgres::Client,
+    count: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<(), tokio::time::error::Elapsed> {
+    tokio::time::timeout(STUCK, async {
+        while client
+            .query_one(count, params)
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+            == 0
+        {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+}
+
 pub async fn an_empty_sync_does_not_wait_for_a_push_in_progress() {
     let hq = TestHq::start(Backend::Postgres).await;
     let mut phone = hq.person("wang", Role::Engineer, None).await;
@@ -21,21 +64,9 @@ pub async fn an_empty_sync_does_not_wait_for_a_push_in_progress() {
     desk.sync(&hq).await;
     assert!(desk.docs.contains_key(&case));
 
-    // A push in progress holds the log lock from its first statement to its commit: hold it
-    // the same way from a connection of our own.
-    let url = hq.config.database_url.clone().expect("a PostgreSQL HQ");
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    let driver = tokio::spawn(connection);
-    client.batch_execute("BEGIN").await.unwrap();
-    client
-        .query_one(
-            "SELECT value FROM counters WHERE name = 'seq' FOR UPDATE",
-            &[],
-        )
-        .await
-        .unwrap();
+    // A push's tail holds the log lock until its commit: hold it the same way from a
+    // connection of our own.
+    let (client, driver) = holding(&hq, LOG_LOCK, &[]).await;
 
     phone.note(case, "the bearing is worn");
     let push = phone.sync_once(&hq);
@@ -98,20 +129,13 @@ pub async fn a_push_waits_only_for_a_push_of_the_same_case() {
 
     // A push of the pump's case in its long part (reading, checking, writing its bytes) holds
     // the case's lock and not the log's: hold it the same way from a connection of our own.
-    let url = hq.config.database_url.clone().expect("a PostgreSQL HQ");
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    let driver = tokio::spawn(connection);
-    client.batch_execute("BEGIN").await.unwrap();
     let key = fieldhq::storage::postgres::case_lock_key(pump);
-    client
-        .execute(
-            "SELECT pg_advisory_xact_lock(hashtext(current_schema()), $1)",
-            &[&key],
-        )
-        .await
-        .unwrap();
+    let (client, driver) = holding(
+        &hq,
+        "SELECT pg_advisory_xact_lock(hashtext(current_schema()), $1)",
+        &[&key],
+    )
+    .await;
 
     // Another case's push goes through meanwhile.
     zhao.note(motor, "the winding smells burnt");
@@ -129,22 +153,12 @@ pub async fn a_push_waits_only_for_a_push_of_the_same_case() {
     wang.note(pump, "the impeller is cracked");
     let same = wang.sync_once(&hq);
     let watch_then_release = async {
-        let waiting = tokio::time::timeout(STUCK, async {
-            loop {
-                let row = client
-                    .query_one(
-                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
-                         AND objsubid = 2 AND NOT granted AND objid = $1::int4::oid",
-                        &[&key],
-                    )
-                    .await
-                    .unwrap();
-                if row.get::<_, i64>(0) > 0 {
-                    break;
-                }
-                tokio::task::yield_now().await;
-            }
-        })
+        let waiting = until_counted(
+            &client,
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+             AND objsubid = 2 AND NOT granted AND objid = $1::int4::oid",
+            &[&key],
+        )
         .await;
         client.batch_execute("ROLLBACK").await.unwrap();
         waiting.expect("the second push of the pump's case never waited for the first")
@@ -199,48 +213,26 @@ pub async fn a_big_push_writes_its_bytes_before_the_log_lock() {
     }
 
     // Another writer's tail holds the log lock: hold it the same way from our own connection.
-    let url = hq.config.database_url.clone().expect("a PostgreSQL HQ");
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    let driver = tokio::spawn(connection);
-    client.batch_execute("BEGIN").await.unwrap();
-    client
-        .query_one(
-            "SELECT value FROM counters WHERE name = 'seq' FOR UPDATE",
-            &[],
-        )
-        .await
-        .unwrap();
+    let (client, driver) = holding(&hq, LOG_LOCK, &[]).await;
     let push = phone.sync_once(&hq);
     // Once the push waits for the log lock, its bytes are in the table already (uncommitted,
     // so only the table's size shows them).
     let watch_then_release = async {
-        let staged = tokio::time::timeout(STUCK, async {
-            loop {
-                let waiting: i64 = client
-                    .query_one(
-                        "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' \
-                         AND NOT granted AND transactionid = xid(pg_current_xact_id())",
-                        &[],
-                    )
-                    .await
-                    .unwrap()
-                    .get(0);
-                if waiting > 0 {
-                    break;
-                }
-                tokio::task::yield_now().await;
-            }
-            client
-                .query_one("SELECT pg_total_relation_size('change_bodies')", &[])
-                .await
-                .unwrap()
-                .get::<_, i64>(0)
-        })
+        let waiting = until_counted(
+            &client,
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' \
+             AND NOT granted AND transactionid = xid(pg_current_xact_id())",
+            &[],
+        )
         .await;
+        let staged = client
+            .query_one("SELECT pg_total_relation_size('change_bodies')", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0);
         client.batch_execute("ROLLBACK").await.unwrap();
-        staged.expect("the push never waited for the log lock")
+        waiting.expect("the push never waited for the log lock");
+        staged
     };
     let (pushed, staged) = tokio::join!(push, watch_then_release);
     assert!(
