@@ -164,13 +164,7 @@ async fn archive_and_restore(backend: Backend, dest: &dyn ArchiveDestination) {
     assert_eq!(hq.count("SELECT COUNT(*) FROM case_index").await, 1);
     assert_eq!(hq.count("SELECT COUNT(*) FROM archived_cases").await, 1);
     // The tombstone says where the case went: the folder, or the s3:// URL.
-    let wanted = number.clone();
-    let tombstone = hq
-        .storage()
-        .read(move |tx| Box::pin(async move { tx.tombstone_by_number(&wanted).await }))
-        .await
-        .unwrap()
-        .unwrap();
+    let tombstone = tombstone(&hq, &number).await;
     assert_eq!(tombstone.location, dest.location());
     assert!(admin::case_detail(hq.storage(), &number).await.is_err());
     // Idempotent: nothing more to archive.
@@ -276,6 +270,16 @@ async fn archive_and_restore(backend: Backend, dest: &dyn ArchiveDestination) {
 }
 
 /// HQ's heads of a case, from its stored changes.
+/// The tombstone HQ keeps for an archived case's number.
+async fn tombstone(hq: &TestHq, number: &str) -> fieldhq::storage::Tombstone {
+    let wanted = number.to_owned();
+    hq.storage()
+        .read(move |tx| Box::pin(async move { tx.tombstone_by_number(&wanted).await }))
+        .await
+        .unwrap()
+        .expect("a tombstone for the number")
+}
+
 async fn after_heads(hq: &TestHq, case: uuid::Uuid) -> Vec<automerge::ChangeHash> {
     let histories = hq
         .storage()
@@ -458,13 +462,7 @@ pub async fn the_archive_commands_take_an_s3_location() {
         stdout.contains(&format!("1 closed cases archived to {url}")),
         "{stdout}"
     );
-    let wanted = number.clone();
-    let tombstone = hq
-        .storage()
-        .read(move |tx| Box::pin(async move { tx.tombstone_by_number(&wanted).await }))
-        .await
-        .unwrap()
-        .unwrap();
+    let tombstone = tombstone(&hq, &number).await;
     assert_eq!(tombstone.location, url);
     let bucket = S3Destination::connect(&config).await.unwrap();
     assert!(

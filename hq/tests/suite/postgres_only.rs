@@ -12,6 +12,15 @@ use crate::common::{Backend, TestHq};
 /// test calls it stuck: far above an empty sync's milliseconds, far below a test timeout.
 const STUCK: Duration = Duration::from_secs(20);
 
+/// The one push of `reply` was applied.
+fn assert_applied(reply: &fieldcore::SyncResponse, what: &str) {
+    assert!(
+        matches!(reply.acks.as_slice(), [fieldcore::AckOutcome::Applied]),
+        "{what}: {:?}",
+        reply.acks
+    );
+}
+
 /// The log lock as a writer's tail holds it.
 const LOG_LOCK: &str = "SELECT value FROM counters WHERE name = 'seq' FOR UPDATE";
 
@@ -82,11 +91,7 @@ pub async fn an_empty_sync_does_not_wait_for_a_push_in_progress() {
         client.batch_execute("ROLLBACK").await.unwrap();
     };
     let (pushed, ()) = tokio::join!(push, empty_sync_then_release);
-    assert!(
-        matches!(pushed.acks.as_slice(), [fieldcore::AckOutcome::Applied]),
-        "the push waited for the lock and then applied: {:?}",
-        pushed.acks
-    );
+    assert_applied(&pushed, "the push waited for the lock and then applied");
     drop(client);
     let _ = driver.await;
 
@@ -142,11 +147,7 @@ pub async fn a_push_waits_only_for_a_push_of_the_same_case() {
     let other = tokio::time::timeout(STUCK, zhao.sync_once(&hq))
         .await
         .expect("a push of another case waited for the pump's");
-    assert!(
-        matches!(other.acks.as_slice(), [fieldcore::AckOutcome::Applied]),
-        "{:?}",
-        other.acks
-    );
+    assert_applied(&other, "the push of another case");
 
     // A second push of the pump's case waits for the first: PostgreSQL shows it waiting on
     // that very lock; once the lock goes, it applies.
@@ -164,10 +165,9 @@ pub async fn a_push_waits_only_for_a_push_of_the_same_case() {
         waiting.expect("the second push of the pump's case never waited for the first")
     };
     let (pushed, ()) = tokio::join!(same, watch_then_release);
-    assert!(
-        matches!(pushed.acks.as_slice(), [fieldcore::AckOutcome::Applied]),
-        "{:?}",
-        pushed.acks
+    assert_applied(
+        &pushed,
+        "the second push of the pump's case, once the lock went",
     );
     drop(client);
     let _ = driver.await;
@@ -239,11 +239,7 @@ pub async fn a_big_push_writes_its_bytes_before_the_log_lock() {
         staged > 1_000_000,
         "{staged} bytes staged before the log lock"
     );
-    assert!(
-        matches!(pushed.acks.as_slice(), [fieldcore::AckOutcome::Applied]),
-        "{:?}",
-        pushed.acks
-    );
+    assert_applied(&pushed, "the big push, once the log lock went");
     drop(client);
     let _ = driver.await;
 
