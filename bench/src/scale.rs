@@ -19,7 +19,7 @@ use fieldcore::{
     CancelToken, Channel, Command, CustomerRequest, Market, ProofOfPurchase, Registration, Store,
     SyncConfig,
 };
-use fieldhq::{Role, ServeConfig, admin};
+use fieldhq::{DocumentSources, Role, ServeConfig, admin};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
@@ -74,9 +74,10 @@ const DEVICE_CASES: usize = 10;
 const DEVICE_SYNCS: usize = 100;
 
 /// Case syncs per second HQ serves with `instances` instances on one fresh database: every
-/// device registers its cases and syncs once through each instance (not timed), then makes
-/// [`DEVICE_SYNCS`] syncs of one changed case each, all devices at once, sending each sync to
-/// the next instance in turn.
+/// device registers its cases and pushes a note on each through each instance (not timed),
+/// then makes [`DEVICE_SYNCS`] syncs of one changed case each, all devices at once, sending
+/// each sync to the next instance in turn. Where the instances took the documents they tried
+/// the pushes on (current in memory, caught up, rebuilt) goes to stderr.
 fn case_syncs_per_s(pg_url: &str, instances: usize) -> Result<f64, BenchError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -113,48 +114,40 @@ fn case_syncs_per_s(pg_url: &str, instances: usize) -> Result<f64, BenchError> {
             })
             .map_err(failed)?;
         let mut devices = Vec::new();
-        for (d, token) in tokens.iter().enumerate() {
+        for d in 0..DEVICES {
             let mut store =
                 Store::open(devices_dir.join(format!("{d}.db")), &format!("engineer{d}"))?;
             let cases = (0..DEVICE_CASES)
                 .map(|c| Ok(store.register(&registration(d * DEVICE_CASES + c))?.id))
                 .collect::<Result<Vec<_>, BenchError>>()?;
-            // Through every instance once, so that each has its connections to the database
-            // open before the timing starts, as a server that has been up a while has.
-            for url in &urls {
-                store.sync(&sync_config(url, token), &mut |_| {}, &CancelToken::new())?;
-            }
             devices.push((store, cases));
         }
+        // A note on every case through every instance, all devices at once, so that each
+        // instance has its connections to the database open and the cases in memory before
+        // the timing starts, as a server that has been up a while has.
+        for url in &urls {
+            on_every_device(&mut devices, &tokens, |_, store, cases, token| {
+                for case in cases {
+                    let text = "warming up".to_owned();
+                    store.execute(*case, &Command::AddNote { text })?;
+                }
+                store.sync(&sync_config(url, token), &mut |_| {}, &CancelToken::new())?;
+                Ok(0)
+            })?;
+        }
+        let before = document_sources(&servers);
         let started = Instant::now();
-        let synced = std::thread::scope(|scope| {
-            let handles: Vec<_> = devices
-                .iter_mut()
-                .zip(&tokens)
-                .enumerate()
-                .map(|(d, ((store, cases), token))| {
-                    let urls = &urls;
-                    scope.spawn(move || {
-                        let mut pushed = 0;
-                        for i in 0..DEVICE_SYNCS {
-                            let text = format!("reading {i}: vibration 4.{d} mm/s");
-                            store.execute(cases[i % cases.len()], &Command::AddNote { text })?;
-                            let via = &urls[(d + i) % urls.len()];
-                            let report = store.sync(
-                                &sync_config(via, token),
-                                &mut |_| {},
-                                &CancelToken::new(),
-                            )?;
-                            pushed += report.progress.pushed_cases;
-                        }
-                        Ok::<u64, BenchError>(pushed)
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().map_err(|_| failed("a device panicked"))?)
-                .sum::<Result<u64, BenchError>>()
+        let synced = on_every_device(&mut devices, &tokens, |d, store, cases, token| {
+            let mut pushed = 0;
+            for i in 0..DEVICE_SYNCS {
+                let text = format!("reading {i}: vibration 4.{d} mm/s");
+                store.execute(cases[i % cases.len()], &Command::AddNote { text })?;
+                let via = &urls[(d + i) % urls.len()];
+                let report =
+                    store.sync(&sync_config(via, token), &mut |_| {}, &CancelToken::new())?;
+                pushed += report.progress.pushed_cases;
+            }
+            Ok(pushed)
         })?;
         let seconds = started.elapsed().as_secs_f64();
         let expected = (DEVICES * DEVICE_SYNCS) as u64;
@@ -163,8 +156,13 @@ fn case_syncs_per_s(pg_url: &str, instances: usize) -> Result<f64, BenchError> {
                 "{synced} of {expected} case syncs acknowledged"
             )));
         }
+        let sources = document_sources(&servers);
         eprintln!(
-            "scale: {instances} instance(s): {synced} case syncs by {DEVICES} devices in {seconds:.2} s"
+            "scale: {instances} instance(s): {synced} case syncs by {DEVICES} devices in {seconds:.2} s; \
+             documents current {}, caught up {}, rebuilt {}",
+            sources.current - before.current,
+            sources.caught_up - before.caught_up,
+            sources.rebuilt - before.rebuilt
         );
         for server in servers {
             runtime.block_on(server.shutdown()).map_err(failed)?;
@@ -174,6 +172,36 @@ fn case_syncs_per_s(pg_url: &str, instances: usize) -> Result<f64, BenchError> {
     let _ = std::fs::remove_dir_all(&devices_dir);
     let _ = std::fs::remove_dir_all(&data);
     result
+}
+
+/// Runs `work` on every device at once, a thread each (device number, its store, its cases,
+/// its token); the sum of what they return.
+fn on_every_device(
+    devices: &mut [(Store, Vec<uuid::Uuid>)],
+    tokens: &[String],
+    work: impl Fn(usize, &mut Store, &[uuid::Uuid], &str) -> Result<u64, BenchError> + Sync,
+) -> Result<u64, BenchError> {
+    std::thread::scope(|scope| {
+        let work = &work;
+        let handles: Vec<_> = devices
+            .iter_mut()
+            .zip(tokens)
+            .enumerate()
+            .map(|(d, ((store, cases), token))| scope.spawn(move || work(d, store, cases, token)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| failed("a device panicked"))?)
+            .sum()
+    })
+}
+
+/// Where the documents the instances tried pushes on came from, all instances together.
+fn document_sources(servers: &[fieldhq::RunningHq]) -> DocumentSources {
+    servers
+        .iter()
+        .map(|s| s.metrics().document_sources())
+        .fold(DocumentSources::default(), |a, b| a + b)
 }
 
 fn registration(i: usize) -> Registration {

@@ -234,13 +234,7 @@ async fn judge(
         return Ok(Judged::Ack(AckOutcome::Applied));
     }
     let mut held_doc = match row {
-        Some(row) => match cache.take(id, row.sync_seq) {
-            Some(held) => held,
-            None => documents::load(tx, &[(id, row.sync_seq)])
-                .await?
-                .remove(&id)
-                .ok_or_else(|| Error::internal(format!("ledger {id}: no document")))?,
-        },
+        Some(row) => documents::current(tx, cache, id, row.sync_seq).await?,
         None => Held {
             doc: Automerge::new(),
             seq: 0,

@@ -118,7 +118,7 @@ pub use access::{Role, User};
 pub use error::{Error, Result};
 pub use http::app;
 pub use limits::Limits;
-pub use state::{AppState, Clock};
+pub use state::{AppState, Clock, DocumentSources};
 pub use storage::{Storage, StorageConfig};
 pub use sync::{MAX_CASE_INFLATED_BYTES, MAX_REQUEST_INFLATED_BYTES};
 

@@ -64,10 +64,34 @@ type PolicyCache = Arc<Mutex<Option<(u64, Arc<Policies>)>>>;
 /// case costs HQ to keep, check and send.
 pub const DEFAULT_CASE_LIMIT_BYTES: u64 = 8 * 1024 * 1024;
 
-/// Timings HQ keeps for benchmarks and logs: the last [`Metrics::KEPT`] validations.
+/// Timings HQ keeps for benchmarks and logs: the last [`Metrics::KEPT`] validations, and
+/// where the case documents that pushes were tried on came from.
 #[derive(Default)]
 pub struct Metrics {
     validations: Mutex<Vec<Validation>>,
+    documents: Mutex<DocumentSources>,
+}
+
+/// How many pushed-to cases were tried on a document that was current in memory, on one
+/// caught up with the changes another instance logged since, or on one rebuilt from the
+/// whole log ([`crate::documents`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DocumentSources {
+    pub current: u64,
+    pub caught_up: u64,
+    pub rebuilt: u64,
+}
+
+impl std::ops::Add for DocumentSources {
+    type Output = DocumentSources;
+
+    fn add(self, other: DocumentSources) -> DocumentSources {
+        DocumentSources {
+            current: self.current + other.current,
+            caught_up: self.caught_up + other.caught_up,
+            rebuilt: self.rebuilt + other.rebuilt,
+        }
+    }
 }
 
 /// How long validating one push took, per change it brought.
@@ -127,6 +151,17 @@ impl Metrics {
         if kept.len() < Self::KEPT {
             kept.push(validation);
         }
+    }
+
+    /// Adds one request's document sources to the totals.
+    pub fn record_documents(&self, sources: DocumentSources) {
+        let mut totals = self.documents.lock().unwrap_or_else(|p| p.into_inner());
+        *totals = *totals + sources;
+    }
+
+    /// Where the documents pushes were tried on came from, since the server started.
+    pub fn document_sources(&self) -> DocumentSources {
+        *self.documents.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The recorded validations, and forgets them.

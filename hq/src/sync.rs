@@ -28,8 +28,8 @@ use crate::changes;
 use crate::documents::{self, Documents, Held};
 use crate::error::{Error, Result};
 use crate::numbering;
-use crate::state::{AppState, Metrics, ValidationTimer};
-use crate::storage::{CaseRow, DeviceAuth, LockMode, LogRow, NewCase, Tx, unix_now};
+use crate::state::{AppState, DocumentSources, Metrics, ValidationTimer};
+use crate::storage::{CaseRow, DeviceAuth, LockMode, LogRow, NewCase, Span, Tx, unix_now};
 
 /// The longest actor id HQ binds; automerge actors made by devices are 16 bytes.
 const MAX_ACTOR_BYTES: usize = 64;
@@ -449,13 +449,20 @@ async fn apply(
     // A pull-only sync reads its snapshot (ADR 0026). A push locks its cases (and ledgers)
     // first, so that everything below reads them as they stay until the commit, and takes
     // the log lock only for the writes (Tx::lock_cases, Tx::lock_log).
-    let (snapshot, locked) = if prepared.pushes.is_empty() {
+    // The rows of the pushed cases are read once, under their locks: they stay as read until
+    // the writes below.
+    let (snapshot, rows) = if prepared.pushes.is_empty() {
         (Some(tx.lock_log(LockMode::Snapshot).await?), HashMap::new())
     } else {
         let ids: Vec<Uuid> = prepared.pushes.iter().map(|p| p.case_id).collect();
         tx.lock_cases(&ids).await?;
-        (None, case_seqs(tx, &ids).await?)
+        (None, tx.cases(&ids).await?)
     };
+    let locked: HashMap<Uuid, Option<u64>> = prepared
+        .pushes
+        .iter()
+        .map(|p| (p.case_id, rows.get(&p.case_id).map(|row| row.sync_seq)))
+        .collect();
     bind_actor(tx, &device, &prepared.request_actor, &context.hq_actor).await?;
     let reference = tx.reference().await?;
     let policies = context.state.policies(reference.as_ref());
@@ -477,13 +484,35 @@ async fn apply(
             case_pushes.push(push);
         }
     }
-    let decisions = check(tx, &device, case_pushes, &prepared.request_actor).await?;
-    let decisions =
-        try_on_documents(tx, decisions, tried, prepared.role, &policies, &context).await?;
+    let decisions = check(tx, &device, case_pushes, &rows, &prepared.request_actor).await?;
+    let decisions = try_on_documents(
+        tx,
+        decisions,
+        &rows,
+        tried,
+        prepared.role,
+        &policies,
+        &context,
+    )
+    .await?;
     let decisions = known_first_responders(tx, decisions).await?;
     let current = match snapshot {
         Some(current) => current,
         None => {
+            // The read-model rows of the cases that exist already are written here, from the
+            // views the checks built, under the cases' locks: the log lock's tail, which every
+            // other push waits for, then only marks them with the sequence number (`write`).
+            let views: Vec<(Uuid, &CaseView)> = decisions
+                .iter()
+                .filter_map(|(id, d)| match d {
+                    Decision::Apply {
+                        checked: Some(checked),
+                        ..
+                    } => Some((*id, &checked.1)),
+                    _ => None,
+                })
+                .collect();
+            crate::read_model::upsert_views(tx, &views, &policies, context.time_zone).await?;
             stage_big_push(tx, &decisions).await?;
             let current = tx.lock_log(LockMode::Exclusive).await?;
             let ids: Vec<Uuid> = locked.keys().copied().collect();
@@ -597,15 +626,19 @@ async fn check(
     tx: &mut dyn Tx,
     device: &DeviceAuth,
     pushes: Vec<PreparedPush>,
+    cases: &HashMap<Uuid, CaseRow>,
     actor: &[u8],
 ) -> Result<Vec<(Uuid, Decision)>> {
-    let ids: Vec<Uuid> = pushes.iter().map(|p| p.case_id).collect();
-    let cases = tx.cases(&ids).await?;
     let held = held_of(tx, &pushes).await?;
     let numbered = numbered_of(tx, &pushes).await?;
     // An archived case has no row, so it would read as new: its tombstone answers instead,
     // and a push of its whole document never creates it a second time.
-    let archived = tx.tombstones(&ids).await?;
+    let without_row: Vec<Uuid> = pushes
+        .iter()
+        .map(|p| p.case_id)
+        .filter(|id| !cases.contains_key(id))
+        .collect();
+    let archived = tx.tombstones(&without_row).await?;
     let mut decisions = Vec::with_capacity(pushes.len());
     for push in pushes {
         let case_id = push.case_id;
@@ -632,9 +665,15 @@ async fn check(
 
 /// Applies each accepted push to HQ's document of its case and reads the result the way the
 /// devices will; a push that would break its case is turned into a rejection.
+///
+/// A document comes, cheapest first: tried before the transaction on a copy the case has not
+/// moved from; from the cache as it is; caught up from a copy that is behind (another
+/// instance wrote the case since: the changes logged since are applied, and a push tried on
+/// the older copy is checked again on the result); rebuilt from the whole log.
 async fn try_on_documents(
     tx: &mut dyn Tx,
     decisions: Vec<(Uuid, Decision)>,
+    rows: &HashMap<Uuid, CaseRow>,
     mut tried: HashMap<Uuid, Tried>,
     role: Role,
     policies: &Arc<Policies>,
@@ -652,52 +691,153 @@ async fn try_on_documents(
     if changed.is_empty() {
         return Ok(decisions);
     }
-    let rows = tx.cases(&changed).await?;
+    let seq_of = |id: &Uuid| rows.get(id).map(|r| r.sync_seq).unwrap_or_default();
     // What was tried before the transaction stands if nothing moved since: the same state of
-    // the case, the same new changes, the same policies.
+    // the case, the same new changes, the same policies. Tried on a copy that is behind, it is
+    // caught up below and checked again.
     let mut done: HashMap<Uuid, std::result::Result<(Held, CaseView), Rejection>> = HashMap::new();
+    let mut tried_behind: HashMap<Uuid, (Held, Vec<ChangeHash>)> = HashMap::new();
     for (id, decision) in &decisions {
-        let (Some(t), Some(row), Decision::Apply { new, .. }) =
-            (tried.remove(id), rows.get(id), decision)
-        else {
+        let (Some(t), Decision::Apply { new, .. }) = (tried.remove(id), decision) else {
             continue;
         };
         let same_changes =
             t.new.len() == new.len() && new.iter().zip(&t.new).all(|(c, h)| c.hash() == *h);
-        if t.seq == row.sync_seq && same_changes && Arc::ptr_eq(&t.policies, policies) {
-            done.insert(*id, t.outcome);
+        if !same_changes || !Arc::ptr_eq(&t.policies, policies) {
+            continue;
         }
-        // Otherwise the tried copy is dropped: the case is rebuilt from the log below.
+        match t.outcome {
+            outcome if t.seq == seq_of(id) => {
+                done.insert(*id, outcome);
+            }
+            Ok((held, _)) if t.seq < seq_of(id) => {
+                tried_behind.insert(*id, (held, t.before));
+            }
+            // A refusal on an older copy may not hold now: the case is rebuilt below.
+            _ => {}
+        }
     }
     let mut docs: HashMap<Uuid, Held> = HashMap::with_capacity(changed.len());
+    let mut cached_behind: HashMap<Uuid, Held> = HashMap::new();
     let mut missing = Vec::new();
-    for id in changed.iter().filter(|id| !done.contains_key(id)) {
-        let seq = rows.get(id).map(|r| r.sync_seq).unwrap_or_default();
-        match context.documents.take(*id, seq) {
-            Some(held) => {
+    for id in &changed {
+        if done.contains_key(id) || tried_behind.contains_key(id) {
+            continue;
+        }
+        let seq = seq_of(id);
+        match context.documents.take(*id) {
+            Some(held) if held.seq == seq => {
                 docs.insert(*id, held);
             }
-            None => missing.push((*id, seq)),
+            Some(held) if held.seq < seq => {
+                cached_behind.insert(*id, held);
+            }
+            _ => missing.push(*id),
         }
     }
-    // Budget what this request may load before loading anything: sizes come from the log's
-    // size column; a case over the budget waits for a later request (the first always goes).
-    let sizes = tx
-        .history_sizes(&missing.iter().map(|(id, _)| *id).collect::<Vec<_>>())
-        .await?;
+    // What this request may load is budgeted: copies behind are caught up first, in one
+    // statement that reads the changes only of those that fit; then cases are rebuilt as far
+    // as the rest goes, by the log's size column. A case past the budget waits for a later
+    // request; the first always goes, so every request makes progress.
     let mut budget = context.load_budget_bytes;
     let mut deferred: HashSet<Uuid> = HashSet::new();
+    let behind: Vec<Span> = tried_behind
+        .iter()
+        .map(|(id, (held, _))| documents::since(*id, held.seq, seq_of(id)))
+        .chain(
+            cached_behind
+                .iter()
+                .map(|(id, held)| documents::since(*id, held.seq, seq_of(id))),
+        )
+        .collect();
+    let first_fits = done.is_empty() && docs.is_empty();
+    let loads = if behind.is_empty() {
+        Vec::new()
+    } else {
+        tx.span_changes_within(&behind, budget, first_fits).await?
+    };
+    let mut caught = Vec::with_capacity(loads.len());
+    for load in loads {
+        let id = load.case_id;
+        let Some(chunks) = load.chunks else {
+            deferred.insert(id);
+            // Unchanged, so still good for a later request; a copy the push was tried on
+            // holds changes the log does not, and is dropped.
+            if let Some(held) = cached_behind.remove(&id) {
+                context.documents.put(id, held);
+            }
+            continue;
+        };
+        budget = budget.saturating_sub(load.total.bytes);
+        caught.push((id, chunks, load.total.bytes, seq_of(&id)));
+    }
+    let sizes = if missing.is_empty() {
+        HashMap::new()
+    } else {
+        tx.history_sizes(&missing).await?
+    };
+    let nothing_yet = caught.is_empty() && done.is_empty() && docs.is_empty();
     let mut admitted = Vec::with_capacity(missing.len());
-    for (id, seq) in missing {
+    for id in missing {
         let size = sizes.get(&id).copied().unwrap_or_default();
-        if size <= budget || (admitted.is_empty() && docs.is_empty()) {
+        if size <= budget || (nothing_yet && admitted.is_empty()) {
             budget = budget.saturating_sub(size);
-            admitted.push((id, seq));
+            admitted.push((id, seq_of(&id)));
         } else {
             deferred.insert(id);
         }
     }
-    docs.extend(documents::load(tx, &admitted).await?);
+    let histories = if admitted.is_empty() {
+        HashMap::new()
+    } else {
+        let ids: Vec<Uuid> = admitted.iter().map(|(id, _)| *id).collect();
+        tx.histories(&ids).await?
+    };
+    context.metrics.record_documents(DocumentSources {
+        current: (changed.len() - deferred.len() - caught.len() - admitted.len()) as u64,
+        caught_up: caught.len() as u64,
+        rebuilt: admitted.len() as u64,
+    });
+    // The rest is CPU work (applying changes, reading cases): off the runtime's workers, which
+    // every other request's statements need, the holder of the log lock's among them.
+    let (policies, context) = (policies.clone(), context.clone());
+    tokio::task::spawn_blocking(move || {
+        docs.extend(documents::build(histories, &admitted)?);
+        for (id, chunks, bytes, seq) in caught {
+            let logged = documents::Logged::parse(id, chunks, bytes)?;
+            if let Some(mut held) = cached_behind.remove(&id) {
+                held.catch_up(id, logged, seq)?;
+                docs.insert(id, held);
+            } else if let Some((mut held, before)) = tried_behind.remove(&id) {
+                let before = logged.heads_after(&before);
+                held.catch_up(id, logged, seq)?;
+                let new = decisions.iter().find_map(|(case_id, d)| match d {
+                    Decision::Apply { new, .. } if *case_id == id => Some(new.as_slice()),
+                    _ => None,
+                });
+                let new = new.ok_or_else(|| Error::internal(format!("case {id}: no push")))?;
+                let timer = ValidationTimer::start();
+                let checked = check_tried(held, id, new, &before, role, &policies, &context);
+                context.metrics.record_validation(timer, new.len());
+                done.insert(id, checked);
+            }
+        }
+        decide_on_documents(decisions, done, docs, &deferred, role, &policies, &context)
+    })
+    .await?
+}
+
+/// Each accepted push of an existing case, decided on its case's document: the outcome tried
+/// already (`done`), or tried now on the document (`docs`), or left for later (`deferred`).
+fn decide_on_documents(
+    decisions: Vec<(Uuid, Decision)>,
+    mut done: HashMap<Uuid, std::result::Result<(Held, CaseView), Rejection>>,
+    mut docs: HashMap<Uuid, Held>,
+    deferred: &HashSet<Uuid>,
+    role: Role,
+    policies: &Policies,
+    context: &Context,
+) -> Result<Vec<(Uuid, Decision)>> {
     let mut out = Vec::with_capacity(decisions.len());
     for (case_id, decision) in decisions {
         let decision = match decision {
@@ -812,6 +952,8 @@ const FIRST_RESPONDER_ID: &str = "first_responder_id";
 struct Tried {
     /// The case's `sync_seq` the copy reflected.
     seq: u64,
+    /// The copy's heads before the push.
+    before: Vec<ChangeHash>,
     /// The pushed changes that were new to the copy, in push order.
     new: Vec<ChangeHash>,
     /// The policies the case was read with.
@@ -835,7 +977,7 @@ fn try_ahead(prepared: &Prepared, context: &Context) -> HashMap<Uuid, Tried> {
         {
             continue;
         }
-        let Some(held) = context.documents.take_any(push.case_id) else {
+        let Some(held) = context.documents.take(push.case_id) else {
             continue;
         };
         let mut known: HashSet<ChangeHash> = HashSet::new();
@@ -862,6 +1004,7 @@ fn try_ahead(prepared: &Prepared, context: &Context) -> HashMap<Uuid, Tried> {
             continue;
         }
         let seq = held.seq;
+        let before = held.doc.get_heads();
         let timer = ValidationTimer::start();
         let outcome = try_push(held, push.case_id, &new, prepared.role, &policies, context);
         context.metrics.record_validation(timer, new.len());
@@ -869,6 +1012,7 @@ fn try_ahead(prepared: &Prepared, context: &Context) -> HashMap<Uuid, Tried> {
             push.case_id,
             Tried {
                 seq,
+                before,
                 new: new.iter().map(Change::hash).collect(),
                 policies: policies.clone(),
                 outcome,
@@ -890,14 +1034,10 @@ fn try_push(
 ) -> std::result::Result<(Held, CaseView), Rejection> {
     let added: u64 = new.iter().map(|c| c.raw_bytes().len() as u64).sum();
     if held.bytes + added > context.case_limit_bytes {
-        let detail = format!(
-            "the case would take {} bytes, over HQ's limit of {} per case",
-            held.bytes + added,
-            context.case_limit_bytes
-        );
+        let rejection = too_large(held.bytes + added, context.case_limit_bytes);
         // Untouched: the document goes back as it was.
         context.documents.put(case_id, held);
-        return Err(Rejection::new(RejectReason::TooLarge, detail));
+        return Err(rejection);
     }
     // From here on a refusal drops the document: it is rebuilt from the log next time.
     let before = held.doc.get_heads();
@@ -907,6 +1047,46 @@ fn try_push(
             format!("the changes do not apply: {e}"),
         )
     })?;
+    held.bytes += added;
+    check_applied(held, case_id, new, &before, role, policies)
+}
+
+/// A push tried before the transaction on a copy that was behind, checked again once that
+/// copy (with the push applied) is caught up with the log: `before` are the case's heads as
+/// the log has them, without the push. The same checks as [`try_push`] on the same document.
+fn check_tried(
+    held: Held,
+    case_id: Uuid,
+    new: &[Change],
+    before: &[ChangeHash],
+    role: Role,
+    policies: &Policies,
+    context: &Context,
+) -> std::result::Result<(Held, CaseView), Rejection> {
+    if held.bytes > context.case_limit_bytes {
+        return Err(too_large(held.bytes, context.case_limit_bytes));
+    }
+    check_applied(held, case_id, new, before, role, policies)
+}
+
+fn too_large(bytes: u64, limit: u64) -> Rejection {
+    Rejection::new(
+        RejectReason::TooLarge,
+        format!("the case would take {bytes} bytes, over HQ's limit of {limit} per case"),
+    )
+}
+
+/// The checks of a push whose changes `new` are applied to `held`, whose heads without them
+/// were `before`: each change's fields against the author's role, then the whole case read
+/// as a device reads it.
+fn check_applied(
+    held: Held,
+    case_id: Uuid,
+    new: &[Change],
+    before: &[ChangeHash],
+    role: Role,
+    policies: &Policies,
+) -> std::result::Result<(Held, CaseView), Rejection> {
     for change in new {
         fieldcore::check_change_authority(&held.doc, change, Author::Device(role))
             .map_err(|e| Rejection::new(RejectReason::NotPermitted, e))?;
@@ -918,7 +1098,7 @@ fn try_push(
         // (stored by a newer HQ before a downgrade) must not stop every later push.
         let held_before = held
             .doc
-            .fork_at(&before)
+            .fork_at(before)
             .ok()
             .and_then(|doc| fieldcore::build_view(&doc, case_id, policies).ok())
             .map(|v| v.unknown)
@@ -933,7 +1113,6 @@ fn try_push(
             return Err(unreadable(fieldcore::CheckError::UnknownContent(brought)));
         }
     }
-    held.bytes += added;
     Ok((held, view))
 }
 
@@ -1013,6 +1192,8 @@ async fn write(
     let mut pushed: Vec<(Uuid, u64)> = Vec::new();
     let mut documents = Vec::new();
     let mut views: Vec<(Uuid, CaseView)> = Vec::new();
+    // The cases whose read-model rows `apply` wrote before the log lock, with their new seq.
+    let mut viewed_ahead: Vec<(Uuid, u64)> = Vec::new();
     let at = unix_now();
     for (case_id, decision) in decisions {
         let (new, creates, checked) = match decision {
@@ -1121,6 +1302,7 @@ async fn write(
             (None, Some(checked)) => {
                 let (mut held, view) = *checked;
                 views.push((case_id, view));
+                viewed_ahead.push((case_id, next_seq - 1));
                 held.seq = next_seq - 1;
                 touched.push((case_id, next_seq - 1));
                 documents.push((case_id, held));
@@ -1137,9 +1319,17 @@ async fn write(
     tx.set_sync_seqs(&touched).await?;
     // Before the pulls: a case the device just pushed is one it holds, so it gets changes.
     tx.mark_held_by_device(device.device_id, &pushed).await?;
-    // The read model follows in the same transaction, from the views the checks built.
+    // The read model follows in the same transaction, from the views the checks built: the
+    // rows of new cases (numbered just now) here, the others' before the log lock.
+    tx.set_read_model_seqs(&viewed_ahead).await?;
+    let ahead: HashSet<Uuid> = viewed_ahead.iter().map(|(id, _)| *id).collect();
+    let new_views: Vec<(Uuid, &CaseView)> = views
+        .iter()
+        .filter(|(id, _)| !ahead.contains(id))
+        .map(|(id, v)| (*id, v))
+        .collect();
+    crate::read_model::upsert_views(tx, &new_views, policies, context.time_zone).await?;
     let views: Vec<(Uuid, &CaseView)> = views.iter().map(|(id, v)| (*id, v)).collect();
-    crate::read_model::upsert_views(tx, &views, policies, context.time_zone).await?;
     // Escalations follow in the same transaction: what this sync stored may raise one, and its
     // entries go out to the devices with this very response's pulls.
     let mut entries =

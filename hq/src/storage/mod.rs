@@ -391,6 +391,10 @@ pub trait Tx: Send {
     async fn insert_cases(&mut self, cases: &[NewCase]) -> Result<()>;
     /// Raises each case's `sync_seq` to the given value.
     async fn set_sync_seqs(&mut self, seqs: &[(Uuid, u64)]) -> Result<()>;
+    /// Marks the read-model rows of each case (`case_index`, `case_report`) as reflecting the
+    /// case through `seq`: for rows written from a case's view before the sequence number of
+    /// its change was taken (a push writes them before the log lock), never lowering one.
+    async fn set_read_model_seqs(&mut self, seqs: &[(Uuid, u64)]) -> Result<()>;
     async fn set_assignment(&mut self, case_id: Uuid, engineer: i64, seq: u64) -> Result<()>;
     async fn set_route(&mut self, case_id: Uuid, center: &str, seq: u64) -> Result<()>;
     async fn list_cases(&mut self) -> Result<Vec<CaseInfo>>;
@@ -445,6 +449,15 @@ pub trait Tx: Send {
     async fn span_sizes(&mut self, span: &Span) -> Result<Vec<(u64, u64)>>;
     /// The bytes of each span's changes, in sequence order; one entry per span.
     async fn span_changes(&mut self, spans: &[Span]) -> Result<HashMap<Uuid, Vec<Vec<u8>>>>;
+    /// Each span's total and, in the order given while the spans' bytes so far fit `budget`
+    /// (the first span always when `first_fits`), the bytes of its changes in sequence order:
+    /// sizes and the changes that fit in one statement. One entry per span, in order.
+    async fn span_changes_within(
+        &mut self,
+        spans: &[Span],
+        budget: u64,
+        first_fits: bool,
+    ) -> Result<Vec<SpanLoad>>;
     /// Records (`Some`) or clears (`None`) how far `device` got in each case sent in pages.
     /// Only updates cases the device already has a row for (see
     /// [`Tx::mark_held_by_device`]).
@@ -1409,6 +1422,14 @@ pub struct Span {
 pub struct SpanTotal {
     pub count: u64,
     pub bytes: u64,
+}
+
+/// A span's total, and its changes' bytes if they fitted ([`Tx::span_changes_within`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpanLoad {
+    pub case_id: Uuid,
+    pub total: SpanTotal,
+    pub chunks: Option<Vec<Vec<u8>>>,
 }
 
 /// How far a device got in a case sent in pages: the changes through `sent_seq`, in the

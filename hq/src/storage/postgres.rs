@@ -29,8 +29,8 @@ use uuid::Uuid;
 
 use super::{
     BoxFuture, Candidate, CaseInfo, CaseOrigin, CaseRow, DeviceAuth, DeviceInfo, LockMode, LogRow,
-    NewCase, NewDevice, Page, PullQuery, Span, SpanTotal, Tombstone, Tx, from_db, hash_from_db,
-    to_db,
+    NewCase, NewDevice, Page, PullQuery, Span, SpanLoad, SpanTotal, Tombstone, Tx, from_db,
+    hash_from_db, to_db,
 };
 // Read model
 use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue, SearchIndex};
@@ -712,6 +712,25 @@ impl Tx for PgTx<'_> {
         self.exec(
             "UPDATE cases SET sync_seq = GREATEST(cases.sync_seq, u.seq) \
              FROM UNNEST($1::uuid[], $2::bigint[]) AS u(id, seq) WHERE cases.case_id = u.id",
+            &[&ids, &values],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn set_read_model_seqs(&mut self, seqs: &[(Uuid, u64)]) -> Result<()> {
+        if seqs.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<Uuid> = seqs.iter().map(|(id, _)| *id).collect();
+        let values: Vec<i64> = seqs.iter().map(|(_, s)| to_db(*s)).collect::<Result<_>>()?;
+        // Both tables in one statement: it runs under the log lock.
+        self.exec(
+            "WITH u AS (SELECT * FROM UNNEST($1::uuid[], $2::bigint[]) AS u(id, seq)), \
+             i AS (UPDATE case_index c SET last_seq = u.seq FROM u \
+                   WHERE c.case_id = u.id AND c.last_seq < u.seq) \
+             UPDATE case_report r SET last_seq = u.seq FROM u \
+             WHERE r.case_id = u.id AND r.last_seq < u.seq",
             &[&ids, &values],
         )
         .await?;
@@ -1808,6 +1827,54 @@ impl Tx for PgTx<'_> {
         grouped(rows, &ids)
     }
 
+    async fn span_changes_within(
+        &mut self,
+        spans: &[Span],
+        budget: u64,
+        first_fits: bool,
+    ) -> Result<Vec<SpanLoad>> {
+        let mut out: Vec<SpanLoad> = spans
+            .iter()
+            .map(|s| SpanLoad {
+                case_id: s.case_id,
+                total: SpanTotal::default(),
+                chunks: Some(Vec::new()),
+            })
+            .collect();
+        if spans.is_empty() {
+            return Ok(out);
+        }
+        let (ids, after, through, skip) = span_arrays(spans)?;
+        let budget = i64::try_from(budget).unwrap_or(i64::MAX);
+        // The window sums the sizes of every span up to and including the row's (its peers
+        // share its `ord`), so a span's bytes are read only if it and all before it fit.
+        let rows = self
+            .rows(
+                &format!(
+                    "SELECT s.ord, l.size, CASE WHEN (s.ord = 1 AND $6::boolean) \
+                     OR SUM(l.size) OVER (ORDER BY s.ord) <= $5::bigint THEN {BYTES} END \
+                     FROM {SPAN_JOIN} {BODY_JOIN} ORDER BY s.ord, l.seq"
+                ),
+                &[&ids, &after, &through, &skip, &budget, &first_fits],
+            )
+            .await?;
+        for row in rows {
+            let ord: i64 = row.try_get(0)?;
+            let span = usize::try_from(ord - 1)
+                .ok()
+                .and_then(|i| out.get_mut(i))
+                .ok_or_else(|| Error::internal(format!("a span numbered {ord}")))?;
+            span.total.count += 1;
+            span.total.bytes += from_db(row.try_get::<_, i64>(1)?)?;
+            let bytes: Option<Vec<u8>> = row.try_get(2)?;
+            match (&mut span.chunks, bytes) {
+                (Some(chunks), Some(bytes)) => chunks.push(bytes),
+                (chunks, _) => *chunks = None,
+            }
+        }
+        Ok(out)
+    }
+
     async fn set_pages(&mut self, device: Uuid, pages: &[(Uuid, Option<Page>)]) -> Result<()> {
         if pages.is_empty() {
             return Ok(());
@@ -2636,9 +2703,9 @@ pub fn case_lock_key(id: Uuid) -> i32 {
 // ---- Pull budgeting
 
 /// The changes of each span ($1 cases, $2 after, $3 through, $4 the author left out or NULL),
-/// joined as `l`, the span as `s`.
+/// joined as `l`, the span as `s` (`s.ord` its place in the list, from 1).
 const SPAN_JOIN: &str = "UNNEST($1::uuid[], $2::bigint[], $3::bigint[], $4::uuid[]) \
-     AS s(case_id, after, through, skip) \
+     WITH ORDINALITY AS s(case_id, after, through, skip, ord) \
      JOIN changes l ON l.case_id = s.case_id AND l.seq > s.after AND l.seq <= s.through \
      AND (s.skip IS NULL OR l.authored_by IS DISTINCT FROM s.skip)";
 

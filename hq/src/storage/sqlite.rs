@@ -23,8 +23,8 @@ use uuid::Uuid;
 
 use super::{
     BoxFuture, Candidate, CaseInfo, CaseOrigin, CaseRow, DeviceAuth, DeviceInfo, LockMode, LogRow,
-    NewCase, NewDevice, Page, PullQuery, Span, SpanTotal, Tombstone, Tx, from_db, hash_from_db,
-    to_db,
+    NewCase, NewDevice, Page, PullQuery, Span, SpanLoad, SpanTotal, Tombstone, Tx, from_db,
+    hash_from_db, to_db,
 };
 // Read model
 use super::{CASE_INDEX_COLUMNS, CaseIndexQuery, CaseIndexRow, CaseIndexValue, SearchIndex};
@@ -740,6 +740,18 @@ impl Tx for SqliteTx<'_> {
             .prepare_cached("UPDATE cases SET sync_seq = max(sync_seq, ?2) WHERE case_id = ?1")?;
         for (id, seq) in seqs {
             stmt.execute(params![id.as_bytes().as_slice(), to_db(*seq)?])?;
+        }
+        Ok(())
+    }
+
+    async fn set_read_model_seqs(&mut self, seqs: &[(Uuid, u64)]) -> Result<()> {
+        for table in ["case_index", "case_report"] {
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "UPDATE {table} SET last_seq = ?2 WHERE case_id = ?1 AND last_seq < ?2"
+            ))?;
+            for (id, seq) in seqs {
+                stmt.execute(params![id.as_bytes().as_slice(), to_db(*seq)?])?;
+            }
         }
         Ok(())
     }
@@ -1854,6 +1866,36 @@ impl Tx for SqliteTx<'_> {
                 .query_map(span_params(span)?, |r| r.get::<_, Vec<u8>>(0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             out.insert(span.case_id, chunks);
+        }
+        Ok(out)
+    }
+
+    async fn span_changes_within(
+        &mut self,
+        spans: &[Span],
+        budget: u64,
+        first_fits: bool,
+    ) -> Result<Vec<SpanLoad>> {
+        let totals = self.span_totals(spans).await?;
+        let mut used = 0u64;
+        let mut fitting = true;
+        let mut out = Vec::with_capacity(spans.len());
+        for (i, span) in spans.iter().enumerate() {
+            let total = totals.get(&span.case_id).copied().unwrap_or_default();
+            used = used.saturating_add(total.bytes);
+            fitting = fitting && (used <= budget || (i == 0 && first_fits));
+            let chunks = match fitting {
+                true => self
+                    .span_changes(std::slice::from_ref(span))
+                    .await?
+                    .remove(&span.case_id),
+                false => None,
+            };
+            out.push(SpanLoad {
+                case_id: span.case_id,
+                total,
+                chunks,
+            });
         }
         Ok(out)
     }

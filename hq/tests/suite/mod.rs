@@ -2635,10 +2635,16 @@ pub async fn pushes_past_the_load_budget_are_left_for_later(backend: Backend) {
 }
 
 /// Two HQ instances on one database: a push tried on one instance's cached copy of a case that
-/// the other instance changed meanwhile is tried again on the case as the log has it, so the
-/// read model (and what is accepted) never rests on a stale copy.
-pub async fn a_stale_cached_copy_is_never_trusted(backend: Backend) {
-    let hq = TestHq::start(backend).await;
+/// the other instance changed meanwhile is checked again on the case as the log has it, so the
+/// read model (and what is accepted) never rests on a stale copy; the copy is caught up with
+/// the changes logged since, not rebuilt from the whole log.
+pub async fn a_stale_cached_copy_is_caught_up_and_never_trusted(backend: Backend) {
+    let hq = TestHq::start_configured(backend, |config| {
+        config.case_limit_bytes = LIMIT;
+    })
+    .await;
+    const LIMIT: u64 = 16 * 1024;
+    let first = hq.hq.as_ref().unwrap().metrics();
     let other = fieldhq::serve(hq.config.clone()).await.unwrap();
     let mut phone = hq.person("wang", Role::Engineer, None).await;
     let case = phone.register();
@@ -2657,7 +2663,9 @@ pub async fn a_stale_cached_copy_is_never_trusted(backend: Backend) {
     let reply = other_exchange(&hq, &other, &desk.token, &request).await;
     assert_eq!(reply.acks, vec![AckOutcome::Applied]);
 
-    // The phone's note goes to the first instance, whose copy lacks the acknowledgement.
+    // The phone's note goes to the first instance, whose copy lacks the acknowledgement: the
+    // note is tried on that copy ahead of the transaction, then checked again on it caught up.
+    let sources = first.document_sources();
     phone.note(case, "concurrent with the desk");
     let response = phone.exchange(&hq, &phone.request()).await;
     assert_eq!(response.acks, vec![AckOutcome::Applied]);
@@ -2669,7 +2677,146 @@ pub async fn a_stale_cached_copy_is_never_trusted(backend: Backend) {
         rows[0].status, "acknowledged",
         "the row holds the desk's step too"
     );
+    let after = first.document_sources();
+    assert_eq!(
+        (after.caught_up, after.rebuilt),
+        (sources.caught_up + 1, sources.rebuilt),
+        "the copy was caught up, not rebuilt"
+    );
+
+    // A change the first instance's copy cannot take yet (it depends on the desk's note, which
+    // the phone pulled through the second instance) is tried in the transaction on the copy
+    // caught up.
+    desk.note(case, "customer called again");
+    let request = desk.request();
+    let reply = other_exchange(&hq, &other, &desk.token, &request).await;
+    desk.apply(&request, &reply);
+    let request = phone.request();
+    let reply = other_exchange(&hq, &other, &phone.token, &request).await;
+    phone.apply(&request, &reply);
+    phone.note(case, "called the customer back");
+    let request = phone.request();
+    let response = phone.exchange(&hq, &request).await;
+    assert_eq!(response.acks, vec![AckOutcome::Applied]);
+    phone.apply(&request, &response);
+    let sources = first.document_sources();
+    assert_eq!(
+        (sources.caught_up, sources.rebuilt),
+        (after.caught_up + 1, after.rebuilt)
+    );
+
+    // The size limit counts what the copy lacked: the phone's note would fit the older copy,
+    // not the case with the desk's long note.
+    // Text that does not compress, so its stored size is about its length.
+    let long = || -> String {
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        (0..)
+            .flat_map(|_| *Uuid::new_v4().as_bytes())
+            .map(|b| alphabet[usize::from(b & 63)] as char)
+            .take(9_000)
+            .collect()
+    };
+    let stored = || async {
+        let sizes = hq
+            .storage()
+            .transaction(move |tx| Box::pin(async move { tx.history_sizes(&[case]).await }))
+            .await
+            .unwrap();
+        sizes[&case]
+    };
+    let older = stored().await;
+    desk.note(case, &long());
+    let request = desk.request();
+    let reply = other_exchange(&hq, &other, &desk.token, &request).await;
+    assert_eq!(reply.acks, vec![AckOutcome::Applied]);
+    let now = stored().await;
+    phone.note(case, &long());
+    let note: u64 = phone.outbox[&case].iter().map(|c| c.len() as u64).sum();
+    assert!(
+        older + note <= LIMIT && now + note > LIMIT,
+        "{older} {now} {note}"
+    );
+    let response = phone.exchange(&hq, &phone.request()).await;
+    assert!(
+        matches!(
+            &response.acks[..],
+            [AckOutcome::Rejected {
+                reason: RejectReason::TooLarge,
+                ..
+            }]
+        ),
+        "{:?}",
+        response.acks
+    );
     other.shutdown().await.unwrap();
+}
+
+/// Catching copies up reads sizes and the changes that fit in one statement: spans are taken
+/// in order while their bytes fit the budget (the first always if asked), and what is read is
+/// exactly the span's changes.
+pub async fn span_changes_within_reads_only_what_fits(backend: Backend) {
+    use fieldhq::storage::{Span, SpanLoad};
+    let hq = TestHq::start(backend).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let cases: Vec<Uuid> = (0..3).map(|_| phone.register()).collect();
+    phone.sync(&hq).await;
+    for (i, case) in cases.iter().enumerate() {
+        phone.note(*case, &"x".repeat(300 * (3 - i)));
+    }
+    phone.sync(&hq).await;
+    let spans: Vec<Span> = cases
+        .iter()
+        .map(|id| Span {
+            case_id: *id,
+            after: 0,
+            through: None,
+            skip_author: None,
+        })
+        .collect();
+    let hq = &hq;
+    let loaded = |budget: u64, first_fits: bool| {
+        let spans = spans.clone();
+        async move {
+            hq.storage()
+                .transaction(move |tx| {
+                    Box::pin(async move {
+                        let loads = tx.span_changes_within(&spans, budget, first_fits).await?;
+                        let totals = tx.span_totals(&spans).await?;
+                        let chunks = tx.span_changes(&spans).await?;
+                        Ok((loads, totals, chunks))
+                    })
+                })
+                .await
+                .unwrap()
+        }
+    };
+    let (_, totals, chunks) = loaded(0, false).await;
+    let size: Vec<u64> = cases.iter().map(|id| totals[id].bytes).collect();
+    assert!(size[1] > size[2] && size[2] > 0, "{size:?}");
+    let read = |loads: &[SpanLoad]| -> Vec<bool> {
+        for (load, id) in loads.iter().zip(&cases) {
+            assert_eq!(load.case_id, *id);
+            assert_eq!(load.total, totals[id]);
+            if let Some(read) = &load.chunks {
+                assert_eq!(read, &chunks[id]);
+            }
+        }
+        loads.iter().map(|l| l.chunks.is_some()).collect()
+    };
+    let (loads, ..) = loaded(size[0] + size[1], false).await;
+    assert_eq!(read(&loads), [true, true, false]);
+    let (loads, ..) = loaded(size[0] + size[2], false).await;
+    assert_eq!(
+        read(&loads),
+        [true, false, false],
+        "in order, while they fit"
+    );
+    let (loads, ..) = loaded(size[0] - 1, true).await;
+    assert_eq!(read(&loads), [true, false, false], "the first always");
+    let (loads, ..) = loaded(size[0] - 1, false).await;
+    assert_eq!(read(&loads), [false, false, false]);
+    let (loads, ..) = loaded(u64::MAX, false).await;
+    assert_eq!(read(&loads), [true, true, true]);
 }
 
 /// One sync exchange with the second instance `other`.
