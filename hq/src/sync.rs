@@ -653,7 +653,7 @@ async fn check(
                 tracing::debug!(device = %device.device_id, case = %case_id, "push refused: no write access");
                 Decision::Forbidden
             }
-            _ => decide(push, &cases, &held, &numbered, actor),
+            _ => decide(push, cases, &held, &numbered, actor),
         };
         if let Decision::Rejected(r) = &decision {
             tracing::debug!(device = %device.device_id, case = %case_id, reason = r.reason.as_str(), detail = %r.detail, "push rejected");
