@@ -817,7 +817,7 @@ async fn try_on_documents(
                 });
                 let new = new.ok_or_else(|| Error::internal(format!("case {id}: no push")))?;
                 let timer = ValidationTimer::start();
-                let checked = check_tried(held, id, new, &before, role, &policies, &context);
+                let checked = check_applied(held, id, new, &before, role, &policies, &context);
                 context.metrics.record_validation(timer, new.len());
                 done.insert(id, checked);
             }
@@ -1048,13 +1048,21 @@ fn try_push(
         )
     })?;
     held.bytes += added;
-    check_applied(held, case_id, new, &before, role, policies)
+    check_applied(held, case_id, new, &before, role, policies, context)
 }
 
-/// A push tried before the transaction on a copy that was behind, checked again once that
-/// copy (with the push applied) is caught up with the log: `before` are the case's heads as
-/// the log has them, without the push. The same checks as [`try_push`] on the same document.
-fn check_tried(
+fn too_large(bytes: u64, limit: u64) -> Rejection {
+    Rejection::new(
+        RejectReason::TooLarge,
+        format!("the case would take {bytes} bytes, over HQ's limit of {limit} per case"),
+    )
+}
+
+/// The checks of a push whose changes `new` are applied to `held`, whose heads without them
+/// were `before`: the case's size, each change's fields against the author's role, then the
+/// whole case read as a device reads it. Also how a push tried before the transaction on a
+/// copy that was behind is checked again, once that copy is caught up with the log.
+fn check_applied(
     held: Held,
     case_id: Uuid,
     new: &[Change],
@@ -1066,27 +1074,6 @@ fn check_tried(
     if held.bytes > context.case_limit_bytes {
         return Err(too_large(held.bytes, context.case_limit_bytes));
     }
-    check_applied(held, case_id, new, before, role, policies)
-}
-
-fn too_large(bytes: u64, limit: u64) -> Rejection {
-    Rejection::new(
-        RejectReason::TooLarge,
-        format!("the case would take {bytes} bytes, over HQ's limit of {limit} per case"),
-    )
-}
-
-/// The checks of a push whose changes `new` are applied to `held`, whose heads without them
-/// were `before`: each change's fields against the author's role, then the whole case read
-/// as a device reads it.
-fn check_applied(
-    held: Held,
-    case_id: Uuid,
-    new: &[Change],
-    before: &[ChangeHash],
-    role: Role,
-    policies: &Policies,
-) -> std::result::Result<(Held, CaseView), Rejection> {
     for change in new {
         fieldcore::check_change_authority(&held.doc, change, Author::Device(role))
             .map_err(|e| Rejection::new(RejectReason::NotPermitted, e))?;
