@@ -211,6 +211,11 @@ fn days(n: i64) -> Duration {
     Duration::days(n)
 }
 
+/// The cases an eviction at `at` with the 90-day policy takes.
+fn evict_at(store: &mut Store, at: Timestamp) -> Vec<CaseId> {
+    store.evict_closed_cases(at, days(90)).unwrap().cases
+}
+
 fn evicted_ids(store: &Store) -> Vec<CaseId> {
     store
         .evicted_cases()
@@ -369,10 +374,7 @@ fn only_old_closed_synced_cases_with_nothing_pending_leave_the_device() {
     assert!(request.want_full.is_empty());
 
     // Evicting again finds nothing more; later, the young case goes too.
-    assert_eq!(
-        phone.store.evict_closed_cases(now, days(90)).unwrap().cases,
-        Vec::<CaseId>::new()
-    );
+    assert_eq!(evict_at(&mut phone.store, now), Vec::<CaseId>::new());
     let later = phone
         .store
         .evict_closed_cases(now + days(90), days(90))
@@ -388,14 +390,7 @@ fn a_device_that_never_synced_or_a_case_not_yet_numbered_keeps_everything() {
     let id = phone.register("LOCAL-1");
     close_case(&mut phone.store, id).unwrap();
     let far = phone.now() + days(1000);
-    assert!(
-        phone
-            .store
-            .evict_closed_cases(far, days(90))
-            .unwrap()
-            .cases
-            .is_empty()
-    );
+    assert!(evict_at(&mut phone.store, far).is_empty());
 
     // HQ acknowledged the work but its number has not come back yet: not fully synced.
     let (_, plan) = phone.store.prepare_sync(1 << 20, 100).unwrap();
@@ -414,14 +409,7 @@ fn a_device_that_never_synced_or_a_case_not_yet_numbered_keeps_everything() {
         )
         .unwrap();
     assert_eq!(phone.store.outbox_len().unwrap(), 0);
-    assert!(
-        phone
-            .store
-            .evict_closed_cases(far, days(90))
-            .unwrap()
-            .cases
-            .is_empty()
-    );
+    assert!(evict_at(&mut phone.store, far).is_empty());
     phone.store.case(id).unwrap();
 }
 
@@ -510,13 +498,6 @@ fn a_requested_case_comes_back_whole_and_news_from_hq_brings_one_back() {
     assert!(evicted_ids(&phone.store).is_empty());
     // A reopened case is not closed: it stays.
     let later = phone.now() + days(1000);
-    assert!(
-        phone
-            .store
-            .evict_closed_cases(later, days(90))
-            .unwrap()
-            .cases
-            .contains(&asked)
-    );
+    assert!(evict_at(&mut phone.store, later).contains(&asked));
     phone.store.case(changed).unwrap();
 }

@@ -713,7 +713,7 @@ async fn try_on_documents(
             Ok((held, _)) if t.seq < seq_of(id) => {
                 tried_behind.insert(*id, (held, t.before));
             }
-            // A refusal on an older copy may not hold now: the case is rebuilt below.
+            // A refusal on an older copy may not hold now: the case is tried again below.
             _ => {}
         }
     }
