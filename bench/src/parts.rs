@@ -40,6 +40,7 @@ pub fn parts() -> Result<Value, BenchError> {
     let sqlite = runtime.block_on(writeoff(StorageConfig {
         data_dir: dir.clone(),
         database_url: None,
+        database_connections: fieldhq::DEFAULT_DATABASE_CONNECTIONS,
     }));
     let pg = match std::env::var("FIELDHQ_TEST_PG_URL") {
         Ok(url) => Some(runtime.block_on(async {
@@ -47,6 +48,7 @@ pub fn parts() -> Result<Value, BenchError> {
             writeoff(StorageConfig {
                 data_dir: dir.clone(),
                 database_url: Some(url),
+                database_connections: fieldhq::DEFAULT_DATABASE_CONNECTIONS,
             })
             .await
         })),

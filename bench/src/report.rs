@@ -73,6 +73,7 @@ pub fn report() -> Result<Map<String, Value>, BenchError> {
     let sqlite = runtime.block_on(measure(StorageConfig {
         data_dir: dir.clone(),
         database_url: None,
+        database_connections: fieldhq::DEFAULT_DATABASE_CONNECTIONS,
     }));
     let pg_url = std::env::var("FIELDHQ_BENCH_PG_URL")
         .or_else(|_| std::env::var("FIELDHQ_TEST_PG_URL"))
@@ -83,6 +84,7 @@ pub fn report() -> Result<Map<String, Value>, BenchError> {
             measure(StorageConfig {
                 data_dir: dir.clone(),
                 database_url: Some(url),
+                database_connections: fieldhq::DEFAULT_DATABASE_CONNECTIONS,
             })
             .await
         })),

@@ -331,6 +331,7 @@ mod tests {
         let config = StorageConfig {
             data_dir: dir.path().to_owned(),
             database_url: None,
+            database_connections: crate::DEFAULT_DATABASE_CONNECTIONS,
         };
         let storage = Storage::open(&config).await.expect("the storage opens");
         let blobs = BlobStore::open(dir.path()).expect("the blob folder opens");

@@ -119,7 +119,7 @@ pub use error::{Error, Result};
 pub use http::app;
 pub use limits::Limits;
 pub use state::{AppState, Clock, DocumentSources};
-pub use storage::{Storage, StorageConfig};
+pub use storage::{ConnectionUse, DEFAULT_DATABASE_CONNECTIONS, Storage, StorageConfig};
 pub use sync::{MAX_CASE_INFLATED_BYTES, MAX_REQUEST_INFLATED_BYTES};
 
 /// How to run an HQ.
@@ -131,6 +131,8 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     /// PostgreSQL instead of the embedded SQLite database.
     pub database_url: Option<String>,
+    /// Connections to PostgreSQL at most ([`DEFAULT_DATABASE_CONNECTIONS`]).
+    pub database_connections: usize,
     /// Where the blobs are kept; `None` is the `blobs` folder inside the data folder.
     pub blobs: Option<blobs::BlobLocation>,
     /// Where HQ's time comes from; the local clock by default.
@@ -166,6 +168,7 @@ impl ServeConfig {
             addr,
             data_dir: data_dir.into(),
             database_url: None,
+            database_connections: DEFAULT_DATABASE_CONNECTIONS,
             blobs: None,
             clock: None,
             time_zone: state::DEFAULT_TIME_ZONE,
@@ -190,6 +193,7 @@ impl ServeConfig {
         StorageConfig {
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
+            database_connections: self.database_connections,
         }
     }
 }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
 use fieldcore::{Locale, Localized, label_padded, text_width};
 use fieldhq::blob_s3::S3Config;
@@ -31,6 +32,18 @@ struct Cli {
     /// Use PostgreSQL (postgres://user@host/db) instead of the embedded SQLite database.
     #[arg(long, global = true)]
     database_url: Option<String>,
+    /// Connections this process keeps to PostgreSQL at most. With several instances on one
+    /// database, give each its share: together about what the database has cores for
+    /// (docs/operations.md).
+    #[arg(
+        long,
+        global = true,
+        env = "FIELDHQ_DATABASE_CONNECTIONS",
+        default_value_t = fieldhq::DEFAULT_DATABASE_CONNECTIONS,
+        value_parser = clap::value_parser!(u16).range(1..).map(usize::from),
+        value_name = "N"
+    )]
+    database_connections: usize,
     /// Where the blobs (photos, signatures, vouchers) are kept: a folder, or
     /// s3://BUCKET/PREFIX for S3-compatible object storage, whose credentials come from
     /// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) [default: the
@@ -546,6 +559,7 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
     let storage_config = StorageConfig {
         data_dir: cli.data.clone(),
         database_url: cli.database_url.clone(),
+        database_connections: cli.database_connections,
     };
     let time_zone = cli.time_zone;
     // Asked for only by the commands that touch blobs: the others run without S3 credentials.
@@ -563,6 +577,7 @@ async fn run(cli: Cli) -> fieldhq::Result<()> {
     {
         let mut config = ServeConfig::new(addr, cli.data);
         config.database_url = cli.database_url;
+        config.database_connections = cli.database_connections;
         config.blobs = Some(blobs?);
         config.time_zone = time_zone;
         config.case_limit_bytes = case_limit_mib * 1024 * 1024;
@@ -1380,6 +1395,19 @@ mod tests {
             panic!("the serve command");
         };
         assert_eq!(limits.limits(), fieldhq::Limits::default());
+        assert_eq!(
+            cli.database_connections,
+            fieldhq::DEFAULT_DATABASE_CONNECTIONS
+        );
+        let Ok(cli) = Cli::try_parse_from(["fieldhq", "serve", "--database-connections", "4"])
+        else {
+            panic!("--database-connections parses");
+        };
+        assert_eq!(cli.database_connections, 4);
+        assert!(
+            Cli::try_parse_from(["fieldhq", "serve", "--database-connections", "0"]).is_err(),
+            "an HQ needs at least one connection"
+        );
         let Ok(cli) = Cli::try_parse_from([
             "fieldhq",
             "serve",

@@ -50,6 +50,11 @@ async fn postgres_a_database_error_names_its_cause_but_no_values() {
     crate::suite::a_database_error_names_its_cause_but_no_values().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_instance_keeps_to_its_database_connections() {
+    crate::suite::an_instance_keeps_to_its_database_connections().await;
+}
+
 /// The blob users' tests again, their HQ keeping its blobs in the tests' S3 server (on
 /// SQLite: where the rows are is the suite's other axis).
 macro_rules! s3_suite {

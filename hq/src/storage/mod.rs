@@ -39,6 +39,24 @@ pub struct StorageConfig {
     /// A PostgreSQL connection string (`postgres://...` or `host=... dbname=...`); when set,
     /// the database is PostgreSQL and the data folder holds only blobs.
     pub database_url: Option<String>,
+    /// Connections this process keeps to PostgreSQL at most
+    /// ([`DEFAULT_DATABASE_CONNECTIONS`]); SQLite ignores it. With several instances on one
+    /// database, each takes its share of what the database serves well (docs/operations.md).
+    pub database_connections: usize,
+}
+
+/// Connections to PostgreSQL an HQ process keeps at most unless configured otherwise.
+pub const DEFAULT_DATABASE_CONNECTIONS: usize = 16;
+
+/// How a PostgreSQL HQ's connections are used at a moment: for monitoring and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionUse {
+    /// Connections open (idle or in a transaction).
+    pub open: usize,
+    /// The most this process opens.
+    pub max: usize,
+    /// Requests waiting for a connection because all `max` are in use.
+    pub waiting: usize,
 }
 
 /// How a transaction takes the log lock (see [`Tx::lock_log`]).
@@ -935,7 +953,7 @@ impl Storage {
         crate::data_dir::prepare(&config.data_dir)?;
         match &config.database_url {
             Some(url) => Ok(Storage::Postgres(
-                postgres::PgStorage::open(url, None).await?,
+                postgres::PgStorage::open(url, None, config.database_connections).await?,
             )),
             None => Ok(Storage::Sqlite(
                 sqlite::SqliteStorage::open(&config.data_dir.join(sqlite::FILE_NAME), None).await?,
@@ -949,7 +967,7 @@ impl Storage {
         crate::data_dir::prepare(&config.data_dir)?;
         match &config.database_url {
             Some(url) => Ok(Storage::Postgres(
-                postgres::PgStorage::open(url, Some(version)).await?,
+                postgres::PgStorage::open(url, Some(version), config.database_connections).await?,
             )),
             None => Ok(Storage::Sqlite(
                 sqlite::SqliteStorage::open(
@@ -958,6 +976,14 @@ impl Storage {
                 )
                 .await?,
             )),
+        }
+    }
+
+    /// How the PostgreSQL connections are used now; `None` on SQLite.
+    pub fn connection_use(&self) -> Option<ConnectionUse> {
+        match self {
+            Storage::Sqlite(_) => None,
+            Storage::Postgres(p) => Some(p.connection_use()),
         }
     }
 

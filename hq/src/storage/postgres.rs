@@ -122,17 +122,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
 
 pub const LATEST: i64 = 17;
 
-/// Connections per HQ node; a sync holds one for its transaction only.
-const POOL_SIZE: usize = 16;
-
 #[derive(Clone)]
 pub struct PgStorage {
     pool: Pool,
 }
 
 impl PgStorage {
-    /// Connects, and migrates the database to `version` (the latest if `None`).
-    pub async fn open(url: &str, version: Option<i64>) -> Result<PgStorage> {
+    /// Connects, and migrates the database to `version` (the latest if `None`). A request
+    /// holds one of the `connections` for its transaction only; when all are in use the next
+    /// waits for one.
+    pub async fn open(url: &str, version: Option<i64>, connections: usize) -> Result<PgStorage> {
         let config = tokio_postgres::Config::from_str(url)?;
         let manager = Manager::from_config(
             config,
@@ -142,12 +141,21 @@ impl PgStorage {
             },
         );
         let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
+            .max_size(connections.max(1))
             .build()
             .map_err(|e| Error::Pool(e.to_string()))?;
         let storage = PgStorage { pool };
         storage.migrate(version.unwrap_or(LATEST)).await?;
         Ok(storage)
+    }
+
+    pub(super) fn connection_use(&self) -> super::ConnectionUse {
+        let status = self.pool.status();
+        super::ConnectionUse {
+            open: status.size,
+            max: status.max_size,
+            waiting: status.waiting,
+        }
     }
 
     async fn migrate(&self, target: i64) -> Result<()> {

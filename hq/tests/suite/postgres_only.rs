@@ -1,7 +1,7 @@
 //! What only the PostgreSQL backend does: a pull-only sync reads the log in a snapshot and
 //! never waits for a push in progress, and a push waits only for pushes of the same case
 //! (SQLite has one writer, so there both wait by design); a database error carries its whole
-//! cause without the rows' values.
+//! cause without the rows' values; an instance opens no more connections than it is given.
 
 use fieldhq::Role;
 use std::time::Duration;
@@ -255,4 +255,69 @@ pub async fn a_big_push_writes_its_bytes_before_the_log_lock() {
     desk.sync(&hq).await;
     assert_eq!(desk.heads(case), phone.heads(case), "the desk has it whole");
     assert_eq!(desk.view(case).notes.len(), 160);
+}
+
+pub async fn an_instance_keeps_to_its_database_connections() {
+    let hq = TestHq::start_configured(Backend::Postgres, |config| {
+        config.database_connections = 2;
+    })
+    .await;
+    let mut phones = Vec::new();
+    for name in ["wang", "zhao", "liu"] {
+        let mut phone = hq.person(name, Role::Engineer, None).await;
+        let case = phone.register();
+        phone.sync(&hq).await;
+        phones.push((phone, case));
+    }
+
+    // Three pushes of three cases whose locks the test holds: two take HQ's two connections
+    // and wait inside PostgreSQL; the third waits for a connection, not for a third one.
+    let keys: Vec<i32> = phones
+        .iter()
+        .map(|(_, case)| fieldhq::storage::postgres::case_lock_key(*case))
+        .collect();
+    let (client, driver) = holding(
+        &hq,
+        "SELECT pg_advisory_xact_lock(hashtext(current_schema()), k) FROM unnest($1::int4[]) AS k",
+        &[&keys],
+    )
+    .await;
+    let pushes = phones.iter_mut().map(|(phone, case)| {
+        phone.note(*case, "the bearing hums at full load");
+        phone.sync_once(&hq)
+    });
+    let watch_then_release = async {
+        let in_database = until_counted(
+            &client,
+            "SELECT (count(*) = 2)::int::int8 FROM pg_locks WHERE locktype = 'advisory' \
+             AND objsubid = 2 AND NOT granted AND objid = ANY($1::int4[]::oid[])",
+            &[&keys],
+        )
+        .await;
+        let waiting = tokio::time::timeout(STUCK, async {
+            while hq.storage().connection_use().map(|u| u.waiting) != Some(1) {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await;
+        let seen = hq.storage().connection_use();
+        client.batch_execute("ROLLBACK").await.unwrap();
+        in_database.expect("two pushes never waited inside PostgreSQL");
+        waiting.expect("the third push never waited for a connection");
+        seen
+    };
+    let (replies, seen) = tokio::join!(futures::future::join_all(pushes), watch_then_release);
+    assert_eq!(
+        seen,
+        Some(fieldhq::ConnectionUse {
+            open: 2,
+            max: 2,
+            waiting: 1
+        })
+    );
+    for reply in &replies {
+        assert_applied(reply, "a push that waited for a connection or a lock");
+    }
+    drop(client);
+    let _ = driver.await;
 }
