@@ -401,12 +401,11 @@ async fn a_person_signs_in_finds_an_overdue_case_sees_its_photo_approves_issues_
     driver.go(&format!("{url}/console/approvals")).await;
     driver.screenshot(&dir, "approvals").await;
     driver.click("button.approve").await;
-    assert!(
-        driver
-            .url()
-            .await
-            .ends_with("/console/approvals?ok=approved")
-    );
+    // The click submits a form: its answer (a redirect) arrives after the click returns.
+    let at = driver
+        .url_when(|u| u.ends_with("/console/approvals?ok=approved"))
+        .await;
+    assert!(at.ends_with("/console/approvals?ok=approved"), "{at}");
     assert!(driver.text().await.contains("已批准"));
     let waiting_for_vp = fieldhq::returns::list(
         hq.storage(),
