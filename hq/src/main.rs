@@ -33,8 +33,8 @@ struct Cli {
     #[arg(long, global = true)]
     database_url: Option<String>,
     /// Connections this process keeps to PostgreSQL at most. With several instances on one
-    /// database, give each its share: together about what the database has cores for
-    /// (docs/operations.md).
+    /// database, give each its share of what the database serves at once
+    /// (docs/operations.md, "Database connections").
     #[arg(
         long,
         global = true,
