@@ -7,6 +7,7 @@ mod console_list;
 mod error;
 mod measure;
 mod parts;
+mod pg_schema;
 mod photos;
 mod real_photos;
 mod report;

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use crate::error::BenchError;
 use crate::measure::{percentile, round};
+use crate::pg_schema::FreshSchema;
 
 /// Movements in one center's quarter.
 const MOVEMENTS: usize = 5_000;
@@ -44,13 +45,15 @@ pub fn parts() -> Result<Value, BenchError> {
     }));
     let pg = match std::env::var("FIELDHQ_TEST_PG_URL") {
         Ok(url) => Some(runtime.block_on(async {
-            let url = fresh_schema(&url).await?;
-            writeoff(StorageConfig {
+            let schema = FreshSchema::create(&url).await?;
+            let seconds = writeoff(StorageConfig {
                 data_dir: dir.clone(),
-                database_url: Some(url),
+                database_url: Some(schema.url.clone()),
                 database_connections: fieldhq::DEFAULT_DATABASE_CONNECTIONS,
             })
-            .await
+            .await;
+            schema.remove().await?;
+            seconds
         })),
         Err(_) => {
             eprintln!("parts: FIELDHQ_TEST_PG_URL is not set; no PostgreSQL figure");
@@ -63,24 +66,6 @@ pub fn parts() -> Result<Value, BenchError> {
         "writeoff_50x5000_s": sqlite?,
         "writeoff_50x5000_pg_s": pg.transpose()?,
     }))
-}
-
-/// A PostgreSQL URL whose connections use a fresh schema of their own.
-pub(crate) async fn fresh_schema(url: &str) -> Result<String, BenchError> {
-    let failed = |e: tokio_postgres::Error| BenchError::Failed(format!("PostgreSQL: {e}"));
-    let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .map_err(failed)?;
-    let task = tokio::spawn(connection);
-    client
-        .batch_execute(&format!("CREATE SCHEMA {schema}"))
-        .await
-        .map_err(failed)?;
-    drop(client);
-    let _ = task.await;
-    let sep = if url.contains('?') { '&' } else { '?' };
-    Ok(format!("{url}{sep}options=-csearch_path%3D{schema}"))
 }
 
 /// Fills HQ's read model with [`CENTERS`] centers' quarters (issues to covered cases whose

@@ -80,13 +80,15 @@ pub fn report() -> Result<Map<String, Value>, BenchError> {
         .ok();
     let pg = match pg_url {
         Some(url) => Some(runtime.block_on(async {
-            let url = crate::parts::fresh_schema(&url).await?;
-            measure(StorageConfig {
+            let schema = crate::pg_schema::FreshSchema::create(&url).await?;
+            let figures = measure(StorageConfig {
                 data_dir: dir.clone(),
-                database_url: Some(url),
+                database_url: Some(schema.url.clone()),
                 database_connections: fieldhq::DEFAULT_DATABASE_CONNECTIONS,
             })
-            .await
+            .await;
+            schema.remove().await?;
+            figures
         })),
         None => {
             eprintln!("report: FIELDHQ_BENCH_PG_URL is not set; no PostgreSQL figures");

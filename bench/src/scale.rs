@@ -27,6 +27,7 @@ use serde_json::{Value, json};
 
 use crate::error::BenchError;
 use crate::measure::{percentile, round};
+use crate::pg_schema::FreshSchema;
 use crate::photos::median;
 
 /// Cases the pushing device brings, and the notes of each: 100 cases of about 1 MB stay under
@@ -103,12 +104,12 @@ fn case_syncs_per_s(pg_url: &str, instances: usize) -> Result<f64, BenchError> {
     let devices_dir = std::env::temp_dir().join(format!("{name}-devices"));
     let data = std::env::temp_dir().join(&name);
     std::fs::create_dir_all(&devices_dir)?;
+    let schema = runtime.block_on(FreshSchema::create(pg_url))?;
     let result = (|| {
-        let database_url = runtime.block_on(crate::parts::fresh_schema(pg_url))?;
         let mut servers = Vec::new();
         for _ in 0..instances {
             let mut config = ServeConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)), &data);
-            config.database_url = Some(database_url.clone());
+            config.database_url = Some(schema.url.clone());
             config.database_connections = DATABASE_CONNECTIONS / instances;
             servers.push(runtime.block_on(fieldhq::serve(config)).map_err(failed)?);
         }
@@ -187,7 +188,8 @@ fn case_syncs_per_s(pg_url: &str, instances: usize) -> Result<f64, BenchError> {
     })();
     let _ = std::fs::remove_dir_all(&devices_dir);
     let _ = std::fs::remove_dir_all(&data);
-    result
+    let removed = runtime.block_on(schema.remove());
+    result.and_then(|count| removed.map(|()| count))
 }
 
 /// Runs `work` on every device at once, a thread each (device number, its store, its cases,
@@ -269,9 +271,10 @@ fn empty_sync_during_big_push(pg_url: &str) -> Result<f64, BenchError> {
     let data = std::env::temp_dir().join(&name);
     std::fs::create_dir_all(&devices)?;
     std::fs::create_dir_all(&data)?;
+    let schema = runtime.block_on(FreshSchema::create(pg_url))?;
     let result = (|| {
         let mut config = ServeConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)), &data);
-        config.database_url = Some(runtime.block_on(crate::parts::fresh_schema(pg_url))?);
+        config.database_url = Some(schema.url.clone());
         let hq = runtime.block_on(fieldhq::serve(config)).map_err(failed)?;
         let storage = hq.storage().clone();
         let (wang, zhao, chen) = runtime
@@ -390,5 +393,6 @@ fn empty_sync_during_big_push(pg_url: &str) -> Result<f64, BenchError> {
     })();
     let _ = std::fs::remove_dir_all(&devices);
     let _ = std::fs::remove_dir_all(&data);
-    result
+    let removed = runtime.block_on(schema.remove());
+    result.and_then(|slowest| removed.map(|()| slowest))
 }
