@@ -325,16 +325,16 @@ pub fn record_of(row: &EscalationRow) -> EscalationRecord {
 /// Writes `entries` into their cases' documents, one change per case by `hq_actor`, appends
 /// the changes to the log and raises each case's `sync_seq`, so the devices holding the case
 /// pull the entry. Documents in `held` (this transaction's, current) are used and updated;
-/// others are rebuilt from the log. Returns the last sequence number taken, if any.
+/// others are rebuilt from the log.
 pub async fn write_entries(
     tx: &mut dyn Tx,
     hq_actor: &ActorId,
     now: &DateTime<FixedOffset>,
     entries: Vec<HqEntry>,
     held: &mut [(Uuid, Held)],
-) -> Result<Option<u64>> {
+) -> Result<()> {
     if entries.is_empty() {
-        return Ok(None);
+        return Ok(());
     }
     let mut by_case: BTreeMap<Uuid, Vec<HqEntry>> = BTreeMap::new();
     for entry in entries {
@@ -377,7 +377,7 @@ pub async fn write_entries(
     }
     tx.append(&log).await?;
     tx.set_sync_seqs(&seqs).await?;
-    Ok(Some(seq - 1))
+    Ok(())
 }
 
 /// One change of HQ's actor putting `entries` into the document.

@@ -42,7 +42,6 @@ pub(crate) struct LedgerPush {
 /// What the ledger pushes of a request did.
 pub(crate) struct LedgerWritten {
     pub acks: Vec<(usize, AckOutcome)>,
-    pub last_seq: Option<u64>,
     pub documents: Vec<(Uuid, Held)>,
 }
 
@@ -82,7 +81,6 @@ pub(crate) async fn apply_pushes(
 ) -> Result<LedgerWritten> {
     let mut out = LedgerWritten {
         acks: Vec::with_capacity(pushes.len()),
-        last_seq: None,
         documents: Vec::new(),
     };
     if pushes.is_empty() {
@@ -174,7 +172,6 @@ pub(crate) async fn apply_pushes(
     }
     tx.set_sync_seqs(&touched).await?;
     tx.mark_held_by_device(device.device_id, &pushed).await?;
-    out.last_seq = Some(seq - 1);
     Ok(out)
 }
 

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
 use fieldcore::{
     self, AckOutcome, Author, CaseView, MAX_CASE_BYTES, PROTOCOL_VERSION, Payload, Policies,
-    RejectReason, Role, SyncRequest, SyncResponse,
+    ReferenceData, RejectReason, Role, SyncRequest, SyncResponse,
 };
 use uuid::Uuid;
 
@@ -97,8 +97,8 @@ struct Context {
     state: AppState,
 }
 
-/// The whole exchange: prepare off the runtime, apply in one transaction, then keep the
-/// documents the request changed for the next push.
+/// The whole exchange: prepare off the runtime, commit the pushes in one transaction and keep
+/// the documents they changed for the next push, then read the pulls in a snapshot.
 pub async fn run(
     state: &AppState,
     device: DeviceAuth,
@@ -130,40 +130,108 @@ pub async fn run(
     let prepare_ms = started.elapsed().as_millis() as u64;
     let device_id = device.device_id;
     let storage = state.storage();
-    // A pull-only request reads the log in a snapshot: it never waits for another device's
-    // push, however long that push's transaction runs.
-    let outcome = if prepared.pushes.is_empty() {
-        storage
-            .snapshot(move |tx| Box::pin(apply(tx, device_id, prepared, tried, context)))
-            .await?
+    let Prepared {
+        request_actor,
+        role,
+        cursor,
+        reference_version,
+        max_pull,
+        want_full,
+        pushes,
+    } = prepared;
+    // A request's pushes commit in a transaction of their own, which holds the log lock only
+    // to append; its pulls then read a snapshot taken after that commit, which holds the
+    // pushes and every other one committed before, so no writer waits for them (ADR 0033).
+    // A pull-only request reads that snapshot alone: it never waits for another device's
+    // push, however long that push's transaction runs (ADR 0026).
+    let (acks, mut stats, known) = if pushes.is_empty() {
+        (Vec::new(), Stats::default(), None)
     } else {
-        storage
-            .transaction(move |tx| Box::pin(apply(tx, device_id, prepared, tried, context)))
-            .await?
+        let (context, actor) = (context.clone(), request_actor.clone());
+        let Pushed {
+            device,
+            reference,
+            written,
+        } = storage
+            .transaction(move |tx| {
+                Box::pin(apply_pushes(
+                    tx, device_id, pushes, actor, role, tried, context,
+                ))
+            })
+            .await?;
+        // Committed: the documents now match the log.
+        for (case_id, held) in written.documents {
+            state.documents().put(case_id, held);
+        }
+        (written.acks, written.stats, Some((device, reference)))
     };
-    // Committed: the documents now match the log.
-    for (case_id, held) in outcome.documents {
-        state.documents().put(case_id, held);
-    }
+    let pull = PullRequest {
+        want_full,
+        cursor,
+        max_pull,
+        budget: context.pull_budget,
+    };
+    let hq_actor = context.hq_actor.clone();
+    let pushed = known.is_some();
+    let committed_reference = known.as_ref().and_then(|(_, r)| r.clone());
+    let pulls = storage
+        .snapshot(move |tx| {
+            Box::pin(apply_pulls(
+                tx,
+                device_id,
+                request_actor,
+                hq_actor,
+                known,
+                pull,
+            ))
+        })
+        .await;
+    let (pulled, reference) = match pulls {
+        Ok(pulled) => pulled,
+        // The pushes are committed: the device gets their acks, nothing to pull and its
+        // cursor as it was, with `more`, so it asks again at once, and an error response
+        // keeps meaning that nothing of the request was applied.
+        Err(e) if pushed => {
+            tracing::warn!(device = %device_id, error = %e, "sync: the pulls after the pushes failed");
+            let nothing = crate::pulls::Pulled {
+                pulls: Vec::new(),
+                documents: Vec::new(),
+                cursor,
+                more: true,
+                bytes: 0,
+            };
+            (nothing, committed_reference)
+        }
+        Err(e) => return Err(e),
+    };
+    let reference = reference.filter(|r| r.version > reference_version);
+    stats.pull_bytes = pulled.bytes;
     tracing::info!(
         device = %device_id,
-        pushes = outcome.stats.pushes,
-        applied_changes = outcome.stats.applied_changes,
-        need_full = outcome.stats.need_full,
-        forbidden = outcome.stats.forbidden,
-        rejected = outcome.stats.rejected,
-        later = outcome.stats.later,
-        archived = outcome.stats.archived,
-        new_cases = outcome.stats.new_cases,
-        pulls = outcome.response.pulls.len(),
-        pull_bytes = outcome.stats.pull_bytes,
-        more = outcome.response.more,
-        cursor = outcome.response.cursor,
+        pushes = stats.pushes,
+        applied_changes = stats.applied_changes,
+        need_full = stats.need_full,
+        forbidden = stats.forbidden,
+        rejected = stats.rejected,
+        later = stats.later,
+        archived = stats.archived,
+        new_cases = stats.new_cases,
+        pulls = pulled.pulls.len(),
+        pull_bytes = stats.pull_bytes,
+        more = pulled.more,
+        cursor = pulled.cursor,
         prepare_ms,
         ms = started.elapsed().as_millis() as u64,
         "sync"
     );
-    Ok(outcome.response)
+    Ok(SyncResponse {
+        version: PROTOCOL_VERSION,
+        cursor: pulled.cursor,
+        more: pulled.more,
+        acks,
+        pulls: pulled.pulls,
+        reference,
+    })
 }
 
 /// A push HQ refuses for its case alone, and why.
@@ -400,6 +468,7 @@ fn new_case_document(
     })
 }
 
+#[derive(Default)]
 struct Stats {
     pushes: usize,
     applied_changes: usize,
@@ -412,11 +481,21 @@ struct Stats {
     pull_bytes: usize,
 }
 
-struct Outcome {
-    response: SyncResponse,
-    stats: Stats,
-    /// The documents of the cases this request changed, to cache once it committed.
-    documents: Vec<(Uuid, Held)>,
+/// What a request's pushes came to once committed: the device as the transaction read it,
+/// the company's reference data it checked them against, and what was written.
+struct Pushed {
+    device: DeviceAuth,
+    reference: Option<ReferenceData>,
+    written: Written,
+}
+
+/// What a request asks to receive (spec, "What HQ sends back").
+struct PullRequest {
+    want_full: Vec<Uuid>,
+    cursor: u64,
+    max_pull: u32,
+    /// The most bytes of change chunks the response carries.
+    budget: usize,
 }
 
 /// What a push turned into once HQ's state was read.
@@ -438,40 +517,35 @@ enum Decision {
 }
 
 /// One request inside its transaction: every check first, then the writes, then the pulls.
-async fn apply(
+async fn apply_pushes(
     tx: &mut dyn Tx,
     device_id: Uuid,
-    prepared: Prepared,
+    pushes: Vec<PreparedPush>,
+    request_actor: Vec<u8>,
+    role: Role,
     tried: HashMap<Uuid, Tried>,
     context: Context,
-) -> Result<Outcome> {
+) -> Result<Pushed> {
     let device = authorised_device(tx, device_id).await?;
-    // A pull-only sync reads its snapshot (ADR 0026). A push locks its cases (and ledgers)
-    // first, so that everything below reads them as they stay until the commit, and takes
-    // the log lock only for the writes (Tx::lock_cases, Tx::lock_log).
-    // The rows of the pushed cases are read once, under their locks: they stay as read until
-    // the writes below.
-    let (snapshot, rows) = if prepared.pushes.is_empty() {
-        (Some(tx.lock_log(LockMode::Snapshot).await?), HashMap::new())
-    } else {
-        let ids: Vec<Uuid> = prepared.pushes.iter().map(|p| p.case_id).collect();
-        tx.lock_cases(&ids).await?;
-        (None, tx.cases(&ids).await?)
-    };
-    let locked: HashMap<Uuid, Option<u64>> = prepared
-        .pushes
+    // The pushed cases are locked first (and ledgers), so that everything below reads them
+    // as they stay until the commit, and the log lock is taken only for the writes
+    // (Tx::lock_cases, Tx::lock_log). Their rows are read once, under their locks.
+    let ids: Vec<Uuid> = pushes.iter().map(|p| p.case_id).collect();
+    tx.lock_cases(&ids).await?;
+    let rows = tx.cases(&ids).await?;
+    let locked: HashMap<Uuid, Option<u64>> = pushes
         .iter()
         .map(|p| (p.case_id, rows.get(&p.case_id).map(|row| row.sync_seq)))
         .collect();
-    bind_actor(tx, &device, &prepared.request_actor, &context.hq_actor).await?;
+    bind_actor(tx, &device, &request_actor, &context.hq_actor).await?;
     let reference = tx.reference().await?;
     let policies = context.state.policies(reference.as_ref());
     // Stock ledgers take their own path (crate::ledgers); the acks keep the request's order.
-    let total = prepared.pushes.len();
+    let total = pushes.len();
     let mut case_order = Vec::with_capacity(total);
     let mut case_pushes = Vec::with_capacity(total);
     let mut ledger_pushes = Vec::new();
-    for (index, push) in prepared.pushes.into_iter().enumerate() {
+    for (index, push) in pushes.into_iter().enumerate() {
         if fieldcore::is_ledger_id(push.case_id) {
             ledger_pushes.push(crate::ledgers::LedgerPush {
                 index,
@@ -484,54 +558,39 @@ async fn apply(
             case_pushes.push(push);
         }
     }
-    let decisions = check(tx, &device, case_pushes, &rows, &prepared.request_actor).await?;
-    let decisions = try_on_documents(
-        tx,
-        decisions,
-        &rows,
-        tried,
-        prepared.role,
-        &policies,
-        &context,
-    )
-    .await?;
+    let decisions = check(tx, &device, case_pushes, &rows, &request_actor).await?;
+    let decisions =
+        try_on_documents(tx, decisions, &rows, tried, role, &policies, &context).await?;
     let decisions = known_first_responders(tx, decisions).await?;
-    let current = match snapshot {
-        Some(current) => current,
-        None => {
-            // The read-model rows of the cases that exist already are written here, from the
-            // views the checks built, under the cases' locks: the log lock's tail, which every
-            // other push waits for, then only marks them with the sequence number (`write`).
-            let views: Vec<(Uuid, &CaseView)> = decisions
-                .iter()
-                .filter_map(|(id, d)| match d {
-                    Decision::Apply {
-                        checked: Some(checked),
-                        ..
-                    } => Some((*id, &checked.1)),
-                    _ => None,
-                })
-                .collect();
-            crate::read_model::upsert_views(tx, &views, &policies, context.time_zone).await?;
-            stage_big_push(tx, &decisions).await?;
-            let current = tx.lock_log(LockMode::Exclusive).await?;
-            let ids: Vec<Uuid> = locked.keys().copied().collect();
-            if case_seqs(tx, &ids).await? != locked {
-                // Only a batch escalation, raised in another sync's tail, writes a case it has
-                // not locked; what this request read of that case is then not current.
-                return Err(Error::Busy {
-                    what: "another request changed one of these cases meanwhile",
-                    retry_after_secs: 1,
-                });
-            }
-            current
-        }
-    };
+    // The read-model rows of the cases that exist already are written here, from the views
+    // the checks built, under the cases' locks: the log lock's tail, which every other push
+    // waits for, then only marks them with the sequence number (`write`).
+    let views: Vec<(Uuid, &CaseView)> = decisions
+        .iter()
+        .filter_map(|(id, d)| match d {
+            Decision::Apply {
+                checked: Some(checked),
+                ..
+            } => Some((*id, &checked.1)),
+            _ => None,
+        })
+        .collect();
+    crate::read_model::upsert_views(tx, &views, &policies, context.time_zone).await?;
+    stage_big_push(tx, &decisions).await?;
+    tx.lock_log(LockMode::Exclusive).await?;
+    if case_seqs(tx, &ids).await? != locked {
+        // Only a batch escalation, raised in another sync's tail, writes a case it has not
+        // locked; what this request read of that case is then not current.
+        return Err(Error::Busy {
+            what: "another request changed one of these cases meanwhile",
+            retry_after_secs: 1,
+        });
+    }
     let mut written = write(tx, &device, decisions, &policies, &context).await?;
     let ledgers = crate::ledgers::apply_pushes(
         tx,
         &device,
-        &prepared.request_actor,
+        &request_actor,
         ledger_pushes,
         &policies.parts,
         context.case_limit_bytes,
@@ -550,36 +609,49 @@ async fn apply(
             .into_iter()
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| Error::internal("a push without its acknowledgement"))?;
-        written.last_seq = written.last_seq.max(ledgers.last_seq);
         written.documents.extend(ledgers.documents);
     }
-    let mut stats = written.stats;
+    Ok(Pushed {
+        device,
+        reference,
+        written,
+    })
+}
+
+/// A request's pulls, read in a snapshot of the log ([`LockMode::Snapshot`]), and the cases
+/// the device holds from them on. `known` is the device and reference data the request's
+/// pushes read already; without pushes they are read here, and the device's actor bound.
+async fn apply_pulls(
+    tx: &mut dyn Tx,
+    device_id: Uuid,
+    request_actor: Vec<u8>,
+    hq_actor: ActorId,
+    known: Option<(DeviceAuth, Option<ReferenceData>)>,
+    pull: PullRequest,
+) -> Result<(crate::pulls::Pulled, Option<ReferenceData>)> {
+    let (device, reference) = match known {
+        Some(known) => known,
+        None => {
+            let device = authorised_device(tx, device_id).await?;
+            bind_actor(tx, &device, &request_actor, &hq_actor).await?;
+            let reference = tx.reference().await?;
+            (device, reference)
+        }
+    };
+    let current = tx.lock_log(LockMode::Snapshot).await?;
     let pulled = crate::pulls::pulls(
         tx,
         &device,
-        &prepared.want_full,
-        prepared.cursor,
-        prepared.max_pull,
-        written.last_seq.unwrap_or(current),
-        context.pull_budget,
+        &pull.want_full,
+        pull.cursor,
+        pull.max_pull,
+        current,
+        pull.budget,
     )
     .await?;
     tx.mark_held_by_device(device.device_id, &pulled.documents)
         .await?;
-    stats.pull_bytes = pulled.bytes;
-    let reference = reference.filter(|r| r.version > prepared.reference_version);
-    Ok(Outcome {
-        response: SyncResponse {
-            version: PROTOCOL_VERSION,
-            cursor: pulled.cursor,
-            more: pulled.more,
-            acks: written.acks,
-            pulls: pulled.pulls,
-            reference,
-        },
-        stats,
-        documents: written.documents,
-    })
+    Ok((pulled, reference))
 }
 
 /// Each case's `sync_seq` (`None` for a case HQ does not hold).
@@ -1107,8 +1179,6 @@ fn check_applied(
 struct Written {
     acks: Vec<AckOutcome>,
     stats: Stats,
-    /// The last sequence number this request took, if it appended anything.
-    last_seq: Option<u64>,
     documents: Vec<(Uuid, Held)>,
 }
 
@@ -1330,19 +1400,12 @@ async fn write(
             .filter(|(_, view)| !view.has_returns)
             .map(|(id, _)| crate::escalation::HqEntry::return_containers(*id)),
     );
-    let escalation_seq = crate::escalation::write_entries(
-        tx,
-        &context.hq_actor,
-        &context.now,
-        entries,
-        &mut documents,
-    )
-    .await?;
+    crate::escalation::write_entries(tx, &context.hq_actor, &context.now, entries, &mut documents)
+        .await?;
     crate::read_model::refresh_cases(tx, &escalated, context.time_zone).await?;
     Ok(Written {
         acks,
         stats,
-        last_seq: escalation_seq.or((row_count > 0).then(|| next_seq - 1)),
         documents,
     })
 }

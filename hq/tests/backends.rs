@@ -55,6 +55,11 @@ async fn postgres_an_instance_keeps_to_its_database_connections() {
     crate::suite::an_instance_keeps_to_its_database_connections().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_push_whose_pulls_fail_after_its_commit_is_still_acknowledged() {
+    crate::suite::a_push_whose_pulls_fail_after_its_commit_is_still_acknowledged().await;
+}
+
 /// The blob users' tests again, their HQ keeping its blobs in the tests' S3 server (on
 /// SQLite: where the rows are is the suite's other axis).
 macro_rules! s3_suite {

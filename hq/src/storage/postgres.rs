@@ -671,6 +671,11 @@ impl Tx for PgTx<'_> {
     }
 
     async fn cases(&mut self, ids: &[Uuid]) -> Result<HashMap<Uuid, CaseRow>> {
+        // Asked with none by the steps of a sync that had nothing to do (a push of no
+        // ledger, no case wanted whole): no round trip to the server for them.
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
         let rows = self
             .rows(&format!("{CASE_SELECT} WHERE case_id = ANY($1)"), &[&ids])
             .await?;

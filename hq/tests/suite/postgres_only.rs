@@ -1,7 +1,8 @@
 //! What only the PostgreSQL backend does: a pull-only sync reads the log in a snapshot and
 //! never waits for a push in progress, and a push waits only for pushes of the same case
 //! (SQLite has one writer, so there both wait by design); a database error carries its whole
-//! cause without the rows' values; an instance opens no more connections than it is given.
+//! cause without the rows' values; an instance opens no more connections than it is given; a
+//! push whose pulls fail once it is committed is acknowledged all the same.
 
 use fieldhq::Role;
 use std::time::Duration;
@@ -320,4 +321,68 @@ pub async fn an_instance_keeps_to_its_database_connections() {
     }
     drop(client);
     let _ = driver.await;
+}
+
+pub async fn a_push_whose_pulls_fail_after_its_commit_is_still_acknowledged() {
+    let hq = TestHq::start(Backend::Postgres).await;
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    let pump = phone.register();
+    phone.sync(&hq).await;
+    let mut desk = hq.person("li", Role::HqStaff, None).await;
+    desk.sync(&hq).await;
+    assert!(desk.docs.contains_key(&pump));
+    // A case the desk does not hold yet: its next sync pulls it whole and records that the
+    // desk holds it, after the desk's own push has committed.
+    let motor = phone.register();
+    phone.sync(&hq).await;
+
+    // Our own transaction records the desk as holding the motor's case first (from a point
+    // past any cursor, so it stays "not held"), and commits while the desk's pulls wait for
+    // that row: their snapshot then cannot write it, as when two requests of one device race.
+    let (client, driver) = holding(
+        &hq,
+        "INSERT INTO device_cases (device_id, case_id, since_seq) VALUES ($1, $2, $3)",
+        &[&desk.device_id, &motor, &i64::MAX],
+    )
+    .await;
+    desk.note(pump, "customer agrees to a site visit on Friday");
+    let cursor = desk.cursor;
+    let push = desk.sync_once(&hq);
+    let watch_then_commit = async {
+        let waiting = until_counted(
+            &client,
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted \
+             AND transactionid = pg_current_xact_id()::text::xid",
+            &[],
+        )
+        .await;
+        client.batch_execute("COMMIT").await.unwrap();
+        waiting.expect("the desk's pulls never waited for the row");
+    };
+    let (reply, ()) = tokio::join!(push, watch_then_commit);
+    drop(client);
+    let _ = driver.await;
+
+    // The push is acknowledged (it is committed); the pulls come at once in the next round.
+    assert_applied(&reply, "the push whose pulls failed");
+    assert!(reply.pulls.is_empty(), "{} pulls", reply.pulls.len());
+    assert!(reply.more, "the device is told to ask again");
+    assert_eq!(reply.cursor, cursor, "the cursor stays where it was");
+    desk.sync(&hq).await;
+    assert!(desk.docs.contains_key(&motor), "the motor's case arrives");
+    phone.sync(&hq).await;
+    let notes: Vec<String> = phone
+        .view(pump)
+        .notes
+        .into_iter()
+        .map(|n| n.body.text)
+        .collect();
+    assert_eq!(
+        notes
+            .iter()
+            .filter(|n| *n == "customer agrees to a site visit on Friday")
+            .count(),
+        1,
+        "{notes:?}"
+    );
 }
