@@ -139,15 +139,64 @@ pub async fn run(
         want_full,
         pushes,
     } = prepared;
-    // A request's pushes commit in a transaction of their own, which holds the log lock only
-    // to append; its pulls then read a snapshot taken after that commit, which holds the
-    // pushes and every other one committed before, so no writer waits for them (ADR 0033).
-    // A pull-only request reads that snapshot alone: it never waits for another device's
-    // push, however long that push's transaction runs (ADR 0026).
-    let (acks, mut stats, known) = if pushes.is_empty() {
-        (Vec::new(), Stats::default(), None)
+    let pull = PullRequest {
+        want_full,
+        cursor,
+        max_pull,
+        budget: context.pull_budget,
+    };
+    let hq_actor = context.hq_actor.clone();
+    let (acks, mut stats, pulled, reference) = if pushes.is_empty() {
+        // A pull-only request reads the log in a snapshot: it never waits for another
+        // device's push, however long that push's transaction runs (ADR 0026).
+        let (pulled, reference) = storage
+            .snapshot(move |tx| {
+                Box::pin(apply_pulls(
+                    tx,
+                    device_id,
+                    request_actor,
+                    hq_actor,
+                    None,
+                    pull,
+                ))
+            })
+            .await?;
+        (Vec::new(), Stats::default(), pulled, reference)
+    } else if storage.has_one_writer() {
+        // SQLite: the pulls would take the one writer's lock again at once; they are read
+        // in the pushes' transaction, after the writes.
+        let (written, (pulled, reference)) = storage
+            .transaction(move |tx| {
+                Box::pin(async move {
+                    let Pushed {
+                        device,
+                        reference,
+                        written,
+                    } = apply_pushes(
+                        tx,
+                        device_id,
+                        pushes,
+                        request_actor.clone(),
+                        role,
+                        tried,
+                        context,
+                    )
+                    .await?;
+                    let known = Some((device, reference));
+                    let pulls =
+                        apply_pulls(tx, device_id, request_actor, hq_actor, known, pull).await?;
+                    Ok((written, pulls))
+                })
+            })
+            .await?;
+        cache_documents(state, written.documents);
+        (written.acks, written.stats, pulled, reference)
     } else {
-        let (context, actor) = (context.clone(), request_actor.clone());
+        // PostgreSQL: the pushes commit in a transaction of their own, which holds the log
+        // lock only to append; the pulls then read a snapshot taken after that commit, which
+        // holds the pushes and every other one committed before, so no writer waits for
+        // them (ADR 0033).
+        let actor = request_actor.clone();
         let Pushed {
             device,
             reference,
@@ -159,50 +208,39 @@ pub async fn run(
                 ))
             })
             .await?;
-        // Committed: the documents now match the log.
-        for (case_id, held) in written.documents {
-            state.documents().put(case_id, held);
-        }
-        (written.acks, written.stats, Some((device, reference)))
-    };
-    let pull = PullRequest {
-        want_full,
-        cursor,
-        max_pull,
-        budget: context.pull_budget,
-    };
-    let hq_actor = context.hq_actor.clone();
-    let pushed = known.is_some();
-    let committed_reference = known.as_ref().and_then(|(_, r)| r.clone());
-    let pulls = storage
-        .snapshot(move |tx| {
-            Box::pin(apply_pulls(
-                tx,
-                device_id,
-                request_actor,
-                hq_actor,
-                known,
-                pull,
-            ))
-        })
-        .await;
-    let (pulled, reference) = match pulls {
-        Ok(pulled) => pulled,
-        // The pushes are committed: the device gets their acks, nothing to pull and its
-        // cursor as it was, with `more`, so it asks again at once, and an error response
-        // keeps meaning that nothing of the request was applied.
-        Err(e) if pushed => {
-            tracing::warn!(device = %device_id, error = %e, "sync: the pulls after the pushes failed");
-            let nothing = crate::pulls::Pulled {
-                pulls: Vec::new(),
-                documents: Vec::new(),
-                cursor,
-                more: true,
-                bytes: 0,
-            };
-            (nothing, committed_reference)
-        }
-        Err(e) => return Err(e),
+        cache_documents(state, written.documents);
+        let committed_reference = reference.clone();
+        let known = Some((device, reference));
+        let pulls = storage
+            .snapshot(move |tx| {
+                Box::pin(apply_pulls(
+                    tx,
+                    device_id,
+                    request_actor,
+                    hq_actor,
+                    known,
+                    pull,
+                ))
+            })
+            .await;
+        let (pulled, reference) = match pulls {
+            Ok(pulled) => pulled,
+            // The pushes are committed: the device gets their acks, nothing to pull and its
+            // cursor as it was, with `more`, so it asks again at once, and an error response
+            // keeps meaning that nothing of the request was applied.
+            Err(e) => {
+                tracing::warn!(device = %device_id, error = %e, "sync: the pulls after the pushes failed");
+                let nothing = crate::pulls::Pulled {
+                    pulls: Vec::new(),
+                    documents: Vec::new(),
+                    cursor,
+                    more: true,
+                    bytes: 0,
+                };
+                (nothing, committed_reference)
+            }
+        };
+        (written.acks, written.stats, pulled, reference)
     };
     let reference = reference.filter(|r| r.version > reference_version);
     stats.pull_bytes = pulled.bytes;
@@ -516,7 +554,14 @@ enum Decision {
     },
 }
 
-/// One request inside its transaction: every check first, then the writes, then the pulls.
+/// Keeps the documents a committed transaction changed, which now match the log.
+fn cache_documents(state: &AppState, documents: Vec<(Uuid, Held)>) {
+    for (case_id, held) in documents {
+        state.documents().put(case_id, held);
+    }
+}
+
+/// A request's pushes inside their transaction: every check first, then the writes.
 async fn apply_pushes(
     tx: &mut dyn Tx,
     device_id: Uuid,

@@ -1008,6 +1008,13 @@ impl Storage {
         }
     }
 
+    /// Whether every write transaction holds the one write lock from start to commit
+    /// (SQLite), so that splitting a request's work into two transactions frees nothing for
+    /// other writers; PostgreSQL's writers overlap up to the log lock.
+    pub fn has_one_writer(&self) -> bool {
+        matches!(self, Storage::Sqlite(_))
+    }
+
     /// Runs `work` in one transaction that sees the database as of its first statement and
     /// takes no lock a writer holds, for requests that only read the log but write rows of
     /// their own (a pull-only sync marks what its device holds). PostgreSQL: `REPEATABLE
