@@ -29,7 +29,7 @@ use crate::documents::{self, Documents, Held};
 use crate::error::{Error, Result};
 use crate::numbering;
 use crate::state::{AppState, DocumentSources, Metrics, ValidationTimer};
-use crate::storage::{CaseRow, DeviceAuth, LockMode, LogRow, NewCase, Span, Tx, unix_now};
+use crate::storage::{CaseRow, DeviceAuth, LockMode, LogRow, NewCase, Span, Storage, Tx, unix_now};
 
 /// The longest actor id HQ binds; automerge actors made by devices are 16 bytes.
 const MAX_ACTOR_BYTES: usize = 64;
@@ -140,27 +140,18 @@ pub async fn run(
         pushes,
     } = prepared;
     let pull = PullRequest {
+        device_id,
+        request_actor: request_actor.clone(),
+        hq_actor: context.hq_actor.clone(),
         want_full,
         cursor,
         max_pull,
         budget: context.pull_budget,
     };
-    let hq_actor = context.hq_actor.clone();
     let (acks, mut stats, pulled, reference) = if pushes.is_empty() {
         // A pull-only request reads the log in a snapshot: it never waits for another
         // device's push, however long that push's transaction runs (ADR 0026).
-        let (pulled, reference) = storage
-            .snapshot(move |tx| {
-                Box::pin(apply_pulls(
-                    tx,
-                    device_id,
-                    request_actor,
-                    hq_actor,
-                    None,
-                    pull,
-                ))
-            })
-            .await?;
+        let (pulled, reference) = pulls_in_snapshot(storage, pull, None).await?;
         (Vec::new(), Stats::default(), pulled, reference)
     } else if storage.has_one_writer() {
         // SQLite: the pulls would take the one writer's lock again at once; they are read
@@ -172,19 +163,9 @@ pub async fn run(
                         device,
                         reference,
                         written,
-                    } = apply_pushes(
-                        tx,
-                        device_id,
-                        pushes,
-                        request_actor.clone(),
-                        role,
-                        tried,
-                        context,
-                    )
-                    .await?;
-                    let known = Some((device, reference));
-                    let pulls =
-                        apply_pulls(tx, device_id, request_actor, hq_actor, known, pull).await?;
+                    } = apply_pushes(tx, device_id, pushes, request_actor, role, tried, context)
+                        .await?;
+                    let pulls = apply_pulls(tx, pull, Some((device, reference))).await?;
                     Ok((written, pulls))
                 })
             })
@@ -196,7 +177,6 @@ pub async fn run(
         // lock only to append; the pulls then read a snapshot taken after that commit, which
         // holds the pushes and every other one committed before, so no writer waits for
         // them (ADR 0033).
-        let actor = request_actor.clone();
         let Pushed {
             device,
             reference,
@@ -204,25 +184,20 @@ pub async fn run(
         } = storage
             .transaction(move |tx| {
                 Box::pin(apply_pushes(
-                    tx, device_id, pushes, actor, role, tried, context,
+                    tx,
+                    device_id,
+                    pushes,
+                    request_actor,
+                    role,
+                    tried,
+                    context,
                 ))
             })
             .await?;
         cache_documents(state, written.documents);
         let committed_reference = reference.clone();
         let known = Some((device, reference));
-        let pulls = storage
-            .snapshot(move |tx| {
-                Box::pin(apply_pulls(
-                    tx,
-                    device_id,
-                    request_actor,
-                    hq_actor,
-                    known,
-                    pull,
-                ))
-            })
-            .await;
+        let pulls = pulls_in_snapshot(storage, pull, known).await;
         let (pulled, reference) = match pulls {
             Ok(pulled) => pulled,
             // The pushes are committed: the device gets their acks, nothing to pull and its
@@ -527,8 +502,11 @@ struct Pushed {
     written: Written,
 }
 
-/// What a request asks to receive (spec, "What HQ sends back").
+/// What a request asks to receive (spec, "What HQ sends back"), and whose request it is.
 struct PullRequest {
+    device_id: Uuid,
+    request_actor: Vec<u8>,
+    hq_actor: ActorId,
     want_full: Vec<Uuid>,
     cursor: u64,
     max_pull: u32,
@@ -663,22 +641,30 @@ async fn apply_pushes(
     })
 }
 
+/// [`apply_pulls`] in a transaction of its own ([`Storage::snapshot`]).
+async fn pulls_in_snapshot(
+    storage: &Storage,
+    pull: PullRequest,
+    known: Option<(DeviceAuth, Option<ReferenceData>)>,
+) -> Result<(crate::pulls::Pulled, Option<ReferenceData>)> {
+    storage
+        .snapshot(move |tx| Box::pin(apply_pulls(tx, pull, known)))
+        .await
+}
+
 /// A request's pulls, read in a snapshot of the log ([`LockMode::Snapshot`]), and the cases
 /// the device holds from them on. `known` is the device and reference data the request's
 /// pushes read already; without pushes they are read here, and the device's actor bound.
 async fn apply_pulls(
     tx: &mut dyn Tx,
-    device_id: Uuid,
-    request_actor: Vec<u8>,
-    hq_actor: ActorId,
-    known: Option<(DeviceAuth, Option<ReferenceData>)>,
     pull: PullRequest,
+    known: Option<(DeviceAuth, Option<ReferenceData>)>,
 ) -> Result<(crate::pulls::Pulled, Option<ReferenceData>)> {
     let (device, reference) = match known {
         Some(known) => known,
         None => {
-            let device = authorised_device(tx, device_id).await?;
-            bind_actor(tx, &device, &request_actor, &hq_actor).await?;
+            let device = authorised_device(tx, pull.device_id).await?;
+            bind_actor(tx, &device, &pull.request_actor, &pull.hq_actor).await?;
             let reference = tx.reference().await?;
             (device, reference)
         }

@@ -7,7 +7,7 @@
 use fieldhq::Role;
 use std::time::Duration;
 
-use crate::common::{Backend, TestHq};
+use crate::common::{Backend, TestDevice, TestHq};
 
 /// How long an empty sync may take while another transaction holds the log lock before the
 /// test calls it stuck: far above an empty sync's milliseconds, far below a test timeout.
@@ -65,14 +65,30 @@ async fn until_counted(
     .await
 }
 
-pub async fn an_empty_sync_does_not_wait_for_a_push_in_progress() {
-    let hq = TestHq::start(Backend::Postgres).await;
+/// An engineer's phone with a case of its own synced, and an HQ desk that holds it.
+async fn phone_and_desk(hq: &TestHq) -> (TestDevice, TestDevice, uuid::Uuid) {
     let mut phone = hq.person("wang", Role::Engineer, None).await;
     let case = phone.register();
-    phone.sync(&hq).await;
+    phone.sync(hq).await;
     let mut desk = hq.person("li", Role::HqStaff, None).await;
-    desk.sync(&hq).await;
+    desk.sync(hq).await;
     assert!(desk.docs.contains_key(&case));
+    (phone, desk, case)
+}
+
+/// The texts of a case's notes as `device` holds the case.
+fn note_texts(device: &TestDevice, case: uuid::Uuid) -> Vec<String> {
+    device
+        .view(case)
+        .notes
+        .into_iter()
+        .map(|n| n.body.text)
+        .collect()
+}
+
+pub async fn an_empty_sync_does_not_wait_for_a_push_in_progress() {
+    let hq = TestHq::start(Backend::Postgres).await;
+    let (mut phone, mut desk, case) = phone_and_desk(&hq).await;
 
     // A push's tail holds the log lock until its commit: hold it the same way from a
     // connection of our own.
@@ -98,12 +114,7 @@ pub async fn an_empty_sync_does_not_wait_for_a_push_in_progress() {
 
     // The change pushed meanwhile reaches the desk at its next sync: nothing skipped.
     desk.sync(&hq).await;
-    let notes: Vec<String> = desk
-        .view(case)
-        .notes
-        .into_iter()
-        .map(|n| n.body.text)
-        .collect();
+    let notes = note_texts(&desk, case);
     assert!(
         notes.iter().any(|n| n == "the bearing is worn"),
         "the note pushed while the desk synced arrives: {notes:?}"
@@ -180,12 +191,7 @@ pub async fn a_push_waits_only_for_a_push_of_the_same_case() {
         (pump, "the impeller is cracked"),
         (motor, "the winding smells burnt"),
     ] {
-        let notes: Vec<String> = desk
-            .view(case)
-            .notes
-            .into_iter()
-            .map(|n| n.body.text)
-            .collect();
+        let notes = note_texts(&desk, case);
         assert_eq!(
             notes.iter().filter(|n| *n == note).count(),
             1,
@@ -325,12 +331,7 @@ pub async fn an_instance_keeps_to_its_database_connections() {
 
 pub async fn a_push_whose_pulls_fail_after_its_commit_is_still_acknowledged() {
     let hq = TestHq::start(Backend::Postgres).await;
-    let mut phone = hq.person("wang", Role::Engineer, None).await;
-    let pump = phone.register();
-    phone.sync(&hq).await;
-    let mut desk = hq.person("li", Role::HqStaff, None).await;
-    desk.sync(&hq).await;
-    assert!(desk.docs.contains_key(&pump));
+    let (mut phone, mut desk, pump) = phone_and_desk(&hq).await;
     // A case the desk does not hold yet: its next sync pulls it whole and records that the
     // desk holds it, after the desk's own push has committed.
     let motor = phone.register();
@@ -371,12 +372,7 @@ pub async fn a_push_whose_pulls_fail_after_its_commit_is_still_acknowledged() {
     desk.sync(&hq).await;
     assert!(desk.docs.contains_key(&motor), "the motor's case arrives");
     phone.sync(&hq).await;
-    let notes: Vec<String> = phone
-        .view(pump)
-        .notes
-        .into_iter()
-        .map(|n| n.body.text)
-        .collect();
+    let notes = note_texts(&phone, pump);
     assert_eq!(
         notes
             .iter()
