@@ -2,10 +2,12 @@
 //! while another device pushes 100 MB of case changes (`pg_empty_sync_wait_during_big_push_s`,
 //! the slowest of the empty syncs that started while the push ran), and how many case syncs a
 //! second HQ serves with one instance and with three on the same database
-//! (`pg_case_syncs_per_s_1`, `pg_case_syncs_per_s_3`: the same devices and work, each sync
-//! sent to the next instance in turn, and the same connections to the database shared out
-//! among the instances; on one machine this shows whether instances convoy on a lock, not how
-//! far they scale). Needs `FIELDHQ_TEST_PG_URL`; without it every PostgreSQL
+//! (`pg_case_syncs_per_s_1`, `pg_case_syncs_per_s_3`: the same devices and work, each device
+//! sent to one instance as the proxy of docs/operations.md sends it, and the same connections
+//! to the database shared out among the instances; on one machine this shows whether instances
+//! convoy on a lock, not how far they scale). Three instances taking each sync in turn, which
+//! makes every instance catch up on the others' changes, are counted too and go to stderr
+//! only. Needs `FIELDHQ_TEST_PG_URL`; without it every PostgreSQL
 //! figure is `null`. Photo uploads through HQ with its blobs in its folder and in
 //! S3-compatible storage (`folder_upload_mb_per_s`, `s3_upload_mb_per_s`, see
 //! [`crate::blob_upload`]).
@@ -52,7 +54,7 @@ pub fn scale() -> Result<Value, BenchError> {
             // push above (checkpoints, autovacuum) weighs on whichever runs first.
             let (mut one, mut three) = (Vec::new(), Vec::new());
             for instances in [1, 3, 3, 1, 1, 3, 3, 1] {
-                let count = case_syncs_per_s(&url, instances)?;
+                let count = case_syncs_per_s(&url, instances, Routing::ByDevice)?;
                 if instances == 1 {
                     one.push(count)
                 } else {
@@ -60,6 +62,19 @@ pub fn scale() -> Result<Value, BenchError> {
                 }
             }
             let (one, three) = (round(median(&mut one)), round(median(&mut three)));
+            // What routing by device saves: two counts of three instances taking each sync in
+            // turn, against the medians above.
+            let mut in_turn = Vec::new();
+            for _ in 0..2 {
+                in_turn.push(case_syncs_per_s(&url, 3, Routing::EachSyncInTurn)?);
+            }
+            let in_turn = round(median(&mut in_turn));
+            eprintln!(
+                "scale: 3 instances taking each sync in turn: {in_turn} case syncs/s \
+                 ({:.2} of 1 instance, {:.2} of 3 instances by device)",
+                in_turn / one,
+                in_turn / three
+            );
             (Some(wait), Some(one), Some(three))
         }
         Err(_) => {
@@ -88,16 +103,44 @@ const DEVICE_SYNCS: usize = 100;
 /// processes busy. Each instance keeping the default 16 would compare 8 busy database
 /// processes with 24 on two cores, not one instance with three.
 const DATABASE_CONNECTIONS: usize = 9;
-/// Rounds of a note on every case before the timing, through each instance in turn: at least
-/// one through each of three instances.
+/// Rounds of a note on every case before the timing, routed as the timed syncs are: with
+/// [`Routing::EachSyncInTurn`] at least one through each of three instances.
 const WARM_UP_ROUNDS: usize = 3;
 
+/// Which instance takes a device's sync.
+#[derive(Clone, Copy)]
+enum Routing {
+    /// Device `d` always to instance `d mod n`, as a proxy hashing the device's token does
+    /// (docs/operations.md), with the devices spread evenly: the instance's copies of the
+    /// device's cases stay current.
+    ByDevice,
+    /// Device `d`'s sync `i` to instance `(d + i) mod n`: every instance takes every device's
+    /// syncs, and catches up on what the others wrote to a case before it checks a push.
+    EachSyncInTurn,
+}
+
+impl Routing {
+    fn instance(self, device: usize, sync: usize, instances: usize) -> usize {
+        match self {
+            Routing::ByDevice => device % instances,
+            Routing::EachSyncInTurn => (device + sync) % instances,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Routing::ByDevice => "by device",
+            Routing::EachSyncInTurn => "each sync in turn",
+        }
+    }
+}
+
 /// Case syncs per second HQ serves with `instances` instances on one fresh database: every
-/// device registers its cases and pushes a note on each through each instance (not timed),
-/// then makes [`DEVICE_SYNCS`] syncs of one changed case each, all devices at once, sending
-/// each sync to the next instance in turn. Where the instances took the documents they tried
-/// the pushes on (current in memory, caught up, rebuilt) goes to stderr.
-fn case_syncs_per_s(pg_url: &str, instances: usize) -> Result<f64, BenchError> {
+/// device registers its cases and pushes a note on each [`WARM_UP_ROUNDS`] times (not timed),
+/// then makes [`DEVICE_SYNCS`] syncs of one changed case each, all devices at once, each sync
+/// sent where `routing` says. Where the instances took the documents they tried the pushes on
+/// (current in memory, caught up, rebuilt) goes to stderr.
+fn case_syncs_per_s(pg_url: &str, instances: usize, routing: Routing) -> Result<f64, BenchError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -142,17 +185,18 @@ fn case_syncs_per_s(pg_url: &str, instances: usize) -> Result<f64, BenchError> {
                 .collect::<Result<Vec<_>, BenchError>>()?;
             devices.push((store, cases));
         }
-        // A note on every case through every instance, all devices at once, so that each
-        // instance has its connections to the database open and the cases in memory before
-        // the timing starts, as a server that has been up a while has. Three rounds whatever
-        // the instances, so both counts start from the same cases with the same history.
-        for url in urls.iter().cycle().take(WARM_UP_ROUNDS) {
-            on_every_device(&mut devices, &tokens, |_, store, cases, token| {
+        // A note on every case, all devices at once, so that each instance has its
+        // connections to the database open and the cases in memory before the timing starts,
+        // as a server that has been up a while has. Three rounds whatever the instances, so
+        // every count starts from the same cases with the same history.
+        for round in 0..WARM_UP_ROUNDS {
+            on_every_device(&mut devices, &tokens, |d, store, cases, token| {
                 for case in cases {
                     let text = "warming up".to_owned();
                     store.execute(*case, &Command::AddNote { text })?;
                 }
-                store.sync(&sync_config(url, token), &mut |_| {}, &CancelToken::new())?;
+                let via = &urls[routing.instance(d, round, urls.len())];
+                store.sync(&sync_config(via, token), &mut |_| {}, &CancelToken::new())?;
                 Ok(0)
             })?;
         }
@@ -163,7 +207,7 @@ fn case_syncs_per_s(pg_url: &str, instances: usize) -> Result<f64, BenchError> {
             for i in 0..DEVICE_SYNCS {
                 let text = format!("reading {i}: vibration 4.{d} mm/s");
                 store.execute(cases[i % cases.len()], &Command::AddNote { text })?;
-                let via = &urls[(d + i) % urls.len()];
+                let via = &urls[routing.instance(d, i, urls.len())];
                 let report =
                     store.sync(&sync_config(via, token), &mut |_| {}, &CancelToken::new())?;
                 pushed += report.progress.pushed_cases;
@@ -179,8 +223,9 @@ fn case_syncs_per_s(pg_url: &str, instances: usize) -> Result<f64, BenchError> {
         }
         let sources = document_sources(&servers);
         eprintln!(
-            "scale: {instances} instance(s): {synced} case syncs by {DEVICES} devices in {seconds:.2} s; \
+            "scale: {instances} instance(s), {}: {synced} case syncs by {DEVICES} devices in {seconds:.2} s; \
              documents current {}, caught up {}, rebuilt {}",
+            routing.label(),
             sources.current - before.current,
             sources.caught_up - before.caught_up,
             sources.rebuilt - before.rebuilt

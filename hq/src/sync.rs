@@ -231,6 +231,8 @@ pub async fn run(
         new_cases = stats.new_cases,
         pulls = pulled.pulls.len(),
         pull_bytes = stats.pull_bytes,
+        cases_caught_up = stats.documents.caught_up,
+        cases_rebuilt = stats.documents.rebuilt,
         more = pulled.more,
         cursor = pulled.cursor,
         prepare_ms,
@@ -492,6 +494,8 @@ struct Stats {
     archived: usize,
     new_cases: usize,
     pull_bytes: usize,
+    /// Where the pushed cases' documents came from ([`try_on_documents`]).
+    documents: DocumentSources,
 }
 
 /// What a request's pushes came to once committed: the device as the transaction read it,
@@ -582,7 +586,7 @@ async fn apply_pushes(
         }
     }
     let decisions = check(tx, &device, case_pushes, &rows, &request_actor).await?;
-    let decisions =
+    let (decisions, documents) =
         try_on_documents(tx, decisions, &rows, tried, role, &policies, &context).await?;
     let decisions = known_first_responders(tx, decisions).await?;
     // The read-model rows of the cases that exist already are written here, from the views
@@ -610,6 +614,7 @@ async fn apply_pushes(
         });
     }
     let mut written = write(tx, &device, decisions, &policies, &context).await?;
+    written.stats.documents = documents;
     let ledgers = crate::ledgers::apply_pushes(
         tx,
         &device,
@@ -781,7 +786,7 @@ async fn try_on_documents(
     role: Role,
     policies: &Arc<Policies>,
     context: &Context,
-) -> Result<Vec<(Uuid, Decision)>> {
+) -> Result<(Vec<(Uuid, Decision)>, DocumentSources)> {
     let changed: Vec<Uuid> = decisions
         .iter()
         .filter_map(|(id, d)| match d {
@@ -792,7 +797,7 @@ async fn try_on_documents(
         })
         .collect();
     if changed.is_empty() {
-        return Ok(decisions);
+        return Ok((decisions, DocumentSources::default()));
     }
     let seq_of = |id: &Uuid| rows.get(id).map(|r| r.sync_seq).unwrap_or_default();
     // What was tried before the transaction stands if nothing moved since: the same state of
@@ -896,11 +901,12 @@ async fn try_on_documents(
         let ids: Vec<Uuid> = admitted.iter().map(|(id, _)| *id).collect();
         tx.histories(&ids).await?
     };
-    context.metrics.record_documents(DocumentSources {
+    let sources = DocumentSources {
         current: (changed.len() - deferred.len() - caught.len() - admitted.len()) as u64,
         caught_up: caught.len() as u64,
         rebuilt: admitted.len() as u64,
-    });
+    };
+    context.metrics.record_documents(sources);
     // The rest is CPU work (applying changes, reading cases): off the runtime's workers, which
     // every other request's statements need, the holder of the log lock's among them.
     let (policies, context) = (policies.clone(), context.clone());
@@ -926,6 +932,7 @@ async fn try_on_documents(
             }
         }
         decide_on_documents(decisions, done, docs, &deferred, role, &policies, &context)
+            .map(|decisions| (decisions, sources))
     })
     .await?
 }
@@ -1232,6 +1239,7 @@ async fn write(
         archived: 0,
         new_cases: 0,
         pull_bytes: 0,
+        documents: DocumentSources::default(),
     };
     // Each new case is numbered in the month its complaint was received; the running numbers
     // of each month are taken in one allocation, in the order of the pushes.

@@ -162,7 +162,7 @@ fn three_instances_on_one_postgresql_serve_devices_as_one_hq() {
         .map(|_| {
             Some(ServedBinary::start(
                 &data,
-                "warn",
+                "info",
                 &["--database-url", &url, "--database-connections", "3"],
             ))
         })
@@ -252,6 +252,16 @@ fn three_instances_on_one_postgresql_serve_devices_as_one_hq() {
     assert_gap_free(&db, ENGINEERS * CASES_EACH);
     assert_read_model_equals_a_rebuild(&db, &data, &url);
 
+    // A device that changes instances makes the one it comes back to catch its copy up: the
+    // first instance holds engineer1's case from the first note, the second writes the case,
+    // and the first catches up for the third note — and says so in its log line.
+    let (store, cases) = &mut devices[1];
+    for (round, via) in [&urls[0], &urls[1], &urls[0]].into_iter().enumerate() {
+        let text = format!("engineer1 back at the pump, visit {round}");
+        store.execute(cases[0], &Command::AddNote { text }).unwrap();
+        sync(store, via, &tokens[1]).unwrap();
+    }
+
     // An instance killed while it holds a device's push: hold the log lock so the push waits
     // inside its transaction, see it waiting on our transaction, kill the instance.
     let (store, cases) = &mut devices[0];
@@ -311,7 +321,20 @@ fn three_instances_on_one_postgresql_serve_devices_as_one_hq() {
     }
     assert_gap_free(&db, ENGINEERS * CASES_EACH + late.len());
     assert_read_model_equals_a_rebuild(&db, &data, &url);
-    for instance in instances.into_iter().flatten() {
-        instance.stop();
-    }
+    let logs: Vec<String> = instances
+        .into_iter()
+        .flatten()
+        .map(|instance| instance.stop())
+        .collect();
+    let caught_up = |log: &str| -> u64 {
+        log.lines()
+            .filter_map(|line| line.split_once(" cases_caught_up=").map(|(_, rest)| rest))
+            .map(|rest| rest.split(' ').next().unwrap().parse::<u64>().unwrap())
+            .sum()
+    };
+    assert!(
+        caught_up(&logs[0]) >= 1,
+        "the first instance logs the case it caught up:\n{}",
+        logs[0]
+    );
 }
