@@ -190,6 +190,7 @@ suites!(
     role_owned_fields_follow_the_authority_table,
     pushes_past_the_load_budget_are_left_for_later,
     a_stale_cached_copy_is_caught_up_and_never_trusted,
+    hundreds_of_pushes_are_each_tried_once_ahead,
     span_changes_within_reads_only_what_fits,
     malformed_bodies_are_refused_and_nothing_is_applied,
     an_unsupported_version_is_refused,

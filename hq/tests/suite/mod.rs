@@ -2751,6 +2751,89 @@ pub async fn a_stale_cached_copy_is_caught_up_and_never_trusted(backend: Backend
     other.shutdown().await.unwrap();
 }
 
+/// A phone back after days offline pushes to hundreds of cases at once: HQ tries them ahead of
+/// the transaction on several threads, each push once on the copy it holds, and a push refused
+/// there stays refused for its case alone, in its place among the acknowledgements.
+pub async fn hundreds_of_pushes_are_each_tried_once_ahead(backend: Backend) {
+    const CASES: usize = 300;
+    const LIMIT: u64 = 16 * 1024;
+    let hq = TestHq::start_configured(backend, |config| {
+        config.case_limit_bytes = LIMIT;
+    })
+    .await;
+    let metrics = hq.hq.as_ref().unwrap().metrics();
+    let mut phone = hq.person("wang", Role::Engineer, None).await;
+    // Text that does not compress, so its stored size is about its length.
+    let long = || -> String {
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        (0..)
+            .flat_map(|_| *Uuid::new_v4().as_bytes())
+            .map(|b| alphabet[usize::from(b & 63)] as char)
+            .take(9_000)
+            .collect()
+    };
+    let cases: Vec<Uuid> = (0..CASES)
+        .map(|c| phone.register_case(&registration_for(&format!("M2406-{c:06}"))))
+        .collect();
+    // The case late in the request already holds a long note; a second one takes it past the
+    // limit, which only HQ's copy of the case can tell.
+    let full = cases[CASES - 20];
+    phone.note(full, &long());
+    phone.sync(&hq).await;
+
+    for (c, case) in cases.iter().enumerate() {
+        phone.note(*case, &format!("pressure test {c}: 0.6 MPa held"));
+    }
+    phone.note(full, &long());
+    metrics.take_validations();
+    let before = metrics.document_sources();
+    let logged = hq.log_len().await;
+    let request = phone.request();
+    let response = phone.exchange(&hq, &request).await;
+    let refused = request
+        .pushes
+        .iter()
+        .position(|p| p.case_id == full)
+        .unwrap();
+    for (i, ack) in response.acks.iter().enumerate() {
+        if i == refused {
+            assert!(
+                matches!(
+                    ack,
+                    AckOutcome::Rejected {
+                        reason: RejectReason::TooLarge,
+                        ..
+                    }
+                ),
+                "{ack:?}"
+            );
+        } else {
+            assert_eq!(*ack, AckOutcome::Applied, "push {i}");
+        }
+    }
+    assert_eq!(response.acks.len(), CASES);
+    let after = metrics.document_sources();
+    assert_eq!(
+        (
+            after.current - before.current,
+            after.caught_up - before.caught_up,
+            after.rebuilt - before.rebuilt
+        ),
+        (CASES as u64, 0, 0),
+        "every push was decided on the copy it was tried on"
+    );
+    assert_eq!(
+        metrics.take_validations().len(),
+        CASES,
+        "each push was tried once"
+    );
+    assert_eq!(
+        hq.log_len().await - logged,
+        CASES as i64 - 1,
+        "one change logged per applied push"
+    );
+}
+
 /// Catching copies up reads sizes and the changes that fit in one statement: spans are taken
 /// in order while their bytes fit the budget (the first always if asked), and what is read is
 /// exactly the span's changes.
