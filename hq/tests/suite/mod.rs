@@ -2707,15 +2707,6 @@ pub async fn a_stale_cached_copy_is_caught_up_and_never_trusted(backend: Backend
 
     // The size limit counts what the copy lacked: the phone's note would fit the older copy,
     // not the case with the desk's long note.
-    // Text that does not compress, so its stored size is about its length.
-    let long = || -> String {
-        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        (0..)
-            .flat_map(|_| *Uuid::new_v4().as_bytes())
-            .map(|b| alphabet[usize::from(b & 63)] as char)
-            .take(9_000)
-            .collect()
-    };
     let stored = || async {
         let sizes = hq
             .storage()
@@ -2725,12 +2716,12 @@ pub async fn a_stale_cached_copy_is_caught_up_and_never_trusted(backend: Backend
         sizes[&case]
     };
     let older = stored().await;
-    desk.note(case, &long());
+    desk.note(case, &incompressible_note());
     let request = desk.request();
     let reply = other_exchange(&hq, &other, &desk.token, &request).await;
     assert_eq!(reply.acks, vec![AckOutcome::Applied]);
     let now = stored().await;
-    phone.note(case, &long());
+    phone.note(case, &incompressible_note());
     let note: u64 = phone.outbox[&case].iter().map(|c| c.len() as u64).sum();
     assert!(
         older + note <= LIMIT && now + note > LIMIT,
@@ -2751,6 +2742,16 @@ pub async fn a_stale_cached_copy_is_caught_up_and_never_trusted(backend: Backend
     other.shutdown().await.unwrap();
 }
 
+/// A 9,000-character note that does not compress, so its stored size is about its length.
+fn incompressible_note() -> String {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    (0..)
+        .flat_map(|_| *Uuid::new_v4().as_bytes())
+        .map(|b| alphabet[usize::from(b & 63)] as char)
+        .take(9_000)
+        .collect()
+}
+
 /// A phone back after days offline pushes to hundreds of cases at once: HQ tries them ahead of
 /// the transaction on several threads, each push once on the copy it holds, and a push refused
 /// there stays refused for its case alone, in its place among the acknowledgements.
@@ -2763,28 +2764,19 @@ pub async fn hundreds_of_pushes_are_each_tried_once_ahead(backend: Backend) {
     .await;
     let metrics = hq.hq.as_ref().unwrap().metrics();
     let mut phone = hq.person("wang", Role::Engineer, None).await;
-    // Text that does not compress, so its stored size is about its length.
-    let long = || -> String {
-        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        (0..)
-            .flat_map(|_| *Uuid::new_v4().as_bytes())
-            .map(|b| alphabet[usize::from(b & 63)] as char)
-            .take(9_000)
-            .collect()
-    };
     let cases: Vec<Uuid> = (0..CASES)
         .map(|c| phone.register_case(&registration_for(&format!("M2406-{c:06}"))))
         .collect();
     // The case late in the request already holds a long note; a second one takes it past the
     // limit, which only HQ's copy of the case can tell.
     let full = cases[CASES - 20];
-    phone.note(full, &long());
+    phone.note(full, &incompressible_note());
     phone.sync(&hq).await;
 
     for (c, case) in cases.iter().enumerate() {
         phone.note(*case, &format!("pressure test {c}: 0.6 MPa held"));
     }
-    phone.note(full, &long());
+    phone.note(full, &incompressible_note());
     metrics.take_validations();
     let before = metrics.document_sources();
     let logged = hq.log_len().await;
